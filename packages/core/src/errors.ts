@@ -1,0 +1,232 @@
+const marker = Symbol.for('keyway.error')
+
+/** Plain-data fields every keyway error carries. */
+export interface KeyStoreErrorOptions {
+  provider: string
+  /** The store operation that failed: `'list'`, `'create'`, `'rotate'`, … */
+  operation: string
+  message: string
+  status?: number
+  /** Overrides the class's default. */
+  retryable?: boolean
+  /** The vendor's request id, when it sent one. */
+  requestId?: string
+  /** The vendor's own error code, when it sent one. */
+  vendorCode?: string
+  /** A sanitised underlying error. Never a Request, Response or options object. */
+  cause?: unknown
+}
+
+/**
+ * Base class of every error keyway throws. Holds plain data only: no request, response,
+ * headers or options object, and never a secret.
+ */
+export class KeyStoreError extends Error {
+  /** Stable machine-readable code, e.g. `'not_found'`. */
+  declare readonly code: string
+  readonly provider: string
+  readonly operation: string
+  readonly status?: number
+  readonly retryable: boolean
+  readonly requestId?: string
+  readonly vendorCode?: string
+
+  constructor(options: KeyStoreErrorOptions) {
+    super(options.message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.provider = options.provider
+    this.operation = options.operation
+    if (options.status !== undefined) this.status = options.status
+    this.retryable = options.retryable ?? false
+    if (options.requestId !== undefined) this.requestId = options.requestId
+    if (options.vendorCode !== undefined) this.vendorCode = options.vendorCode
+  }
+
+  /** True for a keyway error, even one thrown by another copy of this package. */
+  static is(value: unknown): value is KeyStoreError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[marker] === true
+    )
+  }
+
+  toJSON(): Record<string, unknown> {
+    const json: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+    }
+    for (const [field, value] of Object.entries(this)) {
+      if (value !== undefined && field !== 'cause') json[field] = value
+    }
+    if (this.cause instanceof Error) {
+      json.cause = { name: this.cause.name, message: this.cause.message }
+    }
+    return json
+  }
+}
+Object.defineProperty(KeyStoreError.prototype, marker, { value: true })
+
+/** Puts `name` and `code` on the class's prototype: stable, and the same on every instance. */
+function withCode(errorClass: { prototype: KeyStoreError }, name: string, code: string): void {
+  Object.defineProperties(errorClass.prototype, {
+    code: { value: code, configurable: true },
+    name: { value: name, configurable: true },
+  })
+}
+withCode(KeyStoreError, 'KeyStoreError', 'keystore_error')
+
+/** 401: the credential is missing, wrong or expired. */
+export class AuthenticationError extends KeyStoreError {}
+withCode(AuthenticationError, 'AuthenticationError', 'authentication_failed')
+
+/** 403: the credential is valid but may not do this. */
+export class PermissionError extends KeyStoreError {}
+withCode(PermissionError, 'PermissionError', 'permission_denied')
+
+/** 404: no such key. */
+export class NotFoundError extends KeyStoreError {}
+withCode(NotFoundError, 'NotFoundError', 'not_found')
+
+/** 409: the vendor refused because of the key's current state. */
+export class ConflictError extends KeyStoreError {}
+withCode(ConflictError, 'ConflictError', 'conflict')
+
+/** One problem with one input field. */
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `'metadata.team'`; `''` for the input as a whole. */
+  path: string
+  message: string
+}
+
+export interface ValidationErrorOptions extends KeyStoreErrorOptions {
+  issues?: FieldIssue[]
+}
+
+/** Bad input, caught before anything was sent, or a 400/422 from the vendor. */
+export class ValidationError extends KeyStoreError {
+  readonly issues: FieldIssue[]
+  constructor(options: ValidationErrorOptions) {
+    super(options)
+    this.issues = options.issues ?? []
+  }
+}
+withCode(ValidationError, 'ValidationError', 'validation_failed')
+
+/** 402: the vendor account has no credit or is cancelled. */
+export class PaymentRequiredError extends KeyStoreError {}
+withCode(PaymentRequiredError, 'PaymentRequiredError', 'payment_required')
+
+export interface RateLimitErrorOptions extends KeyStoreErrorOptions {
+  retryAfterMs?: number
+}
+
+/** 429 that was not (or could no longer be) waited out. */
+export class RateLimitError extends KeyStoreError {
+  /** How long the vendor asked to wait, when it said. */
+  readonly retryAfterMs?: number
+  constructor(options: RateLimitErrorOptions) {
+    super({ retryable: true, ...options })
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs
+  }
+}
+withCode(RateLimitError, 'RateLimitError', 'rate_limited')
+
+/** 5xx from the vendor. */
+export class ProviderError extends KeyStoreError {}
+withCode(ProviderError, 'ProviderError', 'provider_error')
+
+export interface NetworkErrorOptions extends KeyStoreErrorOptions {
+  phase: NetworkErrorPhase
+}
+
+/**
+ * `'before-send'`: the request provably never reached the vendor (refused, DNS, unreachable).
+ * `'ambiguous'`: it may have reached the vendor and been processed (reset, closed mid-response).
+ */
+export type NetworkErrorPhase = 'before-send' | 'ambiguous'
+
+/** The connection failed. */
+export class NetworkError extends KeyStoreError {
+  readonly phase: NetworkErrorPhase
+  constructor(options: NetworkErrorOptions) {
+    super(options)
+    this.phase = options.phase
+  }
+}
+withCode(NetworkError, 'NetworkError', 'network_error')
+
+/** An attempt, or the whole call, ran out of time. The request may have been processed. */
+export class TimeoutError extends KeyStoreError {}
+withCode(TimeoutError, 'TimeoutError', 'timeout')
+
+export interface ResponseValidationErrorOptions extends KeyStoreErrorOptions {
+  issues?: FieldIssue[]
+}
+
+/** The vendor answered with a shape keyway does not understand. Holds issue paths, never the body. */
+export class ResponseValidationError extends KeyStoreError {
+  readonly issues: FieldIssue[]
+  constructor(options: ResponseValidationErrorOptions) {
+    super(options)
+    this.issues = options.issues ?? []
+  }
+}
+withCode(ResponseValidationError, 'ResponseValidationError', 'invalid_response')
+
+export interface UnsupportedOperationErrorOptions extends KeyStoreErrorOptions {
+  /** The operation or input field the vendor lacks, e.g. `'regenerate'` or `'update.name'`. */
+  feature: string
+}
+
+/** The vendor has no such operation or field. Thrown before any request is sent. */
+export class UnsupportedOperationError extends KeyStoreError {
+  readonly feature: string
+  constructor(options: UnsupportedOperationErrorOptions) {
+    super(options)
+    this.feature = options.feature
+  }
+}
+withCode(UnsupportedOperationError, 'UnsupportedOperationError', 'unsupported_operation')
+
+export interface AmbiguousCreateErrorOptions extends KeyStoreErrorOptions {
+  /** Ids of keys that this create may have made and that were left in place. */
+  candidateIds: string[]
+  /** Ids of orphans this create made and then deleted again. */
+  deletedIds?: string[]
+}
+
+/**
+ * A create failed in a way that may have made a key, and keyway could not settle it safely:
+ * `candidateIds` names every key it may have left behind.
+ */
+export class AmbiguousCreateError extends KeyStoreError {
+  readonly candidateIds: string[]
+  readonly deletedIds: string[]
+  constructor(options: AmbiguousCreateErrorOptions) {
+    super(options)
+    this.candidateIds = options.candidateIds
+    this.deletedIds = options.deletedIds ?? []
+  }
+}
+withCode(AmbiguousCreateError, 'AmbiguousCreateError', 'ambiguous_create')
+
+export type RotationStep = 'create' | 'deliver' | 'verify' | 'switch' | 'retire' | 'resume'
+
+export interface RotationErrorOptions extends KeyStoreErrorOptions {
+  step: RotationStep
+  /** True when the new key was deleted again and the old key left untouched. */
+  rolledBack: boolean
+}
+
+/** A rotation stopped; `step` says where, `rolledBack` whether it was undone. */
+export class RotationError extends KeyStoreError {
+  readonly step: RotationStep
+  readonly rolledBack: boolean
+  constructor(options: RotationErrorOptions) {
+    super(options)
+    this.step = options.step
+    this.rolledBack = options.rolledBack
+  }
+}
+withCode(RotationError, 'RotationError', 'rotation_failed')

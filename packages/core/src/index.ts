@@ -1,0 +1,75 @@
+export { assertCapability, assertFields, defineCapabilities } from './capabilities.js'
+export {
+  createWithReconcile,
+  isAmbiguousFailure,
+  type ReconcileCreateOptions,
+} from './create-with-reconcile.js'
+export {
+  AmbiguousCreateError,
+  type AmbiguousCreateErrorOptions,
+  AuthenticationError,
+  ConflictError,
+  type FieldIssue,
+  KeyStoreError,
+  type KeyStoreErrorOptions,
+  NetworkError,
+  type NetworkErrorPhase,
+  NotFoundError,
+  PaymentRequiredError,
+  PermissionError,
+  ProviderError,
+  RateLimitError,
+  ResponseValidationError,
+  RotationError,
+  type RotationStep,
+  TimeoutError,
+  UnsupportedOperationError,
+  ValidationError,
+} from './errors.js'
+export {
+  type BaseStoreSettings,
+  createHttpClient,
+  type HttpClient,
+  type HttpClientSettings,
+  type HttpHooks,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type RequestEvent,
+  type ResponseEvent,
+  type RetryEvent,
+} from './http-client.js'
+export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
+export { collect, paginateOffset } from './paginate.js'
+export { parseResponse } from './parse-response.js'
+export { REDACTED, Redactor } from './redact.js'
+export { parseRetryAfter, secondsToMs } from './retry-after.js'
+export {
+  defaultRetryOptions,
+  RETRYABLE_STATUSES,
+  type RetryMode,
+  type RetryOptions,
+} from './retry-policy.js'
+export { type RequestKind, Scheduler, type SchedulerOptions } from './scheduler.js'
+export { Secret } from './secret.js'
+export type {
+  ApiKey,
+  Capabilities,
+  CreatedKey,
+  CreateKeyInput,
+  KeyStatus,
+  KeyStore,
+  ListOptions,
+  RequestOptions,
+  UpdateKeyInput,
+} from './types.js'
+export {
+  baseCreateInputSchema,
+  baseUpdateInputSchema,
+  encodeId,
+  MAX_NAME_LENGTH,
+  readEnv,
+  resolveBaseUrl,
+  resolveCredential,
+  validateInput,
+} from './validate.js'

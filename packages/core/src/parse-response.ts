@@ -1,0 +1,34 @@
+import * as v from 'valibot'
+import { ResponseValidationError } from './errors.js'
+import { toFieldIssues } from './valibot-issues.js'
+
+export interface ParseContext {
+  provider: string
+  operation: string
+  status?: number
+}
+
+/**
+ * Checks a vendor's response body against a valibot schema. A mismatch is a
+ * `ResponseValidationError` naming the issue paths, never quoting the body.
+ */
+export function parseResponse<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  body: unknown,
+  context: ParseContext,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, body)
+  if (result.success) return result.output
+  const issues = toFieldIssues(result.issues)
+  const where = issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path || '(body)'}: ${issue.message}`)
+    .join('; ')
+  throw new ResponseValidationError({
+    provider: context.provider,
+    operation: context.operation,
+    ...(context.status === undefined ? {} : { status: context.status }),
+    message: `${context.provider} ${context.operation}: unexpected response shape (${where})`,
+    issues,
+  })
+}

@@ -1,0 +1,100 @@
+import type { Secret } from './secret.js'
+
+/** Whether a key can be used. Vendors without enable/disable only have `'active'` keys. */
+export type KeyStatus = 'active' | 'disabled'
+
+/** A vendor's API key in provider-neutral form. Never holds a usable secret. */
+export interface ApiKey {
+  /** The vendor: `'openrouter' | 'latitudesh' | 'notedx' | 'voiceable'` or a third-party adapter's name. */
+  provider: string
+  /** Stable, non-secret identifier; what `get`, `update` and `delete` take. */
+  id: string
+  name: string | null
+  status: KeyStatus
+  /** Non-secret preview for display, such as `'…ca3b'`. */
+  hint: string | null
+  createdAt: Date | null
+  updatedAt: Date | null
+  lastUsedAt: Date | null
+  expiresAt: Date | null
+  /** String metadata; `{}` where the vendor has none. */
+  metadata: Record<string, string>
+  /** The vendor's own record, with every secret field removed. */
+  raw: unknown
+}
+
+/** A key that was just minted: its record and its secret, shown this once. */
+export interface CreatedKey {
+  key: ApiKey
+  secret: Secret
+}
+
+export interface RequestOptions {
+  /** Aborts the call, including any retry wait, at once. */
+  signal?: AbortSignal
+}
+
+export interface ListOptions extends RequestOptions {
+  /** Include disabled keys. Default `true`. */
+  includeDisabled?: boolean
+}
+
+export interface CreateKeyInput {
+  name?: string
+  metadata?: Record<string, string>
+  expiresAt?: Date
+}
+
+export interface UpdateKeyInput {
+  name?: string
+  status?: KeyStatus
+  metadata?: Record<string, string>
+}
+
+/** What a vendor can do, so neutral code can branch before it calls. */
+export interface Capabilities {
+  /** `'native'`: the vendor has a single-key GET; `'scan'`: the store lists and finds the id. */
+  get: 'native' | 'scan'
+  pagination: 'offset' | 'none'
+  /** Keys have names. */
+  names: boolean
+  /** Keys carry string metadata. */
+  metadata: boolean
+  /** Keys can be disabled and enabled again. */
+  disable: boolean
+  /** An expiry can be set on create. */
+  expiry: boolean
+  /** The vendor can replace a key's secret in place (`regenerate`). */
+  regenerate: boolean
+  /** `verify(secret)` can check a secret against the vendor. */
+  verify: boolean
+  /** The vendor shows a key's secret again after creation. */
+  revealAfterCreate: boolean
+  /** What `delete` leaves behind: `'gone'` (later calls 404) or `'disabled'` (still listed, disabled). */
+  deleted: 'gone' | 'disabled'
+  /** Fields `update` accepts. */
+  update: readonly string[]
+  /** Fields `create` accepts. */
+  create: readonly string[]
+}
+
+/** One interface over every vendor's key-management API. */
+export interface KeyStore<
+  C extends CreateKeyInput = CreateKeyInput,
+  U extends UpdateKeyInput = UpdateKeyInput,
+> {
+  readonly provider: string
+  readonly capabilities: Capabilities
+  /** Every key, all pages. */
+  list(options?: ListOptions): Promise<ApiKey[]>
+  /** Keys page by page, in constant memory. */
+  iterate(options?: ListOptions): AsyncIterable<ApiKey>
+  get(id: string, options?: RequestOptions): Promise<ApiKey>
+  create(input: C, options?: RequestOptions): Promise<CreatedKey>
+  update(id: string, patch: U, options?: RequestOptions): Promise<ApiKey>
+  delete(id: string, options?: RequestOptions): Promise<void>
+  /** Replaces a key's secret in place; only where `capabilities.regenerate`. */
+  regenerate(id: string, options?: RequestOptions): Promise<CreatedKey>
+  /** Checks that a secret works at the vendor; only where `capabilities.verify`. */
+  verify(secret: Secret, options?: RequestOptions): Promise<boolean>
+}

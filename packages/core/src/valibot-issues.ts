@@ -1,0 +1,13 @@
+import * as v from 'valibot'
+import type { FieldIssue } from './errors.js'
+
+/**
+ * Field issues from valibot's, with paths and expectations only: valibot's own messages
+ * quote the received value, which may be a secret.
+ */
+export function toFieldIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIssue[] {
+  return issues.slice(0, 20).map((issue) => ({
+    path: v.getDotPath(issue) ?? '',
+    message: issue.expected ? `expected ${issue.expected}` : `invalid ${issue.kind}`,
+  }))
+}
