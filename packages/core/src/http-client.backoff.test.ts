@@ -1,0 +1,208 @@
+import nock from 'nock'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ProviderError, RateLimitError, TimeoutError } from './errors.js'
+import { createHttpClient, type RetryEvent } from './http-client.js'
+import { BASE_URL, countingFetch, settle, settleExactly } from './test-helpers.js'
+
+const host = 'https://api.vendor.test'
+
+beforeAll(() => nock.disableNetConnect())
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  vi.setSystemTime(Date.parse('2026-11-22T10:00:00Z'))
+})
+afterEach(() => {
+  vi.useRealTimers()
+  nock.cleanAll()
+})
+
+/** Fake-clock times, relative to the first, at which each request reached fetch. */
+function callTimes(fetch: ReturnType<typeof countingFetch>, times: number[]) {
+  return new Proxy(fetch, {
+    apply(target, self, args: Parameters<typeof fetch>) {
+      times.push(Date.now())
+      return Reflect.apply(target, self, args)
+    },
+  })
+}
+
+describe('backoff', () => {
+  it('waits full-jitter exponential delays, capped, between attempts', async () => {
+    const times: number[] = []
+    const fetch = countingFetch()
+    const retries: RetryEvent[] = []
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: callTimes(fetch, times),
+      retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 3000, random: () => 0.5 },
+      hooks: { retry: (event) => retries.push(event) },
+    })
+    nock(host).get('/v1/keys').times(5).reply(503)
+    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(error).toBeInstanceOf(ProviderError)
+    // ceilings 1000, 2000, 3000 (capped), 3000; half of each with random() = 0.5
+    expect(retries.map((event) => event.delayMs)).toEqual([500, 1000, 1500, 1500])
+    expect(retries.map((event) => event.attempt)).toEqual([1, 2, 3, 4])
+    expect(retries.every((event) => event.reason === 'provider_error' && event.status === 503)).toBe(true)
+    const gaps = times.slice(1).map((time, index) => time - (times[index] as number))
+    expect(gaps).toEqual([500, 1000, 1500, 1500])
+  })
+
+  it('draws each wait from [0, ceiling) with the random source', async () => {
+    const retries: RetryEvent[] = []
+    const draws = [0, 0.999]
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: countingFetch(),
+      retry: { baseDelayMs: 1000, random: () => draws.shift() ?? 0 },
+      hooks: { retry: (event) => retries.push(event) },
+    })
+    nock(host).get('/v1/keys').times(3).reply(500)
+    await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(retries.map((event) => event.delayMs)).toEqual([0, 1998])
+  })
+
+  it('waits what Retry-After asks instead of the backoff, and pauses the whole store', async () => {
+    const times: number[] = []
+    let second: Promise<unknown> | undefined
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: callTimes(countingFetch(), times),
+      retry: { random: () => 0 },
+      // Once the 429 is in, another call on the same store must wait too.
+      hooks: {
+        retry: () => {
+          second = client.request({ operation: 'get', method: 'GET', path: '/keys/b' })
+        },
+      },
+    })
+    nock(host)
+      .get('/v1/keys/a')
+      .reply(429, {}, { 'Retry-After': '7' })
+      .get('/v1/keys/a')
+      .reply(200, {})
+      .get('/v1/keys/b')
+      .reply(200, {})
+    const { value } = await settleExactly(
+      client
+        .request({ operation: 'get', method: 'GET', path: '/keys/a' })
+        .then(async (response) => [response, await second] as const),
+    )
+    expect(value?.map((response) => (response as { status: number }).status)).toEqual([200, 200])
+    expect(times).toHaveLength(3)
+    const [start, ...later] = times as [number, ...number[]]
+    expect(later.map((time) => time - start)).toEqual([7000, 7000])
+  })
+
+  it('uses the vendor body field for the wait when the adapter reads one', async () => {
+    const retries: RetryEvent[] = []
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: countingFetch(),
+      retry: { random: () => 0 },
+      hooks: { retry: (event) => retries.push(event) },
+      errorBody: (body) => ({ retryAfterMs: (body as { wait: number }).wait * 1000 }),
+    })
+    nock(host).get('/v1/keys').reply(429, { wait: 12 }).get('/v1/keys').reply(200, {})
+    await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(retries.map((event) => event.delayMs)).toEqual([12_000])
+  })
+
+  it('throws RateLimitError at once when the wait is beyond the cap', async () => {
+    const fetch = countingFetch()
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch,
+      retry: { maxRetryAfterMs: 5000 },
+    })
+    nock(host).get('/v1/keys').times(3).reply(429, {}, { 'Retry-After': '6' })
+    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(error).toBeInstanceOf(RateLimitError)
+    expect((error as RateLimitError).retryAfterMs).toBe(6000)
+    expect(fetch.calls).toHaveLength(1)
+  })
+
+  it('gives up when the next wait would pass the overall deadline', async () => {
+    const fetch = countingFetch()
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch,
+      retry: { attempts: 10, baseDelayMs: 1000, random: () => 0.99, deadlineMs: 2500 },
+    })
+    nock(host).get('/v1/keys').times(10).reply(500)
+    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(error).toBeInstanceOf(ProviderError)
+    // waits 990 then 1980: the second would end after 2500 ms
+    expect(fetch.calls).toHaveLength(2)
+  })
+
+  it('limits each attempt to timeoutMs and the last attempt to what is left of the deadline', async () => {
+    const times: number[] = []
+    const fetch = countingFetch()
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: callTimes(fetch, times),
+      timeoutMs: 1000,
+      retry: { random: () => 0, deadlineMs: 1500 },
+    })
+    nock(host).get('/v1/keys').times(3).delay(10_000).reply(200, {})
+    const started = Date.now()
+    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(fetch.calls).toHaveLength(2)
+    expect(Date.now() - started).toBeLessThanOrEqual(1600)
+  })
+})
+
+describe('abort', () => {
+  it('stops during a backoff wait at once, and sends nothing more', async () => {
+    const fetch = countingFetch()
+    const controller = new AbortController()
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch,
+      retry: { baseDelayMs: 10_000, random: () => 0.99 },
+      hooks: {
+        retry: () => setTimeout(() => controller.abort(new Error('caller gave up')), 100),
+      },
+    })
+    nock(host).get('/v1/keys').times(3).reply(503)
+    const started = Date.now()
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys', signal: controller.signal }))
+    expect((error as Error).message).toBe('caller gave up')
+    expect(Date.now() - started).toBeLessThan(200)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(fetch.calls).toHaveLength(1)
+  })
+
+  it('sends nothing when the signal is already aborted', async () => {
+    const fetch = countingFetch()
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys', signal: AbortSignal.abort() }),
+    )
+    expect((error as Error).name).toBe('AbortError')
+    expect(fetch.calls).toHaveLength(0)
+  })
+
+  it('aborts a request in flight', async () => {
+    const fetch = countingFetch()
+    const controller = new AbortController()
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+    nock(host).get('/v1/keys').delay(5000).reply(200, {})
+    setTimeout(() => controller.abort(), 50)
+    const { error } = await settle(
+      client.request({ operation: 'list', method: 'GET', path: '/keys', signal: controller.signal }))
+    expect((error as Error).name).toBe('AbortError')
+    expect(fetch.calls).toHaveLength(1)
+  })
+})

@@ -1,0 +1,250 @@
+import nock from 'nock'
+import * as v from 'valibot'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  AuthenticationError,
+  ConflictError,
+  KeyStoreError,
+  NetworkError,
+  NotFoundError,
+  PaymentRequiredError,
+  PermissionError,
+  ProviderError,
+  RateLimitError,
+  ResponseValidationError,
+  TimeoutError,
+  ValidationError,
+} from './errors.js'
+import { createHttpClient, type HttpMethod, type RetryEvent } from './http-client.js'
+import { BASE_URL, countingFetch, settle } from './test-helpers.js'
+
+type ErrorClass = abstract new (...args: never[]) => KeyStoreError
+
+interface Case {
+  name: string
+  reply: (scope: nock.Interceptor) => nock.Scope
+  /** Attempts for idempotent methods and for POST. */
+  attempts: { idempotent: number; post: number }
+  error: ErrorClass
+  check?: (error: KeyStoreError) => void
+}
+
+const httpDate = (offsetMs: number) => new Date(Date.now() + offsetMs).toUTCString()
+
+const cases: Case[] = [
+  {
+    name: 'network error before send',
+    reply: (i) => i.replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }),
+    attempts: { idempotent: 3, post: 3 },
+    error: NetworkError,
+    check: (error) => expect((error as NetworkError).phase).toBe('before-send'),
+  },
+  {
+    name: 'connection reset after sending',
+    reply: (i) => i.replyWithError({ code: 'ECONNRESET', message: 'socket hang up' }),
+    attempts: { idempotent: 3, post: 1 },
+    error: NetworkError,
+    check: (error) => expect((error as NetworkError).phase).toBe('ambiguous'),
+  },
+  { name: '408', reply: (i) => i.reply(408), attempts: { idempotent: 3, post: 1 }, error: TimeoutError },
+  { name: '425', reply: (i) => i.reply(425), attempts: { idempotent: 3, post: 1 }, error: RateLimitError },
+  {
+    name: '429 with Retry-After seconds',
+    reply: (i) => i.reply(429, { message: 'slow down' }, { 'Retry-After': '2' }),
+    attempts: { idempotent: 3, post: 3 },
+    error: RateLimitError,
+    check: (error) => expect((error as RateLimitError).retryAfterMs).toBe(2000),
+  },
+  {
+    name: '429 with Retry-After as an HTTP date',
+    reply: (i) => i.reply(429, () => ({ message: 'slow down' }), { 'Retry-After': httpDate(5000) }),
+    attempts: { idempotent: 3, post: 3 },
+    error: RateLimitError,
+  },
+  {
+    name: '429 beyond the Retry-After cap',
+    reply: (i) => i.reply(429, { message: 'come back tomorrow' }, { 'Retry-After': '86400' }),
+    attempts: { idempotent: 1, post: 1 },
+    error: RateLimitError,
+    check: (error) => expect((error as RateLimitError).retryAfterMs).toBe(86_400_000),
+  },
+  ...[500, 502, 503, 504].map(
+    (status): Case => ({
+      name: String(status),
+      reply: (i) => i.reply(status, { message: 'upstream trouble' }),
+      attempts: { idempotent: 3, post: 1 },
+      error: ProviderError,
+      check: (error) => expect(error.status).toBe(status),
+    }),
+  ),
+  ...(
+    [
+      [400, ValidationError],
+      [401, AuthenticationError],
+      [402, PaymentRequiredError],
+      [403, PermissionError],
+      [404, NotFoundError],
+      [409, ConflictError],
+      [422, ValidationError],
+    ] as const
+  ).map(
+    ([status, error]): Case => ({
+      name: String(status),
+      reply: (i) => i.reply(status, { message: `vendor says ${status}` }),
+      attempts: { idempotent: 1, post: 1 },
+      error,
+      check: (thrown) => {
+        expect(thrown.status).toBe(status)
+        expect(thrown.message).toContain(`vendor says ${status}`)
+      },
+    }),
+  ),
+  {
+    name: '200 with an unparsable body',
+    reply: (i) => i.reply(200, '{"data": [unterminated'),
+    attempts: { idempotent: 1, post: 1 },
+    error: ResponseValidationError,
+  },
+]
+
+const methods: HttpMethod[] = ['GET', 'PUT', 'PATCH', 'DELETE', 'POST']
+const schema = v.object({ data: v.array(v.object({ id: v.string() })) })
+
+beforeAll(() => {
+  nock.disableNetConnect()
+})
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+})
+
+afterEach(() => {
+  vi.useRealTimers()
+  nock.cleanAll()
+})
+
+describe('retry matrix', () => {
+  for (const method of methods) {
+    describe(method, () => {
+      for (const testCase of cases) {
+        const expected = method === 'POST' ? testCase.attempts.post : testCase.attempts.idempotent
+        it(`${testCase.name}: ${expected} attempt(s), ${testCase.error.name}`, async () => {
+          const fetch = countingFetch()
+          const retries: RetryEvent[] = []
+          const client = createHttpClient({
+            provider: 'vendor',
+            baseUrl: BASE_URL,
+            fetch,
+            retry: { random: () => 0.5 },
+            hooks: { retry: (event) => retries.push(event) },
+          })
+          const scope = testCase.reply(nock('https://api.vendor.test').intercept('/v1/keys/k1', method).times(5))
+          const { error } = await settle(
+            client.request({ operation: 'test', method, path: '/keys/k1', schema, json: method === 'GET' ? undefined : {} }),
+          )
+          expect(error).toBeInstanceOf(testCase.error)
+          testCase.check?.(error as KeyStoreError)
+          expect(fetch.calls).toHaveLength(expected)
+          expect(retries).toHaveLength(expected - 1)
+          expect((error as KeyStoreError).provider).toBe('vendor')
+          expect((error as KeyStoreError).operation).toBe('test')
+          scope.persist(false)
+        })
+      }
+    })
+  }
+})
+
+describe('recovering within the retry budget', () => {
+  it('succeeds on the third attempt after 503 and a reset, returning the parsed body', async () => {
+    const fetch = countingFetch()
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: { random: () => 0 } })
+    nock('https://api.vendor.test')
+      .get('/v1/keys')
+      .reply(503)
+      .get('/v1/keys')
+      .replyWithError({ code: 'ECONNRESET' })
+      .get('/v1/keys')
+      .reply(200, { data: [{ id: 'k1' }], extra: true })
+    const { value } = await settle(client.request({ operation: 'list', method: 'GET', path: '/keys', schema }))
+    expect(value?.data).toEqual({ data: [{ id: 'k1' }] })
+    expect(value?.attempts).toBe(3)
+    expect(fetch.calls).toHaveLength(3)
+  })
+
+  it('retries a create after a 429 and sends the same body again', async () => {
+    const bodies: unknown[] = []
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, retry: { random: () => 0 } })
+    nock('https://api.vendor.test')
+      .post('/v1/keys', (body) => bodies.push(body) > 0)
+      .reply(429, {}, { 'Retry-After': '1' })
+      .post('/v1/keys', (body) => bodies.push(body) > 0)
+      .reply(201, { data: [] })
+    const { value } = await settle(
+      client.request({ operation: 'create', method: 'POST', path: '/keys', json: { name: 'ci' }, schema }),
+    )
+    expect(value?.status).toBe(201)
+    expect(bodies).toEqual([{ name: 'ci' }, { name: 'ci' }])
+  })
+
+  it('never retries a request marked retry: never, whatever the failure', async () => {
+    const fetch = countingFetch()
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+    nock('https://api.vendor.test').put('/v1/keys/k1').times(3).reply(503)
+    const { error } = await settle(
+      client.request({ operation: 'regenerate', method: 'PUT', path: '/keys/k1', retry: 'never' }),
+    )
+    expect(error).toBeInstanceOf(ProviderError)
+    expect(fetch.calls).toHaveLength(1)
+  })
+
+  it('turns retries off with retry: false', async () => {
+    const fetch = countingFetch()
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: false })
+    nock('https://api.vendor.test').get('/v1/keys').times(3).reply(500)
+    const { error } = await settle(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    expect(error).toBeInstanceOf(ProviderError)
+    expect(fetch.calls).toHaveLength(1)
+  })
+})
+
+describe('delete that may already have happened', () => {
+  it('counts a 404 after a possibly-delivered attempt as success', async () => {
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, retry: { random: () => 0 } })
+    nock('https://api.vendor.test')
+      .delete('/v1/keys/k1')
+      .replyWithError({ code: 'ECONNRESET' })
+      .delete('/v1/keys/k1')
+      .reply(404, { message: 'no such key' })
+    const { value, error } = await settle(
+      client.request({ operation: 'delete', method: 'DELETE', path: '/keys/k1', notFoundAfterRetryIsSuccess: true }),
+    )
+    expect(error).toBeUndefined()
+    expect(value?.status).toBe(404)
+    expect(value?.attempts).toBe(2)
+  })
+
+  it('reports a 404 on the first attempt as NotFoundError', async () => {
+    expect.assertions(2)
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL })
+    nock('https://api.vendor.test').delete('/v1/keys/k1').reply(404, { message: 'no such key' })
+    const { error } = await settle(
+      client.request({ operation: 'delete', method: 'DELETE', path: '/keys/k1', notFoundAfterRetryIsSuccess: true }),
+    )
+    expect(error).toBeInstanceOf(NotFoundError)
+    expect((error as NotFoundError).status).toBe(404)
+  })
+
+  it('reports a 404 after a refused attempt (never delivered) as NotFoundError', async () => {
+    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, retry: { random: () => 0 } })
+    nock('https://api.vendor.test')
+      .delete('/v1/keys/k1')
+      .replyWithError({ code: 'ECONNREFUSED' })
+      .delete('/v1/keys/k1')
+      .reply(404)
+    const { error } = await settle(
+      client.request({ operation: 'delete', method: 'DELETE', path: '/keys/k1', notFoundAfterRetryIsSuccess: true }),
+    )
+    expect(error).toBeInstanceOf(NotFoundError)
+  })
+})

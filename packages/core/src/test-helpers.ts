@@ -1,0 +1,89 @@
+// Helpers for this package's own tests; not part of the published API.
+import { vi } from 'vitest'
+
+// Taken before any test fakes the timers: nock answers on real timers.
+const realSetTimeout = globalThis.setTimeout
+const realPause = () => new Promise((resolve) => realSetTimeout(resolve, 1))
+
+export const BASE_URL = 'https://api.vendor.test/v1'
+
+let inFlight = 0
+
+/**
+ * A fetch that records calls and passes them on to the (nock-intercepted) global fetch,
+ * keeping count of responses still to come so `settleExactly` never moves the clock past them.
+ */
+export function countingFetch(): typeof fetch & { calls: Request[] } {
+  const calls: Request[] = []
+  const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push(input instanceof Request ? input : new Request(input, init))
+    inFlight++
+    try {
+      const response = await globalThis.fetch(input, init)
+      // Buffer the body here, so reading it later needs no more I/O.
+      const body = await response.arrayBuffer()
+      return new Response(response.status === 204 ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      })
+    } finally {
+      inFlight--
+    }
+  }) as typeof fetch & { calls: Request[] }
+  wrapped.calls = calls
+  return wrapped
+}
+
+/** Advances fake timers until `promise` settles, then returns its outcome. */
+export async function settle<T>(
+  promise: Promise<T>,
+  stepMs = 50,
+  maxSteps = 20_000,
+): Promise<{ value?: T; error?: unknown }> {
+  let done = false
+  const outcome: { value?: T; error?: unknown } = {}
+  promise.then(
+    (value) => {
+      outcome.value = value
+      done = true
+    },
+    (error: unknown) => {
+      outcome.error = error
+      done = true
+    },
+  )
+  for (let step = 0; step < maxSteps && !done; step++) {
+    // Let real I/O (the intercepted responses) run before fake time moves on.
+    await new Promise((resolve) => setImmediate(resolve))
+    if (!done) await vi.advanceTimersByTimeAsync(stepMs)
+  }
+  if (!done) throw new Error('promise did not settle')
+  return outcome
+}
+
+/**
+ * Like `settle`, but moves the fake clock straight to the next timer once in-process I/O is
+ * idle, so measured waits are exact.
+ */
+export async function settleExactly<T>(promise: Promise<T>, maxSteps = 1000): Promise<{ value?: T; error?: unknown }> {
+  let done = false
+  const outcome: { value?: T; error?: unknown } = {}
+  promise.then(
+    (value) => {
+      outcome.value = value
+      done = true
+    },
+    (error: unknown) => {
+      outcome.error = error
+      done = true
+    },
+  )
+  for (let step = 0; step < maxSteps && !done; step++) {
+    for (let round = 0; round < 2000 && inFlight > 0; round++) await realPause()
+    for (let round = 0; round < 3 && !done; round++) await realPause()
+    if (!done) await vi.advanceTimersToNextTimerAsync()
+  }
+  if (!done) throw new Error('promise did not settle')
+  return outcome
+}
