@@ -10,7 +10,11 @@ import {
   ValidationError,
 } from './errors.js'
 
-const base = { provider: 'openrouter', operation: 'get', message: 'openrouter get failed: 404 not found' }
+const base = {
+  provider: 'openrouter',
+  operation: 'get',
+  message: 'openrouter get failed: 404 not found',
+}
 
 describe('KeyStoreError', () => {
   it('carries plain-data fields, a stable code and the class name', () => {
@@ -49,13 +53,17 @@ describe('KeyStoreError', () => {
 
   it('gives each subclass its own fields', () => {
     expect(new NetworkError({ ...base, phase: 'ambiguous' }).phase).toBe('ambiguous')
-    expect(new ValidationError({ ...base, issues: [{ path: 'name', message: 'too long' }] }).issues).toEqual([
-      { path: 'name', message: 'too long' },
-    ])
+    expect(
+      new ValidationError({ ...base, issues: [{ path: 'name', message: 'too long' }] }).issues,
+    ).toEqual([{ path: 'name', message: 'too long' }])
     const ambiguous = new AmbiguousCreateError({ ...base, candidateIds: ['a', 'b'] })
     expect(ambiguous.candidateIds).toEqual(['a', 'b'])
     expect(ambiguous.deletedIds).toEqual([])
     const rotation = new RotationError({ ...base, step: 'verify', rolledBack: true })
-    expect([rotation.code, rotation.step, rotation.rolledBack]).toEqual(['rotation_failed', 'verify', true])
+    expect([rotation.code, rotation.step, rotation.rolledBack]).toEqual([
+      'rotation_failed',
+      'verify',
+      true,
+    ])
   })
 })

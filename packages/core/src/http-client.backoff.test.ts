@@ -39,12 +39,16 @@ describe('backoff', () => {
       hooks: { retry: (event) => retries.push(event) },
     })
     nock(host).get('/v1/keys').times(5).reply(503)
-    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
     expect(error).toBeInstanceOf(ProviderError)
     // ceilings 1000, 2000, 3000 (capped), 3000; half of each with random() = 0.5
     expect(retries.map((event) => event.delayMs)).toEqual([500, 1000, 1500, 1500])
     expect(retries.map((event) => event.attempt)).toEqual([1, 2, 3, 4])
-    expect(retries.every((event) => event.reason === 'provider_error' && event.status === 503)).toBe(true)
+    expect(
+      retries.every((event) => event.reason === 'provider_error' && event.status === 503),
+    ).toBe(true)
     const gaps = times.slice(1).map((time, index) => time - (times[index] as number))
     expect(gaps).toEqual([500, 1000, 1500, 1500])
   })
@@ -121,7 +125,9 @@ describe('backoff', () => {
       retry: { maxRetryAfterMs: 5000 },
     })
     nock(host).get('/v1/keys').times(3).reply(429, {}, { 'Retry-After': '6' })
-    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
     expect(error).toBeInstanceOf(RateLimitError)
     expect((error as RateLimitError).retryAfterMs).toBe(6000)
     expect(fetch.calls).toHaveLength(1)
@@ -136,7 +142,9 @@ describe('backoff', () => {
       retry: { attempts: 10, baseDelayMs: 1000, random: () => 0.99, deadlineMs: 2500 },
     })
     nock(host).get('/v1/keys').times(10).reply(500)
-    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
     expect(error).toBeInstanceOf(ProviderError)
     // waits 990 then 1980: the second would end after 2500 ms
     expect(fetch.calls).toHaveLength(2)
@@ -154,7 +162,9 @@ describe('backoff', () => {
     })
     nock(host).get('/v1/keys').times(3).delay(10_000).reply(200, {})
     const started = Date.now()
-    const { error } = await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
     expect(error).toBeInstanceOf(TimeoutError)
     expect(fetch.calls).toHaveLength(2)
     expect(Date.now() - started).toBeLessThanOrEqual(1600)
@@ -177,7 +187,13 @@ describe('abort', () => {
     nock(host).get('/v1/keys').times(3).reply(503)
     const started = Date.now()
     const { error } = await settleExactly(
-      client.request({ operation: 'list', method: 'GET', path: '/keys', signal: controller.signal }))
+      client.request({
+        operation: 'list',
+        method: 'GET',
+        path: '/keys',
+        signal: controller.signal,
+      }),
+    )
     expect((error as Error).message).toBe('caller gave up')
     expect(Date.now() - started).toBeLessThan(200)
     await vi.advanceTimersByTimeAsync(60_000)
@@ -188,7 +204,12 @@ describe('abort', () => {
     const fetch = countingFetch()
     const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
     const { error } = await settleExactly(
-      client.request({ operation: 'list', method: 'GET', path: '/keys', signal: AbortSignal.abort() }),
+      client.request({
+        operation: 'list',
+        method: 'GET',
+        path: '/keys',
+        signal: AbortSignal.abort(),
+      }),
     )
     expect((error as Error).name).toBe('AbortError')
     expect(fetch.calls).toHaveLength(0)
@@ -201,7 +222,13 @@ describe('abort', () => {
     nock(host).get('/v1/keys').delay(5000).reply(200, {})
     setTimeout(() => controller.abort(), 50)
     const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys', signal: controller.signal }))
+      client.request({
+        operation: 'list',
+        method: 'GET',
+        path: '/keys',
+        signal: controller.signal,
+      }),
+    )
     expect((error as Error).name).toBe('AbortError')
     expect(fetch.calls).toHaveLength(1)
   })

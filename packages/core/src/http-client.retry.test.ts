@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import {
   AuthenticationError,
   ConflictError,
-  KeyStoreError,
+  type KeyStoreError,
   NetworkError,
   NotFoundError,
   PaymentRequiredError,
@@ -46,8 +46,18 @@ const cases: Case[] = [
     error: NetworkError,
     check: (error) => expect((error as NetworkError).phase).toBe('ambiguous'),
   },
-  { name: '408', reply: (i) => i.reply(408), attempts: { idempotent: 3, post: 1 }, error: TimeoutError },
-  { name: '425', reply: (i) => i.reply(425), attempts: { idempotent: 3, post: 1 }, error: RateLimitError },
+  {
+    name: '408',
+    reply: (i) => i.reply(408),
+    attempts: { idempotent: 3, post: 1 },
+    error: TimeoutError,
+  },
+  {
+    name: '425',
+    reply: (i) => i.reply(425),
+    attempts: { idempotent: 3, post: 1 },
+    error: RateLimitError,
+  },
   {
     name: '429 with Retry-After seconds',
     reply: (i) => i.reply(429, { message: 'slow down' }, { 'Retry-After': '2' }),
@@ -138,9 +148,17 @@ describe('retry matrix', () => {
             retry: { random: () => 0.5 },
             hooks: { retry: (event) => retries.push(event) },
           })
-          const scope = testCase.reply(nock('https://api.vendor.test').intercept('/v1/keys/k1', method).times(5))
+          const scope = testCase.reply(
+            nock('https://api.vendor.test').intercept('/v1/keys/k1', method).times(5),
+          )
           const { error } = await settle(
-            client.request({ operation: 'test', method, path: '/keys/k1', schema, json: method === 'GET' ? undefined : {} }),
+            client.request({
+              operation: 'test',
+              method,
+              path: '/keys/k1',
+              schema,
+              json: method === 'GET' ? undefined : {},
+            }),
           )
           expect(error).toBeInstanceOf(testCase.error)
           testCase.check?.(error as KeyStoreError)
@@ -158,7 +176,12 @@ describe('retry matrix', () => {
 describe('recovering within the retry budget', () => {
   it('succeeds on the third attempt after 503 and a reset, returning the parsed body', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: { random: () => 0 } })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch,
+      retry: { random: () => 0 },
+    })
     nock('https://api.vendor.test')
       .get('/v1/keys')
       .reply(503)
@@ -166,7 +189,9 @@ describe('recovering within the retry budget', () => {
       .replyWithError({ code: 'ECONNRESET' })
       .get('/v1/keys')
       .reply(200, { data: [{ id: 'k1' }], extra: true })
-    const { value } = await settle(client.request({ operation: 'list', method: 'GET', path: '/keys', schema }))
+    const { value } = await settle(
+      client.request({ operation: 'list', method: 'GET', path: '/keys', schema }),
+    )
     expect(value?.data).toEqual({ data: [{ id: 'k1' }] })
     expect(value?.attempts).toBe(3)
     expect(fetch.calls).toHaveLength(3)
@@ -174,14 +199,24 @@ describe('recovering within the retry budget', () => {
 
   it('retries a create after a 429 and sends the same body again', async () => {
     const bodies: unknown[] = []
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, retry: { random: () => 0 } })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      retry: { random: () => 0 },
+    })
     nock('https://api.vendor.test')
       .post('/v1/keys', (body) => bodies.push(body) > 0)
       .reply(429, {}, { 'Retry-After': '1' })
       .post('/v1/keys', (body) => bodies.push(body) > 0)
       .reply(201, { data: [] })
     const { value } = await settle(
-      client.request({ operation: 'create', method: 'POST', path: '/keys', json: { name: 'ci' }, schema }),
+      client.request({
+        operation: 'create',
+        method: 'POST',
+        path: '/keys',
+        json: { name: 'ci' },
+        schema,
+      }),
     )
     expect(value?.status).toBe(201)
     expect(bodies).toEqual([{ name: 'ci' }, { name: 'ci' }])
@@ -202,7 +237,9 @@ describe('recovering within the retry budget', () => {
     const fetch = countingFetch()
     const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: false })
     nock('https://api.vendor.test').get('/v1/keys').times(3).reply(500)
-    const { error } = await settle(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    const { error } = await settle(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
     expect(error).toBeInstanceOf(ProviderError)
     expect(fetch.calls).toHaveLength(1)
   })
@@ -210,14 +247,23 @@ describe('recovering within the retry budget', () => {
 
 describe('delete that may already have happened', () => {
   it('counts a 404 after a possibly-delivered attempt as success', async () => {
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, retry: { random: () => 0 } })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      retry: { random: () => 0 },
+    })
     nock('https://api.vendor.test')
       .delete('/v1/keys/k1')
       .replyWithError({ code: 'ECONNRESET' })
       .delete('/v1/keys/k1')
       .reply(404, { message: 'no such key' })
     const { value, error } = await settle(
-      client.request({ operation: 'delete', method: 'DELETE', path: '/keys/k1', notFoundAfterRetryIsSuccess: true }),
+      client.request({
+        operation: 'delete',
+        method: 'DELETE',
+        path: '/keys/k1',
+        notFoundAfterRetryIsSuccess: true,
+      }),
     )
     expect(error).toBeUndefined()
     expect(value?.status).toBe(404)
@@ -229,21 +275,35 @@ describe('delete that may already have happened', () => {
     const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL })
     nock('https://api.vendor.test').delete('/v1/keys/k1').reply(404, { message: 'no such key' })
     const { error } = await settle(
-      client.request({ operation: 'delete', method: 'DELETE', path: '/keys/k1', notFoundAfterRetryIsSuccess: true }),
+      client.request({
+        operation: 'delete',
+        method: 'DELETE',
+        path: '/keys/k1',
+        notFoundAfterRetryIsSuccess: true,
+      }),
     )
     expect(error).toBeInstanceOf(NotFoundError)
     expect((error as NotFoundError).status).toBe(404)
   })
 
   it('reports a 404 after a refused attempt (never delivered) as NotFoundError', async () => {
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, retry: { random: () => 0 } })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      retry: { random: () => 0 },
+    })
     nock('https://api.vendor.test')
       .delete('/v1/keys/k1')
       .replyWithError({ code: 'ECONNREFUSED' })
       .delete('/v1/keys/k1')
       .reply(404)
     const { error } = await settle(
-      client.request({ operation: 'delete', method: 'DELETE', path: '/keys/k1', notFoundAfterRetryIsSuccess: true }),
+      client.request({
+        operation: 'delete',
+        method: 'DELETE',
+        path: '/keys/k1',
+        notFoundAfterRetryIsSuccess: true,
+      }),
     )
     expect(error).toBeInstanceOf(NotFoundError)
   })

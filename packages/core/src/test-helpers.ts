@@ -66,7 +66,10 @@ export async function settle<T>(
  * Like `settle`, but moves the fake clock straight to the next timer once in-process I/O is
  * idle, so measured waits are exact.
  */
-export async function settleExactly<T>(promise: Promise<T>, maxSteps = 1000): Promise<{ value?: T; error?: unknown }> {
+export async function settleExactly<T>(
+  promise: Promise<T>,
+  maxSteps = 1000,
+): Promise<{ value?: T; error?: unknown }> {
   let done = false
   const outcome: { value?: T; error?: unknown } = {}
   promise.then(

@@ -1,0 +1,39 @@
+import { describe, expect, it, vi } from 'vitest'
+import { collect, paginateOffset } from './paginate.js'
+
+describe('paginateOffset', () => {
+  it('walks full pages until a short one, asking for each offset once', async () => {
+    const items = Array.from({ length: 250 }, (_, index) => index)
+    const fetchPage = vi.fn(async (offset: number) => items.slice(offset, offset + 100))
+    expect(await collect(paginateOffset({ pageSize: 100, fetchPage }))).toEqual(items)
+    expect(fetchPage.mock.calls.map(([offset]) => offset)).toEqual([0, 100, 200])
+  })
+
+  it('asks for one more page after an exactly full last page, which comes back empty', async () => {
+    const fetchPage = vi.fn(async (offset: number) => (offset < 200 ? Array(100).fill(offset) : []))
+    expect(await collect(paginateOffset({ pageSize: 100, fetchPage }))).toHaveLength(200)
+    expect(fetchPage).toHaveBeenCalledTimes(3)
+  })
+
+  it('fetches lazily: stopping early fetches no further page', async () => {
+    const fetchPage = vi.fn(async (offset: number) =>
+      Array.from({ length: 100 }, (_, index) => offset + index),
+    )
+    for await (const item of paginateOffset({ pageSize: 100, fetchPage })) {
+      if (item === 150) break
+    }
+    expect(fetchPage).toHaveBeenCalledTimes(2)
+  })
+
+  it('stops when the signal aborts', async () => {
+    const controller = new AbortController()
+    const fetchPage = vi.fn(async () => {
+      controller.abort(new Error('stop'))
+      return Array(100).fill(0)
+    })
+    await expect(
+      collect(paginateOffset({ pageSize: 100, fetchPage, signal: controller.signal })),
+    ).rejects.toThrow('stop')
+    expect(fetchPage).toHaveBeenCalledTimes(1)
+  })
+})
