@@ -18,14 +18,15 @@ for (const group of ['packages', 'examples']) {
     const report = JSON.parse(readFileSync(file, 'utf8'))
     reports++
     passed += report.numPassedTests ?? 0
-    failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report)
+    failed += (report.numFailedTests ?? 0) + filesThatFailedToRun(report)
   }
 }
 
-/** A suite that failed to load has no failed tests of its own; count it once as a failure. */
-function countSuitesWithFailedTests(report) {
+/** A test file that failed to load or run has no failed tests of its own; count it once. */
+function filesThatFailedToRun(report) {
   return (report.testResults ?? []).filter(
-    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).some((test) => test.status === 'failed'),
+    (file) =>
+      file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
   ).length
 }
 

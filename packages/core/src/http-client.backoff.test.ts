@@ -2,7 +2,7 @@ import nock from 'nock'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ProviderError, RateLimitError, TimeoutError } from './errors.js'
 import { createHttpClient, type RetryEvent } from './http-client.js'
-import { BASE_URL, countingFetch, settle, settleExactly } from './test-helpers.js'
+import { BASE_URL, countingFetch, settle, settleExactly, tracked } from './test-helpers.js'
 
 const host = 'https://api.vendor.test'
 
@@ -36,7 +36,7 @@ describe('backoff', () => {
       baseUrl: BASE_URL,
       fetch: callTimes(fetch, times),
       retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 3000, random: () => 0.5 },
-      hooks: { retry: (event) => retries.push(event) },
+      hooks: tracked({ retry: (event) => retries.push(event) }),
     })
     nock(host).get('/v1/keys').times(5).reply(503)
     const { error } = await settleExactly(
@@ -61,7 +61,7 @@ describe('backoff', () => {
       baseUrl: BASE_URL,
       fetch: countingFetch(),
       retry: { baseDelayMs: 1000, random: () => draws.shift() ?? 0 },
-      hooks: { retry: (event) => retries.push(event) },
+      hooks: tracked({ retry: (event) => retries.push(event) }),
     })
     nock(host).get('/v1/keys').times(3).reply(500)
     await settleExactly(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
@@ -77,11 +77,11 @@ describe('backoff', () => {
       fetch: callTimes(countingFetch(), times),
       retry: { random: () => 0 },
       // Once the 429 is in, another call on the same store must wait too.
-      hooks: {
+      hooks: tracked({
         retry: () => {
           second = client.request({ operation: 'get', method: 'GET', path: '/keys/b' })
         },
-      },
+      }),
     })
     nock(host)
       .get('/v1/keys/a')
@@ -108,7 +108,7 @@ describe('backoff', () => {
       baseUrl: BASE_URL,
       fetch: countingFetch(),
       retry: { random: () => 0 },
-      hooks: { retry: (event) => retries.push(event) },
+      hooks: tracked({ retry: (event) => retries.push(event) }),
       errorBody: (body) => ({ retryAfterMs: (body as { wait: number }).wait * 1000 }),
     })
     nock(host).get('/v1/keys').reply(429, { wait: 12 }).get('/v1/keys').reply(200, {})
@@ -121,6 +121,7 @@ describe('backoff', () => {
     const client = createHttpClient({
       provider: 'vendor',
       baseUrl: BASE_URL,
+      hooks: tracked(),
       fetch,
       retry: { maxRetryAfterMs: 5000 },
     })
@@ -138,6 +139,7 @@ describe('backoff', () => {
     const client = createHttpClient({
       provider: 'vendor',
       baseUrl: BASE_URL,
+      hooks: tracked(),
       fetch,
       retry: { attempts: 10, baseDelayMs: 1000, random: () => 0.99, deadlineMs: 2500 },
     })
@@ -156,6 +158,7 @@ describe('backoff', () => {
     const client = createHttpClient({
       provider: 'vendor',
       baseUrl: BASE_URL,
+      hooks: tracked(),
       fetch: callTimes(fetch, times),
       timeoutMs: 1000,
       retry: { random: () => 0, deadlineMs: 1500 },
@@ -180,9 +183,9 @@ describe('abort', () => {
       baseUrl: BASE_URL,
       fetch,
       retry: { baseDelayMs: 10_000, random: () => 0.99 },
-      hooks: {
+      hooks: tracked({
         retry: () => setTimeout(() => controller.abort(new Error('caller gave up')), 100),
-      },
+      }),
     })
     nock(host).get('/v1/keys').times(3).reply(503)
     const started = Date.now()
@@ -202,7 +205,12 @@ describe('abort', () => {
 
   it('sends nothing when the signal is already aborted', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch,
+      hooks: tracked(),
+    })
     const { error } = await settleExactly(
       client.request({
         operation: 'list',
@@ -218,7 +226,12 @@ describe('abort', () => {
   it('aborts a request in flight', async () => {
     const fetch = countingFetch()
     const controller = new AbortController()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch,
+      hooks: tracked(),
+    })
     nock(host).get('/v1/keys').delay(5000).reply(200, {})
     setTimeout(() => controller.abort(), 50)
     const { error } = await settle(

@@ -222,8 +222,27 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       | { error: KeyStoreError }
     > => {
       const started = Date.now()
+      const responded = (status: number | undefined, error?: string) =>
+        emit('response', {
+          ...context,
+          attempt: number,
+          status,
+          durationMs: Date.now() - started,
+          ...(error === undefined ? {} : { error }),
+        })
+      const lostConnection = (thrown: unknown, status: number | undefined) => {
+        if (request.signal?.aborted) {
+          responded(status, 'aborted')
+          throw request.signal.reason
+        }
+        const error = networkError(thrown, request.operation)
+        responded(status, error.code)
+        return { error }
+      }
+
       emit('request', { ...context, attempt: number })
       let response: Response
+      let text: string
       try {
         response = await ky(target, {
           method: request.method,
@@ -236,36 +255,16 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
           throwHttpErrors: false,
         })
       } catch (thrown) {
-        if (request.signal?.aborted) throw request.signal.reason
-        const error = networkError(thrown, request.operation)
-        emit('response', {
-          ...context,
-          attempt: number,
-          status: undefined,
-          durationMs: Date.now() - started,
-          error: error.code,
-        })
-        return { error }
+        return lostConnection(thrown, undefined)
       }
-      const responseHeaders = Object.fromEntries(response.headers)
-      let text: string
       try {
         text = await response.text()
       } catch (thrown) {
-        if (request.signal?.aborted) throw request.signal.reason
-        const error = networkError(thrown, request.operation)
-        emit('response', {
-          ...context,
-          attempt: number,
-          status: response.status,
-          durationMs: Date.now() - started,
-          error: error.code,
-        })
-        return { error }
+        return lostConnection(thrown, response.status)
       }
+      const responseHeaders = Object.fromEntries(response.headers)
       const body = parseBody(text)
       const requestId = responseHeaders['x-request-id'] ?? responseHeaders['request-id']
-      const durationMs = Date.now() - started
       if (!response.ok) {
         const details = redactor.redactValue(readErrorDetails(settings.errorBody, body))
         const retryAfterMs = details.retryAfterMs ?? parseRetryAfter(responseHeaders['retry-after'])
@@ -277,16 +276,10 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
           ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
           ...(requestId === undefined ? {} : { requestId: redactor.redact(requestId) }),
         })
-        emit('response', {
-          ...context,
-          attempt: number,
-          status: response.status,
-          durationMs,
-          error: error.code,
-        })
+        responded(response.status, error.code)
         return { error }
       }
-      emit('response', { ...context, attempt: number, status: response.status, durationMs })
+      responded(response.status)
       if (request.schema === undefined) {
         return {
           response: {

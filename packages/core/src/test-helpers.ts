@@ -1,5 +1,6 @@
 // Helpers for this package's own tests; not part of the published API.
 import { vi } from 'vitest'
+import type { HttpHooks } from './http-client.js'
 
 // Taken before any test fakes the timers: nock answers on real timers.
 const realSetTimeout = globalThis.setTimeout
@@ -8,6 +9,25 @@ const realPause = () => new Promise((resolve) => realSetTimeout(resolve, 1))
 export const BASE_URL = 'https://api.vendor.test/v1'
 
 let inFlight = 0
+let pendingAttempts = 0
+
+/**
+ * Hooks that keep count of attempts between their request and response events, so
+ * `settleExactly` never moves the fake clock while one is under way. Wraps `hooks`.
+ */
+export function tracked(hooks: HttpHooks = {}): HttpHooks {
+  return {
+    ...hooks,
+    request: (event) => {
+      pendingAttempts++
+      hooks.request?.(event)
+    },
+    response: (event) => {
+      pendingAttempts--
+      hooks.response?.(event)
+    },
+  }
+}
 
 /**
  * A fetch that records calls and passes them on to the (nock-intercepted) global fetch,
@@ -83,7 +103,10 @@ export async function settleExactly<T>(
     },
   )
   for (let step = 0; step < maxSteps && !done; step++) {
-    for (let round = 0; round < 2000 && inFlight > 0; round++) await realPause()
+    // Bounded: a response that waits on fake time itself (nock's delay) never comes on its own.
+    for (let round = 0; round < 100 && (inFlight > 0 || pendingAttempts > 0); round++) {
+      await realPause()
+    }
     for (let round = 0; round < 3 && !done; round++) await realPause()
     if (!done) await vi.advanceTimersToNextTimerAsync()
   }
