@@ -1,0 +1,15 @@
+export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
+export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
+export { OPENROUTER_PAGE_SIZE } from './openrouter-emulator.js'
+export { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
+export {
+  type Emulator,
+  type EmulatorControl,
+  type EmulatorOptions,
+  type Fault,
+  type RateLimit,
+  type RecordedRequest,
+  VENDORS,
+  type Vendor,
+} from './types.js'
+export { VOICEABLE_DELETE_STATUS, VOICEABLE_KEY_PREFIXES } from './voiceable-emulator.js'

@@ -1,0 +1,292 @@
+import {
+  bearer,
+  isoNow,
+  isPlainObject,
+  matchPath,
+  randomHex,
+  sha256Hex,
+} from './emulator-helpers.js'
+import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
+import { INVALID_JSON } from './http-server.js'
+import type { RateLimiter } from './rate-limiter.js'
+import type { EmulatorControl } from './types.js'
+
+/** OpenRouter lists keys in fixed pages of this many. */
+export const OPENROUTER_PAGE_SIZE = 100
+
+const BASE_PATH = '/api/v1'
+const LIMIT_RESETS = ['daily', 'weekly', 'monthly']
+const WORKSPACE_ID = '00000000-0000-4000-8000-000000000001'
+const USER_ID = 'user_emulated'
+
+interface KeyRecord {
+  secret: string
+  hash: string
+  name: string
+  disabled: boolean
+  limit: number | null
+  limitReset: string | null
+  includeByokInLimit: boolean
+  createdAt: string
+  updatedAt: string | null
+  expiresAt: string | null
+}
+
+export interface OpenRouterEmulatorState {
+  handler: VendorHandler
+  control: EmulatorControl
+  settings: { baseUrl: string; managementKey: string }
+}
+
+/** `sk-or-v1-` and 64 hex, OpenRouter's key format. */
+export function openRouterSecret(): string {
+  return `sk-or-v1-${randomHex(64)}`
+}
+
+/** OpenRouter's key-management API (VENDORS.md), held in memory. */
+export function createOpenRouterEmulator(
+  url: string,
+  limiter: RateLimiter,
+  seedKeys: number,
+): OpenRouterEmulatorState {
+  const managementKey = openRouterSecret()
+  const keys = new Map<string, KeyRecord>()
+  let clock = -seedKeys - 1
+
+  const addKey = (input: Partial<KeyRecord> & { name: string }): KeyRecord => {
+    const secret = openRouterSecret()
+    // Seeded keys are older than keys made through the API, one second apart.
+    const createdAt = isoNow(clock < 0 ? clock++ * 1000 : 0)
+    const record: KeyRecord = {
+      secret,
+      hash: sha256Hex(secret),
+      disabled: false,
+      limit: null,
+      limitReset: null,
+      includeByokInLimit: false,
+      createdAt,
+      updatedAt: null,
+      expiresAt: null,
+      ...input,
+    }
+    keys.set(record.hash, record)
+    return record
+  }
+  for (let index = 1; index <= seedKeys; index++) addKey({ name: `seed-key-${index}` })
+
+  const error = (status: number, message: string): EmulatedResponse => ({
+    status,
+    body: { error: { code: status, message } },
+  })
+
+  const usable = (record: KeyRecord | undefined) =>
+    record !== undefined &&
+    !record.disabled &&
+    (record.expiresAt === null || Date.parse(record.expiresAt) > Date.now())
+
+  const handle = (request: EmulatedRequest): EmulatedResponse => {
+    if (!request.path.startsWith(`${BASE_PATH}/`)) return error(404, 'Not Found')
+    const path = request.path.slice(BASE_PATH.length)
+    const token = bearer(request.headers)
+    if (token === undefined) return error(401, 'No auth credentials found')
+    const caller = token === managementKey ? undefined : findBySecret(token)
+    if (token !== managementKey && !usable(caller)) return error(401, 'User not found.')
+
+    const wait = limiter.take(token, request.method)
+    if (wait !== undefined) {
+      return {
+        ...error(429, 'Rate limit exceeded'),
+        headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
+      }
+    }
+
+    if (path === '/key' && request.method === 'GET') return currentKey(caller)
+    if (token !== managementKey)
+      return error(403, 'Only management keys can perform this operation')
+
+    if (path === '/keys') {
+      if (request.method === 'GET') return list(request.query)
+      if (request.method === 'POST') return create(request.body)
+      return error(405, 'Method Not Allowed')
+    }
+    const params = matchPath('/keys/:hash', path)
+    if (params === undefined) return error(404, 'Not Found')
+    const record = keys.get(params.hash as string)
+    if (record === undefined) return error(404, 'Key not found')
+    if (request.method === 'GET') return { status: 200, body: { data: toKey(record) } }
+    if (request.method === 'PATCH') return update(record, request.body)
+    if (request.method === 'DELETE') {
+      keys.delete(record.hash)
+      return { status: 200, body: { deleted: true } }
+    }
+    return error(405, 'Method Not Allowed')
+  }
+
+  const findBySecret = (secret: string) => keys.get(sha256Hex(secret))
+
+  const list = (query: URLSearchParams): EmulatedResponse => {
+    const offsetText = query.get('offset') ?? '0'
+    const offset = Number(offsetText)
+    if (!Number.isInteger(offset) || offset < 0)
+      return error(400, 'offset must be a non-negative integer')
+    const includeDisabled = query.get('include_disabled') === 'true'
+    const all = [...keys.values()]
+      .filter((record) => includeDisabled || !record.disabled)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    return {
+      status: 200,
+      body: { data: all.slice(offset, offset + OPENROUTER_PAGE_SIZE).map(toKey) },
+    }
+  }
+
+  const create = (body: unknown): EmulatedResponse => {
+    if (body === INVALID_JSON || !isPlainObject(body)) return error(400, 'Invalid JSON body')
+    if (typeof body.name !== 'string' || body.name.length < 1) return error(400, 'name: Required')
+    const problem = checkLimitFields(body)
+    if (problem) return error(400, problem)
+    let expiresAt: string | null = null
+    if (body.expires_at !== undefined && body.expires_at !== null) {
+      if (typeof body.expires_at !== 'string' || !/(Z|[+-]00:00)$/.test(body.expires_at)) {
+        return error(400, 'expires_at: must be an ISO 8601 timestamp in UTC')
+      }
+      const time = Date.parse(body.expires_at)
+      if (Number.isNaN(time)) return error(400, 'expires_at: must be an ISO 8601 timestamp in UTC')
+      if (time <= Date.now()) return error(400, 'expires_at: must be in the future')
+      expiresAt = new Date(time).toISOString()
+    }
+    const record = addKey({
+      name: body.name,
+      limit: (body.limit as number | null | undefined) ?? null,
+      limitReset: (body.limit_reset as string | null | undefined) ?? null,
+      includeByokInLimit: (body.include_byok_in_limit as boolean | undefined) ?? false,
+      expiresAt,
+    })
+    return { status: 201, body: { data: toKey(record), key: record.secret } }
+  }
+
+  const update = (record: KeyRecord, body: unknown): EmulatedResponse => {
+    if (body === INVALID_JSON || !isPlainObject(body)) return error(400, 'Invalid JSON body')
+    if (body.expires_at !== undefined) return error(400, 'expires_at: cannot be updated')
+    if (body.name !== undefined && (typeof body.name !== 'string' || body.name.length < 1)) {
+      return error(400, 'name: must be a non-empty string')
+    }
+    if (body.disabled !== undefined && typeof body.disabled !== 'boolean') {
+      return error(400, 'disabled: must be a boolean')
+    }
+    const problem = checkLimitFields(body)
+    if (problem) return error(400, problem)
+    if (typeof body.name === 'string') record.name = body.name
+    if (typeof body.disabled === 'boolean') record.disabled = body.disabled
+    if (body.limit !== undefined) record.limit = body.limit as number | null
+    if (body.limit_reset !== undefined) record.limitReset = body.limit_reset as string | null
+    if (body.include_byok_in_limit !== undefined)
+      record.includeByokInLimit = body.include_byok_in_limit as boolean
+    record.updatedAt = isoNow()
+    return { status: 200, body: { data: toKey(record) } }
+  }
+
+  const currentKey = (caller: KeyRecord | undefined): EmulatedResponse => ({
+    status: 200,
+    body: {
+      data: {
+        label: caller ? label(caller.secret) : label(managementKey),
+        limit: caller?.limit ?? null,
+        limit_remaining: caller?.limit ?? null,
+        limit_reset: caller?.limitReset ?? null,
+        include_byok_in_limit: caller?.includeByokInLimit ?? false,
+        ...usage(),
+        is_free_tier: false,
+        is_management_key: caller === undefined,
+        is_provisioning_key: caller === undefined,
+        creator_user_id: USER_ID,
+        organization_id: null,
+        workspace_id: WORKSPACE_ID,
+        allowed_data_regions: ['global'],
+        free_model_daily_requests: { limit: 50, remaining: 50, used: 0 },
+        rate_limit: { requests: 20, interval: '10s', note: 'deprecated' },
+        ...(caller?.expiresAt ? { expires_at: caller.expiresAt } : {}),
+      },
+    },
+  })
+
+  const control: EmulatorControl = {
+    seedKey: (input = {}) => {
+      const record = addKey({ name: input.name ?? 'seeded', disabled: input.disabled ?? false })
+      return { id: record.hash, secret: record.secret }
+    },
+    keyIds: () => [...keys.keys()],
+    works: (secret) => secret === managementKey || usable(findBySecret(secret)),
+    expireTokens: () => {},
+  }
+
+  return {
+    handler: {
+      handle,
+      errorResponse: error,
+      credentialHeaders: ['authorization'],
+      contentType: 'application/json',
+    },
+    control,
+    settings: { baseUrl: `${url}${BASE_PATH}`, managementKey },
+  }
+}
+
+function checkLimitFields(body: Record<string, unknown>): string | undefined {
+  if (
+    body.limit !== undefined &&
+    body.limit !== null &&
+    (typeof body.limit !== 'number' || body.limit < 0)
+  ) {
+    return 'limit: must be a non-negative number or null'
+  }
+  if (
+    body.limit_reset !== undefined &&
+    body.limit_reset !== null &&
+    !LIMIT_RESETS.includes(body.limit_reset as string)
+  ) {
+    return 'limit_reset: must be one of daily, weekly, monthly or null'
+  }
+  if (body.include_byok_in_limit !== undefined && typeof body.include_byok_in_limit !== 'boolean') {
+    return 'include_byok_in_limit: must be a boolean'
+  }
+  return undefined
+}
+
+/** OpenRouter's masked preview: `sk-or-v1-abc...123`. */
+function label(secret: string): string {
+  const hex = secret.slice('sk-or-v1-'.length)
+  return `sk-or-v1-${hex.slice(0, 3)}...${hex.slice(-3)}`
+}
+
+function usage() {
+  return {
+    usage: 0,
+    usage_daily: 0,
+    usage_weekly: 0,
+    usage_monthly: 0,
+    byok_usage: 0,
+    byok_usage_daily: 0,
+    byok_usage_weekly: 0,
+    byok_usage_monthly: 0,
+  }
+}
+
+function toKey(record: KeyRecord) {
+  return {
+    hash: record.hash,
+    name: record.name,
+    label: label(record.secret),
+    disabled: record.disabled,
+    limit: record.limit,
+    limit_remaining: record.limit,
+    limit_reset: record.limitReset,
+    include_byok_in_limit: record.includeByokInLimit,
+    ...usage(),
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    creator_user_id: USER_ID,
+    external_user: null,
+    workspace_id: WORKSPACE_ID,
+    ...(record.expiresAt === null ? {} : { expires_at: record.expiresAt }),
+  }
+}

@@ -1,0 +1,31 @@
+import type { RateLimit } from './types.js'
+
+/** Fixed-window request counting per caller and kind, as vendors describe their limits. */
+export class RateLimiter {
+  readonly #windows = new Map<string, { start: number; count: number }>()
+  readonly #limits: { read?: RateLimit; write?: RateLimit }
+  readonly #timeScale: number
+
+  constructor(limits: { read?: RateLimit; write?: RateLimit }, timeScale: number) {
+    this.#limits = limits
+    this.#timeScale = timeScale
+  }
+
+  /** Counts a request; returns the wait in ms when it is over the limit, else `undefined`. */
+  take(caller: string, method: string): number | undefined {
+    const kind = method === 'GET' ? 'read' : 'write'
+    const limit = this.#limits[kind]
+    if (limit === undefined) return undefined
+    const windowMs = limit.windowMs * this.#timeScale
+    const now = Date.now()
+    const key = `${kind}:${caller}`
+    let window = this.#windows.get(key)
+    if (window === undefined || now - window.start >= windowMs) {
+      window = { start: now, count: 0 }
+      this.#windows.set(key, window)
+    }
+    if (window.count >= limit.requests) return Math.max(1, window.start + windowMs - now)
+    window.count++
+    return undefined
+  }
+}

@@ -1,0 +1,88 @@
+/** The vendors keyway ships emulators for. */
+export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable'
+
+export const VENDORS: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
+
+/** A failure the emulator plays instead of (or after) handling matching requests. */
+export interface Fault {
+  /** Which requests it applies to. Default: every request. */
+  match?: { method?: string; path?: string | RegExp }
+  /** Answer with this status (and `body`, or the vendor's own error body for it). */
+  status?: number
+  body?: unknown
+  headers?: Record<string, string>
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number
+  /** How many matching requests it applies to. Default `1`. */
+  times?: number
+  /** Wait this long (real milliseconds) before doing anything else. */
+  delayMs?: number
+  /**
+   * `'before'`: destroy the socket without processing the request.
+   * `'after'`: process the request, then destroy the socket instead of answering: the
+   * caller cannot know whether it took effect.
+   */
+  drop?: 'before' | 'after'
+  /** Process the request, then answer 200 with a body that is not valid JSON. */
+  malformed?: boolean
+}
+
+/** A request as the emulator received it. The credential is redacted. */
+export interface RecordedRequest {
+  method: string
+  /** Path and query, as sent. */
+  path: string
+  headers: Record<string, string>
+  /** Parsed JSON, the raw text when it was not JSON, or `undefined` when empty. */
+  body: unknown
+}
+
+/** A request limit over a time window. */
+export interface RateLimit {
+  requests: number
+  /** Window length in (unscaled) milliseconds. */
+  windowMs: number
+}
+
+export interface EmulatorOptions {
+  /** Port to listen on, on 127.0.0.1. Default `0`: any free port. */
+  port?: number
+  /**
+   * Multiplies every time span the vendor has (rate-limit windows, token lifetimes), so
+   * tests need not wait real minutes. `0.001` turns a minute into 60 ms. Default `1`.
+   */
+  timeScale?: number
+  /** Rate limits. Latitude's default to the vendor's own; the others default to none. */
+  rateLimit?: { read?: RateLimit; write?: RateLimit } | false
+  /** Number of ordinary keys seeded besides the admin credential. Default `3`. */
+  seedKeys?: number
+}
+
+export interface Emulator {
+  vendor: Vendor
+  /** `http://127.0.0.1:<port>`, already listening. */
+  url: string
+  /** Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`. */
+  settings: Record<string, string>
+  close(): Promise<void>
+  inject(fault: Fault): void
+  /** Every request received so far, oldest first. */
+  readonly requests: readonly RecordedRequest[]
+  /** Vendor-specific controls, such as minting a key directly or expiring tokens. */
+  readonly control: EmulatorControl
+}
+
+/** Direct access to the emulator's state, for tests and demos. */
+export interface EmulatorControl {
+  /** Adds a key as if made in the vendor's dashboard; returns its id and secret. */
+  seedKey(input?: { name?: string; disabled?: boolean; type?: string }): {
+    id: string
+    secret: string
+  }
+  /** Ids of the keys the vendor holds now (including its own admin key where it is listed). */
+  keyIds(): string[]
+  /** Whether a secret authenticates at the vendor right now. */
+  works(secret: string): boolean
+  /** Makes every session token expire now (NoteDx); a no-op elsewhere. */
+  expireTokens(): void
+}
