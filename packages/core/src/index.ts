@@ -73,3 +73,4 @@ export {
   resolveCredential,
   validateInput,
 } from './validate.js'
+export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'

@@ -1,0 +1,11 @@
+export {
+  createOpenRouterKeyStore,
+  OPENROUTER_BASE_URL,
+  OPENROUTER_PAGE_SIZE,
+  type OpenRouterCreateKeyInput,
+  type OpenRouterKeyStore,
+  type OpenRouterKeyStoreSettings,
+  type OpenRouterUpdateKeyInput,
+  openRouterCapabilities,
+} from './openrouter-key-store.js'
+export type { LimitReset, OpenRouterKey } from './openrouter-schemas.js'

@@ -1,0 +1,218 @@
+import {
+  type ApiKey,
+  type BaseStoreSettings,
+  type CreatedKey,
+  type CreateKeyInput,
+  createHttpClient,
+  defaultKeyName,
+  defineCapabilities,
+  defineKeyStore,
+  type KeyStore,
+  KeyStoreError,
+  paginateOffset,
+  readEnv,
+  resolveCredential,
+  Secret,
+  type UpdateKeyInput,
+} from '@keyway/core'
+import {
+  createInputSchema,
+  createResponseSchema,
+  currentKeyResponseSchema,
+  deleteResponseSchema,
+  keyResponseSchema,
+  type LimitReset,
+  listResponseSchema,
+  type OpenRouterKey,
+  readOpenRouterError,
+  updateInputSchema,
+} from './openrouter-schemas.js'
+
+export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1'
+/** OpenRouter's fixed page size for `GET /keys`. */
+export const OPENROUTER_PAGE_SIZE = 100
+
+export interface OpenRouterKeyStoreSettings extends BaseStoreSettings {
+  /** A management key. Default: the `OPENROUTER_MANAGEMENT_KEY` env var. */
+  managementKey?: string
+  /** Default `https://openrouter.ai/api/v1`. */
+  baseUrl?: string
+}
+
+export interface OpenRouterCreateKeyInput extends CreateKeyInput {
+  /** Spending limit in USD; `null` for none. */
+  limit?: number | null
+  /** When the limit resets; `null` never. */
+  limitReset?: LimitReset | null
+  /** Whether BYOK usage counts towards the limit. */
+  includeByokInLimit?: boolean
+}
+
+export interface OpenRouterUpdateKeyInput extends UpdateKeyInput {
+  limit?: number | null
+  limitReset?: LimitReset | null
+  includeByokInLimit?: boolean
+}
+
+export type OpenRouterKeyStore = KeyStore<OpenRouterCreateKeyInput, OpenRouterUpdateKeyInput>
+
+export const openRouterCapabilities = defineCapabilities({
+  get: 'native',
+  pagination: 'offset',
+  names: true,
+  metadata: false,
+  disable: true,
+  expiry: true,
+  regenerate: false,
+  verify: true,
+  revealAfterCreate: false,
+  deleted: 'gone',
+  create: ['name', 'expiresAt', 'limit', 'limitReset', 'includeByokInLimit'],
+  update: ['name', 'status', 'limit', 'limitReset', 'includeByokInLimit'],
+})
+
+const PROVIDER = 'openrouter'
+
+/** A `KeyStore` for OpenRouter's key-management API. Needs a management key. */
+export function createOpenRouterKeyStore(
+  settings: OpenRouterKeyStoreSettings = {},
+): OpenRouterKeyStore {
+  const managementKey = resolveCredential({
+    provider: PROVIDER,
+    value: settings.managementKey,
+    setting: 'managementKey',
+    envVar: 'OPENROUTER_MANAGEMENT_KEY',
+  })
+  const client = createHttpClient({
+    ...settings,
+    provider: PROVIDER,
+    baseUrl: settings.baseUrl ?? readEnv('OPENROUTER_BASE_URL') ?? OPENROUTER_BASE_URL,
+    headers: { authorization: `Bearer ${managementKey}` },
+    secrets: [managementKey],
+    errorBody: readOpenRouterError,
+  })
+
+  return defineKeyStore<OpenRouterCreateKeyInput, OpenRouterUpdateKeyInput>({
+    provider: PROVIDER,
+    capabilities: openRouterCapabilities,
+    client,
+    idPattern: /^[0-9a-f]{64}$/,
+    createSchema: createInputSchema,
+    updateSchema: updateInputSchema,
+
+    iterate: ({ includeDisabled, signal }) =>
+      paginateOffset({
+        pageSize: OPENROUTER_PAGE_SIZE,
+        ...(signal === undefined ? {} : { signal }),
+        fetchPage: async (offset, pageSignal) => {
+          const response = await client.request({
+            operation: 'list',
+            method: 'GET',
+            path: '/keys',
+            query: { include_disabled: includeDisabled, offset },
+            schema: listResponseSchema,
+            ...(pageSignal === undefined ? {} : { signal: pageSignal }),
+          })
+          return response.data.data.map(toApiKey)
+        },
+      }),
+
+    async get(encodedId, _id, { signal }) {
+      const response = await client.request({
+        operation: 'get',
+        method: 'GET',
+        path: `/keys/${encodedId}`,
+        schema: keyResponseSchema,
+        ...(signal === undefined ? {} : { signal }),
+      })
+      return toApiKey(response.data.data)
+    },
+
+    async create(input, { signal }): Promise<CreatedKey> {
+      const response = await client.request({
+        operation: 'create',
+        method: 'POST',
+        path: '/keys',
+        json: {
+          name: input.name ?? defaultKeyName(),
+          ...(input.limit === undefined ? {} : { limit: input.limit }),
+          ...(input.limitReset === undefined ? {} : { limit_reset: input.limitReset }),
+          ...(input.includeByokInLimit === undefined
+            ? {}
+            : { include_byok_in_limit: input.includeByokInLimit }),
+          ...(input.expiresAt === undefined ? {} : { expires_at: input.expiresAt.toISOString() }),
+        },
+        schema: createResponseSchema,
+        ...(signal === undefined ? {} : { signal }),
+      })
+      return { key: toApiKey(response.data.data), secret: new Secret(response.data.key) }
+    },
+
+    async update(encodedId, patch, { signal }) {
+      const response = await client.request({
+        operation: 'update',
+        method: 'PATCH',
+        path: `/keys/${encodedId}`,
+        json: {
+          ...(patch.name === undefined ? {} : { name: patch.name }),
+          ...(patch.status === undefined ? {} : { disabled: patch.status === 'disabled' }),
+          ...(patch.limit === undefined ? {} : { limit: patch.limit }),
+          ...(patch.limitReset === undefined ? {} : { limit_reset: patch.limitReset }),
+          ...(patch.includeByokInLimit === undefined
+            ? {}
+            : { include_byok_in_limit: patch.includeByokInLimit }),
+        },
+        schema: keyResponseSchema,
+        ...(signal === undefined ? {} : { signal }),
+      })
+      return toApiKey(response.data.data)
+    },
+
+    async delete(encodedId, { signal }) {
+      await client.request({
+        operation: 'delete',
+        method: 'DELETE',
+        path: `/keys/${encodedId}`,
+        schema: deleteResponseSchema,
+        notFoundAfterRetryIsSuccess: true,
+        ...(signal === undefined ? {} : { signal }),
+      })
+    },
+
+    async verify(secret, { signal }) {
+      const value = secret.reveal()
+      try {
+        await client.request({
+          operation: 'verify',
+          method: 'GET',
+          path: '/key',
+          headers: { authorization: `Bearer ${value}` },
+          secrets: [value],
+          schema: currentKeyResponseSchema,
+          ...(signal === undefined ? {} : { signal }),
+        })
+        return true
+      } catch (error) {
+        // A key that does not work (unknown, disabled, expired) is refused with 401.
+        if (KeyStoreError.is(error) && error.status === 401) return false
+        throw error
+      }
+    },
+  })
+}
+
+function toApiKey(record: OpenRouterKey): ApiKey {
+  return {
+    provider: PROVIDER,
+    id: record.hash,
+    name: record.name,
+    status: record.disabled ? 'disabled' : 'active',
+    hint: record.label,
+    createdAt: new Date(record.created_at),
+    updatedAt: record.updated_at === null ? null : new Date(record.updated_at),
+    lastUsedAt: null,
+    expiresAt: record.expires_at ? new Date(record.expires_at) : null,
+    metadata: {},
+    raw: record,
+  }
+}

@@ -1,0 +1,423 @@
+import {
+  type ApiKey,
+  AmbiguousCreateError,
+  AuthenticationError,
+  type CreatedKey,
+  KeyStoreError,
+  type KeyStore,
+  NotFoundError,
+  ProviderError,
+  ResponseValidationError,
+  type RetryOptions,
+  Secret,
+  UnsupportedOperationError,
+  ValidationError,
+} from '@keyway/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { findSecrets } from './secret-scan.js'
+import { startEmulator, type StartEmulatorOptions } from './start-emulator.js'
+import type { Emulator, Vendor } from './types.js'
+
+/** What the suite passes to `createStore`: the emulator's settings plus fast retries. */
+export type ConformanceSettings = Record<string, string> & { retry?: RetryOptions }
+
+export interface ConformanceOptions {
+  vendor: Vendor
+  /** Builds the adapter's store from settings, e.g. `(settings) => createOpenRouterKeyStore(settings)`. */
+  createStore: (settings: ConformanceSettings) => KeyStore
+  /** An id in the adapter's format that names no key. */
+  unknownId: string
+  /** Emulator options for every test. */
+  emulator?: StartEmulatorOptions
+  /** Create input the vendor accepts, beyond a name. Default `{}`. */
+  createInput?: Record<string, unknown>
+}
+
+const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
+
+/**
+ * The one suite every adapter passes against its vendor's emulator. Tests that need a
+ * capability the vendor lacks check instead that the store refuses, sending nothing.
+ */
+export function describeKeyStoreConformance(options: ConformanceOptions): void {
+  const { vendor, createStore } = options
+
+  describe(`${vendor} KeyStore conformance`, () => {
+    let emulator: Emulator
+    let store: KeyStore
+    /** Every secret the test has seen: the credential and each key minted. */
+    let secrets: Set<string>
+
+    const settingsFor = (emulatorSettings: Record<string, string>): ConformanceSettings =>
+      ({ ...emulatorSettings, retry: fastRetry }) as ConformanceSettings
+
+    const createInput = (name: string): Record<string, unknown> => ({
+      ...(store.capabilities.names ? { name } : {}),
+      ...options.createInput,
+    })
+
+    const create = async (name = `conformance-${Math.random().toString(16).slice(2, 8)}`): Promise<CreatedKey> => {
+      const created = await store.create(createInput(name) as never)
+      secrets.add(created.secret.reveal())
+      return created
+    }
+
+    /** Runs `action`, expects it to throw, checks the error holds no secret, and returns it. */
+    const failure = async (action: () => Promise<unknown>): Promise<unknown> => {
+      let thrown: unknown
+      try {
+        await action()
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown, 'expected the call to throw').toBeDefined()
+      expect(findSecrets(thrown, secrets)).toEqual([])
+      return thrown
+    }
+
+    /** Asserts that `action` throws `errorClass` and that the emulator received nothing. */
+    const refusedLocally = async (action: () => Promise<unknown>, errorClass: abstract new (...args: never[]) => Error) => {
+      const before = emulator.requests.length
+      const error = await failure(action)
+      expect(error).toBeInstanceOf(errorClass)
+      expect(emulator.requests.length).toBe(before)
+      return error
+    }
+
+    beforeEach(async () => {
+      emulator = await startEmulator(vendor, options.emulator)
+      secrets = new Set(Object.entries(emulator.settings).filter(([name]) => name !== 'baseUrl').map(([, value]) => value))
+      store = createStore(settingsFor(emulator.settings))
+    })
+
+    afterEach(async () => {
+      await emulator.close()
+    })
+
+    describe('reading', () => {
+      it('lists every key in the neutral shape, with no secret anywhere', async () => {
+        const keys = await store.list()
+        expect(keys.length).toBeGreaterThanOrEqual(3)
+        for (const key of keys) expectApiKey(key, vendor)
+        expect(new Set(keys.map((key) => key.id)).size).toBe(keys.length)
+        expect(findSecrets(keys, secrets)).toEqual([])
+      })
+
+      it('iterates the same keys as list', async () => {
+        const listed = (await store.list()).map((key) => key.id)
+        const iterated: string[] = []
+        for await (const key of store.iterate()) iterated.push(key.id)
+        expect(iterated).toEqual(listed)
+      })
+
+      it('walks every page where the vendor pages, holding one page at a time', async () => {
+        if (store.capabilities.pagination === 'none') return
+        for (let index = 0; index < 230; index++) emulator.control.seedKey({ name: `bulk-${index}` })
+        const expected = (await store.list()).length
+        expect(expected).toBeGreaterThanOrEqual(233)
+        const before = emulator.requests.length
+        const ids = new Set<string>()
+        for await (const key of store.iterate()) ids.add(key.id)
+        expect(ids.size).toBe(expected)
+        const pages = emulator.requests.slice(before)
+        expect(pages.length).toBe(Math.floor(expected / 100) + 1)
+      })
+
+      it('gets a key by id, equal to its listed form', async () => {
+        const [first] = await store.list()
+        const key = await store.get((first as ApiKey).id)
+        expect(key.id).toBe(first?.id)
+        expect(key.name).toBe(first?.name)
+        expect(key.status).toBe(first?.status)
+      })
+
+      it('gives NotFoundError for an unknown id', async () => {
+        const error = await failure(() => store.get(options.unknownId))
+        expect(error).toBeInstanceOf(NotFoundError)
+        expect((error as NotFoundError).provider).toBe(vendor)
+      })
+    })
+
+    describe('creating', () => {
+      it('returns the key and its secret once; the secret works and is nowhere else', async () => {
+        const created = await create('conformance-create')
+        expectApiKey(created.key, vendor)
+        if (store.capabilities.names) expect(created.key.name).toBe('conformance-create')
+        expect(created.key.status).toBe('active')
+        expect(emulator.control.works(created.secret.reveal())).toBe(true)
+        expect(String(created.secret)).not.toContain(created.secret.reveal())
+        expect(JSON.stringify(created)).not.toContain(created.secret.reveal())
+        const listed = await store.list()
+        expect(listed.map((key) => key.id)).toContain(created.key.id)
+        const fetched = await store.get(created.key.id)
+        expect(findSecrets([created.key, listed, fetched], secrets)).toEqual([])
+      })
+
+      it('refuses, sending nothing, input fields the vendor lacks', async () => {
+        const unsupported: Array<[string, Record<string, unknown>]> = [
+          ['metadata', { metadata: { team: 'platform' } }],
+          ['expiresAt', { expiresAt: new Date(Date.now() + 86_400_000) }],
+          ['name', { name: 'has-a-name' }],
+        ]
+        let checked = 0
+        for (const [field, extra] of unsupported) {
+          if (store.capabilities.create.includes(field)) continue
+          checked++
+          const error = await refusedLocally(
+            () => store.create({ ...options.createInput, ...extra } as never),
+            UnsupportedOperationError,
+          )
+          expect((error as UnsupportedOperationError).feature).toBe(`create.${field}`)
+        }
+        expect(checked + store.capabilities.create.filter((field) => ['metadata', 'expiresAt', 'name'].includes(field)).length).toBe(3)
+      })
+
+      it('leaves no orphan when a create is processed but its answer is lost', async () => {
+        await store.list()
+        const before = new Set(emulator.control.keyIds())
+        emulator.inject({ match: { method: 'POST' }, drop: 'after' })
+        let created: CreatedKey | undefined
+        let error: unknown
+        try {
+          created = await create('conformance-dropped')
+        } catch (thrown) {
+          error = thrown
+        }
+        const added = emulator.control.keyIds().filter((id) => !before.has(id))
+        if (created === undefined) {
+          expect(error).toBeInstanceOf(AmbiguousCreateError)
+          expect(findSecrets(error, secrets)).toEqual([])
+          expect(added).toEqual([])
+        } else {
+          expect(added).toHaveLength(1)
+          expect(emulator.control.works(created.secret.reveal())).toBe(true)
+          expect((await store.list()).filter((key) => !before.has(key.id) && key.status === 'active')).toHaveLength(1)
+        }
+      })
+
+      it('throws AmbiguousCreateError and leaves no orphan when every answer is lost', async () => {
+        await store.list()
+        const before = new Set(emulator.control.keyIds())
+        emulator.inject({ match: { method: 'POST' }, drop: 'after', times: 5 })
+        const outcome = await store.create(createInput('conformance-lost') as never).then(
+          (created) => {
+            secrets.add(created.secret.reveal())
+            return created
+          },
+          (error: unknown) => error,
+        )
+        const added = emulator.control.keyIds().filter((id) => !before.has(id))
+        if (outcome instanceof Error) {
+          expect(outcome).toBeInstanceOf(AmbiguousCreateError)
+          expect(findSecrets(outcome, secrets)).toEqual([])
+          expect(added).toEqual((outcome as AmbiguousCreateError).candidateIds)
+        } else {
+          // A vendor that shows secrets again recovers the key instead.
+          expect(store.capabilities.revealAfterCreate).toBe(true)
+          expect(added).toEqual([expect.any(String)])
+        }
+      })
+    })
+
+    describe('updating', () => {
+      it('renames a key where the vendor has names', async () => {
+        const { key } = await create()
+        if (!store.capabilities.update.includes('name')) {
+          await refusedLocally(() => store.update(key.id, { name: 'renamed' }), UnsupportedOperationError)
+          return
+        }
+        const updated = await store.update(key.id, { name: 'renamed' })
+        expect(updated.name).toBe('renamed')
+        expect((await store.get(key.id)).name).toBe('renamed')
+      })
+
+      it('disables and enables a key where the vendor can', async () => {
+        const { key, secret } = await create()
+        if (!store.capabilities.update.includes('status')) {
+          await refusedLocally(() => store.update(key.id, { status: 'disabled' }), UnsupportedOperationError)
+          return
+        }
+        expect((await store.update(key.id, { status: 'disabled' })).status).toBe('disabled')
+        expect((await store.get(key.id)).status).toBe('disabled')
+        expect(emulator.control.works(secret.reveal())).toBe(false)
+        expect((await store.update(key.id, { status: 'active' })).status).toBe('active')
+        expect(emulator.control.works(secret.reveal())).toBe(true)
+      })
+
+      it('replaces metadata where the vendor has it', async () => {
+        const { key } = await create()
+        if (!store.capabilities.update.includes('metadata')) {
+          await refusedLocally(() => store.update(key.id, { metadata: { team: 'platform' } }), UnsupportedOperationError)
+          return
+        }
+        expect((await store.update(key.id, { metadata: { team: 'platform' } })).metadata).toEqual({ team: 'platform' })
+        expect((await store.get(key.id)).metadata).toEqual({ team: 'platform' })
+      })
+
+      it('gives NotFoundError for an unknown id', async () => {
+        const fields = store.capabilities.update
+        const patch = fields.includes('name')
+          ? { name: 'renamed' }
+          : fields.includes('status')
+            ? { status: 'disabled' }
+            : { metadata: { team: 'platform' } }
+        expect(await failure(() => store.update(options.unknownId, patch as never))).toBeInstanceOf(NotFoundError)
+      })
+    })
+
+    describe('deleting', () => {
+      it('deletes a key: its secret stops working, and the key is gone or disabled', async () => {
+        const { key, secret } = await create()
+        await store.delete(key.id)
+        expect(emulator.control.works(secret.reveal())).toBe(false)
+        if (store.capabilities.deleted === 'gone') {
+          expect(await failure(() => store.get(key.id))).toBeInstanceOf(NotFoundError)
+          expect((await store.list()).map((listed) => listed.id)).not.toContain(key.id)
+        } else {
+          expect((await store.get(key.id)).status).toBe('disabled')
+        }
+      })
+
+      it('answers a second delete as the capabilities say', async () => {
+        const { key } = await create()
+        await store.delete(key.id)
+        if (store.capabilities.deleted === 'gone') {
+          expect(await failure(() => store.delete(key.id))).toBeInstanceOf(NotFoundError)
+        } else {
+          await expect(store.delete(key.id)).resolves.toBeUndefined()
+        }
+      })
+
+      it('gives NotFoundError for an unknown id', async () => {
+        expect(await failure(() => store.delete(options.unknownId))).toBeInstanceOf(NotFoundError)
+      })
+
+      it('counts a delete whose answer was lost as done', async () => {
+        const { key, secret } = await create()
+        emulator.inject({ match: { method: store.capabilities.deleted === 'gone' ? 'DELETE' : 'POST' }, drop: 'after' })
+        await store.delete(key.id)
+        expect(emulator.control.works(secret.reveal())).toBe(false)
+      })
+    })
+
+    describe('regenerate and verify', () => {
+      it('regenerates where supported: the new secret works, the old one not', async () => {
+        const { key, secret } = await create()
+        if (!store.capabilities.regenerate) {
+          await refusedLocally(() => store.regenerate(key.id), UnsupportedOperationError)
+          return
+        }
+        const regenerated = await store.regenerate(key.id)
+        secrets.add(regenerated.secret.reveal())
+        expect(regenerated.key.id).toBe(key.id)
+        expect(emulator.control.works(regenerated.secret.reveal())).toBe(true)
+        expect(emulator.control.works(secret.reveal())).toBe(false)
+      })
+
+      it('verifies where supported: a fresh secret passes, a made-up one fails', async () => {
+        const { secret } = await create()
+        if (!store.capabilities.verify) {
+          await refusedLocally(() => store.verify(secret), UnsupportedOperationError)
+          return
+        }
+        expect(await store.verify(secret)).toBe(true)
+        expect(await store.verify(new Secret(`${secret.reveal().slice(0, -6)}000000`))).toBe(false)
+      })
+    })
+
+    describe('failures', () => {
+      it('gives AuthenticationError for a wrong credential', async () => {
+        const wrong = Object.fromEntries(
+          Object.entries(emulator.settings).map(([name, value]) => [name, name === 'baseUrl' ? value : `wrong-${value}`]),
+        )
+        for (const value of Object.values(wrong)) secrets.add(value)
+        const error = await failure(() => createStore(settingsFor(wrong)).list())
+        expect(error).toBeInstanceOf(AuthenticationError)
+        expect((error as AuthenticationError).status).toBe(401)
+      })
+
+      it('refuses to be built without a credential, naming the setting', () => {
+        expect(() => createStore({ baseUrl: emulator.settings.baseUrl as string } as ConformanceSettings)).toThrow(
+          ValidationError,
+        )
+      })
+
+      it('waits out a 429 and succeeds', async () => {
+        emulator.inject({ match: { method: 'GET' }, status: 429, retryAfter: 1 })
+        const keys = await store.list()
+        expect(keys.length).toBeGreaterThan(0)
+        const gets = emulator.requests.filter((request) => request.method === 'GET')
+        expect(gets.length).toBeGreaterThanOrEqual(2)
+      })
+
+      it('gives ProviderError when every attempt gets a 5xx', async () => {
+        await store.list()
+        const before = emulator.requests.length
+        emulator.inject({ match: { method: 'GET' }, status: 503, times: 10 })
+        const error = await failure(() => store.list())
+        expect(error).toBeInstanceOf(ProviderError)
+        expect((error as ProviderError).status).toBe(503)
+        expect(emulator.requests.length - before).toBe(3)
+      })
+
+      it('gives ResponseValidationError for a body it cannot read', async () => {
+        await store.list()
+        emulator.inject({ match: { method: 'GET' }, malformed: true })
+        const error = await failure(() => store.list())
+        expect(error).toBeInstanceOf(ResponseValidationError)
+      })
+
+      it('stops at once when aborted, sending nothing more', async () => {
+        await store.list()
+        const aborted = await failure(() => store.list({ signal: AbortSignal.abort() }))
+        expect((aborted as Error).name).toBe('AbortError')
+
+        emulator.inject({ match: { method: 'GET' }, delayMs: 2000 })
+        const controller = new AbortController()
+        const pending = store.list({ signal: controller.signal })
+        setTimeout(() => controller.abort(), 20)
+        const before = emulator.requests.length
+        const error = await failure(() => pending)
+        expect((error as Error).name).toBe('AbortError')
+        expect(emulator.requests.length).toBeLessThanOrEqual(before + 1)
+      })
+
+      it('rejects bad ids with ValidationError, sending nothing', async () => {
+        for (const id of ['', '../keys', 'a/b', '%2e%2e', 'a\r\nb', 'a\u0000b']) {
+          await refusedLocally(() => store.get(id), ValidationError)
+          await refusedLocally(() => store.delete(id), ValidationError)
+        }
+      })
+
+      it('rejects bad input with ValidationError, sending nothing', async () => {
+        if (store.capabilities.create.includes('name')) {
+          await refusedLocally(() => store.create({ ...options.createInput, name: 'n'.repeat(10_000) } as never), ValidationError)
+        }
+        await refusedLocally(
+          () => store.create({ ...options.createInput, metadata: { team: 42 } } as never),
+          ValidationError,
+        )
+        await refusedLocally(() => store.update(options.unknownId, {}), ValidationError)
+      })
+    })
+  })
+}
+
+function expectApiKey(key: ApiKey, vendor: string): void {
+  expect(key.provider).toBe(vendor)
+  expect(typeof key.id).toBe('string')
+  expect(key.id.length).toBeGreaterThan(0)
+  expect(['active', 'disabled']).toContain(key.status)
+  for (const field of ['createdAt', 'updatedAt', 'lastUsedAt', 'expiresAt'] as const) {
+    const value = key[field]
+    if (value !== null) {
+      expect(value).toBeInstanceOf(Date)
+      expect(Number.isNaN(value.getTime())).toBe(false)
+    }
+  }
+  expect(typeof key.metadata).toBe('object')
+  expect(Object.values(key.metadata).every((value) => typeof value === 'string')).toBe(true)
+  expect(KeyStoreError.is(key)).toBe(false)
+}
+
+export { findSecrets } from './secret-scan.js'
