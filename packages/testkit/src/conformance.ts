@@ -1,10 +1,10 @@
 import {
-  type ApiKey,
   AmbiguousCreateError,
+  type ApiKey,
   AuthenticationError,
   type CreatedKey,
-  KeyStoreError,
   type KeyStore,
+  KeyStoreError,
   NotFoundError,
   ProviderError,
   ResponseValidationError,
@@ -15,7 +15,7 @@ import {
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { findSecrets } from './secret-scan.js'
-import { startEmulator, type StartEmulatorOptions } from './start-emulator.js'
+import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 import type { Emulator, Vendor } from './types.js'
 
 /** What the suite passes to `createStore`: the emulator's settings plus fast retries. */
@@ -56,7 +56,9 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       ...options.createInput,
     })
 
-    const create = async (name = `conformance-${Math.random().toString(16).slice(2, 8)}`): Promise<CreatedKey> => {
+    const create = async (
+      name = `conformance-${Math.random().toString(16).slice(2, 8)}`,
+    ): Promise<CreatedKey> => {
       const created = await store.create(createInput(name) as never)
       secrets.add(created.secret.reveal())
       return created
@@ -76,7 +78,10 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
     }
 
     /** Asserts that `action` throws `errorClass` and that the emulator received nothing. */
-    const refusedLocally = async (action: () => Promise<unknown>, errorClass: abstract new (...args: never[]) => Error) => {
+    const refusedLocally = async (
+      action: () => Promise<unknown>,
+      errorClass: abstract new (...args: never[]) => Error,
+    ) => {
       const before = emulator.requests.length
       const error = await failure(action)
       expect(error).toBeInstanceOf(errorClass)
@@ -86,7 +91,11 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
 
     beforeEach(async () => {
       emulator = await startEmulator(vendor, options.emulator)
-      secrets = new Set(Object.entries(emulator.settings).filter(([name]) => name !== 'baseUrl').map(([, value]) => value))
+      secrets = new Set(
+        Object.entries(emulator.settings)
+          .filter(([name]) => name !== 'baseUrl')
+          .map(([, value]) => value),
+      )
       store = createStore(settingsFor(emulator.settings))
     })
 
@@ -112,7 +121,8 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
 
       it('walks every page where the vendor pages, holding one page at a time', async () => {
         if (store.capabilities.pagination === 'none') return
-        for (let index = 0; index < 230; index++) emulator.control.seedKey({ name: `bulk-${index}` })
+        for (let index = 0; index < 230; index++)
+          emulator.control.seedKey({ name: `bulk-${index}` })
         const expected = (await store.list()).length
         expect(expected).toBeGreaterThanOrEqual(233)
         const before = emulator.requests.length
@@ -169,7 +179,12 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
           )
           expect((error as UnsupportedOperationError).feature).toBe(`create.${field}`)
         }
-        expect(checked + store.capabilities.create.filter((field) => ['metadata', 'expiresAt', 'name'].includes(field)).length).toBe(3)
+        expect(
+          checked +
+            store.capabilities.create.filter((field) =>
+              ['metadata', 'expiresAt', 'name'].includes(field),
+            ).length,
+        ).toBe(3)
       })
 
       it('leaves no orphan when a create is processed but its answer is lost', async () => {
@@ -191,7 +206,9 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
         } else {
           expect(added).toHaveLength(1)
           expect(emulator.control.works(created.secret.reveal())).toBe(true)
-          expect((await store.list()).filter((key) => !before.has(key.id) && key.status === 'active')).toHaveLength(1)
+          expect(
+            (await store.list()).filter((key) => !before.has(key.id) && key.status === 'active'),
+          ).toHaveLength(1)
         }
       })
 
@@ -223,7 +240,10 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       it('renames a key where the vendor has names', async () => {
         const { key } = await create()
         if (!store.capabilities.update.includes('name')) {
-          await refusedLocally(() => store.update(key.id, { name: 'renamed' }), UnsupportedOperationError)
+          await refusedLocally(
+            () => store.update(key.id, { name: 'renamed' }),
+            UnsupportedOperationError,
+          )
           return
         }
         const updated = await store.update(key.id, { name: 'renamed' })
@@ -234,7 +254,10 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       it('disables and enables a key where the vendor can', async () => {
         const { key, secret } = await create()
         if (!store.capabilities.update.includes('status')) {
-          await refusedLocally(() => store.update(key.id, { status: 'disabled' }), UnsupportedOperationError)
+          await refusedLocally(
+            () => store.update(key.id, { status: 'disabled' }),
+            UnsupportedOperationError,
+          )
           return
         }
         expect((await store.update(key.id, { status: 'disabled' })).status).toBe('disabled')
@@ -247,10 +270,15 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       it('replaces metadata where the vendor has it', async () => {
         const { key } = await create()
         if (!store.capabilities.update.includes('metadata')) {
-          await refusedLocally(() => store.update(key.id, { metadata: { team: 'platform' } }), UnsupportedOperationError)
+          await refusedLocally(
+            () => store.update(key.id, { metadata: { team: 'platform' } }),
+            UnsupportedOperationError,
+          )
           return
         }
-        expect((await store.update(key.id, { metadata: { team: 'platform' } })).metadata).toEqual({ team: 'platform' })
+        expect((await store.update(key.id, { metadata: { team: 'platform' } })).metadata).toEqual({
+          team: 'platform',
+        })
         expect((await store.get(key.id)).metadata).toEqual({ team: 'platform' })
       })
 
@@ -261,7 +289,9 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
           : fields.includes('status')
             ? { status: 'disabled' }
             : { metadata: { team: 'platform' } }
-        expect(await failure(() => store.update(options.unknownId, patch as never))).toBeInstanceOf(NotFoundError)
+        expect(await failure(() => store.update(options.unknownId, patch as never))).toBeInstanceOf(
+          NotFoundError,
+        )
       })
     })
 
@@ -294,7 +324,10 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
 
       it('counts a delete whose answer was lost as done', async () => {
         const { key, secret } = await create()
-        emulator.inject({ match: { method: store.capabilities.deleted === 'gone' ? 'DELETE' : 'POST' }, drop: 'after' })
+        emulator.inject({
+          match: { method: store.capabilities.deleted === 'gone' ? 'DELETE' : 'POST' },
+          drop: 'after',
+        })
         await store.delete(key.id)
         expect(emulator.control.works(secret.reveal())).toBe(false)
       })
@@ -328,7 +361,10 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
     describe('failures', () => {
       it('gives AuthenticationError for a wrong credential', async () => {
         const wrong = Object.fromEntries(
-          Object.entries(emulator.settings).map(([name, value]) => [name, name === 'baseUrl' ? value : `wrong-${value}`]),
+          Object.entries(emulator.settings).map(([name, value]) => [
+            name,
+            name === 'baseUrl' ? value : `wrong-${value}`,
+          ]),
         )
         for (const value of Object.values(wrong)) secrets.add(value)
         const error = await failure(() => createStore(settingsFor(wrong)).list())
@@ -337,9 +373,9 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       })
 
       it('refuses to be built without a credential, naming the setting', () => {
-        expect(() => createStore({ baseUrl: emulator.settings.baseUrl as string } as ConformanceSettings)).toThrow(
-          ValidationError,
-        )
+        expect(() =>
+          createStore({ baseUrl: emulator.settings.baseUrl as string } as ConformanceSettings),
+        ).toThrow(ValidationError)
       })
 
       it('waits out a 429 and succeeds', async () => {
@@ -391,7 +427,10 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
 
       it('rejects bad input with ValidationError, sending nothing', async () => {
         if (store.capabilities.create.includes('name')) {
-          await refusedLocally(() => store.create({ ...options.createInput, name: 'n'.repeat(10_000) } as never), ValidationError)
+          await refusedLocally(
+            () => store.create({ ...options.createInput, name: 'n'.repeat(10_000) } as never),
+            ValidationError,
+          )
         }
         await refusedLocally(
           () => store.create({ ...options.createInput, metadata: { team: 42 } } as never),

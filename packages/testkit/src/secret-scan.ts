@@ -9,7 +9,8 @@ export function reachableStrings(value: unknown, seen = new Set<unknown>()): str
   for (const key of Reflect.ownKeys(value)) {
     strings.push(String(key))
     const descriptor = Object.getOwnPropertyDescriptor(value, key)
-    if (descriptor && 'value' in descriptor) strings.push(...reachableStrings(descriptor.value, seen))
+    if (descriptor && 'value' in descriptor)
+      strings.push(...reachableStrings(descriptor.value, seen))
   }
   return strings
 }
@@ -39,7 +40,8 @@ export function findSecrets(value: unknown, secrets: Iterable<string>): string[]
   const found = new Set<string>()
   for (const secret of secrets) {
     if (secret.length < 6) continue
-    if (forms.some((form) => form.includes(secret) || form.includes(encodeURIComponent(secret)))) found.add(secret)
+    if (forms.some((form) => form.includes(secret) || form.includes(encodeURIComponent(secret))))
+      found.add(secret)
   }
   return [...found]
 }

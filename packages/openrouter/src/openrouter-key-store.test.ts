@@ -1,0 +1,223 @@
+import { PermissionError, Secret, UnsupportedOperationError, ValidationError } from '@keyway/core'
+import nock from 'nock'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import createKey from './__fixtures__/create-key.json' with { type: 'json' }
+import currentKey from './__fixtures__/current-key.json' with { type: 'json' }
+import deleteKey from './__fixtures__/delete-key.json' with { type: 'json' }
+import error400 from './__fixtures__/error-400.json' with { type: 'json' }
+import error403 from './__fixtures__/error-403.json' with { type: 'json' }
+import getKey from './__fixtures__/get-key.json' with { type: 'json' }
+import listKeys from './__fixtures__/list-keys.json' with { type: 'json' }
+import { createOpenRouterKeyStore } from './openrouter-key-store.js'
+
+const MANAGEMENT_KEY = 'sk-or-v1-fake-management-key-for-tests-only'
+const host = 'https://openrouter.ai'
+const HASH = listKeys.data[0]?.hash as string
+
+function store() {
+  return createOpenRouterKeyStore({ managementKey: MANAGEMENT_KEY, retry: false })
+}
+
+/** An OpenRouter scope that insists on the management key and JSON. */
+function api() {
+  return nock(host, {
+    reqheaders: {
+      authorization: `Bearer ${MANAGEMENT_KEY}`,
+      accept: 'application/json',
+      'user-agent': /^keyway\//,
+    },
+  })
+}
+
+beforeAll(() => nock.disableNetConnect())
+afterEach(() => {
+  expect(nock.pendingMocks()).toEqual([])
+  nock.cleanAll()
+})
+
+describe('createOpenRouterKeyStore wire format', () => {
+  it('lists with include_disabled and offset, mapping every field', async () => {
+    api().get('/api/v1/keys').query({ include_disabled: 'true', offset: '0' }).reply(200, listKeys)
+    const keys = await store().list()
+    expect(keys).toHaveLength(2)
+    expect(keys[0]).toEqual({
+      provider: 'openrouter',
+      id: HASH,
+      name: 'ci-deploy',
+      status: 'active',
+      hint: 'sk-or-v1-0a1...f9e',
+      createdAt: new Date('2026-10-01T09:30:00.000Z'),
+      updatedAt: new Date('2026-10-02T11:00:00.000Z'),
+      lastUsedAt: null,
+      expiresAt: null,
+      metadata: {},
+      raw: listKeys.data[0],
+    })
+    expect(keys[1]?.status).toBe('disabled')
+  })
+
+  it('asks for active keys only when includeDisabled is false', async () => {
+    api()
+      .get('/api/v1/keys')
+      .query({ include_disabled: 'false', offset: '0' })
+      .reply(200, { data: [] })
+    expect(await store().list({ includeDisabled: false })).toEqual([])
+  })
+
+  it('pages by 100 and stops at the first short page', async () => {
+    const page = (count: number, start: number) => ({
+      data: Array.from({ length: count }, (_, index) => ({
+        ...listKeys.data[0],
+        hash: (start + index).toString(16).padStart(64, '0'),
+      })),
+    })
+    api()
+      .get('/api/v1/keys')
+      .query({ include_disabled: 'true', offset: '0' })
+      .reply(200, page(100, 0))
+      .get('/api/v1/keys')
+      .query({ include_disabled: 'true', offset: '100' })
+      .reply(200, page(100, 100))
+      .get('/api/v1/keys')
+      .query({ include_disabled: 'true', offset: '200' })
+      .reply(200, page(7, 200))
+    expect(await store().list()).toHaveLength(207)
+  })
+
+  it('gets one key by hash', async () => {
+    api().get(`/api/v1/keys/${HASH}`).reply(200, getKey)
+    const key = await store().get(HASH)
+    expect(key.id).toBe(HASH)
+    expect(key.name).toBe('ci-deploy')
+  })
+
+  it('creates with snake_case fields and a UTC expiry, after noting the existing keys', async () => {
+    const expiresAt = new Date('2027-01-01T00:00:00.000Z')
+    let sent: unknown
+    api().get('/api/v1/keys').query(true).reply(200, listKeys)
+    api()
+      .matchHeader('content-type', 'application/json')
+      .post('/api/v1/keys', (body) => {
+        sent = body
+        return true
+      })
+      .reply(201, createKey)
+    const created = await store().create({
+      name: 'rotation-2026-11',
+      limit: 10,
+      limitReset: 'weekly',
+      includeByokInLimit: true,
+      expiresAt,
+    })
+    expect(sent).toEqual({
+      name: 'rotation-2026-11',
+      limit: 10,
+      limit_reset: 'weekly',
+      include_byok_in_limit: true,
+      expires_at: '2027-01-01T00:00:00.000Z',
+    })
+    expect(created.secret).toBeInstanceOf(Secret)
+    expect(created.secret.reveal()).toBe(createKey.key)
+    expect(created.key.expiresAt).toEqual(expiresAt)
+    expect(JSON.stringify(created.key)).not.toContain(createKey.key)
+  })
+
+  it('names a key itself when the caller gives no name, as OpenRouter requires one', async () => {
+    let sent: { name?: string } = {}
+    api().get('/api/v1/keys').query(true).reply(200, { data: [] })
+    api()
+      .post('/api/v1/keys', (body) => {
+        sent = body
+        return true
+      })
+      .reply(201, createKey)
+    await store().create({})
+    expect(sent.name).toMatch(/^keyway-\d{8}T\d{6}-[0-9a-f]{6}$/)
+  })
+
+  it('updates with PATCH, mapping status to disabled', async () => {
+    let sent: unknown
+    api()
+      .patch(`/api/v1/keys/${HASH}`, (body) => {
+        sent = body
+        return true
+      })
+      .reply(200, getKey)
+    await store().update(HASH, {
+      name: 'renamed',
+      status: 'disabled',
+      limit: null,
+      limitReset: null,
+    })
+    expect(sent).toEqual({ name: 'renamed', disabled: true, limit: null, limit_reset: null })
+  })
+
+  it('deletes by hash', async () => {
+    api().delete(`/api/v1/keys/${HASH}`).reply(200, deleteKey)
+    await expect(store().delete(HASH)).resolves.toBeUndefined()
+  })
+
+  it('verifies a secret with GET /key, sending that secret instead of the management key', async () => {
+    const secret = new Secret(createKey.key)
+    nock(host, { reqheaders: { authorization: `Bearer ${createKey.key}` } })
+      .get('/api/v1/key')
+      .reply(200, currentKey)
+    nock(host)
+      .get('/api/v1/key')
+      .reply(401, { error: { code: 401, message: 'User not found.' } })
+    expect(await store().verify(secret)).toBe(true)
+    expect(await store().verify(new Secret('sk-or-v1-not-a-real-key-000000'))).toBe(false)
+  })
+
+  it('maps its error body: 403 for a non-management key', async () => {
+    expect.assertions(3)
+    api().get('/api/v1/keys').query(true).reply(403, error403)
+    await store()
+      .list()
+      .catch((error: unknown) => {
+        expect(error).toBeInstanceOf(PermissionError)
+        expect((error as PermissionError).vendorCode).toBe('403')
+        expect((error as PermissionError).message).toContain(
+          'Only management keys can perform this operation',
+        )
+      })
+  })
+
+  it('maps a 400 to ValidationError with the vendor message', async () => {
+    api().get('/api/v1/keys').query(true).reply(200, { data: [] })
+    api().post('/api/v1/keys').reply(400, error400)
+    await expect(store().create({ name: 'x' })).rejects.toThrow(ValidationError)
+  })
+
+  it('refuses before sending: metadata, expiry updates, regenerate, bad limits, past expiry', async () => {
+    const keys = store()
+    await expect(keys.create({ name: 'x', metadata: { a: 'b' } })).rejects.toThrow(
+      UnsupportedOperationError,
+    )
+    await expect(keys.update(HASH, { expiresAt: new Date() } as never)).rejects.toThrow(
+      UnsupportedOperationError,
+    )
+    await expect(keys.regenerate(HASH)).rejects.toThrow(UnsupportedOperationError)
+    await expect(keys.create({ name: 'x', limit: -1 })).rejects.toThrow(ValidationError)
+    await expect(keys.create({ name: 'x', limitReset: 'hourly' as never })).rejects.toThrow(
+      ValidationError,
+    )
+    await expect(
+      keys.create({ name: 'x', expiresAt: new Date(Date.now() - 1000) }),
+    ).rejects.toThrow(ValidationError)
+    await expect(keys.get('not-a-hash')).rejects.toThrow(ValidationError)
+  })
+
+  it('reads the management key from OPENROUTER_MANAGEMENT_KEY, and names it when missing', () => {
+    const previous = process.env.OPENROUTER_MANAGEMENT_KEY
+    try {
+      process.env.OPENROUTER_MANAGEMENT_KEY = MANAGEMENT_KEY
+      expect(createOpenRouterKeyStore().provider).toBe('openrouter')
+      delete process.env.OPENROUTER_MANAGEMENT_KEY
+      expect(() => createOpenRouterKeyStore()).toThrow(/managementKey.*OPENROUTER_MANAGEMENT_KEY/)
+    } finally {
+      if (previous === undefined) delete process.env.OPENROUTER_MANAGEMENT_KEY
+      else process.env.OPENROUTER_MANAGEMENT_KEY = previous
+    }
+  })
+})
