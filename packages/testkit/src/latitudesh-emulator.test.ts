@@ -147,7 +147,7 @@ describe('Latitude.sh emulator', () => {
       status: '429',
       title: 'Rate Limit Exceeded',
     })
-    const retryAfter = (error?.meta as { retry_after: number }).retry_after
+    const retryAfter = (error?.meta as { retry_after: number } | undefined)?.retry_after
     expect(retryAfter).toBeGreaterThan(0)
     expect(retryAfter).toBeLessThanOrEqual(0.6)
     const writes = []

@@ -137,7 +137,8 @@ describe('OpenRouter emulator', () => {
   })
 
   it('answers 401 in its error shape without or with a wrong credential', async () => {
-    for (const headers of [{}, { authorization: 'Bearer sk-or-v1-wrong' }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer sk-or-v1-wrong' }]
+    for (const headers of attempts) {
       const answer = await call(`${base}/keys`, 'GET', headers)
       expect(answer.status).toBe(401)
       expect(expectShape(openRouter.error, answer.body).error.code).toBe(401)
