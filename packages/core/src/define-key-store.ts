@@ -16,7 +16,12 @@ import type {
   RequestOptions,
   UpdateKeyInput,
 } from './types.js'
-import { baseCreateInputSchema, baseUpdateInputSchema, encodeId, validateInput } from './validate.js'
+import {
+  baseCreateInputSchema,
+  baseUpdateInputSchema,
+  encodeId,
+  validateInput,
+} from './validate.js'
 
 /**
  * The vendor mapping an adapter supplies. Everything else a store does (input and id
@@ -61,7 +66,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 ): KeyStore<C, U> {
   const { provider, capabilities, client } = definition
   const context = (operation: string) => ({ provider, operation })
-  const checkId = (id: string, operation: string) => encodeId(id, context(operation), definition.idPattern)
+  const checkId = (id: string, operation: string) =>
+    encodeId(id, context(operation), definition.idPattern)
   const remember = (created: CreatedKey): CreatedKey => {
     client.redactor.add(created.secret.reveal())
     return created
@@ -92,30 +98,49 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     },
 
     async create(input, options = {}) {
-      const checked = checkInput(input, baseCreateInputSchema, definition.createSchema, context('create')) as C
+      const checked = checkInput(
+        input,
+        baseCreateInputSchema,
+        definition.createSchema,
+        context('create'),
+      ) as C
       assertFields(checked, capabilities.create, context('create'))
-      const matches = definition.matchesCreated ?? ((key: ApiKey, sent: C) => key.name === (sent.name ?? null))
+      const matches =
+        definition.matchesCreated ?? ((key: ApiKey, sent: C) => key.name === (sent.name ?? null))
       const { signal } = options
       const recover = definition.recoverCreated
       return remember(
         await createWithReconcile({
           provider,
           ...(signal === undefined ? {} : { signal }),
-          list: (listSignal) => collect(iterate(listSignal === undefined ? {} : { signal: listSignal })),
-          send: (sendSignal) => definition.create(checked, sendSignal === undefined ? {} : { signal: sendSignal }),
+          list: (listSignal) =>
+            collect(iterate(listSignal === undefined ? {} : { signal: listSignal })),
+          send: (sendSignal) =>
+            definition.create(checked, sendSignal === undefined ? {} : { signal: sendSignal }),
           matches: (key) => matches(key, checked),
           remove: (id, removeSignal) =>
-            definition.delete(checkId(id, 'delete'), { id, ...(removeSignal === undefined ? {} : { signal: removeSignal }) }),
+            definition.delete(checkId(id, 'delete'), {
+              id,
+              ...(removeSignal === undefined ? {} : { signal: removeSignal }),
+            }),
           ...(recover === undefined
             ? {}
-            : { recover: (key, recoverSignal) => recover(key, recoverSignal === undefined ? {} : { signal: recoverSignal }) }),
+            : {
+                recover: (key, recoverSignal) =>
+                  recover(key, recoverSignal === undefined ? {} : { signal: recoverSignal }),
+              }),
         }),
       )
     },
 
     async update(id, patch, options = {}) {
       const encodedId = checkId(id, 'update')
-      const checked = checkInput(patch, baseUpdateInputSchema, definition.updateSchema, context('update')) as U
+      const checked = checkInput(
+        patch,
+        baseUpdateInputSchema,
+        definition.updateSchema,
+        context('update'),
+      ) as U
       assertFields(checked, capabilities.update, context('update'))
       if (Object.values(checked).every((value) => value === undefined)) {
         throw new ValidationError({
@@ -132,13 +157,26 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     },
 
     async regenerate(id, options = {}) {
-      assertCapability(capabilities.regenerate && definition.regenerate !== undefined, 'regenerate', context('regenerate'))
+      assertCapability(
+        capabilities.regenerate && definition.regenerate !== undefined,
+        'regenerate',
+        context('regenerate'),
+      )
       const encodedId = checkId(id, 'regenerate')
-      return remember(await (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, { ...options, id }))
+      return remember(
+        await (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, {
+          ...options,
+          id,
+        }),
+      )
     },
 
     async verify(secret, options = {}) {
-      assertCapability(capabilities.verify && definition.verify !== undefined, 'verify', context('verify'))
+      assertCapability(
+        capabilities.verify && definition.verify !== undefined,
+        'verify',
+        context('verify'),
+      )
       if (!Secret.is(secret)) {
         throw new ValidationError({
           ...context('verify'),
@@ -159,7 +197,9 @@ function checkInput(
   context: { provider: string; operation: string },
 ): Record<string, unknown> {
   const checked = validateInput(base, input, context) as Record<string, unknown>
-  return vendor === undefined ? checked : (validateInput(vendor, checked, context) as Record<string, unknown>)
+  return vendor === undefined
+    ? checked
+    : (validateInput(vendor, checked, context) as Record<string, unknown>)
 }
 
 /**

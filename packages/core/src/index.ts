@@ -4,6 +4,7 @@ export {
   isAmbiguousFailure,
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
+export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export {
   AmbiguousCreateError,
   type AmbiguousCreateErrorOptions,
@@ -73,4 +74,3 @@ export {
   resolveCredential,
   validateInput,
 } from './validate.js'
-export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'

@@ -152,7 +152,11 @@ describe('NoteDx emulator', () => {
 
   it('refuses API keys, missing and wrong tokens on /user/*', async () => {
     const key = await createLive()
-    const attempts: Record<string, string>[] = [{ 'x-api-key': key }, {}, { authorization: 'Bearer forged' }]
+    const attempts: Record<string, string>[] = [
+      { 'x-api-key': key },
+      {},
+      { authorization: 'Bearer forged' },
+    ]
     for (const headers of attempts) {
       const answer = await call(`${base}/user/list-api-keys`, 'GET', headers)
       expect(answer.status).toBe(401)
