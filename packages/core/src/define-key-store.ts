@@ -55,6 +55,8 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   delete(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
   regenerate?(encodedId: string, options: RequestOptions & { id: string }): Promise<CreatedKey>
   verify?(secret: Secret, options: RequestOptions): Promise<boolean>
+  /** See `KeyStore.credentialKeyIds`; leave it out where the store cannot tell. */
+  credentialKeyIds?(options: RequestOptions): Promise<string[]>
 }
 
 /**
@@ -187,6 +189,9 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       return (definition.verify as NonNullable<typeof definition.verify>)(secret, options)
     },
   }
+  const credentialKeyIds = definition.credentialKeyIds
+  if (credentialKeyIds !== undefined)
+    store.credentialKeyIds = (options = {}) => credentialKeyIds(options)
   return store
 }
 

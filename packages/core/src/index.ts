@@ -43,6 +43,7 @@ export {
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export { collect, paginateOffset } from './paginate.js'
 export { parseResponse } from './parse-response.js'
+export { probeSecret } from './probe-secret.js'
 export { REDACTED, Redactor } from './redact.js'
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {

@@ -97,4 +97,10 @@ export interface KeyStore<
   regenerate(id: string, options?: RequestOptions): Promise<CreatedKey>
   /** Checks that a secret works at the vendor; only where `capabilities.verify`. */
   verify(secret: Secret, options?: RequestOptions): Promise<boolean>
+  /**
+   * Ids of listed keys that may be the credential this store itself authenticates with,
+   * so that rotation never retires it by accident. `[]` where the credential is not a
+   * listed key; absent where the store cannot tell.
+   */
+  credentialKeyIds?(options?: RequestOptions): Promise<string[]>
 }

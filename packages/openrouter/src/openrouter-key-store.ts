@@ -8,8 +8,8 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  KeyStoreError,
   paginateOffset,
+  probeSecret,
   readEnv,
   resolveCredential,
   Secret,
@@ -179,25 +179,17 @@ export function createOpenRouterKeyStore(
       })
     },
 
-    async verify(secret, { signal }) {
-      const value = secret.reveal()
-      try {
-        await client.request({
-          operation: 'verify',
-          method: 'GET',
-          path: '/key',
-          headers: { authorization: `Bearer ${value}` },
-          secrets: [value],
-          schema: currentKeyResponseSchema,
-          ...(signal === undefined ? {} : { signal }),
-        })
-        return true
-      } catch (error) {
-        // A key that does not work (unknown, disabled, expired) is refused with 401.
-        if (KeyStoreError.is(error) && error.status === 401) return false
-        throw error
-      }
-    },
+    verify: (secret, { signal }) =>
+      probeSecret(client, secret, (value) => ({
+        method: 'GET',
+        path: '/key',
+        headers: { authorization: `Bearer ${value}` },
+        schema: currentKeyResponseSchema,
+        ...(signal === undefined ? {} : { signal }),
+      })),
+
+    // The management key is not one of the keys that /keys lists.
+    credentialKeyIds: async () => [],
   })
 }
 

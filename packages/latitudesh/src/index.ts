@@ -1,0 +1,10 @@
+export {
+  createLatitudeKeyStore,
+  LATITUDE_BASE_URL,
+  type LatitudeCreateKeyInput,
+  type LatitudeKeyStore,
+  type LatitudeKeyStoreSettings,
+  type LatitudeUpdateKeyInput,
+  latitudeCapabilities,
+} from './latitudesh-key-store.js'
+export type { LatitudeApiKey } from './latitudesh-schemas.js'

@@ -1,0 +1,207 @@
+import {
+  type ApiKey,
+  type BaseStoreSettings,
+  type CreateKeyInput,
+  createHttpClient,
+  defaultKeyName,
+  defineCapabilities,
+  defineKeyStore,
+  type KeyStore,
+  probeSecret,
+  readEnv,
+  resolveCredential,
+  Secret,
+  type UpdateKeyInput,
+} from '@keyway/core'
+import {
+  createInputSchema,
+  type LatitudeApiKey,
+  listResponseSchema,
+  oneResponseSchema,
+  readLatitudeError,
+  tokenResponseSchema,
+  updateInputSchema,
+} from './latitudesh-schemas.js'
+
+export const LATITUDE_BASE_URL = 'https://api.latitude.sh'
+const JSON_API = 'application/vnd.api+json'
+
+export interface LatitudeKeyStoreSettings extends BaseStoreSettings {
+  /** An API token, sent as is (no `Bearer`). Default: the `LATITUDESH_BEARER` env var. */
+  token?: string
+  /** Default `https://api.latitude.sh`. */
+  baseUrl?: string
+}
+
+export interface LatitudeCreateKeyInput extends CreateKeyInput {
+  /** A read-only key cannot change anything. */
+  readOnly?: boolean
+  /** IP addresses or CIDR ranges the key may be used from. */
+  allowedIps?: string[]
+}
+
+export interface LatitudeUpdateKeyInput extends UpdateKeyInput {
+  readOnly?: boolean
+  allowedIps?: string[]
+}
+
+export type LatitudeKeyStore = KeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>
+
+export const latitudeCapabilities = defineCapabilities({
+  get: 'scan',
+  pagination: 'none',
+  names: true,
+  metadata: false,
+  disable: false,
+  expiry: false,
+  regenerate: true,
+  verify: true,
+  revealAfterCreate: false,
+  deleted: 'gone',
+  create: ['name', 'readOnly', 'allowedIps'],
+  update: ['name', 'readOnly', 'allowedIps'],
+})
+
+const PROVIDER = 'latitudesh'
+
+/**
+ * A `KeyStore` for Latitude.sh. `regenerate` replaces a key's token in place: the old token
+ * dies at once and the call is never retried, so prefer rotating by create and delete.
+ */
+export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}): LatitudeKeyStore {
+  const token = resolveCredential({
+    provider: PROVIDER,
+    value: settings.token,
+    setting: 'token',
+    envVar: 'LATITUDESH_BEARER',
+  })
+  const client = createHttpClient({
+    ...settings,
+    provider: PROVIDER,
+    baseUrl: settings.baseUrl ?? readEnv('LATITUDESH_BASE_URL') ?? LATITUDE_BASE_URL,
+    headers: { authorization: token, accept: JSON_API },
+    secrets: [token],
+    errorBody: readLatitudeError,
+  })
+  const signalOf = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal })
+  const document = (attributes: Record<string, unknown>, id?: string) => ({
+    data: { ...(id === undefined ? {} : { id }), type: 'api_keys', attributes },
+  })
+  const attributesOf = (input: LatitudeCreateKeyInput | LatitudeUpdateKeyInput) => ({
+    ...(input.name === undefined ? {} : { name: input.name }),
+    ...(input.readOnly === undefined ? {} : { read_only: input.readOnly }),
+    ...(input.allowedIps === undefined ? {} : { allowed_ips: input.allowedIps }),
+  })
+  const listAll = async (signal: AbortSignal | undefined) =>
+    (
+      await client.request({
+        operation: 'list',
+        method: 'GET',
+        path: '/auth/api_keys',
+        schema: listResponseSchema,
+        ...signalOf(signal),
+      })
+    ).data.data
+
+  return defineKeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>({
+    provider: PROVIDER,
+    capabilities: latitudeCapabilities,
+    client,
+    idPattern: /^tok_[a-zA-Z0-9]{13}$/,
+    createSchema: createInputSchema,
+    updateSchema: updateInputSchema,
+
+    async *iterate({ signal }) {
+      yield* (await listAll(signal)).map(toApiKey)
+    },
+
+    async create(input, { signal }) {
+      const response = await client.request({
+        operation: 'create',
+        method: 'POST',
+        path: '/auth/api_keys',
+        json: document({ ...attributesOf(input), name: input.name ?? defaultKeyName() }),
+        schema: tokenResponseSchema,
+        ...signalOf(signal),
+      })
+      return {
+        key: toApiKey(response.data.data),
+        secret: new Secret(response.data.data.attributes.token),
+      }
+    },
+
+    async update(encodedId, patch, { id, signal }) {
+      const response = await client.request({
+        operation: 'update',
+        method: 'PATCH',
+        path: `/auth/api_keys/${encodedId}`,
+        json: document(attributesOf(patch), id),
+        schema: oneResponseSchema,
+        ...signalOf(signal),
+      })
+      return toApiKey(response.data.data)
+    },
+
+    async delete(encodedId, { signal }) {
+      await client.request({
+        operation: 'delete',
+        method: 'DELETE',
+        path: `/auth/api_keys/${encodedId}`,
+        notFoundAfterRetryIsSuccess: true,
+        ...signalOf(signal),
+      })
+    },
+
+    async regenerate(encodedId, { id, signal }) {
+      const response = await client.request({
+        operation: 'regenerate',
+        method: 'PUT',
+        path: `/auth/api_keys/${encodedId}`,
+        json: { data: { id, type: 'api_keys' } },
+        schema: tokenResponseSchema,
+        // The old token dies on the first success; a repeat would kill the new one too.
+        retry: 'never',
+        ...signalOf(signal),
+      })
+      return {
+        key: toApiKey(response.data.data),
+        secret: new Secret(response.data.data.attributes.token),
+      }
+    },
+
+    verify: (secret, { signal }) =>
+      probeSecret(client, secret, (value) => ({
+        method: 'GET',
+        path: '/auth/api_keys',
+        headers: { authorization: value },
+        ...signalOf(signal),
+      })),
+
+    // The store's own token is one of the listed keys; Latitude shows its last 5 characters.
+    async credentialKeyIds({ signal }) {
+      const slice = token.slice(-5)
+      return (await listAll(signal))
+        .filter((key) => key.attributes.token_last_slice === slice)
+        .map((key) => key.id)
+    },
+  })
+}
+
+function toApiKey(resource: LatitudeApiKey): ApiKey {
+  const { token: _token, ...attributes } = resource.attributes
+  const date = (value: string | null | undefined) => (value ? new Date(value) : null)
+  return {
+    provider: PROVIDER,
+    id: resource.id,
+    name: attributes.name ?? null,
+    // Latitude has no disabled state: a key is active until deleted.
+    status: 'active',
+    hint: attributes.token_last_slice ? `…${attributes.token_last_slice}` : null,
+    createdAt: date(attributes.created_at),
+    updatedAt: date(attributes.updated_at),
+    lastUsedAt: date(attributes.last_used_at),
+    expiresAt: null,
+    metadata: {},
+    raw: { ...resource, attributes },
+  }
+}

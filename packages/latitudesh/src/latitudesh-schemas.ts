@@ -1,0 +1,103 @@
+import { isIP } from 'node:net'
+import { type FieldIssue, secondsToMs, type VendorErrorDetails } from '@keyway/core'
+import * as v from 'valibot'
+
+const isoDate = v.pipe(
+  v.string(),
+  v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
+)
+
+/** A Latitude API key resource. Every attribute is optional in Latitude's spec. */
+export const latitudeApiKeySchema = v.looseObject({
+  id: v.pipe(v.string(), v.regex(/^tok_[a-zA-Z0-9]+$/)),
+  type: v.literal('api_keys'),
+  attributes: v.optional(
+    v.looseObject({
+      name: v.optional(v.nullable(v.string())),
+      token: v.optional(v.nullable(v.string())),
+      token_last_slice: v.optional(v.nullable(v.string())),
+      read_only: v.optional(v.nullable(v.boolean())),
+      allowed_ips: v.optional(v.nullable(v.array(v.string()))),
+      last_used_at: v.optional(v.nullable(isoDate)),
+      created_at: v.optional(v.nullable(isoDate)),
+      updated_at: v.optional(v.nullable(isoDate)),
+    }),
+    {},
+  ),
+})
+export type LatitudeApiKey = v.InferOutput<typeof latitudeApiKeySchema>
+
+export const listResponseSchema = v.looseObject({ data: v.array(latitudeApiKeySchema) })
+export const oneResponseSchema = v.looseObject({ data: latitudeApiKeySchema })
+/** Create and regenerate answer with the new token, once. */
+export const tokenResponseSchema = v.looseObject({
+  data: v.looseObject({
+    ...latitudeApiKeySchema.entries,
+    attributes: v.looseObject({
+      ...latitudeApiKeySchema.entries.attributes.wrapped.entries,
+      token: v.pipe(v.string(), v.minLength(8)),
+    }),
+  }),
+})
+
+const errorBodySchema = v.looseObject({
+  errors: v.pipe(
+    v.array(
+      v.looseObject({
+        code: v.optional(v.nullable(v.string())),
+        title: v.optional(v.string()),
+        detail: v.optional(v.string()),
+        source: v.optional(
+          v.looseObject({ pointer: v.optional(v.string()), parameter: v.optional(v.string()) }),
+        ),
+        meta: v.optional(
+          v.looseObject({ retry_after: v.optional(v.union([v.number(), v.string()])) }),
+        ),
+      }),
+    ),
+    v.minLength(1),
+  ),
+})
+
+/** Reads Latitude's JSON:API errors; the 429 wait is in `errors[0].meta.retry_after`, in seconds. */
+export function readLatitudeError(body: unknown): VendorErrorDetails | undefined {
+  const parsed = v.safeParse(errorBodySchema, body)
+  if (!parsed.success) return undefined
+  const [first] = parsed.output.errors
+  const issues: FieldIssue[] = parsed.output.errors
+    .filter((error) => error.source?.pointer !== undefined)
+    .map((error) => ({
+      path: (error.source?.pointer as string)
+        .replace(/^\/data\/attributes\//, '')
+        .replace(/^\//, '')
+        .replaceAll('/', '.'),
+      message: error.detail ?? error.title ?? 'invalid',
+    }))
+  const message = first?.detail ?? first?.title
+  const retryAfterMs = secondsToMs(first?.meta?.retry_after)
+  return {
+    ...(message === undefined ? {} : { message }),
+    ...(first?.code ? { code: first.code } : {}),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(issues.length > 0 ? { issues } : {}),
+  }
+}
+
+function isIpOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/')
+  const version = isIP(address)
+  if (rest.length > 0 || version === 0) return false
+  return (
+    prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128))
+  )
+}
+
+const vendorFields = {
+  readOnly: v.optional(v.boolean()),
+  allowedIps: v.optional(
+    v.array(v.pipe(v.string(), v.check(isIpOrCidr, 'an IP address or CIDR range'))),
+  ),
+}
+
+export const createInputSchema = v.looseObject(vendorFields)
+export const updateInputSchema = v.looseObject(vendorFields)
