@@ -64,15 +64,15 @@ export function readLatitudeError(body: unknown): VendorErrorDetails | undefined
   const parsed = v.safeParse(errorBodySchema, body)
   if (!parsed.success) return undefined
   const [first] = parsed.output.errors
-  const issues: FieldIssue[] = parsed.output.errors
-    .filter((error) => error.source?.pointer !== undefined)
-    .map((error) => ({
-      path: (error.source?.pointer as string)
-        .replace(/^\/data\/attributes\//, '')
-        .replace(/^\//, '')
-        .replaceAll('/', '.'),
-      message: error.detail ?? error.title ?? 'invalid',
-    }))
+  const issues: FieldIssue[] = parsed.output.errors.flatMap((error) => {
+    const pointer = error.source?.pointer
+    if (pointer === undefined) return []
+    const path = pointer
+      .replace(/^\/data\/attributes\//, '')
+      .replace(/^\//, '')
+      .replaceAll('/', '.')
+    return [{ path, message: error.detail ?? error.title ?? 'invalid' }]
+  })
   const message = first?.detail ?? first?.title
   const retryAfterMs = secondsToMs(first?.meta?.retry_after)
   return {
