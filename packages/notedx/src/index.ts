@@ -1,0 +1,13 @@
+export {
+  createNoteDxKeyStore,
+  NOTEDX_BASE_URL,
+  type NoteDxCreateKeyInput,
+  type NoteDxKeyStore,
+  type NoteDxKeyStoreSettings,
+  type NoteDxKeyType,
+  type NoteDxUpdateKeyInput,
+  noteDxCapabilities,
+  noteDxKeyId,
+} from './notedx-key-store.js'
+export { NOTEDX_METADATA_LIMITS, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
+export type { NoteDxItem } from './notedx-schemas.js'

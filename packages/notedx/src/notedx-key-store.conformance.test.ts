@@ -1,0 +1,8 @@
+import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
+import { createNoteDxKeyStore } from './notedx-key-store.js'
+
+describeKeyStoreConformance({
+  vendor: 'notedx',
+  createStore: (settings) => createNoteDxKeyStore(settings),
+  unknownId: 'ndx_000000000000000000000000',
+})

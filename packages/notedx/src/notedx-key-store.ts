@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto'
+import {
+  type ApiKey,
+  type BaseStoreSettings,
+  type CreateKeyInput,
+  createHttpClient,
+  defineCapabilities,
+  defineKeyStore,
+  type KeyStore,
+  NotFoundError,
+  readEnv,
+  Secret,
+  type UpdateKeyInput,
+  ValidationError,
+} from '@keyway/core'
+import * as v from 'valibot'
+import { metadataSchema, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
+import {
+  createResponseSchema,
+  fullListResponseSchema,
+  messageResponseSchema,
+  type NoteDxItem,
+  readNoteDxError,
+} from './notedx-schemas.js'
+import { type NoteDxCredentials, NoteDxSession } from './notedx-session.js'
+
+export const NOTEDX_BASE_URL = 'https://api.notedx.io/v1'
+
+export type NoteDxKeyType = 'sandbox' | 'live'
+
+export interface NoteDxKeyStoreSettings extends BaseStoreSettings {
+  /** A Firebase ID token. Default: `NOTEDX_ID_TOKEN`. It cannot be renewed: prefer email and password. */
+  idToken?: string
+  /** Account email, used with `password` to log in and renew tokens. Default: `NOTEDX_EMAIL`. */
+  email?: string
+  /** Account password. Default: `NOTEDX_PASSWORD`. */
+  password?: string
+  /** Default `https://api.notedx.io/v1`. */
+  baseUrl?: string
+  /** Words refused in metadata keys and values. Default `NOTEDX_SENSITIVE_WORDS`. */
+  sensitiveWords?: readonly string[]
+}
+
+export interface NoteDxCreateKeyInput extends CreateKeyInput {
+  /** Default `'live'`. An account has one sandbox key. */
+  type?: NoteDxKeyType
+}
+
+export type NoteDxUpdateKeyInput = UpdateKeyInput
+
+export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>
+
+export const noteDxCapabilities = defineCapabilities({
+  get: 'scan',
+  pagination: 'none',
+  names: false,
+  metadata: true,
+  disable: true,
+  expiry: false,
+  regenerate: false,
+  verify: false,
+  revealAfterCreate: true,
+  deleted: 'disabled',
+  create: ['type', 'metadata'],
+  update: ['status', 'metadata'],
+})
+
+const PROVIDER = 'notedx'
+
+/**
+ * The stable, non-secret id keyway gives a NoteDx key, which NoteDx identifies by the
+ * key itself: `ndx_` and 24 hex of the key's SHA-256.
+ */
+export function noteDxKeyId(key: string): string {
+  return `ndx_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`
+}
+
+/** A `KeyStore` for NoteDx. Ids are derived from the keys; raw keys never leave the store. */
+export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): NoteDxKeyStore {
+  const credentials = resolveCredentials(settings)
+  const client = createHttpClient({
+    ...settings,
+    provider: PROVIDER,
+    baseUrl: settings.baseUrl ?? readEnv('NOTEDX_BASE_URL') ?? NOTEDX_BASE_URL,
+    secrets: 'idToken' in credentials ? [credentials.idToken] : [credentials.password],
+    errorBody: readNoteDxError,
+  })
+  const session = new NoteDxSession(client, credentials)
+  const metadata = metadataSchema(settings.sensitiveWords ?? NOTEDX_SENSITIVE_WORDS)
+  const signalOf = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal })
+
+  /** Every key with its raw value, which is remembered for redaction and never returned. */
+  const listFull = async (signal: AbortSignal | undefined): Promise<NoteDxItem[]> => {
+    const response = await session.request({
+      operation: 'list',
+      method: 'GET',
+      path: '/user/list-api-keys',
+      query: { showFull: true },
+      schema: fullListResponseSchema,
+      ...signalOf(signal),
+    })
+    client.redactor.add(...response.data.api_keys.map((item) => item.key))
+    return response.data.api_keys
+  }
+
+  const findItem = async (id: string, operation: string, signal: AbortSignal | undefined) => {
+    const item = (await listFull(signal)).find((candidate) => noteDxKeyId(candidate.key) === id)
+    if (item !== undefined) return item
+    throw new NotFoundError({
+      provider: PROVIDER,
+      operation,
+      status: 404,
+      message: `${PROVIDER} ${operation} failed: no key with id ${id}`,
+    })
+  }
+
+  const invalid = (operation: string, path: string, message: string) =>
+    new ValidationError({
+      provider: PROVIDER,
+      operation,
+      message: `${PROVIDER} ${operation}: ${message}`,
+      issues: [{ path, message }],
+    })
+
+  const checkMetadata = (
+    value: Record<string, string> | undefined,
+    type: NoteDxKeyType,
+    operation: string,
+  ) => {
+    if (value === undefined) return
+    if (type !== 'live')
+      throw invalid(operation, 'metadata', 'metadata is only allowed on live keys')
+    const result = v.safeParse(metadata, value)
+    if (!result.success) {
+      throw invalid(
+        operation,
+        'metadata',
+        'keys of at most 50 characters, values of at most 200, and no sensitive words',
+      )
+    }
+  }
+
+  return defineKeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>({
+    provider: PROVIDER,
+    capabilities: noteDxCapabilities,
+    client,
+    idPattern: /^ndx_[0-9a-f]{24}$/,
+    createSchema: v.looseObject({ type: v.optional(v.picklist(['sandbox', 'live'])) }),
+
+    async *iterate({ includeDisabled, signal }) {
+      for (const item of await listFull(signal)) {
+        if (includeDisabled || item.status === 'active') yield toApiKey(item)
+      }
+    },
+
+    async create(input, { signal }) {
+      const type = input.type ?? 'live'
+      checkMetadata(input.metadata, type, 'create')
+      const response = await session.request({
+        operation: 'create',
+        method: 'POST',
+        path: '/user/create-api-key',
+        json: { keyType: type, metadata: input.metadata ?? null },
+        schema: createResponseSchema,
+        ...signalOf(signal),
+      })
+      const key = response.data.api_key
+      client.redactor.add(key)
+      const item: NoteDxItem = {
+        key,
+        type: response.data.key_type,
+        status: 'active',
+        metadata: response.data.metadata ?? null,
+      }
+      return { key: toApiKey(item), secret: new Secret(key) }
+    },
+
+    // No names: a new key of the same type and metadata is the one a lost create made.
+    matchesCreated: (key, input) => {
+      const raw = key.raw as { type?: string }
+      return (
+        key.status === 'active' &&
+        raw.type === (input.type ?? 'live') &&
+        sameMetadata(key.metadata, input.metadata ?? {})
+      )
+    },
+
+    // NoteDx shows keys again, so an orphan of a lost create can simply be handed over.
+    async recoverCreated(key, { signal }) {
+      const item = await findItem(key.id, 'create', signal)
+      return { key: toApiKey(item), secret: new Secret(item.key) }
+    },
+
+    async update(_encodedId, patch, { id, signal }) {
+      let item = await findItem(id, 'update', signal)
+      checkMetadata(patch.metadata, item.type, 'update')
+      if (patch.metadata !== undefined) {
+        await session.request({
+          operation: 'update',
+          method: 'POST',
+          path: '/user/update-api-key-metadata',
+          json: { apiKey: item.key, metadata: patch.metadata },
+          schema: messageResponseSchema,
+          retry: 'idempotent',
+          ...signalOf(signal),
+        })
+        item = { ...item, metadata: patch.metadata }
+      }
+      if (patch.status !== undefined) {
+        const status = patch.status === 'active' ? 'active' : 'inactive'
+        await session.request({
+          operation: 'update',
+          method: 'POST',
+          path: `/user/api-keys/${encodeURIComponent(item.key)}/status`,
+          json: { apiKey: item.key, status },
+          schema: messageResponseSchema,
+          retry: 'idempotent',
+          ...signalOf(signal),
+        })
+        item = { ...item, status }
+      }
+      return toApiKey(item)
+    },
+
+    async delete(_encodedId, { id, signal }) {
+      const item = await findItem(id, 'delete', signal)
+      await session.request({
+        operation: 'delete',
+        method: 'POST',
+        path: '/user/delete-api-key',
+        json: { apiKey: item.key },
+        schema: messageResponseSchema,
+        retry: 'idempotent',
+        notFoundAfterRetryIsSuccess: true,
+        ...signalOf(signal),
+      })
+    },
+
+    // The store authenticates with an ID token, which is not one of the keys.
+    credentialKeyIds: async () => [],
+  })
+}
+
+function resolveCredentials(settings: NoteDxKeyStoreSettings): NoteDxCredentials {
+  const email = settings.email ?? readEnv('NOTEDX_EMAIL')
+  const password = settings.password ?? readEnv('NOTEDX_PASSWORD')
+  if (email && password) return { email, password }
+  const idToken = settings.idToken ?? readEnv('NOTEDX_ID_TOKEN')
+  if (idToken) return { idToken }
+  throw new ValidationError({
+    provider: PROVIDER,
+    operation: 'configure',
+    message: `${PROVIDER}: no credential; pass \`email\` and \`password\` (or set NOTEDX_EMAIL and NOTEDX_PASSWORD), or \`idToken\` (or set NOTEDX_ID_TOKEN)`,
+    issues: [{ path: 'email', message: 'required with password, unless idToken is given' }],
+  })
+}
+
+function sameMetadata(a: Record<string, string>, b: Record<string, string>): boolean {
+  const entries = (record: Record<string, string>) =>
+    JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)))
+  return entries(a) === entries(b)
+}
+
+function toApiKey(item: NoteDxItem): ApiKey {
+  const masked = `${'*'.repeat(23)}${item.key.slice(-4)}`
+  return {
+    provider: PROVIDER,
+    id: noteDxKeyId(item.key),
+    name: null,
+    status: item.status === 'active' ? 'active' : 'disabled',
+    hint: `…${item.key.slice(-4)}`,
+    createdAt: item.created_at ? new Date(item.created_at) : null,
+    updatedAt: null,
+    lastUsedAt: item.last_used ? new Date(item.last_used) : null,
+    expiresAt: null,
+    metadata: item.metadata ?? {},
+    // The vendor's record, with the key itself masked as NoteDx masks it.
+    raw: { ...item, key: masked },
+  }
+}

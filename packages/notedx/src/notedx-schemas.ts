@@ -1,0 +1,68 @@
+import type { VendorErrorDetails } from '@keyway/core'
+import * as v from 'valibot'
+
+/** A NoteDx key: `sb-` (sandbox) or `lk-` (live) and 24 lowercase hex. */
+export const NOTEDX_KEY_PATTERN = /^(sb|lk)-[0-9a-f]{24}$/
+
+const isoDate = v.pipe(
+  v.string(),
+  v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
+)
+
+export const itemSchema = v.looseObject({
+  key: v.string(),
+  type: v.picklist(['sandbox', 'live']),
+  status: v.picklist(['active', 'inactive']),
+  created_at: v.optional(v.nullable(isoDate)),
+  last_used: v.optional(v.nullable(isoDate)),
+  metadata: v.optional(v.nullable(v.record(v.string(), v.string()))),
+})
+export type NoteDxItem = v.InferOutput<typeof itemSchema>
+
+/** `showFull=true` must give full keys: a masked one cannot be identified. */
+export const fullListResponseSchema = v.looseObject({
+  api_keys: v.array(
+    v.looseObject({ ...itemSchema.entries, key: v.pipe(v.string(), v.regex(NOTEDX_KEY_PATTERN)) }),
+  ),
+  unmasked: v.literal(true),
+})
+
+export const createResponseSchema = v.looseObject({
+  api_key: v.pipe(v.string(), v.regex(NOTEDX_KEY_PATTERN)),
+  key_type: v.picklist(['sandbox', 'live']),
+  metadata: v.optional(v.nullable(v.record(v.string(), v.string()))),
+})
+
+export const messageResponseSchema = v.looseObject({ message: v.optional(v.string()) })
+
+export const loginResponseSchema = v.looseObject({
+  id_token: v.pipe(v.string(), v.minLength(1)),
+  refresh_token: v.pipe(v.string(), v.minLength(1)),
+})
+
+export const refreshResponseSchema = v.looseObject({
+  id_token: v.pipe(v.string(), v.minLength(1)),
+  refresh_token: v.optional(v.pipe(v.string(), v.minLength(1))),
+})
+
+const nestedErrorSchema = v.looseObject({
+  error: v.looseObject({ code: v.optional(v.unknown()), message: v.string() }),
+})
+const messageSchema = v.looseObject({ message: v.string() })
+const gatewayMessageSchema = v.looseObject({ Message: v.string() })
+
+/** Reads NoteDx's three error shapes: `{message}`, `{Message}` (API Gateway), `{error: {code, message}}`. */
+export function readNoteDxError(body: unknown): VendorErrorDetails | undefined {
+  const nested = v.safeParse(nestedErrorSchema, body)
+  if (nested.success) {
+    const { code, message } = nested.output.error
+    return {
+      message,
+      ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
+    }
+  }
+  const plain = v.safeParse(messageSchema, body)
+  if (plain.success) return { message: plain.output.message }
+  const gateway = v.safeParse(gatewayMessageSchema, body)
+  return gateway.success ? { message: gateway.output.Message } : undefined
+}
