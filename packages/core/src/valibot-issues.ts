@@ -8,6 +8,12 @@ import type { FieldIssue } from './errors.js'
 export function toFieldIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIssue[] {
   return issues.slice(0, 20).map((issue) => ({
     path: v.getDotPath(issue) ?? '',
-    message: issue.expected ? `expected ${issue.expected}` : `invalid ${issue.kind}`,
+    // A check's message is keyway's own wording; others are rebuilt from what was expected.
+    message:
+      issue.type === 'check'
+        ? issue.message
+        : issue.expected
+          ? `expected ${issue.expected}`
+          : `invalid ${issue.type}`,
   }))
 }

@@ -122,22 +122,14 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
       issues: [{ path, message }],
     })
 
-  const checkMetadata = (
-    value: Record<string, string> | undefined,
-    type: NoteDxKeyType,
-    operation: string,
-  ) => {
-    if (value === undefined) return
-    if (type !== 'live')
-      throw invalid(operation, 'metadata', 'metadata is only allowed on live keys')
-    const result = v.safeParse(metadata, value)
-    if (!result.success) {
-      throw invalid(
-        operation,
-        'metadata',
-        'keys of at most 50 characters, values of at most 200, and no sensitive words',
-      )
-    }
+  const sandboxMetadata = (operation: string) => {
+    const message = 'metadata is only allowed on live keys'
+    return new ValidationError({
+      provider: PROVIDER,
+      operation,
+      message: `${PROVIDER} ${operation}: ${message}`,
+      issues: [{ path: 'metadata', message }],
+    })
   }
 
   return defineKeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>({
@@ -145,7 +137,20 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     capabilities: noteDxCapabilities,
     client,
     idPattern: /^ndx_[0-9a-f]{24}$/,
-    createSchema: v.looseObject({ type: v.optional(v.picklist(['sandbox', 'live'])) }),
+    createSchema: v.pipe(
+      v.looseObject({
+        type: v.optional(v.picklist(['sandbox', 'live'])),
+        metadata: v.optional(metadata),
+      }),
+      v.forward(
+        v.check(
+          (input) => input.metadata === undefined || input.type !== 'sandbox',
+          'metadata only on live keys',
+        ),
+        ['metadata'],
+      ),
+    ),
+    updateSchema: v.looseObject({ metadata: v.optional(metadata) }),
 
     async *iterate({ includeDisabled, signal }) {
       for (const item of await listFull(signal)) {
@@ -155,7 +160,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
 
     async create(input, { signal }) {
       const type = input.type ?? 'live'
-      checkMetadata(input.metadata, type, 'create')
       const response = await session.request({
         operation: 'create',
         method: 'POST',
@@ -193,7 +197,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
 
     async update(_encodedId, patch, { id, signal }) {
       let item = await findItem(id, 'update', signal)
-      checkMetadata(patch.metadata, item.type, 'update')
+      if (patch.metadata !== undefined && item.type !== 'live') throw sandboxMetadata('update')
       if (patch.metadata !== undefined) {
         await session.request({
           operation: 'update',
