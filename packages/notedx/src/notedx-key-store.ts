@@ -114,14 +114,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     })
   }
 
-  const invalid = (operation: string, path: string, message: string) =>
-    new ValidationError({
-      provider: PROVIDER,
-      operation,
-      message: `${PROVIDER} ${operation}: ${message}`,
-      issues: [{ path, message }],
-    })
-
   const sandboxMetadata = (operation: string) => {
     const message = 'metadata is only allowed on live keys'
     return new ValidationError({
