@@ -93,8 +93,8 @@ export interface HttpRequest<TSchema extends v.GenericSchema | undefined = undef
   path: string
   query?: Record<string, string | number | boolean | undefined>
   json?: unknown
-  /** Headers for this request only, e.g. another credential for `verify`. */
-  headers?: Record<string, string>
+  /** Headers for this request only, e.g. another credential for `verify`; `undefined` removes one. */
+  headers?: Record<string, string | undefined>
   /** Secret values this request carries besides the store's credential; scrubbed like it. */
   secrets?: readonly string[]
   /** Schema of a 2xx body; without one the body is returned as parsed JSON (or `undefined`). */
@@ -181,7 +181,10 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     const attempts = mode === 'never' ? 1 : retryOptions.attempts
     const deadline = Date.now() + retryOptions.deadlineMs
     const url = buildUrl(baseUrl, call.path, call.query)
-    const headers = { ...baseHeaders, ...call.headers }
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries({ ...baseHeaders, ...call.headers })) {
+      if (value !== undefined) headers[name] = value
+    }
     redactor.add(...(call.secrets ?? []))
     const kind = call.method === 'GET' ? 'read' : 'write'
     const context = { provider, operation: call.operation, method: call.method, url }

@@ -6,7 +6,7 @@ import {
   ValidationError,
 } from '@keyway/core'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import createKey from './__fixtures__/create-api-key.json' with { type: 'json' }
 import deleteKey from './__fixtures__/delete-api-key.json' with { type: 'json' }
 import errorGateway from './__fixtures__/error-gateway.json' with { type: 'json' }
@@ -47,6 +47,7 @@ function capture() {
 
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
+  vi.unstubAllEnvs()
   expect(nock.pendingMocks()).toEqual([])
   nock.cleanAll()
 })
@@ -238,6 +239,7 @@ describe('NoteDx session', () => {
   })
 
   it('names the settings and env vars when no credential is given', () => {
+    for (const name of ['NOTEDX_EMAIL', 'NOTEDX_PASSWORD', 'NOTEDX_ID_TOKEN']) vi.stubEnv(name, '')
     expect(() => createNoteDxKeyStore({ email: 'only-email@example.test' })).toThrow(
       /email.*password.*NOTEDX_EMAIL.*NOTEDX_PASSWORD.*idToken.*NOTEDX_ID_TOKEN/,
     )

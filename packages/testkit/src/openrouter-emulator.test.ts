@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { call, expectShape } from './emulator.test-support.js'
 import { startEmulator } from './start-emulator.js'
 import type { Emulator } from './types.js'
@@ -14,7 +14,10 @@ beforeEach(async () => {
   base = emulator.settings.baseUrl as string
   admin = { authorization: `Bearer ${emulator.settings.managementKey}` }
 })
-afterEach(() => emulator.close())
+afterEach(async () => {
+  vi.useRealTimers()
+  await emulator.close()
+})
 
 describe('OpenRouter emulator', () => {
   it('serves on loopback under /api/v1 with a management key in its settings', () => {
@@ -145,11 +148,13 @@ describe('OpenRouter emulator', () => {
     }
   })
 
-  it('applies configured rate limits with Retry-After', async () => {
+  it('applies configured rate limits with Retry-After, scaled by timeScale', async () => {
+    // The emulator shares this process's clock: freeze it, then move it on by hand.
+    vi.useFakeTimers({ toFake: ['Date'] })
     await emulator.close()
     emulator = await startEmulator('openrouter', {
       rateLimit: { read: { requests: 2, windowMs: 60_000 } },
-      timeScale: 0.01,
+      timeScale: 0.5,
     })
     base = emulator.settings.baseUrl as string
     admin = { authorization: `Bearer ${emulator.settings.managementKey}` }
@@ -158,8 +163,10 @@ describe('OpenRouter emulator', () => {
       statuses.push((await call(`${base}/keys`, 'GET', admin)).status)
     expect(statuses).toEqual([200, 200, 429])
     const limited = await call(`${base}/keys`, 'GET', admin)
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
-    await new Promise((resolve) => setTimeout(resolve, 650))
+    expect(limited.headers.get('retry-after')).toBe('30')
+    vi.setSystemTime(Date.now() + 29_999)
+    expect((await call(`${base}/keys`, 'GET', admin)).status).toBe(429)
+    vi.setSystemTime(Date.now() + 1)
     expect((await call(`${base}/keys`, 'GET', admin)).status).toBe(200)
   })
 })

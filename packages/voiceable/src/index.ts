@@ -1,0 +1,11 @@
+export {
+  createVoiceableKeyStore,
+  VOICEABLE_BASE_URL,
+  type VoiceableCreateKeyInput,
+  type VoiceableKeyStore,
+  type VoiceableKeyStoreSettings,
+  type VoiceableKeyType,
+  type VoiceableUpdateKeyInput,
+  voiceableCapabilities,
+} from './voiceable-key-store.js'
+export type { VoiceableApiKey } from './voiceable-schemas.js'
