@@ -177,8 +177,8 @@ describe('createLatitudeKeyStore wire format', () => {
 
 describe('against the emulator with Latitude’s own rate limits', () => {
   it('waits out 429s from the vendor’s retry_after and finishes every call', async () => {
-    // 60 reads a minute, scaled so the minute lasts 300 ms.
-    const emulator = await startEmulator('latitudesh', { timeScale: 0.005 })
+    // 60 reads a minute, scaled so the minute lasts 3 s: far longer than 70 local calls take.
+    const emulator = await startEmulator('latitudesh', { timeScale: 0.05 })
     try {
       const keys = createLatitudeKeyStore({ ...emulator.settings, retry: { attempts: 5 } })
       const results = await Promise.all(Array.from({ length: 70 }, () => keys.list()))
