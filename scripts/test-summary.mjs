@@ -9,7 +9,7 @@ let passed = 0
 let failed = 0
 let reports = 0
 
-for (const group of ['packages', 'examples']) {
+for (const group of ['packages', 'examples', 'tests']) {
   const folder = join(root, group)
   if (!existsSync(folder)) continue
   for (const name of readdirSync(folder)) {

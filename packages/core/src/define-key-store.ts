@@ -57,6 +57,10 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   verify?(secret: Secret, options: RequestOptions): Promise<boolean>
   /** See `KeyStore.credentialKeyIds`; leave it out where the store cannot tell. */
   credentialKeyIds?(options: RequestOptions): Promise<string[]>
+  /** See `KeyStore.useCredential`; leave it out where the credential is not a key. */
+  useCredential?(secret: Secret): void
+  /** See `KeyStore.reveal`; only where the vendor shows secrets again. */
+  reveal?(encodedId: string, options: RequestOptions & { id: string }): Promise<Secret>
 }
 
 /**
@@ -189,9 +193,30 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       return (definition.verify as NonNullable<typeof definition.verify>)(secret, options)
     },
   }
-  const credentialKeyIds = definition.credentialKeyIds
-  if (credentialKeyIds !== undefined)
+  const { credentialKeyIds, useCredential, reveal } = definition
+  if (credentialKeyIds !== undefined) {
     store.credentialKeyIds = (options = {}) => credentialKeyIds(options)
+  }
+  if (useCredential !== undefined) {
+    store.useCredential = (secret) => {
+      if (!Secret.is(secret)) {
+        throw new ValidationError({
+          ...context('useCredential'),
+          message: `${provider} useCredential: expected a Secret`,
+          issues: [{ path: 'secret', message: 'expected a Secret' }],
+        })
+      }
+      client.redactor.add(secret.reveal())
+      useCredential(secret)
+    }
+  }
+  if (reveal !== undefined) {
+    store.reveal = async (id, options = {}) => {
+      const secret = await reveal(checkId(id, 'reveal'), { ...options, id })
+      client.redactor.add(secret.reveal())
+      return secret
+    }
+  }
   return store
 }
 

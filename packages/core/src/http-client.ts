@@ -128,6 +128,8 @@ export interface HttpClient {
   request<TSchema extends v.GenericSchema | undefined = undefined>(
     request: HttpRequest<TSchema>,
   ): Promise<HttpResponse<Output<TSchema>>>
+  /** Replaces the credential header on every later request; the value is redacted like the first. */
+  setCredential(header: string, value: string, secret: string): void
 }
 
 const BEFORE_SEND_CODES = new Set([
@@ -384,7 +386,12 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     })
   }
 
-  return { provider, baseUrl, scheduler, redactor, request }
+  const setCredential = (header: string, value: string, secret: string) => {
+    redactor.add(secret)
+    baseHeaders[header.toLowerCase()] = value
+  }
+
+  return { provider, baseUrl, scheduler, redactor, request, setCredential }
 }
 
 /**

@@ -52,6 +52,27 @@ export {
   type RetryMode,
   type RetryOptions,
 } from './retry-policy.js'
+export {
+  type RetireMode,
+  type RotateKeyOptions,
+  type RotationEvent,
+  type RotationResult,
+  rotateKey,
+} from './rotation/rotate-key.js'
+export {
+  type RotateKeysOptions,
+  type RotateKeysOutcome,
+  type RotateKeysProgress,
+  type RotateKeysResult,
+  rotateKeys,
+} from './rotation/rotate-keys.js'
+export {
+  fileJournal,
+  memoryJournal,
+  type RotationJournal,
+  type RotationRecord,
+  type RotationState,
+} from './rotation/rotation-journal.js'
 export { type RequestKind, Scheduler, type SchedulerOptions } from './scheduler.js'
 export { Secret } from './secret.js'
 export type {

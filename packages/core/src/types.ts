@@ -103,4 +103,11 @@ export interface KeyStore<
    * listed key; absent where the store cannot tell.
    */
   credentialKeyIds?(options?: RequestOptions): Promise<string[]>
+  /**
+   * Makes the store authenticate with another key from now on: how a rotation of the
+   * store's own credential switches over before retiring the old key.
+   */
+  useCredential?(secret: Secret): void
+  /** Shows a key's secret again, where the vendor can (`capabilities.revealAfterCreate`). */
+  reveal?(id: string, options?: RequestOptions): Promise<Secret>
 }

@@ -69,7 +69,7 @@ const PROVIDER = 'latitudesh'
  * dies at once and the call is never retried, so prefer rotating by create and delete.
  */
 export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}): LatitudeKeyStore {
-  const token = resolveCredential({
+  let token = resolveCredential({
     provider: PROVIDER,
     value: settings.token,
     setting: 'token',
@@ -176,6 +176,11 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         headers: { authorization: value },
         ...signalOf(signal),
       })),
+
+    useCredential(secret) {
+      token = secret.reveal()
+      client.setCredential('authorization', token, token)
+    },
 
     // The store's own token is one of the listed keys; Latitude shows its last 5 characters.
     async credentialKeyIds({ signal }) {

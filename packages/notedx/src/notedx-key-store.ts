@@ -232,6 +232,10 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
       })
     },
 
+    async reveal(_encodedId, { id, signal }) {
+      return new Secret((await findItem(id, 'reveal', signal)).key)
+    },
+
     // The store authenticates with an ID token, which is not one of the keys.
     credentialKeyIds: async () => [],
   })

@@ -186,7 +186,14 @@ export function createVoiceableKeyStore(
 
     // A session token is not a key. An API key is, but Voiceable never shows its value
     // again, so the store cannot tell which listed key it is.
-    ...('token' in credential ? { credentialKeyIds: async () => [] } : {}),
+    ...('token' in credential
+      ? { credentialKeyIds: async () => [] }
+      : {
+          useCredential: (secret: Secret) => {
+            const value = secret.reveal()
+            client.setCredential('x-api-key', value, value)
+          },
+        }),
   })
 }
 

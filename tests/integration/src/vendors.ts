@@ -1,0 +1,55 @@
+// One way to build each vendor's store against its emulator, and to seed a key whose
+// secret the test knows, so tests can ask the emulator whether a secret still works.
+import type { KeyStore, RetryOptions } from '@keyway/core'
+import { createLatitudeKeyStore } from '@keyway/latitudesh'
+import { createNoteDxKeyStore, noteDxKeyId } from '@keyway/notedx'
+import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import {
+  type Emulator,
+  type StartEmulatorOptions,
+  startEmulator,
+  type Vendor,
+} from '@keyway/testkit'
+import { createVoiceableKeyStore } from '@keyway/voiceable'
+
+export const vendors: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
+
+export const fastRetry: RetryOptions = { baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 }
+
+export function storeFor(emulator: Emulator, retry: RetryOptions = fastRetry): KeyStore {
+  const settings = { ...emulator.settings, retry }
+  switch (emulator.vendor) {
+    case 'openrouter':
+      return createOpenRouterKeyStore(settings) as unknown as KeyStore
+    case 'latitudesh':
+      return createLatitudeKeyStore(settings) as unknown as KeyStore
+    case 'notedx':
+      return createNoteDxKeyStore(settings) as unknown as KeyStore
+    case 'voiceable':
+      return createVoiceableKeyStore(settings) as unknown as KeyStore
+  }
+}
+
+/** A key made at the vendor for the test, with its id as the store names it and its secret. */
+export function seedKey(emulator: Emulator, name = 'to-rotate'): { id: string; secret: string } {
+  const { id, secret } = emulator.control.seedKey({ name })
+  return { id: emulator.vendor === 'notedx' ? noteDxKeyId(secret) : id, secret }
+}
+
+export async function withEmulator<T>(
+  vendor: Vendor,
+  work: (emulator: Emulator) => Promise<T>,
+  options: StartEmulatorOptions = {},
+): Promise<T> {
+  const emulator = await startEmulator(vendor, options)
+  try {
+    return await work(emulator)
+  } finally {
+    await emulator.close()
+  }
+}
+
+/** Ids of the keys that work at the vendor, as the store names them. */
+export async function activeIds(store: KeyStore): Promise<string[]> {
+  return (await store.list()).filter((key) => key.status === 'active').map((key) => key.id)
+}
