@@ -73,6 +73,10 @@ export class EmulatorServer {
     this.#faults.push({ ...fault, remaining: fault.times ?? 1 })
   }
 
+  clearFaults(): void {
+    this.#faults.length = 0
+  }
+
   async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const text = await readBody(request)
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')

@@ -77,6 +77,7 @@ export async function startEmulator(
     settings: state.settings,
     close: () => server.close(),
     inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
     get requests(): readonly RecordedRequest[] {
       return server.requests
     },

@@ -66,6 +66,8 @@ export interface Emulator {
   settings: Record<string, string>
   close(): Promise<void>
   inject(fault: Fault): void
+  /** Drops every injected fault not yet played. */
+  clearFaults(): void
   /** Every request received so far, oldest first. */
   readonly requests: readonly RecordedRequest[]
   /** Vendor-specific controls, such as minting a key directly or expiring tokens. */

@@ -179,147 +179,155 @@ export async function rotateKey<C extends CreateKeyInput>(
     }
   }
 
-  // The old key, and whether the store itself authenticates with it.
   let oldKey: ApiKey | null = null
-  try {
-    oldKey = await store.get(options.keyId, signalOption)
-  } catch (error) {
-    // A rotation that crashed while retiring may already have deleted the old key.
-    const retiring =
-      record !== undefined && ORDER.indexOf(record.state) >= ORDER.indexOf('verified')
-    if (!(error instanceof NotFoundError && retiring && retire === 'delete')) throw error
-  }
-  const ownIds = (await store.credentialKeyIds?.(signalOption)) ?? []
-  const isSelf = ownIds.includes(options.keyId)
-  if (isSelf && retire !== 'keep' && strategy === 'create') {
-    if (!options.allowSelf) {
-      throw fail(
-        'create',
-        false,
-        "this key is the store's own credential; pass allowSelf to rotate it",
-      )
-    }
-    assertCapability(store.useCredential !== undefined, 'useCredential', context)
-  }
-
-  if (record === undefined || record.state === 'rolled-back') {
-    record = {
-      rotationId,
-      provider,
-      oldKeyId: options.keyId,
-      newKeyId: null,
-      newKeyName: null,
-      existingIds: [],
-      strategy,
-      state: 'started',
-      retired: null,
-      history: [],
-    }
-    await advance('started')
-  }
-
   let created: CreatedKey | undefined
   let verified = false
 
-  // Resuming: settle a create whose outcome the crash hid.
-  if (record.state === 'creating') {
-    if (record.strategy === 'regenerate') {
-      throw fail(
-        'resume',
-        false,
-        'a regenerate was sent and its answer lost: the old secret may already be dead; regenerate again by hand',
-      )
-    }
-    created = await settleLostCreate(record)
-  }
-  if (record.state === 'created' && record.newKeyId !== null) {
-    created = await recoverOrDiscard(record.newKeyId)
-  }
-  if (record.state === 'delivered' || record.state === 'verified' || record.state === 'switched') {
-    if (record.newKeyId === null) throw fail('resume', false, 'the journal names no new key')
-    created = await recoverDelivered(record.newKeyId)
-  }
-
-  // Create (or regenerate).
-  if (ORDER.indexOf(record.state) < ORDER.indexOf('created')) {
-    created = await timed('create', () => (strategy === 'regenerate' ? regenerate() : create()))
-  }
-  if (created !== undefined) redactor.add(created.secret.reveal())
-
-  // Deliver.
-  if (record.state === 'created') {
-    const fresh = created as CreatedKey
+  try {
+    // The old key, and whether the store itself authenticates with it.
     try {
-      await timed('deliver', async () => options.deliver(fresh))
+      oldKey = await store.get(options.keyId, signalOption)
     } catch (error) {
-      throw await rollBack('deliver', fresh.key.id, 'delivery failed', error)
+      // A rotation that crashed while retiring may already have deleted the old key.
+      const retiring =
+        record !== undefined && ORDER.indexOf(record.state) >= ORDER.indexOf('verified')
+      if (!(error instanceof NotFoundError && retiring && retire === 'delete')) throw error
     }
-    await advance('delivered')
-  }
-
-  // Verify.
-  if (record.state === 'delivered') {
-    if (created !== undefined && created.secret !== null) {
-      const fresh = created
-      const check = verifier()
-      if (check !== undefined) {
-        const passed = await timed('verify', () => poll(() => check(fresh)))
-        if (!passed) throw await rollBack('verify', fresh.key.id, 'the new secret did not verify')
-        verified = true
+    const ownIds = (await store.credentialKeyIds?.(signalOption)) ?? []
+    const isSelf = ownIds.includes(options.keyId)
+    if (isSelf && retire !== 'keep' && strategy === 'create') {
+      if (!options.allowSelf) {
+        throw fail(
+          'create',
+          false,
+          "this key is the store's own credential; pass allowSelf to rotate it",
+        )
       }
+      assertCapability(store.useCredential !== undefined, 'useCredential', context)
     }
-    await advance('verified')
-  }
 
-  // Switch the store's own credential.
-  if (record.state === 'verified' && isSelf && retire !== 'keep' && strategy === 'create') {
-    const fresh = created
-    if (fresh === undefined) {
-      throw fail(
-        'switch',
-        false,
-        'configure the store with the new key (it was delivered), then resume',
-      )
+    if (record === undefined || record.state === 'rolled-back') {
+      record = {
+        rotationId,
+        provider,
+        oldKeyId: options.keyId,
+        newKeyId: null,
+        newKeyName: null,
+        existingIds: [],
+        strategy,
+        state: 'started',
+        retired: null,
+        history: [],
+      }
+      await advance('started')
     }
-    await timed('switch', async () => {
-      store.useCredential?.(fresh.secret)
+
+    // Resuming: settle a create whose outcome the crash hid.
+    if (record.state === 'creating') {
+      if (record.strategy === 'regenerate') {
+        throw fail(
+          'resume',
+          false,
+          'a regenerate was sent and its answer lost: the old secret may already be dead; regenerate again by hand',
+        )
+      }
+      created = await settleLostCreate(record)
+    }
+    if (record.state === 'created' && record.newKeyId !== null) {
+      created = await recoverOrDiscard(record.newKeyId)
+    }
+    if (
+      record.state === 'delivered' ||
+      record.state === 'verified' ||
+      record.state === 'switched'
+    ) {
+      if (record.newKeyId === null) throw fail('resume', false, 'the journal names no new key')
+      created = await recoverDelivered(record.newKeyId)
+    }
+
+    // Create (or regenerate).
+    if (ORDER.indexOf(record.state) < ORDER.indexOf('created')) {
+      created = await timed('create', () => (strategy === 'regenerate' ? regenerate() : create()))
+    }
+    if (created !== undefined) redactor.add(created.secret.reveal())
+
+    // Deliver.
+    if (record.state === 'created') {
+      const fresh = created as CreatedKey
       try {
-        await store.list(signalOption)
+        await timed('deliver', async () => options.deliver(fresh))
       } catch (error) {
+        throw await rollBack('deliver', fresh.key.id, 'delivery failed', error)
+      }
+      await advance('delivered')
+    }
+
+    // Verify.
+    if (record.state === 'delivered') {
+      if (created !== undefined && created.secret !== null) {
+        const fresh = created
+        const check = verifier()
+        if (check !== undefined) {
+          const passed = await timed('verify', () => poll(() => check(fresh)))
+          if (!passed) throw await rollBack('verify', fresh.key.id, 'the new secret did not verify')
+          verified = true
+        }
+      }
+      await advance('verified')
+    }
+
+    // Switch the store's own credential.
+    if (record.state === 'verified' && isSelf && retire !== 'keep' && strategy === 'create') {
+      const fresh = created
+      if (fresh === undefined) {
         throw fail(
           'switch',
           false,
-          'the store could not work with the new key; the old key is still live',
-          error,
+          'configure the store with the new key (it was delivered), then resume',
         )
       }
-    })
-    await advance('switched')
-  } else if (record.state === 'switched' && isSelf) {
-    // A new process still using the old key must not delete it from under itself.
-    throw fail(
-      'switch',
-      false,
-      'the store still uses the old key: configure it with the new key, then resume',
-    )
-  }
+      await timed('switch', async () => {
+        store.useCredential?.(fresh.secret)
+        try {
+          await store.list(signalOption)
+        } catch (error) {
+          throw fail(
+            'switch',
+            false,
+            'the store could not work with the new key; the old key is still live',
+            error,
+          )
+        }
+      })
+      await advance('switched')
+    } else if (record.state === 'switched' && isSelf) {
+      // A new process still using the old key must not delete it from under itself.
+      throw fail(
+        'switch',
+        false,
+        'the store still uses the old key: configure it with the new key, then resume',
+      )
+    }
 
-  // Grace period, then retire.
-  if (options.graceMs) await timed('grace', () => sleep(options.graceMs as number, signal))
-  const retired = strategy === 'regenerate' ? 'replaced' : await timed('retire', retireOld)
-  await advance('done', { retired })
-  return {
-    rotationId,
-    provider,
-    oldKeyId: options.keyId,
-    newKeyId: record.newKeyId as string,
-    oldKey,
-    newKey: created?.key ?? null,
-    secret: created?.secret ?? null,
-    retired,
-    verified,
-    resumed,
-    timings,
+    // Grace period, then retire.
+    if (options.graceMs) await timed('grace', () => sleep(options.graceMs as number, signal))
+    const retired = strategy === 'regenerate' ? 'replaced' : await timed('retire', retireOld)
+    await advance('done', { retired })
+    return {
+      rotationId,
+      provider,
+      oldKeyId: options.keyId,
+      newKeyId: record.newKeyId as string,
+      oldKey,
+      newKey: created?.key ?? null,
+      secret: created?.secret ?? null,
+      retired,
+      verified,
+      resumed,
+      timings,
+    }
+  } catch (error) {
+    throw unfinished(error)
   }
 
   async function create(): Promise<CreatedKey> {
@@ -499,6 +507,27 @@ export async function rotateKey<C extends CreateKeyInput>(
     return store.capabilities.create.includes('type') && typeof raw?.type === 'string'
       ? { type: raw.type }
       : {}
+  }
+
+  /**
+   * A vendor failure after a new key may exist becomes a RotationError that names it (or
+   * the name it was created with) and says to run the rotation again; anything else as is.
+   */
+  function unfinished(error: unknown): unknown {
+    if (error instanceof RotationError || !KeyStoreError.is(error) || record === undefined)
+      return error
+    const { state, newKeyId, newKeyName } = record
+    if (state === 'started' || state === 'done' || state === 'rolled-back') return error
+    const where =
+      newKeyId !== null
+        ? `the new key ${newKeyId} is in place (${state})`
+        : `a key named ${newKeyName ?? '(no name)'} may have been created`
+    return fail(
+      'resume',
+      false,
+      `stopped early: ${where}; run the rotation again to finish it`,
+      error,
+    )
   }
 
   function finished(done: RotationRecord): RotationResult {
