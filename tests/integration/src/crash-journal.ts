@@ -17,6 +17,7 @@ export function crashingJournal(crashAt?: { state: RotationState; when: 'before'
   let crashed = false
   const wrapped: RotationJournal = {
     read: (rotationId) => journal.read(rotationId),
+    list: () => journal.list(),
     write: async (record) => {
       const crashNow = !crashed && crashAt !== undefined && record.state === crashAt.state
       if (crashNow && crashAt.when === 'before') {

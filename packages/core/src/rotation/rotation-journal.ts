@@ -35,6 +35,8 @@ export interface RotationRecord {
 export interface RotationJournal {
   read(rotationId: string): Promise<RotationRecord | undefined>
   write(record: RotationRecord): Promise<void>
+  /** Every record, to find the rotations of a batch. */
+  list(): Promise<RotationRecord[]>
 }
 
 /** A journal in memory: resumes within one process only. */
@@ -45,6 +47,7 @@ export function memoryJournal(): RotationJournal & {
   return {
     records,
     read: async (rotationId) => clone(records.get(rotationId)),
+    list: async () => [...records.values()].map((record) => clone(record)),
     write: async (record) => {
       records.set(record.rotationId, clone(record) as RotationRecord)
     },
@@ -70,6 +73,10 @@ export function fileJournal(path: string): RotationJournal {
     read: async (rotationId) => {
       await queue
       return (await load())[rotationId]
+    },
+    list: async () => {
+      await queue
+      return Object.values(await load())
     },
     write: (record) => {
       // Writes from concurrent rotations are applied one after another.

@@ -1,0 +1,424 @@
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { PROVIDERS } from './providers.js'
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built CLI with only PATH and the given env: no credential leaks in from outside. */
+function keyway(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 25_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+/** The env vars that point the CLI at an emulator. */
+function envFor(emulator: Emulator): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [field, name] of Object.entries(PROVIDERS[emulator.vendor].env))
+    env[name] = emulator.settings[field] as string
+  return env
+}
+
+let emulators: Emulator[] = []
+let folder: string
+const start = async (vendor: Vendor) => {
+  const emulator = await startEmulator(vendor)
+  emulators.push(emulator)
+  return emulator
+}
+/** Credentials that must never be printed. */
+const credentials = () =>
+  emulators.flatMap((emulator) =>
+    Object.entries(emulator.settings)
+      .filter(([name]) => name !== 'baseUrl')
+      .map(([, value]) => value),
+  )
+const expectNoCredential = (run: Run) => {
+  for (const secret of credentials()) {
+    expect(run.stdout).not.toContain(secret)
+    expect(run.stderr).not.toContain(secret)
+  }
+}
+const count = (text: string, part: string) => text.split(part).length - 1
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'keyway-cli-'))
+})
+afterEach(async () => {
+  await Promise.all(emulators.map((emulator) => emulator.close()))
+  emulators = []
+  await rm(folder, { recursive: true, force: true })
+})
+
+describe('usage', () => {
+  it('prints help with exit 0, and exit 2 without a command', async () => {
+    const help = await keyway(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('Usage: keyway <command>')
+    expect((await keyway([])).code).toBe(2)
+    expect((await keyway(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['list', '--bogus'], "Unknown option '--bogus'"],
+    [['list'], '--provider is required'],
+    [['list', '--provider', 'acme'], 'unknown provider "acme"'],
+    [['get', '--provider', 'openrouter'], 'get needs a key id'],
+    [['rotate', '--provider', 'openrouter'], 'rotate needs exactly one of'],
+  ])('%j is a usage error: exit 2, one line', async (args, message) => {
+    const run = await keyway(args)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`UsageError: ${message}`)
+    expect(run.stderr.trim().split('\n')).toHaveLength(1)
+    expect(run.stdout).toBe('')
+  })
+
+  it('names the env var when the credential is missing', async () => {
+    const run = await keyway(['list', '--provider', 'openrouter'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(
+      /^error ValidationError: .*managementKey.*OPENROUTER_MANAGEMENT_KEY.*\(hint: set OPENROUTER_MANAGEMENT_KEY\)\n$/,
+    )
+    expect(run.stderr).not.toContain('    at ')
+  })
+})
+
+describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s', (vendor) => {
+  it('lists keys as JSON with ISO dates, and as a table', async () => {
+    const emulator = await start(vendor)
+    const listed = await keyway(['list', '--provider', vendor, '--json'], envFor(emulator))
+    expect(listed.code).toBe(0)
+    const keys = JSON.parse(listed.stdout) as Array<{
+      id: string
+      provider: string
+      createdAt: string
+    }>
+    expect(keys.length).toBeGreaterThanOrEqual(3)
+    expect(
+      keys.every((key) => key.provider === vendor && !Number.isNaN(Date.parse(key.createdAt))),
+    ).toBe(true)
+    const tabled = await keyway(['list', '--provider', vendor], envFor(emulator))
+    expect(tabled.stdout.split('\n')[0]).toMatch(
+      /^ID\s+NAME\s+STATUS\s+HINT\s+CREATED\s+LAST USED$/,
+    )
+    expect(tabled.stdout).not.toContain('\u001b[')
+    const one = await keyway(
+      ['get', keys[0]?.id as string, '--provider', vendor, '--json'],
+      envFor(emulator),
+    )
+    expect(JSON.parse(one.stdout).id).toBe(keys[0]?.id)
+    expectNoCredential(listed)
+    expectNoCredential(tabled)
+  })
+
+  it('creates a key and prints its secret exactly once', async () => {
+    const emulator = await start(vendor)
+    const flags = vendor === 'notedx' ? ['--metadata', 'team=cli'] : ['--name', 'from-cli']
+    const created = await keyway(
+      ['create', '--provider', vendor, '--json', ...flags],
+      envFor(emulator),
+    )
+    expect(created.code).toBe(0)
+    const { key, secret } = JSON.parse(created.stdout) as { key: { id: string }; secret: string }
+    expect(emulator.control.works(secret)).toBe(true)
+    expect(count(created.stdout, secret)).toBe(1)
+    expect(created.stderr).not.toContain(secret)
+    const listed = await keyway(['list', '--provider', vendor, '--json'], envFor(emulator))
+    expect(listed.stdout).toContain(key.id)
+    expect(listed.stdout).not.toContain(secret)
+  })
+
+  it('rotates one key: the new secret printed once, the old key retired', async () => {
+    const emulator = await start(vendor)
+    const old = emulator.control.seedKey({ name: 'rotate-me' })
+    const listed = JSON.parse(
+      (await keyway(['list', '--provider', vendor, '--json'], envFor(emulator))).stdout,
+    ) as Array<{ id: string; name: string | null; hint: string }>
+    const target =
+      vendor === 'notedx'
+        ? listed.find((key) => key.hint === `…${old.secret.slice(-4)}`)
+        : listed.find((key) => key.name === 'rotate-me')
+    const run = await keyway(
+      [
+        'rotate',
+        target?.id as string,
+        '--provider',
+        vendor,
+        '--yes',
+        '--json',
+        '--journal',
+        join(folder, 'journal.json'),
+      ],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(0)
+    const result = JSON.parse(run.stdout) as {
+      rotated: number
+      outcomes: Array<{ secret: string; newKeyId: string }>
+    }
+    expect(result.rotated).toBe(1)
+    const secret = result.outcomes[0]?.secret as string
+    expect(emulator.control.works(secret)).toBe(true)
+    expect(emulator.control.works(old.secret)).toBe(false)
+    expect(count(run.stdout, secret)).toBe(1)
+    expect(run.stderr).not.toContain(secret)
+    expectNoCredential(run)
+    const journal = await readFile(join(folder, 'journal.json'), 'utf8')
+    expect(journal).not.toContain(secret)
+    expect(journal).not.toContain(old.secret)
+  })
+})
+
+describe('fields, status and delete', () => {
+  it('maps vendor flags and refuses one the vendor lacks, listing what it takes', async () => {
+    const openrouter = await start('openrouter')
+    const created = await keyway(
+      [
+        'create',
+        '--provider',
+        'openrouter',
+        '--json',
+        '--name',
+        'capped',
+        '--limit',
+        '5',
+        '--limit-reset',
+        'monthly',
+        '--expires-at',
+        '2099-01-01T00:00:00Z',
+      ],
+      envFor(openrouter),
+    )
+    const { key } = JSON.parse(created.stdout) as {
+      key: { raw: { limit: number; limit_reset: string }; expiresAt: string }
+    }
+    expect(key.raw).toMatchObject({ limit: 5, limit_reset: 'monthly' })
+    expect(key.expiresAt).toBe('2099-01-01T00:00:00.000Z')
+
+    const latitude = await start('latitudesh')
+    const refused = await keyway(
+      ['create', '--provider', 'latitudesh', '--limit', '5'],
+      envFor(latitude),
+    )
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('--limit is not supported by latitudesh create')
+    expect(refused.stderr).toContain('--name, --read-only, --allowed-ip')
+    expect(latitude.requests).toHaveLength(0)
+  })
+
+  it('updates, disables and enables where the vendor can; refuses where it cannot', async () => {
+    const openrouter = await start('openrouter')
+    const { id } = openrouter.control.seedKey({ name: 'before' })
+    const updated = await keyway(
+      ['update', id, '--provider', 'openrouter', '--name', 'after', '--json'],
+      envFor(openrouter),
+    )
+    expect(JSON.parse(updated.stdout).name).toBe('after')
+    expect(
+      (await keyway(['update', id, '--provider', 'openrouter'], envFor(openrouter))).code,
+    ).toBe(2)
+    const disabled = await keyway(
+      ['disable', id, '--provider', 'openrouter', '--json'],
+      envFor(openrouter),
+    )
+    expect(JSON.parse(disabled.stdout).status).toBe('disabled')
+    const enabled = await keyway(['enable', id, '--provider', 'openrouter'], envFor(openrouter))
+    expect(enabled.stdout.trim()).toBe(`${id} is now active`)
+
+    const voiceable = await start('voiceable')
+    const refused = await keyway(['disable', '102', '--provider', 'voiceable'], envFor(voiceable))
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('disable is not supported by voiceable')
+  })
+
+  it('asks before deleting, deletes with --yes, and reports a missing key with exit 1 and a hint', async () => {
+    const emulator = await start('openrouter')
+    const { id } = emulator.control.seedKey()
+    const asked = await keyway(['delete', id, '--provider', 'openrouter'], envFor(emulator))
+    expect(asked.code).toBe(2)
+    expect(asked.stderr).toContain('pass --yes')
+    expect(emulator.control.keyIds()).toContain(id)
+    expect(
+      (await keyway(['delete', id, '--provider', 'openrouter', '--yes'], envFor(emulator))).code,
+    ).toBe(0)
+    expect(emulator.control.keyIds()).not.toContain(id)
+    const missing = await keyway(
+      ['delete', id, '--provider', 'openrouter', '--yes'],
+      envFor(emulator),
+    )
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(
+      /^error NotFoundError: openrouter delete failed: 404 not found: Key not found \(hint: see the ids with: keyway list --provider openrouter\)\n$/,
+    )
+    const debug = await keyway(
+      ['delete', id, '--provider', 'openrouter', '--yes', '--debug'],
+      envFor(emulator),
+    )
+    expect(debug.stderr).toContain('    at ')
+  })
+
+  it('gives exit 1 and the vendor message for a wrong credential', async () => {
+    const emulator = await start('latitudesh')
+    const run = await keyway(['list', '--provider', 'latitudesh'], {
+      ...envFor(emulator),
+      LATITUDESH_BEARER: 'wrong-token-000000',
+    })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(
+      'AuthenticationError: latitudesh list failed: 401 authentication failed: Invalid API key (hint: check LATITUDESH_BEARER)',
+    )
+    expect(run.stderr).not.toContain('wrong-token-000000')
+  })
+})
+
+describe('batch rotation', () => {
+  it('delivers to a dotenv file, printing no secret', async () => {
+    const emulator = await start('openrouter')
+    const file = join(folder, 'keys.env')
+    const run = await keyway(
+      [
+        'rotate',
+        '--all',
+        '--provider',
+        'openrouter',
+        '--yes',
+        '--deliver-to',
+        file,
+        '--journal',
+        join(folder, 'j.json'),
+      ],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(0)
+    const lines = (await readFile(file, 'utf8')).trim().split('\n')
+    expect(lines.map((line) => line.split('=')[0]).sort()).toEqual([
+      'OPENROUTER_SEED_KEY_1',
+      'OPENROUTER_SEED_KEY_2',
+      'OPENROUTER_SEED_KEY_3',
+    ])
+    for (const line of lines) {
+      const secret = line.slice(line.indexOf('=') + 1)
+      expect(emulator.control.works(secret)).toBe(true)
+      expect(run.stdout + run.stderr).not.toContain(secret)
+    }
+    expect(run.stderr).toContain('[3/3]')
+    expect(run.stdout).toContain('3 rotated, 0 failed, 0 skipped')
+  })
+
+  it('resumes a batch whose process was killed mid-delivery, ending with one new key per old key', async () => {
+    const emulator = await start('openrouter')
+    const oldSecrets = [1, 2, 3, 4].map(
+      (index) => emulator.control.seedKey({ name: `batch-${index}` }).secret,
+    )
+    const before = emulator.control.keyIds().length
+    const log = join(folder, 'deliveries.log')
+    // Stores each secret; on the second delivery of the first run, kills the CLI outright.
+    const deliver = `exec:read secret; echo "$KEYWAY_KEY_ID $secret" >> "${log}"; if [ "$KILL_AT" = "$(wc -l < "${log}" | tr -d ' ')" ]; then kill -9 $PPID; fi`
+    const args = [
+      'rotate',
+      '--name',
+      'batch-*',
+      '--provider',
+      'openrouter',
+      '--yes',
+      '--concurrency',
+      '1',
+      '--deliver-to',
+      deliver,
+      '--journal',
+      join(folder, 'j.json'),
+    ]
+    const killed = await keyway([...args, '--batch-id', 'b1'], {
+      ...envFor(emulator),
+      KILL_AT: '2',
+    })
+    expect(killed.code).not.toBe(0)
+    const resumed = await keyway([...args, '--batch-id', 'b1', '--json'], {
+      ...envFor(emulator),
+      KILL_AT: 'never',
+    })
+    expect(resumed.code).toBe(0)
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ rotated: 4, failed: 0 })
+    expect(oldSecrets.filter((secret) => emulator.control.works(secret))).toEqual([])
+    expect(emulator.control.keyIds()).toHaveLength(before)
+    const delivered = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[1] as string)
+    expect(delivered.filter((secret) => emulator.control.works(secret))).toHaveLength(4)
+    expect(resumed.stdout + resumed.stderr + killed.stdout + killed.stderr).not.toMatch(
+      /sk-or-v1-[0-9a-f]{64}/,
+    )
+  })
+})
+
+describe('emulators', () => {
+  it('runs a command against a fresh embedded emulator with --emulator', async () => {
+    const run = await keyway(['list', '--provider', 'voiceable', '--emulator', '--json'])
+    expect(run.code).toBe(0)
+    expect(JSON.parse(run.stdout)).toHaveLength(4)
+    expect(run.stderr).toContain('fresh Voiceable emulator')
+  })
+
+  it('emulate prints exports that the CLI can use, and stops on SIGINT', async () => {
+    const child = spawn(process.execPath, [CLI, 'emulate', 'latitudesh'], {
+      env: { PATH: process.env.PATH ?? '' },
+    })
+    let output = ''
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes('LATITUDESH_BEARER=')) resolve()
+      })
+    })
+    const env = Object.fromEntries(
+      [...output.matchAll(/^export (\w+)=(.*)$/gm)].map((match) => [match[1], match[2]]),
+    )
+    expect(Object.keys(env).sort()).toEqual(['LATITUDESH_BASE_URL', 'LATITUDESH_BEARER'])
+    const listed = await keyway(
+      ['list', '--provider', 'latitudesh', '--json'],
+      env as Record<string, string>,
+    )
+    expect(JSON.parse(listed.stdout)).toHaveLength(4)
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    child.kill('SIGINT')
+    expect(await exit).toBe(0)
+  })
+
+  it('demo walks through all four vendors and exits 0', async () => {
+    const run = await keyway(['demo'])
+    expect(run.code).toBe(0)
+    for (const title of [
+      '== OpenRouter ==',
+      '== Latitude.sh ==',
+      '== NoteDx ==',
+      '== Voiceable ==',
+      'Summary',
+    ]) {
+      expect(run.stdout).toContain(title)
+    }
+    expect(count(run.stdout, 'old key deleted')).toBe(4)
+    expect(run.stdout).not.toMatch(/sk-or-v1-[0-9a-f]{64}|lk-[0-9a-f]{24}|sk_live_[0-9a-f]{64}/)
+    expect(run.stderr).toBe('')
+  })
+})

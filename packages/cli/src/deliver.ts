@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import type { CreatedKey } from '@keyway/core'
+import { UsageError } from './usage-error.js'
+
+export type Deliver = (created: CreatedKey) => Promise<void>
+
+/**
+ * Where `--deliver-to` sends each new secret: `exec:<command>` pipes it to a command's
+ * stdin (with KEYWAY_PROVIDER, KEYWAY_KEY_ID and KEYWAY_KEY_NAME set); anything else is a
+ * dotenv file, where the key's variable is replaced or added.
+ */
+export function deliveryTarget(target: string, env: Record<string, string | undefined>): Deliver {
+  if (target.startsWith('exec:')) {
+    const command = target.slice('exec:'.length).trim()
+    if (command === '') throw new UsageError('--deliver-to exec: needs a command')
+    return (created) => pipeToCommand(command, created, env)
+  }
+  if (target.trim() === '') throw new UsageError('--deliver-to needs a file or exec:<command>')
+  // One file, many keys: writes go one at a time.
+  let queue: Promise<void> = Promise.resolve()
+  return (created) => {
+    const next = queue.then(() => writeDotenv(target, envName(created), created.secret.reveal()))
+    queue = next.catch(() => {})
+    return next
+  }
+}
+
+/** The variable a key's secret is stored under: `<PROVIDER>_<NAME or ID>`, upper snake case. */
+export function envName(created: CreatedKey): string {
+  const base = `${created.key.provider}_${created.key.name ?? created.key.id}`
+  return base
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+}
+
+async function writeDotenv(path: string, name: string, value: string): Promise<void> {
+  let text = ''
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error
+  }
+  const line = `${name}=${value}`
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n')
+  const index = lines.findIndex((existing) => existing.startsWith(`${name}=`))
+  if (index === -1) lines.push(line)
+  else lines[index] = line
+  const temporary = `${path}.${process.pid}.tmp`
+  await writeFile(temporary, `${lines.join('\n')}\n`, { mode: 0o600 })
+  await rename(temporary, path)
+}
+
+function pipeToCommand(
+  command: string,
+  created: CreatedKey,
+  env: Record<string, string | undefined>,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, {
+      shell: true,
+      stdio: ['pipe', 'ignore', 'inherit'],
+      env: {
+        ...env,
+        KEYWAY_PROVIDER: created.key.provider,
+        KEYWAY_KEY_ID: created.key.id,
+        KEYWAY_KEY_NAME: created.key.name ?? '',
+      },
+    })
+    child.on('error', () => reject(new Error('the delivery command could not be started')))
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the delivery command exited with code ${code}`)),
+    )
+    child.stdin.on('error', () => {})
+    child.stdin.end(`${created.secret.reveal()}\n`)
+  })
+}

@@ -1,0 +1,157 @@
+import type { Capabilities } from '@keyway/core'
+import { UsageError } from './usage-error.js'
+
+/** Every option the CLI knows, for node:util parseArgs. */
+export const OPTIONS = {
+  provider: { type: 'string', short: 'p' },
+  json: { type: 'boolean' },
+  emulator: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  color: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  yes: { type: 'boolean', short: 'y' },
+  'include-disabled': { type: 'boolean' },
+  // Key fields, neutral and vendor-specific.
+  name: { type: 'string' },
+  metadata: { type: 'string', multiple: true },
+  'expires-at': { type: 'string' },
+  limit: { type: 'string' },
+  'limit-reset': { type: 'string' },
+  'include-byok': { type: 'boolean' },
+  'read-only': { type: 'boolean' },
+  'allowed-ip': { type: 'string', multiple: true },
+  type: { type: 'string' },
+  'key-type': { type: 'string' },
+  'allowed-origin': { type: 'string', multiple: true },
+  'allowed-assistant': { type: 'string', multiple: true },
+  'transient-assistant': { type: 'boolean' },
+  // Rotation.
+  all: { type: 'boolean' },
+  'deliver-to': { type: 'string' },
+  journal: { type: 'string' },
+  'batch-id': { type: 'string' },
+  retire: { type: 'string' },
+  'grace-ms': { type: 'string' },
+  strategy: { type: 'string' },
+  'allow-self': { type: 'boolean' },
+  concurrency: { type: 'string' },
+} as const
+
+export type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K] extends { type: 'boolean' }
+      ? boolean
+      : string
+}
+
+interface FieldFlag {
+  flag: keyof typeof OPTIONS
+  field: string
+  read: (values: Values) => unknown
+}
+
+const list = (name: keyof Values) => (values: Values) => values[name] as string[] | undefined
+
+/** Flags that set a key field, and the field each sets. */
+const FIELD_FLAGS: FieldFlag[] = [
+  { flag: 'name', field: 'name', read: (values) => values.name },
+  { flag: 'metadata', field: 'metadata', read: (values) => parseMetadata(values.metadata) },
+  { flag: 'expires-at', field: 'expiresAt', read: (values) => parseDate(values['expires-at']) },
+  { flag: 'limit', field: 'limit', read: (values) => parseLimit(values.limit) },
+  { flag: 'limit-reset', field: 'limitReset', read: (values) => noneToNull(values['limit-reset']) },
+  { flag: 'include-byok', field: 'includeByokInLimit', read: (values) => values['include-byok'] },
+  { flag: 'read-only', field: 'readOnly', read: (values) => values['read-only'] },
+  { flag: 'allowed-ip', field: 'allowedIps', read: list('allowed-ip') },
+  { flag: 'type', field: 'type', read: (values) => values.type },
+  { flag: 'key-type', field: 'keyType', read: (values) => values['key-type'] },
+  { flag: 'allowed-origin', field: 'allowedOrigins', read: list('allowed-origin') },
+  { flag: 'allowed-assistant', field: 'allowedAssistants', read: list('allowed-assistant') },
+  {
+    flag: 'transient-assistant',
+    field: 'transientAssistant',
+    read: (values) => values['transient-assistant'],
+  },
+]
+
+/**
+ * The create or update input the flags describe, refusing (as a usage error) any flag whose
+ * field the vendor does not take.
+ */
+export function fieldInput(
+  values: Values,
+  capabilities: Capabilities,
+  operation: 'create' | 'update',
+  vendor: string,
+): Record<string, unknown> {
+  const allowed = capabilities[operation]
+  const input: Record<string, unknown> = {}
+  for (const { flag, field, read } of FIELD_FLAGS) {
+    const value = read(values)
+    if (value === undefined) continue
+    if (!allowed.includes(field)) {
+      const takes = FIELD_FLAGS.filter((candidate) => allowed.includes(candidate.field)).map(
+        (candidate) => `--${candidate.flag}`,
+      )
+      throw new UsageError(
+        `--${flag} is not supported by ${vendor} ${operation}`,
+        takes.length > 0
+          ? `${vendor} ${operation} takes ${takes.join(', ')}`
+          : `${vendor} ${operation} takes no fields`,
+      )
+    }
+    input[field] = value
+  }
+  return input
+}
+
+function parseMetadata(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (pairs === undefined) return undefined
+  const metadata: Record<string, string> = {}
+  for (const pair of pairs) {
+    const index = pair.indexOf('=')
+    if (index <= 0) throw new UsageError(`--metadata takes key=value, not "${pair}"`)
+    metadata[pair.slice(0, index)] = pair.slice(index + 1)
+  }
+  return metadata
+}
+
+function parseDate(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined
+  const date = new Date(text)
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--expires-at takes an ISO 8601 date, not "${text}"`)
+  return date
+}
+
+function parseLimit(text: string | undefined): number | null | undefined {
+  if (text === undefined) return undefined
+  if (text === 'none') return null
+  const limit = Number(text)
+  if (text.trim() === '' || !Number.isFinite(limit))
+    throw new UsageError(`--limit takes a number of USD or "none", not "${text}"`)
+  return limit
+}
+
+function noneToNull(text: string | undefined): string | null | undefined {
+  return text === 'none' ? null : text
+}
+
+/** Whole number ≥ 1 from a flag. */
+export function positiveInteger(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < 0)
+    throw new UsageError(`--${flag} takes a whole number, not "${text}"`)
+  return value
+}
+
+/** A shell-style glob (`*` and `?`) as a RegExp over the whole name. */
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+  return new RegExp(`^${escaped}$`)
+}
