@@ -1,0 +1,69 @@
+// Rotates every OpenRouter key whose name starts with KEY_PREFIX, writing each new secret
+// to a dotenv file before the old key is deleted. Safe to run again after a crash: the
+// journal file lets the same batch resume without minting a second key.
+//
+//   OPENROUTER_MANAGEMENT_KEY=... KEY_PREFIX=ci- pnpm start
+import { readFile, writeFile } from 'node:fs/promises'
+import { type CreatedKey, fileJournal, KeyStoreError, rotateKeys } from '@keyway/core'
+import { createOpenRouterKeyStore } from '@keyway/openrouter'
+
+export interface RotateOptions {
+  prefix: string
+  envFile: string
+  journalFile: string
+  batchId: string
+  /** Passed to the store; the management key defaults to OPENROUTER_MANAGEMENT_KEY. */
+  settings?: Parameters<typeof createOpenRouterKeyStore>[0]
+}
+
+export async function rotateByPrefix(options: RotateOptions) {
+  const store = createOpenRouterKeyStore({
+    ...options.settings,
+    // Log each retry: plain data, URLs redacted, never a secret.
+    hooks: {
+      retry: (event) =>
+        console.error(`retrying ${event.operation} in ${event.delayMs} ms (${event.reason})`),
+    },
+  })
+  return rotateKeys(store, {
+    filter: (key) => key.name?.startsWith(options.prefix) ?? false,
+    batchId: options.batchId,
+    journal: fileJournal(options.journalFile),
+    concurrency: 2,
+    deliver: (created) => writeSecret(options.envFile, created),
+    retire: 'delete',
+    onProgress: ({ done, total, outcome }) =>
+      console.error(`[${done}/${total}] ${outcome.keyId}: ${outcome.status}`),
+  })
+}
+
+/** Adds or replaces `OPENROUTER_<NAME>=<secret>` in a dotenv file. */
+async function writeSecret(path: string, created: CreatedKey): Promise<void> {
+  const name = `OPENROUTER_${(created.key.name ?? created.key.id).toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`
+  const text = await readFile(path, 'utf8').catch(() => '')
+  const lines = text.split('\n').filter((line) => line !== '' && !line.startsWith(`${name}=`))
+  await writeFile(path, `${[...lines, `${name}=${created.secret.reveal()}`].join('\n')}\n`, {
+    mode: 0o600,
+  })
+}
+
+// Run as a script: pnpm start
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const today = new Date().toISOString().slice(0, 10)
+  rotateByPrefix({
+    prefix: process.env.KEY_PREFIX ?? 'ci-',
+    envFile: process.env.ENV_FILE ?? '.env.rotated',
+    journalFile: process.env.JOURNAL_FILE ?? '.keyway-rotations.json',
+    batchId: process.env.BATCH_ID ?? `nightly-${today}`,
+  }).then(
+    (result) => {
+      console.log(`${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`)
+      process.exitCode = result.failed > 0 ? 1 : 0
+    },
+    (error: unknown) => {
+      // keyway errors carry no secret, so they are safe to print whole.
+      console.error(KeyStoreError.is(error) ? `${error.name}: ${error.message}` : error)
+      process.exitCode = 1
+    },
+  )
+}
