@@ -118,22 +118,19 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       return remember(
         await createWithReconcile({
           provider,
-          ...(signal === undefined ? {} : { signal }),
-          list: (listSignal) =>
-            collect(iterate(listSignal === undefined ? {} : { signal: listSignal })),
-          send: (sendSignal) =>
-            definition.create(checked, sendSignal === undefined ? {} : { signal: sendSignal }),
+          signal,
+          list: (listSignal) => collect(iterate({ signal: listSignal })),
+          send: (sendSignal) => definition.create(checked, { signal: sendSignal }),
           matches: (key) => matches(key, checked),
           remove: (id, removeSignal) =>
             definition.delete(checkId(id, 'delete'), {
               id,
-              ...(removeSignal === undefined ? {} : { signal: removeSignal }),
+              signal: removeSignal,
             }),
           ...(recover === undefined
             ? {}
             : {
-                recover: (key, recoverSignal) =>
-                  recover(key, recoverSignal === undefined ? {} : { signal: recoverSignal }),
+                recover: (key, recoverSignal) => recover(key, { signal: recoverSignal }),
               }),
         }),
       )

@@ -91,6 +91,7 @@ export {
   baseUpdateInputSchema,
   encodeId,
   MAX_NAME_LENGTH,
+  missingCredential,
   readEnv,
   resolveBaseUrl,
   resolveCredential,

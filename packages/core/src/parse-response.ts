@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { ResponseValidationError } from './errors.js'
-import { toFieldIssues } from './valibot-issues.js'
+import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
 
 export interface ParseContext {
   provider: string
@@ -20,10 +20,7 @@ export function parseResponse<TSchema extends v.GenericSchema>(
   const result = v.safeParse(schema, body)
   if (result.success) return result.output
   const issues = toFieldIssues(result.issues)
-  const where = issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path || '(body)'}: ${issue.message}`)
-    .join('; ')
+  const where = summarizeIssues(issues, '(body)')
   throw new ResponseValidationError({
     provider: context.provider,
     operation: context.operation,

@@ -17,3 +17,11 @@ export function toFieldIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIss
           : `invalid ${issue.type}`,
   }))
 }
+
+/** The first few issues as one line for an error message, e.g. `name: expected string`. */
+export function summarizeIssues(issues: readonly FieldIssue[], whole: string): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path || whole}: ${issue.message}`)
+    .join('; ')
+}

@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
-import { toFieldIssues } from './valibot-issues.js'
+import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
 
 export interface InputContext {
   provider: string
@@ -51,10 +51,7 @@ export function validateInput<TSchema extends v.GenericSchema>(
   const result = v.safeParse(schema, input)
   if (result.success) return result.output
   const issues = toFieldIssues(result.issues)
-  const where = issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path || '(input)'}: ${issue.message}`)
-    .join('; ')
+  const where = summarizeIssues(issues, '(input)')
   throw new ValidationError({
     ...context,
     message: `${context.provider} ${context.operation}: invalid input (${where})`,
@@ -122,11 +119,27 @@ export function resolveCredential(options: {
 }): string {
   const value = options.value ?? readEnv(options.envVar)
   if (typeof value === 'string' && value.trim() !== '') return value.trim()
-  throw new ValidationError({
-    provider: options.provider,
+  throw missingCredential(
+    options.provider,
+    [`\`${options.setting}\` (or set ${options.envVar})`],
+    options.setting,
+  )
+}
+
+/**
+ * The error a store factory throws when no credential is given: it names each way to give
+ * one, such as `` `apiKey` (or set VENDOR_API_KEY) ``.
+ */
+export function missingCredential(
+  provider: string,
+  ways: readonly string[],
+  setting: string,
+): ValidationError {
+  return new ValidationError({
+    provider,
     operation: 'configure',
-    message: `${options.provider}: no credential; pass \`${options.setting}\` or set ${options.envVar}`,
-    issues: [{ path: options.setting, message: `required (or set ${options.envVar})` }],
+    message: `${provider}: no credential; pass ${ways.join(', or ')}`,
+    issues: [{ path: setting, message: `required: ${ways.join(', or ')}` }],
   })
 }
 

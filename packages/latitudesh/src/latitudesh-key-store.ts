@@ -83,7 +83,6 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     secrets: [token],
     errorBody: readLatitudeError,
   })
-  const signalOf = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal })
   const document = (attributes: Record<string, unknown>, id?: string) => ({
     data: { ...(id === undefined ? {} : { id }), type: 'api_keys', attributes },
   })
@@ -99,7 +98,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         method: 'GET',
         path: '/auth/api_keys',
         schema: listResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
     ).data.data
 
@@ -122,7 +121,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         path: '/auth/api_keys',
         json: document({ ...attributesOf(input), name: input.name ?? defaultKeyName() }),
         schema: tokenResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       return {
         key: toApiKey(response.data.data),
@@ -137,7 +136,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         path: `/auth/api_keys/${encodedId}`,
         json: document(attributesOf(patch), id),
         schema: oneResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       return toApiKey(response.data.data)
     },
@@ -148,7 +147,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         method: 'DELETE',
         path: `/auth/api_keys/${encodedId}`,
         notFoundAfterRetryIsSuccess: true,
-        ...signalOf(signal),
+        signal,
       })
     },
 
@@ -161,7 +160,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         schema: tokenResponseSchema,
         // The old token dies on the first success; a repeat would kill the new one too.
         retry: 'never',
-        ...signalOf(signal),
+        signal,
       })
       return {
         key: toApiKey(response.data.data),
@@ -174,7 +173,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         method: 'GET',
         path: '/auth/api_keys',
         headers: { authorization: value },
-        ...signalOf(signal),
+        signal,
       })),
 
     useCredential(secret) {

@@ -7,6 +7,7 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
+  missingCredential,
   NotFoundError,
   readEnv,
   Secret,
@@ -87,7 +88,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
   })
   const session = new NoteDxSession(client, credentials)
   const metadata = metadataSchema(settings.sensitiveWords ?? NOTEDX_SENSITIVE_WORDS)
-  const signalOf = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal })
 
   /** Every key with its raw value, which is remembered for redaction and never returned. */
   const listFull = async (signal: AbortSignal | undefined): Promise<NoteDxItem[]> => {
@@ -97,7 +97,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
       path: '/user/list-api-keys',
       query: { showFull: true },
       schema: fullListResponseSchema,
-      ...signalOf(signal),
+      signal,
     })
     client.redactor.add(...response.data.api_keys.map((item) => item.key))
     return response.data.api_keys
@@ -158,7 +158,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         path: '/user/create-api-key',
         json: { keyType: type, metadata: input.metadata ?? null },
         schema: createResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       const key = response.data.api_key
       client.redactor.add(key)
@@ -198,7 +198,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
           json: { apiKey: item.key, metadata: patch.metadata },
           schema: messageResponseSchema,
           retry: 'idempotent',
-          ...signalOf(signal),
+          signal,
         })
         item = { ...item, metadata: patch.metadata }
       }
@@ -211,7 +211,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
           json: { apiKey: item.key, status },
           schema: messageResponseSchema,
           retry: 'idempotent',
-          ...signalOf(signal),
+          signal,
         })
         item = { ...item, status }
       }
@@ -228,7 +228,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         schema: messageResponseSchema,
         retry: 'idempotent',
         notFoundAfterRetryIsSuccess: true,
-        ...signalOf(signal),
+        signal,
       })
     },
 
@@ -247,12 +247,14 @@ function resolveCredentials(settings: NoteDxKeyStoreSettings): NoteDxCredentials
   if (email && password) return { email, password }
   const idToken = settings.idToken ?? readEnv('NOTEDX_ID_TOKEN')
   if (idToken) return { idToken }
-  throw new ValidationError({
-    provider: PROVIDER,
-    operation: 'configure',
-    message: `${PROVIDER}: no credential; pass \`email\` and \`password\` (or set NOTEDX_EMAIL and NOTEDX_PASSWORD), or \`idToken\` (or set NOTEDX_ID_TOKEN)`,
-    issues: [{ path: 'email', message: 'required with password, unless idToken is given' }],
-  })
+  throw missingCredential(
+    PROVIDER,
+    [
+      '`email` and `password` (or set NOTEDX_EMAIL and NOTEDX_PASSWORD)',
+      '`idToken` (or set NOTEDX_ID_TOKEN)',
+    ],
+    'email',
+  )
 }
 
 function sameMetadata(a: Record<string, string>, b: Record<string, string>): boolean {

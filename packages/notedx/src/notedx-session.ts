@@ -76,7 +76,7 @@ export class NoteDxSession {
       schema: loginResponseSchema,
       // Logging in creates nothing, so it is safe to retry like a read.
       retry: 'idempotent',
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     })
     return this.#accept(response.data.id_token, response.data.refresh_token)
   }
@@ -89,7 +89,7 @@ export class NoteDxSession {
       json: { refresh_token: refreshToken },
       schema: refreshResponseSchema,
       retry: 'idempotent',
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     })
     return this.#accept(response.data.id_token, response.data.refresh_token ?? refreshToken)
   }

@@ -103,7 +103,7 @@ export function createOpenRouterKeyStore(
     iterate: ({ includeDisabled, signal }) =>
       paginateOffset({
         pageSize: OPENROUTER_PAGE_SIZE,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
         fetchPage: async (offset, pageSignal) => {
           const response = await client.request({
             operation: 'list',
@@ -123,7 +123,7 @@ export function createOpenRouterKeyStore(
         method: 'GET',
         path: `/keys/${encodedId}`,
         schema: keyResponseSchema,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       })
       return toApiKey(response.data.data)
     },
@@ -143,7 +143,7 @@ export function createOpenRouterKeyStore(
           ...(input.expiresAt === undefined ? {} : { expires_at: input.expiresAt.toISOString() }),
         },
         schema: createResponseSchema,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       })
       return { key: toApiKey(response.data.data), secret: new Secret(response.data.key) }
     },
@@ -163,7 +163,7 @@ export function createOpenRouterKeyStore(
             : { include_byok_in_limit: patch.includeByokInLimit }),
         },
         schema: keyResponseSchema,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       })
       return toApiKey(response.data.data)
     },
@@ -175,7 +175,7 @@ export function createOpenRouterKeyStore(
         path: `/keys/${encodedId}`,
         schema: deleteResponseSchema,
         notFoundAfterRetryIsSuccess: true,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       })
     },
 
@@ -185,7 +185,7 @@ export function createOpenRouterKeyStore(
         path: '/key',
         headers: { authorization: `Bearer ${value}` },
         schema: currentKeyResponseSchema,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
       })),
 
     // The management key is not one of the keys that /keys lists.

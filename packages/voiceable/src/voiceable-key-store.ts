@@ -7,11 +7,11 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
+  missingCredential,
   probeSecret,
   readEnv,
   Secret,
   type UpdateKeyInput,
-  ValidationError,
 } from '@keyway/core'
 import {
   createInputSchema,
@@ -92,7 +92,6 @@ export function createVoiceableKeyStore(
     secrets: ['apiKey' in credential ? credential.apiKey : credential.token],
     errorBody: readVoiceableError,
   })
-  const signalOf = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal })
   const fieldsOf = (input: VoiceableCreateKeyInput | VoiceableUpdateKeyInput) => ({
     ...(input.name === undefined ? {} : { name: input.name }),
     ...(input.allowedOrigins === undefined ? {} : { allowed_origins: input.allowedOrigins }),
@@ -118,7 +117,7 @@ export function createVoiceableKeyStore(
         method: 'GET',
         path: '/api_keys',
         schema: listResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       yield* response.data.data.map(toApiKey)
     },
@@ -129,7 +128,7 @@ export function createVoiceableKeyStore(
         method: 'GET',
         path: `/api_keys/${encodedId}`,
         schema: oneResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       return toApiKey(response.data.data)
     },
@@ -147,7 +146,7 @@ export function createVoiceableKeyStore(
           },
         },
         schema: createResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       return { key: toApiKey(response.data.data), secret: new Secret(response.data.data.key_value) }
     },
@@ -159,7 +158,7 @@ export function createVoiceableKeyStore(
         path: `/api_keys/${encodedId}`,
         json: { api_key: fieldsOf(patch) },
         schema: oneResponseSchema,
-        ...signalOf(signal),
+        signal,
       })
       return toApiKey(response.data.data)
     },
@@ -171,7 +170,7 @@ export function createVoiceableKeyStore(
         method: 'DELETE',
         path: `/api_keys/${encodedId}`,
         notFoundAfterRetryIsSuccess: true,
-        ...signalOf(signal),
+        signal,
       })
     },
 
@@ -181,7 +180,7 @@ export function createVoiceableKeyStore(
         path: '/api_keys',
         // Only the key being checked: not the session token the store may use.
         headers: { 'x-api-key': value, authorization: undefined },
-        ...signalOf(signal),
+        signal,
       })),
 
     // A session token is not a key. An API key is, but Voiceable never shows its value
@@ -204,14 +203,11 @@ function resolveCredential(
   if (apiKey) return { apiKey }
   const token = settings.token ?? readEnv('VOICEABLE_TOKEN')
   if (token) return { token }
-  throw new ValidationError({
-    provider: PROVIDER,
-    operation: 'configure',
-    message: `${PROVIDER}: no credential; pass \`apiKey\` (or set VOICEABLE_API_KEY) or \`token\` (or set VOICEABLE_TOKEN)`,
-    issues: [
-      { path: 'apiKey', message: 'required (or set VOICEABLE_API_KEY), unless token is given' },
-    ],
-  })
+  throw missingCredential(
+    PROVIDER,
+    ['`apiKey` (or set VOICEABLE_API_KEY)', '`token` (or set VOICEABLE_TOKEN)'],
+    'apiKey',
+  )
 }
 
 function toApiKey(record: VoiceableApiKey): ApiKey {

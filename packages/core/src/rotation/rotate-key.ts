@@ -121,7 +121,7 @@ export async function rotateKey<C extends CreateKeyInput>(
   const retire = options.retire ?? 'delete'
   const strategy = options.strategy ?? 'create'
   const { signal } = options
-  const signalOption = signal === undefined ? {} : { signal }
+  const signalOption = { signal }
   const timings: RotationResult['timings'] = {}
   const redactor = new Redactor()
 

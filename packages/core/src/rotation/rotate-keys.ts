@@ -63,7 +63,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
   }
   const batchId = options.batchId ?? randomUUID()
   const journal = options.journal ?? memoryJournal()
-  const signalOption = options.signal === undefined ? {} : { signal: options.signal }
+  const signalOption = { signal: options.signal }
   const {
     filter,
     keyIds,
