@@ -1,6 +1,7 @@
-import ky, { TimeoutError as KyTimeoutError } from 'ky'
-import pRetry from 'p-retry'
+import kyImport, { TimeoutError as KyTimeoutError } from 'ky'
+import pRetryImport from 'p-retry'
 import type * as v from 'valibot'
+import { defaultExport } from './default-export.js'
 import {
   KeyStoreError,
   NetworkError,
@@ -24,6 +25,9 @@ import {
 import { Scheduler, type SchedulerOptions } from './scheduler.js'
 import { sleep } from './sleep.js'
 import { resolveBaseUrl } from './validate.js'
+
+const ky = defaultExport(kyImport)
+const pRetry = defaultExport(pRetryImport)
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
