@@ -1,0 +1,335 @@
+// keyway's benchmarks: per-call overhead, bulk listing, batch rotation under a rate limit,
+// bundle size, cold start, and the lost-create safety comparison with the official SDK.
+// Everything runs against loopback emulators. Results: bench/results.json and a table.
+import { execFile } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { rotateKeys } from '@keyway/core'
+import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { startEmulator } from '@keyway/testkit'
+import { OpenRouter } from '@openrouter/sdk'
+import { build } from 'esbuild'
+import { updateReadme } from './readme-section.js'
+import { interleave, median, round2 } from './stats.js'
+
+interface Result {
+  name: string
+  contenders: string[]
+  unit: string
+  medians: Record<string, number>
+  ratio: number | null
+  target: string
+  met: boolean | null
+  rounds: number
+  note?: string
+}
+
+const results: Result[] = []
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+async function perCallOverhead(): Promise<void> {
+  const emulator = await startEmulator('openrouter')
+  const { baseUrl, managementKey } = emulator.settings as { baseUrl: string; managementKey: string }
+  const store = createOpenRouterKeyStore({ baseUrl, managementKey })
+  const [key] = await store.list()
+  const headers = { authorization: `Bearer ${managementKey}`, accept: 'application/json' }
+  const calls = 1000
+  const rounds = 7
+  for (const [label, keyway, raw] of [
+    [
+      'get',
+      () => store.get((key as { id: string }).id),
+      async () => JSON.parse(await (await fetch(`${baseUrl}/keys/${key?.id}`, { headers })).text()),
+    ],
+    [
+      'list',
+      () => store.list(),
+      async () =>
+        JSON.parse(
+          await (await fetch(`${baseUrl}/keys?include_disabled=true&offset=0`, { headers })).text(),
+        ),
+    ],
+  ] as const) {
+    const repeat = (call: () => Promise<unknown>) => async () => {
+      for (let index = 0; index < calls; index++) await call()
+    }
+    await repeat(keyway)() // warm-up
+    await repeat(raw)()
+    const timings = await interleave({ keyway: repeat(keyway), 'raw fetch': repeat(raw) }, rounds)
+    const perCall = (name: string) =>
+      round2(((median(timings[name] ?? []) as number) * 1000) / calls)
+    const ratio = perCall('keyway') / perCall('raw fetch')
+    results.push({
+      name: `per-call overhead: store.${label}() vs raw fetch + JSON.parse (${calls} sequential calls a round)`,
+      contenders: ['keyway', 'raw fetch'],
+      unit: 'µs per call',
+      medians: { keyway: perCall('keyway'), 'raw fetch': perCall('raw fetch') },
+      ratio: round2(ratio),
+      target: 'ratio ≤ 1.10',
+      met: ratio <= 1.1,
+      rounds,
+    })
+  }
+  await emulator.close()
+}
+
+async function bulkListing(): Promise<void> {
+  const emulator = await startEmulator('openrouter', { seedKeys: 10_000 })
+  const { baseUrl, managementKey } = emulator.settings as { baseUrl: string; managementKey: string }
+  const store = createOpenRouterKeyStore({ baseUrl, managementKey })
+  const headers = { authorization: `Bearer ${managementKey}` }
+  const rounds = 5
+  const timings = await interleave(
+    {
+      'keyway iterate()': async () => {
+        let count = 0
+        for await (const _key of store.iterate()) count++
+        if (count !== 10_000) throw new Error(`iterate saw ${count} keys`)
+      },
+      'raw fetch loop': async () => {
+        let count = 0
+        for (let offset = 0; ; offset += 100) {
+          const page = JSON.parse(
+            await (
+              await fetch(`${baseUrl}/keys?include_disabled=true&offset=${offset}`, { headers })
+            ).text(),
+          ) as { data: unknown[] }
+          count += page.data.length
+          if (page.data.length < 100) break
+        }
+        if (count !== 10_000) throw new Error(`raw loop saw ${count} keys`)
+      },
+    },
+    rounds,
+  )
+  await emulator.close()
+  const keyway = round2(median(timings['keyway iterate()'] ?? []))
+  const raw = round2(median(timings['raw fetch loop'] ?? []))
+  results.push({
+    name: 'bulk listing: 10,000 OpenRouter keys (100 pages)',
+    contenders: ['keyway iterate()', 'raw fetch loop'],
+    unit: 'ms',
+    medians: { 'keyway iterate()': keyway, 'raw fetch loop': raw },
+    ratio: round2(keyway / raw),
+    target: 'reported (no target)',
+    met: null,
+    rounds,
+  })
+  const probe = async (mode: string) =>
+    JSON.parse(
+      await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--expose-gc', '--import', 'tsx', here('./heap-probe.ts'), mode],
+          { maxBuffer: 1 << 20 },
+          (error, stdout) => (error ? reject(error) : resolve(stdout)),
+        ),
+      ),
+    ) as { peakGrowthBytes: number }
+  const iterate = await probe('iterate')
+  const list = await probe('list')
+  results.push({
+    name: 'bulk listing: peak heap growth over 10,000 keys (fresh process each)',
+    contenders: ['iterate()', 'list()'],
+    unit: 'MB',
+    medians: {
+      'iterate()': round2(iterate.peakGrowthBytes / 1e6),
+      'list()': round2(list.peakGrowthBytes / 1e6),
+    },
+    ratio: round2(iterate.peakGrowthBytes / list.peakGrowthBytes),
+    target: 'iterate() flat (one page), list() grows with the key count',
+    met: iterate.peakGrowthBytes * 5 < list.peakGrowthBytes,
+    rounds: 1,
+  })
+}
+
+async function batchRotation(): Promise<void> {
+  const keys = 200
+  const writesPerSecond = 100
+  const emulator = await startEmulator('openrouter', {
+    seedKeys: keys,
+    rateLimit: { write: { requests: writesPerSecond, windowMs: 1000 } },
+  })
+  const { baseUrl, managementKey } = emulator.settings as { baseUrl: string; managementKey: string }
+  // Paced a little under the vendor's rate, so fixed-window edges never trip a 429.
+  const store = createOpenRouterKeyStore({
+    baseUrl,
+    managementKey,
+    scheduler: { concurrency: 8, writesPerSecond: writesPerSecond * 0.97 },
+  })
+  const started = performance.now()
+  const result = await rotateKeys(store, {
+    deliver: () => {},
+    concurrency: 8,
+    verifyIntervalMs: 50,
+  })
+  const wall = (performance.now() - started) / 1000
+  await emulator.close()
+  // Each rotation writes twice: the create and the delete of the old key.
+  const floor = (keys * 2) / writesPerSecond
+  results.push({
+    name: `batch rotation: rotateKeys over ${keys} keys, vendor limit ${writesPerSecond} writes/s`,
+    contenders: ['keyway rotateKeys', 'floor (writes / rate)'],
+    unit: 's',
+    medians: { 'keyway rotateKeys': round2(wall), 'floor (writes / rate)': floor },
+    ratio: round2(wall / floor),
+    target: 'ratio ≤ 1.25, zero failures',
+    met: wall / floor <= 1.25 && result.failed === 0 && result.rotated === keys,
+    rounds: 1,
+    note: `${result.rotated} rotated, ${result.failed} failed`,
+  })
+}
+
+async function gzippedBundle(contents: string, resolveDir: string): Promise<number> {
+  const bundled = await build({
+    stdin: { contents, resolveDir, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    logLevel: 'silent',
+  })
+  return gzipSync(bundled.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length
+}
+
+async function bundleSize(): Promise<void> {
+  const dir = here('.')
+  const sdk = await gzippedBundle(
+    ['Create', 'Delete', 'Get', 'GetCurrentKeyMetadata', 'List', 'Update']
+      .map((name) => `export { apiKeys${name} } from '@openrouter/sdk/funcs/apiKeys${name}.js'`)
+      .concat("export { OpenRouterCore } from '@openrouter/sdk/core.js'")
+      .join('\n'),
+    dir,
+  )
+  for (const [name, factory] of [
+    ['openrouter', 'createOpenRouterKeyStore'],
+    ['latitudesh', 'createLatitudeKeyStore'],
+    ['notedx', 'createNoteDxKeyStore'],
+    ['voiceable', 'createVoiceableKeyStore'],
+  ]) {
+    const size = await gzippedBundle(`export { ${factory} } from '@keyway/${name}'`, dir)
+    results.push({
+      name: `bundle size: @keyway/${name}, min+gzip with every dependency`,
+      contenders: [`@keyway/${name}`, '@openrouter/sdk key functions'],
+      unit: 'KB',
+      medians: {
+        [`@keyway/${name}`]: round2(size / 1024),
+        '@openrouter/sdk key functions': round2(sdk / 1024),
+      },
+      ratio: round2(size / sdk),
+      target: '≤ 10 KB and ≤ 1/3 of the SDK’s key functions',
+      met: size <= 10 * 1024 && size * 3 <= sdk,
+      rounds: 1,
+    })
+  }
+}
+
+async function coldStart(): Promise<void> {
+  const runs = 15
+  const time = (specifier: string) => () =>
+    new Promise<void>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', `await import('${specifier}')`],
+        { cwd: here('..') },
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    )
+  const timings = await interleave(
+    {
+      '@keyway/openrouter': time('@keyway/openrouter'),
+      '@openrouter/sdk': time('@openrouter/sdk'),
+    },
+    runs,
+  )
+  const keyway = round2(median(timings['@keyway/openrouter'] ?? []))
+  const sdk = round2(median(timings['@openrouter/sdk'] ?? []))
+  results.push({
+    name: 'cold start: import() in a fresh Node process (process start included)',
+    contenders: ['@keyway/openrouter', '@openrouter/sdk'],
+    unit: 'ms',
+    medians: { '@keyway/openrouter': keyway, '@openrouter/sdk': sdk },
+    ratio: round2(keyway / sdk),
+    target: 'reported (no target)',
+    met: null,
+    rounds: runs,
+  })
+}
+
+async function lostCreateSafety(): Promise<void> {
+  const live: Record<string, number> = {}
+  for (const contender of ['@openrouter/sdk apiKeys.create', 'keyway create']) {
+    const emulator = await startEmulator('openrouter', { seedKeys: 0 })
+    const { baseUrl, managementKey } = emulator.settings as {
+      baseUrl: string
+      managementKey: string
+    }
+    // The vendor makes the key, then the connection drops before the answer.
+    emulator.inject({ match: { method: 'POST' }, drop: 'after' })
+    try {
+      if (contender === 'keyway create') {
+        await createOpenRouterKeyStore({ baseUrl, managementKey }).create({ name: 'lost-answer' })
+      } else {
+        const sdk = new OpenRouter({ apiKey: managementKey, serverURL: baseUrl })
+        await sdk.apiKeys.create({ requestBody: { name: 'lost-answer' } })
+      }
+    } catch {
+      // Either may fail; what counts is what is left at the vendor.
+    }
+    live[contender] = emulator.control.keyIds().length
+    await emulator.close()
+  }
+  results.push({
+    name: 'safety: live keys left after one create whose answer was lost',
+    contenders: Object.keys(live),
+    unit: 'keys',
+    medians: live,
+    ratio: null,
+    target: 'keyway leaves exactly 1',
+    met: live['keyway create'] === 1,
+    rounds: 1,
+  })
+}
+
+const steps: Array<[string, () => Promise<void>]> = [
+  ['per-call overhead', perCallOverhead],
+  ['bulk listing', bulkListing],
+  ['batch rotation', batchRotation],
+  ['bundle size', bundleSize],
+  ['cold start', coldStart],
+  ['safety', lostCreateSafety],
+]
+for (const [label, step] of steps) {
+  process.stderr.write(`running ${label}...\n`)
+  await step()
+}
+
+const machine = {
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryGb: round2(totalmem() / 2 ** 30),
+}
+await writeFile(
+  here('../results.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, results }, null, 2)}\n`,
+)
+
+const rows = results.map((result) => [
+  result.name,
+  Object.entries(result.medians)
+    .map(([name, value]) => `${name}: ${value} ${result.unit}`)
+    .join('; '),
+  result.ratio === null ? '-' : String(result.ratio),
+  `${result.target}${result.met === null ? '' : result.met ? ' (met)' : ' (missed)'}`,
+])
+console.log(
+  `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}\n`,
+)
+for (const [name, medians, ratio, target] of rows)
+  console.log(`${name}\n  ${medians}\n  ratio ${ratio}; target ${target}\n`)
+await updateReadme(here('../results.json'), here('../../README.md'))

@@ -1,0 +1,28 @@
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
+/** Runs `contenders` in alternating order for `rounds` rounds; returns each one's timings (ms). */
+export async function interleave(
+  contenders: Record<string, () => Promise<unknown>>,
+  rounds: number,
+): Promise<Record<string, number[]>> {
+  const names = Object.keys(contenders)
+  const timings: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]))
+  for (let round = 0; round < rounds; round++) {
+    // Alternate who goes first, so warm-up and drift fall on both sides.
+    const order = round % 2 === 0 ? names : [...names].reverse()
+    for (const name of order) {
+      const started = performance.now()
+      await (contenders[name] as () => Promise<unknown>)()
+      timings[name]?.push(performance.now() - started)
+    }
+  }
+  return timings
+}
+
+export const round2 = (value: number) => Math.round(value * 100) / 100
