@@ -1,6 +1,7 @@
 import { UnsupportedOperationError } from './errors.js'
 import type { Capabilities } from './types.js'
 
+/** Where a capability check happens, for the error it throws. */
 export interface CapabilityContext {
   provider: string
   operation: string

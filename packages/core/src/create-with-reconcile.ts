@@ -7,7 +7,9 @@ import {
 } from './errors.js'
 import type { ApiKey, CreatedKey, RequestOptions } from './types.js'
 
+/** The vendor calls `createWithReconcile` needs. */
 export interface ReconcileCreateOptions extends RequestOptions {
+  /** The vendor, for errors. */
   provider: string
   /** Lists every key, disabled ones included. */
   list: (signal: AbortSignal | undefined) => Promise<readonly ApiKey[]>

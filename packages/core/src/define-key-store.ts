@@ -51,9 +51,13 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   matchesCreated?(key: ApiKey, input: C): boolean
   /** Where the vendor shows secrets again: turns a found orphan into the caller's key. */
   recoverCreated?(key: ApiKey, options: RequestOptions): Promise<CreatedKey | undefined>
+  /** Sends one update. The patch has passed every check. */
   update(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
+  /** Sends one delete. */
   delete(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
+  /** Replaces a key's secret in place, where the vendor can. */
   regenerate?(encodedId: string, options: RequestOptions & { id: string }): Promise<CreatedKey>
+  /** Checks a secret at the vendor, where it has a call for that. */
   verify?(secret: Secret, options: RequestOptions): Promise<boolean>
   /** See `KeyStore.credentialKeyIds`; leave it out where the store cannot tell. */
   credentialKeyIds?(options: RequestOptions): Promise<string[]>

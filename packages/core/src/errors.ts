@@ -50,6 +50,7 @@ export class KeyStoreError extends Error {
     )
   }
 
+  /** Plain data for logs: name, code, message and fields, with the cause reduced to its name and message. */
   toJSON(): Record<string, unknown> {
     const json: Record<string, unknown> = {
       name: this.name,
@@ -99,6 +100,7 @@ export interface FieldIssue {
   message: string
 }
 
+/** Options of `ValidationError`. */
 export interface ValidationErrorOptions extends KeyStoreErrorOptions {
   issues?: FieldIssue[]
 }
@@ -117,6 +119,7 @@ withCode(ValidationError, 'ValidationError', 'validation_failed')
 export class PaymentRequiredError extends KeyStoreError {}
 withCode(PaymentRequiredError, 'PaymentRequiredError', 'payment_required')
 
+/** Options of `RateLimitError`. */
 export interface RateLimitErrorOptions extends KeyStoreErrorOptions {
   retryAfterMs?: number
 }
@@ -136,6 +139,7 @@ withCode(RateLimitError, 'RateLimitError', 'rate_limited')
 export class ProviderError extends KeyStoreError {}
 withCode(ProviderError, 'ProviderError', 'provider_error')
 
+/** Options of `NetworkError`. */
 export interface NetworkErrorOptions extends KeyStoreErrorOptions {
   phase: NetworkErrorPhase
 }
@@ -160,6 +164,7 @@ withCode(NetworkError, 'NetworkError', 'network_error')
 export class TimeoutError extends KeyStoreError {}
 withCode(TimeoutError, 'TimeoutError', 'timeout')
 
+/** Options of `ResponseValidationError`. */
 export interface ResponseValidationErrorOptions extends KeyStoreErrorOptions {
   issues?: FieldIssue[]
 }
@@ -174,6 +179,7 @@ export class ResponseValidationError extends KeyStoreError {
 }
 withCode(ResponseValidationError, 'ResponseValidationError', 'invalid_response')
 
+/** Options of `UnsupportedOperationError`. */
 export interface UnsupportedOperationErrorOptions extends KeyStoreErrorOptions {
   /** The operation or input field the vendor lacks, e.g. `'regenerate'` or `'update.name'`. */
   feature: string
@@ -189,6 +195,7 @@ export class UnsupportedOperationError extends KeyStoreError {
 }
 withCode(UnsupportedOperationError, 'UnsupportedOperationError', 'unsupported_operation')
 
+/** Options of `AmbiguousCreateError`. */
 export interface AmbiguousCreateErrorOptions extends KeyStoreErrorOptions {
   /** Ids of keys that this create may have made and that were left in place. */
   candidateIds: string[]
@@ -211,8 +218,10 @@ export class AmbiguousCreateError extends KeyStoreError {
 }
 withCode(AmbiguousCreateError, 'AmbiguousCreateError', 'ambiguous_create')
 
+/** The rotation step at which a `RotationError` stopped. */
 export type RotationStep = 'create' | 'deliver' | 'verify' | 'switch' | 'retire' | 'resume'
 
+/** Options of `RotationError`. */
 export interface RotationErrorOptions extends KeyStoreErrorOptions {
   step: RotationStep
   /** True when the new key was deleted again and the old key left untouched. */

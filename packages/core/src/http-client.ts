@@ -29,6 +29,7 @@ import { resolveBaseUrl } from './validate.js'
 const ky = defaultExport(kyImport)
 const pRetry = defaultExport(pRetryImport)
 
+/** The HTTP methods vendors use for key management. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** Plain-data events for logging and progress. URLs are redacted; no headers, no bodies. */
@@ -56,9 +57,13 @@ export interface RetryEvent extends RequestEvent {
   status: number | undefined
 }
 
+/** Observers of a store's traffic. A hook that throws is ignored. */
 export interface HttpHooks {
+  /** Before each attempt is sent. */
   request?: (event: RequestEvent) => void
+  /** After each attempt, with its status or error code. */
   response?: (event: ResponseEvent) => void
+  /** When a failed attempt will be retried, with the wait. */
   retry?: (event: RetryEvent) => void
 }
 
@@ -89,6 +94,7 @@ export interface HttpClientSettings extends BaseStoreSettings {
   errorBody?: ErrorBodyReader
 }
 
+/** One call for `HttpClient.request`. */
 export interface HttpRequest<TSchema extends v.GenericSchema | undefined = undefined> {
   /** The store operation, for errors and events: `'list'`, `'create'`, … */
   operation: string
@@ -113,6 +119,7 @@ export interface HttpRequest<TSchema extends v.GenericSchema | undefined = undef
   notFoundAfterRetryIsSuccess?: boolean
 }
 
+/** A successful call's outcome. */
 export interface HttpResponse<T> {
   status: number
   data: T
@@ -121,7 +128,8 @@ export interface HttpResponse<T> {
   headers: Record<string, string>
 }
 
-type Output<TSchema> = TSchema extends v.GenericSchema ? v.InferOutput<TSchema> : unknown
+/** What a schema parses a body into; `unknown` without one. */
+export type ParsedBody<TSchema> = TSchema extends v.GenericSchema ? v.InferOutput<TSchema> : unknown
 
 /** The only way keyway talks to a vendor. One per store. */
 export interface HttpClient {
@@ -129,9 +137,10 @@ export interface HttpClient {
   readonly baseUrl: string
   readonly scheduler: Scheduler
   readonly redactor: Redactor
+  /** Sends one call with retries, pacing and redaction; resolves to the parsed 2xx body or throws a typed error. */
   request<TSchema extends v.GenericSchema | undefined = undefined>(
     request: HttpRequest<TSchema>,
-  ): Promise<HttpResponse<Output<TSchema>>>
+  ): Promise<HttpResponse<ParsedBody<TSchema>>>
   /** Replaces the credential header on every later request; the value is redacted like the first. */
   setCredential(header: string, value: string, secret: string): void
 }
@@ -182,7 +191,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
 
   async function request<TSchema extends v.GenericSchema | undefined = undefined>(
     call: HttpRequest<TSchema>,
-  ): Promise<HttpResponse<Output<TSchema>>> {
+  ): Promise<HttpResponse<ParsedBody<TSchema>>> {
     const mode = call.retry ?? defaultRetryMode(call.method)
     const attempts = mode === 'never' ? 1 : retryOptions.attempts
     const deadline = Date.now() + retryOptions.deadlineMs
@@ -197,7 +206,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     let possiblyDelivered = false
     let attemptNumber = 0
 
-    const attempt = async (): Promise<HttpResponse<Output<TSchema>>> => {
+    const attempt = async (): Promise<HttpResponse<ParsedBody<TSchema>>> => {
       attemptNumber++
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw deadlineError(call.operation)
@@ -211,7 +220,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       if (call.notFoundAfterRetryIsSuccess && possiblyDelivered && error.status === 404) {
         return {
           status: 404,
-          data: undefined as Output<TSchema>,
+          data: undefined as ParsedBody<TSchema>,
           attempts: attemptNumber,
           headers: {},
         }
@@ -227,7 +236,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       attemptTimeoutMs: number,
       number: number,
     ): Promise<
-      | { response: Omit<HttpResponse<Output<TSchema>>, 'attempts'>; error?: undefined }
+      | { response: Omit<HttpResponse<ParsedBody<TSchema>>, 'attempts'>; error?: undefined }
       | { error: KeyStoreError }
     > => {
       const started = Date.now()
@@ -293,7 +302,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         return {
           response: {
             status: response.status,
-            data: body as Output<TSchema>,
+            data: body as ParsedBody<TSchema>,
             headers: responseHeaders,
           },
         }
@@ -307,7 +316,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         return {
           response: {
             status: response.status,
-            data: data as Output<TSchema>,
+            data: data as ParsedBody<TSchema>,
             headers: responseHeaders,
           },
         }

@@ -1,4 +1,9 @@
-export { assertCapability, assertFields, defineCapabilities } from './capabilities.js'
+export {
+  assertCapability,
+  assertFields,
+  type CapabilityContext,
+  defineCapabilities,
+} from './capabilities.js'
 export {
   createWithReconcile,
   isAmbiguousFailure,
@@ -14,18 +19,24 @@ export {
   KeyStoreError,
   type KeyStoreErrorOptions,
   NetworkError,
+  type NetworkErrorOptions,
   type NetworkErrorPhase,
   NotFoundError,
   PaymentRequiredError,
   PermissionError,
   ProviderError,
   RateLimitError,
+  type RateLimitErrorOptions,
   ResponseValidationError,
+  type ResponseValidationErrorOptions,
   RotationError,
+  type RotationErrorOptions,
   type RotationStep,
   TimeoutError,
   UnsupportedOperationError,
+  type UnsupportedOperationErrorOptions,
   ValidationError,
+  type ValidationErrorOptions,
 } from './errors.js'
 export {
   type BaseStoreSettings,
@@ -36,19 +47,21 @@ export {
   type HttpMethod,
   type HttpRequest,
   type HttpResponse,
+  type ParsedBody,
   type RequestEvent,
   type ResponseEvent,
   type RetryEvent,
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
-export { collect, paginateOffset } from './paginate.js'
-export { parseResponse } from './parse-response.js'
+export { collect, type OffsetPaginationOptions, paginateOffset } from './paginate.js'
+export { type ParseContext, parseResponse } from './parse-response.js'
 export { probeSecret } from './probe-secret.js'
 export { REDACTED, Redactor } from './redact.js'
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {
   defaultRetryOptions,
   RETRYABLE_STATUSES,
+  type ResolvedRetryOptions,
   type RetryMode,
   type RetryOptions,
 } from './retry-policy.js'
@@ -90,6 +103,7 @@ export {
   baseCreateInputSchema,
   baseUpdateInputSchema,
   encodeId,
+  type InputContext,
   MAX_NAME_LENGTH,
   missingCredential,
   readEnv,

@@ -1,5 +1,6 @@
 import type { RequestOptions } from './types.js'
 
+/** How to fetch one page of an offset-paginated list. */
 export interface OffsetPaginationOptions<T> extends RequestOptions {
   /** The vendor's fixed page size: a shorter page is the last. */
   pageSize: number

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { ResponseValidationError } from './errors.js'
 import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
 
+/** Where a response is parsed, for the error a mismatch throws. */
 export interface ParseContext {
   provider: string
   operation: string

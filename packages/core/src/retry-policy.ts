@@ -17,8 +17,10 @@ export interface RetryOptions {
   random?: () => number
 }
 
+/** `RetryOptions` with every default filled in. */
 export type ResolvedRetryOptions = Required<RetryOptions>
 
+/** The retry defaults: 3 attempts, 500 ms base, 20 s cap, 60 s longest honoured wait, 120 s deadline. */
 export const defaultRetryOptions: Readonly<ResolvedRetryOptions> = Object.freeze({
   attempts: 3,
   baseDelayMs: 500,

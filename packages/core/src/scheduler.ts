@@ -1,5 +1,6 @@
 import { sleep } from './sleep.js'
 
+/** Pacing for one store (or several sharing a `Scheduler`). */
 export interface SchedulerOptions {
   /** Requests in flight at once, per store. Default `8`. */
   concurrency?: number
@@ -9,6 +10,7 @@ export interface SchedulerOptions {
   writesPerSecond?: number
 }
 
+/** Reads (GET) and writes (everything else) are paced separately. */
 export type RequestKind = 'read' | 'write'
 
 /**

@@ -28,10 +28,12 @@ export class Secret {
     return this.hint ? `Secret(…${this.hint})` : 'Secret(****)'
   }
 
+  /** The masked form, so a Secret inside JSON never shows its value. */
   toJSON(): string {
     return this.toString()
   }
 
+  /** The masked form, for `util.inspect` and `console.log`. */
   [inspectSymbol](): string {
     return this.toString()
   }

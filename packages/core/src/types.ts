@@ -29,22 +29,26 @@ export interface CreatedKey {
   secret: Secret
 }
 
+/** Options every single-request operation takes. */
 export interface RequestOptions {
   /** Aborts the call, including any retry wait, at once. */
   signal?: AbortSignal
 }
 
+/** Options of `list` and `iterate`. */
 export interface ListOptions extends RequestOptions {
   /** Include disabled keys. Default `true`. */
   includeDisabled?: boolean
 }
 
+/** Vendor-neutral fields of a new key. Each adapter widens it with its own typed fields. */
 export interface CreateKeyInput {
   name?: string
   metadata?: Record<string, string>
   expiresAt?: Date
 }
 
+/** Vendor-neutral fields `update` can change. Each adapter widens it with its own typed fields. */
 export interface UpdateKeyInput {
   name?: string
   status?: KeyStatus
@@ -89,9 +93,13 @@ export interface KeyStore<
   list(options?: ListOptions): Promise<ApiKey[]>
   /** Keys page by page, in constant memory. */
   iterate(options?: ListOptions): AsyncIterable<ApiKey>
+  /** One key by id; `NotFoundError` if there is none. */
   get(id: string, options?: RequestOptions): Promise<ApiKey>
+  /** Makes a key and returns its secret, once. Never leaves an unknown key behind. */
   create(input: C, options?: RequestOptions): Promise<CreatedKey>
+  /** Changes the given fields; fields the vendor lacks throw before sending. */
   update(id: string, patch: U, options?: RequestOptions): Promise<ApiKey>
+  /** Deletes a key; see `capabilities.deleted` for what the vendor keeps. */
   delete(id: string, options?: RequestOptions): Promise<void>
   /** Replaces a key's secret in place; only where `capabilities.regenerate`. */
   regenerate(id: string, options?: RequestOptions): Promise<CreatedKey>

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { ValidationError } from './errors.js'
 import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
 
+/** Where an input check happens, for the error it throws. */
 export interface InputContext {
   provider: string
   operation: string
@@ -104,6 +105,7 @@ export const baseCreateInputSchema = v.looseObject({
   ),
 })
 
+/** `name`, `status` and `metadata` as every adapter checks them before adding its own rules. */
 export const baseUpdateInputSchema = v.looseObject({
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH))),
   status: v.optional(v.picklist(['active', 'disabled'])),

@@ -7,4 +7,4 @@ export {
   type LatitudeUpdateKeyInput,
   latitudeCapabilities,
 } from './latitudesh-key-store.js'
-export type { LatitudeApiKey } from './latitudesh-schemas.js'
+export { type LatitudeApiKey, latitudeApiKeySchema } from './latitudesh-schemas.js'

@@ -23,9 +23,11 @@ import {
   updateInputSchema,
 } from './latitudesh-schemas.js'
 
+/** Latitude.sh's API base URL, the default `baseUrl`. */
 export const LATITUDE_BASE_URL = 'https://api.latitude.sh'
 const JSON_API = 'application/vnd.api+json'
 
+/** Settings of `createLatitudeKeyStore`. */
 export interface LatitudeKeyStoreSettings extends BaseStoreSettings {
   /** An API token, sent as is (no `Bearer`). Default: the `LATITUDESH_BEARER` env var. */
   token?: string
@@ -33,6 +35,7 @@ export interface LatitudeKeyStoreSettings extends BaseStoreSettings {
   baseUrl?: string
 }
 
+/** Create input at Latitude.sh: a name, plus read-only and allowed IPs. */
 export interface LatitudeCreateKeyInput extends CreateKeyInput {
   /** A read-only key cannot change anything. */
   readOnly?: boolean
@@ -40,13 +43,16 @@ export interface LatitudeCreateKeyInput extends CreateKeyInput {
   allowedIps?: string[]
 }
 
+/** Update input at Latitude.sh. There is no status: keys are active until deleted. */
 export interface LatitudeUpdateKeyInput extends UpdateKeyInput {
   readOnly?: boolean
   allowedIps?: string[]
 }
 
+/** A `KeyStore` typed with Latitude.sh's fields. */
 export type LatitudeKeyStore = KeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>
 
+/** What Latitude.sh can do; see the README's capabilities table. */
 export const latitudeCapabilities = defineCapabilities({
   get: 'scan',
   pagination: 'none',

@@ -25,6 +25,7 @@ export const latitudeApiKeySchema = v.looseObject({
     {},
   ),
 })
+/** The vendor record in `ApiKey.raw` for Latitude keys, token removed. */
 export type LatitudeApiKey = v.InferOutput<typeof latitudeApiKeySchema>
 
 export const listResponseSchema = v.looseObject({ data: v.array(latitudeApiKeySchema) })

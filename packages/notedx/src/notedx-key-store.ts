@@ -25,10 +25,13 @@ import {
 } from './notedx-schemas.js'
 import { type NoteDxCredentials, NoteDxSession } from './notedx-session.js'
 
+/** NoteDx's API base URL, the default `baseUrl`. */
 export const NOTEDX_BASE_URL = 'https://api.notedx.io/v1'
 
+/** A NoteDx key is a sandbox key (one per account) or a live key. */
 export type NoteDxKeyType = 'sandbox' | 'live'
 
+/** Settings of `createNoteDxKeyStore`: email and password (renewable), or an ID token. */
 export interface NoteDxKeyStoreSettings extends BaseStoreSettings {
   /** A Firebase ID token. Default: `NOTEDX_ID_TOKEN`. It cannot be renewed: prefer email and password. */
   idToken?: string
@@ -42,15 +45,19 @@ export interface NoteDxKeyStoreSettings extends BaseStoreSettings {
   sensitiveWords?: readonly string[]
 }
 
+/** Create input at NoteDx: a type and, for live keys, metadata. Keys have no names. */
 export interface NoteDxCreateKeyInput extends CreateKeyInput {
   /** Default `'live'`. An account has one sandbox key. */
   type?: NoteDxKeyType
 }
 
+/** Update input at NoteDx: status, and metadata on live keys. */
 export type NoteDxUpdateKeyInput = UpdateKeyInput
 
+/** A `KeyStore` typed with NoteDx's fields. */
 export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>
 
+/** What NoteDx can do; see the README's capabilities table. */
 export const noteDxCapabilities = defineCapabilities({
   get: 'scan',
   pagination: 'none',

@@ -9,6 +9,7 @@ const isoDate = v.pipe(
   v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
 )
 
+/** One key as NoteDx lists it. */
 export const itemSchema = v.looseObject({
   key: v.string(),
   type: v.picklist(['sandbox', 'live']),
@@ -17,6 +18,7 @@ export const itemSchema = v.looseObject({
   last_used: v.optional(v.nullable(isoDate)),
   metadata: v.optional(v.nullable(v.record(v.string(), v.string()))),
 })
+/** The vendor record in `ApiKey.raw` for NoteDx keys, with the key masked. */
 export type NoteDxItem = v.InferOutput<typeof itemSchema>
 
 /** `showFull=true` must give full keys: a masked one cannot be identified. */

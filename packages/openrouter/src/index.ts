@@ -8,4 +8,9 @@ export {
   type OpenRouterUpdateKeyInput,
   openRouterCapabilities,
 } from './openrouter-key-store.js'
-export type { LimitReset, OpenRouterKey } from './openrouter-schemas.js'
+export {
+  LIMIT_RESETS,
+  type LimitReset,
+  type OpenRouterKey,
+  openRouterKeySchema,
+} from './openrouter-schemas.js'

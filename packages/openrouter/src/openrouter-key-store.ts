@@ -28,10 +28,12 @@ import {
   updateInputSchema,
 } from './openrouter-schemas.js'
 
+/** OpenRouter's API base URL, the default `baseUrl`. */
 export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1'
 /** OpenRouter's fixed page size for `GET /keys`. */
 export const OPENROUTER_PAGE_SIZE = 100
 
+/** Settings of `createOpenRouterKeyStore`. */
 export interface OpenRouterKeyStoreSettings extends BaseStoreSettings {
   /** A management key. Default: the `OPENROUTER_MANAGEMENT_KEY` env var. */
   managementKey?: string
@@ -39,6 +41,7 @@ export interface OpenRouterKeyStoreSettings extends BaseStoreSettings {
   baseUrl?: string
 }
 
+/** Create input at OpenRouter: the neutral fields (no metadata) plus spending limits. */
 export interface OpenRouterCreateKeyInput extends CreateKeyInput {
   /** Spending limit in USD; `null` for none. */
   limit?: number | null
@@ -48,14 +51,17 @@ export interface OpenRouterCreateKeyInput extends CreateKeyInput {
   includeByokInLimit?: boolean
 }
 
+/** Update input at OpenRouter. An expiry cannot be changed after create. */
 export interface OpenRouterUpdateKeyInput extends UpdateKeyInput {
   limit?: number | null
   limitReset?: LimitReset | null
   includeByokInLimit?: boolean
 }
 
+/** A `KeyStore` typed with OpenRouter's fields. */
 export type OpenRouterKeyStore = KeyStore<OpenRouterCreateKeyInput, OpenRouterUpdateKeyInput>
 
+/** What OpenRouter can do; see the README's capabilities table. */
 export const openRouterCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'offset',

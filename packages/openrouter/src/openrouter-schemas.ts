@@ -19,6 +19,7 @@ export const openRouterKeySchema = v.looseObject({
   updated_at: v.nullable(isoDate),
   expires_at: v.optional(v.nullable(isoDate)),
 })
+/** The vendor record in `ApiKey.raw` for OpenRouter keys. */
 export type OpenRouterKey = v.InferOutput<typeof openRouterKeySchema>
 
 export const listResponseSchema = v.looseObject({ data: v.array(openRouterKeySchema) })
@@ -52,7 +53,9 @@ export function readOpenRouterError(body: unknown): VendorErrorDetails | undefin
   }
 }
 
+/** When an OpenRouter spending limit resets. */
 export const LIMIT_RESETS = ['daily', 'weekly', 'monthly'] as const
+/** When an OpenRouter spending limit resets. */
 export type LimitReset = (typeof LIMIT_RESETS)[number]
 
 const limitFields = {

@@ -12,6 +12,7 @@ import type {
 } from './types.js'
 import { createVoiceableEmulator } from './voiceable-emulator.js'
 
+/** Options of `startEmulator`, with the vendor-specific ones. */
 export interface StartEmulatorOptions extends EmulatorOptions {
   /** NoteDx: send a new refresh token with every refresh. */
   rotateRefreshTokens?: boolean

@@ -1,6 +1,7 @@
 /** The vendors keyway ships emulators for. */
 export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable'
 
+/** Every vendor with an emulator, in the order the demo visits them. */
 export const VENDORS: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
 
 /** A failure the emulator plays instead of (or after) handling matching requests. */
@@ -44,6 +45,7 @@ export interface RateLimit {
   windowMs: number
 }
 
+/** Options of `startEmulator`. */
 export interface EmulatorOptions {
   /** Port to listen on, on 127.0.0.1. Default `0`: any free port. */
   port?: number
@@ -58,13 +60,16 @@ export interface EmulatorOptions {
   seedKeys?: number
 }
 
+/** A running emulator of one vendor. */
 export interface Emulator {
   vendor: Vendor
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
   /** Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`. */
   settings: Record<string, string>
+  /** Stops the server and frees its port. */
   close(): Promise<void>
+  /** Plays a fault on the next matching request(s). */
   inject(fault: Fault): void
   /** Drops every injected fault not yet played. */
   clearFaults(): void

@@ -8,4 +8,4 @@ export {
   type VoiceableUpdateKeyInput,
   voiceableCapabilities,
 } from './voiceable-key-store.js'
-export type { VoiceableApiKey } from './voiceable-schemas.js'
+export { type VoiceableApiKey, voiceableApiKeySchema } from './voiceable-schemas.js'

@@ -29,8 +29,10 @@ import {
  */
 export const VOICEABLE_BASE_URL = 'https://api.voiceable.dev/voiceable-api'
 
+/** Private keys manage the account; public keys are for browsers, limited by origin. */
 export type VoiceableKeyType = 'private' | 'public'
 
+/** Settings of `createVoiceableKeyStore`. */
 export interface VoiceableKeyStoreSettings extends BaseStoreSettings {
   /** A private API key, sent as `X-API-Key`. Default: the `VOICEABLE_API_KEY` env var. */
   apiKey?: string
@@ -40,6 +42,7 @@ export interface VoiceableKeyStoreSettings extends BaseStoreSettings {
   baseUrl?: string
 }
 
+/** Create input at Voiceable: a name, the key type, and its limits. */
 export interface VoiceableCreateKeyInput extends CreateKeyInput {
   /** Default `'private'`. Cannot be changed later. */
   keyType?: VoiceableKeyType
@@ -51,14 +54,17 @@ export interface VoiceableCreateKeyInput extends CreateKeyInput {
   transientAssistant?: boolean
 }
 
+/** Update input at Voiceable. The key type cannot change; there is no status. */
 export interface VoiceableUpdateKeyInput extends UpdateKeyInput {
   allowedOrigins?: string[]
   allowedAssistants?: string[]
   transientAssistant?: boolean
 }
 
+/** A `KeyStore` typed with Voiceable's fields. */
 export type VoiceableKeyStore = KeyStore<VoiceableCreateKeyInput, VoiceableUpdateKeyInput>
 
+/** What Voiceable can do; see the README's capabilities table. */
 export const voiceableCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'none',

@@ -6,6 +6,7 @@ const isoDate = v.pipe(
   v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
 )
 
+/** A Voiceable API key record. */
 export const voiceableApiKeySchema = v.looseObject({
   id: v.pipe(v.number(), v.integer()),
   key_type: v.picklist(['private', 'public']),
@@ -17,6 +18,7 @@ export const voiceableApiKeySchema = v.looseObject({
   created_at: v.optional(v.nullable(isoDate)),
   updated_at: v.optional(v.nullable(isoDate)),
 })
+/** The vendor record in `ApiKey.raw` for Voiceable keys, value removed. */
 export type VoiceableApiKey = v.InferOutput<typeof voiceableApiKeySchema>
 
 const status = v.looseObject({ code: v.number(), message: v.optional(v.string()) })

@@ -22,6 +22,7 @@ import {
 /** How the old key ends a rotation. */
 export type RetireMode = 'delete' | 'disable' | 'keep'
 
+/** A state a rotation reached, for progress reporting. Never holds a secret. */
 export interface RotationEvent {
   rotationId: string
   provider: string
@@ -29,6 +30,7 @@ export interface RotationEvent {
   state: RotationState
 }
 
+/** Options of `rotateKey`. */
 export interface RotateKeyOptions<C extends CreateKeyInput = CreateKeyInput> {
   /** The key to rotate. */
   keyId: string
@@ -74,6 +76,7 @@ export interface RotateKeyOptions<C extends CreateKeyInput = CreateKeyInput> {
   onStep?: (event: RotationEvent) => void
 }
 
+/** What a rotation did. Its secret prints masked; ids are never secret. */
 export interface RotationResult {
   rotationId: string
   provider: string

@@ -4,6 +4,7 @@ import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
 import { type RotateKeyOptions, type RotationResult, rotateKey } from './rotate-key.js'
 import { memoryJournal } from './rotation-journal.js'
 
+/** Options of `rotateKeys`: those of `rotateKey`, less the key, plus which keys and how many at once. */
 export interface RotateKeysOptions<C extends CreateKeyInput = CreateKeyInput>
   extends Omit<RotateKeyOptions<C>, 'keyId' | 'rotationId'> {
   /** Which keys to rotate. Default: every active key. */
@@ -28,6 +29,7 @@ export type RotateKeysOutcome =
     }
   | { keyId: string; status: 'skipped'; reason: string }
 
+/** Told after each key of a batch. */
 export interface RotateKeysProgress {
   batchId: string
   done: number
@@ -35,6 +37,7 @@ export interface RotateKeysProgress {
   outcome: RotateKeysOutcome
 }
 
+/** A batch's outcome, one entry per key. */
 export interface RotateKeysResult {
   batchId: string
   outcomes: RotateKeysOutcome[]

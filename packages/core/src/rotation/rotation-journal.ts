@@ -33,7 +33,9 @@ export interface RotationRecord {
 
 /** Keeps rotation records so a crashed rotation can resume. */
 export interface RotationJournal {
+  /** The record of a rotation, if it began. */
   read(rotationId: string): Promise<RotationRecord | undefined>
+  /** Saves a record, replacing the rotation's earlier one. */
   write(record: RotationRecord): Promise<void>
   /** Every record, to find the rotations of a batch. */
   list(): Promise<RotationRecord[]>
