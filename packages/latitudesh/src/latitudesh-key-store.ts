@@ -93,9 +93,9 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     data: { ...(id === undefined ? {} : { id }), type: 'api_keys', attributes },
   })
   const attributesOf = (input: LatitudeCreateKeyInput | LatitudeUpdateKeyInput) => ({
-    ...(input.name === undefined ? {} : { name: input.name }),
-    ...(input.readOnly === undefined ? {} : { read_only: input.readOnly }),
-    ...(input.allowedIps === undefined ? {} : { allowed_ips: input.allowedIps }),
+    name: input.name,
+    read_only: input.readOnly,
+    allowed_ips: input.allowedIps,
   })
   const listAll = async (signal: AbortSignal | undefined) =>
     (

@@ -152,6 +152,18 @@ describe('createOpenRouterKeyStore wire format', () => {
     expect(sent).toEqual({ name: 'renamed', disabled: true, limit: null, limit_reset: null })
   })
 
+  it('sends only the fields given: a rename leaves disabled and the limits alone', async () => {
+    let sent: unknown
+    api()
+      .patch(`/api/v1/keys/${HASH}`, (body) => {
+        sent = body
+        return true
+      })
+      .reply(200, getKey)
+    await store().update(HASH, { name: 'renamed' })
+    expect(sent).toEqual({ name: 'renamed' })
+  })
+
   it('deletes by hash', async () => {
     api().delete(`/api/v1/keys/${HASH}`).reply(200, deleteKey)
     await expect(store().delete(HASH)).resolves.toBeUndefined()

@@ -117,7 +117,7 @@ export function createOpenRouterKeyStore(
             path: '/keys',
             query: { include_disabled: includeDisabled, offset },
             schema: listResponseSchema,
-            ...(pageSignal === undefined ? {} : { signal: pageSignal }),
+            signal: pageSignal,
           })
           return response.data.data.map(toApiKey)
         },
@@ -139,14 +139,13 @@ export function createOpenRouterKeyStore(
         operation: 'create',
         method: 'POST',
         path: '/keys',
+        // Fields left undefined are not sent: JSON has no undefined.
         json: {
           name: input.name ?? defaultKeyName(),
-          ...(input.limit === undefined ? {} : { limit: input.limit }),
-          ...(input.limitReset === undefined ? {} : { limit_reset: input.limitReset }),
-          ...(input.includeByokInLimit === undefined
-            ? {}
-            : { include_byok_in_limit: input.includeByokInLimit }),
-          ...(input.expiresAt === undefined ? {} : { expires_at: input.expiresAt.toISOString() }),
+          limit: input.limit,
+          limit_reset: input.limitReset,
+          include_byok_in_limit: input.includeByokInLimit,
+          expires_at: input.expiresAt?.toISOString(),
         },
         schema: createResponseSchema,
         signal,
@@ -160,13 +159,11 @@ export function createOpenRouterKeyStore(
         method: 'PATCH',
         path: `/keys/${encodedId}`,
         json: {
-          ...(patch.name === undefined ? {} : { name: patch.name }),
-          ...(patch.status === undefined ? {} : { disabled: patch.status === 'disabled' }),
-          ...(patch.limit === undefined ? {} : { limit: patch.limit }),
-          ...(patch.limitReset === undefined ? {} : { limit_reset: patch.limitReset }),
-          ...(patch.includeByokInLimit === undefined
-            ? {}
-            : { include_byok_in_limit: patch.includeByokInLimit }),
+          name: patch.name,
+          disabled: patch.status === undefined ? undefined : patch.status === 'disabled',
+          limit: patch.limit,
+          limit_reset: patch.limitReset,
+          include_byok_in_limit: patch.includeByokInLimit,
         },
         schema: keyResponseSchema,
         signal,

@@ -99,14 +99,10 @@ export function createVoiceableKeyStore(
     errorBody: readVoiceableError,
   })
   const fieldsOf = (input: VoiceableCreateKeyInput | VoiceableUpdateKeyInput) => ({
-    ...(input.name === undefined ? {} : { name: input.name }),
-    ...(input.allowedOrigins === undefined ? {} : { allowed_origins: input.allowedOrigins }),
-    ...(input.allowedAssistants === undefined
-      ? {}
-      : { allowed_assistants: input.allowedAssistants }),
-    ...(input.transientAssistant === undefined
-      ? {}
-      : { transient_assistant: input.transientAssistant }),
+    name: input.name,
+    allowed_origins: input.allowedOrigins,
+    allowed_assistants: input.allowedAssistants,
+    transient_assistant: input.transientAssistant,
   })
 
   return defineKeyStore<VoiceableCreateKeyInput, VoiceableUpdateKeyInput>({
