@@ -1,32 +1,13 @@
-// Uses the built packages through their ESM entry points: create, list and rotate against
-// an emulator. Prints one JSON line with what it saw.
-import { rotateKey, Secret } from '@keyway/core'
+// The built packages through their ESM entry points.
+import * as core from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
+import steps from './smoke-steps.cjs'
 
-const seen = { entry: 'esm', node: process.version }
-for (const [vendor, create] of [
-  ['openrouter', createOpenRouterKeyStore],
-  ['latitudesh', createLatitudeKeyStore],
-]) {
-  const emulator = await startEmulator(vendor)
-  try {
-    const store = create({ ...emulator.settings, retry: { baseDelayMs: 1 } })
-    const created = await store.create({ name: 'smoke' })
-    const listed = await store.list()
-    const rotated = await rotateKey(store, {
-      keyId: created.key.id,
-      deliver: () => {},
-      verifyIntervalMs: 1,
-    })
-    seen[vendor] = {
-      secretIsSecret: created.secret instanceof Secret,
-      listed: listed.some((key) => key.id === created.key.id),
-      rotated: rotated.retired === 'deleted' && emulator.control.works(rotated.secret.reveal()),
-    }
-  } finally {
-    await emulator.close()
-  }
-}
-console.log(JSON.stringify(seen))
+await steps.smoke('esm', {
+  ...core,
+  createLatitudeKeyStore,
+  createOpenRouterKeyStore,
+  startEmulator,
+})
