@@ -61,25 +61,14 @@ export async function settle<T>(
   stepMs = 50,
   maxSteps = 20_000,
 ): Promise<{ value?: T; error?: unknown }> {
-  let done = false
-  const outcome: { value?: T; error?: unknown } = {}
-  promise.then(
-    (value) => {
-      outcome.value = value
-      done = true
-    },
-    (error: unknown) => {
-      outcome.error = error
-      done = true
-    },
-  )
-  for (let step = 0; step < maxSteps && !done; step++) {
+  const outcome = watch(promise)
+  for (let step = 0; step < maxSteps && !outcome.done; step++) {
     // Let real I/O (the intercepted responses) run before fake time moves on.
     await new Promise((resolve) => setImmediate(resolve))
-    if (!done) await vi.advanceTimersByTimeAsync(stepMs)
+    if (!outcome.done) await vi.advanceTimersByTimeAsync(stepMs)
   }
-  if (!done) throw new Error('promise did not settle')
-  return outcome
+  if (!outcome.done) throw new Error('promise did not settle')
+  return { value: outcome.value, error: outcome.error }
 }
 
 /**
@@ -90,26 +79,31 @@ export async function settleExactly<T>(
   promise: Promise<T>,
   maxSteps = 1000,
 ): Promise<{ value?: T; error?: unknown }> {
-  let done = false
-  const outcome: { value?: T; error?: unknown } = {}
-  promise.then(
-    (value) => {
-      outcome.value = value
-      done = true
-    },
-    (error: unknown) => {
-      outcome.error = error
-      done = true
-    },
-  )
-  for (let step = 0; step < maxSteps && !done; step++) {
+  const outcome = watch(promise)
+  for (let step = 0; step < maxSteps && !outcome.done; step++) {
     // Bounded: a response that waits on fake time itself (nock's delay) never comes on its own.
     for (let round = 0; round < 100 && (inFlight > 0 || pendingAttempts > 0); round++) {
       await realPause()
     }
-    for (let round = 0; round < 3 && !done; round++) await realPause()
-    if (!done) await vi.advanceTimersToNextTimerAsync()
+    for (let round = 0; round < 3 && !outcome.done; round++) await realPause()
+    if (!outcome.done) await vi.advanceTimersToNextTimerAsync()
   }
-  if (!done) throw new Error('promise did not settle')
+  if (!outcome.done) throw new Error('promise did not settle')
+  return { value: outcome.value, error: outcome.error }
+}
+
+/** Follows a promise: `done` turns true once it settles, with its value or error. */
+function watch<T>(promise: Promise<T>): { done: boolean; value?: T; error?: unknown } {
+  const outcome: { done: boolean; value?: T; error?: unknown } = { done: false }
+  promise.then(
+    (value) => {
+      outcome.value = value
+      outcome.done = true
+    },
+    (error: unknown) => {
+      outcome.error = error
+      outcome.done = true
+    },
+  )
   return outcome
 }
