@@ -174,6 +174,25 @@ describe('backoff', () => {
   })
 })
 
+describe('attempt timeout', () => {
+  it('covers a body that stalls after the headers arrived', async () => {
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      hooks: tracked(),
+      timeoutMs: 1000,
+      retry: false,
+    })
+    nock(host).get('/v1/keys').delayBody(10_000).reply(200, { data: [] })
+    const started = Date.now()
+    const { error } = await settleExactly(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+})
+
 describe('abort', () => {
   it('stops during a backoff wait at once, and sends nothing more', async () => {
     const fetch = countingFetch()

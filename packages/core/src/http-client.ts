@@ -1,4 +1,4 @@
-import kyImport, { TimeoutError as KyTimeoutError } from 'ky'
+import kyImport from 'ky'
 import pRetryImport from 'p-retry'
 import type * as v from 'valibot'
 import { defaultExport } from './default-export.js'
@@ -248,37 +248,50 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
           durationMs: Date.now() - started,
           ...(error === undefined ? {} : { error }),
         })
-      const lostConnection = (thrown: unknown, status: number | undefined) => {
+      const lostConnection = (thrown: unknown, status: number | undefined, timedOut: boolean) => {
         if (request.signal?.aborted) {
           responded(status, 'aborted')
           throw request.signal.reason
         }
-        const error = networkError(thrown, request.operation)
+        const error = timedOut
+          ? attemptTimeout(request.operation)
+          : networkError(thrown, request.operation)
         responded(status, error.code)
         return { error }
       }
 
       emit('request', { ...context, attempt: number })
+      // One timer covers the whole attempt, body included (ky's own stops at the headers).
+      const attemptTimer = new AbortController()
+      const timer = setTimeout(() => attemptTimer.abort(), attemptTimeoutMs)
+      const signal =
+        request.signal === undefined
+          ? attemptTimer.signal
+          : AbortSignal.any([request.signal, attemptTimer.signal])
       let response: Response
       let text: string
       try {
-        response = await ky(target, {
-          method: request.method,
-          headers: requestHeaders,
-          ...(request.json === undefined ? {} : { json: request.json }),
-          ...(request.signal === undefined ? {} : { signal: request.signal }),
-          fetch: fetchImplementation,
-          retry: 0,
-          timeout: attemptTimeoutMs,
-          throwHttpErrors: false,
-        })
-      } catch (thrown) {
-        return lostConnection(thrown, undefined)
-      }
-      try {
-        text = await response.text()
-      } catch (thrown) {
-        return lostConnection(thrown, response.status)
+        try {
+          response = await ky(target, {
+            method: request.method,
+            headers: requestHeaders,
+            ...(request.json === undefined ? {} : { json: request.json }),
+            signal,
+            fetch: fetchImplementation,
+            retry: 0,
+            timeout: false,
+            throwHttpErrors: false,
+          })
+        } catch (thrown) {
+          return lostConnection(thrown, undefined, attemptTimer.signal.aborted)
+        }
+        try {
+          text = await response.text()
+        } catch (thrown) {
+          return lostConnection(thrown, response.status, attemptTimer.signal.aborted)
+        }
+      } finally {
+        clearTimeout(timer)
       }
       const responseHeaders = Object.fromEntries(response.headers)
       const body = parseBody(text)
@@ -351,15 +364,16 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     })
   }
 
+  function attemptTimeout(operation: string): TimeoutError {
+    return new TimeoutError({
+      provider,
+      operation,
+      retryable: true,
+      message: `${provider} ${operation}: no response within the attempt's time limit`,
+    })
+  }
+
   function networkError(thrown: unknown, operation: string): KeyStoreError {
-    if (thrown instanceof KyTimeoutError) {
-      return new TimeoutError({
-        provider,
-        operation,
-        retryable: true,
-        message: `${provider} ${operation}: no response within the attempt's time limit`,
-      })
-    }
     const code = findErrorCode(thrown)
     const phase = code !== undefined && BEFORE_SEND_CODES.has(code) ? 'before-send' : 'ambiguous'
     return new NetworkError({

@@ -49,8 +49,6 @@ export class EmulatorServer {
 
   constructor(handler: VendorHandler) {
     this.#handler = handler
-    // Undici keeps connections alive; closing must not wait for them.
-    this.#server.keepAliveTimeout = 1000
   }
 
   async listen(port: number): Promise<string> {
