@@ -202,6 +202,7 @@ describe('recovering within the retry budget', () => {
     const client = createHttpClient({
       provider: 'vendor',
       baseUrl: BASE_URL,
+      fetch: countingFetch(),
       retry: { random: () => 0 },
     })
     nock('https://api.vendor.test')
@@ -250,6 +251,7 @@ describe('delete that may already have happened', () => {
     const client = createHttpClient({
       provider: 'vendor',
       baseUrl: BASE_URL,
+      fetch: countingFetch(),
       retry: { random: () => 0 },
     })
     nock('https://api.vendor.test')
@@ -272,7 +274,11 @@ describe('delete that may already have happened', () => {
 
   it('reports a 404 on the first attempt as NotFoundError', async () => {
     expect.assertions(2)
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL })
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: countingFetch(),
+    })
     nock('https://api.vendor.test').delete('/v1/keys/k1').reply(404, { message: 'no such key' })
     const { error } = await settle(
       client.request({
@@ -290,6 +296,7 @@ describe('delete that may already have happened', () => {
     const client = createHttpClient({
       provider: 'vendor',
       baseUrl: BASE_URL,
+      fetch: countingFetch(),
       retry: { random: () => 0 },
     })
     nock('https://api.vendor.test')

@@ -1,46 +1,45 @@
 // Helpers for this package's own tests; not part of the published API.
+//
+// The tests fake `setTimeout`, `clearTimeout` and `Date`, while nock answers on real I/O. The
+// fake clock may therefore move only when no real response is still to come: otherwise the
+// attempt timer fires first whenever the machine is slower than a test assumed. Every fetch a
+// test hands to a client comes from this file, so the helpers always know what is in flight.
 import { vi } from 'vitest'
-import type { HttpHooks } from './http-client.js'
-
-// Taken before any test fakes the timers: nock answers on real timers.
-const realSetTimeout = globalThis.setTimeout
-const realPause = () => new Promise((resolve) => realSetTimeout(resolve, 1))
 
 export const BASE_URL = 'https://api.vendor.test/v1'
 
+/** Real answers still to come from the (nock-intercepted) global fetch. */
 let inFlight = 0
-let pendingAttempts = 0
 
-/**
- * Hooks that keep count of attempts between their request and response events, so
- * `settleExactly` never moves the fake clock while one is under way. Wraps `hooks`.
- */
-export function tracked(hooks: HttpHooks = {}): HttpHooks {
-  return {
-    ...hooks,
-    request: (event) => {
-      pendingAttempts++
-      hooks.request?.(event)
-    },
-    response: (event) => {
-      pendingAttempts--
-      hooks.response?.(event)
-    },
-  }
+/** How long a real answer may take before a test fails loudly instead of moving time on. */
+const REAL_ANSWER_LIMIT_MS = 60_000
+
+/** A recording fetch: the calls it received, in order. */
+export type RecordingFetch = typeof fetch & { calls: Request[] }
+
+function recording(
+  handler: (request: Request, forward: () => Promise<Response>) => Promise<Response>,
+) {
+  const calls: Request[] = []
+  const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init)
+    calls.push(request)
+    return handler(request, () => globalThis.fetch(input, init))
+  }) as RecordingFetch
+  wrapped.calls = calls
+  return wrapped
 }
 
 /**
- * A fetch that records calls and passes them on to the (nock-intercepted) global fetch,
- * keeping count of responses still to come so `settleExactly` never moves the clock past them.
+ * A fetch that records calls and passes them on to the (nock-intercepted) global fetch. It
+ * counts answers still to come, and buffers each body, so `settle` never moves the fake clock
+ * while one is on its way and reading a body later needs no more real I/O.
  */
-export function countingFetch(): typeof fetch & { calls: Request[] } {
-  const calls: Request[] = []
-  const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    calls.push(input instanceof Request ? input : new Request(input, init))
+export function countingFetch(): RecordingFetch {
+  return recording(async (_request, forward) => {
     inFlight++
     try {
-      const response = await globalThis.fetch(input, init)
-      // Buffer the body here, so reading it later needs no more I/O.
+      const response = await forward()
       const body = await response.arrayBuffer()
       return new Response(response.status === 204 ? null : body, {
         status: response.status,
@@ -50,46 +49,73 @@ export function countingFetch(): typeof fetch & { calls: Request[] } {
     } finally {
       inFlight--
     }
-  }) as typeof fetch & { calls: Request[] }
-  wrapped.calls = calls
-  return wrapped
-}
-
-/** Advances fake timers until `promise` settles, then returns its outcome. */
-export async function settle<T>(
-  promise: Promise<T>,
-  stepMs = 50,
-  maxSteps = 20_000,
-): Promise<{ value?: T; error?: unknown }> {
-  const outcome = watch(promise)
-  for (let step = 0; step < maxSteps && !outcome.done; step++) {
-    // Let real I/O (the intercepted responses) run before fake time moves on.
-    await new Promise((resolve) => setImmediate(resolve))
-    if (!outcome.done) await vi.advanceTimersByTimeAsync(stepMs)
-  }
-  if (!outcome.done) throw new Error('promise did not settle')
-  return { value: outcome.value, error: outcome.error }
+  })
 }
 
 /**
- * Like `settle`, but moves the fake clock straight to the next timer once in-process I/O is
- * idle, so measured waits are exact.
+ * A vendor that never answers: the call waits until its signal aborts (the attempt timer or
+ * the caller), so only fake time can end it. Nothing real is pending meanwhile.
  */
-export async function settleExactly<T>(
+export function silentFetch(): RecordingFetch {
+  return recording((request) => untilAborted(request.signal))
+}
+
+/**
+ * A vendor that sends a 200 and its headers, then never finishes the body: reading it waits
+ * until the signal aborts.
+ */
+export function stallingBodyFetch(): RecordingFetch {
+  return recording(async (request) => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"data":'))
+        untilAborted(request.signal).catch((reason: unknown) => controller.error(reason))
+      },
+    })
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })
+  })
+}
+
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+}
+
+/**
+ * Runs fake time until `promise` settles, then returns its outcome. Each round first waits,
+ * in real time, until no counted answer is in flight and the event loop has been idle for a
+ * few turns; only then does it move the fake clock, straight to the next timer, so measured
+ * waits are exact and no timer can overtake a real answer however slow the machine is.
+ */
+export async function settle<T>(
   promise: Promise<T>,
   maxSteps = 1000,
 ): Promise<{ value?: T; error?: unknown }> {
   const outcome = watch(promise)
-  for (let step = 0; step < maxSteps && !outcome.done; step++) {
-    // Bounded: a response that waits on fake time itself (nock's delay) never comes on its own.
-    for (let round = 0; round < 100 && (inFlight > 0 || pendingAttempts > 0); round++) {
-      await realPause()
-    }
-    for (let round = 0; round < 3 && !outcome.done; round++) await realPause()
-    if (!outcome.done) await vi.advanceTimersToNextTimerAsync()
+  for (let step = 0; step < maxSteps; step++) {
+    await untilQuiet()
+    if (outcome.done) return { value: outcome.value, error: outcome.error }
+    await vi.advanceTimersToNextTimerAsync()
   }
-  if (!outcome.done) throw new Error('promise did not settle')
-  return { value: outcome.value, error: outcome.error }
+  throw new Error('promise did not settle')
+}
+
+/** Waits until nothing real is pending: no answer in flight, over several idle turns. */
+async function untilQuiet(): Promise<void> {
+  const started = performance.now()
+  for (let idleTurns = 0; idleTurns < 5; ) {
+    await new Promise((resolve) => setImmediate(resolve))
+    if (inFlight === 0) {
+      idleTurns++
+    } else {
+      idleTurns = 0
+      if (performance.now() - started > REAL_ANSWER_LIMIT_MS) {
+        throw new Error(`a real answer did not arrive within ${REAL_ANSWER_LIMIT_MS} ms`)
+      }
+    }
+  }
 }
 
 /** Follows a promise: `done` turns true once it settles, with its value or error. */

@@ -177,14 +177,29 @@ describe('createLatitudeKeyStore wire format', () => {
 
 describe('against the emulator with Latitude’s own rate limits', () => {
   it('waits out 429s from the vendor’s retry_after and finishes every call', async () => {
-    // 60 reads a minute, scaled so the minute lasts 3 s: far longer than 70 local calls take.
-    const emulator = await startEmulator('latitudesh', { timeScale: 0.05 })
+    // The vendor's minute passes only while the store waits out a 429: however slow the
+    // machine, the first 60 reads share one window and the rest must be waited for.
+    let now = 0
+    const emulator = await startEmulator('latitudesh', { timeScale: 0.01, now: () => now })
     try {
-      const keys = createLatitudeKeyStore({ ...emulator.settings, retry: { attempts: 5 } })
+      const waits: number[] = []
+      const keys = createLatitudeKeyStore({
+        ...emulator.settings,
+        retry: { attempts: 5 },
+        hooks: {
+          retry: (event) => {
+            waits.push(event.delayMs)
+            now += event.delayMs
+          },
+        },
+      })
       const results = await Promise.all(Array.from({ length: 70 }, () => keys.list()))
       expect(results.every((listed) => listed.length === 4)).toBe(true)
       const limited = emulator.requests.length - 70
       expect(limited).toBeGreaterThan(0)
+      expect(waits).toHaveLength(limited)
+      // retry_after is the rest of the (scaled) minute: 600 ms here.
+      expect(waits.every((wait) => wait > 0 && wait <= 600)).toBe(true)
     } finally {
       await emulator.close()
     }

@@ -88,7 +88,7 @@ export class EmulatorServer {
     })
 
     const fault = this.#takeFault(method, url.pathname)
-    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs))
+    if (fault?.delayMs) await delay(fault.delayMs)
     if (fault?.drop === 'before') {
       request.socket.destroy()
       return
@@ -189,4 +189,12 @@ function safeJson<T>(text: string, fallback: T): unknown {
   } catch {
     return fallback
   }
+}
+
+/**
+ * Waits `ms` even if the client has gone (a slow vendor still processes what it received),
+ * without keeping the process alive for it.
+ */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

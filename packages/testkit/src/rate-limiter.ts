@@ -5,10 +5,16 @@ export class RateLimiter {
   readonly #windows = new Map<string, { start: number; count: number }>()
   readonly #limits: { read?: RateLimit; write?: RateLimit }
   readonly #timeScale: number
+  readonly #now: () => number
 
-  constructor(limits: { read?: RateLimit; write?: RateLimit }, timeScale: number) {
+  constructor(
+    limits: { read?: RateLimit; write?: RateLimit },
+    timeScale: number,
+    now: () => number = Date.now,
+  ) {
     this.#limits = limits
     this.#timeScale = timeScale
+    this.#now = now
   }
 
   /** Counts a request; returns the wait in ms when it is over the limit, else `undefined`. */
@@ -17,7 +23,7 @@ export class RateLimiter {
     const limit = this.#limits[kind]
     if (limit === undefined) return undefined
     const windowMs = limit.windowMs * this.#timeScale
-    const now = Date.now()
+    const now = this.#now()
     const key = `${kind}:${caller}`
     let window = this.#windows.get(key)
     if (window === undefined || now - window.start >= windowMs) {

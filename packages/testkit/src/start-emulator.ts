@@ -33,7 +33,7 @@ export async function startEmulator(
     options.rateLimit === false
       ? {}
       : (options.rateLimit ?? (vendor === 'latitudesh' ? LATITUDE_RATE_LIMITS : {}))
-  const limiter = new RateLimiter(limits, timeScale)
+  const limiter = new RateLimiter(limits, timeScale, options.now)
 
   // The URL is only known once listening; the handler is bound to it through this holder.
   let vendorState:

@@ -54,6 +54,11 @@ export interface EmulatorOptions {
    * tests need not wait real minutes. `0.001` turns a minute into 60 ms. Default `1`.
    */
   timeScale?: number
+  /**
+   * The clock rate-limit windows are counted on. Default `Date.now`. A test that checks
+   * limits passes a clock it moves by hand, so no window can run out while it is busy.
+   */
+  now?: () => number
   /** Rate limits. Latitude's default to the vendor's own; the others default to none. */
   rateLimit?: { read?: RateLimit; write?: RateLimit } | false
   /** Number of ordinary keys seeded besides the admin credential. Default `3`. */
