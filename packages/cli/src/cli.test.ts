@@ -21,7 +21,7 @@ function keyway(args: string[], env: Record<string, string> = {}, cwd?: string):
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 25_000 },
+      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 55_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
         resolve({ code, stdout, stderr })
@@ -100,6 +100,31 @@ describe('usage', () => {
       /^error ValidationError: .*managementKey.*OPENROUTER_MANAGEMENT_KEY.*\(hint: set OPENROUTER_MANAGEMENT_KEY\)\n$/,
     )
     expect(run.stderr).not.toContain('    at ')
+  })
+})
+
+describe('vendor text and pasted secrets', () => {
+  it('refuses a secret pasted where a key id belongs, without printing or sending it', async () => {
+    const emulator = await start('notedx')
+    const { secret } = emulator.control.seedKey({ type: 'live' })
+    const before = emulator.requests.length
+    for (const command of ['get', 'delete', 'rotate']) {
+      const run = await keyway([command, secret, '--provider', 'notedx', '--yes'], envFor(emulator))
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain('looks like a secret key, not a key id')
+      expect(run.stdout + run.stderr).not.toContain(secret)
+      expect(run.stdout + run.stderr).not.toContain(secret.slice(3))
+    }
+    expect(emulator.requests.length).toBe(before)
+  })
+
+  it('shows escape sequences in vendor key names as text, never sending them to the terminal', async () => {
+    const emulator = await start('openrouter')
+    emulator.control.seedKey({ name: 'evil\u001b]0;owned\u0007\u001b[2J\u202ename' })
+    const tabled = await keyway(['list', '--provider', 'openrouter'], envFor(emulator))
+    expect(tabled.code).toBe(0)
+    expect(tabled.stdout).toContain('evil\\u001b]0;owned\\u0007\\u001b[2J\\u202ename')
+    for (const char of ['\u001b', '\u0007', '\u202e']) expect(tabled.stdout).not.toContain(char)
   })
 })
 

@@ -6,8 +6,8 @@ import { create, get, list, remove, setStatus, update } from './commands/keys.js
 import { rotate } from './commands/rotate.js'
 import type { Context } from './context.js'
 import { OPTIONS, type Values } from './flags.js'
-import { type Io, painter } from './output.js'
-import { isVendor, PROVIDERS } from './providers.js'
+import { type Io, painter, printable } from './output.js'
+import { isVendor, looksLikeSecret, PROVIDERS } from './providers.js'
 import { UsageError } from './usage-error.js'
 
 export const VERSION = '0.1.0'
@@ -88,6 +88,14 @@ export async function run(
       strict: true,
     })
     values = parsed.values as Values
+    // Refused before anything is printed or sent: the value is never echoed back.
+    const pasted = parsed.positionals.findIndex(looksLikeSecret)
+    if (pasted !== -1) {
+      throw new UsageError(
+        `argument ${pasted + 1} looks like a secret key, not a key id; it was not sent or printed`,
+        'pass the key id shown by keyway list, and replace that secret if it was shared',
+      )
+    }
     const [name, ...positionals] = parsed.positionals
     if (values.version) {
       io.stdout.write(`${VERSION}\n`)
@@ -122,7 +130,7 @@ function report(error: unknown, values: Values, io: Io): number {
   const paint = painter(io.stderr, io.env, values.color === false)
   const line = (name: string, message: string, hint: string | undefined) =>
     io.stderr.write(
-      `${paint('red', 'error')} ${name}: ${message}${hint ? ` (hint: ${hint})` : ''}\n`,
+      `${paint('red', 'error')} ${name}: ${printable(message)}${hint ? ` (hint: ${printable(hint)})` : ''}\n`,
     )
   if (error instanceof UsageError || isParseError(error)) {
     line(
@@ -142,7 +150,7 @@ function report(error: unknown, values: Values, io: Io): number {
   }
   if (KeyStoreError.is(error)) {
     line(error.name, error.message, hintFor(error, values))
-    if (values.debug) io.stderr.write(`${error.stack}\n`)
+    if (values.debug) io.stderr.write(`${printableLines(error.stack ?? '')}\n`)
     // A missing or malformed setting is a usage problem, not a failed operation.
     return error instanceof ValidationError && error.operation === 'configure' ? 2 : 1
   }
@@ -151,8 +159,14 @@ function report(error: unknown, values: Values, io: Io): number {
     error instanceof Error ? error.message : String(error),
     'run again with --debug for details',
   )
-  if (values.debug && error instanceof Error) io.stderr.write(`${error.stack}\n`)
+  if (values.debug && error instanceof Error)
+    io.stderr.write(`${printableLines(error.stack ?? '')}\n`)
   return 1
+}
+
+/** A multi-line text (a stack) made safe line by line. */
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n')
 }
 
 function hintFor(error: KeyStoreError, values: Values): string | undefined {

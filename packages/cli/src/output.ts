@@ -1,4 +1,4 @@
-import { styleText } from 'node:util'
+import { stripVTControlCharacters, styleText } from 'node:util'
 import type { ApiKey } from '@keyway/core'
 
 export interface Io {
@@ -19,15 +19,35 @@ export function painter(stream: { isTTY?: boolean }, env: Io['env'], disabled: b
 
 export type Paint = ReturnType<typeof painter>
 
-/** A plain text table: a header and padded columns. */
+// C0 and C1 controls, DEL, and the bidi overrides that can reorder what a terminal shows.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/**
+ * Vendor text (names, metadata, messages) made safe for a terminal: control characters and
+ * escape sequences are shown as `\u001b`-style escapes instead of acting on the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    UNPRINTABLE,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
+  )
+}
+
+/** Columns a cell takes on screen: colour codes take none. */
+const width = (cell: string) => stripVTControlCharacters(cell).length
+
+/** A plain text table: a header and padded columns (padding ignores colour codes). */
 export function table(headers: string[], rows: string[][], paint: Paint): string {
   const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+    Math.max(header.length, ...rows.map((row) => width(row[column] ?? ''))),
   )
   const line = (cells: string[]) =>
     cells
       .map((cell, column) =>
-        column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
+        column === cells.length - 1
+          ? cell
+          : cell + ' '.repeat(Math.max(0, (widths[column] ?? 0) - width(cell))),
       )
       .join('  ')
       .trimEnd()
@@ -42,10 +62,10 @@ export function keyTable(keys: readonly ApiKey[], paint: Paint): string {
   return table(
     ['ID', 'NAME', 'STATUS', 'HINT', 'CREATED', 'LAST USED'],
     keys.map((key) => [
-      key.id,
-      key.name ?? '-',
+      printable(key.id),
+      printable(key.name ?? '-'),
       key.status === 'active' ? paint('green', 'active') : paint('yellow', 'disabled'),
-      key.hint ?? '-',
+      printable(key.hint ?? '-'),
       date(key.createdAt),
       date(key.lastUsedAt),
     ]),
@@ -57,17 +77,17 @@ export function keyTable(keys: readonly ApiKey[], paint: Paint): string {
 export function keyDetails(key: ApiKey, paint: Paint): string {
   const rows: Array<[string, string]> = [
     ['provider', key.provider],
-    ['id', key.id],
-    ['name', key.name ?? '-'],
+    ['id', printable(key.id)],
+    ['name', printable(key.name ?? '-')],
     ['status', key.status],
-    ['hint', key.hint ?? '-'],
+    ['hint', printable(key.hint ?? '-')],
     ['created', date(key.createdAt)],
     ['updated', date(key.updatedAt)],
     ['last used', date(key.lastUsedAt)],
     ['expires', date(key.expiresAt)],
     ...Object.entries(key.metadata).map(([name, value]): [string, string] => [
-      `metadata.${name}`,
-      value,
+      `metadata.${printable(name)}`,
+      printable(value),
     ]),
   ]
   const width = Math.max(...rows.map(([label]) => label.length))

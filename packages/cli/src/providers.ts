@@ -1,6 +1,6 @@
 import type { BaseStoreSettings, KeyStore } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
-import { createNoteDxKeyStore } from '@keyway/notedx'
+import { createNoteDxKeyStore, NOTEDX_KEY_PATTERN } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import type { Vendor } from '@keyway/testkit'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
@@ -51,6 +51,22 @@ export const PROVIDERS: Record<Vendor, Provider> = {
     baseUrlEnv: 'VOICEABLE_BASE_URL',
     env: { baseUrl: 'VOICEABLE_BASE_URL', apiKey: 'VOICEABLE_API_KEY' },
   },
+}
+
+/**
+ * What each vendor's secrets look like, so a secret pasted where an id belongs is refused
+ * without being echoed. Voiceable's private key format is not published: only public keys.
+ */
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /^sk-or-v1-[0-9a-f]{64}$/i,
+  /^[0-9a-f]{36}$/i,
+  NOTEDX_KEY_PATTERN,
+  /^pk_live_[0-9a-f]{64}$/i,
+]
+
+/** Whether a value has the shape of a vendor secret. */
+export function looksLikeSecret(value: string): boolean {
+  return SECRET_PATTERNS.some((pattern) => pattern.test(value.trim()))
 }
 
 export function isVendor(value: string): value is Vendor {

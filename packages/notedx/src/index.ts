@@ -10,4 +10,8 @@ export {
   noteDxKeyId,
 } from './notedx-key-store.js'
 export { NOTEDX_METADATA_LIMITS, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
-export { itemSchema as noteDxItemSchema, type NoteDxItem } from './notedx-schemas.js'
+export {
+  itemSchema as noteDxItemSchema,
+  NOTEDX_KEY_PATTERN,
+  type NoteDxItem,
+} from './notedx-schemas.js'
