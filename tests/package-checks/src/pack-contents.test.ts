@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const packagesFolder = fileURLToPath(new URL('../../../packages/', import.meta.url))
+
+/** pnpm itself when the test runs under it (as the test command does), else through npx. */
+function pnpm(): { command: string; prefix: string[] } {
+  const script = process.env.npm_execpath
+  if (script !== undefined && /pnpm/.test(script)) {
+    return { command: process.execPath, prefix: [script] }
+  }
+  return { command: 'npx', prefix: ['--yes', 'pnpm@10.34.8'] }
+}
+
+/** What `pnpm pack` would put in the package's tarball. */
+async function packedFiles(name: string): Promise<string[]> {
+  const { command, prefix } = pnpm()
+  const { stdout } = await run(command, [...prefix, 'pack', '--dry-run', '--json'], {
+    cwd: `${packagesFolder}${name}`,
+  })
+  const report = JSON.parse(stdout) as { files: Array<{ path: string }> }
+  return report.files.map((file) => file.path).sort()
+}
+
+// The files of a library package, ESM and CommonJS with types.
+const library = [
+  'LICENSE',
+  'README.md',
+  'dist/index.cjs',
+  'dist/index.cjs.map',
+  'dist/index.d.cts',
+  'dist/index.d.ts',
+  'dist/index.js',
+  'dist/index.js.map',
+  'package.json',
+]
+
+describe('published tarballs', () => {
+  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable'])(
+    '@keyway/%s holds its build, README, LICENSE and package.json, and nothing else',
+    async (name) => {
+      expect(await packedFiles(name)).toEqual(library)
+    },
+  )
+
+  it('@keyway/testkit also holds its conformance entry', async () => {
+    const files = await packedFiles('testkit')
+    expect(files).toEqual(
+      expect.arrayContaining([...library, 'dist/conformance.js', 'dist/conformance.d.ts']),
+    )
+    expect(files.filter((file) => !file.startsWith('dist/'))).toEqual([
+      'LICENSE',
+      'README.md',
+      'package.json',
+    ])
+  })
+
+  it('@keyway/cli holds its command, README, LICENSE and package.json', async () => {
+    const files = await packedFiles('cli')
+    expect(files).toEqual(
+      expect.arrayContaining(['dist/cli.js', 'dist/index.js', 'dist/index.d.ts']),
+    )
+    expect(files.filter((file) => !file.startsWith('dist/'))).toEqual([
+      'LICENSE',
+      'README.md',
+      'package.json',
+    ])
+    expect(files.some((file) => file.includes('.test.'))).toBe(false)
+  })
+})
