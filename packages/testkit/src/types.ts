@@ -60,8 +60,8 @@ export interface EmulatorOptions {
   seedKeys?: number
 }
 
-/** A running emulator of one vendor. */
-export interface Emulator {
+/** A running emulator of one vendor; `Control` is its vendor's controls. */
+export interface Emulator<Control extends EmulatorControl = EmulatorControl> {
   vendor: Vendor
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
@@ -76,7 +76,7 @@ export interface Emulator {
   /** Every request received so far, oldest first. */
   readonly requests: readonly RecordedRequest[]
   /** Vendor-specific controls, such as minting a key directly or expiring tokens. */
-  readonly control: EmulatorControl
+  readonly control: Control
 }
 
 /** Direct access to the emulator's state, for tests and demos. */
@@ -90,6 +90,12 @@ export interface EmulatorControl {
   keyIds(): string[]
   /** Whether a secret authenticates at the vendor right now. */
   works(secret: string): boolean
+  /**
+   * Every attribute a client can set on the key whose secret is `secret`, as the vendor
+   * stores it, in the vendor's own field names (OpenRouter also `guardrail_id`); `undefined`
+   * when no key has that secret. Two keys made alike compare equal.
+   */
+  keyAttributes(secret: string): Record<string, unknown> | undefined
   /** Makes every session token expire now (NoteDx); a no-op elsewhere. */
   expireTokens(): void
 }

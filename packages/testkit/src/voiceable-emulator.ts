@@ -202,6 +202,18 @@ export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedK
     keyIds: () => [...keys.keys()].map(String),
     works: (secret) =>
       secret === sessionToken || [...keys.values()].some((record) => record.secret === secret),
+    keyAttributes: (secret) => {
+      const record = [...keys.values()].find((candidate) => candidate.secret === secret)
+      return record === undefined
+        ? undefined
+        : {
+            name: record.name,
+            key_type: record.keyType,
+            allowed_origins: record.allowedOrigins,
+            allowed_assistants: record.allowedAssistants,
+            transient_assistant: record.transientAssistant,
+          }
+    },
     expireTokens: () => {},
   }
 
