@@ -93,7 +93,7 @@ export {
 } from './rotation/rotation-journal.js'
 export { type RequestKind, Scheduler, type SchedulerOptions } from './scheduler.js'
 export { Secret } from './secret.js'
-export { defaultSuccessorPlan } from './successor-plan.js'
+export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export type {
   ApiKey,
   Capabilities,

@@ -1,9 +1,10 @@
+import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { defineCapabilities } from './capabilities.js'
 import { defineKeyStore } from './define-key-store.js'
 import { ValidationError } from './errors.js'
 import { createHttpClient } from './http-client.js'
-import { defaultSuccessorPlan } from './successor-plan.js'
+import { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 import type { ApiKey, Capabilities } from './types.js'
 
 const NOW = new Date('2030-06-01T00:00:00.000Z')
@@ -129,5 +130,20 @@ describe('KeyStore.successorInput', () => {
     await expect(store.successorInput(null as unknown as ApiKey)).rejects.toBeInstanceOf(
       ValidationError,
     )
+  })
+})
+
+describe('readRawKey', () => {
+  const schema = v.looseObject({ hash: v.string() })
+
+  it("returns the vendor's record", () => {
+    expect(readRawKey(schema, key({ raw: { hash: 'abc', extra: 1 } }), 'vendor')).toEqual({
+      hash: 'abc',
+      extra: 1,
+    })
+  })
+
+  it('refuses a record of another shape with ValidationError', () => {
+    expect(() => readRawKey(schema, key({ raw: { id: 1 } }), 'vendor')).toThrow(ValidationError)
   })
 })

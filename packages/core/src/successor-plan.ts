@@ -1,3 +1,5 @@
+import * as v from 'valibot'
+import { ValidationError } from './errors.js'
 import type { ApiKey, Capabilities, CreateKeyInput, SuccessorPlan } from './types.js'
 
 /**
@@ -32,4 +34,23 @@ export function defaultSuccessorPlan(
     }
   }
   return { input, warnings }
+}
+
+/**
+ * Reads the vendor record a store put in `key.raw`, for mapping a key into a successor's
+ * input. A record of another shape (a key this store did not list) is a `ValidationError`.
+ */
+export function readRawKey<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  key: ApiKey,
+  provider: string,
+): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(schema, key.raw)
+  if (parsed.success) return parsed.output
+  throw new ValidationError({
+    provider,
+    operation: 'successorInput',
+    message: `${provider} successorInput: the key's raw record is not one this store listed`,
+    issues: [{ path: 'key.raw', message: `expected the record ${provider} listed` }],
+  })
 }

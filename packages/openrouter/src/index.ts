@@ -1,4 +1,9 @@
 export {
+  GuardrailAssignmentError,
+  type GuardrailAssignmentErrorOptions,
+} from './openrouter-errors.js'
+export { OPENROUTER_LIST_LIMIT } from './openrouter-guardrails.js'
+export {
   createOpenRouterKeyStore,
   OPENROUTER_BASE_URL,
   OPENROUTER_PAGE_SIZE,

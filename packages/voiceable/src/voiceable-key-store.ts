@@ -10,6 +10,7 @@ import {
   missingCredential,
   probeSecret,
   readEnv,
+  readRawKey,
   Secret,
   type UpdateKeyInput,
 } from '@keyway/core'
@@ -21,6 +22,7 @@ import {
   readVoiceableError,
   updateInputSchema,
   type VoiceableApiKey,
+  voiceableApiKeySchema,
 } from './voiceable-schemas.js'
 
 /**
@@ -176,12 +178,28 @@ export function createVoiceableKeyStore(
       })
     },
 
+    // A key like this one: name, type, allowed origins and assistants, transient assistants.
+    async successorInput(key) {
+      const record = readRawKey(voiceableApiKeySchema, key, PROVIDER)
+      const input: VoiceableCreateKeyInput = { keyType: record.key_type }
+      if (record.name) input.name = record.name
+      if (record.allowed_origins) input.allowedOrigins = [...record.allowed_origins]
+      if (record.allowed_assistants) input.allowedAssistants = [...record.allowed_assistants]
+      if (typeof record.transient_assistant === 'boolean') {
+        input.transientAssistant = record.transient_assistant
+      }
+      return { input, warnings: [] }
+    },
+
+    // The answer must be Voiceable's key list (or a 403 for a public key, which it knows):
+    // a 2xx of another shape proves nothing and is a ResponseValidationError.
     verify: (secret, { signal }) =>
       probeSecret(client, secret, (value) => ({
         method: 'GET',
         path: '/api_keys',
         // Only the key being checked: not the session token the store may use.
         headers: { 'x-api-key': value, authorization: undefined },
+        schema: listResponseSchema,
         signal,
       })),
 
