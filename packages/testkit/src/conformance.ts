@@ -44,6 +44,9 @@ export interface ConformanceOptions {
   successorSeed?: (emulator: Emulator) => Record<string, unknown>
 }
 
+/** Emulator settings that are not secrets: where to call, and which listed key the credential is. */
+const NOT_SECRET_SETTINGS = ['baseUrl', 'credentialKeyId']
+
 const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
 /**
@@ -108,7 +111,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       emulator = await startEmulator(vendor, options.emulator)
       secrets = new Set(
         Object.entries(emulator.settings)
-          .filter(([name]) => name !== 'baseUrl')
+          .filter(([name]) => !NOT_SECRET_SETTINGS.includes(name))
           .map(([, value]) => value),
       )
       store = createStore(settingsFor(emulator.settings))
@@ -413,7 +416,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
         const wrong = Object.fromEntries(
           Object.entries(emulator.settings).map(([name, value]) => [
             name,
-            name === 'baseUrl' ? value : `wrong-${value}`,
+            NOT_SECRET_SETTINGS.includes(name) ? value : `wrong-${value}`,
           ]),
         )
         for (const value of Object.values(wrong)) secrets.add(value)

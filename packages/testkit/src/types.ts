@@ -65,7 +65,11 @@ export interface Emulator<Control extends EmulatorControl = EmulatorControl> {
   vendor: Vendor
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
-  /** Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`. */
+  /**
+   * Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`, and at
+   * Voiceable `credentialKeyId`, the id of the key the credential is. Every setting but
+   * `baseUrl` and `credentialKeyId` is a secret.
+   */
   settings: Record<string, string>
   /** Stops the server and frees its port. */
   close(): Promise<void>

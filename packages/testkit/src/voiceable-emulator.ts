@@ -223,7 +223,17 @@ export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedK
     credentialHeaders: ['authorization', 'x-api-key'],
     contentType: 'application/json',
   }
-  return { handler, control, settings: { baseUrl: `${url}${BASE_PATH}`, apiKey: admin.secret } }
+  // The admin key's id too: a store that authenticates with a key it cannot see again must be
+  // told which listed key that is.
+  return {
+    handler,
+    control,
+    settings: {
+      baseUrl: `${url}${BASE_PATH}`,
+      apiKey: admin.secret,
+      credentialKeyId: String(admin.id),
+    },
+  }
 }
 
 function listProblems(input: Record<string, unknown>): string[] {
