@@ -1,8 +1,8 @@
+export { OPENROUTER_LIST_LIMIT } from './openrouter-counted-list.js'
 export {
   GuardrailAssignmentError,
   type GuardrailAssignmentErrorOptions,
 } from './openrouter-errors.js'
-export { OPENROUTER_LIST_LIMIT } from './openrouter-guardrails.js'
 export {
   createOpenRouterKeyStore,
   OPENROUTER_BASE_URL,

@@ -1,8 +1,6 @@
-import { type HttpClient, paginateOffset } from '@keyway/core'
+import type { HttpClient } from '@keyway/core'
+import { countedList } from './openrouter-counted-list.js'
 import { assignResponseSchema, keyAssignmentsResponseSchema } from './openrouter-schemas.js'
-
-/** OpenRouter's largest page for its workspace and guardrail lists. */
-export const OPENROUTER_LIST_LIMIT = 100
 
 /**
  * The guardrail a key holds, or `undefined`: pages `GET /guardrails/assignments/keys`
@@ -13,21 +11,15 @@ export async function findGuardrail(
   hash: string,
   signal: AbortSignal | undefined,
 ): Promise<string | undefined> {
-  const assignments = paginateOffset({
-    pageSize: OPENROUTER_LIST_LIMIT,
-    signal,
-    fetchPage: async (offset, pageSignal) => {
-      const response = await client.request({
-        operation: 'successorInput',
-        method: 'GET',
-        path: '/guardrails/assignments/keys',
-        query: { offset, limit: OPENROUTER_LIST_LIMIT },
-        schema: keyAssignmentsResponseSchema,
-        signal: pageSignal,
-      })
-      return { items: response.data.data, total: response.data.total_count }
+  const assignments = countedList(
+    client,
+    {
+      operation: 'successorInput',
+      path: '/guardrails/assignments/keys',
+      schema: keyAssignmentsResponseSchema,
     },
-  })
+    signal,
+  )
   for await (const assignment of assignments) {
     if (assignment.key_hash === hash) return assignment.guardrail_id
   }

@@ -154,6 +154,27 @@ describe('createOpenRouterKeyStore wire format', () => {
     expect(sent.name).toMatch(/^keyway-\d{8}T\d{6}-[0-9a-f]{6}$/)
   })
 
+  it("plans a successor from the key's fields and its guardrail assignment", async () => {
+    api().get(`/api/v1/keys/${HASH}`).reply(200, getKey)
+    api()
+      .get('/api/v1/guardrails/assignments/keys')
+      .query({ offset: '0', limit: '100' })
+      .reply(200, keyAssignments)
+    const keys = store()
+    const plan = await keys.successorInput(await keys.get(HASH))
+    expect(plan.input).toEqual({
+      name: 'ci-deploy',
+      limit: 25,
+      limitReset: 'monthly',
+      includeByokInLimit: false,
+      workspaceId: WORKSPACE,
+      guardrailId: keyAssignments.data[0]?.guardrail_id,
+    })
+    expect(plan.warnings).toContainEqual(
+      expect.stringMatching(/whole limit of \$25 .*\(the old key had \$25 left\)/),
+    )
+  })
+
   it('updates with PATCH, mapping status to disabled', async () => {
     let sent: unknown
     api()

@@ -17,8 +17,9 @@ import {
   Secret,
   type UpdateKeyInput,
 } from '@keyway/core'
+import { countedList } from './openrouter-counted-list.js'
 import { GuardrailAssignmentError } from './openrouter-errors.js'
-import { assignGuardrail, findGuardrail, OPENROUTER_LIST_LIMIT } from './openrouter-guardrails.js'
+import { assignGuardrail, findGuardrail } from './openrouter-guardrails.js'
 import {
   createInputSchema,
   createResponseSchema,
@@ -135,21 +136,11 @@ export function createOpenRouterKeyStore(
 
   /** Every workspace of the account, page by page. */
   const workspaces = (signal: AbortSignal | undefined) =>
-    paginateOffset({
-      pageSize: OPENROUTER_LIST_LIMIT,
+    countedList(
+      client,
+      { operation: 'list', path: '/workspaces', schema: workspacesResponseSchema },
       signal,
-      fetchPage: async (offset, pageSignal) => {
-        const response = await client.request({
-          operation: 'list',
-          method: 'GET',
-          path: '/workspaces',
-          query: { offset, limit: OPENROUTER_LIST_LIMIT },
-          schema: workspacesResponseSchema,
-          signal: pageSignal,
-        })
-        return { items: response.data.data, total: response.data.total_count }
-      },
-    })
+    )
 
   /**
    * Assigns the guardrail a create asked for. If that fails, the new key is deleted again:

@@ -39,8 +39,8 @@ describe('OpenRouter listing', () => {
     const keys = await store.list()
     expect(keys).toHaveLength(5)
     expect(keys.map((key) => key.id)).toEqual(expect.arrayContaining([inResearch.id, inStaging.id]))
-    const research1 = keys.find((key) => key.id === inResearch.id)
-    expect((research1?.raw as { workspace_id: string }).workspace_id).toBe(research)
+    const research1 = keys.find((key) => key.id === inResearch.id) as ApiKey
+    expect((research1.raw as { workspace_id: string }).workspace_id).toBe(research)
     const listed = paths(before, '/keys').map((path) => new URL(path, 'http://x').searchParams)
     expect(listed.map((query) => query.get('workspace_id'))).toEqual([
       emulator.control.defaultWorkspaceId,
