@@ -53,7 +53,12 @@ export {
   type RetryEvent,
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
-export { collect, type OffsetPaginationOptions, paginateOffset } from './paginate.js'
+export {
+  collect,
+  type OffsetPage,
+  type OffsetPaginationOptions,
+  paginateOffset,
+} from './paginate.js'
 export { type ParseContext, parseResponse } from './parse-response.js'
 export { probeSecret } from './probe-secret.js'
 export { REDACTED, Redactor } from './redact.js'
@@ -88,6 +93,7 @@ export {
 } from './rotation/rotation-journal.js'
 export { type RequestKind, Scheduler, type SchedulerOptions } from './scheduler.js'
 export { Secret } from './secret.js'
+export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export type {
   ApiKey,
   Capabilities,
@@ -97,6 +103,7 @@ export type {
   KeyStore,
   ListOptions,
   RequestOptions,
+  SuccessorPlan,
   UpdateKeyInput,
 } from './types.js'
 export {

@@ -1,6 +1,7 @@
 export {
   createNoteDxKeyStore,
   NOTEDX_BASE_URL,
+  NOTEDX_SANDBOX_BLOCKED,
   type NoteDxCreateKeyInput,
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,
