@@ -12,6 +12,11 @@ import {
 import { type ErrorBodyReader, errorForStatus, readErrorDetails } from './http-errors.js'
 import { parseResponse } from './parse-response.js'
 import { findErrorCode, Redactor, sanitizeCause } from './redact.js'
+import {
+  type ReconcileOptions,
+  type ResolvedReconcileOptions,
+  resolveReconcileOptions,
+} from './reconcile-options.js'
 import { parseRetryAfter } from './retry-after.js'
 import {
   backoffDelay,
@@ -24,6 +29,7 @@ import {
 } from './retry-policy.js'
 import { Scheduler, type SchedulerOptions } from './scheduler.js'
 import { sleep } from './sleep.js'
+import { validateStoreSettings } from './store-settings.js'
 import { resolveBaseUrl } from './validate.js'
 
 const ky = defaultExport(kyImport)
@@ -81,6 +87,11 @@ export interface BaseStoreSettings {
   userAgent?: string
   /** Concurrency and request rates for this store, or a scheduler shared between stores. */
   scheduler?: SchedulerOptions | Scheduler
+  /**
+   * How long a create whose answer was lost keeps looking for its key before deciding none
+   * was made. See `ReconcileOptions` for defaults (about 10 s).
+   */
+  reconcile?: ReconcileOptions
 }
 
 export interface HttpClientSettings extends BaseStoreSettings {
@@ -137,6 +148,8 @@ export interface HttpClient {
   readonly baseUrl: string
   readonly scheduler: Scheduler
   readonly redactor: Redactor
+  /** The store's `reconcile` setting, defaults filled in. */
+  readonly reconcile: ResolvedReconcileOptions
   /** Sends one call with retries, pacing and redaction; resolves to the parsed 2xx body or throws a typed error. */
   request<TSchema extends v.GenericSchema | undefined = undefined>(
     request: HttpRequest<TSchema>,
@@ -158,9 +171,14 @@ const BEFORE_SEND_CODES = new Set([
 
 const VERSION = '0.1.0'
 
-/** Creates the HTTP client an adapter uses for every call: one retry layer, redaction, pacing. */
+/**
+ * Creates the HTTP client an adapter uses for every call: one retry layer, redaction, pacing.
+ * Every base setting is checked first; a bad one is a `ValidationError` naming it.
+ */
 export function createHttpClient(settings: HttpClientSettings): HttpClient {
   const provider = settings.provider
+  validateStoreSettings(settings, provider)
+  const reconcile = resolveReconcileOptions(settings.reconcile)
   const baseUrl = resolveBaseUrl(settings.baseUrl, { provider, operation: 'configure' })
   const retryOptions = resolveRetryOptions(settings.retry)
   const timeoutMs = settings.timeoutMs ?? 30_000
@@ -418,7 +436,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     baseHeaders[header.toLowerCase()] = value
   }
 
-  return { provider, baseUrl, scheduler, redactor, request, setCredential }
+  return { provider, baseUrl, scheduler, redactor, reconcile, request, setCredential }
 }
 
 /**

@@ -4,17 +4,22 @@ export {
   type CapabilityContext,
   defineCapabilities,
 } from './capabilities.js'
+export { createMarker } from './create-marker.js'
+export { type CreateMarking, MARKER_SEPARATOR } from './create-marking.js'
 export {
   createWithReconcile,
   isAmbiguousFailure,
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
+export { type CredentialSetting, missingCredential, readCredential, resolveCredential } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export {
   AmbiguousCreateError,
   type AmbiguousCreateErrorOptions,
   AuthenticationError,
   ConflictError,
+  CreateSettleError,
+  type CreateSettleErrorOptions,
   type FieldIssue,
   KeyStoreError,
   type KeyStoreErrorOptions,
@@ -57,6 +62,18 @@ export { collect, type OffsetPaginationOptions, paginateOffset } from './paginat
 export { type ParseContext, parseResponse } from './parse-response.js'
 export { probeSecret } from './probe-secret.js'
 export { REDACTED, Redactor } from './redact.js'
+export { isPlainObject, plainObject, stringRecord } from './plain-object.js'
+export {
+  defaultReconcileOptions,
+  type ReconcileOptions,
+  type ResolvedReconcileOptions,
+} from './reconcile-options.js'
+export {
+  checkOptions,
+  createOptionsSchema,
+  listOptionsSchema,
+  requestOptionsSchema,
+} from './request-options.js'
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {
   defaultRetryOptions,
@@ -64,6 +81,7 @@ export {
   type ResolvedRetryOptions,
   type RetryMode,
   type RetryOptions,
+  retryOptionsSchema,
 } from './retry-policy.js'
 export {
   type RetireMode,
@@ -86,13 +104,19 @@ export {
   type RotationRecord,
   type RotationState,
 } from './rotation/rotation-journal.js'
-export { type RequestKind, Scheduler, type SchedulerOptions } from './scheduler.js'
+export {
+  type RequestKind,
+  Scheduler,
+  type SchedulerOptions,
+  schedulerOptionsSchema,
+} from './scheduler.js'
 export { Secret } from './secret.js'
 export type {
   ApiKey,
   Capabilities,
   CreatedKey,
   CreateKeyInput,
+  CreateOptions,
   KeyStatus,
   KeyStore,
   ListOptions,
@@ -105,9 +129,9 @@ export {
   encodeId,
   type InputContext,
   MAX_NAME_LENGTH,
-  missingCredential,
   readEnv,
   resolveBaseUrl,
-  resolveCredential,
   validateInput,
 } from './validate.js'
+export { validateStoreSettings } from './store-settings.js'
+export { MAX_TIMER_MS } from './setting-schemas.js'

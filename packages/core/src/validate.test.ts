@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { resolveCredential } from './credentials.js'
 import { ValidationError } from './errors.js'
 import { createHttpClient } from './http-client.js'
 import {
@@ -6,7 +7,6 @@ import {
   baseUpdateInputSchema,
   encodeId,
   resolveBaseUrl,
-  resolveCredential,
   validateInput,
 } from './validate.js'
 

@@ -1,6 +1,7 @@
 export {
   createNoteDxKeyStore,
   NOTEDX_BASE_URL,
+  NOTEDX_MARKER_ENTRY,
   type NoteDxCreateKeyInput,
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,

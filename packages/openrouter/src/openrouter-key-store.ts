@@ -105,6 +105,8 @@ export function createOpenRouterKeyStore(
     idPattern: /^[0-9a-f]{64}$/,
     createSchema: createInputSchema,
     updateSchema: updateInputSchema,
+    // A create carries its marker in a temporary name, renamed once settled.
+    marking: { name: {} },
 
     iterate: ({ includeDisabled, signal }) =>
       paginateOffset({

@@ -8,18 +8,24 @@ import {
   NotFoundError,
   ProviderError,
   ResponseValidationError,
+  type ReconcileOptions,
   type RetryOptions,
   Secret,
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describeCreateConformance } from './conformance-create.js'
 import { findSecrets } from './secret-scan.js'
 import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 import type { Emulator, Vendor } from './types.js'
 
 /** What the suite passes to `createStore`: the emulator's settings plus fast retries. */
-export type ConformanceSettings = Record<string, string> & { retry?: RetryOptions }
+export type ConformanceSettings = Record<string, string> & {
+  retry?: RetryOptions
+  reconcile?: ReconcileOptions
+  timeoutMs?: number
+}
 
 export interface ConformanceOptions {
   vendor: Vendor
@@ -35,6 +41,10 @@ export interface ConformanceOptions {
 
 const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
+/** A reconcile that looks over its whole window without waiting real time. */
+const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>
+  signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve()
+
 /**
  * The one suite every adapter passes against its vendor's emulator. Tests that need a
  * capability the vendor lacks check instead that the store refuses, sending nothing.
@@ -49,7 +59,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
     let secrets: Set<string>
 
     const settingsFor = (emulatorSettings: Record<string, string>): ConformanceSettings =>
-      ({ ...emulatorSettings, retry: fastRetry }) as ConformanceSettings
+      ({ ...emulatorSettings, retry: fastRetry, reconcile: { sleep: noWait } }) as ConformanceSettings
 
     const createInput = (name: string): Record<string, unknown> => ({
       ...(store.capabilities.names ? { name } : {}),
@@ -427,6 +437,8 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       })
     })
   })
+
+  describeCreateConformance(options)
 }
 
 function expectApiKey(key: ApiKey, vendor: string): void {

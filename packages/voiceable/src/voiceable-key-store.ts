@@ -9,6 +9,7 @@ import {
   type KeyStore,
   missingCredential,
   probeSecret,
+  readCredential,
   readEnv,
   Secret,
   type UpdateKeyInput,
@@ -112,6 +113,8 @@ export function createVoiceableKeyStore(
     idPattern: /^\d{1,18}$/,
     createSchema: createInputSchema,
     updateSchema: updateInputSchema,
+    // A create carries its marker in a temporary name, renamed once settled.
+    marking: { name: {} },
 
     async *iterate({ signal }) {
       const response = await client.request({
@@ -201,10 +204,20 @@ export function createVoiceableKeyStore(
 function resolveCredential(
   settings: VoiceableKeyStoreSettings,
 ): { apiKey: string } | { token: string } {
-  const apiKey = settings.apiKey ?? readEnv('VOICEABLE_API_KEY')
-  if (apiKey) return { apiKey }
-  const token = settings.token ?? readEnv('VOICEABLE_TOKEN')
-  if (token) return { token }
+  const apiKey = readCredential({
+    provider: PROVIDER,
+    value: settings.apiKey,
+    setting: 'apiKey',
+    envVar: 'VOICEABLE_API_KEY',
+  })
+  if (apiKey !== undefined) return { apiKey }
+  const token = readCredential({
+    provider: PROVIDER,
+    value: settings.token,
+    setting: 'token',
+    envVar: 'VOICEABLE_TOKEN',
+  })
+  if (token !== undefined) return { token }
   throw missingCredential(
     PROVIDER,
     ['`apiKey` (or set VOICEABLE_API_KEY)', '`token` (or set VOICEABLE_TOKEN)'],
