@@ -41,10 +41,12 @@ export function defaultMarking(capabilities: Capabilities): CreateMarking {
 }
 
 /** The way the create of `input` carries its marker under `marking`. */
-export function chooseWay<C extends CreateKeyInput>(marking: CreateMarking<C>, input: C): MarkingWay {
+export function chooseWay<C extends CreateKeyInput>(
+  marking: CreateMarking<C>,
+  input: C,
+): MarkingWay {
   const chosen =
-    marking.choose?.(input) ??
-    (marking.name ? 'name' : marking.metadata ? 'metadata' : undefined)
+    marking.choose?.(input) ?? (marking.name ? 'name' : marking.metadata ? 'metadata' : undefined)
   if (chosen === 'name' && marking.name) return 'name'
   if (chosen === 'metadata' && marking.metadata) return 'metadata'
   if (typeof chosen === 'object') return chosen
@@ -86,7 +88,7 @@ export function markInput<C extends CreateKeyInput>(
 
 /** Whether `key` still carries `marker`, in any way `marking` allows. */
 export function carriesMarker(key: ApiKey, marking: CreateMarking, marker: string): boolean {
-  if (marking.name && key.name !== null && key.name.endsWith(`${SEPARATOR}${marker}`)) return true
+  if (marking.name && key.name?.endsWith(`${SEPARATOR}${marker}`)) return true
   const entry = marking.metadata?.entry
   return entry !== undefined && key.metadata[entry] === marker
 }

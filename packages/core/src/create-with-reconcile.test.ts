@@ -173,7 +173,12 @@ describe('createWithReconcile', () => {
     const vendor = fakeVendor(['lost-before-made', 'ok'])
     await createWithReconcile({
       ...vendor.options,
-      window: { ...defaultReconcileOptions, ...vendor.options.window, windowMs: 500, intervalMs: 200 },
+      window: {
+        ...defaultReconcileOptions,
+        ...vendor.options.window,
+        windowMs: 500,
+        intervalMs: 200,
+      },
     })
     expect(vendor.waits).toEqual([200, 300])
   })
@@ -202,7 +207,12 @@ describe('createWithReconcile', () => {
 
   it('throws, naming the marker and sending nothing more, when the reconcile cannot list', async () => {
     const vendor = fakeVendor(['made-but-lost'])
-    const listError = new ProviderError({ ...context, operation: 'list', message: 'down', status: 503 })
+    const listError = new ProviderError({
+      ...context,
+      operation: 'list',
+      message: 'down',
+      status: 503,
+    })
     vendor.options.find = async () => {
       throw listError
     }
@@ -240,7 +250,12 @@ describe('createWithReconcile', () => {
 
   it('deletes a key it cannot settle and says so in a CreateSettleError', async () => {
     const vendor = fakeVendor(['ok'])
-    const settleError = new ProviderError({ ...context, operation: 'update', message: 'down', status: 500 })
+    const settleError = new ProviderError({
+      ...context,
+      operation: 'update',
+      message: 'down',
+      status: 500,
+    })
     vendor.options.settle = async () => {
       throw settleError
     }

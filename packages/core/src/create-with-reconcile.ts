@@ -6,10 +6,7 @@ import {
   ResponseValidationError,
   TimeoutError,
 } from './errors.js'
-import {
-  defaultReconcileOptions,
-  type ResolvedReconcileOptions,
-} from './reconcile-options.js'
+import { defaultReconcileOptions, type ResolvedReconcileOptions } from './reconcile-options.js'
 import type { ApiKey, CreatedKey, RequestOptions } from './types.js'
 
 /** The vendor calls `createWithReconcile` needs, bound to one create call and its marker. */
@@ -65,7 +62,7 @@ export function isAmbiguousFailure(error: unknown): boolean {
  * reported in a `CreateSettleError`.
  */
 export async function createWithReconcile(options: ReconcileCreateOptions): Promise<CreatedKey> {
-  const { signal, marker } = options
+  const { signal } = options
   const window = options.window ?? defaultReconcileOptions
   const deletedIds: string[] = []
   const fail = (what: string, candidateIds: string[], failure: unknown, cause = failure) =>

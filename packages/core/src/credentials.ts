@@ -31,7 +31,9 @@ export function readCredential(credential: CredentialSetting): string | undefine
   if (problem === undefined) {
     return credential.sentIn === 'body' ? (value as string) : (value as string).trim()
   }
-  const source = fromSettings ? `\`${credential.setting}\`` : `${credential.envVar} (for \`${credential.setting}\`)`
+  const source = fromSettings
+    ? `\`${credential.setting}\``
+    : `${credential.envVar} (for \`${credential.setting}\`)`
   throw new ValidationError({
     provider: credential.provider,
     operation: 'configure',
@@ -40,14 +42,15 @@ export function readCredential(credential: CredentialSetting): string | undefine
   })
 }
 
-function credentialProblem(value: unknown, sentIn: 'header' | 'body'): string | undefined {
+/** What makes `value` unusable as a credential, or `undefined`. Never quotes it. */
+export function credentialProblem(value: unknown, sentIn: 'header' | 'body'): string | undefined {
   if (typeof value !== 'string') return 'is not a string'
   if (value.trim() === '') return 'is blank'
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
     return 'contains control characters (such as a line break)'
   }
-  if (sentIn === 'header' && /[^\u0000-\u00ff]/.test(value)) {
+  if (sentIn === 'header' && /[\u0100-\uffff]/.test(value)) {
     return 'contains characters an HTTP header cannot carry'
   }
   return undefined

@@ -11,6 +11,7 @@ import {
   settlingPatch,
 } from './create-marking.js'
 import { createWithReconcile } from './create-with-reconcile.js'
+import { credentialProblem } from './credentials.js'
 import { NotFoundError, ValidationError } from './errors.js'
 import type { HttpClient } from './http-client.js'
 import { collect } from './paginate.js'
@@ -192,7 +193,9 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
                 (key) => key.status === 'active',
               )
             }
-            const listed = await collect(iterateChecked({ signal: findSignal, includeDisabled: true }))
+            const listed = await collect(
+              iterateChecked({ signal: findSignal, includeDisabled: true }),
+            )
             return listed.filter(
               (key) =>
                 !before.has(key.id) &&
@@ -303,6 +306,14 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         })
       }
       client.redactor.add(secret.reveal())
+      const problem = credentialProblem(secret.reveal(), 'header')
+      if (problem !== undefined) {
+        throw new ValidationError({
+          ...context('useCredential'),
+          message: `${provider} useCredential: the secret ${problem}; the store keeps its credential`,
+          issues: [{ path: 'secret', message: problem }],
+        })
+      }
       useCredential(secret)
     }
   }

@@ -8,15 +8,16 @@ import {
   RateLimitError,
   ResponseValidationError,
   TimeoutError,
+  ValidationError,
 } from './errors.js'
 import { type ErrorBodyReader, errorForStatus, readErrorDetails } from './http-errors.js'
 import { parseResponse } from './parse-response.js'
-import { findErrorCode, Redactor, sanitizeCause } from './redact.js'
 import {
   type ReconcileOptions,
   type ResolvedReconcileOptions,
   resolveReconcileOptions,
 } from './reconcile-options.js'
+import { findErrorCode, Redactor, sanitizeCause } from './redact.js'
 import { parseRetryAfter } from './retry-after.js'
 import {
   backoffDelay,
@@ -219,6 +220,9 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       if (value !== undefined) headers[name] = value
     }
     redactor.add(...(call.secrets ?? []))
+    // fetch would refuse such a header only after the call began, looking like a lost request.
+    const unsendable = Object.entries(headers).find(([, value]) => !isHeaderValue(value))
+    if (unsendable !== undefined) throw unsendableHeader(call.operation, unsendable[0])
     const kind = call.method === 'GET' ? 'read' : 'write'
     const context = { provider, operation: call.operation, method: call.method, url }
     let possiblyDelivered = false
@@ -423,6 +427,16 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     return error
   }
 
+  function unsendableHeader(operation: string, name: string): ValidationError {
+    const problem = 'holds a line break, a NUL or a character beyond Latin-1'
+    return new ValidationError({
+      provider,
+      operation,
+      message: `${provider} ${operation}: nothing was sent: the ${name} header ${problem} (a credential copied with a line break?)`,
+      issues: [{ path: `headers.${name}`, message: problem }],
+    })
+  }
+
   function deadlineError(operation: string): TimeoutError {
     return new TimeoutError({
       provider,
@@ -471,6 +485,12 @@ function retryDelay(
   if (error instanceof NetworkError || error instanceof TimeoutError) return backoff
   if (error.status !== undefined && RETRYABLE_STATUSES.has(error.status)) return backoff
   return undefined
+}
+
+/** Whether fetch can send `value` as a header value. */
+function isHeaderValue(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what fetch refuses
+  return !/[\u0000\r\n\u0100-\uffff]/.test(value)
 }
 
 function buildUrl(baseUrl: string, path: string, query: HttpRequest['query']): string {

@@ -11,7 +11,12 @@ export {
   isAmbiguousFailure,
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
-export { type CredentialSetting, missingCredential, readCredential, resolveCredential } from './credentials.js'
+export {
+  type CredentialSetting,
+  missingCredential,
+  readCredential,
+  resolveCredential,
+} from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export {
   AmbiguousCreateError,
@@ -60,14 +65,14 @@ export {
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export { collect, type OffsetPaginationOptions, paginateOffset } from './paginate.js'
 export { type ParseContext, parseResponse } from './parse-response.js'
-export { probeSecret } from './probe-secret.js'
-export { REDACTED, Redactor } from './redact.js'
 export { isPlainObject, plainObject, stringRecord } from './plain-object.js'
+export { probeSecret } from './probe-secret.js'
 export {
   defaultReconcileOptions,
   type ReconcileOptions,
   type ResolvedReconcileOptions,
 } from './reconcile-options.js'
+export { REDACTED, Redactor } from './redact.js'
 export {
   checkOptions,
   createOptionsSchema,
@@ -111,6 +116,8 @@ export {
   schedulerOptionsSchema,
 } from './scheduler.js'
 export { Secret } from './secret.js'
+export { MAX_TIMER_MS } from './setting-schemas.js'
+export { validateStoreSettings } from './store-settings.js'
 export type {
   ApiKey,
   Capabilities,
@@ -133,5 +140,3 @@ export {
   resolveBaseUrl,
   validateInput,
 } from './validate.js'
-export { validateStoreSettings } from './store-settings.js'
-export { MAX_TIMER_MS } from './setting-schemas.js'

@@ -1,8 +1,8 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
 import { isPlainObject, plainObject } from './plain-object.js'
-import type { InputContext } from './validate.js'
 import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
+import type { InputContext } from './validate.js'
 
 const signal = v.optional(v.instance(AbortSignal))
 

@@ -24,5 +24,5 @@ export const headerText = v.pipe(
     (text) => !/[\u0000-\u001f\u007f-\u009f]/.test(text),
     'must not contain control characters such as line breaks',
   ),
-  v.check((text) => !/[^\u0000-\u00ff]/.test(text), 'must be Latin-1 text, as HTTP headers are'),
+  v.check((text) => !/[\u0100-\uffff]/.test(text), 'must be Latin-1 text, as HTTP headers are'),
 )

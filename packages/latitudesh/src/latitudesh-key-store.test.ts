@@ -150,6 +150,15 @@ describe('createLatitudeKeyStore wire format', () => {
     expect(await store().credentialKeyIds?.()).toEqual(['tok_fakefake00001'])
   })
 
+  it('refuses to switch to a secret that cannot be sent, and keeps its own token', async () => {
+    const keys = store()
+    expect(() => keys.useCredential?.(new Secret('fake-new-token\r\nX-Injected: 1'))).toThrow(
+      ValidationError,
+    )
+    api().get('/auth/api_keys').reply(200, listKeys)
+    expect(await keys.list()).toHaveLength(2)
+  })
+
   it('reads the wait from errors[0].meta.retry_after', async () => {
     api().get('/auth/api_keys').reply(429, error429)
     const error = await store()
