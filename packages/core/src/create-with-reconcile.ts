@@ -1,29 +1,43 @@
 import {
   AmbiguousCreateError,
+  CreateSettleError,
   KeyStoreError,
   NetworkError,
   ResponseValidationError,
   TimeoutError,
 } from './errors.js'
+import { defaultReconcileOptions, type ResolvedReconcileOptions } from './reconcile-options.js'
 import type { ApiKey, CreatedKey, RequestOptions } from './types.js'
 
-/** The vendor calls `createWithReconcile` needs. */
+/** The vendor calls `createWithReconcile` needs, bound to one create call and its marker. */
 export interface ReconcileCreateOptions extends RequestOptions {
   /** The vendor, for errors. */
   provider: string
-  /** Lists every key, disabled ones included. */
-  list: (signal: AbortSignal | undefined) => Promise<readonly ApiKey[]>
-  /** Sends the create request once. */
+  /** The marker this create carries. */
+  marker: string
+  /**
+   * Set where this create could carry no marker, with the reason: it is then sent once and
+   * never again, and the keys `find` returns are only named, never touched.
+   */
+  unmarked?: string
+  /** Sends the create request once, the marker in its input. */
   send: (signal: AbortSignal | undefined) => Promise<CreatedKey>
-  /** Whether a key could be the one this create sent (same name or marker). */
-  matches: (key: ApiKey) => boolean
-  /** Deletes an orphan. */
+  /**
+   * Active keys this create made: those carrying its marker. For an unmarked create, the
+   * new keys that could be its (named in the error only).
+   */
+  find: (signal: AbortSignal | undefined) => Promise<readonly ApiKey[]>
+  /** Renames the key to the requested name or removes its marker entry; returns it settled. */
+  settle: (created: CreatedKey, signal: AbortSignal | undefined) => Promise<CreatedKey>
+  /** Deletes a key this create made. */
   remove: (id: string, signal: AbortSignal | undefined) => Promise<void>
   /**
-   * Where the vendor can show a key's secret again (NoteDx): turns the orphan into the
-   * caller's key instead of deleting it. Returns `undefined` if it cannot.
+   * Where the vendor shows a key's secret again (NoteDx): turns a key this create made into
+   * the caller's key instead of deleting it. Returns `undefined` if it cannot.
    */
   recover?: (key: ApiKey, signal: AbortSignal | undefined) => Promise<CreatedKey | undefined>
+  /** How long to keep looking after a lost answer. Default `defaultReconcileOptions`. */
+  window?: ResolvedReconcileOptions
 }
 
 /**
@@ -38,94 +52,253 @@ export function isAmbiguousFailure(error: unknown): boolean {
 }
 
 /**
- * Creates a key without ever leaving an unknown one behind. The ids present before the
- * create are noted; if the create fails ambiguously, the store lists again and any new key
- * that matches is the orphan. One orphan is recovered or deleted and the create is sent once
- * more; two or more are left alone and named in an `AmbiguousCreateError`.
+ * Creates a key without ever touching a key it cannot prove it made. The create carries a
+ * marker; if its answer is lost, the store looks for keys carrying that marker over a
+ * bounded window (an answer may be lost before the vendor got round to the create). Keys
+ * found are this call's: one is recovered where the vendor shows secrets again, otherwise
+ * they are deleted and the create is sent once more with the same marker, so a key the first
+ * attempt makes even later still carries it. Anything it cannot settle is named in an
+ * `AmbiguousCreateError` with the marker; a made key that cannot be settled is deleted and
+ * reported in a `CreateSettleError`.
  */
 export async function createWithReconcile(options: ReconcileCreateOptions): Promise<CreatedKey> {
   const { signal } = options
-  const before = new Set((await options.list(signal)).map((key) => key.id))
+  const window = options.window ?? defaultReconcileOptions
   const deletedIds: string[] = []
+  const fail = (what: string, candidateIds: string[], failure: unknown, cause = failure) =>
+    ambiguous(options, { what, candidateIds, deletedIds, failure, cause })
+  /** A key this call made and has not settled yet: named if the call stops. */
+  let unsettled: string | undefined
+  let sent = false
 
-  for (let sendNumber = 1; ; sendNumber++) {
-    let failure: unknown
+  const settle = async (created: CreatedKey): Promise<CreatedKey> => {
+    unsettled = created.key.id
+    let settled: CreatedKey
     try {
-      return await options.send(signal)
-    } catch (error) {
-      if (!isAmbiguousFailure(error)) throw error
-      failure = error
+      settled = await options.settle(created, signal)
+    } catch (settleError) {
+      if (signal?.aborted) throw settleError
+      throw await discardUnsettled(options, created.key.id, deletedIds, settleError)
     }
+    unsettled = undefined
+    return settled
+  }
 
-    let candidates: ApiKey[]
-    try {
-      candidates = (await options.list(signal)).filter(
-        (key) => !before.has(key.id) && !deletedIds.includes(key.id) && options.matches(key),
-      )
-    } catch (listError) {
-      throw ambiguous(
-        options.provider,
-        failure,
-        [],
-        deletedIds,
-        'and the keys could not be listed to check',
-        listError,
-      )
-    }
-
-    if (candidates.length > 1) {
-      throw ambiguous(
-        options.provider,
-        failure,
-        candidates.map((key) => key.id),
-        deletedIds,
-        `and ${candidates.length} matching new keys exist; none was deleted`,
-      )
-    }
-
-    const orphan = candidates[0]
-    if (orphan !== undefined) {
-      const recovered = await options.recover?.(orphan, signal)
-      if (recovered !== undefined) return recovered
+  signal?.throwIfAborted()
+  try {
+    for (let sendNumber = 1; ; sendNumber++) {
+      let failure: unknown
+      let created: CreatedKey | undefined
+      sent = true
       try {
-        await options.remove(orphan.id, signal)
-        deletedIds.push(orphan.id)
-      } catch (removeError) {
-        throw ambiguous(
-          options.provider,
+        created = await options.send(signal)
+      } catch (error) {
+        if (!isAmbiguousFailure(error)) throw error
+        failure = error
+      }
+      if (created !== undefined) {
+        const settled = await settle(created)
+        // A first attempt that lands after the window carries the marker too: ours to delete.
+        if (sendNumber > 1) await discardQuietly(options, settled.key.id, deletedIds)
+        return settled
+      }
+
+      let found: readonly ApiKey[]
+      try {
+        found = await lookOverWindow(options, window)
+      } catch (listError) {
+        if (signal?.aborted) throw listError
+        throw fail(
+          'and the keys could not be listed to look for it: the outcome is unknown',
+          [],
           failure,
-          [orphan.id],
-          deletedIds,
-          'and its key could not be deleted',
-          removeError,
+          listError,
         )
       }
-    }
 
-    if (sendNumber === 2) {
-      throw ambiguous(options.provider, failure, [], deletedIds, 'twice; no key was left behind')
+      if (options.unmarked !== undefined) {
+        const named = found.map((key) => key.id)
+        throw fail(
+          `and was not sent again: ${options.unmarked}${named.length > 0 ? '; keys that may be its were left untouched' : ''}`,
+          named,
+          failure,
+        )
+      }
+
+      if (found.length === 0) {
+        if (sendNumber >= 2) {
+          throw fail(
+            `twice, and no key carrying its marker appeared within ${window.windowMs} ms`,
+            [],
+            failure,
+          )
+        }
+        continue
+      }
+
+      const recovered = await recoverOne(options, found)
+      if (recovered !== undefined) {
+        const settled = await settle(recovered)
+        await discardQuietly(options, settled.key.id, deletedIds)
+        return settled
+      }
+      await removeAll(options, found, deletedIds, failure)
+      if (sendNumber >= 2) {
+        throw fail('twice; each key it made was deleted again', [], failure)
+      }
+    }
+  } catch (error) {
+    if (signal?.aborted && sent && !(error instanceof AmbiguousCreateError)) {
+      throw ambiguous(options, {
+        what: unsettled
+          ? `was aborted before key ${unsettled} was settled; its secret was not returned`
+          : 'was aborted while the vendor may have been making the key',
+        candidateIds: unsettled === undefined ? [] : [unsettled],
+        deletedIds,
+        failure: error,
+        cause: error,
+        aborted: true,
+      })
+    }
+    throw error
+  }
+}
+
+/** Looks for the keys at once, then after waits doubling from `intervalMs`, until found or the window is over. */
+async function lookOverWindow(
+  options: ReconcileCreateOptions,
+  window: ResolvedReconcileOptions,
+): Promise<readonly ApiKey[]> {
+  let waited = 0
+  let wait = window.intervalMs
+  for (;;) {
+    const found = await options.find(options.signal)
+    if (found.length > 0 || waited >= window.windowMs) return found
+    const step = Math.min(wait, window.windowMs - waited)
+    await window.sleep(step, options.signal)
+    waited += step
+    wait *= 2
+  }
+}
+
+async function recoverOne(
+  options: ReconcileCreateOptions,
+  found: readonly ApiKey[],
+): Promise<CreatedKey | undefined> {
+  if (options.recover === undefined) return undefined
+  for (const key of found) {
+    const recovered = await options.recover(key, options.signal)
+    if (recovered !== undefined) return recovered
+  }
+  return undefined
+}
+
+async function removeAll(
+  options: ReconcileCreateOptions,
+  keys: readonly ApiKey[],
+  deletedIds: string[],
+  failure: unknown,
+): Promise<void> {
+  for (const [index, key] of keys.entries()) {
+    try {
+      await options.remove(key.id, options.signal)
+      deletedIds.push(key.id)
+    } catch (removeError) {
+      if (options.signal?.aborted) throw removeError
+      throw ambiguous(options, {
+        what: 'and a key it made could not be deleted',
+        candidateIds: keys.slice(index).map((left) => left.id),
+        deletedIds,
+        failure,
+        cause: removeError,
+      })
     }
   }
 }
 
-function ambiguous(
-  provider: string,
-  failure: unknown,
-  candidateIds: string[],
+/**
+ * Once the caller's key is settled: deletes any other key carrying the marker (a first
+ * attempt that landed late, a second orphan). A failure leaves them carrying the marker.
+ */
+async function discardQuietly(
+  options: ReconcileCreateOptions,
+  keptId: string,
   deletedIds: string[],
-  what: string,
-  cause: unknown = failure,
+): Promise<void> {
+  try {
+    const late = (await options.find(options.signal)).filter((key) => key.id !== keptId)
+    for (const key of late) {
+      await options.remove(key.id, options.signal)
+      deletedIds.push(key.id)
+    }
+  } catch {
+    // The caller has a settled key; a key left behind still carries the marker.
+  }
+}
+
+/** The key was made but not settled: delete it (it is provably ours) and say what happened. */
+async function discardUnsettled(
+  options: ReconcileCreateOptions,
+  keyId: string,
+  deletedIds: string[],
+  settleError: unknown,
+): Promise<CreateSettleError> {
+  const base = {
+    provider: options.provider,
+    operation: 'create',
+    keyId,
+    marker: options.marker,
+    cause: settleError,
+  }
+  try {
+    await options.remove(keyId, options.signal)
+  } catch {
+    return new CreateSettleError({
+      ...base,
+      message: `${options.provider} create made key ${keyId} but could not settle it (rename it or remove its marker), nor delete it: it is left behind, carrying marker ${options.marker}, and its secret was not returned.`,
+      candidateIds: [keyId],
+      deletedIds: [...deletedIds],
+    })
+  }
+  return new CreateSettleError({
+    ...base,
+    message: `${options.provider} create made key ${keyId} but could not settle it (rename it or remove its marker), so it was deleted again; no key was left behind.`,
+    candidateIds: [],
+    deletedIds: [...deletedIds, keyId],
+  })
+}
+
+function ambiguous(
+  options: ReconcileCreateOptions,
+  details: {
+    what: string
+    candidateIds: string[]
+    deletedIds: string[]
+    /** The create's own failure. */
+    failure: unknown
+    cause: unknown
+    aborted?: boolean
+  },
 ): AmbiguousCreateError {
-  const reason = KeyStoreError.is(failure) ? failure.code : 'unknown'
+  const { provider, marker, unmarked } = options
+  const reason = KeyStoreError.is(details.failure) ? details.failure.code : 'unknown'
   const named =
-    candidateIds.length > 0 ? ` Keys that may be orphans: ${candidateIds.join(', ')}.` : ''
-  const cleaned = deletedIds.length > 0 ? ` Deleted orphans: ${deletedIds.join(', ')}.` : ''
+    details.candidateIds.length > 0
+      ? ` Keys that may be orphans: ${details.candidateIds.join(', ')}.`
+      : ''
+  const cleaned =
+    details.deletedIds.length > 0 ? ` Deleted orphans: ${details.deletedIds.join(', ')}.` : ''
+  const look =
+    unmarked === undefined
+      ? ` A key it made carries marker ${marker}; look for it later with findCreated('${marker}').`
+      : ''
   return new AmbiguousCreateError({
     provider,
     operation: 'create',
-    message: `${provider} create failed ambiguously (${reason}) ${what}.${named}${cleaned}`,
-    candidateIds,
-    deletedIds,
-    cause,
+    message: `${provider} create ${details.aborted ? '' : `failed ambiguously (${reason}) `}${details.what}.${named}${cleaned}${look}`,
+    candidateIds: details.candidateIds,
+    deletedIds: [...details.deletedIds],
+    marker,
+    cause: details.cause,
   })
 }

@@ -1,10 +1,26 @@
 import { randomBytes } from 'node:crypto'
 import type * as v from 'valibot'
 import { assertCapability, assertFields } from './capabilities.js'
+import { checkMarker, claimMarker, createMarker } from './create-marker.js'
+import {
+  type CreateMarking,
+  carriesMarker,
+  chooseWay,
+  defaultMarking,
+  markInput,
+  settlingPatch,
+} from './create-marking.js'
 import { createWithReconcile } from './create-with-reconcile.js'
+import { credentialProblem } from './credentials.js'
 import { NotFoundError, ValidationError } from './errors.js'
 import type { HttpClient } from './http-client.js'
 import { collect } from './paginate.js'
+import {
+  checkOptions,
+  createOptionsSchema,
+  listOptionsSchema,
+  requestOptionsSchema,
+} from './request-options.js'
 import { Secret } from './secret.js'
 import { defaultSuccessorPlan } from './successor-plan.js'
 import type {
@@ -12,6 +28,7 @@ import type {
   Capabilities,
   CreatedKey,
   CreateKeyInput,
+  CreateOptions,
   KeyStore,
   ListOptions,
   RequestOptions,
@@ -44,14 +61,24 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   iterate(options: ListOptions & { includeDisabled: boolean }): AsyncIterable<ApiKey>
   /** A single key, where the vendor has a GET for one (`capabilities.get === 'native'`). */
   get?(encodedId: string, id: string, options: RequestOptions): Promise<ApiKey>
-  /** Sends one create request. The input has passed every check. */
+  /**
+   * Sends one create request. The input has passed every check and carries the create's
+   * marker (see `marking`); where the vendor requires names, it always has one.
+   */
   create(input: C, options: RequestOptions): Promise<CreatedKey>
   /**
-   * Whether a key listed after an ambiguous create could be the one `input` asked for.
-   * Default: same name.
+   * How a create carries its marker: a temporary name, a metadata entry, or (for some
+   * inputs) no way at all. Default: a temporary name where `capabilities.names` and
+   * `update` takes a name; otherwise creates are unmarked.
+   */
+  marking?: CreateMarking<C>
+  /**
+   * For a create that carries no marker: whether a key that appeared after its answer was
+   * lost could be the one `input` asked for. Such keys are only named in the error. Default:
+   * any new active key.
    */
   matchesCreated?(key: ApiKey, input: C): boolean
-  /** Where the vendor shows secrets again: turns a found orphan into the caller's key. */
+  /** Where the vendor shows secrets again: turns a key found by its marker into the caller's key. */
   recoverCreated?(key: ApiKey, options: RequestOptions): Promise<CreatedKey | undefined>
   /** Sends one update. The patch has passed every check. */
   update(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
@@ -100,9 +127,21 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     client.redactor.add(created.secret.reveal())
     return created
   }
+  const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
+  const options = <T extends RequestOptions>(
+    schema: typeof requestOptionsSchema | typeof listOptionsSchema | typeof createOptionsSchema,
+    given: unknown,
+    operation: string,
+  ) => checkOptions(schema, given, context(operation)) as T
 
-  const iterate = (options: ListOptions = {}) =>
-    definition.iterate({ ...options, includeDisabled: options.includeDisabled ?? true })
+  const iterateChecked = (checked: ListOptions) =>
+    definition.iterate({ ...checked, includeDisabled: checked.includeDisabled ?? true })
+  const iterate = (given?: ListOptions) =>
+    iterateChecked(options<ListOptions>(listOptionsSchema, given, 'list'))
+  const findCreated = async (marker: string, checked: RequestOptions) =>
+    (await collect(iterateChecked({ ...checked, includeDisabled: true }))).filter((key) =>
+      carriesMarker(key, marking as CreateMarking, marker),
+    )
 
   const store: KeyStore<C, U> = {
     provider,
@@ -110,12 +149,13 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 
     iterate,
 
-    list: (options) => collect(iterate(options)),
+    list: async (given) => collect(iterate(given)),
 
-    async get(id, options = {}) {
+    async get(id, given) {
+      const checked = options<RequestOptions>(requestOptionsSchema, given, 'get')
       const encodedId = checkId(id, 'get')
-      if (definition.get !== undefined) return definition.get(encodedId, id, options)
-      for await (const key of iterate({ ...options, includeDisabled: true })) {
+      if (definition.get !== undefined) return definition.get(encodedId, id, checked)
+      for await (const key of iterateChecked({ ...checked, includeDisabled: true })) {
         if (key.id === id) return key
       }
       throw new NotFoundError({
@@ -125,7 +165,13 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       })
     },
 
-    async create(input, options = {}) {
+    async create(input, given) {
+      const { signal, marker = createMarker() } = options<CreateOptions>(
+        createOptionsSchema,
+        given,
+        'create',
+      )
+      checkMarker(marker, context('create'))
       const checked = checkInput(
         input,
         baseCreateInputSchema,
@@ -133,32 +179,80 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         context('create'),
       ) as C
       assertFields(checked, capabilities.create, context('create'))
-      const matches =
-        definition.matchesCreated ?? ((key: ApiKey, sent: C) => key.name === (sent.name ?? null))
-      const { signal } = options
-      const recover = definition.recoverCreated
-      return remember(
-        await createWithReconcile({
+      const way = chooseWay(marking, checked)
+      const finalName = way === 'name' ? (checked.name ?? defaultKeyName()) : checked.name
+      const marked = markInput(checked, marking, way, marker, finalName, context('create'))
+      const patch = settlingPatch(checked, way, finalName)
+      const remove = (id: string, removeSignal: AbortSignal | undefined) =>
+        definition.delete(checkId(id, 'delete'), { id, signal: removeSignal })
+      const { recoverCreated: recover, matchesCreated: matches } = definition
+      const release = claimMarker(marker, context('create'))
+      try {
+        // An unmarked create can only tell new keys from a list taken before it is sent.
+        const before =
+          typeof way === 'object'
+            ? new Set(
+                (await collect(iterateChecked({ signal, includeDisabled: true }))).map(
+                  (key) => key.id,
+                ),
+              )
+            : undefined
+        return await createWithReconcile({
           provider,
           signal,
-          list: (listSignal) => collect(iterate({ signal: listSignal })),
-          send: (sendSignal) => definition.create(checked, { signal: sendSignal }),
-          matches: (key) => matches(key, checked),
-          remove: (id, removeSignal) =>
-            definition.delete(checkId(id, 'delete'), {
-              id,
-              signal: removeSignal,
-            }),
+          marker,
+          window: client.reconcile,
+          ...(typeof way === 'object' ? { unmarked: way.unmarked } : {}),
+          send: async (sendSignal) =>
+            remember(await definition.create(marked, { signal: sendSignal })),
+          find: async (findSignal) => {
+            if (before === undefined) {
+              return (await findCreated(marker, { signal: findSignal })).filter(
+                (key) => key.status === 'active',
+              )
+            }
+            const listed = await collect(
+              iterateChecked({ signal: findSignal, includeDisabled: true }),
+            )
+            return listed.filter(
+              (key) =>
+                !before.has(key.id) &&
+                key.status === 'active' &&
+                (matches === undefined || matches(key, checked)),
+            )
+          },
+          settle: async (created, settleSignal) => {
+            if (patch === undefined) return created
+            const key = await definition.update(checkId(created.key.id, 'create'), patch as U, {
+              id: created.key.id,
+              signal: settleSignal,
+            })
+            // Some vendors show the secret's preview only in the create's answer.
+            return { key: { ...key, hint: key.hint ?? created.key.hint }, secret: created.secret }
+          },
+          remove,
           ...(recover === undefined
             ? {}
             : {
-                recover: (key, recoverSignal) => recover(key, { signal: recoverSignal }),
+                recover: async (key, recoverSignal) => {
+                  const recovered = await recover(key, { signal: recoverSignal })
+                  return recovered === undefined ? undefined : remember(recovered)
+                },
               }),
-        }),
-      )
+        })
+      } finally {
+        release()
+      }
     },
 
-    async update(id, patch, options = {}) {
+    async findCreated(marker, given) {
+      const checked = options<RequestOptions>(requestOptionsSchema, given, 'findCreated')
+      checkMarker(marker, context('findCreated'))
+      return findCreated(marker, checked)
+    },
+
+    async update(id, patch, given) {
+      const requestOptions = options<RequestOptions>(requestOptionsSchema, given, 'update')
       const encodedId = checkId(id, 'update')
       const checked = checkInput(
         patch,
@@ -174,14 +268,16 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           issues: [{ path: '', message: 'no field given' }],
         })
       }
-      return definition.update(encodedId, checked, { ...options, id })
+      return definition.update(encodedId, checked, { ...requestOptions, id })
     },
 
-    async delete(id, options = {}) {
-      await definition.delete(checkId(id, 'delete'), { ...options, id })
+    async delete(id, given) {
+      const checked = options<RequestOptions>(requestOptionsSchema, given, 'delete')
+      await definition.delete(checkId(id, 'delete'), { ...checked, id })
     },
 
-    async regenerate(id, options = {}) {
+    async regenerate(id, given) {
+      const checked = options<RequestOptions>(requestOptionsSchema, given, 'regenerate')
       assertCapability(
         capabilities.regenerate && definition.regenerate !== undefined,
         'regenerate',
@@ -190,13 +286,14 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       const encodedId = checkId(id, 'regenerate')
       return remember(
         await (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, {
-          ...options,
+          ...checked,
           id,
         }),
       )
     },
 
-    async verify(secret, options = {}) {
+    async verify(secret, given) {
+      const checked = options<RequestOptions>(requestOptionsSchema, given, 'verify')
       assertCapability(
         capabilities.verify && definition.verify !== undefined,
         'verify',
@@ -209,7 +306,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           issues: [{ path: 'secret', message: 'expected a Secret' }],
         })
       }
-      return (definition.verify as NonNullable<typeof definition.verify>)(secret, options)
+      return (definition.verify as NonNullable<typeof definition.verify>)(secret, checked)
     },
 
     async successorInput(key, options = {}) {
@@ -220,7 +317,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   }
   const { credentialKeyIds, useCredential, reveal } = definition
   if (credentialKeyIds !== undefined) {
-    store.credentialKeyIds = (options = {}) => credentialKeyIds(options)
+    store.credentialKeyIds = async (given) =>
+      credentialKeyIds(options<RequestOptions>(requestOptionsSchema, given, 'credentialKeyIds'))
   }
   if (useCredential !== undefined) {
     store.useCredential = (secret) => {
@@ -232,12 +330,21 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         })
       }
       client.redactor.add(secret.reveal())
+      const problem = credentialProblem(secret.reveal(), 'header')
+      if (problem !== undefined) {
+        throw new ValidationError({
+          ...context('useCredential'),
+          message: `${provider} useCredential: the secret ${problem}; the store keeps its credential`,
+          issues: [{ path: 'secret', message: problem }],
+        })
+      }
       useCredential(secret)
     }
   }
   if (reveal !== undefined) {
-    store.reveal = async (id, options = {}) => {
-      const secret = await reveal(checkId(id, 'reveal'), { ...options, id })
+    store.reveal = async (id, given) => {
+      const checked = options<RequestOptions>(requestOptionsSchema, given, 'reveal')
+      const secret = await reveal(checkId(id, 'reveal'), { ...checked, id })
       client.redactor.add(secret.reveal())
       return secret
     }

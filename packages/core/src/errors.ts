@@ -201,22 +201,49 @@ export interface AmbiguousCreateErrorOptions extends KeyStoreErrorOptions {
   candidateIds: string[]
   /** Ids of orphans this create made and then deleted again. */
   deletedIds?: string[]
+  /** The marker the create carried (see `CreateOptions.marker`). */
+  marker?: string
 }
 
 /**
  * A create failed in a way that may have made a key, and keyway could not settle it safely:
- * `candidateIds` names every key it may have left behind.
+ * `candidateIds` names every key it may have left behind. A key that carries `marker` may
+ * still appear later (a slow vendor, an abort): look for it with `store.findCreated(marker)`.
  */
 export class AmbiguousCreateError extends KeyStoreError {
   readonly candidateIds: string[]
   readonly deletedIds: string[]
+  /** The marker the create carried; `findCreated(marker)` finds any key it made. */
+  readonly marker?: string
   constructor(options: AmbiguousCreateErrorOptions) {
     super(options)
     this.candidateIds = options.candidateIds
     this.deletedIds = options.deletedIds ?? []
+    if (options.marker !== undefined) this.marker = options.marker
   }
 }
 withCode(AmbiguousCreateError, 'AmbiguousCreateError', 'ambiguous_create')
+
+/** Options of `CreateSettleError`. */
+export interface CreateSettleErrorOptions extends AmbiguousCreateErrorOptions {
+  /** The key the create made and could not settle. */
+  keyId: string
+}
+
+/**
+ * A create made a key (`keyId`) but could not settle it: the rename to the requested name,
+ * or the removal of its marker entry, failed after retries. The key is provably this call's,
+ * so it was deleted again (`deletedIds`); where even that failed it is in `candidateIds`,
+ * still carrying its marker. Its secret is not returned.
+ */
+export class CreateSettleError extends AmbiguousCreateError {
+  readonly keyId: string
+  constructor(options: CreateSettleErrorOptions) {
+    super(options)
+    this.keyId = options.keyId
+  }
+}
+withCode(CreateSettleError, 'CreateSettleError', 'create_not_settled')
 
 /** The rotation step at which a `RotationError` stopped. */
 export type RotationStep = 'create' | 'deliver' | 'verify' | 'switch' | 'retire' | 'resume'

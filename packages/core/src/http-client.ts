@@ -8,9 +8,15 @@ import {
   RateLimitError,
   ResponseValidationError,
   TimeoutError,
+  ValidationError,
 } from './errors.js'
 import { type ErrorBodyReader, errorForStatus, readErrorDetails } from './http-errors.js'
 import { parseResponse } from './parse-response.js'
+import {
+  type ReconcileOptions,
+  type ResolvedReconcileOptions,
+  resolveReconcileOptions,
+} from './reconcile-options.js'
 import { findErrorCode, Redactor, sanitizeCause } from './redact.js'
 import { parseRetryAfter } from './retry-after.js'
 import {
@@ -24,6 +30,7 @@ import {
 } from './retry-policy.js'
 import { Scheduler, type SchedulerOptions } from './scheduler.js'
 import { sleep } from './sleep.js'
+import { validateStoreSettings } from './store-settings.js'
 import { resolveBaseUrl } from './validate.js'
 
 const ky = defaultExport(kyImport)
@@ -81,6 +88,11 @@ export interface BaseStoreSettings {
   userAgent?: string
   /** Concurrency and request rates for this store, or a scheduler shared between stores. */
   scheduler?: SchedulerOptions | Scheduler
+  /**
+   * How long a create whose answer was lost keeps looking for its key before deciding none
+   * was made. See `ReconcileOptions` for defaults (about 10 s).
+   */
+  reconcile?: ReconcileOptions
 }
 
 export interface HttpClientSettings extends BaseStoreSettings {
@@ -137,6 +149,8 @@ export interface HttpClient {
   readonly baseUrl: string
   readonly scheduler: Scheduler
   readonly redactor: Redactor
+  /** The store's `reconcile` setting, defaults filled in. */
+  readonly reconcile: ResolvedReconcileOptions
   /** Sends one call with retries, pacing and redaction; resolves to the parsed 2xx body or throws a typed error. */
   request<TSchema extends v.GenericSchema | undefined = undefined>(
     request: HttpRequest<TSchema>,
@@ -158,9 +172,14 @@ const BEFORE_SEND_CODES = new Set([
 
 const VERSION = '0.1.0'
 
-/** Creates the HTTP client an adapter uses for every call: one retry layer, redaction, pacing. */
+/**
+ * Creates the HTTP client an adapter uses for every call: one retry layer, redaction, pacing.
+ * Every base setting is checked first; a bad one is a `ValidationError` naming it.
+ */
 export function createHttpClient(settings: HttpClientSettings): HttpClient {
   const provider = settings.provider
+  validateStoreSettings(settings, provider)
+  const reconcile = resolveReconcileOptions(settings.reconcile)
   const baseUrl = resolveBaseUrl(settings.baseUrl, { provider, operation: 'configure' })
   const retryOptions = resolveRetryOptions(settings.retry)
   const timeoutMs = settings.timeoutMs ?? 30_000
@@ -201,6 +220,9 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
       if (value !== undefined) headers[name] = value
     }
     redactor.add(...(call.secrets ?? []))
+    // fetch would refuse such a header only after the call began, looking like a lost request.
+    const unsendable = Object.entries(headers).find(([, value]) => !isHeaderValue(value))
+    if (unsendable !== undefined) throw unsendableHeader(call.operation, unsendable[0])
     const kind = call.method === 'GET' ? 'read' : 'write'
     const context = { provider, operation: call.operation, method: call.method, url }
     let possiblyDelivered = false
@@ -405,6 +427,16 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     return error
   }
 
+  function unsendableHeader(operation: string, name: string): ValidationError {
+    const problem = 'holds a line break, a NUL or a character beyond Latin-1'
+    return new ValidationError({
+      provider,
+      operation,
+      message: `${provider} ${operation}: nothing was sent: the ${name} header ${problem} (a credential copied with a line break?)`,
+      issues: [{ path: `headers.${name}`, message: problem }],
+    })
+  }
+
   function deadlineError(operation: string): TimeoutError {
     return new TimeoutError({
       provider,
@@ -418,7 +450,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     baseHeaders[header.toLowerCase()] = value
   }
 
-  return { provider, baseUrl, scheduler, redactor, request, setCredential }
+  return { provider, baseUrl, scheduler, redactor, reconcile, request, setCredential }
 }
 
 /**
@@ -453,6 +485,12 @@ function retryDelay(
   if (error instanceof NetworkError || error instanceof TimeoutError) return backoff
   if (error.status !== undefined && RETRYABLE_STATUSES.has(error.status)) return backoff
   return undefined
+}
+
+/** Whether fetch can send `value` as a header value. */
+function isHeaderValue(value: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what fetch refuses
+  return !/[\u0000\r\n\u0100-\uffff]/.test(value)
 }
 
 function buildUrl(baseUrl: string, path: string, query: HttpRequest['query']): string {

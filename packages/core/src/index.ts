@@ -4,17 +4,27 @@ export {
   type CapabilityContext,
   defineCapabilities,
 } from './capabilities.js'
+export { createMarker } from './create-marker.js'
+export { type CreateMarking, MARKER_SEPARATOR } from './create-marking.js'
 export {
   createWithReconcile,
   isAmbiguousFailure,
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
+export {
+  type CredentialSetting,
+  missingCredential,
+  readCredential,
+  resolveCredential,
+} from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export {
   AmbiguousCreateError,
   type AmbiguousCreateErrorOptions,
   AuthenticationError,
   ConflictError,
+  CreateSettleError,
+  type CreateSettleErrorOptions,
   type FieldIssue,
   KeyStoreError,
   type KeyStoreErrorOptions,
@@ -60,8 +70,20 @@ export {
   paginateOffset,
 } from './paginate.js'
 export { type ParseContext, parseResponse } from './parse-response.js'
+export { isPlainObject, plainObject, stringRecord } from './plain-object.js'
 export { probeSecret } from './probe-secret.js'
+export {
+  defaultReconcileOptions,
+  type ReconcileOptions,
+  type ResolvedReconcileOptions,
+} from './reconcile-options.js'
 export { REDACTED, Redactor } from './redact.js'
+export {
+  checkOptions,
+  createOptionsSchema,
+  listOptionsSchema,
+  requestOptionsSchema,
+} from './request-options.js'
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {
   defaultRetryOptions,
@@ -69,6 +91,7 @@ export {
   type ResolvedRetryOptions,
   type RetryMode,
   type RetryOptions,
+  retryOptionsSchema,
 } from './retry-policy.js'
 export {
   type RetireMode,
@@ -91,14 +114,22 @@ export {
   type RotationRecord,
   type RotationState,
 } from './rotation/rotation-journal.js'
-export { type RequestKind, Scheduler, type SchedulerOptions } from './scheduler.js'
+export {
+  type RequestKind,
+  Scheduler,
+  type SchedulerOptions,
+  schedulerOptionsSchema,
+} from './scheduler.js'
 export { Secret } from './secret.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
+export { MAX_TIMER_MS } from './setting-schemas.js'
+export { validateStoreSettings } from './store-settings.js'
 export type {
   ApiKey,
   Capabilities,
   CreatedKey,
   CreateKeyInput,
+  CreateOptions,
   KeyStatus,
   KeyStore,
   ListOptions,
@@ -112,9 +143,7 @@ export {
   encodeId,
   type InputContext,
   MAX_NAME_LENGTH,
-  missingCredential,
   readEnv,
   resolveBaseUrl,
-  resolveCredential,
   validateInput,
 } from './validate.js'

@@ -1,3 +1,6 @@
+import * as v from 'valibot'
+import { atLeastOne, limitMs, waitMs } from './setting-schemas.js'
+
 /** How a call is retried. Every field has a default; `retry: false` turns retries off. */
 export interface RetryOptions {
   /** Attempts in all, the first included. Default `3`. */
@@ -17,6 +20,16 @@ export interface RetryOptions {
   random?: () => number
 }
 
+/** `RetryOptions` as checked before a store is built; unknown fields are refused. */
+export const retryOptionsSchema = v.strictObject({
+  attempts: v.optional(atLeastOne),
+  baseDelayMs: v.optional(waitMs),
+  maxDelayMs: v.optional(waitMs),
+  maxRetryAfterMs: v.optional(waitMs),
+  deadlineMs: v.optional(limitMs),
+  random: v.optional(v.function()),
+})
+
 /** `RetryOptions` with every default filled in. */
 export type ResolvedRetryOptions = Required<RetryOptions>
 
@@ -30,14 +43,12 @@ export const defaultRetryOptions: Readonly<ResolvedRetryOptions> = Object.freeze
   random: Math.random,
 })
 
+/** Fills in the defaults of options already checked against `retryOptionsSchema`. */
 export function resolveRetryOptions(retry: RetryOptions | false | undefined): ResolvedRetryOptions {
   if (retry === false) return { ...defaultRetryOptions, attempts: 1 }
   const resolved = { ...defaultRetryOptions }
   for (const [field, value] of Object.entries(retry ?? {})) {
     if (value !== undefined) Object.assign(resolved, { [field]: value })
-  }
-  if (!Number.isInteger(resolved.attempts) || resolved.attempts < 1) {
-    throw new RangeError('retry.attempts must be a whole number of at least 1')
   }
   return resolved
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ValidationError } from './errors.js'
 import { Scheduler } from './scheduler.js'
 
 beforeEach(() => {
@@ -89,8 +90,20 @@ describe('Scheduler', () => {
     expect(scheduler.active).toBe(0)
   })
 
-  it('refuses nonsense settings', () => {
-    expect(() => new Scheduler({ concurrency: 0 })).toThrow(RangeError)
-    expect(() => new Scheduler({ readsPerSecond: -1 })).toThrow(RangeError)
+  it.each([
+    [{ concurrency: 0 }, 'concurrency'],
+    [{ concurrency: 1.5 }, 'concurrency'],
+    [{ readsPerSecond: -1 }, 'readsPerSecond'],
+    [{ writesPerSecond: Number.NaN }, 'writesPerSecond'],
+    [{ writesPerSecond: Number.POSITIVE_INFINITY }, 'writesPerSecond'],
+    [{ concurency: 2 }, 'concurency'],
+  ])('refuses %o with a ValidationError naming %s', (options, path) => {
+    expect.assertions(2)
+    try {
+      new Scheduler(options as never)
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).issues.map((issue) => issue.path)).toEqual([path])
+    }
   })
 })

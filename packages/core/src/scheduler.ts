@@ -1,4 +1,7 @@
+import * as v from 'valibot'
+import { atLeastOne, perSecond } from './setting-schemas.js'
 import { sleep } from './sleep.js'
+import { validateInput } from './validate.js'
 
 /** Pacing for one store (or several sharing a `Scheduler`). */
 export interface SchedulerOptions {
@@ -9,6 +12,13 @@ export interface SchedulerOptions {
   /** Most write requests (POST, PUT, PATCH, DELETE) started per second. Default: no limit. */
   writesPerSecond?: number
 }
+
+/** `SchedulerOptions` as checked before a store is built; unknown fields are refused. */
+export const schedulerOptionsSchema = v.strictObject({
+  concurrency: v.optional(atLeastOne),
+  readsPerSecond: v.optional(perSecond),
+  writesPerSecond: v.optional(perSecond),
+})
 
 /** Reads (GET) and writes (everything else) are paced separately. */
 export type RequestKind = 'read' | 'write'
@@ -25,12 +35,13 @@ export class Scheduler {
   #active = 0
   #pausedUntil = 0
 
+  /** Throws `ValidationError` for an option out of range, naming it. */
   constructor(options: SchedulerOptions = {}) {
-    const concurrency = options.concurrency ?? 8
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new RangeError('scheduler concurrency must be a whole number of at least 1')
-    }
-    this.#concurrency = concurrency
+    validateInput(v.optional(schedulerOptionsSchema), options, {
+      provider: 'keyway',
+      operation: 'configure',
+    })
+    this.#concurrency = options.concurrency ?? 8
     this.#spacingMs = {
       read: spacing(options.readsPerSecond),
       write: spacing(options.writesPerSecond),
@@ -102,10 +113,6 @@ export class Scheduler {
   }
 }
 
-function spacing(perSecond: number | undefined): number {
-  if (perSecond === undefined) return 0
-  if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
-    throw new RangeError('scheduler rates must be positive numbers of requests per second')
-  }
-  return 1000 / perSecond
+function spacing(rate: number | undefined): number {
+  return rate === undefined ? 0 : 1000 / rate
 }

@@ -161,7 +161,10 @@ describe('secret canary', () => {
     const created = new Secret(MINTED)
     const failure = await createWithReconcile({
       provider: 'vendor',
-      list: async () => [],
+      marker: 'kw0000000000000000000001',
+      window: { windowMs: 0, intervalMs: 1, sleep: async () => {} },
+      find: async () => [],
+      settle: async (key) => key,
       send: async () => {
         const client = canaryClient([])
         nock(host).post('/v1/keys').replyWithError({ code: 'ECONNRESET', message: echo })
@@ -170,7 +173,6 @@ describe('secret canary', () => {
         )
         throw error
       },
-      matches: () => true,
       remove: async () => {},
     }).catch((error: unknown) => error)
     expect(KeyStoreError.is(failure)).toBe(true)

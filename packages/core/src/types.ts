@@ -41,6 +41,17 @@ export interface ListOptions extends RequestOptions {
   includeDisabled?: boolean
 }
 
+/** Options of `create`. */
+export interface CreateOptions extends RequestOptions {
+  /**
+   * A tag unique to this create call (default: a fresh random one, see `createMarker()`). It is
+   * sent with the create in a way that survives a lost answer (a temporary name, or a metadata
+   * entry, renamed/removed once the create is settled), so the key can be found again with
+   * `findCreated(marker)`. Pass your own to journal it before the create is sent.
+   */
+  marker?: string
+}
+
 /** Vendor-neutral fields of a new key. Each adapter widens it with its own typed fields. */
 export interface CreateKeyInput {
   name?: string
@@ -105,8 +116,14 @@ export interface KeyStore<
   iterate(options?: ListOptions): AsyncIterable<ApiKey>
   /** One key by id; `NotFoundError` if there is none. */
   get(id: string, options?: RequestOptions): Promise<ApiKey>
-  /** Makes a key and returns its secret, once. Never leaves an unknown key behind. */
-  create(input: C, options?: RequestOptions): Promise<CreatedKey>
+  /**
+   * Makes a key and returns its secret, once. The create carries a marker (see
+   * `CreateOptions.marker`) until it is settled; a key it may have left behind is named in
+   * the error, or found later with `findCreated(marker)`, never guessed by name.
+   */
+  create(input: C, options?: CreateOptions): Promise<CreatedKey>
+  /** Keys that still carry `marker`: made by a create whose answer was lost or that is still settling. */
+  findCreated(marker: string, options?: RequestOptions): Promise<ApiKey[]>
   /** Changes the given fields; fields the vendor lacks throw before sending. */
   update(id: string, patch: U, options?: RequestOptions): Promise<ApiKey>
   /** Deletes a key; see `capabilities.deleted` for what the vendor keeps. */

@@ -8,14 +8,27 @@ import type { FieldIssue } from './errors.js'
 export function toFieldIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIssue[] {
   return issues.slice(0, 20).map((issue) => ({
     path: v.getDotPath(issue) ?? '',
-    // A check's message is keyway's own wording; others are rebuilt from what was expected.
-    message:
-      issue.type === 'check'
-        ? issue.message
-        : issue.expected
-          ? `expected ${issue.expected}`
-          : `invalid ${issue.type}`,
+    message: issueMessage(issue),
   }))
+}
+
+/** Issue types whose message is keyway's own wording, never a quote of the value. */
+const OWN_MESSAGES: ReadonlySet<string> = new Set(['check', 'raw_check', 'custom'])
+
+/** Rebuilt from what was expected: valibot's own messages quote the received value. */
+const EXPECTATIONS: Readonly<Record<string, string>> = {
+  integer: 'expected a whole number',
+  finite: 'expected a finite number',
+  strict_object: 'unknown field',
+  safe_integer: 'expected a safe whole number',
+}
+
+function issueMessage(issue: v.BaseIssue<unknown>): string {
+  // valibot's default wording ("Invalid …: Received …") quotes the value: never pass it on.
+  if (OWN_MESSAGES.has(issue.type) && !issue.message.startsWith('Invalid ')) return issue.message
+  const expectation = EXPECTATIONS[issue.type]
+  if (expectation !== undefined) return expectation
+  return issue.expected ? `expected ${issue.expected}` : `invalid ${issue.type}`
 }
 
 /** The first few issues as one line for an error message, e.g. `name: expected string`. */

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ValidationError } from './errors.js'
 import { createHttpClient } from './http-client.js'
 import {
@@ -6,7 +6,6 @@ import {
   baseUpdateInputSchema,
   encodeId,
   resolveBaseUrl,
-  resolveCredential,
   validateInput,
 } from './validate.js'
 
@@ -79,6 +78,23 @@ describe('create and update input', () => {
     ['a nested metadata value', { metadata: { team: { name: 'x' } } }, 'metadata.team'],
     ['an invalid date', { expiresAt: new Date('nope') }, 'expiresAt'],
     ['a date string', { expiresAt: '2027-01-01' }, 'expiresAt'],
+    ['an array', [], ''],
+    ['an array with a name', Object.assign(['x'], { name: 'ci' }), ''],
+    ['a class instance', new Map(), ''],
+    ['a field named constructor', { name: 'ci', constructor: 'x' }, 'constructor'],
+    ['a field named __proto__', JSON.parse('{"__proto__": {"name": "x"}}'), '__proto__'],
+    ['a field named prototype', { prototype: {} }, 'prototype'],
+    ['metadata as an array', { metadata: ['x'] }, 'metadata'],
+    [
+      'metadata with a constructor key',
+      { metadata: JSON.parse('{"constructor": "x"}') },
+      'metadata.constructor',
+    ],
+    [
+      'metadata with a __proto__ key',
+      { metadata: JSON.parse('{"__proto__": "x"}') },
+      'metadata.__proto__',
+    ],
   ])('rejects %s, naming the field', (_name, input, path) => {
     expect.assertions(3)
     try {
@@ -87,6 +103,19 @@ describe('create and update input', () => {
       expect(error).toBeInstanceOf(ValidationError)
       expect((error as ValidationError).issues.map((issue) => issue.path)).toContain(path)
       expect((error as ValidationError).operation).toBe('create')
+    }
+  })
+
+  it('accepts an object without a prototype', () => {
+    const input = Object.assign(Object.create(null), { name: 'ci' })
+    expect(validateInput(baseCreateInputSchema, input, create)).toEqual({ name: 'ci' })
+  })
+
+  it('refuses an update status that is not exactly one of the statuses', () => {
+    for (const status of ['Disabled', 'DISABLED', ' active', 'inactive']) {
+      expect(() => validateInput(baseUpdateInputSchema, { status }, create)).toThrow(
+        ValidationError,
+      )
     }
   })
 
@@ -127,35 +156,5 @@ describe('base URL', () => {
       createHttpClient({ provider: 'vendor', baseUrl: 'http://api.vendor.test', fetch }),
     ).toThrow(ValidationError)
     expect(fetch).not.toHaveBeenCalled()
-  })
-})
-
-describe('credentials', () => {
-  afterEach(() => {
-    vi.unstubAllEnvs()
-  })
-
-  it('prefers the setting, then the env var', () => {
-    vi.stubEnv('VENDOR_KEY', 'from-env')
-    const options = { provider: 'vendor', setting: 'apiKey', envVar: 'VENDOR_KEY' }
-    expect(resolveCredential({ ...options, value: 'from-setting' })).toBe('from-setting')
-    expect(resolveCredential({ ...options, value: undefined })).toBe('from-env')
-  })
-
-  it('names the setting and the env var when neither is there', () => {
-    expect.assertions(3)
-    vi.stubEnv('VENDOR_KEY', '')
-    try {
-      resolveCredential({
-        provider: 'vendor',
-        value: undefined,
-        setting: 'apiKey',
-        envVar: 'VENDOR_KEY',
-      })
-    } catch (error) {
-      expect(error).toBeInstanceOf(ValidationError)
-      expect((error as Error).message).toContain('apiKey')
-      expect((error as Error).message).toContain('VENDOR_KEY')
-    }
   })
 })

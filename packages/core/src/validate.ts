@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
+import { plainObject, stringRecord } from './plain-object.js'
 import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
 
 /** Where an input check happens, for the error it throws. */
@@ -93,10 +94,14 @@ function invalidBaseUrl(context: InputContext, problem: string): ValidationError
 /** Longest name keyway sends; vendors may allow less. */
 export const MAX_NAME_LENGTH = 256
 
-/** `name`, `metadata` and `expiresAt` as every adapter checks them before adding its own rules. */
-export const baseCreateInputSchema = v.looseObject({
+/**
+ * `name`, `metadata` and `expiresAt` as every adapter checks them before adding its own
+ * rules. The input and its metadata must be plain objects; reserved field names such as
+ * `constructor` or `__proto__` are refused, never dropped.
+ */
+export const baseCreateInputSchema = plainObject({
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH))),
-  metadata: v.optional(v.record(v.string(), v.string())),
+  metadata: v.optional(stringRecord),
   expiresAt: v.optional(
     v.pipe(
       v.date(),
@@ -106,44 +111,11 @@ export const baseCreateInputSchema = v.looseObject({
 })
 
 /** `name`, `status` and `metadata` as every adapter checks them before adding its own rules. */
-export const baseUpdateInputSchema = v.looseObject({
+export const baseUpdateInputSchema = plainObject({
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH))),
   status: v.optional(v.picklist(['active', 'disabled'])),
-  metadata: v.optional(v.record(v.string(), v.string())),
+  metadata: v.optional(stringRecord),
 })
-
-/** Reads a required credential from settings or its env var, at factory time. */
-export function resolveCredential(options: {
-  provider: string
-  value: string | undefined
-  setting: string
-  envVar: string
-}): string {
-  const value = options.value ?? readEnv(options.envVar)
-  if (typeof value === 'string' && value.trim() !== '') return value.trim()
-  throw missingCredential(
-    options.provider,
-    [`\`${options.setting}\` (or set ${options.envVar})`],
-    options.setting,
-  )
-}
-
-/**
- * The error a store factory throws when no credential is given: it names each way to give
- * one, such as `` `apiKey` (or set VENDOR_API_KEY) ``.
- */
-export function missingCredential(
-  provider: string,
-  ways: readonly string[],
-  setting: string,
-): ValidationError {
-  return new ValidationError({
-    provider,
-    operation: 'configure',
-    message: `${provider}: no credential; pass ${ways.join(', or ')}`,
-    issues: [{ path: setting, message: `required: ${ways.join(', or ')}` }],
-  })
-}
 
 /** An environment variable, where the runtime has them. */
 export function readEnv(name: string): string | undefined {

@@ -1,4 +1,5 @@
 import {
+  createMarker,
   NotFoundError,
   ProviderError,
   RateLimitError,
@@ -68,24 +69,38 @@ describe('createLatitudeKeyStore wire format', () => {
     await expect(store().get('tok_zzzzzzzzzzzzz')).rejects.toThrow(NotFoundError)
   })
 
-  it('creates with a JSON:API document and returns the token once', async () => {
+  it('creates with a JSON:API document under a name carrying the marker, renames it, and returns the token once', async () => {
     const { seen, match } = capture()
-    api().get('/auth/api_keys').reply(200, listKeys)
+    const renamed = capture()
+    const marker = createMarker()
+    const { token: _token, ...attributes } = createKey.data.attributes
     api()
       .matchHeader('content-type', 'application/json')
       .post('/auth/api_keys', match)
       .reply(201, createKey)
-    const created = await store().create({
-      name: 'rotation-2026-11',
-      readOnly: true,
-      allowedIps: ['192.0.2.0/24'],
-    })
+    api()
+      .patch(`/auth/api_keys/${createKey.data.id}`, renamed.match)
+      .reply(200, {
+        data: { ...createKey.data, attributes: { ...attributes, name: 'rotation-2026-11' } },
+      })
+    const created = await store().create(
+      { name: 'rotation-2026-11', readOnly: true, allowedIps: ['192.0.2.0/24'] },
+      { marker },
+    )
     expect(seen.body).toEqual({
       data: {
         type: 'api_keys',
-        attributes: { name: 'rotation-2026-11', read_only: true, allowed_ips: ['192.0.2.0/24'] },
+        attributes: {
+          name: `rotation-2026-11~${marker}`,
+          read_only: true,
+          allowed_ips: ['192.0.2.0/24'],
+        },
       },
     })
+    expect(renamed.seen.body).toEqual({
+      data: { id: createKey.data.id, type: 'api_keys', attributes: { name: 'rotation-2026-11' } },
+    })
+    expect(created.key.name).toBe('rotation-2026-11')
     expect(created.secret.reveal()).toBe(createKey.data.attributes.token)
     expect(JSON.stringify(created.key)).not.toContain(createKey.data.attributes.token)
     expect(created.key.hint).toBe('…e0000')
@@ -137,6 +152,15 @@ describe('createLatitudeKeyStore wire format', () => {
     expect(await store().credentialKeyIds?.()).toEqual(['tok_fakefake00001'])
   })
 
+  it('refuses to switch to a secret that cannot be sent, and keeps its own token', async () => {
+    const keys = store()
+    expect(() => keys.useCredential?.(new Secret('fake-new-token\r\nX-Injected: 1'))).toThrow(
+      ValidationError,
+    )
+    api().get('/auth/api_keys').reply(200, listKeys)
+    expect(await keys.list()).toHaveLength(2)
+  })
+
   it('reads the wait from errors[0].meta.retry_after', async () => {
     api().get('/auth/api_keys').reply(429, error429)
     const error = await store()
@@ -148,7 +172,6 @@ describe('createLatitudeKeyStore wire format', () => {
   })
 
   it('maps a 422 with its field pointer', async () => {
-    api().get('/auth/api_keys').reply(200, listKeys)
     api().post('/auth/api_keys').reply(422, error422)
     const error = await store()
       .create({ name: 'x' })
@@ -203,5 +226,6 @@ describe('against the emulator with Latitude’s own rate limits', () => {
     } finally {
       await emulator.close()
     }
-  })
+    // The scaled minute alone lasts 3 s; leave room for a busy machine.
+  }, 30_000)
 })

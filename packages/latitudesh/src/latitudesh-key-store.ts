@@ -117,6 +117,8 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     idPattern: /^tok_[a-zA-Z0-9]{13}$/,
     createSchema: createInputSchema,
     updateSchema: updateInputSchema,
+    // A create carries its marker in a temporary name, renamed once settled.
+    marking: { name: {} },
 
     async *iterate({ signal }) {
       yield* (await listAll(signal)).map(toApiKey)

@@ -2,6 +2,7 @@ export {
   createNoteDxKeyStore,
   NOTEDX_BASE_URL,
   NOTEDX_SANDBOX_BLOCKED,
+  NOTEDX_MARKER_ENTRY,
   type NoteDxCreateKeyInput,
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,

@@ -1,5 +1,6 @@
 import {
   AuthenticationError,
+  createMarker,
   NotFoundError,
   PermissionError,
   UnsupportedOperationError,
@@ -17,7 +18,7 @@ import login from './__fixtures__/login.json' with { type: 'json' }
 import refresh from './__fixtures__/refresh.json' with { type: 'json' }
 import updateMetadata from './__fixtures__/update-metadata.json' with { type: 'json' }
 import updateStatus from './__fixtures__/update-status.json' with { type: 'json' }
-import { createNoteDxKeyStore, noteDxKeyId } from './notedx-key-store.js'
+import { createNoteDxKeyStore, NOTEDX_MARKER_ENTRY, noteDxKeyId } from './notedx-key-store.js'
 
 const host = 'https://api.notedx.io'
 const credentials = { email: 'owner@example.test', password: 'fake-password-for-tests' }
@@ -76,13 +77,36 @@ describe('createNoteDxKeyStore wire format', () => {
     expect(await store().list({ includeDisabled: false })).toHaveLength(2)
   })
 
-  it('creates a live key with metadata and hands back the key once', async () => {
+  it('creates a live key carrying its marker in metadata, removes the marker, and hands back the key once', async () => {
     const { seen, match } = capture()
+    const settled = capture()
+    const marker = createMarker()
+    const made = {
+      key: createKey.api_key,
+      type: 'live',
+      status: 'active',
+      created_at: '2026-11-20T08:00:00.000000+00:00',
+      last_used: null,
+      metadata: { team: 'scribe', [NOTEDX_MARKER_ENTRY]: marker },
+    }
     expectLogin()
-    loggedIn().get('/v1/user/list-api-keys').query({ showFull: 'true' }).reply(200, listFull)
-    loggedIn().post('/v1/user/create-api-key', match).reply(200, createKey)
-    const created = await store().create({ metadata: { team: 'scribe' } })
-    expect(seen.body).toEqual({ keyType: 'live', metadata: { team: 'scribe' } })
+    loggedIn()
+      .post('/v1/user/create-api-key', match)
+      .reply(200, { ...createKey, metadata: made.metadata })
+    loggedIn()
+      .get('/v1/user/list-api-keys')
+      .query({ showFull: 'true' })
+      .reply(200, { ...listFull, api_keys: [...listFull.api_keys, made] })
+    loggedIn()
+      .post('/v1/user/update-api-key-metadata', settled.match)
+      .reply(200, { message: 'API key metadata updated successfully', api_key: createKey.api_key })
+    const created = await store().create({ metadata: { team: 'scribe' } }, { marker })
+    expect(seen.body).toEqual({
+      keyType: 'live',
+      metadata: { team: 'scribe', 'kw-create-marker': marker },
+    })
+    expect(settled.seen.body).toEqual({ apiKey: createKey.api_key, metadata: { team: 'scribe' } })
+    expect(created.key.metadata).toEqual({ team: 'scribe' })
     expect(created.secret.reveal()).toBe(createKey.api_key)
     expect(created.key.id).toBe(noteDxKeyId(createKey.api_key))
     expect(JSON.stringify(created.key)).not.toContain(createKey.api_key)

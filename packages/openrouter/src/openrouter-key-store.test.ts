@@ -1,4 +1,10 @@
-import { PermissionError, Secret, UnsupportedOperationError, ValidationError } from '@keyway/core'
+import {
+  createMarker,
+  PermissionError,
+  Secret,
+  UnsupportedOperationError,
+  ValidationError,
+} from '@keyway/core'
 import nock from 'nock'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import createKey from './__fixtures__/create-key.json' with { type: 'json' }
@@ -131,32 +137,44 @@ describe('createOpenRouterKeyStore wire format', () => {
     expect(key.name).toBe('ci-deploy')
   })
 
-  it('creates with snake_case fields and a UTC expiry, after noting the existing keys', async () => {
+  it('creates with snake_case fields under a name carrying the marker, then renames it', async () => {
     const expiresAt = new Date('2027-01-01T00:00:00.000Z')
+    const marker = createMarker()
+    const hash = createKey.data.hash
     let sent: unknown
-    workspaces()
-    api().get('/api/v1/keys').query(true).reply(200, listKeys)
+    let renamed: unknown
     api()
       .matchHeader('content-type', 'application/json')
       .post('/api/v1/keys', (body) => {
         sent = body
         return true
       })
-      .reply(201, createKey)
-    const created = await store().create({
-      name: 'rotation-2026-11',
-      limit: 10,
-      limitReset: 'weekly',
-      includeByokInLimit: true,
-      expiresAt,
-    })
+      .reply(201, { ...createKey, data: { ...createKey.data, name: `rotation-2026-11~${marker}` } })
+    api()
+      .patch(`/api/v1/keys/${hash}`, (body) => {
+        renamed = body
+        return true
+      })
+      .reply(200, { data: { ...createKey.data, name: 'rotation-2026-11' } })
+    const created = await store().create(
+      {
+        name: 'rotation-2026-11',
+        limit: 10,
+        limitReset: 'weekly',
+        includeByokInLimit: true,
+        expiresAt,
+      },
+      { marker },
+    )
     expect(sent).toEqual({
-      name: 'rotation-2026-11',
+      name: `rotation-2026-11~${marker}`,
       limit: 10,
       limit_reset: 'weekly',
       include_byok_in_limit: true,
       expires_at: '2027-01-01T00:00:00.000Z',
     })
+    expect(renamed).toEqual({ name: 'rotation-2026-11' })
+    expect(created.key.name).toBe('rotation-2026-11')
     expect(created.secret).toBeInstanceOf(Secret)
     expect(created.secret.reveal()).toBe(createKey.key)
     expect(created.key.expiresAt).toEqual(expiresAt)
@@ -165,16 +183,23 @@ describe('createOpenRouterKeyStore wire format', () => {
 
   it('names a key itself when the caller gives no name, as OpenRouter requires one', async () => {
     let sent: { name?: string } = {}
-    workspaces()
-    api().get('/api/v1/keys').query(true).reply(200, { data: [] })
+    let renamed: { name?: string } = {}
     api()
       .post('/api/v1/keys', (body) => {
         sent = body
         return true
       })
       .reply(201, createKey)
+    api()
+      .patch(`/api/v1/keys/${createKey.data.hash}`, (body) => {
+        renamed = body
+        return true
+      })
+      .reply(200, { data: createKey.data })
     await store().create({})
-    expect(sent.name).toMatch(/^keyway-\d{8}T\d{6}-[0-9a-f]{6}$/)
+    expect(renamed.name).toMatch(/^keyway-\d{8}T\d{6}-[0-9a-f]{6}$/)
+    expect(sent.name).toBe(`${renamed.name}~${sent.name?.split('~')[1]}`)
+    expect(sent.name).toMatch(/~kw\d{22}$/)
   })
 
   it("plans a successor from the key's fields and its guardrail assignment", async () => {
@@ -259,8 +284,6 @@ describe('createOpenRouterKeyStore wire format', () => {
   })
 
   it('maps a 400 to ValidationError with the vendor message', async () => {
-    workspaces()
-    api().get('/api/v1/keys').query(true).reply(200, { data: [] })
     api().post('/api/v1/keys').reply(400, error400)
     await expect(store().create({ name: 'x' })).rejects.toThrow(ValidationError)
   })

@@ -188,6 +188,8 @@ export function createOpenRouterKeyStore(
     idPattern: /^[0-9a-f]{64}$/,
     createSchema: createInputSchema,
     updateSchema: updateInputSchema,
+    // A create carries its marker in a temporary name, renamed once settled.
+    marking: { name: {} },
 
     // Without workspace_id OpenRouter lists the default workspace only: walk every workspace.
     async *iterate({ includeDisabled, signal }) {

@@ -7,6 +7,7 @@ import {
   KeyStoreError,
   NotFoundError,
   ProviderError,
+  type ReconcileOptions,
   ResponseValidationError,
   type RetryOptions,
   Secret,
@@ -14,12 +15,17 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describeCreateConformance, noWait } from './conformance-create.js'
 import { findSecrets } from './secret-scan.js'
 import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 import type { Emulator, Vendor } from './types.js'
 
 /** What the suite passes to `createStore`: the emulator's settings plus fast retries. */
-export type ConformanceSettings = Record<string, string> & { retry?: RetryOptions }
+export type ConformanceSettings = Record<string, string> & {
+  retry?: RetryOptions
+  reconcile?: ReconcileOptions
+  timeoutMs?: number
+}
 
 export interface ConformanceOptions {
   vendor: Vendor
@@ -63,7 +69,11 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
     let secrets: Set<string>
 
     const settingsFor = (emulatorSettings: Record<string, string>): ConformanceSettings =>
-      ({ ...emulatorSettings, retry: fastRetry }) as ConformanceSettings
+      ({
+        ...emulatorSettings,
+        retry: fastRetry,
+        reconcile: { sleep: noWait },
+      }) as ConformanceSettings
 
     const createInput = (name: string): Record<string, unknown> => ({
       ...(store.capabilities.names ? { name } : {}),
@@ -497,6 +507,8 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
       })
     })
   })
+
+  describeCreateConformance(options)
 }
 
 function expectApiKey(key: ApiKey, vendor: string): void {

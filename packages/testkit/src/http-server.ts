@@ -40,10 +40,19 @@ interface ActiveFault extends Fault {
 export class EmulatorServer {
   readonly requests: RecordedRequest[] = []
   readonly #faults: ActiveFault[] = []
+  /** Requests received and not yet answered or dropped. */
+  #handling = 0
+  #idle: Array<() => void> = []
   readonly #server = createServer((request, response) => {
-    this.#serve(request, response).catch(() => {
-      if (!response.headersSent) response.writeHead(500).end()
-    })
+    this.#handling++
+    this.#serve(request, response)
+      .catch(() => {
+        if (!response.headersSent) response.writeHead(500).end()
+      })
+      .finally(() => {
+        this.#handling--
+        if (this.#handling === 0) for (const resolve of this.#idle.splice(0)) resolve()
+      })
   })
   readonly #handler: VendorHandler
 
@@ -75,6 +84,12 @@ export class EmulatorServer {
     this.#faults.length = 0
   }
 
+  /** Resolves once every request received so far has been handled (answered or dropped). */
+  idle(): Promise<void> {
+    if (this.#handling === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
   async #serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const text = await readBody(request)
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
@@ -88,6 +103,7 @@ export class EmulatorServer {
     })
 
     const fault = this.#takeFault(method, url.pathname)
+    if (fault?.until !== undefined) await fault.until.catch(() => undefined)
     if (fault?.delayMs) await delay(fault.delayMs)
     if (fault?.drop === 'before') {
       request.socket.destroy()

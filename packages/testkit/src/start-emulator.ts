@@ -88,6 +88,7 @@ export async function startEmulator(
     close: () => server.close(),
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),
+    idle: () => server.idle(),
     get requests(): readonly RecordedRequest[] {
       return server.requests
     },

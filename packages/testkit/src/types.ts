@@ -16,6 +16,11 @@ export interface Fault {
   retryAfter?: number
   /** How many matching requests it applies to. Default `1`. */
   times?: number
+  /**
+   * Hold the request until this promise settles, then play the rest of the fault: a gate a
+   * test opens when it wants the vendor to go on, so nothing depends on timing.
+   */
+  until?: Promise<unknown>
   /** Wait this long (real milliseconds) before doing anything else. */
   delayMs?: number
   /**
@@ -82,6 +87,11 @@ export interface Emulator<Control extends EmulatorControl = EmulatorControl> {
   inject(fault: Fault): void
   /** Drops every injected fault not yet played. */
   clearFaults(): void
+  /**
+   * Resolves once every request received so far has been handled: answered, dropped, or
+   * processed after its caller gave up. Lets a test see what a slow vendor did late.
+   */
+  idle(): Promise<void>
   /** Every request received so far, oldest first. */
   readonly requests: readonly RecordedRequest[]
   /** Vendor-specific controls, such as minting a key directly or expiring tokens. */

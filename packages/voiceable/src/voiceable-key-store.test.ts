@@ -1,5 +1,6 @@
 import {
   AuthenticationError,
+  createMarker,
   Secret,
   UnsupportedOperationError,
   ValidationError,
@@ -67,34 +68,39 @@ describe('createVoiceableKeyStore wire format', () => {
     expect((await store().get('102')).name).toBe('website widget')
   })
 
-  it('creates inside the api_key wrapper, private by default, and returns the value once', async () => {
+  it('creates inside the api_key wrapper, private by default, under a name carrying the marker, then renames it', async () => {
     const { seen, match } = capture()
-    api().get('/voiceable-api/api_keys').reply(200, listKeys)
+    const renamed = capture()
+    const marker = createMarker()
     api()
       .matchHeader('content-type', 'application/json')
       .post('/voiceable-api/api_keys', match)
       .reply(201, createKey)
-    const created = await store().create({
-      name: 'rotation-2026-11',
-      allowedAssistants: ['17'],
-      transientAssistant: true,
-    })
+    api()
+      .put('/voiceable-api/api_keys/103', renamed.match)
+      .reply(200, { ...createKey, data: { ...createKey.data, key_value: null } })
+    const created = await store().create(
+      { name: 'rotation-2026-11', allowedAssistants: ['17'], transientAssistant: true },
+      { marker },
+    )
     expect(seen.body).toEqual({
       api_key: {
-        name: 'rotation-2026-11',
+        name: `rotation-2026-11~${marker}`,
         allowed_assistants: ['17'],
         transient_assistant: true,
         key_type: 'private',
       },
     })
+    expect(renamed.seen.body).toEqual({ api_key: { name: 'rotation-2026-11' } })
+    expect(created.key.name).toBe('rotation-2026-11')
     expect(created.secret.reveal()).toBe(createKey.data.key_value)
     expect(created.key.id).toBe('103')
     expect(JSON.stringify(created.key)).not.toContain(createKey.data.key_value)
   })
 
   it('accepts a 200 for a create too', async () => {
-    api().get('/voiceable-api/api_keys').reply(200, listKeys)
     api().post('/voiceable-api/api_keys').reply(200, createKey)
+    api().put('/voiceable-api/api_keys/103').reply(200, createKey)
     expect((await store().create({ name: 'x', keyType: 'public' })).key.id).toBe('103')
   })
 

@@ -9,6 +9,7 @@ import {
   type KeyStore,
   missingCredential,
   probeSecret,
+  readCredential,
   readEnv,
   readRawKey,
   Secret,
@@ -124,6 +125,8 @@ export function createVoiceableKeyStore(
     idPattern: ID_PATTERN,
     createSchema: createInputSchema,
     updateSchema: updateInputSchema,
+    // A create carries its marker in a temporary name, renamed once settled.
+    marking: { name: {} },
 
     async *iterate({ signal }) {
       const response = await client.request({
@@ -245,10 +248,20 @@ export function createVoiceableKeyStore(
 function resolveCredential(
   settings: VoiceableKeyStoreSettings,
 ): { apiKey: string } | { token: string } {
-  const apiKey = settings.apiKey ?? readEnv('VOICEABLE_API_KEY')
-  if (apiKey) return { apiKey }
-  const token = settings.token ?? readEnv('VOICEABLE_TOKEN')
-  if (token && settings.credentialKeyId !== undefined) {
+  const apiKey = readCredential({
+    provider: PROVIDER,
+    value: settings.apiKey,
+    setting: 'apiKey',
+    envVar: 'VOICEABLE_API_KEY',
+  })
+  if (apiKey !== undefined) return { apiKey }
+  const token = readCredential({
+    provider: PROVIDER,
+    value: settings.token,
+    setting: 'token',
+    envVar: 'VOICEABLE_TOKEN',
+  })
+  if (token !== undefined && settings.credentialKeyId !== undefined) {
     const message = 'names the key of an apiKey, but the store uses a session token'
     throw new ValidationError({
       provider: PROVIDER,
@@ -257,7 +270,7 @@ function resolveCredential(
       issues: [{ path: 'credentialKeyId', message }],
     })
   }
-  if (token) return { token }
+  if (token !== undefined) return { token }
   throw missingCredential(
     PROVIDER,
     ['`apiKey` (or set VOICEABLE_API_KEY)', '`token` (or set VOICEABLE_TOKEN)'],

@@ -1,6 +1,6 @@
 // One way to build each vendor's store against its emulator, and to seed a key whose
 // secret the test knows, so tests can ask the emulator whether a secret still works.
-import type { BaseStoreSettings, KeyStore, RetryOptions } from '@keyway/core'
+import type { BaseStoreSettings, KeyStore, ReconcileOptions, RetryOptions } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore, noteDxKeyId } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
@@ -16,12 +16,17 @@ export const vendors: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx',
 
 export const fastRetry: RetryOptions = { baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 }
 
+/** A reconcile that looks over its whole window at once: tests never wait real seconds. */
+export const noWaitReconcile: ReconcileOptions = {
+  sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve()),
+}
+
 export function storeFor(
   emulator: Emulator,
   retry: RetryOptions = fastRetry,
   extra: BaseStoreSettings = {},
 ): KeyStore {
-  const settings = { ...emulator.settings, ...extra, retry }
+  const settings = { ...emulator.settings, reconcile: noWaitReconcile, ...extra, retry }
   switch (emulator.vendor) {
     case 'openrouter':
       return createOpenRouterKeyStore(settings) as unknown as KeyStore

@@ -5,10 +5,12 @@ import { describe, expect, it } from 'vitest'
 /**
  * Bytes, minified and gzipped, of each adapter's entry bundled with every dependency
  * (core, ky, p-retry, valibot). The target was 10 KB; ky, p-retry and valibot alone take
- * about 8 KB of it, so the budget sits just above today's size to catch growth. It grew by
- * 1 KB for "a key like this one" and OpenRouter's workspaces and guardrails (18.2 KB).
+ * about 8 KB of it, so the budget sits just above today's size to catch growth. Create
+ * markers with their reconcile, and the valibot checks of every setting, option and
+ * credential, added about 3 KB; "a key like this one" with OpenRouter's workspaces and
+ * guardrails about 1 KB more.
  */
-const BUDGET_BYTES = 18.5 * 1024
+const BUDGET_BYTES = 22 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
@@ -26,7 +28,7 @@ async function bundledSize(entry: string): Promise<{ minified: number; gzipped: 
 
 describe('bundle size budget', () => {
   it.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'])(
-    '@keyway/%s bundles to at most 18.5 KB min+gzip, dependencies included',
+    '@keyway/%s bundles to at most 22 KB min+gzip, dependencies included',
     async (name) => {
       const entry = import.meta.resolve(`@keyway/${name}`)
       const size = await bundledSize(new URL(entry).pathname)

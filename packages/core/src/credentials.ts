@@ -1,0 +1,90 @@
+import { ValidationError } from './errors.js'
+import { readEnv } from './validate.js'
+
+/** One credential setting of a store factory, as the adapter declares it. */
+export interface CredentialSetting {
+  provider: string
+  /** The value given in settings; the env var is read when it is `undefined`. */
+  value: unknown
+  /** The setting's name, e.g. `'managementKey'`. */
+  setting: string
+  /** The env var it defaults to, e.g. `'OPENROUTER_MANAGEMENT_KEY'`. */
+  envVar: string
+  /**
+   * `'header'` (default): sent in an HTTP header, so only Latin-1 text is allowed and
+   * surrounding spaces are trimmed. `'body'`: sent in a JSON body (a password), kept as given.
+   */
+  sentIn?: 'header' | 'body'
+}
+
+/**
+ * A credential from settings or its env var, checked before any request: `undefined` when
+ * neither gives one; a `ValidationError` naming the setting and the env var when the value
+ * is not a string, is blank, or holds control characters (a line break would split the
+ * header it is sent in). The value itself is never quoted.
+ */
+export function readCredential(credential: CredentialSetting): string | undefined {
+  const fromSettings = credential.value !== undefined
+  const value = fromSettings ? credential.value : readEnv(credential.envVar)
+  if (value === undefined) return undefined
+  const problem = credentialProblem(value, credential.sentIn ?? 'header')
+  if (problem === undefined) {
+    return credential.sentIn === 'body' ? (value as string) : (value as string).trim()
+  }
+  const source = fromSettings
+    ? `\`${credential.setting}\``
+    : `${credential.envVar} (for \`${credential.setting}\`)`
+  throw new ValidationError({
+    provider: credential.provider,
+    operation: 'configure',
+    message: `${credential.provider}: the credential in ${source} ${problem}; set \`${credential.setting}\` or ${credential.envVar}`,
+    issues: [{ path: credential.setting, message: `${problem} (setting or ${credential.envVar})` }],
+  })
+}
+
+/** What makes `value` unusable as a credential, or `undefined`. Never quotes it. */
+export function credentialProblem(value: unknown, sentIn: 'header' | 'body'): string | undefined {
+  if (typeof value !== 'string') return 'is not a string'
+  if (value.trim() === '') return 'is blank'
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    return 'contains control characters (such as a line break)'
+  }
+  if (sentIn === 'header' && /[\u0100-\uffff]/.test(value)) {
+    return 'contains characters an HTTP header cannot carry'
+  }
+  return undefined
+}
+
+/** Reads a required credential from settings or its env var, at factory time. */
+export function resolveCredential(options: {
+  provider: string
+  value: string | undefined
+  setting: string
+  envVar: string
+}): string {
+  const value = readCredential(options)
+  if (value !== undefined) return value
+  throw missingCredential(
+    options.provider,
+    [`\`${options.setting}\` (or set ${options.envVar})`],
+    options.setting,
+  )
+}
+
+/**
+ * The error a store factory throws when no credential is given: it names each way to give
+ * one, such as `` `apiKey` (or set VENDOR_API_KEY) ``.
+ */
+export function missingCredential(
+  provider: string,
+  ways: readonly string[],
+  setting: string,
+): ValidationError {
+  return new ValidationError({
+    provider,
+    operation: 'configure',
+    message: `${provider}: no credential; pass ${ways.join(', or ')}`,
+    issues: [{ path: setting, message: `required: ${ways.join(', or ')}` }],
+  })
+}
