@@ -121,9 +121,9 @@ export {
   schedulerOptionsSchema,
 } from './scheduler.js'
 export { Secret } from './secret.js'
-export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
 export { validateStoreSettings } from './store-settings.js'
+export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export type {
   ApiKey,
   Capabilities,

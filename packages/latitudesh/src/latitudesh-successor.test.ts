@@ -1,4 +1,4 @@
-import { ResponseValidationError, Secret } from '@keyway/core'
+import { createMarker, ResponseValidationError, Secret } from '@keyway/core'
 import { type Emulator, startEmulator } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLatitudeKeyStore, type LatitudeKeyStore } from './latitudesh-key-store.js'
@@ -27,12 +27,17 @@ describe('Latitude successorInput', () => {
       input: { name: 'ci-readonly', readOnly: true, allowedIps: ['203.0.113.0/24'] },
       warnings: [],
     })
-    const successor = await store.create(plan.input)
+    const marker = createMarker()
+    const successor = await store.create(plan.input, { marker })
     const post = emulator.requests.filter((request) => request.method === 'POST').at(-1)
     expect(post?.body).toEqual({
       data: {
         type: 'api_keys',
-        attributes: { name: 'ci-readonly', read_only: true, allowed_ips: ['203.0.113.0/24'] },
+        attributes: {
+          name: `ci-readonly~${marker}`,
+          read_only: true,
+          allowed_ips: ['203.0.113.0/24'],
+        },
       },
     })
     expect(emulator.control.keyAttributes(successor.secret.reveal())).toEqual({

@@ -1,8 +1,8 @@
 export {
   createNoteDxKeyStore,
   NOTEDX_BASE_URL,
-  NOTEDX_SANDBOX_BLOCKED,
   NOTEDX_MARKER_ENTRY,
+  NOTEDX_SANDBOX_BLOCKED,
   type NoteDxCreateKeyInput,
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,

@@ -1,6 +1,7 @@
 import {
   AmbiguousCreateError,
   type ApiKey,
+  createMarker,
   ResponseValidationError,
   ValidationError,
 } from '@keyway/core'
@@ -76,10 +77,11 @@ describe('OpenRouter create with a workspace and a guardrail', () => {
     const workspaceId = emulator.control.seedWorkspace().id
     const guardrailId = emulator.control.seedGuardrail().id
     const before = emulator.requests.length
-    const created = await store.create({ name: 'guarded', workspaceId, guardrailId })
+    const marker = createMarker()
+    const created = await store.create({ name: 'guarded', workspaceId, guardrailId }, { marker })
     const writes = emulator.requests.slice(before).filter((request) => request.method === 'POST')
     expect(writes.map((request) => [request.path, request.body])).toEqual([
-      ['/api/v1/keys', { name: 'guarded', workspace_id: workspaceId }],
+      ['/api/v1/keys', { name: `guarded~${marker}`, workspace_id: workspaceId }],
       [`/api/v1/guardrails/${guardrailId}/assignments/keys`, { key_hashes: [created.key.id] }],
     ])
     expect(emulator.control.keyAttributes(created.secret.reveal())).toMatchObject({
