@@ -49,7 +49,7 @@ const start = async (vendor: Vendor) => {
 const credentials = () =>
   emulators.flatMap((emulator) =>
     Object.entries(emulator.settings)
-      .filter(([name]) => name !== 'baseUrl')
+      .filter(([name]) => name !== 'baseUrl' && name !== 'credentialKeyId')
       .map(([, value]) => value),
   )
 const expectNoCredential = (run: Run) => {

@@ -49,7 +49,11 @@ export const PROVIDERS: Record<Vendor, Provider> = {
     create: (settings) => createVoiceableKeyStore(settings) as unknown as KeyStore,
     credentialEnv: 'VOICEABLE_API_KEY (or VOICEABLE_TOKEN)',
     baseUrlEnv: 'VOICEABLE_BASE_URL',
-    env: { baseUrl: 'VOICEABLE_BASE_URL', apiKey: 'VOICEABLE_API_KEY' },
+    env: {
+      baseUrl: 'VOICEABLE_BASE_URL',
+      apiKey: 'VOICEABLE_API_KEY',
+      credentialKeyId: 'VOICEABLE_API_KEY_ID',
+    },
   },
 }
 

@@ -22,6 +22,7 @@ import {
   requestOptionsSchema,
 } from './request-options.js'
 import { Secret } from './secret.js'
+import { defaultSuccessorPlan } from './successor-plan.js'
 import type {
   ApiKey,
   Capabilities,
@@ -31,6 +32,7 @@ import type {
   KeyStore,
   ListOptions,
   RequestOptions,
+  SuccessorPlan,
   UpdateKeyInput,
 } from './types.js'
 import {
@@ -86,6 +88,11 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   regenerate?(encodedId: string, options: RequestOptions & { id: string }): Promise<CreatedKey>
   /** Checks a secret at the vendor, where it has a call for that. */
   verify?(secret: Secret, options: RequestOptions): Promise<boolean>
+  /**
+   * See `KeyStore.successorInput`: every attribute a client can set at the vendor, read from
+   * `key` (already checked to be this vendor's). Default: `defaultSuccessorPlan`.
+   */
+  successorInput?(key: ApiKey, options: RequestOptions): Promise<SuccessorPlan<C>>
   /** See `KeyStore.credentialKeyIds`; leave it out where the store cannot tell. */
   credentialKeyIds?(options: RequestOptions): Promise<string[]>
   /** See `KeyStore.useCredential`; leave it out where the credential is not a key. */
@@ -105,6 +112,17 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   const context = (operation: string) => ({ provider, operation })
   const checkId = (id: string, operation: string) =>
     encodeId(id, context(operation), definition.idPattern)
+  const checkOwnKey = (key: unknown, operation: string) => {
+    const record = key as Partial<ApiKey> | null
+    if (typeof record !== 'object' || record === null || record.provider !== provider) {
+      throw new ValidationError({
+        ...context(operation),
+        message: `${provider} ${operation}: expected a key listed by this ${provider} store`,
+        issues: [{ path: 'key', message: `expected an ApiKey of provider ${provider}` }],
+      })
+    }
+    encodeId(record.id, context(operation), definition.idPattern)
+  }
   const remember = (created: CreatedKey): CreatedKey => {
     client.redactor.add(created.secret.reveal())
     return created
@@ -289,6 +307,12 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         })
       }
       return (definition.verify as NonNullable<typeof definition.verify>)(secret, checked)
+    },
+
+    async successorInput(key, options = {}) {
+      checkOwnKey(key, 'successorInput')
+      if (definition.successorInput !== undefined) return definition.successorInput(key, options)
+      return defaultSuccessorPlan(key, capabilities) as SuccessorPlan<C>
     },
   }
   const { credentialKeyIds, useCredential, reveal } = definition

@@ -63,7 +63,12 @@ export {
   type RetryEvent,
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
-export { collect, type OffsetPaginationOptions, paginateOffset } from './paginate.js'
+export {
+  collect,
+  type OffsetPage,
+  type OffsetPaginationOptions,
+  paginateOffset,
+} from './paginate.js'
 export { type ParseContext, parseResponse } from './parse-response.js'
 export { isPlainObject, plainObject, stringRecord } from './plain-object.js'
 export { probeSecret } from './probe-secret.js'
@@ -118,6 +123,7 @@ export {
 export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
 export { validateStoreSettings } from './store-settings.js'
+export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export type {
   ApiKey,
   Capabilities,
@@ -128,6 +134,7 @@ export type {
   KeyStore,
   ListOptions,
   RequestOptions,
+  SuccessorPlan,
   UpdateKeyInput,
 } from './types.js'
 export {

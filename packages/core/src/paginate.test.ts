@@ -15,6 +15,16 @@ describe('paginateOffset', () => {
     expect(fetchPage).toHaveBeenCalledTimes(3)
   })
 
+  it("stops at the vendor's total, without asking for an empty last page", async () => {
+    const items = Array.from({ length: 200 }, (_, index) => index)
+    const fetchPage = vi.fn(async (offset: number) => ({
+      items: items.slice(offset, offset + 100),
+      total: items.length,
+    }))
+    expect(await collect(paginateOffset({ pageSize: 100, fetchPage }))).toEqual(items)
+    expect(fetchPage.mock.calls.map(([offset]) => offset)).toEqual([0, 100])
+  })
+
   it('fetches lazily: stopping early fetches no further page', async () => {
     const fetchPage = vi.fn(async (offset: number) =>
       Array.from({ length: 100 }, (_, index) => offset + index),

@@ -1,11 +1,24 @@
 import type { RequestOptions } from './types.js'
 
+/** One page of an offset list whose vendor also says how many items there are in all. */
+export interface OffsetPage<T> {
+  items: readonly T[]
+  /** The vendor's count of every item, all pages together. */
+  total: number
+}
+
 /** How to fetch one page of an offset-paginated list. */
 export interface OffsetPaginationOptions<T> extends RequestOptions {
   /** The vendor's fixed page size: a shorter page is the last. */
   pageSize: number
-  /** Fetches the page starting at `offset`. */
-  fetchPage: (offset: number, signal: AbortSignal | undefined) => Promise<readonly T[]>
+  /**
+   * Fetches the page starting at `offset`: its items, or its items and the vendor's total,
+   * which saves the request for an empty last page.
+   */
+  fetchPage: (
+    offset: number,
+    signal: AbortSignal | undefined,
+  ) => Promise<readonly T[] | OffsetPage<T>>
 }
 
 /** Walks an offset-paginated list page by page; holds one page in memory at a time. */
@@ -13,10 +26,12 @@ export async function* paginateOffset<T>(options: OffsetPaginationOptions<T>): A
   let offset = 0
   for (;;) {
     options.signal?.throwIfAborted()
-    const page = await options.fetchPage(offset, options.signal)
+    const result = await options.fetchPage(offset, options.signal)
+    const page = 'items' in result ? result.items : result
     yield* page
     if (page.length < options.pageSize) return
     offset += page.length
+    if ('total' in result && offset >= result.total) return
   }
 }
 

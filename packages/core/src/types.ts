@@ -59,6 +59,16 @@ export interface CreateKeyInput {
   expiresAt?: Date
 }
 
+/** The create input for a key like an existing one, and what cannot be carried over. */
+export interface SuccessorPlan<C extends CreateKeyInput = CreateKeyInput> {
+  /** Every attribute a client can set at the vendor, as create input for the new key. */
+  input: C
+  /** What cannot be carried over to a new key, in plain words (never a secret). */
+  warnings: string[]
+  /** Set when this key cannot be rotated side by side at all (NoteDx sandbox), with the reason. */
+  blocked?: string
+}
+
 /** Vendor-neutral fields `update` can change. Each adapter widens it with its own typed fields. */
 export interface UpdateKeyInput {
   name?: string
@@ -120,8 +130,16 @@ export interface KeyStore<
   delete(id: string, options?: RequestOptions): Promise<void>
   /** Replaces a key's secret in place; only where `capabilities.regenerate`. */
   regenerate(id: string, options?: RequestOptions): Promise<CreatedKey>
-  /** Checks that a secret works at the vendor; only where `capabilities.verify`. */
+  /**
+   * Checks that a secret works at the vendor; only where `capabilities.verify`. A 2xx whose
+   * body is not the vendor's shape is a `ResponseValidationError`: it proves nothing either way.
+   */
   verify(secret: Secret, options?: RequestOptions): Promise<boolean>
+  /**
+   * The create input for a new key with the same settings as `key` (name, limits, restrictions,
+   * workspace, guardrail…), what cannot be carried over, and whether it can be rotated at all.
+   */
+  successorInput(key: ApiKey, options?: RequestOptions): Promise<SuccessorPlan<C>>
   /**
    * Ids of listed keys that may be the credential this store itself authenticates with,
    * so that rotation never retires it by accident. `[]` where the credential is not a

@@ -9,6 +9,7 @@ import {
   type KeyStore,
   probeSecret,
   readEnv,
+  readRawKey,
   resolveCredential,
   Secret,
   type UpdateKeyInput,
@@ -16,6 +17,7 @@ import {
 import {
   createInputSchema,
   type LatitudeApiKey,
+  latitudeApiKeySchema,
   listResponseSchema,
   oneResponseSchema,
   readLatitudeError,
@@ -176,11 +178,24 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
       }
     },
 
+    // A key like this one: its name, read-only flag and allowed IPs. Nothing else is settable.
+    async successorInput(key) {
+      const { attributes } = readRawKey(latitudeApiKeySchema, key, PROVIDER)
+      const input: LatitudeCreateKeyInput = {}
+      if (attributes.name) input.name = attributes.name
+      if (typeof attributes.read_only === 'boolean') input.readOnly = attributes.read_only
+      if (Array.isArray(attributes.allowed_ips)) input.allowedIps = [...attributes.allowed_ips]
+      return { input, warnings: [] }
+    },
+
+    // The answer must be Latitude's key list: a 2xx of another shape proves nothing and is a
+    // ResponseValidationError.
     verify: (secret, { signal }) =>
       probeSecret(client, secret, (value) => ({
         method: 'GET',
         path: '/auth/api_keys',
         headers: { authorization: value },
+        schema: listResponseSchema,
         signal,
       })),
 

@@ -2,6 +2,7 @@ export {
   createNoteDxKeyStore,
   NOTEDX_BASE_URL,
   NOTEDX_MARKER_ENTRY,
+  NOTEDX_SANDBOX_BLOCKED,
   type NoteDxCreateKeyInput,
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,

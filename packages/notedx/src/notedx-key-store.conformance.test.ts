@@ -5,4 +5,5 @@ describeKeyStoreConformance({
   vendor: 'notedx',
   createStore: (settings) => createNoteDxKeyStore(settings),
   unknownId: 'ndx_000000000000000000000000',
+  successorSeed: () => ({ type: 'live', metadata: { team: 'platform', purpose: 'ci' } }),
 })

@@ -11,6 +11,7 @@ import {
   NotFoundError,
   readCredential,
   readEnv,
+  readRawKey,
   Secret,
   type UpdateKeyInput,
   ValidationError,
@@ -20,6 +21,7 @@ import { metadataSchema, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
 import {
   createResponseSchema,
   fullListResponseSchema,
+  itemSchema,
   messageResponseSchema,
   type NoteDxItem,
   readNoteDxError,
@@ -81,6 +83,10 @@ export const noteDxCapabilities = defineCapabilities({
 })
 
 const PROVIDER = 'notedx'
+
+/** Why a sandbox key cannot be rotated by making a second key beside it. */
+export const NOTEDX_SANDBOX_BLOCKED =
+  'NoteDx allows one sandbox key per account, so it cannot be rotated side by side'
 
 /**
  * The stable, non-secret id keyway gives a NoteDx key, which NoteDx identifies by the
@@ -249,6 +255,15 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         notFoundAfterRetryIsSuccess: true,
         signal,
       })
+    },
+
+    // A key like this one: its type and, on a live key, its metadata. Keys have no names.
+    async successorInput(key) {
+      const item = readRawKey(itemSchema, key, PROVIDER)
+      if (item.type === 'sandbox') {
+        return { input: { type: 'sandbox' }, warnings: [], blocked: NOTEDX_SANDBOX_BLOCKED }
+      }
+      return { input: { type: 'live', metadata: { ...(item.metadata ?? {}) } }, warnings: [] }
     },
 
     async reveal(_encodedId, { id, signal }) {

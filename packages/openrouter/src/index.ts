@@ -1,3 +1,8 @@
+export { OPENROUTER_LIST_LIMIT } from './openrouter-counted-list.js'
+export {
+  GuardrailAssignmentError,
+  type GuardrailAssignmentErrorOptions,
+} from './openrouter-errors.js'
 export {
   createOpenRouterKeyStore,
   OPENROUTER_BASE_URL,

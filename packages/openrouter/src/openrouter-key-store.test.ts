@@ -13,12 +13,15 @@ import deleteKey from './__fixtures__/delete-key.json' with { type: 'json' }
 import error400 from './__fixtures__/error-400.json' with { type: 'json' }
 import error403 from './__fixtures__/error-403.json' with { type: 'json' }
 import getKey from './__fixtures__/get-key.json' with { type: 'json' }
+import keyAssignments from './__fixtures__/key-assignments.json' with { type: 'json' }
 import listKeys from './__fixtures__/list-keys.json' with { type: 'json' }
+import listWorkspaces from './__fixtures__/list-workspaces.json' with { type: 'json' }
 import { createOpenRouterKeyStore } from './openrouter-key-store.js'
 
 const MANAGEMENT_KEY = 'sk-or-v1-fake-management-key-for-tests-only'
 const host = 'https://openrouter.ai'
 const HASH = listKeys.data[0]?.hash as string
+const WORKSPACE = listWorkspaces.data[0]?.id as string
 
 function store() {
   return createOpenRouterKeyStore({ managementKey: MANAGEMENT_KEY, retry: false })
@@ -35,6 +38,14 @@ function api() {
   })
 }
 
+/** The first thing a listing asks for: the account's workspaces. */
+function workspaces() {
+  return api()
+    .get('/api/v1/workspaces')
+    .query({ offset: '0', limit: '100' })
+    .reply(200, listWorkspaces)
+}
+
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
   expect(nock.pendingMocks()).toEqual([])
@@ -42,8 +53,12 @@ afterEach(() => {
 })
 
 describe('createOpenRouterKeyStore wire format', () => {
-  it('lists with include_disabled and offset, mapping every field', async () => {
-    api().get('/api/v1/keys').query({ include_disabled: 'true', offset: '0' }).reply(200, listKeys)
+  it('lists with include_disabled, offset and workspace_id, mapping every field', async () => {
+    workspaces()
+    api()
+      .get('/api/v1/keys')
+      .query({ include_disabled: 'true', offset: '0', workspace_id: WORKSPACE })
+      .reply(200, listKeys)
     const keys = await store().list()
     expect(keys).toHaveLength(2)
     expect(keys[0]).toEqual({
@@ -63,9 +78,10 @@ describe('createOpenRouterKeyStore wire format', () => {
   })
 
   it('asks for active keys only when includeDisabled is false', async () => {
+    workspaces()
     api()
       .get('/api/v1/keys')
-      .query({ include_disabled: 'false', offset: '0' })
+      .query({ include_disabled: 'false', offset: '0', workspace_id: WORKSPACE })
       .reply(200, { data: [] })
     expect(await store().list({ includeDisabled: false })).toEqual([])
   })
@@ -77,15 +93,16 @@ describe('createOpenRouterKeyStore wire format', () => {
         hash: (start + index).toString(16).padStart(64, '0'),
       })),
     })
+    workspaces()
     api()
       .get('/api/v1/keys')
-      .query({ include_disabled: 'true', offset: '0' })
+      .query({ include_disabled: 'true', offset: '0', workspace_id: WORKSPACE })
       .reply(200, page(100, 0))
       .get('/api/v1/keys')
-      .query({ include_disabled: 'true', offset: '100' })
+      .query({ include_disabled: 'true', offset: '100', workspace_id: WORKSPACE })
       .reply(200, page(100, 100))
       .get('/api/v1/keys')
-      .query({ include_disabled: 'true', offset: '200' })
+      .query({ include_disabled: 'true', offset: '200', workspace_id: WORKSPACE })
       .reply(200, page(7, 200))
     expect(await store().list()).toHaveLength(207)
   })
@@ -162,6 +179,27 @@ describe('createOpenRouterKeyStore wire format', () => {
     expect(sent.name).toMatch(/~kw\d{22}$/)
   })
 
+  it("plans a successor from the key's fields and its guardrail assignment", async () => {
+    api().get(`/api/v1/keys/${HASH}`).reply(200, getKey)
+    api()
+      .get('/api/v1/guardrails/assignments/keys')
+      .query({ offset: '0', limit: '100' })
+      .reply(200, keyAssignments)
+    const keys = store()
+    const plan = await keys.successorInput(await keys.get(HASH))
+    expect(plan.input).toEqual({
+      name: 'ci-deploy',
+      limit: 25,
+      limitReset: 'monthly',
+      includeByokInLimit: false,
+      workspaceId: WORKSPACE,
+      guardrailId: keyAssignments.data[0]?.guardrail_id,
+    })
+    expect(plan.warnings).toContainEqual(
+      expect.stringMatching(/whole limit of \$25 .*\(the old key had \$25 left\)/),
+    )
+  })
+
   it('updates with PATCH, mapping status to disabled', async () => {
     let sent: unknown
     api()
@@ -210,7 +248,7 @@ describe('createOpenRouterKeyStore wire format', () => {
 
   it('maps its error body: 403 for a non-management key', async () => {
     expect.assertions(3)
-    api().get('/api/v1/keys').query(true).reply(403, error403)
+    api().get('/api/v1/workspaces').query(true).reply(403, error403)
     await store()
       .list()
       .catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import {
+  AmbiguousCreateError,
   type ApiKey,
   type BaseStoreSettings,
   type CreatedKey,
@@ -8,6 +9,7 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
+  KeyStoreError,
   paginateOffset,
   probeSecret,
   readEnv,
@@ -15,6 +17,9 @@ import {
   Secret,
   type UpdateKeyInput,
 } from '@keyway/core'
+import { countedList } from './openrouter-counted-list.js'
+import { GuardrailAssignmentError } from './openrouter-errors.js'
+import { assignGuardrail, findGuardrail } from './openrouter-guardrails.js'
 import {
   createInputSchema,
   createResponseSchema,
@@ -26,7 +31,9 @@ import {
   type OpenRouterKey,
   readOpenRouterError,
   updateInputSchema,
+  workspacesResponseSchema,
 } from './openrouter-schemas.js'
+import { openRouterSuccessorPlan } from './openrouter-successor.js'
 
 /** OpenRouter's API base URL, the default `baseUrl`. */
 export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1'
@@ -49,6 +56,13 @@ export interface OpenRouterCreateKeyInput extends CreateKeyInput {
   limitReset?: LimitReset | null
   /** Whether BYOK usage counts towards the limit. */
   includeByokInLimit?: boolean
+  /** The workspace (a UUID) to make the key in. Default: the account's default workspace. */
+  workspaceId?: string
+  /**
+   * A guardrail to assign to the new key, right after it is made. If that fails, the key is
+   * deleted again and a `GuardrailAssignmentError` thrown.
+   */
+  guardrailId?: string
 }
 
 /** Update input at OpenRouter. An expiry cannot be changed after create. */
@@ -73,13 +87,24 @@ export const openRouterCapabilities = defineCapabilities({
   verify: true,
   revealAfterCreate: false,
   deleted: 'gone',
-  create: ['name', 'expiresAt', 'limit', 'limitReset', 'includeByokInLimit'],
+  create: [
+    'name',
+    'expiresAt',
+    'limit',
+    'limitReset',
+    'includeByokInLimit',
+    'workspaceId',
+    'guardrailId',
+  ],
   update: ['name', 'status', 'limit', 'limitReset', 'includeByokInLimit'],
 })
 
 const PROVIDER = 'openrouter'
 
-/** A `KeyStore` for OpenRouter's key-management API. Needs a management key. */
+/**
+ * A `KeyStore` for OpenRouter's key-management API. Needs a management key. Lists the keys of
+ * every workspace of the account.
+ */
 export function createOpenRouterKeyStore(
   settings: OpenRouterKeyStoreSettings = {},
 ): OpenRouterKeyStore {
@@ -98,6 +123,64 @@ export function createOpenRouterKeyStore(
     errorBody: readOpenRouterError,
   })
 
+  const deleteKey = async (encodedId: string, signal: AbortSignal | undefined) => {
+    await client.request({
+      operation: 'delete',
+      method: 'DELETE',
+      path: `/keys/${encodedId}`,
+      schema: deleteResponseSchema,
+      notFoundAfterRetryIsSuccess: true,
+      signal,
+    })
+  }
+
+  /** Every workspace of the account, page by page. */
+  const workspaces = (signal: AbortSignal | undefined) =>
+    countedList(
+      client,
+      { operation: 'list', path: '/workspaces', schema: workspacesResponseSchema },
+      signal,
+    )
+
+  /**
+   * Assigns the guardrail a create asked for. If that fails, the new key is deleted again:
+   * it is provably this call's, since its hash came in this call's own answer.
+   */
+  const guard = async (hash: string, guardrailId: string, signal: AbortSignal | undefined) => {
+    let failure: unknown
+    try {
+      if ((await assignGuardrail(client, guardrailId, hash, signal)) >= 1) return
+    } catch (error) {
+      failure = error
+    }
+    const why =
+      failure === undefined
+        ? 'OpenRouter assigned it to no key'
+        : KeyStoreError.is(failure)
+          ? failure.message
+          : 'the request failed'
+    try {
+      await deleteKey(encodeURIComponent(hash), signal)
+    } catch (deleteError) {
+      throw new AmbiguousCreateError({
+        provider: PROVIDER,
+        operation: 'create',
+        message: `${PROVIDER} create: guardrail ${guardrailId} could not be assigned to new key ${hash} (${why}), and the key could not be deleted again: delete it yourself`,
+        candidateIds: [hash],
+        cause: deleteError,
+      })
+    }
+    throw new GuardrailAssignmentError({
+      provider: PROVIDER,
+      operation: 'create',
+      message: `${PROVIDER} create: guardrail ${guardrailId} could not be assigned (${why}); the new key ${hash} was deleted again`,
+      guardrailId,
+      deletedKeyId: hash,
+      retryable: KeyStoreError.is(failure) && failure.retryable,
+      ...(failure === undefined ? {} : { cause: failure }),
+    })
+  }
+
   return defineKeyStore<OpenRouterCreateKeyInput, OpenRouterUpdateKeyInput>({
     provider: PROVIDER,
     capabilities: openRouterCapabilities,
@@ -108,22 +191,26 @@ export function createOpenRouterKeyStore(
     // A create carries its marker in a temporary name, renamed once settled.
     marking: { name: {} },
 
-    iterate: ({ includeDisabled, signal }) =>
-      paginateOffset({
-        pageSize: OPENROUTER_PAGE_SIZE,
-        signal,
-        fetchPage: async (offset, pageSignal) => {
-          const response = await client.request({
-            operation: 'list',
-            method: 'GET',
-            path: '/keys',
-            query: { include_disabled: includeDisabled, offset },
-            schema: listResponseSchema,
-            signal: pageSignal,
-          })
-          return response.data.data.map(toApiKey)
-        },
-      }),
+    // Without workspace_id OpenRouter lists the default workspace only: walk every workspace.
+    async *iterate({ includeDisabled, signal }) {
+      for await (const workspace of workspaces(signal)) {
+        yield* paginateOffset({
+          pageSize: OPENROUTER_PAGE_SIZE,
+          signal,
+          fetchPage: async (offset, pageSignal) => {
+            const response = await client.request({
+              operation: 'list',
+              method: 'GET',
+              path: '/keys',
+              query: { include_disabled: includeDisabled, offset, workspace_id: workspace.id },
+              schema: listResponseSchema,
+              signal: pageSignal,
+            })
+            return response.data.data.map(toApiKey)
+          },
+        })
+      }
+    },
 
     async get(encodedId, _id, { signal }) {
       const response = await client.request({
@@ -148,11 +235,21 @@ export function createOpenRouterKeyStore(
           limit_reset: input.limitReset,
           include_byok_in_limit: input.includeByokInLimit,
           expires_at: input.expiresAt?.toISOString(),
+          workspace_id: input.workspaceId,
         },
         schema: createResponseSchema,
         signal,
       })
-      return { key: toApiKey(response.data.data), secret: new Secret(response.data.key) }
+      const created = { key: toApiKey(response.data.data), secret: new Secret(response.data.key) }
+      if (input.guardrailId !== undefined) {
+        await guard(created.key.id, input.guardrailId, signal)
+      }
+      return created
+    },
+
+    async successorInput(key, { signal }) {
+      const guardrailId = await findGuardrail(client, key.id, signal)
+      return openRouterSuccessorPlan(key, openRouterCapabilities, guardrailId)
     },
 
     async update(encodedId, patch, { signal }) {
@@ -173,16 +270,7 @@ export function createOpenRouterKeyStore(
       return toApiKey(response.data.data)
     },
 
-    async delete(encodedId, { signal }) {
-      await client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: `/keys/${encodedId}`,
-        schema: deleteResponseSchema,
-        notFoundAfterRetryIsSuccess: true,
-        signal,
-      })
-    },
+    delete: (encodedId, { signal }) => deleteKey(encodedId, signal),
 
     verify: (secret, { signal }) =>
       probeSecret(client, secret, (value) => ({
@@ -193,7 +281,8 @@ export function createOpenRouterKeyStore(
         signal,
       })),
 
-    // The management key is not one of the keys that /keys lists.
+    // Management keys are made on their own dashboard page and cannot call models; /keys
+    // lists only the keys they manage, so the store's own credential is never among them.
     credentialKeyIds: async () => [],
   })
 }

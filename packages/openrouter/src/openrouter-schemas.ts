@@ -18,6 +18,8 @@ export const openRouterKeySchema = v.looseObject({
   created_at: isoDate,
   updated_at: v.nullable(isoDate),
   expires_at: v.optional(v.nullable(isoDate)),
+  /** Every key lives in a workspace. */
+  workspace_id: v.string(),
 })
 /** The vendor record in `ApiKey.raw` for OpenRouter keys. */
 export type OpenRouterKey = v.InferOutput<typeof openRouterKeySchema>
@@ -30,9 +32,32 @@ export const createResponseSchema = v.looseObject({
   key: v.pipe(v.string(), v.startsWith('sk-or-')),
 })
 export const deleteResponseSchema = v.looseObject({ deleted: v.literal(true) })
-/** `GET /key`: the key that made the call. */
+/** `GET /key`: the key that made the call. Fields every answer has are checked, so a body of another shape is not taken for a yes. */
 export const currentKeyResponseSchema = v.looseObject({
-  data: v.looseObject({ label: v.string() }),
+  data: v.looseObject({
+    label: v.string(),
+    limit: v.nullable(v.number()),
+    usage: v.number(),
+    is_management_key: v.boolean(),
+  }),
+})
+
+/** `{data, total_count}`: the envelope of OpenRouter's workspace and guardrail lists. */
+const counted = <T extends v.GenericSchema>(item: T) =>
+  v.looseObject({
+    data: v.array(item),
+    total_count: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  })
+
+/** `GET /workspaces`. */
+export const workspacesResponseSchema = counted(v.looseObject({ id: v.string() }))
+/** `GET /guardrails/assignments/keys`: which guardrail each key holds. */
+export const keyAssignmentsResponseSchema = counted(
+  v.looseObject({ key_hash: v.string(), guardrail_id: v.string() }),
+)
+/** `POST /guardrails/{id}/assignments/keys`. */
+export const assignResponseSchema = v.looseObject({
+  assigned_count: v.pipe(v.number(), v.integer(), v.minValue(0)),
 })
 
 const errorBodySchema = v.looseObject({
@@ -67,6 +92,11 @@ const limitFields = {
 /** OpenRouter's own rules for create input, checked before sending. */
 export const createInputSchema = v.looseObject({
   ...limitFields,
+  workspaceId: v.optional(v.pipe(v.string(), v.uuid())),
+  // Goes into a URL path: a plain id, such as OpenRouter's UUIDs.
+  guardrailId: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_:-]{0,127}$/, 'a guardrail id')),
+  ),
   expiresAt: v.optional(
     v.pipe(
       v.date(),

@@ -1,6 +1,7 @@
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
-export { OPENROUTER_PAGE_SIZE } from './openrouter-emulator.js'
+export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
+export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
 export { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 export {
   type Emulator,

@@ -165,6 +165,12 @@ export function createLatitudeEmulator(url: string, limiter: RateLimiter, seedKe
     },
     keyIds: () => [...keys.keys()],
     works: (secret) => byToken(secret) !== undefined,
+    keyAttributes: (secret) => {
+      const record = byToken(secret)
+      return record === undefined
+        ? undefined
+        : { name: record.name, read_only: record.readOnly, allowed_ips: record.allowedIps }
+    },
     expireTokens: () => {},
   }
 

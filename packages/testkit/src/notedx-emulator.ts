@@ -289,6 +289,10 @@ export function createNoteDxEmulator(
     keyIds: () => keys.filter((record) => !record.deleted).map((record) => record.key),
     works: (secret) =>
       keys.some((record) => record.key === secret && record.status === 'active' && !record.deleted),
+    keyAttributes: (secret) => {
+      const record = find(secret)
+      return record === undefined ? undefined : { type: record.type, metadata: record.metadata }
+    },
     expireTokens: () => {
       for (const token of idTokens.keys()) idTokens.set(token, 0)
     },

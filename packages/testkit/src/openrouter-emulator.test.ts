@@ -1,11 +1,12 @@
 import * as v from 'valibot'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { call, expectShape } from './emulator.test-support.js'
+import type { OpenRouterEmulatorControl } from './openrouter-emulator.js'
 import { startEmulator } from './start-emulator.js'
 import type { Emulator } from './types.js'
 import { openRouter } from './vendor-schemas.test-support.js'
 
-let emulator: Emulator
+let emulator: Emulator<OpenRouterEmulatorControl>
 let base: string
 let admin: Record<string, string>
 
@@ -168,5 +169,194 @@ describe('OpenRouter emulator', () => {
     expect((await call(`${base}/keys`, 'GET', admin)).status).toBe(429)
     vi.setSystemTime(Date.now() + 1)
     expect((await call(`${base}/keys`, 'GET', admin)).status).toBe(200)
+  })
+})
+
+describe('OpenRouter emulator workspaces', () => {
+  const keysIn = async (workspaceId?: string) => {
+    const query = workspaceId === undefined ? '' : `&workspace_id=${workspaceId}`
+    const answer = await call(`${base}/keys?include_disabled=true${query}`, 'GET', admin)
+    expect(answer.status).toBe(200)
+    return expectShape(v.strictObject({ data: v.array(openRouter.key) }), answer.body).data
+  }
+
+  it('pages GET /workspaces with offset and limit, counting them all in total_count', async () => {
+    const openrouter = await startEmulator('openrouter')
+    try {
+      for (let index = 0; index < 4; index++) openrouter.control.seedWorkspace()
+      const url = `${openrouter.settings.baseUrl}/workspaces`
+      const headers = { authorization: `Bearer ${openrouter.settings.managementKey}` }
+      const first = await call(`${url}?offset=0&limit=2`, 'GET', headers)
+      expect(first.status).toBe(200)
+      const page = expectShape(openRouter.counted(openRouter.workspace), first.body)
+      expect(page.total_count).toBe(5)
+      expect(page.data.map((workspace) => workspace.id)).toEqual([
+        openrouter.control.defaultWorkspaceId,
+        expect.any(String),
+      ])
+      const last = expectShape(
+        openRouter.counted(openRouter.workspace),
+        (await call(`${url}?offset=4&limit=2`, 'GET', headers)).body,
+      )
+      expect(last.data).toHaveLength(1)
+      const all = expectShape(
+        openRouter.counted(openRouter.workspace),
+        (await call(url, 'GET', headers)).body,
+      )
+      expect(new Set(all.data.map((workspace) => workspace.id)).size).toBe(5)
+    } finally {
+      await openrouter.close()
+    }
+  })
+
+  it.each(['limit=101', 'limit=0', 'offset=-1'])('refuses %s with 400', async (query) => {
+    const answer = await call(`${base}/workspaces?${query}`, 'GET', admin)
+    expect(answer.status).toBe(400)
+    expectShape(openRouter.error, answer.body)
+  })
+
+  it("lists only the default workspace's keys without workspace_id; creates in the one named", async () => {
+    const other = emulator.control.seedWorkspace().id
+    const created = await call(`${base}/keys`, 'POST', admin, { name: 'ws', workspace_id: other })
+    expect(created.status).toBe(201)
+    const key = expectShape(
+      v.strictObject({ data: openRouter.key, key: v.string() }),
+      created.body,
+    ).data
+    expect(key.workspace_id).toBe(other)
+    const defaults = await keysIn()
+    expect(defaults).toHaveLength(3)
+    expect(defaults.map((listed) => listed.hash)).not.toContain(key.hash)
+    expect(await keysIn(emulator.control.defaultWorkspaceId)).toEqual(defaults)
+    expect((await keysIn(other)).map((listed) => listed.hash)).toEqual([key.hash])
+    // By hash, a key of any workspace can be read, changed and deleted.
+    expect((await call(`${base}/keys/${key.hash}`, 'GET', admin)).status).toBe(200)
+    expect((await call(`${base}/keys/${key.hash}`, 'PATCH', admin, { name: 'y' })).status).toBe(200)
+    expect((await call(`${base}/keys/${key.hash}`, 'DELETE', admin)).status).toBe(200)
+    expect(await keysIn(other)).toEqual([])
+  })
+
+  it('puts a key made without workspace_id in the default workspace', async () => {
+    const created = await call(`${base}/keys`, 'POST', admin, { name: 'plain' })
+    expect((created.body as { data: { workspace_id: string } }).data.workspace_id).toBe(
+      emulator.control.defaultWorkspaceId,
+    )
+  })
+
+  it.each([
+    ['a workspace_id that is not a uuid', 'not-a-uuid'],
+    ['an unknown workspace_id', '99999999-9999-4999-8999-999999999999'],
+  ])('answers 400 to a list or create with %s', async (_name, workspaceId) => {
+    const listed = await call(`${base}/keys?workspace_id=${workspaceId}`, 'GET', admin)
+    const created = await call(`${base}/keys`, 'POST', admin, {
+      name: 'x',
+      workspace_id: workspaceId,
+    })
+    for (const answer of [listed, created]) {
+      expect(answer.status).toBe(400)
+      expectShape(openRouter.error, answer.body)
+    }
+  })
+})
+
+describe('OpenRouter emulator guardrails', () => {
+  const assignments = async (query = '') => {
+    const answer = await call(`${base}/guardrails/assignments/keys${query}`, 'GET', admin)
+    expect(answer.status).toBe(200)
+    return expectShape(openRouter.counted(openRouter.keyAssignment), answer.body)
+  }
+
+  it('assigns a guardrail to keys, lists the assignment, and replaces it on a second assign', async () => {
+    const control = emulator.control
+
+    const first = control.seedGuardrail().id
+    const second = control.seedGuardrail().id
+    const key = control.seedKey({ name: 'guarded' })
+    expect((await assignments()).data).toEqual([])
+
+    const assigned = await call(`${base}/guardrails/${first}/assignments/keys`, 'POST', admin, {
+      key_hashes: [key.id],
+    })
+    expect(assigned).toMatchObject({ status: 200, body: { assigned_count: 1 } })
+    const listed = await assignments()
+    expect(listed.total_count).toBe(1)
+    expect(listed.data[0]).toMatchObject({
+      key_hash: key.id,
+      key_name: 'guarded',
+      guardrail_id: first,
+    })
+
+    await call(`${base}/guardrails/${second}/assignments/keys`, 'POST', admin, {
+      key_hashes: [key.id],
+    })
+    expect((await assignments()).data.map((item) => item.guardrail_id)).toEqual([second])
+    expect(emulator.control.keyAttributes(key.secret)?.guardrail_id).toBe(second)
+
+    const removed = await call(
+      `${base}/guardrails/${second}/assignments/keys/remove`,
+      'POST',
+      admin,
+      {
+        key_hashes: [key.id],
+      },
+    )
+    expect(removed).toMatchObject({ status: 200, body: { unassigned_count: 1 } })
+    expect((await assignments()).data).toEqual([])
+  })
+
+  it('pages the assignments with offset and limit (at most 100)', async () => {
+    const control = emulator.control
+
+    const guardrail = control.seedGuardrail().id
+    for (let index = 0; index < 5; index++)
+      control.seedKey({ name: `g-${index}`, guardrailId: guardrail })
+    const page = await assignments('?offset=3&limit=100')
+    expect(page.total_count).toBe(5)
+    expect(page.data).toHaveLength(2)
+    const tooMany = await call(`${base}/guardrails/assignments/keys?limit=101`, 'GET', admin)
+    expect(tooMany.status).toBe(400)
+    expectShape(openRouter.error, tooMany.body)
+  })
+
+  it('drops the assignment of a deleted key', async () => {
+    const control = emulator.control
+
+    const key = control.seedKey({ name: 'gone', guardrailId: control.seedGuardrail().id })
+    expect((await assignments()).total_count).toBe(1)
+    await call(`${base}/keys/${key.id}`, 'DELETE', admin)
+    expect(await assignments()).toEqual({ data: [], total_count: 0 })
+  })
+
+  it('answers 404 for an unknown guardrail and 400 for a body without key hashes', async () => {
+    const guardrail = emulator.control.seedGuardrail().id
+    const [hash] = emulator.control.keyIds()
+    const unknown = await call(
+      `${base}/guardrails/99999999-9999-4999-8999-999999999999/assignments/keys`,
+      'POST',
+      admin,
+      { key_hashes: [hash] },
+    )
+    expect(unknown.status).toBe(404)
+    expectShape(openRouter.error, unknown.body)
+    for (const body of [{}, { key_hashes: [] }, { key_hashes: [1] }]) {
+      const answer = await call(
+        `${base}/guardrails/${guardrail}/assignments/keys`,
+        'POST',
+        admin,
+        body,
+      )
+      expect(answer.status).toBe(400)
+      expectShape(openRouter.error, answer.body)
+    }
+  })
+
+  it('needs a management key', async () => {
+    const { key } = (await call(`${base}/keys`, 'POST', admin, { name: 'x' })).body as {
+      key: string
+    }
+    for (const path of ['/workspaces', '/guardrails/assignments/keys']) {
+      const answer = await call(`${base}${path}`, 'GET', { authorization: `Bearer ${key}` })
+      expect(answer.status).toBe(403)
+    }
   })
 })

@@ -8,6 +8,9 @@ import {
 } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
+import { OpenRouterGuardrails } from './openrouter-guardrails.js'
+import { UUID_PATTERN } from './openrouter-paging.js'
+import { OpenRouterWorkspaces } from './openrouter-workspaces.js'
 import type { RateLimiter } from './rate-limiter.js'
 import type { EmulatorControl } from './types.js'
 
@@ -30,11 +33,30 @@ interface KeyRecord {
   createdAt: string
   updatedAt: string | null
   expiresAt: string | null
+  workspaceId: string
+}
+
+/** The OpenRouter emulator's controls: keys, plus workspaces and guardrails. */
+export interface OpenRouterEmulatorControl extends EmulatorControl {
+  /** The id of the default workspace, where keys go unless told otherwise. */
+  readonly defaultWorkspaceId: string
+  /** Adds a key as if made in the dashboard, optionally in a workspace and with a guardrail. */
+  seedKey(input?: {
+    name?: string
+    disabled?: boolean
+    type?: string
+    workspaceId?: string
+    guardrailId?: string
+  }): { id: string; secret: string }
+  /** Adds a workspace besides the default one; returns its id. */
+  seedWorkspace(input?: { name?: string; slug?: string }): { id: string }
+  /** Adds a guardrail that keys can be assigned to; returns its id. */
+  seedGuardrail(input?: { name?: string }): { id: string }
 }
 
 export interface OpenRouterEmulatorState {
   handler: VendorHandler
-  control: EmulatorControl
+  control: OpenRouterEmulatorControl
   settings: { baseUrl: string; managementKey: string }
 }
 
@@ -51,6 +73,11 @@ export function createOpenRouterEmulator(
 ): OpenRouterEmulatorState {
   const managementKey = openRouterSecret()
   const keys = new Map<string, KeyRecord>()
+  const workspaces = new OpenRouterWorkspaces(WORKSPACE_ID, USER_ID)
+  const guardrails = new OpenRouterGuardrails(USER_ID, (hash) => {
+    const record = keys.get(hash)
+    return record === undefined ? undefined : { name: record.name, label: label(record.secret) }
+  })
   let clock = -seedKeys - 1
 
   const addKey = (input: Partial<KeyRecord> & { name: string }): KeyRecord => {
@@ -67,6 +94,7 @@ export function createOpenRouterEmulator(
       createdAt,
       updatedAt: null,
       expiresAt: null,
+      workspaceId: WORKSPACE_ID,
       ...input,
     }
     keys.set(record.hash, record)
@@ -104,6 +132,13 @@ export function createOpenRouterEmulator(
     if (token !== managementKey)
       return error(403, 'Only management keys can perform this operation')
 
+    if (path === '/workspaces') {
+      if (request.method === 'GET') return workspaces.list(request.query, error)
+      return error(405, 'Method Not Allowed')
+    }
+    const guardrailAnswer = guardrails.handle(request, path, error)
+    if (guardrailAnswer !== undefined) return guardrailAnswer
+
     if (path === '/keys') {
       if (request.method === 'GET') return list(request.query)
       if (request.method === 'POST') return create(request.body)
@@ -117,6 +152,7 @@ export function createOpenRouterEmulator(
     if (request.method === 'PATCH') return update(record, request.body)
     if (request.method === 'DELETE') {
       keys.delete(record.hash)
+      guardrails.forget(record.hash)
       return { status: 200, body: { deleted: true } }
     }
     return error(405, 'Method Not Allowed')
@@ -130,7 +166,12 @@ export function createOpenRouterEmulator(
     if (!Number.isInteger(offset) || offset < 0)
       return error(400, 'offset must be a non-negative integer')
     const includeDisabled = query.get('include_disabled') === 'true'
+    // Without workspace_id, only the default workspace's keys.
+    const workspaceId = query.get('workspace_id') ?? WORKSPACE_ID
+    const problem = workspaceProblem(workspaceId)
+    if (problem) return error(400, problem)
     const all = [...keys.values()]
+      .filter((record) => record.workspaceId === workspaceId)
       .filter((record) => includeDisabled || !record.disabled)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     return {
@@ -154,8 +195,13 @@ export function createOpenRouterEmulator(
       if (time <= Date.now()) return error(400, 'expires_at: must be in the future')
       expiresAt = new Date(time).toISOString()
     }
+    if (body.workspace_id !== undefined) {
+      const workspaceProblemText = workspaceProblem(body.workspace_id)
+      if (workspaceProblemText) return error(400, workspaceProblemText)
+    }
     const record = addKey({
       name: body.name,
+      workspaceId: (body.workspace_id as string | undefined) ?? WORKSPACE_ID,
       limit: (body.limit as number | null | undefined) ?? null,
       limitReset: (body.limit_reset as string | null | undefined) ?? null,
       includeByokInLimit: (body.include_byok_in_limit as boolean | undefined) ?? false,
@@ -200,7 +246,7 @@ export function createOpenRouterEmulator(
         is_provisioning_key: caller === undefined,
         creator_user_id: USER_ID,
         organization_id: null,
-        workspace_id: WORKSPACE_ID,
+        workspace_id: caller?.workspaceId ?? WORKSPACE_ID,
         allowed_data_regions: ['global'],
         free_model_daily_requests: { limit: 50, remaining: 50, used: 0 },
         rate_limit: { requests: 20, interval: '10s', note: 'deprecated' },
@@ -209,13 +255,43 @@ export function createOpenRouterEmulator(
     },
   })
 
-  const control: EmulatorControl = {
+  const workspaceProblem = (id: unknown): string | undefined => {
+    if (typeof id !== 'string' || !UUID_PATTERN.test(id)) return 'workspace_id: Invalid uuid'
+    return workspaces.has(id) ? undefined : 'workspace_id: Workspace not found'
+  }
+
+  const control: OpenRouterEmulatorControl = {
+    defaultWorkspaceId: WORKSPACE_ID,
     seedKey: (input = {}) => {
-      const record = addKey({ name: input.name ?? 'seeded', disabled: input.disabled ?? false })
+      if (input.workspaceId !== undefined && !workspaces.has(input.workspaceId))
+        throw new RangeError('seedKey: no such workspace')
+      if (input.guardrailId !== undefined && !guardrails.has(input.guardrailId))
+        throw new RangeError('seedKey: no such guardrail')
+      const record = addKey({
+        name: input.name ?? 'seeded',
+        disabled: input.disabled ?? false,
+        workspaceId: input.workspaceId ?? WORKSPACE_ID,
+      })
+      if (input.guardrailId !== undefined) guardrails.assign(input.guardrailId, [record.hash])
       return { id: record.hash, secret: record.secret }
     },
+    seedWorkspace: (input) => ({ id: workspaces.add(input).id }),
+    seedGuardrail: (input) => guardrails.add(input),
     keyIds: () => [...keys.keys()],
     works: (secret) => secret === managementKey || usable(findBySecret(secret)),
+    keyAttributes: (secret) => {
+      const record = findBySecret(secret)
+      if (record === undefined) return undefined
+      return {
+        name: record.name,
+        limit: record.limit,
+        limit_reset: record.limitReset,
+        include_byok_in_limit: record.includeByokInLimit,
+        expires_at: record.expiresAt,
+        workspace_id: record.workspaceId,
+        guardrail_id: guardrails.guardrailOf(record.hash),
+      }
+    },
     expireTokens: () => {},
   }
 
@@ -286,7 +362,7 @@ function toKey(record: KeyRecord) {
     updated_at: record.updatedAt,
     creator_user_id: USER_ID,
     external_user: null,
-    workspace_id: WORKSPACE_ID,
+    workspace_id: record.workspaceId,
     ...(record.expiresAt === null ? {} : { expires_at: record.expiresAt }),
   }
 }

@@ -1,7 +1,7 @@
 import { EmulatorServer, type VendorHandler } from './http-server.js'
 import { createLatitudeEmulator, LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 import { createNoteDxEmulator } from './notedx-emulator.js'
-import { createOpenRouterEmulator } from './openrouter-emulator.js'
+import { createOpenRouterEmulator, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 import { RateLimiter } from './rate-limiter.js'
 import type {
   Emulator,
@@ -19,9 +19,18 @@ export interface StartEmulatorOptions extends EmulatorOptions {
 }
 
 /**
+ * Starts a loopback server that plays OpenRouter's key-management API, with workspaces and
+ * guardrails that its controls can seed.
+ */
+export function startEmulator(
+  vendor: 'openrouter',
+  options?: StartEmulatorOptions,
+): Promise<Emulator<OpenRouterEmulatorControl>>
+/**
  * Starts a loopback server that plays `vendor`'s key-management API, seeded with an admin
  * credential and a few keys. Each call has its own state and port; `close()` frees it.
  */
+export function startEmulator(vendor: Vendor, options?: StartEmulatorOptions): Promise<Emulator>
 export async function startEmulator(
   vendor: Vendor,
   options: StartEmulatorOptions = {},

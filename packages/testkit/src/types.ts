@@ -65,12 +65,16 @@ export interface EmulatorOptions {
   seedKeys?: number
 }
 
-/** A running emulator of one vendor. */
-export interface Emulator {
+/** A running emulator of one vendor; `Control` is its vendor's controls. */
+export interface Emulator<Control extends EmulatorControl = EmulatorControl> {
   vendor: Vendor
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
-  /** Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`. */
+  /**
+   * Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`, and at
+   * Voiceable `credentialKeyId`, the id of the key the credential is. Every setting but
+   * `baseUrl` and `credentialKeyId` is a secret.
+   */
   settings: Record<string, string>
   /** Stops the server and frees its port. */
   close(): Promise<void>
@@ -86,7 +90,7 @@ export interface Emulator {
   /** Every request received so far, oldest first. */
   readonly requests: readonly RecordedRequest[]
   /** Vendor-specific controls, such as minting a key directly or expiring tokens. */
-  readonly control: EmulatorControl
+  readonly control: Control
 }
 
 /** Direct access to the emulator's state, for tests and demos. */
@@ -100,6 +104,12 @@ export interface EmulatorControl {
   keyIds(): string[]
   /** Whether a secret authenticates at the vendor right now. */
   works(secret: string): boolean
+  /**
+   * Every attribute a client can set on the key whose secret is `secret`, as the vendor
+   * stores it, in the vendor's own field names (OpenRouter also `guardrail_id`); `undefined`
+   * when no key has that secret. Two keys made alike compare equal.
+   */
+  keyAttributes(secret: string): Record<string, unknown> | undefined
   /** Makes every session token expire now (NoteDx); a no-op elsewhere. */
   expireTokens(): void
 }

@@ -70,6 +70,37 @@ export const openRouter = {
     }),
   }),
   secret: /^sk-or-v1-[0-9a-f]{64}$/,
+  workspace: v.strictObject({
+    id: v.pipe(v.string(), v.uuid()),
+    slug: v.string(),
+    name: v.string(),
+    description: v.nullable(v.string()),
+    created_at: iso,
+    updated_at: v.nullable(iso),
+    created_by: v.nullable(v.string()),
+    default_guardrail_id: v.nullable(v.string()),
+    default_text_model: v.nullable(v.string()),
+    default_image_model: v.nullable(v.string()),
+    default_provider_sort: v.nullable(v.string()),
+    include_byok_in_budgets: v.boolean(),
+    io_logging_api_key_ids: v.nullable(v.array(v.string())),
+    io_logging_sampling_rate: v.nullable(v.number()),
+    is_data_discount_logging_enabled: v.boolean(),
+    is_observability_broadcast_enabled: v.boolean(),
+    is_observability_io_logging_enabled: v.boolean(),
+  }),
+  keyAssignment: v.strictObject({
+    id: v.string(),
+    key_hash: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+    key_name: v.string(),
+    key_label: v.string(),
+    guardrail_id: v.string(),
+    assigned_by: v.nullable(v.string()),
+    created_at: iso,
+  }),
+  /** `{data, total_count}`, the envelope of the workspace and guardrail lists. */
+  counted: <T extends v.GenericSchema>(item: T) =>
+    v.strictObject({ data: v.array(item), total_count: v.pipe(v.number(), v.integer()) }),
 }
 
 const latitudeAttributes = v.strictObject({

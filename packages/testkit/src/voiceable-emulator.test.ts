@@ -29,6 +29,16 @@ describe('Voiceable emulator', () => {
     expect(listed.data.every((key) => key.key_value === null)).toBe(true)
   })
 
+  it('names in its settings the id of the private key its apiKey is', async () => {
+    const answer = await call(`${base}/api_keys/${emulator.settings.credentialKeyId}`, 'GET', admin)
+    const { data } = expectShape(one, answer.body)
+    expect(data).toMatchObject({ name: 'admin', key_type: 'private' })
+    expect(emulator.control.keyAttributes(emulator.settings.apiKey as string)).toMatchObject({
+      name: 'admin',
+      key_type: 'private',
+    })
+  })
+
   it('creates inside the api_key wrapper with 201 and the key value once', async () => {
     const answer = await call(`${base}/api_keys`, 'POST', admin, {
       api_key: { name: 'web', key_type: 'public', allowed_origins: ['https://example.test'] },

@@ -202,6 +202,18 @@ export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedK
     keyIds: () => [...keys.keys()].map(String),
     works: (secret) =>
       secret === sessionToken || [...keys.values()].some((record) => record.secret === secret),
+    keyAttributes: (secret) => {
+      const record = [...keys.values()].find((candidate) => candidate.secret === secret)
+      return record === undefined
+        ? undefined
+        : {
+            name: record.name,
+            key_type: record.keyType,
+            allowed_origins: record.allowedOrigins,
+            allowed_assistants: record.allowedAssistants,
+            transient_assistant: record.transientAssistant,
+          }
+    },
     expireTokens: () => {},
   }
 
@@ -211,7 +223,17 @@ export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedK
     credentialHeaders: ['authorization', 'x-api-key'],
     contentType: 'application/json',
   }
-  return { handler, control, settings: { baseUrl: `${url}${BASE_PATH}`, apiKey: admin.secret } }
+  // The admin key's id too: a store that authenticates with a key it cannot see again must be
+  // told which listed key that is.
+  return {
+    handler,
+    control,
+    settings: {
+      baseUrl: `${url}${BASE_PATH}`,
+      apiKey: admin.secret,
+      credentialKeyId: String(admin.id),
+    },
+  }
 }
 
 function listProblems(input: Record<string, unknown>): string[] {

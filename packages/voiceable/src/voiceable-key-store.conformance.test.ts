@@ -5,4 +5,10 @@ describeKeyStoreConformance({
   vendor: 'voiceable',
   createStore: (settings) => createVoiceableKeyStore(settings),
   unknownId: '999999',
+  successorSeed: () => ({
+    keyType: 'public',
+    allowedOrigins: ['https://example.com'],
+    allowedAssistants: ['17', '42'],
+    transientAssistant: true,
+  }),
 })

@@ -11,8 +11,10 @@ import {
   probeSecret,
   readCredential,
   readEnv,
+  readRawKey,
   Secret,
   type UpdateKeyInput,
+  ValidationError,
 } from '@keyway/core'
 import {
   createInputSchema,
@@ -22,6 +24,7 @@ import {
   readVoiceableError,
   updateInputSchema,
   type VoiceableApiKey,
+  voiceableApiKeySchema,
 } from './voiceable-schemas.js'
 
 /**
@@ -41,6 +44,12 @@ export interface VoiceableKeyStoreSettings extends BaseStoreSettings {
   token?: string
   /** Default `https://api.voiceable.dev/voiceable-api`. */
   baseUrl?: string
+  /**
+   * The id of the listed key that `apiKey` is. Voiceable never shows a key's value again, so
+   * without it every private key counts as possibly the store's own credential and rotation
+   * keeps its hands off them. Default: the `VOICEABLE_API_KEY_ID` env var. Only with `apiKey`.
+   */
+  credentialKeyId?: string
 }
 
 /** Create input at Voiceable: a name, the key type, and its limits. */
@@ -82,12 +91,15 @@ export const voiceableCapabilities = defineCapabilities({
 })
 
 const PROVIDER = 'voiceable'
+const ID_PATTERN = /^\d{1,18}$/
 
 /** A `KeyStore` for Voiceable. Managing keys needs a private key or a session token. */
 export function createVoiceableKeyStore(
   settings: VoiceableKeyStoreSettings = {},
 ): VoiceableKeyStore {
   const credential = resolveCredential(settings)
+  // The id of the store's own key, where the operator named it; forgotten on useCredential.
+  let ownKeyId = 'token' in credential ? undefined : resolveCredentialKeyId(settings)
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
@@ -110,7 +122,7 @@ export function createVoiceableKeyStore(
     provider: PROVIDER,
     capabilities: voiceableCapabilities,
     client,
-    idPattern: /^\d{1,18}$/,
+    idPattern: ID_PATTERN,
     createSchema: createInputSchema,
     updateSchema: updateInputSchema,
     // A create carries its marker in a temporary name, renamed once settled.
@@ -179,23 +191,55 @@ export function createVoiceableKeyStore(
       })
     },
 
+    // A key like this one: name, type, allowed origins and assistants, transient assistants.
+    async successorInput(key) {
+      const record = readRawKey(voiceableApiKeySchema, key, PROVIDER)
+      const input: VoiceableCreateKeyInput = { keyType: record.key_type }
+      if (record.name) input.name = record.name
+      if (record.allowed_origins) input.allowedOrigins = [...record.allowed_origins]
+      if (record.allowed_assistants) input.allowedAssistants = [...record.allowed_assistants]
+      if (typeof record.transient_assistant === 'boolean') {
+        input.transientAssistant = record.transient_assistant
+      }
+      return { input, warnings: [] }
+    },
+
+    // The answer must be Voiceable's key list (or a 403 for a public key, which it knows):
+    // a 2xx of another shape proves nothing and is a ResponseValidationError.
     verify: (secret, { signal }) =>
       probeSecret(client, secret, (value) => ({
         method: 'GET',
         path: '/api_keys',
         // Only the key being checked: not the session token the store may use.
         headers: { 'x-api-key': value, authorization: undefined },
+        schema: listResponseSchema,
         signal,
       })),
 
     // A session token is not a key. An API key is, but Voiceable never shows its value
-    // again, so the store cannot tell which listed key it is.
+    // again: the operator names its id, or every private key (only those can manage keys)
+    // may be it.
     ...('token' in credential
       ? { credentialKeyIds: async () => [] }
       : {
+          credentialKeyIds: async ({ signal }: { signal?: AbortSignal }) => {
+            if (ownKeyId !== undefined) return [ownKeyId]
+            const response = await client.request({
+              operation: 'credentialKeyIds',
+              method: 'GET',
+              path: '/api_keys',
+              schema: listResponseSchema,
+              signal,
+            })
+            return response.data.data
+              .filter((record) => record.key_type === 'private')
+              .map((record) => String(record.id))
+          },
           useCredential: (secret: Secret) => {
             const value = secret.reveal()
             client.setCredential('x-api-key', value, value)
+            // The named id was the old key's; the new key's is not known to the store.
+            ownKeyId = undefined
           },
         }),
   })
@@ -217,12 +261,34 @@ function resolveCredential(
     setting: 'token',
     envVar: 'VOICEABLE_TOKEN',
   })
+  if (token !== undefined && settings.credentialKeyId !== undefined) {
+    const message = 'names the key of an apiKey, but the store uses a session token'
+    throw new ValidationError({
+      provider: PROVIDER,
+      operation: 'configure',
+      message: `${PROVIDER}: credentialKeyId ${message}`,
+      issues: [{ path: 'credentialKeyId', message }],
+    })
+  }
   if (token !== undefined) return { token }
   throw missingCredential(
     PROVIDER,
     ['`apiKey` (or set VOICEABLE_API_KEY)', '`token` (or set VOICEABLE_TOKEN)'],
     'apiKey',
   )
+}
+
+/** The `credentialKeyId` setting or `VOICEABLE_API_KEY_ID`, checked; only for an API key. */
+function resolveCredentialKeyId(settings: VoiceableKeyStoreSettings): string | undefined {
+  const id = settings.credentialKeyId ?? readEnv('VOICEABLE_API_KEY_ID')
+  if (id === undefined || ID_PATTERN.test(id)) return id
+  const message = 'expected a Voiceable key id (digits)'
+  throw new ValidationError({
+    provider: PROVIDER,
+    operation: 'configure',
+    message: `${PROVIDER}: credentialKeyId (or VOICEABLE_API_KEY_ID): ${message}`,
+    issues: [{ path: 'credentialKeyId', message }],
+  })
 }
 
 function toApiKey(record: VoiceableApiKey): ApiKey {
