@@ -75,13 +75,18 @@ describe('rotateKeys', () => {
       // Running the batch again finishes the failed key and leaves the others alone.
       const before = await activeIds(store)
       const second = await rotateKeys(store, {
-        keyIds: keys.map((key) => key.id),
         batchId: 'nightly',
+        resume: true,
         journal,
         verifyIntervalMs: 5,
         deliver: () => {},
       })
-      expect(second.rotated).toBe(3)
+      expect(second.outcomes.map((outcome) => [outcome.keyId, outcome.status])).toEqual([
+        [own, 'skipped'],
+        [keys[0]?.id, 'rotated'],
+        [keys[1]?.id, 'rotated'],
+        [keys[2]?.id, 'rotated'],
+      ])
       expect(
         second.outcomes.filter((outcome) => outcome.status === 'rotated' && outcome.result.resumed),
       ).toHaveLength(3)

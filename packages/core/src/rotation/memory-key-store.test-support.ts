@@ -47,6 +47,8 @@ export interface MemoryKeyStoreOptions {
   reveal?: boolean
   /** The vendor regenerates in place. */
   regenerate?: boolean
+  /** A deleted key stays listed, disabled (as at NoteDx). */
+  deletedStaysListed?: boolean
 }
 
 /** A fault the next matching call plays. */
@@ -71,9 +73,11 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
   useCredential?: (secret: Secret) => void
   reveal?: (id: string, options?: RequestOptions) => Promise<Secret>
   #credential: string
+  readonly #deletedStaysListed: boolean
 
   constructor(options: MemoryKeyStoreOptions = {}) {
     const credential = options.credential ?? 'token'
+    this.#deletedStaysListed = options.deletedStaysListed ?? false
     this.capabilities = {
       get: 'native',
       pagination: 'none',
@@ -84,7 +88,7 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
       regenerate: options.regenerate ?? false,
       verify: true,
       revealAfterCreate: options.reveal ?? false,
-      deleted: 'gone',
+      deleted: options.deletedStaysListed ? 'disabled' : 'gone',
       update: ['name', 'status', 'metadata'],
       create: ['name', 'metadata', 'scope', 'kind'],
     }
@@ -204,8 +208,9 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
   async delete(id: string): Promise<void> {
     this.#authenticate()
     this.#play('delete')
-    this.#entry(id, 'delete')
-    this.entries.delete(id)
+    const entry = this.#entry(id, 'delete')
+    if (this.#deletedStaysListed) entry.key.status = 'disabled'
+    else this.entries.delete(id)
     this.writes.push({ operation: 'delete', id })
   }
 

@@ -232,6 +232,25 @@ describe('rotateKey resume', () => {
     },
   )
 
+  it('never recovers a deleted key that stays listed, and makes a new one', async () => {
+    const store = new MemoryKeyStore({ reveal: true, deletedStaysListed: true })
+    const old = store.seed({ name: 'ci' })
+    const { journal } = crashingJournal('created', 'after')
+    const delivered: string[] = []
+    const options = {
+      ...quick,
+      keyId: old.id,
+      rotationId: 'r1',
+      journal,
+      deliver: (created: CreatedKey) => void delivered.push(created.secret.reveal()),
+    }
+    await expect(rotateKey(store, options)).rejects.toBeInstanceOf(Crash)
+    const result = await rotateKey(store, options)
+    expect(store.entries.get(result.newKeyId)?.key.status).toBe('active')
+    expect(delivered.map((secret) => store.works(secret))).toEqual([true])
+    expect(store.works(old.secret)).toBe(false)
+  })
+
   it('names, and leaves alone, a key a create made and settled just before the process died', async () => {
     const store = new MemoryKeyStore()
     const old = store.seed({ name: 'ci' })

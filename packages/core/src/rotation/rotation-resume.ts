@@ -202,7 +202,8 @@ async function recoverOrDiscard(run: RotationRun): Promise<void> {
   const id = run.record.newKeyId as string
   if (store.reveal !== undefined) {
     const key = await findKey(run, id)
-    if (key !== undefined) {
+    // A deleted key may stay listed, disabled: it is nothing to recover.
+    if (key !== undefined && key.status === 'active') {
       run.hold({ key, secret: await store.reveal(id, run.request) })
       run.warn(`recovered the new key ${id}, made before the interruption and not yet delivered`)
       run.compensations.push(`deleting the new key ${id}`, () => run.discard(id))
