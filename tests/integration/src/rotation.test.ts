@@ -261,7 +261,10 @@ describe('rotateKey options', () => {
         const text = await readFile(path, 'utf8')
         const saved = JSON.parse(text) as {
           version: number
-          rotations: Record<string, { state: string; newKeyId: string; history: { state: string }[] }>
+          rotations: Record<
+            string,
+            { state: string; newKeyId: string; history: { state: string }[] }
+          >
         }
         expect(saved.version).toBe(2)
         expect(saved.rotations.r1?.state).toBe('done')

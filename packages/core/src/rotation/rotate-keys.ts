@@ -149,7 +149,11 @@ export async function rotateKeys<C extends CreateKeyInput>(
     })
   }
   for (const entry of entries) if (entry.outcome !== undefined) report(entry.outcome)
-  const keySettings = withWaitsReported(settings, batchId, options.onProgress)
+  const stop = new BatchStop(signal)
+  const keySettings = {
+    ...withWaitsReported(settings, batchId, options.onProgress),
+    signal: stop.signal,
+  }
   const steps = stepsOf(settings.strategy)
   const phaseOne = steps.filter((step) => step.name !== 'grace' && step.name !== 'retire')
   const phaseTwo = steps.filter((step) => step.name === 'retire')
@@ -157,32 +161,34 @@ export async function rotateKeys<C extends CreateKeyInput>(
   // Phase 1: create, deliver and verify every key.
   const ready: RotationRun<C>[] = []
   await eachLimited(pending, concurrency, async (entry) => {
+    if (stop.stopped) return
     try {
       const run = await openRun(store, keySettings, runSource(entry, ownIds))
       await runSteps(run, phaseOne)
       ready.push(run)
     } catch (error) {
-      stopOnJournalFailure(error, signal)
-      report(failedOutcome(entry.keyId, error))
+      if (!stop.halts(error)) report(failedOutcome(entry.keyId, error))
     }
   })
+  stop.rethrow()
 
   // The grace period, once for the whole batch, after the last new secret was delivered.
   if (ready.some((run) => !run.reached('done')) && settings.graceMs > 0) {
-    batch = await waitGrace(journal, batch, ready, settings, options.onProgress)
+    batch = await waitGrace(journal, batch, ready, keySettings, options.onProgress)
   }
 
   // Phase 2: retire every old key.
   ready.sort((a, b) => keyIds.indexOf(a.oldKeyId) - keyIds.indexOf(b.oldKeyId))
   await eachLimited(ready, concurrency, async (run) => {
+    if (stop.stopped) return
     try {
       await runSteps(run, phaseTwo)
       report({ keyId: run.oldKeyId, status: 'rotated', result: run.result() })
     } catch (error) {
-      stopOnJournalFailure(error, signal)
-      report(failedOutcome(run.oldKeyId, error))
+      if (!stop.halts(error)) report(failedOutcome(run.oldKeyId, error))
     }
   })
+  stop.rethrow()
   const ordered = keyIds.flatMap((keyId) => {
     const outcome = outcomes.get(keyId)
     return outcome === undefined ? [] : [outcome]
@@ -277,13 +283,44 @@ function fromRotations<C extends CreateKeyInput>(
 }
 
 /**
- * Stops the batch when the caller's signal aborted, or when an error is not a keyway error:
- * every vendor and delivery failure is one, so anything else is the journal (or a progress
- * callback) failing, and rotating on without a journal would be unsafe.
+ * Stops every rotation of a batch at once: when the caller's signal aborts, or when one
+ * rotation fails with an error that is not a keyway error. Every vendor and delivery failure
+ * is a keyway error, so anything else is the journal (or a progress callback) failing, and
+ * rotating on without a journal would be unsafe. The rotations still running are aborted,
+ * and each resumes from its journal when the batch runs again.
  */
-function stopOnJournalFailure(error: unknown, signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted()
-  if (!KeyStoreError.is(error)) throw error
+class BatchStop {
+  readonly #controller = new AbortController()
+  readonly #caller: AbortSignal | undefined
+  #fatal: { error: unknown } | undefined
+  readonly signal: AbortSignal
+
+  constructor(caller: AbortSignal | undefined) {
+    this.#caller = caller
+    this.signal =
+      caller === undefined
+        ? this.#controller.signal
+        : AbortSignal.any([caller, this.#controller.signal])
+  }
+
+  get stopped(): boolean {
+    return this.signal.aborted
+  }
+
+  /** Whether `error` stops the batch (rather than being one key's failed outcome). */
+  halts(error: unknown): boolean {
+    if (this.signal.aborted) return true
+    if (KeyStoreError.is(error)) return false
+    this.#fatal = { error }
+    this.#controller.abort(error)
+    return true
+  }
+
+  /** Throws what stopped the batch, if anything did. */
+  rethrow(): void {
+    if (this.#fatal !== undefined) throw this.#fatal.error
+    this.#caller?.throwIfAborted()
+  }
 }
 
 function isFinal(record: RotationRecord | undefined): boolean {

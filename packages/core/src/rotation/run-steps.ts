@@ -57,7 +57,7 @@ async function settleFailure(
     return run.fail(
       'resume',
       false,
-      `stopped at "${run.record.state}" by the caller's signal; run the rotation again to finish it`,
+      `stopped at "${run.record.state}" by its signal; run the rotation again to finish it`,
       error,
     )
   }
