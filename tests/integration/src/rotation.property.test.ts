@@ -4,7 +4,7 @@
 // name, and reruns as an operator would do them. After each schedule, the invariants below.
 //
 // KEYWAY_PROPERTY_RUNS sets the schedules per vendor (default 15, for the test command);
-// KEYWAY_PROPERTY_SEED replays one.
+// KEYWAY_PROPERTY_SEED (and KEYWAY_PROPERTY_PATH) replays a failure.
 import {
   AmbiguousCreateError,
   type CreatedKey,
@@ -23,10 +23,9 @@ import { type MadeKey, makeRestrictedKey } from './restricted-keys.js'
 import { activeIds, seedKey, storeFor, vendors, withEmulator } from './vendors.js'
 
 const RUNS = Number(process.env.KEYWAY_PROPERTY_RUNS ?? 15)
-const SEED =
-  process.env.KEYWAY_PROPERTY_SEED === undefined
-    ? {}
-    : { seed: Number(process.env.KEYWAY_PROPERTY_SEED) }
+const { KEYWAY_PROPERTY_SEED: seed, KEYWAY_PROPERTY_PATH: path } = process.env
+const REPLAY =
+  seed === undefined ? {} : { seed: Number(seed), ...(path === undefined ? {} : { path }) }
 
 const faultArbitrary: fc.Arbitrary<Fault> = fc
   .record({
@@ -158,7 +157,11 @@ async function runSchedule(vendor: Vendor, run: Scenario): Promise<void> {
       outcomes.push(outcome)
       // An operator runs it again: after a crash as a new process with a new store.
       for (let rerun = 0; rerun < 4 && !finished(outcome); rerun++) {
-        if (outcome instanceof Crash) store = storeFor(emulator)
+        if (outcome instanceof Crash) {
+          // A new process, started after the vendor finished whatever the old one had sent.
+          await emulator.idle()
+          store = storeFor(emulator)
+        }
         outcome = await attempt(store).catch((error: unknown) => error)
         outcomes.push(outcome)
       }
@@ -239,7 +242,7 @@ describe.each(vendors)('rotation at %s under random fault schedules (property)',
   it(`keeps every promise (${RUNS} schedules)`, async () => {
     await fc.assert(
       fc.asyncProperty(scenario, (run) => runSchedule(vendor, run)),
-      { numRuns: RUNS, endOnFailure: true, ...SEED },
+      { numRuns: RUNS, endOnFailure: true, ...REPLAY },
     )
   }, 600_000)
 })

@@ -20,8 +20,8 @@ export interface BatchEntry<C extends CreateKeyInput> {
   shown: RotationPlan
 }
 
-/** States after which the new key exists and no create follows. */
-const PAST_CREATE: ReadonlySet<RotationState> = new Set(['delivered', 'verified', 'switched'])
+/** States after which the new key is verified and no create follows. */
+const PAST_CREATE: ReadonlySet<RotationState> = new Set(['verified', 'switched'])
 
 /**
  * Plans every key of a batch before anything is written: reads each successor's input,

@@ -3,6 +3,7 @@ import { isAmbiguousFailure } from '../create-with-reconcile.js'
 import { AmbiguousCreateError, KeyStoreError } from '../errors.js'
 import { sleep } from '../sleep.js'
 import type { CreatedKey } from '../types.js'
+import { sweepAbandoned } from './rotation-resume.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { type RotationStepDefinition, StepFailure } from './run-steps.js'
 import { verifySecret } from './verify-secret.js'
@@ -197,6 +198,7 @@ export const retireStep: RotationStepDefinition = {
         error,
       )
     }
+    await sweepAbandoned(run)
     await run.advance('done', { retired })
   },
 }

@@ -55,6 +55,7 @@ export interface MemoryKeyStoreOptions {
 export type MemoryFault =
   | { on: 'create'; kind: 'lost' } // the key is made, carrying its marker; the answer is lost
   | { on: 'create'; kind: 'refused' } // a 400: nothing made
+  | { on: 'create'; kind: 'late' } // the answer is lost; the key is made later, by `landLate()`
   | { on: 'regenerate'; kind: 'lost' } // the secret is replaced; the answer is lost
   | { on: 'list' | 'delete' | 'verify' | 'update' | 'get'; kind: 'fail'; times?: number }
 
@@ -73,6 +74,7 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
   useCredential?: (secret: Secret) => void
   reveal?: (id: string, options?: RequestOptions) => Promise<Secret>
   #credential: string
+  readonly #late: Array<() => Entry> = []
   readonly #deletedStaysListed: boolean
 
   constructor(options: MemoryKeyStoreOptions = {}) {
@@ -123,6 +125,11 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
     return { id: entry.key.id, secret: entry.secret }
   }
 
+  /** Makes the keys of creates whose answer was lost before the vendor got to them. */
+  landLate(): string[] {
+    return this.#late.splice(0).map((land) => land().key.id)
+  }
+
   /** Whether a secret works at the "vendor" right now. */
   works(secret: string): boolean {
     return [...this.entries.values()].some(
@@ -165,6 +172,16 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
         provider: this.provider,
         operation: 'create',
         message: 'refused',
+      })
+    }
+    if (fault?.kind === 'late') {
+      this.#late.push(() => this.#make(input, marker))
+      throw new AmbiguousCreateError({
+        provider: this.provider,
+        operation: 'create',
+        message: 'memory create was aborted while the vendor may have been making the key',
+        candidateIds: [],
+        marker,
       })
     }
     const entry = this.#make(input, marker)

@@ -9,13 +9,8 @@ import { resumeRun } from './rotation-resume.js'
 import { RotationRun } from './rotation-run.js'
 import type { RotationStepDefinition } from './run-steps.js'
 
-/** States after which the new key exists and no create follows. */
-const PAST_CREATE: ReadonlySet<RotationState> = new Set([
-  'delivered',
-  'verified',
-  'switched',
-  'done',
-])
+/** States after which the new key is verified and no create follows. */
+const PAST_CREATE: ReadonlySet<RotationState> = new Set(['verified', 'switched', 'done'])
 
 /** What `openRun` needs beside the store and settings; a batch passes what it already read. */
 export interface RunSource<C extends CreateKeyInput> {
@@ -70,8 +65,11 @@ export async function openRun<C extends CreateKeyInput>(
   if (record === undefined) {
     await run.advance('started', { warnings: [...plan.warnings] })
   } else {
-    // A create may follow: its warnings are the plan's as it stands now.
-    if (creates) run.record = { ...run.record, warnings: [...plan.warnings] }
+    // A create may follow: the plan's warnings as it stands now, and what earlier runs noted.
+    if (creates) {
+      const warnings = [...new Set([...plan.warnings, ...run.record.warnings])]
+      run.record = { ...run.record, warnings }
+    }
     await resumeRun(run)
   }
   return run
@@ -139,6 +137,7 @@ function freshRecord<C extends CreateKeyInput>(
     strategy: settings.strategy,
     state: 'started',
     marker: null,
+    abandonedMarkers: [],
     newKeyName: null,
     newKeyId: null,
     retired: null,

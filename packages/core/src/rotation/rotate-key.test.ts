@@ -251,6 +251,34 @@ describe('rotateKey resume', () => {
     expect(store.works(old.secret)).toBe(false)
   })
 
+  it('deletes a key a slow vendor made for an earlier create, when it lands after the resume looked', async () => {
+    const store = new MemoryKeyStore()
+    const old = store.seed({ name: 'ci' })
+    const journal = memoryJournal()
+    let deliveries = 0
+    let late: string[] = []
+    const options = {
+      ...quick,
+      keyId: old.id,
+      rotationId: 'r1',
+      journal,
+      deliver: () => {
+        deliveries++
+        // The vendor gets round to the first create only now.
+        if (deliveries === 1) late = store.landLate()
+      },
+    }
+    store.faults.push({ on: 'create', kind: 'late' })
+    await expect(rotateKey(store, options)).rejects.toThrow(/outcome is unknown/)
+    const result = await rotateKey(store, options)
+    expect(late).toHaveLength(1)
+    expect(store.entries.has(late[0] as string)).toBe(false)
+    expect(result.warnings.join(' ')).toContain(`deleted ${late[0]}: made late`)
+    expect(
+      [...store.entries.values()].filter((entry) => entry.key.name?.startsWith('ci')),
+    ).toHaveLength(1)
+  })
+
   it('names, and leaves alone, a key a create made and settled just before the process died', async () => {
     const store = new MemoryKeyStore()
     const old = store.seed({ name: 'ci' })
@@ -263,6 +291,7 @@ describe('rotateKey resume', () => {
       strategy: 'create',
       state: 'creating',
       marker: 'kw0000000000000000000001',
+      abandonedMarkers: [],
       newKeyName: 'ci',
       newKeyId: null,
       retired: null,
@@ -297,6 +326,21 @@ describe('rotateKey resume', () => {
     expect(store.entries.has(undelivered)).toBe(false)
     expect(result.newKeyId).not.toBe(undelivered)
     expect(result.warnings.join(' ')).toContain(`deleted ${undelivered}`)
+  })
+
+  it('replaces a successor delivered but not verified before a crash, and never retires for it', async () => {
+    const store = new MemoryKeyStore()
+    const old = store.seed({ name: 'ci' })
+    const { journal, records } = crashingJournal('verified', 'before')
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    await expect(rotateKey(store, options)).rejects.toBeInstanceOf(Crash)
+    const unverified = records.get('r1')?.newKeyId as string
+    expect(store.works(old.secret)).toBe(true)
+    const result = await rotateKey(store, options)
+    expect(store.entries.has(unverified)).toBe(false)
+    expect(result.newKeyId).not.toBe(unverified)
+    expect(result.verified).toBe(true)
+    expect(result.warnings.join(' ')).toContain(`${unverified} was delivered but not yet verified`)
   })
 
   it('refuses a rotation id already used for another key', async () => {

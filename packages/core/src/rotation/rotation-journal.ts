@@ -26,6 +26,11 @@ export interface RotationRecord {
    * create is sent: the keys that carry it are provably this rotation's.
    */
   marker: string | null
+  /**
+   * Markers of earlier creates of this rotation whose keys were not found when it resumed:
+   * a slow vendor may still make such a key, and any key carrying one is this rotation's.
+   */
+  abandonedMarkers: string[]
   /** The name the new key was asked for, for messages. */
   newKeyName: string | null
   /** The id of the key this rotation made, once known. */
@@ -166,6 +171,7 @@ function normalize(record: RotationRecord | undefined): RotationRecord | undefin
   return {
     ...record,
     marker: record.marker ?? null,
+    abandonedMarkers: record.abandonedMarkers ?? [],
     newKeyName: record.newKeyName ?? null,
     newKeyId: record.newKeyId ?? null,
     retired: record.retired ?? null,

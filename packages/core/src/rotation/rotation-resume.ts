@@ -1,6 +1,7 @@
 import { NotFoundError } from '../errors.js'
 import type { ApiKey, CreateKeyInput, UpdateKeyInput } from '../types.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
+import { hasVerifier } from './verify-secret.js'
 
 /** How far back a key's creation may lie and still be named as possibly an interrupted create's. */
 const CLOCK_SLACK_MS = 120_000
@@ -13,6 +14,7 @@ const CLOCK_SLACK_MS = 120_000
  * recovered where the vendor shows secrets again, or deleted and made anew.
  */
 export async function resumeRun(run: RotationRun): Promise<void> {
+  await sweepAbandoned(run)
   switch (run.record.state) {
     case 'rolling-back':
       return finishRollback(run)
@@ -38,6 +40,30 @@ export async function resumeRun(run: RotationRun): Promise<void> {
       return pickUpDelivered(run)
     default:
       return
+  }
+}
+
+/**
+ * Deletes any key carrying the marker of an earlier create of this rotation that was not
+ * found when it resumed (a slow vendor made it later): provably this rotation's, never
+ * delivered. A look that fails is left for a later run. Runs when a rotation resumes and
+ * before it is done.
+ */
+export async function sweepAbandoned(run: RotationRun): Promise<void> {
+  for (const marker of run.record.abandonedMarkers) {
+    try {
+      const late = (await run.store.findCreated(marker, run.request)).filter(
+        (key) => key.status === 'active',
+      )
+      for (const key of late) {
+        await run.discard(key.id)
+        run.warn(
+          `deleted ${key.id}: made late by an earlier create of this rotation (marker ${marker}), never delivered`,
+        )
+      }
+    } catch {
+      // Still journalled: the next run looks again.
+    }
   }
 }
 
@@ -113,6 +139,11 @@ async function settleLostCreate(run: RotationRun): Promise<void> {
       `deleted ${found.map((key) => key.id).join(', ')}: made by the interrupted create (marker ${marker}) and never delivered`,
     )
   } else {
+    // A slow vendor may still make it: later runs of this rotation look for it again.
+    run.record = {
+      ...run.record,
+      abandonedMarkers: [...new Set([...run.record.abandonedMarkers, marker])],
+    }
     const unsure = await unprovenKeys(run)
     if (unsure.length > 0) {
       run.warn(
@@ -210,26 +241,32 @@ async function recoverOrDiscard(run: RotationRun): Promise<void> {
       return
     }
   }
-  try {
-    await run.discard(id)
-  } catch (error) {
-    throw run.fail(
-      'resume',
-      false,
-      `could not delete the new key ${id}, made before the interruption and never delivered (${reasonOf(run, error)}); the old key is untouched: run the rotation again`,
-      error,
-    )
-  }
+  await discardUndelivered(run, id)
   run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
   await restart(run)
 }
 
-/** The caller holds the new secret: go on with the new key, reading its secret again where the vendor shows it. */
+/**
+ * The caller holds the new secret: go on with the new key, reading its secret again where
+ * the vendor shows it. A key delivered but not yet verified whose secret cannot be read
+ * again cannot be checked: it is deleted and a new one made, since nothing is retired for
+ * an unverified successor (the old key is still untouched).
+ */
 async function pickUpDelivered(run: RotationRun): Promise<void> {
   const { store } = run
   const id = run.record.newKeyId
   const key = id === null ? undefined : await findKey(run, id)
-  if (id === null || key === undefined || key.status !== 'active') {
+  const usable = key !== undefined && key.status === 'active'
+  const unverified = run.record.state === 'delivered' && run.settings.strategy === 'create'
+  if (unverified && (!usable || (store.reveal === undefined && hasVerifier(run)))) {
+    if (usable) await discardUndelivered(run, id as string)
+    run.warn(
+      `the new key ${id} was delivered but not yet verified when the run stopped, and its secret cannot be read again to check it: it was deleted and a new key made (the old key was not touched)`,
+    )
+    await restart(run)
+    return
+  }
+  if (!usable) {
     const reason = `the new key ${id ?? '(unnamed)'}, whose secret was delivered, is no longer active, so the old key was not retired: rotate it again under a new rotation id`
     await run.advance('failed', { reason })
     throw run.fail('resume', false, reason)
@@ -237,6 +274,20 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
   run.newKey = key
   if (store.reveal !== undefined) run.hold({ key, secret: await store.reveal(key.id, run.request) })
   run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
+}
+
+/** Deletes a new key this rotation made (by its journalled id) that must not be kept. */
+async function discardUndelivered(run: RotationRun, id: string): Promise<void> {
+  try {
+    await run.discard(id)
+  } catch (error) {
+    throw run.fail(
+      'resume',
+      false,
+      `could not delete the new key ${id}, made before the interruption (${reasonOf(run, error)}); the old key is untouched: run the rotation again`,
+      error,
+    )
+  }
 }
 
 async function findKey(run: RotationRun, id: string): Promise<ApiKey | undefined> {

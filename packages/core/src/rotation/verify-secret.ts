@@ -8,6 +8,12 @@ export type Verification =
   | { outcome: 'failed'; error?: unknown }
   | { outcome: 'unchecked' }
 
+/** Whether the rotation checks new secrets: the caller's `verify`, or the store's where it has one. */
+export function hasVerifier(run: RotationRun): boolean {
+  const { verify } = run.settings
+  return verify !== false && (verify !== undefined || run.store.capabilities.verify)
+}
+
 /**
  * Checks the new secret: the caller's `verify`, else the store's where it has one. Polled
  * up to `verifyAttempts` times, `verifyIntervalMs` apart (each pause told to `onWait`),
