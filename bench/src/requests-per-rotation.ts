@@ -44,7 +44,9 @@ function seed(emulator: Emulator, name: string): string {
 }
 
 function count(emulator: Emulator, from: number, keys: number): RequestCount {
-  const sent = emulator.requests.slice(from).filter((request) => !/\/auth\/(login|refresh)$/.test(request.path))
+  const sent = emulator.requests
+    .slice(from)
+    .filter((request) => !/\/auth\/(login|refresh)$/.test(request.path))
   const writes = sent.filter((request) => request.method !== 'GET').length
   return {
     requests: Math.round((sent.length / keys) * 100) / 100,
@@ -103,13 +105,4 @@ export async function batchRotation(vendor: Vendor): Promise<RequestCount> {
   } finally {
     await emulator.close()
   }
-}
-
-// Run directly (tsx src/requests-per-rotation.ts) to print the counts as JSON.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const counts: Record<string, { single: RequestCount; batch: RequestCount }> = {}
-  for (const vendor of ROTATION_VENDORS) {
-    counts[vendor] = { single: await singleRotation(vendor), batch: await batchRotation(vendor) }
-  }
-  console.log(JSON.stringify(counts, null, 2))
 }
