@@ -80,7 +80,9 @@ describe('createLatitudeKeyStore wire format', () => {
       .reply(201, createKey)
     api()
       .patch(`/auth/api_keys/${createKey.data.id}`, renamed.match)
-      .reply(200, { data: { ...createKey.data, attributes: { ...attributes, name: 'rotation-2026-11' } } })
+      .reply(200, {
+        data: { ...createKey.data, attributes: { ...attributes, name: 'rotation-2026-11' } },
+      })
     const created = await store().create(
       { name: 'rotation-2026-11', readOnly: true, allowedIps: ['192.0.2.0/24'] },
       { marker },
@@ -209,5 +211,6 @@ describe('against the emulator with Latitude’s own rate limits', () => {
     } finally {
       await emulator.close()
     }
-  })
+    // The scaled minute alone lasts 3 s; leave room for a busy machine.
+  }, 30_000)
 })

@@ -9,9 +9,9 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import { findSecrets } from './secret-scan.js'
 import { startEmulator } from './start-emulator.js'
-import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import type { Emulator, Fault, Vendor } from './types.js'
 
 /** The request each vendor's create is, as the emulator sees it. */
@@ -33,7 +33,7 @@ const SETTLE_REQUEST: Record<Vendor, NonNullable<Fault['match']>> = {
 const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
 /** A reconcile that looks over its whole window without waiting real time. */
-const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>
+export const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>
   signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve()
 
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -117,28 +117,31 @@ export function describeCreateConformance(options: ConformanceOptions): void {
     it.each([
       ['processed, then its answer lost', { drop: 'after' }],
       ['refused with a 502 before it was processed', { status: 502 }],
-    ] as const)('two creates of one name at once, one %s: both callers get their own working key', async (_what, fault) => {
-      await store.list()
-      const held = gate()
-      emulator.inject({ match: CREATE_REQUEST[vendor], until: held.opened, ...fault })
-      const first = store
-        .create(input('ci-deploy') as never)
-        .then(keep)
-        .catch((error: unknown) => error)
-      await vi.waitFor(() => expect(creates()).toHaveLength(1), { timeout: 10_000 })
-      const second = keep(await store.create(input('ci-deploy') as never))
-      held.open()
-      const outcome = await first
-      expect(outcome).not.toBeInstanceOf(Error)
-      const firstKey = outcome as CreatedKey
-      expect(firstKey.key.id).not.toBe(second.key.id)
-      for (const created of [firstKey, second]) {
-        expect(emulator.control.works(created.secret.reveal())).toBe(true)
-        const listed = await store.get(created.key.id)
-        expect(listed.status).toBe('active')
-        if (store.capabilities.names) expect(listed.name).toBe('ci-deploy')
-      }
-    })
+    ] as const)(
+      'two creates of one name at once, one %s: both callers get their own working key',
+      async (_what, fault) => {
+        await store.list()
+        const held = gate()
+        emulator.inject({ match: CREATE_REQUEST[vendor], until: held.opened, ...fault })
+        const first = store
+          .create(input('ci-deploy') as never)
+          .then(keep)
+          .catch((error: unknown) => error)
+        await vi.waitFor(() => expect(creates()).toHaveLength(1), { timeout: 10_000 })
+        const second = keep(await store.create(input('ci-deploy') as never))
+        held.open()
+        const outcome = await first
+        expect(outcome).not.toBeInstanceOf(Error)
+        const firstKey = outcome as CreatedKey
+        expect(firstKey.key.id).not.toBe(second.key.id)
+        for (const created of [firstKey, second]) {
+          expect(emulator.control.works(created.secret.reveal())).toBe(true)
+          const listed = await store.get(created.key.id)
+          expect(listed.status).toBe('active')
+          if (store.capabilities.names) expect(listed.name).toBe('ci-deploy')
+        }
+      },
+    )
 
     it('a create without a name whose answer is lost leaves no orphan', async () => {
       const before = await activeIds()
@@ -356,9 +359,10 @@ export function describeCreateConformance(options: ConformanceOptions): void {
 
     it('refuses a signal that is not an AbortSignal, on every method, sending nothing', async () => {
       const bad = { signal: 'x' } as never
-      const { key } = await store.create(
-        { ...(store.capabilities.names ? { name: 'conformance-signal' } : {}), ...options.createInput } as never,
-      )
+      const { key } = await store.create({
+        ...(store.capabilities.names ? { name: 'conformance-signal' } : {}),
+        ...options.createInput,
+      } as never)
       const sent = emulator.requests.length
       const calls: Array<() => Promise<unknown>> = [
         () => store.list(bad),
@@ -383,9 +387,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       }
       await expect(store.list({ signal: {} } as never)).rejects.toThrow(ValidationError)
       await expect(store.list('all' as never)).rejects.toThrow(ValidationError)
-      await expect(store.list({ includeDisabled: 'yes' } as never)).rejects.toThrow(
-        ValidationError,
-      )
+      await expect(store.list({ includeDisabled: 'yes' } as never)).rejects.toThrow(ValidationError)
       expect(emulator.requests.length).toBe(sent)
     })
 
@@ -415,7 +417,10 @@ export function describeCreateConformance(options: ConformanceOptions): void {
         'metadata.constructor',
       )
       await refused(() => store.update(options.unknownId, [] as never), '')
-      await refused(() => store.update(options.unknownId, { status: 'Disabled' } as never), 'status')
+      await refused(
+        () => store.update(options.unknownId, { status: 'Disabled' } as never),
+        'status',
+      )
       await refused(
         () => store.update(options.unknownId, { constructor: 'x' } as never),
         'constructor',

@@ -7,15 +7,15 @@ import {
   KeyStoreError,
   NotFoundError,
   ProviderError,
-  ResponseValidationError,
   type ReconcileOptions,
+  ResponseValidationError,
   type RetryOptions,
   Secret,
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { describeCreateConformance } from './conformance-create.js'
+import { describeCreateConformance, noWait } from './conformance-create.js'
 import { findSecrets } from './secret-scan.js'
 import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 import type { Emulator, Vendor } from './types.js'
@@ -55,10 +55,6 @@ const NOT_SECRET_SETTINGS = ['baseUrl', 'credentialKeyId']
 
 const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
-/** A reconcile that looks over its whole window without waiting real time. */
-const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>
-  signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve()
-
 /**
  * The one suite every adapter passes against its vendor's emulator. Tests that need a
  * capability the vendor lacks check instead that the store refuses, sending nothing.
@@ -73,7 +69,11 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
     let secrets: Set<string>
 
     const settingsFor = (emulatorSettings: Record<string, string>): ConformanceSettings =>
-      ({ ...emulatorSettings, retry: fastRetry, reconcile: { sleep: noWait } }) as ConformanceSettings
+      ({
+        ...emulatorSettings,
+        retry: fastRetry,
+        reconcile: { sleep: noWait },
+      }) as ConformanceSettings
 
     const createInput = (name: string): Record<string, unknown> => ({
       ...(store.capabilities.names ? { name } : {}),
