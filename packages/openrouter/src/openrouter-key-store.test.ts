@@ -107,6 +107,29 @@ describe('createOpenRouterKeyStore wire format', () => {
     expect(await store().list()).toHaveLength(207)
   })
 
+  it('stops paging workspaces at total_count: no request for an empty page after a full one', async () => {
+    const workspace = listWorkspaces.data[0] as (typeof listWorkspaces.data)[number]
+    const hundred = Array.from({ length: 100 }, (_, index) => ({
+      ...workspace,
+      id: `11111111-2222-4333-8444-${String(index).padStart(12, '0')}`,
+    }))
+    api()
+      .get('/api/v1/workspaces')
+      .query({ offset: '0', limit: '100' })
+      .reply(200, { data: hundred, total_count: 100 })
+    const asked: string[] = []
+    api()
+      .get('/api/v1/keys')
+      .query((query) => {
+        asked.push(String(query.workspace_id))
+        return true
+      })
+      .times(100)
+      .reply(200, { data: [] })
+    expect(await store().list()).toEqual([])
+    expect(asked).toEqual(hundred.map((item) => item.id))
+  })
+
   it('gets one key by hash', async () => {
     api().get(`/api/v1/keys/${HASH}`).reply(200, getKey)
     const key = await store().get(HASH)

@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest'
  * (core, ky, p-retry, valibot). The target was 10 KB; ky, p-retry and valibot alone take
  * about 8 KB of it, so the budget sits just above today's size to catch growth. Create
  * markers with their reconcile, and the valibot checks of every setting, option and
- * credential, added about 3 KB (NoteDx, the largest, bundles to about 20 KB).
+ * credential, added about 3 KB; "a key like this one" and OpenRouter's workspaces and
+ * guardrails about 1 KB more.
  */
-const BUDGET_BYTES = 21 * 1024
+const BUDGET_BYTES = 22 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
@@ -27,7 +28,7 @@ async function bundledSize(entry: string): Promise<{ minified: number; gzipped: 
 
 describe('bundle size budget', () => {
   it.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'])(
-    '@keyway/%s bundles to at most 21 KB min+gzip, dependencies included',
+    '@keyway/%s bundles to at most 22 KB min+gzip, dependencies included',
     async (name) => {
       const entry = import.meta.resolve(`@keyway/${name}`)
       const size = await bundledSize(new URL(entry).pathname)
