@@ -57,7 +57,11 @@ export type MemoryFault =
   | { on: 'create'; kind: 'refused' } // a 400: nothing made
   | { on: 'create'; kind: 'late' } // the answer is lost; the key is made later, by `landLate()`
   | { on: 'regenerate'; kind: 'lost' } // the secret is replaced; the answer is lost
-  | { on: 'list' | 'delete' | 'verify' | 'update' | 'get'; kind: 'fail'; times?: number }
+  | {
+      on: 'list' | 'findCreated' | 'delete' | 'verify' | 'update' | 'get'
+      kind: 'fail'
+      times?: number
+    }
 
 let counter = 0
 
@@ -204,7 +208,7 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
   async findCreated(marker: string): Promise<ApiKey[]> {
     this.#authenticate()
     this.reads.push(`findCreated ${marker}`)
-    this.#play('list')
+    this.#play('findCreated')
     return [...this.entries.values()]
       .filter((entry) => entry.marker === marker)
       .map((entry) => ({ ...entry.key }))

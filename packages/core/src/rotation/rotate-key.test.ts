@@ -158,7 +158,7 @@ describe('rotateKey resume', () => {
     const sibling = store.seed({ name: 'ci' })
     const journal = memoryJournal()
     const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
-    store.faults.push({ on: 'create', kind: 'lost' }, { on: 'list', kind: 'fail' })
+    store.faults.push({ on: 'create', kind: 'lost' }, { on: 'findCreated', kind: 'fail' })
     const lost = await rotateKey(store, options).catch((thrown: unknown) => thrown)
     expect(lost).toMatchObject({ step: 'create', rolledBack: false })
     const record = journal.records.get('r1')
@@ -249,6 +249,28 @@ describe('rotateKey resume', () => {
     expect(store.entries.get(result.newKeyId)?.key.status).toBe('active')
     expect(delivered.map((secret) => store.works(secret))).toEqual([true])
     expect(store.works(old.secret)).toBe(false)
+  })
+
+  it('creates nothing again until it could list every key the lost create may have made', async () => {
+    const store = new MemoryKeyStore()
+    const old = store.seed({ name: 'ci' })
+    const journal = memoryJournal()
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    store.faults.push({ on: 'create', kind: 'refused' })
+    // The first create is refused; fake a journal that says one was sent and lost.
+    await rotateKey(store, options).catch(() => {})
+    const record = journal.records.get('r1')
+    await journal.write({
+      ...(record as NonNullable<typeof record>),
+      state: 'creating',
+      marker: 'kw0000000000000000000002',
+    })
+    store.faults.push({ on: 'list', kind: 'fail' })
+    const error = await rotateKey(store, options).catch((thrown: unknown) => thrown)
+    expect((error as Error).message).toMatch(/could not list the keys .* nothing was touched/)
+    expect(journal.records.get('r1')?.state).toBe('creating')
+    expect(store.writes).toEqual([])
+    await expect(rotateKey(store, options)).resolves.toMatchObject({ retired: 'deleted' })
   })
 
   it('deletes a key a slow vendor made for an earlier create, when it lands after the resume looked', async () => {

@@ -134,16 +134,16 @@ async function settleLostCreate(run: RotationRun): Promise<void> {
     return
   }
   await discardAll(run, found, marker)
+  // A slow vendor may still make a key for it: later runs of this rotation look again.
+  run.record = {
+    ...run.record,
+    abandonedMarkers: [...new Set([...run.record.abandonedMarkers, marker])],
+  }
   if (found.length > 0) {
     run.warn(
       `deleted ${found.map((key) => key.id).join(', ')}: made by the interrupted create (marker ${marker}) and never delivered`,
     )
   } else {
-    // A slow vendor may still make it: later runs of this rotation look for it again.
-    run.record = {
-      ...run.record,
-      abandonedMarkers: [...new Set([...run.record.abandonedMarkers, marker])],
-    }
     const unsure = await unprovenKeys(run)
     if (unsure.length > 0) {
       run.warn(
@@ -213,18 +213,26 @@ async function discardAll(
 async function unprovenKeys(run: RotationRun): Promise<string[]> {
   const since = lastTime(run, 'creating') - CLOCK_SLACK_MS
   const name = run.record.newKeyName
+  let listed: ApiKey[]
   try {
-    return (await run.store.list({ ...run.request, includeDisabled: false }))
-      .filter(
-        (key) =>
-          key.id !== run.oldKeyId &&
-          (name === null || key.name === name) &&
-          (key.createdAt === null || new Date(key.createdAt).getTime() >= since),
-      )
-      .map((key) => key.id)
-  } catch {
-    return []
+    listed = await run.store.list({ ...run.request, includeDisabled: false })
+  } catch (error) {
+    // Nothing is made again before every key that may be the lost create's is named.
+    throw run.fail(
+      'resume',
+      false,
+      `could not list the keys to name any the interrupted create may have made (${reasonOf(run, error)}); nothing was touched: run the rotation again`,
+      error,
+    )
   }
+  return listed
+    .filter(
+      (key) =>
+        key.id !== run.oldKeyId &&
+        (name === null || key.name === name) &&
+        (key.createdAt === null || new Date(key.createdAt).getTime() >= since),
+    )
+    .map((key) => key.id)
 }
 
 /** A new key made before the interruption and never delivered: recovered where the vendor shows it, else deleted. */
