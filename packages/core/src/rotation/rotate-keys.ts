@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import * as v from 'valibot'
-import { KeyStoreError, ValidationError } from '../errors.js'
 import { atLeastOne } from '../setting-schemas.js'
 import { sleep } from '../sleep.js'
 import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
+import {
+  checkBatchOptions,
+  checkEarlierBatch,
+  earlierBatchFromRotations,
+  isFinal,
+} from './batch-checks.js'
 import {
   eachLimited,
   failedOutcome,
@@ -11,8 +16,9 @@ import {
   type RotateKeysProgress,
 } from './batch-outcome.js'
 import { type BatchEntry, planBatch } from './batch-plan.js'
+import { BatchStop } from './batch-stop.js'
 import { openRun, ownCredentialIds, stepsOf } from './open-run.js'
-import type { BatchRecord, RotationJournal, RotationRecord } from './rotation-journal.js'
+import type { BatchRecord, RotationJournal } from './rotation-journal.js'
 import {
   type RotationOptions,
   type RotationSettings,
@@ -104,7 +110,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
   const earlier =
     options.batchId === undefined
       ? undefined
-      : ((await journal.readBatch(batchId)) ?? fromRotations(store, batchId, records))
+      : ((await journal.readBatch(batchId)) ?? earlierBatchFromRotations(store, batchId, records))
   checkEarlierBatch(store, journal, options, batchId, earlier)
 
   const open = (keyId: string) => !isFinal(records.get(`${batchId}/${keyId}`))
@@ -260,120 +266,6 @@ async function waitGrace<C extends CreateKeyInput>(
     await sleep(ms, settings.signal)
   }
   return next
-}
-
-/**
- * The batch record of a journal written before batches had one: the old keys its rotations
- * name (never the keys they made).
- */
-function fromRotations<C extends CreateKeyInput>(
-  store: KeyStore<C>,
-  batchId: string,
-  records: ReadonlyMap<string, RotationRecord>,
-): BatchRecord | undefined {
-  if (records.size === 0) return undefined
-  const all = [...records.values()]
-  return {
-    batchId,
-    provider: store.provider,
-    keyIds: [...new Set(all.map((record) => record.oldKeyId))],
-    graceEndsAt: null,
-    startedAt: all[0]?.history[0]?.at ?? new Date().toISOString(),
-  }
-}
-
-/**
- * Stops every rotation of a batch at once: when the caller's signal aborts, or when one
- * rotation fails with an error that is not a keyway error. Every vendor and delivery failure
- * is a keyway error, so anything else is the journal (or a progress callback) failing, and
- * rotating on without a journal would be unsafe. The rotations still running are aborted,
- * and each resumes from its journal when the batch runs again.
- */
-class BatchStop {
-  readonly #controller = new AbortController()
-  readonly #caller: AbortSignal | undefined
-  #fatal: { error: unknown } | undefined
-  readonly signal: AbortSignal
-
-  constructor(caller: AbortSignal | undefined) {
-    this.#caller = caller
-    this.signal =
-      caller === undefined
-        ? this.#controller.signal
-        : AbortSignal.any([caller, this.#controller.signal])
-  }
-
-  get stopped(): boolean {
-    return this.signal.aborted
-  }
-
-  /** Whether `error` stops the batch (rather than being one key's failed outcome). */
-  halts(error: unknown): boolean {
-    if (this.signal.aborted) return true
-    if (KeyStoreError.is(error)) return false
-    this.#fatal = { error }
-    this.#controller.abort(error)
-    return true
-  }
-
-  /** Throws what stopped the batch, if anything did. */
-  rethrow(): void {
-    if (this.#fatal !== undefined) throw this.#fatal.error
-    this.#caller?.throwIfAborted()
-  }
-}
-
-function isFinal(record: RotationRecord | undefined): boolean {
-  return record?.state === 'done' || record?.state === 'failed'
-}
-
-function checkBatchOptions<C extends CreateKeyInput>(
-  store: KeyStore<C>,
-  options: RotateKeysOptions<C>,
-): void {
-  const invalid = (path: string, problem: string) =>
-    new ValidationError({
-      provider: store.provider,
-      operation: 'rotate',
-      message: `${store.provider} rotate: invalid option (${path}: ${problem})`,
-      issues: [{ path, message: problem }],
-    })
-  if (options.filter !== undefined && options.keyIds !== undefined) {
-    throw invalid('keyIds', 'give either keyIds or filter, not both')
-  }
-  if (options.resume === true && options.batchId === undefined) {
-    throw invalid('batchId', 'required to resume a batch')
-  }
-}
-
-function checkEarlierBatch<C extends CreateKeyInput>(
-  store: KeyStore<C>,
-  journal: RotationJournal,
-  options: RotateKeysOptions<C>,
-  batchId: string,
-  earlier: BatchRecord | undefined,
-): void {
-  const where = journal.path === undefined ? 'the journal given' : `the journal ${journal.path}`
-  const invalid = (problem: string) =>
-    new ValidationError({
-      provider: store.provider,
-      operation: 'rotate',
-      message: `${store.provider} rotate: batch ${batchId} ${problem}`,
-      issues: [{ path: 'batchId', message: problem }],
-    })
-  if (earlier === undefined) {
-    if (options.resume === true) throw invalid(`is not in ${where}; nothing was rotated`)
-    return
-  }
-  if (earlier.provider !== store.provider) {
-    throw invalid(`in ${where} belongs to ${earlier.provider}`)
-  }
-  if (options.keyIds !== undefined) {
-    const same =
-      options.keyIds.length === earlier.keyIds.length &&
-      options.keyIds.every((id) => earlier.keyIds.includes(id))
-    if (!same) throw invalid(`in ${where} was started with other keys; use another batch id`)
-  }
 }
 
 function summarize(

@@ -1,10 +1,8 @@
 import { NotFoundError } from '../errors.js'
-import type { ApiKey, CreateKeyInput, UpdateKeyInput } from '../types.js'
+import type { ApiKey } from '../types.js'
+import { settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { hasVerifier } from './verify-secret.js'
-
-/** How far back a key's creation may lie and still be named as possibly an interrupted create's. */
-const CLOCK_SLACK_MS = 120_000
 
 /**
  * Picks up what an earlier call left in the journal, so that the steps can run on from
@@ -19,7 +17,7 @@ export async function resumeRun(run: RotationRun): Promise<void> {
     case 'rolling-back':
       return finishRollback(run)
     case 'rolled-back':
-      return restart(run)
+      return run.restart()
     case 'creating':
       return run.settings.strategy === 'regenerate'
         ? regenerateAgain(
@@ -43,41 +41,6 @@ export async function resumeRun(run: RotationRun): Promise<void> {
   }
 }
 
-/**
- * Deletes any key carrying the marker of an earlier create of this rotation that was not
- * found when it resumed (a slow vendor made it later): provably this rotation's, never
- * delivered. A look that fails is left for a later run. Runs when a rotation resumes and
- * before it is done.
- */
-export async function sweepAbandoned(run: RotationRun): Promise<void> {
-  for (const marker of run.record.abandonedMarkers) {
-    try {
-      const late = (await run.store.findCreated(marker, run.request)).filter(
-        (key) => key.status === 'active',
-      )
-      for (const key of late) {
-        await run.discard(key.id)
-        run.warn(
-          `deleted ${key.id}: made late by an earlier create of this rotation (marker ${marker}), never delivered`,
-        )
-      }
-    } catch {
-      // Still journalled: the next run looks again.
-    }
-  }
-}
-
-/** A new attempt under the same rotation id: nothing made yet. */
-async function restart(run: RotationRun): Promise<void> {
-  await run.advance('started', {
-    marker: null,
-    newKeyId: null,
-    newKeyName: null,
-    graceEndsAt: null,
-    reason: null,
-  })
-}
-
 async function finishRollback(run: RotationRun): Promise<void> {
   const id = run.record.newKeyId
   if (id !== null) {
@@ -93,146 +56,12 @@ async function finishRollback(run: RotationRun): Promise<void> {
     }
   }
   await run.advance('rolled-back')
-  await restart(run)
+  await run.restart()
 }
 
 async function regenerateAgain(run: RotationRun, note: string): Promise<void> {
   run.warn(note)
-  await restart(run)
-}
-
-/**
- * A create was journalled and its answer lost with the process. Keys carrying its marker are
- * this rotation's: one is recovered where the vendor shows secrets again, the others are
- * deleted, then the rotation creates again.
- */
-async function settleLostCreate(run: RotationRun): Promise<void> {
-  const { store } = run
-  const marker = run.record.marker
-  if (marker === null) {
-    throw run.fail(
-      'resume',
-      false,
-      `an earlier run sent a create whose marker was not journalled (an older keyway), so the key it may have made cannot be told apart from others${named(run)}; nothing was touched: delete such a key by hand if nothing uses it, then rotate with a new rotation id`,
-    )
-  }
-  let found: ApiKey[]
-  try {
-    found = (await store.findCreated(marker, run.request)).filter((key) => key.status === 'active')
-  } catch (error) {
-    throw run.fail(
-      'resume',
-      false,
-      `could not look for the key the interrupted create may have made (marker ${marker}): ${reasonOf(run, error)}; nothing was touched: run the rotation again`,
-      error,
-    )
-  }
-  const [first, ...others] = found
-  if (first !== undefined && store.reveal !== undefined) {
-    await recoverFound(run, first)
-    await discardAll(run, others, marker)
-    return
-  }
-  await discardAll(run, found, marker)
-  // A slow vendor may still make a key for it: later runs of this rotation look again.
-  run.record = {
-    ...run.record,
-    abandonedMarkers: [...new Set([...run.record.abandonedMarkers, marker])],
-  }
-  if (found.length > 0) {
-    run.warn(
-      `deleted ${found.map((key) => key.id).join(', ')}: made by the interrupted create (marker ${marker}) and never delivered`,
-    )
-  } else {
-    const unsure = await unprovenKeys(run)
-    if (unsure.length > 0) {
-      run.warn(
-        `${unsure.join(', ')} may have been made by the interrupted create after it was settled (no marker is left to prove it); left untouched: delete it if nothing uses it`,
-      )
-    }
-  }
-  await restart(run)
-}
-
-/** Takes over a key the interrupted create made: its secret, and its settings without the marker. */
-async function recoverFound(run: RotationRun, key: ApiKey): Promise<void> {
-  const { store } = run
-  const secret = await (store.reveal as NonNullable<typeof store.reveal>)(key.id, run.request)
-  let settled = key
-  const patch = settlingPatch(run, key)
-  if (patch !== undefined) settled = await store.update(key.id, patch as never, run.request)
-  run.hold({ key: settled, secret })
-  run.warn(`recovered ${key.id}, made by the interrupted create`)
-  await run.advance('created', { newKeyId: key.id })
-  run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
-}
-
-/** The update that gives a recovered key the name and metadata the rotation asked for. */
-function settlingPatch(run: RotationRun, key: ApiKey): UpdateKeyInput | undefined {
-  const { capabilities } = run.store
-  const wanted = run.plan.successor as CreateKeyInput
-  const patch: UpdateKeyInput = {}
-  if (
-    capabilities.update.includes('name') &&
-    wanted.name !== undefined &&
-    key.name !== wanted.name
-  ) {
-    patch.name = wanted.name
-  }
-  const metadata = wanted.metadata ?? {}
-  if (capabilities.update.includes('metadata') && !sameRecord(key.metadata, metadata)) {
-    patch.metadata = metadata
-  }
-  return Object.keys(patch).length > 0 ? patch : undefined
-}
-
-async function discardAll(
-  run: RotationRun,
-  keys: readonly ApiKey[],
-  marker: string,
-): Promise<void> {
-  for (const key of keys) {
-    try {
-      await run.discard(key.id)
-    } catch (error) {
-      throw run.fail(
-        'resume',
-        false,
-        `could not delete ${key.id}, made by the interrupted create (marker ${marker}): ${reasonOf(run, error)}; run the rotation again`,
-        error,
-      )
-    }
-  }
-}
-
-/**
- * Keys that may be the interrupted create's although no marker proves it (it was settled
- * just before the process died): active, not the old key, of the name asked for, made since
- * the create was journalled. Only ever named.
- */
-async function unprovenKeys(run: RotationRun): Promise<string[]> {
-  const since = lastTime(run, 'creating') - CLOCK_SLACK_MS
-  const name = run.record.newKeyName
-  let listed: ApiKey[]
-  try {
-    listed = await run.store.list({ ...run.request, includeDisabled: false })
-  } catch (error) {
-    // Nothing is made again before every key that may be the lost create's is named.
-    throw run.fail(
-      'resume',
-      false,
-      `could not list the keys to name any the interrupted create may have made (${reasonOf(run, error)}); nothing was touched: run the rotation again`,
-      error,
-    )
-  }
-  return listed
-    .filter(
-      (key) =>
-        key.id !== run.oldKeyId &&
-        (name === null || key.name === name) &&
-        (key.createdAt === null || new Date(key.createdAt).getTime() >= since),
-    )
-    .map((key) => key.id)
+  await run.restart()
 }
 
 /** A new key made before the interruption and never delivered: recovered where the vendor shows it, else deleted. */
@@ -251,7 +80,7 @@ async function recoverOrDiscard(run: RotationRun): Promise<void> {
   }
   await discardUndelivered(run, id)
   run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
-  await restart(run)
+  await run.restart()
 }
 
 /**
@@ -271,7 +100,7 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
     run.warn(
       `the new key ${id} was delivered but not yet verified when the run stopped, and its secret cannot be read again to check it: it was deleted and a new key made (the old key was not touched)`,
     )
-    await restart(run)
+    await run.restart()
     return
   }
   if (!usable) {
@@ -305,20 +134,4 @@ async function findKey(run: RotationRun, id: string): Promise<ApiKey | undefined
     if (error instanceof NotFoundError) return undefined
     throw error
   }
-}
-
-function lastTime(run: RotationRun, state: string): number {
-  const entry = [...run.record.history].reverse().find((item) => item.state === state)
-  return entry === undefined ? 0 : Date.parse(entry.at)
-}
-
-function named(run: RotationRun): string {
-  return run.record.newKeyName === null
-    ? ''
-    : ` (look for a new key named ${run.record.newKeyName})`
-}
-
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
 }

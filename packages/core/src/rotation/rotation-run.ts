@@ -126,6 +126,17 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
     })
   }
 
+  /** Starts a new attempt under the same rotation id: nothing made yet. */
+  async restart(): Promise<void> {
+    await this.advance('started', {
+      marker: null,
+      newKeyId: null,
+      newKeyName: null,
+      graceEndsAt: null,
+      reason: null,
+    })
+  }
+
   /** Journals `changes` without moving to another state. */
   async note(changes: Partial<RotationRecord>): Promise<void> {
     const next = { ...this.record, ...changes }
