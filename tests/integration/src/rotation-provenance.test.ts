@@ -141,6 +141,28 @@ describe('Latitude regenerate', () => {
       expect(emulator.control.works(delivered[0] as string)).toBe(true)
     }))
 
+  it('a resume after a crash between delivery and its journal entry never deletes the key', () =>
+    withEmulator('latitudesh', async (emulator) => {
+      const old = seedKey(emulator, 'ci-regenerate')
+      const { journal } = crashingJournal({ state: 'delivered', when: 'before' })
+      const delivered: string[] = []
+      const options = {
+        ...quick,
+        keyId: old.id,
+        rotationId: 'r',
+        journal,
+        strategy: 'regenerate' as const,
+        deliver: (created: CreatedKey) => void delivered.push(created.secret.reveal()),
+      }
+      await expect(rotateKey(storeFor(emulator), options)).rejects.toBeInstanceOf(Crash)
+      const result = await rotateKey(storeFor(emulator), options)
+      expect(emulator.requests.filter((request) => request.method === 'DELETE')).toHaveLength(0)
+      expect(emulator.control.keyIds()).toContain(old.id)
+      // The journal never heard of the first delivery: the key was regenerated once more and delivered again.
+      expect(delivered.at(-1)).toBe(result.secret?.reveal())
+      expect(emulator.control.works(delivered.at(-1) as string)).toBe(true)
+    }))
+
   it("guards the store's own token, and with allowSelf switches the store to the new one", () =>
     withEmulator('latitudesh', async (emulator) => {
       const store = storeFor(emulator)
