@@ -120,7 +120,7 @@ export type {
   VerifyFunction,
 } from './rotation/rotation-options.js'
 export type { CredentialMatch, RotationPlan } from './rotation/rotation-plan.js'
-export type { RotationResult } from './rotation/rotation-run.js'
+export type { RotationResult, TimedStep } from './rotation/rotation-run.js'
 export {
   type RequestKind,
   Scheduler,

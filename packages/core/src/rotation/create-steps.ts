@@ -65,22 +65,36 @@ async function createFailure(run: RotationRun, error: unknown, marker: string): 
   )
 }
 
-/** Deliver: hand the new key to the caller; `'delivered'` is journalled only once that returned. */
-export const deliverStep: RotationStepDefinition = {
-  name: 'deliver',
-  isDone: (run) => run.reached('delivered'),
-  onFailure: 'roll-back',
-  async run(run) {
-    const created = heldKey(run)
-    try {
-      await run.settings.deliver(created)
-    } catch (error) {
-      run.settings.signal?.throwIfAborted()
-      throw new StepFailure(`delivery failed (${reasonOf(run, error)})`, error)
-    }
-    await run.advance('delivered')
-  },
+/**
+ * A deliver step: hand the new key to the caller; `'delivered'` is journalled only once that
+ * returned. `failure` words a failed delivery from its reason.
+ */
+export function deliverStepWith(
+  onFailure: RotationStepDefinition['onFailure'],
+  failure: (run: RotationRun, reason: string) => string,
+): RotationStepDefinition {
+  return {
+    name: 'deliver',
+    isDone: (run) => run.reached('delivered'),
+    onFailure,
+    async run(run) {
+      const created = heldKey(run)
+      try {
+        await run.settings.deliver(created)
+      } catch (error) {
+        run.settings.signal?.throwIfAborted()
+        throw new StepFailure(failure(run, reasonOf(run, error)), error)
+      }
+      await run.advance('delivered')
+    },
+  }
 }
+
+/** Deliver, undone (the new key deleted) when it fails. */
+export const deliverStep = deliverStepWith(
+  'roll-back',
+  (_run, reason) => `delivery failed (${reason})`,
+)
 
 /** Verify: check the new secret; a secret delivered before a resume that cannot be read again is checked for presence only. */
 export const verifyStep: RotationStepDefinition = {

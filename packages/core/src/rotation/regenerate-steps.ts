@@ -1,7 +1,7 @@
 import { isAmbiguousFailure } from '../create-with-reconcile.js'
 import { AuthenticationError, KeyStoreError } from '../errors.js'
 import type { CreatedKey } from '../types.js'
-import { uncheckedOnResume } from './create-steps.js'
+import { deliverStepWith, uncheckedOnResume } from './create-steps.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { type RotationStepDefinition, StepFailure } from './run-steps.js'
 import { verifySecret } from './verify-secret.js'
@@ -67,24 +67,11 @@ async function regenerateFailure(run: RotationRun, error: unknown): Promise<unkn
 }
 
 /** Deliver the regenerated secret. A failure cannot be undone: the error says where the secret is not. */
-export const deliverRegeneratedStep: RotationStepDefinition = {
-  name: 'deliver',
-  isDone: (run) => run.reached('delivered'),
-  onFailure: 'stop',
-  async run(run) {
-    const created = run.created as CreatedKey
-    try {
-      await run.settings.deliver(created)
-    } catch (error) {
-      run.settings.signal?.throwIfAborted()
-      throw new StepFailure(
-        `${dead(run)}, and delivery failed (${reasonOf(run, error)}), so the new secret reached no one. Run the rotation again: it regenerates once more and delivers that secret`,
-        error,
-      )
-    }
-    await run.advance('delivered')
-  },
-}
+export const deliverRegeneratedStep = deliverStepWith(
+  'stop',
+  (run, reason) =>
+    `${dead(run)}, and delivery failed (${reason}), so the new secret reached no one. Run the rotation again: it regenerates once more and delivers that secret`,
+)
 
 /**
  * Verify the regenerated secret (and, for the store's own key, that the store works with

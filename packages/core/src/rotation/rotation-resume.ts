@@ -43,18 +43,7 @@ export async function resumeRun(run: RotationRun): Promise<void> {
 
 async function finishRollback(run: RotationRun): Promise<void> {
   const id = run.record.newKeyId
-  if (id !== null) {
-    try {
-      await run.discard(id)
-    } catch (error) {
-      throw run.fail(
-        'resume',
-        false,
-        `the rollback of the new key ${id} is still unfinished: it could not be deleted (${reasonOf(run, error)}); the old key is untouched: run the rotation again`,
-        error,
-      )
-    }
-  }
+  if (id !== null) await discardOwn(run, id, 'the rollback of the new key is still unfinished')
   await run.advance('rolled-back')
   await run.restart()
 }
@@ -78,7 +67,7 @@ async function recoverOrDiscard(run: RotationRun): Promise<void> {
       return
     }
   }
-  await discardUndelivered(run, id)
+  await discardOwn(run, id, 'the new key was never delivered')
   run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
   await run.restart()
 }
@@ -96,7 +85,7 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
   const usable = key !== undefined && key.status === 'active'
   const unverified = run.record.state === 'delivered' && run.settings.strategy === 'create'
   if (unverified && (!usable || (store.reveal === undefined && hasVerifier(run)))) {
-    if (usable) await discardUndelivered(run, id as string)
+    if (usable) await discardOwn(run, id as string, 'the new key was not verified')
     run.warn(
       `the new key ${id} was delivered but not yet verified when the run stopped, and its secret cannot be read again to check it: it was deleted and a new key made (the old key was not touched)`,
     )
@@ -114,14 +103,14 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
 }
 
 /** Deletes a new key this rotation made (by its journalled id) that must not be kept. */
-async function discardUndelivered(run: RotationRun, id: string): Promise<void> {
+async function discardOwn(run: RotationRun, id: string, what: string): Promise<void> {
   try {
     await run.discard(id)
   } catch (error) {
     throw run.fail(
       'resume',
       false,
-      `could not delete the new key ${id}, made before the interruption (${reasonOf(run, error)}); the old key is untouched: run the rotation again`,
+      `${what}: the new key ${id} could not be deleted (${reasonOf(run, error)}); the old key is untouched: run the rotation again`,
       error,
     )
   }
