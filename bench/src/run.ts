@@ -216,7 +216,7 @@ async function requestsPerRotation(): Promise<void> {
         'now, batch': batch.requests,
       },
       ratio: round2(batch.requests / before.batch),
-      target: 'fewer than before; one list per batch',
+      target: 'fewer requests than before',
       met: single.requests <= before.single && batch.requests < before.batch,
       rounds: 1,
       note: `writes: ${single.writes} per rotation, ${batch.writes} per key in a batch`,
