@@ -134,7 +134,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
   if (pending.length > 0 && options.confirm !== undefined && !(await options.confirm(plans))) {
     return summarize({ ...base, dryRun: false, cancelled: true }, [])
   }
-  let batch: BatchRecord = earlier ?? {
+  const batch: BatchRecord = earlier ?? {
     batchId,
     provider: store.provider,
     keyIds: [...keyIds],
@@ -180,7 +180,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
 
   // The grace period, once for the whole batch, after the last new secret was delivered.
   if (ready.some((run) => !run.reached('done')) && settings.graceMs > 0) {
-    batch = await waitGrace(journal, batch, ready, keySettings, options.onProgress)
+    await waitGrace(journal, batch, ready, keySettings, options.onProgress)
   }
 
   // Phase 2: retire every old key.
@@ -253,7 +253,7 @@ async function waitGrace<C extends CreateKeyInput>(
   ready: readonly RotationRun<C>[],
   settings: RotationSettings<C>,
   onProgress: RotateKeysOptions<C>['onProgress'],
-): Promise<BatchRecord> {
+): Promise<void> {
   const deliveredNow = ready.some((run) => run.timings.deliver !== undefined)
   let next = batch
   if (batch.graceEndsAt === null || deliveredNow) {
@@ -265,7 +265,6 @@ async function waitGrace<C extends CreateKeyInput>(
     onProgress?.({ kind: 'waiting', batchId: batch.batchId, keyId: null, reason: 'grace', ms })
     await sleep(ms, settings.signal)
   }
-  return next
 }
 
 function summarize(
