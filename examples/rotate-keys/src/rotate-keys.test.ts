@@ -33,6 +33,19 @@ it('rotates the keys with the prefix, writes their secrets to the dotenv file, a
       expect(emulator.control.works(line.split('=')[1] as string)).toBe(true)
     expect(ci.map((key) => emulator.control.works(key.secret))).toEqual([false, false])
     expect(emulator.control.works(other.secret)).toBe(true)
+
+    // Run again the same day: the batch is finished, so nothing is written.
+    const writes = () => emulator.requests.filter((request) => request.method !== 'GET').length
+    const sent = writes()
+    const again = await rotateByPrefix({
+      prefix: 'ci-',
+      envFile,
+      journalFile: join(folder, 'journal.json'),
+      batchId: 'test',
+      settings: { ...emulator.settings },
+    })
+    expect(again).toMatchObject({ rotated: 2, failed: 0, resumed: true })
+    expect(writes()).toBe(sent)
   } finally {
     await emulator.close()
     await rm(folder, { recursive: true, force: true })

@@ -1,6 +1,8 @@
 // Rotates every OpenRouter key whose name starts with KEY_PREFIX, writing each new secret
-// to a dotenv file before the old key is deleted. Safe to run again after a crash: the
-// journal file lets the same batch resume without minting a second key.
+// to a dotenv file before the old key is deleted. Each new key gets the old key's settings
+// (limit, reset, expiry, workspace, guardrail). The keys are chosen on the batch's first run
+// and journalled under its id: running it again the same day finishes exactly what was left
+// (and changes nothing once the batch is done), never rotating a key the batch made.
 //
 //   OPENROUTER_MANAGEMENT_KEY=... KEY_PREFIX=ci- pnpm start
 import { readFile, writeFile } from 'node:fs/promises'
@@ -12,6 +14,8 @@ export interface RotateOptions {
   envFile: string
   journalFile: string
   batchId: string
+  /** Wait once, after every new key is delivered, before the old keys go. Default `0`. */
+  graceMs?: number
   /** Passed to the store; the management key defaults to OPENROUTER_MANAGEMENT_KEY. */
   settings?: Parameters<typeof createOpenRouterKeyStore>[0]
 }
@@ -32,8 +36,19 @@ export async function rotateByPrefix(options: RotateOptions) {
     concurrency: 2,
     deliver: (created) => writeSecret(options.envFile, created),
     retire: 'delete',
-    onProgress: ({ done, total, outcome }) =>
-      console.error(`[${done}/${total}] ${outcome.keyId}: ${outcome.status}`),
+    graceMs: options.graceMs ?? 0,
+    onProgress: (event) => {
+      if (event.kind === 'waiting') {
+        console.error(`waiting ${event.ms} ms (${event.reason})`)
+        return
+      }
+      const { done, total, outcome } = event
+      console.error(`[${done}/${total}] ${outcome.keyId}: ${outcome.status}`)
+      // What could not be carried over to the new key (a spend alert, BYOK hashes…).
+      if (outcome.status === 'rotated') {
+        for (const warning of outcome.result.warnings) console.error(`  note: ${warning}`)
+      }
+    },
   })
 }
 
@@ -55,6 +70,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     envFile: process.env.ENV_FILE ?? '.env.rotated',
     journalFile: process.env.JOURNAL_FILE ?? '.keyway-rotations.json',
     batchId: process.env.BATCH_ID ?? `nightly-${today}`,
+    graceMs: Number(process.env.GRACE_MS ?? 60_000),
   }).then(
     (result) => {
       console.log(`${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`)

@@ -197,12 +197,15 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
       envFor(emulator),
     )
     expect(run.code).toBe(0)
-    const result = JSON.parse(run.stdout) as {
-      rotated: number
-      outcomes: Array<{ secret: string; newKeyId: string }>
-    }
+    // JSON lines: the secret the moment it exists, then the result (which holds no secret).
+    const [printed, summary] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    const result = summary as { rotated: number; outcomes: Array<{ newKeyId: string }> }
     expect(result.rotated).toBe(1)
-    const secret = result.outcomes[0]?.secret as string
+    expect(printed.newKeyId).toBe(result.outcomes[0]?.newKeyId)
+    const secret = printed.secret as string
     expect(emulator.control.works(secret)).toBe(true)
     expect(emulator.control.works(old.secret)).toBe(false)
     expect(count(run.stdout, secret)).toBe(1)
@@ -373,12 +376,11 @@ describe('batch rotation', () => {
       '--journal',
       join(folder, 'j.json'),
     ]
-    const killed = await keyway([...args, '--batch-id', 'b1'], {
-      ...envFor(emulator),
-      KILL_AT: '2',
-    })
+    const killed = await keyway(args, { ...envFor(emulator), KILL_AT: '2' })
     expect(killed.code).not.toBe(0)
-    const resumed = await keyway([...args, '--batch-id', 'b1', '--json'], {
+    const batchId = /--batch-id (\S+)/.exec(killed.stderr)?.[1] as string
+    expect(killed.stderr).toContain(`journal ${join(folder, 'j.json')}`)
+    const resumed = await keyway([...args, '--batch-id', batchId, '--json'], {
       ...envFor(emulator),
       KILL_AT: 'never',
     })
@@ -394,6 +396,145 @@ describe('batch rotation', () => {
     expect(resumed.stdout + resumed.stderr + killed.stdout + killed.stderr).not.toMatch(
       /sk-or-v1-[0-9a-f]{64}/,
     )
+  })
+})
+
+describe('rotation safety', () => {
+  it('refuses a batch that would retire keys without --deliver-to, before any request', async () => {
+    const emulator = await start('openrouter')
+    const run = await keyway(
+      ['rotate', '--all', '--provider', 'openrouter', '--yes'],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('rotating many keys needs --deliver-to')
+    expect(emulator.requests).toHaveLength(0)
+  })
+
+  it('prints a single key’s new secret before the old key is touched, even when retiring fails', async () => {
+    const emulator = await start('openrouter')
+    const old = emulator.control.seedKey({ name: 'print-me' })
+    emulator.inject({ match: { method: 'DELETE' }, status: 503, times: 20 })
+    const run = await keyway(
+      ['rotate', old.id, '--provider', 'openrouter', '--yes', '--journal', join(folder, 'j.json')],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(1)
+    const secret = run.stdout.split('\n')[0] as string
+    expect(emulator.control.works(secret)).toBe(true)
+    expect(emulator.control.works(old.secret)).toBe(true)
+    expect(run.stderr).toContain('shown once; store it now')
+    expect(count(run.stdout + run.stderr, secret)).toBe(1)
+  })
+
+  it('passes vendor flags as overrides on top of the old key’s settings', async () => {
+    const emulator = await start('latitudesh')
+    const old = emulator.control.seedKey({ name: 'backups' })
+    const run = await keyway(
+      [
+        'rotate',
+        old.id,
+        '--provider',
+        'latitudesh',
+        '--yes',
+        '--read-only',
+        '--allowed-ip',
+        '198.51.100.0/24',
+        '--journal',
+        join(folder, 'j.json'),
+      ],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(0)
+    const secret = run.stdout.split('\n')[0] as string
+    expect(emulator.control.keyAttributes(secret)).toEqual({
+      name: 'backups',
+      read_only: true,
+      allowed_ips: ['198.51.100.0/24'],
+    })
+  })
+
+  it('shows the plan with --dry-run, exits 0 and changes nothing', async () => {
+    const emulator = await start('latitudesh')
+    emulator.control.seedKey({ name: 'ci-1' })
+    const run = await keyway(
+      ['rotate', '--name', 'ci-*', '--provider', 'latitudesh', '--dry-run'],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('ci-1, 0 days old: rotate')
+    expect(run.stdout).toContain('carried over:   name=ci-1')
+    expect(run.stdout).toContain('own credential: no')
+    expect(run.stdout).toContain('old key:        delete')
+    expect(emulator.requests.filter((request) => request.method !== 'GET')).toHaveLength(0)
+  })
+
+  it('refuses an unknown --batch-id, naming the journal’s absolute path', async () => {
+    const emulator = await start('openrouter')
+    const run = await keyway(
+      [
+        'rotate',
+        '--provider',
+        'openrouter',
+        '--batch-id',
+        'typo',
+        '--deliver-to',
+        'out.env',
+        '--journal',
+        'j.json',
+      ],
+      envFor(emulator),
+      folder,
+    )
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(`batch typo is not in the journal ${join(folder, 'j.json')}`)
+    expect(emulator.requests).toHaveLength(0)
+  })
+
+  it('prints a line on stderr for every wait: retries and the grace period', async () => {
+    const emulator = await start('openrouter')
+    emulator.inject({ match: { method: 'GET' }, status: 429, retryAfter: 0 })
+    const run = await keyway(
+      [
+        'rotate',
+        '--all',
+        '--provider',
+        'openrouter',
+        '--yes',
+        '--grace-ms',
+        '10',
+        '--deliver-to',
+        join(folder, 'keys.env'),
+        '--journal',
+        join(folder, 'j.json'),
+      ],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(0)
+    expect(run.stderr).toMatch(/waiting 0\.0 s: openrouter \w+ rate_limited, then attempt 2/)
+    expect(count(run.stderr, 'grace period before the old keys are retired')).toBe(1)
+  })
+
+  it('never rotates the key Voiceable authenticates with when it cannot tell which that is', async () => {
+    const emulator = await start('voiceable')
+    const { VOICEABLE_API_KEY_ID: _named, ...env } = envFor(emulator)
+    const run = await keyway(
+      [
+        'rotate',
+        '--all',
+        '--provider',
+        'voiceable',
+        '--yes',
+        '--deliver-to',
+        join(folder, 'keys.env'),
+        '--journal',
+        join(folder, 'j.json'),
+      ],
+      env,
+    )
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('VOICEABLE_API_KEY_ID')
+    expect((await keyway(['list', '--provider', 'voiceable'], env)).code).toBe(0)
   })
 })
 

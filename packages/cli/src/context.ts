@@ -1,4 +1,4 @@
-import type { KeyStore } from '@keyway/core'
+import type { BaseStoreSettings, KeyStore } from '@keyway/core'
 import { startEmulator } from '@keyway/testkit'
 import type { Values } from './flags.js'
 import type { Io, Paint } from './output.js'
@@ -24,8 +24,14 @@ export interface OpenStore {
   close(): Promise<void>
 }
 
-/** The store for `--provider`, from the env vars, or against a fresh emulator with `--emulator`. */
-export async function openStore(context: Context): Promise<OpenStore> {
+/**
+ * The store for `--provider`, from the env vars, or against a fresh emulator with
+ * `--emulator`. `settings` are added to the store's own (hooks, a credential key id).
+ */
+export async function openStore(
+  context: Context,
+  settings: BaseStoreSettings & Record<string, unknown> = {},
+): Promise<OpenStore> {
   const name = context.values.provider
   if (name === undefined) {
     throw new UsageError('--provider is required', `one of: ${Object.keys(PROVIDERS).join(', ')}`)
@@ -37,13 +43,13 @@ export async function openStore(context: Context): Promise<OpenStore> {
     )
   const provider = PROVIDERS[name]
   if (!context.values.emulator)
-    return { store: provider.create({}), provider, close: async () => {} }
+    return { store: provider.create({ ...settings }), provider, close: async () => {} }
   const emulator = await startEmulator(name)
   context.note(
     context.paint('dim', `(running against a fresh ${provider.title} emulator at ${emulator.url})`),
   )
   return {
-    store: provider.create({ ...emulator.settings }),
+    store: provider.create({ ...emulator.settings, ...settings }),
     provider,
     close: () => emulator.close(),
   }

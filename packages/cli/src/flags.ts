@@ -35,6 +35,8 @@ export const OPTIONS = {
   'grace-ms': { type: 'string' },
   strategy: { type: 'string' },
   'allow-self': { type: 'boolean' },
+  'credential-key-id': { type: 'string' },
+  'dry-run': { type: 'boolean' },
   concurrency: { type: 'string' },
 } as const
 

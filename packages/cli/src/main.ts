@@ -57,11 +57,17 @@ Key fields (where the vendor has them)
   --transient-assistant                                                            (voiceable)
 
 Rotation
-  --deliver-to <file.env | exec:command>   where new secrets go (default: printed once)
+  Each new key gets the old key's settings; key field flags override them.
+  --deliver-to <file.env | exec:command>   where new secrets go; required for --all and
+                       --name unless --retire keep (one key id: printed at once, before
+                       its old key is touched)
+  --dry-run            show what would be done (settings carried, what cannot be, whether
+                       a key is the store's own credential); changes nothing
   --journal <file>     progress, for resuming (default ${'.keyway-rotations.json'})
-  --batch-id <id>      resume that batch
+  --batch-id <id>      resume that batch: exactly its unfinished keys
   --retire <delete|disable|keep>  --grace-ms <ms>  --strategy <create|regenerate>
-  --allow-self         allow rotating the key keyway itself uses
+  --allow-self         allow rotating the key keyway itself uses (it switches to the new one)
+  --credential-key-id <id>  the id of the key VOICEABLE_API_KEY is (or VOICEABLE_API_KEY_ID)
   --concurrency <n>    rotations at once (default 2)
   --yes                do not ask
 

@@ -63,7 +63,7 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   get?(encodedId: string, id: string, options: RequestOptions): Promise<ApiKey>
   /**
    * Sends one create request. The input has passed every check and carries the create's
-   * marker (see `marking`); where the vendor requires names, it always has one.
+   * marker (see `marking`); a create marked by name always has a name.
    */
   create(input: C, options: RequestOptions): Promise<CreatedKey>
   /**
@@ -102,8 +102,9 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
 }
 
 /**
- * Builds a `KeyStore` from a vendor mapping. Bad input and unsupported operations or
- * fields throw before any request; a create never leaves an unknown key behind.
+ * Builds a `KeyStore` from a vendor mapping. Bad settings, options, input and unsupported
+ * operations or fields throw before any request. A create carries a marker until it is
+ * settled, and only keys carrying it are ever taken for its own (see `createWithReconcile`).
  */
 export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInput>(
   definition: KeyStoreDefinition<C, U>,

@@ -93,27 +93,34 @@ export {
   type RetryOptions,
   retryOptionsSchema,
 } from './retry-policy.js'
-export {
-  type RetireMode,
-  type RotateKeyOptions,
-  type RotationEvent,
-  type RotationResult,
-  rotateKey,
-} from './rotation/rotate-key.js'
+export type {
+  RotateKeysOutcome,
+  RotateKeysProgress,
+} from './rotation/batch-outcome.js'
+export { type RotateKeyOptions, rotateKey } from './rotation/rotate-key.js'
 export {
   type RotateKeysOptions,
-  type RotateKeysOutcome,
-  type RotateKeysProgress,
   type RotateKeysResult,
   rotateKeys,
 } from './rotation/rotate-keys.js'
 export {
+  type BatchRecord,
   fileJournal,
   memoryJournal,
   type RotationJournal,
   type RotationRecord,
   type RotationState,
 } from './rotation/rotation-journal.js'
+export type {
+  RetireMode,
+  RotationEvent,
+  RotationOptions,
+  RotationStrategy,
+  RotationWait,
+  VerifyFunction,
+} from './rotation/rotation-options.js'
+export type { CredentialMatch, RotationPlan } from './rotation/rotation-plan.js'
+export type { RotationResult, TimedStep } from './rotation/rotation-run.js'
 export {
   type RequestKind,
   Scheduler,

@@ -18,6 +18,8 @@ export function crashingJournal(crashAt?: { state: RotationState; when: 'before'
   const wrapped: RotationJournal = {
     read: (rotationId) => journal.read(rotationId),
     list: () => journal.list(),
+    readBatch: (batchId) => journal.readBatch(batchId),
+    writeBatch: (record) => journal.writeBatch(record),
     write: async (record) => {
       const crashNow = !crashed && crashAt !== undefined && record.state === crashAt.state
       if (crashNow && crashAt.when === 'before') {

@@ -38,7 +38,7 @@ describe('rotateKeys', () => {
         })
         expect(result.failed).toBe(0)
         expect(result.rotated).toBe(30)
-        expect(progress.map((event) => event.done)).toEqual(
+        expect(progress.flatMap((event) => (event.kind === 'key' ? [event.done] : []))).toEqual(
           Array.from({ length: 30 }, (_, index) => index + 1),
         )
         expect(seeded.every((key) => !emulator.control.works(key.secret))).toBe(true)
@@ -86,13 +86,18 @@ describe('rotateKeys', () => {
       // Running the batch again finishes the failed key and leaves the others alone.
       const before = await activeIds(store)
       const second = await rotateKeys(store, {
-        keyIds: keys.map((key) => key.id),
         batchId: 'nightly',
+        resume: true,
         journal,
         verifyIntervalMs: 5,
         deliver: () => {},
       })
-      expect(second.rotated).toBe(3)
+      expect(second.outcomes.map((outcome) => [outcome.keyId, outcome.status])).toEqual([
+        [own, 'skipped'],
+        [keys[0]?.id, 'rotated'],
+        [keys[1]?.id, 'rotated'],
+        [keys[2]?.id, 'rotated'],
+      ])
       expect(
         second.outcomes.filter((outcome) => outcome.status === 'rotated' && outcome.result.resumed),
       ).toHaveLength(3)

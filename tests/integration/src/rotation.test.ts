@@ -259,13 +259,17 @@ describe('rotateKey options', () => {
           rotationId: 'r1',
         })
         const text = await readFile(path, 'utf8')
-        const saved = JSON.parse(text) as Record<
-          string,
-          { state: string; newKeyId: string; history: { state: string }[] }
-        >
-        expect(saved.r1?.state).toBe('done')
-        expect(saved.r1?.newKeyId).toBe(result.newKeyId)
-        expect(saved.r1?.history.map((entry) => entry.state)).toEqual([
+        const saved = JSON.parse(text) as {
+          version: number
+          rotations: Record<
+            string,
+            { state: string; newKeyId: string; history: { state: string }[] }
+          >
+        }
+        expect(saved.version).toBe(2)
+        expect(saved.rotations.r1?.state).toBe('done')
+        expect(saved.rotations.r1?.newKeyId).toBe(result.newKeyId)
+        expect(saved.rotations.r1?.history.map((entry) => entry.state)).toEqual([
           'started',
           'creating',
           'created',

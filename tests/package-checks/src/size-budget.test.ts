@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
  * (core, ky, p-retry, valibot). The target was 10 KB; ky, p-retry and valibot alone take
  * about 8 KB of it, so the budget sits just above today's size to catch growth. Create
  * markers with their reconcile, and the valibot checks of every setting, option and
- * credential, added about 3 KB; "a key like this one" with OpenRouter's workspaces and
+ * credential, added about 3 KB; "a key like this one" and OpenRouter's workspaces and
  * guardrails about 1 KB more.
  */
 const BUDGET_BYTES = 22 * 1024

@@ -1,214 +1,258 @@
 import { randomUUID } from 'node:crypto'
-import { resolve } from 'node:path'
 import {
-  type ApiKey,
+  type CreatedKey,
   fileJournal,
   type KeyStore,
   type RetireMode,
-  type RotateKeysOutcome,
-  type RotationRecord,
+  type RotateKeysOptions,
+  type RotationPlan,
   rotateKeys,
-  type Secret,
+  ValidationError,
 } from '@keyway/core'
 import { type Context, confirm, openStore } from '../context.js'
 import { deliveryTarget } from '../deliver.js'
-import { globToRegExp, positiveInteger } from '../flags.js'
-import { json, table } from '../output.js'
+import { fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { UsageError } from '../usage-error.js'
+import {
+  planText,
+  printable,
+  progressLine,
+  resultJson,
+  resultText,
+  retryLine,
+} from './rotate-output.js'
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
 export const DEFAULT_JOURNAL = '.keyway-rotations.json'
 
 /**
- * `keyway rotate <id> | --all | --name <glob>`: rotates keys the safe way, journalling to a
- * file so that running the same batch again (`--batch-id`) resumes it.
+ * `keyway rotate <id> | --all | --name <glob>`: rotates keys the safe way through
+ * `rotateKeys`, journalling to a file so that `--batch-id` resumes an interrupted batch
+ * (the rule of which keys a rerun covers is the library's).
  */
 export async function rotate(context: Context): Promise<number> {
   const { values } = context
-  const selectors = [
-    context.positionals.length > 0,
-    values.all === true,
-    values.name !== undefined,
-  ].filter(Boolean)
-  if (selectors.length !== 1) {
-    throw new UsageError('rotate needs exactly one of: a key id, --all, --name <glob>')
-  }
-  if (context.positionals.length > 1)
-    throw new UsageError('rotate takes one key id; use --all or --name for more')
-  const retire = (values.retire ?? 'delete') as RetireMode
-  if (!RETIRE_MODES.includes(retire))
-    throw new UsageError(`--retire takes delete, disable or keep, not "${values.retire}"`)
-  const strategy = values.strategy ?? 'create'
-  if (strategy !== 'create' && strategy !== 'regenerate') {
-    throw new UsageError(`--strategy takes create or regenerate, not "${strategy}"`)
-  }
-  const graceMs = positiveInteger(values['grace-ms'], 'grace-ms', 0)
-  const concurrency = positiveInteger(values.concurrency, 'concurrency', 2) || 1
-  const deliver =
-    values['deliver-to'] === undefined
-      ? undefined
-      : deliveryTarget(values['deliver-to'], context.io.env)
-  const journalPath = resolve(values.journal ?? DEFAULT_JOURNAL)
-  const journal = fileJournal(journalPath)
-  const resuming = values['batch-id'] !== undefined
-  const batchId = values['batch-id'] ?? randomUUID().slice(0, 8)
-
-  const opened = await openStore(context)
+  const flags = rotateFlags(context)
+  const opened = await openStore(context, {
+    hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
+    ...(values['credential-key-id'] === undefined
+      ? {}
+      : { credentialKeyId: values['credential-key-id'] }),
+  })
   try {
     const { store } = opened
     const vendor = opened.provider.vendor
-    if (retire === 'disable' && !store.capabilities.disable) {
+    if (flags.retire === 'disable' && !store.capabilities.disable) {
       throw new UsageError(
         `--retire disable is not supported by ${vendor}`,
         'use --retire delete or keep',
       )
     }
-    if (strategy === 'regenerate' && !store.capabilities.regenerate) {
+    if (flags.strategy === 'regenerate' && !store.capabilities.regenerate) {
       throw new UsageError(`--strategy regenerate is not supported by ${vendor}`)
     }
-    const batch = (await journal.list()).filter((record) =>
-      record.rotationId.startsWith(`${batchId}/`),
-    )
-    if (resuming && batch.length > 0)
-      context.note(context.paint('dim', `resuming batch ${batchId}`))
-    const keyIds = await selectKeys(context, store, batch)
-    if (keyIds.length === 0) {
-      context.out(
-        values.json
-          ? json({ batchId, rotated: 0, failed: 0, skipped: 0, outcomes: [] })
-          : 'no keys to rotate',
-      )
+    const journal = fileJournal(values.journal ?? DEFAULT_JOURNAL)
+    const deliverTo = values['deliver-to']
+    const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
+    const options: RotateKeysOptions = {
+      ...selection(context, flags),
+      journal,
+      concurrency: flags.concurrency,
+      ...(flags.strategy === 'regenerate'
+        ? { strategy: 'regenerate' }
+        : {
+            retire: flags.retire,
+            graceMs: flags.graceMs,
+            input: overrides(context, store, vendor),
+          }),
+      allowSelf: values['allow-self'] === true,
+      signal: context.signal,
+      onProgress: (event) => {
+        const line = progressLine(event)
+        if (line !== undefined) context.note(line)
+      },
+    }
+
+    if (values['dry-run']) {
+      const planned = await run(store, { ...options, dryRun: true }, journal.path)
+      if (values.json)
+        context.out(JSON.stringify({ batchId: planned.batchId, plans: planned.plans }))
+      else
+        context.out(
+          planned.plans.length === 0
+            ? 'no keys to rotate'
+            : planText(planned.plans, shownTarget, context.paint),
+        )
       return 0
     }
 
-    const pending = keyIds.filter(
-      (id) => !batch.some((record) => record.oldKeyId === id && record.state === 'done'),
-    )
-    if (pending.length > 0) {
-      const what =
-        retire === 'delete'
-          ? 'delete the old ones'
-          : retire === 'disable'
-            ? 'disable the old ones'
-            : 'keep the old ones'
-      const warning =
-        strategy === 'regenerate' ? ' (in place: each old secret stops working at once)' : ''
-      if (
-        !(await confirm(
-          context,
-          `Rotate ${pending.length} ${vendor} key(s) and ${what}${warning}?`,
-        ))
-      ) {
-        context.note('nothing rotated')
-        return 1
-      }
-    }
-    context.note(
-      context.paint(
-        'dim',
-        `batch ${batchId}, journal ${journalPath}; if interrupted, run again with --batch-id ${batchId}`,
-      ),
-    )
-
-    // Secrets not delivered elsewhere are printed once, at the end.
-    const minted = new Map<string, Secret>()
-    const result = await rotateKeys(store, {
-      keyIds,
-      batchId,
-      journal,
-      concurrency,
-      retire,
-      strategy,
-      graceMs,
-      allowSelf: values['allow-self'] === true,
-      signal: context.signal,
-      deliver: async (created) => {
-        if (deliver !== undefined) await deliver(created)
-        else minted.set(created.key.id, created.secret)
+    const hint = `batch ${flags.batchId}, journal ${journal.path}; if interrupted, run again with --batch-id ${flags.batchId} --journal ${journal.path}`
+    const result = await run(
+      store,
+      {
+        ...options,
+        deliver:
+          deliverTo === undefined
+            ? printAtOnce(context, vendor)
+            : deliveryTarget(deliverTo, context.io.env),
+        confirm: async (plans) => {
+          if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
+          const ok = await confirm(context, question(plans, vendor))
+          if (ok) context.note(context.paint('dim', hint))
+          return ok
+        },
       },
-      onProgress: ({ done, total, outcome }) => {
-        if (total > 1) context.note(`[${done}/${total}] ${describe(outcome)}`)
-      },
-    })
-
-    const rows = result.outcomes.map((outcome) => ({
-      keyId: outcome.keyId,
-      status: outcome.status,
-      newKeyId: outcome.status === 'rotated' ? outcome.result.newKeyId : null,
-      retired: outcome.status === 'rotated' ? outcome.result.retired : null,
-      ...(outcome.status === 'rotated' && minted.has(outcome.result.newKeyId)
-        ? { secret: minted.get(outcome.result.newKeyId)?.reveal() }
-        : {}),
-      ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
-      ...(outcome.status === 'skipped' ? { reason: outcome.reason } : {}),
-    }))
-    if (values.json) {
-      context.out(
-        json({
-          batchId,
-          rotated: result.rotated,
-          failed: result.failed,
-          skipped: result.skipped,
-          outcomes: rows,
-        }),
-      )
-    } else {
-      context.out(
-        table(
-          ['KEY', 'RESULT', 'NEW KEY', 'DETAIL'],
-          rows.map((row) => [
-            row.keyId,
-            row.status === 'rotated'
-              ? context.paint('green', 'rotated')
-              : row.status === 'failed'
-                ? context.paint('red', 'failed')
-                : 'skipped',
-            row.newKeyId ?? '-',
-            row.error?.message ?? row.reason ?? `old key ${row.retired}`,
-          ]),
-          context.paint,
-        ),
-      )
-      const secrets = rows.filter((row) => row.secret !== undefined)
-      if (secrets.length > 0) {
-        context.out('')
-        context.out(context.paint('bold', 'New secrets (shown once, store them now):'))
-        for (const row of secrets) context.out(`${row.newKeyId}  ${row.secret}`)
-      }
-      context.out(`\n${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`)
+      journal.path,
+    )
+    if (result.cancelled) {
+      context.note('nothing rotated')
+      return 1
     }
-    return result.failed > 0 ? 1 : 0
+    if (values.json) context.out(JSON.stringify(resultJson(result)))
+    else
+      context.out(
+        result.outcomes.length === 0 ? 'no keys to rotate' : resultText(result, context.paint),
+      )
+    const onlyOneSkipped =
+      flags.single && result.skipped === result.outcomes.length && result.skipped > 0
+    return result.failed > 0 || onlyOneSkipped ? 1 : 0
   } finally {
     await opened.close()
   }
 }
 
-/**
- * The keys a batch covers. A resumed batch keeps its own keys and leaves out the new keys
- * it made, so nothing is rotated twice.
- */
-async function selectKeys(
-  context: Context,
-  store: KeyStore,
-  batch: RotationRecord[],
-): Promise<string[]> {
-  const made = new Set(
-    batch.map((record) => record.newKeyId).filter((id): id is string => id !== null),
-  )
-  const already = batch.map((record) => record.oldKeyId)
-  if (context.positionals.length === 1) return [context.positionals[0] as string]
-  const pattern = context.values.name === undefined ? undefined : globToRegExp(context.values.name)
-  const matches = (key: ApiKey) =>
-    pattern === undefined || (key.name !== null && pattern.test(key.name))
-  const current = (await store.list({ includeDisabled: false, signal: context.signal }))
-    .filter((key) => matches(key) && !made.has(key.id) && !already.includes(key.id))
-    .map((key) => key.id)
-  return [...already, ...current]
+interface RotateFlags {
+  single: boolean
+  retire: RetireMode
+  strategy: 'create' | 'regenerate'
+  graceMs: number
+  concurrency: number
+  batchId: string
+  resuming: boolean
 }
 
-function describe(outcome: RotateKeysOutcome): string {
-  if (outcome.status === 'rotated') return `rotated ${outcome.keyId} -> ${outcome.result.newKeyId}`
-  if (outcome.status === 'failed') return `failed ${outcome.keyId}: ${outcome.error.message}`
-  return `skipped ${outcome.keyId}: ${outcome.reason}`
+/** The rotation flags, checked: usage errors before anything is read or sent. */
+function rotateFlags(context: Context): RotateFlags {
+  const { values, positionals } = context
+  const resuming = values['batch-id'] !== undefined
+  const selectors = [positionals.length > 0, values.all === true, values.name !== undefined].filter(
+    Boolean,
+  ).length
+  if (selectors > 1 || (selectors === 0 && !resuming)) {
+    throw new UsageError(
+      'rotate needs exactly one of: a key id, --all, --name <glob> (or --batch-id to resume)',
+    )
+  }
+  if (positionals.length > 1) {
+    throw new UsageError('rotate takes one key id; use --all or --name for more')
+  }
+  const retire = (values.retire ?? 'delete') as RetireMode
+  if (!RETIRE_MODES.includes(retire)) {
+    throw new UsageError(
+      `--retire takes delete, disable or keep, not "${printable(values.retire ?? '')}"`,
+    )
+  }
+  const strategy = values.strategy ?? 'create'
+  if (strategy !== 'create' && strategy !== 'regenerate') {
+    throw new UsageError(`--strategy takes create or regenerate, not "${printable(strategy)}"`)
+  }
+  if (
+    strategy === 'regenerate' &&
+    (values.retire !== undefined || values['grace-ms'] !== undefined)
+  ) {
+    throw new UsageError(
+      '--retire and --grace-ms do not apply to --strategy regenerate',
+      'a regenerate replaces the secret in place: the old one dies at once',
+    )
+  }
+  if (values['credential-key-id'] !== undefined && values.provider !== 'voiceable') {
+    throw new UsageError(
+      '--credential-key-id is for --provider voiceable only',
+      'other stores know their own key',
+    )
+  }
+  const single = positionals.length === 1
+  const endsOldKeys = strategy === 'regenerate' || retire !== 'keep'
+  if (!single && endsOldKeys && values['deliver-to'] === undefined && !values['dry-run']) {
+    throw new UsageError(
+      'rotating many keys needs --deliver-to, so that each new secret is stored before its old key goes',
+      'pass --deliver-to <file.env | exec:command>, or --retire keep, or rotate one key id at a time',
+    )
+  }
+  const concurrency = positiveInteger(values.concurrency, 'concurrency', 2)
+  if (concurrency < 1) throw new UsageError('--concurrency takes a whole number of at least 1')
+  return {
+    single,
+    retire,
+    strategy,
+    graceMs: positiveInteger(values['grace-ms'], 'grace-ms', 0),
+    concurrency,
+    batchId: values['batch-id'] ?? randomUUID().slice(0, 8),
+    resuming,
+  }
+}
+
+/** Which keys: a resumed batch's own (the library's rule), one id, a glob over names, or all. */
+function selection(context: Context, flags: RotateFlags): Partial<RotateKeysOptions> {
+  const { values, positionals } = context
+  const keyIds = positionals.length === 1 ? { keyIds: [positionals[0] as string] } : {}
+  if (flags.resuming) return { batchId: flags.batchId, resume: true, ...keyIds }
+  if (positionals.length === 1) return { batchId: flags.batchId, ...keyIds }
+  const pattern = values.name === undefined ? undefined : globToRegExp(values.name)
+  return {
+    batchId: flags.batchId,
+    ...(pattern === undefined
+      ? {}
+      : { filter: (key) => key.name !== null && pattern.test(key.name) }),
+  }
+}
+
+/** Vendor flags (`--read-only`, `--allowed-ip`, `--limit`…) as overrides on top of each old key's settings. */
+function overrides(context: Context, store: KeyStore, vendor: string): Record<string, unknown> {
+  // `--name` selects keys here; it does not rename them.
+  const { name: _selector, ...fields } = context.values
+  return fieldInput(fields, store.capabilities, 'create', vendor)
+}
+
+/** Without `--deliver-to`, each new secret is printed the moment it exists, before its old key is touched. */
+function printAtOnce(context: Context, vendor: string): (created: CreatedKey) => Promise<void> {
+  return async (created) => {
+    context.note(
+      context.paint(
+        'bold',
+        `new secret of ${vendor} key ${created.key.id}, shown once; store it now:`,
+      ),
+    )
+    const secret = created.secret.reveal()
+    const line = context.values.json
+      ? JSON.stringify({ provider: vendor, newKeyId: created.key.id, secret })
+      : secret
+    await new Promise<void>((resolve, reject) =>
+      context.io.stdout.write(`${line}\n`, (error) => (error ? reject(error) : resolve())),
+    )
+  }
+}
+
+function question(plans: readonly RotationPlan[], vendor: string): string {
+  const count = plans.filter((plan) => plan.action === 'rotate').length
+  return `Rotate ${count} ${vendor} key(s) as shown?`
+}
+
+/** Runs the batch; an unknown `--batch-id` is a usage error naming the journal. */
+async function run(store: KeyStore, options: RotateKeysOptions, journalPath: string) {
+  try {
+    return await rotateKeys(store, options)
+  } catch (error) {
+    if (
+      error instanceof ValidationError &&
+      error.issues.some((issue) => issue.path === 'batchId')
+    ) {
+      throw new UsageError(
+        error.message,
+        `the batches are in ${journalPath}; leave out --batch-id to start a new one`,
+      )
+    }
+    throw error
+  }
 }

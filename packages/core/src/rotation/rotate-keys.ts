@@ -1,142 +1,283 @@
 import { randomUUID } from 'node:crypto'
-import { KeyStoreError, RotationError, ValidationError } from '../errors.js'
+import * as v from 'valibot'
+import { atLeastOne } from '../setting-schemas.js'
+import { sleep } from '../sleep.js'
 import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
-import { type RotateKeyOptions, type RotationResult, rotateKey } from './rotate-key.js'
-import { memoryJournal } from './rotation-journal.js'
+import {
+  checkBatchOptions,
+  checkEarlierBatch,
+  earlierBatchFromRotations,
+  isFinal,
+} from './batch-checks.js'
+import {
+  eachLimited,
+  failedOutcome,
+  type RotateKeysOutcome,
+  type RotateKeysProgress,
+} from './batch-outcome.js'
+import { type BatchEntry, planBatch } from './batch-plan.js'
+import { BatchStop } from './batch-stop.js'
+import { openRun, ownCredentialIds, stepsOf } from './open-run.js'
+import type { BatchRecord, RotationJournal } from './rotation-journal.js'
+import {
+  type RotationOptions,
+  type RotationSettings,
+  resolveRotationOptions,
+  rotationIdSchema,
+  rotationOptionEntries,
+} from './rotation-options.js'
+import type { RotationPlan } from './rotation-plan.js'
+import type { RotationRun } from './rotation-run.js'
+import { runSteps } from './run-steps.js'
 
-/** Options of `rotateKeys`: those of `rotateKey`, less the key, plus which keys and how many at once. */
+/** Options of `rotateKeys`: every `RotationOptions`, plus which keys and how many at once. */
 export interface RotateKeysOptions<C extends CreateKeyInput = CreateKeyInput>
-  extends Omit<RotateKeyOptions<C>, 'keyId' | 'rotationId'> {
-  /** Which keys to rotate. Default: every active key. */
+  extends RotationOptions<C> {
+  /** Which keys to rotate, on a batch's first run. Default: every active key. */
   filter?: (key: ApiKey) => boolean
-  /** Rotate exactly these ids instead of listing. */
+  /** Rotate exactly these ids instead (on a batch's first run). */
   keyIds?: readonly string[]
-  /** Names the batch: each key's rotation id is `<batchId>/<keyId>`, so a rerun resumes. Default: a new UUID. */
+  /**
+   * Names the batch. The keys chosen on its first run are journalled under it, so running it
+   * again rotates exactly those keys that are not finished (never a key the batch made).
+   * Default: a new UUID.
+   */
   batchId?: string
+  /** The caller means to resume: a `batchId` the journal does not know is a `ValidationError`. */
+  resume?: boolean
   /** Rotations at once. Requests are further paced by the store's scheduler. Default `4`. */
   concurrency?: number
-  /** Told after each key. Plain data; never a secret. */
+  /** Told each key's outcome, and each pause (the grace period, verification waits). Never a secret. */
   onProgress?: (progress: RotateKeysProgress) => void
-}
-
-/** One key's outcome in a batch. Errors are kept as plain data. */
-export type RotateKeysOutcome =
-  | { keyId: string; status: 'rotated'; result: RotationResult }
-  | {
-      keyId: string
-      status: 'failed'
-      error: { name: string; code: string; message: string; step?: string; rolledBack?: boolean }
-    }
-  | { keyId: string; status: 'skipped'; reason: string }
-
-/** Told after each key of a batch. */
-export interface RotateKeysProgress {
-  batchId: string
-  done: number
-  total: number
-  outcome: RotateKeysOutcome
+  /**
+   * Shown the plan before anything is written; returning `false` ends the batch with nothing
+   * done (`cancelled: true`). Not called when there is nothing to do.
+   */
+  confirm?: (plans: readonly RotationPlan[]) => boolean | Promise<boolean>
 }
 
 /** A batch's outcome, one entry per key. */
 export interface RotateKeysResult {
   batchId: string
+  /** Whether an earlier run of this batch was picked up. */
+  resumed: boolean
+  /** A dry run: `plans` says what would be done; nothing was written. */
+  dryRun: boolean
+  /** `confirm` declined: nothing was written. */
+  cancelled: boolean
+  /** Each key's plan, in the batch's order. */
+  plans: RotationPlan[]
+  /** Each key's outcome, in the batch's order (empty for a dry run or a cancelled batch). */
   outcomes: RotateKeysOutcome[]
   rotated: number
   failed: number
   skipped: number
 }
 
+const rotateKeysOptionsSchema = v.strictObject({
+  ...rotationOptionEntries,
+  filter: v.optional(v.function()),
+  keyIds: v.optional(v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),
+  batchId: v.optional(rotationIdSchema),
+  resume: v.optional(v.boolean()),
+  concurrency: v.optional(atLeastOne),
+  onProgress: v.optional(v.function()),
+  confirm: v.optional(v.function()),
+})
+
 /**
- * Rotates many keys, a few at a time, carrying on past individual failures. Each rotation
- * is journalled under `<batchId>/<keyId>`, so running the same batch again resumes it.
- * The store's own credential is skipped unless `allowSelf` is set.
+ * Rotates many keys, a few at a time, carrying on past individual failures, in two phases:
+ * create, deliver and verify every key; wait the grace period once; then retire every old
+ * key. Every key is planned (and shown to `confirm`) before anything is written. The batch's
+ * keys are journalled under its `batchId`, so running it again finishes exactly the keys
+ * that are not finished, and a rerun of a finished batch sends no write at all.
  */
 export async function rotateKeys<C extends CreateKeyInput>(
   store: KeyStore<C>,
   options: RotateKeysOptions<C>,
 ): Promise<RotateKeysResult> {
+  const settings = resolveRotationOptions(store, options, rotateKeysOptionsSchema)
+  checkBatchOptions(store, options)
+  const { journal, signal } = settings
+  const request = { signal }
   const concurrency = options.concurrency ?? 4
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new ValidationError({
-      provider: store.provider,
-      operation: 'rotate',
-      message: `${store.provider} rotate: concurrency must be a whole number of at least 1`,
-      issues: [{ path: 'concurrency', message: 'a whole number of at least 1' }],
+  const batchId = options.batchId ?? randomUUID()
+  const records = new Map(
+    (options.batchId === undefined ? [] : await journal.list())
+      .filter((record) => record.rotationId.startsWith(`${batchId}/`))
+      .map((record) => [record.rotationId, record] as const),
+  )
+  const earlier =
+    options.batchId === undefined
+      ? undefined
+      : ((await journal.readBatch(batchId)) ?? earlierBatchFromRotations(store, batchId, records))
+  checkEarlierBatch(store, journal, options, batchId, earlier)
+
+  const open = (keyId: string) => !isFinal(records.get(`${batchId}/${keyId}`))
+  // One listing for the whole batch: the keys to choose from, and each old key as it is.
+  const needsReading = earlier === undefined || earlier.keyIds.some(open)
+  const listed = needsReading ? await store.list({ ...request, includeDisabled: true }) : []
+  const keyIds = earlier?.keyIds ?? select(listed, options)
+  const ownIds = needsReading ? await ownCredentialIds(store, settings, request) : []
+  const entries = await planBatch(store, settings, {
+    batchId,
+    keyIds,
+    records,
+    listed: new Map(listed.map((key) => [key.id, key])),
+    ownIds,
+    concurrency,
+  })
+  const plans = entries.map((entry) => entry.shown)
+  const base = { batchId, resumed: earlier !== undefined, plans }
+  const pending = entries.filter((entry) => entry.outcome === undefined)
+  if (settings.dryRun) return summarize({ ...base, dryRun: true, cancelled: false }, [])
+  if (pending.length > 0 && options.confirm !== undefined && !(await options.confirm(plans))) {
+    return summarize({ ...base, dryRun: false, cancelled: true }, [])
+  }
+  const batch: BatchRecord = earlier ?? {
+    batchId,
+    provider: store.provider,
+    keyIds: [...keyIds],
+    graceEndsAt: null,
+    startedAt: new Date().toISOString(),
+  }
+  if (earlier === undefined) await journal.writeBatch(batch)
+
+  const outcomes = new Map<string, RotateKeysOutcome>()
+  const report = (outcome: RotateKeysOutcome) => {
+    outcomes.set(outcome.keyId, outcome)
+    options.onProgress?.({
+      kind: 'key',
+      batchId,
+      done: outcomes.size,
+      total: keyIds.length,
+      outcome,
     })
   }
-  const batchId = options.batchId ?? randomUUID()
-  const journal = options.journal ?? memoryJournal()
-  const signalOption = { signal: options.signal }
-  const {
-    filter,
-    keyIds,
-    onProgress,
-    concurrency: _concurrency,
-    batchId: _batchId,
-    ...rotateOptions
-  } = options
-
-  const ids =
-    keyIds !== undefined
-      ? [...keyIds]
-      : (await store.list({ ...signalOption, includeDisabled: false }))
-          .filter((key) => filter === undefined || filter(key))
-          .map((key) => key.id)
-  const own = options.allowSelf ? [] : ((await store.credentialKeyIds?.(signalOption)) ?? [])
-
-  const outcomes: RotateKeysOutcome[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < ids.length) {
-      const keyId = ids[next++] as string
-      const outcome = own.includes(keyId)
-        ? ({
-            keyId,
-            status: 'skipped',
-            reason: "the store's own credential (pass allowSelf to rotate it)",
-          } as const)
-        : await rotateOne(keyId)
-      outcomes.push(outcome)
-      onProgress?.({ batchId, done: outcomes.length, total: ids.length, outcome })
-    }
+  for (const entry of entries) if (entry.outcome !== undefined) report(entry.outcome)
+  const stop = new BatchStop(signal)
+  const keySettings = {
+    ...withWaitsReported(settings, batchId, options.onProgress),
+    signal: stop.signal,
   }
-  const rotateOne = async (keyId: string): Promise<RotateKeysOutcome> => {
+  const steps = stepsOf(settings.strategy)
+  const phaseOne = steps.filter((step) => step.name !== 'grace' && step.name !== 'retire')
+  const phaseTwo = steps.filter((step) => step.name === 'retire')
+
+  // Phase 1: create, deliver and verify every key.
+  const ready: RotationRun<C>[] = []
+  await eachLimited(pending, concurrency, async (entry) => {
+    if (stop.stopped) return
     try {
-      const result = await rotateKey(store, {
-        ...rotateOptions,
-        journal,
-        keyId,
-        rotationId: `${batchId}/${keyId}`,
-      })
-      return { keyId, status: 'rotated', result }
+      const run = await openRun(store, keySettings, runSource(entry, ownIds))
+      await runSteps(run, phaseOne)
+      ready.push(run)
     } catch (error) {
-      options.signal?.throwIfAborted()
-      return { keyId, status: 'failed', error: describe(error) }
+      if (!stop.halts(error)) report(failedOutcome(entry.keyId, error))
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker))
+  })
+  stop.rethrow()
 
+  // The grace period, once for the whole batch, after the last new secret was delivered.
+  if (ready.some((run) => !run.reached('done')) && settings.graceMs > 0) {
+    await waitGrace(journal, batch, ready, keySettings, options.onProgress)
+  }
+
+  // Phase 2: retire every old key.
+  ready.sort((a, b) => keyIds.indexOf(a.oldKeyId) - keyIds.indexOf(b.oldKeyId))
+  await eachLimited(ready, concurrency, async (run) => {
+    if (stop.stopped) return
+    try {
+      await runSteps(run, phaseTwo)
+      report({ keyId: run.oldKeyId, status: 'rotated', result: run.result() })
+    } catch (error) {
+      if (!stop.halts(error)) report(failedOutcome(run.oldKeyId, error))
+    }
+  })
+  stop.rethrow()
+  const ordered = keyIds.flatMap((keyId) => {
+    const outcome = outcomes.get(keyId)
+    return outcome === undefined ? [] : [outcome]
+  })
+  return summarize({ ...base, dryRun: false, cancelled: false }, ordered)
+}
+
+function runSource<C extends CreateKeyInput>(
+  entry: BatchEntry<C>,
+  ownIds: readonly string[] | undefined,
+) {
+  return {
+    keyId: entry.keyId,
+    rotationId: entry.rotationId,
+    record: entry.record,
+    oldKey: entry.oldKey,
+    ownIds,
+    ...(entry.plan === undefined ? {} : { plan: entry.plan }),
+  }
+}
+
+/** The keys a batch's first run chooses: the given ids, or every active key the filter takes. */
+function select<C extends CreateKeyInput>(
+  listed: readonly ApiKey[],
+  options: RotateKeysOptions<C>,
+): string[] {
+  if (options.keyIds !== undefined) return [...new Set(options.keyIds)]
+  return listed
+    .filter((key) => key.status === 'active' && (options.filter?.(key) ?? true))
+    .map((key) => key.id)
+}
+
+/** Each key's pauses go to `onProgress` as well as to `onWait`. */
+function withWaitsReported<C extends CreateKeyInput>(
+  settings: RotationSettings<C>,
+  batchId: string,
+  onProgress: RotateKeysOptions<C>['onProgress'],
+): RotationSettings<C> {
+  if (onProgress === undefined) return settings
+  return {
+    ...settings,
+    onWait: (wait) => {
+      settings.onWait?.(wait)
+      onProgress({ kind: 'waiting', batchId, keyId: wait.keyId, reason: wait.reason, ms: wait.ms })
+    },
+  }
+}
+
+/**
+ * Waits the batch's grace period. Its end is journalled, so a rerun waits only what is left,
+ * unless this run delivered a new secret: then the grace starts again from now.
+ */
+async function waitGrace<C extends CreateKeyInput>(
+  journal: RotationJournal,
+  batch: BatchRecord,
+  ready: readonly RotationRun<C>[],
+  settings: RotationSettings<C>,
+  onProgress: RotateKeysOptions<C>['onProgress'],
+): Promise<void> {
+  const deliveredNow = ready.some((run) => run.timings.deliver !== undefined)
+  let next = batch
+  if (batch.graceEndsAt === null || deliveredNow) {
+    next = { ...batch, graceEndsAt: new Date(Date.now() + settings.graceMs).toISOString() }
+    await journal.writeBatch(next)
+  }
+  const ms = Date.parse(next.graceEndsAt as string) - Date.now()
+  if (ms > 0) {
+    onProgress?.({ kind: 'waiting', batchId: batch.batchId, keyId: null, reason: 'grace', ms })
+    await sleep(ms, settings.signal)
+  }
+}
+
+function summarize(
+  base: Omit<RotateKeysResult, 'outcomes' | 'rotated' | 'failed' | 'skipped'>,
+  outcomes: RotateKeysOutcome[],
+): RotateKeysResult {
   const count = (status: RotateKeysOutcome['status']) =>
     outcomes.filter((outcome) => outcome.status === status).length
   return {
-    batchId,
+    ...base,
     outcomes,
     rotated: count('rotated'),
     failed: count('failed'),
     skipped: count('skipped'),
   }
-}
-
-function describe(error: unknown): Extract<RotateKeysOutcome, { status: 'failed' }>['error'] {
-  if (error instanceof RotationError) {
-    return {
-      name: error.name,
-      code: error.code,
-      message: error.message,
-      step: error.step,
-      rolledBack: error.rolledBack,
-    }
-  }
-  if (KeyStoreError.is(error)) return { name: error.name, code: error.code, message: error.message }
-  return { name: 'Error', code: 'unknown', message: 'rotation failed with a non-keyway error' }
 }

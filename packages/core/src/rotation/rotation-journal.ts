@@ -1,98 +1,184 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 
 /** Where a rotation stands. Each is written before the work of the next step begins. */
 export type RotationState =
   | 'started' // the old key was checked; nothing made yet
-  | 'creating' // a create (or regenerate) was sent; its answer may be lost
+  | 'creating' // a create (or regenerate) is about to be sent, carrying `marker`; its answer may be lost
   | 'created' // the new key exists; its secret has not been delivered
-  | 'delivered' // the caller holds the new secret
-  | 'verified' // the new secret works at the vendor
+  | 'delivered' // the caller's deliver returned: it holds the new secret
+  | 'verified' // the new secret works at the vendor (or could not be checked, see warnings)
   | 'switched' // the store itself now uses the new secret
   | 'done' // the old key is retired as asked
+  | 'rolling-back' // a step failed; the new key is being deleted (a rerun finishes that first)
   | 'rolled-back' // the new key was deleted; the old key is untouched
+  | 'failed' // stopped for good: a rerun changes nothing; `reason` says what is left to do
 
 /** One rotation's progress: ids, names and steps. Never a secret. */
 export interface RotationRecord {
   rotationId: string
   provider: string
   oldKeyId: string
-  /** The id of the key this rotation made, once known. */
-  newKeyId: string | null
-  /** The name the new key was created with, to find it again after a crash. */
-  newKeyName: string | null
-  /** Ids of keys of that name that existed before the create. */
-  existingIds: string[]
   strategy: 'create' | 'regenerate'
   state: RotationState
+  /**
+   * The marker of the create in progress (see `CreateOptions.marker`), written before the
+   * create is sent: the keys that carry it are provably this rotation's.
+   */
+  marker: string | null
+  /**
+   * Markers of earlier creates of this rotation whose keys were not found when it resumed:
+   * a slow vendor may still make such a key, and any key carrying one is this rotation's.
+   */
+  abandonedMarkers: string[]
+  /** The name the new key was asked for, for messages. */
+  newKeyName: string | null
+  /** The id of the key this rotation made, once known. */
+  newKeyId: string | null
   /** How the old key was retired, once it was; `'replaced'` after a regenerate. */
   retired: 'deleted' | 'disabled' | 'kept' | 'replaced' | null
+  /** What could not be carried over, and what a resume found: plain words, never a secret. */
+  warnings: string[]
+  /** When the grace period before retiring ends (ISO), once it began. */
+  graceEndsAt: string | null
+  /** Why the rotation stopped (`'failed'`) and what is left to do. */
+  reason: string | null
   /** Each state reached, with its ISO time. */
   history: Array<{ state: RotationState; at: string }>
 }
 
-/** Keeps rotation records so a crashed rotation can resume. */
+/** A batch of rotations (`rotateKeys`): which keys it covers, chosen once. */
+export interface BatchRecord {
+  batchId: string
+  provider: string
+  /** The keys chosen on the batch's first run: a rerun rotates exactly these, never a fresh selection. */
+  keyIds: string[]
+  /** When the batch's one grace period ends (ISO), once it began. */
+  graceEndsAt: string | null
+  /** When the batch was first run (ISO). */
+  startedAt: string
+}
+
+/** Keeps rotation and batch records so that an interrupted rotation can resume. */
 export interface RotationJournal {
   /** The record of a rotation, if it began. */
   read(rotationId: string): Promise<RotationRecord | undefined>
   /** Saves a record, replacing the rotation's earlier one. */
   write(record: RotationRecord): Promise<void>
-  /** Every record, to find the rotations of a batch. */
+  /** Every rotation record. */
   list(): Promise<RotationRecord[]>
+  /** The record of a batch, if it began. */
+  readBatch(batchId: string): Promise<BatchRecord | undefined>
+  /** Saves a batch record, replacing its earlier one. */
+  writeBatch(record: BatchRecord): Promise<void>
+  /** Where the records are kept, for messages: `fileJournal`'s absolute path. */
+  readonly path?: string
 }
 
 /** A journal in memory: resumes within one process only. */
 export function memoryJournal(): RotationJournal & {
   readonly records: ReadonlyMap<string, RotationRecord>
+  readonly batches: ReadonlyMap<string, BatchRecord>
 } {
   const records = new Map<string, RotationRecord>()
+  const batches = new Map<string, BatchRecord>()
   return {
     records,
+    batches,
     read: async (rotationId) => clone(records.get(rotationId)),
     list: async () => [...records.values()].map((record) => clone(record)),
     write: async (record) => {
-      records.set(record.rotationId, clone(record) as RotationRecord)
+      records.set(record.rotationId, clone(record))
+    },
+    readBatch: async (batchId) => clone(batches.get(batchId)),
+    writeBatch: async (record) => {
+      batches.set(record.batchId, clone(record))
     },
   }
 }
 
+/** What a journal file holds. Version 1 files were a bare map of rotation records. */
+interface JournalFile {
+  version: 2
+  rotations: Record<string, RotationRecord>
+  batches: Record<string, BatchRecord>
+}
+
 /**
- * A journal in a JSON file, so a rotation can resume after the process dies. Each write
- * replaces the file atomically (a temporary file, then a rename), so a crash mid-write
- * leaves the previous version intact.
+ * A journal in a JSON file, so a rotation can resume after the process dies. `path` is
+ * resolved against the working directory once, here, and exposed as an absolute path. Each
+ * write replaces the file atomically (a temporary file, then a rename), so a crash mid-write
+ * leaves the previous version intact; the file is readable by its owner only.
  */
-export function fileJournal(path: string): RotationJournal {
+export function fileJournal(path: string): RotationJournal & { readonly path: string } {
+  const absolute = resolve(path)
   let queue: Promise<unknown> = Promise.resolve()
-  const load = async (): Promise<Record<string, RotationRecord>> => {
+  const load = async (): Promise<JournalFile> => {
+    let text: string
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as Record<string, RotationRecord>
+      text = await readFile(absolute, 'utf8')
     } catch (error) {
-      if ((error as { code?: string }).code === 'ENOENT') return {}
+      if ((error as { code?: string }).code === 'ENOENT') {
+        return { version: 2, rotations: {}, batches: {} }
+      }
       throw error
     }
+    const parsed = JSON.parse(text) as Partial<JournalFile> & Record<string, unknown>
+    if (parsed.version === 2) {
+      return { version: 2, rotations: parsed.rotations ?? {}, batches: parsed.batches ?? {} }
+    }
+    return { version: 2, rotations: parsed as Record<string, RotationRecord>, batches: {} }
+  }
+  const update = (change: (file: JournalFile) => void): Promise<void> => {
+    // Writes from concurrent rotations are applied one after another.
+    const next = queue.then(async () => {
+      const file = await load()
+      change(file)
+      await mkdir(dirname(absolute), { recursive: true })
+      const temporary = `${absolute}.${process.pid}.${Date.now()}.tmp`
+      await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 })
+      await rename(temporary, absolute)
+    })
+    queue = next.catch(() => {})
+    return next
+  }
+  const settled = async () => {
+    await queue
+    return load()
   }
   return {
-    read: async (rotationId) => {
-      await queue
-      return (await load())[rotationId]
-    },
-    list: async () => {
-      await queue
-      return Object.values(await load())
-    },
-    write: (record) => {
-      // Writes from concurrent rotations are applied one after another.
-      const next = queue.then(async () => {
-        const records = await load()
-        records[record.rotationId] = record
-        await mkdir(dirname(path), { recursive: true })
-        const temporary = `${path}.${process.pid}.${Date.now()}.tmp`
-        await writeFile(temporary, `${JSON.stringify(records, null, 2)}\n`, { mode: 0o600 })
-        await rename(temporary, path)
-      })
-      queue = next.catch(() => {})
-      return next
-    },
+    path: absolute,
+    read: async (rotationId) => normalize((await settled()).rotations[rotationId]),
+    list: async () =>
+      Object.values((await settled()).rotations).map(
+        (record) => normalize(record) as RotationRecord,
+      ),
+    write: (record) =>
+      update((file) => {
+        file.rotations[record.rotationId] = record
+      }),
+    readBatch: async (batchId) => (await settled()).batches[batchId],
+    writeBatch: (record) =>
+      update((file) => {
+        file.batches[record.batchId] = record
+      }),
+  }
+}
+
+/** A record written by an earlier version, with the fields it lacks filled in. */
+function normalize(record: RotationRecord | undefined): RotationRecord | undefined {
+  if (record === undefined) return undefined
+  return {
+    ...record,
+    marker: record.marker ?? null,
+    abandonedMarkers: record.abandonedMarkers ?? [],
+    newKeyName: record.newKeyName ?? null,
+    newKeyId: record.newKeyId ?? null,
+    retired: record.retired ?? null,
+    warnings: record.warnings ?? [],
+    graceEndsAt: record.graceEndsAt ?? null,
+    reason: record.reason ?? null,
+    history: record.history ?? [],
   }
 }
 

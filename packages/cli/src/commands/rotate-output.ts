@@ -1,0 +1,143 @@
+import type {
+  RetryEvent,
+  RotateKeysOutcome,
+  RotateKeysProgress,
+  RotateKeysResult,
+  RotationPlan,
+} from '@keyway/core'
+import { type Paint, table } from '../output.js'
+
+/** Vendor text (names, messages) with control characters made visible, so none reaches the terminal. */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
+    const code = character.charCodeAt(0).toString(16).padStart(2, '0')
+    return `\\x${code}`
+  })
+}
+
+function value(item: unknown): string {
+  if (item instanceof Date) return item.toISOString()
+  if (Array.isArray(item)) return item.map(value).join(',')
+  if (item !== null && typeof item === 'object') {
+    return Object.entries(item)
+      .map(([field, inner]) => `${field}:${value(inner)}`)
+      .join(',')
+  }
+  return printable(String(item))
+}
+
+const CREDENTIAL: Record<RotationPlan['credential'], string> = {
+  own: "yes, it may be the store's own credential",
+  unknown: 'cannot tell (the store does not say which key it uses)',
+  other: 'no',
+}
+
+/** The plan of each key as a few labelled lines: what a dry run prints and a confirmation shows. */
+export function planText(plans: readonly RotationPlan[], deliverTo: string, paint: Paint): string {
+  return plans
+    .map((plan) => {
+      const age = plan.ageDays === null ? 'age unknown' : `${plan.ageDays} days old`
+      const carried = Object.entries(plan.input)
+        .map(([field, item]) => `${field}=${value(item)}`)
+        .join(', ')
+      const action =
+        plan.action === 'rotate'
+          ? paint('green', 'rotate')
+          : plan.action === 'done'
+            ? 'done already'
+            : paint('yellow', 'skip')
+      const lines = [
+        `${paint('bold', printable(plan.keyId))} ${printable(plan.name ?? '(no name)')}, ${age}: ${action}${plan.reason ? ` (${printable(plan.reason)})` : ''}`,
+      ]
+      if (plan.action !== 'done') {
+        lines.push(
+          `  carried over:   ${plan.strategy === 'regenerate' ? 'the same key (regenerated in place)' : carried || '(nothing to carry)'}`,
+          `  not carried:    ${plan.warnings.length === 0 ? '-' : plan.warnings.map(printable).join('; ')}`,
+          `  own credential: ${CREDENTIAL[plan.credential]}${plan.switchesCredential ? '; the store switches to the new key first' : ''}`,
+          `  delivered to:   ${deliverTo}`,
+          `  old key:        ${plan.retire === 'replaced' ? 'its secret dies in place' : plan.retire}`,
+        )
+      }
+      return lines.join('\n')
+    })
+    .join('\n')
+}
+
+/** One stderr line for a batch event: a key's outcome, or a pause. */
+export function progressLine(event: RotateKeysProgress): string | undefined {
+  if (event.kind === 'waiting') {
+    const why =
+      event.reason === 'grace'
+        ? 'grace period before the old keys are retired'
+        : `before checking the new secret of ${event.keyId} again`
+    return `waiting ${seconds(event.ms)}: ${why}`
+  }
+  if (event.total <= 1) return undefined
+  return `[${event.done}/${event.total}] ${describe(event.outcome)}`
+}
+
+/** One stderr line for a retry the store waits for (backoff, or the vendor's Retry-After). */
+export function retryLine(event: RetryEvent): string {
+  return `waiting ${seconds(event.delayMs)}: ${event.provider} ${event.operation} ${event.reason}, then attempt ${event.attempt + 1}`
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`
+}
+
+function describe(outcome: RotateKeysOutcome): string {
+  if (outcome.status === 'rotated') return `rotated ${outcome.keyId} -> ${outcome.result.newKeyId}`
+  if (outcome.status === 'failed')
+    return `failed ${outcome.keyId}: ${printable(outcome.error.message)}`
+  return `skipped ${outcome.keyId}: ${printable(outcome.reason)}`
+}
+
+/** The outcome of each key as a table, with warnings, then the counts. */
+export function resultText(result: RotateKeysResult, paint: Paint): string {
+  const rows = result.outcomes.map((outcome) => [
+    printable(outcome.keyId),
+    outcome.status === 'rotated'
+      ? paint('green', 'rotated')
+      : outcome.status === 'failed'
+        ? paint('red', 'failed')
+        : 'skipped',
+    outcome.status === 'rotated' ? outcome.result.newKeyId : '-',
+    printable(
+      outcome.status === 'rotated'
+        ? [`old key ${outcome.result.retired}`, ...outcome.result.warnings].join('; ')
+        : outcome.status === 'failed'
+          ? outcome.error.message
+          : outcome.reason,
+    ),
+  ])
+  return [
+    table(['KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint),
+    '',
+    `${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`,
+  ].join('\n')
+}
+
+/** The result for scripts: ids, states and messages, never a secret. */
+export function resultJson(result: RotateKeysResult): Record<string, unknown> {
+  return {
+    batchId: result.batchId,
+    rotated: result.rotated,
+    failed: result.failed,
+    skipped: result.skipped,
+    outcomes: result.outcomes.map((outcome) => ({
+      keyId: outcome.keyId,
+      status: outcome.status,
+      ...(outcome.status === 'rotated'
+        ? {
+            newKeyId: outcome.result.newKeyId,
+            retired: outcome.result.retired,
+            verified: outcome.result.verified,
+            warnings: outcome.result.warnings,
+          }
+        : {}),
+      ...(outcome.status === 'failed' ? { error: outcome.error } : {}),
+      ...(outcome.status === 'skipped' ? { reason: outcome.reason } : {}),
+    })),
+  }
+}

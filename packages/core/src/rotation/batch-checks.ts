@@ -1,0 +1,83 @@
+import { ValidationError } from '../errors.js'
+import type { CreateKeyInput, KeyStore } from '../types.js'
+import type { RotateKeysOptions } from './rotate-keys.js'
+import type { BatchRecord, RotationJournal, RotationRecord } from './rotation-journal.js'
+
+/**
+ * The batch record of a journal written before batches had one: the old keys its rotations
+ * name (never the keys they made).
+ */
+export function earlierBatchFromRotations<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  batchId: string,
+  records: ReadonlyMap<string, RotationRecord>,
+): BatchRecord | undefined {
+  if (records.size === 0) return undefined
+  const all = [...records.values()]
+  return {
+    batchId,
+    provider: store.provider,
+    keyIds: [...new Set(all.map((record) => record.oldKeyId))],
+    graceEndsAt: null,
+    startedAt: all[0]?.history[0]?.at ?? new Date().toISOString(),
+  }
+}
+
+/** Whether a rotation needs nothing more: done, or stopped for good. */
+export function isFinal(record: RotationRecord | undefined): boolean {
+  return record?.state === 'done' || record?.state === 'failed'
+}
+
+/** The batch options that only make sense together, checked before anything is read. */
+export function checkBatchOptions<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  options: RotateKeysOptions<C>,
+): void {
+  const invalid = (path: string, problem: string) =>
+    new ValidationError({
+      provider: store.provider,
+      operation: 'rotate',
+      message: `${store.provider} rotate: invalid option (${path}: ${problem})`,
+      issues: [{ path, message: problem }],
+    })
+  if (options.filter !== undefined && options.keyIds !== undefined) {
+    throw invalid('keyIds', 'give either keyIds or filter, not both')
+  }
+  if (options.resume === true && options.batchId === undefined) {
+    throw invalid('batchId', 'required to resume a batch')
+  }
+}
+
+/**
+ * A batch id that names nothing where the caller means to resume, another vendor's batch,
+ * or a batch started with other keys: a `ValidationError` naming the journal.
+ */
+export function checkEarlierBatch<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  journal: RotationJournal,
+  options: RotateKeysOptions<C>,
+  batchId: string,
+  earlier: BatchRecord | undefined,
+): void {
+  const where = journal.path === undefined ? 'the journal given' : `the journal ${journal.path}`
+  const invalid = (problem: string) =>
+    new ValidationError({
+      provider: store.provider,
+      operation: 'rotate',
+      message: `${store.provider} rotate: batch ${batchId} ${problem}`,
+      issues: [{ path: 'batchId', message: problem }],
+    })
+  if (earlier === undefined) {
+    if (options.resume === true) throw invalid(`is not in ${where}; nothing was rotated`)
+    return
+  }
+  if (earlier.provider !== store.provider) {
+    throw invalid(`in ${where} belongs to ${earlier.provider}`)
+  }
+  if (options.keyIds !== undefined) {
+    const same =
+      options.keyIds.length === earlier.keyIds.length &&
+      options.keyIds.every((id) => earlier.keyIds.includes(id))
+    if (!same) throw invalid(`in ${where} was started with other keys; use another batch id`)
+  }
+}

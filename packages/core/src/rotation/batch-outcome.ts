@@ -1,0 +1,74 @@
+import { KeyStoreError, RotationError } from '../errors.js'
+import type { RotationResult } from './rotation-run.js'
+
+/** One key's outcome in a batch. Errors are kept as plain data. */
+export type RotateKeysOutcome =
+  | { keyId: string; status: 'rotated'; result: RotationResult }
+  | {
+      keyId: string
+      status: 'failed'
+      error: { name: string; code: string; message: string; step?: string; rolledBack?: boolean }
+    }
+  | { keyId: string; status: 'skipped'; reason: string }
+
+/** Told as a batch goes: each key's outcome once it is final, and each pause before it begins. */
+export type RotateKeysProgress =
+  | {
+      kind: 'key'
+      batchId: string
+      /** Keys with a final outcome so far, this one included. */
+      done: number
+      total: number
+      outcome: RotateKeysOutcome
+    }
+  | {
+      kind: 'waiting'
+      batchId: string
+      /** The key whose rotation pauses; `null` for the batch's one grace period. */
+      keyId: string | null
+      /** `'grace'`: before the old keys are retired; `'verify'`: between two checks of a new secret. */
+      reason: 'grace' | 'verify'
+      ms: number
+    }
+
+/** A failed outcome: the error as plain data, never a secret (keyway errors hold none). */
+export function failedOutcome(keyId: string, error: unknown): RotateKeysOutcome {
+  if (error instanceof RotationError) {
+    return {
+      keyId,
+      status: 'failed',
+      error: {
+        name: error.name,
+        code: error.code,
+        message: error.message,
+        step: error.step,
+        rolledBack: error.rolledBack,
+      },
+    }
+  }
+  if (KeyStoreError.is(error)) {
+    return {
+      keyId,
+      status: 'failed',
+      error: { name: error.name, code: error.code, message: error.message },
+    }
+  }
+  return {
+    keyId,
+    status: 'failed',
+    error: { name: 'Error', code: 'unknown', message: 'rotation failed with a non-keyway error' },
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at once, in order of the items. */
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}

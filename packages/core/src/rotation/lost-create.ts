@@ -1,0 +1,182 @@
+// A create was journalled and its answer lost (the process died, or the vendor was slow):
+// the keys carrying its marker are provably this rotation's; keys it may have made that no
+// marker proves are only ever named.
+import type { ApiKey, CreateKeyInput, UpdateKeyInput } from '../types.js'
+import { type RotationRun, reasonOf } from './rotation-run.js'
+
+/** How far back a key's creation may lie and still be named as possibly an interrupted create's. */
+const CLOCK_SLACK_MS = 120_000
+
+/**
+ * Deletes any key carrying the marker of an earlier create of this rotation that was not
+ * found when it resumed (a slow vendor made it later): provably this rotation's, never
+ * delivered. A look that fails is left for a later run. Runs when a rotation resumes and
+ * before it is done.
+ */
+export async function sweepAbandoned(run: RotationRun): Promise<void> {
+  for (const marker of run.record.abandonedMarkers) {
+    try {
+      const late = (await run.store.findCreated(marker, run.request)).filter(
+        (key) => key.status === 'active',
+      )
+      for (const key of late) {
+        await run.discard(key.id)
+        run.warn(
+          `deleted ${key.id}: made late by an earlier create of this rotation (marker ${marker}), never delivered`,
+        )
+      }
+    } catch {
+      // Still journalled: the next run looks again.
+    }
+  }
+}
+
+/**
+ * A create was journalled and its answer lost with the process. Keys carrying its marker are
+ * this rotation's: one is recovered where the vendor shows secrets again, the others are
+ * deleted, then the rotation creates again.
+ */
+export async function settleLostCreate(run: RotationRun): Promise<void> {
+  const { store } = run
+  const marker = run.record.marker
+  if (marker === null) {
+    throw run.fail(
+      'resume',
+      false,
+      `an earlier run sent a create whose marker was not journalled (an older keyway), so the key it may have made cannot be told apart from others${named(run)}; nothing was touched: delete such a key by hand if nothing uses it, then rotate with a new rotation id`,
+    )
+  }
+  let found: ApiKey[]
+  try {
+    found = (await store.findCreated(marker, run.request)).filter((key) => key.status === 'active')
+  } catch (error) {
+    throw run.fail(
+      'resume',
+      false,
+      `could not look for the key the interrupted create may have made (marker ${marker}): ${reasonOf(run, error)}; nothing was touched: run the rotation again`,
+      error,
+    )
+  }
+  const [first, ...others] = found
+  if (first !== undefined && store.reveal !== undefined) {
+    await recoverFound(run, first)
+    await discardAll(run, others, marker)
+    return
+  }
+  await discardAll(run, found, marker)
+  // A slow vendor may still make a key for it: later runs of this rotation look again.
+  run.record = {
+    ...run.record,
+    abandonedMarkers: [...new Set([...run.record.abandonedMarkers, marker])],
+  }
+  if (found.length > 0) {
+    run.warn(
+      `deleted ${found.map((key) => key.id).join(', ')}: made by the interrupted create (marker ${marker}) and never delivered`,
+    )
+  } else {
+    const unsure = await unprovenKeys(run)
+    if (unsure.length > 0) {
+      run.warn(
+        `${unsure.join(', ')} may have been made by the interrupted create after it was settled (no marker is left to prove it); left untouched: delete it if nothing uses it`,
+      )
+    }
+  }
+  await run.restart()
+}
+
+/** Takes over a key the interrupted create made: its secret, and its settings without the marker. */
+async function recoverFound(run: RotationRun, key: ApiKey): Promise<void> {
+  const { store } = run
+  const secret = await (store.reveal as NonNullable<typeof store.reveal>)(key.id, run.request)
+  let settled = key
+  const patch = settlingPatch(run, key)
+  if (patch !== undefined) settled = await store.update(key.id, patch as never, run.request)
+  run.hold({ key: settled, secret })
+  run.warn(`recovered ${key.id}, made by the interrupted create`)
+  await run.advance('created', { newKeyId: key.id })
+  run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
+}
+
+/** The update that gives a recovered key the name and metadata the rotation asked for. */
+function settlingPatch(run: RotationRun, key: ApiKey): UpdateKeyInput | undefined {
+  const { capabilities } = run.store
+  const wanted = run.plan.successor as CreateKeyInput
+  const patch: UpdateKeyInput = {}
+  if (
+    capabilities.update.includes('name') &&
+    wanted.name !== undefined &&
+    key.name !== wanted.name
+  ) {
+    patch.name = wanted.name
+  }
+  const metadata = wanted.metadata ?? {}
+  if (capabilities.update.includes('metadata') && !sameRecord(key.metadata, metadata)) {
+    patch.metadata = metadata
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined
+}
+
+async function discardAll(
+  run: RotationRun,
+  keys: readonly ApiKey[],
+  marker: string,
+): Promise<void> {
+  for (const key of keys) {
+    try {
+      await run.discard(key.id)
+    } catch (error) {
+      throw run.fail(
+        'resume',
+        false,
+        `could not delete ${key.id}, made by the interrupted create (marker ${marker}): ${reasonOf(run, error)}; run the rotation again`,
+        error,
+      )
+    }
+  }
+}
+
+/**
+ * Keys that may be the interrupted create's although no marker proves it (it was settled
+ * just before the process died): active, not the old key, of the name asked for, made since
+ * the create was journalled. Only ever named.
+ */
+async function unprovenKeys(run: RotationRun): Promise<string[]> {
+  const since = lastTime(run, 'creating') - CLOCK_SLACK_MS
+  const name = run.record.newKeyName
+  let listed: ApiKey[]
+  try {
+    listed = await run.store.list({ ...run.request, includeDisabled: false })
+  } catch (error) {
+    // Nothing is made again before every key that may be the lost create's is named.
+    throw run.fail(
+      'resume',
+      false,
+      `could not list the keys to name any the interrupted create may have made (${reasonOf(run, error)}); nothing was touched: run the rotation again`,
+      error,
+    )
+  }
+  return listed
+    .filter(
+      (key) =>
+        key.id !== run.oldKeyId &&
+        (name === null || key.name === name) &&
+        (key.createdAt === null || new Date(key.createdAt).getTime() >= since),
+    )
+    .map((key) => key.id)
+}
+
+function lastTime(run: RotationRun, state: string): number {
+  const entry = [...run.record.history].reverse().find((item) => item.state === state)
+  return entry === undefined ? 0 : Date.parse(entry.at)
+}
+
+function named(run: RotationRun): string {
+  return run.record.newKeyName === null
+    ? ''
+    : ` (look for a new key named ${run.record.newKeyName})`
+}
+
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
+}

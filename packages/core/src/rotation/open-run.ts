@@ -1,0 +1,169 @@
+import { NotFoundError, RotationError, ValidationError } from '../errors.js'
+import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
+import { CREATE_STEPS } from './create-steps.js'
+import { REGENERATE_STEPS } from './regenerate-steps.js'
+import type { RotationRecord, RotationState } from './rotation-journal.js'
+import type { RotationSettings } from './rotation-options.js'
+import { type KeyPlan, planKey, type RotationPlan } from './rotation-plan.js'
+import { resumeRun } from './rotation-resume.js'
+import { RotationRun } from './rotation-run.js'
+import type { RotationStepDefinition } from './run-steps.js'
+
+/** States after which the new key is verified and no create follows. */
+const PAST_CREATE: ReadonlySet<RotationState> = new Set(['verified', 'switched', 'done'])
+
+/** What `openRun` needs beside the store and settings; a batch passes what it already read. */
+export interface RunSource<C extends CreateKeyInput> {
+  keyId: string
+  rotationId: string
+  record: RotationRecord | undefined
+  /** The old key, from a listing the caller already has (`null`: it is gone). */
+  oldKey?: ApiKey | null
+  /** `credentialKeyIds()` as the caller already read it (`undefined`: the store cannot tell). */
+  ownIds?: readonly string[] | undefined
+  /** The plan the caller already made for this key. */
+  plan?: KeyPlan<C>
+}
+
+/** The steps of a strategy, in order. */
+export function stepsOf(strategy: RotationSettings['strategy']): readonly RotationStepDefinition[] {
+  return strategy === 'regenerate' ? REGENERATE_STEPS : CREATE_STEPS
+}
+
+/**
+ * Readies one rotation: reads the old key and the store's own credential ids (unless given),
+ * plans the successor, refuses a key that must be skipped before anything is written, and
+ * either journals a fresh start or settles what an earlier call left.
+ */
+export async function openRun<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  settings: RotationSettings<C>,
+  source: RunSource<C>,
+): Promise<RotationRun<C>> {
+  const request = { signal: settings.signal }
+  const { keyId, rotationId, record } = source
+  checkRecord(store, settings, source)
+  const creates = record === undefined || !PAST_CREATE.has(record.state)
+  const oldKey =
+    source.oldKey !== undefined ? source.oldKey : await readOldKey(store, keyId, record, request)
+  const ownIds =
+    'ownIds' in source ? source.ownIds : await ownCredentialIds(store, settings, request)
+  const plan =
+    source.plan ??
+    (await planKey(store, { keyId, oldKey, ownIds, withSuccessor: creates }, settings, request))
+  if (plan.action === 'skip') throw skipped(store, keyId, plan, record)
+  const run = new RotationRun({
+    store,
+    settings,
+    rotationId,
+    oldKeyId: keyId,
+    oldKey,
+    plan,
+    record: record ?? freshRecord(store, settings, keyId, rotationId),
+    resumed: record !== undefined,
+  })
+  if (record === undefined) {
+    await run.advance('started', { warnings: [...plan.warnings] })
+  } else {
+    // A create may follow: the plan's warnings as it stands now, and what earlier runs noted.
+    if (creates) {
+      const warnings = [...new Set([...plan.warnings, ...run.record.warnings])]
+      run.record = { ...run.record, warnings }
+    }
+    await resumeRun(run)
+  }
+  return run
+}
+
+/** The ids that may be the store's own credential, where it matters; `undefined` where the store cannot tell. */
+export async function ownCredentialIds<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  settings: RotationSettings<C>,
+  request: RequestOptions,
+): Promise<readonly string[] | undefined> {
+  // Keeping the old key cannot lock the store out: no need to ask (a dry run still shows it).
+  if (settings.strategy === 'create' && settings.retire === 'keep' && !settings.dryRun) return []
+  return store.credentialKeyIds === undefined ? undefined : store.credentialKeyIds(request)
+}
+
+async function readOldKey<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  keyId: string,
+  record: RotationRecord | undefined,
+  request: RequestOptions,
+): Promise<ApiKey | null> {
+  try {
+    return await store.get(keyId, request)
+  } catch (error) {
+    // A rotation interrupted while retiring may already have deleted the old key.
+    const retiring = record?.state === 'verified' || record?.state === 'switched'
+    if (error instanceof NotFoundError && retiring) return null
+    throw error
+  }
+}
+
+function checkRecord<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  settings: RotationSettings<C>,
+  source: RunSource<C>,
+): void {
+  const { record, rotationId, keyId } = source
+  if (record === undefined) return
+  const problem =
+    record.oldKeyId !== keyId || record.provider !== store.provider
+      ? 'already used for another key'
+      : record.strategy !== settings.strategy
+        ? `began with strategy '${record.strategy}'`
+        : undefined
+  if (problem === undefined) return
+  throw new ValidationError({
+    provider: store.provider,
+    operation: 'rotate',
+    message: `${store.provider} rotate: rotation ${rotationId} ${problem}`,
+    issues: [{ path: 'rotationId', message: problem }],
+  })
+}
+
+function freshRecord<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  settings: RotationSettings<C>,
+  keyId: string,
+  rotationId: string,
+): RotationRecord {
+  return {
+    rotationId,
+    provider: store.provider,
+    oldKeyId: keyId,
+    strategy: settings.strategy,
+    state: 'started',
+    marker: null,
+    abandonedMarkers: [],
+    newKeyName: null,
+    newKeyId: null,
+    retired: null,
+    warnings: [],
+    graceEndsAt: null,
+    reason: null,
+    history: [],
+  }
+}
+
+/** A key that must not be rotated: refused before anything is written, with the reason. */
+function skipped<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  keyId: string,
+  plan: RotationPlan,
+  record: RotationRecord | undefined,
+): RotationError {
+  const midway =
+    record !== undefined && record.state !== 'rolled-back' && record.state !== 'started'
+  return new RotationError({
+    provider: store.provider,
+    operation: 'rotate',
+    step: midway ? 'switch' : 'create',
+    rolledBack: false,
+    message: midway
+      ? `${store.provider} rotate ${keyId}: stopped before retiring the old key: ${plan.reason}`
+      : `${store.provider} rotate ${keyId}: skipped, nothing was created or changed: ${plan.reason}`,
+  })
+}

@@ -1,0 +1,214 @@
+import * as v from 'valibot'
+import { assertCapability } from '../capabilities.js'
+import { ValidationError } from '../errors.js'
+import { isPlainObject } from '../plain-object.js'
+import { atLeastOne, waitMs } from '../setting-schemas.js'
+import type { CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
+import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
+import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
+
+/** How the old key ends a rotation. */
+export type RetireMode = 'delete' | 'disable' | 'keep'
+
+/**
+ * `'create'`: a new key beside the old one, then retire the old one. `'regenerate'`: the
+ * vendor replaces the secret in place (Latitude); the old secret dies at once.
+ */
+export type RotationStrategy = 'create' | 'regenerate'
+
+/** A state a rotation reached, for progress reporting. Never holds a secret. */
+export interface RotationEvent {
+  rotationId: string
+  provider: string
+  keyId: string
+  state: RotationState
+}
+
+/** A pause in a rotation, told before it begins. Never holds a secret. */
+export interface RotationWait {
+  rotationId: string
+  provider: string
+  keyId: string
+  /** `'grace'`: before retiring the old key; `'verify'`: between two checks of the new secret. */
+  reason: 'grace' | 'verify'
+  /** How long the pause lasts, in milliseconds. */
+  ms: number
+}
+
+/** Checks a new secret; `signal` is the rotation's. */
+export type VerifyFunction = (
+  created: CreatedKey,
+  signal: AbortSignal | undefined,
+) => boolean | Promise<boolean>
+
+/** Options every rotation takes, one key or many. */
+export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
+  /** Where progress is kept. Default: in memory (no resume after the process ends). */
+  journal?: RotationJournal
+  /**
+   * Stores the new secret where its users will find it; required unless `dryRun`. Called
+   * once per new key, before the old key is touched; the rotation counts the secret as
+   * delivered only once it returned. If it throws, the new key is deleted again (a
+   * regenerate cannot be undone: see `strategy`).
+   */
+  deliver?: (created: CreatedKey) => void | Promise<void>
+  /**
+   * Checks the new secret. Default: the store's `verify` where it has one, else no check.
+   * `false` skips it. Polled, since a new key may take a moment to work everywhere.
+   */
+  verify?: false | VerifyFunction
+  /** Verification tries before giving up; a whole number of at least 1. Default `5`. */
+  verifyAttempts?: number
+  /** Wait between verification tries, in ms. Default `1000`. */
+  verifyIntervalMs?: number
+  /** What happens to the old key: `'delete'` (default), `'disable'` or `'keep'`. */
+  retire?: RetireMode
+  /**
+   * Wait between verification and retiring, in ms, so caches pick up the new key. A batch
+   * waits it once for all its keys. Default `0`.
+   */
+  graceMs?: number
+  /**
+   * Allow rotating a key that may be the store's own credential (see
+   * `KeyStore.credentialKeyIds`; a store that cannot tell counts every key): the store then
+   * switches to the new key and checks that it works before the old one is retired.
+   * Default `false`: such a key is skipped, with the reason.
+   */
+  allowSelf?: boolean
+  /**
+   * `'create'` (default): a new key with the old key's settings beside the old one, then
+   * retire the old one. `'regenerate'`: the vendor replaces the secret in place (Latitude):
+   * the old secret dies at once, nothing is deleted, and a failed delivery cannot be undone.
+   */
+  strategy?: RotationStrategy
+  /**
+   * Overrides for the new key, on top of `store.successorInput(oldKey)` (every setting the
+   * old key has). Only with `strategy: 'create'`.
+   */
+  input?: Partial<C>
+  /** Stops the rotation; an interrupted rotation resumes when run again. */
+  signal?: AbortSignal
+  /** Told each state a rotation reaches. Plain data; never a secret. */
+  onStep?: (event: RotationEvent) => void
+  /** Told before each pause (grace period, between verification tries). */
+  onWait?: (wait: RotationWait) => void
+  /** Plan only: read what would be done and return it; nothing is written anywhere. */
+  dryRun?: boolean
+}
+
+/** Every rotation option with its default filled in. */
+export interface RotationSettings<C extends CreateKeyInput = CreateKeyInput> {
+  journal: RotationJournal
+  deliver: (created: CreatedKey) => void | Promise<void>
+  verify: false | VerifyFunction | undefined
+  verifyAttempts: number
+  verifyIntervalMs: number
+  retire: RetireMode
+  graceMs: number
+  allowSelf: boolean
+  strategy: RotationStrategy
+  input: Partial<C>
+  signal: AbortSignal | undefined
+  onStep: ((event: RotationEvent) => void) | undefined
+  onWait: ((wait: RotationWait) => void) | undefined
+  dryRun: boolean
+}
+
+const fn = v.function()
+const journalSchema = v.custom<RotationJournal>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['read', 'write', 'list', 'readBatch', 'writeBatch'].every(
+      (method) => typeof (value as Record<string, unknown>)[method] === 'function',
+    ),
+  'expected a journal (memoryJournal(), fileJournal(path) or one with read, write, list, readBatch, writeBatch)',
+)
+
+/** An id a caller gives to name a rotation or a batch: printable text, at most 200 characters. */
+export const rotationIdSchema = v.pipe(
+  v.string(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(200, 'at most 200 characters'),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  v.check((text) => !/[\u0000-\u001f\u007f]/.test(text), 'must not contain control characters'),
+)
+
+/** The fields of `RotationOptions`, for the schemas of `rotateKey` and `rotateKeys`. */
+export const rotationOptionEntries = {
+  journal: v.optional(journalSchema),
+  deliver: v.optional(fn),
+  verify: v.optional(v.union([v.literal(false), fn])),
+  verifyAttempts: v.optional(atLeastOne),
+  verifyIntervalMs: v.optional(waitMs),
+  retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
+  graceMs: v.optional(waitMs),
+  allowSelf: v.optional(v.boolean()),
+  strategy: v.optional(v.picklist(['create', 'regenerate'])),
+  input: v.optional(v.custom<Record<string, unknown>>(isPlainObject, 'expected a plain object')),
+  signal: v.optional(v.instance(AbortSignal)),
+  onStep: v.optional(fn),
+  onWait: v.optional(fn),
+  dryRun: v.optional(v.boolean()),
+}
+
+/**
+ * Checks rotation options against `schema` and the store's capabilities before anything is
+ * sent, and fills in the defaults. A bad option is a `ValidationError` naming it; a retire
+ * mode or strategy the vendor lacks is an `UnsupportedOperationError`.
+ */
+export function resolveRotationOptions<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  options: unknown,
+  schema: v.GenericSchema,
+): RotationSettings<C> {
+  const context = { provider: store.provider, operation: 'rotate' }
+  const invalid = (issues: Array<{ path: string; message: string }>) =>
+    new ValidationError({
+      ...context,
+      message: `${store.provider} rotate: invalid option (${summarizeIssues(issues, 'options')})`,
+      issues,
+    })
+  if (!isPlainObject(options)) throw invalid([{ path: '', message: 'expected a plain object' }])
+  const parsed = v.safeParse(schema, options)
+  if (!parsed.success) throw invalid(toFieldIssues(parsed.issues))
+  const given = options as RotationOptions<C>
+  const strategy = given.strategy ?? 'create'
+  const dryRun = given.dryRun ?? false
+  if (given.deliver === undefined && !dryRun) {
+    throw invalid([{ path: 'deliver', message: 'required: a function that stores the new secret' }])
+  }
+  if (strategy === 'regenerate') {
+    const notWithRegenerate = (['input', 'retire', 'graceMs'] as const).filter(
+      (field) => given[field] !== undefined && !(field === 'graceMs' && given.graceMs === 0),
+    )
+    if (notWithRegenerate.length > 0) {
+      throw invalid(
+        notWithRegenerate.map((field) => ({
+          path: field,
+          message:
+            "does not apply to strategy 'regenerate' (the key keeps its settings and the old secret dies in place)",
+        })),
+      )
+    }
+    assertCapability(store.capabilities.regenerate, 'regenerate', context)
+  }
+  const retire = given.retire ?? 'delete'
+  if (retire === 'disable') assertCapability(store.capabilities.disable, 'disable', context)
+  return {
+    journal: given.journal ?? memoryJournal(),
+    deliver: given.deliver ?? (() => {}),
+    verify: given.verify,
+    verifyAttempts: given.verifyAttempts ?? 5,
+    verifyIntervalMs: given.verifyIntervalMs ?? 1000,
+    retire,
+    graceMs: given.graceMs ?? 0,
+    allowSelf: given.allowSelf ?? false,
+    strategy,
+    input: given.input ?? {},
+    signal: given.signal,
+    onStep: given.onStep,
+    onWait: given.onWait,
+    dryRun,
+  }
+}

@@ -1,0 +1,139 @@
+import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
+import type { RetireMode, RotationSettings, RotationStrategy } from './rotation-options.js'
+
+/**
+ * Whether a key may be the credential the store authenticates with: `'own'` when
+ * `credentialKeyIds()` names it (each id it names may be), `'unknown'` when the store cannot
+ * tell (it has no `credentialKeyIds`), `'other'` when it is not.
+ */
+export type CredentialMatch = 'own' | 'unknown' | 'other'
+
+/** What a rotation of one key would do, worked out before anything is written. */
+export interface RotationPlan {
+  keyId: string
+  name: string | null
+  createdAt: Date | null
+  /** Whole days since the key was made, where the vendor says. */
+  ageDays: number | null
+  strategy: RotationStrategy
+  /** What happens to the old key: `'replaced'` for a regenerate (its secret dies in place). */
+  retire: RetireMode | 'replaced'
+  /**
+   * The new key's create input: every setting carried over from the old key, with the
+   * caller's overrides on top. `{}` for a regenerate, which keeps the key as it is.
+   */
+  input: Record<string, unknown>
+  /** What cannot be carried over to the new key, in plain words. */
+  warnings: string[]
+  /** Whether the key may be the store's own credential. */
+  credential: CredentialMatch
+  /** Whether the store will switch to the new key before the old one is retired. */
+  switchesCredential: boolean
+  /**
+   * `'rotate'`; `'skip'` with the `reason` and how to proceed; `'done'` for a key an earlier
+   * run of the batch rotated.
+   */
+  action: 'rotate' | 'skip' | 'done'
+  /** Why it is skipped, or where a resumed rotation stands. */
+  reason?: string
+}
+
+/** A plan with the create input typed for its store. */
+export interface KeyPlan<C extends CreateKeyInput> extends RotationPlan {
+  successor: C
+}
+
+const DAY_MS = 86_400_000
+
+/** Whether `keyId` may be the store's credential, given `credentialKeyIds()` (`undefined`: cannot tell). */
+export function credentialMatch(
+  keyId: string,
+  ownIds: readonly string[] | undefined,
+): CredentialMatch {
+  if (ownIds === undefined) return 'unknown'
+  return ownIds.includes(keyId) ? 'own' : 'other'
+}
+
+/** What `planKey` reads beside the store. */
+export interface PlanSource {
+  keyId: string
+  /** The old key as listed, or `null` where it is gone (a resume after retiring). */
+  oldKey: ApiKey | null
+  /** `credentialKeyIds()`, or `undefined` where the store cannot tell. */
+  ownIds: readonly string[] | undefined
+  /** Whether to read the successor's input (`false` once the new key exists). Default `true`. */
+  withSuccessor?: boolean
+}
+
+/**
+ * Plans the rotation of a key: the successor's input (`store.successorInput` plus the
+ * caller's `input`), what cannot be carried, and whether the key must be skipped: a key the
+ * vendor cannot replace side by side (`blocked`), or one that may be the store's own
+ * credential without `allowSelf`. Reads only.
+ */
+export async function planKey<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  source: PlanSource,
+  settings: RotationSettings<C>,
+  options: RequestOptions = {},
+  now: Date = new Date(),
+): Promise<KeyPlan<C>> {
+  const { keyId, oldKey, ownIds } = source
+  const regenerate = settings.strategy === 'regenerate'
+  const successor =
+    regenerate || oldKey === null || source.withSuccessor === false
+      ? undefined
+      : await store.successorInput(oldKey, options)
+  const input = { ...(successor?.input ?? {}), ...settings.input } as C
+  const credential = credentialMatch(keyId, ownIds)
+  // Keeping the old key never locks the store out; a regenerate always kills the old secret.
+  const endsOldKey = regenerate || settings.retire !== 'keep'
+  const guarded = credential !== 'other' && endsOldKey
+  const canSwitch = store.useCredential !== undefined
+  const plan: KeyPlan<C> = {
+    keyId,
+    name: oldKey?.name ?? null,
+    createdAt: oldKey?.createdAt ?? null,
+    ageDays: ageInDays(oldKey?.createdAt ?? null, now),
+    strategy: settings.strategy,
+    retire: regenerate ? 'replaced' : settings.retire,
+    input: { ...input } as Record<string, unknown>,
+    warnings: [...(successor?.warnings ?? [])],
+    credential,
+    switchesCredential: guarded && settings.allowSelf && canSwitch,
+    action: 'rotate',
+    successor: input,
+  }
+  const skip = (reason: string): KeyPlan<C> => ({
+    ...plan,
+    switchesCredential: false,
+    action: 'skip',
+    reason,
+  })
+  if (successor?.blocked !== undefined) return skip(successor.blocked)
+  if (guarded && !settings.allowSelf) return skip(selfReason(keyId, credential, regenerate))
+  if (guarded && credential === 'own' && !canSwitch) {
+    return skip(
+      `key ${keyId} may be the credential this store authenticates with, and the store cannot switch to a new key (it has no useCredential), so retiring it could lock the store out`,
+    )
+  }
+  return plan
+}
+
+function selfReason(keyId: string, credential: CredentialMatch, regenerate: boolean): string {
+  const why =
+    credential === 'own'
+      ? `key ${keyId} may be the credential this store authenticates with (the store's credentialKeyIds names it)`
+      : `this store cannot tell which key it authenticates with (it has no credentialKeyIds), so key ${keyId} may be it`
+  const harm = regenerate
+    ? 'regenerating it would kill that credential at once'
+    : 'retiring it would lock the store out'
+  return `${why}, and ${harm}. To rotate it, pass allowSelf (the store switches to the new key and checks that it works before the old secret goes); if the store's credential is another key, name that key in the store's settings (at Voiceable: credentialKeyId, or VOICEABLE_API_KEY_ID)`
+}
+
+function ageInDays(createdAt: Date | null, now: Date): number | null {
+  if (createdAt === null) return null
+  // A key that went through JSON holds its dates as strings.
+  const time = new Date(createdAt).getTime()
+  return Number.isNaN(time) ? null : Math.max(0, Math.floor((now.getTime() - time) / DAY_MS))
+}

@@ -1,0 +1,126 @@
+import { NotFoundError } from '../errors.js'
+import type { ApiKey } from '../types.js'
+import { settleLostCreate, sweepAbandoned } from './lost-create.js'
+import { type RotationRun, reasonOf } from './rotation-run.js'
+import { hasVerifier } from './verify-secret.js'
+
+/**
+ * Picks up what an earlier call left in the journal, so that the steps can run on from
+ * there. It touches only keys this rotation provably made (by the id it journalled, or by
+ * its create's marker); anything it is unsure of is named in the warnings, never touched.
+ * A new key whose secret was not delivered is never kept for retiring the old key: it is
+ * recovered where the vendor shows secrets again, or deleted and made anew.
+ */
+export async function resumeRun(run: RotationRun): Promise<void> {
+  await sweepAbandoned(run)
+  switch (run.record.state) {
+    case 'rolling-back':
+      return finishRollback(run)
+    case 'rolled-back':
+      return run.restart()
+    case 'creating':
+      return run.settings.strategy === 'regenerate'
+        ? regenerateAgain(
+            run,
+            "the earlier regenerate's answer was lost, so its secret reached no one: the key was regenerated once more",
+          )
+        : settleLostCreate(run)
+    case 'created':
+      return run.settings.strategy === 'regenerate'
+        ? regenerateAgain(
+            run,
+            'the secret of the earlier regenerate was never delivered: the key was regenerated once more',
+          )
+        : recoverOrDiscard(run)
+    case 'delivered':
+    case 'verified':
+    case 'switched':
+      return pickUpDelivered(run)
+    default:
+      return
+  }
+}
+
+async function finishRollback(run: RotationRun): Promise<void> {
+  const id = run.record.newKeyId
+  if (id !== null) await discardOwn(run, id, 'the rollback of the new key is still unfinished')
+  await run.advance('rolled-back')
+  await run.restart()
+}
+
+async function regenerateAgain(run: RotationRun, note: string): Promise<void> {
+  run.warn(note)
+  await run.restart()
+}
+
+/** A new key made before the interruption and never delivered: recovered where the vendor shows it, else deleted. */
+async function recoverOrDiscard(run: RotationRun): Promise<void> {
+  const { store } = run
+  const id = run.record.newKeyId as string
+  if (store.reveal !== undefined) {
+    const key = await findKey(run, id)
+    // A deleted key may stay listed, disabled: it is nothing to recover.
+    if (key !== undefined && key.status === 'active') {
+      run.hold({ key, secret: await store.reveal(id, run.request) })
+      run.warn(`recovered the new key ${id}, made before the interruption and not yet delivered`)
+      run.compensations.push(`deleting the new key ${id}`, () => run.discard(id))
+      return
+    }
+  }
+  await discardOwn(run, id, 'the new key was never delivered')
+  run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
+  await run.restart()
+}
+
+/**
+ * The caller holds the new secret: go on with the new key, reading its secret again where
+ * the vendor shows it. A key delivered but not yet verified whose secret cannot be read
+ * again cannot be checked: it is deleted and a new one made, since nothing is retired for
+ * an unverified successor (the old key is still untouched).
+ */
+async function pickUpDelivered(run: RotationRun): Promise<void> {
+  const { store } = run
+  const id = run.record.newKeyId
+  const key = id === null ? undefined : await findKey(run, id)
+  const usable = key !== undefined && key.status === 'active'
+  const unverified = run.record.state === 'delivered' && run.settings.strategy === 'create'
+  if (unverified && (!usable || (store.reveal === undefined && hasVerifier(run)))) {
+    if (usable) await discardOwn(run, id as string, 'the new key was not verified')
+    run.warn(
+      `the new key ${id} was delivered but not yet verified when the run stopped, and its secret cannot be read again to check it: it was deleted and a new key made (the old key was not touched)`,
+    )
+    await run.restart()
+    return
+  }
+  if (!usable) {
+    const reason = `the new key ${id ?? '(unnamed)'}, whose secret was delivered, is no longer active, so the old key was not retired: rotate it again under a new rotation id`
+    await run.advance('failed', { reason })
+    throw run.fail('resume', false, reason)
+  }
+  run.newKey = key
+  if (store.reveal !== undefined) run.hold({ key, secret: await store.reveal(key.id, run.request) })
+  run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
+}
+
+/** Deletes a new key this rotation made (by its journalled id) that must not be kept. */
+async function discardOwn(run: RotationRun, id: string, what: string): Promise<void> {
+  try {
+    await run.discard(id)
+  } catch (error) {
+    throw run.fail(
+      'resume',
+      false,
+      `${what}: the new key ${id} could not be deleted (${reasonOf(run, error)}); the old key is untouched: run the rotation again`,
+      error,
+    )
+  }
+}
+
+async function findKey(run: RotationRun, id: string): Promise<ApiKey | undefined> {
+  try {
+    return await run.store.get(id, run.request)
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined
+    throw error
+  }
+}

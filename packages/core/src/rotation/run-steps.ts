@@ -1,0 +1,110 @@
+import { KeyStoreError, RotationError, type RotationStep } from '../errors.js'
+import { type RotationRun, reasonOf, type TimedStep } from './rotation-run.js'
+
+/**
+ * One step of a rotation. As in the AWS Secrets Manager rotation template, each step first
+ * checks whether its result already exists (`isDone`), so running it again, in this call or
+ * after a crash, is safe, and resuming means running the same table again.
+ */
+export interface RotationStepDefinition {
+  name: TimedStep
+  /** Whether the step's result is already in place: then it is skipped. */
+  isDone(run: RotationRun): boolean
+  /**
+   * What a failure does: `'roll-back'` runs the undo list (the new key is deleted and the
+   * old key stays untouched); `'stop'` leaves the journal as it is, for a rerun.
+   */
+  onFailure: 'roll-back' | 'stop'
+  run(run: RotationRun): Promise<void>
+}
+
+/** A step failed in a way its driver settles: what failed, in words, and the underlying error. */
+export class StepFailure extends Error {
+  readonly what: string
+  constructor(what: string, cause?: unknown) {
+    super(what, cause === undefined ? undefined : { cause })
+    this.what = what
+  }
+}
+
+/** Runs the steps in order, skipping those already done; a failure is settled once, here. */
+export async function runSteps(
+  run: RotationRun,
+  steps: readonly RotationStepDefinition[],
+): Promise<void> {
+  for (const step of steps) {
+    if (step.isDone(run)) continue
+    const started = performance.now()
+    try {
+      await step.run(run)
+    } catch (error) {
+      throw await settleFailure(run, step, error)
+    } finally {
+      run.timings[step.name] = Math.round(performance.now() - started)
+    }
+  }
+}
+
+/** Turns a step's failure into the error the caller sees, undoing what the undo list holds. */
+async function settleFailure(
+  run: RotationRun,
+  step: RotationStepDefinition,
+  error: unknown,
+): Promise<unknown> {
+  // The grace period is part of retiring, as far as errors say.
+  const name: RotationStep = step.name === 'grace' ? 'retire' : step.name
+  if (run.settings.signal?.aborted) {
+    return run.fail(
+      'resume',
+      false,
+      `stopped at "${run.record.state}" by its signal; run the rotation again to finish it`,
+      error,
+    )
+  }
+  if (error instanceof RotationError) return error
+  if (!(error instanceof StepFailure)) return unfinished(run, error)
+  if (step.onFailure === 'stop' || !run.compensations.pending) {
+    return run.fail(name, false, error.what, error.cause)
+  }
+  const newKeyId = run.record.newKeyId
+  await run.advance('rolling-back')
+  const failed = await run.compensations.run()
+  if (failed.length === 0) {
+    await run.advance('rolled-back')
+    return run.fail(
+      name,
+      true,
+      `${error.what}; the new key ${newKeyId} was deleted and the old key is untouched`,
+      error.cause,
+    )
+  }
+  const undone = failed
+    .map((failure) => `${failure.what} failed (${reasonOf(run, failure.error)})`)
+    .join('; ')
+  return run.fail(
+    name,
+    false,
+    `${error.what}, and ${undone}; the old key is untouched: run the rotation again to finish the rollback`,
+    error.cause,
+  )
+}
+
+/**
+ * A vendor failure between steps: the rotation is part way, and says where and that running
+ * it again finishes it. Anything else (a journal that failed, a caller's error) passes as is.
+ */
+function unfinished(run: RotationRun, error: unknown): unknown {
+  if (!KeyStoreError.is(error)) return error
+  const { state, newKeyId } = run.record
+  if (state === 'started' || state === 'done' || state === 'rolled-back') return error
+  const where =
+    newKeyId !== null
+      ? `the new key ${newKeyId} is in place ("${state}")`
+      : `a create carrying marker ${run.record.marker} may have made a key`
+  return run.fail(
+    'resume',
+    false,
+    `stopped early: ${where}; run the rotation again to finish it`,
+    error,
+  )
+}
