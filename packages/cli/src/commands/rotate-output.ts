@@ -5,16 +5,7 @@ import type {
   RotateKeysResult,
   RotationPlan,
 } from '@keyway/core'
-import { type Paint, table } from '../output.js'
-
-/** Vendor text (names, messages) with control characters made visible, so none reaches the terminal. */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
-    const code = character.charCodeAt(0).toString(16).padStart(2, '0')
-    return `\\x${code}`
-  })
-}
+import { type Paint, printable, table } from '../output.js'
 
 function value(item: unknown): string {
   if (item instanceof Date) return item.toISOString()

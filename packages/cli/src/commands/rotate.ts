@@ -12,15 +12,9 @@ import {
 import { type Context, confirm, openStore } from '../context.js'
 import { deliveryTarget } from '../deliver.js'
 import { fieldInput, globToRegExp, positiveInteger } from '../flags.js'
+import { printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
-import {
-  planText,
-  printable,
-  progressLine,
-  resultJson,
-  resultText,
-  retryLine,
-} from './rotate-output.js'
+import { planText, progressLine, resultJson, resultText, retryLine } from './rotate-output.js'
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
