@@ -18,6 +18,7 @@ import { collect } from './paginate.js'
 import {
   checkOptions,
   createOptionsSchema,
+  credentialKeyIdsOptionsSchema,
   listOptionsSchema,
   requestOptionsSchema,
 } from './request-options.js'
@@ -29,6 +30,7 @@ import type {
   CreatedKey,
   CreateKeyInput,
   CreateOptions,
+  CredentialKeyIdsOptions,
   KeyStore,
   ListOptions,
   RequestOptions,
@@ -94,7 +96,7 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
    */
   successorInput?(key: ApiKey, options: RequestOptions): Promise<SuccessorPlan<C>>
   /** See `KeyStore.credentialKeyIds`; leave it out where the store cannot tell. */
-  credentialKeyIds?(options: RequestOptions): Promise<string[]>
+  credentialKeyIds?(options: CredentialKeyIdsOptions): Promise<string[]>
   /** See `KeyStore.useCredential`; leave it out where the credential is not a key. */
   useCredential?(secret: Secret): void
   /** See `KeyStore.reveal`; only where the vendor shows secrets again. */
@@ -130,7 +132,11 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
   const options = <T extends RequestOptions>(
-    schema: typeof requestOptionsSchema | typeof listOptionsSchema | typeof createOptionsSchema,
+    schema:
+      | typeof requestOptionsSchema
+      | typeof listOptionsSchema
+      | typeof createOptionsSchema
+      | typeof credentialKeyIdsOptionsSchema,
     given: unknown,
     operation: string,
   ) => checkOptions(schema, given, context(operation)) as T
@@ -319,7 +325,9 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   const { credentialKeyIds, useCredential, reveal } = definition
   if (credentialKeyIds !== undefined) {
     store.credentialKeyIds = async (given) =>
-      credentialKeyIds(options<RequestOptions>(requestOptionsSchema, given, 'credentialKeyIds'))
+      credentialKeyIds(
+        options<CredentialKeyIdsOptions>(credentialKeyIdsOptionsSchema, given, 'credentialKeyIds'),
+      )
   }
   if (useCredential !== undefined) {
     store.useCredential = (secret) => {

@@ -137,6 +137,7 @@ export type {
   CreatedKey,
   CreateKeyInput,
   CreateOptions,
+  CredentialKeyIdsOptions,
   KeyStatus,
   KeyStore,
   ListOptions,

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
 import { isPlainObject, plainObject } from './plain-object.js'
+import type { ApiKey } from './types.js'
 import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
 import type { InputContext } from './validate.js'
 
@@ -11,6 +12,12 @@ export const requestOptionsSchema = plainObject({ signal })
 
 /** `ListOptions`: a signal and `includeDisabled`. */
 export const listOptionsSchema = plainObject({ signal, includeDisabled: v.optional(v.boolean()) })
+
+/** `CredentialKeyIdsOptions`: a signal and keys the caller already listed. */
+export const credentialKeyIdsOptionsSchema = plainObject({
+  signal,
+  among: v.optional(v.array(v.custom<ApiKey>(isPlainObject, 'expected a key from list()'))),
+})
 
 /** `CreateOptions`: a signal and a marker (its format is checked by `checkMarker`). */
 export const createOptionsSchema = plainObject({ signal, marker: v.optional(v.string()) })

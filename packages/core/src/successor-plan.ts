@@ -38,19 +38,21 @@ export function defaultSuccessorPlan(
 
 /**
  * Reads the vendor record a store put in `key.raw`, for mapping a key into a successor's
- * input. A record of another shape (a key this store did not list) is a `ValidationError`.
+ * input (or picking from a listing, with `operation` naming the caller's method). A record
+ * of another shape (a key this store did not list) is a `ValidationError`.
  */
 export function readRawKey<TSchema extends v.GenericSchema>(
   schema: TSchema,
   key: ApiKey,
   provider: string,
+  operation = 'successorInput',
 ): v.InferOutput<TSchema> {
   const parsed = v.safeParse(schema, key.raw)
   if (parsed.success) return parsed.output
   throw new ValidationError({
     provider,
-    operation: 'successorInput',
-    message: `${provider} successorInput: the key's raw record is not one this store listed`,
+    operation,
+    message: `${provider} ${operation}: the key's raw record is not one this store listed`,
     issues: [{ path: 'key.raw', message: `expected the record ${provider} listed` }],
   })
 }

@@ -41,6 +41,15 @@ export interface ListOptions extends RequestOptions {
   includeDisabled?: boolean
 }
 
+/** Options of `credentialKeyIds`. */
+export interface CredentialKeyIdsOptions extends RequestOptions {
+  /**
+   * Keys the caller has just listed (with `includeDisabled`): where the store can tell its
+   * own key from a listing, it picks from these instead of listing again.
+   */
+  among?: readonly ApiKey[]
+}
+
 /** Options of `create`. */
 export interface CreateOptions extends RequestOptions {
   /**
@@ -145,7 +154,7 @@ export interface KeyStore<
    * so that rotation never retires it by accident. `[]` where the credential is not a
    * listed key; absent where the store cannot tell.
    */
-  credentialKeyIds?(options?: RequestOptions): Promise<string[]>
+  credentialKeyIds?(options?: CredentialKeyIdsOptions): Promise<string[]>
   /**
    * Makes the store authenticate with another key from now on: how a rotation of the
    * store's own credential switches over before retiring the old key.

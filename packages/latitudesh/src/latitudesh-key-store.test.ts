@@ -152,6 +152,15 @@ describe('createLatitudeKeyStore wire format', () => {
     expect(await store().credentialKeyIds?.()).toEqual(['tok_fakefake00001'])
   })
 
+  it('picks its own token from a listing the caller already has, asking nothing', async () => {
+    api().get('/auth/api_keys').reply(200, listKeys)
+    const keys = store()
+    const listed = await keys.list()
+    // nock would refuse a second list: none is sent.
+    expect(await keys.credentialKeyIds?.({ among: listed })).toEqual(['tok_fakefake00001'])
+    expect(nock.isDone()).toBe(true)
+  })
+
   it('refuses to switch to a secret that cannot be sent, and keeps its own token', async () => {
     const keys = store()
     expect(() => keys.useCredential?.(new Secret('fake-new-token\r\nX-Injected: 1'))).toThrow(

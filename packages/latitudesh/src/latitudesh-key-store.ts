@@ -205,11 +205,14 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     },
 
     // The store's own token is one of the listed keys; Latitude shows its last 5 characters.
-    async credentialKeyIds({ signal }) {
+    // A listing the caller already has serves as well as a new one.
+    async credentialKeyIds({ signal, among }) {
       const slice = token.slice(-5)
-      return (await listAll(signal))
-        .filter((key) => key.attributes.token_last_slice === slice)
-        .map((key) => key.id)
+      const records =
+        among === undefined
+          ? await listAll(signal)
+          : among.map((key) => readRawKey(latitudeApiKeySchema, key, PROVIDER, 'credentialKeyIds'))
+      return records.filter((key) => key.attributes.token_last_slice === slice).map((key) => key.id)
     },
   })
 }

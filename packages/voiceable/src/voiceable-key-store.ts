@@ -2,6 +2,7 @@ import {
   type ApiKey,
   type BaseStoreSettings,
   type CreateKeyInput,
+  type CredentialKeyIdsOptions,
   createHttpClient,
   defaultKeyName,
   defineCapabilities,
@@ -222,16 +223,24 @@ export function createVoiceableKeyStore(
     ...('token' in credential
       ? { credentialKeyIds: async () => [] }
       : {
-          credentialKeyIds: async ({ signal }: { signal?: AbortSignal }) => {
+          credentialKeyIds: async ({ signal, among }: CredentialKeyIdsOptions) => {
             if (ownKeyId !== undefined) return [ownKeyId]
-            const response = await client.request({
-              operation: 'credentialKeyIds',
-              method: 'GET',
-              path: '/api_keys',
-              schema: listResponseSchema,
-              signal,
-            })
-            return response.data.data
+            // A listing the caller already has serves as well as a new one.
+            const records =
+              among === undefined
+                ? (
+                    await client.request({
+                      operation: 'credentialKeyIds',
+                      method: 'GET',
+                      path: '/api_keys',
+                      schema: listResponseSchema,
+                      signal,
+                    })
+                  ).data.data
+                : among.map((key) =>
+                    readRawKey(voiceableApiKeySchema, key, PROVIDER, 'credentialKeyIds'),
+                  )
+            return records
               .filter((record) => record.key_type === 'private')
               .map((record) => String(record.id))
           },

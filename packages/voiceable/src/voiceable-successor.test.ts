@@ -1,4 +1,4 @@
-import { ResponseValidationError, Secret, ValidationError } from '@keyway/core'
+import { type ApiKey, ResponseValidationError, Secret, ValidationError } from '@keyway/core'
 import { type Emulator, startEmulator } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createVoiceableKeyStore, type VoiceableKeyStore } from './voiceable-key-store.js'
@@ -78,6 +78,25 @@ describe('Voiceable credentialKeyIds', () => {
     expect(privateIds).toContain(await adminId())
     expect(privateIds.length).toBeLessThan(keys.length)
     expect(await createVoiceableKeyStore(unnamed()).credentialKeyIds?.()).toEqual(privateIds)
+  })
+
+  it('picks from a listing the caller already has, asking nothing', async () => {
+    vi.stubEnv('VOICEABLE_API_KEY_ID', '')
+    const unnamedStore = createVoiceableKeyStore(unnamed())
+    const keys = await unnamedStore.list()
+    const before = emulator.requests.length
+    const among = await unnamedStore.credentialKeyIds?.({ among: keys })
+    expect(emulator.requests.length).toBe(before)
+    expect(among).toEqual(await unnamedStore.credentialKeyIds?.())
+    expect(among).toContain(await adminId())
+  })
+
+  it('refuses a listing of another store', async () => {
+    expect.assertions(1)
+    const foreign = { ...(await store.list())[0], raw: { id: 'not-voiceable' } } as ApiKey
+    await expect(
+      createVoiceableKeyStore(unnamed()).credentialKeyIds?.({ among: [foreign] }),
+    ).rejects.toThrow(ValidationError)
   })
 
   it('with a session token, returns none: a token is not a key', async () => {

@@ -35,6 +35,27 @@ describe.each(vendors)('rotation at %s', (vendor) => {
       expect(emulator.control.works(old.secret)).toBe(false)
     }))
 
+  it('reads the keys at most once before creating the successor', () =>
+    withEmulator(vendor, async (emulator) => {
+      const old = seedKey(emulator, 'single-read')
+      const store = storeFor(emulator)
+      const before = emulator.requests.length
+      await rotateKey(store, { ...quick, keyId: old.id, deliver: () => {} })
+      const sent = emulator.requests.slice(before)
+      // NoteDx signs in with a POST before anything else: that is not a write.
+      const firstWrite = sent.findIndex(
+        (request) => request.method !== 'GET' && !/\/auth\/(login|refresh)$/.test(request.path),
+      )
+      // The old key (a listing where the vendor has no single-key read), which also names the
+      // store's own key; OpenRouter reads the key's guardrail assignments besides.
+      const reads = sent
+        .slice(0, firstWrite)
+        .filter((request) => request.method === 'GET' && !request.path.includes('/guardrails/'))
+        .map((request) => `${request.method} ${request.path}`)
+      expect(firstWrite).toBeGreaterThan(0)
+      expect(reads).toHaveLength(1)
+    }))
+
   it('reruns a finished batch with no write at all', () =>
     withEmulator(vendor, async (emulator) => {
       const keys = [1, 2, 3].map((index) => seedKey(emulator, `nightly-${index}`))
@@ -178,8 +199,8 @@ describe('batches', () => {
         deliver: () => {},
       })
       const sent = emulator.requests.slice(before)
-      // One list for the batch, one for the store's own key, one verification per new key.
-      expect(sent.filter((request) => request.method === 'GET')).toHaveLength(2 + 3)
+      // One list for the batch (which also names the store's own key), one verification per new key.
+      expect(sent.filter((request) => request.method === 'GET')).toHaveLength(1 + 3)
     }))
 })
 

@@ -44,10 +44,7 @@ export async function openRun<C extends CreateKeyInput>(
   const { keyId, rotationId, record } = source
   checkRecord(store, settings, source)
   const creates = record === undefined || !PAST_CREATE.has(record.state)
-  const oldKey =
-    source.oldKey !== undefined ? source.oldKey : await readOldKey(store, keyId, record, request)
-  const ownIds =
-    'ownIds' in source ? source.ownIds : await ownCredentialIds(store, settings, request)
+  const { oldKey, ownIds } = await readOldKeyAndOwnIds(store, settings, source)
   const plan =
     source.plan ??
     (await planKey(store, { keyId, oldKey, ownIds, withSuccessor: creates }, settings, request))
@@ -75,15 +72,73 @@ export async function openRun<C extends CreateKeyInput>(
   return run
 }
 
-/** The ids that may be the store's own credential, where it matters; `undefined` where the store cannot tell. */
+/** Whether a rotation with these settings must know the store's own credential. */
+function needsOwnIds(settings: RotationSettings): boolean {
+  // Keeping the old key cannot lock the store out: no need to ask (a dry run still shows it).
+  return !(settings.strategy === 'create' && settings.retire === 'keep' && !settings.dryRun)
+}
+
+/**
+ * The ids that may be the store's own credential, where it matters; `undefined` where the
+ * store cannot tell. `listed` is a listing the caller already has, so the store need not
+ * list again.
+ */
 export async function ownCredentialIds<C extends CreateKeyInput>(
   store: KeyStore<C>,
   settings: RotationSettings<C>,
   request: RequestOptions,
+  listed?: readonly ApiKey[],
 ): Promise<readonly string[] | undefined> {
-  // Keeping the old key cannot lock the store out: no need to ask (a dry run still shows it).
-  if (settings.strategy === 'create' && settings.retire === 'keep' && !settings.dryRun) return []
-  return store.credentialKeyIds === undefined ? undefined : store.credentialKeyIds(request)
+  if (!needsOwnIds(settings)) return []
+  if (store.credentialKeyIds === undefined) return undefined
+  return store.credentialKeyIds(listed === undefined ? request : { ...request, among: listed })
+}
+
+/**
+ * The old key (`null`: already retired by an interrupted run) and the store's own credential
+ * ids, each unless the caller gave it. Where `get` is a scan of the listing anyway, one
+ * listing serves both.
+ */
+export async function readOldKeyAndOwnIds<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  settings: RotationSettings<C>,
+  source: Pick<RunSource<C>, 'keyId' | 'record' | 'oldKey' | 'ownIds'>,
+): Promise<{ oldKey: ApiKey | null; ownIds: readonly string[] | undefined }> {
+  const request = { signal: settings.signal }
+  const givenIds = 'ownIds' in source
+  const oneListing =
+    source.oldKey === undefined &&
+    !givenIds &&
+    store.capabilities.get === 'scan' &&
+    store.credentialKeyIds !== undefined &&
+    needsOwnIds(settings)
+  if (oneListing) {
+    const listed = await store.list({ ...request, includeDisabled: true })
+    const oldKey = listed.find((key) => key.id === source.keyId)
+    if (oldKey === undefined && !retiring(source.record)) {
+      throw new NotFoundError({
+        provider: store.provider,
+        operation: 'get',
+        status: 404,
+        message: `${store.provider} get failed: no key with id ${source.keyId}`,
+      })
+    }
+    return {
+      oldKey: oldKey ?? null,
+      ownIds: await ownCredentialIds(store, settings, request, listed),
+    }
+  }
+  const oldKey =
+    source.oldKey !== undefined
+      ? source.oldKey
+      : await readOldKey(store, source.keyId, source.record, request)
+  const ownIds = givenIds ? source.ownIds : await ownCredentialIds(store, settings, request)
+  return { oldKey, ownIds }
+}
+
+/** A rotation interrupted while retiring may already have deleted the old key. */
+function retiring(record: RotationRecord | undefined): boolean {
+  return record?.state === 'verified' || record?.state === 'switched'
 }
 
 async function readOldKey<C extends CreateKeyInput>(
@@ -95,9 +150,7 @@ async function readOldKey<C extends CreateKeyInput>(
   try {
     return await store.get(keyId, request)
   } catch (error) {
-    // A rotation interrupted while retiring may already have deleted the old key.
-    const retiring = record?.state === 'verified' || record?.state === 'switched'
-    if (error instanceof NotFoundError && retiring) return null
+    if (error instanceof NotFoundError && retiring(record)) return null
     throw error
   }
 }

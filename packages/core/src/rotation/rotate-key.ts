@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import * as v from 'valibot'
 import { RotationError } from '../errors.js'
 import type { CreateKeyInput, KeyStore } from '../types.js'
-import { openRun, ownCredentialIds, stepsOf } from './open-run.js'
+import { openRun, readOldKeyAndOwnIds, stepsOf } from './open-run.js'
 import {
   type RotationOptions,
   resolveRotationOptions,
@@ -55,8 +55,10 @@ export async function rotateKey<C extends CreateKeyInput>(
   const { keyId } = options
   const request = { signal: settings.signal }
   if (settings.dryRun) {
-    const oldKey = await store.get(keyId, request)
-    const ownIds = await ownCredentialIds(store, settings, request)
+    const { oldKey, ownIds } = await readOldKeyAndOwnIds(store, settings, {
+      keyId,
+      record: undefined,
+    })
     const { successor: _successor, ...plan } = await planKey(
       store,
       { keyId, oldKey, ownIds },

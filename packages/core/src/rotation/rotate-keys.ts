@@ -118,7 +118,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
   const needsReading = earlier === undefined || earlier.keyIds.some(open)
   const listed = needsReading ? await store.list({ ...request, includeDisabled: true }) : []
   const keyIds = earlier?.keyIds ?? select(listed, options)
-  const ownIds = needsReading ? await ownCredentialIds(store, settings, request) : []
+  const ownIds = needsReading ? await ownCredentialIds(store, settings, request, listed) : []
   const entries = await planBatch(store, settings, {
     batchId,
     keyIds,
