@@ -5,20 +5,22 @@
 //   pnpm demo
 import { mkdir, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
+import { dirname } from 'node:path'
 import { rotateKey } from '@keyway/core'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
 import { writeVariable } from './dotenv-file.js'
 import { KeyFile } from './key-file.js'
+import { DEMO_KEY_FILE } from './key-file-paths.js'
 import { createService } from './service.js'
 import { Traffic } from './traffic.js'
 
 const VARIABLE = 'OPENROUTER_API_KEY'
-const envFile = '.secrets/demo.env'
+const envFile = DEMO_KEY_FILE
 
 const emulator = await startEmulator('openrouter')
 const old = emulator.control.seedKey({ name: 'hot-reload-service' })
-await mkdir('.secrets', { recursive: true })
+await mkdir(dirname(envFile), { recursive: true, mode: 0o700 })
 await writeVariable(envFile, VARIABLE, old.secret)
 const service = createService({
   keyFile: new KeyFile(envFile, VARIABLE),

@@ -4,10 +4,11 @@
 //   KEY_VARIABLE=OPENROUTER_MY_SERVICE pnpm start
 //   curl http://127.0.0.1:8080/credits
 import { KeyFile } from './key-file.js'
+import { DEFAULT_KEY_FILE } from './key-file-paths.js'
 import { createService } from './service.js'
 
 const keyFile = new KeyFile(
-  process.env.KEY_FILE ?? '.secrets/openrouter.env',
+  process.env.KEY_FILE ?? DEFAULT_KEY_FILE,
   process.env.KEY_VARIABLE ?? 'OPENROUTER_API_KEY',
 )
 const port = Number(process.env.PORT ?? 8080)
