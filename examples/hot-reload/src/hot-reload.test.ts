@@ -92,7 +92,10 @@ it('keeps serving through a rotation: no failed request, old key then new key, o
     ),
     rotation,
   ])
+  // The service switched to the new key while the old one still worked: the DELETE may have
+  // arrived, but the vendor has not carried it out.
   expect(callsWith(created?.key.id as string)).toBeGreaterThanOrEqual(1)
+  expect(emulator.control.works(old.secret)).toBe(true)
   deletion.open()
   const result = await rotation
   const servedBeforeEnd = traffic.outcomes.length
@@ -104,20 +107,11 @@ it('keeps serving through a rotation: no failed request, old key then new key, o
   expect(traffic.failed).toEqual([])
   expect(callsWith(old.id)).toBeGreaterThanOrEqual(1)
   expect(callsWith(newId)).toBeGreaterThanOrEqual(1)
-  // The service used the new key before the old one was deleted: within the grace period.
-  const firstWithNew = emulator.requests.findIndex(
-    (request) => request.headers['x-title'] !== undefined && request.credentialDigest === newId,
-  )
-  const deleted = emulator.requests.findIndex(
-    (request) => request.method === 'DELETE' && request.path === `/api/v1/keys/${old.id}`,
-  )
-  expect(firstWithNew).toBeGreaterThan(-1)
-  expect(firstWithNew).toBeLessThan(deleted)
   expect(emulator.control.keyIds()).not.toContain(old.id)
   expect(emulator.control.works(old.secret)).toBe(false)
-  // Every answer after the rotation came from the new key.
-  const last = traffic.outcomes.at(-1)?.body as { label: string }
-  expect(last.label.slice(-3)).toBe(created?.secret.reveal().slice(-3))
+  // A request made now is served with the new key.
+  const after = (await (await fetch(serviceUrl)).json()) as { label: string }
+  expect(after.label.slice(-3)).toBe(created?.secret.reveal().slice(-3))
 })
 
 it('retries once with the new key a request that took the old key just before it was deleted', async () => {
