@@ -5,7 +5,11 @@
 // (and changes nothing once the batch is done), never rotating a key the batch made.
 //
 //   OPENROUTER_MANAGEMENT_KEY=... KEY_PREFIX=ci- pnpm start
-import { readFile, writeFile } from 'node:fs/promises'
+//
+// The new secrets and the journal go to `.secrets/` (git-ignored) unless ENV_FILE and
+// JOURNAL_FILE say otherwise.
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { type CreatedKey, fileJournal, KeyStoreError, rotateKeys } from '@keyway/core'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 
@@ -20,7 +24,16 @@ export interface RotateOptions {
   settings?: Parameters<typeof createOpenRouterKeyStore>[0]
 }
 
+/** Where a run by hand writes the new secrets: in a folder `.gitignore` keeps out of git. */
+export const DEFAULT_ENV_FILE = '.secrets/rotated.env'
+/** Where a run by hand keeps its journal (ids and steps only), beside the secrets. */
+export const DEFAULT_JOURNAL_FILE = '.secrets/keyway-rotations.json'
+
 export async function rotateByPrefix(options: RotateOptions) {
+  // Only the owner may read the folder the secrets are written to.
+  for (const file of [options.envFile, options.journalFile]) {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+  }
   const store = createOpenRouterKeyStore({
     ...options.settings,
     // Log each retry: plain data, URLs redacted, never a secret.
@@ -67,8 +80,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const today = new Date().toISOString().slice(0, 10)
   rotateByPrefix({
     prefix: process.env.KEY_PREFIX ?? 'ci-',
-    envFile: process.env.ENV_FILE ?? '.env.rotated',
-    journalFile: process.env.JOURNAL_FILE ?? '.keyway-rotations.json',
+    envFile: process.env.ENV_FILE ?? DEFAULT_ENV_FILE,
+    journalFile: process.env.JOURNAL_FILE ?? DEFAULT_JOURNAL_FILE,
     batchId: process.env.BATCH_ID ?? `nightly-${today}`,
     graceMs: Number(process.env.GRACE_MS ?? 60_000),
   }).then(

@@ -75,6 +75,18 @@ describe('faults and the request log', () => {
     expect(request?.headers.authorization).toBe('[REDACTED]')
     expect(JSON.stringify(emulator.requests)).not.toContain(emulator.settings.managementKey)
   })
+
+  it('names the credential a request used by its digest: at OpenRouter, the key hash', async () => {
+    const key = emulator.control.seedKey({ name: 'caller' })
+    await call(`${base}/key`, 'GET', { authorization: `Bearer ${key.secret}` })
+    await call(`${base}/keys`, 'GET', admin)
+    await fetch(`${base}/keys`)
+    const [withKey, withAdmin, without] = emulator.requests
+    expect(withKey?.credentialDigest).toBe(key.id)
+    expect(withAdmin?.credentialDigest).toMatch(/^[0-9a-f]{64}$/)
+    expect(withAdmin?.credentialDigest).not.toBe(key.id)
+    expect(without?.credentialDigest).toBeUndefined()
+  })
 })
 
 describe('lifecycle', () => {

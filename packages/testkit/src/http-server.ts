@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { sha256Hex } from './emulator-helpers.js'
 import type { Fault, RecordedRequest } from './types.js'
 
 /** What a vendor handler sees of a request. */
@@ -95,11 +96,13 @@ export class EmulatorServer {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     const method = request.method ?? 'GET'
     const headers = flattenHeaders(request)
+    const digest = credentialDigest(headers, this.#handler.credentialHeaders)
     this.requests.push({
       method,
       path: url.pathname + url.search,
       headers: redactHeaders(headers, this.#handler.credentialHeaders),
       body: text === '' ? undefined : safeJson(text, text),
+      ...(digest === undefined ? {} : { credentialDigest: digest }),
     })
 
     const fault = this.#takeFault(method, url.pathname)
@@ -188,6 +191,15 @@ function flattenHeaders(request: IncomingMessage): Record<string, string> {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value
   }
   return headers
+}
+
+/** SHA-256 (hex) of the first credential header's value, without a `Bearer ` scheme. */
+function credentialDigest(
+  headers: Record<string, string>,
+  names: readonly string[],
+): string | undefined {
+  const value = names.map((name) => headers[name]).find((found) => found !== undefined)
+  return value === undefined ? undefined : sha256Hex(value.replace(/^Bearer\s+/i, ''))
 }
 
 function redactHeaders(

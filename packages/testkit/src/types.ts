@@ -41,6 +41,12 @@ export interface RecordedRequest {
   headers: Record<string, string>
   /** Parsed JSON, the raw text when it was not JSON, or `undefined` when empty. */
   body: unknown
+  /**
+   * SHA-256 (hex) of the credential the request carried (without a `Bearer ` scheme), so a
+   * test can tell which key a request used while the log holds no secret. At OpenRouter it
+   * is the key's `hash`, its id. Absent when the request carried no credential.
+   */
+  credentialDigest?: string
 }
 
 /** A request limit over a time window. */
