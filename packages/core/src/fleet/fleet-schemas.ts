@@ -43,6 +43,7 @@ const fleetStoreSchema = v.strictObject({
       retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
       graceMs: v.optional(waitMs),
       concurrency: v.optional(atLeastOne),
+      allowSelf: v.optional(v.boolean()),
     }),
   ),
 })
