@@ -48,6 +48,28 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from './errors.js'
+export { createFleet } from './fleet/create-fleet.js'
+export { storeBatchId } from './fleet/fleet-rotate.js'
+export type {
+  AuditEntry,
+  AuditFinding,
+  AuditFindingKind,
+  AuditPolicy,
+  AuditReport,
+  Fleet,
+  FleetAuditOptions,
+  FleetKey,
+  FleetPlan,
+  FleetPlanEntry,
+  FleetRotateOptions,
+  FleetRotateResult,
+  FleetRotateStoreResult,
+  FleetRotationSettings,
+  FleetStore,
+  FleetStoreError,
+  KeySelector,
+} from './fleet/fleet-types.js'
+export { matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,
@@ -138,6 +160,7 @@ export type {
   CreateKeyInput,
   CreateOptions,
   CredentialKeyIdsOptions,
+  KeySpend,
   KeyStatus,
   KeyStore,
   ListOptions,
