@@ -33,7 +33,12 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
 }
 
-const LOGIN_HINT = 'Open the URL the dashboard printed when it started.'
+/** What a refused browser can do about it. */
+const HINTS: Record<number, string> = {
+  400: 'Open the dashboard at the address it printed (127.0.0.1) and use its own forms.',
+  401: 'Open the URL the dashboard printed when it started.',
+  403: "Changes are accepted only from the dashboard's own page.",
+}
 
 /**
  * Starts the dashboard on 127.0.0.1 with a store for every vendor (see `openStores`). Only
@@ -72,7 +77,11 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
 
   const refuse = (request: IncomingMessage, response: ServerResponse, refusal: Refusal) => {
     log(`${request.method} ${pathOf(request)} ${refusal.status} refused: ${refusal.reason}`)
-    send(response, refusal.status, renderRefusal(refusal.status, refusal.reason, LOGIN_HINT))
+    send(
+      response,
+      refusal.status,
+      renderRefusal(refusal.status, refusal.reason, HINTS[refusal.status] ?? ''),
+    )
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -28,17 +28,15 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 }
 
-function layout(title: string, body: string): string {
+function layout(title: string, body: string, script = true): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/assets/dashboard.css">
-<script src="/assets/dashboard.js" defer></script>
-</head>
+${script ? '<script src="/assets/dashboard.js" defer></script>\n' : ''}</head>
 <body>
 <header><h1>keyway key dashboard</h1><p>Every vendor's keys in one place, on this machine only.</p></header>
 <main>
@@ -65,6 +63,7 @@ export function renderRefusal(status: number, reason: string, hint: string): str
   return layout(
     `${status}: refused`,
     `<section class="refused"><h2>${status}: ${escapeHtml(reason)}</h2><p>${escapeHtml(hint)}</p></section>`,
+    false,
   )
 }
 
