@@ -91,9 +91,9 @@ it('opens with the start token, which leaves the address bar, and lists every ve
   for (const vendor of ['openrouter', 'latitudesh', 'notedx', 'voiceable']) {
     const rows = section(vendor).locator('tbody tr')
     expect(await rows.count()).toBeGreaterThan(1)
-    expect(await rows.locator('td:nth-child(2)').allInnerTexts()).not.toContain('')
+    expect(await rows.locator('td:nth-child(2)').allTextContents()).not.toContain('')
   }
-  await expect.poll(() => section('openrouter').locator('h2').innerText()).toContain('emulator')
+  await expect.poll(() => section('openrouter').locator('h2').textContent()).toContain('emulator')
   await shot('01-list.png')
 })
 
@@ -107,9 +107,9 @@ it('creates a key and shows its secret once, with a working copy button', async 
   expect(emulatorOf('openrouter')?.control.works(secret)).toBe(true)
   // One create (and the rename that settles its marker).
   expect(writes('openrouter').slice(before)).toEqual(['POST', 'PATCH'])
-  await expect.poll(() => section('openrouter').innerText()).toContain('fake-browser-key')
+  await expect.poll(() => section('openrouter').textContent()).toContain('fake-browser-key')
   await page.locator('button[data-copy="new-secret"]').click()
-  await expect.poll(() => page.locator('button[data-copy]').innerText()).toBe('Copied')
+  await expect.poll(() => page.locator('button[data-copy]').textContent()).toBe('Copied')
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
   secrets.push(secret)
   await shot('02-created.png')
@@ -122,7 +122,7 @@ it('rotates a key: the new secret is shown once and the old key is gone', async 
   const secret = await page.locator('#new-secret').inputValue()
   expect(emulatorOf('voiceable')?.control.works(secret)).toBe(true)
   expect(secret).not.toBe(secrets[0])
-  expect(await page.locator('.flash.notice').innerText()).toContain(`rotated ${oldId} to`)
+  expect(await page.locator('.flash.notice').textContent()).toContain(`rotated ${oldId} to`)
   expect(await section('voiceable').locator(`tr[data-key-id="${oldId}"]`).count()).toBe(0)
   expect(emulatorOf('voiceable')?.control.keyIds()).not.toContain(oldId)
   secrets.push(secret)
@@ -147,7 +147,7 @@ it('deletes a key after the confirmation', async () => {
     dialog.accept()
   })
   expect((await submit(rows.last().locator('form.delete button'), 'delete')).status()).toBe(200)
-  expect(await page.locator('.flash.notice').innerText()).toBe(`Latitude.sh: deleted ${id}`)
+  expect(await page.locator('.flash.notice').textContent()).toBe(`Latitude.sh: deleted ${id}`)
   expect(emulatorOf('latitudesh')?.control.keyIds()).not.toContain(id)
 })
 
@@ -163,7 +163,7 @@ it('refuses a forged cross-site POST that another page submits', async () => {
     expect(response.status()).toBe(403)
     await attacked.waitForLoadState('load')
     expect(attacked.url()).toBe(target)
-    expect(await attacked.locator('h2').innerText()).toContain('403')
+    expect(await attacked.locator('h2').textContent()).toContain('403')
     await attacked.screenshot({
       path: join(ARTIFACTS, '05-forged-post-refused.png'),
       fullPage: true,

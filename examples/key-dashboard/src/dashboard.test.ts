@@ -105,6 +105,11 @@ describe('access', () => {
       { csrf: 'guess' },
     ],
     ['no Origin at all', { origin: '', 'sec-fetch-site': '' }, {}],
+    [
+      'another origin that somehow holds the right CSRF token',
+      { origin: 'http://127.0.0.1:1' },
+      {},
+    ],
     ['own Origin but a cross-site fetch', { 'sec-fetch-site': 'cross-site' }, {}],
     ['own Origin, no CSRF token', {}, { csrf: '' }],
     ['own Origin, a wrong CSRF token', {}, { csrf: 'A'.repeat(43) }],
