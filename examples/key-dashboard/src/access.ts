@@ -35,13 +35,12 @@ export class Access {
   readonly startToken = token()
   readonly #sessions = new Map<string, Session>()
   readonly #origin: string
-  readonly #hosts: readonly string[]
+  readonly #host: string
 
   constructor(origin: string) {
     this.#origin = origin
-    const port = new URL(origin).port
-    // A DNS-rebinding page reaches us under its own host name: accept only our own.
-    this.#hosts = [`127.0.0.1:${port}`, `localhost:${port}`]
+    // A DNS-rebinding page reaches us under its own host name: accept only the printed one.
+    this.#host = new URL(origin).host
   }
 
   /** Exchanges the start token for a new session; returns the cookie value, or nothing. */
@@ -64,8 +63,7 @@ export class Access {
 
   /** Refuses a request addressed to another host name (DNS rebinding). */
   checkHost(request: IncomingMessage): Refusal | undefined {
-    const host = request.headers.host ?? ''
-    return this.#hosts.includes(host) ? undefined : { status: 400, reason: 'unknown host' }
+    return request.headers.host === this.#host ? undefined : { status: 400, reason: 'unknown host' }
   }
 
   /**

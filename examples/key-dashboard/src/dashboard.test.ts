@@ -79,7 +79,8 @@ describe('access', () => {
     expect(await getWithHost(test.dashboard.origin, `attacker.example:${port}`, test.cookie)).toBe(
       400,
     )
-    expect(await getWithHost(test.dashboard.origin, `localhost:${port}`, test.cookie)).toBe(200)
+    expect(await getWithHost(test.dashboard.origin, `localhost:${port}`, test.cookie)).toBe(400)
+    expect(await getWithHost(test.dashboard.origin, `127.0.0.1:${port}`, test.cookie)).toBe(200)
   })
 
   it('never logs the start token', async () => {
