@@ -48,6 +48,25 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from './errors.js'
+export type {
+  AuditEntry,
+  AuditFinding,
+  AuditFindingKind,
+  AuditPolicy,
+  AuditReport,
+  Fleet,
+  FleetAuditOptions,
+  FleetKey,
+  FleetPlan,
+  FleetPlanEntry,
+  FleetRotateOptions,
+  FleetRotateResult,
+  FleetRotateStoreResult,
+  FleetRotationSettings,
+  FleetStore,
+  FleetStoreError,
+  KeySelector,
+} from './fleet/fleet-types.js'
 export {
   type BaseStoreSettings,
   createHttpClient,
@@ -137,6 +156,7 @@ export type {
   CreatedKey,
   CreateKeyInput,
   CreateOptions,
+  KeySpend,
   KeyStatus,
   KeyStore,
   ListOptions,

@@ -16,6 +16,7 @@ const capabilities: Capabilities = defineCapabilities({
   metadata: true,
   disable: false,
   expiry: true,
+  spendLimit: false,
   regenerate: false,
   verify: false,
   revealAfterCreate: false,

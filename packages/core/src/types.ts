@@ -21,6 +21,25 @@ export interface ApiKey {
   metadata: Record<string, string>
   /** The vendor's own record, with every secret field removed. */
   raw: unknown
+  /** Spending and its limit, where the vendor reports them (`capabilities.spendLimit`). */
+  spend?: KeySpend
+}
+
+/**
+ * A key's spending, where the vendor reports it (OpenRouter). Amounts are in the vendor's
+ * unit (USD credits at OpenRouter).
+ */
+export interface KeySpend {
+  /** Spent over the key's whole life. */
+  used: number
+  /** Spent this calendar month, where the vendor says. */
+  usedThisMonth: number | null
+  /** The spending limit; `null` for none. */
+  limit: number | null
+  /** What is left of the limit in its current period; `null` without a limit. */
+  remaining: number | null
+  /** When the limit resets, in the vendor's words (`'daily'`, `'weekly'`, `'monthly'`); `null` never. */
+  limitReset: string | null
 }
 
 /** A key that was just minted: its record and its secret, shown this once. */
@@ -89,6 +108,8 @@ export interface Capabilities {
   disable: boolean
   /** An expiry can be set on create. */
   expiry: boolean
+  /** Keys can have a spending limit, and listed keys report their spend (`ApiKey.spend`). */
+  spendLimit: boolean
   /** The vendor can replace a key's secret in place (`regenerate`). */
   regenerate: boolean
   /** `verify(secret)` can check a secret against the vendor. */

@@ -62,6 +62,7 @@ export const latitudeCapabilities = defineCapabilities({
   metadata: false,
   disable: false,
   expiry: false,
+  spendLimit: false,
   regenerate: true,
   verify: true,
   revealAfterCreate: false,

@@ -74,6 +74,7 @@ export const noteDxCapabilities = defineCapabilities({
   metadata: true,
   disable: true,
   expiry: false,
+  spendLimit: false,
   regenerate: false,
   verify: false,
   revealAfterCreate: true,

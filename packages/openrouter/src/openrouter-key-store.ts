@@ -83,6 +83,7 @@ export const openRouterCapabilities = defineCapabilities({
   metadata: false,
   disable: true,
   expiry: true,
+  spendLimit: true,
   regenerate: false,
   verify: true,
   revealAfterCreate: false,

@@ -82,6 +82,7 @@ export const voiceableCapabilities = defineCapabilities({
   metadata: false,
   disable: false,
   expiry: false,
+  spendLimit: false,
   regenerate: false,
   verify: true,
   revealAfterCreate: false,

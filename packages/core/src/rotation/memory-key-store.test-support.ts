@@ -91,6 +91,7 @@ export class MemoryKeyStore implements KeyStore<MemoryCreateInput> {
       metadata: true,
       disable: true,
       expiry: false,
+      spendLimit: false,
       regenerate: options.regenerate ?? false,
       verify: true,
       revealAfterCreate: options.reveal ?? false,
