@@ -61,14 +61,16 @@ const wholeNumber = (minimum: number) =>
     v.minValue(minimum, `expected a whole number of at least ${minimum}`),
   )
 
-const credentials = <const Names extends string>(names: readonly Names[], sets: string[][]) =>
+const credentials = (names: readonly string[], sets: readonly string[][]) =>
   v.pipe(
-    v.strictObject(Object.fromEntries(names.map((name) => [name, v.optional(envName)])) as {
-      [K in Names]: v.OptionalSchema<typeof envName, undefined>
-    }),
+    v.strictObject(
+      Object.fromEntries(names.map((name) => [name, v.optional(envName)])) as Record<
+        string,
+        v.OptionalSchema<typeof envName, undefined>
+      >,
+    ),
     v.check(
-      (given: Record<string, unknown>) =>
-        sets.some((set) => set.every((name) => given[name] !== undefined)),
+      (given) => sets.some((set) => set.every((name) => given[name] !== undefined)),
       `needs ${sets.map((set) => set.join(' and ')).join(', or ')}`,
     ),
   )
@@ -121,12 +123,7 @@ const storeOf = <const Vendor extends keyof typeof VENDOR_CREDENTIALS>(vendor: V
   v.strictObject({
     vendor: v.literal(vendor),
     credentials: v.optional(
-      credentials(
-        Object.keys(VENDOR_CREDENTIALS[vendor]) as Array<
-          Extract<keyof (typeof VENDOR_CREDENTIALS)[Vendor], string>
-        >,
-        CREDENTIAL_SETS[vendor],
-      ),
+      credentials(Object.keys(VENDOR_CREDENTIALS[vendor]), CREDENTIAL_SETS[vendor]),
     ),
     ...commonStore,
   })
