@@ -48,6 +48,8 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from './errors.js'
+export { createFleet } from './fleet/create-fleet.js'
+export { storeBatchId } from './fleet/fleet-rotate.js'
 export type {
   AuditEntry,
   AuditFinding,
@@ -67,6 +69,7 @@ export type {
   FleetStoreError,
   KeySelector,
 } from './fleet/fleet-types.js'
+export { matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,

@@ -301,5 +301,12 @@ function toApiKey(record: OpenRouterKey): ApiKey {
     expiresAt: record.expires_at ? new Date(record.expires_at) : null,
     metadata: {},
     raw: record,
+    spend: {
+      used: record.usage,
+      usedThisMonth: record.usage_monthly,
+      limit: record.limit,
+      remaining: record.limit_remaining,
+      limitReset: record.limit_reset,
+    },
   }
 }

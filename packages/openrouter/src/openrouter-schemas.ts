@@ -13,8 +13,14 @@ export const openRouterKeySchema = v.looseObject({
   label: v.string(),
   disabled: v.boolean(),
   limit: v.nullable(v.number()),
+  /** What is left of `limit` in its current period. */
+  limit_remaining: v.nullable(v.number()),
   limit_reset: v.nullable(v.string()),
   include_byok_in_limit: v.boolean(),
+  /** USD spent over the key's life. */
+  usage: v.number(),
+  /** USD spent this month. */
+  usage_monthly: v.number(),
   created_at: isoDate,
   updated_at: v.nullable(isoDate),
   expires_at: v.optional(v.nullable(isoDate)),

@@ -10,6 +10,7 @@ export {
   type Fault,
   type RateLimit,
   type RecordedRequest,
+  type SeedKeyInput,
   VENDORS,
   type Vendor,
 } from './types.js'

@@ -161,6 +161,11 @@ export function createLatitudeEmulator(url: string, limiter: RateLimiter, seedKe
   const control: EmulatorControl = {
     seedKey: (input = {}) => {
       const record = addKey({ name: input.name ?? 'seeded' })
+      if (input.createdAt !== undefined) {
+        record.createdAt = input.createdAt.toISOString()
+        record.updatedAt = record.createdAt
+      }
+      if (input.lastUsedAt !== undefined) record.lastUsedAt = input.lastUsedAt.toISOString()
       return { id: record.id, secret: record.token }
     },
     keyIds: () => [...keys.keys()],

@@ -284,6 +284,12 @@ export function createNoteDxEmulator(
     seedKey: (input = {}) => {
       const record = addKey(input.type === 'sandbox' ? 'sandbox' : 'live')
       if (input.disabled) record.status = 'inactive'
+      if (input.createdAt !== undefined) {
+        record.createdAt = noteDxTime(input.createdAt.getTime() - Date.now())
+      }
+      if (input.lastUsedAt !== undefined) {
+        record.lastUsed = noteDxTime(input.lastUsedAt.getTime() - Date.now())
+      }
       return { id: record.key, secret: record.key }
     },
     keyIds: () => keys.filter((record) => !record.deleted).map((record) => record.key),

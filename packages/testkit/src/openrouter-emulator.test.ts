@@ -172,6 +172,50 @@ describe('OpenRouter emulator', () => {
   })
 })
 
+describe('OpenRouter emulator spend', () => {
+  it('reports usage per period and what is left of the limit in its reset period', async () => {
+    const createdAt = new Date('2026-01-15T08:00:00.000Z')
+    const { id, secret } = emulator.control.seedKey({
+      name: 'capped',
+      limit: 10,
+      limitReset: 'monthly',
+      createdAt,
+    })
+    const unlimited = emulator.control.seedKey({ name: 'open' })
+    emulator.control.spend(id, 2.5)
+    emulator.control.spend(id, 1)
+    emulator.control.spend(unlimited.id, 4)
+    const fetched = await call(`${base}/keys/${id}`, 'GET', admin)
+    const { data } = expectShape(v.strictObject({ data: openRouter.key }), fetched.body)
+    expect(data).toMatchObject({
+      limit: 10,
+      limit_reset: 'monthly',
+      limit_remaining: 6.5,
+      usage: 3.5,
+      usage_daily: 3.5,
+      usage_weekly: 3.5,
+      usage_monthly: 3.5,
+      created_at: createdAt.toISOString(),
+    })
+    const other = await call(`${base}/keys/${unlimited.id}`, 'GET', admin)
+    expect(other.body).toMatchObject({ data: { usage: 4, limit: null, limit_remaining: null } })
+    const current = await call(`${base}/key`, 'GET', { authorization: `Bearer ${secret}` })
+    expect(current.body).toMatchObject({ data: { usage: 3.5, limit_remaining: 6.5 } })
+  })
+
+  it('never reports less than nothing left, and seeds an expired key', async () => {
+    const expiresAt = new Date(Date.now() - 86_400_000)
+    const { id } = emulator.control.seedKey({ name: 'spent', limit: 1, expiresAt })
+    emulator.control.spend(id, 3)
+    const fetched = await call(`${base}/keys/${id}`, 'GET', admin)
+    expect(fetched.body).toMatchObject({
+      data: { limit_remaining: 0, usage: 3, expires_at: expiresAt.toISOString() },
+    })
+    expect(emulator.control.works(emulator.control.seedKey().secret)).toBe(true)
+    expect(() => emulator.control.spend('nope', 1)).toThrow(RangeError)
+  })
+})
+
 describe('OpenRouter emulator workspaces', () => {
   const keysIn = async (workspaceId?: string) => {
     const query = workspaceId === undefined ? '' : `&workspace_id=${workspaceId}`

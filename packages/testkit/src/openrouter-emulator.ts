@@ -34,6 +34,8 @@ interface KeyRecord {
   updatedAt: string | null
   expiresAt: string | null
   workspaceId: string
+  /** USD spent: over the key's life, and in the current day, week and month. */
+  usage: { total: number; daily: number; weekly: number; monthly: number }
 }
 
 /** The OpenRouter emulator's controls: keys, plus workspaces and guardrails. */
@@ -47,7 +49,15 @@ export interface OpenRouterEmulatorControl extends EmulatorControl {
     type?: string
     workspaceId?: string
     guardrailId?: string
+    createdAt?: Date
+    /** Spending limit in USD, and when it resets. */
+    limit?: number | null
+    limitReset?: 'daily' | 'weekly' | 'monthly' | null
+    /** May be in the past: an expired key. */
+    expiresAt?: Date | null
   }): { id: string; secret: string }
+  /** Records `usd` spent by a key now: it counts in its usage of the day, week and month. */
+  spend(id: string, usd: number): void
   /** Adds a workspace besides the default one; returns its id. */
   seedWorkspace(input?: { name?: string; slug?: string }): { id: string }
   /** Adds a guardrail that keys can be assigned to; returns its id. */
@@ -95,6 +105,7 @@ export function createOpenRouterEmulator(
       updatedAt: null,
       expiresAt: null,
       workspaceId: WORKSPACE_ID,
+      usage: { total: 0, daily: 0, weekly: 0, monthly: 0 },
       ...input,
     }
     keys.set(record.hash, record)
@@ -237,10 +248,10 @@ export function createOpenRouterEmulator(
       data: {
         label: caller ? label(caller.secret) : label(managementKey),
         limit: caller?.limit ?? null,
-        limit_remaining: caller?.limit ?? null,
+        limit_remaining: caller === undefined ? null : limitRemaining(caller),
         limit_reset: caller?.limitReset ?? null,
         include_byok_in_limit: caller?.includeByokInLimit ?? false,
-        ...usage(),
+        ...usage(caller?.usage),
         is_free_tier: false,
         is_management_key: caller === undefined,
         is_provisioning_key: caller === undefined,
@@ -271,9 +282,21 @@ export function createOpenRouterEmulator(
         name: input.name ?? 'seeded',
         disabled: input.disabled ?? false,
         workspaceId: input.workspaceId ?? WORKSPACE_ID,
+        limit: input.limit ?? null,
+        limitReset: input.limitReset ?? null,
+        expiresAt: input.expiresAt?.toISOString() ?? null,
+        ...(input.createdAt === undefined ? {} : { createdAt: input.createdAt.toISOString() }),
       })
       if (input.guardrailId !== undefined) guardrails.assign(input.guardrailId, [record.hash])
       return { id: record.hash, secret: record.secret }
+    },
+    spend: (id, usd) => {
+      const record = keys.get(id)
+      if (record === undefined) throw new RangeError('spend: no such key')
+      if (!(usd >= 0)) throw new RangeError('spend: usd must be a non-negative number')
+      for (const period of ['total', 'daily', 'weekly', 'monthly'] as const) {
+        record.usage[period] += usd
+      }
     },
     seedWorkspace: (input) => ({ id: workspaces.add(input).id }),
     seedGuardrail: (input) => guardrails.add(input),
@@ -334,12 +357,24 @@ function label(secret: string): string {
   return `sk-or-v1-${hex.slice(0, 3)}...${hex.slice(-3)}`
 }
 
-function usage() {
+/** What is left of a key's limit in its current period (its whole life without a reset). */
+function limitRemaining(record: KeyRecord): number | null {
+  if (record.limit === null) return null
+  const period =
+    record.limitReset === 'daily' ||
+    record.limitReset === 'weekly' ||
+    record.limitReset === 'monthly'
+      ? record.limitReset
+      : 'total'
+  return Math.max(0, record.limit - record.usage[period])
+}
+
+function usage(spent: KeyRecord['usage'] = { total: 0, daily: 0, weekly: 0, monthly: 0 }) {
   return {
-    usage: 0,
-    usage_daily: 0,
-    usage_weekly: 0,
-    usage_monthly: 0,
+    usage: spent.total,
+    usage_daily: spent.daily,
+    usage_weekly: spent.weekly,
+    usage_monthly: spent.monthly,
     byok_usage: 0,
     byok_usage_daily: 0,
     byok_usage_weekly: 0,
@@ -354,10 +389,10 @@ function toKey(record: KeyRecord) {
     label: label(record.secret),
     disabled: record.disabled,
     limit: record.limit,
-    limit_remaining: record.limit,
+    limit_remaining: limitRemaining(record),
     limit_reset: record.limitReset,
     include_byok_in_limit: record.includeByokInLimit,
-    ...usage(),
+    ...usage(record.usage),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     creator_user_id: USER_ID,

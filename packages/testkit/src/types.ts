@@ -98,10 +98,24 @@ export interface Emulator<Control extends EmulatorControl = EmulatorControl> {
   readonly control: Control
 }
 
+/** What `seedKey` takes; each vendor uses the fields it has. */
+export interface SeedKeyInput {
+  name?: string
+  disabled?: boolean
+  type?: string
+  /** When the key was made. Default: now (seeded keys a second apart). */
+  createdAt?: Date
+  /** When the key was last used, where the vendor reports it. Default: never. */
+  lastUsedAt?: Date
+}
+
 /** Direct access to the emulator's state, for tests and demos. */
 export interface EmulatorControl {
-  /** Adds a key as if made in the vendor's dashboard; returns its id and secret. */
-  seedKey(input?: { name?: string; disabled?: boolean; type?: string }): {
+  /**
+   * Adds a key as if made in the vendor's dashboard; returns its id and secret. `createdAt`
+   * backdates it; `lastUsedAt` sets its last use where the vendor reports one (Latitude, NoteDx).
+   */
+  seedKey(input?: SeedKeyInput): {
     id: string
     secret: string
   }

@@ -196,6 +196,9 @@ export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedK
       const record = addKey({
         name: input.name ?? 'seeded',
         keyType: input.type === 'public' ? 'public' : 'private',
+        ...(input.createdAt === undefined
+          ? {}
+          : { createdAt: input.createdAt.toISOString(), updatedAt: input.createdAt.toISOString() }),
       })
       return { id: String(record.id), secret: record.secret }
     },

@@ -147,6 +147,8 @@ export interface FleetRotateOptions {
   keyIds?: Record<string, readonly string[]>
   /** The policy that chooses the keys when `keyIds` is not given. */
   policy?: AuditPolicy
+  /** The time `policy` measures ages against. Default: now. */
+  now?: Date
   /** Told each key's outcome and each pause, with the store's label. Never a secret. */
   onProgress?: (progress: RotateKeysProgress & { label: string }) => void
   /** Stops every store's rotations; the batch resumes when run again. */

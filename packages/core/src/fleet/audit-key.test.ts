@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest'
+import type { ApiKey, Capabilities } from '../types.js'
+import { type AuditContext, auditKey } from './audit-key.js'
+
+const NOW = new Date('2026-06-01T00:00:00.000Z')
+const DAY = 86_400_000
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY)
+
+const capabilities: Capabilities = {
+  get: 'native',
+  pagination: 'none',
+  names: true,
+  metadata: false,
+  disable: true,
+  expiry: true,
+  spendLimit: true,
+  regenerate: false,
+  verify: true,
+  revealAfterCreate: false,
+  deleted: 'gone',
+  update: [],
+  create: [],
+}
+
+function key(fields: Partial<ApiKey> = {}): ApiKey {
+  return {
+    provider: 'memory',
+    id: 'key-1',
+    name: 'ci-deploy',
+    status: 'active',
+    hint: null,
+    createdAt: daysAgo(10),
+    updatedAt: null,
+    lastUsedAt: daysAgo(1),
+    expiresAt: null,
+    metadata: {},
+    raw: {},
+    spend: { used: 1, usedThisMonth: 1, limit: 10, remaining: 9, limitReset: 'monthly' },
+    ...fields,
+  }
+}
+
+function context(fields: Partial<AuditContext> = {}): AuditContext {
+  return {
+    label: 'prod',
+    provider: 'memory',
+    capabilities,
+    select: undefined,
+    ownIds: [],
+    policy: { maxAgeDays: 90, unusedDays: 30, expiringWithinDays: 14, requireLimitOrExpiry: true },
+    now: NOW,
+    ...fields,
+  }
+}
+
+const kinds = (entry: { findings: Array<{ kind: string }> }) =>
+  entry.findings.map((finding) => finding.kind)
+
+describe('auditKey', () => {
+  it('finds nothing on a young, used key with a limit, and tells its age', () => {
+    const entry = auditKey(key(), context())
+    expect(entry).toMatchObject({
+      label: 'prod',
+      provider: 'memory',
+      ageDays: 10,
+      managed: true,
+      ownCredential: false,
+      findings: [],
+    })
+  })
+
+  it('finds a key older than maxAgeDays, but not one exactly that old', () => {
+    expect(auditKey(key({ createdAt: daysAgo(91) }), context()).findings).toEqual([
+      { kind: 'too-old', message: 'created 91 days ago, more than the 90 days allowed' },
+    ])
+    expect(kinds(auditKey(key({ createdAt: daysAgo(90) }), context()))).toEqual([])
+  })
+
+  it('finds an unused key from lastUsedAt, or from createdAt when never used', () => {
+    expect(auditKey(key({ lastUsedAt: daysAgo(45) }), context()).findings).toEqual([
+      { kind: 'unused', message: 'last used 45 days ago (limit 30 days)' },
+    ])
+    const never = auditKey(key({ lastUsedAt: null, createdAt: daysAgo(31) }), context())
+    expect(never.findings).toEqual([
+      { kind: 'unused', message: 'never used since it was created 31 days ago (limit 30 days)' },
+    ])
+    expect(kinds(auditKey(key({ lastUsedAt: null }), context()))).toEqual([])
+  })
+
+  it('finds a key expiring within the window, and one that has expired', () => {
+    const soon = auditKey(key({ expiresAt: new Date(NOW.getTime() + 3 * DAY) }), context())
+    expect(soon.findings).toEqual([
+      { kind: 'expiring-soon', message: 'expires in 3 days (warning from 14 days)' },
+    ])
+    const expired = auditKey(key({ expiresAt: daysAgo(2) }), context())
+    expect(expired.findings).toEqual([{ kind: 'expiring-soon', message: 'expired 2 days ago' }])
+    expect(
+      kinds(auditKey(key({ expiresAt: new Date(NOW.getTime() + 20 * DAY) }), context())),
+    ).toEqual([])
+  })
+
+  it('finds a key with neither limit nor expiry where the vendor has either, and only there', () => {
+    const bare = key({
+      spend: { used: 0, usedThisMonth: 0, limit: null, remaining: null, limitReset: null },
+    })
+    expect(auditKey(bare, context()).findings).toEqual([
+      {
+        kind: 'no-limit-or-expiry',
+        message: 'has no spending limit and no expiry, though memory offers it',
+      },
+    ])
+    expect(
+      kinds(auditKey({ ...bare, expiresAt: new Date(NOW.getTime() + 60 * DAY) }, context())),
+    ).toEqual([])
+    const expiryOnly = { ...capabilities, spendLimit: false }
+    expect(auditKey(bare, context({ capabilities: expiryOnly })).findings[0]?.message).toBe(
+      'has no expiry, though memory offers it',
+    )
+    const neither = { ...capabilities, spendLimit: false, expiry: false }
+    expect(kinds(auditKey(bare, context({ capabilities: neither })))).toEqual([])
+    expect(kinds(auditKey(bare, context({ policy: {} })))).toEqual([])
+  })
+
+  it('finds a disabled key, unless a deleted key stays listed as disabled at the vendor', () => {
+    expect(auditKey(key({ status: 'disabled' }), context()).findings).toEqual([
+      { kind: 'disabled', message: 'disabled but not deleted' },
+    ])
+    const staysListed = { ...capabilities, deleted: 'disabled' as const }
+    expect(
+      kinds(auditKey(key({ status: 'disabled' }), context({ capabilities: staysListed }))),
+    ).toEqual([])
+  })
+
+  it("flags the store's own credential only where credentialKeyIds names it", () => {
+    const own = auditKey(key(), context({ ownIds: ['key-1'] }))
+    expect(own.ownCredential).toBe(true)
+    expect(kinds(own)).toEqual(['own-credential'])
+    expect(auditKey(key(), context({ ownIds: undefined })).ownCredential).toBe(false)
+  })
+
+  it('flags a key the selector does not match as unmanaged', () => {
+    const entry = auditKey(key({ name: 'prod-1' }), context({ select: { name: 'ci-*' } }))
+    expect(entry.managed).toBe(false)
+    expect(entry.findings).toEqual([
+      { kind: 'unmanaged', message: 'no selector of store prod manages it' },
+    ])
+    expect(auditKey(key(), context({ select: { name: 'ci-*' } })).managed).toBe(true)
+  })
+
+  it('has no age and no age findings for a key without a creation date', () => {
+    const entry = auditKey(key({ createdAt: null, lastUsedAt: null }), context())
+    expect(entry.ageDays).toBeNull()
+    expect(kinds(entry)).toEqual([])
+  })
+})

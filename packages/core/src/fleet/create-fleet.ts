@@ -1,0 +1,87 @@
+import { listOptionsSchema } from '../request-options.js'
+import { auditFleet } from './fleet-audit.js'
+import { planFleet } from './fleet-plan.js'
+import { rotateFleet } from './fleet-rotate.js'
+import {
+  auditOptionsSchema,
+  checkFleetInput,
+  fleetStoresSchema,
+  invalidFleet,
+  policySchema,
+  rotateOptionsSchema,
+} from './fleet-schemas.js'
+import type { Fleet, FleetAuditOptions, FleetKey, FleetStore } from './fleet-types.js'
+
+/**
+ * Groups several stores (any vendors, several accounts of one vendor, each with a label) to
+ * list, audit, plan and rotate as one. Labels must be unique, and a store object may belong
+ * to one label only. Throws `ValidationError` naming the bad field.
+ */
+export function createFleet(stores: readonly FleetStore[]): Fleet {
+  checkFleetInput('createFleet', fleetStoresSchema, stores)
+  const issues: Array<{ path: string; message: string }> = []
+  stores.forEach((fleetStore, index) => {
+    const first = stores.findIndex((other) => other.label === fleetStore.label)
+    if (first < index) {
+      issues.push({
+        path: `${index}.label`,
+        message: `the label is already used by store ${first}`,
+      })
+    }
+    const same = stores.findIndex((other) => other.store === fleetStore.store)
+    if (same < index) {
+      issues.push({
+        path: `${index}.store`,
+        message: `the same store object as ${stores[same]?.label}: give each store one label`,
+      })
+    }
+  })
+  if (issues.length > 0) throw invalidFleet('createFleet', issues)
+  const all = Object.freeze(stores.map((fleetStore) => Object.freeze({ ...fleetStore })))
+
+  const checkAudit = (operation: string, policy: unknown, options: FleetAuditOptions) => {
+    checkFleetInput(operation, policySchema, policy, 'policy')
+    checkFleetInput(operation, auditOptionsSchema, options, 'options')
+    return options.now ?? new Date()
+  }
+
+  return {
+    stores: all,
+
+    async list(options = {}) {
+      checkFleetInput('list', listOptionsSchema, options, 'options')
+      const lists = await Promise.all(
+        all.map(async (fleetStore) => tag(fleetStore, await fleetStore.store.list(options))),
+      )
+      return lists.flat()
+    },
+
+    async *iterate(options = {}) {
+      checkFleetInput('iterate', listOptionsSchema, options, 'options')
+      for (const fleetStore of all) {
+        for await (const key of fleetStore.store.iterate(options)) {
+          yield { label: fleetStore.label, provider: fleetStore.store.provider, key }
+        }
+      }
+    },
+
+    async audit(policy, options = {}) {
+      const now = checkAudit('audit', policy, options)
+      return auditFleet(all, policy, now, options.signal)
+    },
+
+    async plan(policy, options = {}) {
+      const now = checkAudit('plan', policy, options)
+      return planFleet(all, policy, now, options.signal)
+    },
+
+    async rotate(options) {
+      checkFleetInput('rotate', rotateOptionsSchema, options, '')
+      return rotateFleet(all, options)
+    },
+  }
+}
+
+function tag(fleetStore: FleetStore, keys: readonly FleetKey['key'][]): FleetKey[] {
+  return keys.map((key) => ({ label: fleetStore.label, provider: fleetStore.store.provider, key }))
+}

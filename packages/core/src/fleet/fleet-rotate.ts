@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto'
+import { type RotateKeysResult, rotateKeys } from '../rotation/rotate-keys.js'
+import { auditStore, eachStore, rotationReasons } from './fleet-audit.js'
+import { rotationSettings } from './fleet-plan.js'
+import { invalidFleet } from './fleet-schemas.js'
+import type {
+  FleetRotateOptions,
+  FleetRotateResult,
+  FleetRotateStoreResult,
+  FleetStore,
+} from './fleet-types.js'
+
+/** The `rotateKeys` batch id of one store's part of a fleet batch. */
+export function storeBatchId(batchId: string, label: string): string {
+  return `${batchId}.${label}`
+}
+
+/**
+ * Rotates each store's part of a fleet batch through `rotateKeys`, the stores side by side.
+ * A store whose part began earlier (its batch is in the journal) goes on with exactly its
+ * journalled keys, so a rerun of a finished batch sends no write; any other store's keys are
+ * `keyIds[label]`, or the managed keys `policy` finds too old or expiring soon.
+ */
+export async function rotateFleet(
+  stores: readonly FleetStore[],
+  options: FleetRotateOptions,
+): Promise<FleetRotateResult> {
+  const { journal, signal } = options
+  const batchId = options.batchId ?? randomUUID()
+  const chosen =
+    options.keyIds === undefined
+      ? stores
+      : stores.filter((fleetStore) => options.keyIds?.[fleetStore.label] !== undefined)
+  const unknown = Object.keys(options.keyIds ?? {}).filter(
+    (label) => !stores.some((fleetStore) => fleetStore.label === label),
+  )
+  if (unknown.length > 0) {
+    throw invalidFleet(
+      'rotate',
+      unknown.map((label) => ({ path: `keyIds.${label}`, message: 'no store has this label' })),
+    )
+  }
+  const earlier = new Map<string, boolean>()
+  if (options.batchId !== undefined) {
+    for (const fleetStore of chosen) {
+      const record = await journal.readBatch(storeBatchId(batchId, fleetStore.label))
+      earlier.set(fleetStore.label, record !== undefined)
+    }
+  }
+  const begun = [...earlier.values()].some(Boolean)
+  if (options.keyIds === undefined && options.policy === undefined && !begun) {
+    throw invalidFleet('rotate', [
+      { path: 'policy', message: 'give a policy or keyIds: they choose the keys to rotate' },
+    ])
+  }
+  if (options.resume === true && !begun) {
+    const where = journal.path === undefined ? 'the journal given' : `the journal ${journal.path}`
+    throw invalidFleet('rotate', [
+      {
+        path: 'batchId',
+        message:
+          options.batchId === undefined
+            ? 'required to resume a batch'
+            : `batch ${batchId} is not in ${where}; nothing was rotated`,
+      },
+    ])
+  }
+
+  const { results, errors } = await eachStore(chosen, signal, async (fleetStore, storeSignal) => {
+    const { label } = fleetStore
+    const given = options.keyIds?.[label]
+    const keyIds =
+      given ??
+      (earlier.get(label) === true ? undefined : await dueKeyIds(fleetStore, options, storeSignal))
+    return rotateKeys(fleetStore.store, {
+      ...rotationSettings(fleetStore),
+      batchId: storeBatchId(batchId, label),
+      journal,
+      ...(keyIds === undefined ? {} : { keyIds }),
+      deliver: (created) => options.deliver(created, fleetStore),
+      signal: storeSignal,
+      dryRun: options.dryRun ?? false,
+      ...(options.onProgress === undefined
+        ? {}
+        : { onProgress: (progress) => options.onProgress?.({ ...progress, label }) }),
+    })
+  })
+  const byLabel = new Map<string, RotateKeysResult>(
+    results.map((result) => [result.fleetStore.label, result.value]),
+  )
+  const failures = new Map(errors.map((error) => [error.label, error.error]))
+  const storeResults = chosen.map((fleetStore): FleetRotateStoreResult => {
+    const failure = failures.get(fleetStore.label)
+    return {
+      label: fleetStore.label,
+      provider: fleetStore.store.provider,
+      result: byLabel.get(fleetStore.label) ?? null,
+      ...(failure === undefined ? {} : { error: failure }),
+    }
+  })
+  const total = (field: 'rotated' | 'failed' | 'skipped') =>
+    storeResults.reduce((sum, entry) => sum + (entry.result?.[field] ?? 0), 0)
+  return {
+    batchId,
+    stores: storeResults,
+    rotated: total('rotated'),
+    failed: total('failed'),
+    skipped: total('skipped'),
+  }
+}
+
+/** The keys of a store that `policy` finds due (none without a policy). */
+async function dueKeyIds(
+  fleetStore: FleetStore,
+  options: FleetRotateOptions,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const entries = await auditStore(
+    fleetStore,
+    options.policy ?? {},
+    options.now ?? new Date(),
+    signal,
+  )
+  return entries.filter((entry) => rotationReasons(entry).length > 0).map((entry) => entry.key.id)
+}

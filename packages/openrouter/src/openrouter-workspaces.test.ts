@@ -1,0 +1,80 @@
+import { memoryJournal, rotateKeys } from '@keyway/core'
+import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createOpenRouterKeyStore, type OpenRouterKeyStore } from './openrouter-key-store.js'
+
+let emulator: Emulator<OpenRouterEmulatorControl>
+let store: OpenRouterKeyStore
+
+beforeEach(async () => {
+  emulator = await startEmulator('openrouter', { seedKeys: 1 })
+  store = createOpenRouterKeyStore(emulator.settings)
+})
+afterEach(async () => {
+  await emulator.close()
+})
+
+const workspaceOf = (secret: string) => emulator.control.keyAttributes(secret)?.workspace_id
+
+describe('OpenRouter keys in other workspaces', () => {
+  it('iterates the keys of three workspaces, each with its workspace in raw', async () => {
+    const research = emulator.control.seedWorkspace({ name: 'Research' }).id
+    const staging = emulator.control.seedWorkspace({ name: 'Staging' }).id
+    const a = emulator.control.seedKey({ name: 'a', workspaceId: research })
+    const b = emulator.control.seedKey({ name: 'b', workspaceId: staging })
+    const seen: Array<[string | null, string]> = []
+    for await (const key of store.iterate()) {
+      seen.push([key.name, (key.raw as { workspace_id: string }).workspace_id])
+    }
+    expect(seen).toEqual([
+      ['seed-key-1', emulator.control.defaultWorkspaceId],
+      ['a', research],
+      ['b', staging],
+    ])
+    expect((await store.get(a.id)).id).toBe(a.id)
+    expect((await store.get(b.id)).id).toBe(b.id)
+  })
+
+  it('rotateKeys rotates a key of another workspace, and its successor stays in that workspace', async () => {
+    const research = emulator.control.seedWorkspace({ name: 'Research' }).id
+    const old = emulator.control.seedKey({ name: 'research-ci', workspaceId: research })
+    const delivered: string[] = []
+    const result = await rotateKeys(store, {
+      journal: memoryJournal(),
+      filter: (key) => key.name === 'research-ci',
+      verifyIntervalMs: 0,
+      deliver: (created) => void delivered.push(created.secret.reveal()),
+    })
+    expect(result.outcomes.map((outcome) => [outcome.keyId, outcome.status])).toEqual([
+      [old.id, 'rotated'],
+    ])
+    expect(delivered).toHaveLength(1)
+    expect(workspaceOf(delivered[0] as string)).toBe(research)
+    expect(emulator.control.works(old.secret)).toBe(false)
+    const creates = emulator.requests.filter(
+      (request) => request.method === 'POST' && request.path === '/api/v1/keys',
+    )
+    expect(
+      creates.map((request) => (request.body as { workspace_id?: string }).workspace_id),
+    ).toEqual([research])
+  })
+})
+
+describe('OpenRouter spend', () => {
+  it('maps usage, monthly usage, limit, what is left and the reset into ApiKey.spend and raw', async () => {
+    const { id } = emulator.control.seedKey({ name: 'capped', limit: 20, limitReset: 'weekly' })
+    emulator.control.spend(id, 7.5)
+    const key = await store.get(id)
+    expect(key.spend).toEqual({
+      used: 7.5,
+      usedThisMonth: 7.5,
+      limit: 20,
+      remaining: 12.5,
+      limitReset: 'weekly',
+    })
+    expect(key.raw).toMatchObject({ usage: 7.5, usage_monthly: 7.5, limit_remaining: 12.5 })
+    const listed = (await store.list()).find((candidate) => candidate.id === id)
+    expect(listed?.spend).toEqual(key.spend)
+    expect(store.capabilities.spendLimit).toBe(true)
+  })
+})
