@@ -41,6 +41,7 @@ export async function apply(context: Context): Promise<number> {
     context.note('nothing rotated')
     return 1
   }
+  if ('nothingDue' in outcome) return nothingDue(context, outcome.nothingDue)
   const { result, unreadable } = outcome
   context.out(
     context.values.json ? json(fleetResultJson(result)) : fleetResultText(result, context.paint),
@@ -49,7 +50,10 @@ export async function apply(context: Context): Promise<number> {
   return result.failed > 0 || storeFailed || unreadable > 0 ? 1 : 0
 }
 
-type Outcome = 'cancelled' | { result: FleetRotateResult; unreadable: number }
+type Outcome =
+  | 'cancelled'
+  | { nothingDue: FleetPlan }
+  | { result: FleetRotateResult; unreadable: number }
 
 /** A new batch: plan under the policy, show it, ask, rotate exactly the planned keys. */
 async function start(
@@ -61,15 +65,20 @@ async function start(
   const { fleet, policy, stores } = opened
   const planned = await fleet.plan(policy, { signal: context.signal })
   requireDelivery(opened, planned)
+  if (planned.entries.length === 0) {
+    // Nothing is due: no batch, no journal entry, no write.
+    return { nothingDue: planned }
+  }
   context.note(fleetPlanText(planned, targetsOf(stores), context.paint))
   const keyIds: Record<string, string[]> = {}
-  for (const entry of planned.entries) (keyIds[entry.label] ??= []).push(entry.key.id)
-  if (planned.entries.length > 0) {
-    const count = Object.keys(keyIds).length
-    if (!(await confirm(context, `Rotate ${planned.entries.length} keys at ${count} stores as shown?`)))
-      return 'cancelled'
-    context.note(context.paint('dim', resumeHint(batchId, journal)))
-  }
+  for (const entry of planned.entries)
+    keyIds[entry.label] = [...(keyIds[entry.label] ?? []), entry.key.id]
+  const count = Object.keys(keyIds).length
+  if (
+    !(await confirm(context, `Rotate ${planned.entries.length} keys at ${count} stores as shown?`))
+  )
+    return 'cancelled'
+  context.note(context.paint('dim', resumeHint(batchId, journal)))
   const result = await fleet.rotate({
     batchId,
     journal,
@@ -89,7 +98,13 @@ async function resume(
   batchId: string,
 ): Promise<Outcome> {
   const { fleet, stores } = opened
-  const base = { batchId, resume: true, journal, deliver: deliverer(stores), signal: context.signal }
+  const base = {
+    batchId,
+    resume: true,
+    journal,
+    deliver: deliverer(stores),
+    signal: context.signal,
+  }
   const preview = await fleet.rotate({ ...base, dryRun: true })
   const targets = targetsOf(stores)
   const open = preview.stores.flatMap((store) =>
@@ -104,10 +119,29 @@ async function resume(
     context.note(context.paint('bold', `== ${printable(store.label)} (${store.provider}) ==`))
     context.note(planText(plans, targets.get(store.label) ?? '-', context.paint))
   }
-  if (open.length > 0 && !(await confirm(context, `Finish ${open.length} keys of batch ${batchId}?`)))
+  if (open.length === 0)
+    context.note(`every key of batch ${printable(batchId)} is done already; nothing to send`)
+  else if (!(await confirm(context, `Finish ${open.length} keys of batch ${batchId}?`)))
     return 'cancelled'
   const result = await fleet.rotate({ ...base, onProgress: progress(context) })
   return { result, unreadable: 0 }
+}
+
+/** No key is due: says so (and which stores could not be read), sends nothing. */
+function nothingDue(context: Context, planned: FleetPlan): number {
+  if (context.values.json)
+    context.out(
+      json({
+        batchId: null,
+        rotated: 0,
+        failed: 0,
+        skipped: 0,
+        stores: [],
+        errors: planned.errors,
+      }),
+    )
+  else context.out(fleetPlanText(planned, new Map(), context.paint))
+  return planned.errors.length > 0 ? 1 : 0
 }
 
 /** Flags and env vars resolve from here; the file's `journal` from the file's folder. */
@@ -144,8 +178,9 @@ function requireDelivery(opened: OpenFleet, planned: FleetPlan): void {
 
 function targetsOf(stores: readonly ConfiguredStore[]): Map<string, string> {
   return new Map(
-    stores.flatMap((store): Array<[string, string]> =>
-      store.target === undefined ? [] : [[store.config.label, store.target]],
+    stores.flatMap(
+      (store): Array<[string, string]> =>
+        store.target === undefined ? [] : [[store.config.label, store.target]],
     ),
   )
 }

@@ -17,7 +17,9 @@ export async function audit(context: Context): Promise<number> {
   const failOn = failOnOf(loaded.config, context.values, context.io.env)
   const report = await fleet.audit(policy, { signal: context.signal })
   context.out(
-    context.values.json ? json(auditJson(report, failOn)) : auditText(report, failOn, context.paint),
+    context.values.json
+      ? json(auditJson(report, failOn))
+      : auditText(report, failOn, context.paint),
   )
   if (report.errors.length > 0) return 1
   return report.entries.some((entry) => failing(entry, failOn)) ? FINDINGS_EXIT_CODE : 0

@@ -1,12 +1,6 @@
 import { type AuditPolicy, createFleet, type Fleet } from '@keyway/core'
+import { configPath, OVERRIDES, override, policyOf, storeLabels } from '../config/fleet-settings.js'
 import { type ConfiguredStore, openStores } from '../config/fleet-stores.js'
-import {
-  configPath,
-  OVERRIDES,
-  override,
-  policyOf,
-  storeLabels,
-} from '../config/fleet-settings.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
 import { UsageError } from '../usage-error.js'

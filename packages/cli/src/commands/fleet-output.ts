@@ -11,7 +11,13 @@ import type { FindingKind } from '../config/fleet-settings.js'
 import { type Paint, printable, table } from '../output.js'
 import { planText, resultJson } from './rotate-output.js'
 
-const day = (value: Date | null) => (value === null ? '-' : new Date(value).toISOString().slice(0, 10))
+const day = (value: Date | null) =>
+  value === null ? '-' : new Date(value).toISOString().slice(0, 10)
+
+/** Long ids (OpenRouter's are 64 characters) shortened for tables; `--json` has them whole. */
+export function shortId(id: string): string {
+  return printable(id.length > 20 ? `${id.slice(0, 12)}…` : id)
+}
 
 function money(amount: number): string {
   return `$${amount.toFixed(2)}`
@@ -29,10 +35,14 @@ export function failing(entry: AuditEntry, failOn: readonly FindingKind[]): bool
 }
 
 /** The audit as a table of every key, the findings in words, the failed stores, and counts. */
-export function auditText(report: AuditReport, failOn: readonly FindingKind[], paint: Paint): string {
+export function auditText(
+  report: AuditReport,
+  failOn: readonly FindingKind[],
+  paint: Paint,
+): string {
   const rows = report.entries.map((entry) => [
     printable(entry.label),
-    printable(entry.key.id),
+    shortId(entry.key.id),
     printable(entry.key.name ?? '-'),
     entry.key.status === 'active' ? 'active' : paint('yellow', 'disabled'),
     entry.ageDays === null ? '-' : `${entry.ageDays}d`,
@@ -50,22 +60,30 @@ export function auditText(report: AuditReport, failOn: readonly FindingKind[], p
     report.entries.length === 0
       ? paint('dim', 'no keys')
       : table(
-          ['STORE', 'KEY', 'NAME', 'STATUS', 'AGE', 'LAST USED', 'EXPIRES', 'SPENT', 'LEFT', 'FINDINGS'],
+          [
+            'STORE',
+            'KEY',
+            'NAME',
+            'STATUS',
+            'AGE',
+            'LAST USED',
+            'EXPIRES',
+            'SPENT',
+            'LEFT',
+            'FINDINGS',
+          ],
           rows,
           paint,
         ),
   ]
-  const found = report.entries.flatMap((entry) =>
-    entry.findings.map((finding) => ({ entry, finding })),
-  )
-  if (found.length > 0) {
-    lines.push('', paint('bold', 'Findings'))
-    for (const { entry, finding } of found) {
-      const mark = failOn.includes(finding.kind) ? paint('red', '!') : paint('dim', '-')
-      lines.push(
-        `${mark} ${printable(entry.label)} ${printable(entry.key.id)}: ${finding.kind}: ${printable(finding.message)}`,
-      )
-    }
+  const withFindings = report.entries.filter((entry) => entry.findings.length > 0)
+  if (withFindings.length > 0) lines.push('', paint('bold', 'Findings'))
+  for (const entry of withFindings) {
+    const mark = failing(entry, failOn) ? paint('red', '!') : paint('dim', '-')
+    const name = entry.key.name === null ? '' : ` ${printable(entry.key.name)}`
+    lines.push(`${mark} ${printable(entry.label)}${name} (${shortId(entry.key.id)})`)
+    for (const finding of entry.findings)
+      lines.push(`    ${finding.kind}: ${printable(finding.message)}`)
   }
   lines.push(...errorLines(report.errors, paint), '', auditSummary(report, failOn))
   return lines.join('\n')
@@ -80,11 +98,10 @@ function auditSummary(report: AuditReport, failOn: readonly FindingKind[]): stri
   const kinds = [...counts].map(([kind, count]) => `${count} ${kind}`).join(', ')
   const failingKeys = report.entries.filter((entry) => failing(entry, failOn)).length
   return [
-    `${report.entries.length} keys at ${stores} stores`,
-    counts.size === 0 ? 'no findings' : `findings: ${kinds}`,
-    `${failingKeys} keys with findings that fail the audit (${failOn.length === 0 ? 'none fail it' : failOn.join(', ')})`,
+    `${report.entries.length} keys at ${stores} stores; ${counts.size === 0 ? 'no findings' : `findings: ${kinds}`}`,
+    `${failingKeys} keys fail the audit (fail on: ${failOn.length === 0 ? 'nothing' : failOn.join(', ')})`,
     ...(report.errors.length === 0 ? [] : [`${report.errors.length} stores could not be read`]),
-  ].join('; ')
+  ].join('\n')
 }
 
 /** The audit for scripts: the report as is (dates ISO), with what fails it. Never a secret. */
@@ -121,7 +138,9 @@ export function fleetPlanText(
 function entryText(entry: FleetPlanEntry, target: string | undefined, paint: Paint): string {
   const [first = '', ...rest] = planText(
     [entry.plan],
-    target === undefined ? paint('red', 'nowhere: the store has no "deliver" in the config') : printable(target),
+    target === undefined
+      ? paint('red', 'nowhere: the store has no "deliver" in the config')
+      : printable(target),
     paint,
   ).split('\n')
   const why = entry.reasons.map((reason) => `${reason.kind}: ${printable(reason.message)}`)
@@ -159,26 +178,34 @@ export function fleetPlanJson(plan: FleetPlan, targets: ReadonlyMap<string, stri
   }
 }
 
-/** Every store's outcomes as one table, the failed stores, then the counts. */
+/** Every store's outcomes as one table, what could not be carried (once each), the failed stores, then the counts. */
 export function fleetResultText(result: FleetRotateResult, paint: Paint): string {
+  const notes = new Map<string, Set<string>>()
   const rows = result.stores.flatMap((store) =>
-    (store.result?.outcomes ?? []).map((outcome) => [
-      printable(store.label),
-      printable(outcome.keyId),
-      outcome.status === 'rotated'
-        ? paint('green', 'rotated')
-        : outcome.status === 'failed'
-          ? paint('red', 'failed')
-          : 'skipped',
-      outcome.status === 'rotated' ? printable(outcome.result.newKeyId) : '-',
-      printable(
+    (store.result?.outcomes ?? []).map((outcome) => {
+      if (outcome.status === 'rotated')
+        for (const warning of outcome.result.warnings) {
+          const labels = notes.get(warning) ?? new Set<string>()
+          notes.set(warning, labels.add(store.label))
+        }
+      return [
+        printable(store.label),
+        shortId(outcome.keyId),
         outcome.status === 'rotated'
-          ? [`old key ${outcome.result.retired}`, ...outcome.result.warnings].join('; ')
+          ? paint('green', 'rotated')
           : outcome.status === 'failed'
-            ? outcome.error.message
-            : outcome.reason,
-      ),
-    ]),
+            ? paint('red', 'failed')
+            : 'skipped',
+        outcome.status === 'rotated' ? shortId(outcome.result.newKeyId) : '-',
+        printable(
+          outcome.status === 'rotated'
+            ? `old key ${outcome.result.retired}`
+            : outcome.status === 'failed'
+              ? outcome.error.message
+              : outcome.reason,
+        ),
+      ]
+    }),
   )
   const errors: FleetStoreError[] = result.stores.flatMap((store) =>
     store.error === undefined
@@ -189,6 +216,16 @@ export function fleetResultText(result: FleetRotateResult, paint: Paint): string
     rows.length === 0
       ? 'nothing rotated'
       : table(['STORE', 'KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint),
+    ...(notes.size === 0
+      ? []
+      : [
+          '',
+          paint('bold', 'Not carried over'),
+          ...[...notes].map(
+            ([warning, labels]) =>
+              `- ${[...labels].map(printable).join(', ')}: ${printable(warning)}`,
+          ),
+        ]),
     ...errorLines(errors, paint),
     '',
     `batch ${printable(result.batchId)}: ${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped${errors.length === 0 ? '' : `, ${errors.length} stores failed`}`,

@@ -11,7 +11,9 @@ export async function plan(context: Context): Promise<number> {
   const { fleet, stores, policy } = await openFleet(context)
   const planned = await fleet.plan(policy, { signal: context.signal })
   const targets = new Map(
-    stores.flatMap((store) => (store.target === undefined ? [] : [[store.config.label, store.target]])),
+    stores.flatMap((store) =>
+      store.target === undefined ? [] : [[store.config.label, store.target]],
+    ),
   )
   context.out(
     context.values.json

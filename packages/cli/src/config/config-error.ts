@@ -1,4 +1,4 @@
-import * as v from 'valibot'
+import type * as v from 'valibot'
 import { UsageError } from '../usage-error.js'
 
 /** A config file that cannot be used: exit code 2, one line naming the file and the path in it. */

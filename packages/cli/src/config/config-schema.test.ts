@@ -139,16 +139,8 @@ const invalid: Array<[string, unknown, string]> = [
     'stores[0].deliver.to: exec: needs a command',
   ],
   ['delivery without a target', config(store({ deliver: {} })), 'stores[0].deliver.to: required'],
-  [
-    'bad label',
-    config(store({ label: 'prod keys' })),
-    'stores[0].label: expected letters, digits',
-  ],
-  [
-    'unknown finding kind',
-    { ...config(store()), failOn: ['stale'] },
-    'failOn[0]: expected',
-  ],
+  ['bad label', config(store({ label: 'prod keys' })), 'stores[0].label: expected letters, digits'],
+  ['unknown finding kind', { ...config(store()), failOn: ['stale'] }, 'failOn[0]: expected'],
   [
     'unknown status',
     config(store({ select: { status: 'revoked' } })),

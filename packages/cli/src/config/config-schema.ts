@@ -111,7 +111,10 @@ const rotation = v.strictObject({
 const commonStore = {
   label: v.pipe(
     v.string(),
-    v.regex(LABEL, 'expected letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit'),
+    v.regex(
+      LABEL,
+      'expected letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit',
+    ),
   ),
   baseUrlEnv: v.optional(envName),
   select: v.optional(selector),

@@ -40,7 +40,10 @@ export function openStores(loaded: LoadedConfig, options: OpenStoresOptions): Co
   const known = config.stores.map((store) => store.label)
   for (const label of options.labels ?? []) {
     if (!known.includes(label))
-      throw new UsageError(`no store labelled "${label}" in ${loaded.file}`, `labels: ${known.join(', ')}`)
+      throw new UsageError(
+        `no store labelled "${label}" in ${loaded.file}`,
+        `labels: ${known.join(', ')}`,
+      )
   }
   return config.stores.flatMap((store, index) =>
     options.labels === undefined || options.labels.includes(store.label)
