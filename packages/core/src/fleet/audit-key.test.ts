@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ApiKey, Capabilities } from '../types.js'
+import { apiKey, DAY, daysAgo, NOW } from './api-key.test-support.js'
 import { type AuditContext, auditKey } from './audit-key.js'
-
-const NOW = new Date('2026-06-01T00:00:00.000Z')
-const DAY = 86_400_000
-const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY)
 
 const capabilities: Capabilities = {
   get: 'native',
@@ -23,21 +20,11 @@ const capabilities: Capabilities = {
 }
 
 function key(fields: Partial<ApiKey> = {}): ApiKey {
-  return {
-    provider: 'memory',
-    id: 'key-1',
-    name: 'ci-deploy',
-    status: 'active',
-    hint: null,
-    createdAt: daysAgo(10),
-    updatedAt: null,
+  return apiKey({
     lastUsedAt: daysAgo(1),
-    expiresAt: null,
-    metadata: {},
-    raw: {},
     spend: { used: 1, usedThisMonth: 1, limit: 10, remaining: 9, limitReset: 'monthly' },
     ...fields,
-  }
+  })
 }
 
 function context(fields: Partial<AuditContext> = {}): AuditContext {

@@ -161,6 +161,18 @@ describe('Fleet.plan', () => {
     expect(prod.store.writes).toEqual([])
   })
 
+  it("plans the store's own credential with allowSelf: the store switches to the new key", async () => {
+    const prod = storeWith([], 'key')
+    const entry = prod.store.entries.get(idOf(prod.store, 'admin') as string)
+    if (entry !== undefined) entry.key.createdAt = new Date(NOW.getTime() - 300 * DAY)
+    const fleet = createFleet([{ label: 'prod', store: prod.store, rotation: { allowSelf: true } }])
+    const plan = await fleet.plan({ maxAgeDays: 90 }, { now: NOW })
+    expect(plan.skipped).toEqual([])
+    expect(plan.entries.map((item) => [item.key.name, item.plan.switchesCredential])).toEqual([
+      ['admin', true],
+    ])
+  })
+
   it("is a store's error entry when its retire mode is not supported, the others planned", async () => {
     const one = storeWith([['old', 100]])
     const two = storeWith([['old', 100]])

@@ -4,9 +4,10 @@ import type { AuditPolicy, FleetPlan, FleetPlanEntry, FleetStore } from './fleet
 
 /** A store's rotation settings as `rotateKeys` options. */
 export function rotationSettings(fleetStore: FleetStore) {
-  const { retire, graceMs, concurrency } = fleetStore.rotation ?? {}
+  const { retire, graceMs, concurrency, allowSelf } = fleetStore.rotation ?? {}
   return {
     ...(retire === undefined ? {} : { retire }),
+    ...(allowSelf === undefined ? {} : { allowSelf }),
     ...(graceMs === undefined ? {} : { graceMs }),
     ...(concurrency === undefined ? {} : { concurrency }),
   }

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { ValidationError } from '../errors.js'
 import { isPlainObject } from '../plain-object.js'
-import { rotationIdSchema } from '../rotation/rotation-options.js'
+import { journalSchema, rotationIdSchema } from '../rotation/rotation-options.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
 
@@ -43,6 +43,7 @@ const fleetStoreSchema = v.strictObject({
       retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
       graceMs: v.optional(waitMs),
       concurrency: v.optional(atLeastOne),
+      allowSelf: v.optional(v.boolean()),
     }),
   ),
 })
@@ -76,15 +77,7 @@ export const auditOptionsSchema = v.strictObject({
 export const rotateOptionsSchema = v.strictObject({
   batchId: v.optional(rotationIdSchema),
   resume: v.optional(v.boolean()),
-  journal: v.custom<object>(
-    (value) =>
-      typeof value === 'object' &&
-      value !== null &&
-      ['read', 'write', 'list', 'readBatch', 'writeBatch'].every(
-        (method) => typeof (value as Record<string, unknown>)[method] === 'function',
-      ),
-    'expected a journal (memoryJournal(), fileJournal(path) or one with read, write, list, readBatch, writeBatch)',
-  ),
+  journal: journalSchema,
   deliver: v.function(),
   keyIds: v.optional(
     v.record(labelSchema, v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),

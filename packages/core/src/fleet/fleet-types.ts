@@ -23,6 +23,11 @@ export interface FleetRotationSettings {
   graceMs?: number
   /** Rotations of this store at once. Default `4`. */
   concurrency?: number
+  /**
+   * Rotate a key that may be the store's own credential too (see `RotationOptions.allowSelf`):
+   * the store switches to the new key first. Default `false`: such a key is skipped.
+   */
+  allowSelf?: boolean
 }
 
 /** One store of a fleet. */

@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { ApiKey } from '../types.js'
+import { apiKey, daysAgo, NOW } from './api-key.test-support.js'
 import { globPattern, matchesSelector } from './key-selector.js'
 
-const NOW = new Date('2026-06-01T00:00:00.000Z')
-const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000)
-
-function key(fields: Partial<ApiKey> = {}): ApiKey {
-  return {
-    provider: 'memory',
-    id: 'key-1',
-    name: 'ci-deploy',
-    status: 'active',
-    hint: null,
-    createdAt: daysAgo(10),
-    updatedAt: null,
-    lastUsedAt: null,
-    expiresAt: null,
-    metadata: {},
-    raw: {},
-    ...fields,
-  }
-}
+const key = apiKey
 
 describe('globPattern', () => {
   it.each([

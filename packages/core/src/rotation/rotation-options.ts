@@ -115,7 +115,8 @@ export interface RotationSettings<C extends CreateKeyInput = CreateKeyInput> {
 }
 
 const fn = v.function()
-const journalSchema = v.custom<RotationJournal>(
+/** A `RotationJournal`: an object with read, write, list, readBatch and writeBatch. */
+export const journalSchema = v.custom<RotationJournal>(
   (value) =>
     typeof value === 'object' &&
     value !== null &&
