@@ -16,7 +16,7 @@ import { type Context, confirm } from '../context.js'
 import { json, printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
 import { type OpenFleet, openFleet } from './fleet-open.js'
-import { fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
+import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
 import { describe, planText, progressLine } from './rotate-output.js'
 
 /**
@@ -73,9 +73,12 @@ async function start(
   const keyIds: Record<string, string[]> = {}
   for (const entry of planned.entries)
     keyIds[entry.label] = [...(keyIds[entry.label] ?? []), entry.key.id]
-  const count = Object.keys(keyIds).length
+  const storeCount = Object.keys(keyIds).length
   if (
-    !(await confirm(context, `Rotate ${planned.entries.length} keys at ${count} stores as shown?`))
+    !(await confirm(
+      context,
+      `Rotate ${count(planned.entries.length, 'key')} at ${count(storeCount, 'store')} as shown?`,
+    ))
   )
     return 'cancelled'
   context.note(context.paint('dim', resumeHint(batchId, journal)))
@@ -121,7 +124,7 @@ async function resume(
   }
   if (open.length === 0)
     context.note(`every key of batch ${printable(batchId)} is done already; nothing to send`)
-  else if (!(await confirm(context, `Finish ${open.length} keys of batch ${batchId}?`)))
+  else if (!(await confirm(context, `Finish ${count(open.length, 'key')} of batch ${batchId}?`)))
     return 'cancelled'
   const result = await fleet.rotate({ ...base, onProgress: progress(context) })
   return { result, unreadable: 0 }

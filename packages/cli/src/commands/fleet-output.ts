@@ -19,6 +19,11 @@ export function shortId(id: string): string {
   return printable(id.length > 20 ? `${id.slice(0, 12)}…` : id)
 }
 
+/** `1 key`, `2 keys`. */
+export function count(number: number, noun: string): string {
+  return `${number} ${noun}${number === 1 ? '' : 's'}`
+}
+
 function money(amount: number): string {
   return `$${amount.toFixed(2)}`
 }
@@ -98,9 +103,11 @@ function auditSummary(report: AuditReport, failOn: readonly FindingKind[]): stri
   const kinds = [...counts].map(([kind, count]) => `${count} ${kind}`).join(', ')
   const failingKeys = report.entries.filter((entry) => failing(entry, failOn)).length
   return [
-    `${report.entries.length} keys at ${stores} stores; ${counts.size === 0 ? 'no findings' : `findings: ${kinds}`}`,
-    `${failingKeys} keys fail the audit (fail on: ${failOn.length === 0 ? 'nothing' : failOn.join(', ')})`,
-    ...(report.errors.length === 0 ? [] : [`${report.errors.length} stores could not be read`]),
+    `${count(report.entries.length, 'key')} at ${count(stores, 'store')}; ${counts.size === 0 ? 'no findings' : `findings: ${kinds}`}`,
+    `${count(failingKeys, 'key')} fail the audit (fail on: ${failOn.length === 0 ? 'nothing' : failOn.join(', ')})`,
+    ...(report.errors.length === 0
+      ? []
+      : [`${count(report.errors.length, 'store')} could not be read`]),
   ].join('\n')
 }
 
@@ -153,9 +160,11 @@ export function planSummary(plan: FleetPlan): string {
   return [
     plan.entries.length === 0
       ? 'nothing to rotate'
-      : `apply would rotate ${plan.entries.length} keys at ${stores} stores`,
+      : `apply would rotate ${count(plan.entries.length, 'key')} at ${count(stores, 'store')}`,
     ...(plan.skipped.length === 0 ? [] : [`${plan.skipped.length} due but skipped`]),
-    ...(plan.errors.length === 0 ? [] : [`${plan.errors.length} stores could not be read`]),
+    ...(plan.errors.length === 0
+      ? []
+      : [`${count(plan.errors.length, 'store')} could not be read`]),
   ].join('; ')
 }
 
@@ -228,7 +237,7 @@ export function fleetResultText(result: FleetRotateResult, paint: Paint): string
         ]),
     ...errorLines(errors, paint),
     '',
-    `batch ${printable(result.batchId)}: ${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped${errors.length === 0 ? '' : `, ${errors.length} stores failed`}`,
+    `batch ${printable(result.batchId)}: ${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped${errors.length === 0 ? '' : `, ${count(errors.length, 'store')} failed`}`,
   ].join('\n')
 }
 

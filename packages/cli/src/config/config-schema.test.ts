@@ -37,7 +37,7 @@ const valid: Array<[string, unknown]> = [
           baseUrlEnv: 'OPENROUTER_BASE_URL',
           select: { name: 'ci-*', olderThanDays: 0, status: 'any' },
           deliver: { to: 'secrets/openrouter.env', variable: 'OPENROUTER_{NAME}' },
-          rotation: { retire: 'disable', graceMs: 0, concurrency: 1 },
+          rotation: { retire: 'disable', graceMs: 0, concurrency: 1, allowSelf: true },
         }),
         {
           label: 'latitude',
@@ -117,6 +117,11 @@ const invalid: Array<[string, unknown, string]> = [
     'zero concurrency',
     config(store({ rotation: { concurrency: 0 } })),
     'stores[0].rotation.concurrency: expected a whole number of at least 1',
+  ],
+  [
+    'allowSelf as text',
+    config(store({ rotation: { allowSelf: 'yes' } })),
+    'stores[0].rotation.allowSelf: expected boolean',
   ],
   [
     'unknown retire mode',

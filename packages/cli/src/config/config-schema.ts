@@ -106,6 +106,7 @@ const rotation = v.strictObject({
   retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
   graceMs: v.optional(wholeNumber(0)),
   concurrency: v.optional(wholeNumber(1)),
+  allowSelf: v.optional(v.boolean()),
 })
 
 const commonStore = {

@@ -79,10 +79,19 @@ function openStore(
             cwd: loaded.folder,
           },
         )
+  const store = provider.create(settings as BaseStoreSettings & Record<string, unknown>)
+  const retire = options.rotation?.retire ?? config.rotation?.retire
+  if (retire === 'disable' && !store.capabilities.disable)
+    throw new ConfigError(
+      loaded.file,
+      `stores[${index}].rotation.retire`,
+      `${provider.title} cannot disable keys`,
+      'use "delete" or "keep"',
+    )
   return {
     fleetStore: {
       label: config.label,
-      store: provider.create(settings as BaseStoreSettings & Record<string, unknown>),
+      store,
       ...(config.select === undefined ? {} : { select: config.select }),
       rotation: { ...config.rotation, ...options.rotation },
     },
