@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { noteDxKeyId } from '@keyway/notedx'
-import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
+import {
+  type Emulator,
+  type OpenRouterEmulatorControl,
+  startEmulator,
+  type Vendor,
+} from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
@@ -381,6 +386,22 @@ describe('keyway apply', () => {
     expect(allWrites()).toBe(sent)
   })
 
+  it('takes --retire over KEYWAY_RETIRE over the file: keep leaves the old keys working', async () => {
+    const run = await keyway(
+      ['apply', '--yes', '--store', 'latitude', '--retire', 'keep'],
+      { ...env, KEYWAY_RETIRE: 'delete' },
+      folder,
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/old key kept/)
+    expect(emulators.latitudesh.control.works(seeded.latitudesh.old.secret)).toBe(true)
+    expect(emulators.latitudesh.requests.filter((request) => request.method === 'DELETE')).toEqual(
+      [],
+    )
+    for (const secret of Object.values(await delivered('latitudesh')))
+      expect(emulators.latitudesh.control.works(secret)).toBe(true)
+  })
+
   it('asks first, and refuses without a terminal unless --yes, sending no write', async () => {
     const run = await keyway(['apply'], env, folder)
     expect(run.code).toBe(2)
@@ -511,6 +532,29 @@ describe('bad configs', () => {
     },
   )
 
+  it('refuses a retire mode the vendor lacks, naming the path', async () => {
+    const { stores } = fleetConfig()
+    await writeConfig(
+      fleetConfig({
+        stores: stores.map((store) =>
+          store.label === 'voiceable' ? { ...store, rotation: { retire: 'disable' } } : store,
+        ),
+      }),
+    )
+    const run = await keyway(['plan'], env, folder)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain(
+      'keyway.config.json: stores[3].rotation.retire: Voiceable cannot disable keys',
+    )
+    expect(allRequests()).toBe(0)
+  })
+
+  it('refuses --provider: the stores come from the config', async () => {
+    const run = await keyway(['audit', '--provider', 'openrouter'], env, folder)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--provider does not apply here')
+  })
+
   it('names an unknown --store label and the labels there are', async () => {
     const run = await keyway(['plan', '--store', 'prod'], env, folder)
     expect(run.code).toBe(2)
@@ -524,5 +568,44 @@ describe('bad configs', () => {
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('keyway.config.json: no such file')
     expect(run.stderr).toContain('--config')
+  })
+})
+
+describe('an OpenRouter store with keys in three workspaces', () => {
+  it('audits every workspace with spend, and rotates old keys in each, keeping their workspace', async () => {
+    const emulator = emulators.openrouter as Emulator<OpenRouterEmulatorControl>
+    const control = emulator.control
+    const workspaces = [
+      control.defaultWorkspaceId,
+      control.seedWorkspace({ name: 'research' }).id,
+      control.seedWorkspace({ name: 'support' }).id,
+    ]
+    const old = workspaces.map((workspaceId, index) =>
+      control.seedKey({ name: `app-${index}`, workspaceId, createdAt: daysAgo(100) }),
+    )
+    const limited = control.seedKey({ name: 'budget', workspaceId: workspaces[2], limit: 25 })
+    control.spend(limited.id, 7.5)
+    await writeConfig(
+      fleetConfig({ policy: { maxAgeDays: 90 }, stores: [fleetConfig().stores[0]] }),
+    )
+
+    const audited = await keyway(['audit'], env, folder)
+    expect(audited.code).toBe(8)
+    for (const index of [0, 1, 2])
+      expect(audited.stdout).toMatch(new RegExp(`app-${index} +active +100d`))
+    expect(audited.stdout).toMatch(
+      /budget +active +0d +never +- +\$7\.50 of \$25\.00 +\$17\.50 *$/m,
+    )
+
+    const applied = await keyway(['apply', '--yes'], env, folder)
+    expect(applied.code, applied.stderr).toBe(0)
+    const secrets = await delivered('openrouter')
+    for (const index of [0, 1, 2]) {
+      const secret = secrets[`OPENROUTER_APP_${index}`] as string
+      expect(control.works(secret)).toBe(true)
+      expect(control.keyAttributes(secret)?.workspace_id).toBe(workspaces[index])
+      expect(control.works((old[index] as { secret: string }).secret)).toBe(false)
+    }
+    expect(control.works(limited.secret)).toBe(true)
   })
 })
