@@ -330,6 +330,17 @@ describe('Fleet.rotate', () => {
     expect(two.store.writes.length).toBeGreaterThan(0)
   })
 
+  it('stops every store and rejects when the journal fails: nothing rotates on without it', async () => {
+    const { one, two, fleet } = fleetOf()
+    const journal = memoryJournal()
+    const broken = { ...journal, write: async () => Promise.reject(new Error('disk full')) }
+    await expect(
+      fleet.rotate({ journal: broken, policy: { maxAgeDays: 90 }, now: NOW, deliver: () => {} }),
+    ).rejects.toThrow('disk full')
+    // No key was made without its journal record.
+    expect([...one.store.writes, ...two.store.writes]).toEqual([])
+  })
+
   it('rotates exactly the keyIds given per label, and leaves out the stores not named', async () => {
     const { one, two, fleet } = fleetOf()
     const result = await fleet.rotate({

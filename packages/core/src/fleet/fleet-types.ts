@@ -171,7 +171,11 @@ export interface FleetRotateStoreResult {
   error?: FleetStoreError['error']
 }
 
-/** A fleet rotation's outcome: every store's batch, and totals. */
+/**
+ * A fleet rotation's outcome: every store's batch, and totals. `rotated`, `failed` and
+ * `skipped` count keys over every store; a store that failed as a whole is not counted there
+ * but has its `error` in `stores`.
+ */
 export interface FleetRotateResult {
   batchId: string
   stores: FleetRotateStoreResult[]
