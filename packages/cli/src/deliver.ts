@@ -1,26 +1,48 @@
 import { spawn } from 'node:child_process'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { CreatedKey } from '@keyway/core'
 import { UsageError } from './usage-error.js'
 
 export type Deliver = (created: CreatedKey) => Promise<void>
 
+/** How a delivery target names and runs things; every field has a default. */
+export interface DeliveryOptions {
+  /** The variable a key's secret is stored under. Default `envName`. */
+  variable?: (created: CreatedKey) => string
+  /** Extra env vars for an `exec:` command. */
+  env?: Record<string, string>
+  /** Folder an `exec:` command runs in. Default: the current one. */
+  cwd?: string
+}
+
 /**
  * Where `--deliver-to` sends each new secret: `exec:<command>` pipes it to a command's
- * stdin (with KEYWAY_PROVIDER, KEYWAY_KEY_ID and KEYWAY_KEY_NAME set); anything else is a
- * dotenv file, where the key's variable is replaced or added.
+ * stdin (with KEYWAY_PROVIDER, KEYWAY_KEY_ID, KEYWAY_KEY_NAME and KEYWAY_VARIABLE set);
+ * anything else is a dotenv file, where the key's variable is replaced or added.
  */
-export function deliveryTarget(target: string, env: Record<string, string | undefined>): Deliver {
+export function deliveryTarget(
+  target: string,
+  env: Record<string, string | undefined>,
+  options: DeliveryOptions = {},
+): Deliver {
+  const variable = options.variable ?? envName
   if (target.startsWith('exec:')) {
     const command = target.slice('exec:'.length).trim()
     if (command === '') throw new UsageError('--deliver-to exec: needs a command')
-    return (created) => pipeToCommand(command, created, env)
+    return (created) =>
+      pipeToCommand(
+        command,
+        created,
+        { ...env, ...options.env, KEYWAY_VARIABLE: variable(created) },
+        options.cwd,
+      )
   }
   if (target.trim() === '') throw new UsageError('--deliver-to needs a file or exec:<command>')
   // One file, many keys: writes go one at a time.
   let queue: Promise<void> = Promise.resolve()
   return (created) => {
-    const next = queue.then(() => writeDotenv(target, envName(created), created.secret.reveal()))
+    const next = queue.then(() => writeDotenv(target, variable(created), created.secret.reveal()))
     queue = next.catch(() => {})
     return next
   }
@@ -47,6 +69,8 @@ async function writeDotenv(path: string, name: string, value: string): Promise<v
   const index = lines.findIndex((existing) => existing.startsWith(`${name}=`))
   if (index === -1) lines.push(line)
   else lines[index] = line
+  // A git-ignored folder of its own (`.secrets/`) need not exist before the first delivery.
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   const temporary = `${path}.${process.pid}.tmp`
   await writeFile(temporary, `${lines.join('\n')}\n`, { mode: 0o600 })
   await rename(temporary, path)
@@ -56,10 +80,12 @@ function pipeToCommand(
   command: string,
   created: CreatedKey,
   env: Record<string, string | undefined>,
+  cwd: string | undefined,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, {
       shell: true,
+      cwd,
       stdio: ['pipe', 'ignore', 'inherit'],
       env: {
         ...env,

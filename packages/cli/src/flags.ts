@@ -1,4 +1,5 @@
 import type { Capabilities } from '@keyway/core'
+import { FLEET_OPTIONS } from './config/fleet-options.js'
 import { UsageError } from './usage-error.js'
 
 /** Every option the CLI knows, for node:util parseArgs. */
@@ -38,6 +39,8 @@ export const OPTIONS = {
   'credential-key-id': { type: 'string' },
   'dry-run': { type: 'boolean' },
   concurrency: { type: 'string' },
+  // keyway audit, plan and apply.
+  ...FLEET_OPTIONS,
 } as const
 
 export type Values = {

@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util'
 import { KeyStoreError, type RotationError, ValidationError } from '@keyway/core'
+import { apply } from './commands/apply.js'
+import { audit } from './commands/audit.js'
 import { demo } from './commands/demo.js'
 import { emulate } from './commands/emulate.js'
 import { create, get, list, remove, setStatus, update } from './commands/keys.js'
+import { plan } from './commands/plan.js'
 import { rotate } from './commands/rotate.js'
 import type { Context } from './context.js'
 import { OPTIONS, type Values } from './flags.js'
@@ -26,6 +29,9 @@ const COMMANDS: Record<string, Command> = {
   rotate,
   emulate,
   demo,
+  audit,
+  plan,
+  apply,
 }
 
 export const HELP = `keyway: manage API keys at many vendors through one interface
@@ -43,6 +49,10 @@ Commands
                            create, deliver, verify, then retire the old key
   emulate [vendor|all]     run emulators and print the env exports for them
   demo                     rotate keys at all four vendors, emulated; no account needed
+  audit                    every key of every store in keyway.config.json: age, last use,
+                           expiry, spend, findings; exit 8 on findings of --fail-on kinds
+  plan                     what apply would rotate and why, with each rotation's detail
+  apply                    rotate what plan shows; --batch-id <id> resumes that batch
 
 Vendors: openrouter, latitudesh, notedx, voiceable. Credentials come from
   OPENROUTER_MANAGEMENT_KEY, LATITUDESH_BEARER, NOTEDX_EMAIL + NOTEDX_PASSWORD
@@ -71,13 +81,26 @@ Rotation
   --concurrency <n>    rotations at once (default 2)
   --yes                do not ask
 
+Fleet: audit, plan, apply (a flag beats its env var, which beats the config file)
+  --config <file>      KEYWAY_CONFIG; default ./keyway.config.json
+  --store <label>      only these stores (repeatable, or a,b; KEYWAY_STORE)
+  --fail-on <kinds|any|none>  findings that make audit exit 8 (KEYWAY_FAIL_ON; default
+                       too-old,unused,expiring-soon,no-limit-or-expiry,disabled)
+  --max-age-days <n>  --unused-days <n>  --expiring-within-days <n>   the policy
+                       (KEYWAY_MAX_AGE_DAYS, KEYWAY_UNUSED_DAYS, KEYWAY_EXPIRING_WITHIN_DAYS)
+  --journal, --retire, --grace-ms, --concurrency apply to every store (KEYWAY_JOURNAL,
+                       KEYWAY_RETIRE, KEYWAY_GRACE_MS, KEYWAY_CONCURRENCY)
+
 Output
   --json               machine-readable output     --no-color   plain text
   --emulator           run against a fresh embedded emulator
   --debug              stack traces on errors      --version, --help
 `
 
-/** Runs the CLI; resolves to the exit code: 0 success, 1 failed operation, 2 usage error. */
+/**
+ * Runs the CLI; resolves to the exit code: 0 success, 1 failed operation, 2 usage error,
+ * 8 `audit` found keys with findings of the `--fail-on` kinds.
+ */
 export async function run(
   argv: string[],
   io: Io,

@@ -58,7 +58,7 @@ describe('published tarballs', () => {
     ])
   })
 
-  it('@keyway/cli holds its command, README, LICENSE and package.json', async () => {
+  it('@keyway/cli holds its command, README, LICENSE, package.json and the config schema', async () => {
     const files = await packedFiles('cli')
     expect(files).toEqual(
       expect.arrayContaining(['dist/cli.js', 'dist/index.js', 'dist/index.d.ts']),
@@ -66,6 +66,7 @@ describe('published tarballs', () => {
     expect(files.filter((file) => !file.startsWith('dist/'))).toEqual([
       'LICENSE',
       'README.md',
+      'keyway.config.schema.json',
       'package.json',
     ])
     expect(files.some((file) => file.includes('.test.'))).toBe(false)

@@ -77,7 +77,8 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`
 }
 
-function describe(outcome: RotateKeysOutcome): string {
+/** One line for a key's outcome: rotated, failed or skipped, and why. */
+export function describe(outcome: RotateKeysOutcome): string {
   if (outcome.status === 'rotated') return `rotated ${outcome.keyId} -> ${outcome.result.newKeyId}`
   if (outcome.status === 'failed')
     return `failed ${outcome.keyId}: ${printable(outcome.error.message)}`

@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process'
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { noteDxKeyId } from '@keyway/notedx'
+import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The `keyway` command as installed from @keyway/cli.
+const require = createRequire(import.meta.url)
+const cliPackage = require.resolve('@keyway/cli/package.json')
+const KEYWAY = join(dirname(cliPackage), require(cliPackage).bin.keyway)
+const CONFIG = fileURLToPath(new URL('../keyway.config.json', import.meta.url))
+
+const VENDORS: Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
+/** The env var of each emulator setting, as keyway.config.json names them. */
+const ENV: Record<Vendor, Record<string, string>> = {
+  openrouter: { baseUrl: 'OPENROUTER_BASE_URL', managementKey: 'OPENROUTER_MANAGEMENT_KEY' },
+  latitudesh: { baseUrl: 'LATITUDESH_BASE_URL', token: 'LATITUDESH_BEARER' },
+  notedx: { baseUrl: 'NOTEDX_BASE_URL', email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
+  voiceable: {
+    baseUrl: 'VOICEABLE_BASE_URL',
+    apiKey: 'VOICEABLE_API_KEY',
+    credentialKeyId: 'VOICEABLE_API_KEY_ID',
+  },
+}
+const FILES: Record<Vendor, string> = {
+  openrouter: '.secrets/openrouter.env',
+  latitudesh: '.secrets/latitude.env',
+  notedx: '.secrets/notedx.env',
+  voiceable: '.secrets/voiceable.env',
+}
+const DAY = 86_400_000
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY)
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+let folder: string
+const emulators = {} as Record<Vendor, Emulator>
+/** Per vendor: two keys past the policy's 90 days, and one recent key. */
+const keys = {} as Record<Vendor, { due: Array<{ id: string; secret: string }>; recent: string }>
+const env: Record<string, string> = {}
+
+function keyway(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [KEYWAY, ...args],
+      { cwd: folder, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 55_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        }),
+    )
+  })
+}
+
+/** Requests that change keys (NoteDx's sign-in is a POST that changes none). */
+const writes = () =>
+  VENDORS.flatMap((vendor) => emulators[vendor].requests).filter(
+    (request) => request.method !== 'GET' && !request.path.includes('/auth/'),
+  ).length
+
+async function delivered(vendor: Vendor): Promise<Map<string, string>> {
+  const text = await readFile(join(folder, FILES[vendor]), 'utf8')
+  return new Map(
+    text
+      .trim()
+      .split('\n')
+      .map((line): [string, string] => [
+        line.slice(0, line.indexOf('=')),
+        line.slice(line.indexOf('=') + 1),
+      ]),
+  )
+}
+
+beforeAll(async () => {
+  // The example's own config, run where a server would keep it.
+  folder = await mkdtemp(join(tmpdir(), 'keyway-nightly-'))
+  await copyFile(CONFIG, join(folder, 'keyway.config.json'))
+  for (const vendor of VENDORS) {
+    const emulator = await startEmulator(vendor, { seedKeys: 0 })
+    emulators[vendor] = emulator
+    const seed = (name: string, ageDays: number) => {
+      const key = emulator.control.seedKey({ name, type: 'live', createdAt: daysAgo(ageDays) })
+      // NoteDx knows a key by the key itself; keyway's id for it is a hash.
+      return vendor === 'notedx' ? { ...key, id: noteDxKeyId(key.secret) } : key
+    }
+    keys[vendor] = {
+      due: [seed('app-api', 120), seed('app-worker', 95)],
+      recent: seed('app-web', 5).secret,
+    }
+    for (const [field, name] of Object.entries(ENV[vendor]))
+      env[name] = emulator.settings[field] as string
+  }
+  // The grace period is for services to pick up the new keys; the test has none to wait for.
+  env.KEYWAY_GRACE_MS = '0'
+})
+
+afterAll(async () => {
+  await Promise.all(VENDORS.map((vendor) => emulators[vendor].close()))
+  await rm(folder, { recursive: true, force: true })
+})
+
+describe('the nightly rotation over four vendors', () => {
+  it('rotates every key past 90 days and delivers each new key, working, to its own file', async () => {
+    const run = await keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-01'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/batch nightly-2026-01-01: 8 rotated, 0 failed, 0 skipped$/m)
+    for (const vendor of VENDORS) {
+      const secrets = await delivered(vendor)
+      expect(secrets.size, vendor).toBe(2)
+      for (const secret of secrets.values())
+        expect(emulators[vendor].control.works(secret), vendor).toBe(true)
+      for (const old of keys[vendor].due)
+        expect(emulators[vendor].control.works(old.secret), vendor).toBe(false)
+      expect(emulators[vendor].control.works(keys[vendor].recent), vendor).toBe(true)
+    }
+    expect([...(await delivered('openrouter')).keys()].sort()).toEqual([
+      'OPENROUTER_APP_API',
+      'OPENROUTER_APP_WORKER',
+    ])
+    // No secret in the job's log.
+    for (const vendor of VENDORS)
+      for (const secret of (await delivered(vendor)).values())
+        expect(run.stdout + run.stderr).not.toContain(secret)
+  })
+
+  it('rotates nothing the next night: zero write requests, the same files', async () => {
+    const before = writes()
+    const files = await Promise.all(VENDORS.map(delivered))
+    const run = await keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-02'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('nothing to rotate')
+    expect(writes()).toBe(before)
+    expect(await Promise.all(VENDORS.map(delivered))).toEqual(files)
+  })
+
+  it('sends nothing when the same night runs again (the finished batch)', async () => {
+    const before = writes()
+    const run = await keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-01'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain('done already')
+    expect(writes()).toBe(before)
+  })
+
+  it('the weekly audit fails (exit 8) only on what rotation cannot fix: OpenRouter keys without a limit', async () => {
+    const run = await keyway(['audit', '--json'])
+    expect(run.code).toBe(8)
+    const report = JSON.parse(run.stdout) as {
+      failOn: string[]
+      entries: Array<{
+        label: string
+        key: { status: string }
+        findings: Array<{ kind: string }>
+      }>
+    }
+    // NoteDx keeps a deleted key listed, as inactive: only the active keys are in use.
+    const active = report.entries.filter((entry) => entry.key.status === 'active')
+    const failing = active.flatMap((entry) =>
+      entry.findings
+        .filter((finding) => report.failOn.includes(finding.kind))
+        .map((finding) => `${entry.label} ${finding.kind}`),
+    )
+    expect(failing.length).toBeGreaterThan(0)
+    expect(new Set(failing)).toEqual(new Set(['openrouter-prod no-limit-or-expiry']))
+  })
+})

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto'
+import { resolve } from 'node:path'
+import {
+  type CreatedKey,
+  type FleetPlan,
+  type FleetRotateResult,
+  type FleetStore,
+  fileJournal,
+  type RotateKeysProgress,
+  type RotationJournal,
+  storeBatchId,
+} from '@keyway/core'
+import { ConfigError } from '../config/config-error.js'
+import { DEFAULT_FLEET_JOURNAL, OVERRIDES, override } from '../config/fleet-settings.js'
+import type { ConfiguredStore } from '../config/fleet-stores.js'
+import { type Context, confirm } from '../context.js'
+import { json, printable } from '../output.js'
+import { UsageError } from '../usage-error.js'
+import { type OpenFleet, openFleet } from './fleet-open.js'
+import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
+import { describe, planText, progressLine } from './rotate-output.js'
+
+/**
+ * `keyway apply`: rotates exactly what `keyway plan` shows (after a confirmation, unless
+ * `--yes`), delivering each new secret to its store's target. `--batch-id <id>` resumes that
+ * batch when the journal knows it (exactly its unfinished keys), and otherwise starts a new
+ * batch under that id, so a nightly job can name its batch by date and simply run again.
+ * Exits 0 when every key rotated, 1 when a key or a store failed or the prompt was declined.
+ */
+export async function apply(context: Context): Promise<number> {
+  if (context.values['dry-run'])
+    throw new UsageError('apply has no --dry-run', 'keyway plan shows what apply would do')
+  const opened = await openFleet(context)
+  const journal = fileJournal(journalPath(context, opened))
+  const given = context.values['batch-id']
+  const batchId = given ?? randomUUID().slice(0, 8)
+  const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
+  const outcome = resuming
+    ? await resume(context, opened, journal, batchId)
+    : await start(context, opened, journal, batchId)
+  if (outcome === 'cancelled') {
+    context.note('nothing rotated')
+    return 1
+  }
+  if ('nothingDue' in outcome) return nothingDue(context, outcome.nothingDue)
+  const { result, unreadable } = outcome
+  context.out(
+    context.values.json ? json(fleetResultJson(result)) : fleetResultText(result, context.paint),
+  )
+  const storeFailed = result.stores.some((store) => store.error !== undefined)
+  return result.failed > 0 || storeFailed || unreadable > 0 ? 1 : 0
+}
+
+type Outcome =
+  | 'cancelled'
+  | { nothingDue: FleetPlan }
+  | { result: FleetRotateResult; unreadable: number }
+
+/** A new batch: plan under the policy, show it, ask, rotate exactly the planned keys. */
+async function start(
+  context: Context,
+  opened: OpenFleet,
+  journal: RotationJournal,
+  batchId: string,
+): Promise<Outcome> {
+  const { fleet, policy, stores } = opened
+  const planned = await fleet.plan(policy, { signal: context.signal })
+  requireDelivery(opened, planned)
+  if (planned.entries.length === 0) {
+    // Nothing is due: no batch, no journal entry, no write.
+    return { nothingDue: planned }
+  }
+  context.note(fleetPlanText(planned, targetsOf(stores), context.paint))
+  const keyIds: Record<string, string[]> = {}
+  for (const entry of planned.entries)
+    keyIds[entry.label] = [...(keyIds[entry.label] ?? []), entry.key.id]
+  const storeCount = Object.keys(keyIds).length
+  if (
+    !(await confirm(
+      context,
+      `Rotate ${count(planned.entries.length, 'key')} at ${count(storeCount, 'store')} as shown?`,
+    ))
+  )
+    return 'cancelled'
+  context.note(context.paint('dim', resumeHint(batchId, journal)))
+  const result = await fleet.rotate({
+    batchId,
+    journal,
+    keyIds,
+    deliver: deliverer(stores),
+    onProgress: progress(context),
+    signal: context.signal,
+  })
+  return { result, unreadable: planned.errors.length }
+}
+
+/** A batch the journal knows: show what is unfinished, ask, finish exactly that. */
+async function resume(
+  context: Context,
+  opened: OpenFleet,
+  journal: RotationJournal,
+  batchId: string,
+): Promise<Outcome> {
+  const { fleet, stores } = opened
+  const base = {
+    batchId,
+    resume: true,
+    journal,
+    deliver: deliverer(stores),
+    signal: context.signal,
+  }
+  const preview = await fleet.rotate({ ...base, dryRun: true })
+  const targets = targetsOf(stores)
+  const open = preview.stores.flatMap((store) =>
+    (store.result?.plans ?? [])
+      .filter((plan) => plan.action !== 'done')
+      .map((plan) => ({ label: store.label, plan })),
+  )
+  context.note(`resuming batch ${printable(batchId)} (journal ${journal.path ?? ''})`)
+  for (const store of preview.stores) {
+    const plans = (store.result?.plans ?? []).filter((plan) => plan.action !== 'done')
+    if (plans.length === 0) continue
+    context.note(context.paint('bold', `== ${printable(store.label)} (${store.provider}) ==`))
+    context.note(planText(plans, targets.get(store.label) ?? '-', context.paint))
+  }
+  if (open.length === 0)
+    context.note(`every key of batch ${printable(batchId)} is done already; nothing to send`)
+  else if (!(await confirm(context, `Finish ${count(open.length, 'key')} of batch ${batchId}?`)))
+    return 'cancelled'
+  const result = await fleet.rotate({ ...base, onProgress: progress(context) })
+  return { result, unreadable: 0 }
+}
+
+/** No key is due: says so (and which stores could not be read), sends nothing. */
+function nothingDue(context: Context, planned: FleetPlan): number {
+  if (context.values.json)
+    context.out(
+      json({
+        batchId: null,
+        rotated: 0,
+        failed: 0,
+        skipped: 0,
+        stores: [],
+        errors: planned.errors,
+      }),
+    )
+  else context.out(fleetPlanText(planned, new Map(), context.paint))
+  return planned.errors.length > 0 ? 1 : 0
+}
+
+/** Flags and env vars resolve from here; the file's `journal` from the file's folder. */
+function journalPath(context: Context, opened: OpenFleet): string {
+  const given = override(OVERRIDES.journal, context.values, context.io.env)
+  if (given !== undefined) return resolve(given)
+  return resolve(opened.loaded.folder, opened.loaded.config.journal ?? DEFAULT_FLEET_JOURNAL)
+}
+
+/** Whether the journal holds this batch for any of the stores (each store's part is `storeBatchId(id, label)`). */
+async function knownBatch(
+  journal: RotationJournal,
+  batchId: string,
+  stores: readonly ConfiguredStore[],
+): Promise<boolean> {
+  for (const store of stores)
+    if ((await journal.readBatch(storeBatchId(batchId, store.config.label))) !== undefined)
+      return true
+  return false
+}
+
+/** A store with keys to rotate must say where their new secrets go. */
+function requireDelivery(opened: OpenFleet, planned: FleetPlan): void {
+  for (const entry of planned.entries) {
+    const store = opened.stores.find((candidate) => candidate.config.label === entry.label)
+    if (store !== undefined && store.deliver === undefined)
+      throw new ConfigError(
+        opened.loaded.file,
+        `stores[${store.index}].deliver`,
+        `required to apply: ${printable(entry.label)} has keys to rotate and nowhere to put their new secrets`,
+        'add "deliver": { "to": "<file.env | exec:command>" }, or leave the store out with --store',
+      )
+  }
+}
+
+function targetsOf(stores: readonly ConfiguredStore[]): Map<string, string> {
+  return new Map(
+    stores.flatMap(
+      (store): Array<[string, string]> =>
+        store.target === undefined ? [] : [[store.config.label, store.target]],
+    ),
+  )
+}
+
+function deliverer(stores: readonly ConfiguredStore[]) {
+  const byLabel = new Map(stores.map((store) => [store.config.label, store]))
+  return (created: CreatedKey, fleetStore: FleetStore) => {
+    const deliver = byLabel.get(fleetStore.label)?.deliver
+    if (deliver === undefined)
+      throw new Error(`store ${fleetStore.label} has no delivery target in the config`)
+    return deliver(created)
+  }
+}
+
+/** Each key's outcome and each pause on stderr, tagged with the store's label. */
+function progress(context: Context) {
+  return (event: RotateKeysProgress & { label: string }) => {
+    const line =
+      event.kind === 'key'
+        ? `[${event.done}/${event.total}] ${describe(event.outcome)}`
+        : progressLine(event)
+    if (line !== undefined) context.note(`${printable(event.label)}: ${line}`)
+  }
+}
+
+function resumeHint(batchId: string, journal: RotationJournal): string {
+  return `batch ${batchId}, journal ${journal.path ?? ''}; if interrupted, run again with --batch-id ${batchId}`
+}

@@ -1,0 +1,24 @@
+import type { Context } from '../context.js'
+import { json } from '../output.js'
+import { openFleet } from './fleet-open.js'
+import { fleetPlanJson, fleetPlanText } from './fleet-output.js'
+
+/**
+ * `keyway plan`: what `keyway apply` would rotate and why (the policy finding behind each
+ * key), with each rotation's dry-run detail. Reads only. Exits 1 when a store could not be read.
+ */
+export async function plan(context: Context): Promise<number> {
+  const { fleet, stores, policy } = await openFleet(context)
+  const planned = await fleet.plan(policy, { signal: context.signal })
+  const targets = new Map(
+    stores.flatMap((store) =>
+      store.target === undefined ? [] : [[store.config.label, store.target]],
+    ),
+  )
+  context.out(
+    context.values.json
+      ? json(fleetPlanJson(planned, targets))
+      : fleetPlanText(planned, targets, context.paint),
+  )
+  return planned.errors.length > 0 ? 1 : 0
+}

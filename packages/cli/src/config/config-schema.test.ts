@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Ajv } from 'ajv'
+import * as v from 'valibot'
+import { describe, expect, it } from 'vitest'
+import { configSchema } from './config-schema.js'
+import { parseConfig } from './load-config.js'
+
+const jsonSchema = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../keyway.config.schema.json', import.meta.url)), 'utf8'),
+)
+const validate = new Ajv({ allErrors: true }).compile(jsonSchema)
+
+const store = (extra: Record<string, unknown> = {}) => ({
+  label: 'openrouter-prod',
+  vendor: 'openrouter',
+  ...extra,
+})
+const config = (...stores: unknown[]) => ({ stores })
+// Obviously fake values in the shapes of vendor secrets.
+const FAKE_OPENROUTER = `sk-or-v1-${'0'.repeat(64)}`
+const FAKE_LATITUDE = 'f'.repeat(36)
+const FAKE_VOICEABLE = `pk_live_${'a'.repeat(64)}`
+
+const valid: Array<[string, unknown]> = [
+  ['one store, nothing else', config(store())],
+  [
+    'every field',
+    {
+      $schema: './node_modules/@keyway/cli/keyway.config.schema.json',
+      journal: 'state/rotations.json',
+      policy: { maxAgeDays: 90, unusedDays: 30, expiringWithinDays: 0, requireLimitOrExpiry: true },
+      failOn: ['too-old', 'unmanaged'],
+      stores: [
+        store({
+          credentials: { managementKey: 'OPENROUTER_PROD_KEY' },
+          baseUrlEnv: 'OPENROUTER_BASE_URL',
+          select: { name: 'ci-*', olderThanDays: 0, status: 'any' },
+          deliver: { to: 'secrets/openrouter.env', variable: 'OPENROUTER_{NAME}' },
+          rotation: { retire: 'disable', graceMs: 0, concurrency: 1, allowSelf: true },
+        }),
+        {
+          label: 'latitude',
+          vendor: 'latitudesh',
+          credentials: { token: 'LATITUDESH_BEARER' },
+          deliver: { to: 'exec:./store-secret.sh', variable: '{PROVIDER}_{LABEL}_{ID}' },
+        },
+      ],
+    },
+  ],
+  [
+    'notedx with email and password',
+    config({
+      label: 'notedx',
+      vendor: 'notedx',
+      credentials: { email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
+    }),
+  ],
+  [
+    'voiceable with a key id',
+    config({
+      label: 'voice',
+      vendor: 'voiceable',
+      credentials: { apiKey: 'VOICEABLE_API_KEY', credentialKeyId: 'VOICEABLE_API_KEY_ID' },
+    }),
+  ],
+  ['a whole number written as 1.0', config(store({ rotation: { concurrency: 1.0 } }))],
+]
+
+const invalid: Array<[string, unknown, string]> = [
+  ['no stores', {}, 'stores: required'],
+  ['empty stores', config(), 'stores: expected at least one store'],
+  ['unknown vendor', config(store({ vendor: 'acme' })), 'stores[0].vendor: expected one of'],
+  ['unknown top-level field', { ...config(store()), polcy: {} }, 'polcy: unknown field'],
+  ['unknown store field', config(store({ retire: 'delete' })), 'stores[0].retire: unknown field'],
+  [
+    'a credential pasted into the file (OpenRouter)',
+    config(store({ credentials: { managementKey: FAKE_OPENROUTER } })),
+    'stores[0].credentials.managementKey: looks like a credential itself',
+  ],
+  [
+    'a credential pasted into the file (Latitude, shaped like an env var name)',
+    config({ label: 'lat', vendor: 'latitudesh', credentials: { token: FAKE_LATITUDE } }),
+    'stores[0].credentials.token: looks like a credential itself',
+  ],
+  [
+    'a credential pasted into the file (Voiceable public key)',
+    config({ label: 'v', vendor: 'voiceable', credentials: { apiKey: FAKE_VOICEABLE } }),
+    'stores[0].credentials.apiKey: looks like a credential itself',
+  ],
+  [
+    'not an env var name',
+    config(store({ credentials: { managementKey: 'my key' } })),
+    'stores[0].credentials.managementKey: expected the name of an env var',
+  ],
+  [
+    "another vendor's credential setting",
+    config(store({ credentials: { token: 'LATITUDESH_BEARER' } })),
+    'stores[0].credentials.token: unknown field',
+  ],
+  [
+    'notedx with an email only',
+    config({ label: 'n', vendor: 'notedx', credentials: { email: 'NOTEDX_EMAIL' } }),
+    'stores[0].credentials: needs idToken, or email and password',
+  ],
+  [
+    'wrong type',
+    config(store({ rotation: { graceMs: '60s' } })),
+    'stores[0].rotation.graceMs: expected number',
+  ],
+  [
+    'a fraction',
+    config(store({ rotation: { concurrency: 1.5 } })),
+    'stores[0].rotation.concurrency: expected a whole number of at least 1',
+  ],
+  [
+    'zero concurrency',
+    config(store({ rotation: { concurrency: 0 } })),
+    'stores[0].rotation.concurrency: expected a whole number of at least 1',
+  ],
+  [
+    'allowSelf as text',
+    config(store({ rotation: { allowSelf: 'yes' } })),
+    'stores[0].rotation.allowSelf: expected boolean',
+  ],
+  [
+    'unknown retire mode',
+    config(store({ rotation: { retire: 'shred' } })),
+    'stores[0].rotation.retire: expected',
+  ],
+  [
+    'bad template',
+    config(store({ deliver: { to: '.env', variable: 'OPENROUTER_{SECRET}' } })),
+    'stores[0].deliver.variable: expected an env var name with',
+  ],
+  [
+    'empty delivery target',
+    config(store({ deliver: { to: '  ' } })),
+    'stores[0].deliver.to: expected a dotenv file path',
+  ],
+  [
+    'exec without a command',
+    config(store({ deliver: { to: 'exec: ' } })),
+    'stores[0].deliver.to: exec: needs a command',
+  ],
+  ['delivery without a target', config(store({ deliver: {} })), 'stores[0].deliver.to: required'],
+  ['bad label', config(store({ label: 'prod keys' })), 'stores[0].label: expected letters, digits'],
+  ['unknown finding kind', { ...config(store()), failOn: ['stale'] }, 'failOn[0]: expected'],
+  [
+    'unknown status',
+    config(store({ select: { status: 'revoked' } })),
+    'stores[0].select.status: expected',
+  ],
+  ['negative age', { ...config(store()), policy: { maxAgeDays: 0 } }, 'policy.maxAgeDays'],
+]
+
+describe('keyway.config.json', () => {
+  it.each(valid)('accepts %s, as does the JSON Schema', (_name, data) => {
+    expect(v.safeParse(configSchema, data).success).toBe(true)
+    expect(validate(data), JSON.stringify(validate.errors)).toBe(true)
+  })
+
+  it.each(invalid)('refuses %s, as does the JSON Schema', (_name, data, message) => {
+    expect(validate(data)).toBe(false)
+    expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
+      `keyway.config.json: ${message}`,
+    )
+  })
+
+  it('never quotes a pasted credential in its error', () => {
+    expect.assertions(2)
+    const data = config(store({ credentials: { managementKey: FAKE_OPENROUTER } }))
+    try {
+      parseConfig(JSON.stringify(data), 'keyway.config.json')
+    } catch (error) {
+      expect((error as Error).message).not.toContain(FAKE_OPENROUTER)
+      expect((error as Error).message).not.toContain(FAKE_OPENROUTER.slice(10))
+    }
+  })
+
+  it('refuses a label used twice, which only keyway checks (JSON Schema cannot)', () => {
+    const data = config(store(), store())
+    expect(validate(data)).toBe(true)
+    expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
+      'keyway.config.json: stores[1].label: label "openrouter-prod" is used by an earlier store',
+    )
+  })
+
+  it('names the line and column of a JSON syntax error', () => {
+    expect(() => parseConfig('{\n  "stores": [,]\n}', 'fleet.json')).toThrow(
+      /^fleet\.json: is not valid JSON \(line 2, column 14\)$/,
+    )
+  })
+})

@@ -1,0 +1,193 @@
+import * as v from 'valibot'
+import { looksLikeSecret } from '../providers.js'
+
+/** An env var's name, as a shell takes it. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** The placeholders a variable-name template may hold. */
+export const TEMPLATE_PLACEHOLDERS = ['NAME', 'ID', 'LABEL', 'PROVIDER'] as const
+
+/** A template such as `OPENROUTER_{NAME}`: an env var name once the placeholders are filled. */
+export const VARIABLE_TEMPLATE =
+  /^(?:[A-Za-z_]|\{(?:NAME|ID|LABEL|PROVIDER)\})(?:[A-Za-z0-9_]|\{(?:NAME|ID|LABEL|PROVIDER)\})*$/
+
+/** A store label: names the store in output, batch ids and `--store`. */
+export const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** The finding kinds of an audit, for `failOn`. */
+export const FINDING_KINDS = [
+  'too-old',
+  'unused',
+  'expiring-soon',
+  'no-limit-or-expiry',
+  'disabled',
+  'own-credential',
+  'unmanaged',
+] as const
+
+/** The credential settings each vendor takes, with the env var each defaults to. */
+export const VENDOR_CREDENTIALS = {
+  openrouter: { managementKey: 'OPENROUTER_MANAGEMENT_KEY' },
+  latitudesh: { token: 'LATITUDESH_BEARER' },
+  notedx: { idToken: 'NOTEDX_ID_TOKEN', email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
+  voiceable: {
+    apiKey: 'VOICEABLE_API_KEY',
+    token: 'VOICEABLE_TOKEN',
+    credentialKeyId: 'VOICEABLE_API_KEY_ID',
+  },
+} as const
+
+/** Which credential settings are enough on their own, per vendor: one set must be complete. */
+export const CREDENTIAL_SETS: Record<keyof typeof VENDOR_CREDENTIALS, readonly string[][]> = {
+  openrouter: [['managementKey']],
+  latitudesh: [['token']],
+  notedx: [['idToken'], ['email', 'password']],
+  voiceable: [['apiKey'], ['token']],
+}
+
+const envName = v.pipe(
+  v.string(),
+  v.check(
+    (value) => !looksLikeSecret(value),
+    'looks like a credential itself: give the NAME of the env var that holds it (and replace that credential if this file was shared)',
+  ),
+  v.regex(ENV_NAME, 'expected the name of an env var (letters, digits, _)'),
+)
+
+const wholeNumber = (minimum: number) =>
+  v.pipe(
+    v.number(),
+    v.integer(`expected a whole number of at least ${minimum}`),
+    v.minValue(minimum, `expected a whole number of at least ${minimum}`),
+  )
+
+const credentials = (names: readonly string[], sets: readonly string[][]) =>
+  v.pipe(
+    v.strictObject(
+      Object.fromEntries(names.map((name) => [name, v.optional(envName)])) as Record<
+        string,
+        v.OptionalSchema<typeof envName, undefined>
+      >,
+    ),
+    v.check(
+      (given) => sets.some((set) => set.every((name) => given[name] !== undefined)),
+      `needs ${sets.map((set) => set.join(' and ')).join(', or ')}`,
+    ),
+  )
+
+const selector = v.strictObject({
+  name: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a non-empty glob'))),
+  olderThanDays: v.optional(wholeNumber(0)),
+  status: v.optional(v.picklist(['active', 'disabled', 'any'])),
+})
+
+const delivery = v.strictObject({
+  to: v.pipe(
+    v.string(),
+    v.trim(),
+    v.minLength(1, 'expected a dotenv file path or exec:<command>'),
+    v.check(
+      (target) => !/^exec:\s*$/.test(target),
+      'exec: needs a command, e.g. "exec:vault kv put secret/app key=-"',
+    ),
+  ),
+  variable: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        VARIABLE_TEMPLATE,
+        'expected an env var name with {NAME}, {ID}, {LABEL} or {PROVIDER} placeholders',
+      ),
+    ),
+  ),
+})
+
+const rotation = v.strictObject({
+  retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
+  graceMs: v.optional(wholeNumber(0)),
+  concurrency: v.optional(wholeNumber(1)),
+  allowSelf: v.optional(v.boolean()),
+})
+
+const commonStore = {
+  label: v.pipe(
+    v.string(),
+    v.regex(
+      LABEL,
+      'expected letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit',
+    ),
+  ),
+  baseUrlEnv: v.optional(envName),
+  select: v.optional(selector),
+  deliver: v.optional(delivery),
+  rotation: v.optional(rotation),
+}
+
+const storeOf = <const Vendor extends keyof typeof VENDOR_CREDENTIALS>(vendor: Vendor) =>
+  v.strictObject({
+    vendor: v.literal(vendor),
+    credentials: v.optional(
+      credentials(Object.keys(VENDOR_CREDENTIALS[vendor]), CREDENTIAL_SETS[vendor]),
+    ),
+    ...commonStore,
+  })
+
+const store = v.variant(
+  'vendor',
+  [storeOf('openrouter'), storeOf('latitudesh'), storeOf('notedx'), storeOf('voiceable')],
+  'expected one of: openrouter, latitudesh, notedx, voiceable',
+)
+
+const policy = v.strictObject({
+  maxAgeDays: v.optional(wholeNumber(1)),
+  unusedDays: v.optional(wholeNumber(1)),
+  expiringWithinDays: v.optional(wholeNumber(0)),
+  requireLimitOrExpiry: v.optional(v.boolean()),
+})
+
+/** `keyway.config.json`, as valibot checks it. The JSON Schema shipped beside it says the same. */
+export const configSchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  journal: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a file path'))),
+  policy: v.optional(policy),
+  failOn: v.optional(v.array(v.picklist(FINDING_KINDS))),
+  stores: v.pipe(
+    v.array(store),
+    v.minLength(1, 'expected at least one store'),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return
+      const seen = new Set<string>()
+      dataset.value.forEach((entry, index) => {
+        if (seen.has(entry.label)) {
+          addIssue({
+            message: `label "${entry.label}" is used by an earlier store; labels must be unique`,
+            path: [
+              {
+                type: 'array',
+                origin: 'value',
+                input: dataset.value,
+                key: index,
+                value: entry,
+              },
+              {
+                type: 'object',
+                origin: 'value',
+                input: entry,
+                key: 'label',
+                value: entry.label,
+              },
+            ],
+          })
+        }
+        seen.add(entry.label)
+      })
+    }),
+  ),
+})
+
+/** A parsed, valid `keyway.config.json`. */
+export type FleetConfig = v.InferOutput<typeof configSchema>
+/** One store of a parsed config. */
+export type StoreConfig = FleetConfig['stores'][number]
+/** The vendors a config may name. */
+export type ConfigVendor = StoreConfig['vendor']

@@ -1,0 +1,157 @@
+import { resolve } from 'node:path'
+import type { BaseStoreSettings, CreatedKey, FleetStore } from '@keyway/core'
+import { type Deliver, deliveryTarget } from '../deliver.js'
+import { PROVIDERS } from '../providers.js'
+import { UsageError } from '../usage-error.js'
+import { ConfigError } from './config-error.js'
+import { CREDENTIAL_SETS, type StoreConfig, VENDOR_CREDENTIALS } from './config-schema.js'
+import type { LoadedConfig } from './load-config.js'
+
+type Env = Record<string, string | undefined>
+
+/** A store of the config, opened: the fleet's entry, and where its new secrets go. */
+export interface ConfiguredStore {
+  fleetStore: FleetStore
+  config: StoreConfig
+  /** Its index in the file, for error paths. */
+  index: number
+  /** Where new secrets go, as shown in plans; `undefined` when the store has no `deliver`. */
+  target: string | undefined
+  deliver: Deliver | undefined
+}
+
+/** What `openStores` needs besides the config. */
+export interface OpenStoresOptions {
+  env: Env
+  /** Only these labels (`--store`); default every store. */
+  labels?: readonly string[]
+  /** Overrides of every store's rotation settings (flags, env vars). */
+  rotation?: FleetStore['rotation']
+  /** Added to every store's settings (hooks). */
+  settings?: BaseStoreSettings
+}
+
+/**
+ * Opens the stores of a config with the credentials its env vars hold. A missing env var is a
+ * `ConfigError` naming the path in the file and the variable, before any request is sent.
+ */
+export function openStores(loaded: LoadedConfig, options: OpenStoresOptions): ConfiguredStore[] {
+  const { config } = loaded
+  const known = config.stores.map((store) => store.label)
+  for (const label of options.labels ?? []) {
+    if (!known.includes(label))
+      throw new UsageError(
+        `no store labelled "${label}" in ${loaded.file}`,
+        `labels: ${known.join(', ')}`,
+      )
+  }
+  return config.stores.flatMap((store, index) =>
+    options.labels === undefined || options.labels.includes(store.label)
+      ? [openStore(loaded, store, index, options)]
+      : [],
+  )
+}
+
+function openStore(
+  loaded: LoadedConfig,
+  config: StoreConfig,
+  index: number,
+  options: OpenStoresOptions,
+): ConfiguredStore {
+  const provider = PROVIDERS[config.vendor]
+  const settings: Record<string, unknown> = {
+    ...credentialSettings(loaded.file, config, index, options.env),
+    ...options.settings,
+  }
+  const baseUrl = options.env[config.baseUrlEnv ?? provider.baseUrlEnv]
+  if (baseUrl) settings.baseUrl = baseUrl
+  const target = config.deliver?.to
+  const template = config.deliver?.variable ?? '{PROVIDER}_{NAME}'
+  const deliver =
+    target === undefined
+      ? undefined
+      : deliveryTarget(
+          target.startsWith('exec:') ? target : resolve(loaded.folder, target),
+          options.env,
+          {
+            variable: (created) => variableName(template, created, config.label),
+            env: { KEYWAY_STORE: config.label },
+            cwd: loaded.folder,
+          },
+        )
+  const store = provider.create(settings as BaseStoreSettings & Record<string, unknown>)
+  const retire = options.rotation?.retire ?? config.rotation?.retire
+  if (retire === 'disable' && !store.capabilities.disable)
+    throw new ConfigError(
+      loaded.file,
+      `stores[${index}].rotation.retire`,
+      `${provider.title} cannot disable keys`,
+      'use "delete" or "keep"',
+    )
+  return {
+    fleetStore: {
+      label: config.label,
+      store,
+      ...(config.select === undefined ? {} : { select: config.select }),
+      rotation: { ...config.rotation, ...options.rotation },
+    },
+    config,
+    index,
+    target,
+    deliver,
+  }
+}
+
+/** The store's credential settings from the env vars the config names (or the vendor's defaults). */
+function credentialSettings(
+  file: string,
+  config: StoreConfig,
+  index: number,
+  env: Env,
+): Record<string, string> {
+  const named = config.credentials as Record<string, string> | undefined
+  const names: Record<string, string> = named ?? { ...VENDOR_CREDENTIALS[config.vendor] }
+  const settings: Record<string, string> = {}
+  for (const [setting, variable] of Object.entries(names)) {
+    const value = env[variable]
+    if (value !== undefined && value !== '') settings[setting] = value
+    else if (named !== undefined)
+      throw new ConfigError(
+        file,
+        `stores[${index}].credentials.${setting}`,
+        `env var ${variable} is not set`,
+        `set ${variable} to the ${PROVIDERS[config.vendor].title} credential`,
+      )
+  }
+  const sets = CREDENTIAL_SETS[config.vendor]
+  if (!sets.some((set) => set.every((setting) => settings[setting] !== undefined))) {
+    const wanted = sets.map((set) => set.map((setting) => names[setting]).join(' and '))
+    throw new ConfigError(
+      file,
+      `stores[${index}]`,
+      `no credentials: set ${wanted.join(', or ')}`,
+      'or name the env vars that hold them in "credentials"',
+    )
+  }
+  return settings
+}
+
+/** Fills a template such as `OPENROUTER_{NAME}`: each placeholder in upper snake case. */
+export function variableName(template: string, created: CreatedKey, label: string): string {
+  const values: Record<string, string> = {
+    NAME: created.key.name ?? created.key.id,
+    ID: created.key.id,
+    LABEL: label,
+    PROVIDER: created.key.provider,
+  }
+  return template.replace(/\{(NAME|ID|LABEL|PROVIDER)\}/g, (_match, name: string) =>
+    snake(values[name] ?? ''),
+  )
+}
+
+function snake(text: string): string {
+  return text
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+}
