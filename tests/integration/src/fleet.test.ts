@@ -164,7 +164,7 @@ describe('a fleet over the four emulators', () => {
         ['openrouter-prod', 'ci-limited', ''],
         ['openrouter-prod', 'ci-research', `too-old unused ${noLimit}`],
         ['openrouter-prod', 'manual-old', `too-old unused ${noLimit} unmanaged`],
-        ['openrouter-prod', 'ci-disabled', `${noLimit} disabled unmanaged`],
+        ['openrouter-prod', 'ci-disabled', 'disabled unmanaged'],
         ['openrouter-team', 't-default', `too-old unused ${noLimit}`],
         ['openrouter-team', 't-a', `too-old unused ${noLimit}`],
         ['openrouter-team', 't-b', noLimit],

@@ -118,6 +118,19 @@ describe('auditKey', () => {
     ).toEqual([])
   })
 
+  it('finds no age, use, expiry or limit problem in a key that cannot be used', () => {
+    const old = new Date(NOW.getTime() - 400 * DAY)
+    const dead = key({ status: 'disabled', createdAt: old, lastUsedAt: old, expiresAt: old })
+    const staysListed = { ...capabilities, deleted: 'disabled' as const }
+    expect(kinds(auditKey(dead, context({ capabilities: staysListed })))).toEqual([])
+    expect(kinds(auditKey(dead, context()))).toEqual(['disabled'])
+    expect(kinds(auditKey({ ...dead, status: 'active' }, context()))).toEqual([
+      'too-old',
+      'unused',
+      'expiring-soon',
+    ])
+  })
+
   it("flags the store's own credential only where credentialKeyIds names it", () => {
     const own = auditKey(key(), context({ ownIds: ['key-1'] }))
     expect(own.ownCredential).toBe(true)

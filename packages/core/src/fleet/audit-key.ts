@@ -34,9 +34,12 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
   const managed = context.select === undefined || matchesSelector(key, context.select, now)
   const ownCredential = context.ownIds?.includes(key.id) ?? false
   const findings: AuditFinding[] = []
+  // A disabled key cannot be used: its age, use, expiry and limits are no risk. (Where a
+  // deleted key stays listed as disabled, such a key is most likely deleted.)
+  const usable = key.status === 'active'
   const add = (kind: AuditFinding['kind'], message: string) => findings.push({ kind, message })
 
-  if (policy.maxAgeDays !== undefined && created !== null) {
+  if (usable && policy.maxAgeDays !== undefined && created !== null) {
     if (at - created > policy.maxAgeDays * DAY_MS) {
       add(
         'too-old',
@@ -44,7 +47,7 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
       )
     }
   }
-  if (policy.unusedDays !== undefined) {
+  if (usable && policy.unusedDays !== undefined) {
     const lastUsed = timeOf(key.lastUsedAt)
     const since = lastUsed ?? created
     if (since !== null && at - since > policy.unusedDays * DAY_MS) {
@@ -57,7 +60,7 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
       )
     }
   }
-  if (policy.expiringWithinDays !== undefined) {
+  if (usable && policy.expiringWithinDays !== undefined) {
     const expires = timeOf(key.expiresAt)
     if (expires !== null && expires - at <= policy.expiringWithinDays * DAY_MS) {
       add(
@@ -68,7 +71,8 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
       )
     }
   }
-  if (policy.requireLimitOrExpiry === true && (capabilities.spendLimit || capabilities.expiry)) {
+  const offersLimits = capabilities.spendLimit || capabilities.expiry
+  if (usable && policy.requireLimitOrExpiry === true && offersLimits) {
     const hasLimit = capabilities.spendLimit && (key.spend?.limit ?? null) !== null
     const hasExpiry = capabilities.expiry && timeOf(key.expiresAt) !== null
     if (!hasLimit && !hasExpiry) {
