@@ -1,0 +1,64 @@
+// Rotation tried as an attacker of its promises would, against the emulators: overrides that
+// would drop a restriction, and the store's own credential when the store is told, or shown,
+// too little to name it.
+import { rotateKey, rotateKeys } from '@keyway/core'
+import { describe, expect, it } from 'vitest'
+import { makeRestrictedKey } from './restricted-keys.js'
+import { seedKey, storeFor, vendors, withEmulator } from './vendors.js'
+
+const quick = { verifyIntervalMs: 5 }
+
+describe.each(vendors)('overrides at %s', (vendor) => {
+  it('an override left undefined keeps the old key’s setting: no restriction is dropped', () =>
+    withEmulator(vendor, async (emulator) => {
+      const store = storeFor(emulator)
+      const old = await makeRestrictedKey(store, emulator, 'restricted')
+      const before = emulator.control.keyAttributes(old.secret)
+      // As a caller passes unset options along: `{ readOnly: options.readOnly, … }`.
+      const unset = Object.fromEntries(store.capabilities.create.map((field) => [field, undefined]))
+      const result = await rotateKey(store, {
+        ...quick,
+        keyId: old.id,
+        deliver: () => {},
+        input: unset,
+      })
+      expect(emulator.control.keyAttributes(result.secret?.reveal() as string)).toEqual(before)
+    }))
+})
+
+describe("the store's own credential", () => {
+  it('Voiceable with a credential key id that is not listed (stale or mistyped): no private key is retired', () =>
+    withEmulator('voiceable', async (emulator) => {
+      // The id an earlier rotation retired, while VOICEABLE_API_KEY_ID still names it.
+      const store = storeFor(emulator, undefined, { credentialKeyId: '999999' } as never)
+      const worker = seedKey(emulator, 'worker-1')
+      const result = await rotateKeys(store, { ...quick, deliver: () => {} })
+      expect(result.failed).toBe(0)
+      const own = emulator.settings.credentialKeyId as string
+      const skipped = result.outcomes.filter((outcome) => outcome.status === 'skipped')
+      expect(skipped.map((outcome) => outcome.keyId)).toContain(own)
+      expect(emulator.control.works(emulator.settings.apiKey as string)).toBe(true)
+      await expect(store.list()).resolves.toBeDefined()
+      // The seeded worker key is private too: it may be the credential, so it stays.
+      expect(emulator.control.works(worker.secret)).toBe(true)
+    }))
+
+  it('Latitude listing keys without their last characters (optional in its spec): the store keeps its own key', () =>
+    withEmulator('latitudesh', async (emulator) => {
+      const token = emulator.settings.token as string
+      const response = await fetch(`${emulator.url}/auth/api_keys`, {
+        headers: { authorization: token },
+      })
+      const body = (await response.json()) as {
+        data: Array<{ attributes: Record<string, unknown> }>
+      }
+      for (const item of body.data) delete item.attributes.token_last_slice
+      emulator.inject({ match: { method: 'GET', path: '/auth/api_keys' }, status: 200, body })
+      const store = storeFor(emulator)
+      const result = await rotateKeys(store, { ...quick, deliver: () => {} })
+      expect(result.failed).toBe(0)
+      expect(result.rotated).toBe(0)
+      expect(emulator.control.works(token)).toBe(true)
+      await expect(store.list()).resolves.toBeDefined()
+    }))
+})
