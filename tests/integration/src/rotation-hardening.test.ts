@@ -1,7 +1,7 @@
 // Rotation tried as an attacker of its promises would, against the emulators: overrides that
 // would drop a restriction, and the store's own credential when the store is told, or shown,
 // too little to name it.
-import { rotateKey, rotateKeys } from '@keyway/core'
+import { memoryJournal, rotateKey, rotateKeys, ValidationError } from '@keyway/core'
 import { describe, expect, it } from 'vitest'
 import { makeRestrictedKey } from './restricted-keys.js'
 import { seedKey, storeFor, vendors, withEmulator } from './vendors.js'
@@ -60,5 +60,39 @@ describe("the store's own credential", () => {
       expect(result.rotated).toBe(0)
       expect(emulator.control.works(token)).toBe(true)
       await expect(store.list()).resolves.toBeDefined()
+    }))
+})
+
+describe('batches', () => {
+  it('a batch is never taken for another whose id it begins: its own filter, and an unknown resume refused', () =>
+    withEmulator('openrouter', async (emulator) => {
+      const journal = memoryJournal()
+      const [first, second] = [seedKey(emulator, 'eu-1'), seedKey(emulator, 'us-1')]
+      const options = { ...quick, journal, deliver: () => {} }
+      const eu = await rotateKeys(storeFor(emulator), {
+        ...options,
+        batchId: 'nightly/eu',
+        keyIds: [first.id],
+      })
+      expect(eu.rotated).toBe(1)
+      const nightly = await rotateKeys(storeFor(emulator), {
+        ...options,
+        batchId: 'nightly',
+        filter: (key) => key.id === second.id,
+      })
+      expect(nightly.resumed).toBe(false)
+      expect(nightly.outcomes.map((outcome) => [outcome.keyId, outcome.status])).toEqual([
+        [second.id, 'rotated'],
+      ])
+      await expect(
+        rotateKeys(storeFor(emulator), { ...options, batchId: 'nightly/e', resume: true }),
+      ).rejects.toThrow(ValidationError)
+      const sent = emulator.requests.length
+      await expect(
+        rotateKeys(storeFor(emulator), { ...options, batchId: 'nightly', resume: true }),
+      ).resolves.toMatchObject({ resumed: true, rotated: 1 })
+      expect(emulator.requests.filter((request) => request.method !== 'GET')).toHaveLength(
+        emulator.requests.slice(0, sent).filter((request) => request.method !== 'GET').length,
+      )
     }))
 })

@@ -104,7 +104,9 @@ export async function rotateKeys<C extends CreateKeyInput>(
   const batchId = options.batchId ?? randomUUID()
   const records = new Map(
     (options.batchId === undefined ? [] : await journal.list())
-      .filter((record) => record.rotationId.startsWith(`${batchId}/`))
+      // This batch's own: `<batchId>/<key id>` exactly. A prefix alone would take in the
+      // rotations of a batch named `<batchId>/…`.
+      .filter((record) => record.rotationId === `${batchId}/${record.oldKeyId}`)
       .map((record) => [record.rotationId, record] as const),
   )
   const earlier =
