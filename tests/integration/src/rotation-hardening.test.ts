@@ -2,7 +2,8 @@
 // would drop a restriction, and the store's own credential when the store is told, or shown,
 // too little to name it.
 import { memoryJournal, rotateKey, rotateKeys, ValidationError } from '@keyway/core'
-import { describe, expect, it } from 'vitest'
+import type { Emulator } from '@keyway/testkit'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeRestrictedKey } from './restricted-keys.js'
 import { seedKey, storeFor, vendors, withEmulator } from './vendors.js'
 
@@ -95,4 +96,87 @@ describe('batches', () => {
         emulator.requests.slice(0, sent).filter((request) => request.method !== 'GET').length,
       )
     }))
+})
+
+describe('a journal of another account (Voiceable ids repeat across accounts)', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** Seeds a key at each of two accounts; both get the same id, made a minute apart. */
+  const seedBoth = (staging: Emulator, prod: Emulator) => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2026-01-05T10:00:00.123Z'))
+    const stagingKey = seedKey(staging, 'worker')
+    vi.setSystemTime(new Date('2026-01-05T10:01:00.456Z'))
+    const prodKey = seedKey(prod, 'billing')
+    const prodOther = seedKey(prod, 'other')
+    vi.useRealTimers()
+    expect(prodKey.id).toBe(stagingKey.id)
+    return { stagingKey, prodKey, prodOther }
+  }
+
+  it('a resumed rotation touches no key that merely shares the journalled ids', () =>
+    withEmulator('voiceable', (staging) =>
+      withEmulator('voiceable', async (prod) => {
+        const { stagingKey, prodKey, prodOther } = seedBoth(staging, prod)
+        const journal = memoryJournal()
+        const controller = new AbortController()
+        await expect(
+          rotateKey(storeFor(staging), {
+            ...quick,
+            keyId: stagingKey.id,
+            rotationId: 'r-1',
+            journal,
+            deliver: () => {},
+            signal: controller.signal,
+            onStep: (event) => {
+              if (event.state === 'verified') controller.abort()
+            },
+          }),
+        ).rejects.toThrow(/stopped at "verified"/)
+        // The new staging key's id is the id of another prod key.
+        expect(journal.records.get('r-1')?.newKeyId).toBe(prodOther.id)
+        const sent = prod.requests.filter((request) => request.method !== 'GET').length
+        await expect(
+          rotateKey(storeFor(prod), {
+            ...quick,
+            keyId: prodKey.id,
+            rotationId: 'r-1',
+            journal,
+            deliver: () => {},
+          }),
+        ).rejects.toThrow(ValidationError)
+        expect(prod.requests.filter((request) => request.method !== 'GET')).toHaveLength(sent)
+        expect(prod.control.works(prodKey.secret)).toBe(true)
+        expect(prod.control.works(prodOther.secret)).toBe(true)
+      }),
+    ))
+
+  it('a resumed batch refuses keys that merely share its ids, before any write', () =>
+    withEmulator('voiceable', (staging) =>
+      withEmulator('voiceable', async (prod) => {
+        const { stagingKey, prodKey } = seedBoth(staging, prod)
+        const journal = memoryJournal()
+        const options = { ...quick, journal, batchId: 'nightly', deliver: () => {} }
+        const controller = new AbortController()
+        await expect(
+          rotateKeys(storeFor(staging), {
+            ...options,
+            keyIds: [stagingKey.id],
+            signal: controller.signal,
+            onStep: (event) => {
+              if (event.state === 'created') controller.abort()
+            },
+          }),
+        ).rejects.toThrow()
+        expect(journal.records.get(`nightly/${stagingKey.id}`)?.newKeyId).not.toBeNull()
+        const sent = prod.requests.filter((request) => request.method !== 'GET').length
+        await expect(rotateKeys(storeFor(prod), { ...options, resume: true })).rejects.toThrow(
+          /another account/,
+        )
+        expect(prod.requests.filter((request) => request.method !== 'GET')).toHaveLength(sent)
+        expect(prod.control.works(prodKey.secret)).toBe(true)
+      }),
+    ))
 })
