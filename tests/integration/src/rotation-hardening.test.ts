@@ -2,6 +2,7 @@
 // would drop a restriction, and the store's own credential when the store is told, or shown,
 // too little to name it.
 import { memoryJournal, rotateKey, rotateKeys, ValidationError } from '@keyway/core'
+import { noteDxKeyId } from '@keyway/notedx'
 import type { Emulator } from '@keyway/testkit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeRestrictedKey } from './restricted-keys.js'
@@ -24,6 +25,29 @@ describe.each(vendors)('overrides at %s', (vendor) => {
         input: unset,
       })
       expect(emulator.control.keyAttributes(result.secret?.reveal() as string)).toEqual(before)
+    }))
+})
+
+describe.each(['openrouter', 'notedx'] as const)('a key that does not work at %s', (vendor) => {
+  it('is skipped before anything is written: its successor would work where it does not', () =>
+    withEmulator(vendor, async (emulator) => {
+      const seeded = emulator.control.seedKey({ name: 'switched-off', disabled: true })
+      const id = vendor === 'notedx' ? noteDxKeyId(seeded.secret) : seeded.id
+      const store = storeFor(emulator)
+      // NoteDx signs in with a POST: that is not a write.
+      const writes = () =>
+        emulator.requests.filter(
+          (request) => request.method !== 'GET' && !/\/auth\/(login|refresh)$/.test(request.path),
+        ).length
+      const keysBefore = emulator.control.keyIds().length
+      const error = await rotateKey(store, { ...quick, keyId: id, deliver: () => {} }).catch(
+        (thrown: unknown) => thrown,
+      )
+      expect((error as Error).message).toMatch(/skipped, nothing was created.*enable it first/)
+      const batch = await rotateKeys(store, { ...quick, keyIds: [id], deliver: () => {} })
+      expect(batch.outcomes).toMatchObject([{ keyId: id, status: 'skipped' }])
+      expect(writes()).toBe(0)
+      expect(emulator.control.keyIds()).toHaveLength(keysBefore)
     }))
 })
 

@@ -68,8 +68,9 @@ export interface PlanSource {
 /**
  * Plans the rotation of a key: the successor's input (`store.successorInput` plus the
  * caller's `input`), what cannot be carried, and whether the key must be skipped: a key the
- * vendor cannot replace side by side (`blocked`), or one that may be the store's own
- * credential without `allowSelf`. Reads only.
+ * vendor cannot replace side by side (`blocked`), a key that is not active (its successor
+ * would work where it does not), or one that may be the store's own credential without
+ * `allowSelf`. Reads only.
  */
 export async function planKey<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -111,6 +112,12 @@ export async function planKey<C extends CreateKeyInput>(
     reason,
   })
   if (successor?.blocked !== undefined) return skip(successor.blocked)
+  // A successor is made active: for a key that does not work, that would widen it.
+  if (successor !== undefined && oldKey !== null && oldKey.status !== 'active') {
+    return skip(
+      `key ${keyId} is ${oldKey.status}, and its successor would be a working key in its place; enable it first to rotate it`,
+    )
+  }
   if (guarded && !settings.allowSelf) return skip(selfReason(keyId, credential, regenerate))
   if (guarded && credential === 'own' && !canSwitch) {
     return skip(
