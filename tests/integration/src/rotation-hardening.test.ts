@@ -51,6 +51,43 @@ describe.each(['openrouter', 'notedx'] as const)('a key that does not work at %s
     }))
 })
 
+describe('an expired key at OpenRouter', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('is skipped: its successor would never expire and work where it does not, unless an expiry is given', () =>
+    withEmulator('openrouter', async (emulator) => {
+      const store = storeFor(emulator)
+      vi.useFakeTimers({ toFake: ['Date'] })
+      vi.setSystemTime(new Date('2026-01-01T00:00:00Z'))
+      const old = await store.create({ name: 'temp', expiresAt: new Date('2026-01-02T00:00:00Z') })
+      vi.useRealTimers()
+      expect(emulator.control.works(old.secret.reveal())).toBe(false)
+      const keysBefore = emulator.control.keyIds().length
+      const error = await rotateKey(store, {
+        ...quick,
+        keyId: old.key.id,
+        deliver: () => {},
+      }).catch((thrown: unknown) => thrown)
+      expect((error as Error).message).toMatch(/expired at 2026-01-02T00:00:00.000Z/)
+      const batch = await rotateKeys(store, { ...quick, deliver: () => {} })
+      expect(batch.outcomes.find((outcome) => outcome.keyId === old.key.id)?.status).toBe('skipped')
+      expect(emulator.control.keyIds()).toContain(old.key.id)
+      const expiresAt = new Date(Date.now() + 86_400_000)
+      const renewed = await rotateKey(store, {
+        ...quick,
+        keyId: old.key.id,
+        deliver: () => {},
+        input: { expiresAt },
+      })
+      expect(emulator.control.keyAttributes(renewed.secret?.reveal() as string)?.expires_at).toBe(
+        expiresAt.toISOString(),
+      )
+      expect(emulator.control.keyIds().length).toBeLessThanOrEqual(keysBefore)
+    }))
+})
+
 describe("the store's own credential", () => {
   it('Voiceable with a credential key id that is not listed (stale or mistyped): no private key is retired', () =>
     withEmulator('voiceable', async (emulator) => {
