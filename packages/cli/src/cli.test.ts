@@ -353,6 +353,35 @@ describe('batch rotation', () => {
     expect(run.stdout).toContain('3 rotated, 0 failed, 0 skipped')
   })
 
+  it('refuses, before any write, a batch whose keys would share a dotenv variable', async () => {
+    const emulator = await start('openrouter')
+    const old = ['ci-deploy', 'ci_deploy'].map((name) => emulator.control.seedKey({ name }))
+    const file = join(folder, 'keys.env')
+    const writesBefore = emulator.requests.filter((request) => request.method !== 'GET').length
+    const run = await keyway(
+      [
+        'rotate',
+        '--name',
+        'ci?deploy',
+        '--provider',
+        'openrouter',
+        '--yes',
+        '--deliver-to',
+        file,
+        '--journal',
+        join(folder, 'j.json'),
+      ],
+      envFor(emulator),
+    )
+    expect(run.code).not.toBe(0)
+    expect(run.stderr).toContain('OPENROUTER_CI_DEPLOY')
+    expect(emulator.requests.filter((request) => request.method !== 'GET')).toHaveLength(
+      writesBefore,
+    )
+    expect(old.every((key) => emulator.control.works(key.secret))).toBe(true)
+    await expect(readFile(file, 'utf8')).rejects.toThrow()
+  })
+
   it('resumes a batch whose process was killed mid-delivery, ending with one new key per old key', async () => {
     const emulator = await start('openrouter')
     const oldSecrets = [1, 2, 3, 4].map(

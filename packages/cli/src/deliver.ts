@@ -41,8 +41,22 @@ export function deliveryTarget(
   if (target.trim() === '') throw new UsageError('--deliver-to needs a file or exec:<command>')
   // One file, many keys: writes go one at a time.
   let queue: Promise<void> = Promise.resolve()
+  // Which key each variable holds, as written by this run: names are not unique at a vendor,
+  // and a second key written over the first would lose the first one's new secret while its
+  // old key is retired.
+  const writtenBy = new Map<string, string>()
   return (created) => {
-    const next = queue.then(() => writeDotenv(target, variable(created), created.secret.reveal()))
+    const name = variable(created)
+    const holder = writtenBy.get(name)
+    if (holder !== undefined && holder !== created.key.id) {
+      return Promise.reject(
+        new Error(
+          `${name} in ${target} already holds the new secret of key ${holder}: key ${created.key.id} was not written over it (give the keys distinct names, or rotate them one at a time)`,
+        ),
+      )
+    }
+    writtenBy.set(name, created.key.id)
+    const next = queue.then(() => writeDotenv(target, name, created.secret.reveal()))
     queue = next.catch(() => {})
     return next
   }
@@ -50,8 +64,12 @@ export function deliveryTarget(
 
 /** The variable a key's secret is stored under: `<PROVIDER>_<NAME or ID>`, upper snake case. */
 export function envName(created: CreatedKey): string {
-  const base = `${created.key.provider}_${created.key.name ?? created.key.id}`
-  return base
+  return envNameOf(created.key.provider, created.key.name ?? created.key.id)
+}
+
+/** The dotenv variable of a key of `provider` named (or, without a name, identified) `label`. */
+export function envNameOf(provider: string, label: string): string {
+  return `${provider}_${label}`
     .toUpperCase()
     .replace(/[^A-Z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')

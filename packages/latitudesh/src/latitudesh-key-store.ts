@@ -206,14 +206,21 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     },
 
     // The store's own token is one of the listed keys; Latitude shows its last 5 characters.
-    // A listing the caller already has serves as well as a new one.
+    // Every attribute is optional in Latitude's spec: a key listed without its last
+    // characters may be the store's own too. A listing the caller already has serves as
+    // well as a new one.
     async credentialKeyIds({ signal, among }) {
       const slice = token.slice(-5)
       const records =
         among === undefined
           ? await listAll(signal)
           : among.map((key) => readRawKey(latitudeApiKeySchema, key, PROVIDER, 'credentialKeyIds'))
-      return records.filter((key) => key.attributes.token_last_slice === slice).map((key) => key.id)
+      return records
+        .filter((key) => {
+          const shown = key.attributes.token_last_slice
+          return shown === undefined || shown === null || shown === '' || shown === slice
+        })
+        .map((key) => key.id)
     },
   })
 }

@@ -48,7 +48,9 @@ export interface VoiceableKeyStoreSettings extends BaseStoreSettings {
   /**
    * The id of the listed key that `apiKey` is. Voiceable never shows a key's value again, so
    * without it every private key counts as possibly the store's own credential and rotation
-   * keeps its hands off them. Default: the `VOICEABLE_API_KEY_ID` env var. Only with `apiKey`.
+   * keeps its hands off them; the same holds when the id named is not listed as a private
+   * key (a typo, or a key already retired). Default: the `VOICEABLE_API_KEY_ID` env var.
+   * Only with `apiKey`.
    */
   credentialKeyId?: string
 }
@@ -220,12 +222,13 @@ export function createVoiceableKeyStore(
 
     // A session token is not a key. An API key is, but Voiceable never shows its value
     // again: the operator names its id, or every private key (only those can manage keys)
-    // may be it.
+    // may be it. A named id counts only where it is listed as a private key: a name that
+    // is not (a typo, or the id of a key an earlier rotation retired while the setting still
+    // names it) proves nothing, and trusting it would let a rotation retire the real one.
     ...('token' in credential
       ? { credentialKeyIds: async () => [] }
       : {
           credentialKeyIds: async ({ signal, among }: CredentialKeyIdsOptions) => {
-            if (ownKeyId !== undefined) return [ownKeyId]
             // A listing the caller already has serves as well as a new one.
             const records =
               among === undefined
@@ -241,9 +244,11 @@ export function createVoiceableKeyStore(
                 : among.map((key) =>
                     readRawKey(voiceableApiKeySchema, key, PROVIDER, 'credentialKeyIds'),
                   )
-            return records
+            const privateIds = records
               .filter((record) => record.key_type === 'private')
               .map((record) => String(record.id))
+            if (ownKeyId !== undefined && privateIds.includes(ownKeyId)) return [ownKeyId]
+            return privateIds
           },
           useCredential: (secret: Secret) => {
             const value = secret.reveal()

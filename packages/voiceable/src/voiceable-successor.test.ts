@@ -55,18 +55,40 @@ describe('Voiceable successorInput', () => {
 })
 
 describe('Voiceable credentialKeyIds', () => {
-  it('returns exactly the credentialKeyId setting, asking nothing', async () => {
+  it('returns exactly the credentialKeyId setting, once the listing shows it as a private key', async () => {
     const id = await adminId()
     expect(emulator.settings.credentialKeyId).toBe(id)
     const named = createVoiceableKeyStore({ ...unnamed(), credentialKeyId: id })
     const before = emulator.requests.length
     expect(await named.credentialKeyIds?.()).toEqual([id])
-    expect(emulator.requests.length).toBe(before)
+    expect(
+      emulator.requests.slice(before).map((request) => `${request.method} ${request.path}`),
+    ).toEqual(['GET /voiceable-api/api_keys'])
+    const keys = await named.list()
+    const listed = emulator.requests.length
+    expect(await named.credentialKeyIds?.({ among: keys })).toEqual([id])
+    expect(emulator.requests.length).toBe(listed)
   })
 
   it('reads the id from VOICEABLE_API_KEY_ID', async () => {
-    vi.stubEnv('VOICEABLE_API_KEY_ID', '123')
-    expect(await createVoiceableKeyStore(unnamed()).credentialKeyIds?.()).toEqual(['123'])
+    const id = await adminId()
+    vi.stubEnv('VOICEABLE_API_KEY_ID', id)
+    expect(await createVoiceableKeyStore(unnamed()).credentialKeyIds?.()).toEqual([id])
+  })
+
+  it('a named id that is not listed as a private key proves nothing: every private key may be the credential', async () => {
+    vi.stubEnv('VOICEABLE_API_KEY_ID', '')
+    const keys = await store.list()
+    const privateIds = keys
+      .filter((key) => (key.raw as { key_type: string }).key_type === 'private')
+      .map((key) => key.id)
+    const publicId = keys.find((key) => !privateIds.includes(key.id))?.id as string
+    // A typo, or the id of a key an earlier rotation retired while the setting still names it.
+    const stale = createVoiceableKeyStore({ ...unnamed(), credentialKeyId: '999999' })
+    expect(await stale.credentialKeyIds?.()).toEqual(privateIds)
+    // Only a private key can manage keys: a public one cannot be the credential.
+    const wrong = createVoiceableKeyStore({ ...unnamed(), credentialKeyId: publicId })
+    expect(await wrong.credentialKeyIds?.({ among: keys })).toEqual(privateIds)
   })
 
   it('without an id, returns every private key: each may be the credential', async () => {

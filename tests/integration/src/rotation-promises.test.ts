@@ -53,7 +53,9 @@ describe.each(vendors)('rotation at %s', (vendor) => {
         .filter((request) => request.method === 'GET' && !request.path.includes('/guardrails/'))
         .map((request) => `${request.method} ${request.path}`)
       expect(firstWrite).toBeGreaterThan(0)
-      expect(reads).toHaveLength(1)
+      // Voiceable reads the old key by id, then lists once to check that the key named as its
+      // credential is still listed (a stale name must not let a rotation retire the real one).
+      expect(reads).toHaveLength(vendor === 'voiceable' ? 2 : 1)
     }))
 
   it('reruns a finished batch with no write at all', () =>

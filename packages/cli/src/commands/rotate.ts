@@ -10,7 +10,7 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { type Context, confirm, openStore } from '../context.js'
-import { deliveryTarget } from '../deliver.js'
+import { deliveryTarget, envNameOf } from '../deliver.js'
 import { fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
@@ -91,6 +91,7 @@ export async function rotate(context: Context): Promise<number> {
             ? printAtOnce(context, vendor)
             : deliveryTarget(deliverTo, context.io.env),
         confirm: async (plans) => {
+          if (deliverTo !== undefined) checkDistinctTargets(plans, store.provider, deliverTo)
           if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
           const ok = await confirm(context, question(plans, vendor))
           if (ok) context.note(context.paint('dim', hint))
@@ -226,6 +227,31 @@ function printAtOnce(context: Context, vendor: string): (created: CreatedKey) =>
       context.io.stdout.write(`${line}\n`, (error) => (error ? reject(error) : resolve())),
     )
   }
+}
+
+/**
+ * A dotenv target stores each secret under a variable made from the key's name; names are not
+ * unique at a vendor, so two keys whose names make one variable are refused before anything
+ * is written: the second secret would overwrite the first while both old keys are retired.
+ */
+function checkDistinctTargets(
+  plans: readonly RotationPlan[],
+  provider: string,
+  deliverTo: string,
+): void {
+  if (deliverTo.startsWith('exec:')) return
+  const byVariable = new Map<string, string[]>()
+  for (const plan of plans) {
+    if (plan.action !== 'rotate' || plan.name === null) continue
+    const variable = envNameOf(provider, plan.name)
+    byVariable.set(variable, [...(byVariable.get(variable) ?? []), plan.keyId])
+  }
+  const clashes = [...byVariable].filter(([, ids]) => ids.length > 1)
+  if (clashes.length === 0) return
+  throw new UsageError(
+    `keys would share a variable in ${deliverTo}: ${clashes.map(([variable, ids]) => `${variable} (${ids.join(', ')})`).join('; ')}; nothing was rotated`,
+    'give the keys distinct names, rotate them one at a time, or deliver with exec:<command> (it gets KEYWAY_KEY_ID)',
+  )
 }
 
 function question(plans: readonly RotationPlan[], vendor: string): string {

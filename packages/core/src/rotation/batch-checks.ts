@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.js'
-import type { CreateKeyInput, KeyStore } from '../types.js'
+import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
+import { createdAtOf, madeAtAnotherTime } from './key-identity.js'
 import type { RotateKeysOptions } from './rotate-keys.js'
 import type { BatchRecord, RotationJournal, RotationRecord } from './rotation-journal.js'
 
@@ -80,4 +81,44 @@ export function checkEarlierBatch<C extends CreateKeyInput>(
       options.keyIds.every((id) => earlier.keyIds.includes(id))
     if (!same) throw invalid(`in ${where} was started with other keys; use another batch id`)
   }
+}
+
+/** When each of `keyIds` was made, from a listing, for the batch record (where the vendor says). */
+export function creationTimes(
+  keyIds: readonly string[],
+  listed: readonly ApiKey[],
+): Record<string, string> {
+  const byId = new Map(listed.map((key) => [key.id, key]))
+  return Object.fromEntries(
+    keyIds.flatMap((id) => {
+      const at = createdAtOf(byId.get(id))
+      return at === null ? [] : [[id, at]]
+    }),
+  )
+}
+
+/**
+ * A batch resumed against keys that only share its keys' ids (a journal of another account,
+ * where ids can repeat): a `ValidationError` naming the journal, before anything is written.
+ */
+export function checkSameKeys<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  journal: RotationJournal,
+  earlier: BatchRecord,
+  listed: readonly ApiKey[],
+): void {
+  const made = earlier.keyCreatedAt
+  if (made === undefined) return
+  const others = listed.filter(
+    (key) => Object.hasOwn(made, key.id) && madeAtAnotherTime(made[key.id], key),
+  )
+  if (others.length === 0) return
+  const where = journal.path === undefined ? 'the journal given' : `the journal ${journal.path}`
+  const problem = `in ${where} was started on other keys than those listed now under ${others.map((key) => key.id).join(', ')} (they were made at other times): is it another account's batch? Nothing was rotated`
+  throw new ValidationError({
+    provider: store.provider,
+    operation: 'rotate',
+    message: `${store.provider} rotate: batch ${earlier.batchId} ${problem}`,
+    issues: [{ path: 'batchId', message: problem }],
+  })
 }

@@ -3,6 +3,7 @@ import { isAmbiguousFailure } from '../create-with-reconcile.js'
 import { AmbiguousCreateError, KeyStoreError } from '../errors.js'
 import { sleep } from '../sleep.js'
 import type { CreatedKey } from '../types.js'
+import { createdAtOf } from './key-identity.js'
 import { sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { type RotationStepDefinition, StepFailure } from './run-steps.js'
@@ -24,6 +25,7 @@ export const createStep: RotationStepDefinition = {
       marker,
       newKeyName: typeof input.name === 'string' ? input.name : null,
       newKeyId: null,
+      newKeyCreatedAt: null,
     })
     let created: CreatedKey
     try {
@@ -34,7 +36,7 @@ export const createStep: RotationStepDefinition = {
     run.hold(created)
     const id = created.key.id
     try {
-      await run.advance('created', { newKeyId: id })
+      await run.advance('created', { newKeyId: id, newKeyCreatedAt: createdAtOf(created.key) })
     } catch (journalError) {
       // The journal cannot name the key: delete it while this call still knows its id.
       await run.discard(id).catch(() => {})

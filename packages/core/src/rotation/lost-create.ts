@@ -2,6 +2,7 @@
 // the keys carrying its marker are provably this rotation's; keys it may have made that no
 // marker proves are only ever named.
 import type { ApiKey, CreateKeyInput, UpdateKeyInput } from '../types.js'
+import { createdAtOf } from './key-identity.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 
 /** How far back a key's creation may lie and still be named as possibly an interrupted create's. */
@@ -93,7 +94,7 @@ async function recoverFound(run: RotationRun, key: ApiKey): Promise<void> {
   if (patch !== undefined) settled = await store.update(key.id, patch as never, run.request)
   run.hold({ key: settled, secret })
   run.warn(`recovered ${key.id}, made by the interrupted create`)
-  await run.advance('created', { newKeyId: key.id })
+  await run.advance('created', { newKeyId: key.id, newKeyCreatedAt: createdAtOf(settled) })
   run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
 }
 

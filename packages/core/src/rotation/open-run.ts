@@ -1,6 +1,7 @@
 import { NotFoundError, RotationError, ValidationError } from '../errors.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import { CREATE_STEPS } from './create-steps.js'
+import { createdAtOf, madeAtAnotherTime } from './key-identity.js'
 import { REGENERATE_STEPS } from './regenerate-steps.js'
 import type { RotationRecord, RotationState } from './rotation-journal.js'
 import type { RotationSettings } from './rotation-options.js'
@@ -45,6 +46,9 @@ export async function openRun<C extends CreateKeyInput>(
   checkRecord(store, settings, source)
   const creates = record === undefined || !PAST_CREATE.has(record.state)
   const { oldKey, ownIds } = await readOldKeyAndOwnIds(store, settings, source)
+  if (record !== undefined && madeAtAnotherTime(record.oldKeyCreatedAt, oldKey)) {
+    throw anotherKey(store, rotationId, keyId, record.oldKeyCreatedAt as string, oldKey)
+  }
   const plan =
     source.plan ??
     (await planKey(store, { keyId, oldKey, ownIds, withSuccessor: creates }, settings, request))
@@ -56,7 +60,7 @@ export async function openRun<C extends CreateKeyInput>(
     oldKeyId: keyId,
     oldKey,
     plan,
-    record: record ?? freshRecord(store, settings, keyId, rotationId),
+    record: record ?? freshRecord(store, settings, keyId, rotationId, oldKey),
     resumed: record !== undefined,
   })
   if (record === undefined) {
@@ -182,6 +186,7 @@ function freshRecord<C extends CreateKeyInput>(
   settings: RotationSettings<C>,
   keyId: string,
   rotationId: string,
+  oldKey: ApiKey | null,
 ): RotationRecord {
   return {
     rotationId,
@@ -193,6 +198,8 @@ function freshRecord<C extends CreateKeyInput>(
     abandonedMarkers: [],
     newKeyName: null,
     newKeyId: null,
+    oldKeyCreatedAt: createdAtOf(oldKey),
+    newKeyCreatedAt: null,
     retired: null,
     warnings: [],
     graceEndsAt: null,
@@ -218,5 +225,22 @@ function skipped<C extends CreateKeyInput>(
     message: midway
       ? `${store.provider} rotate ${keyId}: stopped before retiring the old key: ${plan.reason}`
       : `${store.provider} rotate ${keyId}: skipped, nothing was created or changed: ${plan.reason}`,
+  })
+}
+
+/** The key under a journalled id is not the one the rotation began with: refused, nothing touched. */
+function anotherKey<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  rotationId: string,
+  keyId: string,
+  journalled: string,
+  oldKey: ApiKey | null,
+): ValidationError {
+  const problem = `began with another key of id ${keyId} (made ${journalled}; the key listed now was made ${createdAtOf(oldKey)}): is the journal another account's? Nothing was touched`
+  return new ValidationError({
+    provider: store.provider,
+    operation: 'rotate',
+    message: `${store.provider} rotate: rotation ${rotationId} ${problem}`,
+    issues: [{ path: 'rotationId', message: problem }],
   })
 }

@@ -6,6 +6,8 @@ import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
 import {
   checkBatchOptions,
   checkEarlierBatch,
+  checkSameKeys,
+  creationTimes,
   earlierBatchFromRotations,
   isFinal,
 } from './batch-checks.js'
@@ -104,7 +106,9 @@ export async function rotateKeys<C extends CreateKeyInput>(
   const batchId = options.batchId ?? randomUUID()
   const records = new Map(
     (options.batchId === undefined ? [] : await journal.list())
-      .filter((record) => record.rotationId.startsWith(`${batchId}/`))
+      // This batch's own: `<batchId>/<key id>` exactly. A prefix alone would take in the
+      // rotations of a batch named `<batchId>/…`.
+      .filter((record) => record.rotationId === `${batchId}/${record.oldKeyId}`)
       .map((record) => [record.rotationId, record] as const),
   )
   const earlier =
@@ -117,6 +121,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
   // One listing for the whole batch: the keys to choose from, and each old key as it is.
   const needsReading = earlier === undefined || earlier.keyIds.some(open)
   const listed = needsReading ? await store.list({ ...request, includeDisabled: true }) : []
+  if (earlier !== undefined) checkSameKeys(store, journal, earlier, listed)
   const keyIds = earlier?.keyIds ?? select(listed, options)
   const ownIds = needsReading ? await ownCredentialIds(store, settings, request, listed) : []
   const entries = await planBatch(store, settings, {
@@ -140,6 +145,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
     keyIds: [...keyIds],
     graceEndsAt: null,
     startedAt: new Date().toISOString(),
+    keyCreatedAt: creationTimes(keyIds, listed),
   }
   if (earlier === undefined) await journal.writeBatch(batch)
 

@@ -35,6 +35,15 @@ export interface RotationRecord {
   newKeyName: string | null
   /** The id of the key this rotation made, once known. */
   newKeyId: string | null
+  /**
+   * When the old key was made (ISO), as the vendor said when the rotation began: a resume
+   * checks it against the key it finds under `oldKeyId`, so a journal of another account
+   * (where ids can repeat) never has this rotation act on a key that merely shares the id.
+   * Absent or `null` where the vendor does not say.
+   */
+  oldKeyCreatedAt?: string | null
+  /** When the new key was made (ISO), as the create's answer said; checked the same way. */
+  newKeyCreatedAt?: string | null
   /** How the old key was retired, once it was; `'replaced'` after a regenerate. */
   retired: 'deleted' | 'disabled' | 'kept' | 'replaced' | null
   /** What could not be carried over, and what a resume found: plain words, never a secret. */
@@ -57,6 +66,11 @@ export interface BatchRecord {
   graceEndsAt: string | null
   /** When the batch was first run (ISO). */
   startedAt: string
+  /**
+   * When each chosen key was made (ISO), where the vendor says: a rerun refuses to go on if a
+   * key listed under one of these ids was made at another time (another account's journal).
+   */
+  keyCreatedAt?: Record<string, string>
 }
 
 /** Keeps rotation and batch records so that an interrupted rotation can resume. */
@@ -174,6 +188,8 @@ function normalize(record: RotationRecord | undefined): RotationRecord | undefin
     abandonedMarkers: record.abandonedMarkers ?? [],
     newKeyName: record.newKeyName ?? null,
     newKeyId: record.newKeyId ?? null,
+    oldKeyCreatedAt: record.oldKeyCreatedAt ?? null,
+    newKeyCreatedAt: record.newKeyCreatedAt ?? null,
     retired: record.retired ?? null,
     warnings: record.warnings ?? [],
     graceEndsAt: record.graceEndsAt ?? null,

@@ -83,7 +83,9 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
   strategy?: RotationStrategy
   /**
    * Overrides for the new key, on top of `store.successorInput(oldKey)` (every setting the
-   * old key has). Only with `strategy: 'create'`.
+   * old key has). Only with `strategy: 'create'`. An entry set to `undefined` overrides
+   * nothing: the old key's setting is kept (lift a restriction with the field's explicit
+   * "none" value, such as `null`, instead).
    */
   input?: Partial<C>
   /** Stops the rotation; an interrupted rotation resumes when run again. */
@@ -206,10 +208,18 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     graceMs: given.graceMs ?? 0,
     allowSelf: given.allowSelf ?? false,
     strategy,
-    input: given.input ?? {},
+    input: definedEntries(given.input ?? {}),
     signal: given.signal,
     onStep: given.onStep,
     onWait: given.onWait,
     dryRun,
   }
+}
+
+/**
+ * The overrides that override something: an entry left `undefined` (an unset option passed
+ * along) would otherwise replace the old key's setting with nothing and drop a restriction.
+ */
+function definedEntries<T extends object>(input: T): T {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T
 }

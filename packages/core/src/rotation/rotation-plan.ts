@@ -68,8 +68,10 @@ export interface PlanSource {
 /**
  * Plans the rotation of a key: the successor's input (`store.successorInput` plus the
  * caller's `input`), what cannot be carried, and whether the key must be skipped: a key the
- * vendor cannot replace side by side (`blocked`), or one that may be the store's own
- * credential without `allowSelf`. Reads only.
+ * vendor cannot replace side by side (`blocked`), a key that is not active or has expired
+ * (its successor would work where it does not; an `expiresAt` in `input` lifts the latter),
+ * or one that may be the store's own credential without
+ * `allowSelf`. Reads only.
  */
 export async function planKey<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -111,6 +113,22 @@ export async function planKey<C extends CreateKeyInput>(
     reason,
   })
   if (successor?.blocked !== undefined) return skip(successor.blocked)
+  // A successor is made active: for a key that does not work, that would widen it.
+  if (successor !== undefined && oldKey !== null && oldKey.status !== 'active') {
+    return skip(
+      `key ${keyId} is ${oldKey.status}, and its successor would be a working key in its place; enable it first to rotate it`,
+    )
+  }
+  const expiredAt = pastExpiry(oldKey, now)
+  if (
+    successor !== undefined &&
+    expiredAt !== undefined &&
+    settings.input.expiresAt === undefined
+  ) {
+    return skip(
+      `key ${keyId} expired at ${expiredAt}, and its successor would be a working key in its place; give the new key an expiresAt to rotate it anyway`,
+    )
+  }
   if (guarded && !settings.allowSelf) return skip(selfReason(keyId, credential, regenerate))
   if (guarded && credential === 'own' && !canSwitch) {
     return skip(
@@ -118,6 +136,14 @@ export async function planKey<C extends CreateKeyInput>(
     )
   }
   return plan
+}
+
+/** When the key expired, where its expiry has passed (ISO). */
+function pastExpiry(key: ApiKey | null, now: Date): string | undefined {
+  if (key === null || key.expiresAt === null) return undefined
+  // A key that went through JSON holds its dates as strings.
+  const time = new Date(key.expiresAt).getTime()
+  return !Number.isNaN(time) && time <= now.getTime() ? new Date(time).toISOString() : undefined
 }
 
 function selfReason(keyId: string, credential: CredentialMatch, regenerate: boolean): string {

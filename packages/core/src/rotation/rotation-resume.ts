@@ -1,5 +1,6 @@
 import { NotFoundError } from '../errors.js'
 import type { ApiKey } from '../types.js'
+import { madeAtAnotherTime } from './key-identity.js'
 import { settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { hasVerifier } from './verify-secret.js'
@@ -82,6 +83,13 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
   const { store } = run
   const id = run.record.newKeyId
   const key = id === null ? undefined : await findKey(run, id)
+  if (madeAtAnotherTime(run.record.newKeyCreatedAt, key)) {
+    throw run.fail(
+      'resume',
+      false,
+      `the key listed as ${id} was not made when this rotation made its new key (is the journal another account's?); nothing was touched`,
+    )
+  }
   const usable = key !== undefined && key.status === 'active'
   const unverified = run.record.state === 'delivered' && run.settings.strategy === 'create'
   if (unverified && (!usable || (store.reveal === undefined && hasVerifier(run)))) {
