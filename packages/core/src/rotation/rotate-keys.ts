@@ -261,15 +261,17 @@ async function waitGrace<C extends CreateKeyInput>(
   onProgress: RotateKeysOptions<C>['onProgress'],
 ): Promise<void> {
   const deliveredNow = ready.some((run) => run.timings.deliver !== undefined)
-  let next = batch
-  if (batch.graceEndsAt === null || deliveredNow) {
-    next = { ...batch, graceEndsAt: new Date(Date.now() + settings.graceMs).toISOString() }
-    await journal.writeBatch(next)
+  const fresh = batch.graceEndsAt === null || deliveredNow
+  let endsAt = Date.parse(batch.graceEndsAt as string)
+  if (fresh) {
+    endsAt = Date.now() + settings.graceMs
+    await journal.writeBatch({ ...batch, graceEndsAt: new Date(endsAt).toISOString() })
   }
-  const ms = Date.parse(next.graceEndsAt as string) - Date.now()
+  // A grace begun by this run is told in full, however long the journal took to write it.
+  const ms = fresh ? settings.graceMs : endsAt - Date.now()
   if (ms > 0) {
     onProgress?.({ kind: 'waiting', batchId: batch.batchId, keyId: null, reason: 'grace', ms })
-    await sleep(ms, settings.signal)
+    await sleep(Math.max(0, endsAt - Date.now()), settings.signal)
   }
 }
 
