@@ -241,3 +241,16 @@ describe('a journal of another account (Voiceable ids repeat across accounts)', 
       }),
     ))
 })
+
+describe('a key still named with a create marker', () => {
+  it('gives the successor the plain name, so an earlier rotation’s marker never finds it', () =>
+    withEmulator('openrouter', async (emulator) => {
+      const marker = `kw${'1234567890'.repeat(2)}12`
+      const old = seedKey(emulator, `deploy~${marker}`)
+      const store = storeFor(emulator)
+      const result = await rotateKey(store, { ...quick, keyId: old.id, deliver: () => {} })
+      expect(result.newKey?.name).toBe('deploy')
+      expect(await store.findCreated(marker)).toEqual([])
+      expect(result.warnings.join(' ')).toContain('ends in a create marker')
+    }))
+})

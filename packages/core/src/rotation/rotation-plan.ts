@@ -1,3 +1,4 @@
+import { MARKER_SEPARATOR } from '../create-marking.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import type { RetireMode, RotationSettings, RotationStrategy } from './rotation-options.js'
 
@@ -86,7 +87,8 @@ export async function planKey<C extends CreateKeyInput>(
     regenerate || oldKey === null || source.withSuccessor === false
       ? undefined
       : await store.successorInput(oldKey, options)
-  const input = { ...(successor?.input ?? {}), ...settings.input } as C
+  const carried = withoutMarkerSuffix(successor?.input ?? {})
+  const input = { ...carried.input, ...settings.input } as C
   const credential = credentialMatch(keyId, ownIds)
   // Keeping the old key never locks the store out; a regenerate always kills the old secret.
   const endsOldKey = regenerate || settings.retire !== 'keep'
@@ -100,7 +102,7 @@ export async function planKey<C extends CreateKeyInput>(
     strategy: settings.strategy,
     retire: regenerate ? 'replaced' : settings.retire,
     input: { ...input } as Record<string, unknown>,
-    warnings: [...(successor?.warnings ?? [])],
+    warnings: [...(successor?.warnings ?? []), ...carried.warnings],
     credential,
     switchesCredential: guarded && settings.allowSelf && canSwitch,
     action: 'rotate',
@@ -136,6 +138,27 @@ export async function planKey<C extends CreateKeyInput>(
     )
   }
   return plan
+}
+
+/** A name `createMarker()` could have tagged: `~kw` and 22 digits at its end. */
+const MARKER_SUFFIX = new RegExp(`\\${MARKER_SEPARATOR}kw\\d{22}$`)
+
+/**
+ * The carried input without a create marker left at the end of the old key's name (a key
+ * made by a create that was never settled): carried over, a rerun of that create's rotation
+ * would take the successor for its own lost key.
+ */
+function withoutMarkerSuffix<T extends CreateKeyInput>(input: T): { input: T; warnings: string[] } {
+  const name = input.name
+  if (typeof name !== 'string' || !MARKER_SUFFIX.test(name)) return { input, warnings: [] }
+  const plain = name.replace(MARKER_SUFFIX, '')
+  const { name: _tagged, ...rest } = input
+  return {
+    input: (plain === '' ? rest : { ...rest, name: plain }) as T,
+    warnings: [
+      `the old key's name ends in a create marker (a create that was never settled); the new key is named "${plain}" without it`,
+    ],
+  }
 }
 
 /** When the key expired, where its expiry has passed (ISO). */
