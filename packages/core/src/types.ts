@@ -23,6 +23,11 @@ export interface ApiKey {
   raw: unknown
   /** Spending and its limit, where the vendor reports them (`capabilities.spendLimit`). */
   spend?: KeySpend
+  /**
+   * The workspace (project, team…) the key belongs to, where the vendor groups keys (OpenRouter
+   * workspaces); absent where it has no such grouping.
+   */
+  workspace?: string
 }
 
 /**

@@ -301,6 +301,7 @@ function toApiKey(record: OpenRouterKey): ApiKey {
     expiresAt: record.expires_at ? new Date(record.expires_at) : null,
     metadata: {},
     raw: record,
+    workspace: record.workspace_id,
     spend: {
       used: record.usage,
       usedThisMonth: record.usage_monthly,

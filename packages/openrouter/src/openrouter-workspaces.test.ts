@@ -17,14 +17,15 @@ afterEach(async () => {
 const workspaceOf = (secret: string) => emulator.control.keyAttributes(secret)?.workspace_id
 
 describe('OpenRouter keys in other workspaces', () => {
-  it('iterates the keys of three workspaces, each with its workspace in raw', async () => {
+  it('iterates the keys of three workspaces, each telling its workspace', async () => {
     const research = emulator.control.seedWorkspace({ name: 'Research' }).id
     const staging = emulator.control.seedWorkspace({ name: 'Staging' }).id
     const a = emulator.control.seedKey({ name: 'a', workspaceId: research })
     const b = emulator.control.seedKey({ name: 'b', workspaceId: staging })
     const seen: Array<[string | null, string]> = []
     for await (const key of store.iterate()) {
-      seen.push([key.name, (key.raw as { workspace_id: string }).workspace_id])
+      expect(key.workspace).toBe((key.raw as { workspace_id: string }).workspace_id)
+      seen.push([key.name, key.workspace as string])
     }
     expect(seen).toEqual([
       ['seed-key-1', emulator.control.defaultWorkspaceId],
@@ -32,7 +33,7 @@ describe('OpenRouter keys in other workspaces', () => {
       ['b', staging],
     ])
     expect((await store.get(a.id)).id).toBe(a.id)
-    expect((await store.get(b.id)).id).toBe(b.id)
+    expect((await store.get(b.id)).workspace).toBe(staging)
   })
 
   it('rotateKeys rotates a key of another workspace, and its successor stays in that workspace', async () => {
