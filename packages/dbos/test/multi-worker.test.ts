@@ -1,0 +1,212 @@
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DBOSClient } from '@dbos-inc/dbos-sdk'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
+import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
+import {
+  type Fleet,
+  rotatableIds,
+  startFleet,
+  storeOf,
+  testSealingKey,
+  VENDORS,
+  workerStores,
+  writesAt,
+} from './fleet.js'
+import { startWorker, type WorkerProcess } from './worker-process.js'
+
+let postgres: TestPostgres
+
+beforeAll(async () => {
+  postgres = await startTestPostgres()
+}, 120_000)
+
+afterAll(async () => {
+  await postgres?.stop()
+})
+
+/** Polls DBOS's own record until `done` holds; the wait is bounded by the test's timeout. */
+async function waitFor(client: DBOSClient, prefix: string, count: number): Promise<void> {
+  for (;;) {
+    const finished = await client.listWorkflows({
+      workflow_id_prefix: prefix,
+      status: ['SUCCESS', 'ERROR'],
+    })
+    if (finished.length >= count) return
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+interface Setup {
+  url: string
+  fleet: Fleet
+  client: DBOSClient
+  db: pg.Pool
+  before: Record<string, string[]>
+  close(): Promise<void>
+}
+
+async function setUp(database: string): Promise<Setup> {
+  const url = await postgres.url(database)
+  // 200 keys to rotate: 50 at each vendor, beside each store's own credential.
+  const fleet = await startFleet({ seedKeys: 50, rateLimit: false })
+  const before: Record<string, string[]> = {}
+  for (const vendor of VENDORS) before[vendor] = await rotatableIds(storeOf(fleet, vendor))
+  const client = await DBOSClient.create({ systemDatabaseUrl: url })
+  const db = new pg.Pool({ connectionString: url, max: 2 })
+  return {
+    url,
+    fleet,
+    client,
+    db,
+    before,
+    async close() {
+      await client.destroy()
+      await db.end()
+      await Promise.all(VENDORS.map((vendor) => fleet[vendor].close()))
+    },
+  }
+}
+
+/**
+ * Every old key gone and replaced by exactly one live successor, which is the one key
+ * delivered for it. Returns how many deliveries there were in all: a delivery that returned
+ * just before its worker died (before the rotation journalled it) is made again, with the
+ * same key.
+ */
+async function expectEachRotatedOnce(setup: Setup): Promise<number> {
+  const deliveries = await setup.db.query<{
+    label: string
+    old_key_id: string
+    new_key_id: string
+  }>('SELECT label, old_key_id, new_key_id FROM deliveries')
+  for (const vendor of VENDORS) {
+    const old = setup.before[vendor] as string[]
+    const now = await rotatableIds(storeOf(setup.fleet, vendor))
+    expect(now.filter((id) => old.includes(id))).toEqual([])
+    expect(now).toHaveLength(old.length)
+    const successor = new Map<string, Set<string>>()
+    for (const row of deliveries.rows.filter((each) => each.label === vendor)) {
+      const keys = successor.get(row.old_key_id) ?? new Set<string>()
+      keys.add(row.new_key_id)
+      successor.set(row.old_key_id, keys)
+    }
+    expect([...successor.keys()].sort()).toEqual([...old].sort())
+    expect([...successor.values()].filter((keys) => keys.size !== 1)).toEqual([])
+    expect(new Set([...successor.values()].flatMap((keys) => [...keys]))).toEqual(new Set(now))
+  }
+  return deliveries.rows.length
+}
+
+describe('two workers on one Postgres', () => {
+  it('rotate 200 keys over the four vendors, each exactly once', async () => {
+    const setup = await setUp('two_workers')
+    const sealingKey = testSealingKey()
+    const stores = workerStores(setup.fleet)
+    const workers: WorkerProcess[] = []
+    try {
+      for (const executorId of ['worker-a', 'worker-b']) {
+        workers.push(await startWorker({ executorId, databaseUrl: setup.url, sealingKey, stores }))
+      }
+      const [a, b] = workers as [WorkerProcess, WorkerProcess]
+      for (const vendor of VENDORS) {
+        const keyIds = setup.before[vendor] as string[]
+        // Both workers start the whole batch: the second start of each workflow is a no-op.
+        await a.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
+        await b.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
+      }
+      const total = VENDORS.reduce((sum, vendor) => sum + (setup.before[vendor]?.length ?? 0), 0)
+      expect(total).toBe(200)
+      await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
+      const runs = await setup.client.listWorkflows({
+        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+      })
+      expect(runs).toHaveLength(200)
+      expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
+      // Both workers took part.
+      expect(new Set(runs.map((run) => run.executorId))).toEqual(new Set(['worker-a', 'worker-b']))
+      for (const vendor of VENDORS) {
+        expect(writesAt(setup.fleet[vendor])).toEqual({ creates: 50, deletes: 50 })
+      }
+      expect(await expectEachRotatedOnce(setup)).toBe(200)
+      const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
+      expect(sealed.rows[0].n).toBe(0)
+    } finally {
+      await Promise.all(workers.map((worker) => worker.send({ type: 'stop' }).catch(() => {})))
+      await setup.close()
+    }
+  }, 240_000)
+
+  it('finishes the work of a worker killed with SIGKILL mid-batch, resuming after delivery', async () => {
+    const setup = await setUp('killed_worker')
+    const sealingKey = testSealingKey()
+    const stores = workerStores(setup.fleet)
+    let b: WorkerProcess | undefined
+    try {
+      const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
+      // Worker A dies once its 30th rotation journalled the delivery, before it verified.
+      const a = await startWorker({
+        executorId: 'worker-a',
+        databaseUrl: setup.url,
+        sealingKey,
+        stores,
+        crashAfterDelivered: 30,
+        crashNote,
+      })
+      b = await startWorker({ executorId: 'worker-b', databaseUrl: setup.url, sealingKey, stores })
+      for (const vendor of VENDORS) {
+        await b.send({
+          type: 'enqueue',
+          batchId: 'nightly',
+          label: vendor,
+          keyIds: setup.before[vendor] as string[],
+        })
+      }
+      expect(await a.exited).toBe('SIGKILL')
+      const stranded = await setup.client.listWorkflows({
+        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+        status: 'PENDING',
+        executorId: 'worker-a',
+      })
+      expect(stranded.length).toBeGreaterThan(0)
+      const recovered = (await b.send({ type: 'recover', executorId: 'worker-a' })) as string[]
+      expect(recovered.sort()).toEqual(stranded.map((run) => run.workflowID).sort())
+      await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 200)
+      const runs = await setup.client.listWorkflows({
+        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+      })
+      expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
+      // The rotation cut off after delivery resumed on worker B: its delivered key is the
+      // one that stayed, and it was neither minted nor delivered again.
+      const cutOff = await readFile(crashNote, 'utf8')
+      const resumedRun = runs.find((run) => run.workflowID === cutOff)
+      expect(resumedRun?.executorId).toBe('worker-b')
+      const output = resumedRun?.output as { oldKeyId: string; newKeyId: string; resumed: boolean }
+      expect(output.resumed).toBe(true)
+      const delivered = await setup.db.query<{ new_key_id: string; executor: string }>(
+        'SELECT new_key_id, executor FROM deliveries WHERE old_key_id = $1',
+        [output.oldKeyId],
+      )
+      expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: 'worker-a' }])
+      const deliveries = await expectEachRotatedOnce(setup)
+      expect(deliveries - 200).toBeLessThanOrEqual(stranded.length)
+      let creates = 0
+      let deletes = 0
+      for (const vendor of VENDORS) {
+        const writes = writesAt(setup.fleet[vendor])
+        creates += writes.creates
+        deletes += writes.deletes
+      }
+      // A create cut off by the kill may leave a key that recovery deletes and makes again;
+      // every extra create is matched by a delete of that orphan.
+      expect(creates - 200).toBe(deletes - 200)
+      expect(creates - 200).toBeLessThanOrEqual(stranded.length)
+    } finally {
+      await b?.send({ type: 'stop' }).catch(() => {})
+      await setup.close()
+    }
+  }, 240_000)
+})
