@@ -1,4 +1,4 @@
-import { DBOS, type WorkflowHandle } from '@dbos-inc/dbos-sdk'
+import { DBOS, Error as DBOSErrors, type WorkflowHandle } from '@dbos-inc/dbos-sdk'
 import {
   type CreatedKey,
   type KeyStore,
@@ -202,11 +202,17 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     { name: 'keyway.rotateKey' },
   )
 
-  const enqueue = (batchId: string, label: string, keyId: string) => {
+  const enqueue = (
+    batchId: string,
+    label: string,
+    keyId: string,
+    workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
+  ) => {
     entryOf(label)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId),
       queueName: rotationQueueName(label),
+      workflowIDReusePolicy,
     })(batchId, label, keyId)
   }
 
@@ -236,11 +242,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         const slash = entry.indexOf('/')
         const label = entry.slice(0, slash)
         const keyId = entry.slice(slash + 1)
-        const workflowId = rotationWorkflowId(policy.name, label, keyId)
-        // The policy is the batch: a key it rotated or is rotating keeps its workflow id.
-        if ((await DBOS.getWorkflowStatus(workflowId)) !== null) continue
-        await enqueue(policy.name, label, keyId)
-        started.push(workflowId)
+        // The policy is the batch: a key it rotated or is rotating keeps its workflow id, and
+        // DBOS refuses to start that id again.
+        try {
+          const handle = await enqueue(policy.name, label, keyId, 'reject')
+          started.push(handle.workflowID)
+        } catch (error) {
+          if (!DBOSErrors.isWorkflowIDInUseError(error)) throw error
+        }
       }
       return { policy: policy.name, due, started }
     },
@@ -273,7 +282,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         )
       }
     },
-    enqueue,
+    enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
     async enqueueBatch(batchId, label, keyIds) {
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
       for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))

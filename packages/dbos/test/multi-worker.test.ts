@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DBOSClient } from '@dbos-inc/dbos-sdk'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
+import { type PolicyRunSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
 import {
   type Fleet,
@@ -49,10 +49,10 @@ interface Setup {
   close(): Promise<void>
 }
 
-async function setUp(database: string): Promise<Setup> {
+async function setUp(database: string, seedKeys = 50): Promise<Setup> {
   const url = await postgres.url(database)
   // 200 keys to rotate: 50 at each vendor, beside each store's own credential.
-  const fleet = await startFleet({ seedKeys: 50, rateLimit: false })
+  const fleet = await startFleet({ seedKeys, rateLimit: false })
   const before: Record<string, string[]> = {}
   for (const vendor of VENDORS) before[vendor] = await rotatableIds(storeOf(fleet, vendor))
   const client = await DBOSClient.create({ systemDatabaseUrl: url })
@@ -206,6 +206,56 @@ describe('two workers on one Postgres', () => {
       expect(creates - 200).toBeLessThanOrEqual(stranded.length)
     } finally {
       await b?.send({ type: 'stop' }).catch(() => {})
+      await setup.close()
+    }
+  }, 240_000)
+
+  it('runs a policy on its schedule; firing again right after rotates nothing', async () => {
+    const setup = await setUp('policy', 5)
+    const stores = workerStores(setup.fleet)
+    let worker: WorkerProcess | undefined
+    try {
+      worker = await startWorker({
+        executorId: 'worker-a',
+        databaseUrl: setup.url,
+        sealingKey: testSealingKey(),
+        stores,
+        // Fired by hand below, twice in a row; on its own only once a year.
+        // The keys there were before: their successors (new ids) are not selected.
+        policy: {
+          name: 'max-age',
+          schedule: '0 0 1 1 *',
+          maxAgeMs: 0,
+          keyIds: VENDORS.flatMap((vendor) => setup.before[vendor] as string[]),
+        },
+      })
+      const due = VENDORS.flatMap((vendor) =>
+        (setup.before[vendor] as string[]).map((id) => `${vendor}/${id}`),
+      )
+      const first = (await worker.send({ type: 'policy', name: 'max-age' })) as PolicyRunSummary
+      // The second firing comes while the first one's rotations still run.
+      const second = (await worker.send({ type: 'policy', name: 'max-age' })) as PolicyRunSummary
+      expect(first.due.sort()).toEqual(due.sort())
+      expect(first.started).toHaveLength(due.length)
+      expect(second.started).toEqual([])
+      await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}max-age/`, due.length)
+      const third = (await worker.send({ type: 'policy', name: 'max-age' })) as PolicyRunSummary
+      expect(third).toEqual({ policy: 'max-age', due: [], started: [] })
+      const runs = await setup.client.listWorkflows({
+        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+      })
+      expect(runs.map((run) => run.status)).toEqual(due.map(() => 'SUCCESS'))
+      let creates = 0
+      let deletes = 0
+      for (const vendor of VENDORS) {
+        const writes = writesAt(setup.fleet[vendor])
+        creates += writes.creates
+        deletes += writes.deletes
+      }
+      expect({ creates, deletes }).toEqual({ creates: due.length, deletes: due.length })
+      expect(await expectEachRotatedOnce(setup)).toBe(due.length)
+    } finally {
+      await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
     }
   }, 240_000)

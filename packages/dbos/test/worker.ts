@@ -25,7 +25,7 @@ export interface WorkerConfig {
    */
   crashAfterDelivered?: number
   crashNote?: string
-  policy?: { name: string; schedule: string; maxAgeMs: number }
+  policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
 }
 
 export type WorkerCommand =
@@ -88,6 +88,7 @@ const rotations = defineKeywayRotations({
             name: config.policy.name,
             schedule: config.policy.schedule,
             maxAgeMs: config.policy.maxAgeMs,
+            select: (key) => (config.policy?.keyIds ?? []).includes(key.id),
           },
         ],
 })
