@@ -53,8 +53,8 @@ async function run(workers: number, postgres: Awaited<ReturnType<typeof startTes
     VENDORS.map((vendor) => [vendor, fleet[vendor].requests.length]),
   )
   const sealingKey = testSealingKey()
-  // Latitude: a rotation writes twice (create, delete); its queue starts no more rotations a
-  // window than the write limit allows, across every worker.
+  // Latitude: a rotation writes three times (create, settle the new key's name, delete); its
+  // queue starts no more rotations a window than the write limit allows, across every worker.
   const stores = Object.fromEntries(
     VENDORS.map((vendor) => [
       vendor,
@@ -64,7 +64,10 @@ async function run(workers: number, postgres: Awaited<ReturnType<typeof startTes
         limits:
           vendor === 'latitudesh'
             ? {
-                rateLimit: { limitPerPeriod: LATITUDE.writes / 2, periodSec: WINDOW_MS / 1000 },
+                rateLimit: {
+                  limitPerPeriod: Math.floor(LATITUDE.writes / 3),
+                  periodSec: WINDOW_MS / 1000,
+                },
                 workerConcurrency: 8,
               }
             : { workerConcurrency: 16 },

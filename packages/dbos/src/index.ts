@@ -12,6 +12,6 @@ export {
 export { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
 export { postgresJournal } from './postgres-journal.js'
 export { isDue, type RotationPolicy } from './rotation-policy.js'
-export { forgetSealedSecret, withSealedSecrets } from './sealed-secret-store.js'
+export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 export { checkSealingKey, openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
 export { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from './workflow-id.js'

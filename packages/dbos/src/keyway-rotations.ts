@@ -12,7 +12,7 @@ import pg from 'pg'
 import { ensureKeywayTables } from './keyway-tables.js'
 import { postgresJournal } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
-import { forgetSealedSecret, withSealedSecrets } from './sealed-secret-store.js'
+import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
 import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
 
@@ -156,7 +156,12 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   const storeOf = (label: string): KeyStore => {
     let store = stores.get(label)
     if (store === undefined) {
-      store = withSealedSecrets(entryOf(label).store, pool, options.sealingKey)
+      store = withSealedSecrets(
+        entryOf(label).store,
+        pool,
+        options.sealingKey,
+        () => DBOS.workflowID,
+      )
       stores.set(label, store)
     }
     return store
@@ -176,13 +181,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         deliver: (created) => options.deliver(created, target),
       })
     } catch (error) {
-      const record = await journal.read(rotationId)
-      if (error instanceof RotationError && record?.newKeyId && record.state === 'rolled-back') {
-        await forgetSealedSecret(pool, store.provider, record.newKeyId)
+      // Ended for good: no rerun of this workflow needs the secrets it sealed.
+      const state = (await journal.read(rotationId))?.state
+      if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
+        await forgetSealedSecrets(pool, rotationId)
       }
       throw error
     }
-    await forgetSealedSecret(pool, store.provider, result.newKeyId)
+    await forgetSealedSecrets(pool, rotationId)
     return {
       rotationId,
       label,

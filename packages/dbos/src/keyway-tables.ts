@@ -27,6 +27,7 @@ export async function ensureKeywayTables(pool: Pool): Promise<void> {
       provider text NOT NULL,
       key_id text NOT NULL,
       sealed text NOT NULL,
+      rotation_id text,
       created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (provider, key_id)
     )`)

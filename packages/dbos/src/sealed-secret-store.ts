@@ -7,20 +7,24 @@ import { openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
  * The store as rotations on many workers see it: each secret it mints is sealed into Postgres
  * before the rotation goes on, and `reveal` reads it back. So a rotation interrupted after
  * delivery resumes on any worker at verification with the secret it delivered, instead of
- * minting and delivering another key. Every other method is the store's own.
+ * minting and delivering another key. Every other method is the store's own. `rotationId`
+ * names the rotation a create belongs to, so its sealed secrets can be dropped when it ends.
  */
 export function withSealedSecrets<C extends CreateKeyInput>(
   store: KeyStore<C>,
   pool: Pool,
   sealingKey: SealingKey,
+  rotationId: () => string | undefined = () => undefined,
 ): KeyStore<C> {
   const provider = store.provider
   const create: KeyStore<C>['create'] = async (input, options) => {
     const created = await store.create(input, options)
     await pool.query(
-      `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (provider, key_id, sealed) VALUES ($1, $2, $3)
-       ON CONFLICT (provider, key_id) DO UPDATE SET sealed = EXCLUDED.sealed`,
-      [provider, created.key.id, sealSecret(created.secret, sealingKey)],
+      `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (provider, key_id, sealed, rotation_id)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (provider, key_id)
+       DO UPDATE SET sealed = EXCLUDED.sealed, rotation_id = EXCLUDED.rotation_id`,
+      [provider, created.key.id, sealSecret(created.secret, sealingKey), rotationId() ?? null],
     )
     return created
   }
@@ -49,14 +53,9 @@ export function withSealedSecrets<C extends CreateKeyInput>(
   })
 }
 
-/** Drops the sealed secret of a key whose rotation ended: nothing needs it any more. */
-export async function forgetSealedSecret(
-  pool: Pool,
-  provider: string,
-  keyId: string,
-): Promise<void> {
-  await pool.query(
-    `DELETE FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE provider = $1 AND key_id = $2`,
-    [provider, keyId],
-  )
+/** Drops every sealed secret of a rotation that ended: nothing needs them any more. */
+export async function forgetSealedSecrets(pool: Pool, rotationId: string): Promise<void> {
+  await pool.query(`DELETE FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE rotation_id = $1`, [
+    rotationId,
+  ])
 }
