@@ -5,6 +5,9 @@ import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { type Emulator, type EmulatorOptions, startEmulator } from '@keyway/testkit'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
+import type { WorkerConfig } from './worker.js'
+
+type WorkerStore = WorkerConfig['stores'][string]
 
 export const VENDORS = ['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const
 
@@ -52,8 +55,8 @@ export function writesAt(emulator: Emulator): { creates: number; deletes: number
   return { creates, deletes }
 }
 
-/** The per-store worker settings of a fleet. */
-export function workerStores(fleet: Fleet) {
+/** The per-store worker settings of a fleet: each store labelled by its vendor. */
+export function workerStores(fleet: Fleet): Record<string, WorkerStore> {
   return Object.fromEntries(
     VENDORS.map((vendor) => [vendor, { vendor, settings: fleet[vendor].settings }]),
   )

@@ -104,11 +104,49 @@ async function expectEachRotatedOnce(setup: Setup, named: readonly string[] = []
   return deliveries.rows.length
 }
 
+/** The most rotations of one store that were under way at once, from their journalled times. */
+async function mostAtOnce(setup: Setup, label: string): Promise<number> {
+  const records = await setup.db.query<{
+    record: { history: Array<{ state: string; at: string }> }
+  }>('SELECT record FROM keyway.rotations WHERE rotation_id LIKE $1', [
+    `${ROTATION_WORKFLOW_PREFIX}%/${label}/%`,
+  ])
+  const edges: Array<[number, number]> = []
+  for (const { record } of records.rows) {
+    const times = record.history.map((entry) => Date.parse(entry.at))
+    edges.push([Math.min(...times), 1], [Math.max(...times), -1])
+  }
+  // An end sorts before a start at the same instant.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  let running = 0
+  let most = 0
+  for (const [, change] of edges) {
+    running += change
+    most = Math.max(most, running)
+  }
+  return most
+}
+
+/** The states one rotation journalled, in order. */
+async function statesOf(setup: Setup, rotationId: string): Promise<string[]> {
+  const result = await setup.db.query<{ record: { history: Array<{ state: string }> } }>(
+    'SELECT record FROM keyway.rotations WHERE rotation_id = $1',
+    [rotationId],
+  )
+  return result.rows[0]?.record.history.map((entry) => entry.state) ?? []
+}
+
 describe('two workers on one Postgres', () => {
   it('rotate 200 keys over the four vendors, each exactly once', async () => {
     const setup = await setUp('two_workers')
     const sealingKey = testSealingKey()
+    // OpenRouter's queue runs at most 3 rotations at once, across both workers.
     const stores = workerStores(setup.fleet)
+    stores.openrouter = {
+      vendor: 'openrouter',
+      settings: setup.fleet.openrouter.settings,
+      limits: { concurrency: 3 },
+    }
     const workers: WorkerProcess[] = []
     try {
       for (const executorId of ['worker-a', 'worker-b']) {
@@ -135,6 +173,12 @@ describe('two workers on one Postgres', () => {
         expect(writesAt(setup.fleet[vendor])).toEqual({ creates: 50, deletes: 50 })
       }
       expect(await expectEachRotatedOnce(setup)).toBe(200)
+      expect(await mostAtOnce(setup, 'openrouter')).toBeLessThanOrEqual(3)
+      console.log(
+        'OVERLAP',
+        await mostAtOnce(setup, 'latitudesh'),
+        await mostAtOnce(setup, 'openrouter'),
+      )
       const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
       expect(sealed.rows[0].n).toBe(0)
     } finally {
@@ -194,6 +238,15 @@ describe('two workers on one Postgres', () => {
         [output.oldKeyId],
       )
       expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: 'worker-a' }])
+      // Picked up at verification: one create, one delivery, then verified and done.
+      expect(await statesOf(setup, cutOff)).toEqual([
+        'started',
+        'creating',
+        'created',
+        'delivered',
+        'verified',
+        'done',
+      ])
       const warnings = runs.flatMap(
         (run) => (run.output as { warnings: string[] } | undefined)?.warnings ?? [],
       )
