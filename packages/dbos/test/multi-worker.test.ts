@@ -174,11 +174,6 @@ describe('two workers on one Postgres', () => {
       }
       expect(await expectEachRotatedOnce(setup)).toBe(200)
       expect(await mostAtOnce(setup, 'openrouter')).toBeLessThanOrEqual(3)
-      console.log(
-        'OVERLAP',
-        await mostAtOnce(setup, 'latitudesh'),
-        await mostAtOnce(setup, 'openrouter'),
-      )
       const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
       expect(sealed.rows[0].n).toBe(0)
     } finally {
