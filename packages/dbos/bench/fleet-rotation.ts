@@ -15,7 +15,7 @@ import {
   storeOf,
   testSealingKey,
   VENDORS,
-  writesAt,
+  writesOverall,
 } from '../test/fleet.js'
 import { startWorker, type WorkerProcess } from '../test/worker-process.js'
 
@@ -121,13 +121,7 @@ async function run(workers: number, postgres: Awaited<ReturnType<typeof startTes
   const deliveries =
     (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM deliveries')).rows[0]?.n ?? 0
   await db.end()
-  let createRequests = 0
-  let deleteRequests = 0
-  for (const vendor of VENDORS) {
-    const counted = writesAt(fleet[vendor])
-    createRequests += counted.creates
-    deleteRequests += counted.deletes
-  }
+  const { creates: createRequests, deletes: deleteRequests } = writesOverall(fleet)
   const heldAfter = VENDORS.reduce((sum, vendor) => sum + fleet[vendor].control.keyIds().length, 0)
   let replaced = 0
   for (const vendor of VENDORS) {

@@ -55,6 +55,18 @@ export function writesAt(emulator: Emulator): { creates: number; deletes: number
   return { creates, deletes }
 }
 
+/** Create and delete requests over the whole fleet. */
+export function writesOverall(fleet: Fleet): { creates: number; deletes: number } {
+  let creates = 0
+  let deletes = 0
+  for (const vendor of VENDORS) {
+    const writes = writesAt(fleet[vendor])
+    creates += writes.creates
+    deletes += writes.deletes
+  }
+  return { creates, deletes }
+}
+
 /** The per-store worker settings of a fleet: each store labelled by its vendor. */
 export function workerStores(fleet: Fleet): Record<string, WorkerStore> {
   return Object.fromEntries(

@@ -15,6 +15,7 @@ import {
   VENDORS,
   workerStores,
   writesAt,
+  writesOverall,
 } from './fleet.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
@@ -247,13 +248,7 @@ describe('two workers on one Postgres', () => {
       )
       const deliveries = await expectEachRotatedOnce(setup, warnings)
       expect(deliveries - 200).toBeLessThanOrEqual(stranded.length)
-      let creates = 0
-      let deletes = 0
-      for (const vendor of VENDORS) {
-        const writes = writesAt(setup.fleet[vendor])
-        creates += writes.creates
-        deletes += writes.deletes
-      }
+      const { creates, deletes } = writesOverall(setup.fleet)
       // A create cut off by the kill may leave a key that recovery deletes and makes again (an
       // extra create matched by a delete), or one it cannot prove its own and only names.
       const unproven = warnings.filter((warning) => warning.includes('may have been made')).length
@@ -302,13 +297,7 @@ describe('two workers on one Postgres', () => {
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
       })
       expect(runs.map((run) => run.status)).toEqual(due.map(() => 'SUCCESS'))
-      let creates = 0
-      let deletes = 0
-      for (const vendor of VENDORS) {
-        const writes = writesAt(setup.fleet[vendor])
-        creates += writes.creates
-        deletes += writes.deletes
-      }
+      const { creates, deletes } = writesOverall(setup.fleet)
       expect({ creates, deletes }).toEqual({ creates: due.length, deletes: due.length })
       expect(await expectEachRotatedOnce(setup)).toBe(due.length)
     } finally {
