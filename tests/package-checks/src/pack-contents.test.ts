@@ -39,7 +39,7 @@ const library = [
 ]
 
 describe('published tarballs', () => {
-  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable'])(
+  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable', 'dbos'])(
     '@keyway/%s holds its build, README, LICENSE and package.json, and nothing else',
     async (name) => {
       expect(await packedFiles(name)).toEqual(library)

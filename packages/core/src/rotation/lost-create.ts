@@ -1,6 +1,8 @@
 // A create was journalled and its answer lost (the process died, or the vendor was slow):
 // the keys carrying its marker are provably this rotation's; keys it may have made that no
 // marker proves are only ever named.
+import { NotFoundError } from '../errors.js'
+import type { Secret } from '../secret.js'
 import type { ApiKey, CreateKeyInput, UpdateKeyInput } from '../types.js'
 import { createdAtOf } from './key-identity.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
@@ -59,8 +61,9 @@ export async function settleLostCreate(run: RotationRun): Promise<void> {
     )
   }
   const [first, ...others] = found
-  if (first !== undefined && store.reveal !== undefined) {
-    await recoverFound(run, first)
+  const secret = first === undefined ? undefined : await revealIfShown(run, first)
+  if (first !== undefined && secret !== undefined) {
+    await recoverFound(run, first, secret)
     await discardAll(run, others, marker)
     return
   }
@@ -85,10 +88,24 @@ export async function settleLostCreate(run: RotationRun): Promise<void> {
   await run.restart()
 }
 
+/**
+ * The secret of a key the interrupted create made, where the store shows it again. A store
+ * whose `reveal` answers `NotFoundError` for it (one that keeps secrets of its own, and lost
+ * this one with the process) cannot recover it: `undefined`, and the key is discarded.
+ */
+async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secret | undefined> {
+  if (run.store.reveal === undefined) return undefined
+  try {
+    return await run.store.reveal(key.id, run.request)
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined
+    throw error
+  }
+}
+
 /** Takes over a key the interrupted create made: its secret, and its settings without the marker. */
-async function recoverFound(run: RotationRun, key: ApiKey): Promise<void> {
+async function recoverFound(run: RotationRun, key: ApiKey, secret: Secret): Promise<void> {
   const { store } = run
-  const secret = await (store.reveal as NonNullable<typeof store.reveal>)(key.id, run.request)
   let settled = key
   const patch = settlingPatch(run, key)
   if (patch !== undefined) settled = await store.update(key.id, patch as never, run.request)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RotationError } from '../errors.js'
+import { NotFoundError, RotationError } from '../errors.js'
 import type { CreatedKey } from '../types.js'
 import { Crash, crashingJournal } from './crash-journal.test-support.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
@@ -196,6 +196,34 @@ describe('rotateKey resume', () => {
     expect(result.newKeyId).toBe(orphan)
     expect(delivered.map((created) => created.key.id)).toEqual([orphan])
     expect(store.writes.filter((write) => write.operation === 'create')).toHaveLength(1)
+  })
+
+  it('discards the key of a lost create whose secret the store no longer shows, and makes one', async () => {
+    const store = new MemoryKeyStore({ reveal: true })
+    const old = store.seed({ name: 'ci' })
+    const journal = memoryJournal()
+    const delivered: CreatedKey[] = []
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: keep(delivered) }
+    store.faults.push({ on: 'create', kind: 'lost' })
+    await rotateKey(store, options).catch(() => {})
+    const orphan = store.writes[0]?.id as string
+    // A store that kept secrets itself (sealed in a database) and lost this one with the process.
+    store.reveal = async (id) => {
+      throw new NotFoundError({
+        provider: store.provider,
+        operation: 'reveal',
+        message: `no ${id}`,
+      })
+    }
+    const result = await rotateKey(store, options)
+    expect(result.newKeyId).not.toBe(orphan)
+    expect(delivered.map((created) => created.key.id)).toEqual([result.newKeyId])
+    expect(store.writes.map((write) => [write.operation, write.id])).toEqual([
+      ['create', orphan],
+      ['delete', orphan],
+      ['create', result.newKeyId],
+      ['delete', old.id],
+    ])
   })
 
   it.each([

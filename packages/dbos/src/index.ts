@@ -1,0 +1,17 @@
+export {
+  type DeliveryTarget,
+  type DurableRotationOptions,
+  type DurableRotationSummary,
+  defineKeywayRotations,
+  type KeywayRotations,
+  type KeywayRotationsOptions,
+  type PolicyRunSummary,
+  type RotationQueueLimits,
+  type RotationStoreEntry,
+} from './keyway-rotations.js'
+export { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
+export { postgresJournal } from './postgres-journal.js'
+export { isDue, type RotationPolicy } from './rotation-policy.js'
+export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
+export { checkSealingKey, openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
+export { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from './workflow-id.js'

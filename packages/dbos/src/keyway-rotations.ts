@@ -1,0 +1,348 @@
+import { DBOS, Error as DBOSErrors, type WorkflowHandle } from '@dbos-inc/dbos-sdk'
+import {
+  type CreatedKey,
+  type KeyStore,
+  RotationError,
+  type RotationOptions,
+  rotateKey,
+  rotateKeys,
+  ValidationError,
+} from '@keyway/core'
+import pg from 'pg'
+import { ensureKeywayTables } from './keyway-tables.js'
+import { postgresJournal } from './postgres-journal.js'
+import { isDue, type RotationPolicy } from './rotation-policy.js'
+import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
+import { checkSealingKey, type SealingKey } from './secret-seal.js'
+import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
+
+/** How fast a store's rotations may start, across every worker (a DBOS queue's limits). */
+export interface RotationQueueLimits {
+  /** At most `limitPerPeriod` rotations start in any `periodSec` seconds, fleet-wide. */
+  rateLimit?: { limitPerPeriod: number; periodSec: number }
+  /** Rotations of this store running at once, fleet-wide. */
+  concurrency?: number
+  /** Rotations of this store running at once on one worker. */
+  workerConcurrency?: number
+}
+
+/** One store the workers rotate keys of, under a label every worker gives it alike. */
+export interface RotationStoreEntry {
+  store: KeyStore
+  /** Limits of the store's queue. Default: none (the store's own scheduler still paces requests). */
+  limits?: RotationQueueLimits
+}
+
+/** Where a new secret goes: which store and which old key it replaces. Never a secret. */
+export interface DeliveryTarget {
+  label: string
+  /** The id of the key being replaced. */
+  oldKeyId: string
+  rotationId: string
+}
+
+/** The rotation settings a durable rotation takes from core's `RotationOptions`. */
+export type DurableRotationOptions = Pick<
+  RotationOptions,
+  | 'verify'
+  | 'verifyAttempts'
+  | 'verifyIntervalMs'
+  | 'retire'
+  | 'graceMs'
+  | 'allowSelf'
+  | 'strategy'
+  | 'onStep'
+  | 'onWait'
+>
+
+/** Options of `defineKeywayRotations`; every worker of one fleet passes the same. */
+export interface KeywayRotationsOptions {
+  /** The stores, by label. The label is part of each workflow id and names the store's queue. */
+  stores: Readonly<Record<string, RotationStoreEntry>>
+  /** Postgres for keyway's journal and sealed secrets; DBOS's system database will do. */
+  databaseUrl: string
+  /** Seals each new secret until its rotation ends (see `SealingKey`). */
+  sealingKey: SealingKey
+  /**
+   * Stores the new secret where its users find it. Called once per new key; it may be called
+   * again for the same key only if a worker died after it returned and before the rotation
+   * recorded that, so it must be idempotent (overwrite the same variable).
+   */
+  deliver: (created: CreatedKey, target: DeliveryTarget) => void | Promise<void>
+  /** How each key is rotated. Defaults as in core's `rotateKey`. */
+  rotation?: DurableRotationOptions
+  /** Policies that run on a schedule (DBOS scheduled workflows). */
+  policies?: readonly RotationPolicy[]
+}
+
+/** What a durable rotation did. Plain data: never a secret. */
+export interface DurableRotationSummary {
+  rotationId: string
+  label: string
+  oldKeyId: string
+  newKeyId: string
+  retired: 'deleted' | 'disabled' | 'kept' | 'replaced'
+  verified: boolean
+  resumed: boolean
+  warnings: string[]
+}
+
+/** What one firing of a policy did. */
+export interface PolicyRunSummary {
+  policy: string
+  /** Keys that were due, as `label/keyId`. */
+  due: string[]
+  /** Rotation workflows this firing started (due keys with no workflow yet). */
+  started: string[]
+}
+
+/** The fleet's durable rotations, as one worker sees them. */
+export interface KeywayRotations {
+  /**
+   * After `DBOS.launch()`: creates keyway's tables, registers each store's queue with its
+   * limits and each policy's schedule. Every worker calls it.
+   */
+  start(): Promise<void>
+  /** Queues the rotation of one key; starting the same batch, label and key again is a no-op. */
+  enqueue(
+    batchId: string,
+    label: string,
+    keyId: string,
+  ): Promise<WorkflowHandle<DurableRotationSummary>>
+  /** Queues one rotation per key id (each a no-op if already started). */
+  enqueueBatch(
+    batchId: string,
+    label: string,
+    keyIds: readonly string[],
+  ): Promise<WorkflowHandle<DurableRotationSummary>[]>
+  /** Runs a policy now, as its schedule would, and waits for its firing (not its rotations). */
+  runPolicy(name: string): Promise<PolicyRunSummary>
+  /**
+   * Hands every unfinished workflow of a worker that is gone for good to the live workers,
+   * each back on its own queue, where it resumes from its last checkpoint. Call it only for
+   * a worker that is certainly dead (its process or machine gone); a worker restarted with
+   * the same executor id recovers its own workflows without this. Returns the workflow ids.
+   */
+  recoverExecutor(executorId: string): Promise<string[]>
+  /** Closes keyway's database pool (DBOS itself is shut down with `DBOS.shutdown()`). */
+  close(): Promise<void>
+}
+
+let defined = false
+
+/**
+ * Registers keyway's rotation workflows with DBOS: call it once per process, before
+ * `DBOS.launch()`, with the same options on every worker. Each key's rotation is a workflow
+ * whose id is derived from its batch, store label and key id, queued on its store's queue
+ * (rate limit and concurrency hold across workers). Its progress is journalled in Postgres
+ * and each new secret is sealed there, so a rotation interrupted anywhere (after delivery
+ * too) resumes on any worker at its next step, without minting or delivering again.
+ */
+export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRotations {
+  if (defined) {
+    throw invalid('defineKeywayRotations', 'is called once per process, before DBOS.launch()')
+  }
+  checkSealingKey(options.sealingKey)
+  for (const policy of options.policies ?? []) checkPolicy(options, policy)
+  defined = true
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
+  const journal = postgresJournal(pool)
+  const stores = new Map<string, KeyStore>()
+  const entryOf = (label: string): RotationStoreEntry => {
+    const entry = options.stores[label]
+    if (entry === undefined) throw invalid('label', `no store is labelled "${label}"`)
+    return entry
+  }
+  const storeOf = (label: string): KeyStore => {
+    let store = stores.get(label)
+    if (store === undefined) {
+      store = withSealedSecrets(
+        entryOf(label).store,
+        pool,
+        options.sealingKey,
+        () => DBOS.workflowID,
+      )
+      stores.set(label, store)
+    }
+    return store
+  }
+
+  const rotateOnce = async (label: string, keyId: string): Promise<DurableRotationSummary> => {
+    const rotationId = DBOS.workflowID as string
+    const store = storeOf(label)
+    const target = { label, oldKeyId: keyId, rotationId }
+    let result: Awaited<ReturnType<typeof rotateKey>>
+    try {
+      result = await rotateKey(store, {
+        ...options.rotation,
+        keyId,
+        rotationId,
+        journal,
+        deliver: (created) => options.deliver(created, target),
+      })
+    } catch (error) {
+      // Ended for good: no rerun of this workflow needs the secrets it sealed.
+      const state = (await journal.read(rotationId))?.state
+      if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
+        await forgetSealedSecrets(pool, rotationId)
+      }
+      throw error
+    }
+    await forgetSealedSecrets(pool, rotationId)
+    return {
+      rotationId,
+      label,
+      oldKeyId: result.oldKeyId,
+      newKeyId: result.newKeyId,
+      retired: result.retired,
+      verified: result.verified,
+      resumed: result.resumed,
+      warnings: result.warnings,
+    }
+  }
+
+  const rotateKeyWorkflow = DBOS.registerWorkflow(
+    async (_batchId: string, label: string, keyId: string): Promise<DurableRotationSummary> =>
+      // The step's work is journalled step by step in Postgres: a rerun resumes, never restarts.
+      DBOS.runStep(() => rotateOnce(label, keyId), { name: 'rotate' }),
+    { name: 'keyway.rotateKey' },
+  )
+
+  const enqueue = (
+    batchId: string,
+    label: string,
+    keyId: string,
+    workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
+  ) => {
+    entryOf(label)
+    return DBOS.startWorkflow(rotateKeyWorkflow, {
+      workflowID: rotationWorkflowId(batchId, label, keyId),
+      queueName: rotationQueueName(label),
+      workflowIDReusePolicy,
+    })(batchId, label, keyId)
+  }
+
+  const planPolicy = async (policy: RotationPolicy): Promise<string[]> => {
+    const due: string[] = []
+    const now = Date.now()
+    for (const label of policy.labels ?? Object.keys(options.stores)) {
+      // Core's dry run decides what may be rotated (own credential, vendor limits); no write.
+      const plan = await rotateKeys(entryOf(label).store, {
+        ...options.rotation,
+        dryRun: true,
+        filter: (key) => isDue(policy, key, label, now),
+      })
+      for (const each of plan.plans) {
+        if (each.action === 'rotate') due.push(`${label}/${each.keyId}`)
+      }
+    }
+    return due
+  }
+
+  const policyWorkflow = DBOS.registerWorkflow(
+    async (_scheduledAt: Date, context: { policy: string }): Promise<PolicyRunSummary> => {
+      const policy = policyNamed(options, context.policy)
+      const due = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
+      const started: string[] = []
+      for (const entry of due) {
+        const slash = entry.indexOf('/')
+        const label = entry.slice(0, slash)
+        const keyId = entry.slice(slash + 1)
+        // The policy is the batch: a key it rotated or is rotating keeps its workflow id, and
+        // DBOS refuses to start that id again.
+        try {
+          const handle = await enqueue(policy.name, label, keyId, 'reject')
+          started.push(handle.workflowID)
+        } catch (error) {
+          if (!DBOSErrors.isWorkflowIDInUseError(error)) throw error
+        }
+      }
+      return { policy: policy.name, due, started }
+    },
+    { name: 'keyway.applyPolicy' },
+  )
+
+  return {
+    async start() {
+      await ensureKeywayTables(pool)
+      for (const [label, entry] of Object.entries(options.stores)) {
+        const limits = entry.limits ?? {}
+        await DBOS.registerQueue(rotationQueueName(label), {
+          onConflict: 'always_update',
+          ...(limits.rateLimit === undefined ? {} : { rateLimit: limits.rateLimit }),
+          ...(limits.concurrency === undefined ? {} : { globalConcurrency: limits.concurrency }),
+          ...(limits.workerConcurrency === undefined
+            ? {}
+            : { workerConcurrency: limits.workerConcurrency }),
+          minPollingIntervalMs: 100,
+        })
+      }
+      if ((options.policies ?? []).length > 0) {
+        await DBOS.applySchedules(
+          (options.policies ?? []).map((policy) => ({
+            scheduleName: scheduleName(policy.name),
+            workflowFn: policyWorkflow as never,
+            schedule: policy.schedule,
+            context: { policy: policy.name },
+          })),
+        )
+      }
+    },
+    enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
+    async enqueueBatch(batchId, label, keyIds) {
+      const handles: WorkflowHandle<DurableRotationSummary>[] = []
+      for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
+      return handles
+    },
+    async runPolicy(name) {
+      policyNamed(options, name)
+      const handle = await DBOS.triggerSchedule(scheduleName(name))
+      return (await handle.getResult()) as PolicyRunSummary
+    },
+    async recoverExecutor(executorId) {
+      const pending = await DBOS.listWorkflows({
+        status: 'PENDING',
+        executorId,
+        workflowName: ['keyway.rotateKey', 'keyway.applyPolicy'],
+      })
+      for (const workflow of pending) {
+        await DBOS.resumeWorkflow(workflow.workflowID, { queueName: workflow.queueName })
+      }
+      return pending.map((workflow) => workflow.workflowID)
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
+/** The DBOS schedule of a policy. */
+function scheduleName(policy: string): string {
+  return `keyway-policy-${policy}`
+}
+
+function policyNamed(options: KeywayRotationsOptions, name: string): RotationPolicy {
+  const policy = options.policies?.find((each) => each.name === name)
+  if (policy === undefined) throw invalid('policy', `no policy is named "${name}"`)
+  return policy
+}
+
+function checkPolicy(options: KeywayRotationsOptions, policy: RotationPolicy): void {
+  if (!/^[A-Za-z0-9_-]+$/.test(policy.name)) {
+    throw invalid('policies.name', 'letters, digits, "-" and "_" only')
+  }
+  for (const label of policy.labels ?? []) {
+    if (options.stores[label] === undefined) {
+      throw invalid('policies.labels', `no store is labelled "${label}"`)
+    }
+  }
+}
+
+function invalid(path: string, message: string): ValidationError {
+  return new ValidationError({
+    provider: 'keyway',
+    operation: 'rotate',
+    message: `${path} ${message}`,
+    issues: [{ path, message }],
+  })
+}

@@ -1,0 +1,41 @@
+import type { Pool } from 'pg'
+
+/** The Postgres schema keyway's own tables live in, beside DBOS's. */
+export const KEYWAY_SCHEMA = 'keyway'
+
+/**
+ * Creates keyway's tables where they are missing: rotation and batch records (the journal),
+ * and sealed secrets (encrypted, see `sealSecret`). Safe to run from every worker at once.
+ */
+export async function ensureKeywayTables(pool: Pool): Promise<void> {
+  const client = await pool.connect()
+  try {
+    // Workers that start together would race on CREATE ... IF NOT EXISTS; one at a time.
+    await client.query('BEGIN')
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('keyway-tables'))")
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${KEYWAY_SCHEMA}`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.rotations (
+      rotation_id text PRIMARY KEY,
+      record jsonb NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.batches (
+      batch_id text PRIMARY KEY,
+      record jsonb NOT NULL
+    )`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.sealed_secrets (
+      provider text NOT NULL,
+      key_id text NOT NULL,
+      sealed text NOT NULL,
+      rotation_id text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (provider, key_id)
+    )`)
+    await client.query('COMMIT')
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    client.release()
+  }
+}

@@ -1,0 +1,27 @@
+import type { ApiKey } from '@keyway/core'
+
+/**
+ * Which keys a scheduled policy rotates. It is also the batch: a key it already rotated or
+ * is rotating has the same workflow id the next time it fires, so nothing is started twice,
+ * and the new key (young, with another id) is not old enough yet.
+ */
+export interface RotationPolicy {
+  /** Names the policy, its DBOS schedule and its batch: letters, digits, `-` and `_`. */
+  name: string
+  /** When it fires: a DBOS crontab, five fields, or six with seconds first. */
+  schedule: string
+  /** The store labels it covers. Default: every store. */
+  labels?: readonly string[]
+  /** Rotate keys at least this old (by `createdAt`; a key without one counts as old). */
+  maxAgeMs?: number
+  /** Rotate only keys this returns `true` for. Default: every active key. */
+  select?: (key: ApiKey, label: string) => boolean
+}
+
+/** Whether `key` is due under `policy` at `now` (ms since the epoch). */
+export function isDue(policy: RotationPolicy, key: ApiKey, label: string, now: number): boolean {
+  if (key.status !== 'active') return false
+  if (policy.select !== undefined && !policy.select(key, label)) return false
+  if (policy.maxAgeMs === undefined || key.createdAt === null) return true
+  return now - key.createdAt.getTime() >= policy.maxAgeMs
+}

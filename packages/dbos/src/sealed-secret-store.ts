@@ -1,0 +1,61 @@
+import { type CreateKeyInput, type KeyStore, NotFoundError, type Secret } from '@keyway/core'
+import type { Pool } from 'pg'
+import { KEYWAY_SCHEMA } from './keyway-tables.js'
+import { openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
+
+/**
+ * The store as rotations on many workers see it: each secret it mints is sealed into Postgres
+ * before the rotation goes on, and `reveal` reads it back. So a rotation interrupted after
+ * delivery resumes on any worker at verification with the secret it delivered, instead of
+ * minting and delivering another key. Every other method is the store's own. `rotationId`
+ * names the rotation a create belongs to, so its sealed secrets can be dropped when it ends.
+ */
+export function withSealedSecrets<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  pool: Pool,
+  sealingKey: SealingKey,
+  rotationId: () => string | undefined = () => undefined,
+): KeyStore<C> {
+  const provider = store.provider
+  const create: KeyStore<C>['create'] = async (input, options) => {
+    const created = await store.create(input, options)
+    await pool.query(
+      `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (provider, key_id, sealed, rotation_id)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (provider, key_id)
+       DO UPDATE SET sealed = EXCLUDED.sealed, rotation_id = EXCLUDED.rotation_id`,
+      [provider, created.key.id, sealSecret(created.secret, sealingKey), rotationId() ?? null],
+    )
+    return created
+  }
+  const reveal = async (id: string): Promise<Secret> => {
+    const result = await pool.query<{ sealed: string }>(
+      `SELECT sealed FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE provider = $1 AND key_id = $2`,
+      [provider, id],
+    )
+    const row = result.rows[0]
+    if (row === undefined) {
+      throw new NotFoundError({
+        provider,
+        operation: 'reveal',
+        message: `${provider} reveal ${id}: no sealed secret is kept for this key`,
+      })
+    }
+    return openSealedSecret(row.sealed, sealingKey)
+  }
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'create') return create
+      if (property === 'reveal') return reveal
+      const value = Reflect.get(target, property, receiver)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/** Drops every sealed secret of a rotation that ended: nothing needs them any more. */
+export async function forgetSealedSecrets(pool: Pool, rotationId: string): Promise<void> {
+  await pool.query(`DELETE FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE rotation_id = $1`, [
+    rotationId,
+  ])
+}

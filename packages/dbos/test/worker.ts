@@ -1,0 +1,129 @@
+// A rotation worker for the tests and the benchmark: one DBOS executor in its own process.
+// Its configuration comes as JSON in KEYWAY_WORKER (emulator settings are fake credentials);
+// the parent drives it over IPC.
+import { writeFileSync } from 'node:fs'
+import { DBOS } from '@dbos-inc/dbos-sdk'
+import type { KeyStore } from '@keyway/core'
+import { createLatitudeKeyStore } from '@keyway/latitudesh'
+import { createNoteDxKeyStore } from '@keyway/notedx'
+import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { createVoiceableKeyStore } from '@keyway/voiceable'
+import pg from 'pg'
+import { defineKeywayRotations, type RotationQueueLimits } from '../src/index.js'
+
+export interface WorkerConfig {
+  executorId: string
+  databaseUrl: string
+  sealingKey: string
+  stores: Record<
+    string,
+    { vendor: string; settings: Record<string, string>; limits?: RotationQueueLimits }
+  >
+  /**
+   * SIGKILL this process once the n-th rotation journalled `'delivered'` (1-based), first
+   * writing that rotation's id to `crashNote`.
+   */
+  crashAfterDelivered?: number
+  crashNote?: string
+  policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
+}
+
+export type WorkerCommand =
+  | { type: 'enqueue'; batchId: string; label: string; keyIds: string[] }
+  | { type: 'recover'; executorId: string }
+  | { type: 'policy'; name: string }
+  | { type: 'stop' }
+
+const config = JSON.parse(process.env.KEYWAY_WORKER ?? '{}') as WorkerConfig
+
+function storeFor(vendor: string, settings: Record<string, string>): KeyStore {
+  const base = { ...settings, retry: { attempts: 3 } }
+  if (vendor === 'openrouter') return createOpenRouterKeyStore(base) as unknown as KeyStore
+  if (vendor === 'latitudesh') return createLatitudeKeyStore(base) as unknown as KeyStore
+  if (vendor === 'notedx') return createNoteDxKeyStore(base) as unknown as KeyStore
+  return createVoiceableKeyStore(base) as unknown as KeyStore
+}
+
+const deliveries = new pg.Pool({ connectionString: config.databaseUrl, max: 2 })
+await deliveries.query(`CREATE TABLE IF NOT EXISTS deliveries (
+  label text NOT NULL, old_key_id text NOT NULL, new_key_id text NOT NULL, executor text NOT NULL
+)`)
+let delivered = 0
+
+const rotations = defineKeywayRotations({
+  databaseUrl: config.databaseUrl,
+  sealingKey: config.sealingKey,
+  stores: Object.fromEntries(
+    Object.entries(config.stores).map(([label, entry]) => [
+      label,
+      { store: storeFor(entry.vendor, entry.settings), limits: entry.limits },
+    ]),
+  ),
+  rotation: {
+    verifyAttempts: 2,
+    verifyIntervalMs: 10,
+    onStep(event) {
+      if (event.state !== 'delivered') return
+      delivered += 1
+      if (delivered !== config.crashAfterDelivered) return
+      // At once, as a killed machine would: nothing after this step runs here.
+      writeFileSync(config.crashNote as string, event.rotationId)
+      process.kill(process.pid, 'SIGKILL')
+    },
+  },
+  // The test's delivery target records which key replaced which; never the secret.
+  async deliver(created, target) {
+    await deliveries.query('INSERT INTO deliveries VALUES ($1, $2, $3, $4)', [
+      target.label,
+      target.oldKeyId,
+      created.key.id,
+      config.executorId,
+    ])
+  },
+  policies:
+    config.policy === undefined
+      ? []
+      : [
+          {
+            name: config.policy.name,
+            schedule: config.policy.schedule,
+            maxAgeMs: config.policy.maxAgeMs,
+            select: (key) => (config.policy?.keyIds ?? []).includes(key.id),
+          },
+        ],
+})
+
+DBOS.setConfig({
+  name: 'keyway-test',
+  systemDatabaseUrl: config.databaseUrl,
+  executorID: config.executorId,
+  applicationVersion: 'test',
+  logLevel: 'error',
+})
+await DBOS.launch()
+await rotations.start()
+
+async function handle(command: WorkerCommand): Promise<unknown> {
+  if (command.type === 'enqueue') {
+    const handles = await rotations.enqueueBatch(command.batchId, command.label, command.keyIds)
+    return handles.length
+  }
+  if (command.type === 'recover') return rotations.recoverExecutor(command.executorId)
+  if (command.type === 'policy') return rotations.runPolicy(command.name)
+  await DBOS.shutdown()
+  await rotations.close()
+  await deliveries.end()
+  process.exit(0)
+}
+
+process.on('message', (message: { id: number; command: WorkerCommand }) => {
+  handle(message.command).then(
+    (result) => process.send?.({ id: message.id, result }),
+    (error: unknown) =>
+      process.send?.({
+        id: message.id,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+  )
+})
+process.send?.({ ready: true })
