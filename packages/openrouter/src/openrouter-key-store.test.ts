@@ -73,6 +73,7 @@ describe('createOpenRouterKeyStore wire format', () => {
       expiresAt: null,
       metadata: {},
       raw: listKeys.data[0],
+      workspace: listKeys.data[0]?.workspace_id,
       spend: { used: 0.25, usedThisMonth: 0.25, limit: 25, remaining: 25, limitReset: 'monthly' },
     })
     expect(keys[1]?.status).toBe('disabled')
