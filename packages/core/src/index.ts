@@ -87,10 +87,12 @@ export {
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {
   defaultRetryOptions,
+  mayHaveTakenEffect,
   RETRYABLE_STATUSES,
   type ResolvedRetryOptions,
-  type RetryMode,
+  type RetryOperation,
   type RetryOptions,
+  retryOperationOf,
   retryOptionsSchema,
 } from './retry-policy.js'
 export type {

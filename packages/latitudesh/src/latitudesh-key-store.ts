@@ -11,7 +11,6 @@ import {
   readEnv,
   readRawKey,
   resolveCredential,
-  Secret,
   type UpdateKeyInput,
 } from '@keyway/core'
 import {
@@ -135,7 +134,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
       })
       return {
         key: toApiKey(response.data.data),
-        secret: new Secret(response.data.data.attributes.token),
+        secret: client.secret(response.data.data.attributes.token),
       }
     },
 
@@ -156,7 +155,6 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         operation: 'delete',
         method: 'DELETE',
         path: `/auth/api_keys/${encodedId}`,
-        notFoundAfterRetryIsSuccess: true,
         signal,
       })
     },
@@ -168,13 +166,11 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         path: `/auth/api_keys/${encodedId}`,
         json: { data: { id, type: 'api_keys' } },
         schema: tokenResponseSchema,
-        // The old token dies on the first success; a repeat would kill the new one too.
-        retry: 'never',
         signal,
       })
       return {
         key: toApiKey(response.data.data),
-        secret: new Secret(response.data.data.attributes.token),
+        secret: client.secret(response.data.data.attributes.token),
       }
     },
 

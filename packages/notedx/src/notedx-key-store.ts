@@ -12,7 +12,6 @@ import {
   readCredential,
   readEnv,
   readRawKey,
-  Secret,
   type UpdateKeyInput,
   ValidationError,
 } from '@keyway/core'
@@ -193,14 +192,13 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         signal,
       })
       const key = response.data.api_key
-      client.redactor.add(key)
       const item: NoteDxItem = {
         key,
         type: response.data.key_type,
         status: 'active',
         metadata: response.data.metadata ?? null,
       }
-      return { key: toApiKey(item), secret: new Secret(key) }
+      return { key: toApiKey(item), secret: client.secret(key) }
     },
 
     // A sandbox create carries no marker: a new sandbox key may be its (named, never touched).
@@ -209,7 +207,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     // NoteDx shows keys again, so a key a lost create made can simply be handed over.
     async recoverCreated(key, { signal }) {
       const item = await findItem(key.id, 'create', signal)
-      return { key: toApiKey(item), secret: new Secret(item.key) }
+      return { key: toApiKey(item), secret: client.secret(item.key) }
     },
 
     async update(_encodedId, patch, { id, signal }) {
@@ -222,7 +220,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
           path: '/user/update-api-key-metadata',
           json: { apiKey: item.key, metadata: patch.metadata },
           schema: messageResponseSchema,
-          retry: 'idempotent',
           signal,
         })
         item = { ...item, metadata: patch.metadata }
@@ -235,7 +232,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
           path: `/user/api-keys/${encodeURIComponent(item.key)}/status`,
           json: { apiKey: item.key, status },
           schema: messageResponseSchema,
-          retry: 'idempotent',
           signal,
         })
         item = { ...item, status }
@@ -251,8 +247,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         path: '/user/delete-api-key',
         json: { apiKey: item.key },
         schema: messageResponseSchema,
-        retry: 'idempotent',
-        notFoundAfterRetryIsSuccess: true,
         signal,
       })
     },
@@ -267,7 +261,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     },
 
     async reveal(_encodedId, { id, signal }) {
-      return new Secret((await findItem(id, 'reveal', signal)).key)
+      return client.secret((await findItem(id, 'reveal', signal)).key)
     },
 
     // The store authenticates with an ID token, which is not one of the keys.

@@ -12,7 +12,7 @@ import {
   readCredential,
   readEnv,
   readRawKey,
-  Secret,
+  type Secret,
   type UpdateKeyInput,
   ValidationError,
 } from '@keyway/core'
@@ -165,7 +165,10 @@ export function createVoiceableKeyStore(
         schema: createResponseSchema,
         signal,
       })
-      return { key: toApiKey(response.data.data), secret: new Secret(response.data.data.key_value) }
+      return {
+        key: toApiKey(response.data.data),
+        secret: client.secret(response.data.data.key_value),
+      }
     },
 
     async update(encodedId, patch, { signal }) {
@@ -186,7 +189,6 @@ export function createVoiceableKeyStore(
         operation: 'delete',
         method: 'DELETE',
         path: `/api_keys/${encodedId}`,
-        notFoundAfterRetryIsSuccess: true,
         signal,
       })
     },
