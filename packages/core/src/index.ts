@@ -12,12 +12,16 @@ export {
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
 export {
+  type CredentialOption,
   type CredentialSetting,
   missingCredential,
+  type ResolvedCredential,
   readCredential,
   resolveCredential,
+  resolveCredentialAlternatives,
 } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
+export { errorReader } from './error-reader.js'
 export {
   AmbiguousCreateError,
   type AmbiguousCreateErrorOptions,
@@ -84,6 +88,7 @@ export {
   listOptionsSchema,
   requestOptionsSchema,
 } from './request-options.js'
+export { requireMembers } from './require-members.js'
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {
   defaultRetryOptions,
@@ -156,3 +161,4 @@ export {
   resolveBaseUrl,
   validateInput,
 } from './validate.js'
+export { isoDate, lenient } from './vendor-schemas.js'

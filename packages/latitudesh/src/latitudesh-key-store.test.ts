@@ -149,7 +149,7 @@ describe('createLatitudeKeyStore wire format', () => {
 
   it('knows which listed key is its own token, by its last five characters', async () => {
     api().get('/auth/api_keys').reply(200, listKeys)
-    expect(await store().credentialKeyIds?.()).toEqual(['tok_fakefake00001'])
+    expect(await store().credentialKeyIds()).toEqual(['tok_fakefake00001'])
   })
 
   it('refuses to switch to a secret that cannot be sent, and keeps its own token', async () => {

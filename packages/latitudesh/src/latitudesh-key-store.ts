@@ -10,6 +10,7 @@ import {
   probeSecret,
   readEnv,
   readRawKey,
+  requireMembers,
   resolveCredential,
   type UpdateKeyInput,
 } from '@keyway/core'
@@ -50,8 +51,12 @@ export interface LatitudeUpdateKeyInput extends UpdateKeyInput {
   allowedIps?: string[]
 }
 
-/** A `KeyStore` typed with Latitude.sh's fields. */
-export type LatitudeKeyStore = KeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>
+/**
+ * A `KeyStore` typed with Latitude.sh's fields. The store's token is one of its keys, so
+ * `credentialKeyIds` and `useCredential` are always there.
+ */
+export type LatitudeKeyStore = KeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput> &
+  Required<Pick<KeyStore, 'credentialKeyIds' | 'useCredential'>>
 
 /** What Latitude.sh can do; see the README's capabilities table. */
 export const latitudeCapabilities = defineCapabilities({
@@ -109,7 +114,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
       })
     ).data.data
 
-  return defineKeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>({
+  const store = defineKeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>({
     provider: PROVIDER,
     capabilities: latitudeCapabilities,
     client,
@@ -208,6 +213,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         .map((key) => key.id)
     },
   })
+  return requireMembers(store, ['credentialKeyIds', 'useCredential'])
 }
 
 function toApiKey(resource: LatitudeApiKey): ApiKey {

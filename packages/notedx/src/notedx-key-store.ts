@@ -7,11 +7,11 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  missingCredential,
   NotFoundError,
-  readCredential,
   readEnv,
   readRawKey,
+  requireMembers,
+  resolveCredentialAlternatives,
   type UpdateKeyInput,
   ValidationError,
 } from '@keyway/core'
@@ -62,8 +62,12 @@ export interface NoteDxCreateKeyInput extends CreateKeyInput {
 /** Update input at NoteDx: status, and metadata on live keys. */
 export type NoteDxUpdateKeyInput = UpdateKeyInput
 
-/** A `KeyStore` typed with NoteDx's fields. */
-export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>
+/**
+ * A `KeyStore` typed with NoteDx's fields. NoteDx shows keys again, so `reveal` is always
+ * there, as is `credentialKeyIds`.
+ */
+export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput> &
+  Required<Pick<KeyStore, 'reveal' | 'credentialKeyIds'>>
 
 /** What NoteDx can do; see the README's capabilities table. */
 export const noteDxCapabilities = defineCapabilities({
@@ -143,7 +147,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     })
   }
 
-  return defineKeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>({
+  const store = defineKeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>({
     provider: PROVIDER,
     capabilities: noteDxCapabilities,
     client,
@@ -267,31 +271,20 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     // The store authenticates with an ID token, which is not one of the keys.
     credentialKeyIds: async () => [],
   })
+  return requireMembers(store, ['reveal', 'credentialKeyIds'])
 }
 
 function resolveCredentials(settings: NoteDxKeyStoreSettings): NoteDxCredentials {
-  const read = (setting: 'email' | 'password' | 'idToken', envVar: string) =>
-    readCredential({
-      provider: PROVIDER,
-      value: settings[setting],
-      setting,
-      envVar,
-      // Email and password go in a JSON body; a password is kept exactly as given.
-      sentIn: setting === 'idToken' ? 'header' : 'body',
-    })
-  const email = read('email', 'NOTEDX_EMAIL')
-  const password = read('password', 'NOTEDX_PASSWORD')
-  if (email !== undefined && password !== undefined) return { email: email.trim(), password }
-  const idToken = read('idToken', 'NOTEDX_ID_TOKEN')
-  if (idToken !== undefined) return { idToken }
-  throw missingCredential(
-    PROVIDER,
+  const credential = resolveCredentialAlternatives(PROVIDER, settings, [
+    // Email and password go in a JSON body; a password is kept exactly as given.
     [
-      '`email` and `password` (or set NOTEDX_EMAIL and NOTEDX_PASSWORD)',
-      '`idToken` (or set NOTEDX_ID_TOKEN)',
+      { setting: 'email', envVar: 'NOTEDX_EMAIL', sentIn: 'body' },
+      { setting: 'password', envVar: 'NOTEDX_PASSWORD', sentIn: 'body' },
     ],
-    'email',
-  )
+    [{ setting: 'idToken', envVar: 'NOTEDX_ID_TOKEN' }],
+  ])
+  if ('idToken' in credential) return credential
+  return { email: credential.email.trim(), password: credential.password }
 }
 
 function toApiKey(item: NoteDxItem): ApiKey {

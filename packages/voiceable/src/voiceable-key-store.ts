@@ -7,11 +7,10 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  missingCredential,
   probeSecret,
-  readCredential,
   readEnv,
   readRawKey,
+  resolveCredentialAlternatives,
   type Secret,
   type UpdateKeyInput,
   ValidationError,
@@ -97,7 +96,7 @@ const ID_PATTERN = /^\d{1,18}$/
 export function createVoiceableKeyStore(
   settings: VoiceableKeyStoreSettings = {},
 ): VoiceableKeyStore {
-  const credential = resolveCredential(settings)
+  const credential = voiceableCredential(settings)
   // The id of the store's own key, where the operator named it; forgotten on useCredential.
   let ownKeyId = 'token' in credential ? undefined : resolveCredentialKeyId(settings)
   const client = createHttpClient({
@@ -247,23 +246,15 @@ export function createVoiceableKeyStore(
   })
 }
 
-function resolveCredential(
+/** The store's credential: a private API key, or else a session token. */
+function voiceableCredential(
   settings: VoiceableKeyStoreSettings,
 ): { apiKey: string } | { token: string } {
-  const apiKey = readCredential({
-    provider: PROVIDER,
-    value: settings.apiKey,
-    setting: 'apiKey',
-    envVar: 'VOICEABLE_API_KEY',
-  })
-  if (apiKey !== undefined) return { apiKey }
-  const token = readCredential({
-    provider: PROVIDER,
-    value: settings.token,
-    setting: 'token',
-    envVar: 'VOICEABLE_TOKEN',
-  })
-  if (token !== undefined && settings.credentialKeyId !== undefined) {
+  const credential = resolveCredentialAlternatives(PROVIDER, settings, [
+    [{ setting: 'apiKey', envVar: 'VOICEABLE_API_KEY' }],
+    [{ setting: 'token', envVar: 'VOICEABLE_TOKEN' }],
+  ])
+  if ('token' in credential && settings.credentialKeyId !== undefined) {
     const message = 'names the key of an apiKey, but the store uses a session token'
     throw new ValidationError({
       provider: PROVIDER,
@@ -272,12 +263,7 @@ function resolveCredential(
       issues: [{ path: 'credentialKeyId', message }],
     })
   }
-  if (token !== undefined) return { token }
-  throw missingCredential(
-    PROVIDER,
-    ['`apiKey` (or set VOICEABLE_API_KEY)', '`token` (or set VOICEABLE_TOKEN)'],
-    'apiKey',
-  )
+  return credential
 }
 
 /** The `credentialKeyId` setting or `VOICEABLE_API_KEY_ID`, checked; only for an API key. */
