@@ -1,12 +1,12 @@
 import { ValidationError } from '@keyway/core'
+import { useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createLatitudeKeyStore } from './latitudesh-key-store.js'
 
 const TOKEN = 'fake-latitude-token-for-tests-00aa1'
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => nock.cleanAll())
+useNock()
 
 describe('Latitude.sh error bodies', () => {
   it('keeps the vendor message and field when fields it does not need are null', async () => {

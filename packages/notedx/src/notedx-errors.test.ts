@@ -1,13 +1,13 @@
 import { PaymentRequiredError } from '@keyway/core'
+import { useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createNoteDxKeyStore } from './notedx-key-store.js'
 
 const store = () => createNoteDxKeyStore({ idToken: 'fake-given-id-token', retry: false })
 const list = () => nock('https://api.notedx.io').get('/v1/user/list-api-keys').query(true)
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => nock.cleanAll())
+useNock()
 
 describe('NoteDx error bodies', () => {
   it('keeps the nested message when fields it does not need are null', async () => {

@@ -1,13 +1,13 @@
 import { ValidationError } from '@keyway/core'
+import { useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createOpenRouterKeyStore } from './openrouter-key-store.js'
 
 const MANAGEMENT_KEY = 'sk-or-v1-fake-management-key-for-tests-only'
 const store = () => createOpenRouterKeyStore({ managementKey: MANAGEMENT_KEY, retry: false })
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => nock.cleanAll())
+useNock()
 
 describe('OpenRouter error bodies', () => {
   it('keeps the vendor message when fields it does not need are null', async () => {

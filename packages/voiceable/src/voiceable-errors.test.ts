@@ -1,13 +1,13 @@
 import { ValidationError } from '@keyway/core'
+import { useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createVoiceableKeyStore } from './voiceable-key-store.js'
 
 const API_KEY = 'sk_live_fake-private-key-for-tests-only'
 const api = () => nock('https://api.voiceable.dev/voiceable-api')
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => nock.cleanAll())
+useNock()
 
 describe('Voiceable error bodies', () => {
   it('keeps the vendor message when fields it does not need are null', async () => {
