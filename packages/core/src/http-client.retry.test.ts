@@ -117,6 +117,10 @@ const cases: Case[] = [
   },
 ]
 
+/** A client that retries at once (no backoff wait). */
+const quickClient = (fetch: typeof globalThis.fetch) =>
+  createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: { random: () => 0 } })
+
 const methods: HttpMethod[] = ['GET', 'PUT', 'PATCH', 'DELETE', 'POST']
 const schema = v.object({ data: v.array(v.object({ id: v.string() })) })
 
@@ -199,12 +203,7 @@ describe('recovering within the retry budget', () => {
 
   it('retries a create after a 429 and sends the same body again', async () => {
     const bodies: unknown[] = []
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .post('/v1/keys', (body) => bodies.push(body) > 0)
       .reply(429, {}, { 'Retry-After': '1' })
@@ -240,12 +239,7 @@ describe('recovering within the retry budget', () => {
   it('retries by operation, not by method: an update and a delete sent by POST', async () => {
     for (const operation of ['update', 'delete']) {
       const fetch = countingFetch()
-      const client = createHttpClient({
-        provider: 'vendor',
-        baseUrl: BASE_URL,
-        fetch,
-        retry: { random: () => 0 },
-      })
+      const client = quickClient(fetch)
       nock('https://api.vendor.test')
         .post('/v1/keys/k1')
         .reply(503)
@@ -263,12 +257,7 @@ describe('recovering within the retry budget', () => {
     const attempts: number[] = []
     for (const retryAs of ['read', undefined] as const) {
       const fetch = countingFetch()
-      const client = createHttpClient({
-        provider: 'vendor',
-        baseUrl: BASE_URL,
-        fetch,
-        retry: { random: () => 0 },
-      })
+      const client = quickClient(fetch)
       nock('https://api.vendor.test').post('/v1/login').times(3).reply(503)
       await settle(
         client.request({
@@ -299,12 +288,7 @@ describe('recovering within the retry budget', () => {
 
 describe('delete that may already have happened', () => {
   it('counts a 404 after a possibly-delivered attempt as success', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .delete('/v1/keys/k1')
       .replyWithError({ code: 'ECONNRESET' })
@@ -342,12 +326,7 @@ describe('delete that may already have happened', () => {
   })
 
   it('counts a 404 as success for a delete sent by POST too, with no flag', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .post('/v1/delete-key')
       .reply(502)
@@ -361,12 +340,7 @@ describe('delete that may already have happened', () => {
   })
 
   it('reports a 404 after a possibly-delivered attempt of anything but a delete', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .patch('/v1/keys/k1')
       .replyWithError({ code: 'ECONNRESET' })
@@ -379,12 +353,7 @@ describe('delete that may already have happened', () => {
   })
 
   it('reports a 404 after a refused attempt (never delivered) as NotFoundError', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .delete('/v1/keys/k1')
       .replyWithError({ code: 'ECONNREFUSED' })
