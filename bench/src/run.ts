@@ -41,7 +41,7 @@ interface Result {
 const results: Result[] = []
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
-const PER_CALL = { repeats: 5, calls: 500, rounds: 5 }
+const PER_CALL = { repeats: 5, calls: 300, rounds: 5 }
 
 async function perCallOverhead(): Promise<void> {
   const processes = await perCallRepeats(PER_CALL.repeats, PER_CALL)
