@@ -7,7 +7,10 @@ interface Results {
     name: string
     unit: string
     medians: Record<string, number>
+    spread?: Record<string, [number, number]>
     ratio: number | null
+    ratioSpread?: [number, number]
+    note?: string
     target: string
     met: boolean | null
   }>
@@ -22,14 +25,22 @@ export async function updateReadme(resultsPath: string, readmePath: string): Pro
   const { machine } = data
   const rows = data.results.map((result) => {
     const figures = Object.entries(result.medians)
-      .map(([name, value]) => `${name}: ${value} ${result.unit}`)
+      .map(([name, value]) => {
+        const spread = result.spread?.[name]
+        return `${name}: ${value} ${result.unit}${spread ? ` (${spread[0]}–${spread[1]})` : ''}`
+      })
       .join('<br>')
     const verdict = result.met === null ? '' : result.met ? ' ✓' : ' ✗'
-    return `| ${result.name} | ${figures} | ${result.ratio ?? '-'} | ${result.target}${verdict} |`
+    const ratio =
+      result.ratio === null
+        ? '-'
+        : `${result.ratio}${result.ratioSpread ? ` (${result.ratioSpread[0]}–${result.ratioSpread[1]})` : ''}`
+    const note = result.note ? `<br>${result.note}` : ''
+    return `| ${result.name}${note} | ${figures} | ${ratio} | ${result.target}${verdict} |`
   })
   const section = [
     START,
-    `Measured by \`pnpm bench\` on ${data.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, against the loopback emulators (medians; see \`bench/results.json\`).`,
+    `Measured by \`pnpm bench\` on ${data.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}, against the loopback emulators (medians, with min–max in brackets; see \`bench/results.json\`).`,
     '',
     '| benchmark | medians | ratio | target |',
     '|---|---|---|---|',

@@ -1,12 +1,6 @@
-import {
-  AmbiguousCreateError,
-  CreateSettleError,
-  KeyStoreError,
-  NetworkError,
-  ResponseValidationError,
-  TimeoutError,
-} from './errors.js'
+import { AmbiguousCreateError, CreateSettleError, KeyStoreError } from './errors.js'
 import { defaultReconcileOptions, type ResolvedReconcileOptions } from './reconcile-options.js'
+import { mayHaveTakenEffect } from './retry-policy.js'
 import type { ApiKey, CreatedKey, RequestOptions } from './types.js'
 
 /** The vendor calls `createWithReconcile` needs, bound to one create call and its marker. */
@@ -43,13 +37,9 @@ export interface ReconcileCreateOptions extends RequestOptions {
 /**
  * Whether a failed create may have made a key: the request may have reached the vendor and
  * been processed (connection lost after sending, a timeout, a 5xx, a 2xx we could not read).
+ * The same rule as `mayHaveTakenEffect`, which the retry policy uses.
  */
-export function isAmbiguousFailure(error: unknown): boolean {
-  if (!KeyStoreError.is(error)) return false
-  if (error instanceof NetworkError) return error.phase === 'ambiguous'
-  if (error instanceof TimeoutError || error instanceof ResponseValidationError) return true
-  return error.status !== undefined && error.status >= 500
-}
+export const isAmbiguousFailure: (error: unknown) => boolean = mayHaveTakenEffect
 
 /**
  * Creates a key without ever touching a key it cannot prove it made. The create carries a

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { readCredential, resolveCredential } from './credentials.js'
+import { readCredential, resolveCredential, resolveCredentialAlternatives } from './credentials.js'
 import { ValidationError } from './errors.js'
 
 const setting = { provider: 'vendor', setting: 'apiKey', envVar: 'VENDOR_KEY' }
@@ -75,5 +75,46 @@ describe('resolveCredential', () => {
     const error = refusal(() => resolveCredential({ ...setting, value: undefined }))
     expect(error.message).toContain('apiKey')
     expect(error.message).toContain('VENDOR_KEY')
+  })
+})
+
+describe('resolveCredentialAlternatives', () => {
+  const alternatives = [
+    [
+      { setting: 'email', envVar: 'VENDOR_EMAIL', sentIn: 'body' },
+      { setting: 'password', envVar: 'VENDOR_PASSWORD', sentIn: 'body' },
+    ],
+    [{ setting: 'token', envVar: 'VENDOR_TOKEN' }],
+  ] as const
+
+  it('takes the first alternative whose settings are all given, from settings or env vars', () => {
+    vi.stubEnv('VENDOR_PASSWORD', ' fake pass ')
+    vi.stubEnv('VENDOR_TOKEN', 'fake-env-token')
+    expect(
+      resolveCredentialAlternatives('vendor', { email: 'a@example.test' }, alternatives),
+    ).toEqual({ email: 'a@example.test', password: ' fake pass ' })
+    vi.stubEnv('VENDOR_PASSWORD', '')
+    expect(
+      resolveCredentialAlternatives('vendor', { email: 'a@example.test' }, alternatives),
+    ).toEqual({ token: 'fake-env-token' })
+  })
+
+  it('checks every setting of an alternative, even an incomplete one', () => {
+    vi.stubEnv('VENDOR_TOKEN', 'fake-env-token')
+    const error = refusal(() =>
+      resolveCredentialAlternatives('vendor', { password: 'bad\npassword' }, alternatives),
+    )
+    expect(error.issues[0]?.path).toBe('password')
+  })
+
+  it('names every way when none is complete', () => {
+    vi.stubEnv('VENDOR_EMAIL', '')
+    vi.stubEnv('VENDOR_PASSWORD', '')
+    vi.stubEnv('VENDOR_TOKEN', '')
+    const error = refusal(() => resolveCredentialAlternatives('vendor', {}, alternatives))
+    expect(error.message).toBe(
+      'vendor: no credential; pass `email` and `password` (or set VENDOR_EMAIL and VENDOR_PASSWORD), or `token` (or set VENDOR_TOKEN)',
+    )
+    expect(error.issues[0]?.path).toBe('email')
   })
 })

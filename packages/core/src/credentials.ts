@@ -63,13 +63,54 @@ export function resolveCredential(options: {
   setting: string
   envVar: string
 }): string {
-  const value = readCredential(options)
-  if (value !== undefined) return value
-  throw missingCredential(
-    options.provider,
-    [`\`${options.setting}\` (or set ${options.envVar})`],
-    options.setting,
-  )
+  const { provider, value, setting, envVar } = options
+  const resolved = resolveCredentialAlternatives(provider, { [setting]: value }, [
+    [{ setting, envVar }],
+  ])
+  return resolved[setting] as string
+}
+
+/** One setting of a way to give a store its credential (see `resolveCredentialAlternatives`). */
+export interface CredentialOption {
+  /** The setting's name, e.g. `'apiKey'`. */
+  readonly setting: string
+  /** The env var it defaults to, e.g. `'VOICEABLE_API_KEY'`. */
+  readonly envVar: string
+  /** Where it is sent; see `CredentialSetting.sentIn`. Default `'header'`. */
+  readonly sentIn?: 'header' | 'body'
+}
+
+/** The settings of the first complete alternative, by name. */
+export type ResolvedCredential<A extends readonly (readonly CredentialOption[])[]> = {
+  [I in keyof A]: { [O in A[I][number] as O['setting']]: string }
+}[number]
+
+/**
+ * Reads a credential a store takes in one of several ways (email and password, or a token),
+ * at factory time: the first alternative whose settings are all given (in settings or their
+ * env vars) wins, each value checked as `readCredential` checks it. None complete is a
+ * `ValidationError` naming every way.
+ */
+export function resolveCredentialAlternatives<
+  const A extends readonly (readonly CredentialOption[])[],
+>(provider: string, settings: object, alternatives: A): ResolvedCredential<A> {
+  for (const alternative of alternatives) {
+    const resolved: Record<string, string> = {}
+    for (const option of alternative) {
+      // Every setting of the alternative is checked, even when another is missing.
+      const given = (settings as Record<string, unknown>)[option.setting]
+      const value = readCredential({ provider, value: given, ...option })
+      if (value !== undefined) resolved[option.setting] = value
+    }
+    if (Object.keys(resolved).length === alternative.length) {
+      return resolved as ResolvedCredential<A>
+    }
+  }
+  const ways = alternatives.map((alternative) => {
+    const names = alternative.map((option) => `\`${option.setting}\``).join(' and ')
+    return `${names} (or set ${alternative.map((option) => option.envVar).join(' and ')})`
+  })
+  throw missingCredential(provider, ways, alternatives[0]?.[0]?.setting ?? 'credential')
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The CommonJS build loads ESM-only dependencies (ky, p-retry) through Node's require(esm).
+ * The CommonJS build loads ESM-only dependencies (ky) through Node's require(esm).
  * esbuild's interop then hands over the whole module namespace where the default export
  * was imported; this unwraps it. The ESM build gets the function itself and keeps it.
  */

@@ -65,7 +65,8 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   get?(encodedId: string, id: string, options: RequestOptions): Promise<ApiKey>
   /**
    * Sends one create request. The input has passed every check and carries the create's
-   * marker (see `marking`); a create marked by name always has a name.
+   * marker (see `marking`); a create marked by name always has a name. Its secret comes
+   * from `client.secret`, which registers it for redaction.
    */
   create(input: C, options: RequestOptions): Promise<CreatedKey>
   /**
@@ -86,7 +87,7 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   update(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
   /** Sends one delete. */
   delete(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
-  /** Replaces a key's secret in place, where the vendor can. */
+  /** Replaces a key's secret in place, where the vendor can; the secret from `client.secret`. */
   regenerate?(encodedId: string, options: RequestOptions & { id: string }): Promise<CreatedKey>
   /** Checks a secret at the vendor, where it has a call for that. */
   verify?(secret: Secret, options: RequestOptions): Promise<boolean>
@@ -99,7 +100,7 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   credentialKeyIds?(options: CredentialKeyIdsOptions): Promise<string[]>
   /** See `KeyStore.useCredential`; leave it out where the credential is not a key. */
   useCredential?(secret: Secret): void
-  /** See `KeyStore.reveal`; only where the vendor shows secrets again. */
+  /** See `KeyStore.reveal`; only where the vendor shows secrets again. The secret from `client.secret`. */
   reveal?(encodedId: string, options: RequestOptions & { id: string }): Promise<Secret>
 }
 
@@ -125,10 +126,6 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       })
     }
     encodeId(record.id, context(operation), definition.idPattern)
-  }
-  const remember = (created: CreatedKey): CreatedKey => {
-    client.redactor.add(created.secret.reveal())
-    return created
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
   const options = <T extends RequestOptions>(
@@ -210,8 +207,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           marker,
           window: client.reconcile,
           ...(typeof way === 'object' ? { unmarked: way.unmarked } : {}),
-          send: async (sendSignal) =>
-            remember(await definition.create(marked, { signal: sendSignal })),
+          send: (sendSignal) => definition.create(marked, { signal: sendSignal }),
           find: async (findSignal) => {
             if (before === undefined) {
               return (await findCreated(marker, { signal: findSignal })).filter(
@@ -241,10 +237,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           ...(recover === undefined
             ? {}
             : {
-                recover: async (key, recoverSignal) => {
-                  const recovered = await recover(key, { signal: recoverSignal })
-                  return recovered === undefined ? undefined : remember(recovered)
-                },
+                recover: (key, recoverSignal) => recover(key, { signal: recoverSignal }),
               }),
         })
       } finally {
@@ -291,12 +284,10 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         context('regenerate'),
       )
       const encodedId = checkId(id, 'regenerate')
-      return remember(
-        await (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, {
-          ...checked,
-          id,
-        }),
-      )
+      return (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, {
+        ...checked,
+        id,
+      })
     },
 
     async verify(secret, given) {
@@ -353,9 +344,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   if (reveal !== undefined) {
     store.reveal = async (id, given) => {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'reveal')
-      const secret = await reveal(checkId(id, 'reveal'), { ...checked, id })
-      client.redactor.add(secret.reveal())
-      return secret
+      return reveal(checkId(id, 'reveal'), { ...checked, id })
     }
   }
   return store

@@ -117,6 +117,10 @@ const cases: Case[] = [
   },
 ]
 
+/** A client that retries at once (no backoff wait). */
+const quickClient = (fetch: typeof globalThis.fetch) =>
+  createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: { random: () => 0 } })
+
 const methods: HttpMethod[] = ['GET', 'PUT', 'PATCH', 'DELETE', 'POST']
 const schema = v.object({ data: v.array(v.object({ id: v.string() })) })
 
@@ -199,12 +203,7 @@ describe('recovering within the retry budget', () => {
 
   it('retries a create after a 429 and sends the same body again', async () => {
     const bodies: unknown[] = []
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .post('/v1/keys', (body) => bodies.push(body) > 0)
       .reply(429, {}, { 'Retry-After': '1' })
@@ -223,15 +222,56 @@ describe('recovering within the retry budget', () => {
     expect(bodies).toEqual([{ name: 'ci' }, { name: 'ci' }])
   })
 
-  it('never retries a request marked retry: never, whatever the failure', async () => {
-    const fetch = countingFetch()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
-    nock('https://api.vendor.test').put('/v1/keys/k1').times(3).reply(503)
-    const { error } = await settle(
-      client.request({ operation: 'regenerate', method: 'PUT', path: '/keys/k1', retry: 'never' }),
-    )
-    expect(error).toBeInstanceOf(ProviderError)
-    expect(fetch.calls).toHaveLength(1)
+  it('never retries a regenerate, whatever the failure', async () => {
+    for (const reply of [503, 429] as const) {
+      const fetch = countingFetch()
+      const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+      nock('https://api.vendor.test').put('/v1/keys/k1').times(3).reply(reply)
+      const { error } = await settle(
+        client.request({ operation: 'regenerate', method: 'PUT', path: '/keys/k1' }),
+      )
+      expect((error as KeyStoreError).status).toBe(reply)
+      expect(fetch.calls).toHaveLength(1)
+      nock.cleanAll()
+    }
+  })
+
+  it('retries by operation, not by method: an update and a delete sent by POST', async () => {
+    for (const operation of ['update', 'delete']) {
+      const fetch = countingFetch()
+      const client = quickClient(fetch)
+      nock('https://api.vendor.test')
+        .post('/v1/keys/k1')
+        .reply(503)
+        .post('/v1/keys/k1')
+        .reply(200, { message: 'done' })
+      const { value } = await settle(
+        client.request({ operation, method: 'POST', path: '/keys/k1', json: { id: 'k1' } }),
+      )
+      expect(value?.attempts).toBe(2)
+      expect(fetch.calls).toHaveLength(2)
+    }
+  })
+
+  it('retries a POST declared a read (retryAs) like a GET, and an undeclared one like a create', async () => {
+    const attempts: number[] = []
+    for (const retryAs of ['read', undefined] as const) {
+      const fetch = countingFetch()
+      const client = quickClient(fetch)
+      nock('https://api.vendor.test').post('/v1/login').times(3).reply(503)
+      await settle(
+        client.request({
+          operation: 'login',
+          method: 'POST',
+          path: '/login',
+          json: {},
+          ...(retryAs === undefined ? {} : { retryAs }),
+        }),
+      )
+      attempts.push(fetch.calls.length)
+      nock.cleanAll()
+    }
+    expect(attempts).toEqual([3, 1])
   })
 
   it('turns retries off with retry: false', async () => {
@@ -248,12 +288,7 @@ describe('recovering within the retry budget', () => {
 
 describe('delete that may already have happened', () => {
   it('counts a 404 after a possibly-delivered attempt as success', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .delete('/v1/keys/k1')
       .replyWithError({ code: 'ECONNRESET' })
@@ -264,7 +299,6 @@ describe('delete that may already have happened', () => {
         operation: 'delete',
         method: 'DELETE',
         path: '/keys/k1',
-        notFoundAfterRetryIsSuccess: true,
       }),
     )
     expect(error).toBeUndefined()
@@ -285,20 +319,41 @@ describe('delete that may already have happened', () => {
         operation: 'delete',
         method: 'DELETE',
         path: '/keys/k1',
-        notFoundAfterRetryIsSuccess: true,
       }),
     )
     expect(error).toBeInstanceOf(NotFoundError)
     expect((error as NotFoundError).status).toBe(404)
   })
 
+  it('counts a 404 as success for a delete sent by POST too, with no flag', async () => {
+    const client = quickClient(countingFetch())
+    nock('https://api.vendor.test')
+      .post('/v1/delete-key')
+      .reply(502)
+      .post('/v1/delete-key')
+      .reply(404, { message: 'no such key' })
+    const { value, error } = await settle(
+      client.request({ operation: 'delete', method: 'POST', path: '/delete-key', json: {} }),
+    )
+    expect(error).toBeUndefined()
+    expect(value?.attempts).toBe(2)
+  })
+
+  it('reports a 404 after a possibly-delivered attempt of anything but a delete', async () => {
+    const client = quickClient(countingFetch())
+    nock('https://api.vendor.test')
+      .patch('/v1/keys/k1')
+      .replyWithError({ code: 'ECONNRESET' })
+      .patch('/v1/keys/k1')
+      .reply(404)
+    const { error } = await settle(
+      client.request({ operation: 'update', method: 'PATCH', path: '/keys/k1', json: {} }),
+    )
+    expect(error).toBeInstanceOf(NotFoundError)
+  })
+
   it('reports a 404 after a refused attempt (never delivered) as NotFoundError', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-      retry: { random: () => 0 },
-    })
+    const client = quickClient(countingFetch())
     nock('https://api.vendor.test')
       .delete('/v1/keys/k1')
       .replyWithError({ code: 'ECONNREFUSED' })
@@ -309,7 +364,6 @@ describe('delete that may already have happened', () => {
         operation: 'delete',
         method: 'DELETE',
         path: '/keys/k1',
-        notFoundAfterRetryIsSuccess: true,
       }),
     )
     expect(error).toBeInstanceOf(NotFoundError)

@@ -11,6 +11,7 @@ import {
   TimeoutError,
   ValidationError,
 } from './errors.js'
+import { RETRYABLE_STATUSES } from './retry-policy.js'
 
 /** What an adapter reads out of its vendor's error body. Every field is optional. */
 export interface VendorErrorDetails {
@@ -63,6 +64,8 @@ export function errorForStatus(input: HttpErrorInput): KeyStoreError {
     message: `${input.provider} ${input.operation} failed: ${status} ${summary}${vendorMessage ? `: ${vendorMessage}` : ''}`,
     ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
     ...(details.code === undefined ? {} : { vendorCode: details.code }),
+    // The one place an HTTP failure is marked retryable; the retry policy reads only this.
+    retryable: RETRYABLE_STATUSES.has(status),
   }
   switch (status) {
     case 400:
@@ -77,7 +80,7 @@ export function errorForStatus(input: HttpErrorInput): KeyStoreError {
     case 404:
       return new NotFoundError(options)
     case 408:
-      return new TimeoutError({ ...options, retryable: true })
+      return new TimeoutError(options)
     case 409:
       return new ConflictError(options)
     case 425:
@@ -88,7 +91,7 @@ export function errorForStatus(input: HttpErrorInput): KeyStoreError {
       })
     default:
       if (status >= 500) {
-        return new ProviderError({ ...options, retryable: [500, 502, 503, 504].includes(status) })
+        return new ProviderError(options)
       }
       return new KeyStoreError(options)
   }

@@ -12,12 +12,16 @@ export {
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
 export {
+  type CredentialOption,
   type CredentialSetting,
   missingCredential,
+  type ResolvedCredential,
   readCredential,
   resolveCredential,
+  resolveCredentialAlternatives,
 } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
+export { errorReader } from './error-reader.js'
 export {
   AmbiguousCreateError,
   type AmbiguousCreateErrorOptions,
@@ -106,13 +110,16 @@ export {
   listOptionsSchema,
   requestOptionsSchema,
 } from './request-options.js'
+export { requireMembers } from './require-members.js'
 export { parseRetryAfter, secondsToMs } from './retry-after.js'
 export {
   defaultRetryOptions,
+  mayHaveTakenEffect,
   RETRYABLE_STATUSES,
   type ResolvedRetryOptions,
-  type RetryMode,
+  type RetryOperation,
   type RetryOptions,
+  retryOperationOf,
   retryOptionsSchema,
 } from './retry-policy.js'
 export type {
@@ -178,3 +185,4 @@ export {
   resolveBaseUrl,
   validateInput,
 } from './validate.js'
+export { isoDate, lenient } from './vendor-schemas.js'

@@ -1,4 +1,11 @@
 import * as v from 'valibot'
+import {
+  KeyStoreError,
+  NetworkError,
+  RateLimitError,
+  ResponseValidationError,
+  TimeoutError,
+} from './errors.js'
 import { atLeastOne, limitMs, waitMs } from './setting-schemas.js'
 
 /** How a call is retried. Every field has a default; `retry: false` turns retries off. */
@@ -57,15 +64,93 @@ export function resolveRetryOptions(retry: RetryOptions | false | undefined): Re
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504])
 
 /**
- * How a request may be retried:
- * - `'idempotent'`: on network errors, timeouts and every retryable status (GET, PUT, PATCH, DELETE);
- * - `'create'`: only where the request provably did not take effect: 429 and failures before sending;
- * - `'never'`: one attempt, for calls whose repeat does harm (an in-place regenerate).
+ * What a call may do at the vendor, which alone decides how it is retried:
+ * - `'read'` and `'update'`: again on every retryable failure, since a repeat changes nothing more;
+ * - `'delete'`: the same, and a 404 after an earlier attempt that may have taken effect means
+ *   that attempt did the work, so the call succeeds;
+ * - `'create'`: only where the attempt provably did not take effect (a 429, a failure before
+ *   sending), since a repeat could make a second key;
+ * - `'regenerate'`: never: the first success kills the old secret and a repeat the new one.
  */
-export type RetryMode = 'idempotent' | 'create' | 'never'
+export type RetryOperation = 'create' | 'regenerate' | 'delete' | 'read' | 'update'
 
-export function defaultRetryMode(method: string): RetryMode {
-  return method === 'POST' ? 'create' : 'idempotent'
+const NAMED_OPERATIONS: Readonly<Record<string, RetryOperation>> = {
+  create: 'create',
+  regenerate: 'regenerate',
+  delete: 'delete',
+  update: 'update',
+}
+
+const BY_METHOD: Readonly<Record<string, RetryOperation>> = {
+  GET: 'read',
+  PUT: 'update',
+  PATCH: 'update',
+  DELETE: 'delete',
+  POST: 'create',
+}
+
+/**
+ * The retry operation of a call: the one it declares (`retryAs`), else its store operation
+ * when that names one, else what its HTTP method usually does (a POST counts as a create,
+ * the safe guess).
+ */
+export function retryOperationOf(request: {
+  operation: string
+  method: string
+  retryAs?: RetryOperation | undefined
+}): RetryOperation {
+  return (
+    request.retryAs ?? NAMED_OPERATIONS[request.operation] ?? BY_METHOD[request.method] ?? 'create'
+  )
+}
+
+/**
+ * Whether a failed attempt may have been processed by the vendor: the connection was lost
+ * after sending, it timed out, a 5xx, or a 2xx we could not read. A refusal to process
+ * (429, 425, a failure before sending) or a definite client error is not.
+ */
+export function mayHaveTakenEffect(error: unknown): boolean {
+  if (!KeyStoreError.is(error)) return false
+  if (error instanceof NetworkError) return error.phase === 'ambiguous'
+  if (error instanceof TimeoutError || error instanceof ResponseValidationError) return true
+  return error.status !== undefined && error.status >= 500
+}
+
+/** Whether a failed attempt provably changed nothing: refused with 429, or never sent. */
+function provablyNotProcessed(error: KeyStoreError): boolean {
+  if (error instanceof NetworkError) return error.phase === 'before-send'
+  return error.status === 429
+}
+
+/**
+ * The wait before retrying a failed attempt of `operation`, or `undefined` when it must not be
+ * retried. Only errors marked `retryable` are; a vendor-requested wait beyond
+ * `maxRetryAfterMs` is not waited out.
+ */
+export function retryDelay(
+  error: unknown,
+  operation: RetryOperation,
+  retryNumber: number,
+  options: ResolvedRetryOptions,
+): number | undefined {
+  if (!KeyStoreError.is(error) || !error.retryable) return undefined
+  if (operation === 'regenerate') return undefined
+  if (operation === 'create' && !provablyNotProcessed(error)) return undefined
+  const wait = error instanceof RateLimitError ? error.retryAfterMs : undefined
+  if (wait === undefined) return backoffDelay(retryNumber, options)
+  return wait > options.maxRetryAfterMs ? undefined : Math.max(wait, 0)
+}
+
+/**
+ * Whether a failed attempt means the call already succeeded: a delete's 404 after an
+ * earlier attempt of the same call that may have taken effect.
+ */
+export function alreadyDone(
+  error: KeyStoreError,
+  operation: RetryOperation,
+  earlierMayHaveTakenEffect: boolean,
+): boolean {
+  return operation === 'delete' && earlierMayHaveTakenEffect && error.status === 404
 }
 
 /** Full-jitter exponential backoff: a random wait in [0, min(cap, base * 2^(retry - 1))). */

@@ -60,6 +60,16 @@ export class Scheduler {
 
   /** Runs `task` when a slot is free, the rate allows and no pause is in force. */
   async run<T>(kind: RequestKind, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#idle(kind)) {
+      // Nothing to wait for: take the slot at once, with no awaits in between.
+      signal?.throwIfAborted()
+      this.#active++
+      try {
+        return await task()
+      } finally {
+        this.#release()
+      }
+    }
     await this.#waitForPause(signal)
     await this.#acquire(signal)
     try {
@@ -69,6 +79,15 @@ export class Scheduler {
     } finally {
       this.#release()
     }
+  }
+
+  /** A free slot, no rate to keep and no pause in force. */
+  #idle(kind: RequestKind): boolean {
+    return (
+      this.#active < this.#concurrency &&
+      this.#spacingMs[kind] === 0 &&
+      this.#pausedUntil <= Date.now()
+    )
   }
 
   async #waitForPause(signal?: AbortSignal): Promise<void> {

@@ -180,3 +180,24 @@ describe('secret canary', () => {
     expectNoSecret({ created })
   })
 })
+
+describe('client.secret', () => {
+  it('makes a Secret and scrubs its value from every later error of the store', async () => {
+    const client = createHttpClient({
+      provider: 'vendor',
+      baseUrl: BASE_URL,
+      fetch: countingFetch(),
+    })
+    const minted = 'fake-minted-through-client-secret-0001'
+    const secret = client.secret(minted)
+    expect(Secret.is(secret)).toBe(true)
+    expect(secret.reveal()).toBe(minted)
+    nock(host)
+      .get('/v1/keys')
+      .reply(400, { message: `bad key ${minted}` })
+    const { error } = await settle(
+      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
+    )
+    expect((error as Error).message).toBe('vendor list failed: 400 bad request: bad key [REDACTED]')
+  })
+})

@@ -8,8 +8,9 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { startEmulator } from '@keyway/testkit'
+import { captureBody, useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import createKey from './__fixtures__/create-api-key.json' with { type: 'json' }
 import error404 from './__fixtures__/error-404.json' with { type: 'json' }
 import error422 from './__fixtures__/error-422.json' with { type: 'json' }
@@ -30,26 +31,8 @@ function api() {
   return nock(host, { reqheaders: { authorization: TOKEN, accept: 'application/vnd.api+json' } })
 }
 
-function capture() {
-  const seen: { body?: unknown } = {}
-  return {
-    seen,
-    match: (body: unknown) => {
-      seen.body = body
-      return true
-    },
-  }
-}
-
-beforeAll(() => {
-  nock.disableNetConnect()
-  // The emulator runs on loopback.
-  nock.enableNetConnect('127.0.0.1')
-})
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([])
-  nock.cleanAll()
-})
+// The emulator runs on loopback.
+useNock({ allowLoopback: true })
 
 describe('createLatitudeKeyStore wire format', () => {
   it('sends the raw token, no Bearer, and maps the JSON:API list', async () => {
@@ -70,8 +53,8 @@ describe('createLatitudeKeyStore wire format', () => {
   })
 
   it('creates with a JSON:API document under a name carrying the marker, renames it, and returns the token once', async () => {
-    const { seen, match } = capture()
-    const renamed = capture()
+    const { seen, match } = captureBody()
+    const renamed = captureBody()
     const marker = createMarker()
     const { token: _token, ...attributes } = createKey.data.attributes
     api()
@@ -107,7 +90,7 @@ describe('createLatitudeKeyStore wire format', () => {
   })
 
   it('updates with PATCH, carrying the id in the document', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     api().patch(`/auth/api_keys/${ID}`, match).reply(200, updateKey)
     expect((await store().update(ID, { name: 'renamed', allowedIps: [] })).name).toBe('renamed')
     expect(seen.body).toEqual({
@@ -116,7 +99,7 @@ describe('createLatitudeKeyStore wire format', () => {
   })
 
   it('regenerates with PUT and never retries it', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     api().put(`/auth/api_keys/${ID}`, match).reply(200, regenerateKey)
     const regenerated = await store({ random: () => 0 }).regenerate(ID)
     expect(seen.body).toEqual({ data: { id: ID, type: 'api_keys' } })
@@ -149,7 +132,7 @@ describe('createLatitudeKeyStore wire format', () => {
 
   it('knows which listed key is its own token, by its last five characters', async () => {
     api().get('/auth/api_keys').reply(200, listKeys)
-    expect(await store().credentialKeyIds?.()).toEqual(['tok_fakefake00001'])
+    expect(await store().credentialKeyIds()).toEqual(['tok_fakefake00001'])
   })
 
   it('picks its own token from a listing the caller already has, asking nothing', async () => {

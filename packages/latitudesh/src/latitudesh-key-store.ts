@@ -10,8 +10,8 @@ import {
   probeSecret,
   readEnv,
   readRawKey,
+  requireMembers,
   resolveCredential,
-  Secret,
   type UpdateKeyInput,
 } from '@keyway/core'
 import {
@@ -51,8 +51,12 @@ export interface LatitudeUpdateKeyInput extends UpdateKeyInput {
   allowedIps?: string[]
 }
 
-/** A `KeyStore` typed with Latitude.sh's fields. */
-export type LatitudeKeyStore = KeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>
+/**
+ * A `KeyStore` typed with Latitude.sh's fields. The store's token is one of its keys, so
+ * `credentialKeyIds` and `useCredential` are always there.
+ */
+export type LatitudeKeyStore = KeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput> &
+  Required<Pick<KeyStore, 'credentialKeyIds' | 'useCredential'>>
 
 /** What Latitude.sh can do; see the README's capabilities table. */
 export const latitudeCapabilities = defineCapabilities({
@@ -111,7 +115,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
       })
     ).data.data
 
-  return defineKeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>({
+  const store = defineKeyStore<LatitudeCreateKeyInput, LatitudeUpdateKeyInput>({
     provider: PROVIDER,
     capabilities: latitudeCapabilities,
     client,
@@ -136,7 +140,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
       })
       return {
         key: toApiKey(response.data.data),
-        secret: new Secret(response.data.data.attributes.token),
+        secret: client.secret(response.data.data.attributes.token),
       }
     },
 
@@ -157,7 +161,6 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         operation: 'delete',
         method: 'DELETE',
         path: `/auth/api_keys/${encodedId}`,
-        notFoundAfterRetryIsSuccess: true,
         signal,
       })
     },
@@ -169,13 +172,11 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         path: `/auth/api_keys/${encodedId}`,
         json: { data: { id, type: 'api_keys' } },
         schema: tokenResponseSchema,
-        // The old token dies on the first success; a repeat would kill the new one too.
-        retry: 'never',
         signal,
       })
       return {
         key: toApiKey(response.data.data),
-        secret: new Secret(response.data.data.attributes.token),
+        secret: client.secret(response.data.data.attributes.token),
       }
     },
 
@@ -223,6 +224,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         .map((key) => key.id)
     },
   })
+  return requireMembers(store, ['credentialKeyIds', 'useCredential'])
 }
 
 function toApiKey(resource: LatitudeApiKey): ApiKey {

@@ -1,11 +1,6 @@
 import { isIP } from 'node:net'
-import { type FieldIssue, secondsToMs, type VendorErrorDetails } from '@keyway/core'
+import { errorReader, type FieldIssue, isoDate, lenient, secondsToMs } from '@keyway/core'
 import * as v from 'valibot'
-
-const isoDate = v.pipe(
-  v.string(),
-  v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
-)
 
 /** A Latitude API key resource. Every attribute is optional in Latitude's spec. */
 export const latitudeApiKeySchema = v.looseObject({
@@ -45,15 +40,11 @@ const errorBodySchema = v.looseObject({
   errors: v.pipe(
     v.array(
       v.looseObject({
-        code: v.optional(v.nullable(v.string())),
-        title: v.optional(v.string()),
-        detail: v.optional(v.string()),
-        source: v.optional(
-          v.looseObject({ pointer: v.optional(v.string()), parameter: v.optional(v.string()) }),
-        ),
-        meta: v.optional(
-          v.looseObject({ retry_after: v.optional(v.union([v.number(), v.string()])) }),
-        ),
+        code: lenient(v.string()),
+        title: lenient(v.string()),
+        detail: lenient(v.string()),
+        source: lenient(v.looseObject({ pointer: lenient(v.string()) })),
+        meta: lenient(v.looseObject({ retry_after: lenient(v.union([v.number(), v.string()])) })),
       }),
     ),
     v.minLength(1),
@@ -61,11 +52,9 @@ const errorBodySchema = v.looseObject({
 })
 
 /** Reads Latitude's JSON:API errors; the 429 wait is in `errors[0].meta.retry_after`, in seconds. */
-export function readLatitudeError(body: unknown): VendorErrorDetails | undefined {
-  const parsed = v.safeParse(errorBodySchema, body)
-  if (!parsed.success) return undefined
-  const [first] = parsed.output.errors
-  const issues: FieldIssue[] = parsed.output.errors.flatMap((error) => {
+export const readLatitudeError = errorReader(errorBodySchema, ({ errors }) => {
+  const [first] = errors
+  const issues: FieldIssue[] = errors.flatMap((error) => {
     const pointer = error.source?.pointer
     if (pointer === undefined) return []
     const path = pointer
@@ -74,15 +63,13 @@ export function readLatitudeError(body: unknown): VendorErrorDetails | undefined
       .replaceAll('/', '.')
     return [{ path, message: error.detail ?? error.title ?? 'invalid' }]
   })
-  const message = first?.detail ?? first?.title
-  const retryAfterMs = secondsToMs(first?.meta?.retry_after)
   return {
-    ...(message === undefined ? {} : { message }),
-    ...(first?.code ? { code: first.code } : {}),
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    ...(issues.length > 0 ? { issues } : {}),
+    message: first?.detail ?? first?.title,
+    code: first?.code,
+    retryAfterMs: secondsToMs(first?.meta?.retry_after),
+    issues,
   }
-}
+})
 
 function isIpOrCidr(value: string): boolean {
   const [address = '', prefix, ...rest] = value.split('/')

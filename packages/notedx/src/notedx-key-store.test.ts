@@ -6,8 +6,9 @@ import {
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
+import { captureBody, useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import createKey from './__fixtures__/create-api-key.json' with { type: 'json' }
 import deleteKey from './__fixtures__/delete-api-key.json' with { type: 'json' }
 import errorGateway from './__fixtures__/error-gateway.json' with { type: 'json' }
@@ -35,23 +36,7 @@ function expectLogin() {
   return nock(host).post('/v1/auth/login', credentials).reply(200, login)
 }
 
-function capture() {
-  const seen: { body?: unknown } = {}
-  return {
-    seen,
-    match: (body: unknown) => {
-      seen.body = body
-      return true
-    },
-  }
-}
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  vi.unstubAllEnvs()
-  expect(nock.pendingMocks()).toEqual([])
-  nock.cleanAll()
-})
+useNock()
 
 describe('createNoteDxKeyStore wire format', () => {
   it('logs in, lists with showFull=true, and returns opaque ids with no raw key anywhere', async () => {
@@ -78,8 +63,8 @@ describe('createNoteDxKeyStore wire format', () => {
   })
 
   it('creates a live key carrying its marker in metadata, removes the marker, and hands back the key once', async () => {
-    const { seen, match } = capture()
-    const settled = capture()
+    const { seen, match } = captureBody()
+    const settled = captureBody()
     const marker = createMarker()
     const made = {
       key: createKey.api_key,
@@ -113,7 +98,7 @@ describe('createNoteDxKeyStore wire format', () => {
   })
 
   it('sets status through the raw key in the path, found by the opaque id', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     expectLogin()
     loggedIn().get('/v1/user/list-api-keys').query({ showFull: 'true' }).reply(200, listFull)
     loggedIn().post(`/v1/user/api-keys/${LIVE}/status`, match).reply(200, updateStatus)
@@ -123,7 +108,7 @@ describe('createNoteDxKeyStore wire format', () => {
   })
 
   it('replaces metadata with update-api-key-metadata', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     expectLogin()
     loggedIn().get('/v1/user/list-api-keys').query({ showFull: 'true' }).reply(200, listFull)
     loggedIn().post('/v1/user/update-api-key-metadata', match).reply(200, updateMetadata)
@@ -134,7 +119,7 @@ describe('createNoteDxKeyStore wire format', () => {
   })
 
   it('deletes with POST delete-api-key', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     expectLogin()
     loggedIn().get('/v1/user/list-api-keys').query({ showFull: 'true' }).reply(200, listFull)
     loggedIn().post('/v1/user/delete-api-key', match).reply(200, deleteKey)
@@ -207,7 +192,7 @@ describe('createNoteDxKeyStore wire format', () => {
 
 describe('NoteDx session', () => {
   it('refreshes an expired ID token once and repeats the call', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     expectLogin()
     loggedIn().get('/v1/user/list-api-keys').query(true).reply(401, tokenExpired)
     nock(host).post('/v1/auth/refresh', match).reply(200, refresh)

@@ -7,12 +7,11 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  missingCredential,
   NotFoundError,
-  readCredential,
   readEnv,
   readRawKey,
-  Secret,
+  requireMembers,
+  resolveCredentialAlternatives,
   type UpdateKeyInput,
   ValidationError,
 } from '@keyway/core'
@@ -63,8 +62,12 @@ export interface NoteDxCreateKeyInput extends CreateKeyInput {
 /** Update input at NoteDx: status, and metadata on live keys. */
 export type NoteDxUpdateKeyInput = UpdateKeyInput
 
-/** A `KeyStore` typed with NoteDx's fields. */
-export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>
+/**
+ * A `KeyStore` typed with NoteDx's fields. NoteDx shows keys again, so `reveal` is always
+ * there, as is `credentialKeyIds`.
+ */
+export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput> &
+  Required<Pick<KeyStore, 'reveal' | 'credentialKeyIds'>>
 
 /** What NoteDx can do; see the README's capabilities table. */
 export const noteDxCapabilities = defineCapabilities({
@@ -145,7 +148,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     })
   }
 
-  return defineKeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>({
+  const store = defineKeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput>({
     provider: PROVIDER,
     capabilities: noteDxCapabilities,
     client,
@@ -194,14 +197,13 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         signal,
       })
       const key = response.data.api_key
-      client.redactor.add(key)
       const item: NoteDxItem = {
         key,
         type: response.data.key_type,
         status: 'active',
         metadata: response.data.metadata ?? null,
       }
-      return { key: toApiKey(item), secret: new Secret(key) }
+      return { key: toApiKey(item), secret: client.secret(key) }
     },
 
     // A sandbox create carries no marker: a new sandbox key may be its (named, never touched).
@@ -210,7 +212,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     // NoteDx shows keys again, so a key a lost create made can simply be handed over.
     async recoverCreated(key, { signal }) {
       const item = await findItem(key.id, 'create', signal)
-      return { key: toApiKey(item), secret: new Secret(item.key) }
+      return { key: toApiKey(item), secret: client.secret(item.key) }
     },
 
     async update(_encodedId, patch, { id, signal }) {
@@ -223,7 +225,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
           path: '/user/update-api-key-metadata',
           json: { apiKey: item.key, metadata: patch.metadata },
           schema: messageResponseSchema,
-          retry: 'idempotent',
           signal,
         })
         item = { ...item, metadata: patch.metadata }
@@ -236,7 +237,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
           path: `/user/api-keys/${encodeURIComponent(item.key)}/status`,
           json: { apiKey: item.key, status },
           schema: messageResponseSchema,
-          retry: 'idempotent',
           signal,
         })
         item = { ...item, status }
@@ -252,8 +252,6 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
         path: '/user/delete-api-key',
         json: { apiKey: item.key },
         schema: messageResponseSchema,
-        retry: 'idempotent',
-        notFoundAfterRetryIsSuccess: true,
         signal,
       })
     },
@@ -268,37 +266,26 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     },
 
     async reveal(_encodedId, { id, signal }) {
-      return new Secret((await findItem(id, 'reveal', signal)).key)
+      return client.secret((await findItem(id, 'reveal', signal)).key)
     },
 
     // The store authenticates with an ID token, which is not one of the keys.
     credentialKeyIds: async () => [],
   })
+  return requireMembers(store, ['reveal', 'credentialKeyIds'])
 }
 
 function resolveCredentials(settings: NoteDxKeyStoreSettings): NoteDxCredentials {
-  const read = (setting: 'email' | 'password' | 'idToken', envVar: string) =>
-    readCredential({
-      provider: PROVIDER,
-      value: settings[setting],
-      setting,
-      envVar,
-      // Email and password go in a JSON body; a password is kept exactly as given.
-      sentIn: setting === 'idToken' ? 'header' : 'body',
-    })
-  const email = read('email', 'NOTEDX_EMAIL')
-  const password = read('password', 'NOTEDX_PASSWORD')
-  if (email !== undefined && password !== undefined) return { email: email.trim(), password }
-  const idToken = read('idToken', 'NOTEDX_ID_TOKEN')
-  if (idToken !== undefined) return { idToken }
-  throw missingCredential(
-    PROVIDER,
+  const credential = resolveCredentialAlternatives(PROVIDER, settings, [
+    // Email and password go in a JSON body; a password is kept exactly as given.
     [
-      '`email` and `password` (or set NOTEDX_EMAIL and NOTEDX_PASSWORD)',
-      '`idToken` (or set NOTEDX_ID_TOKEN)',
+      { setting: 'email', envVar: 'NOTEDX_EMAIL', sentIn: 'body' },
+      { setting: 'password', envVar: 'NOTEDX_PASSWORD', sentIn: 'body' },
     ],
-    'email',
-  )
+    [{ setting: 'idToken', envVar: 'NOTEDX_ID_TOKEN' }],
+  ])
+  if ('idToken' in credential) return credential
+  return { email: credential.email.trim(), password: credential.password }
 }
 
 function toApiKey(item: NoteDxItem): ApiKey {

@@ -58,7 +58,7 @@ describe('a NoteDx sandbox create, which can carry no marker', () => {
     expect((error as Error).message).toMatch(/sandbox/)
     expect(creates()).toHaveLength(1)
     // The operator can take the key over: NoteDx shows it again.
-    const secret = await store.reveal?.(made[0]?.id as string)
+    const secret = await store.reveal(made[0]?.id as string)
     expect(emulator.control.works(secret?.reveal() as string)).toBe(true)
   })
 })

@@ -1,13 +1,8 @@
-import type { VendorErrorDetails } from '@keyway/core'
+import { errorReader, isoDate, lenient } from '@keyway/core'
 import * as v from 'valibot'
 
 /** A NoteDx key: `sb-` (sandbox) or `lk-` (live) and 24 lowercase hex. */
 export const NOTEDX_KEY_PATTERN = /^(sb|lk)-[0-9a-f]{24}$/
-
-const isoDate = v.pipe(
-  v.string(),
-  v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
-)
 
 /** One key as NoteDx lists it. */
 export const itemSchema = v.looseObject({
@@ -47,24 +42,19 @@ export const refreshResponseSchema = v.looseObject({
   refresh_token: v.optional(v.pipe(v.string(), v.minLength(1))),
 })
 
-const nestedErrorSchema = v.looseObject({
-  error: v.looseObject({ code: v.optional(v.unknown()), message: v.string() }),
+const errorBodySchema = v.looseObject({
+  error: lenient(
+    v.looseObject({
+      code: lenient(v.union([v.string(), v.number()])),
+      message: lenient(v.string()),
+    }),
+  ),
+  message: lenient(v.string()),
+  Message: lenient(v.string()),
 })
-const messageSchema = v.looseObject({ message: v.string() })
-const gatewayMessageSchema = v.looseObject({ Message: v.string() })
 
 /** Reads NoteDx's three error shapes: `{message}`, `{Message}` (API Gateway), `{error: {code, message}}`. */
-export function readNoteDxError(body: unknown): VendorErrorDetails | undefined {
-  const nested = v.safeParse(nestedErrorSchema, body)
-  if (nested.success) {
-    const { code, message } = nested.output.error
-    return {
-      message,
-      ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
-    }
-  }
-  const plain = v.safeParse(messageSchema, body)
-  if (plain.success) return { message: plain.output.message }
-  const gateway = v.safeParse(gatewayMessageSchema, body)
-  return gateway.success ? { message: gateway.output.Message } : undefined
-}
+export const readNoteDxError = errorReader(errorBodySchema, (body) => ({
+  message: body.error?.message ?? body.message ?? body.Message,
+  code: body.error?.code === undefined ? undefined : String(body.error.code),
+}))

@@ -75,7 +75,7 @@ export class NoteDxSession {
       json: { email, password },
       schema: loginResponseSchema,
       // Logging in creates nothing, so it is safe to retry like a read.
-      retry: 'idempotent',
+      retryAs: 'read',
       signal,
     })
     return this.#accept(response.data.id_token, response.data.refresh_token)
@@ -88,7 +88,8 @@ export class NoteDxSession {
       path: '/auth/refresh',
       json: { refresh_token: refreshToken },
       schema: refreshResponseSchema,
-      retry: 'idempotent',
+      // Refreshing creates nothing either.
+      retryAs: 'read',
       signal,
     })
     return this.#accept(response.data.id_token, response.data.refresh_token ?? refreshToken)

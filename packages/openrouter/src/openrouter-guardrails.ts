@@ -42,7 +42,8 @@ export async function assignGuardrail(
     path: `/guardrails/${encodeURIComponent(guardrailId)}/assignments/keys`,
     json: { key_hashes: [hash] },
     schema: assignResponseSchema,
-    retry: 'idempotent',
+    // Assigning replaces the key's guardrail: a repeat does no harm, like an update.
+    retryAs: 'update',
     signal,
   })
   return response.data.assigned_count

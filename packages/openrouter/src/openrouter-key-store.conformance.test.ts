@@ -1,10 +1,11 @@
 import type { OpenRouterEmulatorControl } from '@keyway/testkit'
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
-import { createOpenRouterKeyStore } from './openrouter-key-store.js'
+import { createOpenRouterKeyStore, openRouterCapabilities } from './openrouter-key-store.js'
 
 describeKeyStoreConformance({
   vendor: 'openrouter',
   createStore: (settings) => createOpenRouterKeyStore(settings),
+  capabilities: openRouterCapabilities,
   unknownId: 'f'.repeat(64),
   // One request for the account's workspaces before the pages of keys.
   listOverhead: 1,

@@ -14,7 +14,6 @@ import {
   probeSecret,
   readEnv,
   resolveCredential,
-  Secret,
   type UpdateKeyInput,
 } from '@keyway/core'
 import { countedList } from './openrouter-counted-list.js'
@@ -130,7 +129,6 @@ export function createOpenRouterKeyStore(
       method: 'DELETE',
       path: `/keys/${encodedId}`,
       schema: deleteResponseSchema,
-      notFoundAfterRetryIsSuccess: true,
       signal,
     })
   }
@@ -241,7 +239,10 @@ export function createOpenRouterKeyStore(
         schema: createResponseSchema,
         signal,
       })
-      const created = { key: toApiKey(response.data.data), secret: new Secret(response.data.key) }
+      const created = {
+        key: toApiKey(response.data.data),
+        secret: client.secret(response.data.key),
+      }
       if (input.guardrailId !== undefined) {
         await guard(created.key.id, input.guardrailId, signal)
       }

@@ -1,10 +1,5 @@
-import type { VendorErrorDetails } from '@keyway/core'
+import { errorReader, isoDate, lenient } from '@keyway/core'
 import * as v from 'valibot'
-
-const isoDate = v.pipe(
-  v.string(),
-  v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
-)
 
 /** An OpenRouter key record as `/keys` returns it. Only the fields keyway reads are checked. */
 export const openRouterKeySchema = v.looseObject({
@@ -68,21 +63,16 @@ export const assignResponseSchema = v.looseObject({
 
 const errorBodySchema = v.looseObject({
   error: v.looseObject({
-    code: v.optional(v.union([v.number(), v.string()])),
-    message: v.optional(v.string()),
+    code: lenient(v.union([v.number(), v.string()])),
+    message: lenient(v.string()),
   }),
 })
 
 /** Reads OpenRouter's `{"error": {"code", "message", "metadata"?}}`. */
-export function readOpenRouterError(body: unknown): VendorErrorDetails | undefined {
-  const parsed = v.safeParse(errorBodySchema, body)
-  if (!parsed.success) return undefined
-  const { code, message } = parsed.output.error
-  return {
-    ...(message === undefined ? {} : { message }),
-    ...(code === undefined ? {} : { code: String(code) }),
-  }
-}
+export const readOpenRouterError = errorReader(errorBodySchema, ({ error }) => ({
+  message: error.message,
+  code: error.code === undefined ? undefined : String(error.code),
+}))
 
 /** When an OpenRouter spending limit resets. */
 export const LIMIT_RESETS = ['daily', 'weekly', 'monthly'] as const

@@ -1,9 +1,10 @@
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
-import { createVoiceableKeyStore } from './voiceable-key-store.js'
+import { createVoiceableKeyStore, voiceableCapabilities } from './voiceable-key-store.js'
 
 describeKeyStoreConformance({
   vendor: 'voiceable',
   createStore: (settings) => createVoiceableKeyStore(settings),
+  capabilities: voiceableCapabilities,
   unknownId: '999999',
   successorSeed: () => ({
     keyType: 'public',

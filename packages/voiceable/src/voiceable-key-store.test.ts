@@ -5,8 +5,9 @@ import {
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
+import { captureBody, useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import createKey from './__fixtures__/create-api-key.json' with { type: 'json' }
 import error400 from './__fixtures__/error-400.json' with { type: 'json' }
 import error401 from './__fixtures__/error-401.json' with { type: 'json' }
@@ -21,23 +22,7 @@ const host = 'https://api.voiceable.dev'
 const store = () => createVoiceableKeyStore({ apiKey: API_KEY, retry: false })
 const api = () => nock(host, { reqheaders: { 'x-api-key': API_KEY, accept: 'application/json' } })
 
-function capture() {
-  const seen: { body?: unknown } = {}
-  return {
-    seen,
-    match: (body: unknown) => {
-      seen.body = body
-      return true
-    },
-  }
-}
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  vi.unstubAllEnvs()
-  expect(nock.pendingMocks()).toEqual([])
-  nock.cleanAll()
-})
+useNock()
 
 describe('createVoiceableKeyStore wire format', () => {
   it('uses the dashboard base URL and X-API-Key, and unwraps the envelope', async () => {
@@ -69,8 +54,8 @@ describe('createVoiceableKeyStore wire format', () => {
   })
 
   it('creates inside the api_key wrapper, private by default, under a name carrying the marker, then renames it', async () => {
-    const { seen, match } = capture()
-    const renamed = capture()
+    const { seen, match } = captureBody()
+    const renamed = captureBody()
     const marker = createMarker()
     api()
       .matchHeader('content-type', 'application/json')
@@ -105,7 +90,7 @@ describe('createVoiceableKeyStore wire format', () => {
   })
 
   it('updates with PUT inside the wrapper, never sending key_type', async () => {
-    const { seen, match } = capture()
+    const { seen, match } = captureBody()
     api().put('/voiceable-api/api_keys/102', match).reply(200, updateKey)
     await store().update('102', { name: 'renamed', allowedOrigins: [] })
     expect(seen.body).toEqual({ api_key: { name: 'renamed', allowed_origins: [] } })

@@ -8,12 +8,11 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  missingCredential,
   probeSecret,
-  readCredential,
   readEnv,
   readRawKey,
-  Secret,
+  resolveCredentialAlternatives,
+  type Secret,
   type UpdateKeyInput,
   ValidationError,
 } from '@keyway/core'
@@ -101,7 +100,7 @@ const ID_PATTERN = /^\d{1,18}$/
 export function createVoiceableKeyStore(
   settings: VoiceableKeyStoreSettings = {},
 ): VoiceableKeyStore {
-  const credential = resolveCredential(settings)
+  const credential = voiceableCredential(settings)
   // The id of the store's own key, where the operator named it; forgotten on useCredential.
   let ownKeyId = 'token' in credential ? undefined : resolveCredentialKeyId(settings)
   const client = createHttpClient({
@@ -169,7 +168,10 @@ export function createVoiceableKeyStore(
         schema: createResponseSchema,
         signal,
       })
-      return { key: toApiKey(response.data.data), secret: new Secret(response.data.data.key_value) }
+      return {
+        key: toApiKey(response.data.data),
+        secret: client.secret(response.data.data.key_value),
+      }
     },
 
     async update(encodedId, patch, { signal }) {
@@ -190,7 +192,6 @@ export function createVoiceableKeyStore(
         operation: 'delete',
         method: 'DELETE',
         path: `/api_keys/${encodedId}`,
-        notFoundAfterRetryIsSuccess: true,
         signal,
       })
     },
@@ -260,23 +261,15 @@ export function createVoiceableKeyStore(
   })
 }
 
-function resolveCredential(
+/** The store's credential: a private API key, or else a session token. */
+function voiceableCredential(
   settings: VoiceableKeyStoreSettings,
 ): { apiKey: string } | { token: string } {
-  const apiKey = readCredential({
-    provider: PROVIDER,
-    value: settings.apiKey,
-    setting: 'apiKey',
-    envVar: 'VOICEABLE_API_KEY',
-  })
-  if (apiKey !== undefined) return { apiKey }
-  const token = readCredential({
-    provider: PROVIDER,
-    value: settings.token,
-    setting: 'token',
-    envVar: 'VOICEABLE_TOKEN',
-  })
-  if (token !== undefined && settings.credentialKeyId !== undefined) {
+  const credential = resolveCredentialAlternatives(PROVIDER, settings, [
+    [{ setting: 'apiKey', envVar: 'VOICEABLE_API_KEY' }],
+    [{ setting: 'token', envVar: 'VOICEABLE_TOKEN' }],
+  ])
+  if ('token' in credential && settings.credentialKeyId !== undefined) {
     const message = 'names the key of an apiKey, but the store uses a session token'
     throw new ValidationError({
       provider: PROVIDER,
@@ -285,12 +278,7 @@ function resolveCredential(
       issues: [{ path: 'credentialKeyId', message }],
     })
   }
-  if (token !== undefined) return { token }
-  throw missingCredential(
-    PROVIDER,
-    ['`apiKey` (or set VOICEABLE_API_KEY)', '`token` (or set VOICEABLE_TOKEN)'],
-    'apiKey',
-  )
+  return credential
 }
 
 /** The `credentialKeyId` setting or `VOICEABLE_API_KEY_ID`, checked; only for an API key. */

@@ -1,10 +1,5 @@
-import type { VendorErrorDetails } from '@keyway/core'
+import { errorReader, isoDate, lenient } from '@keyway/core'
 import * as v from 'valibot'
-
-const isoDate = v.pipe(
-  v.string(),
-  v.check((text) => !Number.isNaN(Date.parse(text)), 'an ISO 8601 date'),
-)
 
 /** A Voiceable API key record. */
 export const voiceableApiKeySchema = v.looseObject({
@@ -35,23 +30,20 @@ export const createResponseSchema = v.looseObject({
 })
 
 const errorBodySchema = v.looseObject({
-  status: v.optional(status),
-  error: v.optional(v.string()),
-  errors: v.optional(v.array(v.string())),
-  details: v.optional(v.string()),
+  status: lenient(v.looseObject({ message: lenient(v.string()) })),
+  error: lenient(v.string()),
+  errors: lenient(v.array(v.unknown())),
+  details: lenient(v.string()),
 })
 
 /** Reads Voiceable's `{status: {code, message}, error, errors, details}`. */
-export function readVoiceableError(body: unknown): VendorErrorDetails | undefined {
-  const parsed = v.safeParse(errorBodySchema, body)
-  if (!parsed.success) return undefined
-  const { error, errors = [], details } = parsed.output
-  const message = error ?? errors[0] ?? details ?? parsed.output.status?.message
+export const readVoiceableError = errorReader(errorBodySchema, (body) => {
+  const errors = (body.errors ?? []).filter((item): item is string => typeof item === 'string')
   return {
-    ...(message === undefined ? {} : { message }),
-    ...(errors.length > 0 ? { issues: errors.map((text) => ({ path: '', message: text })) } : {}),
+    message: body.error ?? errors[0] ?? body.details ?? body.status?.message,
+    issues: errors.map((text) => ({ path: '', message: text })),
   }
-}
+})
 
 const vendorFields = {
   allowedOrigins: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),

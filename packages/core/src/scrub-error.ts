@@ -1,0 +1,21 @@
+import type { KeyStoreError } from './errors.js'
+import type { Redactor } from './redact.js'
+
+/**
+ * Last line of defence before an error leaves the HTTP client: scrubs every known secret
+ * from its message, its issue paths and messages, and its stack. Returns the same error.
+ */
+export function scrubError(error: KeyStoreError, redactor: Redactor): KeyStoreError {
+  error.message = redactor.redact(error.message)
+  const withIssues = error as KeyStoreError & {
+    issues?: Array<{ path: string; message: string }>
+  }
+  if (Array.isArray(withIssues.issues)) {
+    for (const issue of withIssues.issues) {
+      issue.path = redactor.redact(issue.path)
+      issue.message = redactor.redact(issue.message)
+    }
+  }
+  if (error.stack !== undefined) error.stack = redactor.redact(error.stack)
+  return error
+}
