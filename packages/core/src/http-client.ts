@@ -1,4 +1,6 @@
+import pRetryImport from 'p-retry'
 import type * as v from 'valibot'
+import { defaultExport } from './default-export.js'
 import { type KeyStoreError, RateLimitError, ValidationError } from './errors.js'
 import { errorForStatus, readErrorDetails } from './http-errors.js'
 import type {
@@ -44,6 +46,8 @@ export type {
 } from './http-types.js'
 
 const VERSION = '0.1.0'
+
+const pRetry = defaultExport(pRetryImport)
 
 /** One attempt's result: a response for the caller, or the typed error it failed with. */
 type AttemptResult<T> = { response: HttpResponse<T>; error?: undefined } | { error: KeyStoreError }
@@ -97,7 +101,8 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     const kind = call.method === 'GET' ? 'read' : 'write'
     let earlierMayHaveTakenEffect = false
 
-    for (let attempt = 1; ; attempt++) {
+    /** One attempt through the scheduler: the response, or its typed, scrubbed error thrown. */
+    const attemptNumber = async (attempt: number): Promise<HttpResponse<ParsedBody<TSchema>>> => {
       call.signal?.throwIfAborted()
       const remaining = deadline - Date.now()
       if (remaining <= 0) {
@@ -123,12 +128,19 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
         }
       }
       if (mayHaveTakenEffect(error)) earlierMayHaveTakenEffect = true
-      scrubError(error, redactor)
-      if (attempt >= retryOptions.attempts) throw error
-      const delayMs = retryDelay(error, operation, attempt, retryOptions)
-      if (delayMs === undefined || Date.now() + delayMs >= deadline) throw error
-      if (error instanceof RateLimitError && error.retryAfterMs !== undefined) {
-        scheduler.pause(error.retryAfterMs)
+      throw scrubError(error, redactor)
+    }
+
+    /**
+     * Whether to try again after attempt `failed` failed with `error`, having waited the delay
+     * the policy gives (the vendor's Retry-After, else backoff) within the overall deadline.
+     */
+    const waitToRetry = async (error: unknown, failed: number): Promise<boolean> => {
+      const delayMs = retryDelay(error, operation, failed, retryOptions)
+      if (delayMs === undefined || Date.now() + delayMs >= deadline) return false
+      const failure = error as KeyStoreError
+      if (failure instanceof RateLimitError && failure.retryAfterMs !== undefined) {
+        scheduler.pause(failure.retryAfterMs)
       }
       if (hooks.retry !== undefined) {
         emit(hooks.retry, {
@@ -136,14 +148,33 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
           operation: call.operation,
           method: call.method,
           url,
-          attempt,
+          attempt: failed,
           delayMs,
-          reason: error.code,
-          status: error.status,
+          reason: failure.code,
+          status: failure.status,
         })
       }
       await sleep(delayMs, call.signal)
+      return true
     }
+
+    // The first attempt runs directly: a call that succeeds pays nothing for retrying.
+    let first: unknown
+    try {
+      return await attemptNumber(1)
+    } catch (error) {
+      first = error
+    }
+    if (retryOptions.attempts < 2 || !(await waitToRetry(first, 1))) throw first
+    // p-retry runs the rest; its own delay is 0 because `waitToRetry` waits exactly what the
+    // policy says (Retry-After, backoff) and keeps the overall deadline.
+    return pRetry((retry) => attemptNumber(retry + 1), {
+      retries: retryOptions.attempts - 2,
+      minTimeout: 0,
+      maxTimeout: 0,
+      ...(call.signal === undefined ? {} : { signal: call.signal }),
+      shouldRetry: ({ error, attemptNumber: retry }) => waitToRetry(error, retry + 1),
+    })
   }
 
   /** Sends one attempt and turns what came back into a response or a typed error. */

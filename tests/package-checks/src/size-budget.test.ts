@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest'
  * about 8 KB of it, so the budget sits just above today's size to catch growth. Create
  * markers with their reconcile, and the valibot checks of every setting, option and
  * credential, added about 3 KB; "a key like this one" and OpenRouter's workspaces and
- * guardrails about 1 KB more.
+ * guardrails about 1 KB more; spend, workspaces, descriptors and the resume's key identity
+ * checks about 1 KB more.
  */
-const BUDGET_BYTES = 22 * 1024
+const BUDGET_BYTES = 23 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
