@@ -1,9 +1,9 @@
-/** A mistake in how the command was called: exit code 2, with a hint. */
-export class UsageError extends Error {
-  readonly hint: string | undefined
+import { CliError } from './cli-error.js'
+import { EXIT } from './exit-codes.js'
+
+/** A mistake in how the command was called: exit code 1 (as gh), with a hint. */
+export class UsageError extends CliError {
   constructor(message: string, hint?: string) {
-    super(message)
-    this.name = 'UsageError'
-    this.hint = hint
+    super('UsageError', message, { hint, exitCode: EXIT.failure })
   }
 }

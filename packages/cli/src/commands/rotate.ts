@@ -3,18 +3,20 @@ import {
   type CreatedKey,
   fileJournal,
   type KeyStore,
+  memoryJournal,
   type RetireMode,
   type RotateKeysOptions,
   type RotationPlan,
   rotateKeys,
   ValidationError,
 } from '@keyway/core'
-import { type Context, confirm, openStore } from '../context.js'
+import { type Context, confirm, findKey, openStore } from '../context.js'
 import { deliveryTarget } from '../deliver.js'
-import { fieldInput, globToRegExp, positiveInteger } from '../flags.js'
+import { EXIT } from '../exit-codes.js'
+import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
-import { planText, progressLine, resultJson, resultText, retryLine } from './rotate-output.js'
+import { planText, progressLine, resultJson, resultText } from './rotate-output.js'
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
@@ -29,14 +31,13 @@ export async function rotate(context: Context): Promise<number> {
   const { values } = context
   const flags = rotateFlags(context)
   const opened = await openStore(context, {
-    hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
     ...(values['credential-key-id'] === undefined
       ? {}
       : { credentialKeyId: values['credential-key-id'] }),
   })
   try {
     const { store } = opened
-    const vendor = opened.provider.vendor
+    const vendor = opened.provider.id
     if (flags.retire === 'disable' && !store.capabilities.disable) {
       throw new UsageError(
         `--retire disable is not supported by ${vendor}`,
@@ -46,11 +47,19 @@ export async function rotate(context: Context): Promise<number> {
     if (flags.strategy === 'regenerate' && !store.capabilities.regenerate) {
       throw new UsageError(`--strategy regenerate is not supported by ${vendor}`)
     }
-    const journal = fileJournal(values.journal ?? DEFAULT_JOURNAL)
+    // A fresh emulator's keys are gone when it stops: its rotations never touch the real journal.
+    const journal =
+      opened.emulated && values.journal === undefined
+        ? { ...memoryJournal(), path: '(in memory: --emulator)' }
+        : fileJournal(values.journal ?? DEFAULT_JOURNAL)
+    const keyId =
+      context.positionals[0] === undefined
+        ? undefined
+        : (await findKey(store, context.positionals[0], context.signal)).id
     const deliverTo = values['deliver-to']
     const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
     const options: RotateKeysOptions = {
-      ...selection(context, flags),
+      ...selection(context, flags, keyId),
       journal,
       concurrency: flags.concurrency,
       ...(flags.strategy === 'regenerate'
@@ -89,11 +98,11 @@ export async function rotate(context: Context): Promise<number> {
         deliver:
           deliverTo === undefined
             ? printAtOnce(context, vendor)
-            : deliveryTarget(deliverTo, context.io.env),
+            : deliveryTarget(deliverTo, context.io.env, values['var-name']),
         confirm: async (plans) => {
           if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
           const ok = await confirm(context, question(plans, vendor))
-          if (ok) context.note(context.paint('dim', hint))
+          if (ok && !opened.emulated) context.note(context.paint('dim', hint))
           return ok
         },
       },
@@ -101,7 +110,7 @@ export async function rotate(context: Context): Promise<number> {
     )
     if (result.cancelled) {
       context.note('nothing rotated')
-      return 1
+      return EXIT.cancelled
     }
     if (values.json) context.out(JSON.stringify(resultJson(result)))
     else
@@ -110,7 +119,7 @@ export async function rotate(context: Context): Promise<number> {
       )
     const onlyOneSkipped =
       flags.single && result.skipped === result.outcomes.length && result.skipped > 0
-    return result.failed > 0 || onlyOneSkipped ? 1 : 0
+    return result.failed > 0 || onlyOneSkipped ? EXIT.failure : EXIT.ok
   } finally {
     await opened.close()
   }
@@ -174,6 +183,7 @@ function rotateFlags(context: Context): RotateFlags {
       'pass --deliver-to <file.env | exec:command>, or --retire keep, or rotate one key id at a time',
     )
   }
+  checkFieldValues(values)
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 2)
   if (concurrency < 1) throw new UsageError('--concurrency takes a whole number of at least 1')
   return {
@@ -188,11 +198,15 @@ function rotateFlags(context: Context): RotateFlags {
 }
 
 /** Which keys: a resumed batch's own (the library's rule), one id, a glob over names, or all. */
-function selection(context: Context, flags: RotateFlags): Partial<RotateKeysOptions> {
-  const { values, positionals } = context
-  const keyIds = positionals.length === 1 ? { keyIds: [positionals[0] as string] } : {}
+function selection(
+  context: Context,
+  flags: RotateFlags,
+  keyId: string | undefined,
+): Partial<RotateKeysOptions> {
+  const { values } = context
+  const keyIds = keyId === undefined ? {} : { keyIds: [keyId] }
   if (flags.resuming) return { batchId: flags.batchId, resume: true, ...keyIds }
-  if (positionals.length === 1) return { batchId: flags.batchId, ...keyIds }
+  if (keyId !== undefined) return { batchId: flags.batchId, ...keyIds }
   const pattern = values.name === undefined ? undefined : globToRegExp(values.name)
   return {
     batchId: flags.batchId,

@@ -1,0 +1,259 @@
+import { DATE_FORMAT } from './dates.js'
+import { DEFAULT_VAR_NAME } from './deliver.js'
+import { credentialText, PROVIDERS, VENDOR_IDS } from './providers.js'
+
+/** The help of one command: what `keyway help <command>` and `keyway <command> --help` print. */
+export interface CommandHelp {
+  /** One line for the command list. */
+  summary: string
+  /** After `keyway `. */
+  usage: string
+  /** Paragraph under the usage line. */
+  description?: string
+  /** Flag spelling → what it does. */
+  flags?: ReadonlyArray<readonly [string, string]>
+  examples: readonly string[]
+}
+
+const KEY = '<key>'
+const KEY_NOTE = `${KEY} is a key id, a key name, or the start of an id that only one key has.`
+
+const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['--name <name>', 'the key name'],
+  ['--metadata <key=value>', 'a metadata entry (repeat for more)'],
+  ['--expires-at <date>', `expiry: ${DATE_FORMAT}`],
+  ['--limit <usd|none>', 'openrouter: spending limit in USD'],
+  ['--limit-reset <daily|weekly|monthly|none>', 'openrouter: when the limit resets'],
+  ['--include-byok', 'openrouter: count BYOK usage towards the limit'],
+  ['--read-only', 'latitudesh: a read-only key'],
+  ['--allowed-ip <ip|cidr>', 'latitudesh: an allowed IP or range (repeat for more)'],
+  ['--type <sandbox|live>', 'notedx: the key type'],
+  ['--key-type <private|public>', 'voiceable: the key type'],
+  ['--allowed-origin <url>', 'voiceable: an allowed origin (repeat for more)'],
+  ['--allowed-assistant <id>', 'voiceable: an allowed assistant (repeat for more)'],
+  ['--transient-assistant', 'voiceable: allow transient assistants'],
+]
+
+/** Every command's help, in the order the root help lists them. */
+export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
+  list: {
+    summary: 'list keys',
+    usage: 'list --provider <vendor> [--no-include-disabled] [--json]',
+    description:
+      'On a terminal: an aligned table with the vendor’s own columns, and the key keyway uses marked *. ' +
+      'Piped: one key a line, tab-separated, no header (ID NAME STATUS HINT [vendor columns] [EXPIRES] CREATED LAST-USED). ' +
+      'Dates are UTC.',
+    flags: [['--no-include-disabled', 'active keys only (disabled keys are listed by default)']],
+    examples: [
+      'keyway list -p openrouter',
+      'keyway list -p latitudesh --no-include-disabled --json',
+      'keyway list -p notedx | cut -f1',
+    ],
+  },
+  get: {
+    summary: 'show one key',
+    usage: `get ${KEY} --provider <vendor> [--json]`,
+    description: KEY_NOTE,
+    examples: ['keyway get ci-deploy -p openrouter', 'keyway get 3f9a1c -p openrouter --json'],
+  },
+  create: {
+    summary: 'create a key; prints its secret once',
+    usage: 'create --provider <vendor> [key field flags] [--json]',
+    description: 'A flag the vendor does not take is refused before anything is sent.',
+    flags: FIELD_FLAGS,
+    examples: [
+      'keyway create -p openrouter --name ci --limit 5 --limit-reset monthly',
+      'keyway create -p latitudesh --name backups --read-only --allowed-ip 198.51.100.0/24',
+      'keyway create -p openrouter --name temp --expires-at 2027-01-31',
+    ],
+  },
+  update: {
+    summary: 'change fields of a key',
+    usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
+    description: KEY_NOTE,
+    flags: FIELD_FLAGS,
+    examples: [
+      'keyway update ci -p openrouter --limit 10',
+      'keyway update ci -p openrouter --name ci-2',
+    ],
+  },
+  enable: {
+    summary: 'enable a disabled key',
+    usage: `enable ${KEY} --provider <vendor>`,
+    description: `${KEY_NOTE} Only where the vendor can disable keys.`,
+    examples: ['keyway enable ci -p openrouter'],
+  },
+  disable: {
+    summary: 'disable a key without deleting it',
+    usage: `disable ${KEY} --provider <vendor>`,
+    description: `${KEY_NOTE} Only where the vendor can disable keys.`,
+    examples: ['keyway disable ci -p openrouter'],
+  },
+  delete: {
+    summary: 'delete a key (asks first)',
+    usage: `delete ${KEY} --provider <vendor> [--yes]`,
+    description: `${KEY_NOTE} Answering no exits 2; without a terminal, --yes is required.`,
+    flags: [['-y, --yes', 'do not ask']],
+    examples: ['keyway delete old-ci -p openrouter', 'keyway delete 3f9a1c -p openrouter --yes'],
+  },
+  rotate: {
+    summary: 'create, deliver, verify, then retire the old key',
+    usage: `rotate ${KEY} | --all | --name <glob> --provider <vendor> [options]`,
+    description:
+      `${KEY_NOTE} Each new key gets the old key's settings; key field flags override them. ` +
+      'Without --deliver-to, one key’s new secret is printed at once, before its old key is touched.',
+    flags: [
+      ['--all', 'every key of the account'],
+      ['--name <glob>', 'keys whose name matches (* and ?)'],
+      [
+        '--deliver-to <file.env|exec:cmd>',
+        'where new secrets go; required for --all and --name unless --retire keep',
+      ],
+      [
+        '--var-name <template>',
+        `the variable each secret is stored as; {PROVIDER}, {NAME}, {ID} (default ${DEFAULT_VAR_NAME})`,
+      ],
+      ['--dry-run', 'show what would be done; changes nothing'],
+      ['--retire <delete|disable|keep>', 'what happens to the old key (default delete)'],
+      ['--grace-ms <ms>', 'wait between delivering and retiring (default 0)'],
+      ['--strategy <create|regenerate>', 'regenerate in place where the vendor can'],
+      ['--journal <file>', 'progress, for resuming (default .keyway-rotations.json)'],
+      ['--batch-id <id>', 'resume that batch: exactly its unfinished keys'],
+      ['--allow-self', 'allow rotating the key keyway itself uses'],
+      ['--credential-key-id <id>', 'voiceable: the id of the key VOICEABLE_API_KEY is'],
+      ['--concurrency <n>', 'rotations at once (default 2)'],
+      ['-y, --yes', 'do not ask'],
+      ...FIELD_FLAGS.filter(([flag]) => !flag.startsWith('--name')),
+    ],
+    examples: [
+      'keyway rotate ci-deploy -p openrouter',
+      "keyway rotate --name 'ci-*' -p openrouter --deliver-to .env --var-name 'OPENROUTER_{NAME}'",
+      'keyway rotate --all -p latitudesh --dry-run',
+      'keyway rotate --all -p notedx --deliver-to exec:./store-secret.sh --yes',
+    ],
+  },
+  emulate: {
+    summary: 'run emulators and print the env exports for them',
+    usage: 'emulate [vendor|all] [--port <n>] [--env-file <file>] [--background] [--json]',
+    description:
+      'Runs loopback emulators of the vendors with fake credentials, and prints `export` lines ' +
+      'that point keyway and the adapters at them. In the foreground it runs until Ctrl-C; ' +
+      'with --background it prints the exports and exits, the emulators running on in a ' +
+      'background process (stop it with kill $KEYWAY_EMULATOR_PID).',
+    flags: [
+      ['--port <n>', 'fixed ports: the first emulator on n, the next on n+1, …'],
+      ['--env-file <file>', 'also write the variables to a dotenv file'],
+      ['--background', 'print the exports, then exit; the emulators keep running'],
+    ],
+    examples: [
+      'eval "$(keyway emulate --background)"',
+      'keyway emulate openrouter --port 8787 --env-file .env.emulators',
+      'keyway emulate all --background --json',
+    ],
+  },
+  demo: {
+    summary: 'rotate keys at all four vendors, emulated; no account needed',
+    usage: 'demo [--json]',
+    examples: ['keyway demo', 'keyway demo --json'],
+  },
+  completion: {
+    summary: 'print a shell completion script',
+    usage: 'completion <bash|zsh|fish>',
+    examples: [
+      'source <(keyway completion bash)',
+      'keyway completion zsh > ~/.zfunc/_keyway   # with fpath+=(~/.zfunc) in .zshrc',
+      'keyway completion fish > ~/.config/fish/completions/keyway.fish',
+    ],
+  },
+  help: {
+    summary: 'show help for a command',
+    usage: 'help [command]',
+    examples: ['keyway help rotate'],
+  },
+}
+
+const COMMON_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['-p, --provider <vendor>', VENDOR_IDS.join(', ')],
+  ['--json', 'machine-readable output (ISO dates)'],
+  ['--emulator', 'run against a fresh embedded emulator'],
+  ['--no-color', 'no colour (also NO_COLOR)'],
+  ['--debug', 'stack traces and causes on errors'],
+  ['-h, --help', 'help'],
+]
+
+function flagLines(flags: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(...flags.map(([flag]) => flag.length))
+  return flags.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n')
+}
+
+const ENVIRONMENT = Object.values(PROVIDERS)
+  .map((provider) => `  ${provider.title}: ${credentialText(provider)}; ${provider.baseUrlEnv}`)
+  .join('\n')
+
+const EXIT_CODES = `  0 success   1 failure or usage error   2 cancelled (answered no, Ctrl-C)
+  4 authentication needed (no credential, a malformed one, or one the vendor refused)`
+
+/** The root help: commands, common flags, env vars, exit codes. */
+export function rootHelp(version: string): string {
+  const names = Object.keys(COMMAND_HELP)
+  const width = Math.max(...names.map((name) => name.length))
+  const commands = names
+    .map((name) => `  ${name.padEnd(width)}  ${COMMAND_HELP[name]?.summary}`)
+    .join('\n')
+  return `keyway ${version}: manage API keys at many vendors through one interface
+
+Usage
+  keyway <command> [key] --provider <vendor> [flags]
+
+Commands
+${commands}
+
+Flags
+${flagLines(COMMON_FLAGS)}
+  -v, --version  the version
+
+Environment (credential; base URL)
+${ENVIRONMENT}
+  KEYWAY_FORCE_TTY=1  tables and colour as on a terminal; NO_COLOR  no colour
+
+Exit codes
+${EXIT_CODES}
+
+Run keyway help <command> for its flags and examples.
+`
+}
+
+/** One command's help, or `undefined` for a command without one. */
+export function commandHelp(name: string): string | undefined {
+  const help = COMMAND_HELP[name]
+  if (help === undefined) return undefined
+  return [
+    `${help.summary[0]?.toUpperCase()}${help.summary.slice(1)}.`,
+    '',
+    'Usage',
+    `  keyway ${help.usage}`,
+    ...(help.description ? ['', wrap(help.description)] : []),
+    ...(help.flags ? ['', 'Flags', flagLines(help.flags)] : []),
+    '',
+    'Common flags',
+    flagLines(COMMON_FLAGS),
+    '',
+    'Examples',
+    ...help.examples.map((example) => `  $ ${example}`),
+    '',
+  ].join('\n')
+}
+
+/** Words wrapped at 78 columns, indented two spaces. */
+function wrap(text: string): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + word.length + 1 > 76) {
+      lines.push(line)
+      line = word
+    } else line = line === '' ? word : `${line} ${word}`
+  }
+  if (line !== '') lines.push(line)
+  return lines.map((text) => `  ${text}`).join('\n')
+}
