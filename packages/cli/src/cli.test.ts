@@ -1,69 +1,10 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PROVIDERS, providerEnv } from './providers.js'
-
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs the built CLI with only PATH and the given env: no credential leaks in from outside. */
-function keyway(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 55_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
-
-const shellQuote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`
-
-/**
- * Runs the built CLI on a pseudo-terminal (util-linux `script`), as a person at a terminal
- * would: answers `input` once the CLI asks. Output is stdout and stderr as the terminal shows them.
- */
-function keywayOnTerminal(
-  args: string[],
-  env: Record<string, string>,
-  input: string,
-): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ')
-  const child = spawn('script', ['-qec', command, '/dev/null'], {
-    env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env },
-  })
-  let output = ''
-  let answered = false
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-    if (!answered && output.includes('[y/N]')) {
-      answered = true
-      child.stdin.write(input)
-    }
-  })
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })))
-}
-
-/** The env vars that point the CLI at an emulator. */
-function envFor(emulator: Emulator): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [field, name] of Object.entries(providerEnv(PROVIDERS[emulator.vendor])))
-    if (typeof emulator.settings[field] === 'string') env[name] = emulator.settings[field]
-  return env
-}
+import { CLI, envFor, keyway, keywayOnTerminal, type Run } from './cli.test-support.js'
 
 let emulators: Emulator[] = []
 let folder: string
@@ -499,7 +440,13 @@ describe('batch rotation', () => {
       expect(run.stdout + run.stderr).not.toContain(secret)
     }
     expect(run.stderr).toContain('[3/3]')
-    expect(run.stdout).toContain('3 rotated, 0 failed, 0 skipped')
+    expect(run.stderr).toContain('3 rotated, 0 failed, 0 skipped')
+    // Piped: one tab-separated row per key: old id, result, new id, detail.
+    const rows = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((row) => row.split('\t'))
+    expect(rows.map((row) => row[1])).toEqual(['rotated', 'rotated', 'rotated'])
   })
 
   it('resumes a batch whose process was killed mid-delivery, ending with one new key per old key', async () => {

@@ -181,9 +181,15 @@ const COMMON_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['-h, --help', 'help'],
 ]
 
+/** Flags in two columns; a long spelling or text goes on lines of its own, within 80 columns. */
 function flagLines(flags: ReadonlyArray<readonly [string, string]>): string {
-  const width = Math.max(...flags.map(([flag]) => flag.length))
-  return flags.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`).join('\n')
+  const width = Math.min(26, Math.max(...flags.map(([flag]) => flag.length)))
+  return flags
+    .map(([flag, text]) => {
+      const fits = flag.length <= width && width + 4 + text.length <= 80
+      return fits ? `  ${flag.padEnd(width)}  ${text}` : `  ${flag}\n${wrap(text, 6)}`
+    })
+    .join('\n')
 }
 
 const ENVIRONMENT = Object.values(PROVIDERS)
@@ -209,8 +215,7 @@ Commands
 ${commands}
 
 Flags
-${flagLines(COMMON_FLAGS)}
-  -v, --version  the version
+${flagLines([...COMMON_FLAGS, ['-v, --version', 'the version']])}
 
 Environment (credential; base URL)
 ${ENVIRONMENT}
@@ -244,16 +249,16 @@ export function commandHelp(name: string): string | undefined {
   ].join('\n')
 }
 
-/** Words wrapped at 78 columns, indented two spaces. */
-function wrap(text: string): string {
+/** Words wrapped within 80 columns, indented. */
+function wrap(text: string, indent = 2): string {
   const lines: string[] = []
   let line = ''
   for (const word of text.split(/\s+/)) {
-    if (line !== '' && line.length + word.length + 1 > 76) {
+    if (line !== '' && line.length + word.length + 1 > 80 - indent) {
       lines.push(line)
       line = word
     } else line = line === '' ? word : `${line} ${word}`
   }
   if (line !== '') lines.push(line)
-  return lines.map((text) => `  ${text}`).join('\n')
+  return lines.map((text) => `${' '.repeat(indent)}${text}`).join('\n')
 }

@@ -78,7 +78,7 @@ export async function run(
       return EXIT.ok
     }
     if (name === 'help' || name === undefined || values.help) {
-      const topic = name === 'help' ? positionals[0] : name
+      const topic = name === 'help' ? (positionals[0] ?? (values.help ? 'help' : undefined)) : name
       return help(topic, io)
     }
     const command = COMMANDS[name]

@@ -84,8 +84,8 @@ function describe(outcome: RotateKeysOutcome): string {
   return `skipped ${outcome.keyId}: ${printable(outcome.reason)}`
 }
 
-/** The outcome of each key as a table, with warnings, then the counts. */
-export function resultText(result: RotateKeysResult, paint: Paint): string {
+/** The outcome of each key as a table, with warnings (aligned on a terminal, tab-separated otherwise). */
+export function resultTable(result: RotateKeysResult, paint: Paint, terminal: boolean): string {
   const rows = result.outcomes.map((outcome) => [
     printable(outcome.keyId),
     outcome.status === 'rotated'
@@ -102,11 +102,12 @@ export function resultText(result: RotateKeysResult, paint: Paint): string {
           : outcome.reason,
     ),
   ])
-  return [
-    table(['KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint),
-    '',
-    `${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`,
-  ].join('\n')
+  return table(['KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint, { terminal })
+}
+
+/** The counts line under the table. */
+export function resultCounts(result: RotateKeysResult): string {
+  return `${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`
 }
 
 /** The result for scripts: ids, states and messages, never a secret. */

@@ -16,7 +16,7 @@ import { EXIT } from '../exit-codes.js'
 import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
-import { planText, progressLine, resultJson, resultText } from './rotate-output.js'
+import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
@@ -113,10 +113,15 @@ export async function rotate(context: Context): Promise<number> {
       return EXIT.cancelled
     }
     if (values.json) context.out(JSON.stringify(resultJson(result)))
-    else
-      context.out(
-        result.outcomes.length === 0 ? 'no keys to rotate' : resultText(result, context.paint),
-      )
+    else if (result.outcomes.length === 0) context.note('no keys to rotate')
+    else if (context.terminal) {
+      context.out(resultTable(result, context.paint, true))
+      context.out(`\n${resultCounts(result)}`)
+    } else {
+      // Piped: the rows alone on stdout, as gh; the counts are for the person watching.
+      context.out(resultTable(result, context.paint, false))
+      context.note(resultCounts(result))
+    }
     const onlyOneSkipped =
       flags.single && result.skipped === result.outcomes.length && result.skipped > 0
     return result.failed > 0 || onlyOneSkipped ? EXIT.failure : EXIT.ok
