@@ -43,7 +43,7 @@ export const OPTIONS = {
   'var-name': { type: 'string' },
   // Emulators.
   port: { type: 'string' },
-  'env-file': { type: 'string' },
+  dotenv: { type: 'string' },
   background: { type: 'boolean' },
 } as const
 

@@ -134,7 +134,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   },
   emulate: {
     summary: 'run emulators and print the env exports for them',
-    usage: 'emulate [vendor|all] [--port <n>] [--env-file <file>] [--background] [--json]',
+    usage: 'emulate [vendor|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
     description:
       'Runs loopback emulators of the vendors with fake credentials, and prints `export` lines ' +
       'that point keyway and the adapters at them. In the foreground it runs until Ctrl-C; ' +
@@ -142,12 +142,12 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'background process (stop it with kill $KEYWAY_EMULATOR_PID).',
     flags: [
       ['--port <n>', 'fixed ports: the first emulator on n, the next on n+1, …'],
-      ['--env-file <file>', 'also write the variables to a dotenv file'],
+      ['--dotenv <file>', 'also write the variables to a dotenv file'],
       ['--background', 'print the exports, then exit; the emulators keep running'],
     ],
     examples: [
       'eval "$(keyway emulate --background)"',
-      'keyway emulate openrouter --port 8787 --env-file .env.emulators',
+      'keyway emulate openrouter --port 8787 --dotenv .env.emulators',
       'keyway emulate all --background --json',
     ],
   },

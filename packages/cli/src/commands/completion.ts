@@ -42,7 +42,7 @@ _keyway() {
   previous="\${COMP_WORDS[COMP_CWORD-1]}"
   case "$previous" in
     -p|--provider) COMPREPLY=($(compgen -W "${VENDOR_IDS.join(' ')}" -- "$current")); return ;;
-    --deliver-to|--journal|--env-file) COMPREPLY=($(compgen -f -- "$current")); return ;;
+    --deliver-to|--journal|--dotenv) COMPREPLY=($(compgen -f -- "$current")); return ;;
   esac
   if [ "$COMP_CWORD" -eq 1 ]; then
     COMPREPLY=($(compgen -W "${commands.join(' ')}" -- "$current"))

@@ -105,9 +105,9 @@ function describe(emulator: Emulator): Running {
   return { vendor: emulator.vendor, title: provider.title, url: emulator.url, env }
 }
 
-/** Prints the exports (or JSON) and writes `--env-file`. */
+/** Prints the exports (or JSON) and writes `--dotenv`. */
 async function show(context: Context, running: Running[], pid: number | null): Promise<void> {
-  const file = context.values['env-file']
+  const file = context.values.dotenv
   if (file !== undefined) {
     const lines = running.flatMap((one) =>
       Object.entries(one.env).map(([name, value]) => `${name}=${value}`),
