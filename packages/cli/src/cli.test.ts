@@ -630,6 +630,8 @@ describe('rotation safety', () => {
     )
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('VOICEABLE_API_KEY_ID')
+    expect(run.stdout).toContain('pass --allow-self')
+    expect(run.stdout).not.toMatch(/allowSelf|credentialKeyId/)
     expect((await keyway(['list', '--provider', 'voiceable'], env)).code).toBe(0)
   })
 })
