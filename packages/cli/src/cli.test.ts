@@ -144,6 +144,21 @@ describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 auth
     expect(emulator.control.keyIds()).toContain(id)
   })
 
+  it('Ctrl-C at the delete prompt exits 2 and deletes nothing', async () => {
+    const emulator = await start('openrouter')
+    const { id } = emulator.control.seedKey({ name: 'keep-me-too' })
+    const run = await keywayOnTerminal(
+      ['delete', id, '-p', 'openrouter'],
+      envFor(emulator),
+      '\u0003',
+    )
+    expect(run.code).toBe(2)
+    expect(run.output).toContain(
+      'Interrupted: stopped before finishing (hint: run the same command again)',
+    )
+    expect(emulator.control.keyIds()).toContain(id)
+  })
+
   it('Ctrl-C during a command exits 2', async () => {
     const emulator = await start('openrouter')
     let release = () => {}

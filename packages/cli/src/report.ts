@@ -28,7 +28,9 @@ export function report(error: unknown, values: Values, io: Io, command?: string)
     line(
       'Interrupted',
       'stopped before finishing',
-      'run the same command again; a rotation batch resumes with --batch-id',
+      command === 'rotate'
+        ? 'run the same command again with the --batch-id printed above; it finishes the batch'
+        : 'run the same command again',
     )
     return EXIT.cancelled
   }
