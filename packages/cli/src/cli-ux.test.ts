@@ -1,31 +1,15 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
-import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { envFor, keyway } from './cli.test-support.js'
+import type { Vendor } from '@keyway/testkit'
+import { describe, expect, it } from 'vitest'
+import { envFor, keyway, useSandbox } from './cli.test-support.js'
 import { visibleWidth } from './output.js'
 
-let emulators: Emulator[] = []
-let folder: string
-const start = async (vendor: Vendor) => {
-  const emulator = await startEmulator(vendor)
-  emulators.push(emulator)
-  return emulator
-}
-
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'keyway-cli-ux-'))
-})
-afterEach(async () => {
-  await Promise.all(emulators.map((emulator) => emulator.close()))
-  emulators = []
-  await rm(folder, { recursive: true, force: true })
-})
+const { start, folder } = useSandbox()
 
 /** Where each header starts on screen; every row must have a cell starting there too. */
 function expectAligned(text: string): void {
@@ -203,8 +187,8 @@ describe('network errors', () => {
   })
 
   it('tells a TLS certificate for another host name apart', async () => {
-    const key = join(folder, 'key.pem')
-    const cert = join(folder, 'cert.pem')
+    const key = join(folder(), 'key.pem')
+    const cert = join(folder(), 'cert.pem')
     await new Promise<void>((resolve, reject) =>
       execFile(
         'openssl',
@@ -255,10 +239,10 @@ describe('delivery', () => {
     const emulator = await start('openrouter')
     emulator.control.seedKey({ name: 'ci-one' })
     emulator.control.seedKey({ name: 'ci-two' })
-    const file = join(folder, 'keys.env')
+    const file = join(folder(), 'keys.env')
     const args = ['rotate', '--name', 'ci-*', '-p', 'openrouter', '--yes', '--deliver-to', file]
     const run = await keyway(
-      [...args, '--var-name', 'LLM_{NAME}_KEY', '--journal', join(folder, 'j.json')],
+      [...args, '--var-name', 'LLM_{NAME}_KEY', '--journal', join(folder(), 'j.json')],
       envFor(emulator),
     )
     expect(run.code).toBe(0)
@@ -279,10 +263,10 @@ describe('emulators', () => {
     const run = await keyway(
       ['rotate', 'seed-key-1', '-p', 'openrouter', '--emulator', '--yes'],
       {},
-      folder,
+      folder(),
     )
     expect(run.code).toBe(0)
-    expect(await readdir(folder)).toEqual([])
+    expect(await readdir(folder())).toEqual([])
     expect(run.stderr).not.toContain('--batch-id')
   })
 
@@ -299,7 +283,7 @@ describe('emulators', () => {
   })
 
   it('emulate --background prints exports and exits; the emulators keep running until killed', async () => {
-    const dotenvFile = join(folder, 'emulators.env')
+    const dotenvFile = join(folder(), 'emulators.env')
     const run = await keyway(['emulate', 'latitudesh', '--background', '--dotenv', dotenvFile])
     expect(run.code).toBe(0)
     const exported = Object.fromEntries(

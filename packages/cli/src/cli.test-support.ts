@@ -1,7 +1,11 @@
 // Runs the built CLI as a user would: a child process with only PATH and the given env.
 import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Emulator } from '@keyway/testkit'
+import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
+import { afterEach, beforeEach } from 'vitest'
 import { PROVIDERS, providerEnv } from './providers.js'
 
 /** The built CLI. */
@@ -65,4 +69,27 @@ export function envFor(emulator: Emulator): Record<string, string> {
   for (const [field, name] of Object.entries(providerEnv(PROVIDERS[emulator.vendor])))
     if (typeof emulator.settings[field] === 'string') env[name] = emulator.settings[field]
   return env
+}
+
+/** Per test: a fresh temporary folder and the emulators it starts, all removed afterwards. */
+export function useSandbox() {
+  let emulators: Emulator[] = []
+  let folder = ''
+  beforeEach(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'keyway-cli-'))
+  })
+  afterEach(async () => {
+    await Promise.all(emulators.map((emulator) => emulator.close()))
+    emulators = []
+    await rm(folder, { recursive: true, force: true })
+  })
+  return {
+    start: async (vendor: Vendor): Promise<Emulator> => {
+      const emulator = await startEmulator(vendor)
+      emulators.push(emulator)
+      return emulator
+    },
+    folder: (): string => folder,
+    emulators: (): readonly Emulator[] => emulators,
+  }
 }

@@ -1,21 +1,14 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CLI, envFor, keyway, keywayOnTerminal, type Run } from './cli.test-support.js'
+import { describe, expect, it } from 'vitest'
+import { CLI, envFor, keyway, keywayOnTerminal, type Run, useSandbox } from './cli.test-support.js'
 
-let emulators: Emulator[] = []
-let folder: string
-const start = async (vendor: Vendor) => {
-  const emulator = await startEmulator(vendor)
-  emulators.push(emulator)
-  return emulator
-}
+const { start, folder, emulators } = useSandbox()
+
 /** Credentials that must never be printed. */
 const credentials = () =>
-  emulators.flatMap((emulator) =>
+  emulators().flatMap((emulator) =>
     Object.entries(emulator.settings)
       .filter(([name]) => name !== 'baseUrl' && name !== 'credentialKeyId')
       .map(([, value]) => value),
@@ -27,15 +20,6 @@ const expectNoCredential = (run: Run) => {
   }
 }
 const count = (text: string, part: string) => text.split(part).length - 1
-
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'keyway-cli-'))
-})
-afterEach(async () => {
-  await Promise.all(emulators.map((emulator) => emulator.close()))
-  emulators = []
-  await rm(folder, { recursive: true, force: true })
-})
 
 describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 authentication', () => {
   it('prints help with exit 0, bare keyway included', async () => {
@@ -284,7 +268,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
         '--yes',
         '--json',
         '--journal',
-        join(folder, 'journal.json'),
+        join(folder(), 'journal.json'),
       ],
       envFor(emulator),
     )
@@ -303,7 +287,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
     expect(count(run.stdout, secret)).toBe(1)
     expect(run.stderr).not.toContain(secret)
     expectNoCredential(run)
-    const journal = await readFile(join(folder, 'journal.json'), 'utf8')
+    const journal = await readFile(join(folder(), 'journal.json'), 'utf8')
     expect(journal).not.toContain(secret)
     expect(journal).not.toContain(old.secret)
   })
@@ -427,7 +411,7 @@ describe('fields, status and delete', () => {
 describe('batch rotation', () => {
   it('delivers to a dotenv file, printing no secret', async () => {
     const emulator = await start('openrouter')
-    const file = join(folder, 'keys.env')
+    const file = join(folder(), 'keys.env')
     const run = await keyway(
       [
         'rotate',
@@ -438,7 +422,7 @@ describe('batch rotation', () => {
         '--deliver-to',
         file,
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
@@ -470,7 +454,7 @@ describe('batch rotation', () => {
       (index) => emulator.control.seedKey({ name: `batch-${index}` }).secret,
     )
     const before = emulator.control.keyIds().length
-    const log = join(folder, 'deliveries.log')
+    const log = join(folder(), 'deliveries.log')
     // Stores each secret; on the second delivery of the first run, kills the CLI outright.
     const deliver = `exec:read secret; echo "$KEYWAY_KEY_ID $secret" >> "${log}"; if [ "$KILL_AT" = "$(wc -l < "${log}" | tr -d ' ')" ]; then kill -9 $PPID; fi`
     const args = [
@@ -485,12 +469,12 @@ describe('batch rotation', () => {
       '--deliver-to',
       deliver,
       '--journal',
-      join(folder, 'j.json'),
+      join(folder(), 'j.json'),
     ]
     const killed = await keyway(args, { ...envFor(emulator), KILL_AT: '2' })
     expect(killed.code).not.toBe(0)
     const batchId = /--batch-id (\S+)/.exec(killed.stderr)?.[1] as string
-    expect(killed.stderr).toContain(`journal ${join(folder, 'j.json')}`)
+    expect(killed.stderr).toContain(`journal ${join(folder(), 'j.json')}`)
     const resumed = await keyway([...args, '--batch-id', batchId, '--json'], {
       ...envFor(emulator),
       KILL_AT: 'never',
@@ -527,7 +511,15 @@ describe('rotation safety', () => {
     const old = emulator.control.seedKey({ name: 'print-me' })
     emulator.inject({ match: { method: 'DELETE' }, status: 503, times: 20 })
     const run = await keyway(
-      ['rotate', old.id, '--provider', 'openrouter', '--yes', '--journal', join(folder, 'j.json')],
+      [
+        'rotate',
+        old.id,
+        '--provider',
+        'openrouter',
+        '--yes',
+        '--journal',
+        join(folder(), 'j.json'),
+      ],
       envFor(emulator),
     )
     expect(run.code).toBe(1)
@@ -552,7 +544,7 @@ describe('rotation safety', () => {
         '--allowed-ip',
         '198.51.100.0/24',
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
@@ -595,10 +587,10 @@ describe('rotation safety', () => {
         'j.json',
       ],
       envFor(emulator),
-      folder,
+      folder(),
     )
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain(`batch typo is not in the journal ${join(folder, 'j.json')}`)
+    expect(run.stderr).toContain(`batch typo is not in the journal ${join(folder(), 'j.json')}`)
     expect(emulator.requests).toHaveLength(0)
   })
 
@@ -615,9 +607,9 @@ describe('rotation safety', () => {
         '--grace-ms',
         '10',
         '--deliver-to',
-        join(folder, 'keys.env'),
+        join(folder(), 'keys.env'),
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
@@ -637,9 +629,9 @@ describe('rotation safety', () => {
         'voiceable',
         '--yes',
         '--deliver-to',
-        join(folder, 'keys.env'),
+        join(folder(), 'keys.env'),
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       env,
     )
