@@ -61,31 +61,16 @@ describe('tables', () => {
 
   it('show the vendor’s own columns: limit and expiry at OpenRouter, type at NoteDx', async () => {
     const openrouter = await start('openrouter')
-    const created = await keyway(
-      [
-        'create',
-        '-p',
-        'openrouter',
-        '--name',
-        'capped',
-        '--limit',
-        '5',
-        '--limit-reset',
-        'monthly',
-        '--expires-at',
-        '2099-01-31T12:00',
-        '--json',
-      ],
-      envFor(openrouter),
-    )
+    const flags = ['--name', 'noon', '--limit', '7', '--expires-at', '2099-01-31T12:00', '--json']
+    const created = await keyway(['create', '-p', 'openrouter', ...flags], envFor(openrouter))
     expect(JSON.parse(created.stdout).key.expiresAt).toBe('2099-01-31T12:00:00.000Z')
     const piped = await keyway(['list', '-p', 'openrouter'], envFor(openrouter))
-    const capped = piped.stdout.split('\n').find((line) => line.includes('\tcapped\t'))
-    expect(capped?.split('\t').slice(1)).toEqual([
-      'capped',
+    const noon = piped.stdout.split('\n').find((line) => line.includes('\tnoon\t'))
+    expect(noon?.split('\t').slice(1)).toEqual([
+      'noon',
       'active',
       expect.any(String),
-      '$5 monthly',
+      '$7',
       '2099-01-31 12:00:00Z',
       expect.stringMatching(/Z$/),
       '-',
