@@ -71,7 +71,12 @@ _keyway() {
     _files
   fi
 }
-compdef _keyway keyway`
+# Loaded from fpath the file is the function: complete now. Sourced: register it.
+if [ "$funcstack[1]" = "_keyway" ]; then
+  _keyway "$@"
+else
+  compdef _keyway keyway
+fi`
 }
 
 function fish(commands: string[]): string {
