@@ -122,6 +122,30 @@ describe('keys by name or id prefix', () => {
   })
 })
 
+describe('--json field selection, as gh', () => {
+  it('prints only the fields asked for, and refuses an unknown one', async () => {
+    const emulator = await start('latitudesh')
+    const run = await keyway(['list', '-p', 'latitudesh', '--json=id,name'], envFor(emulator))
+    expect(run.code).toBe(0)
+    const keys = JSON.parse(run.stdout) as Array<Record<string, unknown>>
+    expect(keys.length).toBeGreaterThan(0)
+    for (const key of keys) expect(Object.keys(key)).toEqual(['id', 'name'])
+    const one = await keyway(
+      ['get', 'seed-key-1', '-p', 'latitudesh', '--json=status'],
+      envFor(emulator),
+    )
+    expect(JSON.parse(one.stdout)).toEqual({ status: 'active' })
+    const unknown = await keyway(['list', '-p', 'latitudesh', '--json=nmae'], envFor(emulator))
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toBe(
+      'error UsageError: --json has no field "nmae" (hint: did you mean name?)\n',
+    )
+    const create = await keyway(['create', '-p', 'latitudesh', '--json=id'], envFor(emulator))
+    expect(create.code).toBe(1)
+    expect(create.stderr).toContain('create does not take --json=<fields>')
+  })
+})
+
 describe('operator terms', () => {
   it.each([
     [

@@ -22,6 +22,8 @@ export interface Context {
   paint: Paint
   /** Whether stdout goes to a person (tables aligned) or a script (tab-separated). */
   terminal: boolean
+  /** The key fields `--json=<fields>` asked for; all when `undefined`. */
+  fields?: string[] | undefined
   signal: AbortSignal
   /** Writes a line to stdout. */
   out(text: string): void

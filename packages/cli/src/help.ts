@@ -48,6 +48,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'keyway list -p openrouter',
       'keyway list -p latitudesh --no-include-disabled --json',
       'keyway list -p notedx | cut -f1',
+      'keyway list -p openrouter --json=id,name,expiresAt',
     ],
   },
   get: {
@@ -174,7 +175,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
 
 const COMMON_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['-p, --provider <vendor>', VENDOR_IDS.join(', ')],
-  ['--json', 'machine-readable output (ISO dates)'],
+  ['--json[=<fields>]', 'machine-readable output (ISO dates); fields as id,name'],
   ['--emulator', 'run against a fresh embedded emulator'],
   ['--no-color', 'no colour (also NO_COLOR)'],
   ['--debug', 'stack traces and causes on errors'],

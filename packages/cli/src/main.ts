@@ -8,6 +8,7 @@ import type { Context } from './context.js'
 import { EXIT } from './exit-codes.js'
 import { OPTIONS, type Values } from './flags.js'
 import { commandHelp, rootHelp } from './help.js'
+import { splitJsonFields } from './json-fields.js'
 import { type Io, isTerminal, painter } from './output.js'
 import { looksLikeSecret } from './providers.js'
 import { report } from './report.js'
@@ -33,6 +34,9 @@ const COMMANDS: Record<string, Command> = {
   completion,
 }
 
+/** Commands whose `--json` prints keys, so `--json=<fields>` can pick their fields. */
+const FIELD_COMMANDS = ['list', 'get', 'update', 'enable', 'disable']
+
 /** The root help page: what `keyway`, `keyway --help` and `keyway help` print. */
 export const HELP = rootHelp(VERSION)
 
@@ -48,8 +52,9 @@ export async function run(
   let values: Values = {}
   let name: string | undefined
   try {
+    const { args, fields } = splitJsonFields(argv)
     const parsed = parseArgs({
-      args: argv,
+      args,
       options: OPTIONS,
       allowPositionals: true,
       allowNegative: true,
@@ -57,7 +62,7 @@ export async function run(
     })
     name = parsed.positionals[0]
     const strict = parseArgs({
-      args: argv,
+      args,
       options: OPTIONS,
       allowPositionals: true,
       allowNegative: true,
@@ -83,6 +88,11 @@ export async function run(
     }
     const command = COMMANDS[name]
     if (command === undefined) throw unknownCommand(name)
+    if (fields !== undefined && !FIELD_COMMANDS.includes(name))
+      throw new UsageError(
+        `${name} does not take --json=<fields>`,
+        `plain --json; fields are for ${FIELD_COMMANDS.join(', ')}`,
+      )
     const terminal = isTerminal(io.stdout, io.env)
     const paint = painter(io.stdout, io.env, values.color === false)
     const context: Context = {
@@ -91,6 +101,7 @@ export async function run(
       io,
       paint,
       terminal,
+      fields,
       signal,
       out: (text) => io.stdout.write(`${text}\n`),
       note: (text) => io.stderr.write(`${text}\n`),

@@ -6,7 +6,8 @@ describe('editDistance', () => {
     ['', '', 0],
     ['lst', 'list', 1],
     ['provder', 'provider', 1],
-    ['rotaet', 'rotate', 2],
+    ['rotaet', 'rotate', 1],
+    ['nmae', 'name', 1],
     ['kitten', 'sitting', 3],
   ])('%s → %s is %i edits', (a, b, distance) => {
     expect(editDistance(a, b)).toBe(distance)
@@ -18,6 +19,7 @@ describe('closest', () => {
   it.each([
     ['lst', commands, 'list'],
     ['rotaet', commands, 'rotate'],
+    ['nmae', ['id', 'name', 'status'], 'name'],
     ['DELETE', commands, 'delete'],
     ['latitude', ['openrouter', 'latitudesh', 'notedx', 'voiceable'], 'latitudesh'],
     ['open', ['openrouter', 'latitudesh', 'notedx', 'voiceable'], 'openrouter'],

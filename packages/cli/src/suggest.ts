@@ -1,15 +1,19 @@
-/** Levenshtein distance: edits (insert, delete, replace) between two short words. */
+/** Edits (insert, delete, replace, swap two neighbours) between two short words. */
 export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, index) => index)]
   for (let i = 1; i <= a.length; i++) {
-    const current = [i]
+    const row = [i]
     for (let j = 1; j <= b.length; j++) {
-      const replace = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, replace)
+      const above = rows[i - 1] as number[]
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min((above[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (above[j - 1] ?? 0) + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] ?? 0) + 1)
+      row[j] = best
     }
-    previous = current
+    rows.push(row)
   }
-  return previous[b.length] ?? 0
+  return (rows[a.length] as number[])[b.length] ?? 0
 }
 
 /**

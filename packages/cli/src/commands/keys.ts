@@ -9,6 +9,7 @@ import {
   requireKey,
 } from '../context.js'
 import { checkFieldValues, fieldInput } from '../flags.js'
+import { selectFields } from '../json-fields.js'
 import { json, keyDetails, keyTable, printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
 
@@ -44,7 +45,7 @@ export function list(context: Context): Promise<void> {
       signal: context.signal,
     })
     if (context.values.json) {
-      context.out(json(keys))
+      context.out(json(selectFields(keys, context.fields)))
       return
     }
     const text = keyTable(keys, context.paint, {
@@ -62,7 +63,9 @@ export function get(context: Context): Promise<void> {
   return withStore(context, async (store, { provider }) => {
     const key = await findKey(store, reference, context.signal)
     context.out(
-      context.values.json ? json(key) : keyDetails(key, context.paint, provider.columns ?? []),
+      context.values.json
+        ? json(selectFields(key, context.fields))
+        : keyDetails(key, context.paint, provider.columns ?? []),
     )
   })
 }
@@ -99,7 +102,9 @@ export function update(context: Context): Promise<void> {
     const found = await findKey(store, reference, context.signal)
     const key = await store.update(found.id, input, { signal: context.signal })
     context.out(
-      context.values.json ? json(key) : keyDetails(key, context.paint, provider.columns ?? []),
+      context.values.json
+        ? json(selectFields(key, context.fields))
+        : keyDetails(key, context.paint, provider.columns ?? []),
     )
   })
 }
@@ -117,7 +122,11 @@ export function setStatus(status: 'active' | 'disabled') {
       }
       const found = await findKey(store, reference, context.signal)
       const key = await store.update(found.id, { status }, { signal: context.signal })
-      context.out(context.values.json ? json(key) : `${key.id} is now ${key.status}`)
+      context.out(
+        context.values.json
+          ? json(selectFields(key, context.fields))
+          : `${key.id} is now ${key.status}`,
+      )
     })
   }
 }
