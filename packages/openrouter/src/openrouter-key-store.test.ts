@@ -73,6 +73,7 @@ describe('createOpenRouterKeyStore wire format', () => {
       expiresAt: null,
       metadata: {},
       raw: listKeys.data[0],
+      workspace: '11111111-2222-4333-8444-555555555555',
       spend: { used: 0.25, usedThisMonth: 0.25, limit: 25, remaining: 25, limitReset: 'monthly' },
     })
     expect(keys[1]?.status).toBe('disabled')
