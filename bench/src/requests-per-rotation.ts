@@ -1,12 +1,19 @@
 // Counts the requests one rotation sends to each vendor's emulator: a single `rotateKey`,
 // and a key's share of a `rotateKeys` batch. Session logins (NoteDx) are left out: a store
 // makes them once, whatever it does next.
-import { type KeyStore, rotateKey, rotateKeys } from '@keyway/core'
-import { createLatitudeKeyStore } from '@keyway/latitudesh'
-import { createNoteDxKeyStore, noteDxKeyId } from '@keyway/notedx'
-import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { type KeyStore, type KeyStoreDescriptor, rotateKey, rotateKeys } from '@keyway/core'
+import { latitudeDescriptor } from '@keyway/latitudesh'
+import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
+import { openRouterDescriptor } from '@keyway/openrouter'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { createVoiceableKeyStore } from '@keyway/voiceable'
+import { voiceableDescriptor } from '@keyway/voiceable'
+
+const DESCRIPTORS: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
+  openrouter: openRouterDescriptor,
+  latitudesh: latitudeDescriptor,
+  notedx: noteDxDescriptor,
+  voiceable: voiceableDescriptor,
+}
 
 export const ROTATION_VENDORS: readonly Vendor[] = [
   'openrouter',
@@ -25,17 +32,7 @@ export interface RequestCount {
 export const BATCH_KEYS = 10
 
 function storeFor(emulator: Emulator): KeyStore {
-  const settings = { ...emulator.settings }
-  switch (emulator.vendor) {
-    case 'openrouter':
-      return createOpenRouterKeyStore(settings) as unknown as KeyStore
-    case 'latitudesh':
-      return createLatitudeKeyStore(settings) as unknown as KeyStore
-    case 'notedx':
-      return createNoteDxKeyStore(settings) as unknown as KeyStore
-    case 'voiceable':
-      return createVoiceableKeyStore(settings) as unknown as KeyStore
-  }
+  return DESCRIPTORS[emulator.vendor].create({ ...emulator.settings })
 }
 
 function seed(emulator: Emulator, name: string): string {

@@ -47,12 +47,16 @@ const emulators = {} as Record<Vendor, Emulator>
 const keys = {} as Record<Vendor, { due: Array<{ id: string; secret: string }>; recent: string }>
 const env: Record<string, string> = {}
 
-function keyway(args: string[]): Promise<Run> {
+function keyway(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [KEYWAY, ...args],
-      { cwd: folder, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 55_000 },
+      {
+        cwd: folder,
+        env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv },
+        timeout: 55_000,
+      },
       (error, stdout, stderr) =>
         resolve({
           code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
@@ -114,7 +118,7 @@ describe('the nightly rotation over four vendors', () => {
   it('rotates every key past 90 days and delivers each new key, working, to its own file', async () => {
     const run = await keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-01'])
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stdout).toMatch(/batch nightly-2026-01-01: 8 rotated, 0 failed, 0 skipped$/m)
+    expect(run.stderr).toMatch(/batch nightly-2026-01-01: 8 rotated, 0 failed, 0 skipped$/m)
     for (const vendor of VENDORS) {
       const secrets = await delivered(vendor)
       expect(secrets.size, vendor).toBe(2)
@@ -172,5 +176,17 @@ describe('the nightly rotation over four vendors', () => {
     )
     expect(failing.length).toBeGreaterThan(0)
     expect(new Set(failing)).toEqual(new Set(['openrouter-prod no-limit-or-expiry']))
+  })
+
+  it('exits 4 and sends nothing when a store’s credential is not set, as the workflow tells', async () => {
+    const before = VENDORS.reduce((sum, vendor) => sum + emulators[vendor].requests.length, 0)
+    for (const command of ['audit', 'apply']) {
+      const run = await keyway([command, '--yes'], { OPENROUTER_MANAGEMENT_KEY: '' })
+      expect(run.code, command).toBe(4)
+      expect(run.stderr).toContain(
+        'keyway.config.json: stores[0].credentials.managementKey: env var OPENROUTER_MANAGEMENT_KEY is not set',
+      )
+    }
+    expect(VENDORS.reduce((sum, vendor) => sum + emulators[vendor].requests.length, 0)).toBe(before)
   })
 })

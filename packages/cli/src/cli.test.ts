@@ -1,53 +1,14 @@
-import { execFile, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { PROVIDERS } from './providers.js'
+import { describe, expect, it } from 'vitest'
+import { CLI, envFor, keyway, keywayOnTerminal, type Run, useSandbox } from './cli.test-support.js'
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+const { start, folder, emulators } = useSandbox()
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs the built CLI with only PATH and the given env: no credential leaks in from outside. */
-function keyway(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 55_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
-
-/** The env vars that point the CLI at an emulator. */
-function envFor(emulator: Emulator): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [field, name] of Object.entries(PROVIDERS[emulator.vendor].env))
-    env[name] = emulator.settings[field] as string
-  return env
-}
-
-let emulators: Emulator[] = []
-let folder: string
-const start = async (vendor: Vendor) => {
-  const emulator = await startEmulator(vendor)
-  emulators.push(emulator)
-  return emulator
-}
 /** Credentials that must never be printed. */
 const credentials = () =>
-  emulators.flatMap((emulator) =>
+  emulators().flatMap((emulator) =>
     Object.entries(emulator.settings)
       .filter(([name]) => name !== 'baseUrl' && name !== 'credentialKeyId')
       .map(([, value]) => value),
@@ -60,46 +21,149 @@ const expectNoCredential = (run: Run) => {
 }
 const count = (text: string, part: string) => text.split(part).length - 1
 
-beforeEach(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'keyway-cli-'))
-})
-afterEach(async () => {
-  await Promise.all(emulators.map((emulator) => emulator.close()))
-  emulators = []
-  await rm(folder, { recursive: true, force: true })
-})
-
-describe('usage', () => {
-  it('prints help with exit 0, and exit 2 without a command', async () => {
+describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 authentication', () => {
+  it('prints help with exit 0, bare keyway included', async () => {
     const help = await keyway(['--help'])
     expect(help.code).toBe(0)
-    expect(help.stdout).toContain('Usage: keyway <command>')
-    expect((await keyway([])).code).toBe(2)
+    expect(help.stdout).toContain('keyway <command> [key] --provider <vendor>')
+    const bare = await keyway([])
+    expect(bare).toEqual({ code: 0, stdout: help.stdout, stderr: '' })
     expect((await keyway(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
 
   it.each([
-    [['frobnicate'], 'unknown command "frobnicate"'],
-    [['list', '--bogus'], "Unknown option '--bogus'"],
-    [['list'], '--provider is required'],
-    [['list', '--provider', 'acme'], 'unknown provider "acme"'],
-    [['get', '--provider', 'openrouter'], 'get needs a key id'],
-    [['rotate', '--provider', 'openrouter'], 'rotate needs exactly one of'],
-  ])('%j is a usage error: exit 2, one line', async (args, message) => {
+    // Usage: one line on stderr, nothing on stdout, exit 1.
+    [
+      ['frobnicate'],
+      1,
+      'UsageError: unknown command "frobnicate" (hint: run keyway help for the commands)',
+    ],
+    [['lst'], 1, 'UsageError: unknown command "lst" (hint: did you mean keyway list?)'],
+    [
+      ['help', 'rotat'],
+      1,
+      'UsageError: unknown command "rotat" (hint: did you mean keyway rotate?)',
+    ],
+    [
+      ['list', '--bogus'],
+      1,
+      'UsageError: unknown flag --bogus (hint: run keyway list --help for the flags)',
+    ],
+    [
+      ['list', '--provder', 'openrouter'],
+      1,
+      'UsageError: unknown flag --provder (hint: did you mean --provider?)',
+    ],
+    [
+      ['list', '--include-disabled=false', '-p', 'openrouter'],
+      1,
+      'UsageError: --include-disabled takes no value (hint: write --include-disabled for yes, --no-include-disabled for no)',
+    ],
+    [
+      ['list'],
+      1,
+      'UsageError: --provider is required (hint: one of: openrouter, latitudesh, notedx, voiceable)',
+    ],
+    [['list', '--provider', 'acme'], 1, 'UsageError: unknown provider "acme"'],
+    [
+      ['list', '--provider', 'latitude'],
+      1,
+      'UsageError: unknown provider "latitude" (hint: did you mean --provider latitudesh?)',
+    ],
+    [['get', '-p', 'openrouter'], 1, 'UsageError: get needs a key'],
+    [['rotate', '-p', 'openrouter'], 1, 'UsageError: rotate needs exactly one of'],
+    [
+      ['create', '-p', 'openrouter', '--expires-at', '2027-02-30'],
+      1,
+      'UsageError: --expires-at takes YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM], UTC unless an offset is given; "2027-02-30" is not a day of the calendar (February 2027 has 28 days)',
+    ],
+    [
+      ['create', '-p', 'openrouter', '--limit-reset', 'yearly'],
+      1,
+      'UsageError: --limit-reset takes daily, weekly, monthly, none, not "yearly"',
+    ],
+    [['completion', 'tcsh'], 1, 'UsageError: no completion for "tcsh"'],
+    // Authentication needed: exit 4, the env var named, no library option name.
+    [
+      ['list', '-p', 'openrouter'],
+      4,
+      'AuthenticationNeeded: openrouter: no credential (hint: set OPENROUTER_MANAGEMENT_KEY)',
+    ],
+    [
+      ['list', '-p', 'notedx'],
+      4,
+      'AuthenticationNeeded: notedx: no credential (hint: set NOTEDX_EMAIL and NOTEDX_PASSWORD, or NOTEDX_ID_TOKEN)',
+    ],
+  ])('%j exits %i: %s', async (args, code, message) => {
     const run = await keyway(args)
-    expect(run.code).toBe(2)
-    expect(run.stderr).toContain(`UsageError: ${message}`)
+    expect(run.code).toBe(code)
+    expect(run.stderr).toContain(`error ${message}`)
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
     expect(run.stdout).toBe('')
+    expect(run.stderr).not.toMatch(/managementKey|allowSelf|expiresAt|\bemail\b/)
   })
 
-  it('names the env var when the credential is missing', async () => {
-    const run = await keyway(['list', '--provider', 'openrouter'])
-    expect(run.code).toBe(2)
-    expect(run.stderr).toMatch(
-      /^error ValidationError: .*managementKey.*OPENROUTER_MANAGEMENT_KEY.*\(hint: set OPENROUTER_MANAGEMENT_KEY\)\n$/,
+  it.each([
+    ['a credential the vendor refuses', 4, { LATITUDESH_BEARER: 'wrong-token-000000' }],
+    ['a blank credential', 4, { LATITUDESH_BEARER: '   ' }],
+    ['a good credential', 0, {}],
+  ])('%s: exit %i', async (_case, code, override) => {
+    const emulator = await start('latitudesh')
+    const run = await keyway(['list', '-p', 'latitudesh'], { ...envFor(emulator), ...override })
+    expect(run.code).toBe(code)
+    expect(run.stderr).not.toContain('wrong-token-000000')
+  })
+
+  it('a delete answered no on a terminal exits 2 and deletes nothing', async () => {
+    const emulator = await start('openrouter')
+    const { id } = emulator.control.seedKey({ name: 'keep-me' })
+    const run = await keywayOnTerminal(
+      ['delete', 'keep-me', '-p', 'openrouter'],
+      envFor(emulator),
+      'n\n',
     )
-    expect(run.stderr).not.toContain('    at ')
+    expect(run.code).toBe(2)
+    expect(run.output).toContain(`Delete OpenRouter key "keep-me" (${id})? [y/N]`)
+    expect(run.output).toContain('Cancelled: nothing deleted')
+    expect(emulator.control.keyIds()).toContain(id)
+  })
+
+  it('Ctrl-C at the delete prompt exits 2 and deletes nothing', async () => {
+    const emulator = await start('openrouter')
+    const { id } = emulator.control.seedKey({ name: 'keep-me-too' })
+    const run = await keywayOnTerminal(
+      ['delete', id, '-p', 'openrouter'],
+      envFor(emulator),
+      '\u0003',
+    )
+    expect(run.code).toBe(2)
+    expect(run.output).toContain(
+      'Interrupted: stopped before finishing (hint: run the same command again)',
+    )
+    expect(emulator.control.keyIds()).toContain(id)
+  })
+
+  it('Ctrl-C during a command exits 2', async () => {
+    const emulator = await start('openrouter')
+    let release = () => {}
+    emulator.inject({
+      until: new Promise<void>((resolve) => {
+        release = resolve
+      }),
+    })
+    const child = spawn(process.execPath, [CLI, 'list', '-p', 'openrouter'], {
+      env: { PATH: process.env.PATH ?? '', ...envFor(emulator) },
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    while (emulator.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    child.kill('SIGINT')
+    expect(await exit).toBe(2)
+    release()
+    expect(stderr).toContain('Interrupted: stopped before finishing')
   })
 })
 
@@ -110,7 +174,7 @@ describe('vendor text and pasted secrets', () => {
     const before = emulator.requests.length
     for (const command of ['get', 'delete', 'rotate']) {
       const run = await keyway([command, secret, '--provider', 'notedx', '--yes'], envFor(emulator))
-      expect(run.code).toBe(2)
+      expect(run.code).toBe(1)
       expect(run.stderr).toContain('looks like a secret key, not a key id')
       expect(run.stdout + run.stderr).not.toContain(secret)
       expect(run.stdout + run.stderr).not.toContain(secret.slice(3))
@@ -142,9 +206,20 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
     expect(
       keys.every((key) => key.provider === vendor && !Number.isNaN(Date.parse(key.createdAt))),
     ).toBe(true)
-    const tabled = await keyway(['list', '--provider', vendor], envFor(emulator))
+    // Piped: tab-separated, no header, one line per key, the full id first (as gh).
+    const piped = await keyway(['list', '--provider', vendor], envFor(emulator))
+    const rows = piped.stdout.trimEnd().split('\n')
+    expect(rows.map((row) => row.split('\t')[0])).toEqual(keys.map((key) => key.id))
+    expect(new Set(rows.map((row) => row.split('\t').length)).size).toBe(1)
+    expect(piped.stdout).not.toContain('\u001b[')
+    // On a terminal: a header and aligned columns.
+    const tabled = await keyway(['list', '--provider', vendor], {
+      ...envFor(emulator),
+      KEYWAY_FORCE_TTY: '1',
+      NO_COLOR: '1',
+    })
     expect(tabled.stdout.split('\n')[0]).toMatch(
-      /^ID\s+NAME\s+STATUS\s+HINT\s+CREATED\s+LAST USED$/,
+      /^ID\s+NAME\s+STATUS\s+HINT\s+.*CREATED\s+LAST USED$/,
     )
     expect(tabled.stdout).not.toContain('\u001b[')
     const one = await keyway(
@@ -153,6 +228,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
     )
     expect(JSON.parse(one.stdout).id).toBe(keys[0]?.id)
     expectNoCredential(listed)
+    expectNoCredential(piped)
     expectNoCredential(tabled)
   })
 
@@ -192,7 +268,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
         '--yes',
         '--json',
         '--journal',
-        join(folder, 'journal.json'),
+        join(folder(), 'journal.json'),
       ],
       envFor(emulator),
     )
@@ -211,7 +287,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
     expect(count(run.stdout, secret)).toBe(1)
     expect(run.stderr).not.toContain(secret)
     expectNoCredential(run)
-    const journal = await readFile(join(folder, 'journal.json'), 'utf8')
+    const journal = await readFile(join(folder(), 'journal.json'), 'utf8')
     expect(journal).not.toContain(secret)
     expect(journal).not.toContain(old.secret)
   })
@@ -248,7 +324,7 @@ describe('fields, status and delete', () => {
       ['create', '--provider', 'latitudesh', '--limit', '5'],
       envFor(latitude),
     )
-    expect(refused.code).toBe(2)
+    expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('--limit is not supported by latitudesh create')
     expect(refused.stderr).toContain('--name, --read-only, --allowed-ip')
     expect(latitude.requests).toHaveLength(0)
@@ -264,7 +340,7 @@ describe('fields, status and delete', () => {
     expect(JSON.parse(updated.stdout).name).toBe('after')
     expect(
       (await keyway(['update', id, '--provider', 'openrouter'], envFor(openrouter))).code,
-    ).toBe(2)
+    ).toBe(1)
     const disabled = await keyway(
       ['disable', id, '--provider', 'openrouter', '--json'],
       envFor(openrouter),
@@ -275,7 +351,7 @@ describe('fields, status and delete', () => {
 
     const voiceable = await start('voiceable')
     const refused = await keyway(['disable', '102', '--provider', 'voiceable'], envFor(voiceable))
-    expect(refused.code).toBe(2)
+    expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('disable is not supported by voiceable')
   })
 
@@ -283,7 +359,7 @@ describe('fields, status and delete', () => {
     const emulator = await start('openrouter')
     const { id } = emulator.control.seedKey()
     const asked = await keyway(['delete', id, '--provider', 'openrouter'], envFor(emulator))
-    expect(asked.code).toBe(2)
+    expect(asked.code).toBe(1)
     expect(asked.stderr).toContain('pass --yes')
     expect(emulator.control.keyIds()).toContain(id)
     expect(
@@ -295,8 +371,8 @@ describe('fields, status and delete', () => {
       envFor(emulator),
     )
     expect(missing.code).toBe(1)
-    expect(missing.stderr).toMatch(
-      /^error NotFoundError: openrouter delete failed: 404 not found: Key not found \(hint: see the ids with: keyway list --provider openrouter\)\n$/,
+    expect(missing.stderr).toBe(
+      `error NotFoundError: no openrouter key has the id, name or id prefix "${id}" (hint: see the keys with: keyway list --provider openrouter)\n`,
     )
     const debug = await keyway(
       ['delete', id, '--provider', 'openrouter', '--yes', '--debug'],
@@ -305,24 +381,37 @@ describe('fields, status and delete', () => {
     expect(debug.stderr).toContain('    at ')
   })
 
-  it('gives exit 1 and the vendor message for a wrong credential', async () => {
+  it('gives exit 4 and the vendor message for a wrong credential', async () => {
     const emulator = await start('latitudesh')
     const run = await keyway(['list', '--provider', 'latitudesh'], {
       ...envFor(emulator),
       LATITUDESH_BEARER: 'wrong-token-000000',
     })
-    expect(run.code).toBe(1)
-    expect(run.stderr).toContain(
-      'AuthenticationError: latitudesh list failed: 401 authentication failed: Invalid API key (hint: check LATITUDESH_BEARER)',
+    expect(run.code).toBe(4)
+    expect(run.stderr).toBe(
+      'error AuthenticationError: latitudesh list failed: 401 authentication failed: Invalid API key (hint: the vendor refused the credential; check LATITUDESH_BEARER)\n',
     )
-    expect(run.stderr).not.toContain('wrong-token-000000')
+  })
+
+  it('tells an operator who pasted "Bearer …" into LATITUDESH_BEARER to drop the prefix', async () => {
+    const emulator = await start('latitudesh')
+    const token = envFor(emulator).LATITUDESH_BEARER as string
+    const run = await keyway(['list', '--provider', 'latitudesh'], {
+      ...envFor(emulator),
+      LATITUDESH_BEARER: `Bearer ${token}`,
+    })
+    expect(run.code).toBe(4)
+    expect(run.stderr).toContain(
+      '(hint: LATITUDESH_BEARER starts with "Bearer ": set it to the token alone, without the prefix)',
+    )
+    expectNoCredential(run)
   })
 })
 
 describe('batch rotation', () => {
   it('delivers to a dotenv file, printing no secret', async () => {
     const emulator = await start('openrouter')
-    const file = join(folder, 'keys.env')
+    const file = join(folder(), 'keys.env')
     const run = await keyway(
       [
         'rotate',
@@ -333,7 +422,7 @@ describe('batch rotation', () => {
         '--deliver-to',
         file,
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
@@ -350,13 +439,19 @@ describe('batch rotation', () => {
       expect(run.stdout + run.stderr).not.toContain(secret)
     }
     expect(run.stderr).toContain('[3/3]')
-    expect(run.stdout).toContain('3 rotated, 0 failed, 0 skipped')
+    expect(run.stderr).toContain('3 rotated, 0 failed, 0 skipped')
+    // Piped: one tab-separated row per key: old id, result, new id, detail.
+    const rows = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((row) => row.split('\t'))
+    expect(rows.map((row) => row[1])).toEqual(['rotated', 'rotated', 'rotated'])
   })
 
   it('refuses, before any write, a batch whose keys would share a dotenv variable', async () => {
     const emulator = await start('openrouter')
     const old = ['ci-deploy', 'ci_deploy'].map((name) => emulator.control.seedKey({ name }))
-    const file = join(folder, 'keys.env')
+    const file = join(folder(), 'keys.env')
     const writesBefore = emulator.requests.filter((request) => request.method !== 'GET').length
     const run = await keyway(
       [
@@ -369,12 +464,13 @@ describe('batch rotation', () => {
         '--deliver-to',
         file,
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
-    expect(run.code).not.toBe(0)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain('OPENROUTER_CI_DEPLOY')
+    expect(run.stderr).toContain('nothing was rotated (hint: put {ID} in --var-name')
     expect(emulator.requests.filter((request) => request.method !== 'GET')).toHaveLength(
       writesBefore,
     )
@@ -388,7 +484,7 @@ describe('batch rotation', () => {
       (index) => emulator.control.seedKey({ name: `batch-${index}` }).secret,
     )
     const before = emulator.control.keyIds().length
-    const log = join(folder, 'deliveries.log')
+    const log = join(folder(), 'deliveries.log')
     // Stores each secret; on the second delivery of the first run, kills the CLI outright.
     const deliver = `exec:read secret; echo "$KEYWAY_KEY_ID $secret" >> "${log}"; if [ "$KILL_AT" = "$(wc -l < "${log}" | tr -d ' ')" ]; then kill -9 $PPID; fi`
     const args = [
@@ -403,12 +499,12 @@ describe('batch rotation', () => {
       '--deliver-to',
       deliver,
       '--journal',
-      join(folder, 'j.json'),
+      join(folder(), 'j.json'),
     ]
     const killed = await keyway(args, { ...envFor(emulator), KILL_AT: '2' })
     expect(killed.code).not.toBe(0)
     const batchId = /--batch-id (\S+)/.exec(killed.stderr)?.[1] as string
-    expect(killed.stderr).toContain(`journal ${join(folder, 'j.json')}`)
+    expect(killed.stderr).toContain(`journal ${join(folder(), 'j.json')}`)
     const resumed = await keyway([...args, '--batch-id', batchId, '--json'], {
       ...envFor(emulator),
       KILL_AT: 'never',
@@ -435,7 +531,7 @@ describe('rotation safety', () => {
       ['rotate', '--all', '--provider', 'openrouter', '--yes'],
       envFor(emulator),
     )
-    expect(run.code).toBe(2)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain('rotating many keys needs --deliver-to')
     expect(emulator.requests).toHaveLength(0)
   })
@@ -445,7 +541,15 @@ describe('rotation safety', () => {
     const old = emulator.control.seedKey({ name: 'print-me' })
     emulator.inject({ match: { method: 'DELETE' }, status: 503, times: 20 })
     const run = await keyway(
-      ['rotate', old.id, '--provider', 'openrouter', '--yes', '--journal', join(folder, 'j.json')],
+      [
+        'rotate',
+        old.id,
+        '--provider',
+        'openrouter',
+        '--yes',
+        '--journal',
+        join(folder(), 'j.json'),
+      ],
       envFor(emulator),
     )
     expect(run.code).toBe(1)
@@ -470,7 +574,7 @@ describe('rotation safety', () => {
         '--allowed-ip',
         '198.51.100.0/24',
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
@@ -513,10 +617,10 @@ describe('rotation safety', () => {
         'j.json',
       ],
       envFor(emulator),
-      folder,
+      folder(),
     )
-    expect(run.code).toBe(2)
-    expect(run.stderr).toContain(`batch typo is not in the journal ${join(folder, 'j.json')}`)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`batch typo is not in the journal ${join(folder(), 'j.json')}`)
     expect(emulator.requests).toHaveLength(0)
   })
 
@@ -533,9 +637,9 @@ describe('rotation safety', () => {
         '--grace-ms',
         '10',
         '--deliver-to',
-        join(folder, 'keys.env'),
+        join(folder(), 'keys.env'),
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       envFor(emulator),
     )
@@ -555,14 +659,16 @@ describe('rotation safety', () => {
         'voiceable',
         '--yes',
         '--deliver-to',
-        join(folder, 'keys.env'),
+        join(folder(), 'keys.env'),
         '--journal',
-        join(folder, 'j.json'),
+        join(folder(), 'j.json'),
       ],
       env,
     )
     expect(run.code).toBe(0)
     expect(run.stdout).toContain('VOICEABLE_API_KEY_ID')
+    expect(run.stdout).toContain('pass --allow-self')
+    expect(run.stdout).not.toMatch(/allowSelf|credentialKeyId/)
     expect((await keyway(['list', '--provider', 'voiceable'], env)).code).toBe(0)
   })
 })

@@ -2,10 +2,11 @@
 import { run } from './main.js'
 
 const controller = new AbortController()
-// The first Ctrl-C stops gracefully (a rotation journals where it stopped); a second one exits.
+// The first Ctrl-C stops gracefully (a rotation journals where it stopped); a second one
+// exits at once. Either is "cancelled": exit 2, as gh.
 process.once('SIGINT', () => {
   controller.abort()
-  process.once('SIGINT', () => process.exit(130))
+  process.once('SIGINT', () => process.exit(2))
 })
 process.once('SIGTERM', () => controller.abort())
 

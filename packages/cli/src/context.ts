@@ -1,8 +1,17 @@
-import type { BaseStoreSettings, KeyStore } from '@keyway/core'
+import {
+  type ApiKey,
+  type BaseStoreSettings,
+  type KeyStore,
+  NotFoundError,
+  ValidationError,
+} from '@keyway/core'
 import { startEmulator } from '@keyway/testkit'
+import { CliError } from './cli-error.js'
+import { retryLine } from './commands/rotate-output.js'
 import type { Values } from './flags.js'
 import type { Io, Paint } from './output.js'
-import { isVendor, PROVIDERS, type Provider } from './providers.js'
+import { PROVIDERS, type Provider, vendorFor } from './providers.js'
+import { explainSettingError } from './setting-errors.js'
 import { UsageError } from './usage-error.js'
 
 /** What every command gets: parsed flags, positionals, output, and a way to open the store. */
@@ -11,6 +20,10 @@ export interface Context {
   positionals: string[]
   io: Io
   paint: Paint
+  /** Whether stdout goes to a person (tables aligned) or a script (tab-separated). */
+  terminal: boolean
+  /** The key fields `--json=<fields>` asked for; all when `undefined`. */
+  fields?: string[] | undefined
   signal: AbortSignal
   /** Writes a line to stdout. */
   out(text: string): void
@@ -21,48 +34,97 @@ export interface Context {
 export interface OpenStore {
   store: KeyStore
   provider: Provider
+  /** Whether it runs against an embedded emulator (`--emulator`). */
+  emulated: boolean
   close(): Promise<void>
 }
 
 /**
  * The store for `--provider`, from the env vars, or against a fresh emulator with
- * `--emulator`. `settings` are added to the store's own (hooks, a credential key id).
+ * `--emulator`. `settings` are added to the store's own (hooks, a credential key id). Every
+ * retry the store waits for is a line on stderr, so a vendor that does not answer is never
+ * silence.
  */
 export async function openStore(
   context: Context,
   settings: BaseStoreSettings & Record<string, unknown> = {},
 ): Promise<OpenStore> {
-  const name = context.values.provider
-  if (name === undefined) {
-    throw new UsageError('--provider is required', `one of: ${Object.keys(PROVIDERS).join(', ')}`)
+  const vendor = vendorFor(context.values.provider)
+  const provider = PROVIDERS[vendor]
+  const withHooks = {
+    hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
+    ...settings,
+  } satisfies BaseStoreSettings
+  const build = (emulatorSettings: object) => {
+    try {
+      return provider.create({ ...emulatorSettings, ...withHooks })
+    } catch (error) {
+      throw explainSettingError(error, provider)
+    }
   }
-  if (!isVendor(name))
-    throw new UsageError(
-      `unknown provider "${name}"`,
-      `one of: ${Object.keys(PROVIDERS).join(', ')}`,
-    )
-  const provider = PROVIDERS[name]
   if (!context.values.emulator)
-    return { store: provider.create({ ...settings }), provider, close: async () => {} }
-  const emulator = await startEmulator(name)
+    return { store: build({}), provider, emulated: false, close: async () => {} }
+  const emulator = await startEmulator(vendor)
   context.note(
     context.paint('dim', `(running against a fresh ${provider.title} emulator at ${emulator.url})`),
   )
   return {
-    store: provider.create({ ...emulator.settings, ...settings }),
+    store: build(emulator.settings),
     provider,
+    emulated: true,
     close: () => emulator.close(),
   }
 }
 
-/** The one positional id a command needs. */
-export function requireId(context: Context, command: string): string {
-  const [id, ...extra] = context.positionals
-  if (id === undefined)
-    throw new UsageError(`${command} needs a key id`, `keyway ${command} <id> --provider <vendor>`)
+/** The one positional key a command needs: an id, a name, or a unique id prefix. */
+export function requireKey(context: Context, command: string): string {
+  const [key, ...extra] = context.positionals
+  if (key === undefined)
+    throw new UsageError(
+      `${command} needs a key`,
+      `keyway ${command} <id, name or id prefix> --provider <vendor>`,
+    )
   if (extra.length > 0)
-    throw new UsageError(`${command} takes one key id, got ${context.positionals.length}`)
-  return id
+    throw new UsageError(`${command} takes one key, got ${context.positionals.length}`)
+  return key
+}
+
+/**
+ * The key `reference` names: the key with that id, else the one key with that name, else
+ * the one key whose id starts with it. Several matches are an error that lists them.
+ */
+export async function findKey(
+  store: KeyStore,
+  reference: string,
+  signal: AbortSignal,
+): Promise<ApiKey> {
+  try {
+    return await store.get(reference, { signal })
+  } catch (error) {
+    // Not an id, or no key has that id: look for a name or an id prefix instead.
+    const notAnId =
+      error instanceof ValidationError && error.issues.some((issue) => issue.path === 'id')
+    if (!(error instanceof NotFoundError) && !notAnId) throw error
+  }
+  const keys = await store.list({ signal })
+  const named = keys.filter((key) => key.name === reference)
+  const matches = named.length > 0 ? named : keys.filter((key) => key.id.startsWith(reference))
+  if (matches.length === 1) return matches[0] as ApiKey
+  if (matches.length === 0)
+    throw new CliError(
+      'NotFoundError',
+      `no ${store.provider} key has the id, name or id prefix "${reference}"`,
+      { hint: `see the keys with: keyway list --provider ${store.provider}` },
+    )
+  const listed = matches
+    .slice(0, 5)
+    .map((key) => `${key.id} (${key.name ?? 'no name'})`)
+    .join(', ')
+  throw new CliError(
+    'AmbiguousKey',
+    `"${reference}" matches ${matches.length} ${store.provider} keys: ${listed}${matches.length > 5 ? ', …' : ''}`,
+    { hint: 'pass more of the id, or the whole id' },
+  )
 }
 
 /** Asks yes or no on a terminal; refuses to guess without one. */

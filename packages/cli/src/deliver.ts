@@ -8,8 +8,14 @@ export type Deliver = (created: CreatedKey) => Promise<void>
 
 /** How a delivery target names and runs things; every field has a default. */
 export interface DeliveryOptions {
-  /** The variable a key's secret is stored under. Default `envName`. */
-  variable?: (created: CreatedKey) => string
+  /**
+   * The variable template a key's secret is stored under (`--var-name`, or a config store's
+   * `deliver.variable`): `{PROVIDER}`, `{NAME}`, `{ID}`, and `{LABEL}` when `label` is given.
+   * Default {@link DEFAULT_VAR_NAME}.
+   */
+  varName?: string
+  /** The store's label in a config file: the value of `{LABEL}`. */
+  label?: string
   /** Extra env vars for an `exec:` command. */
   env?: Record<string, string>
   /** Folder an `exec:` command runs in. Default: the current one. */
@@ -18,43 +24,47 @@ export interface DeliveryOptions {
 
 /**
  * Where `--deliver-to` sends each new secret: `exec:<command>` pipes it to a command's
- * stdin (with KEYWAY_PROVIDER, KEYWAY_KEY_ID, KEYWAY_KEY_NAME and KEYWAY_VARIABLE set);
- * anything else is a dotenv file, where the key's variable is replaced or added.
+ * stdin (with KEYWAY_PROVIDER, KEYWAY_KEY_ID, KEYWAY_KEY_NAME and KEYWAY_VAR_NAME set);
+ * anything else is a dotenv file, where the key's variable (named by the `varName`
+ * template) is replaced or added. A second key written to a variable this run already
+ * filled is refused: the first key's new secret would be lost while its old key is retired.
  */
 export function deliveryTarget(
   target: string,
   env: Record<string, string | undefined>,
   options: DeliveryOptions = {},
 ): Deliver {
-  const variable = options.variable ?? envName
+  const template = options.varName ?? DEFAULT_VAR_NAME
+  const label = options.label
   if (target.startsWith('exec:')) {
     const command = target.slice('exec:'.length).trim()
     if (command === '') throw new UsageError('--deliver-to exec: needs a command')
+    checkVarName(template, label !== undefined)
     return (created) =>
       pipeToCommand(
         command,
         created,
-        { ...env, ...options.env, KEYWAY_VARIABLE: variable(created) },
+        { ...env, ...options.env, KEYWAY_VAR_NAME: envName(created, template, label) },
         options.cwd,
       )
   }
   if (target.trim() === '') throw new UsageError('--deliver-to needs a file or exec:<command>')
-  // One file, many keys: writes go one at a time.
-  let queue: Promise<void> = Promise.resolve()
-  // Which key each variable holds, as written by this run: names are not unique at a vendor,
-  // and a second key written over the first would lose the first one's new secret while its
-  // old key is retired.
+  checkVarName(template, label !== undefined)
+  // One file, many keys: writes go one at a time. Which key each variable holds, as written
+  // by this run: names are not unique at a vendor, and a second key written over the first
+  // would lose the first one's new secret while its old key is retired.
   const writtenBy = new Map<string, string>()
+  let queue: Promise<void> = Promise.resolve()
   return (created) => {
-    const name = variable(created)
+    const name = envName(created, template, label)
     const holder = writtenBy.get(name)
-    if (holder !== undefined && holder !== created.key.id) {
+    if (holder !== undefined && holder !== created.key.id)
       return Promise.reject(
-        new Error(
-          `${name} in ${target} already holds the new secret of key ${holder}: key ${created.key.id} was not written over it (give the keys distinct names, or rotate them one at a time)`,
+        new UsageError(
+          `${name} in ${target} already holds the new secret of key ${holder}: key ${created.key.id} was not written over it`,
+          'put {ID} in the variable template, give the keys distinct names, or rotate them one at a time',
         ),
       )
-    }
     writtenBy.set(name, created.key.id)
     const next = queue.then(() => writeDotenv(target, name, created.secret.reveal()))
     queue = next.catch(() => {})
@@ -62,17 +72,83 @@ export function deliveryTarget(
   }
 }
 
-/** The variable a key's secret is stored under: `<PROVIDER>_<NAME or ID>`, upper snake case. */
-export function envName(created: CreatedKey): string {
-  return envNameOf(created.key.provider, created.key.name ?? created.key.id)
+/** The default `--var-name`: `OPENROUTER_CI_DEPLOY` for OpenRouter's key "ci-deploy". */
+export const DEFAULT_VAR_NAME = '{PROVIDER}_{NAME}'
+
+const PLACEHOLDER = /\{([A-Z]+)\}/g
+const PLACEHOLDERS = ['PROVIDER', 'NAME', 'ID']
+
+/** Refuses a template with an unknown placeholder or characters no variable name has. */
+function checkVarName(template: string, labelled: boolean): void {
+  const known = labelled ? [...PLACEHOLDERS, 'LABEL'] : PLACEHOLDERS
+  for (const [, placeholder] of template.matchAll(PLACEHOLDER))
+    if (!known.includes(placeholder as string))
+      throw new UsageError(
+        `--var-name has an unknown placeholder {${placeholder}}`,
+        'use {PROVIDER}, {NAME} (the key name, or its id without one) and {ID}',
+      )
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(template.replace(PLACEHOLDER, 'X')))
+    throw new UsageError(
+      `--var-name "${template}" does not make a variable name`,
+      'letters, digits and _ around {PROVIDER}, {NAME} and {ID}, e.g. OPENROUTER_{NAME}',
+    )
 }
 
-/** The dotenv variable of a key of `provider` named (or, without a name, identified) `label`. */
-export function envNameOf(provider: string, label: string): string {
-  return `${provider}_${label}`
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
+/** What a variable template is filled from: a key, or a key as a rotation plan shows it. */
+export interface VariableSource {
+  provider: string
+  id: string
+  name: string | null
+}
+
+/**
+ * The variable a key's secret is stored under: the template with each placeholder replaced
+ * by the value in upper snake case (`{NAME}` falls back to the id for a key without a name;
+ * `{LABEL}` is the config store's label).
+ */
+export function envName(
+  created: CreatedKey,
+  template: string = DEFAULT_VAR_NAME,
+  label?: string,
+): string {
+  return variableOf(created.key, template, label)
+}
+
+/** {@link envName} for a key that is not created yet (a plan's entry). */
+export function variableOf(
+  key: VariableSource,
+  template: string = DEFAULT_VAR_NAME,
+  label?: string,
+): string {
+  const values: Record<string, string> = {
+    PROVIDER: key.provider,
+    NAME: key.name ?? key.id,
+    ID: key.id,
+    LABEL: label ?? '',
+  }
+  return template.replace(PLACEHOLDER, (_, placeholder: string) =>
+    (values[placeholder] ?? '')
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, ''),
+  )
+}
+
+/**
+ * The variables two or more of these keys would share in a dotenv target, each with the
+ * keys' ids: a plan with such a clash is refused before anything is written.
+ */
+export function sharedVariables(
+  keys: readonly VariableSource[],
+  template: string = DEFAULT_VAR_NAME,
+  label?: string,
+): Array<[variable: string, ids: string[]]> {
+  const byVariable = new Map<string, string[]>()
+  for (const key of keys) {
+    const variable = variableOf(key, template, label)
+    byVariable.set(variable, [...(byVariable.get(variable) ?? []), key.id])
+  }
+  return [...byVariable].filter(([, ids]) => ids.length > 1)
 }
 
 async function writeDotenv(path: string, name: string, value: string): Promise<void> {

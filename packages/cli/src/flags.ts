@@ -1,5 +1,7 @@
 import type { Capabilities } from '@keyway/core'
+import { LIMIT_RESETS } from '@keyway/openrouter'
 import { FLEET_OPTIONS } from './config/fleet-options.js'
+import { parseDate } from './dates.js'
 import { UsageError } from './usage-error.js'
 
 /** Every option the CLI knows, for node:util parseArgs. */
@@ -39,6 +41,11 @@ export const OPTIONS = {
   'credential-key-id': { type: 'string' },
   'dry-run': { type: 'boolean' },
   concurrency: { type: 'string' },
+  'var-name': { type: 'string' },
+  // Emulators.
+  port: { type: 'string' },
+  dotenv: { type: 'string' },
+  background: { type: 'boolean' },
   // keyway audit, plan and apply.
   ...FLEET_OPTIONS,
 } as const
@@ -63,14 +70,34 @@ const list = (name: keyof Values) => (values: Values) => values[name] as string[
 const FIELD_FLAGS: FieldFlag[] = [
   { flag: 'name', field: 'name', read: (values) => values.name },
   { flag: 'metadata', field: 'metadata', read: (values) => parseMetadata(values.metadata) },
-  { flag: 'expires-at', field: 'expiresAt', read: (values) => parseDate(values['expires-at']) },
+  {
+    flag: 'expires-at',
+    field: 'expiresAt',
+    read: (values) =>
+      values['expires-at'] === undefined
+        ? undefined
+        : parseDate(values['expires-at'], '--expires-at'),
+  },
   { flag: 'limit', field: 'limit', read: (values) => parseLimit(values.limit) },
-  { flag: 'limit-reset', field: 'limitReset', read: (values) => noneToNull(values['limit-reset']) },
+  {
+    flag: 'limit-reset',
+    field: 'limitReset',
+    read: (values) =>
+      noneToNull(choice(values['limit-reset'], 'limit-reset', [...LIMIT_RESETS, 'none'])),
+  },
   { flag: 'include-byok', field: 'includeByokInLimit', read: (values) => values['include-byok'] },
   { flag: 'read-only', field: 'readOnly', read: (values) => values['read-only'] },
   { flag: 'allowed-ip', field: 'allowedIps', read: list('allowed-ip') },
-  { flag: 'type', field: 'type', read: (values) => values.type },
-  { flag: 'key-type', field: 'keyType', read: (values) => values['key-type'] },
+  {
+    flag: 'type',
+    field: 'type',
+    read: (values) => choice(values.type, 'type', ['sandbox', 'live']),
+  },
+  {
+    flag: 'key-type',
+    field: 'keyType',
+    read: (values) => choice(values['key-type'], 'key-type', ['private', 'public']),
+  },
   { flag: 'allowed-origin', field: 'allowedOrigins', read: list('allowed-origin') },
   { flag: 'allowed-assistant', field: 'allowedAssistants', read: list('allowed-assistant') },
   {
@@ -122,12 +149,24 @@ function parseMetadata(pairs: string[] | undefined): Record<string, string> | un
   return metadata
 }
 
-function parseDate(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined
-  const date = new Date(text)
-  if (Number.isNaN(date.getTime()))
-    throw new UsageError(`--expires-at takes an ISO 8601 date, not "${text}"`)
-  return date
+/** Reads every key field flag, so a bad value is refused before any store is opened. */
+export function checkFieldValues(values: Values): void {
+  for (const { read } of FIELD_FLAGS) read(values)
+}
+
+/** The flag that sets a create or update field, e.g. `allowedIps` → `allowed-ip`. */
+export function flagOfField(field: string): keyof typeof OPTIONS | undefined {
+  return FIELD_FLAGS.find((candidate) => candidate.field === field)?.flag
+}
+
+/** A flag's value, which must be one of `choices`. */
+export function choice(
+  text: string | undefined,
+  flag: string,
+  choices: readonly string[],
+): string | undefined {
+  if (text === undefined || choices.includes(text)) return text
+  throw new UsageError(`--${flag} takes ${choices.join(', ')}, not "${text}"`)
 }
 
 function parseLimit(text: string | undefined): number | null | undefined {

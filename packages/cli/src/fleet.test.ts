@@ -11,6 +11,7 @@ import {
   type Vendor,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { keywayOnTerminal } from './cli.test-support.js'
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const DAY = 86_400_000
@@ -229,7 +230,7 @@ describe('keyway audit', () => {
   })
 
   it('prints a table with store, key, age, last use and findings, then the findings in words', async () => {
-    const run = await keyway(['audit'], env, folder)
+    const run = await keyway(['audit'], { ...env, KEYWAY_FORCE_TTY: '1', NO_COLOR: '1' }, folder)
     expect(run.code).toBe(8)
     const header = run.stdout.split('\n')[0]
     expect(header).toMatch(
@@ -237,8 +238,10 @@ describe('keyway audit', () => {
     )
     const row = run.stdout.split('\n').find((line) => line.includes(seeded.latitudesh.stale.id))
     expect(row).toMatch(
-      /^latitude +tok_\w+ +old-laptop +active +200d +\d{4}-\d\d-\d\d +- +- +- +too-old,unused$/,
+      /^latitude +tok_\w+ +old-laptop +active +200d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +- +- +too-old,unused$/,
     )
+    // OpenRouter's 64-character ids are shortened on a terminal.
+    expect(run.stdout).not.toContain(seeded.openrouter.old.id)
     expect(run.stdout).toContain('created 200 days ago, more than the 90 days allowed')
     // Latitude and Voiceable list the credential's own key too, NoteDx the account's sandbox key.
     expect(run.stdout).toContain('15 keys at 4 stores')
@@ -285,8 +288,30 @@ describe('keyway audit', () => {
       { ...env, KEYWAY_CONFIG: 'latitude-only.json' },
       folder,
     )
-    expect(byFlag.code).toBe(2)
+    expect(byFlag.code).toBe(1)
     expect(byFlag.stderr).toContain('broken.json: stores[0].vendor')
+  })
+
+  it('piped, prints the rows alone, tab-separated with full ids; the findings and counts go to stderr', async () => {
+    const run = await keyway(['audit'], env, folder)
+    expect(run.code).toBe(8)
+    const rows = run.stdout.trimEnd().split('\n')
+    expect(rows).toHaveLength(15)
+    expect(run.stdout).not.toContain('STORE')
+    const row = rows.find((line) => line.includes(seeded.openrouter.old.id))?.split('\t')
+    expect(row?.slice(0, 6)).toEqual([
+      'openrouter-prod',
+      seeded.openrouter.old.id,
+      'ci-deploy',
+      'active',
+      '120d',
+      'never',
+    ])
+    const used = rows.find((line) => line.includes(seeded.latitudesh.stale.id))?.split('\t')
+    expect(used?.[5]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)
+    expect(run.stderr).toContain('created 200 days ago, more than the 90 days allowed')
+    expect(run.stderr).toContain('15 keys at 4 stores')
+    expectNoSecret(run)
   })
 
   it('exits 1 and names the store when one store cannot be read; the others are still audited', async () => {
@@ -300,6 +325,60 @@ describe('keyway audit', () => {
     expect(new Set(report.entries.map((entry: { label: string }) => entry.label))).toEqual(
       new Set(['openrouter-prod', 'notedx', 'voiceable']),
     )
+  })
+})
+
+describe('exit codes of the fleet commands, as exit-codes.ts has them', () => {
+  it('exits 4 when no store can be read because each refused its credential', async () => {
+    for (const vendor of VENDORS) emulators[vendor].inject({ status: 401, times: 50 })
+    const audited = await keyway(['audit', '--json'], env, folder)
+    expect(audited.code, audited.stderr).toBe(4)
+    expect(
+      (JSON.parse(audited.stdout).errors as Array<{ label: string }>)
+        .map((error) => error.label)
+        .sort(),
+    ).toEqual(['latitude', 'notedx', 'openrouter-prod', 'voiceable'])
+    expectNoSecret(audited)
+  })
+
+  it('exits 4 for plan when the one store asked for refuses its credential', async () => {
+    emulators.latitudesh.inject({ status: 401, times: 50 })
+    const run = await keyway(['plan', '--store', 'latitude'], env, folder)
+    expect(run.code, run.stderr).toBe(4)
+    expect(allWrites()).toBe(0)
+  })
+
+  it('exits 2 when apply is answered no on a terminal, and writes nothing', async () => {
+    const run = await keywayOnTerminal(
+      ['apply', '--config', join(folder, 'keyway.config.json')],
+      env,
+      'n\n',
+    )
+    expect(run.output).toContain('Rotate 8 keys at 4 stores as shown? [y/N]')
+    expect(run.output).toContain('nothing rotated')
+    expect(run.code).toBe(2)
+    expect(allWrites()).toBe(0)
+  })
+
+  it('refuses before any write when two planned keys would share a variable', async () => {
+    const { stores } = fleetConfig()
+    await writeConfig(
+      fleetConfig({
+        stores: stores.map((store) =>
+          store.label === 'latitude'
+            ? { ...store, deliver: { to: '.secrets/latitude.env', variable: 'LATITUDE_KEY' } }
+            : store,
+        ),
+      }),
+    )
+    const run = await keyway(['apply', '--yes'], env, folder)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(
+      'keyway.config.json: stores[1].deliver.variable: keys of latitude would share a variable in .secrets/latitude.env: LATITUDE_KEY (',
+    )
+    expect(run.stderr).toContain(seeded.latitudesh.old.id)
+    expect(run.stderr).toContain(seeded.latitudesh.stale.id)
+    expect(allWrites()).toBe(0)
   })
 })
 
@@ -359,7 +438,10 @@ describe('keyway apply', () => {
     expect(run.stderr).toContain('apply would rotate 8 keys at 4 stores')
     expect(run.stderr).not.toContain('[y/N]')
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/: 8 rotated, 0 failed, 0 skipped$/m)
+    // Piped: the outcome rows on stdout (full ids), the counts on stderr.
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(8)
+    expect(run.stdout).toMatch(/^openrouter-prod\t[0-9a-f]{64}\trotated\t[0-9a-f]{64}\t/m)
+    expect(run.stderr).toMatch(/: 8 rotated, 0 failed, 0 skipped$/m)
     for (const vendor of VENDORS) {
       const secrets = await delivered(vendor)
       expect(Object.keys(secrets), vendor).toHaveLength(2)
@@ -404,7 +486,7 @@ describe('keyway apply', () => {
 
   it('asks first, and refuses without a terminal unless --yes, sending no write', async () => {
     const run = await keyway(['apply'], env, folder)
-    expect(run.code).toBe(2)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain('Rotate 8 keys at 4 stores as shown: refusing without a terminal')
     expect(run.stderr).toContain('pass --yes')
     expect(allWrites()).toBe(0)
@@ -419,7 +501,7 @@ describe('keyway apply', () => {
         '#!/bin/sh',
         'mkdir -p .secrets',
         'read -r secret',
-        'printf "%s=%s\\n" "$KEYWAY_VARIABLE" "$secret" >> .secrets/latitude.env',
+        'printf "%s=%s\\n" "$KEYWAY_VAR_NAME" "$secret" >> .secrets/latitude.env',
         // keyway is the parent, or the parent of the shell that runs this.
         'if [ ! -f crashed ]; then',
         '  touch crashed',
@@ -487,19 +569,27 @@ describe('keyway apply', () => {
 
 describe('bad configs', () => {
   const bad: Array<
-    [string, (config: ReturnType<typeof fleetConfig>) => unknown, Record<string, string>, string]
+    [
+      string,
+      (config: ReturnType<typeof fleetConfig>) => unknown,
+      Record<string, string>,
+      string,
+      number,
+    ]
   > = [
     [
       'an unknown vendor',
       (config) => ({ ...config, stores: [{ ...config.stores[0], vendor: 'acme' }] }),
       {},
       'keyway.config.json: stores[0].vendor: expected one of: openrouter, latitudesh, notedx, voiceable',
+      1,
     ],
     [
       'a missing env var',
       (config) => config,
       { OR_PROD_MANAGEMENT_KEY: '' },
       'keyway.config.json: stores[0].credentials.managementKey: env var OR_PROD_MANAGEMENT_KEY is not set',
+      4,
     ],
     [
       'a credential pasted into the file',
@@ -509,21 +599,23 @@ describe('bad configs', () => {
       }),
       {},
       'keyway.config.json: stores[1].credentials.token: looks like a credential itself',
+      1,
     ],
     [
       'a wrong type',
       (config) => ({ ...config, policy: { maxAgeDays: '90' } }),
       {},
       'keyway.config.json: policy.maxAgeDays: expected number',
+      1,
     ],
   ]
   it.each(bad)(
-    '%s is one line with the path, exit 2, and no request',
-    async (_name, change, extraEnv, message) => {
+    '%s is one line with the path, exit %i (1 usage, 4 a missing credential), and no request',
+    async (_name, change, extraEnv, message, code) => {
       await writeConfig(change(fleetConfig()))
       for (const command of ['audit', 'plan', 'apply']) {
         const run = await keyway([command, '--yes'], { ...env, ...extraEnv }, folder)
-        expect(run.code, command).toBe(2)
+        expect(run.code, command).toBe(code)
         expect(run.stderr).toContain(message)
         expect(run.stderr.trim().split('\n')).toHaveLength(1)
         expect(run.stderr).not.toContain('f'.repeat(36))
@@ -542,7 +634,7 @@ describe('bad configs', () => {
       }),
     )
     const run = await keyway(['plan'], env, folder)
-    expect(run.code).toBe(2)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain(
       'keyway.config.json: stores[3].rotation.retire: Voiceable cannot disable keys',
     )
@@ -551,13 +643,13 @@ describe('bad configs', () => {
 
   it('refuses --provider: the stores come from the config', async () => {
     const run = await keyway(['audit', '--provider', 'openrouter'], env, folder)
-    expect(run.code).toBe(2)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain('--provider does not apply here')
   })
 
   it('names an unknown --store label and the labels there are', async () => {
     const run = await keyway(['plan', '--store', 'prod'], env, folder)
-    expect(run.code).toBe(2)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain('no store labelled "prod" in keyway.config.json')
     expect(run.stderr).toContain('labels: openrouter-prod, latitude, notedx, voiceable')
   })
@@ -565,7 +657,7 @@ describe('bad configs', () => {
   it('tells how to start when there is no config file', async () => {
     await rm(join(folder, 'keyway.config.json'))
     const run = await keyway(['audit'], env, folder)
-    expect(run.code).toBe(2)
+    expect(run.code).toBe(1)
     expect(run.stderr).toContain('keyway.config.json: no such file')
     expect(run.stderr).toContain('--config')
   })
@@ -589,7 +681,11 @@ describe('an OpenRouter store with keys in three workspaces', () => {
       fleetConfig({ policy: { maxAgeDays: 90 }, stores: [fleetConfig().stores[0]] }),
     )
 
-    const audited = await keyway(['audit'], env, folder)
+    const audited = await keyway(
+      ['audit'],
+      { ...env, KEYWAY_FORCE_TTY: '1', NO_COLOR: '1' },
+      folder,
+    )
     expect(audited.code).toBe(8)
     for (const index of [0, 1, 2])
       expect(audited.stdout).toMatch(new RegExp(`app-${index} +active +100d`))

@@ -1,60 +1,53 @@
-import type { BaseStoreSettings, KeyStore } from '@keyway/core'
-import { createLatitudeKeyStore } from '@keyway/latitudesh'
-import { createNoteDxKeyStore, NOTEDX_KEY_PATTERN } from '@keyway/notedx'
-import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core'
+import { latitudeDescriptor } from '@keyway/latitudesh'
+import { NOTEDX_KEY_PATTERN, noteDxDescriptor } from '@keyway/notedx'
+import { openRouterDescriptor } from '@keyway/openrouter'
 import type { Vendor } from '@keyway/testkit'
-import { createVoiceableKeyStore } from '@keyway/voiceable'
+import { voiceableDescriptor } from '@keyway/voiceable'
+import { didYouMean } from './suggest.js'
+import { UsageError } from './usage-error.js'
 
-export interface Provider {
-  vendor: Vendor
-  title: string
-  /** Builds the store from settings; credentials default to the env vars. */
-  create: (settings: BaseStoreSettings & Record<string, unknown>) => KeyStore
-  /** The env vars that hold the credential, as a user would set them. */
-  credentialEnv: string
-  /** Env var that overrides the base URL (set by `keyway emulate`). */
-  baseUrlEnv: string
-  /** Emulator settings field → env var, for `keyway emulate`. */
-  env: Record<string, string>
+/** One vendor as the CLI knows it: its adapter's own descriptor. */
+export type Provider = KeyStoreDescriptor
+
+/** Every vendor the CLI can manage, from the adapters' descriptors. */
+export const PROVIDERS: Readonly<Record<Vendor, Provider>> = {
+  openrouter: openRouterDescriptor,
+  latitudesh: latitudeDescriptor,
+  notedx: noteDxDescriptor,
+  voiceable: voiceableDescriptor,
 }
 
-export const PROVIDERS: Record<Vendor, Provider> = {
-  openrouter: {
-    vendor: 'openrouter',
-    title: 'OpenRouter',
-    create: (settings) => createOpenRouterKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: 'OPENROUTER_MANAGEMENT_KEY',
-    baseUrlEnv: 'OPENROUTER_BASE_URL',
-    env: { baseUrl: 'OPENROUTER_BASE_URL', managementKey: 'OPENROUTER_MANAGEMENT_KEY' },
-  },
-  latitudesh: {
-    vendor: 'latitudesh',
-    title: 'Latitude.sh',
-    create: (settings) => createLatitudeKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: 'LATITUDESH_BEARER',
-    baseUrlEnv: 'LATITUDESH_BASE_URL',
-    env: { baseUrl: 'LATITUDESH_BASE_URL', token: 'LATITUDESH_BEARER' },
-  },
-  notedx: {
-    vendor: 'notedx',
-    title: 'NoteDx',
-    create: (settings) => createNoteDxKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: 'NOTEDX_EMAIL and NOTEDX_PASSWORD (or NOTEDX_ID_TOKEN)',
-    baseUrlEnv: 'NOTEDX_BASE_URL',
-    env: { baseUrl: 'NOTEDX_BASE_URL', email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
-  },
-  voiceable: {
-    vendor: 'voiceable',
-    title: 'Voiceable',
-    create: (settings) => createVoiceableKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: 'VOICEABLE_API_KEY (or VOICEABLE_TOKEN)',
-    baseUrlEnv: 'VOICEABLE_BASE_URL',
-    env: {
-      baseUrl: 'VOICEABLE_BASE_URL',
-      apiKey: 'VOICEABLE_API_KEY',
-      credentialKeyId: 'VOICEABLE_API_KEY_ID',
-    },
-  },
+/** The vendor ids, in the order help lists them. */
+export const VENDOR_IDS = Object.values(PROVIDERS).map((provider) => provider.id)
+
+/** Setting → env var, for every env var the vendor's factory reads (base URL included). */
+export function providerEnv(provider: Provider): Record<string, string> {
+  return descriptorEnv(provider)
+}
+
+/**
+ * The credential env vars as an operator sets them: `NOTEDX_EMAIL and NOTEDX_PASSWORD, or
+ * NOTEDX_ID_TOKEN`.
+ */
+export function credentialText(provider: Provider): string {
+  return provider.credentials.map((way) => Object.values(way).join(' and ')).join(', or ')
+}
+
+/** Every env var that can hold (part of) the vendor's credential. */
+export function credentialEnvVars(provider: Provider): string[] {
+  return provider.credentials.flatMap((way) => Object.values(way))
+}
+
+/** The vendor for `--provider`, or a usage error that suggests the nearest name. */
+export function vendorFor(name: string | undefined): Vendor {
+  const all = `one of: ${VENDOR_IDS.join(', ')}`
+  if (name === undefined) throw new UsageError('--provider is required', all)
+  if (isVendor(name)) return name
+  throw new UsageError(
+    `unknown provider "${name}"`,
+    didYouMean(name, VENDOR_IDS, all, (match) => `--provider ${match}`),
+  )
 }
 
 /**

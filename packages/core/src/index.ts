@@ -90,6 +90,11 @@ export {
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
+  descriptorEnv,
+  type KeyColumn,
+  type KeyStoreDescriptor,
+} from './key-store-descriptor.js'
+export {
   collect,
   type OffsetPage,
   type OffsetPaginationOptions,

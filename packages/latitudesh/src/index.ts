@@ -1,3 +1,4 @@
+export { latitudeDescriptor } from './latitudesh-descriptor.js'
 export {
   createLatitudeKeyStore,
   LATITUDE_BASE_URL,

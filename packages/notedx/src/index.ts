@@ -1,3 +1,4 @@
+export { noteDxDescriptor } from './notedx-descriptor.js'
 export {
   createNoteDxKeyStore,
   NOTEDX_BASE_URL,

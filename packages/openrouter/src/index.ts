@@ -1,4 +1,5 @@
 export { OPENROUTER_LIST_LIMIT } from './openrouter-counted-list.js'
+export { openRouterDescriptor } from './openrouter-descriptor.js'
 export {
   GuardrailAssignmentError,
   type GuardrailAssignmentErrorOptions,

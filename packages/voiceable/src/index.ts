@@ -1,3 +1,4 @@
+export { voiceableDescriptor } from './voiceable-descriptor.js'
 export {
   createVoiceableKeyStore,
   VOICEABLE_BASE_URL,

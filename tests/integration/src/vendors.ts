@@ -1,18 +1,33 @@
 // One way to build each vendor's store against its emulator, and to seed a key whose
 // secret the test knows, so tests can ask the emulator whether a secret still works.
-import type { BaseStoreSettings, KeyStore, ReconcileOptions, RetryOptions } from '@keyway/core'
-import { createLatitudeKeyStore } from '@keyway/latitudesh'
-import { createNoteDxKeyStore, noteDxKeyId } from '@keyway/notedx'
-import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import type {
+  BaseStoreSettings,
+  KeyStore,
+  KeyStoreDescriptor,
+  ReconcileOptions,
+  RetryOptions,
+} from '@keyway/core'
+import { latitudeDescriptor } from '@keyway/latitudesh'
+import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
+import { openRouterDescriptor } from '@keyway/openrouter'
 import {
   type Emulator,
   type StartEmulatorOptions,
   startEmulator,
+  VENDORS,
   type Vendor,
 } from '@keyway/testkit'
-import { createVoiceableKeyStore } from '@keyway/voiceable'
+import { voiceableDescriptor } from '@keyway/voiceable'
 
-export const vendors: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
+/** Each vendor's adapter, as its package describes it. */
+export const descriptors: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
+  openrouter: openRouterDescriptor,
+  latitudesh: latitudeDescriptor,
+  notedx: noteDxDescriptor,
+  voiceable: voiceableDescriptor,
+}
+
+export const vendors: readonly Vendor[] = VENDORS
 
 export const fastRetry: RetryOptions = { baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 }
 
@@ -27,16 +42,7 @@ export function storeFor(
   extra: BaseStoreSettings = {},
 ): KeyStore {
   const settings = { ...emulator.settings, reconcile: noWaitReconcile, ...extra, retry }
-  switch (emulator.vendor) {
-    case 'openrouter':
-      return createOpenRouterKeyStore(settings) as unknown as KeyStore
-    case 'latitudesh':
-      return createLatitudeKeyStore(settings) as unknown as KeyStore
-    case 'notedx':
-      return createNoteDxKeyStore(settings) as unknown as KeyStore
-    case 'voiceable':
-      return createVoiceableKeyStore(settings) as unknown as KeyStore
-  }
+  return descriptors[emulator.vendor].create(settings)
 }
 
 /** A key made at the vendor for the test, with its id as the store names it and its secret. */

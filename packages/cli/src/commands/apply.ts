@@ -14,9 +14,11 @@ import { ConfigError } from '../config/config-error.js'
 import { DEFAULT_FLEET_JOURNAL, OVERRIDES, override } from '../config/fleet-settings.js'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
 import { type Context, confirm } from '../context.js'
+import { sharedVariables } from '../deliver.js'
+import { EXIT } from '../exit-codes.js'
 import { json, printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
-import { type OpenFleet, openFleet } from './fleet-open.js'
+import { type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
 import { describe, planText, progressLine } from './rotate-output.js'
 
@@ -25,7 +27,8 @@ import { describe, planText, progressLine } from './rotate-output.js'
  * `--yes`), delivering each new secret to its store's target. `--batch-id <id>` resumes that
  * batch when the journal knows it (exactly its unfinished keys), and otherwise starts a new
  * batch under that id, so a nightly job can name its batch by date and simply run again.
- * Exits 0 when every key rotated, 1 when a key or a store failed or the prompt was declined.
+ * Exits 0 when every key rotated, 1 when a key or a store failed, 2 when the prompt was
+ * declined or interrupted, 4 when no store could be read because each refused its credential.
  */
 export async function apply(context: Context): Promise<number> {
   if (context.values['dry-run'])
@@ -40,15 +43,18 @@ export async function apply(context: Context): Promise<number> {
     : await start(context, opened, journal, batchId)
   if (outcome === 'cancelled') {
     context.note('nothing rotated')
-    return 1
+    return EXIT.cancelled
   }
-  if ('nothingDue' in outcome) return nothingDue(context, outcome.nothingDue)
+  if ('nothingDue' in outcome) return nothingDue(context, opened, outcome.nothingDue)
   const { result, unreadable } = outcome
-  context.out(
-    context.values.json ? json(fleetResultJson(result)) : fleetResultText(result, context.paint),
-  )
+  if (context.values.json) context.out(json(fleetResultJson(result)))
+  else {
+    const shown = fleetResultText(result, context.paint, { terminal: context.terminal })
+    if (shown.out !== '') context.out(shown.out)
+    if (shown.note !== '') context.note(shown.note)
+  }
   const storeFailed = result.stores.some((store) => store.error !== undefined)
-  return result.failed > 0 || storeFailed || unreadable > 0 ? 1 : 0
+  return result.failed > 0 || storeFailed || unreadable > 0 ? EXIT.failure : EXIT.ok
 }
 
 type Outcome =
@@ -66,6 +72,7 @@ async function start(
   const { fleet, policy, stores } = opened
   const planned = await fleet.plan(policy, { signal: context.signal })
   requireDelivery(opened, planned)
+  checkDistinctVariables(opened, planned)
   if (planned.entries.length === 0) {
     // Nothing is due: no batch, no journal entry, no write.
     return { nothingDue: planned }
@@ -132,7 +139,7 @@ async function resume(
 }
 
 /** No key is due: says so (and which stores could not be read), sends nothing. */
-function nothingDue(context: Context, planned: FleetPlan): number {
+function nothingDue(context: Context, opened: OpenFleet, planned: FleetPlan): number {
   if (context.values.json)
     context.out(
       json({
@@ -145,7 +152,7 @@ function nothingDue(context: Context, planned: FleetPlan): number {
       }),
     )
   else context.out(fleetPlanText(planned, new Map(), context.paint))
-  return planned.errors.length > 0 ? 1 : 0
+  return unreadableCode(planned.errors, opened.stores.length)
 }
 
 /** Flags and env vars resolve from here; the file's `journal` from the file's folder. */
@@ -177,6 +184,28 @@ function requireDelivery(opened: OpenFleet, planned: FleetPlan): void {
         `stores[${store.index}].deliver`,
         `required to apply: ${printable(entry.label)} has keys to rotate and nowhere to put their new secrets`,
         'add "deliver": { "to": "<file.env | exec:command>" }, or leave the store out with --store',
+      )
+  }
+}
+
+/**
+ * Two planned keys of one store whose variable template makes one name in a dotenv target are
+ * refused before anything is written: the second secret would overwrite the first while both
+ * old keys are retired.
+ */
+function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
+  for (const store of opened.stores) {
+    const target = store.target
+    if (target === undefined || target.startsWith('exec:')) continue
+    const label = store.config.label
+    const keys = planned.entries.filter((entry) => entry.label === label).map((entry) => entry.key)
+    const clashes = sharedVariables(keys, store.config.deliver?.variable, label)
+    if (clashes.length > 0)
+      throw new ConfigError(
+        opened.loaded.file,
+        `stores[${store.index}].deliver.variable`,
+        `keys of ${printable(label)} would share a variable in ${target}: ${clashes.map(([variable, ids]) => `${variable} (${ids.join(', ')})`).join('; ')}; nothing was rotated`,
+        'put {ID} in the variable template, give the keys distinct names, or leave the store out with --store',
       )
   }
 }

@@ -1,7 +1,7 @@
 import { type CreatedKey, type KeyStore, rotateKey } from '@keyway/core'
 import { startEmulator, VENDORS } from '@keyway/testkit'
 import type { Context } from '../context.js'
-import { keyTable, table } from '../output.js'
+import { json, keyTable, table } from '../output.js'
 import { PROVIDERS } from '../providers.js'
 
 interface Row {
@@ -21,21 +21,21 @@ export async function demo(context: Context): Promise<number> {
   const { paint } = context
   const started = performance.now()
   const rows: Row[] = []
-  context.out(paint('bold', 'keyway demo: one interface, four vendors, all emulated on loopback\n'))
+  // With --json, only the summary is printed, as one JSON document.
+  const say = context.values.json ? () => {} : context.out
+  say(paint('bold', 'keyway demo: one interface, four vendors, all emulated on loopback\n'))
   for (const vendor of VENDORS) {
     const provider = PROVIDERS[vendor]
     const emulator = await startEmulator(vendor)
     try {
       const store: KeyStore = provider.create({ ...emulator.settings })
-      context.out(paint('bold', `== ${provider.title} ==`))
+      say(paint('bold', `== ${provider.title} ==`))
       const keys = await store.list({ signal: context.signal })
-      context.out(keyTable(keys, paint))
+      say(keyTable(keys, paint, { terminal: true, columns: provider.columns ?? [] }))
 
       const input = store.capabilities.names ? { name: 'demo-created' } : {}
       const created = await store.create(input, { signal: context.signal })
-      context.out(
-        `\ncreated ${created.key.id}; its secret is returned once, as ${String(created.secret)}`,
-      )
+      say(`\ncreated ${created.key.id}; its secret is returned once, as ${String(created.secret)}`)
 
       const target = keys.find(
         (key) =>
@@ -56,7 +56,7 @@ export async function demo(context: Context): Promise<number> {
         verifyIntervalMs: 50,
         signal: context.signal,
       })
-      context.out(
+      say(
         `rotated ${result.oldKeyId} -> ${result.newKeyId}: new secret delivered (${String(delivered?.secret)}), ` +
           `${result.verified ? 'verified' : 'not verified'}, old key ${result.retired}\n`,
       )
@@ -72,8 +72,13 @@ export async function demo(context: Context): Promise<number> {
       await emulator.close()
     }
   }
-  context.out(paint('bold', 'Summary'))
-  context.out(
+  const seconds = Number(((performance.now() - started) / 1000).toFixed(1))
+  if (context.values.json) {
+    context.out(json({ vendors: rows, seconds }))
+    return 0
+  }
+  say(paint('bold', 'Summary'))
+  say(
     table(
       ['VENDOR', 'LISTED', 'CREATED', 'ROTATED TO', 'VERIFIED', 'OLD KEY'],
       rows.map((row) => [
@@ -85,10 +90,11 @@ export async function demo(context: Context): Promise<number> {
         row.oldKey,
       ]),
       paint,
+      { terminal: true },
     ),
   )
-  context.out(
-    `\n${rows.length} vendors in ${((performance.now() - started) / 1000).toFixed(1)} s: no account, nothing sent beyond this machine.`,
+  say(
+    `\n${rows.length} vendors in ${seconds.toFixed(1)} s: no account, nothing sent beyond this machine.`,
   )
   return 0
 }

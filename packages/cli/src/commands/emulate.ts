@@ -1,44 +1,162 @@
+import { spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { type Emulator, startEmulator, VENDORS, type Vendor } from '@keyway/testkit'
+import { CliError } from '../cli-error.js'
 import type { Context } from '../context.js'
-import { PROVIDERS } from '../providers.js'
+import { positiveInteger } from '../flags.js'
+import { json } from '../output.js'
+import { PROVIDERS, providerEnv } from '../providers.js'
+import { didYouMean } from '../suggest.js'
 import { UsageError } from '../usage-error.js'
 
+/** One running emulator, as `emulate` reports it. */
+interface Running {
+  vendor: Vendor
+  title: string
+  url: string
+  /** Env var → value: the base URL and the emulator's fake credentials. */
+  env: Record<string, string>
+}
+
+/** Set in the background process that `--background` starts. */
+const CHILD_ENV = 'KEYWAY_EMULATE_CHILD'
+
 /**
- * `keyway emulate [vendor|all]`: runs emulators until interrupted and prints the exports
- * that point the CLI and the adapters at them.
+ * `keyway emulate [vendor|all]`: runs emulators and prints the exports that point the CLI and
+ * the adapters at them. In the foreground it runs until interrupted; with `--background` it
+ * prints and exits while a detached process keeps the emulators running.
  */
 export async function emulate(context: Context): Promise<number> {
-  const [which = 'all', ...extra] = context.positionals
-  if (extra.length > 0) throw new UsageError('emulate takes at most one vendor')
-  const vendors: Vendor[] = which === 'all' ? [...VENDORS] : [which as Vendor]
-  if (!vendors.every((vendor) => Object.hasOwn(PROVIDERS, vendor))) {
-    throw new UsageError(`unknown vendor "${which}"`, `one of: ${VENDORS.join(', ')}, all`)
-  }
+  const vendors = chosenVendors(context)
+  const port = portFlag(context)
+  if (context.values.background && context.io.env[CHILD_ENV] === undefined)
+    return inBackground(context)
   const emulators: Emulator[] = []
   try {
-    for (const vendor of vendors) emulators.push(await startEmulator(vendor))
-    for (const emulator of emulators) {
-      context.out(
-        `# ${PROVIDERS[emulator.vendor].title} emulator (fake credentials, loopback only)`,
+    for (const [index, vendor] of vendors.entries())
+      emulators.push(await start(vendor, port === undefined ? undefined : port + index))
+    const running = emulators.map(describe)
+    if (context.io.env[CHILD_ENV] !== undefined) {
+      process.send?.({ running })
+    } else {
+      await show(context, running, null)
+      context.note(
+        context.paint(
+          'dim',
+          'emulators running; run the exports above in another shell (or use --background). Ctrl-C stops them.',
+        ),
       )
-      for (const [field, name] of Object.entries(PROVIDERS[emulator.vendor].env)) {
-        context.out(`export ${name}=${shellQuote(emulator.settings[field] as string)}`)
-      }
     }
-    context.note(
-      context.paint(
-        'dim',
-        'emulators running; paste the exports above into another shell. Ctrl-C stops them.',
-      ),
-    )
     await new Promise<void>((resolve) => {
       if (context.signal.aborted) resolve()
       context.signal.addEventListener('abort', () => resolve(), { once: true })
     })
     return 0
+  } catch (error) {
+    if (context.io.env[CHILD_ENV] !== undefined)
+      process.send?.({ error: error instanceof Error ? error.message : String(error) })
+    throw error
   } finally {
     await Promise.all(emulators.map((emulator) => emulator.close()))
   }
+}
+
+function chosenVendors(context: Context): Vendor[] {
+  const [which = 'all', ...extra] = context.positionals
+  if (extra.length > 0) throw new UsageError('emulate takes at most one vendor')
+  if (which === 'all') return [...VENDORS]
+  const vendor = VENDORS.find((candidate) => candidate === which)
+  if (vendor === undefined)
+    throw new UsageError(
+      `unknown vendor "${which}"`,
+      didYouMean(which, [...VENDORS, 'all'], `one of: ${VENDORS.join(', ')}, all`),
+    )
+  return [vendor]
+}
+
+function portFlag(context: Context): number | undefined {
+  if (context.values.port === undefined) return undefined
+  const port = positiveInteger(context.values.port, 'port', 0)
+  if (port < 1 || port > 65535) throw new UsageError('--port takes a port number from 1 to 65535')
+  return port
+}
+
+async function start(vendor: Vendor, port: number | undefined): Promise<Emulator> {
+  try {
+    return await startEmulator(vendor, port === undefined ? {} : { port })
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EADDRINUSE')
+      throw new UsageError(
+        `port ${port} is in use`,
+        'choose another --port, or leave it out for free ports',
+      )
+    throw error
+  }
+}
+
+function describe(emulator: Emulator): Running {
+  const provider = PROVIDERS[emulator.vendor]
+  const env: Record<string, string> = {}
+  for (const [setting, name] of Object.entries(providerEnv(provider))) {
+    const value = emulator.settings[setting]
+    if (typeof value === 'string') env[name] = value
+  }
+  return { vendor: emulator.vendor, title: provider.title, url: emulator.url, env }
+}
+
+/** Prints the exports (or JSON) and writes `--dotenv`. */
+async function show(context: Context, running: Running[], pid: number | null): Promise<void> {
+  const file = context.values.dotenv
+  if (file !== undefined) {
+    const lines = running.flatMap((one) =>
+      Object.entries(one.env).map(([name, value]) => `${name}=${value}`),
+    )
+    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 })
+  }
+  if (context.values.json) {
+    context.out(json({ pid, emulators: running }))
+    return
+  }
+  for (const one of running) {
+    context.out(`# ${one.title} emulator (fake credentials, loopback only)`)
+    for (const [name, value] of Object.entries(one.env))
+      context.out(`export ${name}=${shellQuote(value)}`)
+  }
+  if (pid !== null) context.out(`export KEYWAY_EMULATOR_PID=${pid}`)
+}
+
+/** Starts this command again as a detached process, waits for its emulators, then returns. */
+async function inBackground(context: Context): Promise<number> {
+  const cli = fileURLToPath(new URL('./cli.js', import.meta.url))
+  const { port } = context.values
+  const args = [
+    cli,
+    'emulate',
+    ...context.positionals,
+    ...(port === undefined ? [] : ['--port', port]),
+  ]
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    env: { ...context.io.env, [CHILD_ENV]: '1' },
+  })
+  const message = await new Promise<{ running?: Running[]; error?: string }>((resolve) => {
+    child.once('message', (value) => resolve(value as { running?: Running[]; error?: string }))
+    child.once('exit', (code) =>
+      resolve({ error: `the background process exited with code ${code}` }),
+    )
+    child.once('error', (error) => resolve({ error: error.message }))
+  })
+  if (message.running === undefined || child.pid === undefined)
+    throw new CliError('Error', `emulators did not start: ${message.error ?? 'no answer'}`)
+  child.disconnect()
+  child.unref()
+  await show(context, message.running, child.pid)
+  context.note(
+    context.paint('dim', `emulators running in the background; stop them with: kill ${child.pid}`),
+  )
+  return 0
 }
 
 function shellQuote(value: string): string {

@@ -1,8 +1,9 @@
-import { type AuditPolicy, createFleet, type Fleet } from '@keyway/core'
+import { type AuditPolicy, createFleet, type Fleet, type FleetStoreError } from '@keyway/core'
 import { configPath, OVERRIDES, override, policyOf, storeLabels } from '../config/fleet-settings.js'
 import { type ConfiguredStore, openStores } from '../config/fleet-stores.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
+import { EXIT, type ExitCode } from '../exit-codes.js'
 import { UsageError } from '../usage-error.js'
 import { retryLine } from './rotate-output.js'
 
@@ -58,4 +59,20 @@ function definedOnly<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(object).filter(([, value]) => value !== undefined),
   ) as Partial<T>
+}
+
+/** Store errors that mean the credential is missing, malformed or refused. */
+const AUTHENTICATION_CODES = new Set(['authentication_failed', 'permission_denied'])
+
+/**
+ * The exit code when stores could not be read: 4 (authentication needed) when every store of
+ * the command failed on its credential, so the whole command failed for it; otherwise 1 (the
+ * result is incomplete: the stores that were read are shown).
+ */
+export function unreadableCode(errors: readonly FleetStoreError[], storeCount: number): ExitCode {
+  if (errors.length === 0) return EXIT.ok
+  const everyStore = new Set(errors.map((error) => error.label)).size >= storeCount
+  return everyStore && errors.every((error) => AUTHENTICATION_CODES.has(error.error.code))
+    ? EXIT.authentication
+    : EXIT.failure
 }

@@ -8,15 +8,27 @@ import type {
   KeySpend,
 } from '@keyway/core'
 import type { FindingKind } from '../config/fleet-settings.js'
-import { type Paint, printable, table } from '../output.js'
+import { shownDate } from '../dates.js'
+import { type Paint, printable, type TableOptions, table } from '../output.js'
 import { planText, resultJson } from './rotate-output.js'
 
-const day = (value: Date | null) =>
-  value === null ? '-' : new Date(value).toISOString().slice(0, 10)
+/** A date as tables show it: UTC, marked `Z`. */
+const day = (value: Date | string | null) => (value === null ? '-' : shownDate(new Date(value)))
 
-/** Long ids (OpenRouter's are 64 characters) shortened for tables; `--json` has them whole. */
-export function shortId(id: string): string {
-  return printable(id.length > 20 ? `${id.slice(0, 12)}…` : id)
+/** A text for a person and, piped, the table's rows alone for scripts (the rest for stderr). */
+export interface Shown {
+  /** What goes to stdout: the whole text on a terminal; piped, tab-separated rows only. */
+  out: string
+  /** Piped: the findings, counts and notes, for stderr. Empty on a terminal. */
+  note: string
+}
+
+/**
+ * Long ids (OpenRouter's are 64 characters) shortened for tables on a terminal; piped tables
+ * and `--json` have them whole.
+ */
+export function shortId(id: string, options: TableOptions = { terminal: true }): string {
+  return printable(options.terminal && id.length > 20 ? `${id.slice(0, 12)}…` : id)
 }
 
 /** `1 key`, `2 keys`. */
@@ -39,15 +51,19 @@ export function failing(entry: AuditEntry, failOn: readonly FindingKind[]): bool
   return entry.findings.some((finding) => failOn.includes(finding.kind))
 }
 
-/** The audit as a table of every key, the findings in words, the failed stores, and counts. */
+/**
+ * The audit as a table of every key, the findings in words, the failed stores, and counts.
+ * Piped (as gh): the rows alone, tab-separated, without header, full ids; the rest in `note`.
+ */
 export function auditText(
   report: AuditReport,
   failOn: readonly FindingKind[],
   paint: Paint,
-): string {
+  options: TableOptions = { terminal: true },
+): Shown {
   const rows = report.entries.map((entry) => [
     printable(entry.label),
-    shortId(entry.key.id),
+    shortId(entry.key.id, options),
     printable(entry.key.name ?? '-'),
     entry.key.status === 'active' ? 'active' : paint('yellow', 'disabled'),
     entry.ageDays === null ? '-' : `${entry.ageDays}d`,
@@ -79,6 +95,7 @@ export function auditText(
           ],
           rows,
           paint,
+          options,
         ),
   ]
   const withFindings = report.entries.filter((entry) => entry.findings.length > 0)
@@ -91,7 +108,20 @@ export function auditText(
       lines.push(`    ${finding.kind}: ${printable(finding.message)}`)
   }
   lines.push(...errorLines(report.errors, paint), '', auditSummary(report, failOn))
-  return lines.join('\n')
+  return split(lines, report.entries.length > 0, options)
+}
+
+/**
+ * On a terminal all of it for stdout. Piped: the table's rows (the first line, when there are
+ * rows) for stdout, the rest for stderr.
+ */
+function split(lines: readonly string[], hasRows: boolean, options: TableOptions): Shown {
+  if (options.terminal) return { out: lines.join('\n'), note: '' }
+  const [first = '', ...rest] = lines
+  return {
+    out: hasRows ? first : '',
+    note: (hasRows ? rest : lines).join('\n').replace(/^\n+/, ''),
+  }
 }
 
 function auditSummary(report: AuditReport, failOn: readonly FindingKind[]): string {
@@ -187,8 +217,15 @@ export function fleetPlanJson(plan: FleetPlan, targets: ReadonlyMap<string, stri
   }
 }
 
-/** Every store's outcomes as one table, what could not be carried (once each), the failed stores, then the counts. */
-export function fleetResultText(result: FleetRotateResult, paint: Paint): string {
+/**
+ * Every store's outcomes as one table, what could not be carried (once each), the failed
+ * stores, then the counts. Piped (as gh): the rows alone on stdout, the rest in `note`.
+ */
+export function fleetResultText(
+  result: FleetRotateResult,
+  paint: Paint,
+  options: TableOptions = { terminal: true },
+): Shown {
   const notes = new Map<string, Set<string>>()
   const rows = result.stores.flatMap((store) =>
     (store.result?.outcomes ?? []).map((outcome) => {
@@ -199,13 +236,13 @@ export function fleetResultText(result: FleetRotateResult, paint: Paint): string
         }
       return [
         printable(store.label),
-        shortId(outcome.keyId),
+        shortId(outcome.keyId, options),
         outcome.status === 'rotated'
           ? paint('green', 'rotated')
           : outcome.status === 'failed'
             ? paint('red', 'failed')
             : 'skipped',
-        outcome.status === 'rotated' ? shortId(outcome.result.newKeyId) : '-',
+        outcome.status === 'rotated' ? shortId(outcome.result.newKeyId, options) : '-',
         printable(
           outcome.status === 'rotated'
             ? `old key ${outcome.result.retired}`
@@ -221,10 +258,10 @@ export function fleetResultText(result: FleetRotateResult, paint: Paint): string
       ? []
       : [{ label: store.label, provider: store.provider, error: store.error }],
   )
-  return [
+  const lines = [
     rows.length === 0
       ? 'nothing rotated'
-      : table(['STORE', 'KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint),
+      : table(['STORE', 'KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint, options),
     ...(notes.size === 0
       ? []
       : [
@@ -238,7 +275,8 @@ export function fleetResultText(result: FleetRotateResult, paint: Paint): string
     ...errorLines(errors, paint),
     '',
     `batch ${printable(result.batchId)}: ${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped${errors.length === 0 ? '' : `, ${count(errors.length, 'store')} failed`}`,
-  ].join('\n')
+  ]
+  return split(lines, rows.length > 0, options)
 }
 
 /** The result for scripts: ids, states and messages per store, never a secret. */

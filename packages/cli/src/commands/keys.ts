@@ -1,53 +1,88 @@
-import type { KeyStore } from '@keyway/core'
-import { type Context, confirm, openStore, requireId } from '../context.js'
-import { fieldInput } from '../flags.js'
-import { json, keyDetails, keyTable } from '../output.js'
+import type { ApiKey, KeyStore } from '@keyway/core'
+import { CancelledError } from '../cli-error.js'
+import {
+  type Context,
+  confirm,
+  findKey,
+  type OpenStore,
+  openStore,
+  requireKey,
+} from '../context.js'
+import { checkFieldValues, fieldInput } from '../flags.js'
+import { selectFields } from '../json-fields.js'
+import { json, keyDetails, keyTable, printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
 
 /** Runs `work` with the store, closing an embedded emulator afterwards. */
 async function withStore<T>(
   context: Context,
-  work: (store: KeyStore, vendor: string) => Promise<T>,
+  work: (store: KeyStore, opened: OpenStore) => Promise<T>,
 ): Promise<T> {
   const opened = await openStore(context)
   try {
-    return await work(opened.store, opened.provider.vendor)
+    return await work(opened.store, opened)
   } finally {
     await opened.close()
   }
 }
 
+/** Ids of the key the store itself authenticates with; none where it cannot tell. */
+async function ownKeyIds(store: KeyStore, signal: AbortSignal): Promise<Set<string>> {
+  if (store.credentialKeyIds === undefined) return new Set()
+  try {
+    return new Set(await store.credentialKeyIds({ signal }))
+  } catch {
+    // Marking is a courtesy: a vendor that cannot say does not stop the listing.
+    return new Set()
+  }
+}
+
 export function list(context: Context): Promise<void> {
   if (context.positionals.length > 0) throw new UsageError('list takes no arguments')
-  return withStore(context, async (store) => {
+  return withStore(context, async (store, { provider }) => {
     const keys = await store.list({
       includeDisabled: context.values['include-disabled'] ?? true,
       signal: context.signal,
     })
-    context.out(context.values.json ? json(keys) : keyTable(keys, context.paint))
+    if (context.values.json) {
+      context.out(json(selectFields(keys, context.fields)))
+      return
+    }
+    const text = keyTable(keys, context.paint, {
+      terminal: context.terminal,
+      columns: provider.columns ?? [],
+      expiry: store.capabilities.expiry,
+      own: context.terminal ? await ownKeyIds(store, context.signal) : new Set(),
+    })
+    if (text !== '') context.out(text)
   })
 }
 
 export function get(context: Context): Promise<void> {
-  const id = requireId(context, 'get')
-  return withStore(context, async (store) => {
-    const key = await store.get(id, { signal: context.signal })
-    context.out(context.values.json ? json(key) : keyDetails(key, context.paint))
+  const reference = requireKey(context, 'get')
+  return withStore(context, async (store, { provider }) => {
+    const key = await findKey(store, reference, context.signal)
+    context.out(
+      context.values.json
+        ? json(selectFields(key, context.fields))
+        : keyDetails(key, context.paint, provider.columns ?? []),
+    )
   })
 }
 
 export function create(context: Context): Promise<void> {
   if (context.positionals.length > 0)
     throw new UsageError('create takes no arguments; set fields with flags such as --name')
-  return withStore(context, async (store, vendor) => {
-    const input = fieldInput(context.values, store.capabilities, 'create', vendor)
+  checkFieldValues(context.values)
+  return withStore(context, async (store, { provider }) => {
+    const input = fieldInput(context.values, store.capabilities, 'create', provider.id)
     const created = await store.create(input, { signal: context.signal })
     // The one place a secret is printed.
     if (context.values.json) {
       context.out(json({ key: created.key, secret: created.secret.reveal() }))
       return
     }
-    context.out(keyDetails(created.key, context.paint))
+    context.out(keyDetails(created.key, context.paint, provider.columns ?? []))
     context.out('')
     context.out(
       `${context.paint('bold', 'secret')} (shown once, store it now): ${created.secret.reveal()}`,
@@ -56,45 +91,60 @@ export function create(context: Context): Promise<void> {
 }
 
 export function update(context: Context): Promise<void> {
-  const id = requireId(context, 'update')
-  return withStore(context, async (store, vendor) => {
-    const input = fieldInput(context.values, store.capabilities, 'update', vendor)
+  const reference = requireKey(context, 'update')
+  checkFieldValues(context.values)
+  return withStore(context, async (store, { provider }) => {
+    const input = fieldInput(context.values, store.capabilities, 'update', provider.id)
     if (Object.keys(input).length === 0) {
       const takes = store.capabilities.update.join(', ')
-      throw new UsageError('nothing to update', `${vendor} can update: ${takes || 'nothing'}`)
+      throw new UsageError('nothing to update', `${provider.id} can update: ${takes || 'nothing'}`)
     }
-    const key = await store.update(id, input, { signal: context.signal })
-    context.out(context.values.json ? json(key) : keyDetails(key, context.paint))
+    const found = await findKey(store, reference, context.signal)
+    const key = await store.update(found.id, input, { signal: context.signal })
+    context.out(
+      context.values.json
+        ? json(selectFields(key, context.fields))
+        : keyDetails(key, context.paint, provider.columns ?? []),
+    )
   })
 }
 
 export function setStatus(status: 'active' | 'disabled') {
   const command = status === 'active' ? 'enable' : 'disable'
   return (context: Context): Promise<void> => {
-    const id = requireId(context, command)
-    return withStore(context, async (store, vendor) => {
+    const reference = requireKey(context, command)
+    return withStore(context, async (store, { provider }) => {
       if (!store.capabilities.disable) {
         throw new UsageError(
-          `${command} is not supported by ${vendor}`,
-          `${vendor} keys stay active until deleted`,
+          `${command} is not supported by ${provider.id}`,
+          `${provider.id} keys stay active until deleted`,
         )
       }
-      const key = await store.update(id, { status }, { signal: context.signal })
-      context.out(context.values.json ? json(key) : `${key.id} is now ${key.status}`)
+      const found = await findKey(store, reference, context.signal)
+      const key = await store.update(found.id, { status }, { signal: context.signal })
+      context.out(
+        context.values.json
+          ? json(selectFields(key, context.fields))
+          : `${key.id} is now ${key.status}`,
+      )
     })
   }
 }
 
+/** How a key is named in a question: its name and id. */
+function described(key: ApiKey): string {
+  return key.name === null ? printable(key.id) : `"${printable(key.name)}" (${printable(key.id)})`
+}
+
 export function remove(context: Context): Promise<void> {
-  const id = requireId(context, 'delete')
-  return withStore(context, async (store, vendor) => {
-    if (!(await confirm(context, `Delete ${vendor} key ${id}?`))) {
-      context.note('nothing deleted')
-      return
-    }
-    await store.delete(id, { signal: context.signal })
+  const reference = requireKey(context, 'delete')
+  return withStore(context, async (store, { provider }) => {
+    const key = await findKey(store, reference, context.signal)
+    if (!(await confirm(context, `Delete ${provider.title} key ${described(key)}?`)))
+      throw new CancelledError('nothing deleted')
+    await store.delete(key.id, { signal: context.signal })
     const outcome =
       store.capabilities.deleted === 'gone' ? 'deleted' : 'deleted (it stays listed as disabled)'
-    context.out(context.values.json ? json({ id, deleted: true }) : `${id} ${outcome}`)
+    context.out(context.values.json ? json({ id: key.id, deleted: true }) : `${key.id} ${outcome}`)
   })
 }

@@ -1,11 +1,12 @@
 import type { Context } from '../context.js'
 import { json } from '../output.js'
-import { openFleet } from './fleet-open.js'
+import { openFleet, unreadableCode } from './fleet-open.js'
 import { fleetPlanJson, fleetPlanText } from './fleet-output.js'
 
 /**
  * `keyway plan`: what `keyway apply` would rotate and why (the policy finding behind each
- * key), with each rotation's dry-run detail. Reads only. Exits 1 when a store could not be read.
+ * key), with each rotation's dry-run detail. Reads only. Exits 1 when a store could not be read,
+ * 4 when no store could be read because each refused its credential.
  */
 export async function plan(context: Context): Promise<number> {
   const { fleet, stores, policy } = await openFleet(context)
@@ -20,5 +21,5 @@ export async function plan(context: Context): Promise<number> {
       ? json(fleetPlanJson(planned, targets))
       : fleetPlanText(planned, targets, context.paint),
   )
-  return planned.errors.length > 0 ? 1 : 0
+  return unreadableCode(planned.errors, stores.length)
 }

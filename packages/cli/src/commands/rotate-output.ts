@@ -18,6 +18,25 @@ function value(item: unknown): string {
   return printable(String(item))
 }
 
+// The library speaks of its settings; an operator sets flags and env vars.
+const OPERATOR_TERMS: ReadonlyArray<readonly [string, string]> = [
+  ['pass allowSelf', 'pass --allow-self'],
+  ["(the store's credentialKeyIds names it)", '(the vendor says so)'],
+  ['(it has no credentialKeyIds)', '(the vendor does not say)'],
+  ['(it has no useCredential)', '(keyway cannot switch to a new credential here)'],
+  [
+    "name that key in the store's settings (at Voiceable: credentialKeyId, or VOICEABLE_API_KEY_ID)",
+    'name that key (at Voiceable: --credential-key-id, or VOICEABLE_API_KEY_ID)',
+  ],
+]
+
+/** A rotation's reason or warning, with library setting names replaced by flags and env vars. */
+export function operatorText(text: string): string {
+  let told = text
+  for (const [library, operator] of OPERATOR_TERMS) told = told.replaceAll(library, operator)
+  return printable(told)
+}
+
 const CREDENTIAL: Record<RotationPlan['credential'], string> = {
   own: "yes, it may be the store's own credential",
   unknown: 'cannot tell (the store does not say which key it uses)',
@@ -39,7 +58,7 @@ export function planText(plans: readonly RotationPlan[], deliverTo: string, pain
             ? 'done already'
             : paint('yellow', 'skip')
       const lines = [
-        `${paint('bold', printable(plan.keyId))} ${printable(plan.name ?? '(no name)')}, ${age}: ${action}${plan.reason ? ` (${printable(plan.reason)})` : ''}`,
+        `${paint('bold', printable(plan.keyId))} ${printable(plan.name ?? '(no name)')}, ${age}: ${action}${plan.reason ? ` (${operatorText(plan.reason)})` : ''}`,
       ]
       if (plan.action !== 'done') {
         lines.push(
@@ -82,11 +101,11 @@ export function describe(outcome: RotateKeysOutcome): string {
   if (outcome.status === 'rotated') return `rotated ${outcome.keyId} -> ${outcome.result.newKeyId}`
   if (outcome.status === 'failed')
     return `failed ${outcome.keyId}: ${printable(outcome.error.message)}`
-  return `skipped ${outcome.keyId}: ${printable(outcome.reason)}`
+  return `skipped ${outcome.keyId}: ${operatorText(outcome.reason)}`
 }
 
-/** The outcome of each key as a table, with warnings, then the counts. */
-export function resultText(result: RotateKeysResult, paint: Paint): string {
+/** The outcome of each key as a table, with warnings (aligned on a terminal, tab-separated otherwise). */
+export function resultTable(result: RotateKeysResult, paint: Paint, terminal: boolean): string {
   const rows = result.outcomes.map((outcome) => [
     printable(outcome.keyId),
     outcome.status === 'rotated'
@@ -95,7 +114,7 @@ export function resultText(result: RotateKeysResult, paint: Paint): string {
         ? paint('red', 'failed')
         : 'skipped',
     outcome.status === 'rotated' ? outcome.result.newKeyId : '-',
-    printable(
+    operatorText(
       outcome.status === 'rotated'
         ? [`old key ${outcome.result.retired}`, ...outcome.result.warnings].join('; ')
         : outcome.status === 'failed'
@@ -103,11 +122,12 @@ export function resultText(result: RotateKeysResult, paint: Paint): string {
           : outcome.reason,
     ),
   ])
-  return [
-    table(['KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint),
-    '',
-    `${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`,
-  ].join('\n')
+  return table(['KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint, { terminal })
+}
+
+/** The counts line under the table. */
+export function resultCounts(result: RotateKeysResult): string {
+  return `${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`
 }
 
 /** The result for scripts: ids, states and messages, never a secret. */

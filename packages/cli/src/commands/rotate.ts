@@ -3,18 +3,20 @@ import {
   type CreatedKey,
   fileJournal,
   type KeyStore,
+  memoryJournal,
   type RetireMode,
   type RotateKeysOptions,
   type RotationPlan,
   rotateKeys,
   ValidationError,
 } from '@keyway/core'
-import { type Context, confirm, openStore } from '../context.js'
-import { deliveryTarget, envNameOf } from '../deliver.js'
-import { fieldInput, globToRegExp, positiveInteger } from '../flags.js'
+import { type Context, confirm, findKey, openStore } from '../context.js'
+import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
+import { EXIT } from '../exit-codes.js'
+import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
-import { planText, progressLine, resultJson, resultText, retryLine } from './rotate-output.js'
+import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
@@ -29,14 +31,13 @@ export async function rotate(context: Context): Promise<number> {
   const { values } = context
   const flags = rotateFlags(context)
   const opened = await openStore(context, {
-    hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
     ...(values['credential-key-id'] === undefined
       ? {}
       : { credentialKeyId: values['credential-key-id'] }),
   })
   try {
     const { store } = opened
-    const vendor = opened.provider.vendor
+    const vendor = opened.provider.id
     if (flags.retire === 'disable' && !store.capabilities.disable) {
       throw new UsageError(
         `--retire disable is not supported by ${vendor}`,
@@ -46,11 +47,20 @@ export async function rotate(context: Context): Promise<number> {
     if (flags.strategy === 'regenerate' && !store.capabilities.regenerate) {
       throw new UsageError(`--strategy regenerate is not supported by ${vendor}`)
     }
-    const journal = fileJournal(values.journal ?? DEFAULT_JOURNAL)
+    // A fresh emulator's keys are gone when it stops: its rotations never touch the real journal.
+    const journal =
+      opened.emulated && values.journal === undefined
+        ? { ...memoryJournal(), path: '(in memory: --emulator)' }
+        : fileJournal(values.journal ?? DEFAULT_JOURNAL)
+    const keyId =
+      context.positionals[0] === undefined
+        ? undefined
+        : (await findKey(store, context.positionals[0], context.signal)).id
     const deliverTo = values['deliver-to']
+    const varName = values['var-name'] ?? DEFAULT_VAR_NAME
     const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
     const options: RotateKeysOptions = {
-      ...selection(context, flags),
+      ...selection(context, flags, keyId),
       journal,
       concurrency: flags.concurrency,
       ...(flags.strategy === 'regenerate'
@@ -89,12 +99,13 @@ export async function rotate(context: Context): Promise<number> {
         deliver:
           deliverTo === undefined
             ? printAtOnce(context, vendor)
-            : deliveryTarget(deliverTo, context.io.env),
+            : deliveryTarget(deliverTo, context.io.env, { varName }),
         confirm: async (plans) => {
-          if (deliverTo !== undefined) checkDistinctTargets(plans, store.provider, deliverTo)
+          if (deliverTo !== undefined)
+            checkDistinctTargets(plans, store.provider, deliverTo, varName)
           if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
           const ok = await confirm(context, question(plans, vendor))
-          if (ok) context.note(context.paint('dim', hint))
+          if (ok && !opened.emulated) context.note(context.paint('dim', hint))
           return ok
         },
       },
@@ -102,16 +113,21 @@ export async function rotate(context: Context): Promise<number> {
     )
     if (result.cancelled) {
       context.note('nothing rotated')
-      return 1
+      return EXIT.cancelled
     }
     if (values.json) context.out(JSON.stringify(resultJson(result)))
-    else
-      context.out(
-        result.outcomes.length === 0 ? 'no keys to rotate' : resultText(result, context.paint),
-      )
+    else if (result.outcomes.length === 0) context.note('no keys to rotate')
+    else if (context.terminal) {
+      context.out(resultTable(result, context.paint, true))
+      context.out(`\n${resultCounts(result)}`)
+    } else {
+      // Piped: the rows alone on stdout, as gh; the counts are for the person watching.
+      context.out(resultTable(result, context.paint, false))
+      context.note(resultCounts(result))
+    }
     const onlyOneSkipped =
       flags.single && result.skipped === result.outcomes.length && result.skipped > 0
-    return result.failed > 0 || onlyOneSkipped ? 1 : 0
+    return result.failed > 0 || onlyOneSkipped ? EXIT.failure : EXIT.ok
   } finally {
     await opened.close()
   }
@@ -175,6 +191,7 @@ function rotateFlags(context: Context): RotateFlags {
       'pass --deliver-to <file.env | exec:command>, or --retire keep, or rotate one key id at a time',
     )
   }
+  checkFieldValues(values)
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 2)
   if (concurrency < 1) throw new UsageError('--concurrency takes a whole number of at least 1')
   return {
@@ -189,11 +206,15 @@ function rotateFlags(context: Context): RotateFlags {
 }
 
 /** Which keys: a resumed batch's own (the library's rule), one id, a glob over names, or all. */
-function selection(context: Context, flags: RotateFlags): Partial<RotateKeysOptions> {
-  const { values, positionals } = context
-  const keyIds = positionals.length === 1 ? { keyIds: [positionals[0] as string] } : {}
+function selection(
+  context: Context,
+  flags: RotateFlags,
+  keyId: string | undefined,
+): Partial<RotateKeysOptions> {
+  const { values } = context
+  const keyIds = keyId === undefined ? {} : { keyIds: [keyId] }
   if (flags.resuming) return { batchId: flags.batchId, resume: true, ...keyIds }
-  if (positionals.length === 1) return { batchId: flags.batchId, ...keyIds }
+  if (keyId !== undefined) return { batchId: flags.batchId, ...keyIds }
   const pattern = values.name === undefined ? undefined : globToRegExp(values.name)
   return {
     batchId: flags.batchId,
@@ -230,27 +251,26 @@ function printAtOnce(context: Context, vendor: string): (created: CreatedKey) =>
 }
 
 /**
- * A dotenv target stores each secret under a variable made from the key's name; names are not
- * unique at a vendor, so two keys whose names make one variable are refused before anything
- * is written: the second secret would overwrite the first while both old keys are retired.
+ * A dotenv target stores each secret under a variable made from the `--var-name` template;
+ * names are not unique at a vendor, so two keys that make one variable are refused before
+ * anything is written: the second secret would overwrite the first while both old keys are
+ * retired.
  */
 function checkDistinctTargets(
   plans: readonly RotationPlan[],
   provider: string,
   deliverTo: string,
+  varName: string,
 ): void {
   if (deliverTo.startsWith('exec:')) return
-  const byVariable = new Map<string, string[]>()
-  for (const plan of plans) {
-    if (plan.action !== 'rotate' || plan.name === null) continue
-    const variable = envNameOf(provider, plan.name)
-    byVariable.set(variable, [...(byVariable.get(variable) ?? []), plan.keyId])
-  }
-  const clashes = [...byVariable].filter(([, ids]) => ids.length > 1)
+  const keys = plans
+    .filter((plan) => plan.action === 'rotate')
+    .map((plan) => ({ provider, id: plan.keyId, name: plan.name }))
+  const clashes = sharedVariables(keys, varName)
   if (clashes.length === 0) return
   throw new UsageError(
     `keys would share a variable in ${deliverTo}: ${clashes.map(([variable, ids]) => `${variable} (${ids.join(', ')})`).join('; ')}; nothing was rotated`,
-    'give the keys distinct names, rotate them one at a time, or deliver with exec:<command> (it gets KEYWAY_KEY_ID)',
+    'put {ID} in --var-name, give the keys distinct names, or rotate them one at a time',
   )
 }
 

@@ -1,10 +1,20 @@
 import type * as v from 'valibot'
+import { EXIT, type ExitCode } from '../exit-codes.js'
 import { UsageError } from '../usage-error.js'
 
-/** A config file that cannot be used: exit code 2, one line naming the file and the path in it. */
+/**
+ * A config file that cannot be used: one line naming the file and the path in it. Exit code 1
+ * (as gh has usage errors), or 4 when what is missing is a store's credential.
+ */
 export class ConfigError extends UsageError {
-  constructor(file: string, path: string, message: string, hint?: string) {
-    super(`${file}: ${path === '' ? '' : `${path}: `}${message}`, hint)
+  constructor(
+    file: string,
+    path: string,
+    message: string,
+    hint?: string,
+    exitCode: ExitCode = EXIT.failure,
+  ) {
+    super(`${file}: ${path === '' ? '' : `${path}: `}${message}`, hint, exitCode)
     this.name = 'ConfigError'
   }
 }

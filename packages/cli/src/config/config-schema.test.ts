@@ -101,7 +101,7 @@ const invalid: Array<[string, unknown, string]> = [
   [
     'notedx with an email only',
     config({ label: 'n', vendor: 'notedx', credentials: { email: 'NOTEDX_EMAIL' } }),
-    'stores[0].credentials: needs idToken, or email and password',
+    'stores[0].credentials: needs email and password, or idToken',
   ],
   [
     'wrong type',

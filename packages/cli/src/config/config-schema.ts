@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { looksLikeSecret } from '../providers.js'
+import { looksLikeSecret, PROVIDERS } from '../providers.js'
 
 /** An env var's name, as a shell takes it. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -25,25 +25,27 @@ export const FINDING_KINDS = [
   'unmanaged',
 ] as const
 
-/** The credential settings each vendor takes, with the env var each defaults to. */
-export const VENDOR_CREDENTIALS = {
-  openrouter: { managementKey: 'OPENROUTER_MANAGEMENT_KEY' },
-  latitudesh: { token: 'LATITUDESH_BEARER' },
-  notedx: { idToken: 'NOTEDX_ID_TOKEN', email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
-  voiceable: {
-    apiKey: 'VOICEABLE_API_KEY',
-    token: 'VOICEABLE_TOKEN',
-    credentialKeyId: 'VOICEABLE_API_KEY_ID',
-  },
-} as const
+/** A vendor a config may name. */
+type ConfigVendorId = keyof typeof PROVIDERS
+
+/**
+ * The credential settings each vendor takes, with the env var each defaults to: the ways of
+ * the adapter's descriptor, and its other settings (Voiceable's `credentialKeyId`).
+ */
+export const VENDOR_CREDENTIALS = Object.fromEntries(
+  Object.entries(PROVIDERS).map(([vendor, provider]) => [
+    vendor,
+    Object.assign({}, ...provider.credentials, provider.otherEnv ?? {}) as Record<string, string>,
+  ]),
+) as Record<ConfigVendorId, Readonly<Record<string, string>>>
 
 /** Which credential settings are enough on their own, per vendor: one set must be complete. */
-export const CREDENTIAL_SETS: Record<keyof typeof VENDOR_CREDENTIALS, readonly string[][]> = {
-  openrouter: [['managementKey']],
-  latitudesh: [['token']],
-  notedx: [['idToken'], ['email', 'password']],
-  voiceable: [['apiKey'], ['token']],
-}
+export const CREDENTIAL_SETS = Object.fromEntries(
+  Object.entries(PROVIDERS).map(([vendor, provider]) => [
+    vendor,
+    provider.credentials.map((way) => Object.keys(way)),
+  ]),
+) as unknown as Record<ConfigVendorId, readonly string[][]>
 
 const envName = v.pipe(
   v.string(),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
-import type { BaseStoreSettings, CreatedKey, FleetStore } from '@keyway/core'
+import type { BaseStoreSettings, FleetStore } from '@keyway/core'
 import { type Deliver, deliveryTarget } from '../deliver.js'
+import { EXIT } from '../exit-codes.js'
 import { PROVIDERS } from '../providers.js'
 import { UsageError } from '../usage-error.js'
 import { ConfigError } from './config-error.js'
@@ -66,7 +67,6 @@ function openStore(
   const baseUrl = options.env[config.baseUrlEnv ?? provider.baseUrlEnv]
   if (baseUrl) settings.baseUrl = baseUrl
   const target = config.deliver?.to
-  const template = config.deliver?.variable ?? '{PROVIDER}_{NAME}'
   const deliver =
     target === undefined
       ? undefined
@@ -74,7 +74,8 @@ function openStore(
           target.startsWith('exec:') ? target : resolve(loaded.folder, target),
           options.env,
           {
-            variable: (created) => variableName(template, created, config.label),
+            ...(config.deliver?.variable === undefined ? {} : { varName: config.deliver.variable }),
+            label: config.label,
             env: { KEYWAY_STORE: config.label },
             cwd: loaded.folder,
           },
@@ -121,6 +122,7 @@ function credentialSettings(
         `stores[${index}].credentials.${setting}`,
         `env var ${variable} is not set`,
         `set ${variable} to the ${PROVIDERS[config.vendor].title} credential`,
+        EXIT.authentication,
       )
   }
   const sets = CREDENTIAL_SETS[config.vendor]
@@ -131,27 +133,8 @@ function credentialSettings(
       `stores[${index}]`,
       `no credentials: set ${wanted.join(', or ')}`,
       'or name the env vars that hold them in "credentials"',
+      EXIT.authentication,
     )
   }
   return settings
-}
-
-/** Fills a template such as `OPENROUTER_{NAME}`: each placeholder in upper snake case. */
-export function variableName(template: string, created: CreatedKey, label: string): string {
-  const values: Record<string, string> = {
-    NAME: created.key.name ?? created.key.id,
-    ID: created.key.id,
-    LABEL: label,
-    PROVIDER: created.key.provider,
-  }
-  return template.replace(/\{(NAME|ID|LABEL|PROVIDER)\}/g, (_match, name: string) =>
-    snake(values[name] ?? ''),
-  )
-}
-
-function snake(text: string): string {
-  return text
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
 }

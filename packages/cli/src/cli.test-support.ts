@@ -1,0 +1,95 @@
+// Runs the built CLI as a user would: a child process with only PATH and the given env.
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
+import { afterEach, beforeEach } from 'vitest'
+import { PROVIDERS, providerEnv } from './providers.js'
+
+/** The built CLI. */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+export interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built CLI with only PATH and the given env: no credential leaks in from outside. */
+export function keyway(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 55_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+const shellQuote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`
+
+/**
+ * Runs the built CLI on a pseudo-terminal (util-linux `script`), as a person at a terminal
+ * would: answers `input` once the CLI asks. Output is stdout and stderr as the terminal shows them.
+ */
+export function keywayOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  input: string,
+): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ')
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env },
+  })
+  let output = ''
+  let answered = false
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+    if (!answered && output.includes('[y/N]')) {
+      answered = true
+      child.stdin.write(input)
+    }
+  })
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })))
+}
+
+/** The env vars that point the CLI at an emulator. */
+export function envFor(emulator: Emulator): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [field, name] of Object.entries(providerEnv(PROVIDERS[emulator.vendor])))
+    if (typeof emulator.settings[field] === 'string') env[name] = emulator.settings[field]
+  return env
+}
+
+/** Per test: a fresh temporary folder and the emulators it starts, all removed afterwards. */
+export function useSandbox() {
+  let emulators: Emulator[] = []
+  let folder = ''
+  beforeEach(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'keyway-cli-'))
+  })
+  afterEach(async () => {
+    await Promise.all(emulators.map((emulator) => emulator.close()))
+    emulators = []
+    await rm(folder, { recursive: true, force: true })
+  })
+  return {
+    start: async (vendor: Vendor): Promise<Emulator> => {
+      const emulator = await startEmulator(vendor)
+      emulators.push(emulator)
+      return emulator
+    },
+    folder: (): string => folder,
+    emulators: (): readonly Emulator[] => emulators,
+  }
+}

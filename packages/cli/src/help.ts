@@ -1,0 +1,349 @@
+import { DEFAULT_FAIL_ON } from './config/fleet-settings.js'
+import { DATE_FORMAT } from './dates.js'
+import { DEFAULT_VAR_NAME } from './deliver.js'
+import { credentialText, PROVIDERS, VENDOR_IDS } from './providers.js'
+
+/** The help of one command: what `keyway help <command>` and `keyway <command> --help` print. */
+export interface CommandHelp {
+  /** One line for the command list. */
+  summary: string
+  /** After `keyway `. */
+  usage: string
+  /** Paragraph under the usage line. */
+  description?: string
+  /** Flag spelling → what it does. */
+  flags?: ReadonlyArray<readonly [string, string]>
+  examples: readonly string[]
+  /** Leaves `--provider` out of the common flags: the command's stores come from a config. */
+  fromConfig?: boolean
+}
+
+/** The flags `audit`, `plan` and `apply` share: which config, which stores, which policy. */
+const FLEET_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['-c, --config <file>', 'the config file (KEYWAY_CONFIG; default ./keyway.config.json)'],
+  ['--store <label>', 'only this store (repeat, or a,b; KEYWAY_STORE)'],
+  ['--max-age-days <n>', 'a key older than this is too old (KEYWAY_MAX_AGE_DAYS)'],
+  ['--unused-days <n>', 'a key not used for this long is unused (KEYWAY_UNUSED_DAYS)'],
+  [
+    '--expiring-within-days <n>',
+    'a key expiring this soon is expiring-soon (KEYWAY_EXPIRING_WITHIN_DAYS)',
+  ],
+]
+
+const FLEET_NOTE =
+  'Works on every store of keyway.config.json (or --config); a flag beats its env var, which ' +
+  'beats the file. A missing credential env var exits 4; a config that cannot be used exits 1.'
+
+/** The rotation flags `apply` takes for every store of the config. */
+const FLEET_ROTATION_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['--batch-id <id>', 'resume that batch if the journal knows it, else start one under that id'],
+  ['--journal <file>', 'progress, for resuming (KEYWAY_JOURNAL; default beside the config)'],
+  ['--retire <delete|disable|keep>', 'what happens to old keys (KEYWAY_RETIRE)'],
+  ['--grace-ms <ms>', 'wait between delivering and retiring (KEYWAY_GRACE_MS)'],
+  ['--concurrency <n>', 'rotations at once per store (KEYWAY_CONCURRENCY)'],
+  ['-y, --yes', 'do not ask'],
+]
+
+const KEY = '<key>'
+const KEY_NOTE = `${KEY} is a key id, a key name, or the start of an id that only one key has.`
+
+const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['--name <name>', 'the key name'],
+  ['--metadata <key=value>', 'a metadata entry (repeat for more)'],
+  ['--expires-at <date>', `expiry: ${DATE_FORMAT}`],
+  ['--limit <usd|none>', 'openrouter: spending limit in USD'],
+  ['--limit-reset <daily|weekly|monthly|none>', 'openrouter: when the limit resets'],
+  ['--include-byok', 'openrouter: count BYOK usage towards the limit'],
+  ['--read-only', 'latitudesh: a read-only key'],
+  ['--allowed-ip <ip|cidr>', 'latitudesh: an allowed IP or range (repeat for more)'],
+  ['--type <sandbox|live>', 'notedx: the key type'],
+  ['--key-type <private|public>', 'voiceable: the key type'],
+  ['--allowed-origin <url>', 'voiceable: an allowed origin (repeat for more)'],
+  ['--allowed-assistant <id>', 'voiceable: an allowed assistant (repeat for more)'],
+  ['--transient-assistant', 'voiceable: allow transient assistants'],
+]
+
+/** Every command's help, in the order the root help lists them. */
+export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
+  list: {
+    summary: 'list keys',
+    usage: 'list --provider <vendor> [--no-include-disabled] [--json]',
+    description:
+      'On a terminal: an aligned table with the vendor’s own columns, and the key keyway uses marked *. ' +
+      'Piped: one key a line, tab-separated, no header (ID NAME STATUS HINT [vendor columns] [EXPIRES] CREATED LAST-USED). ' +
+      'Dates are UTC.',
+    flags: [['--no-include-disabled', 'active keys only (disabled keys are listed by default)']],
+    examples: [
+      'keyway list -p openrouter',
+      'keyway list -p latitudesh --no-include-disabled --json',
+      'keyway list -p notedx | cut -f1',
+      'keyway list -p openrouter --json=id,name,expiresAt',
+    ],
+  },
+  get: {
+    summary: 'show one key',
+    usage: `get ${KEY} --provider <vendor> [--json]`,
+    description: KEY_NOTE,
+    examples: ['keyway get ci-deploy -p openrouter', 'keyway get 3f9a1c -p openrouter --json'],
+  },
+  create: {
+    summary: 'create a key; prints its secret once',
+    usage: 'create --provider <vendor> [key field flags] [--json]',
+    description: 'A flag the vendor does not take is refused before anything is sent.',
+    flags: FIELD_FLAGS,
+    examples: [
+      'keyway create -p openrouter --name ci --limit 5 --limit-reset monthly',
+      'keyway create -p latitudesh --name backups --read-only --allowed-ip 198.51.100.0/24',
+      'keyway create -p openrouter --name temp --expires-at 2027-01-31',
+    ],
+  },
+  update: {
+    summary: 'change fields of a key',
+    usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
+    description: KEY_NOTE,
+    flags: FIELD_FLAGS,
+    examples: [
+      'keyway update ci -p openrouter --limit 10',
+      'keyway update ci -p openrouter --name ci-2',
+    ],
+  },
+  enable: {
+    summary: 'enable a disabled key',
+    usage: `enable ${KEY} --provider <vendor>`,
+    description: `${KEY_NOTE} Only where the vendor can disable keys.`,
+    examples: ['keyway enable ci -p openrouter'],
+  },
+  disable: {
+    summary: 'disable a key without deleting it',
+    usage: `disable ${KEY} --provider <vendor>`,
+    description: `${KEY_NOTE} Only where the vendor can disable keys.`,
+    examples: ['keyway disable ci -p openrouter'],
+  },
+  delete: {
+    summary: 'delete a key (asks first)',
+    usage: `delete ${KEY} --provider <vendor> [--yes]`,
+    description: `${KEY_NOTE} Answering no exits 2; without a terminal, --yes is required.`,
+    flags: [['-y, --yes', 'do not ask']],
+    examples: ['keyway delete old-ci -p openrouter', 'keyway delete 3f9a1c -p openrouter --yes'],
+  },
+  rotate: {
+    summary: 'create, deliver, verify, then retire the old key',
+    usage: `rotate ${KEY} | --all | --name <glob> --provider <vendor> [options]`,
+    description:
+      `${KEY_NOTE} Each new key gets the old key's settings; key field flags override them. ` +
+      'Without --deliver-to, one key’s new secret is printed at once, before its old key is touched.',
+    flags: [
+      ['--all', 'every key of the account'],
+      ['--name <glob>', 'keys whose name matches (* and ?)'],
+      [
+        '--deliver-to <file.env|exec:cmd>',
+        'where new secrets go; required for --all and --name unless --retire keep',
+      ],
+      [
+        '--var-name <template>',
+        `the variable each secret is stored as; {PROVIDER}, {NAME}, {ID} (default ${DEFAULT_VAR_NAME})`,
+      ],
+      ['--dry-run', 'show what would be done; changes nothing'],
+      ['--retire <delete|disable|keep>', 'what happens to the old key (default delete)'],
+      ['--grace-ms <ms>', 'wait between delivering and retiring (default 0)'],
+      ['--strategy <create|regenerate>', 'regenerate in place where the vendor can'],
+      ['--journal <file>', 'progress, for resuming (default .keyway-rotations.json)'],
+      ['--batch-id <id>', 'resume that batch: exactly its unfinished keys'],
+      ['--allow-self', 'allow rotating the key keyway itself uses'],
+      ['--credential-key-id <id>', 'voiceable: the id of the key VOICEABLE_API_KEY is'],
+      ['--concurrency <n>', 'rotations at once (default 2)'],
+      ['-y, --yes', 'do not ask'],
+      ...FIELD_FLAGS.filter(([flag]) => !flag.startsWith('--name')),
+    ],
+    examples: [
+      'keyway rotate ci-deploy -p openrouter',
+      "keyway rotate --name 'ci-*' -p openrouter --deliver-to .env --var-name 'OPENROUTER_{NAME}'",
+      'keyway rotate --all -p latitudesh --dry-run',
+      'keyway rotate --all -p notedx --deliver-to exec:./store-secret.sh --yes',
+    ],
+  },
+  emulate: {
+    summary: 'run emulators and print the env exports for them',
+    usage: 'emulate [vendor|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
+    description:
+      'Runs loopback emulators of the vendors with fake credentials, and prints `export` lines ' +
+      'that point keyway and the adapters at them. In the foreground it runs until Ctrl-C; ' +
+      'with --background it prints the exports and exits, the emulators running on in a ' +
+      'background process (stop it with kill $KEYWAY_EMULATOR_PID).',
+    flags: [
+      ['--port <n>', 'fixed ports: the first emulator on n, the next on n+1, …'],
+      ['--dotenv <file>', 'also write the variables to a dotenv file'],
+      ['--background', 'print the exports, then exit; the emulators keep running'],
+    ],
+    examples: [
+      'eval "$(keyway emulate --background)"',
+      'keyway emulate openrouter --port 8787 --dotenv .env.emulators',
+      'keyway emulate all --background --json',
+    ],
+  },
+  demo: {
+    summary: 'rotate keys at all four vendors, emulated; no account needed',
+    usage: 'demo [--json]',
+    examples: ['keyway demo', 'keyway demo --json'],
+  },
+  audit: {
+    fromConfig: true,
+    summary: 'every key of every store in keyway.config.json, with findings',
+    usage: 'audit [--config <file>] [--store <label>] [--fail-on <kinds>] [--json]',
+    description:
+      `${FLEET_NOTE} Lists each key's age, last use, expiry, status, spend and findings. ` +
+      'Exits 0 when no key has a finding of the --fail-on kinds, 8 when some do, 1 when a ' +
+      'store could not be read (its credential refused included; the other stores are still ' +
+      'listed), 4 when no store could be read because each refused its credential.',
+    flags: [
+      ...FLEET_FLAGS,
+      [
+        '--fail-on <kinds|any|none>',
+        `finding kinds that exit 8 (KEYWAY_FAIL_ON; default ${DEFAULT_FAIL_ON.join(',')})`,
+      ],
+    ],
+    examples: [
+      'keyway audit',
+      'keyway audit --store openrouter-prod --json',
+      'keyway audit --fail-on too-old,expiring-soon --max-age-days 90',
+    ],
+  },
+  plan: {
+    fromConfig: true,
+    summary: 'what apply would rotate and why; writes nothing',
+    usage: 'plan [--config <file>] [--store <label>] [--json]',
+    description:
+      `${FLEET_NOTE} Shows, store by store, each key apply would rotate, the finding behind ` +
+      'it, and the rotation’s detail: what is carried over, where the new secret goes, what ' +
+      'happens to the old key. Exits 1 when a store could not be read.',
+    flags: FLEET_FLAGS,
+    examples: ['keyway plan', 'keyway plan --store latitude --max-age-days 60 --json'],
+  },
+  apply: {
+    fromConfig: true,
+    summary: 'rotate what plan shows, delivering to each store’s target',
+    usage: 'apply [--config <file>] [--store <label>] [--batch-id <id>] [--yes] [--json]',
+    description:
+      `${FLEET_NOTE} Plans as plan does, shows it, asks (without a terminal, --yes is ` +
+      'required), then rotates exactly those keys. Keys of one store whose variable template ' +
+      'makes one name are refused before anything is written. Exits 0 when every key ' +
+      'rotated, 1 when a key or a store failed, 2 when answered no or on Ctrl-C.',
+    flags: [...FLEET_FLAGS, ...FLEET_ROTATION_FLAGS],
+    examples: [
+      'keyway apply',
+      'keyway apply --yes --batch-id nightly-$(date -u +%F)',
+      'keyway apply --store openrouter-prod --retire disable --grace-ms 60000',
+    ],
+  },
+  completion: {
+    summary: 'print a shell completion script',
+    usage: 'completion <bash|zsh|fish>',
+    examples: [
+      'source <(keyway completion bash)',
+      'keyway completion zsh > ~/.zfunc/_keyway   # with fpath+=(~/.zfunc) in .zshrc',
+      'keyway completion fish > ~/.config/fish/completions/keyway.fish',
+    ],
+  },
+  help: {
+    summary: 'show help for a command',
+    usage: 'help [command]',
+    examples: ['keyway help rotate'],
+  },
+}
+
+const COMMON_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['-p, --provider <vendor>', VENDOR_IDS.join(', ')],
+  ['--json[=<fields>]', 'machine-readable output (ISO dates); fields as id,name'],
+  ['--emulator', 'run against a fresh embedded emulator'],
+  ['--no-color', 'no colour (also NO_COLOR)'],
+  ['--debug', 'stack traces and causes on errors'],
+  ['-h, --help', 'help'],
+]
+
+/** Flags in two columns; a long spelling or text goes on lines of its own, within 80 columns. */
+function flagLines(flags: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.min(26, Math.max(...flags.map(([flag]) => flag.length)))
+  return flags
+    .map(([flag, text]) => {
+      const fits = flag.length <= width && width + 4 + text.length <= 80
+      return fits ? `  ${flag.padEnd(width)}  ${text}` : `  ${flag}\n${wrap(text, 6)}`
+    })
+    .join('\n')
+}
+
+const ENVIRONMENT = Object.values(PROVIDERS)
+  .map((provider) => `  ${provider.title}: ${credentialText(provider)}; ${provider.baseUrlEnv}`)
+  .join('\n')
+
+const EXIT_CODES = `  0 success   1 failure or usage error   2 cancelled (answered no, Ctrl-C)
+  4 authentication needed (no credential, a malformed one, or one the vendor refused)
+  8 audit: keys have findings of the --fail-on kinds`
+
+/** The root help: commands, common flags, env vars, exit codes. */
+export function rootHelp(version: string): string {
+  const names = Object.keys(COMMAND_HELP)
+  const width = Math.max(...names.map((name) => name.length))
+  const commands = names
+    .map((name) => `  ${name.padEnd(width)}  ${COMMAND_HELP[name]?.summary}`)
+    .join('\n')
+  return `keyway ${version}: manage API keys at many vendors through one interface
+
+Usage
+  keyway <command> [key] --provider <vendor> [flags]
+  keyway audit|plan|apply [--config <file>] [flags]
+
+Commands
+${commands}
+
+Flags
+${flagLines([...COMMON_FLAGS, ['-v, --version', 'the version']])}
+
+Environment (credential; base URL)
+${ENVIRONMENT}
+  KEYWAY_FORCE_TTY=1  tables and colour as on a terminal; NO_COLOR  no colour
+
+Exit codes
+${EXIT_CODES}
+
+Run keyway help <command> for its flags and examples.
+`
+}
+
+/** One command's help, or `undefined` for a command without one. */
+export function commandHelp(name: string): string | undefined {
+  const help = COMMAND_HELP[name]
+  if (help === undefined) return undefined
+  return [
+    `${help.summary[0]?.toUpperCase()}${help.summary.slice(1)}.`,
+    '',
+    'Usage',
+    `  keyway ${help.usage}`,
+    ...(help.description ? ['', wrap(help.description)] : []),
+    ...(help.flags ? ['', 'Flags', flagLines(help.flags)] : []),
+    '',
+    'Common flags',
+    flagLines(
+      help.fromConfig
+        ? COMMON_FLAGS.filter(([flag]) => !flag.includes('--provider'))
+        : COMMON_FLAGS,
+    ),
+    '',
+    'Examples',
+    ...help.examples.map((example) => `  $ ${example}`),
+    '',
+  ].join('\n')
+}
+
+/** Words wrapped within 80 columns, indented. */
+function wrap(text: string, indent = 2): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + word.length + 1 > 80 - indent) {
+      lines.push(line)
+      line = word
+    } else line = line === '' ? word : `${line} ${word}`
+  }
+  if (line !== '') lines.push(line)
+  return lines.map((text) => `${' '.repeat(indent)}${text}`).join('\n')
+}

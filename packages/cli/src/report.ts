@@ -1,0 +1,101 @@
+import { KeyStoreError } from '@keyway/core'
+import { CliError } from './cli-error.js'
+import { EXIT } from './exit-codes.js'
+import { OPTIONS, type Values } from './flags.js'
+import { type Io, painter, printable } from './output.js'
+import { explainStoreError } from './store-errors.js'
+import { didYouMean } from './suggest.js'
+
+/**
+ * Prints one line for an error: its kind, its message and a hint in operator terms (env
+ * vars and flags); the stack and the cause chain only with `--debug`. Returns the exit code.
+ */
+export function report(error: unknown, values: Values, io: Io, command?: string): number {
+  const paint = painter(io.stderr, io.env, values.color === false)
+  const line = (name: string, message: string, hint: string | undefined) =>
+    io.stderr.write(
+      `${paint('red', 'error')} ${name}: ${printable(message)}${hint ? ` (hint: ${printable(hint)})` : ''}\n`,
+    )
+  const debug = () => {
+    if (values.debug && error instanceof Error) io.stderr.write(`${debugText(error)}\n`)
+  }
+  const parse = parseError(error, command)
+  if (parse !== undefined) {
+    line('UsageError', parse.message, parse.hint)
+    return EXIT.failure
+  }
+  if (error instanceof Error && error.name === 'AbortError') {
+    line(
+      'Interrupted',
+      'stopped before finishing',
+      command === 'rotate'
+        ? 'run the same command again with the --batch-id printed above; it finishes the batch'
+        : 'run the same command again',
+    )
+    return EXIT.cancelled
+  }
+  if (error instanceof CliError) {
+    line(error.name, error.message, error.hint)
+    debug()
+    return error.exitCode
+  }
+  if (KeyStoreError.is(error)) {
+    const explained = explainStoreError(error, values, io.env)
+    line(error.name, explained.message, explained.hint)
+    debug()
+    return explained.exitCode
+  }
+  line(
+    'Error',
+    error instanceof Error ? error.message : String(error),
+    'run again with --debug for details',
+  )
+  debug()
+  return EXIT.failure
+}
+
+/** The stack, then each cause with its code: what `--debug` adds. Made safe line by line. */
+function debugText(error: Error): string {
+  const lines = (error.stack ?? `${error.name}: ${error.message}`).split('\n')
+  let cause: unknown = error.cause
+  for (let depth = 0; depth < 5 && cause instanceof Error; depth++) {
+    const code = (cause as { code?: unknown }).code
+    lines.push(
+      `cause: ${cause.name}: ${cause.message}${typeof code === 'string' ? ` (${code})` : ''}`,
+    )
+    cause = cause.cause
+  }
+  return lines.map(printable).join('\n')
+}
+
+/** node:util parseArgs errors, told with the flag and a suggestion. */
+function parseError(
+  error: unknown,
+  command: string | undefined,
+): { message: string; hint: string } | undefined {
+  const code = (error as { code?: unknown })?.code
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined
+  const message = (error as Error).message
+  const help = `run keyway ${command ? `${command} ` : ''}--help for the flags`
+  const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(message)
+  if (unknown !== null) {
+    const dashes = unknown[1] ?? '--'
+    const name = unknown[2] ?? ''
+    const flags = Object.keys(OPTIONS)
+    return {
+      message: `unknown flag ${dashes}${name}`,
+      hint: didYouMean(name, flags, help, (match) => `--${match}`),
+    }
+  }
+  const noValue = /^Option '--([^' ]+)' does not take an argument/.exec(message)
+  if (noValue !== null) {
+    const name = noValue[1] as string
+    return {
+      message: `--${name} takes no value`,
+      hint: `write --${name} for yes, --no-${name} for no`,
+    }
+  }
+  const missing = /^Option '(-\w, )?--([^' ]+) <value>' argument missing/.exec(message)
+  if (missing !== null) return { message: `--${missing[2]} needs a value`, hint: help }
+  return { message: message.split('. ')[0] ?? message, hint: help }
+}

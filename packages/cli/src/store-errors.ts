@@ -1,0 +1,152 @@
+import type { KeyStoreError, NetworkError, RotationError, ValidationError } from '@keyway/core'
+import { EXIT, type ExitCode } from './exit-codes.js'
+import { flagOfField, type Values } from './flags.js'
+import type { Io } from './output.js'
+import {
+  credentialEnvVars,
+  credentialText,
+  isVendor,
+  PROVIDERS,
+  type Provider,
+} from './providers.js'
+
+/** An error from a store, told for an operator. */
+export interface Explained {
+  message: string
+  hint: string | undefined
+  exitCode: ExitCode
+}
+
+// Certificate problems: the TLS handshake failed, so no request was sent.
+const TLS_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+])
+
+/**
+ * The message, hint and exit code for a store error: flags instead of library option
+ * names, env vars instead of settings, and exit 4 for a credential the vendor refused.
+ */
+export function explainStoreError(error: KeyStoreError, values: Values, env: Io['env']): Explained {
+  const name = error.provider
+  const provider: Provider | undefined = isVendor(name) ? PROVIDERS[name] : undefined
+  const failure = (hint: string | undefined, message = error.message): Explained => ({
+    message,
+    hint,
+    exitCode: EXIT.failure,
+  })
+  switch (error.code) {
+    case 'validation_failed':
+      return failure(undefined, validationMessage(error as ValidationError, values))
+    case 'authentication_failed':
+      return {
+        message: error.message,
+        hint: provider ? refusedCredentialHint(provider, env) : undefined,
+        exitCode: EXIT.authentication,
+      }
+    case 'permission_denied':
+      return {
+        message: error.message,
+        hint:
+          provider?.id === 'openrouter'
+            ? `OpenRouter manages keys only with a management key: set ${credentialText(provider)} to one`
+            : `the credential in ${provider ? credentialText(provider) : 'use'} may not manage keys`,
+        exitCode: EXIT.authentication,
+      }
+    case 'not_found':
+      return failure(`see the keys with: keyway list --provider ${name}`)
+    case 'rate_limited':
+      return failure('the vendor asked to slow down; try again later')
+    case 'network_error':
+      return networkExplained(error as NetworkError, provider, env)
+    case 'timeout':
+      return failure(
+        provider && env[provider.baseUrlEnv]
+          ? `the vendor did not answer in time; check ${provider.baseUrlEnv} (${env[provider.baseUrlEnv]})`
+          : 'the vendor did not answer in time; try again later',
+      )
+    case 'unsupported_operation':
+      return failure(`${name} does not have this; see keyway help`)
+    case 'rotation_failed':
+      return failure(
+        (error as RotationError).rolledBack
+          ? 'nothing changed; fix the cause and run again'
+          : 'run the same command again to finish',
+      )
+    default:
+      return failure(undefined)
+  }
+}
+
+function refusedCredentialHint(provider: Provider, env: Io['env']): string {
+  const prefixed = credentialEnvVars(provider).find((envVar) =>
+    /^\s*bearer\s/i.test(env[envVar] ?? ''),
+  )
+  if (prefixed !== undefined)
+    return `${prefixed} starts with "Bearer ": set it to the token alone, without the prefix`
+  return `the vendor refused the credential; check ${credentialText(provider)}`
+}
+
+/**
+ * "invalid input (allowedIps.0: an IP address or CIDR range)" becomes
+ * "invalid input: --allowed-ip 999.1.1.1: expected an IP address or CIDR range".
+ */
+function validationMessage(error: ValidationError, values: Values): string {
+  const told = error.issues.map((issue) => {
+    const [field, index] = issue.path.split('.')
+    const flag = field === undefined ? undefined : flagOfField(field)
+    if (flag === undefined) return undefined
+    const given = values[flag]
+    const value = Array.isArray(given) ? given[Number(index)] : given
+    const shown = typeof value === 'string' ? ` ${value}` : ''
+    const expected = /^an? /.test(issue.message) ? `expected ${issue.message}` : issue.message
+    return `--${flag}${shown}: ${expected}`
+  })
+  if (told.length === 0 || told.some((text) => text === undefined)) return error.message
+  return `${error.provider} ${error.operation}: invalid input: ${told.join('; ')}`
+}
+
+function networkExplained(
+  error: NetworkError,
+  provider: Provider | undefined,
+  env: Io['env'],
+): Explained {
+  const code = (error.cause as { code?: unknown } | undefined)?.code
+  const where = provider && env[provider.baseUrlEnv] ? ` at ${env[provider.baseUrlEnv]}` : ''
+  const check =
+    provider && env[provider.baseUrlEnv] ? `check ${provider.baseUrlEnv}` : 'check the network'
+  const operation = `${error.provider} ${error.operation}`
+  const debug = '; run again with --debug for the cause'
+  if (code === 'ECONNREFUSED')
+    return {
+      message: `${operation}: connection refused${where}: nothing is listening there; nothing was sent`,
+      hint: `${check}, or start the service`,
+      exitCode: EXIT.failure,
+    }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return {
+      message: `${operation}: the host${where} could not be found (${code}); nothing was sent`,
+      hint: `${check} and the DNS`,
+      exitCode: EXIT.failure,
+    }
+  if (typeof code === 'string' && TLS_CODES.has(code))
+    return {
+      message: `${operation}: the TLS connection${where} was refused (${code}); nothing was sent`,
+      hint:
+        code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? `the server's certificate is for another host name; ${check}`
+          : `the server's certificate is not trusted; ${check}`,
+      exitCode: EXIT.failure,
+    }
+  return {
+    message: error.message,
+    hint: `${check}${debug}`,
+    exitCode: EXIT.failure,
+  }
+}

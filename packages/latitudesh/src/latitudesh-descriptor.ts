@@ -1,0 +1,25 @@
+import type { KeyStoreDescriptor } from '@keyway/core'
+import {
+  createLatitudeKeyStore,
+  type LatitudeKeyStore,
+  type LatitudeKeyStoreSettings,
+} from './latitudesh-key-store.js'
+import type { LatitudeApiKey } from './latitudesh-schemas.js'
+
+const attributes = (raw: unknown) => (raw as Partial<LatitudeApiKey>).attributes ?? {}
+
+/** Latitude.sh for tools: id, title, factory and the env vars the factory reads. */
+export const latitudeDescriptor: KeyStoreDescriptor<LatitudeKeyStoreSettings, LatitudeKeyStore> = {
+  id: 'latitudesh',
+  title: 'Latitude.sh',
+  create: createLatitudeKeyStore,
+  credentials: [{ token: 'LATITUDESH_BEARER' }],
+  baseUrlEnv: 'LATITUDESH_BASE_URL',
+  columns: [
+    { header: 'READ-ONLY', cell: (key) => (attributes(key.raw).read_only ? 'yes' : 'no') },
+    {
+      header: 'ALLOWED IPS',
+      cell: (key) => attributes(key.raw).allowed_ips?.join(',') || 'any',
+    },
+  ],
+}

@@ -1,0 +1,29 @@
+import type { KeyStoreDescriptor } from '@keyway/core'
+import {
+  createOpenRouterKeyStore,
+  type OpenRouterKeyStore,
+  type OpenRouterKeyStoreSettings,
+} from './openrouter-key-store.js'
+import type { OpenRouterKey } from './openrouter-schemas.js'
+
+/** OpenRouter for tools: id, title, factory and the env vars the factory reads. */
+export const openRouterDescriptor: KeyStoreDescriptor<
+  OpenRouterKeyStoreSettings,
+  OpenRouterKeyStore
+> = {
+  id: 'openrouter',
+  title: 'OpenRouter',
+  create: createOpenRouterKeyStore,
+  credentials: [{ managementKey: 'OPENROUTER_MANAGEMENT_KEY' }],
+  baseUrlEnv: 'OPENROUTER_BASE_URL',
+  columns: [
+    {
+      header: 'LIMIT',
+      cell: (key) => {
+        const { limit, limit_reset: reset } = key.raw as Partial<OpenRouterKey>
+        if (limit === null || limit === undefined) return '-'
+        return `$${limit}${reset ? ` ${reset}` : ''}`
+      },
+    },
+  ],
+}

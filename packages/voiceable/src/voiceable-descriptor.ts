@@ -1,0 +1,25 @@
+import type { KeyStoreDescriptor } from '@keyway/core'
+import {
+  createVoiceableKeyStore,
+  type VoiceableKeyStore,
+  type VoiceableKeyStoreSettings,
+} from './voiceable-key-store.js'
+import type { VoiceableApiKey } from './voiceable-schemas.js'
+
+/** Voiceable for tools: id, title, factory and the env vars the factory reads. */
+export const voiceableDescriptor: KeyStoreDescriptor<VoiceableKeyStoreSettings, VoiceableKeyStore> =
+  {
+    id: 'voiceable',
+    title: 'Voiceable',
+    create: createVoiceableKeyStore,
+    credentials: [{ apiKey: 'VOICEABLE_API_KEY' }, { token: 'VOICEABLE_TOKEN' }],
+    baseUrlEnv: 'VOICEABLE_BASE_URL',
+    otherEnv: { credentialKeyId: 'VOICEABLE_API_KEY_ID' },
+    columns: [
+      { header: 'TYPE', cell: (key) => (key.raw as Partial<VoiceableApiKey>).key_type ?? '-' },
+      {
+        header: 'ALLOWED ORIGINS',
+        cell: (key) => (key.raw as Partial<VoiceableApiKey>).allowed_origins?.join(',') || 'any',
+      },
+    ],
+  }
