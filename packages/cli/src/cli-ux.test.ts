@@ -282,13 +282,22 @@ describe('emulators', () => {
   it('demo --json prints one JSON summary', async () => {
     const run = await keyway(['demo', '--json'])
     expect(run.code).toBe(0)
-    const summary = JSON.parse(run.stdout) as { vendors: Array<{ vendor: string; oldKey: string }> }
+    const summary = JSON.parse(run.stdout) as {
+      vendors: Array<{ vendor: string; oldKey: string }>
+      fleet: { exitCodes: Record<string, number>; delivered: Record<string, number> }
+    }
     expect(summary.vendors.map((row) => [row.vendor, row.oldKey])).toEqual([
       ['OpenRouter', 'deleted'],
       ['Latitude.sh', 'deleted'],
       ['NoteDx', 'deleted'],
       ['Voiceable', 'deleted'],
     ])
+    // The fleet part: audit finds the keys due (exit 8), apply rotates the two due keys of
+    // every vendor, each delivered to its store's file.
+    expect(summary.fleet).toEqual({
+      exitCodes: { audit: 8, plan: 0, apply: 0 },
+      delivered: { openrouter: 2, latitudesh: 2, notedx: 2, voiceable: 2 },
+    })
   })
 
   it('emulate --background prints exports and exits; the emulators keep running until killed', async () => {

@@ -706,7 +706,7 @@ describe('emulators', () => {
     expect(await exit).toBe(0)
   })
 
-  it('demo walks through all four vendors and exits 0', async () => {
+  it('demo walks through all four vendors, then audits, plans and applies one config, and exits 0', async () => {
     const run = await keyway(['demo'])
     expect(run.code).toBe(0)
     for (const title of [
@@ -715,11 +715,17 @@ describe('emulators', () => {
       '== NoteDx ==',
       '== Voiceable ==',
       'Summary',
+      '== One fleet: keyway.config.json over all four vendors ==',
+      'apply would rotate 8 keys at 4 stores',
+      '8 keys rotated from one config',
     ]) {
       expect(run.stdout).toContain(title)
     }
-    expect(count(run.stdout, 'old key deleted')).toBe(4)
-    expect(run.stdout).not.toMatch(/sk-or-v1-[0-9a-f]{64}|lk-[0-9a-f]{24}|sk_live_[0-9a-f]{64}/)
-    expect(run.stderr).toBe('')
+    // One rotation per vendor, then the fleet's eight; the second apply finds nothing due.
+    expect(count(run.stdout, 'old key deleted')).toBe(4 + 8)
+    expect(`${run.stdout}${run.stderr}`).toContain('nothing to rotate')
+    for (const output of [run.stdout, run.stderr]) {
+      expect(output).not.toMatch(/sk-or-v1-[0-9a-f]{64}|lk-[0-9a-f]{24}|sk_live_[0-9a-f]{64}/)
+    }
   })
 })

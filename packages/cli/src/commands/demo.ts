@@ -3,6 +3,7 @@ import { startEmulator, VENDORS } from '@keyway/testkit'
 import type { Context } from '../context.js'
 import { json, keyTable, table } from '../output.js'
 import { PROVIDERS } from '../providers.js'
+import { fleetDemo } from './demo-fleet.js'
 
 interface Row {
   vendor: string
@@ -15,7 +16,8 @@ interface Row {
 
 /**
  * `keyway demo`: starts all four emulators in this process and, at each vendor, lists the
- * seeded keys, creates one, and rotates one with verification. No account, no network.
+ * seeded keys, creates one, and rotates one with verification; then runs `keyway audit`,
+ * `plan` and `apply` from one config over all four. No account, no network.
  */
 export async function demo(context: Context): Promise<number> {
   const { paint } = context
@@ -72,10 +74,10 @@ export async function demo(context: Context): Promise<number> {
       await emulator.close()
     }
   }
-  const seconds = Number(((performance.now() - started) / 1000).toFixed(1))
   if (context.values.json) {
-    context.out(json({ vendors: rows, seconds }))
-    return 0
+    const fleet = await fleetDemo(context, true)
+    context.out(json({ vendors: rows, fleet, seconds: secondsSince(started) }))
+    return fleet.exitCodes.apply
   }
   say(paint('bold', 'Summary'))
   say(
@@ -93,10 +95,18 @@ export async function demo(context: Context): Promise<number> {
       { terminal: true },
     ),
   )
+  say('')
+  const fleet = await fleetDemo(context, false)
+  const seconds = secondsSince(started)
+  const delivered = Object.values(fleet.delivered).reduce((sum, count) => sum + count, 0)
   say(
-    `\n${rows.length} vendors in ${seconds.toFixed(1)} s: no account, nothing sent beyond this machine.`,
+    `\n${rows.length} vendors, then one fleet (${delivered} keys rotated from one config) in ${seconds.toFixed(1)} s: no account, nothing sent beyond this machine.`,
   )
-  return 0
+  return fleet.exitCodes.apply
+}
+
+function secondsSince(started: number): number {
+  return Number(((performance.now() - started) / 1000).toFixed(1))
 }
 
 function shorten(id: string): string {
