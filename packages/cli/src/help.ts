@@ -182,7 +182,8 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   demo: {
-    summary: 'rotate keys at all four vendors, then audit, plan and apply one config; emulated, no account needed',
+    summary:
+      'rotate keys at all four vendors, then audit, plan and apply one config; emulated, no account needed',
     usage: 'demo [--json]',
     examples: ['keyway demo', 'keyway demo --json'],
   },
