@@ -66,6 +66,7 @@ describe('published tarballs', () => {
     expect(files.filter((file) => !file.startsWith('dist/'))).toEqual([
       'LICENSE',
       'README.md',
+      'bin/keyway.js',
       'keyway.config.schema.json',
       'package.json',
     ])
