@@ -661,6 +661,13 @@ describe('bad configs', () => {
     expect(run.stderr).toContain('keyway.config.json: no such file')
     expect(run.stderr).toContain('--config')
   })
+
+  it('names a config given outside the working folder as it was given', async () => {
+    const elsewhere = join(tmpdir(), 'keyway-missing', 'keyway.config.json')
+    const run = await keyway(['audit', '--config', elsewhere], env, folder)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`${elsewhere}: no such file`)
+  })
 })
 
 describe('an OpenRouter store with keys in three workspaces', () => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, relative, resolve } from 'node:path'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import * as v from 'valibot'
 import { ConfigError, issueMessage, issuePath } from './config-error.js'
 import { configSchema, type FleetConfig } from './config-schema.js'
@@ -19,7 +19,9 @@ export interface LoadedConfig {
 /** Reads, parses and checks a config file; every problem is a `ConfigError` naming the path in it. */
 export async function loadConfig(path: string, cwd: string): Promise<LoadedConfig> {
   const absolute = resolve(cwd, path)
-  const file = relative(cwd, absolute) || path
+  // Named as the operator wrote it: relative below the working folder, absolute above it.
+  const below = relative(cwd, absolute)
+  const file = below === '' || below.startsWith('..') || isAbsolute(below) ? path : below
   let text: string
   try {
     text = await readFile(absolute, 'utf8')
