@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { noteDxKeyId } from '@keyway/notedx'
 import {
   type Emulator,
@@ -11,32 +9,10 @@ import {
   type Vendor,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keywayOnTerminal } from './cli.test-support.js'
+import { keyway, keywayOnTerminal, type Run } from './cli.test-support.js'
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const DAY = 86_400_000
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY)
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs the built CLI in `folder` with only PATH and the given env. */
-function keyway(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 55_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
 
 const VENDORS: Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
 
