@@ -131,7 +131,7 @@ export type {
   RotateKeysOutcome,
   RotateKeysProgress,
 } from './rotation/batch-outcome.js'
-export { type RotateKeyOptions, rotateKey } from './rotation/rotate-key.js'
+export { openRotation, type RotateKeyOptions, rotateKey } from './rotation/rotate-key.js'
 export {
   type RotateKeysOptions,
   type RotateKeysResult,
@@ -155,6 +155,7 @@ export type {
 } from './rotation/rotation-options.js'
 export type { CredentialMatch, RotationPlan } from './rotation/rotation-plan.js'
 export type { RotationResult, TimedStep } from './rotation/rotation-run.js'
+export type { SteppedRotation } from './rotation/stepped-rotation.js'
 export {
   type RequestKind,
   Scheduler,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import * as v from 'valibot'
-import { RotationError } from '../errors.js'
+import { ValidationError } from '../errors.js'
 import type { CreateKeyInput, KeyStore } from '../types.js'
-import { openRun, readOldKeyAndOwnIds, stepsOf } from './open-run.js'
+import { readOldKeyAndOwnIds } from './open-run.js'
 import {
   type RotationOptions,
   resolveRotationOptions,
@@ -10,8 +10,8 @@ import {
   rotationOptionEntries,
 } from './rotation-options.js'
 import { planKey, type RotationPlan } from './rotation-plan.js'
-import { finishedResult, type RotationResult } from './rotation-run.js'
-import { runSteps } from './run-steps.js'
+import type { RotationResult } from './rotation-run.js'
+import { openSteps, type SteppedRotation } from './stepped-rotation.js'
 
 /** Options of `rotateKey`: the key, the rotation's id, and every `RotationOptions`. */
 export interface RotateKeyOptions<C extends CreateKeyInput = CreateKeyInput>
@@ -67,19 +67,31 @@ export async function rotateKey<C extends CreateKeyInput>(
     )
     return plan
   }
-  const rotationId = options.rotationId ?? randomUUID()
-  const record = await settings.journal.read(rotationId)
-  if (record?.state === 'done' && record.oldKeyId === keyId) return finishedResult(record)
-  if (record?.state === 'failed' && record.oldKeyId === keyId) {
-    throw new RotationError({
+  const rotation = await openSteps(store, settings, keyId, options.rotationId ?? randomUUID())
+  while (rotation.next !== null) await rotation.runNext()
+  return rotation.result()
+}
+
+/**
+ * `rotateKey` a step at a time, for a durable engine (DBOS, Temporal, …) that checkpoints
+ * each step: `runNext()` runs the next step (`next` names it) until `next` is `null`, then
+ * `result()` tells what was done. It takes `rotateKey`'s options (not `dryRun`) and keeps
+ * every promise `rotateKey` makes: each step is journalled before the next, and opening the
+ * same `rotationId` again, in any process, resumes where the journal stands (a rotation
+ * already done opens with nothing left to run).
+ */
+export async function openRotation<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  options: RotateKeyOptions<C>,
+): Promise<SteppedRotation> {
+  const settings = resolveRotationOptions(store, options, rotateKeyOptionsSchema)
+  if (settings.dryRun) {
+    throw new ValidationError({
       provider: store.provider,
       operation: 'rotate',
-      step: 'resume',
-      rolledBack: false,
-      message: `${store.provider} rotate ${keyId}: stopped earlier and left as it is: ${record.reason}`,
+      message: `${store.provider} rotate: dryRun: a stepped rotation writes; rotateKey({ dryRun: true }) returns the plan`,
+      issues: [{ path: 'dryRun', message: 'not taken by openRotation' }],
     })
   }
-  const run = await openRun(store, settings, { keyId, rotationId, record })
-  await runSteps(run, stepsOf(settings.strategy))
-  return run.result()
+  return openSteps(store, settings, options.keyId, options.rotationId ?? randomUUID())
 }

@@ -27,13 +27,33 @@ export class StepFailure extends Error {
   }
 }
 
-/** Runs the steps in order, skipping those already done; a failure is settled once, here. */
-export async function runSteps(
-  run: RotationRun,
-  steps: readonly RotationStepDefinition[],
-): Promise<void> {
-  for (const step of steps) {
-    if (step.isDone(run)) continue
+/**
+ * Walks a step table one step at a time, skipping steps already done; a failure is settled
+ * once, here. `runSteps` drives it to the end; a durable engine drives it a step per
+ * checkpoint.
+ */
+export class StepCursor {
+  readonly #run: RotationRun
+  readonly #steps: readonly RotationStepDefinition[]
+  #at = 0
+
+  constructor(run: RotationRun, steps: readonly RotationStepDefinition[]) {
+    this.#run = run
+    this.#steps = steps
+  }
+
+  /** The step `runNext` runs, or `undefined` once every step is done. */
+  get next(): RotationStepDefinition | undefined {
+    while (this.#at < this.#steps.length && this.#steps[this.#at]?.isDone(this.#run)) this.#at++
+    return this.#steps[this.#at]
+  }
+
+  /** Runs the next step and returns its name; rejects with the settled failure. */
+  async runNext(): Promise<TimedStep> {
+    const step = this.next
+    if (step === undefined) throw new Error('every step of this rotation is done')
+    this.#at++
+    const run = this.#run
     const started = performance.now()
     try {
       await step.run(run)
@@ -42,7 +62,17 @@ export async function runSteps(
     } finally {
       run.timings[step.name] = Math.round(performance.now() - started)
     }
+    return step.name
   }
+}
+
+/** Runs the steps in order, skipping those already done; a failure is settled once, here. */
+export async function runSteps(
+  run: RotationRun,
+  steps: readonly RotationStepDefinition[],
+): Promise<void> {
+  const cursor = new StepCursor(run, steps)
+  while (cursor.next !== undefined) await cursor.runNext()
 }
 
 /** Turns a step's failure into the error the caller sees, undoing what the undo list holds. */
