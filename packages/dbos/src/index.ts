@@ -6,6 +6,7 @@ export {
   type KeywayRotations,
   type KeywayRotationsOptions,
   type PolicyRunSummary,
+  type RotationCheckpoint,
   type RotationQueueLimits,
   type RotationStoreEntry,
 } from './keyway-rotations.js'

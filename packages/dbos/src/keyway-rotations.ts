@@ -2,10 +2,13 @@ import { DBOS, Error as DBOSErrors, type WorkflowHandle } from '@dbos-inc/dbos-s
 import {
   type CreatedKey,
   type KeyStore,
+  openRotation,
   RotationError,
   type RotationOptions,
-  rotateKey,
+  type RotationState,
   rotateKeys,
+  type SteppedRotation,
+  type TimedStep,
   ValidationError,
 } from '@keyway/core'
 import pg from 'pg'
@@ -87,6 +90,28 @@ export interface DurableRotationSummary {
   warnings: string[]
 }
 
+/**
+ * What one checkpointed step of a rotation workflow did, as DBOS records it (the step's
+ * output). Plain data: never a secret.
+ */
+export interface RotationCheckpoint {
+  /**
+   * The rotation step this checkpoint ran; `'open'` for the first, which reads the old key
+   * and journals the start (or settles what an earlier run left); `'resume'` when the worker
+   * opened the rotation from the journal and found that step already done, or the rotation
+   * starting over (a lost create), so it ran nothing more.
+   */
+  ran: 'open' | 'resume' | TimedStep
+  /** Whether this checkpoint opened the rotation from what an earlier run journalled. */
+  reopened: boolean
+  /** Where the rotation stands after it, as journalled. */
+  state: RotationState
+  /** The step the next checkpoint runs; `null` when the rotation is done. */
+  next: TimedStep | null
+  /** The outcome, on the last checkpoint. */
+  summary: DurableRotationSummary | null
+}
+
 /** What one firing of a policy did. */
 export interface PolicyRunSummary {
   policy: string
@@ -134,9 +159,11 @@ let defined = false
  * Registers keyway's rotation workflows with DBOS: call it once per process, before
  * `DBOS.launch()`, with the same options on every worker. Each key's rotation is a workflow
  * whose id is derived from its batch, store label and key id, queued on its store's queue
- * (rate limit and concurrency hold across workers). Its progress is journalled in Postgres
- * and each new secret is sealed there, so a rotation interrupted anywhere (after delivery
- * too) resumes on any worker at its next step, without minting or delivering again.
+ * (rate limit and concurrency hold across workers). Each rotation step (create, deliver,
+ * verify, switch, grace, retire) is a checkpointed DBOS step (see `RotationCheckpoint`),
+ * journalled in Postgres too, and each new secret is sealed there: a rotation interrupted
+ * anywhere (after delivery too) resumes on any worker at its next step, without minting or
+ * delivering again.
  */
 export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRotations {
   if (defined) {
@@ -167,20 +194,70 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     return store
   }
 
-  const rotateOnce = async (label: string, keyId: string): Promise<DurableRotationSummary> => {
+  // The rotations this process is running, by workflow id, between their checkpoints. A
+  // worker that picks up another's workflow (or restarts) opens it again from the journal.
+  const live = new Map<string, SteppedRotation>()
+
+  /**
+   * One checkpoint: opens the rotation (`'open'`) or runs the step `expected`. A worker that
+   * does not hold the rotation opens it from the journal first; if the journal shows the
+   * rotation elsewhere than `expected` (the step ran before the crash, or the resume settled
+   * a lost create by starting over), it runs nothing more and names the step that is next.
+   */
+  const checkpoint = async (
+    label: string,
+    keyId: string,
+    expected: 'open' | TimedStep,
+  ): Promise<RotationCheckpoint> => {
     const rotationId = DBOS.workflowID as string
-    const store = storeOf(label)
     const target = { label, oldKeyId: keyId, rotationId }
-    let result: Awaited<ReturnType<typeof rotateKey>>
     try {
-      result = await rotateKey(store, {
-        ...options.rotation,
-        keyId,
-        rotationId,
-        journal,
-        deliver: (created) => options.deliver(created, target),
-      })
+      let rotation = expected === 'open' ? undefined : live.get(rotationId)
+      const opened = rotation === undefined
+      if (rotation === undefined) {
+        rotation = await openRotation(storeOf(label), {
+          ...options.rotation,
+          keyId,
+          rotationId,
+          journal,
+          deliver: (created) => options.deliver(created, target),
+        })
+        live.set(rotationId, rotation)
+      }
+      let ran: RotationCheckpoint['ran'] = expected
+      if (expected !== 'open') {
+        if (rotation.next === expected) await rotation.runNext()
+        else if (opened) ran = 'resume'
+        else
+          throw new Error(
+            `rotation ${rotationId}: "${expected}" was due, "${rotation.next}" is next`,
+          )
+      }
+      const base = {
+        ran,
+        reopened: opened && rotation.resumed,
+        state: rotation.state,
+        next: rotation.next,
+      }
+      if (rotation.next !== null) return { ...base, summary: null }
+      live.delete(rotationId)
+      const result = rotation.result()
+      await forgetSealedSecrets(pool, rotationId)
+      return {
+        ...base,
+        summary: {
+          rotationId,
+          label,
+          oldKeyId: result.oldKeyId,
+          newKeyId: result.newKeyId,
+          retired: result.retired,
+          verified: result.verified,
+          resumed: result.resumed,
+          warnings: result.warnings,
+        },
+      }
     } catch (error) {
+      live.delete(rotationId)
       // Ended for good: no rerun of this workflow needs the secrets it sealed.
       const state = (await journal.read(rotationId))?.state
       if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
@@ -188,23 +265,21 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       }
       throw error
     }
-    await forgetSealedSecrets(pool, rotationId)
-    return {
-      rotationId,
-      label,
-      oldKeyId: result.oldKeyId,
-      newKeyId: result.newKeyId,
-      retired: result.retired,
-      verified: result.verified,
-      resumed: result.resumed,
-      warnings: result.warnings,
-    }
   }
 
   const rotateKeyWorkflow = DBOS.registerWorkflow(
-    async (_batchId: string, label: string, keyId: string): Promise<DurableRotationSummary> =>
-      // The step's work is journalled step by step in Postgres: a rerun resumes, never restarts.
-      DBOS.runStep(() => rotateOnce(label, keyId), { name: 'rotate' }),
+    async (_batchId: string, label: string, keyId: string): Promise<DurableRotationSummary> => {
+      // A checkpoint per rotation step, each named by the step the one before it said is
+      // next: DBOS replays the same names in the same order, and a rerun skips every step
+      // whose checkpoint is recorded.
+      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), { name: 'open' })
+      while (at.next !== null) {
+        const step = at.next
+        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step })
+      }
+      if (at.summary === null) throw new Error('a finished rotation has a summary')
+      return at.summary
+    },
     { name: 'keyway.rotateKey' },
   )
 

@@ -2,9 +2,14 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DBOSClient } from '@dbos-inc/dbos-sdk'
+import type { RotationState } from '@keyway/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type PolicyRunSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
+import {
+  type PolicyRunSummary,
+  ROTATION_WORKFLOW_PREFIX,
+  type RotationCheckpoint,
+} from '../src/index.js'
 import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
 import {
   type Fleet,
@@ -153,6 +158,20 @@ async function statesOf(setup: Setup, rotationId: string): Promise<string[]> {
   return result.rows[0]?.record.history.map((entry) => entry.state) ?? []
 }
 
+/** A rotation workflow's checkpoints as DBOS recorded them: the step's name and what it ran. */
+async function checkpointsOf(
+  client: DBOSClient,
+  workflowId: string,
+): Promise<Array<{ name: string; ran: string; reopened: boolean }>> {
+  const steps = (await client.listWorkflowSteps(workflowId)) ?? []
+  return steps.map((step) => {
+    const output = step.output as RotationCheckpoint
+    return { name: step.name, ran: output.ran, reopened: output.reopened }
+  })
+}
+
+const EACH_STEP = ['open', 'create', 'deliver', 'verify', 'retire']
+
 describe('two workers on one Postgres', () => {
   it('rotate 200 keys over the four vendors, each exactly once', async () => {
     const setup = await setUp('two_workers')
@@ -186,6 +205,12 @@ describe('two workers on one Postgres', () => {
       expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
       // Both workers took part.
       expect(new Set(runs.map((run) => run.executorId))).toEqual(new Set(['worker-a', 'worker-b']))
+      // Each rotation step is its own DBOS checkpoint, and each ran once.
+      for (const run of runs) {
+        expect(await checkpointsOf(setup.client, run.workflowID)).toEqual(
+          EACH_STEP.map((name) => ({ name, ran: name, reopened: false })),
+        )
+      }
       for (const vendor of VENDORS) {
         expect(writesAt(setup.fleet[vendor])).toEqual({ creates: 50, deletes: 50 })
       }
@@ -212,7 +237,7 @@ describe('two workers on one Postgres', () => {
         databaseUrl: setup.url,
         sealingKey,
         stores,
-        crashAfterDelivered: 30,
+        crashAt: { state: 'delivered', nth: 30 },
         crashNote,
       })
       b = await startWorker({ executorId: 'worker-b', databaseUrl: setup.url, sealingKey, stores })
@@ -250,7 +275,16 @@ describe('two workers on one Postgres', () => {
         [output.oldKeyId],
       )
       expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: 'worker-a' }])
-      // Picked up at verification: one create, one delivery, then verified and done.
+      // Picked up at verification: worker B replayed A's checkpoints of opening and creating,
+      // found the delivery journalled when it reached the deliver checkpoint (A died inside it,
+      // before DBOS recorded it), and ran on from verification.
+      expect(await checkpointsOf(setup.client, cutOff)).toEqual([
+        { name: 'open', ran: 'open', reopened: false },
+        { name: 'create', ran: 'create', reopened: false },
+        { name: 'deliver', ran: 'resume', reopened: true },
+        { name: 'verify', ran: 'verify', reopened: false },
+        { name: 'retire', ran: 'retire', reopened: false },
+      ])
       expect(await statesOf(setup, cutOff)).toEqual([
         'started',
         'creating',
@@ -277,6 +311,107 @@ describe('two workers on one Postgres', () => {
       await setup.close()
     }
   }, 240_000)
+
+  // A worker killed right after a rotation journalled each state, before DBOS recorded the
+  // step: the step that was cut off opens the rotation from the journal on the other worker.
+  // `run` is what each checkpoint ran; the one marked `*` opened it from the journal.
+  const cuts: Array<{ state: RotationState; checkpoints: string[]; deliveredBy: string }> = [
+    {
+      state: 'started',
+      checkpoints: ['open*', 'create', 'deliver', 'verify', 'retire'],
+      deliveredBy: 'worker-b',
+    },
+    {
+      state: 'creating',
+      checkpoints: ['open', 'create*', 'deliver', 'verify', 'retire'],
+      deliveredBy: 'worker-b',
+    },
+    {
+      state: 'created',
+      checkpoints: ['open', 'resume*', 'deliver', 'verify', 'retire'],
+      deliveredBy: 'worker-b',
+    },
+    {
+      state: 'delivered',
+      checkpoints: ['open', 'create', 'resume*', 'verify', 'retire'],
+      deliveredBy: 'worker-a',
+    },
+    {
+      state: 'verified',
+      checkpoints: ['open', 'create', 'deliver', 'resume*', 'retire'],
+      deliveredBy: 'worker-a',
+    },
+    {
+      state: 'done',
+      checkpoints: ['open', 'create', 'deliver', 'verify', 'resume*'],
+      deliveredBy: 'worker-a',
+    },
+  ]
+  it.each(cuts)(
+    'a worker killed once a rotation journalled $state loses nothing: the other finishes it, minting and delivering once',
+    async ({ state, checkpoints, deliveredBy }) => {
+      const setup = await setUp(`cut_${state}`, 3)
+      const sealingKey = testSealingKey()
+      const stores = workerStores(setup.fleet)
+      let b: WorkerProcess | undefined
+      try {
+        const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
+        // Worker A alone takes the batch, so the kill comes at a known rotation.
+        const a = await startWorker({
+          executorId: 'worker-a',
+          databaseUrl: setup.url,
+          sealingKey,
+          stores,
+          crashAt: { state, nth: 3 },
+          crashNote,
+        })
+        for (const vendor of VENDORS) {
+          const keyIds = setup.before[vendor] as string[]
+          void a.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
+        }
+        expect(await a.exited).toBe('SIGKILL')
+        b = await startWorker({
+          executorId: 'worker-b',
+          databaseUrl: setup.url,
+          sealingKey,
+          stores,
+        })
+        await b.send({ type: 'recover', executorId: 'worker-a' })
+        const total = VENDORS.length * 3
+        await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
+        const runs = await setup.client.listWorkflows({
+          workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+        })
+        expect(runs).toHaveLength(total)
+        expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
+        const cutOff = await readFile(crashNote, 'utf8')
+        const seen = await checkpointsOf(setup.client, cutOff)
+        expect(seen.map((step) => step.name)).toEqual(EACH_STEP)
+        expect(seen.map((step) => `${step.ran}${step.reopened ? '*' : ''}`)).toEqual(checkpoints)
+        const output = runs.find((run) => run.workflowID === cutOff)?.output as {
+          oldKeyId: string
+          newKeyId: string
+        }
+        const delivered = await setup.db.query<{ new_key_id: string; executor: string }>(
+          'SELECT new_key_id, executor FROM deliveries WHERE old_key_id = $1',
+          [output.oldKeyId],
+        )
+        expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: deliveredBy }])
+        const warnings = runs.flatMap(
+          (run) => (run.output as { warnings: string[] } | undefined)?.warnings ?? [],
+        )
+        const { deliveries } = await expectEachRotatedOnce(setup, unprovenKeys(warnings))
+        // Only a delivery that returned just before the kill is made again (same key).
+        expect(deliveries - total).toBeLessThanOrEqual(1)
+        const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
+        expect(sealed.rows[0].n).toBe(0)
+      } finally {
+        await b?.send({ type: 'stop' }).catch(() => {})
+        await setup.close()
+      }
+    },
+    120_000,
+  )
 
   it('runs a policy on its schedule; firing again right after rotates nothing', async () => {
     const setup = await setUp('policy', 5)

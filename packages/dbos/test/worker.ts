@@ -3,7 +3,7 @@
 // the parent drives it over IPC.
 import { writeFileSync } from 'node:fs'
 import { DBOS } from '@dbos-inc/dbos-sdk'
-import type { KeyStore } from '@keyway/core'
+import type { KeyStore, RotationState } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
@@ -20,10 +20,10 @@ export interface WorkerConfig {
     { vendor: string; settings: Record<string, string>; limits?: RotationQueueLimits }
   >
   /**
-   * SIGKILL this process once the n-th rotation journalled `'delivered'` (1-based), first
-   * writing that rotation's id to `crashNote`.
+   * SIGKILL this process once the `nth` rotation (1-based) journalled `state`, first writing
+   * that rotation's id to `crashNote`.
    */
-  crashAfterDelivered?: number
+  crashAt?: { state: RotationState; nth: number }
   crashNote?: string
   policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
 }
@@ -48,7 +48,7 @@ const deliveries = new pg.Pool({ connectionString: config.databaseUrl, max: 2 })
 await deliveries.query(`CREATE TABLE IF NOT EXISTS deliveries (
   label text NOT NULL, old_key_id text NOT NULL, new_key_id text NOT NULL, executor text NOT NULL
 )`)
-let delivered = 0
+let reached = 0
 
 const rotations = defineKeywayRotations({
   databaseUrl: config.databaseUrl,
@@ -63,9 +63,9 @@ const rotations = defineKeywayRotations({
     verifyAttempts: 2,
     verifyIntervalMs: 10,
     onStep(event) {
-      if (event.state !== 'delivered') return
-      delivered += 1
-      if (delivered !== config.crashAfterDelivered) return
+      if (event.state !== config.crashAt?.state) return
+      reached += 1
+      if (reached !== config.crashAt.nth) return
       // At once, as a killed machine would: nothing after this step runs here.
       writeFileSync(config.crashNote as string, event.rotationId)
       process.kill(process.pid, 'SIGKILL')
@@ -93,9 +93,14 @@ const rotations = defineKeywayRotations({
         ],
 })
 
+// The session setting DBOS would otherwise send on each new connection, ahead of the first
+// query (which makes pg warn about overlapping queries): given in the URL, DBOS leaves it.
+const systemDatabaseUrl = new URL(config.databaseUrl)
+systemDatabaseUrl.searchParams.set('options', '-c idle_in_transaction_session_timeout=60000')
+
 DBOS.setConfig({
   name: 'keyway-test',
-  systemDatabaseUrl: config.databaseUrl,
+  systemDatabaseUrl: systemDatabaseUrl.href,
   executorID: config.executorId,
   applicationVersion: 'test',
   logLevel: 'error',

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -25,6 +28,30 @@ async function packedFiles(name: string): Promise<string[]> {
   return report.files.map((file) => file.path).sort()
 }
 
+/** The manifest as published: what `pnpm pack` writes into the tarball. */
+async function packedManifest(name: string): Promise<{
+  dependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+}> {
+  const { command, prefix } = pnpm()
+  const into = await mkdtemp(join(tmpdir(), 'keyway-pack-'))
+  try {
+    const { stdout } = await run(
+      command,
+      [...prefix, 'pack', '--json', '--pack-destination', into],
+      {
+        cwd: `${packagesFolder}${name}`,
+      },
+    )
+    const { filename } = JSON.parse(stdout) as { filename: string }
+    const tarball = isAbsolute(filename) ? filename : join(into, basename(filename))
+    const manifest = await run('tar', ['-xOzf', tarball, 'package/package.json'])
+    return JSON.parse(manifest.stdout)
+  } finally {
+    await rm(into, { recursive: true, force: true })
+  }
+}
+
 // The files of a library package, ESM and CommonJS with types.
 const library = [
   'LICENSE',
@@ -43,6 +70,18 @@ describe('published tarballs', () => {
     '@keyway/%s holds its build, README, LICENSE and package.json, and nothing else',
     async (name) => {
       expect(await packedFiles(name)).toEqual(library)
+    },
+  )
+
+  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable', 'testkit', 'dbos', 'cli'])(
+    '@keyway/%s depends on caret ranges, so users share one copy of each dependency',
+    async (name) => {
+      const { dependencies = {} } = await packedManifest(name)
+      expect(Object.keys(dependencies).length).toBeGreaterThan(0)
+      const notCaret = Object.entries(dependencies).filter(
+        ([, range]) => !/^\^\d+\.\d+\.\d+$/.test(range),
+      )
+      expect(notCaret).toEqual([])
     },
   )
 
