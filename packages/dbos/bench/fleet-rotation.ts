@@ -113,6 +113,8 @@ async function run(workers: number, postgres: Awaited<ReturnType<typeof startTes
     Math.max(Math.ceil(writes / LATITUDE.writes) - 1, Math.ceil(reads / LATITUDE.reads) - 1, 0) *
     WINDOW_MS
   const db = new pg.Pool({ connectionString: url, max: 1 })
+  // The cluster stops at the end while idle connections may still be closing.
+  db.on('error', () => {})
   const rows = (
     await db.query<{ old_key_id: string; n: number }>(
       'SELECT old_key_id, count(DISTINCT new_key_id)::int AS n FROM deliveries GROUP BY old_key_id',

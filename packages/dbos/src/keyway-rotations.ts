@@ -12,11 +12,12 @@ import {
   ValidationError,
 } from '@keyway/core'
 import pg from 'pg'
-import { ensureKeywayTables } from './keyway-tables.js'
+import { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
 import { postgresJournal } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
+import { resolveTakeover, type TakeoverOptions, WorkerTakeover } from './worker-takeover.js'
 import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
 
 /** How fast a store's rotations may start, across every worker (a DBOS queue's limits). */
@@ -76,6 +77,12 @@ export interface KeywayRotationsOptions {
   rotation?: DurableRotationOptions
   /** Policies that run on a schedule (DBOS scheduled workflows). */
   policies?: readonly RotationPolicy[]
+  /**
+   * How live workers take over the unfinished rotations of one that is gone (see
+   * `TakeoverOptions`), or `false` to leave that to `recoverExecutor`. Default: on, a
+   * heartbeat every 5 s, a worker silent for 60 s is gone.
+   */
+  takeover?: TakeoverOptions | false
 }
 
 /** What a durable rotation did. Plain data: never a secret. */
@@ -144,12 +151,18 @@ export interface KeywayRotations {
   runPolicy(name: string): Promise<PolicyRunSummary>
   /**
    * Hands every unfinished workflow of a worker that is gone for good to the live workers,
-   * each back on its own queue, where it resumes from its last checkpoint. Call it only for
-   * a worker that is certainly dead (its process or machine gone); a worker restarted with
-   * the same executor id recovers its own workflows without this. Returns the workflow ids.
+   * each back on its own queue, where it resumes from its last checkpoint. The workers do it
+   * themselves once a worker is silent for `takeover.deadAfterMs`; call it to act sooner, and
+   * only for a worker that is certainly dead (its process or machine gone). A worker
+   * restarted with the same executor id recovers its own workflows without this. Returns the
+   * workflow ids.
    */
   recoverExecutor(executorId: string): Promise<string[]>
-  /** Closes keyway's database pool (DBOS itself is shut down with `DBOS.shutdown()`). */
+  /**
+   * Stops this worker's heartbeat and closes keyway's database pool (DBOS itself is shut down
+   * with `DBOS.shutdown()`). Work this worker left unfinished is taken over by the others
+   * once it has been silent for `takeover.deadAfterMs`, or resumed by this worker's restart.
+   */
   close(): Promise<void>
 }
 
@@ -170,9 +183,16 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     throw invalid('defineKeywayRotations', 'is called once per process, before DBOS.launch()')
   }
   checkSealingKey(options.sealingKey)
+  const takeoverSettings = options.takeover === false ? false : resolveTakeover(options.takeover)
+  if (takeoverSettings !== false && 'path' in takeoverSettings) {
+    throw invalid(takeoverSettings.path, takeoverSettings.message)
+  }
   for (const policy of options.policies ?? []) checkPolicy(options, policy)
   defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
+  // An idle connection the server closed (a restart, a failover) is dropped and replaced at
+  // the next query; without a listener it would end the worker.
+  pool.on('error', () => {})
   const journal = postgresJournal(pool)
   const stores = new Map<string, KeyStore>()
   const entryOf = (label: string): RotationStoreEntry => {
@@ -337,6 +357,19 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     { name: 'keyway.applyPolicy' },
   )
 
+  const recoverExecutor = async (executorId: string): Promise<string[]> => {
+    const pending = await DBOS.listWorkflows({
+      status: 'PENDING',
+      executorId,
+      workflowName: ['keyway.rotateKey', 'keyway.applyPolicy'],
+    })
+    for (const workflow of pending) {
+      await DBOS.resumeWorkflow(workflow.workflowID, { queueName: workflow.queueName })
+    }
+    return pending.map((workflow) => workflow.workflowID)
+  }
+  let takeover: WorkerTakeover | undefined
+
   return {
     async start() {
       await ensureKeywayTables(pool)
@@ -362,6 +395,10 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
           })),
         )
       }
+      if (takeoverSettings !== false && takeover === undefined) {
+        takeover = new WorkerTakeover(pool, DBOS.executorID, takeoverSettings, recoverExecutor)
+        await takeover.start()
+      }
     },
     enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
     async enqueueBatch(batchId, label, keyIds) {
@@ -375,17 +412,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       return (await handle.getResult()) as PolicyRunSummary
     },
     async recoverExecutor(executorId) {
-      const pending = await DBOS.listWorkflows({
-        status: 'PENDING',
-        executorId,
-        workflowName: ['keyway.rotateKey', 'keyway.applyPolicy'],
-      })
-      for (const workflow of pending) {
-        await DBOS.resumeWorkflow(workflow.workflowID, { queueName: workflow.queueName })
-      }
-      return pending.map((workflow) => workflow.workflowID)
+      const workflowIds = await recoverExecutor(executorId)
+      // Handed on: the others need not take it over when its heartbeat runs out.
+      await pool.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
+      return workflowIds
     },
     async close() {
+      await takeover?.stop()
       await pool.end()
     },
   }

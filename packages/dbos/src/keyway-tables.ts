@@ -5,7 +5,8 @@ export const KEYWAY_SCHEMA = 'keyway'
 
 /**
  * Creates keyway's tables where they are missing: rotation and batch records (the journal),
- * and sealed secrets (encrypted, see `sealSecret`). Safe to run from every worker at once.
+ * sealed secrets (encrypted, see `sealSecret`) and when each worker was last heard from. Safe
+ * to run from every worker at once.
  */
 export async function ensureKeywayTables(pool: Pool): Promise<void> {
   const client = await pool.connect()
@@ -30,6 +31,10 @@ export async function ensureKeywayTables(pool: Pool): Promise<void> {
       rotation_id text,
       created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (provider, key_id)
+    )`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.workers (
+      executor_id text PRIMARY KEY,
+      seen_at timestamptz NOT NULL
     )`)
     await client.query('COMMIT')
   } catch (error) {

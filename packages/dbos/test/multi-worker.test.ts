@@ -63,6 +63,8 @@ async function setUp(database: string, seedKeys = 50): Promise<Setup> {
   for (const vendor of VENDORS) before[vendor] = await rotatableIds(storeOf(fleet, vendor))
   const client = await DBOSClient.create({ systemDatabaseUrl: url })
   const db = new pg.Pool({ connectionString: url, max: 2 })
+  // The cluster stops at the end while idle connections may still be closing.
+  db.on('error', () => {})
   return {
     url,
     fleet,
@@ -158,6 +160,21 @@ async function statesOf(setup: Setup, rotationId: string): Promise<string[]> {
   return result.rows[0]?.record.history.map((entry) => entry.state) ?? []
 }
 
+/** The takeovers the workers recorded, once there is one; bounded by the test's timeout. */
+async function waitForTakeover(
+  setup: Setup,
+): Promise<Array<{ executor_id: string; taken_by: string; workflow_ids: string[] }>> {
+  for (;;) {
+    const result = await setup.db.query<{
+      executor_id: string
+      taken_by: string
+      workflow_ids: string[]
+    }>('SELECT executor_id, taken_by, workflow_ids FROM takeovers')
+    if (result.rows.length > 0) return result.rows
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
 /** A rotation workflow's checkpoints as DBOS recorded them: the step's name and what it ran. */
 async function checkpointsOf(
   client: DBOSClient,
@@ -224,7 +241,7 @@ describe('two workers on one Postgres', () => {
     }
   }, 240_000)
 
-  it('finishes the work of a worker killed with SIGKILL mid-batch, resuming after delivery', async () => {
+  it('takes over the work of a worker killed with SIGKILL mid-batch, resuming after delivery', async () => {
     const setup = await setUp('killed_worker')
     const sealingKey = testSealingKey()
     const stores = workerStores(setup.fleet)
@@ -232,6 +249,7 @@ describe('two workers on one Postgres', () => {
     try {
       const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
       // Worker A dies once its 30th rotation journalled the delivery, before it verified.
+      const takeover = { heartbeatMs: 500, deadAfterMs: 5_000 }
       const a = await startWorker({
         executorId: 'worker-a',
         databaseUrl: setup.url,
@@ -239,8 +257,15 @@ describe('two workers on one Postgres', () => {
         stores,
         crashAt: { state: 'delivered', nth: 30 },
         crashNote,
+        takeover,
       })
-      b = await startWorker({ executorId: 'worker-b', databaseUrl: setup.url, sealingKey, stores })
+      b = await startWorker({
+        executorId: 'worker-b',
+        databaseUrl: setup.url,
+        sealingKey,
+        stores,
+        takeover,
+      })
       for (const vendor of VENDORS) {
         await b.send({
           type: 'enqueue',
@@ -250,14 +275,12 @@ describe('two workers on one Postgres', () => {
         })
       }
       expect(await a.exited).toBe('SIGKILL')
-      const stranded = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-        status: 'PENDING',
-        executorId: 'worker-a',
-      })
+      // Nobody tells worker B: it notices worker A's silence and takes over its workflows.
+      const takeovers = await waitForTakeover(setup)
+      expect(takeovers).toHaveLength(1)
+      expect(takeovers[0]).toMatchObject({ executor_id: 'worker-a', taken_by: 'worker-b' })
+      const stranded = takeovers[0]?.workflow_ids ?? []
       expect(stranded.length).toBeGreaterThan(0)
-      const recovered = (await b.send({ type: 'recover', executorId: 'worker-a' })) as string[]
-      expect(recovered.sort()).toEqual(stranded.map((run) => run.workflowID).sort())
       await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 200)
       const runs = await setup.client.listWorkflows({
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
@@ -298,6 +321,11 @@ describe('two workers on one Postgres', () => {
       )
       const { deliveries, leftOver } = await expectEachRotatedOnce(setup, unprovenKeys(warnings))
       expect(deliveries - 200).toBeLessThanOrEqual(stranded.length)
+      // The cut rotation was among those taken over, and none is left with worker A.
+      expect(stranded).toContain(cutOff)
+      expect(
+        runs.filter((run) => stranded.includes(run.workflowID)).map((run) => run.executorId),
+      ).toEqual(stranded.map(() => 'worker-b'))
       // A create cut off by the kill may have made a key that recovery deleted (and made
       // again), or one it could not prove its own, left over and named: every live key was
       // checked above. Requests are counted, so a delete cut off and sent again counts twice.

@@ -26,6 +26,8 @@ export interface WorkerConfig {
   crashAt?: { state: RotationState; nth: number }
   crashNote?: string
   policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
+  /** Heartbeat and silence before a takeover; default as in the package. */
+  takeover?: { heartbeatMs: number; deadAfterMs: number }
 }
 
 export type WorkerCommand =
@@ -45,8 +47,15 @@ function storeFor(vendor: string, settings: Record<string, string>): KeyStore {
 }
 
 const deliveries = new pg.Pool({ connectionString: config.databaseUrl, max: 2 })
+
+// The cluster stops at the end while idle connections may still be closing.
+
+deliveries.on('error', () => {})
 await deliveries.query(`CREATE TABLE IF NOT EXISTS deliveries (
   label text NOT NULL, old_key_id text NOT NULL, new_key_id text NOT NULL, executor text NOT NULL
+)`)
+await deliveries.query(`CREATE TABLE IF NOT EXISTS takeovers (
+  executor_id text NOT NULL, workflow_ids jsonb NOT NULL, taken_by text NOT NULL
 )`)
 let reached = 0
 
@@ -79,6 +88,16 @@ const rotations = defineKeywayRotations({
       created.key.id,
       config.executorId,
     ])
+  },
+  takeover: {
+    ...config.takeover,
+    onTakeover(event) {
+      void deliveries.query('INSERT INTO takeovers VALUES ($1, $2, $3)', [
+        event.executorId,
+        JSON.stringify(event.workflowIds),
+        config.executorId,
+      ])
+    },
   },
   policies:
     config.policy === undefined

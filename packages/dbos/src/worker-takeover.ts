@@ -1,0 +1,148 @@
+import type { Pool } from 'pg'
+import { KEYWAY_SCHEMA } from './keyway-tables.js'
+
+/** A takeover: the unfinished rotations of a worker that was gone, handed to the live workers. */
+export interface TakeoverEvent {
+  /** The worker that was not heard from. */
+  executorId: string
+  /** The workflows handed on, each back on its own queue. */
+  workflowIds: string[]
+}
+
+/**
+ * How the workers notice one of them is gone and take over its unfinished rotations. Every
+ * worker records that it is alive every `heartbeatMs`; a worker not heard from for
+ * `deadAfterMs` is taken for dead, and the first live worker to see it hands its unfinished
+ * workflows to the queues (as `recoverExecutor` does), exactly once.
+ */
+export interface TakeoverOptions {
+  /** How often each worker records that it is alive. Default `5_000`. */
+  heartbeatMs?: number
+  /**
+   * How long a worker may stay silent before the others take over its work. Default
+   * `60_000`; at least three heartbeats. A worker only pauses this long if it lost its
+   * process, its machine or its database, so keep it well above any stall you expect: a
+   * stalled worker that comes back would run its rotations beside their new owners.
+   */
+  deadAfterMs?: number
+  /** Told of each takeover. Never a secret. */
+  onTakeover?: (event: TakeoverEvent) => void
+}
+
+/** Resolved takeover settings. */
+export interface TakeoverSettings {
+  heartbeatMs: number
+  deadAfterMs: number
+  onTakeover?: (event: TakeoverEvent) => void
+}
+
+/** The settings with their defaults, or the first one that is wrong (its path and why). */
+export function resolveTakeover(
+  options: TakeoverOptions = {},
+): TakeoverSettings | { path: string; message: string } {
+  const heartbeatMs = options.heartbeatMs ?? 5_000
+  const deadAfterMs = options.deadAfterMs ?? 60_000
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs <= 0) {
+    return {
+      path: 'takeover.heartbeatMs',
+      message: 'must be a whole number of milliseconds above 0',
+    }
+  }
+  if (!Number.isInteger(deadAfterMs) || deadAfterMs < 3 * heartbeatMs) {
+    return {
+      path: 'takeover.deadAfterMs',
+      message: `must be a whole number of milliseconds, at least three heartbeats (${3 * heartbeatMs})`,
+    }
+  }
+  return {
+    heartbeatMs,
+    deadAfterMs,
+    ...(options.onTakeover ? { onTakeover: options.onTakeover } : {}),
+  }
+}
+
+/**
+ * One worker's part: it records that it is alive and takes over the work of workers gone
+ * silent. The row lock makes each takeover happen once, whichever workers see it.
+ */
+export class WorkerTakeover {
+  readonly #pool: Pool
+  readonly #executorId: string
+  readonly #settings: TakeoverSettings
+  readonly #recover: (executorId: string) => Promise<string[]>
+  #timer: NodeJS.Timeout | undefined
+  #beating: Promise<void> = Promise.resolve()
+
+  constructor(
+    pool: Pool,
+    executorId: string,
+    settings: TakeoverSettings,
+    recover: (executorId: string) => Promise<string[]>,
+  ) {
+    this.#pool = pool
+    this.#executorId = executorId
+    this.#settings = settings
+    this.#recover = recover
+  }
+
+  /** Records this worker as alive, then keeps doing so (and watching the others) until `stop`. */
+  async start(): Promise<void> {
+    await this.beat()
+    this.#timer = setInterval(() => {
+      // A failed beat (the database away for a moment) is retried at the next one.
+      this.#beating = this.#beating
+        .then(async () => {
+          await this.beat()
+        })
+        .catch(() => {})
+    }, this.#settings.heartbeatMs)
+    this.#timer.unref()
+  }
+
+  /** Stops beating (the others take over this worker's unfinished work once it is silent). */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#beating
+  }
+
+  /** One heartbeat: record this worker alive, then take over any worker silent for too long. */
+  async beat(): Promise<TakeoverEvent[]> {
+    await this.#pool.query(
+      `INSERT INTO ${KEYWAY_SCHEMA}.workers (executor_id, seen_at) VALUES ($1, now())
+       ON CONFLICT (executor_id) DO UPDATE SET seen_at = now()`,
+      [this.#executorId],
+    )
+    return this.takeOver()
+  }
+
+  /** Takes over the work of every worker silent for `deadAfterMs` that no other worker is taking over. */
+  async takeOver(): Promise<TakeoverEvent[]> {
+    const client = await this.#pool.connect()
+    const events: TakeoverEvent[] = []
+    try {
+      await client.query('BEGIN')
+      // Locked rows are being taken over by another worker: skipped, not waited for.
+      const silent = await client.query<{ executor_id: string }>(
+        `SELECT executor_id FROM ${KEYWAY_SCHEMA}.workers
+         WHERE executor_id <> $1 AND seen_at < now() - make_interval(secs => $2)
+         FOR UPDATE SKIP LOCKED`,
+        [this.#executorId, this.#settings.deadAfterMs / 1000],
+      )
+      for (const { executor_id: executorId } of silent.rows) {
+        const workflowIds = await this.#recover(executorId)
+        await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
+          executorId,
+        ])
+        events.push({ executorId, workflowIds })
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+    for (const event of events) this.#settings.onTakeover?.(event)
+    return events
+  }
+}

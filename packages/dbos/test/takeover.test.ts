@@ -1,0 +1,124 @@
+import { ValidationError } from '@keyway/core'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defineKeywayRotations, ensureKeywayTables, type TakeoverEvent } from '../src/index.js'
+import { resolveTakeover, type TakeoverSettings, WorkerTakeover } from '../src/worker-takeover.js'
+import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
+import { testSealingKey } from './fleet.js'
+
+let postgres: TestPostgres
+let pool: pg.Pool
+
+beforeAll(async () => {
+  postgres = await startTestPostgres()
+  pool = new pg.Pool({ connectionString: await postgres.url('takeover'), max: 8 })
+  // The cluster stops at the end while idle connections may still be closing.
+  pool.on('error', () => {})
+  await ensureKeywayTables(pool)
+}, 120_000)
+
+afterAll(async () => {
+  await pool?.end()
+  await postgres?.stop()
+})
+
+const settings: TakeoverSettings = { heartbeatMs: 1_000, deadAfterMs: 60_000 }
+
+/** A worker's takeover whose hand-over records what it was asked to recover. */
+function watcher(executorId: string, recovered: string[], events: TakeoverEvent[]) {
+  return new WorkerTakeover(
+    pool,
+    executorId,
+    { ...settings, onTakeover: (event) => void events.push(event) },
+    async (silent) => {
+      recovered.push(silent)
+      return [`keyway-rotate/nightly/${silent}/1`]
+    },
+  )
+}
+
+/** Records a worker last heard from `secondsAgo` seconds ago (by the database's clock). */
+async function heardFrom(executorId: string, secondsAgo: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO keyway.workers (executor_id, seen_at)
+     VALUES ($1, now() - make_interval(secs => $2))
+     ON CONFLICT (executor_id) DO UPDATE SET seen_at = EXCLUDED.seen_at`,
+    [executorId, secondsAgo],
+  )
+}
+
+async function workers(): Promise<string[]> {
+  const result = await pool.query<{ executor_id: string }>(
+    'SELECT executor_id FROM keyway.workers ORDER BY executor_id',
+  )
+  return result.rows.map((row) => row.executor_id)
+}
+
+describe('taking over a silent worker', () => {
+  it('hands a silent worker on exactly once, though every live worker sees it at the same moment', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('gone', 120)
+    const recovered: string[] = []
+    const events: TakeoverEvent[] = []
+    const live = ['b', 'c', 'd', 'e'].map((id) => watcher(id, recovered, events))
+    const results = await Promise.all(live.map((each) => each.beat()))
+    expect(recovered).toEqual(['gone'])
+    expect(results.flat()).toEqual([
+      { executorId: 'gone', workflowIds: ['keyway-rotate/nightly/gone/1'] },
+    ])
+    expect(events).toEqual(results.flat())
+    expect(await workers()).toEqual(['b', 'c', 'd', 'e'])
+    // Handed on: the next heartbeats find nobody to take over.
+    await Promise.all(live.map((each) => each.beat()))
+    expect(recovered).toEqual(['gone'])
+  })
+
+  it('leaves a worker heard from within deadAfterMs, and never takes over itself', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('busy', 59)
+    await heardFrom('me', 600)
+    const recovered: string[] = []
+    const me = watcher('me', recovered, [])
+    // Its own beat first makes it alive again; the silent check skips itself anyway.
+    expect(await me.takeOver()).toEqual([])
+    expect(await me.beat()).toEqual([])
+    expect(recovered).toEqual([])
+    expect(await workers()).toEqual(['busy', 'me'])
+  })
+
+  it('keeps a silent worker listed when the hand-over fails, so the next heartbeat tries again', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('gone', 120)
+    let failing = true
+    const recovered: string[] = []
+    const live = new WorkerTakeover(pool, 'b', settings, async (silent) => {
+      if (failing) throw new Error('system database away')
+      recovered.push(silent)
+      return []
+    })
+    await expect(live.beat()).rejects.toThrow('system database away')
+    expect(await workers()).toEqual(['b', 'gone'])
+    failing = false
+    expect(await live.beat()).toEqual([{ executorId: 'gone', workflowIds: [] }])
+    expect(recovered).toEqual(['gone'])
+    expect(await workers()).toEqual(['b'])
+  })
+
+  it('refuses settings that would take over live workers, before anything starts', () => {
+    expect(resolveTakeover({ heartbeatMs: 5_000, deadAfterMs: 10_000 })).toEqual({
+      path: 'takeover.deadAfterMs',
+      message: 'must be a whole number of milliseconds, at least three heartbeats (15000)',
+    })
+    expect(resolveTakeover({ heartbeatMs: 0 })).toMatchObject({ path: 'takeover.heartbeatMs' })
+    expect(resolveTakeover()).toEqual({ heartbeatMs: 5_000, deadAfterMs: 60_000 })
+    expect(() =>
+      defineKeywayRotations({
+        stores: {},
+        databaseUrl: 'postgresql://127.0.0.1:1/unused',
+        sealingKey: testSealingKey(),
+        deliver: () => {},
+        takeover: { heartbeatMs: 1_000, deadAfterMs: 1_000 },
+      }),
+    ).toThrow(ValidationError)
+  })
+})
