@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { inTransaction } from './transaction.js'
 
 /** The Postgres schema keyway's own tables live in, beside DBOS's. */
 export const KEYWAY_SCHEMA = 'keyway'
@@ -9,10 +10,8 @@ export const KEYWAY_SCHEMA = 'keyway'
  * to run from every worker at once.
  */
 export async function ensureKeywayTables(pool: Pool): Promise<void> {
-  const client = await pool.connect()
-  try {
+  await inTransaction(pool, async (client) => {
     // Workers that start together would race on CREATE ... IF NOT EXISTS; one at a time.
-    await client.query('BEGIN')
     await client.query("SELECT pg_advisory_xact_lock(hashtext('keyway-tables'))")
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${KEYWAY_SCHEMA}`)
     await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.rotations (
@@ -36,11 +35,5 @@ export async function ensureKeywayTables(pool: Pool): Promise<void> {
       executor_id text PRIMARY KEY,
       seen_at timestamptz NOT NULL
     )`)
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  } finally {
-    client.release()
-  }
+  })
 }

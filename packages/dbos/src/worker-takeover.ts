@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
 import { KEYWAY_SCHEMA } from './keyway-tables.js'
+import { inTransaction } from './transaction.js'
 
 /** A takeover: the unfinished rotations of a worker that was gone, handed to the live workers. */
 export interface TakeoverEvent {
@@ -117,10 +118,8 @@ export class WorkerTakeover {
 
   /** Takes over the work of every worker silent for `deadAfterMs` that no other worker is taking over. */
   async takeOver(): Promise<TakeoverEvent[]> {
-    const client = await this.#pool.connect()
-    const events: TakeoverEvent[] = []
-    try {
-      await client.query('BEGIN')
+    const events = await inTransaction(this.#pool, async (client) => {
+      const taken: TakeoverEvent[] = []
       // Locked rows are being taken over by another worker: skipped, not waited for.
       const silent = await client.query<{ executor_id: string }>(
         `SELECT executor_id FROM ${KEYWAY_SCHEMA}.workers
@@ -133,15 +132,10 @@ export class WorkerTakeover {
         await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
           executorId,
         ])
-        events.push({ executorId, workflowIds })
+        taken.push({ executorId, workflowIds })
       }
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.release()
-    }
+      return taken
+    })
     for (const event of events) this.#settings.onTakeover?.(event)
     return events
   }
