@@ -54,6 +54,7 @@ export {
 } from './errors.js'
 export { createFleet } from './fleet/create-fleet.js'
 export { storeBatchId } from './fleet/fleet-rotate.js'
+export { checkAuditPolicy } from './fleet/fleet-schemas.js'
 export type {
   AuditEntry,
   AuditFinding,

@@ -1,6 +1,11 @@
 import { DBOS, Error as DBOSErrors, type WorkflowHandle } from '@dbos-inc/dbos-sdk'
 import {
+  type AuditPolicy,
   type CreatedKey,
+  checkAuditPolicy,
+  createFleet,
+  type Fleet,
+  type KeySelector,
   type KeyStore,
   openRotation,
   RotationError,
@@ -33,6 +38,11 @@ export interface RotationQueueLimits {
 /** One store the workers rotate keys of, under a label every worker gives it alike. */
 export interface RotationStoreEntry {
   store: KeyStore
+  /**
+   * Which of the store's keys policies with `audit` manage, as in a fleet (a key outside it
+   * is never due). Default: every key.
+   */
+  select?: KeySelector
   /** Limits of the store's queue. Default: none (the store's own scheduler still paces requests). */
   limits?: RotationQueueLimits
 }
@@ -126,6 +136,11 @@ export interface PolicyRunSummary {
   due: string[]
   /** Rotation workflows this firing started (due keys with no workflow yet). */
   started: string[]
+  /**
+   * Stores that could not be read this time, as `label: why` (an audit policy reads every
+   * store; the others' due keys still start). Never a secret.
+   */
+  errors: string[]
 }
 
 /** The fleet's durable rotations, as one worker sees them. */
@@ -187,7 +202,11 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   if (takeoverSettings !== false && 'path' in takeoverSettings) {
     throw invalid(takeoverSettings.path, takeoverSettings.message)
   }
-  for (const policy of options.policies ?? []) checkPolicy(options, policy)
+  const fleets = new Map<string, Fleet>()
+  for (const policy of options.policies ?? []) {
+    checkPolicy(options, policy)
+    if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
+  }
   defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
   // An idle connection the server closed (a restart, a failover) is dropped and replaced at
@@ -317,10 +336,15 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     })(batchId, label, keyId)
   }
 
-  const planPolicy = async (policy: RotationPolicy): Promise<string[]> => {
+  const planPolicy = async (
+    policy: RotationPolicy,
+  ): Promise<{ due: string[]; errors: string[] }> => {
+    const labels = policy.labels ?? Object.keys(options.stores)
+    const fleet = fleets.get(policy.name)
+    if (fleet !== undefined && policy.audit !== undefined) return planAudit(fleet, policy.audit)
     const due: string[] = []
     const now = Date.now()
-    for (const label of policy.labels ?? Object.keys(options.stores)) {
+    for (const label of labels) {
       // Core's dry run decides what may be rotated (own credential, vendor limits); no write.
       const plan = await rotateKeys(entryOf(label).store, {
         ...options.rotation,
@@ -331,13 +355,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         if (each.action === 'rotate') due.push(`${label}/${each.keyId}`)
       }
     }
-    return due
+    return { due, errors: [] }
   }
 
   const policyWorkflow = DBOS.registerWorkflow(
     async (_scheduledAt: Date, context: { policy: string }): Promise<PolicyRunSummary> => {
       const policy = policyNamed(options, context.policy)
-      const due = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
+      const { due, errors } = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
       const started: string[] = []
       for (const entry of due) {
         const slash = entry.indexOf('/')
@@ -352,7 +376,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
           if (!DBOSErrors.isWorkflowIDInUseError(error)) throw error
         }
       }
-      return { policy: policy.name, due, started }
+      return { policy: policy.name, due, started, errors }
     },
     { name: 'keyway.applyPolicy' },
   )
@@ -424,6 +448,43 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   }
 }
 
+/** The keys due under an audit policy, by its fleet's plan; stores that failed are named. */
+async function planAudit(
+  fleet: Fleet,
+  audit: AuditPolicy,
+): Promise<{ due: string[]; errors: string[] }> {
+  const plan = await fleet.plan(audit)
+  return {
+    due: plan.entries.map((entry) => `${entry.label}/${entry.key.id}`),
+    errors: plan.errors.map((error) => `${error.label}: ${error.error.message}`),
+  }
+}
+
+/**
+ * The fleet an audit policy plans over: its stores, each with its `select`, and the rotation
+ * settings every worker uses (so the plan skips what the rotation would skip). Built when the
+ * policies are given, so a wrong selector is found then.
+ */
+function auditFleet(options: KeywayRotationsOptions, policy: RotationPolicy): Fleet {
+  const { retire, graceMs, allowSelf } = options.rotation ?? {}
+  const rotation = {
+    ...(retire === undefined ? {} : { retire }),
+    ...(graceMs === undefined ? {} : { graceMs }),
+    ...(allowSelf === undefined ? {} : { allowSelf }),
+  }
+  return createFleet(
+    (policy.labels ?? Object.keys(options.stores)).map((label) => {
+      const entry = options.stores[label] as RotationStoreEntry
+      return {
+        label,
+        store: entry.store,
+        rotation,
+        ...(entry.select === undefined ? {} : { select: entry.select }),
+      }
+    }),
+  )
+}
+
 /** The DBOS schedule of a policy. */
 function scheduleName(policy: string): string {
   return `keyway-policy-${policy}`
@@ -444,6 +505,11 @@ function checkPolicy(options: KeywayRotationsOptions, policy: RotationPolicy): v
       throw invalid('policies.labels', `no store is labelled "${label}"`)
     }
   }
+  if (policy.audit === undefined) return
+  if (policy.maxAgeMs !== undefined || policy.select !== undefined) {
+    throw invalid('policies.audit', 'replaces maxAgeMs and select: give one or the other')
+  }
+  checkAuditPolicy(policy.audit, `policies.${policy.name}.audit`)
 }
 
 function invalid(path: string, message: string): ValidationError {

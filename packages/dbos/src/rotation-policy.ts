@@ -1,4 +1,4 @@
-import type { ApiKey } from '@keyway/core'
+import type { ApiKey, AuditPolicy } from '@keyway/core'
 
 /**
  * Which keys a scheduled policy rotates. It is also the batch: a key it already rotated or
@@ -16,6 +16,13 @@ export interface RotationPolicy {
   maxAgeMs?: number
   /** Rotate only keys this returns `true` for. Default: every active key. */
   select?: (key: ApiKey, label: string) => boolean
+  /**
+   * Rotate what a fleet plan rotates under this audit policy, as `keyway plan` and core's
+   * `createFleet(…).plan(policy)` do: the managed, active keys it finds too old or expiring
+   * soon (each store's `select` says which keys are managed), never a key the rotation would
+   * skip (the store's own credential, unless allowed). Instead of `maxAgeMs` and `select`.
+   */
+  audit?: AuditPolicy
 }
 
 /** Whether `key` is due under `policy` at `now` (ms since the epoch). */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DBOSClient } from '@dbos-inc/dbos-sdk'
-import type { RotationState } from '@keyway/core'
+import { createFleet, type RotationState } from '@keyway/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -12,6 +12,7 @@ import {
 } from '../src/index.js'
 import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
 import {
+  activeIds,
   type Fleet,
   rotatableIds,
   startFleet,
@@ -477,7 +478,7 @@ describe('two workers on one Postgres', () => {
       expect(second.started).toEqual([])
       await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}max-age/`, due.length)
       const third = (await worker.send({ type: 'policy', name: 'max-age' })) as PolicyRunSummary
-      expect(third).toEqual({ policy: 'max-age', due: [], started: [] })
+      expect(third).toEqual({ policy: 'max-age', due: [], started: [], errors: [] })
       const runs = await setup.client.listWorkflows({
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
       })
@@ -485,6 +486,90 @@ describe('two workers on one Postgres', () => {
       const { creates, deletes } = writesOverall(setup.fleet)
       expect({ creates, deletes }).toEqual({ creates: due.length, deletes: due.length })
       expect(await expectEachRotatedOnce(setup)).toEqual({ deliveries: due.length, leftOver: 0 })
+    } finally {
+      await worker?.send({ type: 'stop' }).catch(() => {})
+      await setup.close()
+    }
+  }, 240_000)
+  it('runs a fleet audit policy on its schedule: it rotates exactly what a fleet plan finds due', async () => {
+    const setup = await setUp('audit_policy', 2)
+    const DAY = 86_400_000
+    const stores = workerStores(setup.fleet)
+    // Managed: keys named old-* (NoteDx keys have no names: all of them). Due: older than 90 days.
+    const managed = { name: 'old-*' }
+    for (const vendor of VENDORS) {
+      if (vendor !== 'notedx') (stores[vendor] as { select?: object }).select = managed
+    }
+    for (const vendor of VENDORS) {
+      const control = setup.fleet[vendor].control
+      for (const name of ['old-a', 'old-b']) {
+        control.seedKey({ name, createdAt: new Date(Date.now() - 200 * DAY) })
+      }
+      // Young, or outside the selector: not due.
+      control.seedKey({ name: 'old-young', createdAt: new Date(Date.now() - 10 * DAY) })
+      if (vendor !== 'notedx') {
+        control.seedKey({ name: 'legacy', createdAt: new Date(Date.now() - 200 * DAY) })
+      }
+    }
+    // The two old-a/old-b keys at each vendor, as its store lists them (NoteDx: by age alone).
+    const expected: string[] = []
+    for (const vendor of VENDORS) {
+      for (const key of await storeOf(setup.fleet, vendor).list()) {
+        const old = (key.createdAt?.getTime() ?? Date.now()) < Date.now() - 100 * DAY
+        const named = vendor === 'notedx' || key.name === 'old-a' || key.name === 'old-b'
+        if (old && named) expected.push(`${vendor}/${key.id}`)
+      }
+    }
+    expect(expected).toHaveLength(8)
+    const audit = { maxAgeDays: 90 }
+    // What `keyway plan` (core's fleet plan) says is due, read before the policy fires.
+    const plan = await createFleet(
+      VENDORS.map((vendor) => ({
+        label: vendor,
+        store: storeOf(setup.fleet, vendor),
+        ...(vendor === 'notedx' ? {} : { select: managed }),
+      })),
+    ).plan(audit)
+    const planned = plan.entries.map((entry) => `${entry.label}/${entry.key.id}`)
+    expect(planned.sort()).toEqual([...expected].sort())
+    const idsBefore = new Map(
+      await Promise.all(
+        VENDORS.map(
+          async (vendor) => [vendor, await activeIds(storeOf(setup.fleet, vendor))] as const,
+        ),
+      ),
+    )
+    let worker: WorkerProcess | undefined
+    try {
+      worker = await startWorker({
+        executorId: 'worker-a',
+        databaseUrl: setup.url,
+        sealingKey: testSealingKey(),
+        stores,
+        policy: { name: 'fleet-age', schedule: '0 0 1 1 *', audit },
+      })
+      const first = (await worker.send({ type: 'policy', name: 'fleet-age' })) as PolicyRunSummary
+      const second = (await worker.send({ type: 'policy', name: 'fleet-age' })) as PolicyRunSummary
+      expect(first.due.sort()).toEqual(planned)
+      expect(first.started).toHaveLength(planned.length)
+      expect(first.errors).toEqual([])
+      expect(second.started).toEqual([])
+      await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}fleet-age/`, planned.length)
+      const third = (await worker.send({ type: 'policy', name: 'fleet-age' })) as PolicyRunSummary
+      expect(third).toEqual({ policy: 'fleet-age', due: [], started: [], errors: [] })
+      // The due keys were replaced; every other key is as it was.
+      for (const vendor of VENDORS) {
+        const now = await activeIds(storeOf(setup.fleet, vendor))
+        const due = planned
+          .filter((entry) => entry.startsWith(`${vendor}/`))
+          .map((entry) => entry.slice(vendor.length + 1))
+        const others = (idsBefore.get(vendor) ?? []).filter((id) => !due.includes(id))
+        expect(now.filter((id) => due.includes(id))).toEqual([])
+        expect(others.filter((id) => !now.includes(id))).toEqual([])
+        expect(now.length).toBe(idsBefore.get(vendor)?.length)
+      }
+      const { creates, deletes } = writesOverall(setup.fleet)
+      expect({ creates, deletes }).toEqual({ creates: planned.length, deletes: planned.length })
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()

@@ -3,7 +3,7 @@
 // the parent drives it over IPC.
 import { writeFileSync } from 'node:fs'
 import { DBOS } from '@dbos-inc/dbos-sdk'
-import type { KeyStore, RotationState } from '@keyway/core'
+import type { ApiKey, AuditPolicy, KeySelector, KeyStore, RotationState } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
@@ -17,7 +17,12 @@ export interface WorkerConfig {
   sealingKey: string
   stores: Record<
     string,
-    { vendor: string; settings: Record<string, string>; limits?: RotationQueueLimits }
+    {
+      vendor: string
+      settings: Record<string, string>
+      limits?: RotationQueueLimits
+      select?: KeySelector
+    }
   >
   /**
    * SIGKILL this process once the `nth` rotation (1-based) journalled `state`, first writing
@@ -25,7 +30,14 @@ export interface WorkerConfig {
    */
   crashAt?: { state: RotationState; nth: number }
   crashNote?: string
-  policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
+  /** A policy by age and a list of key ids, or by a fleet audit policy. */
+  policy?: {
+    name: string
+    schedule: string
+    maxAgeMs?: number
+    keyIds?: string[]
+    audit?: AuditPolicy
+  }
   /** Heartbeat and silence before a takeover; default as in the package. */
   takeover?: { heartbeatMs: number; deadAfterMs: number }
 }
@@ -65,7 +77,11 @@ const rotations = defineKeywayRotations({
   stores: Object.fromEntries(
     Object.entries(config.stores).map(([label, entry]) => [
       label,
-      { store: storeFor(entry.vendor, entry.settings), limits: entry.limits },
+      {
+        store: storeFor(entry.vendor, entry.settings),
+        limits: entry.limits,
+        ...(entry.select === undefined ? {} : { select: entry.select }),
+      },
     ]),
   ),
   rotation: {
@@ -106,8 +122,12 @@ const rotations = defineKeywayRotations({
           {
             name: config.policy.name,
             schedule: config.policy.schedule,
-            maxAgeMs: config.policy.maxAgeMs,
-            select: (key) => (config.policy?.keyIds ?? []).includes(key.id),
+            ...(config.policy.audit === undefined
+              ? {
+                  maxAgeMs: config.policy.maxAgeMs,
+                  select: (key: ApiKey) => (config.policy?.keyIds ?? []).includes(key.id),
+                }
+              : { audit: config.policy.audit }),
           },
         ],
 })

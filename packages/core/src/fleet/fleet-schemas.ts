@@ -4,6 +4,7 @@ import { isPlainObject } from '../plain-object.js'
 import { journalSchema, rotationIdSchema } from '../rotation/rotation-options.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
+import type { AuditPolicy } from './fleet-types.js'
 
 const days = v.pipe(v.number(), v.finite(), v.minValue(0))
 
@@ -119,4 +120,13 @@ export function checkFleetInput<T>(
     path: [path, issue.path].filter((part) => part !== '').join('.'),
   }))
   throw invalidFleet(operation, issues)
+}
+
+/**
+ * Checks an `AuditPolicy` before it is used, as `audit` and `plan` do: a `ValidationError`
+ * naming each wrong field under `path`. For code that keeps a policy to apply later (a
+ * scheduled policy), so a mistake is found when it is given, not when it fires.
+ */
+export function checkAuditPolicy(policy: unknown, path = 'policy'): AuditPolicy {
+  return checkFleetInput('policy', policySchema, policy, path)
 }
