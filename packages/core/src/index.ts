@@ -191,3 +191,4 @@ export {
   validateInput,
 } from './validate.js'
 export { isoDate, lenient } from './vendor-schemas.js'
+export type { VendorSettings } from './vendor-settings.js'
