@@ -192,10 +192,25 @@ describe('network errors', () => {
       `error NetworkError: openrouter list: connection refused at http://127.0.0.1:${port}/api/v1: nothing is listening there; nothing was sent (hint: check OPENROUTER_BASE_URL, or start the service)`,
     )
     expect(run.stderr).toMatch(/waiting \d+\.\d s: openrouter list network_error, then attempt 2/)
-    expect(run.stderr).toContain('cause: TypeError: fetch failed (ECONNREFUSED)')
+    expect(run.stderr).toContain(
+      `cause: TypeError: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED)`,
+    )
   })
 
-  it('tells a TLS certificate for another host name apart', async () => {
+  it('tells a port fetch refuses to use, at once and without retrying', async () => {
+    const run = await keyway(['list', '-p', 'openrouter', '--debug'], {
+      OPENROUTER_BASE_URL: 'http://127.0.0.1:1/api/v1',
+      OPENROUTER_MANAGEMENT_KEY: 'sk-or-v1-fake',
+    })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(
+      'error NetworkError: openrouter list: fetch refuses to connect to the port at http://127.0.0.1:1/api/v1 (a "bad port", kept for other protocols); nothing was sent (hint: use another port in OPENROUTER_BASE_URL)',
+    )
+    expect(run.stderr).toContain('cause: TypeError: fetch failed: bad port')
+    expect(run.stderr).not.toContain('waiting')
+  })
+
+  it('tells TLS certificate failures apart, with the cause under --debug and no retry', async () => {
     const key = join(folder(), 'key.pem')
     const cert = join(folder(), 'cert.pem')
     await new Promise<void>((resolve, reject) =>
@@ -227,15 +242,33 @@ describe('network errors', () => {
     )
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
+    const env = {
+      OPENROUTER_BASE_URL: `https://localhost:${port}/api/v1`,
+      OPENROUTER_MANAGEMENT_KEY: 'sk-or-v1-fake',
+    }
     try {
-      const run = await keyway(['list', '-p', 'openrouter'], {
-        OPENROUTER_BASE_URL: `https://localhost:${port}/api/v1`,
-        OPENROUTER_MANAGEMENT_KEY: 'sk-or-v1-fake',
+      // Trusted, but made out to another host name.
+      const trusted = await keyway(['list', '-p', 'openrouter', '--debug'], {
+        ...env,
         NODE_EXTRA_CA_CERTS: cert,
       })
-      expect(run.code).toBe(1)
-      expect(run.stderr).toContain(
+      expect(trusted.code).toBe(1)
+      expect(trusted.stderr).toContain(
         `error NetworkError: openrouter list: the TLS connection at https://localhost:${port}/api/v1 was refused (ERR_TLS_CERT_ALTNAME_INVALID); nothing was sent (hint: the server's certificate is for another host name; check OPENROUTER_BASE_URL)`,
+      )
+      expect(trusted.stderr).toContain(
+        "cause: TypeError: fetch failed: Hostname/IP does not match certificate's altnames: Host: localhost. is not in the cert's altnames: DNS:other.example.test (ERR_TLS_CERT_ALTNAME_INVALID)",
+      )
+      expect(trusted.stderr).not.toContain('waiting')
+
+      // Self-signed and not trusted at all.
+      const untrusted = await keyway(['list', '-p', 'openrouter', '--debug'], env)
+      expect(untrusted.code).toBe(1)
+      expect(untrusted.stderr).toContain(
+        `error NetworkError: openrouter list: the TLS connection at https://localhost:${port}/api/v1 was refused (DEPTH_ZERO_SELF_SIGNED_CERT); nothing was sent (hint: the server's certificate is not trusted; check OPENROUTER_BASE_URL)`,
+      )
+      expect(untrusted.stderr).toContain(
+        'cause: TypeError: fetch failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
       )
     } finally {
       await new Promise((resolve) => server.close(resolve))

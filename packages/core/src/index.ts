@@ -94,6 +94,7 @@ export {
   type KeyColumn,
   type KeyStoreDescriptor,
 } from './key-store-descriptor.js'
+export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
   collect,
   type OffsetPage,
