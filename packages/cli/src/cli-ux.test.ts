@@ -197,6 +197,44 @@ describe('network errors', () => {
     )
   })
 
+  it('gives up on a vendor that never answers after --timeout, with a retry line per wait', async () => {
+    const emulator = await start('openrouter')
+    let answer = () => {}
+    const gate = new Promise<void>((resolve) => {
+      answer = resolve
+    })
+    emulator.inject({ match: { method: 'GET' }, until: gate, times: 3 })
+    try {
+      const run = await keyway(['list', '-p', 'openrouter', '--timeout', '300ms'], envFor(emulator))
+      expect(run.code).toBe(1)
+      const waits = run.stderr.match(/waiting \d+\.\d s: openrouter list timeout, then attempt \d/g)
+      expect(waits).toHaveLength(2)
+      expect(run.stderr).toContain(
+        "error TimeoutError: openrouter list: no response within the attempt's time limit",
+      )
+      expect(emulator.requests.map((request) => request.method)).toEqual(['GET', 'GET', 'GET'])
+    } finally {
+      answer()
+    }
+  })
+
+  it('refuses a bad --timeout or KEYWAY_TIMEOUT before sending anything', async () => {
+    const emulator = await start('openrouter')
+    const flag = await keyway(['list', '-p', 'openrouter', '--timeout', '30'], envFor(emulator))
+    expect(flag.code).toBe(1)
+    expect(flag.stderr).toBe(
+      'error UsageError: --timeout takes a duration such as 1500ms, 30s or 2m, not "30" (hint: did you mean --timeout 30s?)\n',
+    )
+    const env = await keyway(['audit', '--config', join(folder(), 'none.json')], {
+      KEYWAY_TIMEOUT: '2 mins',
+    })
+    expect(env.code).toBe(1)
+    expect(env.stderr).toContain(
+      'error UsageError: KEYWAY_TIMEOUT takes a duration such as 1500ms, 30s or 2m, not "2 mins" (hint: did you mean KEYWAY_TIMEOUT=2m?)',
+    )
+    expect(emulator.requests).toEqual([])
+  })
+
   it('tells a port fetch refuses to use, at once and without retrying', async () => {
     const run = await keyway(['list', '-p', 'openrouter', '--debug'], {
       OPENROUTER_BASE_URL: 'http://127.0.0.1:1/api/v1',
@@ -421,6 +459,7 @@ describe('completion', () => {
     expect((await complete('keyway ap')).split(' ')).toContain('apply')
     expect(await complete('keyway audit --fail')).toBe('--fail-on')
     expect(await complete('keyway apply --expiring')).toBe('--expiring-within-days')
+    expect(await complete('keyway list --time')).toBe('--timeout')
   })
 
   it('names the fleet commands and their flags in zsh and fish', async () => {
@@ -431,6 +470,8 @@ describe('completion', () => {
     expect(fish).toContain('complete -c keyway -n __fish_use_subcommand -a plan')
     expect(fish).toContain('complete -c keyway -l store -r')
     expect(fish).toContain('complete -c keyway -l config -s c -r')
+    expect(zsh).toContain('--timeout')
+    expect(fish).toContain('complete -c keyway -l timeout -r')
   })
 })
 

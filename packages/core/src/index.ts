@@ -77,6 +77,7 @@ export { matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,
+  DEFAULT_TIMEOUT_MS,
   type HttpClient,
   type HttpClientSettings,
   type HttpHooks,
