@@ -38,6 +38,10 @@ export async function emulatorSettingsFitTheirOwnVendorOnly(): Promise<void> {
   // @ts-expect-error Voiceable settings are not NoteDx settings
   createNoteDxKeyStore(voiceable)
 
+  // The descriptors' factories are the same functions, typed the same way.
+  // @ts-expect-error NoteDx settings are not Latitude.sh settings
+  latitudeDescriptor.create(notedx)
+
   createVoiceableKeyStore(voiceable)
   // @ts-expect-error OpenRouter settings are not Voiceable settings
   createVoiceableKeyStore(openrouter)
