@@ -1,11 +1,12 @@
-import type { CreatedKey, KeyStore, ResponseEvent } from '@keyway/core'
+import type { BaseStoreSettings, CreatedKey, KeyStore, ResponseEvent } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { type Emulator, startEmulator, VENDORS, type Vendor } from '@keyway/testkit'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
 
-type Settings = Parameters<typeof createOpenRouterKeyStore>[0] & Record<string, unknown>
+/** Settings every vendor's factory takes, plus its own (credentials, from an emulator). */
+type Settings = BaseStoreSettings & Record<string, unknown>
 
 interface VendorEntry {
   title: string

@@ -192,10 +192,63 @@ describe('network errors', () => {
       `error NetworkError: openrouter list: connection refused at http://127.0.0.1:${port}/api/v1: nothing is listening there; nothing was sent (hint: check OPENROUTER_BASE_URL, or start the service)`,
     )
     expect(run.stderr).toMatch(/waiting \d+\.\d s: openrouter list network_error, then attempt 2/)
-    expect(run.stderr).toContain('cause: TypeError: fetch failed (ECONNREFUSED)')
+    expect(run.stderr).toContain(
+      `cause: TypeError: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED)`,
+    )
   })
 
-  it('tells a TLS certificate for another host name apart', async () => {
+  it('gives up on a vendor that never answers after --timeout, with a retry line per wait', async () => {
+    const emulator = await start('openrouter')
+    let answer = () => {}
+    const gate = new Promise<void>((resolve) => {
+      answer = resolve
+    })
+    emulator.inject({ match: { method: 'GET' }, until: gate, times: 3 })
+    try {
+      const run = await keyway(['list', '-p', 'openrouter', '--timeout', '300ms'], envFor(emulator))
+      expect(run.code).toBe(1)
+      const waits = run.stderr.match(/waiting \d+\.\d s: openrouter list timeout, then attempt \d/g)
+      expect(waits).toHaveLength(2)
+      expect(run.stderr).toContain(
+        "error TimeoutError: openrouter list: no response within the attempt's time limit",
+      )
+      expect(emulator.requests.map((request) => request.method)).toEqual(['GET', 'GET', 'GET'])
+    } finally {
+      answer()
+    }
+  })
+
+  it('refuses a bad --timeout or KEYWAY_TIMEOUT before sending anything', async () => {
+    const emulator = await start('openrouter')
+    const flag = await keyway(['list', '-p', 'openrouter', '--timeout', '30'], envFor(emulator))
+    expect(flag.code).toBe(1)
+    expect(flag.stderr).toBe(
+      'error UsageError: --timeout takes a duration such as 1500ms, 30s or 2m, not "30" (hint: did you mean --timeout 30s?)\n',
+    )
+    const env = await keyway(['audit', '--config', join(folder(), 'none.json')], {
+      KEYWAY_TIMEOUT: '2 mins',
+    })
+    expect(env.code).toBe(1)
+    expect(env.stderr).toContain(
+      'error UsageError: KEYWAY_TIMEOUT takes a duration such as 1500ms, 30s or 2m, not "2 mins" (hint: did you mean KEYWAY_TIMEOUT=2m?)',
+    )
+    expect(emulator.requests).toEqual([])
+  })
+
+  it('tells a port fetch refuses to use, at once and without retrying', async () => {
+    const run = await keyway(['list', '-p', 'openrouter', '--debug'], {
+      OPENROUTER_BASE_URL: 'http://127.0.0.1:1/api/v1',
+      OPENROUTER_MANAGEMENT_KEY: 'sk-or-v1-fake',
+    })
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(
+      'error NetworkError: openrouter list: fetch refuses to connect to the port at http://127.0.0.1:1/api/v1 (a "bad port", kept for other protocols); nothing was sent (hint: use another port in OPENROUTER_BASE_URL)',
+    )
+    expect(run.stderr).toContain('cause: TypeError: fetch failed: bad port')
+    expect(run.stderr).not.toContain('waiting')
+  })
+
+  it('tells TLS certificate failures apart, with the cause under --debug and no retry', async () => {
     const key = join(folder(), 'key.pem')
     const cert = join(folder(), 'cert.pem')
     await new Promise<void>((resolve, reject) =>
@@ -227,15 +280,33 @@ describe('network errors', () => {
     )
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
+    const env = {
+      OPENROUTER_BASE_URL: `https://localhost:${port}/api/v1`,
+      OPENROUTER_MANAGEMENT_KEY: 'sk-or-v1-fake',
+    }
     try {
-      const run = await keyway(['list', '-p', 'openrouter'], {
-        OPENROUTER_BASE_URL: `https://localhost:${port}/api/v1`,
-        OPENROUTER_MANAGEMENT_KEY: 'sk-or-v1-fake',
+      // Trusted, but made out to another host name.
+      const trusted = await keyway(['list', '-p', 'openrouter', '--debug'], {
+        ...env,
         NODE_EXTRA_CA_CERTS: cert,
       })
-      expect(run.code).toBe(1)
-      expect(run.stderr).toContain(
+      expect(trusted.code).toBe(1)
+      expect(trusted.stderr).toContain(
         `error NetworkError: openrouter list: the TLS connection at https://localhost:${port}/api/v1 was refused (ERR_TLS_CERT_ALTNAME_INVALID); nothing was sent (hint: the server's certificate is for another host name; check OPENROUTER_BASE_URL)`,
+      )
+      expect(trusted.stderr).toContain(
+        "cause: TypeError: fetch failed: Hostname/IP does not match certificate's altnames: Host: localhost. is not in the cert's altnames: DNS:other.example.test (ERR_TLS_CERT_ALTNAME_INVALID)",
+      )
+      expect(trusted.stderr).not.toContain('waiting')
+
+      // Self-signed and not trusted at all.
+      const untrusted = await keyway(['list', '-p', 'openrouter', '--debug'], env)
+      expect(untrusted.code).toBe(1)
+      expect(untrusted.stderr).toContain(
+        `error NetworkError: openrouter list: the TLS connection at https://localhost:${port}/api/v1 was refused (DEPTH_ZERO_SELF_SIGNED_CERT); nothing was sent (hint: the server's certificate is not trusted; check OPENROUTER_BASE_URL)`,
+      )
+      expect(untrusted.stderr).toContain(
+        'cause: TypeError: fetch failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
       )
     } finally {
       await new Promise((resolve) => server.close(resolve))
@@ -388,6 +459,7 @@ describe('completion', () => {
     expect((await complete('keyway ap')).split(' ')).toContain('apply')
     expect(await complete('keyway audit --fail')).toBe('--fail-on')
     expect(await complete('keyway apply --expiring')).toBe('--expiring-within-days')
+    expect(await complete('keyway list --time')).toBe('--timeout')
   })
 
   it('names the fleet commands and their flags in zsh and fish', async () => {
@@ -398,6 +470,8 @@ describe('completion', () => {
     expect(fish).toContain('complete -c keyway -n __fish_use_subcommand -a plan')
     expect(fish).toContain('complete -c keyway -l store -r')
     expect(fish).toContain('complete -c keyway -l config -s c -r')
+    expect(zsh).toContain('--timeout')
+    expect(fish).toContain('complete -c keyway -l timeout -r')
   })
 })
 

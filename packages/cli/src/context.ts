@@ -8,6 +8,7 @@ import {
 import { startEmulator } from '@keyway/testkit'
 import { CliError } from './cli-error.js'
 import { retryLine } from './commands/rotate-output.js'
+import { timeoutSettings } from './duration.js'
 import type { Values } from './flags.js'
 import type { Io, Paint } from './output.js'
 import { PROVIDERS, type Provider, vendorFor } from './providers.js'
@@ -41,7 +42,7 @@ export interface OpenStore {
 
 /**
  * The store for `--provider`, from the env vars, or against a fresh emulator with
- * `--emulator`. `settings` are added to the store's own (hooks, a credential key id). Every
+ * `--emulator`, each attempt limited by `--timeout`. `settings` are added to the store's own (hooks, a credential key id). Every
  * retry the store waits for is a line on stderr, so a vendor that does not answer is never
  * silence.
  */
@@ -52,6 +53,7 @@ export async function openStore(
   const vendor = vendorFor(context.values.provider)
   const provider = PROVIDERS[vendor]
   const withHooks = {
+    ...timeoutSettings(context.values, context.io.env),
     hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
     ...settings,
   } satisfies BaseStoreSettings

@@ -15,6 +15,7 @@ export const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
   yes: { type: 'boolean', short: 'y' },
   'include-disabled': { type: 'boolean' },
+  timeout: { type: 'string' },
   // Key fields, neutral and vendor-specific.
   name: { type: 'string' },
   metadata: { type: 'string', multiple: true },

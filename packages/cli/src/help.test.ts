@@ -29,6 +29,36 @@ describe('help', () => {
     },
   )
 
+  it.each([
+    // command, a common flag its page must not show, how the command refuses that flag
+    ['audit', '--json[=<fields>]', ['audit', '--json=id'], 'audit does not take --json=<fields>'],
+    ['plan', '--emulator', ['plan', '--emulator'], '--emulator does not apply here'],
+    ['apply', '--provider', ['apply', '-p', 'openrouter'], '--provider does not apply here'],
+    ['audit', '--emulator', ['audit', '--emulator'], '--emulator does not apply here'],
+    [
+      'create',
+      '--json[=<fields>]',
+      ['create', '--json=id'],
+      'create does not take --json=<fields>',
+    ],
+  ])('the %s page leaves out %s, which it refuses', async (command, flag, args, refusal) => {
+    const page = (await keyway([command, '--help'])).stdout
+    expect(page).not.toContain(flag)
+    const run = await keyway(args)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`error UsageError: ${refusal}`)
+  })
+
+  it('shows --timeout on the page of every command that talks to a vendor, and only there', async () => {
+    const talking = ['list', 'get', 'create', 'update', 'enable', 'disable', 'delete', 'rotate']
+    for (const command of Object.keys(COMMAND_HELP)) {
+      const page = (await keyway([command, '--help'])).stdout
+      const expected = [...talking, 'audit', 'plan', 'apply'].includes(command)
+      expect(page.includes('--timeout <duration>'), command).toBe(expected)
+      expect(page.includes('--emulator'), command).toBe(talking.includes(command))
+    }
+  })
+
   it('suggests the command meant by a typo', async () => {
     const run = await keyway(['help', 'delte'])
     expect(run.code).toBe(1)

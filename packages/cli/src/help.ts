@@ -1,6 +1,7 @@
 import { DEFAULT_FAIL_ON } from './config/fleet-settings.js'
 import { DATE_FORMAT } from './dates.js'
 import { DEFAULT_VAR_NAME } from './deliver.js'
+import { DEFAULT_TIMEOUT } from './duration.js'
 import { credentialText, PROVIDERS, VENDOR_IDS } from './providers.js'
 
 /** The help of one command: what `keyway help <command>` and `keyway <command> --help` print. */
@@ -14,9 +15,20 @@ export interface CommandHelp {
   /** Flag spelling → what it does. */
   flags?: ReadonlyArray<readonly [string, string]>
   examples: readonly string[]
-  /** Leaves `--provider` out of the common flags: the command's stores come from a config. */
-  fromConfig?: boolean
+  /** The common flags the command takes besides `--no-color`, `--debug` and `--help`. */
+  common: readonly CommonFlag[]
 }
+
+/**
+ * Flags several commands share: `provider` and `emulator` for the commands on one vendor's
+ * keys, `json` (plain) or `json-fields` (`--json[=<fields>]`, for commands that print keys),
+ * `timeout` for every command that talks to a vendor.
+ */
+export type CommonFlag = 'provider' | 'json' | 'json-fields' | 'emulator' | 'timeout'
+
+const KEYS_PRINTED: readonly CommonFlag[] = ['provider', 'json-fields', 'emulator', 'timeout']
+const KEYS_CHANGED: readonly CommonFlag[] = ['provider', 'json', 'emulator', 'timeout']
+const FROM_CONFIG: readonly CommonFlag[] = ['json', 'timeout']
 
 /** The flags `audit`, `plan` and `apply` share: which config, which stores, which policy. */
 const FLEET_FLAGS: ReadonlyArray<readonly [string, string]> = [
@@ -66,6 +78,7 @@ const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
 /** Every command's help, in the order the root help lists them. */
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   list: {
+    common: KEYS_PRINTED,
     summary: 'list keys',
     usage: 'list --provider <vendor> [--no-include-disabled] [--json]',
     description:
@@ -81,12 +94,14 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   get: {
+    common: KEYS_PRINTED,
     summary: 'show one key',
     usage: `get ${KEY} --provider <vendor> [--json]`,
     description: KEY_NOTE,
     examples: ['keyway get ci-deploy -p openrouter', 'keyway get 3f9a1c -p openrouter --json'],
   },
   create: {
+    common: KEYS_CHANGED,
     summary: 'create a key; prints its secret once',
     usage: 'create --provider <vendor> [key field flags] [--json]',
     description: 'A flag the vendor does not take is refused before anything is sent.',
@@ -98,6 +113,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   update: {
+    common: KEYS_PRINTED,
     summary: 'change fields of a key',
     usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
     description: KEY_NOTE,
@@ -108,18 +124,21 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   enable: {
+    common: KEYS_PRINTED,
     summary: 'enable a disabled key',
     usage: `enable ${KEY} --provider <vendor>`,
     description: `${KEY_NOTE} Only where the vendor can disable keys.`,
     examples: ['keyway enable ci -p openrouter'],
   },
   disable: {
+    common: KEYS_PRINTED,
     summary: 'disable a key without deleting it',
     usage: `disable ${KEY} --provider <vendor>`,
     description: `${KEY_NOTE} Only where the vendor can disable keys.`,
     examples: ['keyway disable ci -p openrouter'],
   },
   delete: {
+    common: KEYS_CHANGED,
     summary: 'delete a key (asks first)',
     usage: `delete ${KEY} --provider <vendor> [--yes]`,
     description: `${KEY_NOTE} Answering no exits 2; without a terminal, --yes is required.`,
@@ -127,6 +146,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['keyway delete old-ci -p openrouter', 'keyway delete 3f9a1c -p openrouter --yes'],
   },
   rotate: {
+    common: KEYS_CHANGED,
     summary: 'create, deliver, verify, then retire the old key',
     usage: `rotate ${KEY} | --all | --name <glob> --provider <vendor> [options]`,
     description:
@@ -163,6 +183,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   emulate: {
+    common: ['json'],
     summary: 'run emulators and print the env exports for them',
     usage: 'emulate [vendor|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
     description:
@@ -182,13 +203,14 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   demo: {
+    common: ['json'],
     summary:
       'rotate keys at all four vendors, then audit, plan and apply one config; emulated, no account needed',
     usage: 'demo [--json]',
     examples: ['keyway demo', 'keyway demo --json'],
   },
   audit: {
-    fromConfig: true,
+    common: FROM_CONFIG,
     summary: 'every key of every store in keyway.config.json, with findings',
     usage: 'audit [--config <file>] [--store <label>] [--fail-on <kinds>] [--json]',
     description:
@@ -210,7 +232,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   plan: {
-    fromConfig: true,
+    common: FROM_CONFIG,
     summary: 'what apply would rotate and why; writes nothing',
     usage: 'plan [--config <file>] [--store <label>] [--json]',
     description:
@@ -221,7 +243,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['keyway plan', 'keyway plan --store latitude --max-age-days 60 --json'],
   },
   apply: {
-    fromConfig: true,
+    common: FROM_CONFIG,
     summary: 'rotate what plan shows, delivering to each store’s target',
     usage: 'apply [--config <file>] [--store <label>] [--batch-id <id>] [--yes] [--json]',
     description:
@@ -237,6 +259,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   completion: {
+    common: [],
     summary: 'print a shell completion script',
     usage: 'completion <bash|zsh|fish>',
     examples: [
@@ -246,19 +269,37 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   help: {
+    common: [],
     summary: 'show help for a command',
     usage: 'help [command]',
     examples: ['keyway help rotate'],
   },
 }
 
-const COMMON_FLAGS: ReadonlyArray<readonly [string, string]> = [
-  ['-p, --provider <vendor>', VENDOR_IDS.join(', ')],
-  ['--json[=<fields>]', 'machine-readable output (ISO dates); fields as id,name'],
-  ['--emulator', 'run against a fresh embedded emulator'],
+const COMMON_FLAG_TEXT: Readonly<Record<CommonFlag, readonly [string, string]>> = {
+  provider: ['-p, --provider <vendor>', VENDOR_IDS.join(', ')],
+  'json-fields': ['--json[=<fields>]', 'machine-readable output (ISO dates); fields as id,name'],
+  json: ['--json', 'machine-readable output (ISO dates)'],
+  emulator: ['--emulator', 'run against a fresh embedded emulator'],
+  timeout: [
+    '--timeout <duration>',
+    `time limit per attempt (KEYWAY_TIMEOUT; default ${DEFAULT_TIMEOUT})`,
+  ],
+}
+
+/** Flags every command takes. */
+const EVERY_COMMAND: ReadonlyArray<readonly [string, string]> = [
   ['--no-color', 'no colour (also NO_COLOR)'],
   ['--debug', 'stack traces and causes on errors'],
   ['-h, --help', 'help'],
+]
+
+/** The root page's flags: every common flag, each command's page showing the ones it takes. */
+const COMMON_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ...(['provider', 'json-fields', 'emulator', 'timeout'] as const).map(
+    (flag) => COMMON_FLAG_TEXT[flag],
+  ),
+  ...EVERY_COMMAND,
 ]
 
 /** Flags in two columns; a long spelling or text goes on lines of its own, within 80 columns. */
@@ -323,11 +364,7 @@ export function commandHelp(name: string): string | undefined {
     ...(help.flags ? ['', 'Flags', flagLines(help.flags)] : []),
     '',
     'Common flags',
-    flagLines(
-      help.fromConfig
-        ? COMMON_FLAGS.filter(([flag]) => !flag.includes('--provider'))
-        : COMMON_FLAGS,
-    ),
+    flagLines([...help.common.map((flag) => COMMON_FLAG_TEXT[flag]), ...EVERY_COMMAND]),
     '',
     'Examples',
     ...help.examples.map((example) => `  $ ${example}`),

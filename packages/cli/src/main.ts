@@ -10,7 +10,7 @@ import { rotate } from './commands/rotate.js'
 import type { Context } from './context.js'
 import { EXIT } from './exit-codes.js'
 import { OPTIONS, type Values } from './flags.js'
-import { commandHelp, rootHelp } from './help.js'
+import { COMMAND_HELP, commandHelp, rootHelp } from './help.js'
 import { splitJsonFields } from './json-fields.js'
 import { type Io, isTerminal, painter } from './output.js'
 import { looksLikeSecret } from './providers.js'
@@ -41,7 +41,9 @@ const COMMANDS: Record<string, Command> = {
 }
 
 /** Commands whose `--json` prints keys, so `--json=<fields>` can pick their fields. */
-const FIELD_COMMANDS = ['list', 'get', 'update', 'enable', 'disable']
+const FIELD_COMMANDS = Object.keys(COMMAND_HELP).filter((name) =>
+  COMMAND_HELP[name]?.common.includes('json-fields'),
+)
 
 /** The root help page: what `keyway`, `keyway --help` and `keyway help` print. */
 export const HELP = rootHelp(VERSION)

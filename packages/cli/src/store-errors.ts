@@ -1,4 +1,10 @@
-import type { KeyStoreError, NetworkError, RotationError, ValidationError } from '@keyway/core'
+import {
+  type KeyStoreError,
+  type NetworkError,
+  type RotationError,
+  TLS_FAILURE_CODES,
+  type ValidationError,
+} from '@keyway/core'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { flagOfField, type Values } from './flags.js'
 import type { Io } from './output.js'
@@ -16,18 +22,6 @@ export interface Explained {
   hint: string | undefined
   exitCode: ExitCode
 }
-
-// Certificate problems: the TLS handshake failed, so no request was sent.
-const TLS_CODES = new Set([
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-])
 
 /**
  * The message, hint and exit code for a store error: flags instead of library option
@@ -135,13 +129,19 @@ function networkExplained(
       hint: `${check} and the DNS`,
       exitCode: EXIT.failure,
     }
-  if (typeof code === 'string' && TLS_CODES.has(code))
+  if (typeof code === 'string' && TLS_FAILURE_CODES.has(code))
     return {
       message: `${operation}: the TLS connection${where} was refused (${code}); nothing was sent`,
+      hint: `${tlsProblem(code)}; ${check}`,
+      exitCode: EXIT.failure,
+    }
+  if ((error.cause as Error | undefined)?.message.endsWith('bad port'))
+    return {
+      message: `${operation}: fetch refuses to connect to the port${where} (a "bad port", kept for other protocols); nothing was sent`,
       hint:
-        code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-          ? `the server's certificate is for another host name; ${check}`
-          : `the server's certificate is not trusted; ${check}`,
+        provider && env[provider.baseUrlEnv]
+          ? `use another port in ${provider.baseUrlEnv}`
+          : 'use another port',
       exitCode: EXIT.failure,
     }
   return {
@@ -149,4 +149,15 @@ function networkExplained(
     hint: `${check}${debug}`,
     exitCode: EXIT.failure,
   }
+}
+
+/** What a TLS failure code says about the server, for a hint. */
+function tlsProblem(code: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH')
+    return "the server's certificate is for another host name"
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
+    return "the server's certificate is out of its dates (or this machine's clock is wrong)"
+  if (code.startsWith('ERR_SSL_'))
+    return 'the server did not complete a TLS handshake (plain http?)'
+  return "the server's certificate is not trusted"
 }

@@ -145,7 +145,8 @@ export interface NetworkErrorOptions extends KeyStoreErrorOptions {
 }
 
 /**
- * `'before-send'`: the request provably never reached the vendor (refused, DNS, unreachable).
+ * `'before-send'`: the request provably never reached the vendor (refused, DNS, unreachable,
+ * a TLS handshake that failed, a port fetch refuses).
  * `'ambiguous'`: it may have reached the vendor and been processed (reset, closed mid-response).
  */
 export type NetworkErrorPhase = 'before-send' | 'ambiguous'

@@ -3,13 +3,14 @@ import type * as v from 'valibot'
 import { defaultExport } from './default-export.js'
 import { type KeyStoreError, RateLimitError, ValidationError } from './errors.js'
 import { errorForStatus, readErrorDetails } from './http-errors.js'
-import type {
-  HttpClient,
-  HttpClientSettings,
-  HttpHooks,
-  HttpRequest,
-  HttpResponse,
-  ParsedBody,
+import {
+  DEFAULT_TIMEOUT_MS,
+  type HttpClient,
+  type HttpClientSettings,
+  type HttpHooks,
+  type HttpRequest,
+  type HttpResponse,
+  type ParsedBody,
 } from './http-types.js'
 import { attemptTimeout, deadlineError, networkError } from './network-errors.js'
 import { parseResponse } from './parse-response.js'
@@ -44,6 +45,7 @@ export type {
   ResponseEvent,
   RetryEvent,
 } from './http-types.js'
+export { DEFAULT_TIMEOUT_MS } from './http-types.js'
 
 const VERSION = '0.1.0'
 
@@ -62,7 +64,7 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
   const reconcile = resolveReconcileOptions(settings.reconcile)
   const baseUrl = resolveBaseUrl(settings.baseUrl, { provider, operation: 'configure' })
   const retryOptions = resolveRetryOptions(settings.retry)
-  const timeoutMs = settings.timeoutMs ?? 30_000
+  const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const scheduler =
     settings.scheduler instanceof Scheduler ? settings.scheduler : new Scheduler(settings.scheduler)
   const redactor = new Redactor()

@@ -46,6 +46,9 @@ export interface HttpHooks {
   retry?: (event: RetryEvent) => void
 }
 
+/** The time limit of one attempt when a store's settings give no `timeoutMs`: 30 s. */
+export const DEFAULT_TIMEOUT_MS = 30_000
+
 /** Settings every adapter factory accepts, beside its base URL and credential. */
 export interface BaseStoreSettings {
   /** A fetch implementation. Default: the global `fetch`. */

@@ -78,6 +78,7 @@ export { matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,
+  DEFAULT_TIMEOUT_MS,
   type HttpClient,
   type HttpClientSettings,
   type HttpHooks,
@@ -95,6 +96,7 @@ export {
   type KeyColumn,
   type KeyStoreDescriptor,
 } from './key-store-descriptor.js'
+export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
   collect,
   type OffsetPage,
@@ -193,3 +195,4 @@ export {
   validateInput,
 } from './validate.js'
 export { isoDate, lenient } from './vendor-schemas.js'
+export type { VendorSettings } from './vendor-settings.js'

@@ -50,12 +50,14 @@ function scrub(value: unknown, redact: (text: string) => string, depth = 0): unk
 
 /**
  * A plain `Error` that keeps the name, code and redacted message of an underlying error,
- * and nothing else: no request, no socket, no options object, no nested cause.
+ * and nothing else: no request, no socket, no options object, no nested cause. The messages
+ * of its causes are joined on, since fetch says only "fetch failed" and the reason (a
+ * certificate, a refused port) is a cause or two down.
  */
 export function sanitizeCause(error: unknown, redactor: Redactor): Error {
   const source =
     typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {}
-  const message = typeof source.message === 'string' ? source.message : String(error)
+  const message = typeof source.message === 'string' ? chainMessage(error) : String(error)
   const copy = new Error(redactor.redact(message))
   copy.name = typeof source.name === 'string' ? source.name : 'Error'
   const code = findErrorCode(error)
@@ -74,4 +76,18 @@ export function findErrorCode(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause
   }
   return undefined
+}
+
+/** The messages down an error's cause chain, joined with ": ", empty and repeated ones left out. */
+function chainMessage(error: unknown): string {
+  const messages: string[] = []
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const message = (current as { message?: unknown }).message
+    if (typeof message === 'string' && message !== '' && !messages.includes(message)) {
+      messages.push(message)
+    }
+    current = (current as { cause?: unknown }).cause
+  }
+  return messages.join(': ')
 }

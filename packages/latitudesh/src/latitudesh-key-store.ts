@@ -13,6 +13,7 @@ import {
   requireMembers,
   resolveCredential,
   type UpdateKeyInput,
+  type VendorSettings,
 } from '@keyway/core'
 import {
   createInputSchema,
@@ -30,7 +31,7 @@ export const LATITUDE_BASE_URL = 'https://api.latitude.sh'
 const JSON_API = 'application/vnd.api+json'
 
 /** Settings of `createLatitudeKeyStore`. */
-export interface LatitudeKeyStoreSettings extends BaseStoreSettings {
+export interface LatitudeKeyStoreSettings extends BaseStoreSettings, VendorSettings<'latitudesh'> {
   /** An API token, sent as is (no `Bearer`). Default: the `LATITUDESH_BEARER` env var. */
   token?: string
   /** Default `https://api.latitude.sh`. */

@@ -14,6 +14,7 @@ import {
   resolveCredentialAlternatives,
   type UpdateKeyInput,
   ValidationError,
+  type VendorSettings,
 } from '@keyway/core'
 import * as v from 'valibot'
 import { metadataSchema, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
@@ -40,7 +41,7 @@ export const NOTEDX_BASE_URL = 'https://api.notedx.io/v1'
 export type NoteDxKeyType = 'sandbox' | 'live'
 
 /** Settings of `createNoteDxKeyStore`: email and password (renewable), or an ID token. */
-export interface NoteDxKeyStoreSettings extends BaseStoreSettings {
+export interface NoteDxKeyStoreSettings extends BaseStoreSettings, VendorSettings<'notedx'> {
   /** A Firebase ID token. Default: `NOTEDX_ID_TOKEN`. It cannot be renewed: prefer email and password. */
   idToken?: string
   /** Account email, used with `password` to log in and renew tokens. Default: `NOTEDX_EMAIL`. */

@@ -15,6 +15,7 @@ import {
   readEnv,
   resolveCredential,
   type UpdateKeyInput,
+  type VendorSettings,
 } from '@keyway/core'
 import { countedList } from './openrouter-counted-list.js'
 import { GuardrailAssignmentError } from './openrouter-errors.js'
@@ -40,7 +41,9 @@ export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1'
 export const OPENROUTER_PAGE_SIZE = 100
 
 /** Settings of `createOpenRouterKeyStore`. */
-export interface OpenRouterKeyStoreSettings extends BaseStoreSettings {
+export interface OpenRouterKeyStoreSettings
+  extends BaseStoreSettings,
+    VendorSettings<'openrouter'> {
   /** A management key. Default: the `OPENROUTER_MANAGEMENT_KEY` env var. */
   managementKey?: string
   /** Default `https://openrouter.ai/api/v1`. */

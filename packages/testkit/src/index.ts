@@ -7,6 +7,7 @@ export {
   type Emulator,
   type EmulatorControl,
   type EmulatorOptions,
+  type EmulatorSettings,
   type Fault,
   type RateLimit,
   type RecordedRequest,

@@ -25,12 +25,16 @@ export interface StartEmulatorOptions extends EmulatorOptions {
 export function startEmulator(
   vendor: 'openrouter',
   options?: StartEmulatorOptions,
-): Promise<Emulator<OpenRouterEmulatorControl>>
+): Promise<Emulator<OpenRouterEmulatorControl, 'openrouter'>>
 /**
  * Starts a loopback server that plays `vendor`'s key-management API, seeded with an admin
- * credential and a few keys. Each call has its own state and port; `close()` frees it.
+ * credential and a few keys. Each call has its own state and port; `close()` frees it. Its
+ * `settings` fit `vendor`'s factory only.
  */
-export function startEmulator(vendor: Vendor, options?: StartEmulatorOptions): Promise<Emulator>
+export function startEmulator<V extends Vendor>(
+  vendor: V,
+  options?: StartEmulatorOptions,
+): Promise<Emulator<EmulatorControl, V>>
 export async function startEmulator(
   vendor: Vendor,
   options: StartEmulatorOptions = {},

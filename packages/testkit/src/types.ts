@@ -1,3 +1,5 @@
+import type { VendorSettings } from '@keyway/core'
+
 /** The vendors keyway ships emulators for. */
 export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable'
 
@@ -76,17 +78,33 @@ export interface EmulatorOptions {
   seedKeys?: number
 }
 
-/** A running emulator of one vendor; `Control` is its vendor's controls. */
-export interface Emulator<Control extends EmulatorControl = EmulatorControl> {
-  vendor: Vendor
+/**
+ * What an emulator's `settings` hold: `{ baseUrl, <credential> }` as strings, marked as meant
+ * for `V`'s factory when `V` is one vendor, so they are a type error at any other vendor's
+ * factory. Settings of an emulator whose vendor is only known as `Vendor` carry no mark.
+ */
+export type EmulatorSettings<V extends Vendor = Vendor> = Vendor extends V
+  ? Record<string, string>
+  : Record<string, string> & VendorSettings<V>
+
+/**
+ * A running emulator of one vendor; `Control` is its vendor's controls, `V` its vendor
+ * (`startEmulator('notedx')` gives `Emulator<EmulatorControl, 'notedx'>`).
+ */
+export interface Emulator<
+  Control extends EmulatorControl = EmulatorControl,
+  V extends Vendor = Vendor,
+> {
+  vendor: V
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
   /**
    * Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`, and at
    * Voiceable `credentialKeyId`, the id of the key the credential is. Every setting but
-   * `baseUrl` and `credentialKeyId` is a secret.
+   * `baseUrl` and `credentialKeyId` is a secret. Typed as meant for this vendor only: another
+   * vendor's factory refuses them at compile time.
    */
-  settings: Record<string, string>
+  settings: EmulatorSettings<V>
   /** Stops the server and frees its port. */
   close(): Promise<void>
   /** Plays a fault on the next matching request(s). */

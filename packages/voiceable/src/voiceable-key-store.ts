@@ -15,6 +15,7 @@ import {
   type Secret,
   type UpdateKeyInput,
   ValidationError,
+  type VendorSettings,
 } from '@keyway/core'
 import {
   createInputSchema,
@@ -37,7 +38,7 @@ export const VOICEABLE_BASE_URL = 'https://api.voiceable.dev/voiceable-api'
 export type VoiceableKeyType = 'private' | 'public'
 
 /** Settings of `createVoiceableKeyStore`. */
-export interface VoiceableKeyStoreSettings extends BaseStoreSettings {
+export interface VoiceableKeyStoreSettings extends BaseStoreSettings, VendorSettings<'voiceable'> {
   /** A private API key, sent as `X-API-Key`. Default: the `VOICEABLE_API_KEY` env var. */
   apiKey?: string
   /** A session JWT, sent as `Authorization: Bearer`, used when no API key is given. Default: `VOICEABLE_TOKEN`. */

@@ -3,6 +3,7 @@ import { configPath, OVERRIDES, override, policyOf, storeLabels } from '../confi
 import { type ConfiguredStore, openStores } from '../config/fleet-stores.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
+import { timeoutSettings } from '../duration.js'
 import { EXIT, type ExitCode } from '../exit-codes.js'
 import { UsageError } from '../usage-error.js'
 import { retryLine } from './rotate-output.js'
@@ -27,8 +28,14 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
       '--provider does not apply here: the stores come from the config file',
       'use --store <label> to work on one store',
     )
+  if (values.emulator)
+    throw new UsageError(
+      '--emulator does not apply here: the stores come from the config file',
+      'point the stores at emulators with eval "$(keyway emulate all --background)"',
+    )
   if (context.positionals.length > 0)
     throw new UsageError(`unexpected argument "${context.positionals[0]}"`, 'run keyway --help')
+  const timeout = timeoutSettings(values, io.env)
   const loaded = await loadConfig(configPath(values, io.env), process.cwd())
   const rotation = definedOnly({
     retire: override(OVERRIDES.retire, values, io.env),
@@ -39,7 +46,10 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
     env: io.env,
     ...labels(context),
     rotation,
-    settings: { hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) } },
+    settings: {
+      ...timeout,
+      hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
+    },
   })
   return {
     fleet: createFleet(stores.map((store) => store.fleetStore)),
