@@ -9,7 +9,11 @@ import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
 import pg from 'pg'
-import { defineKeywayRotations, type RotationQueueLimits } from '../src/index.js'
+import {
+  type DurableRotationOptions,
+  defineKeywayRotations,
+  type RotationQueueLimits,
+} from '../src/index.js'
 
 export interface WorkerConfig {
   executorId: string
@@ -26,6 +30,8 @@ export interface WorkerConfig {
   crashAt?: { state: RotationState; nth: number }
   crashNote?: string
   policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
+  /** Rotation settings beside the tests' own (verification pace, the crash hook). */
+  rotation?: Pick<DurableRotationOptions, 'strategy' | 'allowSelf' | 'graceMs' | 'retire'>
   /** Heartbeat and silence before a takeover; default as in the package. */
   takeover?: { heartbeatMs: number; deadAfterMs: number }
 }
@@ -69,6 +75,7 @@ const rotations = defineKeywayRotations({
     ]),
   ),
   rotation: {
+    ...config.rotation,
     verifyAttempts: 2,
     verifyIntervalMs: 10,
     onStep(event) {
