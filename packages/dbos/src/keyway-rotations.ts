@@ -9,9 +9,9 @@ import {
   rotateKeys,
   type SteppedRotation,
   type TimedStep,
-  ValidationError,
 } from '@keyway/core'
 import pg from 'pg'
+import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
 import { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
 import { postgresJournal } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
@@ -61,7 +61,10 @@ export type DurableRotationOptions = Pick<
 
 /** Options of `defineKeywayRotations`; every worker of one fleet passes the same. */
 export interface KeywayRotationsOptions {
-  /** The stores, by label. The label is part of each workflow id and names the store's queue. */
+  /**
+   * The stores, by label. The label is part of each workflow id and names the store's queue;
+   * it is not empty and holds no "/" (a policy names a due key `label/keyId`).
+   */
   stores: Readonly<Record<string, RotationStoreEntry>>
   /** Postgres for keyway's journal and sealed secrets; DBOS's system database will do. */
   databaseUrl: string
@@ -135,13 +138,20 @@ export interface KeywayRotations {
    * limits and each policy's schedule. Every worker calls it.
    */
   start(): Promise<void>
-  /** Queues the rotation of one key; starting the same batch, label and key again is a no-op. */
+  /**
+   * Queues the rotation of one key; starting the same batch, label and key again is a no-op.
+   * Throws `ValidationError`, starting nothing, for an empty batch or key id, or one so long
+   * that the rotation's id (`rotationWorkflowId`) passes 200 characters.
+   */
   enqueue(
     batchId: string,
     label: string,
     keyId: string,
   ): Promise<WorkflowHandle<DurableRotationSummary>>
-  /** Queues one rotation per key id (each a no-op if already started). */
+  /**
+   * Queues one rotation per key id (each a no-op if already started). Every id is checked
+   * before the first rotation is queued.
+   */
   enqueueBatch(
     batchId: string,
     label: string,
@@ -183,6 +193,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     throw invalid('defineKeywayRotations', 'is called once per process, before DBOS.launch()')
   }
   checkSealingKey(options.sealingKey)
+  for (const label of Object.keys(options.stores)) checkLabel(label)
   const takeoverSettings = options.takeover === false ? false : resolveTakeover(options.takeover)
   if (takeoverSettings !== false && 'path' in takeoverSettings) {
     throw invalid(takeoverSettings.path, takeoverSettings.message)
@@ -310,6 +321,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
   ) => {
     entryOf(label)
+    checkEnqueue(batchId, label, keyId)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId),
       queueName: rotationQueueName(label),
@@ -402,6 +414,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     },
     enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
     async enqueueBatch(batchId, label, keyIds) {
+      // All or none: a bad key id is refused before any rotation of the batch starts.
+      entryOf(label)
+      for (const keyId of keyIds) checkEnqueue(batchId, label, keyId)
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
       for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
       return handles
@@ -444,13 +459,4 @@ function checkPolicy(options: KeywayRotationsOptions, policy: RotationPolicy): v
       throw invalid('policies.labels', `no store is labelled "${label}"`)
     }
   }
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'keyway',
-    operation: 'rotate',
-    message: `${path} ${message}`,
-    issues: [{ path, message }],
-  })
 }

@@ -1,0 +1,57 @@
+import { ValidationError } from '@keyway/core'
+import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { describe, expect, it } from 'vitest'
+import { defineKeywayRotations, type KeywayRotationsOptions } from '../src/index.js'
+import { testSealingKey } from './fleet.js'
+
+// Refused before DBOS is launched or anything reaches a database: the pool never connects.
+const base: KeywayRotationsOptions = {
+  databaseUrl: 'postgresql://127.0.0.1:1/unused',
+  sealingKey: testSealingKey(),
+  stores: {},
+  deliver: () => {},
+  takeover: false,
+}
+
+async function refusal(act: () => unknown): Promise<{ path: string | undefined }> {
+  try {
+    await act()
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError)
+    return { path: (error as ValidationError).issues?.[0]?.path }
+  }
+  throw new Error('not refused')
+}
+
+describe('what names a rotation', () => {
+  it('refuses store labels a policy could not name, and empty or oversized rotation names', async () => {
+    const store = createOpenRouterKeyStore({
+      managementKey: 'test-only-management-key',
+      baseUrl: 'http://127.0.0.1:1',
+    }) as never
+    for (const label of ['', 'prod/openrouter', 'line\nbreak']) {
+      expect(
+        await refusal(() => defineKeywayRotations({ ...base, stores: { [label]: { store } } })),
+      ).toEqual({ path: 'stores' })
+    }
+    const rotations = defineKeywayRotations({ ...base, stores: { openrouter: { store } } })
+    expect(await refusal(() => rotations.enqueue('', 'openrouter', 'key-1'))).toEqual({
+      path: 'batchId',
+    })
+    expect(await refusal(() => rotations.enqueue('nightly', 'openrouter', ''))).toEqual({
+      path: 'keyId',
+    })
+    expect(
+      await refusal(() => rotations.enqueueBatch('nightly', 'openrouter', ['key-1', ''])),
+    ).toEqual({
+      path: 'keyId',
+    })
+    // Core's journal takes rotation ids of at most 200 characters: the encoded id must fit.
+    expect(await refusal(() => rotations.enqueue('é'.repeat(40), 'openrouter', 'key-1'))).toEqual({
+      path: 'batchId',
+    })
+    expect(await refusal(() => rotations.enqueue('nightly', 'elsewhere', 'key-1'))).toEqual({
+      path: 'label',
+    })
+  })
+})
