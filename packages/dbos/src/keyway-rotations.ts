@@ -12,12 +12,17 @@ import {
 } from '@keyway/core'
 import pg from 'pg'
 import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
-import { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
+import { ensureKeywayTables } from './keyway-tables.js'
 import { postgresJournal } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
-import { resolveTakeover, type TakeoverOptions, WorkerTakeover } from './worker-takeover.js'
+import {
+  handOverWorker,
+  resolveTakeover,
+  type TakeoverOptions,
+  WorkerTakeover,
+} from './worker-takeover.js'
 import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
 
 /** How fast a store's rotations may start, across every worker (a DBOS queue's limits). */
@@ -426,12 +431,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       const handle = await DBOS.triggerSchedule(scheduleName(name))
       return (await handle.getResult()) as PolicyRunSummary
     },
-    async recoverExecutor(executorId) {
-      const workflowIds = await recoverExecutor(executorId)
-      // Handed on: the others need not take it over when its heartbeat runs out.
-      await pool.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
-      return workflowIds
-    },
+    // Handed on once, whoever else hands it on at the same moment; forgotten after, so the
+    // others need not take it over when its heartbeat runs out.
+    recoverExecutor: (executorId) => handOverWorker(pool, executorId, recoverExecutor),
     async close() {
       await takeover?.stop()
       await pool.end()

@@ -62,6 +62,41 @@ export function resolveTakeover(
 }
 
 /**
+ * The lock that makes the hand-overs of one worker happen one at a time. A hand-over lists
+ * the worker's unfinished workflows, then resumes each; DBOS re-enqueues any workflow that
+ * has not ended, wherever it runs now, so a second hand-over working from a listing taken
+ * before the first resumed would run those workflows twice at once.
+ */
+const HAND_OVER_LOCK = "hashtext('keyway-hand-over'), hashtext($1)"
+
+/**
+ * Hands the unfinished workflows of a worker that is gone to the live workers (`recover`),
+ * then forgets the worker. It waits for any hand-over of the same worker under way (a
+ * takeover, or another call), and lists only after that, so it finds nothing that was
+ * already handed on.
+ */
+export async function handOverWorker(
+  pool: Pool,
+  executorId: string,
+  recover: (executorId: string) => Promise<string[]>,
+): Promise<string[]> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    await client.query(`SELECT pg_advisory_xact_lock(${HAND_OVER_LOCK})`, [executorId])
+    const workflowIds = await recover(executorId)
+    await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
+    await client.query('COMMIT')
+    return workflowIds
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    client.release()
+  }
+}
+
+/**
  * One worker's part: it records that it is alive and takes over the work of workers gone
  * silent. The row lock makes each takeover happen once, whichever workers see it.
  */
@@ -129,6 +164,12 @@ export class WorkerTakeover {
         [this.#executorId, this.#settings.deadAfterMs / 1000],
       )
       for (const { executor_id: executorId } of silent.rows) {
+        // Being handed on by `handOverWorker`, which forgets it when done: not waited for.
+        const free = await client.query<{ locked: boolean }>(
+          `SELECT pg_try_advisory_xact_lock(${HAND_OVER_LOCK}) AS locked`,
+          [executorId],
+        )
+        if (free.rows[0]?.locked !== true) continue
         const workflowIds = await this.#recover(executorId)
         await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
           executorId,

@@ -2,7 +2,12 @@ import { ValidationError } from '@keyway/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineKeywayRotations, ensureKeywayTables, type TakeoverEvent } from '../src/index.js'
-import { resolveTakeover, type TakeoverSettings, WorkerTakeover } from '../src/worker-takeover.js'
+import {
+  handOverWorker,
+  resolveTakeover,
+  type TakeoverSettings,
+  WorkerTakeover,
+} from '../src/worker-takeover.js'
 import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
 import { testSealingKey } from './fleet.js'
 
@@ -102,6 +107,57 @@ describe('taking over a silent worker', () => {
     expect(await live.beat()).toEqual([{ executorId: 'gone', workflowIds: [] }])
     expect(recovered).toEqual(['gone'])
     expect(await workers()).toEqual(['b'])
+  })
+
+  it('hands a worker on once when recoverExecutor and a takeover come at the same moment', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('gone', 120)
+    // DBOS as a hand-over sees it: the gone worker's unfinished workflows are listed, then
+    // each is resumed. Resuming one already handed on would run it twice (DBOS re-enqueues
+    // any workflow not yet ended, wherever it runs now).
+    const pending = new Set(['w1', 'w2'])
+    const resumed: string[] = []
+    let listings = 0
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const recover = async (executorId: string) => {
+      expect(executorId).toBe('gone')
+      const listed = [...pending]
+      listings++
+      await gate
+      for (const id of listed) {
+        pending.delete(id)
+        resumed.push(id)
+      }
+      return listed
+    }
+    const byHand = handOverWorker(pool, 'gone', recover)
+    while (listings === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    let beatDone = false
+    const byBeat = new WorkerTakeover(pool, 'b', settings, recover).beat().finally(() => {
+      beatDone = true
+    })
+    // Let the takeover reach its listing, or give up the worker being handed on, or wait.
+    const waiting = async () =>
+      (
+        await pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        )
+      ).rows[0]?.n ?? 0
+    while (listings < 2 && !beatDone && (await waiting()) === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    release()
+    const [workflowIds, events] = await Promise.all([byHand, byBeat])
+    expect(workflowIds).toEqual(['w1', 'w2'])
+    expect(events).toEqual([])
+    expect(resumed.sort()).toEqual(['w1', 'w2'])
+    expect(await workers()).toEqual(['b'])
+    // Called again by hand once the takeover is done: nothing is left to hand on.
+    expect(await handOverWorker(pool, 'gone', recover)).toEqual([])
+    expect(resumed).toHaveLength(2)
   })
 
   it('refuses settings that would take over live workers, before anything starts', () => {
