@@ -1,5 +1,6 @@
 // What the crash tests share: a database and emulators per test, and DBOS's own records read
 // back through its client.
+import { createHash } from 'node:crypto'
 import { DBOSClient } from '@dbos-inc/dbos-sdk'
 import pg from 'pg'
 import type { RotationCheckpoint } from '../src/index.js'
@@ -68,4 +69,36 @@ export async function checkpointTrail(
       ran: output === undefined ? 'error' : `${output.ran}${output.reopened ? '*' : ''}`,
     }
   })
+}
+
+/**
+ * Digests of credentials the emulators saw (each new secret reaches its vendor when it is
+ * verified) that also appear in DBOS's records (workflow inputs, outputs and errors, step
+ * outputs and errors) or keyway's journal. The records are split into words and each word
+ * hashed: a secret stored anywhere, whole, is found without the test holding any secret.
+ */
+export async function leakedCredentials(setup: Harness): Promise<string[]> {
+  const digests = new Set<string>()
+  for (const emulator of Object.values(setup.fleet)) {
+    for (const request of emulator.requests) {
+      if (request.credentialDigest !== undefined) digests.add(request.credentialDigest)
+    }
+  }
+  const rows = await setup.db.query<{ text: string }>(
+    `SELECT row_to_json(t)::text AS text FROM dbos.workflow_status t
+     UNION ALL SELECT row_to_json(t)::text FROM dbos.operation_outputs t
+     UNION ALL SELECT row_to_json(t)::text FROM keyway.rotations t`,
+  )
+  const leaked = new Set<string>()
+  // Secrets are words of letters, digits and a few signs; split where each kind may end.
+  const splits = [/[^A-Za-z0-9_-]+/, /[^A-Za-z0-9_.~+/=-]+/, /[\s"\\,]+/]
+  for (const { text } of rows.rows) {
+    for (const split of splits) {
+      for (const word of text.split(split)) {
+        const digest = createHash('sha256').update(word).digest('hex')
+        if (digests.has(digest)) leaked.add(digest)
+      }
+    }
+  }
+  return [...leaked]
 }

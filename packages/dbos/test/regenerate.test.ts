@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRotationSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
 import { rotatableIds, storeOf, testSealingKey } from './fleet.js'
-import { checkpointTrail, startHarness, waitForEnded } from './harness.js'
+import { checkpointTrail, leakedCredentials, startHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
 let postgres: TestPostgres
@@ -88,6 +88,8 @@ describe('regenerate rotations cut off by a killed worker', () => {
         expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
         const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
         expect(sealed.rows[0].n).toBe(0)
+        // No token (the store's own, the regenerated ones) in DBOS's records or the journal.
+        expect(await leakedCredentials(setup)).toEqual([])
       } finally {
         await b?.send({ type: 'stop' }).catch(() => {})
         await setup.close()
