@@ -50,7 +50,13 @@ export interface DeliveryTarget {
   rotationId: string
 }
 
-/** The rotation settings a durable rotation takes from core's `RotationOptions`. */
+/**
+ * The rotation settings a durable rotation takes from core's `RotationOptions`. `allowSelf`
+ * is refused: the switch to a new credential happens in the store of the one worker that
+ * runs it, so every other worker would keep the credential the rotation then retires. A
+ * store's own credential is always skipped (rotate it with core's `rotateKey` where the
+ * process that holds it runs).
+ */
 export type DurableRotationOptions = Pick<
   RotationOptions,
   | 'verify'
@@ -58,11 +64,13 @@ export type DurableRotationOptions = Pick<
   | 'verifyIntervalMs'
   | 'retire'
   | 'graceMs'
-  | 'allowSelf'
   | 'strategy'
   | 'onStep'
   | 'onWait'
->
+> & {
+  /** Only `false`: a fleet never rotates its stores' own credentials (see above). */
+  allowSelf?: false
+}
 
 /** Options of `defineKeywayRotations`; every worker of one fleet passes the same. */
 export interface KeywayRotationsOptions {
@@ -199,6 +207,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   }
   checkSealingKey(options.sealingKey)
   for (const label of Object.keys(options.stores)) checkLabel(label)
+  // Typed `false`, but a caller in JavaScript (or with a cast) may pass `true`.
+  if ((options.rotation?.allowSelf as boolean | undefined) === true) {
+    throw invalid(
+      'rotation.allowSelf',
+      'is refused: a switch moves only the store of the worker that runs it, and the others would keep the credential it retires',
+    )
+  }
   const takeoverSettings = options.takeover === false ? false : resolveTakeover(options.takeover)
   if (takeoverSettings !== false && 'path' in takeoverSettings) {
     throw invalid(takeoverSettings.path, takeoverSettings.message)

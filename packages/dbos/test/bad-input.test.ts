@@ -24,7 +24,7 @@ async function refusal(act: () => unknown): Promise<{ path: string | undefined }
 }
 
 describe('what names a rotation', () => {
-  it('refuses store labels a policy could not name, and empty or oversized rotation names', async () => {
+  it("refuses store labels a policy could not name, a fleet rotating its stores' own credentials, and empty or oversized rotation names", async () => {
     const store = createOpenRouterKeyStore({
       managementKey: 'test-only-management-key',
       baseUrl: 'http://127.0.0.1:1',
@@ -34,6 +34,17 @@ describe('what names a rotation', () => {
         await refusal(() => defineKeywayRotations({ ...base, stores: { [label]: { store } } })),
       ).toEqual({ path: 'stores' })
     }
+    // A switch moves only the store of the worker that ran it: every other worker would keep
+    // the credential the rotation then retires.
+    expect(
+      await refusal(() =>
+        defineKeywayRotations({
+          ...base,
+          stores: { openrouter: { store } },
+          rotation: { allowSelf: true } as never,
+        }),
+      ),
+    ).toEqual({ path: 'rotation.allowSelf' })
     const rotations = defineKeywayRotations({ ...base, stores: { openrouter: { store } } })
     expect(await refusal(() => rotations.enqueue('', 'openrouter', 'key-1'))).toEqual({
       path: 'batchId',

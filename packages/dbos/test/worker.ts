@@ -31,7 +31,7 @@ export interface WorkerConfig {
   crashNote?: string
   policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
   /** Rotation settings beside the tests' own (verification pace, the crash hook). */
-  rotation?: Pick<DurableRotationOptions, 'strategy' | 'allowSelf' | 'graceMs' | 'retire'>
+  rotation?: Pick<DurableRotationOptions, 'strategy' | 'graceMs' | 'retire'>
   /** Heartbeat and silence before a takeover; default as in the package. */
   takeover?: { heartbeatMs: number; deadAfterMs: number }
 }
