@@ -19,6 +19,7 @@ import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
 import {
   handOverWorker,
+  type Recover,
   resolveTakeover,
   type TakeoverOptions,
   WorkerTakeover,
@@ -389,16 +390,23 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     { name: 'keyway.applyPolicy' },
   )
 
-  const recoverExecutor = async (executorId: string): Promise<string[]> => {
+  const recoverExecutor: Recover = async (executorId, changedBefore) => {
     const pending = await DBOS.listWorkflows({
       status: 'PENDING',
       executorId,
       workflowName: ['keyway.rotateKey', 'keyway.applyPolicy'],
     })
-    for (const workflow of pending) {
+    const due =
+      changedBefore === undefined
+        ? pending
+        : pending.filter((workflow) => (workflow.updatedAt ?? workflow.createdAt) < changedBefore)
+    for (const workflow of due) {
       await DBOS.resumeWorkflow(workflow.workflowID, { queueName: workflow.queueName })
     }
-    return pending.map((workflow) => workflow.workflowID)
+    return {
+      workflowIds: due.map((workflow) => workflow.workflowID),
+      left: pending.length - due.length,
+    }
   }
   let takeover: WorkerTakeover | undefined
 

@@ -10,6 +10,24 @@ export interface TakeoverEvent {
 }
 
 /**
+ * What one hand-over of a worker's workflows did: the workflows handed on, and how many it
+ * left with the worker for a later look (taken up too recently, see `Recover`).
+ */
+export interface HandOver {
+  workflowIds: string[]
+  left: number
+}
+
+/**
+ * Hands a worker's unfinished workflows to the queues. With `changedBefore` (epoch ms, the
+ * database's clock) it hands on only workflows whose status last changed before then, and
+ * counts the others as `left`: a worker restarted under its own executor id takes its
+ * workflows up again as DBOS launches, before its first heartbeat, and those must stay
+ * with it.
+ */
+export type Recover = (executorId: string, changedBefore?: number) => Promise<HandOver>
+
+/**
  * How the workers notice one of them is gone and take over its unfinished rotations. Every
  * worker records that it is alive every `heartbeatMs`; a worker not heard from for
  * `deadAfterMs` is taken for dead, and the first live worker to see it hands its unfinished
@@ -78,13 +96,13 @@ const HAND_OVER_LOCK = "hashtext('keyway-hand-over'), hashtext($1)"
 export async function handOverWorker(
   pool: Pool,
   executorId: string,
-  recover: (executorId: string) => Promise<string[]>,
+  recover: Recover,
 ): Promise<string[]> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
     await client.query(`SELECT pg_advisory_xact_lock(${HAND_OVER_LOCK})`, [executorId])
-    const workflowIds = await recover(executorId)
+    const { workflowIds } = await recover(executorId)
     await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
     await client.query('COMMIT')
     return workflowIds
@@ -104,16 +122,11 @@ export class WorkerTakeover {
   readonly #pool: Pool
   readonly #executorId: string
   readonly #settings: TakeoverSettings
-  readonly #recover: (executorId: string) => Promise<string[]>
+  readonly #recover: Recover
   #timer: NodeJS.Timeout | undefined
   #beating: Promise<void> = Promise.resolve()
 
-  constructor(
-    pool: Pool,
-    executorId: string,
-    settings: TakeoverSettings,
-    recover: (executorId: string) => Promise<string[]>,
-  ) {
+  constructor(pool: Pool, executorId: string, settings: TakeoverSettings, recover: Recover) {
     this.#pool = pool
     this.#executorId = executorId
     this.#settings = settings
@@ -157,24 +170,32 @@ export class WorkerTakeover {
     try {
       await client.query('BEGIN')
       // Locked rows are being taken over by another worker: skipped, not waited for.
-      const silent = await client.query<{ executor_id: string }>(
-        `SELECT executor_id FROM ${KEYWAY_SCHEMA}.workers
+      // A workflow whose status changed within deadAfterMs was taken up by a live worker: by
+      // the silent one itself, restarted under its id and not yet beating.
+      const silent = await client.query<{ executor_id: string; changed_before: string }>(
+        `SELECT executor_id,
+           (extract(epoch FROM now()) * 1000)::bigint - $3::bigint AS changed_before
+         FROM ${KEYWAY_SCHEMA}.workers
          WHERE executor_id <> $1 AND seen_at < now() - make_interval(secs => $2)
          FOR UPDATE SKIP LOCKED`,
-        [this.#executorId, this.#settings.deadAfterMs / 1000],
+        [this.#executorId, this.#settings.deadAfterMs / 1000, this.#settings.deadAfterMs],
       )
-      for (const { executor_id: executorId } of silent.rows) {
+      for (const { executor_id: executorId, changed_before: changedBefore } of silent.rows) {
         // Being handed on by `handOverWorker`, which forgets it when done: not waited for.
         const free = await client.query<{ locked: boolean }>(
           `SELECT pg_try_advisory_xact_lock(${HAND_OVER_LOCK}) AS locked`,
           [executorId],
         )
         if (free.rows[0]?.locked !== true) continue
-        const workflowIds = await this.#recover(executorId)
-        await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
-          executorId,
-        ])
-        events.push({ executorId, workflowIds })
+        const { workflowIds, left } = await this.#recover(executorId, Number(changedBefore))
+        // A worker that left workflows stays listed: a later heartbeat looks again, and hands
+        // them on unless it beats by then.
+        if (left === 0) {
+          await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
+            executorId,
+          ])
+        }
+        if (workflowIds.length > 0 || left === 0) events.push({ executorId, workflowIds })
       }
       await client.query('COMMIT')
     } catch (error) {

@@ -37,7 +37,7 @@ function watcher(executorId: string, recovered: string[], events: TakeoverEvent[
     { ...settings, onTakeover: (event) => void events.push(event) },
     async (silent) => {
       recovered.push(silent)
-      return [`keyway-rotate/nightly/${silent}/1`]
+      return { workflowIds: [`keyway-rotate/nightly/${silent}/1`], left: 0 }
     },
   )
 }
@@ -99,7 +99,7 @@ describe('taking over a silent worker', () => {
     const live = new WorkerTakeover(pool, 'b', settings, async (silent) => {
       if (failing) throw new Error('system database away')
       recovered.push(silent)
-      return []
+      return { workflowIds: [], left: 0 }
     })
     await expect(live.beat()).rejects.toThrow('system database away')
     expect(await workers()).toEqual(['b', 'gone'])
@@ -131,7 +131,7 @@ describe('taking over a silent worker', () => {
         pending.delete(id)
         resumed.push(id)
       }
-      return listed
+      return { workflowIds: listed, left: 0 }
     }
     const byHand = handOverWorker(pool, 'gone', recover)
     while (listings === 0) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -158,6 +158,41 @@ describe('taking over a silent worker', () => {
     // Called again by hand once the takeover is done: nothing is left to hand on.
     expect(await handOverWorker(pool, 'gone', recover)).toEqual([])
     expect(resumed).toHaveLength(2)
+  })
+
+  it('leaves the workflows a silent worker took up within deadAfterMs (it is back under its id) for a later look', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('back', 120)
+    // A worker restarted under its own executor id takes its workflows up again as DBOS
+    // launches, before its first heartbeat: those changed hands just now, so the takeover
+    // leaves them (and the worker listed) rather than run them a second time.
+    const asked: Array<number | undefined> = []
+    const events: TakeoverEvent[] = []
+    const live = new WorkerTakeover(
+      pool,
+      'b',
+      { ...settings, onTakeover: (event) => void events.push(event) },
+      async (_silent, changedBefore) => {
+        asked.push(changedBefore)
+        return { workflowIds: [], left: 1 }
+      },
+    )
+    const clock = async () =>
+      Number(
+        (
+          await pool.query<{ ms: string }>(
+            'SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms',
+          )
+        ).rows[0]?.ms,
+      )
+    const before = await clock()
+    expect(await live.beat()).toEqual([])
+    const after = await clock()
+    expect(asked).toHaveLength(1)
+    expect(asked[0]).toBeGreaterThanOrEqual(before - settings.deadAfterMs)
+    expect(asked[0]).toBeLessThanOrEqual(after - settings.deadAfterMs)
+    expect(events).toEqual([])
+    expect(await workers()).toEqual(['b', 'back'])
   })
 
   it('refuses settings that would take over live workers, before anything starts', () => {
