@@ -12,6 +12,7 @@ import {
 } from '@keyway/core'
 import pg from 'pg'
 import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
+import { claimKey, releaseKey } from './key-claims.js'
 import { ensureKeywayTables } from './keyway-tables.js'
 import { postgresJournal } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
@@ -250,6 +251,12 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   // worker that picks up another's workflow (or restarts) opens it again from the journal.
   const live = new Map<string, SteppedRotation>()
 
+  /** Whether a rotation's workflow has ended (or is unknown to DBOS): it holds no key any more. */
+  const workflowEnded = async (rotationId: string): Promise<boolean> => {
+    const [workflow] = await DBOS.listWorkflows({ workflowIDs: [rotationId] })
+    return workflow === undefined || !['PENDING', 'ENQUEUED', 'DELAYED'].includes(workflow.status)
+  }
+
   /**
    * One checkpoint: opens the rotation (`'open'`) or runs the step `expected`. A worker that
    * does not hold the rotation opens it from the journal first; if the journal shows the
@@ -266,6 +273,19 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     try {
       let rotation = expected === 'open' ? undefined : live.get(rotationId)
       const opened = rotation === undefined
+      if (expected === 'open') {
+        const provider = storeOf(label).provider
+        const holder = await claimKey(pool, { provider, keyId, rotationId }, workflowEnded)
+        if (holder !== undefined) {
+          throw new RotationError({
+            provider,
+            operation: 'rotate',
+            step: 'create',
+            rolledBack: false,
+            message: `${provider} rotate ${keyId}: skipped, nothing was created or changed: rotation ${holder} of this key is under way`,
+          })
+        }
+      }
       if (rotation === undefined) {
         rotation = await openRotation(storeOf(label), {
           ...options.rotation,
@@ -295,6 +315,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       live.delete(rotationId)
       const result = rotation.result()
       await forgetSealedSecrets(pool, rotationId)
+      await releaseKey(pool, rotationId)
       return {
         ...base,
         summary: {
@@ -314,6 +335,10 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       const state = (await journal.read(rotationId))?.state
       if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
         await forgetSealedSecrets(pool, rotationId)
+      }
+      // Nothing journalled (refused, or the key could not be read): no claim is kept for it.
+      if (state === undefined || state === 'rolled-back' || state === 'failed') {
+        await releaseKey(pool, rotationId)
       }
       throw error
     }
