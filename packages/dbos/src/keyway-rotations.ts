@@ -220,7 +220,15 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   if (takeoverSettings !== false && 'path' in takeoverSettings) {
     throw invalid(takeoverSettings.path, takeoverSettings.message)
   }
-  for (const policy of options.policies ?? []) checkPolicy(options, policy)
+  if (typeof options.deliver !== 'function') throw invalid('deliver', 'must be a function')
+  const policyNames = new Set<string>()
+  for (const policy of options.policies ?? []) {
+    checkPolicy(options, policy)
+    if (policyNames.has(policy.name)) {
+      throw invalid('policies.name', `"${policy.name}" names two policies`)
+    }
+    policyNames.add(policy.name)
+  }
   defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
   // An idle connection the server closed (a restart, a failover) is dropped and replaced at

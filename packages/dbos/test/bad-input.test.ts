@@ -24,7 +24,7 @@ async function refusal(act: () => unknown): Promise<{ path: string | undefined }
 }
 
 describe('what names a rotation', () => {
-  it("refuses store labels a policy could not name, a fleet rotating its stores' own credentials, and empty or oversized rotation names", async () => {
+  it("refuses store labels a policy could not name, a fleet rotating its stores' own credentials, policies of one name, no delivery, and empty or oversized rotation names", async () => {
     const store = createOpenRouterKeyStore({
       managementKey: 'test-only-management-key',
       baseUrl: 'http://127.0.0.1:1',
@@ -45,6 +45,27 @@ describe('what names a rotation', () => {
         }),
       ),
     ).toEqual({ path: 'rotation.allowSelf' })
+    // Two policies of one name would share a schedule and a batch: the second never ran.
+    const monthly = { name: 'monthly', schedule: '0 3 * * *' }
+    expect(
+      await refusal(() =>
+        defineKeywayRotations({
+          ...base,
+          stores: { openrouter: { store } },
+          policies: [monthly, { ...monthly, maxAgeMs: 1 }],
+        }),
+      ),
+    ).toEqual({ path: 'policies.name' })
+    // Without a delivery every rotation would fail at its first step.
+    expect(
+      await refusal(() =>
+        defineKeywayRotations({
+          ...base,
+          stores: { openrouter: { store } },
+          deliver: undefined as never,
+        }),
+      ),
+    ).toEqual({ path: 'deliver' })
     const rotations = defineKeywayRotations({ ...base, stores: { openrouter: { store } } })
     expect(await refusal(() => rotations.enqueue('', 'openrouter', 'key-1'))).toEqual({
       path: 'batchId',
