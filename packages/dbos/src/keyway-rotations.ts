@@ -18,6 +18,7 @@ import { postgresJournal } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
+import { resumable, STEP_RETRIES } from './step-retries.js'
 import {
   handOverWorker,
   type Recover,
@@ -357,10 +358,20 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       // A checkpoint per rotation step, each named by the step the one before it said is
       // next: DBOS replays the same names in the same order, and a rerun skips every step
       // whose checkpoint is recorded.
-      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), { name: 'open' })
+      // A checkpoint that fails part way is run again a few times, reopening the rotation
+      // from the journal as a worker that picks it up after a crash would.
+      const rotationId = DBOS.workflowID as string
+      const retries = {
+        ...STEP_RETRIES,
+        shouldRetry: (error: unknown) => resumable(journal, rotationId, error),
+      }
+      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), {
+        name: 'open',
+        ...retries,
+      })
       while (at.next !== null) {
         const step = at.next
-        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step })
+        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step, ...retries })
       }
       if (at.summary === null) throw new Error('a finished rotation has a summary')
       return at.summary
