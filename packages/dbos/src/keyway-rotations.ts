@@ -1,4 +1,9 @@
-import { DBOS, Error as DBOSErrors, type WorkflowHandle } from '@dbos-inc/dbos-sdk'
+import {
+  DBOS,
+  Error as DBOSErrors,
+  DBOSWorkflowConflictError,
+  type WorkflowHandle,
+} from '@dbos-inc/dbos-sdk'
 import {
   type CreatedKey,
   type KeyStore,
@@ -14,7 +19,7 @@ import pg from 'pg'
 import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
 import { ensureKeywayTables } from './keyway-tables.js'
-import { postgresJournal } from './postgres-journal.js'
+import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
@@ -340,6 +345,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       }
     } catch (error) {
       live.delete(rotationId)
+      // Another worker holds the rotation now (this one stalled and was taken over): this
+      // execution stops, and DBOS waits for the other's outcome instead of recording one.
+      if (error instanceof RotationMovedOnError) throw new DBOSWorkflowConflictError(rotationId)
       // Ended for good: no rerun of this workflow needs the secrets it sealed.
       const state = (await journal.read(rotationId))?.state
       if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {

@@ -40,7 +40,8 @@ export interface TakeoverOptions {
    * How long a worker may stay silent before the others take over its work. Default
    * `60_000`; at least three heartbeats. A worker only pauses this long if it lost its
    * process, its machine or its database, so keep it well above any stall you expect: a
-   * stalled worker that comes back would run its rotations beside their new owners.
+   * stalled worker that comes back stops at its next journal write, but finishes the vendor
+   * request it was sending first.
    */
   deadAfterMs?: number
   /** Told of each takeover. Never a secret. */

@@ -1,7 +1,7 @@
 // A rotation worker for the tests and the benchmark: one DBOS executor in its own process.
 // Its configuration comes as JSON in KEYWAY_WORKER (emulator settings are fake credentials);
 // the parent drives it over IPC.
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { DBOS } from '@dbos-inc/dbos-sdk'
 import type { KeyStore, RotationState } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
@@ -29,6 +29,11 @@ export interface WorkerConfig {
    */
   crashAt?: { state: RotationState; nth: number }
   crashNote?: string
+  /**
+   * Blocks this process's event loop once the `nth` rotation journalled `state` (first writing
+   * its id to `crashNote`), until the file `until` exists: a worker stalled, then back.
+   */
+  stallAt?: { state: RotationState; nth: number; until: string }
   policy?: { name: string; schedule: string; maxAgeMs: number; keyIds: string[] }
   /** Rotation settings beside the tests' own (verification pace, the crash hook). */
   rotation?: Pick<DurableRotationOptions, 'strategy' | 'graceMs' | 'retire'>
@@ -64,6 +69,7 @@ await deliveries.query(`CREATE TABLE IF NOT EXISTS takeovers (
   executor_id text NOT NULL, workflow_ids jsonb NOT NULL, taken_by text NOT NULL
 )`)
 let reached = 0
+let stalled = 0
 
 const rotations = defineKeywayRotations({
   databaseUrl: config.databaseUrl,
@@ -79,6 +85,15 @@ const rotations = defineKeywayRotations({
     verifyAttempts: 2,
     verifyIntervalMs: 10,
     onStep(event) {
+      if (event.state === config.stallAt?.state) {
+        stalled += 1
+        if (stalled !== config.stallAt.nth) return
+        writeFileSync(config.crashNote as string, event.rotationId)
+        // Nothing else runs here meanwhile: no heartbeat, no DBOS, no rotation.
+        const pause = new Int32Array(new SharedArrayBuffer(4))
+        while (!existsSync(config.stallAt.until)) Atomics.wait(pause, 0, 0, 20)
+        return
+      }
       if (event.state !== config.crashAt?.state) return
       reached += 1
       if (reached !== config.crashAt.nth) return
