@@ -63,10 +63,10 @@ export async function checkpointTrail(
 ): Promise<Array<{ name: string; ran: string }>> {
   const steps = (await client.listWorkflowSteps(workflowId)) ?? []
   return steps.map((step) => {
-    const output = step.output as RotationCheckpoint | undefined
+    const output = step.output as RotationCheckpoint | null | undefined
     return {
       name: step.name,
-      ran: output === undefined ? 'error' : `${output.ran}${output.reopened ? '*' : ''}`,
+      ran: output == null ? 'error' : `${output.ran}${output.reopened ? '*' : ''}`,
     }
   })
 }
