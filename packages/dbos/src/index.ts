@@ -11,7 +11,7 @@ export {
   type RotationStoreEntry,
 } from './keyway-rotations.js'
 export { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
-export { postgresJournal } from './postgres-journal.js'
+export { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 export { isDue, type RotationPolicy } from './rotation-policy.js'
 export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 export { checkSealingKey, openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'

@@ -1,4 +1,9 @@
-import { DBOS, Error as DBOSErrors, type WorkflowHandle } from '@dbos-inc/dbos-sdk'
+import {
+  DBOS,
+  Error as DBOSErrors,
+  DBOSWorkflowConflictError,
+  type WorkflowHandle,
+} from '@dbos-inc/dbos-sdk'
 import {
   type AuditPolicy,
   type CreatedKey,
@@ -14,15 +19,23 @@ import {
   rotateKeys,
   type SteppedRotation,
   type TimedStep,
-  ValidationError,
 } from '@keyway/core'
 import pg from 'pg'
-import { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
-import { postgresJournal } from './postgres-journal.js'
+import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
+import { claimKey, releaseKey } from './key-claims.js'
+import { ensureKeywayTables } from './keyway-tables.js'
+import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
-import { resolveTakeover, type TakeoverOptions, WorkerTakeover } from './worker-takeover.js'
+import { resumable, STEP_RETRIES } from './step-retries.js'
+import {
+  handOverWorker,
+  type Recover,
+  resolveTakeover,
+  type TakeoverOptions,
+  WorkerTakeover,
+} from './worker-takeover.js'
 import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
 
 /** How fast a store's rotations may start, across every worker (a DBOS queue's limits). */
@@ -55,7 +68,13 @@ export interface DeliveryTarget {
   rotationId: string
 }
 
-/** The rotation settings a durable rotation takes from core's `RotationOptions`. */
+/**
+ * The rotation settings a durable rotation takes from core's `RotationOptions`. `allowSelf`
+ * is refused: the switch to a new credential happens in the store of the one worker that
+ * runs it, so every other worker would keep the credential the rotation then retires. A
+ * store's own credential is always skipped (rotate it with core's `rotateKey` where the
+ * process that holds it runs).
+ */
 export type DurableRotationOptions = Pick<
   RotationOptions,
   | 'verify'
@@ -63,15 +82,20 @@ export type DurableRotationOptions = Pick<
   | 'verifyIntervalMs'
   | 'retire'
   | 'graceMs'
-  | 'allowSelf'
   | 'strategy'
   | 'onStep'
   | 'onWait'
->
+> & {
+  /** Only `false`: a fleet never rotates its stores' own credentials (see above). */
+  allowSelf?: false
+}
 
 /** Options of `defineKeywayRotations`; every worker of one fleet passes the same. */
 export interface KeywayRotationsOptions {
-  /** The stores, by label. The label is part of each workflow id and names the store's queue. */
+  /**
+   * The stores, by label. The label is part of each workflow id and names the store's queue;
+   * it is not empty and holds no "/" (a policy names a due key `label/keyId`).
+   */
   stores: Readonly<Record<string, RotationStoreEntry>>
   /** Postgres for keyway's journal and sealed secrets; DBOS's system database will do. */
   databaseUrl: string
@@ -150,13 +174,20 @@ export interface KeywayRotations {
    * limits and each policy's schedule. Every worker calls it.
    */
   start(): Promise<void>
-  /** Queues the rotation of one key; starting the same batch, label and key again is a no-op. */
+  /**
+   * Queues the rotation of one key; starting the same batch, label and key again is a no-op.
+   * Throws `ValidationError`, starting nothing, for an empty batch or key id, or one so long
+   * that the rotation's id (`rotationWorkflowId`) passes 200 characters.
+   */
   enqueue(
     batchId: string,
     label: string,
     keyId: string,
   ): Promise<WorkflowHandle<DurableRotationSummary>>
-  /** Queues one rotation per key id (each a no-op if already started). */
+  /**
+   * Queues one rotation per key id (each a no-op if already started). Every id is checked
+   * before the first rotation is queued.
+   */
   enqueueBatch(
     batchId: string,
     label: string,
@@ -198,13 +229,27 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     throw invalid('defineKeywayRotations', 'is called once per process, before DBOS.launch()')
   }
   checkSealingKey(options.sealingKey)
+  for (const label of Object.keys(options.stores)) checkLabel(label)
+  // Typed `false`, but a caller in JavaScript (or with a cast) may pass `true`.
+  if ((options.rotation?.allowSelf as boolean | undefined) === true) {
+    throw invalid(
+      'rotation.allowSelf',
+      'is refused: a switch moves only the store of the worker that runs it, and the others would keep the credential it retires',
+    )
+  }
   const takeoverSettings = options.takeover === false ? false : resolveTakeover(options.takeover)
   if (takeoverSettings !== false && 'path' in takeoverSettings) {
     throw invalid(takeoverSettings.path, takeoverSettings.message)
   }
+  if (typeof options.deliver !== 'function') throw invalid('deliver', 'must be a function')
+  const policyNames = new Set<string>()
   const fleets = new Map<string, Fleet>()
   for (const policy of options.policies ?? []) {
     checkPolicy(options, policy)
+    if (policyNames.has(policy.name)) {
+      throw invalid('policies.name', `"${policy.name}" names two policies`)
+    }
+    policyNames.add(policy.name)
     if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
   }
   defined = true
@@ -237,6 +282,12 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   // worker that picks up another's workflow (or restarts) opens it again from the journal.
   const live = new Map<string, SteppedRotation>()
 
+  /** Whether a rotation's workflow has ended (or is unknown to DBOS): it holds no key any more. */
+  const workflowEnded = async (rotationId: string): Promise<boolean> => {
+    const [workflow] = await DBOS.listWorkflows({ workflowIDs: [rotationId] })
+    return workflow === undefined || !['PENDING', 'ENQUEUED', 'DELAYED'].includes(workflow.status)
+  }
+
   /**
    * One checkpoint: opens the rotation (`'open'`) or runs the step `expected`. A worker that
    * does not hold the rotation opens it from the journal first; if the journal shows the
@@ -253,6 +304,19 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     try {
       let rotation = expected === 'open' ? undefined : live.get(rotationId)
       const opened = rotation === undefined
+      if (expected === 'open') {
+        const provider = storeOf(label).provider
+        const holder = await claimKey(pool, { provider, keyId, rotationId }, workflowEnded)
+        if (holder !== undefined) {
+          throw new RotationError({
+            provider,
+            operation: 'rotate',
+            step: 'create',
+            rolledBack: false,
+            message: `${provider} rotate ${keyId}: skipped, nothing was created or changed: rotation ${holder} of this key is under way`,
+          })
+        }
+      }
       if (rotation === undefined) {
         rotation = await openRotation(storeOf(label), {
           ...options.rotation,
@@ -282,6 +346,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       live.delete(rotationId)
       const result = rotation.result()
       await forgetSealedSecrets(pool, rotationId)
+      await releaseKey(pool, rotationId)
       return {
         ...base,
         summary: {
@@ -297,10 +362,17 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       }
     } catch (error) {
       live.delete(rotationId)
+      // Another worker holds the rotation now (this one stalled and was taken over): this
+      // execution stops, and DBOS waits for the other's outcome instead of recording one.
+      if (error instanceof RotationMovedOnError) throw new DBOSWorkflowConflictError(rotationId)
       // Ended for good: no rerun of this workflow needs the secrets it sealed.
       const state = (await journal.read(rotationId))?.state
       if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
         await forgetSealedSecrets(pool, rotationId)
+      }
+      // Nothing journalled (refused, or the key could not be read): no claim is kept for it.
+      if (state === undefined || state === 'rolled-back' || state === 'failed') {
+        await releaseKey(pool, rotationId)
       }
       throw error
     }
@@ -311,10 +383,20 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       // A checkpoint per rotation step, each named by the step the one before it said is
       // next: DBOS replays the same names in the same order, and a rerun skips every step
       // whose checkpoint is recorded.
-      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), { name: 'open' })
+      // A checkpoint that fails part way is run again a few times, reopening the rotation
+      // from the journal as a worker that picks it up after a crash would.
+      const rotationId = DBOS.workflowID as string
+      const retries = {
+        ...STEP_RETRIES,
+        shouldRetry: (error: unknown) => resumable(journal, rotationId, error),
+      }
+      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), {
+        name: 'open',
+        ...retries,
+      })
       while (at.next !== null) {
         const step = at.next
-        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step })
+        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step, ...retries })
       }
       if (at.summary === null) throw new Error('a finished rotation has a summary')
       return at.summary
@@ -329,6 +411,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
   ) => {
     entryOf(label)
+    checkEnqueue(batchId, label, keyId)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId),
       queueName: rotationQueueName(label),
@@ -381,16 +464,23 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     { name: 'keyway.applyPolicy' },
   )
 
-  const recoverExecutor = async (executorId: string): Promise<string[]> => {
+  const recoverExecutor: Recover = async (executorId, changedBefore) => {
     const pending = await DBOS.listWorkflows({
       status: 'PENDING',
       executorId,
       workflowName: ['keyway.rotateKey', 'keyway.applyPolicy'],
     })
-    for (const workflow of pending) {
+    const due =
+      changedBefore === undefined
+        ? pending
+        : pending.filter((workflow) => (workflow.updatedAt ?? workflow.createdAt) < changedBefore)
+    for (const workflow of due) {
       await DBOS.resumeWorkflow(workflow.workflowID, { queueName: workflow.queueName })
     }
-    return pending.map((workflow) => workflow.workflowID)
+    return {
+      workflowIds: due.map((workflow) => workflow.workflowID),
+      left: pending.length - due.length,
+    }
   }
   let takeover: WorkerTakeover | undefined
 
@@ -426,6 +516,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     },
     enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
     async enqueueBatch(batchId, label, keyIds) {
+      // All or none: a bad key id is refused before any rotation of the batch starts.
+      entryOf(label)
+      for (const keyId of keyIds) checkEnqueue(batchId, label, keyId)
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
       for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
       return handles
@@ -435,12 +528,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       const handle = await DBOS.triggerSchedule(scheduleName(name))
       return (await handle.getResult()) as PolicyRunSummary
     },
-    async recoverExecutor(executorId) {
-      const workflowIds = await recoverExecutor(executorId)
-      // Handed on: the others need not take it over when its heartbeat runs out.
-      await pool.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
-      return workflowIds
-    },
+    // Handed on once, whoever else hands it on at the same moment; forgotten after, so the
+    // others need not take it over when its heartbeat runs out.
+    recoverExecutor: (executorId) => handOverWorker(pool, executorId, recoverExecutor),
     async close() {
       await takeover?.stop()
       await pool.end()
@@ -510,13 +600,4 @@ function checkPolicy(options: KeywayRotationsOptions, policy: RotationPolicy): v
     throw invalid('policies.audit', 'replaces maxAgeMs and select: give one or the other')
   }
   checkAuditPolicy(policy.audit, `policies.${policy.name}.audit`)
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'keyway',
-    operation: 'rotate',
-    message: `${path} ${message}`,
-    issues: [{ path, message }],
-  })
 }

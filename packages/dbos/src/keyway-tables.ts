@@ -6,8 +6,8 @@ export const KEYWAY_SCHEMA = 'keyway'
 
 /**
  * Creates keyway's tables where they are missing: rotation and batch records (the journal),
- * sealed secrets (encrypted, see `sealSecret`) and when each worker was last heard from. Safe
- * to run from every worker at once.
+ * sealed secrets (encrypted, see `sealSecret`), which rotation holds each key (one at a time)
+ * and when each worker was last heard from. Safe to run from every worker at once.
  */
 export async function ensureKeywayTables(pool: Pool): Promise<void> {
   await inTransaction(pool, async (client) => {
@@ -31,6 +31,14 @@ export async function ensureKeywayTables(pool: Pool): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (provider, key_id)
     )`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.key_claims (
+      provider text NOT NULL,
+      key_id text NOT NULL,
+      rotation_id text NOT NULL,
+      PRIMARY KEY (provider, key_id)
+    )`)
+    await client.query(`CREATE INDEX IF NOT EXISTS key_claims_rotation
+      ON ${KEYWAY_SCHEMA}.key_claims (rotation_id)`)
     await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.workers (
       executor_id text PRIMARY KEY,
       seen_at timestamptz NOT NULL

@@ -1,13 +1,20 @@
-import { type CreateKeyInput, type KeyStore, NotFoundError, type Secret } from '@keyway/core'
+import {
+  type CreatedKey,
+  type CreateKeyInput,
+  type KeyStore,
+  NotFoundError,
+  type Secret,
+} from '@keyway/core'
 import type { Pool } from 'pg'
 import { KEYWAY_SCHEMA } from './keyway-tables.js'
 import { openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
 
 /**
- * The store as rotations on many workers see it: each secret it mints is sealed into Postgres
- * before the rotation goes on, and `reveal` reads it back. So a rotation interrupted after
- * delivery resumes on any worker at verification with the secret it delivered, instead of
- * minting and delivering another key. Every other method is the store's own. `rotationId`
+ * The store as rotations on many workers see it: each secret it mints (a create, or a
+ * regenerate in place) is sealed into Postgres before the rotation goes on, and `reveal` reads
+ * it back. So a rotation interrupted after delivery resumes on any worker at verification with
+ * the secret it delivered, instead of minting and delivering another key (or, for a
+ * regenerate, failing for want of the secret). Every other method is the store's own. `rotationId`
  * names the rotation a create belongs to, so its sealed secrets can be dropped when it ends.
  */
 export function withSealedSecrets<C extends CreateKeyInput>(
@@ -17,8 +24,7 @@ export function withSealedSecrets<C extends CreateKeyInput>(
   rotationId: () => string | undefined = () => undefined,
 ): KeyStore<C> {
   const provider = store.provider
-  const create: KeyStore<C>['create'] = async (input, options) => {
-    const created = await store.create(input, options)
+  const seal = async (created: CreatedKey): Promise<CreatedKey> => {
     await pool.query(
       `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (provider, key_id, sealed, rotation_id)
        VALUES ($1, $2, $3, $4)
@@ -28,6 +34,12 @@ export function withSealedSecrets<C extends CreateKeyInput>(
     )
     return created
   }
+  const create: KeyStore<C>['create'] = async (input, options) =>
+    seal(await store.create(input, options))
+  // A regenerated secret replaces the old one in place: once delivered, a rotation resumed
+  // elsewhere must verify it, never regenerate again.
+  const regenerate: KeyStore<C>['regenerate'] = async (id, options) =>
+    seal(await store.regenerate(id, options))
   const reveal = async (id: string): Promise<Secret> => {
     const result = await pool.query<{ sealed: string }>(
       `SELECT sealed FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE provider = $1 AND key_id = $2`,
@@ -46,6 +58,7 @@ export function withSealedSecrets<C extends CreateKeyInput>(
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'create') return create
+      if (property === 'regenerate') return regenerate
       if (property === 'reveal') return reveal
       const value = Reflect.get(target, property, receiver)
       return typeof value === 'function' ? value.bind(target) : value

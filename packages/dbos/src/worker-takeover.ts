@@ -11,6 +11,24 @@ export interface TakeoverEvent {
 }
 
 /**
+ * What one hand-over of a worker's workflows did: the workflows handed on, and how many it
+ * left with the worker for a later look (taken up too recently, see `Recover`).
+ */
+export interface HandOver {
+  workflowIds: string[]
+  left: number
+}
+
+/**
+ * Hands a worker's unfinished workflows to the queues. With `changedBefore` (epoch ms, the
+ * database's clock) it hands on only workflows whose status last changed before then, and
+ * counts the others as `left`: a worker restarted under its own executor id takes its
+ * workflows up again as DBOS launches, before its first heartbeat, and those must stay
+ * with it.
+ */
+export type Recover = (executorId: string, changedBefore?: number) => Promise<HandOver>
+
+/**
  * How the workers notice one of them is gone and take over its unfinished rotations. Every
  * worker records that it is alive every `heartbeatMs`; a worker not heard from for
  * `deadAfterMs` is taken for dead, and the first live worker to see it hands its unfinished
@@ -23,7 +41,8 @@ export interface TakeoverOptions {
    * How long a worker may stay silent before the others take over its work. Default
    * `60_000`; at least three heartbeats. A worker only pauses this long if it lost its
    * process, its machine or its database, so keep it well above any stall you expect: a
-   * stalled worker that comes back would run its rotations beside their new owners.
+   * stalled worker that comes back stops at its next journal write, but finishes the vendor
+   * request it was sending first.
    */
   deadAfterMs?: number
   /** Told of each takeover. Never a secret. */
@@ -63,6 +82,41 @@ export function resolveTakeover(
 }
 
 /**
+ * The lock that makes the hand-overs of one worker happen one at a time. A hand-over lists
+ * the worker's unfinished workflows, then resumes each; DBOS re-enqueues any workflow that
+ * has not ended, wherever it runs now, so a second hand-over working from a listing taken
+ * before the first resumed would run those workflows twice at once.
+ */
+const HAND_OVER_LOCK = "hashtext('keyway-hand-over'), hashtext($1)"
+
+/**
+ * Hands the unfinished workflows of a worker that is gone to the live workers (`recover`),
+ * then forgets the worker. It waits for any hand-over of the same worker under way (a
+ * takeover, or another call), and lists only after that, so it finds nothing that was
+ * already handed on.
+ */
+export async function handOverWorker(
+  pool: Pool,
+  executorId: string,
+  recover: Recover,
+): Promise<string[]> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    await client.query(`SELECT pg_advisory_xact_lock(${HAND_OVER_LOCK})`, [executorId])
+    const { workflowIds } = await recover(executorId)
+    await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
+    await client.query('COMMIT')
+    return workflowIds
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    client.release()
+  }
+}
+
+/**
  * One worker's part: it records that it is alive and takes over the work of workers gone
  * silent. The row lock makes each takeover happen once, whichever workers see it.
  */
@@ -70,16 +124,11 @@ export class WorkerTakeover {
   readonly #pool: Pool
   readonly #executorId: string
   readonly #settings: TakeoverSettings
-  readonly #recover: (executorId: string) => Promise<string[]>
+  readonly #recover: Recover
   #timer: NodeJS.Timeout | undefined
   #beating: Promise<void> = Promise.resolve()
 
-  constructor(
-    pool: Pool,
-    executorId: string,
-    settings: TakeoverSettings,
-    recover: (executorId: string) => Promise<string[]>,
-  ) {
+  constructor(pool: Pool, executorId: string, settings: TakeoverSettings, recover: Recover) {
     this.#pool = pool
     this.#executorId = executorId
     this.#settings = settings
@@ -121,18 +170,32 @@ export class WorkerTakeover {
     const events = await inTransaction(this.#pool, async (client) => {
       const taken: TakeoverEvent[] = []
       // Locked rows are being taken over by another worker: skipped, not waited for.
-      const silent = await client.query<{ executor_id: string }>(
-        `SELECT executor_id FROM ${KEYWAY_SCHEMA}.workers
+      // A workflow whose status changed within deadAfterMs was taken up by a live worker: by
+      // the silent one itself, restarted under its id and not yet beating.
+      const silent = await client.query<{ executor_id: string; changed_before: string }>(
+        `SELECT executor_id,
+           (extract(epoch FROM now()) * 1000)::bigint - $3::bigint AS changed_before
+         FROM ${KEYWAY_SCHEMA}.workers
          WHERE executor_id <> $1 AND seen_at < now() - make_interval(secs => $2)
          FOR UPDATE SKIP LOCKED`,
-        [this.#executorId, this.#settings.deadAfterMs / 1000],
+        [this.#executorId, this.#settings.deadAfterMs / 1000, this.#settings.deadAfterMs],
       )
-      for (const { executor_id: executorId } of silent.rows) {
-        const workflowIds = await this.#recover(executorId)
-        await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
-          executorId,
-        ])
-        taken.push({ executorId, workflowIds })
+      for (const { executor_id: executorId, changed_before: changedBefore } of silent.rows) {
+        // Being handed on by `handOverWorker`, which forgets it when done: not waited for.
+        const free = await client.query<{ locked: boolean }>(
+          `SELECT pg_try_advisory_xact_lock(${HAND_OVER_LOCK}) AS locked`,
+          [executorId],
+        )
+        if (free.rows[0]?.locked !== true) continue
+        const { workflowIds, left } = await this.#recover(executorId, Number(changedBefore))
+        // A worker that left workflows stays listed: a later heartbeat looks again, and hands
+        // them on unless it beats by then.
+        if (left === 0) {
+          await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [
+            executorId,
+          ])
+        }
+        if (workflowIds.length > 0 || left === 0) taken.push({ executorId, workflowIds })
       }
       return taken
     })

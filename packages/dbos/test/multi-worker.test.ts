@@ -161,7 +161,7 @@ async function statesOf(setup: Setup, rotationId: string): Promise<string[]> {
   return result.rows[0]?.record.history.map((entry) => entry.state) ?? []
 }
 
-/** The takeovers the workers recorded, once there is one; bounded by the test's timeout. */
+/** Every takeover the workers recorded, once there is one; bounded by the test's timeout. */
 async function waitForTakeover(
   setup: Setup,
 ): Promise<Array<{ executor_id: string; taken_by: string; workflow_ids: string[] }>> {
@@ -277,12 +277,18 @@ describe('two workers on one Postgres', () => {
       }
       expect(await a.exited).toBe('SIGKILL')
       // Nobody tells worker B: it notices worker A's silence and takes over its workflows.
-      const takeovers = await waitForTakeover(setup)
-      expect(takeovers).toHaveLength(1)
-      expect(takeovers[0]).toMatchObject({ executor_id: 'worker-a', taken_by: 'worker-b' })
-      const stranded = takeovers[0]?.workflow_ids ?? []
-      expect(stranded.length).toBeGreaterThan(0)
+      await waitForTakeover(setup)
       await waitFor(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 200)
+      // Workflows worker A took up in its last deadAfterMs are handed on at a later heartbeat
+      // than the others (a worker back under its own id keeps what it just took up): one
+      // takeover or a few, each workflow handed on once.
+      const takeovers = await waitForTakeover(setup)
+      expect(
+        takeovers.filter((row) => row.executor_id !== 'worker-a' || row.taken_by !== 'worker-b'),
+      ).toEqual([])
+      const stranded = takeovers.flatMap((row) => row.workflow_ids)
+      expect(stranded.length).toBeGreaterThan(0)
+      expect(new Set(stranded).size).toBe(stranded.length)
       const runs = await setup.client.listWorkflows({
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
       })

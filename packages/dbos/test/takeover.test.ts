@@ -1,7 +1,12 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureKeywayTables, type TakeoverEvent } from '../src/index.js'
-import { resolveTakeover, type TakeoverSettings, WorkerTakeover } from '../src/worker-takeover.js'
+import {
+  handOverWorker,
+  resolveTakeover,
+  type TakeoverSettings,
+  WorkerTakeover,
+} from '../src/worker-takeover.js'
 import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
 
 let postgres: TestPostgres
@@ -30,7 +35,7 @@ function watcher(executorId: string, recovered: string[], events: TakeoverEvent[
     { ...settings, onTakeover: (event) => void events.push(event) },
     async (silent) => {
       recovered.push(silent)
-      return [`keyway-rotate/nightly/${silent}/1`]
+      return { workflowIds: [`keyway-rotate/nightly/${silent}/1`], left: 0 }
     },
   )
 }
@@ -92,7 +97,7 @@ describe('taking over a silent worker', () => {
     const live = new WorkerTakeover(pool, 'b', settings, async (silent) => {
       if (failing) throw new Error('system database away')
       recovered.push(silent)
-      return []
+      return { workflowIds: [], left: 0 }
     })
     await expect(live.beat()).rejects.toThrow('system database away')
     expect(await workers()).toEqual(['b', 'gone'])
@@ -100,6 +105,92 @@ describe('taking over a silent worker', () => {
     expect(await live.beat()).toEqual([{ executorId: 'gone', workflowIds: [] }])
     expect(recovered).toEqual(['gone'])
     expect(await workers()).toEqual(['b'])
+  })
+
+  it('hands a worker on once when recoverExecutor and a takeover come at the same moment', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('gone', 120)
+    // DBOS as a hand-over sees it: the gone worker's unfinished workflows are listed, then
+    // each is resumed. Resuming one already handed on would run it twice (DBOS re-enqueues
+    // any workflow not yet ended, wherever it runs now).
+    const pending = new Set(['w1', 'w2'])
+    const resumed: string[] = []
+    let listings = 0
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const recover = async (executorId: string) => {
+      expect(executorId).toBe('gone')
+      const listed = [...pending]
+      listings++
+      await gate
+      for (const id of listed) {
+        pending.delete(id)
+        resumed.push(id)
+      }
+      return { workflowIds: listed, left: 0 }
+    }
+    const byHand = handOverWorker(pool, 'gone', recover)
+    while (listings === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    let beatDone = false
+    const byBeat = new WorkerTakeover(pool, 'b', settings, recover).beat().finally(() => {
+      beatDone = true
+    })
+    // Let the takeover reach its listing, or give up the worker being handed on, or wait.
+    const waiting = async () =>
+      (
+        await pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        )
+      ).rows[0]?.n ?? 0
+    while (listings < 2 && !beatDone && (await waiting()) === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    release()
+    const [workflowIds, events] = await Promise.all([byHand, byBeat])
+    expect(workflowIds).toEqual(['w1', 'w2'])
+    expect(events).toEqual([])
+    expect(resumed.sort()).toEqual(['w1', 'w2'])
+    expect(await workers()).toEqual(['b'])
+    // Called again by hand once the takeover is done: nothing is left to hand on.
+    expect(await handOverWorker(pool, 'gone', recover)).toEqual([])
+    expect(resumed).toHaveLength(2)
+  })
+
+  it('leaves the workflows a silent worker took up within deadAfterMs (it is back under its id) for a later look', async () => {
+    await pool.query('DELETE FROM keyway.workers')
+    await heardFrom('back', 120)
+    // A worker restarted under its own executor id takes its workflows up again as DBOS
+    // launches, before its first heartbeat: those changed hands just now, so the takeover
+    // leaves them (and the worker listed) rather than run them a second time.
+    const asked: Array<number | undefined> = []
+    const events: TakeoverEvent[] = []
+    const live = new WorkerTakeover(
+      pool,
+      'b',
+      { ...settings, onTakeover: (event) => void events.push(event) },
+      async (_silent, changedBefore) => {
+        asked.push(changedBefore)
+        return { workflowIds: [], left: 1 }
+      },
+    )
+    const clock = async () =>
+      Number(
+        (
+          await pool.query<{ ms: string }>(
+            'SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms',
+          )
+        ).rows[0]?.ms,
+      )
+    const before = await clock()
+    expect(await live.beat()).toEqual([])
+    const after = await clock()
+    expect(asked).toHaveLength(1)
+    expect(asked[0]).toBeGreaterThanOrEqual(before - settings.deadAfterMs)
+    expect(asked[0]).toBeLessThanOrEqual(after - settings.deadAfterMs)
+    expect(events).toEqual([])
+    expect(await workers()).toEqual(['b', 'back'])
   })
 
   it('refuses settings that would take over live workers, before anything starts', () => {

@@ -1,7 +1,7 @@
 // A rotation worker for the tests and the benchmark: one DBOS executor in its own process.
 // Its configuration comes as JSON in KEYWAY_WORKER (emulator settings are fake credentials);
 // the parent drives it over IPC.
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { DBOS } from '@dbos-inc/dbos-sdk'
 import type { ApiKey, AuditPolicy, KeySelector, KeyStore, RotationState } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
@@ -9,7 +9,11 @@ import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
 import pg from 'pg'
-import { defineKeywayRotations, type RotationQueueLimits } from '../src/index.js'
+import {
+  type DurableRotationOptions,
+  defineKeywayRotations,
+  type RotationQueueLimits,
+} from '../src/index.js'
 
 export interface WorkerConfig {
   executorId: string
@@ -38,6 +42,13 @@ export interface WorkerConfig {
     keyIds?: string[]
     audit?: AuditPolicy
   }
+  /**
+   * Blocks this process's event loop once the `nth` rotation journalled `state` (first writing
+   * its id to `crashNote`), until the file `until` exists: a worker stalled, then back.
+   */
+  stallAt?: { state: RotationState; nth: number; until: string }
+  /** Rotation settings beside the tests' own (verification pace, the crash hook). */
+  rotation?: Pick<DurableRotationOptions, 'strategy' | 'graceMs' | 'retire'>
   /** Heartbeat and silence before a takeover; default as in the package. */
   takeover?: { heartbeatMs: number; deadAfterMs: number }
 }
@@ -70,6 +81,7 @@ await deliveries.query(`CREATE TABLE IF NOT EXISTS takeovers (
   executor_id text NOT NULL, workflow_ids jsonb NOT NULL, taken_by text NOT NULL
 )`)
 let reached = 0
+let stalled = 0
 
 const rotations = defineKeywayRotations({
   databaseUrl: config.databaseUrl,
@@ -85,9 +97,19 @@ const rotations = defineKeywayRotations({
     ]),
   ),
   rotation: {
+    ...config.rotation,
     verifyAttempts: 2,
     verifyIntervalMs: 10,
     onStep(event) {
+      if (event.state === config.stallAt?.state) {
+        stalled += 1
+        if (stalled !== config.stallAt.nth) return
+        writeFileSync(config.crashNote as string, event.rotationId)
+        // Nothing else runs here meanwhile: no heartbeat, no DBOS, no rotation.
+        const pause = new Int32Array(new SharedArrayBuffer(4))
+        while (!existsSync(config.stallAt.until)) Atomics.wait(pause, 0, 0, 20)
+        return
+      }
       if (event.state !== config.crashAt?.state) return
       reached += 1
       if (reached !== config.crashAt.nth) return

@@ -1,0 +1,49 @@
+import { ValidationError } from '@keyway/core'
+import { rotationWorkflowId } from './workflow-id.js'
+
+/** The longest rotation id core's journal takes: a workflow id must fit it. */
+const MAX_ROTATION_ID = 200
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const CONTROL = /[\u0000-\u001f\u007f]/
+
+/** A `ValidationError` of keyway's own settings: `path` names the setting. */
+export function invalid(path: string, message: string): ValidationError {
+  return new ValidationError({
+    provider: 'keyway',
+    operation: 'rotate',
+    message: `${path} ${message}`,
+    issues: [{ path, message }],
+  })
+}
+
+/**
+ * Checks a store label: not empty, no "/" (a policy names a due key as `label/keyId`) and no
+ * control characters.
+ */
+export function checkLabel(label: string): void {
+  if (label === '' || label.includes('/') || CONTROL.test(label)) {
+    throw invalid('stores', `label "${label}" must be non-empty, without "/" or control characters`)
+  }
+}
+
+/**
+ * Throws `ValidationError` unless `batchId` and `keyId` are non-empty strings and the
+ * rotation's workflow id fits core's rotation ids: a rotation that could only fail is
+ * refused here, before its workflow starts and takes that id.
+ */
+export function checkEnqueue(batchId: string, label: string, keyId: string): void {
+  for (const [path, value] of [
+    ['batchId', batchId],
+    ['keyId', keyId],
+  ] as const) {
+    if (typeof value !== 'string' || value === '') throw invalid(path, 'must be a non-empty string')
+  }
+  const id = rotationWorkflowId(batchId, label, keyId)
+  if (id.length > MAX_ROTATION_ID) {
+    throw invalid(
+      'batchId',
+      `with the label and key id makes a rotation id of ${id.length} characters (URL-encoded); at most ${MAX_ROTATION_ID}`,
+    )
+  }
+}
