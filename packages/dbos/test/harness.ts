@@ -3,9 +3,11 @@
 import { createHash } from 'node:crypto'
 import { DBOSClient } from '@dbos-inc/dbos-sdk'
 import pg from 'pg'
-import type { RotationCheckpoint } from '../src/index.js'
+import { afterAll, beforeAll } from 'vitest'
+import { ensureKeywayTables, type RotationCheckpoint } from '../src/index.js'
 import type { TestPostgres } from './embedded-postgres.js'
-import { type Fleet, startFleet, VENDORS } from './fleet.js'
+import { type Fleet, rotatableIds, startFleet, storeOf, VENDORS } from './fleet.js'
+import type { WorkerConfig } from './worker.js'
 
 /** A fresh database, the four emulators, DBOS's client and a pool for the tests' own reads. */
 export interface Harness {
@@ -17,7 +19,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  postgres: TestPostgres,
+  postgres: Pick<TestPostgres, 'url'>,
   database: string,
   seedKeys: number,
 ): Promise<Harness> {
@@ -101,4 +103,41 @@ export async function leakedCredentials(setup: Harness): Promise<string[]> {
     }
   }
   return [...leaked]
+}
+
+/** A database with keyway's tables for a test file, and a pool on it (ended after its tests). */
+export function useKeywayPool(
+  postgres: Pick<TestPostgres, 'url'>,
+  database: string,
+  max = 4,
+): () => pg.Pool {
+  let pool: pg.Pool | undefined
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: await postgres.url(database), max })
+    // The cluster stops at the end while idle connections may still be closing.
+    pool.on('error', () => {})
+    await ensureKeywayTables(pool)
+  })
+  afterAll(async () => {
+    await pool?.end()
+  })
+  return () => {
+    if (pool === undefined) throw new Error('the test database is not ready yet')
+    return pool
+  }
+}
+
+/** A harness whose only rotatable key is one OpenRouter key, and the worker stores for it. */
+export async function startOneKeyHarness(
+  postgres: Pick<TestPostgres, 'url'>,
+  database: string,
+): Promise<{ setup: Harness; stores: WorkerConfig['stores']; keyId: string }> {
+  const setup = await startHarness(postgres, database, 1)
+  const keyIds = await rotatableIds(storeOf(setup.fleet, 'openrouter'))
+  if (keyIds.length !== 1) throw new Error(`expected one key to rotate, found ${keyIds.length}`)
+  return {
+    setup,
+    stores: { openrouter: { vendor: 'openrouter', settings: setup.fleet.openrouter.settings } },
+    keyId: keyIds[0] as string,
+  }
 }

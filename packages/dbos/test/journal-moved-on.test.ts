@@ -1,27 +1,13 @@
 import { type KeyStore, openRotation } from '@keyway/core'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureKeywayTables, postgresJournal } from '../src/index.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
+import { describe, expect, it } from 'vitest'
+import { postgresJournal } from '../src/index.js'
+import { usePostgres } from './embedded-postgres.js'
 import { activeIds, rotatableIds, writesAt } from './fleet.js'
+import { useKeywayPool } from './harness.js'
 
-let postgres: TestPostgres
-let pool: pg.Pool
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-  pool = new pg.Pool({ connectionString: await postgres.url('journal'), max: 4 })
-  // The cluster stops at the end while idle connections may still be closing.
-  pool.on('error', () => {})
-  await ensureKeywayTables(pool)
-}, 120_000)
-
-afterAll(async () => {
-  await pool?.end()
-  await postgres?.stop()
-})
+const pool = useKeywayPool(usePostgres(), 'journal', 4)
 
 describe('a rotation held by two workers', () => {
   it('goes on with the one that moved it on: the stale one sends nothing and changes no record', async () => {
@@ -29,7 +15,7 @@ describe('a rotation held by two workers', () => {
     try {
       const store = createOpenRouterKeyStore(openrouter.settings) as unknown as KeyStore
       const [keyId] = await rotatableIds(store)
-      const journal = postgresJournal(pool)
+      const journal = postgresJournal(pool())
       const delivered: string[] = []
       const options = {
         keyId: keyId as string,

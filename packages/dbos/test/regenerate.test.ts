@@ -2,22 +2,14 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RotationState } from '@keyway/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type DurableRotationSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
+import { usePostgres } from './embedded-postgres.js'
 import { rotatableIds, storeOf, testSealingKey } from './fleet.js'
 import { checkpointTrail, leakedCredentials, startHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
-let postgres: TestPostgres
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-}, 120_000)
-
-afterAll(async () => {
-  await postgres?.stop()
-})
+const postgres = usePostgres()
 
 // Latitude replaces a token in place: the old one dies the moment the vendor answers, so a
 // rotation cut off after it delivered the new token must go on with that token, on any worker.

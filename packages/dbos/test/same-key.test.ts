@@ -1,31 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
-import { activeIds, rotatableIds, storeOf, testSealingKey, writesAt } from './fleet.js'
-import { startHarness, waitForEnded } from './harness.js'
+import { usePostgres } from './embedded-postgres.js'
+import { activeIds, storeOf, testSealingKey, writesAt } from './fleet.js'
+import { startOneKeyHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
-let postgres: TestPostgres
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-}, 120_000)
-
-afterAll(async () => {
-  await postgres?.stop()
-})
+const postgres = usePostgres()
 
 describe('one key in two batches at once', () => {
   it('is rotated by one of them: the other refuses before it makes anything', async () => {
-    const setup = await startHarness(postgres, 'same_key', 1)
-    const stores = {
-      openrouter: { vendor: 'openrouter', settings: setup.fleet.openrouter.settings },
-    }
+    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'same_key')
     let worker: WorkerProcess | undefined
     try {
-      const keyIds = await rotatableIds(storeOf(setup.fleet, 'openrouter'))
-      expect(keyIds).toHaveLength(1)
-      const keyId = keyIds[0] as string
       // The first retire waits at the vendor until the test lets it go, so both batches
       // reach the key while it is still there, however the machine schedules them.
       let release = () => {}

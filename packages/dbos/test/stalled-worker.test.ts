@@ -2,22 +2,14 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
+import { usePostgres } from './embedded-postgres.js'
 import { activeIds, rotatableIds, storeOf, testSealingKey, writesAt } from './fleet.js'
 import { startHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
-let postgres: TestPostgres
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-}, 120_000)
-
-afterAll(async () => {
-  await postgres?.stop()
-})
+const postgres = usePostgres()
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 100))
 

@@ -1,36 +1,22 @@
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ensureKeywayTables, type TakeoverEvent } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { TakeoverEvent } from '../src/index.js'
 import {
   handOverWorker,
   resolveTakeover,
   type TakeoverSettings,
   WorkerTakeover,
 } from '../src/worker-takeover.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
+import { usePostgres } from './embedded-postgres.js'
+import { useKeywayPool } from './harness.js'
 
-let postgres: TestPostgres
-let pool: pg.Pool
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-  pool = new pg.Pool({ connectionString: await postgres.url('takeover'), max: 8 })
-  // The cluster stops at the end while idle connections may still be closing.
-  pool.on('error', () => {})
-  await ensureKeywayTables(pool)
-}, 120_000)
-
-afterAll(async () => {
-  await pool?.end()
-  await postgres?.stop()
-})
+const pool = useKeywayPool(usePostgres(), 'takeover', 8)
 
 const settings: TakeoverSettings = { heartbeatMs: 1_000, deadAfterMs: 60_000 }
 
 /** A worker's takeover whose hand-over records what it was asked to recover. */
 function watcher(executorId: string, recovered: string[], events: TakeoverEvent[]) {
   return new WorkerTakeover(
-    pool,
+    pool(),
     executorId,
     { ...settings, onTakeover: (event) => void events.push(event) },
     async (silent) => {
@@ -42,7 +28,7 @@ function watcher(executorId: string, recovered: string[], events: TakeoverEvent[
 
 /** Records a worker last heard from `secondsAgo` seconds ago (by the database's clock). */
 async function heardFrom(executorId: string, secondsAgo: number): Promise<void> {
-  await pool.query(
+  await pool().query(
     `INSERT INTO keyway.workers (executor_id, seen_at)
      VALUES ($1, now() - make_interval(secs => $2))
      ON CONFLICT (executor_id) DO UPDATE SET seen_at = EXCLUDED.seen_at`,
@@ -51,7 +37,7 @@ async function heardFrom(executorId: string, secondsAgo: number): Promise<void> 
 }
 
 async function workers(): Promise<string[]> {
-  const result = await pool.query<{ executor_id: string }>(
+  const result = await pool().query<{ executor_id: string }>(
     'SELECT executor_id FROM keyway.workers ORDER BY executor_id',
   )
   return result.rows.map((row) => row.executor_id)
@@ -59,7 +45,7 @@ async function workers(): Promise<string[]> {
 
 describe('taking over a silent worker', () => {
   it('hands a silent worker on exactly once, though every live worker sees it at the same moment', async () => {
-    await pool.query('DELETE FROM keyway.workers')
+    await pool().query('DELETE FROM keyway.workers')
     await heardFrom('gone', 120)
     const recovered: string[] = []
     const events: TakeoverEvent[] = []
@@ -77,7 +63,7 @@ describe('taking over a silent worker', () => {
   })
 
   it('leaves a worker heard from within deadAfterMs, and never takes over itself', async () => {
-    await pool.query('DELETE FROM keyway.workers')
+    await pool().query('DELETE FROM keyway.workers')
     await heardFrom('busy', 59)
     await heardFrom('me', 600)
     const recovered: string[] = []
@@ -90,11 +76,11 @@ describe('taking over a silent worker', () => {
   })
 
   it('keeps a silent worker listed when the hand-over fails, so the next heartbeat tries again', async () => {
-    await pool.query('DELETE FROM keyway.workers')
+    await pool().query('DELETE FROM keyway.workers')
     await heardFrom('gone', 120)
     let failing = true
     const recovered: string[] = []
-    const live = new WorkerTakeover(pool, 'b', settings, async (silent) => {
+    const live = new WorkerTakeover(pool(), 'b', settings, async (silent) => {
       if (failing) throw new Error('system database away')
       recovered.push(silent)
       return { workflowIds: [], left: 0 }
@@ -108,7 +94,7 @@ describe('taking over a silent worker', () => {
   })
 
   it('hands a worker on once when recoverExecutor and a takeover come at the same moment', async () => {
-    await pool.query('DELETE FROM keyway.workers')
+    await pool().query('DELETE FROM keyway.workers')
     await heardFrom('gone', 120)
     // DBOS as a hand-over sees it: the gone worker's unfinished workflows are listed, then
     // each is resumed. Resuming one already handed on would run it twice (DBOS re-enqueues
@@ -131,16 +117,16 @@ describe('taking over a silent worker', () => {
       }
       return { workflowIds: listed, left: 0 }
     }
-    const byHand = handOverWorker(pool, 'gone', recover)
+    const byHand = handOverWorker(pool(), 'gone', recover)
     while (listings === 0) await new Promise((resolve) => setTimeout(resolve, 20))
     let beatDone = false
-    const byBeat = new WorkerTakeover(pool, 'b', settings, recover).beat().finally(() => {
+    const byBeat = new WorkerTakeover(pool(), 'b', settings, recover).beat().finally(() => {
       beatDone = true
     })
     // Let the takeover reach its listing, or give up the worker being handed on, or wait.
     const waiting = async () =>
       (
-        await pool.query<{ n: number }>(
+        await pool().query<{ n: number }>(
           "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
         )
       ).rows[0]?.n ?? 0
@@ -154,12 +140,12 @@ describe('taking over a silent worker', () => {
     expect(resumed.sort()).toEqual(['w1', 'w2'])
     expect(await workers()).toEqual(['b'])
     // Called again by hand once the takeover is done: nothing is left to hand on.
-    expect(await handOverWorker(pool, 'gone', recover)).toEqual([])
+    expect(await handOverWorker(pool(), 'gone', recover)).toEqual([])
     expect(resumed).toHaveLength(2)
   })
 
   it('leaves the workflows a silent worker took up within deadAfterMs (it is back under its id) for a later look', async () => {
-    await pool.query('DELETE FROM keyway.workers')
+    await pool().query('DELETE FROM keyway.workers')
     await heardFrom('back', 120)
     // A worker restarted under its own executor id takes its workflows up again as DBOS
     // launches, before its first heartbeat: those changed hands just now, so the takeover
@@ -167,7 +153,7 @@ describe('taking over a silent worker', () => {
     const asked: Array<number | undefined> = []
     const events: TakeoverEvent[] = []
     const live = new WorkerTakeover(
-      pool,
+      pool(),
       'b',
       { ...settings, onTakeover: (event) => void events.push(event) },
       async (_silent, changedBefore) => {
@@ -178,7 +164,7 @@ describe('taking over a silent worker', () => {
     const clock = async () =>
       Number(
         (
-          await pool.query<{ ms: string }>(
+          await pool().query<{ ms: string }>(
             'SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms',
           )
         ).rows[0]?.ms,

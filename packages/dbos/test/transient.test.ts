@@ -1,31 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
-import { activeIds, rotatableIds, storeOf, testSealingKey } from './fleet.js'
-import { checkpointTrail, startHarness, waitForEnded } from './harness.js'
+import { usePostgres } from './embedded-postgres.js'
+import { activeIds, storeOf, testSealingKey } from './fleet.js'
+import { checkpointTrail, startOneKeyHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
-let postgres: TestPostgres
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-}, 120_000)
-
-afterAll(async () => {
-  await postgres?.stop()
-})
+const postgres = usePostgres()
 
 describe('a vendor failure part way through a rotation', () => {
   it('is retried from the journal: the rotation finishes instead of ending with both keys live', async () => {
-    const setup = await startHarness(postgres, 'transient', 1)
-    const stores = {
-      openrouter: { vendor: 'openrouter', settings: setup.fleet.openrouter.settings },
-    }
+    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'transient')
     let worker: WorkerProcess | undefined
     try {
-      const keyIds = await rotatableIds(storeOf(setup.fleet, 'openrouter'))
-      expect(keyIds).toHaveLength(1)
-      const keyId = keyIds[0] as string
       // Retiring the old key fails for longer than the store's own retries last.
       setup.fleet.openrouter.inject({ match: { method: 'DELETE' }, status: 503, times: 4 })
       worker = await startWorker({
@@ -34,7 +20,12 @@ describe('a vendor failure part way through a rotation', () => {
         sealingKey: testSealingKey(),
         stores,
       })
-      await worker.send({ type: 'enqueue', batchId: 'nightly', label: 'openrouter', keyIds })
+      await worker.send({
+        type: 'enqueue',
+        batchId: 'nightly',
+        label: 'openrouter',
+        keyIds: [keyId],
+      })
       await waitForEnded(setup.client, ROTATION_WORKFLOW_PREFIX, 1)
       const [run] = await setup.client.listWorkflows({
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,

@@ -1,31 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
-import { startTestPostgres, type TestPostgres } from './embedded-postgres.js'
-import { activeIds, rotatableIds, storeOf, testSealingKey, writesAt } from './fleet.js'
-import { checkpointTrail, leakedCredentials, startHarness, waitForEnded } from './harness.js'
+import { usePostgres } from './embedded-postgres.js'
+import { activeIds, storeOf, testSealingKey, writesAt } from './fleet.js'
+import { checkpointTrail, leakedCredentials, startOneKeyHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
-let postgres: TestPostgres
-
-beforeAll(async () => {
-  postgres = await startTestPostgres()
-}, 120_000)
-
-afterAll(async () => {
-  await postgres?.stop()
-})
+const postgres = usePostgres()
 
 describe('a new key that does not verify', () => {
   it('is rolled back for good, with no secret in DBOS records, and the key can be rotated again', async () => {
-    const setup = await startHarness(postgres, 'verify_failure', 1)
-    const stores = {
-      openrouter: { vendor: 'openrouter', settings: setup.fleet.openrouter.settings },
-    }
+    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'verify_failure')
     let worker: WorkerProcess | undefined
     try {
-      const keyIds = await rotatableIds(storeOf(setup.fleet, 'openrouter'))
-      expect(keyIds).toHaveLength(1)
-      const keyId = keyIds[0] as string
       // The vendor refuses the new key whenever it is checked.
       setup.fleet.openrouter.inject({
         match: { method: 'GET', path: /\/key$/ },
@@ -38,7 +24,12 @@ describe('a new key that does not verify', () => {
         sealingKey: testSealingKey(),
         stores,
       })
-      await worker.send({ type: 'enqueue', batchId: 'nightly', label: 'openrouter', keyIds })
+      await worker.send({
+        type: 'enqueue',
+        batchId: 'nightly',
+        label: 'openrouter',
+        keyIds: [keyId],
+      })
       await waitForEnded(setup.client, ROTATION_WORKFLOW_PREFIX, 1)
       const [failed] = await setup.client.listWorkflows({
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
@@ -59,7 +50,7 @@ describe('a new key that does not verify', () => {
       expect(sealed.rows[0].n).toBe(0)
       // Under a new batch, once the vendor takes new keys again, the key is rotated.
       setup.fleet.openrouter.clearFaults()
-      await worker.send({ type: 'enqueue', batchId: 'again', label: 'openrouter', keyIds })
+      await worker.send({ type: 'enqueue', batchId: 'again', label: 'openrouter', keyIds: [keyId] })
       await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}again/`, 1)
       const [again] = await setup.client.listWorkflows({
         workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}again/`,
