@@ -60,10 +60,37 @@ describe('OpenRouter emulator', () => {
     ['a non-UTC expiry', { name: 'x', expires_at: '2099-01-01T00:00:00+02:00' }],
     ['a past expiry', { name: 'x', expires_at: '2001-01-01T00:00:00Z' }],
     ['an unknown limit_reset', { name: 'x', limit_reset: 'hourly' }],
+    ['an empty creator_user_id', { name: 'x', creator_user_id: '' }],
+    ['an external without user', { name: 'x', external: { api_key: 'a'.repeat(32) } }],
+    ['a short external api_key', { name: 'x', external: { user: 'u', api_key: 'short' } }],
   ])('refuses a create with %s: 400 in its error shape', async (_name, body) => {
     const answer = await call(`${base}/keys`, 'POST', admin, body)
     expect(answer.status).toBe(400)
     expectShape(openRouter.error, answer.body)
+  })
+
+  it('keeps the creator and the external user named at create; the partner key never shows', async () => {
+    const partnerKey = `partner-${'f'.repeat(32)}`
+    const answer = await call(`${base}/keys`, 'POST', admin, {
+      name: 'partner',
+      creator_user_id: 'user_member',
+      external: { user: 'end-user-7', api_key: partnerKey },
+    })
+    expect(answer.status).toBe(201)
+    const { data } = expectShape(
+      v.strictObject({ data: openRouter.key, key: v.string() }),
+      answer.body,
+    )
+    expect(data).toMatchObject({ creator_user_id: 'user_member', external_user: 'end-user-7' })
+    const fetched = await call(`${base}/keys/${data.hash}`, 'GET', admin)
+    expect(fetched.body).toMatchObject({
+      data: { creator_user_id: 'user_member', external_user: 'end-user-7' },
+    })
+    expect(JSON.stringify([answer.body, fetched.body])).not.toContain(partnerKey)
+    const plain = await call(`${base}/keys`, 'POST', admin, { name: 'plain' })
+    expect(plain.body).toMatchObject({
+      data: { creator_user_id: 'user_emulated', external_user: null },
+    })
   })
 
   it('accepts a UTC expiry and reports it', async () => {
@@ -253,6 +280,21 @@ describe('OpenRouter emulator workspaces', () => {
     }
   })
 
+  it('gives every workspace its own default guardrail id, the same on every call', async () => {
+    const other = emulator.control.seedWorkspace().id
+    const list = async () => {
+      const answer = await call(`${base}/workspaces`, 'GET', admin)
+      return expectShape(openRouter.counted(openRouter.workspace), answer.body).data
+    }
+    const first = await list()
+    const guardrailOf = new Map(first.map((item) => [item.id, item.default_guardrail_id]))
+    expect(guardrailOf.size).toBe(2)
+    expect(guardrailOf.get(emulator.control.defaultWorkspaceId)).not.toBe(guardrailOf.get(other))
+    expect((await list()).map((item) => item.default_guardrail_id)).toEqual([
+      ...guardrailOf.values(),
+    ])
+  })
+
   it.each(['limit=101', 'limit=0', 'offset=-1'])('refuses %s with 400', async (query) => {
     const answer = await call(`${base}/workspaces?${query}`, 'GET', admin)
     expect(answer.status).toBe(400)
@@ -346,6 +388,31 @@ describe('OpenRouter emulator guardrails', () => {
     )
     expect(removed).toMatchObject({ status: 200, body: { unassigned_count: 1 } })
     expect((await assignments()).data).toEqual([])
+  })
+
+  it("lists one guardrail's assignments, paged, and answers 404 for an unknown one", async () => {
+    const control = emulator.control
+    const wanted = control.seedGuardrail().id
+    const other = control.seedGuardrail().id
+    const keys = [0, 1, 2].map((index) =>
+      control.seedKey({ name: `w-${index}`, guardrailId: wanted }),
+    )
+    control.seedKey({ name: 'elsewhere', guardrailId: other })
+    const url = `${base}/guardrails/${wanted}/assignments/keys`
+    const all = await call(url, 'GET', admin)
+    expect(all.status).toBe(200)
+    const page = expectShape(openRouter.counted(openRouter.keyAssignment), all.body)
+    expect(page.total_count).toBe(3)
+    expect(page.data.map((item) => item.key_hash)).toEqual(keys.map((key) => key.id))
+    const second = await call(`${url}?offset=2&limit=1`, 'GET', admin)
+    expect(second.body).toMatchObject({ data: [{ key_hash: keys[2]?.id }], total_count: 3 })
+    const unknown = await call(
+      `${base}/guardrails/99999999-9999-4999-8999-999999999999/assignments/keys`,
+      'GET',
+      admin,
+    )
+    expect(unknown.status).toBe(404)
+    expectShape(openRouter.error, unknown.body)
   })
 
   it('pages the assignments with offset and limit (at most 100)', async () => {

@@ -34,6 +34,10 @@ interface KeyRecord {
   updatedAt: string | null
   expiresAt: string | null
   workspaceId: string
+  /** Who made the key: the caller's user, or the member named at create. */
+  creatorUserId: string | null
+  /** The partner's end user named at create (`external.user`). */
+  externalUser: string | null
   /** USD spent: over the key's life, and in the current day, week and month. */
   usage: { total: number; daily: number; weekly: number; monthly: number }
 }
@@ -105,6 +109,8 @@ export function createOpenRouterEmulator(
       updatedAt: null,
       expiresAt: null,
       workspaceId: WORKSPACE_ID,
+      creatorUserId: USER_ID,
+      externalUser: null,
       usage: { total: 0, daily: 0, weekly: 0, monthly: 0 },
       ...input,
     }
@@ -210,6 +216,8 @@ export function createOpenRouterEmulator(
       const workspaceProblemText = workspaceProblem(body.workspace_id)
       if (workspaceProblemText) return error(400, workspaceProblemText)
     }
+    const creatorProblem = checkCreatorFields(body)
+    if (creatorProblem) return error(400, creatorProblem)
     const record = addKey({
       name: body.name,
       workspaceId: (body.workspace_id as string | undefined) ?? WORKSPACE_ID,
@@ -217,6 +225,9 @@ export function createOpenRouterEmulator(
       limitReset: (body.limit_reset as string | null | undefined) ?? null,
       includeByokInLimit: (body.include_byok_in_limit as boolean | undefined) ?? false,
       expiresAt,
+      creatorUserId: (body.creator_user_id as string | null | undefined) ?? USER_ID,
+      // The partner's own api_key is checked, then forgotten: OpenRouter never returns it.
+      externalUser: (body.external as { user: string } | undefined)?.user ?? null,
     })
     return { status: 201, body: { data: toKey(record), key: record.secret } }
   }
@@ -255,7 +266,7 @@ export function createOpenRouterEmulator(
         is_free_tier: false,
         is_management_key: caller === undefined,
         is_provisioning_key: caller === undefined,
-        creator_user_id: USER_ID,
+        creator_user_id: caller?.creatorUserId ?? USER_ID,
         organization_id: null,
         workspace_id: caller?.workspaceId ?? WORKSPACE_ID,
         allowed_data_regions: ['global'],
@@ -351,6 +362,34 @@ function checkLimitFields(body: Record<string, unknown>): string | undefined {
   return undefined
 }
 
+/**
+ * `creator_user_id` and `external` of a create. Both are in VENDORS.md and in the SDK's schema
+ * (spec); the rules come from the SDK's: a creator id of at least one character, or null; an
+ * `external.user` string, and an optional partner `api_key` of at least 32 characters.
+ */
+function checkCreatorFields(body: Record<string, unknown>): string | undefined {
+  const creator = body.creator_user_id
+  if (
+    creator !== undefined &&
+    creator !== null &&
+    (typeof creator !== 'string' || creator === '')
+  ) {
+    return 'creator_user_id: must be a non-empty string or null'
+  }
+  const external = body.external
+  if (external === undefined) return undefined
+  if (!isPlainObject(external) || typeof external.user !== 'string' || external.user === '') {
+    return 'external.user: Required'
+  }
+  if (
+    external.api_key !== undefined &&
+    (typeof external.api_key !== 'string' || external.api_key.length < 32)
+  ) {
+    return 'external.api_key: must be at least 32 characters'
+  }
+  return undefined
+}
+
 /** OpenRouter's masked preview: `sk-or-v1-abc...123`. */
 function label(secret: string): string {
   const hex = secret.slice('sk-or-v1-'.length)
@@ -395,8 +434,8 @@ function toKey(record: KeyRecord) {
     ...usage(record.usage),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
-    creator_user_id: USER_ID,
-    external_user: null,
+    creator_user_id: record.creatorUserId,
+    external_user: record.externalUser,
     workspace_id: record.workspaceId,
     ...(record.expiresAt === null ? {} : { expires_at: record.expiresAt }),
   }

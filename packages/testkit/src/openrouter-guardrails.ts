@@ -72,7 +72,10 @@ export class OpenRouterGuardrails {
     this.#assignments.delete(hash)
   }
 
-  /** Handles `/guardrails/…`; `undefined` when the path is not one of them. */
+  /**
+   * Handles `/guardrails/…`: the account's key assignments, one guardrail's, and assigning
+   * and unassigning keys; `undefined` when the path is not one of them.
+   */
   handle(
     request: EmulatedRequest,
     path: string,
@@ -88,8 +91,16 @@ export class OpenRouterGuardrails {
     const remove = matchPath('/guardrails/:id/assignments/keys/remove', path)
     const params = assign ?? remove
     if (params === undefined) return undefined
-    if (request.method !== 'POST') return error(405, 'Method Not Allowed')
     const guardrailId = params.id as string
+    // One guardrail's assignments: in the SDK (generated from the spec), not in VENDORS.md.
+    if (assign !== undefined && request.method === 'GET') {
+      if (!this.#guardrails.has(guardrailId)) return error(404, 'Guardrail not found')
+      const page = readPage(request.query, error)
+      if ('status' in page) return page
+      const listed = this.#listed().filter((item) => item.guardrail_id === guardrailId)
+      return pageOf(listed, page)
+    }
+    if (request.method !== 'POST') return error(405, 'Method Not Allowed')
     if (!this.#guardrails.has(guardrailId)) return error(404, 'Guardrail not found')
     const hashes = readHashes(request.body)
     if (hashes === undefined) {

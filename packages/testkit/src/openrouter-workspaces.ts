@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { isoNow } from './emulator-helpers.js'
 import type { EmulatedResponse } from './http-server.js'
 import { pageOf, readPage } from './openrouter-paging.js'
@@ -58,6 +58,11 @@ export class OpenRouterWorkspaces {
     )
   }
 
+  /**
+   * A workspace as `GET /workspaces` answers it. Where OpenRouter's sources disagree, the
+   * official SDK's schema (1.3.19, generated from OpenRouter's OpenAPI spec) decides over
+   * VENDORS.md, which was written from prose docs and captures; each such field says so.
+   */
   #toWorkspace(record: WorkspaceRecord) {
     return {
       id: record.id,
@@ -67,11 +72,16 @@ export class OpenRouterWorkspaces {
       created_at: record.createdAt,
       updated_at: null,
       created_by: this.#createdBy,
-      default_guardrail_id: null,
+      // SDK schema (spec) and VENDORS.md agree: always a string, never null. The spec calls it
+      // "derived from the workspace ID" and materialized only when first configured, so every
+      // workspace has one, configured or not.
+      default_guardrail_id: defaultGuardrailId(record.id),
       default_text_model: null,
       default_image_model: null,
       default_provider_sort: null,
       include_byok_in_budgets: false,
+      // SDK schema (spec): integer key ids or null. VENDORS.md counts it among the fields that
+      // name a key by hash; null (every key logged) is what both allow.
       io_logging_api_key_ids: null,
       io_logging_sampling_rate: 1,
       is_data_discount_logging_enabled: false,
@@ -79,4 +89,21 @@ export class OpenRouterWorkspaces {
       is_observability_io_logging_enabled: false,
     }
   }
+}
+
+/** Namespace of the default guardrail ids: the emulator's own, fixed so ids are stable. */
+const DEFAULT_GUARDRAIL_NAMESPACE = 'a3f1c7e2-5b4d-4e8f-9c6a-2d7b8e1f0a93'
+
+/**
+ * The default guardrail's id of a workspace: a name-based (version 5) UUID of the workspace
+ * id, so it is the same on every call, as OpenRouter's "deterministic ID derived from the
+ * workspace ID" is. How OpenRouter derives it is not published; only the stability matters.
+ */
+function defaultGuardrailId(workspaceId: string): string {
+  const namespace = Buffer.from(DEFAULT_GUARDRAIL_NAMESPACE.replaceAll('-', ''), 'hex')
+  const bytes = createHash('sha1').update(namespace).update(workspaceId).digest().subarray(0, 16)
+  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x50
+  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80
+  const hex = bytes.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }

@@ -78,13 +78,15 @@ export const openRouter = {
     created_at: iso,
     updated_at: v.nullable(iso),
     created_by: v.nullable(v.string()),
-    default_guardrail_id: v.nullable(v.string()),
+    // The SDK's schema (generated from the spec) and VENDORS.md: a string, never null.
+    default_guardrail_id: v.pipe(v.string(), v.uuid()),
     default_text_model: v.nullable(v.string()),
     default_image_model: v.nullable(v.string()),
     default_provider_sort: v.nullable(v.string()),
     include_byok_in_budgets: v.boolean(),
-    io_logging_api_key_ids: v.nullable(v.array(v.string())),
-    io_logging_sampling_rate: v.nullable(v.number()),
+    // Integer key ids in the SDK's schema (spec); VENDORS.md gives no type.
+    io_logging_api_key_ids: v.nullable(v.array(v.pipe(v.number(), v.integer()))),
+    io_logging_sampling_rate: v.number(),
     is_data_discount_logging_enabled: v.boolean(),
     is_observability_broadcast_enabled: v.boolean(),
     is_observability_io_logging_enabled: v.boolean(),
