@@ -27,10 +27,28 @@ const keysUrl = (workspace: string) =>
 const rawJson = async (url: string) => JSON.parse(await (await fetch(url, { headers })).text())
 const kyJson = (url: string) => ky.get(url, { headers, retry: 0, timeout: false }).json<unknown>()
 
-// raw fetch, ky and keyway list the whole account the same way: its workspaces, then each
-// one's keys. The SDK cannot: its workspace schema refuses the vendor's `null` fields (such as
-// `default_guardrail_id`), so it lists the default workspace's keys only, one request fewer.
+// Every contender lists the whole account the way keyway's `list` does: every page of the
+// workspaces, then every page of each one's keys (with the probe's few keys, one page each).
 type Workspaces = { data: Array<{ id: string }> }
+
+/** The SDK's own methods walking what keyway's `list` walks: workspaces, then keys by offset. */
+async function listWithSdk(): Promise<number> {
+  let count = 0
+  for await (const page of await sdk.workspaces.list({ limit: 100 })) {
+    for (const workspace of page.result.data) {
+      for (let offset = 0; ; offset += 100) {
+        const keys = await sdk.apiKeys.list({
+          includeDisabled: true,
+          workspaceId: workspace.id,
+          offset,
+        })
+        count += keys.data.length
+        if (keys.data.length < 100) break
+      }
+    }
+  }
+  return count
+}
 const contenders: Record<string, Record<'get' | 'list', () => Promise<unknown>>> = {
   'raw fetch': {
     get: () => rawJson(`${baseUrl}/keys/${id}`),
@@ -52,9 +70,15 @@ const contenders: Record<string, Record<'get' | 'list', () => Promise<unknown>>>
   },
   '@openrouter/sdk': {
     get: () => sdk.apiKeys.get({ hash: id }),
-    list: () => sdk.apiKeys.list({ includeDisabled: true }),
+    list: listWithSdk,
   },
 }
+
+// Equal work: the SDK's walk sees exactly the keys keyway's list does.
+const keywayCount = (await store.list()).length
+const sdkCount = await listWithSdk()
+if (sdkCount !== keywayCount)
+  throw new Error(`the SDK listed ${sdkCount} keys, keyway ${keywayCount}`)
 
 const result: Record<string, Record<string, number>> = {}
 for (const operation of ['get', 'list'] as const) {

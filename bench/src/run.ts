@@ -59,7 +59,9 @@ async function perCallOverhead(): Promise<void> {
       summarize(of(a).map((value, index) => value / (of(b)[index] as number)))
     const rows: Array<[string, string, string, number]> = [
       [
-        `per-call: store.${operation}() vs the official SDK's apiKeys.${operation}`,
+        operation === 'get'
+          ? "per-call: store.get() vs the official SDK's apiKeys.get"
+          : "per-call: store.list() vs the official SDK's workspaces.list + apiKeys.list",
         '@openrouter/sdk',
         'ratio keyway ÷ SDK ≤ 1.00',
         1.0,
@@ -86,7 +88,7 @@ async function perCallOverhead(): Promise<void> {
         rounds: PER_CALL.repeats,
         ...(operation === 'list'
           ? {
-              note: 'keyway, ky and raw fetch list the workspaces, then the keys (2 requests); the SDK cannot parse the vendor’s workspace list (null default_guardrail_id), so it lists the default workspace only (1 request)',
+              note: 'every contender lists every page of the workspaces, then every page of each workspace’s keys, as keyway’s list does (2 requests here: one workspace, 3 keys)',
             }
           : {}),
       })
