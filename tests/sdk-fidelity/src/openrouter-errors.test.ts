@@ -86,6 +86,14 @@ const operationNames = Object.keys(operations)
 /** Every status an injected fault plays in the vendor's own error body. */
 const STATUSES = [400, 401, 402, 403, 404, 409, 422, 429, 500, 502, 503, 504]
 
+/** A key and a guardrail in `emulator` for the operations to act on. */
+function targetsIn(emulator: OpenRouterEmulator): Ids {
+  return {
+    hash: emulator.control.seedKey({ name: 'target' }).id,
+    guardrailId: emulator.control.seedGuardrail().id,
+  }
+}
+
 /** Calls one of `operations` through `sdk`. */
 function callOperation(operation: string, sdk: OpenRouter, ids: Ids): Promise<unknown> {
   const entry = operations[operation]
@@ -130,10 +138,7 @@ describe('injected faults: every status, every operation', () => {
 
   beforeAll(async () => {
     emulator = await startEmulatorForSdk()
-    ids = {
-      hash: emulator.control.seedKey({ name: 'target' }).id,
-      guardrailId: emulator.control.seedGuardrail().id,
-    }
+    ids = targetsIn(emulator)
     sdk = sdkFor(emulator)
   })
   afterEach(() => emulator.clearFaults())
@@ -212,10 +217,7 @@ describe("the emulator's own errors", () => {
 
   beforeEach(async () => {
     emulator = await startEmulatorForSdk()
-    ids = {
-      hash: emulator.control.seedKey({ name: 'target' }).id,
-      guardrailId: emulator.control.seedGuardrail().id,
-    }
+    ids = targetsIn(emulator)
     sdk = sdkFor(emulator)
   })
   afterEach(async () => {
@@ -397,10 +399,7 @@ describe("the emulator's own rate limit", () => {
     ),
   )('%s over the limit: 429 with Retry-After', async (operation) => {
     const sdk = sdkFor(emulator)
-    const ids = {
-      hash: emulator.control.seedKey({ name: 'target' }).id,
-      guardrailId: emulator.control.seedGuardrail().id,
-    }
+    const ids = targetsIn(emulator)
     // Spend the window of both kinds of request, then make the call under test.
     await sdk.apiKeys.get({ hash: ids.hash })
     await sdk.apiKeys.update({ hash: ids.hash, requestBody: { name: 'spent' } })
