@@ -253,6 +253,7 @@ export function createOpenRouterEmulator(
     return { status: 200, body: { data: toKey(record) } }
   }
 
+  // `GET /key`: every field VENDORS.md and the SDK's schema (spec) both require; they agree.
   const currentKey = (caller: KeyRecord | undefined): EmulatedResponse => ({
     status: 200,
     body: {
@@ -421,6 +422,10 @@ function usage(spent: KeyRecord['usage'] = { total: 0, daily: 0, weekly: 0, mont
   }
 }
 
+/**
+ * A key as `/keys` answers it. VENDORS.md and the SDK's schema (1.3.19, generated from the
+ * spec) agree on every field: all present, `expires_at` only when the key expires.
+ */
 function toKey(record: KeyRecord) {
   return {
     hash: record.hash,
