@@ -17,6 +17,7 @@ import {
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { describeCreateConformance, noWait } from './conformance-create.js'
+import { describeRotationRefusalConformance } from './conformance-refusals.js'
 import { findSecrets } from './secret-scan.js'
 import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 import type { Emulator, Vendor } from './types.js'
@@ -574,6 +575,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
   })
 
   describeCreateConformance(options)
+  describeRotationRefusalConformance(options)
 }
 
 function expectApiKey(key: ApiKey, vendor: string): void {
@@ -593,4 +595,5 @@ function expectApiKey(key: ApiKey, vendor: string): void {
   expect(KeyStoreError.is(key)).toBe(false)
 }
 
+export { MALFORMED_IDS } from './conformance-refusals.js'
 export { findSecrets } from './secret-scan.js'
