@@ -1,11 +1,8 @@
 import { type KeyStore, ValidationError } from '@keyway/core'
-import { findSecrets, MALFORMED_IDS } from '@keyway/testkit/conformance'
+import { findSecrets, MALFORMED_IDS, settingSecrets } from '@keyway/testkit/conformance'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineKeywayRotations, type KeywayRotations } from '../src/index.js'
 import { type Fleet, startFleet, storeOf, testSealingKey, VENDORS } from './fleet.js'
-
-/** Emulator settings that are not secrets: where to call, and which listed key the credential is. */
-const NOT_SECRET_SETTINGS = ['baseUrl', 'credentialKeyId']
 
 // Refused before a workflow starts: its id (which holds the key id) never reaches DBOS's
 // records, and DBOS is not even launched. The pool never connects.
@@ -22,12 +19,7 @@ describe('enqueue refuses, by each store’s own rules, before anything is sent 
       const store = storeOf(fleet, vendor)
       const name = store.capabilities.names ? { name: 'enqueue-refusal' } : {}
       const created = await store.create(name as never)
-      secrets.set(vendor, [
-        ...Object.entries(fleet[vendor].settings)
-          .filter(([setting]) => !NOT_SECRET_SETTINGS.includes(setting))
-          .map(([, value]) => value),
-        created.secret.reveal(),
-      ])
+      secrets.set(vendor, [...settingSecrets(fleet[vendor].settings), created.secret.reveal()])
       stores[vendor] = { store }
     }
     rotations = defineKeywayRotations({

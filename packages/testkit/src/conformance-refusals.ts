@@ -5,22 +5,16 @@ import {
   memoryJournal,
   NotFoundError,
   openRotation,
-  type RetryOptions,
   rotateKey,
   rotateKeys,
   ValidationError,
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
-import { noWait } from './conformance-create.js'
-import { findSecrets } from './secret-scan.js'
+import { fastRetry, noWait } from './conformance-create.js'
+import { findSecrets, settingSecrets } from './secret-scan.js'
 import { startEmulator } from './start-emulator.js'
 import type { Emulator } from './types.js'
-
-/** Emulator settings that are not secrets: where to call, and which listed key the credential is. */
-const NOT_SECRET_SETTINGS = ['baseUrl', 'credentialKeyId']
-
-const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
 /**
  * Ids no store may send, whatever its vendor: empty, path segments and separators, line
@@ -130,11 +124,7 @@ export function describeRotationRefusalConformance(options: ConformanceOptions):
         retry: fastRetry,
         reconcile: { sleep: noWait },
       } as ConformanceSettings
-      secrets = new Set(
-        Object.entries(emulator.settings)
-          .filter(([name]) => !NOT_SECRET_SETTINGS.includes(name))
-          .map(([, value]) => value),
-      )
+      secrets = new Set(settingSecrets(emulator.settings))
       store = createStore(settings)
       const name = store.capabilities.names ? { name: 'refusal-conformance' } : {}
       const created = await store.create({ ...name, ...options.createInput } as never)

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { defineCapabilities } from '../capabilities.js'
 import { defineKeyStore } from '../define-key-store.js'
 import { KeyStoreError, NotFoundError, ValidationError } from '../errors.js'
+import { apiKey } from '../fleet/api-key.test-support.js'
 import { createHttpClient } from '../http-client.js'
 import type { ApiKey } from '../types.js'
 import { readOldKeyAndOwnIds } from './open-run.js'
@@ -13,21 +14,7 @@ import { resolveRotationOptions, rotationOptionEntries } from './rotation-option
 const CREDENTIAL = 'fake-credential-shortcut-0000000000000001'
 const MINTED = 'fake-minted-shortcut-ffffffffffffffff0002'
 
-function key(id: string): ApiKey {
-  return {
-    provider: 'vendor',
-    id,
-    name: id,
-    status: 'active',
-    hint: null,
-    createdAt: null,
-    updatedAt: null,
-    lastUsedAt: null,
-    expiresAt: null,
-    metadata: {},
-    raw: {},
-  }
-}
+const key = (id: string): ApiKey => apiKey({ provider: 'vendor', id, name: id })
 
 /** A store whose `get` is a scan of its listing (no id pattern), counting its listings. */
 function scanStore() {
