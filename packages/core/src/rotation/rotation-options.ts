@@ -207,7 +207,10 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     rules.checkId(keyId, 'rotate')
   }
   const input = definedEntries(given.input ?? {})
-  if (strategy === 'create') rules.checkCreateInput(input, 'rotate')
+  // The overrides alone, as a create would take them: the carried settings are the vendor's own.
+  if (strategy === 'create' && Object.keys(input).length > 0) {
+    rules.checkCreateInput(input, 'rotate')
+  }
   return {
     journal: given.journal ?? memoryJournal(),
     deliver: given.deliver ?? (() => {}),
