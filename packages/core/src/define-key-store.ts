@@ -12,7 +12,7 @@ import {
 } from './create-marking.js'
 import { createWithReconcile } from './create-with-reconcile.js'
 import { credentialProblem } from './credentials.js'
-import { NotFoundError, ValidationError } from './errors.js'
+import { ValidationError } from './errors.js'
 import type { HttpClient } from './http-client.js'
 import { collect } from './paginate.js'
 import {
@@ -22,7 +22,9 @@ import {
   listOptionsSchema,
   requestOptionsSchema,
 } from './request-options.js'
+import { scrubErrorChain } from './scrub-error.js'
 import { Secret } from './secret.js'
+import { attachStoreRules, noKeyWithId, type StoreRules } from './store-rules.js'
 import { defaultSuccessorPlan } from './successor-plan.js'
 import type {
   ApiKey,
@@ -114,8 +116,10 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 ): KeyStore<C, U> {
   const { provider, capabilities, client } = definition
   const context = (operation: string) => ({ provider, operation })
-  const checkId = (id: string, operation: string) =>
-    encodeId(id, context(operation), definition.idPattern)
+  // A secret the store knows (its credential, a key it minted or listed) is never an id.
+  const isSecret = (text: string) => client.redactor.finds(text)
+  const checkId = (id: unknown, operation: string) =>
+    encodeId(id, context(operation), definition.idPattern, isSecret)
   const checkOwnKey = (key: unknown, operation: string) => {
     const record = key as Partial<ApiKey> | null
     if (typeof record !== 'object' || record === null || record.provider !== provider) {
@@ -125,7 +129,24 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         issues: [{ path: 'key', message: `expected an ApiKey of provider ${provider}` }],
       })
     }
-    encodeId(record.id, context(operation), definition.idPattern)
+    checkId(record.id, operation)
+  }
+  const checkCreateInput = (input: unknown, operation: string) => {
+    const checked = checkInput(
+      input,
+      baseCreateInputSchema,
+      definition.createSchema,
+      context(operation),
+    )
+    assertFields(checked, capabilities.create, context(operation))
+    return checked
+  }
+  const rules: StoreRules = {
+    checkId,
+    checkCreateInput: (input, operation) => {
+      checkCreateInput(input, operation)
+    },
+    redact: (error) => scrubErrorChain(error, client.redactor),
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
   const options = <T extends RequestOptions>(
@@ -162,11 +183,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       for await (const key of iterateChecked({ ...checked, includeDisabled: true })) {
         if (key.id === id) return key
       }
-      throw new NotFoundError({
-        ...context('get'),
-        status: 404,
-        message: `${provider} get failed: no key with id ${id}`,
-      })
+      throw rules.redact(noKeyWithId(provider, id))
     },
 
     async create(input, given) {
@@ -176,13 +193,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         'create',
       )
       checkMarker(marker, context('create'))
-      const checked = checkInput(
-        input,
-        baseCreateInputSchema,
-        definition.createSchema,
-        context('create'),
-      ) as C
-      assertFields(checked, capabilities.create, context('create'))
+      const checked = checkCreateInput(input, 'create') as C
       const way = chooseWay(marking, checked)
       const finalName = way === 'name' ? (checked.name ?? defaultKeyName()) : checked.name
       const marked = markInput(checked, marking, way, marker, finalName, context('create'))
@@ -347,6 +358,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       return reveal(checkId(id, 'reveal'), { ...checked, id })
     }
   }
+  attachStoreRules(store, rules)
   return store
 }
 

@@ -167,6 +167,7 @@ export {
 } from './scheduler.js'
 export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
+export { checkKeyId, type StoreRules, storeRules } from './store-rules.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export type {

@@ -21,6 +21,12 @@ export class Redactor {
     }
   }
 
+  /** Whether the text holds a known secret. */
+  finds(text: string): boolean {
+    for (const value of this.#values) if (text.includes(value)) return true
+    return false
+  }
+
   /** The text with every known secret replaced by `[REDACTED]`. */
   redact(text: string): string {
     let result = text

@@ -1,4 +1,4 @@
-import type { KeyStoreError } from './errors.js'
+import { KeyStoreError } from './errors.js'
 import type { Redactor } from './redact.js'
 
 /**
@@ -17,5 +17,22 @@ export function scrubError(error: KeyStoreError, redactor: Redactor): KeyStoreEr
     }
   }
   if (error.stack !== undefined) error.stack = redactor.redact(error.stack)
+  return error
+}
+
+/**
+ * `scrubError` for an error and each error down its cause chain (a rotation's error carries
+ * the store's as its cause). Anything that is not an error is returned as it is.
+ */
+export function scrubErrorChain<T>(error: T, redactor: Redactor): T {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (KeyStoreError.is(current)) scrubError(current, redactor)
+    else {
+      current.message = redactor.redact(current.message)
+      if (current.stack !== undefined) current.stack = redactor.redact(current.stack)
+    }
+    current = current.cause
+  }
   return error
 }

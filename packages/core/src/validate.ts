@@ -15,10 +15,17 @@ const MAX_ID_LENGTH = 256
 /**
  * Checks an id before it goes into a URL path: a non-empty string of printable characters
  * that cannot change the path (no `/`, `\`, `%`, `?`, `#`, whitespace, and not `.` or `..`),
- * matching the vendor's own pattern where one is given. Returns it URL-encoded.
+ * matching the vendor's own pattern where one is given, and holding no secret `isSecret`
+ * knows (a credential or a key's secret pasted where an id belongs). Returns it URL-encoded.
+ * The error never quotes the id.
  */
-export function encodeId(id: unknown, context: InputContext, pattern?: RegExp): string {
-  const problem = idProblem(id, pattern)
+export function encodeId(
+  id: unknown,
+  context: InputContext,
+  pattern?: RegExp,
+  isSecret?: (text: string) => boolean,
+): string {
+  const problem = idProblem(id, pattern, isSecret)
   if (problem !== undefined) {
     throw new ValidationError({
       ...context,
@@ -29,9 +36,15 @@ export function encodeId(id: unknown, context: InputContext, pattern?: RegExp): 
   return encodeURIComponent(id as string)
 }
 
-function idProblem(id: unknown, pattern: RegExp | undefined): string | undefined {
+function idProblem(
+  id: unknown,
+  pattern: RegExp | undefined,
+  isSecret: ((text: string) => boolean) | undefined,
+): string | undefined {
   if (typeof id !== 'string') return 'expected a string'
   if (id.length === 0) return 'empty'
+  // First, so that the only thing said about a secret is that it is one.
+  if (isSecret?.(id) === true) return 'holds a secret (a credential or a key), not a key id'
   if (id.length > MAX_ID_LENGTH) return `longer than ${MAX_ID_LENGTH} characters`
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
   if (/[\u0000-\u001f\u007f\s]/.test(id)) return 'contains whitespace or control characters'

@@ -1,4 +1,4 @@
-import { ValidationError } from '@keyway/core'
+import { checkKeyId, type KeyStore, ValidationError } from '@keyway/core'
 import { rotationWorkflowId } from './workflow-id.js'
 
 /** The longest rotation id core's journal takes: a workflow id must fit it. */
@@ -28,17 +28,16 @@ export function checkLabel(label: string): void {
 }
 
 /**
- * Throws `ValidationError` unless `batchId` and `keyId` are non-empty strings and the
- * rotation's workflow id fits core's rotation ids: a rotation that could only fail is
- * refused here, before its workflow starts and takes that id.
+ * Throws `ValidationError` unless `keyId` passes the store's own id check (the one its `get`
+ * makes: never a secret the store knows, never quoted), `batchId` is a non-empty string and
+ * the rotation's workflow id fits core's rotation ids: a rotation that could only fail is
+ * refused here, before its workflow starts, takes that id and records it in Postgres.
  */
-export function checkEnqueue(batchId: string, label: string, keyId: string): void {
-  for (const [path, value] of [
-    ['batchId', batchId],
-    ['keyId', keyId],
-  ] as const) {
-    if (typeof value !== 'string' || value === '') throw invalid(path, 'must be a non-empty string')
+export function checkEnqueue(store: KeyStore, batchId: string, label: string, keyId: string): void {
+  if (typeof batchId !== 'string' || batchId === '') {
+    throw invalid('batchId', 'must be a non-empty string')
   }
+  checkKeyId(store, keyId, 'rotate')
   const id = rotationWorkflowId(batchId, label, keyId)
   if (id.length > MAX_ROTATION_ID) {
     throw invalid(

@@ -410,8 +410,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     keyId: string,
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
   ) => {
-    entryOf(label)
-    checkEnqueue(batchId, label, keyId)
+    checkEnqueue(entryOf(label).store, batchId, label, keyId)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId),
       queueName: rotationQueueName(label),
@@ -517,8 +516,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
     async enqueueBatch(batchId, label, keyIds) {
       // All or none: a bad key id is refused before any rotation of the batch starts.
-      entryOf(label)
-      for (const keyId of keyIds) checkEnqueue(batchId, label, keyId)
+      const { store } = entryOf(label)
+      for (const keyId of keyIds) checkEnqueue(store, batchId, label, keyId)
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
       for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
       return handles

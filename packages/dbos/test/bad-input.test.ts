@@ -67,22 +67,25 @@ describe('what names a rotation', () => {
       ),
     ).toEqual({ path: 'deliver' })
     const rotations = defineKeywayRotations({ ...base, stores: { openrouter: { store } } })
-    expect(await refusal(() => rotations.enqueue('', 'openrouter', 'key-1'))).toEqual({
+    // An OpenRouter key id: its hash, 64 hex.
+    const keyId = 'a'.repeat(64)
+    expect(await refusal(() => rotations.enqueue('', 'openrouter', keyId))).toEqual({
       path: 'batchId',
     })
+    // The store's own id check, as its get makes it.
     expect(await refusal(() => rotations.enqueue('nightly', 'openrouter', ''))).toEqual({
-      path: 'keyId',
+      path: 'id',
     })
     expect(
-      await refusal(() => rotations.enqueueBatch('nightly', 'openrouter', ['key-1', ''])),
+      await refusal(() => rotations.enqueueBatch('nightly', 'openrouter', [keyId, ''])),
     ).toEqual({
-      path: 'keyId',
+      path: 'id',
     })
     // Core's journal takes rotation ids of at most 200 characters: the encoded id must fit.
-    expect(await refusal(() => rotations.enqueue('é'.repeat(40), 'openrouter', 'key-1'))).toEqual({
+    expect(await refusal(() => rotations.enqueue('é'.repeat(40), 'openrouter', keyId))).toEqual({
       path: 'batchId',
     })
-    expect(await refusal(() => rotations.enqueue('nightly', 'elsewhere', 'key-1'))).toEqual({
+    expect(await refusal(() => rotations.enqueue('nightly', 'elsewhere', keyId))).toEqual({
       path: 'label',
     })
   })

@@ -30,7 +30,8 @@ const SETTLE_REQUEST: Record<Vendor, NonNullable<Fault['match']>> = {
   voiceable: { method: 'PUT', path: /\/api_keys\/[^/]+$/ },
 }
 
-const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
+/** Retries that wait a few milliseconds, so a test of a failing vendor ends quickly. */
+export const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
 /** A reconcile that looks over its whole window without waiting real time. */
 export const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>

@@ -16,8 +16,9 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { describeCreateConformance, noWait } from './conformance-create.js'
-import { findSecrets } from './secret-scan.js'
+import { describeCreateConformance, fastRetry, noWait } from './conformance-create.js'
+import { describeRotationRefusalConformance } from './conformance-refusals.js'
+import { findSecrets, isSecretSetting, settingSecrets } from './secret-scan.js'
 import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
 import type { Emulator, Vendor } from './types.js'
 
@@ -74,11 +75,6 @@ export interface ConformanceOptions {
    */
   additionalTests?: (context: ConformanceContext) => void
 }
-
-/** Emulator settings that are not secrets: where to call, and which listed key the credential is. */
-const NOT_SECRET_SETTINGS = ['baseUrl', 'credentialKeyId']
-
-const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
 
 /**
  * The one suite every adapter passes against its vendor's emulator. Tests that need a
@@ -146,11 +142,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
 
     beforeEach(async () => {
       emulator = await startEmulator(vendor, options.emulator)
-      secrets = new Set(
-        Object.entries(emulator.settings)
-          .filter(([name]) => !NOT_SECRET_SETTINGS.includes(name))
-          .map(([, value]) => value),
-      )
+      secrets = new Set(settingSecrets(emulator.settings))
       settings = settingsFor(emulator.settings)
       store = createStore(settings)
     })
@@ -468,7 +460,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
         const wrong = Object.fromEntries(
           Object.entries(emulator.settings).map(([name, value]) => [
             name,
-            NOT_SECRET_SETTINGS.includes(name) ? value : `wrong-${value}`,
+            isSecretSetting(name) ? `wrong-${value}` : value,
           ]),
         )
         for (const value of Object.values(wrong)) secrets.add(value)
@@ -574,6 +566,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
   })
 
   describeCreateConformance(options)
+  describeRotationRefusalConformance(options)
 }
 
 function expectApiKey(key: ApiKey, vendor: string): void {
@@ -593,4 +586,5 @@ function expectApiKey(key: ApiKey, vendor: string): void {
   expect(KeyStoreError.is(key)).toBe(false)
 }
 
-export { findSecrets } from './secret-scan.js'
+export { MALFORMED_IDS } from './conformance-refusals.js'
+export { findSecrets, settingSecrets } from './secret-scan.js'

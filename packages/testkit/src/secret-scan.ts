@@ -45,3 +45,18 @@ export function findSecrets(value: unknown, secrets: Iterable<string>): string[]
   }
   return [...found]
 }
+
+/** Emulator settings that are not secrets: where to call, and which listed key the credential is. */
+const NOT_SECRET_SETTINGS = ['baseUrl', 'credentialKeyId']
+
+/** Whether a setting of an emulator holds (part of) the credential. */
+export function isSecretSetting(name: string): boolean {
+  return !NOT_SECRET_SETTINGS.includes(name)
+}
+
+/** The secret values among an emulator's settings: the credential, in every part. */
+export function settingSecrets(settings: Readonly<Record<string, string>>): string[] {
+  return Object.entries(settings)
+    .filter(([name]) => isSecretSetting(name))
+    .map(([, value]) => value)
+}

@@ -9,9 +9,10 @@ import { describe, expect, it } from 'vitest'
  * markers with their reconcile, and the valibot checks of every setting, option and
  * credential, added about 3 KB; "a key like this one" and OpenRouter's workspaces and
  * guardrails about 1 KB more; spend, workspaces, descriptors and the resume's key identity
- * checks about 1 KB more.
+ * checks about 1 KB more; the store's own rules shared with every rotation entry point (a
+ * secret refused as an id, errors redacted down their cause chain) about 0.25 KB more.
  */
-const BUDGET_BYTES = 23 * 1024
+const BUDGET_BYTES = 23.5 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
@@ -29,7 +30,7 @@ async function bundledSize(entry: string): Promise<{ minified: number; gzipped: 
 
 describe('bundle size budget', () => {
   it.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'])(
-    '@keyway/%s bundles to at most 22 KB min+gzip, dependencies included',
+    `@keyway/%s bundles to at most ${BUDGET_BYTES / 1024} KB min+gzip, dependencies included`,
     async (name) => {
       const entry = import.meta.resolve(`@keyway/${name}`)
       const size = await bundledSize(new URL(entry).pathname)

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { ValidationError } from '../errors.js'
 import { type RotateKeysResult, rotateKeys } from '../rotation/rotate-keys.js'
+import { storeRules } from '../store-rules.js'
+import type { KeyStore } from '../types.js'
 import { auditStore, eachStore, rotationReasons } from './fleet-audit.js'
 import { rotationSettings } from './fleet-plan.js'
 import { invalidFleet } from './fleet-schemas.js'
@@ -43,6 +46,16 @@ export async function rotateFleet(
       unknown.map((label) => ({ path: `keyIds.${label}`, message: 'no store has this label' })),
     )
   }
+  // Every store's keys by that store's own rules, before any store sends anything.
+  const badIds = chosen.flatMap((fleetStore) =>
+    (options.keyIds?.[fleetStore.label] ?? []).flatMap((keyId, index) => {
+      const problem = idProblem(fleetStore.store, keyId)
+      return problem === undefined
+        ? []
+        : [{ path: `keyIds.${fleetStore.label}.${index}`, message: problem }]
+    }),
+  )
+  if (badIds.length > 0) throw invalidFleet('rotate', badIds)
   const earlier = new Map<string, boolean>()
   if (options.batchId !== undefined) {
     for (const fleetStore of chosen) {
@@ -109,6 +122,17 @@ export async function rotateFleet(
     rotated: total('rotated'),
     failed: total('failed'),
     skipped: total('skipped'),
+  }
+}
+
+/** Why the store refuses `keyId` (in words that never quote it), or `undefined`. */
+function idProblem(store: KeyStore, keyId: string): string | undefined {
+  try {
+    storeRules(store).checkId(keyId, 'rotate')
+    return undefined
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error
+    return error.issues[0]?.message ?? 'invalid key id'
   }
 }
 

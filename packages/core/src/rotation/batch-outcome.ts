@@ -1,4 +1,6 @@
 import { KeyStoreError, RotationError } from '../errors.js'
+import { storeRules } from '../store-rules.js'
+import type { KeyStore } from '../types.js'
 import type { RotationResult } from './rotation-run.js'
 
 /** One key's outcome in a batch. Errors are kept as plain data. */
@@ -31,8 +33,12 @@ export type RotateKeysProgress =
       ms: number
     }
 
-/** A failed outcome: the error as plain data, never a secret (keyway errors hold none). */
-export function failedOutcome(keyId: string, error: unknown): RotateKeysOutcome {
+/**
+ * A failed outcome: the error as plain data, through the store's redaction, never a secret
+ * (keyway errors hold none; another error's text is not passed on).
+ */
+export function failedOutcome(store: KeyStore, keyId: string, thrown: unknown): RotateKeysOutcome {
+  const error = storeRules(store).redact(thrown)
   if (error instanceof RotationError) {
     return {
       keyId,

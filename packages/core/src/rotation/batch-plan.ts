@@ -1,4 +1,5 @@
 import { NotFoundError, RotationError } from '../errors.js'
+import { storeRules } from '../store-rules.js'
 import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
 import { eachLimited, failedOutcome, type RotateKeysOutcome } from './batch-outcome.js'
 import type { RotationRecord, RotationState } from './rotation-journal.js'
@@ -63,21 +64,23 @@ export async function planBatch<C extends CreateKeyInput>(
     }
     if (record?.state === 'failed') {
       const reason = record.reason ?? 'stopped earlier'
-      const outcome = failedOutcome(keyId, stoppedForGood(store.provider, keyId, reason))
+      const outcome = failedOutcome(store, keyId, stoppedForGood(store.provider, keyId, reason))
       entries.set(keyId, { ...base, outcome, shown: info('skip', reason) })
       return
     }
     const pastCreate = record !== undefined && PAST_CREATE.has(record.state)
     if (oldKey === null && !pastCreate) {
-      const error = new NotFoundError({
-        provider: store.provider,
-        operation: 'rotate',
-        status: 404,
-        message: `${store.provider} rotate: no active key with id ${keyId}`,
-      })
+      const error = storeRules(store).redact(
+        new NotFoundError({
+          provider: store.provider,
+          operation: 'rotate',
+          status: 404,
+          message: `${store.provider} rotate: no active key with id ${keyId}`,
+        }),
+      )
       entries.set(keyId, {
         ...base,
-        outcome: failedOutcome(keyId, error),
+        outcome: failedOutcome(store, keyId, error),
         shown: info('skip', error.message),
       })
       return
@@ -92,7 +95,7 @@ export async function planBatch<C extends CreateKeyInput>(
       )
     } catch (error) {
       settings.signal?.throwIfAborted()
-      const outcome = failedOutcome(keyId, error)
+      const outcome = failedOutcome(store, keyId, error)
       const reason = outcome.status === 'failed' ? outcome.error.message : 'could not be planned'
       entries.set(keyId, { ...base, outcome, shown: info('skip', reason) })
       return

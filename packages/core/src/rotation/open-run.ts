@@ -1,4 +1,5 @@
 import { NotFoundError, RotationError, ValidationError } from '../errors.js'
+import { noKeyWithId, storeRules } from '../store-rules.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import { CREATE_STEPS } from './create-steps.js'
 import { createdAtOf, madeAtAnotherTime } from './key-identity.js'
@@ -102,6 +103,12 @@ export async function ownCredentialIds<C extends CreateKeyInput>(
  * The old key (`null`: already retired by an interrupted run) and the store's own credential
  * ids, each unless the caller gave it. Where `get` is a scan of the listing anyway, one
  * listing serves both.
+ *
+ * The rule for this shortcut, and for any other that saves a request: it may not skip a
+ * check or the redaction. It checks the id by the store's own rules before listing and
+ * builds its "no key" error as the store's scan `get` does, through the store's redaction,
+ * so that the shortcut and `store.get` refuse the same ids with the same errors (a test
+ * runs both paths against every vendor's emulator and compares them).
  */
 export async function readOldKeyAndOwnIds<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -117,15 +124,12 @@ export async function readOldKeyAndOwnIds<C extends CreateKeyInput>(
     store.credentialKeyIds !== undefined &&
     needsOwnIds(settings)
   if (oneListing) {
+    const rules = storeRules(store)
+    rules.checkId(source.keyId, 'get')
     const listed = await store.list({ ...request, includeDisabled: true })
     const oldKey = listed.find((key) => key.id === source.keyId)
     if (oldKey === undefined && !retiring(source.record)) {
-      throw new NotFoundError({
-        provider: store.provider,
-        operation: 'get',
-        status: 404,
-        message: `${store.provider} get failed: no key with id ${source.keyId}`,
-      })
+      throw rules.redact(noKeyWithId(store.provider, source.keyId))
     }
     return {
       oldKey: oldKey ?? null,

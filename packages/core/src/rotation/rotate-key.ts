@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import * as v from 'valibot'
 import { ValidationError } from '../errors.js'
+import { redacting } from '../store-rules.js'
 import type { CreateKeyInput, KeyStore } from '../types.js'
 import { readOldKeyAndOwnIds } from './open-run.js'
 import {
@@ -23,7 +24,8 @@ export interface RotateKeyOptions<C extends CreateKeyInput = CreateKeyInput>
 }
 
 const rotateKeyOptionsSchema = v.strictObject({
-  keyId: v.pipe(v.string(), v.minLength(1, 'must not be empty')),
+  // Checked further by the store's own id rules (see `resolveRotationOptions`).
+  keyId: v.string(),
   rotationId: v.optional(rotationIdSchema),
   ...rotationOptionEntries,
 })
@@ -47,7 +49,14 @@ export function rotateKey<C extends CreateKeyInput>(
   store: KeyStore<C>,
   options: RotateKeyOptions<C>,
 ): Promise<RotationResult>
-export async function rotateKey<C extends CreateKeyInput>(
+export function rotateKey<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  options: RotateKeyOptions<C>,
+): Promise<RotationResult | RotationPlan> {
+  return redacting(store, () => rotateOne(store, options))
+}
+
+async function rotateOne<C extends CreateKeyInput>(
   store: KeyStore<C>,
   options: RotateKeyOptions<C>,
 ): Promise<RotationResult | RotationPlan> {
@@ -80,18 +89,20 @@ export async function rotateKey<C extends CreateKeyInput>(
  * same `rotationId` again, in any process, resumes where the journal stands (a rotation
  * already done opens with nothing left to run).
  */
-export async function openRotation<C extends CreateKeyInput>(
+export function openRotation<C extends CreateKeyInput>(
   store: KeyStore<C>,
   options: RotateKeyOptions<C>,
 ): Promise<SteppedRotation> {
-  const settings = resolveRotationOptions(store, options, rotateKeyOptionsSchema)
-  if (settings.dryRun) {
-    throw new ValidationError({
-      provider: store.provider,
-      operation: 'rotate',
-      message: `${store.provider} rotate: dryRun: a stepped rotation writes; rotateKey({ dryRun: true }) returns the plan`,
-      issues: [{ path: 'dryRun', message: 'not taken by openRotation' }],
-    })
-  }
-  return openSteps(store, settings, options.keyId, options.rotationId ?? randomUUID())
+  return redacting(store, async () => {
+    const settings = resolveRotationOptions(store, options, rotateKeyOptionsSchema)
+    if (settings.dryRun) {
+      throw new ValidationError({
+        provider: store.provider,
+        operation: 'rotate',
+        message: `${store.provider} rotate: dryRun: a stepped rotation writes; rotateKey({ dryRun: true }) returns the plan`,
+        issues: [{ path: 'dryRun', message: 'not taken by openRotation' }],
+      })
+    }
+    return openSteps(store, settings, options.keyId, options.rotationId ?? randomUUID())
+  })
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import * as v from 'valibot'
 import { atLeastOne } from '../setting-schemas.js'
 import { sleep } from '../sleep.js'
+import { redacting } from '../store-rules.js'
 import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
 import {
   checkBatchOptions,
@@ -79,7 +80,8 @@ export interface RotateKeysResult {
 const rotateKeysOptionsSchema = v.strictObject({
   ...rotationOptionEntries,
   filter: v.optional(v.function()),
-  keyIds: v.optional(v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),
+  // Checked further by the store's own id rules (see `resolveRotationOptions`).
+  keyIds: v.optional(v.array(v.string())),
   batchId: v.optional(rotationIdSchema),
   resume: v.optional(v.boolean()),
   concurrency: v.optional(atLeastOne),
@@ -94,7 +96,14 @@ const rotateKeysOptionsSchema = v.strictObject({
  * keys are journalled under its `batchId`, so running it again finishes exactly the keys
  * that are not finished, and a rerun of a finished batch sends no write at all.
  */
-export async function rotateKeys<C extends CreateKeyInput>(
+export function rotateKeys<C extends CreateKeyInput>(
+  store: KeyStore<C>,
+  options: RotateKeysOptions<C>,
+): Promise<RotateKeysResult> {
+  return redacting(store, () => rotateBatch(store, options))
+}
+
+async function rotateBatch<C extends CreateKeyInput>(
   store: KeyStore<C>,
   options: RotateKeysOptions<C>,
 ): Promise<RotateKeysResult> {
@@ -179,7 +188,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
       await runSteps(run, phaseOne)
       ready.push(run)
     } catch (error) {
-      if (!stop.halts(error)) report(failedOutcome(entry.keyId, error))
+      if (!stop.halts(error)) report(failedOutcome(store, entry.keyId, error))
     }
   })
   stop.rethrow()
@@ -197,7 +206,7 @@ export async function rotateKeys<C extends CreateKeyInput>(
       await runSteps(run, phaseTwo)
       report({ keyId: run.oldKeyId, status: 'rotated', result: run.result() })
     } catch (error) {
-      if (!stop.halts(error)) report(failedOutcome(run.oldKeyId, error))
+      if (!stop.halts(error)) report(failedOutcome(store, run.oldKeyId, error))
     }
   })
   stop.rethrow()

@@ -3,6 +3,7 @@ import { assertCapability } from '../capabilities.js'
 import { ValidationError } from '../errors.js'
 import { isPlainObject } from '../plain-object.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
+import { storeRules } from '../store-rules.js'
 import type { CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
 import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
@@ -158,7 +159,9 @@ export const rotationOptionEntries = {
 /**
  * Checks rotation options against `schema` and the store's capabilities before anything is
  * sent, and fills in the defaults. A bad option is a `ValidationError` naming it; a retire
- * mode or strategy the vendor lacks is an `UnsupportedOperationError`.
+ * mode or strategy the vendor lacks is an `UnsupportedOperationError`. The keys named
+ * (`keyId`, `keyIds`) and `input` are checked by the store's own rules (see `storeRules`),
+ * so every entry point refuses what the store would refuse, before the old key is read.
  */
 export function resolveRotationOptions<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -198,6 +201,16 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   }
   const retire = given.retire ?? 'delete'
   if (retire === 'disable') assertCapability(store.capabilities.disable, 'disable', context)
+  const rules = storeRules(store)
+  const named = options as { keyId?: string; keyIds?: readonly string[] }
+  for (const keyId of named.keyIds ?? (named.keyId === undefined ? [] : [named.keyId])) {
+    rules.checkId(keyId, 'rotate')
+  }
+  const input = definedEntries(given.input ?? {})
+  // The overrides alone, as a create would take them: the carried settings are the vendor's own.
+  if (strategy === 'create' && Object.keys(input).length > 0) {
+    rules.checkCreateInput(input, 'rotate')
+  }
   return {
     journal: given.journal ?? memoryJournal(),
     deliver: given.deliver ?? (() => {}),
@@ -208,7 +221,7 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     graceMs: given.graceMs ?? 0,
     allowSelf: given.allowSelf ?? false,
     strategy,
-    input: definedEntries(given.input ?? {}),
+    input,
     signal: given.signal,
     onStep: given.onStep,
     onWait: given.onWait,

@@ -1,4 +1,5 @@
 import { RotationError } from '../errors.js'
+import { redacting } from '../store-rules.js'
 import type { CreateKeyInput, KeyStore } from '../types.js'
 import { openRun, stepsOf } from './open-run.js'
 import type { RotationState } from './rotation-journal.js'
@@ -62,7 +63,7 @@ export async function openSteps<C extends CreateKeyInput>(
     get next() {
       return cursor.next?.name ?? null
     },
-    runNext: () => cursor.runNext(),
+    runNext: () => redacting(store, () => cursor.runNext()),
     result() {
       if (cursor.next !== undefined) {
         throw new Error(`rotation ${rotationId} is not done: "${cursor.next.name}" is next`)

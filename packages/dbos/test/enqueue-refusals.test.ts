@@ -1,0 +1,67 @@
+import { type KeyStore, ValidationError } from '@keyway/core'
+import { findSecrets, MALFORMED_IDS, settingSecrets } from '@keyway/testkit/conformance'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defineKeywayRotations, type KeywayRotations } from '../src/index.js'
+import { type Fleet, startFleet, storeOf, testSealingKey, VENDORS } from './fleet.js'
+
+// Refused before a workflow starts: its id (which holds the key id) never reaches DBOS's
+// records, and DBOS is not even launched. The pool never connects.
+describe('enqueue refuses, by each store’s own rules, before anything is sent or recorded', () => {
+  let fleet: Fleet
+  let rotations: KeywayRotations
+  /** Per vendor: the store's credential settings and a secret it minted. */
+  const secrets = new Map<string, string[]>()
+
+  beforeAll(async () => {
+    fleet = await startFleet({ seedKeys: 1, rateLimit: false })
+    const stores: Record<string, { store: KeyStore }> = {}
+    for (const vendor of VENDORS) {
+      const store = storeOf(fleet, vendor)
+      const name = store.capabilities.names ? { name: 'enqueue-refusal' } : {}
+      const created = await store.create(name as never)
+      secrets.set(vendor, [...settingSecrets(fleet[vendor].settings), created.secret.reveal()])
+      stores[vendor] = { store }
+    }
+    rotations = defineKeywayRotations({
+      databaseUrl: 'postgresql://127.0.0.1:1/unused',
+      sealingKey: testSealingKey(),
+      stores,
+      deliver: () => {},
+      takeover: false,
+    })
+  })
+
+  afterAll(async () => {
+    await rotations?.close()
+    await Promise.all(VENDORS.map((vendor) => fleet?.[vendor].close()))
+  })
+
+  for (const vendor of VENDORS) {
+    it(`${vendor}: an id that is a secret or malformed is a ValidationError, no request, no secret`, async () => {
+      const known = secrets.get(vendor) ?? []
+      expect(known.length).toBeGreaterThanOrEqual(2)
+      const before = fleet[vendor].requests.length
+      let refusals = 0
+      for (const keyId of [...known, ...MALFORMED_IDS]) {
+        const acts: Array<() => Promise<unknown>> = [
+          () => rotations.enqueue('nightly', vendor, keyId),
+          () => rotations.enqueueBatch('nightly', vendor, [keyId]),
+        ]
+        for (const act of acts) {
+          const error = await Promise.resolve()
+            .then(act)
+            .then(
+              () => undefined,
+              (thrown: unknown) => thrown,
+            )
+          expect(error).toBeInstanceOf(ValidationError)
+          expect((error as ValidationError).provider).toBe(vendor)
+          expect(findSecrets(error, known)).toEqual([])
+          refusals++
+        }
+      }
+      expect(refusals).toBe(2 * (known.length + MALFORMED_IDS.length))
+      expect(fleet[vendor].requests.slice(before)).toEqual([])
+    })
+  }
+})
