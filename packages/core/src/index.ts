@@ -79,7 +79,7 @@ export type {
   FleetStoreError,
   KeySelector,
 } from './fleet/fleet-types.js'
-export { matchesSelector } from './fleet/key-selector.js'
+export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,

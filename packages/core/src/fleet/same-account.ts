@@ -1,6 +1,7 @@
 import { SameAccountError, ValidationError } from '../errors.js'
 import { fingerprintChange, type StoreFingerprint, storeFingerprint } from '../store-fingerprint.js'
-import type { FleetStore, KeySelector } from './fleet-types.js'
+import type { FleetStore } from './fleet-types.js'
+import { globsCannotOverlap } from './key-selector.js'
 
 /** One store's part of a fleet call: the keys it may touch, where they are known exactly. */
 export interface StoreSelection {
@@ -65,32 +66,8 @@ export function cannotOverlap(first: StoreSelection, second: StoreSelection): bo
   }
   // An exact key list against a selector would need the keys' names: a request. Not proven.
   if (first.keyIds !== undefined || second.keyIds !== undefined) return false
-  return globsCannotOverlap(first.fleetStore.select, second.fleetStore.select)
-}
-
-/**
- * Whether no name matches both selectors' globs: every name a glob matches starts with the
- * text before its first wildcard and ends with the text after its last, so two globs whose
- * fixed starts (or ends) are not prefixes (or suffixes) of one another match no name in
- * common. Status and age are not used: they change over time.
- */
-function globsCannotOverlap(
-  first: KeySelector | undefined,
-  second: KeySelector | undefined,
-): boolean {
-  if (first?.name === undefined || second?.name === undefined) return false
-  const a = fixedEnds(first.name)
-  const b = fixedEnds(second.name)
-  const prefixesClash = !a.start.startsWith(b.start) && !b.start.startsWith(a.start)
-  const suffixesClash = !a.end.endsWith(b.end) && !b.end.endsWith(a.end)
-  return prefixesClash || suffixesClash
-}
-
-function fixedEnds(glob: string): { start: string; end: string } {
-  const chars = [...glob]
-  const first = chars.findIndex((char) => char === '*' || char === '?')
-  if (first < 0) return { start: glob, end: glob }
-  const last =
-    chars.length - 1 - [...chars].reverse().findIndex((char) => char === '*' || char === '?')
-  return { start: chars.slice(0, first).join(''), end: chars.slice(last + 1).join('') }
+  const a = first.fleetStore.select
+  const b = second.fleetStore.select
+  // Status and age are not used: they change over time.
+  return a?.name !== undefined && b?.name !== undefined && globsCannotOverlap(a.name, b.name)
 }
