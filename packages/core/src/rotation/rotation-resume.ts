@@ -26,7 +26,7 @@ export async function resumeRun(run: RotationRun): Promise<void> {
             "the earlier regenerate's answer was lost, so its secret reached no one: the key was regenerated once more",
           )
         : run.record.newKeyId !== null
-          ? recoverOrDiscard(run)
+          ? madeBeforeSettled(run)
           : settleLostCreate(run)
     case 'created':
       return run.settings.strategy === 'regenerate'
@@ -42,6 +42,16 @@ export async function resumeRun(run: RotationRun): Promise<void> {
     default:
       return
   }
+}
+
+/**
+ * The create made its key and the journal named it, but the run stopped before the create
+ * settled (its marker may be gone): the key is this rotation's by its journalled id, and goes
+ * on as a key made and not delivered.
+ */
+async function madeBeforeSettled(run: RotationRun): Promise<void> {
+  await run.advance('created')
+  await recoverOrDiscard(run)
 }
 
 async function finishRollback(run: RotationRun): Promise<void> {
