@@ -33,8 +33,7 @@ export const createStep: RotationStepDefinition = {
         ...run.request,
         marker,
         // Settling removes the marker: the journal names the key by its id first.
-        onMade: (key) =>
-          run.advance('creating', { newKeyId: key.id, newKeyCreatedAt: createdAtOf(key) }),
+        onMade: (key) => run.note({ newKeyId: key.id, newKeyCreatedAt: createdAtOf(key) }),
       })
     } catch (error) {
       throw await createFailure(run, error, marker)
