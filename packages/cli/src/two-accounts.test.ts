@@ -221,3 +221,48 @@ describe('two stores of one vendor delivering to one dotenv file', () => {
     expect(eu.emulator.control.works(usSecret)).toBe(false)
   })
 })
+
+describe("a store's named env vars never fall back to the vendor's defaults", () => {
+  it('refuses a vendor default variable that would stand in for a credential the config names, and an unset baseUrlEnv', async () => {
+    accounts = await startAccounts({
+      vendors: ['voiceable'],
+      labels: (_vendor, side) => (side === 0 ? 'prod' : 'staging'),
+      keys: 1,
+      collide: () => false,
+    })
+    const [prod, staging] = accounts as [Account, Account]
+    const seedRequests = accounts.map((account) => account.emulator.requests.length)
+    const env = envOf(accounts)
+    const config = configOf(accounts, () => 1)
+    // Staging is given by session token; the shell still holds production's API key.
+    const stagingStore = config.stores[1] as (typeof config.stores)[number]
+    await writeConfig({
+      ...config,
+      stores: [
+        config.stores[0],
+        { ...stagingStore, credentials: { token: 'STAGING_SESSION_TOKEN' } },
+      ],
+    })
+    const withDefault = {
+      ...env,
+      STAGING_SESSION_TOKEN: 'fake-session-token',
+      VOICEABLE_API_KEY: String(prod.emulator.settings.apiKey),
+    }
+    const refused = await keyway(['plan'], withDefault, folder)
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toContain(
+      'keyway.config.json: stores[1].credentials: VOICEABLE_API_KEY is set, and the store would read its `apiKey` from it beside the env vars named here',
+    )
+    expect(refused.stderr).not.toContain(String(prod.emulator.settings.apiKey))
+
+    await writeConfig(config)
+    const unsetUrl = { ...env }
+    delete unsetUrl[staging.envNames.baseUrl as string]
+    const noUrl = await keyway(['plan'], unsetUrl, folder)
+    expect(noUrl.code).toBe(1)
+    expect(noUrl.stderr).toContain(
+      `keyway.config.json: stores[1].baseUrlEnv: env var ${staging.envNames.baseUrl} is not set`,
+    )
+    expect(accounts.map((account) => account.emulator.requests.length)).toEqual(seedRequests)
+  })
+})

@@ -111,6 +111,14 @@ function openStore(
   }
   const baseUrl = options.env[config.baseUrlEnv ?? provider.baseUrlEnv]
   if (baseUrl) settings.baseUrl = baseUrl
+  else if (config.baseUrlEnv !== undefined)
+    // Unset, the factory would read the vendor's default variable: another account's URL.
+    throw new ConfigError(
+      loaded.file,
+      `stores[${index}].baseUrlEnv`,
+      `env var ${config.baseUrlEnv} is not set`,
+      `set ${config.baseUrlEnv} to the ${provider.title} API's base URL, or leave "baseUrlEnv" out for the vendor's default`,
+    )
   const target = config.deliver?.to
   const deliver =
     target === undefined
@@ -170,6 +178,21 @@ function credentialSettings(
         `set ${variable} to the ${PROVIDERS[config.vendor].title} credential`,
         EXIT.authentication,
       )
+  }
+  if (named !== undefined) {
+    // The factory reads a credential setting left out from the vendor's default variable, and
+    // an earlier way to give one wins: a default variable set here (for another account) would
+    // be used instead of the credential the config names.
+    for (const [setting, variable] of Object.entries(VENDOR_CREDENTIALS[config.vendor])) {
+      if (settings[setting] !== undefined || !env[variable]) continue
+      throw new ConfigError(
+        file,
+        `stores[${index}].credentials`,
+        `${variable} is set, and the store would read its \`${setting}\` from it beside the env vars named here`,
+        `name ${variable} (or another variable) under "credentials", or unset ${variable}`,
+        EXIT.authentication,
+      )
+    }
   }
   const sets = CREDENTIAL_SETS[config.vendor]
   if (!sets.some((set) => set.every((setting) => settings[setting] !== undefined))) {
