@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.js'
 import type { ApiKey } from '../types.js'
 import { madeAtAnotherTime } from './key-identity.js'
-import { settleLostCreate, sweepAbandoned } from './lost-create.js'
+import { recoverFound, revealIfShown, settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { hasVerifier } from './verify-secret.js'
 
@@ -50,8 +50,16 @@ export async function resumeRun(run: RotationRun): Promise<void> {
  * on as a key made and not delivered.
  */
 async function madeBeforeSettled(run: RotationRun): Promise<void> {
-  await run.advance('created')
-  await recoverOrDiscard(run)
+  const id = run.record.newKeyId as string
+  const key = await findKey(run, id)
+  const secret = key?.status === 'active' ? await revealIfShown(run, key) : undefined
+  if (key !== undefined && secret !== undefined) {
+    await recoverFound(run, key, secret)
+    return
+  }
+  await discardOwn(run, id, 'the new key was never delivered')
+  run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
+  await run.restart()
 }
 
 async function finishRollback(run: RotationRun): Promise<void> {
