@@ -1,9 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { defineCapabilities } from './capabilities.js'
-import { defineKeyStore } from './define-key-store.js'
+import { credentialStore } from './credential-store.test-support.js'
 import { FingerprintMismatchError, KeyStoreError, ValidationError } from './errors.js'
-import { createHttpClient } from './http-client.js'
 import {
   assertSameAccount,
   fingerprintChange,
@@ -17,48 +15,13 @@ const OTHER_CREDENTIAL = 'sk-fingerprint-test-credential-9376'
 const DIGEST_KEY = 'digest-key-of-this-fleet-0001'
 const OTHER_DIGEST_KEY = new Uint8Array(32).fill(7)
 
-const capabilities = defineCapabilities({
-  get: 'scan',
-  pagination: 'none',
-  names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: true,
-  deleted: 'gone',
-  create: ['name'],
-  update: ['name'],
-})
-
-function unused(): never {
-  throw new Error('no request expected')
-}
-
 /** A store as an adapter builds it: credential declared to the client, no request sent. */
 function storeWith(
   settings: { credential?: string | readonly string[]; baseUrl?: string; account?: string } = {},
 ): KeyStore {
-  const credential = 'credential' in settings ? settings.credential : CREDENTIAL
-  const client = createHttpClient({
-    provider: 'vendor',
-    baseUrl: settings.baseUrl ?? 'http://127.0.0.1:9/api/',
-    headers: { authorization: `Bearer ${String(credential)}` },
-    secrets: typeof credential === 'string' ? [credential] : [...(credential ?? [])],
-    credential,
-    account: settings.account,
-    fetch: unused,
-  })
-  return defineKeyStore({
-    provider: 'vendor',
-    capabilities,
-    client,
-    iterate: unused,
-    create: unused,
-    update: unused,
-    delete: unused,
+  return credentialStore({
+    ...settings,
+    credential: 'credential' in settings ? settings.credential : CREDENTIAL,
   })
 }
 

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defineCapabilities } from '../capabilities.js'
-import { defineKeyStore } from '../define-key-store.js'
+import { credentialStore } from '../credential-store.test-support.js'
 import { SameAccountError, ValidationError } from '../errors.js'
-import { createHttpClient } from '../http-client.js'
 import { MemoryKeyStore } from '../rotation/memory-key-store.test-support.js'
 import { memoryJournal } from '../rotation/rotation-journal.js'
 import type { KeyStore } from '../types.js'
@@ -11,44 +9,15 @@ import type { KeySelector } from './fleet-types.js'
 import { cannotOverlap, checkDistinctAccounts } from './same-account.js'
 
 const DIGEST_KEY = new Uint8Array(32).fill(1)
-const capabilities = defineCapabilities({
-  get: 'scan',
-  pagination: 'none',
-  names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: true,
-  deleted: 'gone',
-  create: ['name'],
-  update: ['name'],
-})
-
 let requests = 0
-function unused(): never {
-  requests += 1
-  throw new Error('no request expected')
-}
-
-function vendorStore(credential: string, baseUrl = 'http://127.0.0.1:9'): KeyStore {
-  return defineKeyStore({
-    provider: 'vendor',
-    capabilities,
-    client: createHttpClient({
-      provider: 'vendor',
-      baseUrl,
-      credential,
-      fetch: async () => unused(),
-    }),
-    iterate: unused,
-    create: unused,
-    update: unused,
-    delete: unused,
+const vendorStore = (credential: string, baseUrl = 'http://127.0.0.1:9'): KeyStore =>
+  credentialStore({
+    credential,
+    baseUrl,
+    onRequest: () => {
+      requests += 1
+    },
   })
-}
 
 const selection = (label: string, select?: KeySelector, keyIds?: readonly string[]) => ({
   fleetStore: { label, store: new MemoryKeyStore(), ...(select === undefined ? {} : { select }) },
