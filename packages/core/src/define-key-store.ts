@@ -25,6 +25,7 @@ import {
 import { scrubErrorChain } from './scrub-error.js'
 import { Secret } from './secret.js'
 import { attachStoreRules, noKeyWithId, type StoreRules } from './store-rules.js'
+import { attachFingerprint, fingerprintFunction } from './store-fingerprint.js'
 import { defaultSuccessorPlan } from './successor-plan.js'
 import type {
   ApiKey,
@@ -187,11 +188,11 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     },
 
     async create(input, given) {
-      const { signal, marker = createMarker() } = options<CreateOptions>(
-        createOptionsSchema,
-        given,
-        'create',
-      )
+      const {
+        signal,
+        marker = createMarker(),
+        onMade,
+      } = options<CreateOptions>(createOptionsSchema, given, 'create')
       checkMarker(marker, context('create'))
       const checked = checkCreateInput(input, 'create') as C
       const way = chooseWay(marking, checked)
@@ -236,6 +237,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
             )
           },
           settle: async (created, settleSignal) => {
+            // Before the marker goes: the caller journals the id it can find the key by.
+            await onMade?.(created.key)
             if (patch === undefined) return created
             const key = await definition.update(checkId(created.key.id, 'create'), patch as U, {
               id: created.key.id,
@@ -359,6 +362,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     }
   }
   attachStoreRules(store, rules)
+  // Hidden and non-enumerable: core can tell the store's account, nobody can read its credential.
+  attachFingerprint(store, fingerprintFunction(client))
   return store
 }
 

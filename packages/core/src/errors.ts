@@ -267,3 +267,61 @@ export class RotationError extends KeyStoreError {
   }
 }
 withCode(RotationError, 'RotationError', 'rotation_failed')
+
+/** Options of `FingerprintMismatchError`. */
+export interface FingerprintMismatchErrorOptions extends Omit<KeyStoreErrorOptions, 'message'> {
+  /** The store's label. */
+  label: string
+  /** What changed, as `fingerprintChange` says it; never a secret. */
+  change: string
+  /** Overrides the default message, which names the label and the change. */
+  message?: string
+}
+
+/**
+ * A label now reaches another account than the one recorded for it (another credential or
+ * base URL), so what was recorded for it (a rotation in flight, a sealed secret) is not
+ * resumed or revealed there.
+ */
+export class FingerprintMismatchError extends KeyStoreError {
+  readonly label: string
+  readonly change: string
+  constructor(options: FingerprintMismatchErrorOptions) {
+    super({
+      ...options,
+      message:
+        options.message ??
+        `${options.provider} store ${JSON.stringify(options.label)}: ${options.operation} refused: the label now reaches another account than recorded (${options.change})`,
+    })
+    this.label = options.label
+    this.change = options.change
+  }
+}
+withCode(FingerprintMismatchError, 'FingerprintMismatchError', 'fingerprint_mismatch')
+
+/** Options of `SameAccountError`. */
+export interface SameAccountErrorOptions extends Omit<ValidationErrorOptions, 'message'> {
+  /** The labels of the two stores that reach one account. */
+  labels: readonly [string, string]
+  message?: string
+}
+
+/**
+ * Two stores of one fleet reach the same account (same base URL and credential) and their
+ * selections may overlap: each due key would be rotated twice, leaving two live successors.
+ * Thrown before anything is written.
+ */
+export class SameAccountError extends ValidationError {
+  readonly labels: readonly [string, string]
+  constructor(options: SameAccountErrorOptions) {
+    const [first, second] = options.labels
+    super({
+      ...options,
+      message:
+        options.message ??
+        `${options.provider} ${options.operation}: stores "${first}" and "${second}" reach the same account (same base URL and credential); give each account one store, or selections that cannot overlap`,
+    })
+    this.labels = options.labels
+  }
+}
+withCode(SameAccountError, 'SameAccountError', 'same_account')

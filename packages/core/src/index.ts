@@ -19,6 +19,7 @@ export {
   readCredential,
   resolveCredential,
   resolveCredentialAlternatives,
+  settingOrEnv,
 } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export { errorReader } from './error-reader.js'
@@ -30,6 +31,8 @@ export {
   CreateSettleError,
   type CreateSettleErrorOptions,
   type FieldIssue,
+  FingerprintMismatchError,
+  type FingerprintMismatchErrorOptions,
   KeyStoreError,
   type KeyStoreErrorOptions,
   NetworkError,
@@ -46,6 +49,8 @@ export {
   RotationError,
   type RotationErrorOptions,
   type RotationStep,
+  SameAccountError,
+  type SameAccountErrorOptions,
   TimeoutError,
   UnsupportedOperationError,
   type UnsupportedOperationErrorOptions,
@@ -74,7 +79,7 @@ export type {
   FleetStoreError,
   KeySelector,
 } from './fleet/fleet-types.js'
-export { matchesSelector } from './fleet/key-selector.js'
+export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,
@@ -167,6 +172,12 @@ export {
 } from './scheduler.js'
 export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
+export {
+  assertSameAccount,
+  fingerprintChange,
+  type StoreFingerprint,
+  storeFingerprint,
+} from './store-fingerprint.js'
 export { checkKeyId, type StoreRules, storeRules } from './store-rules.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'

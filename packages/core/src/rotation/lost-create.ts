@@ -93,7 +93,7 @@ export async function settleLostCreate(run: RotationRun): Promise<void> {
  * whose `reveal` answers `NotFoundError` for it (one that keeps secrets of its own, and lost
  * this one with the process) cannot recover it: `undefined`, and the key is discarded.
  */
-async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secret | undefined> {
+export async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secret | undefined> {
   if (run.store.reveal === undefined) return undefined
   try {
     return await run.store.reveal(key.id, run.request)
@@ -104,7 +104,7 @@ async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secret | un
 }
 
 /** Takes over a key the interrupted create made: its secret, and its settings without the marker. */
-async function recoverFound(run: RotationRun, key: ApiKey, secret: Secret): Promise<void> {
+export async function recoverFound(run: RotationRun, key: ApiKey, secret: Secret): Promise<void> {
   const { store } = run
   let settled = key
   const patch = settlingPatch(run, key)

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.js'
 import type { ApiKey } from '../types.js'
 import { madeAtAnotherTime } from './key-identity.js'
-import { settleLostCreate, sweepAbandoned } from './lost-create.js'
+import { recoverFound, revealIfShown, settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { hasVerifier } from './verify-secret.js'
 
@@ -25,7 +25,9 @@ export async function resumeRun(run: RotationRun): Promise<void> {
             run,
             "the earlier regenerate's answer was lost, so its secret reached no one: the key was regenerated once more",
           )
-        : settleLostCreate(run)
+        : run.record.newKeyId !== null
+          ? madeBeforeSettled(run)
+          : settleLostCreate(run)
     case 'created':
       return run.settings.strategy === 'regenerate'
         ? regenerateAgain(
@@ -42,6 +44,24 @@ export async function resumeRun(run: RotationRun): Promise<void> {
   }
 }
 
+/**
+ * The create made its key and the journal named it, but the run stopped before the create
+ * settled (its marker may be gone): the key is this rotation's by its journalled id, and goes
+ * on as a key made and not delivered.
+ */
+async function madeBeforeSettled(run: RotationRun): Promise<void> {
+  const id = run.record.newKeyId as string
+  const key = await findKey(run, id)
+  const secret = key?.status === 'active' ? await revealIfShown(run, key) : undefined
+  if (key !== undefined && secret !== undefined) {
+    await recoverFound(run, key, secret)
+    return
+  }
+  await discardOwn(run, id, 'the new key was never delivered')
+  run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
+  await run.restart()
+}
+
 async function finishRollback(run: RotationRun): Promise<void> {
   const id = run.record.newKeyId
   if (id !== null) await discardOwn(run, id, 'the rollback of the new key is still unfinished')
@@ -54,7 +74,10 @@ async function regenerateAgain(run: RotationRun, note: string): Promise<void> {
   await run.restart()
 }
 
-/** A new key made before the interruption and never delivered: recovered where the vendor shows it, else deleted. */
+/**
+ * A new key made before the interruption and never delivered (its id journalled, its answer
+ * perhaps not): recovered where the vendor shows it, else deleted.
+ */
 async function recoverOrDiscard(run: RotationRun): Promise<void> {
   const { store } = run
   const id = run.record.newKeyId as string
