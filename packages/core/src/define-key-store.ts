@@ -24,8 +24,8 @@ import {
 } from './request-options.js'
 import { scrubErrorChain } from './scrub-error.js'
 import { Secret } from './secret.js'
-import { attachStoreRules, noKeyWithId, type StoreRules } from './store-rules.js'
 import { attachFingerprint, fingerprintFunction } from './store-fingerprint.js'
+import { attachStoreRules, noKeyWithId, type StoreRules } from './store-rules.js'
 import { defaultSuccessorPlan } from './successor-plan.js'
 import type {
   ApiKey,
