@@ -156,7 +156,7 @@ export type {
   RotationWait,
   VerifyFunction,
 } from './rotation/rotation-options.js'
-export type { CredentialMatch, RotationPlan } from './rotation/rotation-plan.js'
+export type { CredentialMatch, PlannedTarget, RotationPlan } from './rotation/rotation-plan.js'
 export type { RotationResult, TimedStep } from './rotation/rotation-run.js'
 export type { SteppedRotation } from './rotation/stepped-rotation.js'
 export {
@@ -169,6 +169,18 @@ export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
+export { callbackTarget } from './targets/callback-target.js'
+export type {
+  DeliveryTarget,
+  TargetConfirmContext,
+  TargetContext,
+  TargetDelivery,
+  TargetDescription,
+  TargetProgress,
+  TargetReceipt,
+  TargetRecord,
+} from './targets/delivery-target.js'
+export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,
   Capabilities,

@@ -128,6 +128,7 @@ function emptyPlan<C extends CreateKeyInput>(
     credential,
     switchesCredential: false,
     action: 'skip',
+    targets: settings.targets.map((target) => ({ name: target.name, ...target.description })),
   }
 }
 

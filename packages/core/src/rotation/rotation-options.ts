@@ -3,6 +3,8 @@ import { assertCapability } from '../capabilities.js'
 import { ValidationError } from '../errors.js'
 import { isPlainObject } from '../plain-object.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
+import { callbackTarget } from '../targets/callback-target.js'
+import type { DeliveryTarget } from '../targets/delivery-target.js'
 import type { CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
 import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
@@ -53,6 +55,17 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
    */
   deliver?: (created: CreatedKey) => void | Promise<void>
   /**
+   * Where the new secret goes and its consumers read it (see `DeliveryTarget`). Each target
+   * is written, propagated and confirmed, every step journalled; the old key is retired only
+   * after every target confirmed. With targets, the new secret is verified before any target
+   * is written, and a target that fails leaves the new key in place (it is never deleted once
+   * a target may hold it) and the old key untouched: the error's `deliveries` say which
+   * target holds which key, and running the rotation again finishes the rest. A `deliver`
+   * given beside targets is one more target (named `'deliver'`). Required unless `deliver`
+   * or `dryRun` is given.
+   */
+  targets?: readonly DeliveryTarget[]
+  /**
    * Checks the new secret. Default: the store's `verify` where it has one, else no check.
    * `false` skips it. Polled, since a new key may take a moment to work everywhere.
    */
@@ -102,6 +115,8 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
 export interface RotationSettings<C extends CreateKeyInput = CreateKeyInput> {
   journal: RotationJournal
   deliver: (created: CreatedKey) => void | Promise<void>
+  /** The targets, with a `deliver` given beside them as one more; `[]` without targets. */
+  targets: readonly DeliveryTarget[]
   verify: false | VerifyFunction | undefined
   verifyAttempts: number
   verifyIntervalMs: number
@@ -141,6 +156,20 @@ export const rotationIdSchema = v.pipe(
 export const rotationOptionEntries = {
   journal: v.optional(journalSchema),
   deliver: v.optional(fn),
+  targets: v.optional(
+    v.pipe(
+      v.array(
+        v.custom<DeliveryTarget>(
+          isTarget,
+          'expected a delivery target (name, description, write, confirm)',
+        ),
+      ),
+      v.check(
+        (targets) => new Set(targets.map((target) => target.name)).size === targets.length,
+        'target names must be unique',
+      ),
+    ),
+  ),
   verify: v.optional(v.union([v.literal(false), fn])),
   verifyAttempts: v.optional(atLeastOne),
   verifyIntervalMs: v.optional(waitMs),
@@ -178,8 +207,14 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   const given = options as RotationOptions<C>
   const strategy = given.strategy ?? 'create'
   const dryRun = given.dryRun ?? false
-  if (given.deliver === undefined && !dryRun) {
-    throw invalid([{ path: 'deliver', message: 'required: a function that stores the new secret' }])
+  const hasTargets = given.targets !== undefined && given.targets.length > 0
+  if (given.deliver === undefined && !hasTargets && !dryRun) {
+    throw invalid([
+      {
+        path: 'deliver',
+        message: 'required (or targets): a function that stores the new secret',
+      },
+    ])
   }
   if (strategy === 'regenerate') {
     const notWithRegenerate = (['input', 'retire', 'graceMs'] as const).filter(
@@ -201,6 +236,12 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   return {
     journal: given.journal ?? memoryJournal(),
     deliver: given.deliver ?? (() => {}),
+    targets: hasTargets
+      ? [
+          ...(given.targets ?? []),
+          ...(given.deliver === undefined ? [] : [callbackTarget(given.deliver)]),
+        ]
+      : [],
     verify: given.verify,
     verifyAttempts: given.verifyAttempts ?? 5,
     verifyIntervalMs: given.verifyIntervalMs ?? 1000,
@@ -214,6 +255,24 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     onWait: given.onWait,
     dryRun,
   }
+}
+
+/** A target's name: printable, at most 200 characters (it keys the journal). */
+const targetName = rotationIdSchema
+
+function isTarget(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const target = value as Partial<DeliveryTarget>
+  return (
+    v.is(targetName, target.name) &&
+    typeof target.write === 'function' &&
+    typeof target.confirm === 'function' &&
+    (target.propagate === undefined || typeof target.propagate === 'function') &&
+    typeof target.description === 'object' &&
+    target.description !== null &&
+    (target.confirmWithinMs === undefined ||
+      (Number.isSafeInteger(target.confirmWithinMs) && target.confirmWithinMs > 0))
+  )
 }
 
 /**

@@ -1,4 +1,5 @@
 import { MARKER_SEPARATOR } from '../create-marking.js'
+import type { TargetDescription } from '../targets/delivery-target.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import type { RetireMode, RotationSettings, RotationStrategy } from './rotation-options.js'
 
@@ -37,6 +38,16 @@ export interface RotationPlan {
   action: 'rotate' | 'skip' | 'done'
   /** Why it is skipped, or where a resumed rotation stands. */
   reason?: string
+  /**
+   * Where the new secret goes: each delivery target, what it writes, propagates and confirms,
+   * and what it cannot confirm. `[]` where only a `deliver` callback is given.
+   */
+  targets: PlannedTarget[]
+}
+
+/** A delivery target in a plan: its name and what it does. */
+export interface PlannedTarget extends TargetDescription {
+  name: string
 }
 
 /** A plan with the create input typed for its store. */
@@ -106,6 +117,7 @@ export async function planKey<C extends CreateKeyInput>(
     credential,
     switchesCredential: guarded && settings.allowSelf && canSwitch,
     action: 'rotate',
+    targets: settings.targets.map((target) => ({ name: target.name, ...target.description })),
     successor: input,
   }
   const skip = (reason: string): KeyPlan<C> => ({
