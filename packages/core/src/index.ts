@@ -180,6 +180,7 @@ export type {
   TargetReceipt,
   TargetRecord,
 } from './targets/delivery-target.js'
+export { type PollOptions, pollUntil } from './targets/poll-until.js'
 export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,
