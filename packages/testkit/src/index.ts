@@ -22,4 +22,12 @@ export {
   VENDORS,
   type Vendor,
 } from './types.js'
+export {
+  startVercelEmulator,
+  type VercelDeployment,
+  type VercelDeploymentOutcome,
+  type VercelEmulatorControl,
+  type VercelEnvVar,
+  type VercelReadyState,
+} from './vercel-emulator.js'
 export { VOICEABLE_DELETE_STATUS, VOICEABLE_KEY_PREFIXES } from './voiceable-emulator.js'

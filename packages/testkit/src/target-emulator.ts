@@ -11,13 +11,16 @@ export interface TargetEmulatorOptions {
  * A running emulator of a delivery target's service (GitHub, Vercel): a real loopback HTTP
  * server with the same fault injection and request log as the vendor emulators.
  */
-export interface TargetEmulator<Control> {
+export interface TargetEmulator<Control, Settings extends object = object> {
   /** `'github'`, `'vercel'`. */
   service: string
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
-  /** `{ baseUrl, token }`: pass them to the target's factory (the token is a secret). */
-  settings: { baseUrl: string; token: string }
+  /**
+   * `{ baseUrl, token }` and what else the service needs (Vercel: `teamId`): pass them to the
+   * target's factory (the token is a secret).
+   */
+  settings: { baseUrl: string; token: string } & Settings
   close(): Promise<void>
   /** Plays a fault on the next matching request(s): a status, a delay, a dropped answer. */
   inject(fault: Fault): void
@@ -31,18 +34,18 @@ export interface TargetEmulator<Control> {
 }
 
 /** Starts `handler` on loopback and wraps it as a `TargetEmulator`. */
-export async function serveTarget<Control>(
+export async function serveTarget<Control, Settings extends object = object>(
   service: string,
-  create: () => { handler: VendorHandler; control: Control; token: string },
+  create: () => { handler: VendorHandler; control: Control; token: string; extra?: Settings },
   options: TargetEmulatorOptions,
-): Promise<TargetEmulator<Control>> {
-  const { handler, control, token } = create()
+): Promise<TargetEmulator<Control, Settings>> {
+  const { handler, control, token, extra } = create()
   const server = new EmulatorServer(handler)
   const url = await server.listen(options.port ?? 0)
   return {
     service,
     url,
-    settings: { baseUrl: url, token },
+    settings: { ...(extra as Settings), baseUrl: url, token },
     close: () => server.close(),
     inject: (fault) => server.inject(fault),
     clearFaults: () => server.clearFaults(),
