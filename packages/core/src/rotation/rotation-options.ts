@@ -5,7 +5,7 @@ import { isPlainObject } from '../plain-object.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
 import { callbackTarget } from '../targets/callback-target.js'
 import type { DeliveryTarget } from '../targets/delivery-target.js'
-import type { CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
+import type { ApiKey, CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
 import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
 
@@ -43,6 +43,9 @@ export type VerifyFunction = (
   signal: AbortSignal | undefined,
 ) => boolean | Promise<boolean>
 
+/** The targets of one key, for rotations of many keys. */
+export type TargetsFor = (key: { keyId: string; key: ApiKey | null }) => readonly DeliveryTarget[]
+
 /** Options every rotation takes, one key or many. */
 export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
   /** Where progress is kept. Default: in memory (no resume after the process ends). */
@@ -62,9 +65,10 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
    * a target may hold it) and the old key untouched: the error's `deliveries` say which
    * target holds which key, and running the rotation again finishes the rest. A `deliver`
    * given beside targets is one more target (named `'deliver'`). Required unless `deliver`
-   * or `dryRun` is given.
+   * or `dryRun` is given. For many keys, a function gives each key its own targets (a key
+   * it gives none is delivered through `deliver`).
    */
-  targets?: readonly DeliveryTarget[]
+  targets?: readonly DeliveryTarget[] | TargetsFor
   /**
    * Checks the new secret. Default: the store's `verify` where it has one, else no check.
    * `false` skips it. Polled, since a new key may take a moment to work everywhere.
@@ -115,8 +119,12 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
 export interface RotationSettings<C extends CreateKeyInput = CreateKeyInput> {
   journal: RotationJournal
   deliver: (created: CreatedKey) => void | Promise<void>
-  /** The targets, with a `deliver` given beside them as one more; `[]` without targets. */
-  targets: readonly DeliveryTarget[]
+  /**
+   * The targets of a key, checked, with a `deliver` given beside them as one more; `[]`
+   * where the key has none (it is delivered through `deliver`). Throws a `ValidationError`
+   * for targets that are not targets or share a name, before anything is written.
+   */
+  targetsFor: (keyId: string, key: ApiKey | null) => readonly DeliveryTarget[]
   verify: false | VerifyFunction | undefined
   verifyAttempts: number
   verifyIntervalMs: number
@@ -157,17 +165,9 @@ export const rotationOptionEntries = {
   journal: v.optional(journalSchema),
   deliver: v.optional(fn),
   targets: v.optional(
-    v.pipe(
-      v.array(
-        v.custom<DeliveryTarget>(
-          isTarget,
-          'expected a delivery target (name, description, write, confirm)',
-        ),
-      ),
-      v.check(
-        (targets) => new Set(targets.map((target) => target.name)).size === targets.length,
-        'target names must be unique',
-      ),
+    v.custom<unknown>(
+      (value) => typeof value === 'function' || Array.isArray(value),
+      'expected delivery targets, or a function of the key that gives them',
     ),
   ),
   verify: v.optional(v.union([v.literal(false), fn])),
@@ -205,9 +205,21 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   const parsed = v.safeParse(schema, options)
   if (!parsed.success) throw invalid(toFieldIssues(parsed.issues))
   const given = options as RotationOptions<C>
+  if (Array.isArray(given.targets)) {
+    const targets = v.safeParse(targetListSchema(), given.targets)
+    if (!targets.success) {
+      throw invalid(
+        toFieldIssues(targets.issues).map((issue) => ({
+          ...issue,
+          path: issue.path === '' ? 'targets' : `targets.${issue.path}`,
+        })),
+      )
+    }
+  }
   const strategy = given.strategy ?? 'create'
   const dryRun = given.dryRun ?? false
-  const hasTargets = given.targets !== undefined && given.targets.length > 0
+  const hasTargets =
+    typeof given.targets === 'function' || (given.targets !== undefined && given.targets.length > 0)
   if (given.deliver === undefined && !hasTargets && !dryRun) {
     throw invalid([
       {
@@ -236,12 +248,7 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   return {
     journal: given.journal ?? memoryJournal(),
     deliver: given.deliver ?? (() => {}),
-    targets: hasTargets
-      ? [
-          ...(given.targets ?? []),
-          ...(given.deliver === undefined ? [] : [callbackTarget(given.deliver)]),
-        ]
-      : [],
+    targetsFor: targetsResolver(store.provider, given.targets, given.deliver),
     verify: given.verify,
     verifyAttempts: given.verifyAttempts ?? 5,
     verifyIntervalMs: given.verifyIntervalMs ?? 1000,
@@ -254,6 +261,64 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     onStep: given.onStep,
     onWait: given.onWait,
     dryRun,
+  }
+}
+
+/** A list of targets with unique names. */
+function targetListSchema() {
+  return v.pipe(
+    v.array(
+      v.custom<DeliveryTarget>(
+        isTarget,
+        'expected a delivery target (name, description, write, confirm)',
+      ),
+    ),
+    v.check(
+      (targets) => new Set(targets.map((target) => target.name)).size === targets.length,
+      'target names must be unique',
+    ),
+  )
+}
+
+/** `RotationSettings.targetsFor` from the `targets` and `deliver` options. */
+function targetsResolver(
+  provider: string,
+  targets: RotationOptions['targets'],
+  deliver: RotationOptions['deliver'],
+): RotationSettings['targetsFor'] {
+  const callback = deliver === undefined ? [] : [callbackTarget(deliver)]
+  if (targets === undefined || (Array.isArray(targets) && targets.length === 0)) return () => []
+  if (Array.isArray(targets)) {
+    const list = [...(targets as readonly DeliveryTarget[]), ...callback]
+    return () => list
+  }
+  const given = targets as TargetsFor
+  return (keyId, key) => {
+    const list = given({ keyId, key })
+    const parsed = v.safeParse(targetListSchema(), list)
+    if (!parsed.success) {
+      const issues = toFieldIssues(parsed.issues).map((issue) => ({
+        ...issue,
+        path: `targets(${keyId})${issue.path === '' ? '' : `.${issue.path}`}`,
+      }))
+      throw new ValidationError({
+        provider,
+        operation: 'rotate',
+        message: `${provider} rotate: invalid option (${summarizeIssues(issues, 'options')})`,
+        issues,
+      })
+    }
+    if (list.length === 0 && deliver === undefined) {
+      throw new ValidationError({
+        provider,
+        operation: 'rotate',
+        message: `${provider} rotate ${keyId}: no target for this key, and no deliver`,
+        issues: [
+          { path: 'targets', message: `gives no target for key ${keyId}, and no deliver is given` },
+        ],
+      })
+    }
+    return list.length === 0 ? [] : [...list, ...callback]
   }
 }
 

@@ -117,7 +117,7 @@ export async function planKey<C extends CreateKeyInput>(
     credential,
     switchesCredential: guarded && settings.allowSelf && canSwitch,
     action: 'rotate',
-    targets: settings.targets.map((target) => ({ name: target.name, ...target.description })),
+    targets: plannedTargets(settings, keyId, oldKey),
     successor: input,
   }
   const skip = (reason: string): KeyPlan<C> => ({
@@ -197,4 +197,15 @@ function ageInDays(createdAt: Date | null, now: Date): number | null {
   // A key that went through JSON holds its dates as strings.
   const time = new Date(createdAt).getTime()
   return Number.isNaN(time) ? null : Math.max(0, Math.floor((now.getTime() - time) / DAY_MS))
+}
+
+/** Each target of the key, as a plan shows it. */
+export function plannedTargets<C extends CreateKeyInput>(
+  settings: RotationSettings<C>,
+  keyId: string,
+  oldKey: ApiKey | null,
+): PlannedTarget[] {
+  return settings
+    .targetsFor(keyId, oldKey)
+    .map((target) => ({ name: target.name, ...target.description }))
 }

@@ -1,7 +1,11 @@
 import { KeyStoreError, NotFoundError, RotationError, type RotationStep } from '../errors.js'
 import { Redactor, sanitizeCause } from '../redact.js'
 import type { Secret } from '../secret.js'
-import type { TargetDelivery, TargetDescription } from '../targets/delivery-target.js'
+import type {
+  DeliveryTarget,
+  TargetDelivery,
+  TargetDescription,
+} from '../targets/delivery-target.js'
 import type { ApiKey, CreatedKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import { Compensations } from './compensations.js'
 import type { RotationRecord, RotationState, TargetRecord } from './rotation-journal.js'
@@ -75,6 +79,8 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
   verified = false
   /** Whether the store switched to the new key in this call. */
   switchedHere = false
+  /** Where this key's new secret goes; `[]`: through the `deliver` callback alone. */
+  readonly targets: readonly DeliveryTarget[]
 
   constructor(init: {
     store: KeyStore<C>
@@ -85,7 +91,9 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
     plan: KeyPlan<C>
     record: RotationRecord
     resumed: boolean
+    targets?: readonly DeliveryTarget[]
   }) {
+    this.targets = init.targets ?? []
     this.store = init.store
     this.settings = init.settings
     this.rotationId = init.rotationId
@@ -183,13 +191,13 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
       rolledBack,
       message: `${this.provider} rotate ${this.oldKeyId}: ${message}`,
       ...(cause === undefined ? {} : { cause: this.safeCause(cause) }),
-      ...(this.settings.targets.length === 0 ? {} : { deliveries: this.deliveries() }),
+      ...(this.targets.length === 0 ? {} : { deliveries: this.deliveries() }),
     })
   }
 
   /** Where each of the rotation's targets stands, from the journal. */
   deliveries(): TargetDelivery[] {
-    return this.settings.targets.map((target) =>
+    return this.targets.map((target) =>
       deliveryOf(target.name, target.description, this.record.targets?.[target.name]),
     )
   }

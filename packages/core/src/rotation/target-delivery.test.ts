@@ -5,6 +5,7 @@ import { Place } from '../targets/place-target.test-support.js'
 import type { CreatedKey } from '../types.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
 import { rotateKey } from './rotate-key.js'
+import { rotateKeys } from './rotate-keys.js'
 import { memoryJournal, type RotationJournal, type RotationRecord } from './rotation-journal.js'
 
 const quick = { verifyIntervalMs: 0 }
@@ -318,6 +319,52 @@ function seeded(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+describe('targets per key in a batch', () => {
+  it('gives each key its own targets from a function, and a key with none goes through deliver', async () => {
+    const store = new MemoryKeyStore()
+    const first = store.seed({ name: 'ci-1' })
+    const second = store.seed({ name: 'ci-2' })
+    const third = store.seed({ name: 'other' })
+    const github = new Place('github')
+    const delivered: string[] = []
+    const result = await rotateKeys(store, {
+      ...quick,
+      keyIds: [first.id, second.id, third.id],
+      targets: ({ key }) =>
+        key?.name?.startsWith('ci-')
+          ? [github.target(`${key.name.toUpperCase().replace('-', '_')}_KEY`)]
+          : [],
+      deliver: (created) => void delivered.push(created.key.name ?? ''),
+      dryRun: false,
+    })
+    expect(result.rotated).toBe(3)
+    expect(result.plans.map((plan) => plan.targets.map((target) => target.name))).toEqual([
+      ['github:CI_1_KEY', 'deliver'],
+      ['github:CI_2_KEY', 'deliver'],
+      [],
+    ])
+    expect([...github.variables.keys()].sort()).toEqual(['CI_1_KEY', 'CI_2_KEY'])
+    // The callback beside targets is one more target; the key without targets uses it alone.
+    expect(delivered.sort()).toEqual(['ci-1', 'ci-2', 'other'])
+    for (const seeded of [first, second, third]) expect(store.works(seeded.secret)).toBe(false)
+  })
+
+  it('refuses a function that gives a key no target and no deliver is given, before anything is written', async () => {
+    const store = new MemoryKeyStore()
+    const only = store.seed({ name: 'ci-1' })
+    await expect(
+      rotateKeys(store, { ...quick, keyIds: [only.id], targets: () => [] }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `memory rotate ${only.id}: no target for this key, and no deliver`,
+      issues: [
+        { path: 'targets', message: `gives no target for key ${only.id}, and no deliver is given` },
+      ],
+    })
+    expect(store.writes).toEqual([])
+  })
+})
 
 describe('random fault schedules over targets', () => {
   const kinds = [

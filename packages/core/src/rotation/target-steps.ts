@@ -27,7 +27,7 @@ const ORDER: readonly TargetProgress[] = [
 
 /** Whether the rotation delivers to targets (rather than through the `deliver` callback alone). */
 export function hasTargets(run: RotationRun): boolean {
-  return run.settings.targets.length > 0
+  return run.targets.length > 0
 }
 
 /** Whether any target was sent the key `keyId` (it may hold it). */
@@ -63,7 +63,7 @@ export async function deliverToTargets(run: RotationRun, created: CreatedKey): P
   const failed = new Map<string, unknown>()
   const phases: Array<'write' | 'propagate' | 'confirm'> = ['write', 'propagate', 'confirm']
   for (const phase of phases) {
-    for (const target of run.settings.targets) {
+    for (const target of run.targets) {
       if (failed.has(target.name)) continue
       try {
         await runPhase(run, target, phase, created)

@@ -92,7 +92,8 @@ export class Place {
         }
         if (typeof context.receipt.version !== 'number')
           throw new Error('no version in the receipt')
-        if (place.writes.at(-1)?.keyId !== context.newKeyId) {
+        const last = place.writes.filter((write) => write.variable === variable).at(-1)
+        if (last?.keyId !== context.newKeyId) {
           throw new Error(`${place.name} does not hold ${context.newKeyId}`)
         }
       },
