@@ -3,7 +3,7 @@ import type { ApiKey } from '../types.js'
 import { madeAtAnotherTime } from './key-identity.js'
 import { settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
-import { anyTargetMayHold, hasTargets } from './target-steps.js'
+import { anyTargetMayHold, everyTargetConfirmed, hasTargets } from './target-steps.js'
 import { hasVerifier } from './verify-secret.js'
 
 /**
@@ -59,6 +59,15 @@ async function regenerateAgain(run: RotationRun, note: string): Promise<void> {
 async function recoverOrDiscard(run: RotationRun): Promise<void> {
   const { store } = run
   const id = run.record.newKeyId as string
+  if (everyTargetConfirmed(run, id)) {
+    // Every target holds and confirmed the new key: nothing needs its secret any more.
+    const key = await findKey(run, id)
+    if (key !== undefined && key.status === 'active') {
+      run.newKey = key
+      await run.advance('delivered')
+      return
+    }
+  }
   const given = anyTargetMayHold(run, id)
   if (store.reveal !== undefined) {
     const key = await findKey(run, id)

@@ -271,6 +271,33 @@ describe('rotation with delivery targets', () => {
     }
   })
 
+  it('a crash after every target confirmed, before the journal says delivered: the resume writes nothing again, even without the secret', async () => {
+    const { store, old, github, vercel, targets } = setup({ reveal: false })
+    const journal = memoryJournal()
+    let crashed = false
+    const dying: RotationJournal = {
+      ...journal,
+      write: async (record) => {
+        if (!crashed && record.state === 'delivered') {
+          crashed = true
+          throw new Error('crash before delivered')
+        }
+        await journal.write(record)
+      },
+    }
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal: dying }
+    await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow(
+      'crash before delivered',
+    )
+    const result = await rotateKey(store, { ...options, targets: targets() })
+    expect([github.writes.length, vercel.writes.length, vercel.deploys.length]).toEqual([1, 1, 1])
+    expect(result.newKeyId).toBe(github.writes[0]?.keyId)
+    expect([store.works(old.secret), store.works(github.writes[0]?.value as string)]).toEqual([
+      false,
+      true,
+    ])
+  })
+
   it('never puts a secret in an error, event, journal record or result report', async () => {
     const { store, old, github, vercel, targets } = setup({ reveal: true })
     vercel.faults.push({ step: 'confirm' })

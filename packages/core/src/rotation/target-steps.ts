@@ -38,6 +38,17 @@ export function anyTargetMayHold(run: RotationRun, keyId: string | null): boolea
   )
 }
 
+/** Whether the rotation has targets and every one of them confirmed the key `keyId`. */
+export function everyTargetConfirmed(run: RotationRun, keyId: string): boolean {
+  return (
+    hasTargets(run) &&
+    run.targets.every((target) => {
+      const record = run.record.targets?.[target.name]
+      return record?.keyId === keyId && record.progress === 'confirmed'
+    })
+  )
+}
+
 /**
  * Delivers the held new key to every target: each is written, then each propagated, then
  * each confirmed, every step journalled per target before the next, so a resume repeats no
