@@ -168,7 +168,10 @@ async function save(
   })
 }
 
-/** Journals why a target's step failed; a write refused outright leaves the target as it was. */
+/**
+ * Journals why a target's step failed. A write refused outright leaves the target as it was;
+ * a confirm that fails after a propagate sends the target back to propagate on the next run.
+ */
 async function markFailed(
   run: RotationRun,
   target: DeliveryTarget,
@@ -178,9 +181,11 @@ async function markFailed(
 ): Promise<void> {
   const current = recordOf(run, target.name, keyId)
   const refused = phase === 'write' && KeyStoreError.is(error) && !mayHaveTakenEffect(error)
+  // What propagate started did not take (a failed or stuck redeploy): a rerun propagates again.
+  const again = phase === 'confirm' && target.propagate !== undefined
   await save(run, target, {
     keyId,
-    progress: refused ? 'refused' : (current?.progress ?? 'writing'),
+    progress: refused ? 'refused' : again ? 'written' : (current?.progress ?? 'writing'),
     receipt: current?.receipt ?? {},
     failure: `${phase} failed: ${reasonOf(run, error)}`,
   })
