@@ -170,6 +170,7 @@ export { MAX_TIMER_MS } from './setting-schemas.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export { callbackTarget } from './targets/callback-target.js'
+export { type CommandTargetSettings, createCommandTarget } from './targets/command-target.js'
 export type {
   DeliveryTarget,
   TargetConfirmContext,
@@ -180,6 +181,7 @@ export type {
   TargetReceipt,
   TargetRecord,
 } from './targets/delivery-target.js'
+export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'
 export { writeTokenOf } from './targets/write-token.js'
 export type {

@@ -55,6 +55,7 @@ function context(receipt: TargetContext['receipt'] = {}): TargetConfirmContext {
     writeToken: writeTokenOf('r1', 'github', 'k2'),
     receipt,
     deadline: Date.now() + 10_000,
+    created: created(),
   }
 }
 

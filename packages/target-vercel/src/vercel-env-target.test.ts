@@ -57,6 +57,7 @@ function context(
     writeToken: writeTokenOf('r1', 'vercel', 'k2'),
     receipt,
     deadline: Date.now() + deadlineMs,
+    created: created(),
   }
 }
 

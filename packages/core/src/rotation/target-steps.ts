@@ -142,7 +142,7 @@ async function runPhase(
   } else {
     if (done('confirmed')) return
     const deadline = Date.now() + (target.confirmWithinMs ?? DEFAULT_CONFIRM_WITHIN_MS)
-    await target.confirm({ ...context(), deadline })
+    await target.confirm({ ...context(), deadline, created })
     await save(run, target, {
       keyId,
       progress: 'confirmed',

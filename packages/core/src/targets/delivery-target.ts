@@ -48,6 +48,8 @@ export interface TargetContext extends RequestOptions {
 export interface TargetConfirmContext extends TargetContext {
   /** When confirm must give up (epoch milliseconds): throw once it has passed. */
   deadline: number
+  /** The new key and its secret, for a target that can read the value back and compare. */
+  created: CreatedKey
 }
 
 /**
