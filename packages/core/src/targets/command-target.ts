@@ -6,7 +6,10 @@ import type { DeliveryTarget } from './delivery-target.js'
 export interface CommandTargetSettings {
   /** A shell command; it reads the new secret, and a newline, on its standard input. */
   command: string
-  /** Env vars for the command, on top of `KEYWAY_PROVIDER`, `KEYWAY_KEY_ID` and `KEYWAY_KEY_NAME`. */
+  /**
+   * The command's environment, to which `KEYWAY_PROVIDER`, `KEYWAY_KEY_ID` and
+   * `KEYWAY_KEY_NAME` are added. Default: this process's.
+   */
   env?: Record<string, string | undefined>
   /** The folder it runs in. Default: the current one. */
   cwd?: string
@@ -48,8 +51,7 @@ export function createCommandTarget(settings: CommandTargetSettings): DeliveryTa
           cwd: settings.cwd,
           stdio: ['pipe', 'ignore', 'inherit'],
           env: {
-            ...process.env,
-            ...settings.env,
+            ...(settings.env ?? process.env),
             KEYWAY_PROVIDER: created.key.provider,
             KEYWAY_KEY_ID: created.key.id,
             KEYWAY_KEY_NAME: created.key.name ?? '',
@@ -59,11 +61,13 @@ export function createCommandTarget(settings: CommandTargetSettings): DeliveryTa
           new ProviderError({
             provider: 'exec',
             operation: 'write',
-            message: `exec write: ${message}`,
+            message,
           })
-        child.on('error', () => reject(failed('the command could not be started')))
+        child.on('error', () => reject(failed('the delivery command could not be started')))
         child.on('close', (code) =>
-          code === 0 ? resolve(undefined) : reject(failed(`the command exited with code ${code}`)),
+          code === 0
+            ? resolve(undefined)
+            : reject(failed(`the delivery command exited with code ${code}`)),
         )
         child.stdin.on('error', () => {})
         child.stdin.end(`${created.secret.reveal()}\n`)

@@ -96,7 +96,7 @@ describe('exec target', () => {
       .catch((caught: Error) => caught)
     expect(error).toMatchObject({
       name: 'ProviderError',
-      message: 'exec write: the command exited with code 3',
+      message: 'the delivery command exited with code 3',
     })
     expect(JSON.stringify(error)).not.toContain('piped-secret')
   })
