@@ -154,6 +154,7 @@ export type {
   RotationOptions,
   RotationStrategy,
   RotationWait,
+  TargetsFor,
   VerifyFunction,
 } from './rotation/rotation-options.js'
 export type { CredentialMatch, PlannedTarget, RotationPlan } from './rotation/rotation-plan.js'

@@ -21,9 +21,11 @@ export interface TargetEmulator<Control, Settings extends object = object> {
    * target's factory (the token is a secret).
    */
   settings: { baseUrl: string; token: string } & Settings
+  /** Stops the server and frees its port. */
   close(): Promise<void>
   /** Plays a fault on the next matching request(s): a status, a delay, a dropped answer. */
   inject(fault: Fault): void
+  /** Drops every injected fault not yet played. */
   clearFaults(): void
   /** Resolves once every request received so far has been handled. */
   idle(): Promise<void>

@@ -43,6 +43,7 @@ export interface VercelEmulatorControl {
   readonly teamId: string
   /** The seeded project `web` (`{ id, name }`); `addProject` makes more. */
   readonly project: { id: string; name: string }
+  /** Adds a project with no variables and no deployment. */
   addProject(name: string): { id: string; name: string }
   /** Every variable of a project (by id or name), values in the clear. */
   env(project: string): VercelEnvVar[]
