@@ -79,7 +79,8 @@ export const rotateOptionsSchema = v.strictObject({
   batchId: v.optional(rotationIdSchema),
   resume: v.optional(v.boolean()),
   journal: journalSchema,
-  deliver: v.function(),
+  deliver: v.optional(v.function()),
+  targets: v.optional(v.function()),
   keyIds: v.optional(
     v.record(labelSchema, v.array(v.pipe(v.string(), v.minLength(1, 'must not be empty')))),
   ),
