@@ -184,6 +184,7 @@ export type {
 } from './targets/delivery-target.js'
 export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'
+export { probeTargets, type TargetProbe } from './targets/probe-targets.js'
 export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,
