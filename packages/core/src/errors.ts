@@ -1,3 +1,5 @@
+import type { TargetDelivery } from './targets/delivery-target.js'
+
 const marker = Symbol.for('keyway.error')
 
 /** Plain-data fields every keyway error carries. */
@@ -254,16 +256,23 @@ export interface RotationErrorOptions extends KeyStoreErrorOptions {
   step: RotationStep
   /** True when the new key was deleted again and the old key left untouched. */
   rolledBack: boolean
+  /** Where each delivery target stands, when the rotation delivers to targets. */
+  deliveries?: readonly TargetDelivery[]
 }
 
 /** A rotation stopped; `step` says where, `rolledBack` whether it was undone. */
 export class RotationError extends KeyStoreError {
   readonly step: RotationStep
   readonly rolledBack: boolean
+  /** Where each delivery target stands (which key it holds), when the rotation has targets. */
+  readonly deliveries?: readonly TargetDelivery[]
   constructor(options: RotationErrorOptions) {
     super(options)
     this.step = options.step
     this.rolledBack = options.rolledBack
+    if (options.deliveries !== undefined) {
+      this.deliveries = options.deliveries.map((delivery) => ({ ...delivery }))
+    }
   }
 }
 withCode(RotationError, 'RotationError', 'rotation_failed')

@@ -159,9 +159,10 @@ export type {
   RotationOptions,
   RotationStrategy,
   RotationWait,
+  TargetsFor,
   VerifyFunction,
 } from './rotation/rotation-options.js'
-export type { CredentialMatch, RotationPlan } from './rotation/rotation-plan.js'
+export type { CredentialMatch, PlannedTarget, RotationPlan } from './rotation/rotation-plan.js'
 export type { RotationResult, TimedStep } from './rotation/rotation-run.js'
 export type { SteppedRotation } from './rotation/stepped-rotation.js'
 export {
@@ -181,6 +182,22 @@ export {
 export { checkKeyId, type StoreRules, storeRules } from './store-rules.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
+export { callbackTarget } from './targets/callback-target.js'
+export { type CommandTargetSettings, createCommandTarget } from './targets/command-target.js'
+export type {
+  DeliveryTarget,
+  TargetConfirmContext,
+  TargetContext,
+  TargetDelivery,
+  TargetDescription,
+  TargetProgress,
+  TargetReceipt,
+  TargetRecord,
+} from './targets/delivery-target.js'
+export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
+export { type PollOptions, pollUntil } from './targets/poll-until.js'
+export { probeTargets, type TargetProbe } from './targets/probe-targets.js'
+export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,
   Capabilities,

@@ -1,8 +1,15 @@
+export {
+  type GitHubEmulatorControl,
+  type GitHubScope,
+  type GitHubStoredSecret,
+  startGitHubEmulator,
+} from './github-emulator.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
 export { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
+export type { TargetEmulator, TargetEmulatorOptions } from './target-emulator.js'
 export {
   type Emulator,
   type EmulatorControl,
@@ -15,4 +22,12 @@ export {
   VENDORS,
   type Vendor,
 } from './types.js'
+export {
+  startVercelEmulator,
+  type VercelDeployment,
+  type VercelDeploymentOutcome,
+  type VercelEmulatorControl,
+  type VercelEnvVar,
+  type VercelReadyState,
+} from './vercel-emulator.js'
 export { VOICEABLE_DELETE_STATUS, VOICEABLE_KEY_PREFIXES } from './voiceable-emulator.js'

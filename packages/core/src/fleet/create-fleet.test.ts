@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../errors.js'
 import { MemoryKeyStore } from '../rotation/memory-key-store.test-support.js'
 import { memoryJournal } from '../rotation/rotation-journal.js'
+import { Place } from '../targets/place-target.test-support.js'
 import { createFleet } from './create-fleet.js'
 import { storeBatchId } from './fleet-rotate.js'
 import type { FleetStore } from './fleet-types.js'
@@ -211,6 +212,31 @@ describe('Fleet.rotate', () => {
     ])
     return { one, two, fleet }
   }
+
+  it('delivers each key to the targets its store gives it, and plans show them', async () => {
+    const { fleet } = fleetOf()
+    const place = new Place('github')
+    const options = {
+      batchId: 'nightly-targets',
+      journal: memoryJournal(),
+      policy: { maxAgeDays: 90 },
+      now: NOW,
+      targets: ({ key }: { key: { name: string | null } | null }, store: FleetStore) => [
+        place.target(`${store.label}_${key?.name}`.toUpperCase().replace(/-/g, '_')),
+      ],
+    }
+    const dry = await fleet.rotate({ ...options, dryRun: true })
+    expect(
+      dry.stores.flatMap((store) => store.result?.plans.map((plan) => plan.targets[0]?.name) ?? []),
+    ).toEqual(['github:ONE_CI_1', 'github:ONE_CI_2', 'github:TWO_WEB_1'])
+    expect(place.writes).toEqual([])
+    const result = await fleet.rotate(options)
+    expect(result.rotated).toBe(3)
+    expect([...place.variables.keys()].sort()).toEqual(['ONE_CI_1', 'ONE_CI_2', 'TWO_WEB_1'])
+    await expect(
+      fleet.rotate({ journal: memoryJournal(), policy: { maxAgeDays: 90 }, now: NOW }),
+    ).rejects.toThrow(ValidationError)
+  })
 
   it('rotates exactly the due keys of every store; a rerun of the batch sends no write', async () => {
     const { one, two, fleet } = fleetOf()

@@ -33,7 +33,12 @@ export async function rotateFleet(
   options: FleetRotateOptions,
   digestKey: Uint8Array,
 ): Promise<FleetRotateResult> {
-  const { journal, signal } = options
+  const { journal, signal, deliver, targets } = options
+  if (deliver === undefined && targets === undefined) {
+    throw invalidFleet('rotate', [
+      { path: 'deliver', message: 'required (or targets): stores each new secret' },
+    ])
+  }
   const batchId = options.batchId ?? randomUUID()
   const chosen =
     options.keyIds === undefined
@@ -106,7 +111,8 @@ export async function rotateFleet(
       batchId: storeBatchId(batchId, label),
       journal,
       ...(keyIds === undefined ? {} : { keyIds }),
-      deliver: (created) => options.deliver(created, fleetStore),
+      ...(deliver === undefined ? {} : { deliver: (created) => deliver(created, fleetStore) }),
+      ...(targets === undefined ? {} : { targets: (key) => targets(key, fleetStore) }),
       signal: storeSignal,
       dryRun: options.dryRun ?? false,
       ...(options.onProgress === undefined

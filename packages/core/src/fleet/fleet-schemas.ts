@@ -79,7 +79,8 @@ export const rotateOptionsSchema = v.strictObject({
   batchId: v.optional(rotationIdSchema),
   resume: v.optional(v.boolean()),
   journal: journalSchema,
-  deliver: v.function(),
+  deliver: v.optional(v.function()),
+  targets: v.optional(v.function()),
   // Each id is checked further by its store's own rules, before any store sends anything.
   keyIds: v.optional(v.record(labelSchema, v.array(v.string()))),
   policy: v.optional(policySchema),

@@ -3,6 +3,7 @@ import type { RotateKeysResult } from '../rotation/rotate-keys.js'
 import type { RotationJournal } from '../rotation/rotation-journal.js'
 import type { RetireMode } from '../rotation/rotation-options.js'
 import type { RotationPlan } from '../rotation/rotation-plan.js'
+import type { DeliveryTarget } from '../targets/delivery-target.js'
 import type { ApiKey, CreatedKey, KeyStore, ListOptions } from '../types.js'
 
 /** Which keys of a store a fleet manages (rotates). Every given field must match. */
@@ -146,8 +147,19 @@ export interface FleetRotateOptions {
   resume?: boolean
   /** Where every store's rotations are journalled (one journal for the fleet). */
   journal: RotationJournal
-  /** Delivers one new secret of one store. */
-  deliver: (created: CreatedKey, store: FleetStore) => void | Promise<void>
+  /**
+   * Delivers one new secret of one store. Required unless `targets` is given; beside targets
+   * it is one more target of each key.
+   */
+  deliver?: (created: CreatedKey, store: FleetStore) => void | Promise<void>
+  /**
+   * Where each key's new secret goes (see `RotationOptions.targets`): the delivery targets of
+   * one key of one store. A key given none goes through `deliver`.
+   */
+  targets?: (
+    key: { keyId: string; key: ApiKey | null },
+    store: FleetStore,
+  ) => readonly DeliveryTarget[]
   /** Exactly these keys per label (a plan's keys); stores not named are left out. Default: what `plan(policy)` selects. */
   keyIds?: Record<string, readonly string[]>
   /** The policy that chooses the keys when `keyIds` is not given. */

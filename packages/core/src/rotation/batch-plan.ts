@@ -4,7 +4,13 @@ import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
 import { eachLimited, failedOutcome, type RotateKeysOutcome } from './batch-outcome.js'
 import type { RotationRecord, RotationState } from './rotation-journal.js'
 import type { RotationSettings } from './rotation-options.js'
-import { credentialMatch, type KeyPlan, planKey, type RotationPlan } from './rotation-plan.js'
+import {
+  credentialMatch,
+  type KeyPlan,
+  planKey,
+  plannedTargets,
+  type RotationPlan,
+} from './rotation-plan.js'
 import { finishedResult } from './rotation-run.js'
 
 /** One key of a batch, planned: what it needs, or its outcome where it needs nothing more. */
@@ -131,6 +137,7 @@ function emptyPlan<C extends CreateKeyInput>(
     credential,
     switchesCredential: false,
     action: 'skip',
+    targets: plannedTargets(settings, keyId, oldKey),
   }
 }
 

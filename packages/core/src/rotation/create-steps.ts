@@ -7,6 +7,7 @@ import { createdAtOf } from './key-identity.js'
 import { sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { type RotationStepDefinition, StepFailure } from './run-steps.js'
+import { deliverToTargets, hasTargets } from './target-steps.js'
 import { verifySecret } from './verify-secret.js'
 
 /**
@@ -86,6 +87,10 @@ export function deliverStepWith(
     onFailure,
     async run(run) {
       const created = heldKey(run)
+      if (hasTargets(run)) {
+        await deliverToTargets(run, created)
+        return
+      }
       try {
         await run.settings.deliver(created)
       } catch (error) {
@@ -109,6 +114,11 @@ export const verifyStep: RotationStepDefinition = {
   isDone: (run) => run.reached('verified'),
   onFailure: 'roll-back',
   async run(run) {
+    if (hasTargets(run)) {
+      // Checked before any target was given the new key (see deliverToTargets).
+      await run.advance('verified')
+      return
+    }
     if (run.created === undefined) {
       run.warn(uncheckedOnResume(run))
     } else {
@@ -219,9 +229,36 @@ export const retireStep: RotationStepDefinition = {
         error,
       )
     }
+    await retireSuperseded(run)
     await sweepAbandoned(run)
     await run.advance('done', { retired })
   },
+}
+
+/**
+ * Retires the new keys this rotation replaced after giving them to some target (see
+ * `RotationRecord.supersededKeyIds`) the way the old key is retired: every target now holds
+ * their successor. Each one retired leaves the list, journalled.
+ */
+async function retireSuperseded(run: RotationRun): Promise<void> {
+  const mode = run.settings.retire
+  for (const id of run.record.supersededKeyIds ?? []) {
+    try {
+      if (mode === 'delete') await run.discard(id)
+      else if (mode === 'disable') {
+        await run.store.update(id, { status: 'disabled' } as never, run.request)
+      } else
+        run.warn(`kept the superseded new key ${id} (retire 'keep'): delete it when no one uses it`)
+    } catch (error) {
+      run.settings.signal?.throwIfAborted()
+      throw new StepFailure(
+        `the old key is retired as asked, but retiring ${id} (a new key this rotation replaced) failed (${reasonOf(run, error)}); run the rotation again to retire it`,
+        error,
+      )
+    }
+    const rest = (run.record.supersededKeyIds ?? []).filter((other) => other !== id)
+    await run.note({ supersededKeyIds: rest })
+  }
 }
 
 /** The held new key; the resume settles every state before delivery so that there is one. */

@@ -54,7 +54,9 @@ export async function openRun<C extends CreateKeyInput>(
     source.plan ??
     (await planKey(store, { keyId, oldKey, ownIds, withSuccessor: creates }, settings, request))
   if (plan.action === 'skip') throw skipped(store, keyId, plan, record)
+  const targets = settings.targetsFor(keyId, oldKey)
   const run = new RotationRun({
+    targets,
     store,
     settings,
     rotationId,

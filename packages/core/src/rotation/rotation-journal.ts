@@ -1,5 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import type { TargetRecord } from '../targets/delivery-target.js'
+
+export type { TargetRecord }
 
 /** Where a rotation stands. Each is written before the work of the next step begins. */
 export type RotationState =
@@ -54,6 +57,17 @@ export interface RotationRecord {
   reason: string | null
   /** Each state reached, with its ISO time. */
   history: Array<{ state: RotationState; at: string }>
+  /**
+   * Each delivery target's progress, by target name (see `DeliveryTarget`): which new key it
+   * was given and how far it got, so a resume writes no target twice for one key.
+   */
+  targets?: Record<string, TargetRecord>
+  /**
+   * New keys this rotation made and gave to some target, then replaced with another new key
+   * (their secret could not be read again to give to the rest): they are retired with the
+   * old key, once every target confirmed the key that replaced them.
+   */
+  supersededKeyIds?: string[]
 }
 
 /** A batch of rotations (`rotateKeys`): which keys it covers, chosen once. */
@@ -195,6 +209,8 @@ function normalize(record: RotationRecord | undefined): RotationRecord | undefin
     graceEndsAt: record.graceEndsAt ?? null,
     reason: record.reason ?? null,
     history: record.history ?? [],
+    targets: record.targets ?? {},
+    supersededKeyIds: record.supersededKeyIds ?? [],
   }
 }
 

@@ -4,7 +4,9 @@ import { ValidationError } from '../errors.js'
 import { isPlainObject } from '../plain-object.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
 import { storeRules } from '../store-rules.js'
-import type { CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
+import { callbackTarget } from '../targets/callback-target.js'
+import type { DeliveryTarget } from '../targets/delivery-target.js'
+import type { ApiKey, CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
 import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
 
@@ -42,6 +44,9 @@ export type VerifyFunction = (
   signal: AbortSignal | undefined,
 ) => boolean | Promise<boolean>
 
+/** The targets of one key, for rotations of many keys. */
+export type TargetsFor = (key: { keyId: string; key: ApiKey | null }) => readonly DeliveryTarget[]
+
 /** Options every rotation takes, one key or many. */
 export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
   /** Where progress is kept. Default: in memory (no resume after the process ends). */
@@ -53,6 +58,18 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
    * regenerate cannot be undone: see `strategy`).
    */
   deliver?: (created: CreatedKey) => void | Promise<void>
+  /**
+   * Where the new secret goes and its consumers read it (see `DeliveryTarget`). Each target
+   * is written, propagated and confirmed, every step journalled; the old key is retired only
+   * after every target confirmed. With targets, the new secret is verified before any target
+   * is written, and a target that fails leaves the new key in place (it is never deleted once
+   * a target may hold it) and the old key untouched: the error's `deliveries` say which
+   * target holds which key, and running the rotation again finishes the rest. A `deliver`
+   * given beside targets is one more target (named `'deliver'`). Required unless `deliver`
+   * or `dryRun` is given. For many keys, a function gives each key its own targets (a key
+   * it gives none is delivered through `deliver`).
+   */
+  targets?: readonly DeliveryTarget[] | TargetsFor
   /**
    * Checks the new secret. Default: the store's `verify` where it has one, else no check.
    * `false` skips it. Polled, since a new key may take a moment to work everywhere.
@@ -103,6 +120,12 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
 export interface RotationSettings<C extends CreateKeyInput = CreateKeyInput> {
   journal: RotationJournal
   deliver: (created: CreatedKey) => void | Promise<void>
+  /**
+   * The targets of a key, checked, with a `deliver` given beside them as one more; `[]`
+   * where the key has none (it is delivered through `deliver`). Throws a `ValidationError`
+   * for targets that are not targets or share a name, before anything is written.
+   */
+  targetsFor: (keyId: string, key: ApiKey | null) => readonly DeliveryTarget[]
   verify: false | VerifyFunction | undefined
   verifyAttempts: number
   verifyIntervalMs: number
@@ -142,6 +165,12 @@ export const rotationIdSchema = v.pipe(
 export const rotationOptionEntries = {
   journal: v.optional(journalSchema),
   deliver: v.optional(fn),
+  targets: v.optional(
+    v.custom<unknown>(
+      (value) => typeof value === 'function' || Array.isArray(value),
+      'expected delivery targets, or a function of the key that gives them',
+    ),
+  ),
   verify: v.optional(v.union([v.literal(false), fn])),
   verifyAttempts: v.optional(atLeastOne),
   verifyIntervalMs: v.optional(waitMs),
@@ -179,10 +208,28 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   const parsed = v.safeParse(schema, options)
   if (!parsed.success) throw invalid(toFieldIssues(parsed.issues))
   const given = options as RotationOptions<C>
+  if (Array.isArray(given.targets)) {
+    const targets = v.safeParse(targetListSchema(), given.targets)
+    if (!targets.success) {
+      throw invalid(
+        toFieldIssues(targets.issues).map((issue) => ({
+          ...issue,
+          path: issue.path === '' ? 'targets' : `targets.${issue.path}`,
+        })),
+      )
+    }
+  }
   const strategy = given.strategy ?? 'create'
   const dryRun = given.dryRun ?? false
-  if (given.deliver === undefined && !dryRun) {
-    throw invalid([{ path: 'deliver', message: 'required: a function that stores the new secret' }])
+  const hasTargets =
+    typeof given.targets === 'function' || (given.targets !== undefined && given.targets.length > 0)
+  if (given.deliver === undefined && !hasTargets && !dryRun) {
+    throw invalid([
+      {
+        path: 'deliver',
+        message: 'required (or targets): a function that stores the new secret',
+      },
+    ])
   }
   if (strategy === 'regenerate') {
     const notWithRegenerate = (['input', 'retire', 'graceMs'] as const).filter(
@@ -214,6 +261,7 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   return {
     journal: given.journal ?? memoryJournal(),
     deliver: given.deliver ?? (() => {}),
+    targetsFor: targetsResolver(store.provider, given.targets, given.deliver),
     verify: given.verify,
     verifyAttempts: given.verifyAttempts ?? 5,
     verifyIntervalMs: given.verifyIntervalMs ?? 1000,
@@ -227,6 +275,82 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     onWait: given.onWait,
     dryRun,
   }
+}
+
+/** A list of targets with unique names. */
+function targetListSchema() {
+  return v.pipe(
+    v.array(
+      v.custom<DeliveryTarget>(
+        isTarget,
+        'expected a delivery target (name, description, write, confirm)',
+      ),
+    ),
+    v.check(
+      (targets) => new Set(targets.map((target) => target.name)).size === targets.length,
+      'target names must be unique',
+    ),
+  )
+}
+
+/** `RotationSettings.targetsFor` from the `targets` and `deliver` options. */
+function targetsResolver(
+  provider: string,
+  targets: RotationOptions['targets'],
+  deliver: RotationOptions['deliver'],
+): RotationSettings['targetsFor'] {
+  const callback = deliver === undefined ? [] : [callbackTarget(deliver)]
+  if (targets === undefined || (Array.isArray(targets) && targets.length === 0)) return () => []
+  if (Array.isArray(targets)) {
+    const list = [...(targets as readonly DeliveryTarget[]), ...callback]
+    return () => list
+  }
+  const given = targets as TargetsFor
+  return (keyId, key) => {
+    const list = given({ keyId, key })
+    const parsed = v.safeParse(targetListSchema(), list)
+    if (!parsed.success) {
+      const issues = toFieldIssues(parsed.issues).map((issue) => ({
+        ...issue,
+        path: `targets(${keyId})${issue.path === '' ? '' : `.${issue.path}`}`,
+      }))
+      throw new ValidationError({
+        provider,
+        operation: 'rotate',
+        message: `${provider} rotate: invalid option (${summarizeIssues(issues, 'options')})`,
+        issues,
+      })
+    }
+    if (list.length === 0 && deliver === undefined) {
+      throw new ValidationError({
+        provider,
+        operation: 'rotate',
+        message: `${provider} rotate ${keyId}: no target for this key, and no deliver`,
+        issues: [
+          { path: 'targets', message: `gives no target for key ${keyId}, and no deliver is given` },
+        ],
+      })
+    }
+    return list.length === 0 ? [] : [...list, ...callback]
+  }
+}
+
+/** A target's name: printable, at most 200 characters (it keys the journal). */
+const targetName = rotationIdSchema
+
+function isTarget(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const target = value as Partial<DeliveryTarget>
+  return (
+    v.is(targetName, target.name) &&
+    typeof target.write === 'function' &&
+    typeof target.confirm === 'function' &&
+    (target.propagate === undefined || typeof target.propagate === 'function') &&
+    typeof target.description === 'object' &&
+    target.description !== null &&
+    (target.confirmWithinMs === undefined ||
+      (Number.isSafeInteger(target.confirmWithinMs) && target.confirmWithinMs > 0))
+  )
 }
 
 /**

@@ -1,4 +1,5 @@
 import { MARKER_SEPARATOR } from '../create-marking.js'
+import type { TargetDescription } from '../targets/delivery-target.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import type { RetireMode, RotationSettings, RotationStrategy } from './rotation-options.js'
 
@@ -37,6 +38,16 @@ export interface RotationPlan {
   action: 'rotate' | 'skip' | 'done'
   /** Why it is skipped, or where a resumed rotation stands. */
   reason?: string
+  /**
+   * Where the new secret goes: each delivery target, what it writes, propagates and confirms,
+   * and what it cannot confirm. `[]` where only a `deliver` callback is given.
+   */
+  targets: PlannedTarget[]
+}
+
+/** A delivery target in a plan: its name and what it does. */
+export interface PlannedTarget extends TargetDescription {
+  name: string
 }
 
 /** A plan with the create input typed for its store. */
@@ -106,6 +117,7 @@ export async function planKey<C extends CreateKeyInput>(
     credential,
     switchesCredential: guarded && settings.allowSelf && canSwitch,
     action: 'rotate',
+    targets: plannedTargets(settings, keyId, oldKey),
     successor: input,
   }
   const skip = (reason: string): KeyPlan<C> => ({
@@ -185,4 +197,15 @@ function ageInDays(createdAt: Date | null, now: Date): number | null {
   // A key that went through JSON holds its dates as strings.
   const time = new Date(createdAt).getTime()
   return Number.isNaN(time) ? null : Math.max(0, Math.floor((now.getTime() - time) / DAY_MS))
+}
+
+/** Each target of the key, as a plan shows it. */
+export function plannedTargets<C extends CreateKeyInput>(
+  settings: RotationSettings<C>,
+  keyId: string,
+  oldKey: ApiKey | null,
+): PlannedTarget[] {
+  return settings
+    .targetsFor(keyId, oldKey)
+    .map((target) => ({ name: target.name, ...target.description }))
 }

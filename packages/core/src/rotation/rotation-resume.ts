@@ -3,6 +3,7 @@ import type { ApiKey } from '../types.js'
 import { madeAtAnotherTime } from './key-identity.js'
 import { recoverFound, revealIfShown, settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
+import { anyTargetMayHold, everyTargetConfirmed, hasTargets } from './target-steps.js'
 import { hasVerifier } from './verify-secret.js'
 
 /**
@@ -81,16 +82,28 @@ async function regenerateAgain(run: RotationRun, note: string): Promise<void> {
 async function recoverOrDiscard(run: RotationRun): Promise<void> {
   const { store } = run
   const id = run.record.newKeyId as string
+  if (everyTargetConfirmed(run, id)) {
+    // Every target holds and confirmed the new key: nothing needs its secret any more.
+    const key = await findKey(run, id)
+    if (key !== undefined && key.status === 'active') {
+      run.newKey = key
+      await run.advance('delivered')
+      return
+    }
+  }
+  const given = anyTargetMayHold(run, id)
   if (store.reveal !== undefined) {
     const key = await findKey(run, id)
     // A deleted key may stay listed, disabled: it is nothing to recover.
     if (key !== undefined && key.status === 'active') {
       run.hold({ key, secret: await store.reveal(id, run.request) })
+      if (given) return
       run.warn(`recovered the new key ${id}, made before the interruption and not yet delivered`)
       run.compensations.push(`deleting the new key ${id}`, () => run.discard(id))
       return
     }
   }
+  if (given) return supersede(run, id)
   await discardOwn(run, id, 'the new key was never delivered')
   run.warn(`deleted ${id}: made before the interruption and never delivered; a new key was made`)
   await run.restart()
@@ -114,7 +127,9 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
     )
   }
   const usable = key !== undefined && key.status === 'active'
-  const unverified = run.record.state === 'delivered' && run.settings.strategy === 'create'
+  // With targets, the secret was verified before any target was given it.
+  const unverified =
+    run.record.state === 'delivered' && run.settings.strategy === 'create' && !hasTargets(run)
   if (unverified && (!usable || (store.reveal === undefined && hasVerifier(run)))) {
     if (usable) await discardOwn(run, id as string, 'the new key was not verified')
     run.warn(
@@ -130,7 +145,22 @@ async function pickUpDelivered(run: RotationRun): Promise<void> {
   }
   run.newKey = key
   if (store.reveal !== undefined) run.hold({ key, secret: await store.reveal(key.id, run.request) })
+  // Once a target holds the new key, deleting it would leave that target with a dead key.
+  if (anyTargetMayHold(run, key.id)) return
   run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
+}
+
+/**
+ * A new key some target may hold, whose secret cannot be read again to give to the others:
+ * it is kept live (the targets that hold it keep working), noted for retiring with the old
+ * key, and a new key is made and delivered to every target.
+ */
+async function supersede(run: RotationRun, id: string): Promise<void> {
+  run.warn(
+    `the new key ${id} was given to some targets before the interruption and its secret cannot be read again to give to the rest: a new key was made for every target, and ${id} is retired with the old key`,
+  )
+  await run.note({ supersededKeyIds: [...(run.record.supersededKeyIds ?? []), id] })
+  await run.restart()
 }
 
 /** Deletes a new key this rotation made (by its journalled id) that must not be kept. */

@@ -1,9 +1,14 @@
 import { KeyStoreError, NotFoundError, RotationError, type RotationStep } from '../errors.js'
 import { Redactor, sanitizeCause } from '../redact.js'
 import type { Secret } from '../secret.js'
+import type {
+  DeliveryTarget,
+  TargetDelivery,
+  TargetDescription,
+} from '../targets/delivery-target.js'
 import type { ApiKey, CreatedKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import { Compensations } from './compensations.js'
-import type { RotationRecord, RotationState } from './rotation-journal.js'
+import type { RotationRecord, RotationState, TargetRecord } from './rotation-journal.js'
 import type { RotationSettings } from './rotation-options.js'
 import type { KeyPlan } from './rotation-plan.js'
 
@@ -35,6 +40,8 @@ export interface RotationResult {
   warnings: string[]
   /** Milliseconds each step took in this call. */
   timings: Partial<Record<TimedStep, number>>
+  /** Where each delivery target stands (all confirmed, once done); `[]` without targets. */
+  deliveries: TargetDelivery[]
 }
 
 /** The order of the states a rotation moves through on its way to `'done'`. */
@@ -72,6 +79,8 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
   verified = false
   /** Whether the store switched to the new key in this call. */
   switchedHere = false
+  /** Where this key's new secret goes; `[]`: through the `deliver` callback alone. */
+  readonly targets: readonly DeliveryTarget[]
 
   constructor(init: {
     store: KeyStore<C>
@@ -82,7 +91,9 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
     plan: KeyPlan<C>
     record: RotationRecord
     resumed: boolean
+    targets?: readonly DeliveryTarget[]
   }) {
+    this.targets = init.targets ?? []
     this.store = init.store
     this.settings = init.settings
     this.rotationId = init.rotationId
@@ -168,7 +179,10 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
     }
   }
 
-  /** A `RotationError` for this rotation: the message names the key, the cause carries no secret. */
+  /**
+   * A `RotationError` for this rotation: the message names the key, the cause carries no
+   * secret, and with targets it says where each target stands.
+   */
   fail(step: RotationStep, rolledBack: boolean, message: string, cause?: unknown): RotationError {
     return new RotationError({
       provider: this.provider,
@@ -177,7 +191,15 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
       rolledBack,
       message: `${this.provider} rotate ${this.oldKeyId}: ${message}`,
       ...(cause === undefined ? {} : { cause: this.safeCause(cause) }),
+      ...(this.targets.length === 0 ? {} : { deliveries: this.deliveries() }),
     })
+  }
+
+  /** Where each of the rotation's targets stands, from the journal. */
+  deliveries(): TargetDelivery[] {
+    return this.targets.map((target) =>
+      deliveryOf(target.name, target.description, this.record.targets?.[target.name]),
+    )
   }
 
   /** A cause fit for an error: keyway errors as they are, anything else reduced and scrubbed. */
@@ -200,6 +222,7 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
       resumed: this.resumed,
       warnings: [...this.record.warnings],
       timings: { ...this.timings },
+      deliveries: this.deliveries(),
     }
   }
 }
@@ -219,6 +242,9 @@ export function finishedResult(record: RotationRecord): RotationResult {
     resumed: true,
     warnings: [...record.warnings],
     timings: {},
+    deliveries: Object.entries(record.targets ?? {}).map(([name, target]) =>
+      deliveryOf(name, { kind: target.kind, cannotConfirm: null }, target),
+    ),
   }
 }
 
@@ -227,4 +253,26 @@ export function reasonOf(run: RotationRun, error: unknown): string {
   if (KeyStoreError.is(error)) return error.message
   const text = error instanceof Error ? error.message : String(error)
   return run.redactor.redact(text)
+}
+
+/** Where one target stands, from its journal record (`undefined`: nothing reached it). */
+export function deliveryOf(
+  name: string,
+  description: Pick<TargetDescription, 'kind' | 'cannotConfirm'>,
+  record: TargetRecord | undefined,
+): TargetDelivery {
+  return {
+    target: name,
+    kind: description.kind,
+    holds:
+      record === undefined || record.progress === 'refused'
+        ? 'old'
+        : record.progress === 'writing'
+          ? 'unknown'
+          : 'new',
+    keyId: record?.keyId ?? null,
+    progress: record?.progress ?? null,
+    cannotConfirm: description.cannotConfirm,
+    failure: record?.failure ?? null,
+  }
 }

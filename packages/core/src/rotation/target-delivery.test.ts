@@ -1,0 +1,449 @@
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { RotationError, ValidationError } from '../errors.js'
+import { Place } from '../targets/place-target.test-support.js'
+import type { CreatedKey } from '../types.js'
+import { MemoryKeyStore } from './memory-key-store.test-support.js'
+import { rotateKey } from './rotate-key.js'
+import { rotateKeys } from './rotate-keys.js'
+import { memoryJournal, type RotationJournal, type RotationRecord } from './rotation-journal.js'
+
+const quick = { verifyIntervalMs: 0 }
+
+/** A journal that dies at its `n`th write: `'before'` the record is saved, or `'after'`. */
+function dyingJournal(n: number, when: 'before' | 'after') {
+  const journal = memoryJournal()
+  let writes = 0
+  const wrapped: RotationJournal = {
+    read: (id) => journal.read(id),
+    list: () => journal.list(),
+    readBatch: (id) => journal.readBatch(id),
+    writeBatch: (record) => journal.writeBatch(record),
+    write: async (record: RotationRecord) => {
+      writes++
+      if (writes === n && when === 'before') throw new Error(`crash at write ${n}`)
+      await journal.write(record)
+      if (writes === n) throw new Error(`crash at write ${n}`)
+    },
+  }
+  return { journal: wrapped, records: journal.records, writes: () => writes }
+}
+
+function setup(options: { reveal?: boolean } = {}) {
+  const store = new MemoryKeyStore({ reveal: options.reveal ?? false })
+  const old = store.seed({ name: 'ci', scope: 'read' })
+  const github = new Place('github')
+  const vercel = new Place('vercel')
+  github.variables.set('OTHER', 'untouched-1')
+  vercel.variables.set('DATABASE_URL', 'untouched-2')
+  github.variables.set('API_KEY', old.secret)
+  vercel.variables.set('API_KEY', old.secret)
+  const targets = () => [github.target('API_KEY'), vercel.target('API_KEY', { redeploy: true })]
+  return { store, old, github, vercel, targets }
+}
+
+describe('rotation with delivery targets', () => {
+  it('writes, propagates and confirms every target before the old key is retired', async () => {
+    const { store, old, github, vercel, targets } = setup()
+    // The old key still works whenever a target confirms.
+    const oldAliveAtConfirm: boolean[] = []
+    github.onConfirm = () => oldAliveAtConfirm.push(store.works(old.secret))
+    vercel.onConfirm = () => oldAliveAtConfirm.push(store.works(old.secret))
+    const result = await rotateKey(store, { ...quick, keyId: old.id, targets: targets() })
+    const secret = result.secret?.reveal() as string
+    expect(oldAliveAtConfirm).toEqual([true, true])
+    expect(store.works(old.secret)).toBe(false)
+    expect(store.works(secret)).toBe(true)
+    expect(result.verified).toBe(true)
+    expect(github.writes).toEqual([{ variable: 'API_KEY', value: secret, keyId: result.newKeyId }])
+    expect(vercel.writes).toEqual([{ variable: 'API_KEY', value: secret, keyId: result.newKeyId }])
+    expect(vercel.deploys).toEqual(['API_KEY'])
+    // No other variable at either target changed.
+    expect(Object.fromEntries(github.variables)).toEqual({ OTHER: 'untouched-1', API_KEY: secret })
+    expect(Object.fromEntries(vercel.variables)).toEqual({
+      DATABASE_URL: 'untouched-2',
+      API_KEY: secret,
+    })
+    expect(result.deliveries).toEqual([
+      {
+        target: 'github:API_KEY',
+        kind: 'place',
+        holds: 'new',
+        keyId: result.newKeyId,
+        progress: 'confirmed',
+        cannotConfirm: null,
+        failure: null,
+      },
+      {
+        target: 'vercel:API_KEY',
+        kind: 'place',
+        holds: 'new',
+        keyId: result.newKeyId,
+        progress: 'confirmed',
+        cannotConfirm: null,
+        failure: null,
+      },
+    ])
+  })
+
+  it('shows each target in the plan of a dry run, and writes nothing', async () => {
+    const { store, old, github, targets } = setup()
+    const plan = await rotateKey(store, { keyId: old.id, targets: targets(), dryRun: true })
+    expect(plan.targets).toEqual([
+      {
+        name: 'github:API_KEY',
+        kind: 'place',
+        location: 'github, variable API_KEY',
+        propagate: 'nothing',
+        confirm: 'reads the value back',
+        cannotConfirm: null,
+      },
+      {
+        name: 'vercel:API_KEY',
+        kind: 'place',
+        location: 'vercel, variable API_KEY',
+        propagate: 'a redeploy',
+        confirm: 'reads the value back',
+        cannotConfirm: null,
+      },
+    ])
+    expect(github.writes).toEqual([])
+    expect(store.writes).toEqual([])
+  })
+
+  it('a failing target keeps the new key, never retires the old one, and says which target holds which key', async () => {
+    expect.assertions(8)
+    const { store, old, github, vercel, targets } = setup({ reveal: true })
+    vercel.faults.push({ step: 'propagate' })
+    const journal = memoryJournal()
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
+    const error = await rotateKey(store, { ...options, targets: targets() }).catch((e) => e)
+    expect(error).toBeInstanceOf(RotationError)
+    expect(error).toMatchObject({ step: 'deliver', rolledBack: false })
+    const newKeyId = journal.records.get('r1')?.newKeyId as string
+    const secret = github.writes[0]?.value as string
+    expect(error.deliveries).toEqual([
+      expect.objectContaining({
+        target: 'github:API_KEY',
+        holds: 'new',
+        keyId: newKeyId,
+        progress: 'confirmed',
+      }),
+      expect.objectContaining({
+        target: 'vercel:API_KEY',
+        holds: 'new',
+        keyId: newKeyId,
+        progress: 'written',
+        failure: 'propagate failed: vercel redeploy failed',
+      }),
+    ])
+    expect(error.message).toContain('vercel:API_KEY holds the new key')
+    // Both keys work: consumers on either secret keep running.
+    expect([store.works(old.secret), store.works(secret)]).toEqual([true, true])
+    // Run again: the failed target goes on from where it stopped; nothing is written twice.
+    const result = await rotateKey(store, { ...options, targets: targets() })
+    expect(result.newKeyId).toBe(newKeyId)
+    expect([github.writes.length, vercel.writes.length, vercel.deploys.length]).toEqual([1, 1, 1])
+    expect([store.works(old.secret), store.works(secret)]).toEqual([false, true])
+  })
+
+  it('a rerun that cannot read the new secret again makes one more key for every target and retires both earlier keys after every confirm', async () => {
+    const { store, old, github, vercel, targets } = setup({ reveal: false })
+    vercel.faults.push({ step: 'write', kind: 'error' })
+    const journal = memoryJournal()
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
+    await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toMatchObject({
+      step: 'deliver',
+      deliveries: [
+        expect.objectContaining({ holds: 'new', progress: 'confirmed' }),
+        // A 503 may have landed: keyway cannot tell.
+        expect.objectContaining({ holds: 'unknown', progress: 'writing' }),
+      ],
+    })
+    const first = github.writes[0]?.value as string
+    const firstId = github.writes[0]?.keyId as string
+    vercel.onConfirm = () => expect(store.works(first) && store.works(old.secret)).toBe(true)
+    const result = await rotateKey(store, { ...options, targets: targets() })
+    const secret = result.secret?.reveal() as string
+    expect(result.newKeyId).not.toBe(firstId)
+    expect(github.writes.map((write) => write.keyId)).toEqual([firstId, result.newKeyId])
+    expect(vercel.writes.map((write) => write.keyId)).toEqual([result.newKeyId])
+    expect([store.works(old.secret), store.works(first), store.works(secret)]).toEqual([
+      false,
+      false,
+      true,
+    ])
+    expect(result.warnings.join(' ')).toContain(`the new key ${firstId} was given to some targets`)
+    expect(journal.records.get('r1')?.supersededKeyIds).toEqual([])
+  })
+
+  it('a new secret that does not verify reaches no target and is deleted again', async () => {
+    const { store, old, github, vercel, targets } = setup()
+    const error = await rotateKey(store, {
+      ...quick,
+      keyId: old.id,
+      targets: targets(),
+      verify: () => false,
+      verifyAttempts: 1,
+    }).catch((e) => e)
+    expect(error).toMatchObject({ step: 'deliver', rolledBack: true })
+    expect([github.writes, vercel.writes]).toEqual([[], []])
+    expect(store.writes.map((write) => write.operation)).toEqual(['create', 'delete'])
+    expect(store.works(old.secret)).toBe(true)
+  })
+
+  it('a deliver callback given beside targets is one more target, confirmed once it returned', async () => {
+    const { store, old, github } = setup()
+    const delivered: CreatedKey[] = []
+    const result = await rotateKey(store, {
+      ...quick,
+      keyId: old.id,
+      targets: [github.target('API_KEY')],
+      deliver: (created) => void delivered.push(created),
+    })
+    expect(delivered.map((created) => created.key.id)).toEqual([result.newKeyId])
+    expect(
+      result.deliveries.map((delivery) => [delivery.target, delivery.kind, delivery.progress]),
+    ).toEqual([
+      ['github:API_KEY', 'place', 'confirmed'],
+      ['deliver', 'callback', 'confirmed'],
+    ])
+  })
+
+  it('refuses targets of one name, or something that is not a target, before anything is sent', async () => {
+    const { store, old, github } = setup()
+    await expect(
+      rotateKey(store, { keyId: old.id, targets: [github.target('A'), github.target('A')] }),
+    ).rejects.toThrow(ValidationError)
+    await expect(
+      rotateKey(store, { keyId: old.id, targets: [{ name: 'x' } as never] }),
+    ).rejects.toThrow(/targets\.0.*expected a delivery target/)
+    expect(store.writes).toEqual([])
+  })
+
+  it('a crash at any journal write, then a resume: each target is sent each new key at most once (again only when the crash lost the answer), and the old key lives until every target confirmed', async () => {
+    // Count the journal writes of an undisturbed rotation, then crash at each in turn.
+    const probe = setup({ reveal: true })
+    const counting = dyingJournal(Number.POSITIVE_INFINITY, 'after')
+    await rotateKey(probe.store, {
+      ...quick,
+      keyId: probe.old.id,
+      journal: counting.journal,
+      targets: probe.targets(),
+    })
+    const total = counting.writes()
+    expect(total).toBeGreaterThan(10)
+    for (const reveal of [true, false]) {
+      for (let n = 1; n <= total; n++) {
+        for (const when of ['before', 'after'] as const) {
+          const { store, old, github, vercel, targets } = setup({ reveal })
+          const oldAlive: boolean[] = []
+          for (const place of [github, vercel]) {
+            place.onConfirm = () => oldAlive.push(store.works(old.secret))
+          }
+          const dying = dyingJournal(n, when)
+          const options = { ...quick, keyId: old.id, rotationId: 'r1', journal: dying.journal }
+          await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow()
+          const result = await rotateKey(store, { ...options, targets: targets() })
+          const secret = result.secret?.reveal() ?? github.variables.get('API_KEY')
+          const where = `crash at write ${n} ${when}, reveal ${reveal}`
+          expect(oldAlive.every(Boolean), where).toBe(true)
+          expect(store.works(old.secret), where).toBe(false)
+          for (const place of [github, vercel]) {
+            expect(place.variables.get('API_KEY'), where).toBe(secret)
+            expect(store.works(place.variables.get('API_KEY') as string), where).toBe(true)
+            // Per new key: one write, or two of the same value when the crash lost the first's answer.
+            const keyIds = new Set(place.writes.map((write) => write.keyId))
+            for (const keyId of keyIds) {
+              const writes = place.writes.filter((write) => write.keyId === keyId)
+              expect(new Set(writes.map((write) => write.value)).size, where).toBe(1)
+              expect(writes.length, where).toBeLessThanOrEqual(2)
+            }
+          }
+          // Only the key every target holds is left, beside the store's own.
+          expect(store.works(secret as string), where).toBe(true)
+          expect(
+            [...store.entries.values()].filter((entry) => entry.key.status === 'active').length,
+            where,
+          ).toBe(2)
+        }
+      }
+    }
+  })
+
+  it('a crash after every target confirmed, before the journal says delivered: the resume writes nothing again, even without the secret', async () => {
+    const { store, old, github, vercel, targets } = setup({ reveal: false })
+    const journal = memoryJournal()
+    let crashed = false
+    const dying: RotationJournal = {
+      ...journal,
+      write: async (record) => {
+        if (!crashed && record.state === 'delivered') {
+          crashed = true
+          throw new Error('crash before delivered')
+        }
+        await journal.write(record)
+      },
+    }
+    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal: dying }
+    await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow(
+      'crash before delivered',
+    )
+    const result = await rotateKey(store, { ...options, targets: targets() })
+    expect([github.writes.length, vercel.writes.length, vercel.deploys.length]).toEqual([1, 1, 1])
+    expect(result.newKeyId).toBe(github.writes[0]?.keyId)
+    expect([store.works(old.secret), store.works(github.writes[0]?.value as string)]).toEqual([
+      false,
+      true,
+    ])
+  })
+
+  it('never puts a secret in an error, event, journal record or result report', async () => {
+    const { store, old, github, vercel, targets } = setup({ reveal: true })
+    vercel.faults.push({ step: 'confirm' })
+    const journal = memoryJournal()
+    const events: unknown[] = []
+    const options = {
+      ...quick,
+      keyId: old.id,
+      rotationId: 'r1',
+      journal,
+      onStep: (event: unknown) => void events.push(event),
+      onWait: (event: unknown) => void events.push(event),
+    }
+    const error = await rotateKey(store, { ...options, targets: targets() }).catch((e) => e)
+    expect(error).toBeInstanceOf(RotationError)
+    const result = await rotateKey(store, { ...options, targets: targets() })
+    const secrets = [
+      old.secret,
+      result.secret?.reveal() as string,
+      ...github.writes.map((w) => w.value),
+    ]
+    const seen = [
+      JSON.stringify(error),
+      inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+      JSON.stringify(events),
+      JSON.stringify([...journal.records.values()]),
+      JSON.stringify({ ...result, secret: null }),
+      inspect(result, { depth: Number.POSITIVE_INFINITY }),
+    ].join('\n')
+    for (const secret of secrets) expect(seen).not.toContain(secret)
+    expect(result.deliveries.map((delivery) => delivery.progress)).toEqual([
+      'confirmed',
+      'confirmed',
+    ])
+  })
+})
+
+/** A small seeded generator (mulberry32), so a failing schedule can be replayed by its seed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+describe('targets per key in a batch', () => {
+  it('gives each key its own targets from a function, and a key with none goes through deliver', async () => {
+    const store = new MemoryKeyStore()
+    const first = store.seed({ name: 'ci-1' })
+    const second = store.seed({ name: 'ci-2' })
+    const third = store.seed({ name: 'other' })
+    const github = new Place('github')
+    const delivered: string[] = []
+    const result = await rotateKeys(store, {
+      ...quick,
+      keyIds: [first.id, second.id, third.id],
+      targets: ({ key }) =>
+        key?.name?.startsWith('ci-')
+          ? [github.target(`${key.name.toUpperCase().replace('-', '_')}_KEY`)]
+          : [],
+      deliver: (created) => void delivered.push(created.key.name ?? ''),
+      dryRun: false,
+    })
+    expect(result.rotated).toBe(3)
+    expect(result.plans.map((plan) => plan.targets.map((target) => target.name))).toEqual([
+      ['github:CI_1_KEY', 'deliver'],
+      ['github:CI_2_KEY', 'deliver'],
+      [],
+    ])
+    expect([...github.variables.keys()].sort()).toEqual(['CI_1_KEY', 'CI_2_KEY'])
+    // The callback beside targets is one more target; the key without targets uses it alone.
+    expect(delivered.sort()).toEqual(['ci-1', 'ci-2', 'other'])
+    for (const seeded of [first, second, third]) expect(store.works(seeded.secret)).toBe(false)
+  })
+
+  it('refuses a function that gives a key no target and no deliver is given, before anything is written', async () => {
+    const store = new MemoryKeyStore()
+    const only = store.seed({ name: 'ci-1' })
+    await expect(
+      rotateKeys(store, { ...quick, keyIds: [only.id], targets: () => [] }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `memory rotate ${only.id}: no target for this key, and no deliver`,
+      issues: [
+        { path: 'targets', message: `gives no target for key ${only.id}, and no deliver is given` },
+      ],
+    })
+    expect(store.writes).toEqual([])
+  })
+})
+
+describe('random fault schedules over targets', () => {
+  const kinds = [
+    { step: 'write', kind: 'error' },
+    { step: 'write', kind: 'refused' },
+    { step: 'write', kind: 'lost' },
+    { step: 'propagate' },
+    { step: 'confirm' },
+  ] as const
+
+  it.each(Array.from({ length: 40 }, (_, index) => index + 1))(
+    'seed %i: reruns finish the rotation; the old key lives until every target confirmed; no target is sent two secrets for one key',
+    async (seed) => {
+      const random = seeded(seed)
+      const { store, old, github, vercel, targets } = setup({ reveal: random() < 0.5 })
+      const places = [github, vercel]
+      for (let fault = 0; fault < 4; fault++) {
+        const place = places[Math.floor(random() * places.length)] as Place
+        place.faults.push({ ...kinds[Math.floor(random() * kinds.length)] } as never)
+      }
+      const oldAlive: boolean[] = []
+      for (const place of places) place.onConfirm = () => oldAlive.push(store.works(old.secret))
+      const journal = memoryJournal()
+      const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
+      let result: Awaited<ReturnType<typeof rotateKey>> | undefined
+      for (let run = 0; run < 10 && result === undefined; run++) {
+        try {
+          result = await rotateKey(store, { ...options, targets: targets() })
+        } catch (error) {
+          expect(error).toBeInstanceOf(RotationError)
+          // While a target fails, the old key keeps working.
+          expect(store.works(old.secret)).toBe(true)
+        }
+      }
+      expect(result).toBeDefined()
+      const secret = result?.secret?.reveal() as string
+      expect(oldAlive.every(Boolean)).toBe(true)
+      expect(store.works(old.secret)).toBe(false)
+      for (const place of places) {
+        expect(place.variables.get('API_KEY')).toBe(secret)
+        const keyIds = new Set(place.writes.map((write) => write.keyId))
+        for (const keyId of keyIds) {
+          const values = place.writes.filter((write) => write.keyId === keyId).map((w) => w.value)
+          expect(new Set(values).size).toBe(1)
+        }
+      }
+      expect(github.variables.get('OTHER')).toBe('untouched-1')
+      expect(vercel.variables.get('DATABASE_URL')).toBe('untouched-2')
+      // Every key this rotation made and replaced is retired: only the final one and the store's own remain.
+      const active = [...store.entries.values()].filter((entry) => entry.key.status === 'active')
+      expect(active.map((entry) => entry.key.name)).toEqual(['admin', 'ci'])
+      expect(active.filter((entry) => entry.secret === secret)).toHaveLength(1)
+    },
+  )
+})

@@ -1,0 +1,6 @@
+export {
+  createVercelEnvTarget,
+  VERCEL_API_URL,
+  type VercelEnvironment,
+  type VercelEnvTargetSettings,
+} from './vercel-env-target.js'

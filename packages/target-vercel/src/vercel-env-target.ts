@@ -1,0 +1,312 @@
+import {
+  type BaseStoreSettings,
+  createHttpClient,
+  type DeliveryTarget,
+  ProviderError,
+  pollUntil,
+  type RequestOptions,
+  resolveCredential,
+  ValidationError,
+} from '@keyway/core'
+import * as v from 'valibot'
+import {
+  deploymentListSchema,
+  deploymentSchema,
+  envVarSchema,
+  projectSchema,
+  readVercelError,
+  upsertResponseSchema,
+} from './vercel-schemas.js'
+
+/** Vercel's REST API, the default `baseUrl`. */
+export const VERCEL_API_URL = 'https://api.vercel.com'
+
+/** The environments a variable can apply to. */
+export type VercelEnvironment = 'production' | 'preview' | 'development'
+
+/** Settings of `createVercelEnvTarget`. */
+export interface VercelEnvTargetSettings
+  extends Omit<BaseStoreSettings, 'reconcile' | 'scheduler'> {
+  /** A Vercel access token. Default: the `VERCEL_TOKEN` env var. */
+  token?: string
+  /** Default `https://api.vercel.com`. */
+  baseUrl?: string
+  /** The team that owns the project (`team_…`), where it is a team's. */
+  teamId?: string
+  /** The project's id or name. */
+  project: string
+  /** The variable's name: the one variable keyway owns there. */
+  key: string
+  /** Which environments the variable applies to. Default `['production']`. */
+  environments?: readonly VercelEnvironment[]
+  /**
+   * `'sensitive'` (default: no one can read the value back, not even keyway) or `'encrypted'`.
+   * Sensitive variables cannot apply to `development`.
+   */
+  type?: 'sensitive' | 'encrypted'
+  /**
+   * Redeploy the last production deployment after the write, and confirm only once the new
+   * deployment is READY: a running deployment keeps the variables it was built with. Default
+   * `false` (the next deployment picks the value up). Needs `'production'` in `environments`.
+   */
+  redeploy?: boolean
+  /** The target's name in journals and reports. Default `vercel:<project>:<key>`. */
+  name?: string
+  /** How long confirm may take, in ms. Default 15 minutes with a redeploy, else 60 s. */
+  confirmWithinMs?: number
+  /** Pause between two reads of the deployment while confirming, in ms. Default `5000`. */
+  confirmIntervalMs?: number
+}
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+const ENVIRONMENTS = ['production', 'preview', 'development'] as const
+
+const settingsSchema = v.object({
+  teamId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, 'a team id such as team_…'))),
+  project: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,100}$/, "a project's id or name")),
+  key: v.pipe(v.string(), v.regex(KEY, 'letters, digits and _, not starting with a digit')),
+  environments: v.optional(
+    v.pipe(v.array(v.picklist(ENVIRONMENTS)), v.minLength(1, 'at least one')),
+  ),
+  type: v.optional(v.picklist(['sensitive', 'encrypted'])),
+  redeploy: v.optional(v.boolean()),
+  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  confirmIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+})
+
+/**
+ * A delivery target that keeps a rotated key in one Vercel environment variable. write:
+ * `POST /v10/projects/{project}/env?upsert=true` (a repeat writes the same value again);
+ * propagate: with `redeploy`, a new production deployment from the last one (`POST
+ * /v13/deployments` with its `deploymentId`), since running deployments keep the variables
+ * they were built with; confirm: the variable reads back with the id and update time of the
+ * write, and the new deployment reaches READY (ERROR or CANCELED fail at once). Only the one
+ * variable is written. Every setting is checked here, before anything is sent.
+ */
+export function createVercelEnvTarget(settings: VercelEnvTargetSettings): DeliveryTarget {
+  const {
+    token: given,
+    baseUrl,
+    teamId,
+    project,
+    key,
+    environments,
+    type,
+    redeploy,
+    name,
+    confirmWithinMs,
+    confirmIntervalMs,
+    ...httpSettings
+  } = settings
+  const parsed = v.safeParse(settingsSchema, {
+    teamId,
+    project,
+    key,
+    environments,
+    type,
+    redeploy,
+    confirmWithinMs,
+    confirmIntervalMs,
+  })
+  if (!parsed.success) {
+    const issue = parsed.issues[0]
+    const path = v.getDotPath(issue) ?? ''
+    throw invalid(path, issue.message)
+  }
+  const targets = [...(environments ?? ['production'])]
+  const kind = type ?? 'sensitive'
+  if (kind === 'sensitive' && targets.includes('development')) {
+    throw invalid('environments', "a sensitive variable cannot apply to 'development'")
+  }
+  if (redeploy === true && !targets.includes('production')) {
+    throw invalid('redeploy', "redeploys production: 'production' must be among the environments")
+  }
+  const token = resolveCredential({
+    provider: 'vercel',
+    value: given,
+    setting: 'token',
+    envVar: 'VERCEL_TOKEN',
+  })
+  const client = createHttpClient({
+    ...httpSettings,
+    provider: 'vercel',
+    baseUrl: baseUrl ?? VERCEL_API_URL,
+    headers: { authorization: `Bearer ${token}` },
+    secrets: [token],
+    errorBody: readVercelError,
+  })
+  const team = teamId === undefined ? {} : { teamId }
+  const projectPath = encodeURIComponent(project)
+  const intervalMs = confirmIntervalMs ?? 5000
+
+  const readProject = (options: RequestOptions) =>
+    client.request({
+      operation: 'get',
+      method: 'GET',
+      path: `/v9/projects/${projectPath}`,
+      query: team,
+      schema: projectSchema,
+      signal: options.signal,
+    })
+
+  return {
+    name: name ?? `vercel:${project}:${key}`,
+    description: {
+      kind: 'vercel',
+      location: `project ${project}${teamId === undefined ? '' : ` (team ${teamId})`}, ${kind} variable ${key} for ${targets.join(', ')}`,
+      propagate: redeploy
+        ? 'redeploys the last production deployment'
+        : 'nothing: the next deployment picks the value up',
+      confirm: redeploy
+        ? "the variable's update time, and the new deployment reaching READY"
+        : "the variable's id and update time",
+      cannotConfirm: redeploy
+        ? 'the value itself: keyway never reads a variable back'
+        : 'the value itself, and that running deployments use it: only new deployments see a changed variable (set redeploy)',
+    },
+    confirmWithinMs: confirmWithinMs ?? (redeploy ? 900_000 : 60_000),
+    async write(created, context) {
+      const value = created.secret.reveal()
+      const response = await client.request({
+        operation: 'update',
+        // An upsert writes the same variable again: safe to retry.
+        retryAs: 'update',
+        method: 'POST',
+        path: `/v10/projects/${projectPath}/env`,
+        query: { upsert: 'true', ...team },
+        json: { key, value, type: kind, target: targets },
+        secrets: [value],
+        schema: upsertResponseSchema,
+        signal: context.signal,
+      })
+      const written = [response.data.created].flat().find((variable) => variable.key === key)
+      if (written === undefined) {
+        const reason =
+          response.data.failed?.[0]?.error.message ?? 'the answer names no such variable'
+        throw new ProviderError({
+          provider: 'vercel',
+          operation: 'write',
+          status: response.status,
+          message: `vercel write ${key}: ${reason}`,
+        })
+      }
+      return { envId: written.id, updatedAt: written.updatedAt ?? null }
+    },
+    ...(redeploy
+      ? {
+          async propagate(context) {
+            const { data: found } = await readProject(context)
+            const { data: list } = await client.request({
+              operation: 'list',
+              method: 'GET',
+              path: '/v6/deployments',
+              query: {
+                projectId: found.id,
+                target: 'production',
+                state: 'READY',
+                limit: 1,
+                ...team,
+              },
+              schema: deploymentListSchema,
+              signal: context.signal,
+            })
+            const source = list.deployments[0]
+            if (source === undefined) {
+              throw new ValidationError({
+                provider: 'vercel',
+                operation: 'redeploy',
+                message: `vercel redeploy: project ${project} has no READY production deployment to redeploy`,
+              })
+            }
+            const { data: deployment } = await client.request({
+              operation: 'redeploy',
+              method: 'POST',
+              path: '/v13/deployments',
+              query: team,
+              json: {
+                name: found.name,
+                project: found.id,
+                deploymentId: source.uid,
+                target: 'production',
+              },
+              schema: deploymentSchema,
+              signal: context.signal,
+            })
+            return { deploymentId: deployment.id, sourceDeploymentId: source.uid }
+          },
+        }
+      : {}),
+    async confirm(context) {
+      const { envId, updatedAt, deploymentId } = context.receipt
+      const { data: variable } = await client.request({
+        operation: 'get',
+        method: 'GET',
+        path: `/v1/projects/${projectPath}/env/${encodeURIComponent(String(envId))}`,
+        query: team,
+        schema: envVarSchema,
+        signal: context.signal,
+      })
+      if (
+        typeof updatedAt === 'number' &&
+        variable.updatedAt !== undefined &&
+        variable.updatedAt < updatedAt
+      ) {
+        throw new ProviderError({
+          provider: 'vercel',
+          operation: 'confirm',
+          message: `vercel confirm: the variable ${key} shows an update older than the write`,
+        })
+      }
+      if (typeof deploymentId !== 'string') return
+      await pollUntil(
+        async () => {
+          const { data: deployment } = await client.request({
+            operation: 'get',
+            method: 'GET',
+            path: `/v13/deployments/${encodeURIComponent(deploymentId)}`,
+            query: team,
+            schema: deploymentSchema,
+            signal: context.signal,
+          })
+          if (deployment.readyState === 'READY') return true
+          if (deployment.readyState === 'ERROR' || deployment.readyState === 'CANCELED') {
+            throw new ProviderError({
+              provider: 'vercel',
+              operation: 'confirm',
+              message: `vercel confirm: the redeploy ${deploymentId} ended ${deployment.readyState}; the variable is written, but no deployment runs with it`,
+            })
+          }
+          return undefined
+        },
+        {
+          deadline: context.deadline,
+          intervalMs,
+          signal: context.signal,
+          provider: 'vercel',
+          operation: 'confirm',
+          what: `the redeploy ${deploymentId} did not become READY`,
+        },
+      )
+    },
+    async probe(options = {}) {
+      // Reads only: Vercel has no dry run of a write.
+      await readProject(options)
+      await client.request({
+        operation: 'list',
+        method: 'GET',
+        path: `/v10/projects/${projectPath}/env`,
+        query: team,
+        signal: options.signal,
+      })
+    },
+  }
+}
+
+function invalid(path: string, message: string): ValidationError {
+  return new ValidationError({
+    provider: 'vercel',
+    operation: 'configure',
+    message: `vercel target: invalid setting ${path} (${message})`,
+    issues: [{ path, message }],
+  })
+}
