@@ -32,14 +32,14 @@ export function checkLabel(label: string): void {
  * rotation's workflow id fits core's rotation ids: a rotation that could only fail is
  * refused here, before its workflow starts and takes that id.
  */
-export function checkEnqueue(batchId: string, label: string, keyId: string): void {
+export function checkEnqueue(batchId: string, label: string, keyId: string, attempt = 1): void {
   for (const [path, value] of [
     ['batchId', batchId],
     ['keyId', keyId],
   ] as const) {
     if (typeof value !== 'string' || value === '') throw invalid(path, 'must be a non-empty string')
   }
-  const id = rotationWorkflowId(batchId, label, keyId)
+  const id = rotationWorkflowId(batchId, label, keyId, attempt)
   if (id.length > MAX_ROTATION_ID) {
     throw invalid(
       'batchId',

@@ -36,7 +36,13 @@ import {
   type TakeoverOptions,
   WorkerTakeover,
 } from './worker-takeover.js'
-import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
+import {
+  attemptOf,
+  ROTATION_WORKFLOW_PREFIX,
+  rotationQueueName,
+  rotationWorkflowId,
+  storeLabelOf,
+} from './workflow-id.js'
 
 /** How fast a store's rotations may start, across every worker (a DBOS queue's limits). */
 export interface RotationQueueLimits {
@@ -158,8 +164,16 @@ export interface PolicyRunSummary {
   policy: string
   /** Keys that were due, as `label/keyId`. */
   due: string[]
-  /** Rotation workflows this firing started (due keys with no workflow yet). */
+  /**
+   * Rotation workflows this firing started: due keys this policy never ran at, or whose
+   * latest attempt failed.
+   */
   started: string[]
+  /**
+   * Due keys whose latest attempt under this policy failed, each with that workflow and its
+   * error (`label/keyId: <workflow id> ended ERROR: <message>`): this firing tries again.
+   */
+  retried: string[]
   /**
    * Stores that could not be read this time, as `label: why` (an audit policy reads every
    * store; the others' due keys still start). Never a secret.
@@ -306,14 +320,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       const opened = rotation === undefined
       if (expected === 'open') {
         const provider = storeOf(label).provider
-        const holder = await claimKey(pool, { provider, keyId, rotationId }, workflowEnded)
+        const holder = await claimKey(pool, { label, keyId, rotationId }, workflowEnded)
         if (holder !== undefined) {
           throw new RotationError({
             provider,
             operation: 'rotate',
             step: 'create',
             rolledBack: false,
-            message: `${provider} rotate ${keyId}: skipped, nothing was created or changed: rotation ${holder} of this key is under way`,
+            message: `${label} rotate ${keyId}: skipped, nothing was created or changed: rotation ${holder} of this key is under way`,
           })
         }
       }
@@ -409,11 +423,12 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     label: string,
     keyId: string,
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
+    attempt = 1,
   ) => {
     entryOf(label)
-    checkEnqueue(batchId, label, keyId)
+    checkEnqueue(batchId, label, keyId, attempt)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
-      workflowID: rotationWorkflowId(batchId, label, keyId),
+      workflowID: rotationWorkflowId(batchId, label, keyId, attempt),
       queueName: rotationQueueName(label),
       workflowIDReusePolicy,
     })(batchId, label, keyId)
@@ -441,25 +456,72 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     return { due, errors: [] }
   }
 
+  /**
+   * Which attempt of the policy to start at each due key: the first where it never ran; none
+   * where its latest attempt is under way or succeeded (a key it rotated is not started
+   * twice); the next where its latest attempt ended in failure, so one failure does not keep
+   * the key from its schedule for ever (that failure is reported in `retried`).
+   */
+  const attemptsOf = async (
+    policy: RotationPolicy,
+    due: readonly string[],
+  ): Promise<{ starts: Array<{ entry: string; attempt: number }>; retried: string[] }> => {
+    const earlier = await DBOS.listWorkflows({
+      workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}${encodeURIComponent(policy.name)}/`,
+      workflowName: 'keyway.rotateKey',
+      loadInput: false,
+    })
+    const latest = new Map<string, (typeof earlier)[number]>()
+    for (const workflow of earlier) {
+      const label = storeLabelOf(workflow.workflowID)
+      const parts = workflow.workflowID.split('/')
+      if (label === undefined) continue
+      const key = `${label}/${decodeURIComponent(parts[3] as string)}`
+      const seen = latest.get(key)
+      if (seen === undefined || attemptOf(seen.workflowID) < attemptOf(workflow.workflowID)) {
+        latest.set(key, workflow)
+      }
+    }
+    const starts: Array<{ entry: string; attempt: number }> = []
+    const retried: string[] = []
+    for (const entry of due) {
+      const last = latest.get(entry)
+      if (last === undefined) {
+        starts.push({ entry, attempt: 1 })
+        continue
+      }
+      if (['SUCCESS', 'PENDING', 'ENQUEUED', 'DELAYED'].includes(last.status)) continue
+      const cause = (last.error as { message?: unknown } | undefined)?.message
+      retried.push(
+        `${entry}: ${last.workflowID} ended ${last.status}${typeof cause === 'string' ? `: ${cause}` : ''}`,
+      )
+      starts.push({ entry, attempt: attemptOf(last.workflowID) + 1 })
+    }
+    return { starts, retried }
+  }
+
   const policyWorkflow = DBOS.registerWorkflow(
     async (_scheduledAt: Date, context: { policy: string }): Promise<PolicyRunSummary> => {
       const policy = policyNamed(options, context.policy)
       const { due, errors } = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
+      const { starts, retried } = await DBOS.runStep(() => attemptsOf(policy, due), {
+        name: 'attempts',
+      })
       const started: string[] = []
-      for (const entry of due) {
+      for (const { entry, attempt } of starts) {
         const slash = entry.indexOf('/')
         const label = entry.slice(0, slash)
         const keyId = entry.slice(slash + 1)
-        // The policy is the batch: a key it rotated or is rotating keeps its workflow id, and
-        // DBOS refuses to start that id again.
+        // The policy is the batch and the attempt is derived from what ran before: two
+        // firings at once derive the same id, and DBOS starts it once.
         try {
-          const handle = await enqueue(policy.name, label, keyId, 'reject')
+          const handle = await enqueue(policy.name, label, keyId, 'reject', attempt)
           started.push(handle.workflowID)
         } catch (error) {
           if (!DBOSErrors.isWorkflowIDInUseError(error)) throw error
         }
       }
-      return { policy: policy.name, due, started, errors }
+      return { policy: policy.name, due, started, retried, errors }
     },
     { name: 'keyway.applyPolicy' },
   )

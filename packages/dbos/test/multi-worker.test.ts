@@ -423,7 +423,7 @@ describe('two workers on one Postgres', () => {
       expect(second.started).toEqual([])
       await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}max-age/`, due.length)
       const third = (await worker.send({ type: 'policy', name: 'max-age' })) as PolicyRunSummary
-      expect(third).toEqual({ policy: 'max-age', due: [], started: [], errors: [] })
+      expect(third).toEqual({ policy: 'max-age', due: [], started: [], retried: [], errors: [] })
       const runs = await setup.client.listWorkflows({
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
       })
@@ -501,7 +501,7 @@ describe('two workers on one Postgres', () => {
       expect(second.started).toEqual([])
       await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}fleet-age/`, planned.length)
       const third = (await worker.send({ type: 'policy', name: 'fleet-age' })) as PolicyRunSummary
-      expect(third).toEqual({ policy: 'fleet-age', due: [], started: [], errors: [] })
+      expect(third).toEqual({ policy: 'fleet-age', due: [], started: [], retried: [], errors: [] })
       // The due keys were replaced; every other key is as it was.
       for (const vendor of VENDORS) {
         const now = await activeIds(storeOf(setup.fleet, vendor))
