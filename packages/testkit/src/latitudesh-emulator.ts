@@ -160,7 +160,14 @@ export function createLatitudeEmulator(url: string, limiter: RateLimiter, seedKe
 
   const control: EmulatorControl = {
     seedKey: (input = {}) => {
+      if (input.id !== undefined && (!input.id.startsWith('tok_') || keys.has(input.id)))
+        throw new RangeError('seedKey: id must be a tok_ id not yet taken')
       const record = addKey({ name: input.name ?? 'seeded' })
+      if (input.id !== undefined) {
+        keys.delete(record.id)
+        record.id = input.id
+        keys.set(record.id, record)
+      }
       if (input.createdAt !== undefined) {
         record.createdAt = input.createdAt.toISOString()
         record.updatedAt = record.createdAt

@@ -282,7 +282,11 @@ export function createNoteDxEmulator(
 
   const control: EmulatorControl = {
     seedKey: (input = {}) => {
+      if (input.id !== undefined && (input.id === '' || find(input.id) !== undefined))
+        throw new RangeError('seedKey: id must be a key not yet taken')
       const record = addKey(input.type === 'sandbox' ? 'sandbox' : 'live')
+      // At NoteDx a key's id is the key: a chosen id is its secret too.
+      if (input.id !== undefined) record.key = input.id
       if (input.disabled) record.status = 'inactive'
       if (input.createdAt !== undefined) {
         record.createdAt = noteDxTime(input.createdAt.getTime() - Date.now())

@@ -44,6 +44,8 @@ export interface OpenRouterEmulatorControl extends EmulatorControl {
   readonly defaultWorkspaceId: string
   /** Adds a key as if made in the dashboard, optionally in a workspace and with a guardrail. */
   seedKey(input?: {
+    /** The key's id (its hash), 64 hex digits; see `SeedKeyInput.id`. */
+    id?: string
     name?: string
     disabled?: boolean
     type?: string
@@ -169,7 +171,12 @@ export function createOpenRouterEmulator(
     return error(405, 'Method Not Allowed')
   }
 
-  const findBySecret = (secret: string) => keys.get(sha256Hex(secret))
+  // A seeded key may carry a chosen id (not its secret's hash): looked for by its secret then.
+  const findBySecret = (secret: string) => {
+    const hashed = keys.get(sha256Hex(secret))
+    if (hashed?.secret === secret) return hashed
+    return [...keys.values()].find((record) => record.secret === secret)
+  }
 
   const list = (query: URLSearchParams): EmulatedResponse => {
     const offsetText = query.get('offset') ?? '0'
@@ -278,7 +285,10 @@ export function createOpenRouterEmulator(
         throw new RangeError('seedKey: no such workspace')
       if (input.guardrailId !== undefined && !guardrails.has(input.guardrailId))
         throw new RangeError('seedKey: no such guardrail')
+      if (input.id !== undefined && (!/^[0-9a-f]{64}$/.test(input.id) || keys.has(input.id)))
+        throw new RangeError('seedKey: id must be 64 hex digits not yet taken')
       const record = addKey({
+        ...(input.id === undefined ? {} : { hash: input.id }),
         name: input.name ?? 'seeded',
         disabled: input.disabled ?? false,
         workspaceId: input.workspaceId ?? WORKSPACE_ID,

@@ -124,6 +124,13 @@ export interface Emulator<
 
 /** What `seedKey` takes; each vendor uses the fields it has. */
 export interface SeedKeyInput {
+  /**
+   * The key's id, for tests of two accounts whose ids collide (each account is its own
+   * emulator, and the vendor's ids are only unique within one). OpenRouter: 64 hex digits;
+   * Latitude: any `tok_…` id; Voiceable: a whole number; NoteDx: the key itself, which is also
+   * its secret. An id the emulator already holds is a `RangeError`. Default: a fresh id.
+   */
+  id?: string
   name?: string
   disabled?: boolean
   type?: string

@@ -193,13 +193,17 @@ export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedK
 
   const control: EmulatorControl = {
     seedKey: (input = {}) => {
+      if (input.id !== undefined && (!/^[1-9][0-9]*$/.test(input.id) || keys.has(Number(input.id))))
+        throw new RangeError('seedKey: id must be a whole number not yet taken')
       const record = addKey({
+        ...(input.id === undefined ? {} : { id: Number(input.id) }),
         name: input.name ?? 'seeded',
         keyType: input.type === 'public' ? 'public' : 'private',
         ...(input.createdAt === undefined
           ? {}
           : { createdAt: input.createdAt.toISOString(), updatedAt: input.createdAt.toISOString() }),
       })
+      nextId = Math.max(nextId, record.id + 1)
       return { id: String(record.id), secret: record.secret }
     },
     keyIds: () => [...keys.keys()].map(String),
