@@ -23,6 +23,7 @@ import {
   requestOptionsSchema,
 } from './request-options.js'
 import { Secret } from './secret.js'
+import { attachFingerprint, fingerprintFunction } from './store-fingerprint.js'
 import { defaultSuccessorPlan } from './successor-plan.js'
 import type {
   ApiKey,
@@ -347,6 +348,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       return reveal(checkId(id, 'reveal'), { ...checked, id })
     }
   }
+  // Hidden and non-enumerable: core can tell the store's account, nobody can read its credential.
+  attachFingerprint(store, fingerprintFunction(client))
   return store
 }
 

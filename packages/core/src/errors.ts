@@ -267,3 +267,34 @@ export class RotationError extends KeyStoreError {
   }
 }
 withCode(RotationError, 'RotationError', 'rotation_failed')
+
+/** Options of `FingerprintMismatchError`. */
+export interface FingerprintMismatchErrorOptions extends Omit<KeyStoreErrorOptions, 'message'> {
+  /** The store's label. */
+  label: string
+  /** What changed, as `fingerprintChange` says it; never a secret. */
+  change: string
+  /** Overrides the default message, which names the label and the change. */
+  message?: string
+}
+
+/**
+ * A label now reaches another account than the one recorded for it (another credential or
+ * base URL), so what was recorded for it (a rotation in flight, a sealed secret) is not
+ * resumed or revealed there.
+ */
+export class FingerprintMismatchError extends KeyStoreError {
+  readonly label: string
+  readonly change: string
+  constructor(options: FingerprintMismatchErrorOptions) {
+    super({
+      ...options,
+      message:
+        options.message ??
+        `${options.provider} store ${JSON.stringify(options.label)}: ${options.operation} refused: the label now reaches another account than recorded (${options.change})`,
+    })
+    this.label = options.label
+    this.change = options.change
+  }
+}
+withCode(FingerprintMismatchError, 'FingerprintMismatchError', 'fingerprint_mismatch')

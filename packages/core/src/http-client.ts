@@ -29,6 +29,7 @@ import { scrubError } from './scrub-error.js'
 import { Secret } from './secret.js'
 import { sendAttempt } from './send-attempt.js'
 import { sleep } from './sleep.js'
+import { attachFingerprint } from './store-fingerprint.js'
 import { validateStoreSettings } from './store-settings.js'
 import { resolveBaseUrl } from './validate.js'
 
@@ -286,7 +287,27 @@ export function createHttpClient(settings: HttpClientSettings): HttpClient {
     return created
   }
 
-  return { provider, baseUrl, scheduler, redactor, reconcile, request, setCredential, secret }
+  const client: HttpClient = {
+    provider,
+    baseUrl,
+    scheduler,
+    redactor,
+    reconcile,
+    request,
+    setCredential,
+    secret,
+  }
+  // The credential the store was built with says which account it reaches; a later
+  // `setCredential` (the store's own key rotated) keeps the account.
+  const credential = settings.credential
+  if (credential !== undefined) {
+    attachFingerprint(client, {
+      baseUrl,
+      credential: typeof credential === 'string' ? [credential] : [...credential],
+      ...(settings.account === undefined ? {} : { account: settings.account }),
+    })
+  }
+  return client
 }
 
 /** A 2xx outcome; its headers are copied out of the response only when someone reads them. */

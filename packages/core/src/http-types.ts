@@ -80,6 +80,15 @@ export interface HttpClientSettings extends BaseStoreSettings {
   secrets?: readonly string[]
   /** Reads the vendor's error body. */
   errorBody?: ErrorBodyReader
+  /**
+   * The credential the store was built with, or each of its parts (NoteDx's email and
+   * password): what says which account it reaches. Never sent through this setting and never
+   * readable from the client; `storeFingerprint` keeps only a keyed digest of it. Without it
+   * `storeFingerprint` refuses the store.
+   */
+  credential?: string | readonly string[]
+  /** The vendor's account or workspace id, where the adapter knows it without a request. */
+  account?: string
 }
 
 /** One call for `HttpClient.request`. */

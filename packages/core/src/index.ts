@@ -30,6 +30,8 @@ export {
   CreateSettleError,
   type CreateSettleErrorOptions,
   type FieldIssue,
+  FingerprintMismatchError,
+  type FingerprintMismatchErrorOptions,
   KeyStoreError,
   type KeyStoreErrorOptions,
   NetworkError,
@@ -167,6 +169,12 @@ export {
 } from './scheduler.js'
 export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
+export {
+  assertSameAccount,
+  fingerprintChange,
+  type StoreFingerprint,
+  storeFingerprint,
+} from './store-fingerprint.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 export type {

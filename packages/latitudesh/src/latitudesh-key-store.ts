@@ -95,6 +95,8 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     baseUrl: settings.baseUrl ?? readEnv('LATITUDESH_BASE_URL') ?? LATITUDE_BASE_URL,
     headers: { authorization: token, accept: JSON_API },
     secrets: [token],
+    credential: token,
+    account: undefined,
     errorBody: readLatitudeError,
   })
   const document = (attributes: Record<string, unknown>, id?: string) => ({

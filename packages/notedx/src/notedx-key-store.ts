@@ -109,6 +109,9 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     provider: PROVIDER,
     baseUrl: settings.baseUrl ?? readEnv('NOTEDX_BASE_URL') ?? NOTEDX_BASE_URL,
     secrets: 'idToken' in credentials ? [credentials.idToken] : [credentials.password],
+    credential:
+      'idToken' in credentials ? credentials.idToken : [credentials.email, credentials.password],
+    account: undefined,
     errorBody: readNoteDxError,
   })
   const session = new NoteDxSession(client, credentials)

@@ -123,6 +123,8 @@ export function createOpenRouterKeyStore(
     baseUrl: settings.baseUrl ?? readEnv('OPENROUTER_BASE_URL') ?? OPENROUTER_BASE_URL,
     headers: { authorization: `Bearer ${managementKey}` },
     secrets: [managementKey],
+    credential: managementKey,
+    account: undefined,
     errorBody: readOpenRouterError,
   })
 

@@ -113,6 +113,8 @@ export function createVoiceableKeyStore(
         ? { 'x-api-key': credential.apiKey }
         : { authorization: `Bearer ${credential.token}` },
     secrets: ['apiKey' in credential ? credential.apiKey : credential.token],
+    credential: 'apiKey' in credential ? credential.apiKey : credential.token,
+    account: undefined,
     errorBody: readVoiceableError,
   })
   const fieldsOf = (input: VoiceableCreateKeyInput | VoiceableUpdateKeyInput) => ({
