@@ -18,6 +18,7 @@ import {
   type RotationState,
   rotateKeys,
   type SteppedRotation,
+  type StoreFingerprint,
   type TimedStep,
 } from '@keyway/core'
 import pg from 'pg'
@@ -29,6 +30,7 @@ import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
 import { resumable, STEP_RETRIES } from './step-retries.js'
+import { checkDistinctAccounts, StoreAccounts } from './store-accounts.js'
 import {
   handOverWorker,
   type Recover,
@@ -266,12 +268,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     policyNames.add(policy.name)
     if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
   }
+  checkDistinctAccounts(options.stores)
   defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
   // An idle connection the server closed (a restart, a failover) is dropped and replaced at
   // the next query; without a listener it would end the worker.
   pool.on('error', () => {})
   const journal = postgresJournal(pool)
+  const accounts = new StoreAccounts(pool, options.stores)
   const stores = new Map<string, KeyStore>()
   const entryOf = (label: string): RotationStoreEntry => {
     const entry = options.stores[label]
@@ -286,6 +290,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         pool,
         options.sealingKey,
         () => DBOS.workflowID,
+        // Only to a store that reaches the account the rotation began at.
+        (rotationId) => accounts.check(rotationId, label, 'reveal'),
       )
       stores.set(label, store)
     }
@@ -312,12 +318,17 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     label: string,
     keyId: string,
     expected: 'open' | TimedStep,
+    intended: StoreFingerprint | undefined,
   ): Promise<RotationCheckpoint> => {
     const rotationId = DBOS.workflowID as string
     const target = { label, oldKeyId: keyId, rotationId }
     try {
       let rotation = expected === 'open' ? undefined : live.get(rotationId)
       const opened = rotation === undefined
+      // The account this rotation was started for (by the worker that enqueued it) is the
+      // one this worker's store must reach, before it claims, reads or resumes anything.
+      if (opened)
+        await accounts.check(rotationId, label, expected === 'open' ? 'rotate' : 'resume', intended)
       if (expected === 'open') {
         const provider = storeOf(label).provider
         const holder = await claimKey(pool, { label, keyId, rotationId }, workflowEnded)
@@ -393,7 +404,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   }
 
   const rotateKeyWorkflow = DBOS.registerWorkflow(
-    async (_batchId: string, label: string, keyId: string): Promise<DurableRotationSummary> => {
+    async (
+      _batchId: string,
+      label: string,
+      keyId: string,
+      // Absent in workflows enqueued before accounts were recorded.
+      intended?: StoreFingerprint,
+    ): Promise<DurableRotationSummary> => {
       // A checkpoint per rotation step, each named by the step the one before it said is
       // next: DBOS replays the same names in the same order, and a rerun skips every step
       // whose checkpoint is recorded.
@@ -404,13 +421,16 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         ...STEP_RETRIES,
         shouldRetry: (error: unknown) => resumable(journal, rotationId, error),
       }
-      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), {
+      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open', intended), {
         name: 'open',
         ...retries,
       })
       while (at.next !== null) {
         const step = at.next
-        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step, ...retries })
+        at = await DBOS.runStep(() => checkpoint(label, keyId, step, intended), {
+          name: step,
+          ...retries,
+        })
       }
       if (at.summary === null) throw new Error('a finished rotation has a summary')
       return at.summary
@@ -431,7 +451,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       workflowID: rotationWorkflowId(batchId, label, keyId, attempt),
       queueName: rotationQueueName(label),
       workflowIDReusePolicy,
-    })(batchId, label, keyId)
+    })(batchId, label, keyId, accounts.current(label))
   }
 
   const planPolicy = async (
@@ -549,6 +569,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   return {
     async start() {
       await ensureKeywayTables(pool)
+      // Before this worker takes any work: a label that now reaches another account while
+      // rotations started for the recorded one are part way is refused here.
+      await accounts.start()
       for (const [label, entry] of Object.entries(options.stores)) {
         const limits = entry.limits ?? {}
         await DBOS.registerQueue(rotationQueueName(label), {

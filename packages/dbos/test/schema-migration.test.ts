@@ -161,6 +161,12 @@ describe('keyway tables of schema version 1', () => {
         'SELECT label, key_id, rotation_id FROM keyway.key_claims',
       )
       expect(sealed.rows.length).toBeGreaterThan(0)
+      // The earlier keyway enqueued rotations without the account they were meant for.
+      await setup.db.query(
+        `UPDATE dbos.workflow_input
+         SET inputs = jsonb_set(inputs::jsonb, '{json}', (inputs::jsonb -> 'json') - 3)::text
+         WHERE workflow_uuid LIKE 'keyway-rotate/%'`,
+      )
       await setup.db.query(`DROP TABLE keyway.sealed_secrets, keyway.key_claims, keyway.settings,
         keyway.store_accounts, keyway.rotation_accounts`)
       await writeVersion1(setup.db)

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto'
+import { type KeyStore, ValidationError } from '@keyway/core'
+import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { createVoiceableKeyStore } from '@keyway/voiceable'
+import { describe, expect, it } from 'vitest'
+import { checkDistinctAccounts, selectionsMayOverlap } from './store-accounts.js'
+
+// Credentials of no account: the stores are never asked to send anything.
+const credential = () => `sk-or-v1-${randomBytes(32).toString('hex')}`
+const openrouter = (managementKey: string, baseUrl = 'http://127.0.0.1:9/api/v1') =>
+  createOpenRouterKeyStore({ managementKey, baseUrl }) as unknown as KeyStore
+
+describe('two stores of one set of rotations', () => {
+  it('are refused when they reach one account and may select the same keys', () => {
+    expect.assertions(3)
+    const shared = credential()
+    try {
+      checkDistinctAccounts({
+        'prod-a': { store: openrouter(shared) },
+        'prod-b': { store: openrouter(shared), select: { name: 'ci-*' } },
+      })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).message).toBe(
+        'stores "prod-a" and "prod-b" reach the same account and their selections may overlap: each would rotate the same keys; give them selections that cannot overlap, or keep one',
+      )
+      expect(JSON.stringify(error)).not.toContain(shared)
+    }
+  })
+
+  it('are accepted at one account when their selections cannot overlap, and at two accounts anyway', () => {
+    const shared = credential()
+    expect(() =>
+      checkDistinctAccounts({
+        ci: { store: openrouter(shared), select: { name: 'ci-*' } },
+        web: { store: openrouter(shared), select: { name: 'web-*' } },
+      }),
+    ).not.toThrow()
+    expect(() =>
+      checkDistinctAccounts({
+        production: { store: openrouter(credential()) },
+        staging: { store: openrouter(credential()) },
+        // Same credential, another base URL: another account.
+        other: { store: openrouter(shared, 'http://127.0.0.2:9/api/v1') },
+        mine: { store: openrouter(shared) },
+        voice: {
+          store: createVoiceableKeyStore({
+            apiKey: 'test-voiceable-credential',
+            baseUrl: 'http://127.0.0.1:9',
+          }) as unknown as KeyStore,
+        },
+      }),
+    ).not.toThrow()
+  })
+})
+
+describe('selections that may overlap', () => {
+  it.each([
+    [undefined, undefined, true],
+    [{ name: 'ci-*' }, undefined, true],
+    [{ name: 'ci-*' }, { name: 'ci-web-*' }, true],
+    [{ name: 'ci-*' }, { name: 'web-*' }, false],
+    [{ name: '*-prod' }, { name: '*-staging' }, false],
+    [{ name: '*-prod' }, { name: 'ci-*' }, true],
+    [{ name: 'ci-?' }, { name: 'ci-*' }, true],
+    [{ status: 'disabled' as const }, undefined, false],
+    [{ status: 'any' as const }, { status: 'disabled' as const }, true],
+  ])('%j and %j: %s', (first, second, overlap) => {
+    expect(selectionsMayOverlap(first, second)).toBe(overlap)
+    expect(selectionsMayOverlap(second, first)).toBe(overlap)
+  })
+})
