@@ -16,6 +16,7 @@ export const SCHEMA_VERSION = 2
 
 /** A database written by a newer keyway than this one: it is left as it is. */
 export class SchemaVersionError extends Error {
+  /** The version the tables are at. */
   readonly found: number
   constructor(found: number) {
     super(

@@ -46,7 +46,7 @@ describe('a store label pointed at another account', () => {
         workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
       })
       expect(run?.status).toBe('SUCCESS')
-      const newKeyId = (run?.output as { newKeyId: string }).newKeyId
+      const newKeyId = (run?.output as { newKeyId: string } | undefined)?.newKeyId
       expect(await activeIds(storeOf(setup.fleet, 'openrouter'))).toEqual([newKeyId])
       expect(other.requests).toEqual([])
     } finally {
@@ -57,7 +57,7 @@ describe('a store label pointed at another account', () => {
   }, 180_000)
 
   it('by two configs on one database: a rotation queued for one account is refused by a worker of the other, before it sends anything', async () => {
-    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'two_configs')
+    const { setup, keyId } = await startOneKeyHarness(postgres, 'two_configs')
     const other = await startEmulator('openrouter', { seedKeys: 1, rateLimit: false })
     let b: WorkerProcess | undefined
     try {
@@ -93,7 +93,7 @@ describe('a store label pointed at another account', () => {
       const [run] = await setup.client.listWorkflows({ workflowIDs: [workflowId] })
       expect(run?.status).toBe('ERROR')
       expect(run?.executorId).toBe('worker-b')
-      expect((run?.error as Error).message).toBe(
+      expect((run?.error as Error | undefined)?.message).toBe(
         `openrouter store "openrouter": rotate refused: the label now reaches another account than recorded (the base URL changed from ${setup.fleet.openrouter.settings.baseUrl} to ${other.settings.baseUrl} and the credential changed)`,
       )
       // Neither account saw a request for it; nothing was claimed or journalled.

@@ -8,9 +8,11 @@ import {
   ensureKeywayTables,
   openSealedSecret,
   ROTATION_WORKFLOW_PREFIX,
+  SCHEMA_VERSION,
+  SchemaVersionError,
   sealSecret,
 } from '../src/index.js'
-import { SCHEMA_VERSION, SchemaVersionError } from '../src/keyway-tables.js'
+
 import { usePostgres } from './embedded-postgres.js'
 import { SCHEMA_VERSION_1_DDL } from './fixtures/schema-version-1.js'
 import { rotatableIds, storeOf, testSealingKey, VENDORS, workerStores } from './fleet.js'
