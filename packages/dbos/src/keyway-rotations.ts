@@ -12,6 +12,7 @@ import {
   type Fleet,
   type KeySelector,
   type KeyStore,
+  matchesSelector,
   openRotation,
   RotationError,
   type RotationOptions,
@@ -268,7 +269,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     policyNames.add(policy.name)
     if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
   }
-  checkDistinctAccounts(options.stores)
+  const sharingAccount = checkDistinctAccounts(options.stores)
   defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
   // An idle connection the server closed (a restart, a failover) is dropped and replaced at
@@ -331,6 +332,20 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         await accounts.check(rotationId, label, expected === 'open' ? 'rotate' : 'resume', intended)
       if (expected === 'open') {
         const provider = storeOf(label).provider
+        // Two labels may share an account only because their selections cannot overlap: a key
+        // outside this label's selection may be the other label's to rotate.
+        if (sharingAccount.has(label)) {
+          const key = await storeOf(label).get(keyId)
+          if (!matchesSelector(key, entryOf(label).select ?? {}, new Date())) {
+            throw new RotationError({
+              provider,
+              operation: 'rotate',
+              step: 'create',
+              rolledBack: false,
+              message: `${label} rotate ${keyId}: skipped, nothing was created or changed: the key is outside this store's select, and another store reaches the same account`,
+            })
+          }
+        }
         const holder = await claimKey(pool, { label, keyId, rotationId }, workflowEnded)
         if (holder !== undefined) {
           throw new RotationError({

@@ -30,12 +30,14 @@ describe('two stores of one set of rotations', () => {
 
   it('are accepted at one account when their selections cannot overlap, and at two accounts anyway', () => {
     const shared = credential()
-    expect(() =>
+    // Accepted, and named as sharing an account: each keeps to its selection.
+    expect(
       checkDistinctAccounts({
         ci: { store: openrouter(shared), select: { name: 'ci-*' } },
         web: { store: openrouter(shared), select: { name: 'web-*' } },
+        alone: { store: openrouter(credential()) },
       }),
-    ).not.toThrow()
+    ).toEqual(new Set(['ci', 'web']))
     expect(() =>
       checkDistinctAccounts({
         production: { store: openrouter(credential()) },

@@ -22,16 +22,24 @@ export interface AccountEntry {
  * Refuses, before anything is written, two stores of one set of rotations that reach the same
  * account (equal fingerprints) unless their selections cannot overlap: both would rotate the
  * same keys, each under its own label, and leave two live successors of each. The digests here
- * use a key made for this check alone; they are compared with each other only.
+ * use a key made for this check alone; they are compared with each other only. Returns the
+ * labels that share their account with another (their selections cannot overlap): a rotation
+ * there must keep to its store's `select`.
  */
-export function checkDistinctAccounts(entries: Readonly<Record<string, AccountEntry>>): void {
+export function checkDistinctAccounts(
+  entries: Readonly<Record<string, AccountEntry>>,
+): Set<string> {
+  const shared = new Set<string>()
   const digestKey = randomBytes(32)
   const seen: Array<{ label: string; fingerprint: StoreFingerprint; select?: KeySelector }> = []
   for (const [label, entry] of Object.entries(entries)) {
     const fingerprint = storeFingerprint(entry.store, digestKey)
     for (const other of seen) {
       if (fingerprintChange(other.fingerprint, fingerprint) !== undefined) continue
-      if (!selectionsMayOverlap(other.select, entry.select)) continue
+      if (!selectionsMayOverlap(other.select, entry.select)) {
+        shared.add(other.label).add(label)
+        continue
+      }
       throw invalid(
         'stores',
         `"${other.label}" and "${label}" reach the same account and their selections may overlap: each would rotate the same keys; give them selections that cannot overlap, or keep one`,
@@ -43,6 +51,7 @@ export function checkDistinctAccounts(entries: Readonly<Record<string, AccountEn
       ...(entry.select === undefined ? {} : { select: entry.select }),
     })
   }
+  return shared
 }
 
 /**

@@ -7,7 +7,7 @@ import { startEmulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
-import { activeIds, storeOf, testSealingKey } from './fleet.js'
+import { activeIds, storeOf, testSealingKey, writesAt } from './fleet.js'
 import { startOneKeyHarness, waitForEnded } from './harness.js'
 import { startWorker, type WorkerProcess } from './worker-process.js'
 
@@ -106,6 +106,50 @@ describe('a store label pointed at another account', () => {
     } finally {
       await b?.send({ type: 'stop' }).catch(() => {})
       await other.close()
+      await setup.close()
+    }
+  }, 180_000)
+
+  it('two labels at one account with selections that cannot overlap: each rotates only keys of its own selection', async () => {
+    const { setup, keyId } = await startOneKeyHarness(postgres, 'shared_account')
+    let worker: WorkerProcess | undefined
+    try {
+      const control = setup.fleet.openrouter.control
+      const ci = control.seedKey({ name: 'ci-deploy' }).id
+      const web = control.seedKey({ name: 'web-frontend' }).id
+      const settings = setup.fleet.openrouter.settings
+      worker = await startWorker({
+        executorId: 'worker-a',
+        databaseUrl: setup.url,
+        sealingKey: testSealingKey(),
+        stores: {
+          ci: { vendor: 'openrouter', settings, select: { name: 'ci-*' } },
+          web: { vendor: 'openrouter', settings, select: { name: 'web-*' } },
+        },
+      })
+      // Asked by mistake to rotate the other label's key and one outside both: refused.
+      await worker.send({ type: 'enqueue', batchId: 'b', label: 'ci', keyIds: [web, keyId, ci] })
+      await waitForEnded(setup.client, ROTATION_WORKFLOW_PREFIX, 3)
+      const runs = await setup.client.listWorkflows({
+        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+      })
+      const outcome = Object.fromEntries(runs.map((run) => [run.workflowID, run.status]))
+      expect(outcome).toEqual({
+        [rotationWorkflowId('b', 'ci', web)]: 'ERROR',
+        [rotationWorkflowId('b', 'ci', keyId)]: 'ERROR',
+        [rotationWorkflowId('b', 'ci', ci)]: 'SUCCESS',
+      })
+      const refused = runs.find((run) => run.workflowID === rotationWorkflowId('b', 'ci', web))
+      expect((refused?.error as Error | undefined)?.message).toBe(
+        `ci rotate ${web}: skipped, nothing was created or changed: the key is outside this store's select, and another store reaches the same account`,
+      )
+      const live = await activeIds(storeOf(setup.fleet, 'openrouter'))
+      expect(live).toContain(web)
+      expect(live).toContain(keyId)
+      expect(live).not.toContain(ci)
+      expect(writesAt(setup.fleet.openrouter)).toEqual({ creates: 1, deletes: 1 })
+    } finally {
+      await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
     }
   }, 180_000)
