@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   env?: Record<string, string>
   /** Folder an `exec:` command runs in. Default: the current one. */
   cwd?: string
+  /** The run's dotenv files, shared between the stores of a config. Default: this target's own. */
+  files?: DotenvFiles
 }
 
 /**
@@ -50,27 +52,41 @@ export function deliveryTarget(
   }
   if (target.trim() === '') throw new UsageError('--deliver-to needs a file or exec:<command>')
   checkVarName(template, label !== undefined)
-  // One file, many keys: writes go one at a time. Which key each variable holds, as written
-  // by this run: names are not unique at a vendor, and a second key written over the first
-  // would lose the first one's new secret while its old key is retired.
-  const writtenBy = new Map<string, string>()
-  let queue: Promise<void> = Promise.resolve()
+  // One file, many keys, maybe of several stores: writes go one at a time, and each variable
+  // remembers which key of which store this run wrote to it. Names are not unique at a vendor
+  // and ids repeat across accounts: a second key written over the first would lose the first
+  // one's new secret while its old key is retired.
+  const files = options.files ?? new Map()
+  let file = files.get(target)
+  if (file === undefined) {
+    file = { queue: Promise.resolve(), writtenBy: new Map() }
+    files.set(target, file)
+  }
+  const shared = file
+  const holderOf = (id: string) => (label === undefined ? `key ${id}` : `key ${id} of ${label}`)
   return (created) => {
     const name = envName(created, template, label)
-    const holder = writtenBy.get(name)
-    if (holder !== undefined && holder !== created.key.id)
+    const holder = shared.writtenBy.get(name)
+    const self = holderOf(created.key.id)
+    if (holder !== undefined && holder !== self)
       return Promise.reject(
         new UsageError(
-          `${name} in ${target} already holds the new secret of key ${holder}: key ${created.key.id} was not written over it`,
-          'put {ID} in the variable template, give the keys distinct names, or rotate them one at a time',
+          `${name} in ${target} already holds the new secret of ${holder}: ${self} was not written over it`,
+          'put {ID} or {LABEL} in the variable template, give the keys distinct names, or rotate them one at a time',
         ),
       )
-    writtenBy.set(name, created.key.id)
-    const next = queue.then(() => writeDotenv(target, name, created.secret.reveal()))
-    queue = next.catch(() => {})
+    shared.writtenBy.set(name, self)
+    const next = shared.queue.then(() => writeDotenv(target, name, created.secret.reveal()))
+    shared.queue = next.catch(() => {})
     return next
   }
 }
+
+/**
+ * The dotenv files of one run, by path, shared by every store that delivers to them: one
+ * write queue per file, and which key of which store each variable was given.
+ */
+export type DotenvFiles = Map<string, { queue: Promise<void>; writtenBy: Map<string, string> }>
 
 /** The default `--var-name`: `OPENROUTER_CI_DEPLOY` for OpenRouter's key "ci-deploy". */
 export const DEFAULT_VAR_NAME = '{PROVIDER}_{NAME}'
@@ -127,11 +143,31 @@ export function variableOf(
     LABEL: label ?? '',
   }
   return template.replace(PLACEHOLDER, (_, placeholder: string) =>
-    (values[placeholder] ?? '')
-      .toUpperCase()
-      .replace(/[^A-Z0-9]+/g, '_')
-      .replace(/^_+|_+$/g, ''),
+    upperSnake(values[placeholder] ?? ''),
   )
+}
+
+/**
+ * The variable names a template can make for one store, as a glob (`*` for the key's name or
+ * id): two stores writing one file whose globs cannot overlap never share a variable.
+ */
+export function variablePattern(
+  template: string = DEFAULT_VAR_NAME,
+  provider: string,
+  label?: string,
+): string {
+  const fixed: Record<string, string> = { PROVIDER: provider, LABEL: label ?? '' }
+  return template.replace(PLACEHOLDER, (_, placeholder: string) => {
+    const value = fixed[placeholder]
+    return value === undefined ? '*' : upperSnake(value)
+  })
+}
+
+function upperSnake(value: string): string {
+  return value
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
 }
 
 /**

@@ -350,7 +350,7 @@ describe('exit codes of the fleet commands, as exit-codes.ts has them', () => {
     const run = await keyway(['apply', '--yes'], env, folder)
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(
-      'keyway.config.json: stores[1].deliver.variable: keys of latitude would share a variable in .secrets/latitude.env: LATITUDE_KEY (',
+      'keyway.config.json: stores[1].deliver.variable: keys would share LATITUDE_KEY in .secrets/latitude.env: latitude ',
     )
     expect(run.stderr).toContain(seeded.latitudesh.old.id)
     expect(run.stderr).toContain(seeded.latitudesh.stale.id)

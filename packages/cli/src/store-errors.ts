@@ -67,6 +67,14 @@ export function explainStoreError(error: KeyStoreError, values: Values, env: Io[
       )
     case 'unsupported_operation':
       return failure(`${name} does not have this; see keyway help`)
+    case 'same_account':
+      return failure(
+        'each account needs one store in the config: give the stores different credential env vars, or selectors whose name globs cannot match one key',
+      )
+    case 'fingerprint_mismatch':
+      return failure(
+        'point the label back at the account the batch began with (its credential and base URL env vars), or start a new batch without --batch-id',
+      )
     case 'rotation_failed':
       return failure(
         (error as RotationError).rolledBack

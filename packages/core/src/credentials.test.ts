@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { readCredential, resolveCredential, resolveCredentialAlternatives } from './credentials.js'
+import {
+  readCredential,
+  resolveCredential,
+  resolveCredentialAlternatives,
+  settingOrEnv,
+} from './credentials.js'
 import { ValidationError } from './errors.js'
 
 const setting = { provider: 'vendor', setting: 'apiKey', envVar: 'VENDOR_KEY' }
@@ -66,13 +71,30 @@ describe('readCredential', () => {
 describe('resolveCredential', () => {
   it('prefers the setting, then the env var', () => {
     vi.stubEnv('VENDOR_KEY', 'from-env')
-    expect(resolveCredential({ ...setting, value: 'from-setting' })).toBe('from-setting')
-    expect(resolveCredential({ ...setting, value: undefined })).toBe('from-env')
+    expect(resolveCredential({ ...setting, settings: { apiKey: 'from-setting' } })).toBe(
+      'from-setting',
+    )
+    expect(resolveCredential({ ...setting, settings: {} })).toBe('from-env')
+  })
+
+  it('refuses a setting given as undefined instead of falling back to the env var', () => {
+    vi.stubEnv('VENDOR_KEY', 'fake-env-key-of-another-account')
+    const error = refusal(() => resolveCredential({ ...setting, settings: { apiKey: undefined } }))
+    expect(error.message).toBe(
+      'vendor: apiKey was given as undefined; pass a value, or leave `apiKey` out to read VENDOR_KEY (an env var that is not set?)',
+    )
+    expect(error.issues).toEqual([
+      {
+        path: 'apiKey',
+        message: 'was given as undefined; pass a value, or leave `apiKey` out to read VENDOR_KEY',
+      },
+    ])
+    expect(JSON.stringify(error)).not.toContain('fake-env-key-of-another-account')
   })
 
   it('names the setting and the env var when neither is there', () => {
     vi.stubEnv('VENDOR_KEY', '')
-    const error = refusal(() => resolveCredential({ ...setting, value: undefined }))
+    const error = refusal(() => resolveCredential({ ...setting, settings: {} }))
     expect(error.message).toContain('apiKey')
     expect(error.message).toContain('VENDOR_KEY')
   })
@@ -107,6 +129,26 @@ describe('resolveCredentialAlternatives', () => {
     expect(error.issues[0]?.path).toBe('password')
   })
 
+  it('refuses a setting of any alternative given as undefined, even when another is complete', () => {
+    vi.stubEnv('VENDOR_TOKEN', 'fake-env-token')
+    const error = refusal(() =>
+      resolveCredentialAlternatives(
+        'vendor',
+        { email: 'a@example.test', password: undefined },
+        alternatives,
+      ),
+    )
+    expect(error.issues[0]?.path).toBe('password')
+    expect(error.message).toContain('password was given as undefined')
+    expect(() =>
+      resolveCredentialAlternatives(
+        'vendor',
+        { token: 'fake-token', email: undefined },
+        alternatives,
+      ),
+    ).toThrow(/email was given as undefined/)
+  })
+
   it('names every way when none is complete', () => {
     vi.stubEnv('VENDOR_EMAIL', '')
     vi.stubEnv('VENDOR_PASSWORD', '')
@@ -116,5 +158,27 @@ describe('resolveCredentialAlternatives', () => {
       'vendor: no credential; pass `email` and `password` (or set VENDOR_EMAIL and VENDOR_PASSWORD), or `token` (or set VENDOR_TOKEN)',
     )
     expect(error.issues[0]?.path).toBe('email')
+  })
+})
+
+describe('settingOrEnv', () => {
+  it('reads the env var only where the setting is absent', () => {
+    vi.stubEnv('VENDOR_BASE_URL', 'https://env.example.test')
+    expect(settingOrEnv('vendor', {}, 'baseUrl', 'VENDOR_BASE_URL')).toBe(
+      'https://env.example.test',
+    )
+    expect(
+      settingOrEnv(
+        'vendor',
+        { baseUrl: 'https://given.example.test' },
+        'baseUrl',
+        'VENDOR_BASE_URL',
+      ),
+    ).toBe('https://given.example.test')
+    expect(() =>
+      settingOrEnv('vendor', { baseUrl: undefined }, 'baseUrl', 'VENDOR_BASE_URL'),
+    ).toThrow(
+      'vendor: baseUrl was given as undefined; pass a value, or leave `baseUrl` out to read VENDOR_BASE_URL (an env var that is not set?)',
+    )
   })
 })

@@ -56,18 +56,49 @@ export function credentialProblem(value: unknown, sentIn: 'header' | 'body'): st
   return undefined
 }
 
-/** Reads a required credential from settings or its env var, at factory time. */
+/**
+ * Reads a required credential from `settings[setting]` or, only where that setting is absent,
+ * its env var, at factory time. A setting given as `undefined` is refused (see
+ * `settingOrEnv`).
+ */
 export function resolveCredential(options: {
   provider: string
-  value: string | undefined
+  settings: object
   setting: string
   envVar: string
 }): string {
-  const { provider, value, setting, envVar } = options
-  const resolved = resolveCredentialAlternatives(provider, { [setting]: value }, [
-    [{ setting, envVar }],
-  ])
+  const { provider, settings, setting, envVar } = options
+  const resolved = resolveCredentialAlternatives(provider, settings, [[{ setting, envVar }]])
   return resolved[setting] as string
+}
+
+/**
+ * A setting's value, or its env var's value where the setting is absent. A setting present
+ * with the value `undefined` (`managementKey: process.env.X` with X unset) is a
+ * `ValidationError` naming it: falling back to the vendor's default env var would silently
+ * reach whatever account that variable holds.
+ */
+export function settingOrEnv(
+  provider: string,
+  settings: object,
+  setting: string,
+  envVar: string,
+): unknown {
+  const record = settings as Record<string, unknown>
+  if (!Object.hasOwn(record, setting)) return readEnv(envVar)
+  const value = record[setting]
+  if (value !== undefined) return value
+  throw givenAsUndefined(provider, setting, envVar)
+}
+
+function givenAsUndefined(provider: string, setting: string, envVar: string): ValidationError {
+  const message = `was given as undefined; pass a value, or leave \`${setting}\` out to read ${envVar}`
+  return new ValidationError({
+    provider,
+    operation: 'configure',
+    message: `${provider}: ${setting} ${message} (an env var that is not set?)`,
+    issues: [{ path: setting, message }],
+  })
 }
 
 /** One setting of a way to give a store its credential (see `resolveCredentialAlternatives`). */
@@ -94,6 +125,10 @@ export type ResolvedCredential<A extends readonly (readonly CredentialOption[])[
 export function resolveCredentialAlternatives<
   const A extends readonly (readonly CredentialOption[])[],
 >(provider: string, settings: object, alternatives: A): ResolvedCredential<A> {
+  // A setting given as undefined is refused whichever alternative would have won.
+  for (const option of alternatives.flat()) {
+    settingOrEnv(provider, settings, option.setting, option.envVar)
+  }
   for (const alternative of alternatives) {
     const resolved: Record<string, string> = {}
     for (const option of alternative) {

@@ -171,11 +171,11 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     },
 
     async create(input, given) {
-      const { signal, marker = createMarker() } = options<CreateOptions>(
-        createOptionsSchema,
-        given,
-        'create',
-      )
+      const {
+        signal,
+        marker = createMarker(),
+        onMade,
+      } = options<CreateOptions>(createOptionsSchema, given, 'create')
       checkMarker(marker, context('create'))
       const checked = checkInput(
         input,
@@ -226,6 +226,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
             )
           },
           settle: async (created, settleSignal) => {
+            // Before the marker goes: the caller journals the id it can find the key by.
+            await onMade?.(created.key)
             if (patch === undefined) return created
             const key = await definition.update(checkId(created.key.id, 'create'), patch as U, {
               id: created.key.id,

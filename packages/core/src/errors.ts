@@ -298,3 +298,30 @@ export class FingerprintMismatchError extends KeyStoreError {
   }
 }
 withCode(FingerprintMismatchError, 'FingerprintMismatchError', 'fingerprint_mismatch')
+
+/** Options of `SameAccountError`. */
+export interface SameAccountErrorOptions extends Omit<ValidationErrorOptions, 'message'> {
+  /** The labels of the two stores that reach one account. */
+  labels: readonly [string, string]
+  message?: string
+}
+
+/**
+ * Two stores of one fleet reach the same account (same base URL and credential) and their
+ * selections may overlap: each due key would be rotated twice, leaving two live successors.
+ * Thrown before anything is written.
+ */
+export class SameAccountError extends ValidationError {
+  readonly labels: readonly [string, string]
+  constructor(options: SameAccountErrorOptions) {
+    const [first, second] = options.labels
+    super({
+      ...options,
+      message:
+        options.message ??
+        `${options.provider} ${options.operation}: stores "${first}" and "${second}" reach the same account (same base URL and credential); give each account one store, or selections that cannot overlap`,
+    })
+    this.labels = options.labels
+  }
+}
+withCode(SameAccountError, 'SameAccountError', 'same_account')

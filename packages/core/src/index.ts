@@ -19,6 +19,7 @@ export {
   readCredential,
   resolveCredential,
   resolveCredentialAlternatives,
+  settingOrEnv,
 } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export { errorReader } from './error-reader.js'
@@ -48,6 +49,8 @@ export {
   RotationError,
   type RotationErrorOptions,
   type RotationStep,
+  SameAccountError,
+  type SameAccountErrorOptions,
   TimeoutError,
   UnsupportedOperationError,
   type UnsupportedOperationErrorOptions,
@@ -76,7 +79,7 @@ export type {
   FleetStoreError,
   KeySelector,
 } from './fleet/fleet-types.js'
-export { matchesSelector } from './fleet/key-selector.js'
+export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export {
   type BaseStoreSettings,
   createHttpClient,

@@ -20,7 +20,11 @@ export const credentialKeyIdsOptionsSchema = plainObject({
 })
 
 /** `CreateOptions`: a signal and a marker (its format is checked by `checkMarker`). */
-export const createOptionsSchema = plainObject({ signal, marker: v.optional(v.string()) })
+export const createOptionsSchema = plainObject({
+  signal,
+  marker: v.optional(v.string()),
+  onMade: v.optional(v.function()),
+})
 
 /**
  * Checks the options of a store method before anything is sent: `undefined` or a plain

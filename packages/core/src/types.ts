@@ -83,6 +83,12 @@ export interface CreateOptions extends RequestOptions {
    * `findCreated(marker)`. Pass your own to journal it before the create is sent.
    */
   marker?: string
+  /**
+   * Called once the vendor made the key and before its marker is removed, with the key as
+   * the vendor answered: a caller that journals the new key's id here can still find it
+   * after a crash in between. If it throws, the key is deleted and the create fails.
+   */
+  onMade?: (key: ApiKey) => void | Promise<void>
 }
 
 /** Vendor-neutral fields of a new key. Each adapter widens it with its own typed fields. */

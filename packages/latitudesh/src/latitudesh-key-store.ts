@@ -8,10 +8,10 @@ import {
   defineKeyStore,
   type KeyStore,
   probeSecret,
-  readEnv,
   readRawKey,
   requireMembers,
   resolveCredential,
+  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core'
@@ -85,14 +85,16 @@ const PROVIDER = 'latitudesh'
 export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}): LatitudeKeyStore {
   let token = resolveCredential({
     provider: PROVIDER,
-    value: settings.token,
+    settings,
     setting: 'token',
     envVar: 'LATITUDESH_BEARER',
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
-    baseUrl: settings.baseUrl ?? readEnv('LATITUDESH_BASE_URL') ?? LATITUDE_BASE_URL,
+    baseUrl:
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'LATITUDESH_BASE_URL') as string | undefined) ??
+      LATITUDE_BASE_URL,
     headers: { authorization: token, accept: JSON_API },
     secrets: [token],
     credential: token,

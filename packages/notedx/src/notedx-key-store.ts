@@ -8,10 +8,10 @@ import {
   defineKeyStore,
   type KeyStore,
   NotFoundError,
-  readEnv,
   readRawKey,
   requireMembers,
   resolveCredentialAlternatives,
+  settingOrEnv,
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
@@ -107,7 +107,9 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
-    baseUrl: settings.baseUrl ?? readEnv('NOTEDX_BASE_URL') ?? NOTEDX_BASE_URL,
+    baseUrl:
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'NOTEDX_BASE_URL') as string | undefined) ??
+      NOTEDX_BASE_URL,
     secrets: 'idToken' in credentials ? [credentials.idToken] : [credentials.password],
     credential:
       'idToken' in credentials ? credentials.idToken : [credentials.email, credentials.password],

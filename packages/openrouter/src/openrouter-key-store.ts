@@ -12,8 +12,8 @@ import {
   KeyStoreError,
   paginateOffset,
   probeSecret,
-  readEnv,
   resolveCredential,
+  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core'
@@ -113,14 +113,16 @@ export function createOpenRouterKeyStore(
 ): OpenRouterKeyStore {
   const managementKey = resolveCredential({
     provider: PROVIDER,
-    value: settings.managementKey,
+    settings,
     setting: 'managementKey',
     envVar: 'OPENROUTER_MANAGEMENT_KEY',
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
-    baseUrl: settings.baseUrl ?? readEnv('OPENROUTER_BASE_URL') ?? OPENROUTER_BASE_URL,
+    baseUrl:
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'OPENROUTER_BASE_URL') as string | undefined) ??
+      OPENROUTER_BASE_URL,
     headers: { authorization: `Bearer ${managementKey}` },
     secrets: [managementKey],
     credential: managementKey,

@@ -325,6 +325,17 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       expect(emulator.requests).toEqual([])
     })
 
+    it('refuses a credential or base URL given as undefined, never falling back to an env var', () => {
+      // `managementKey: process.env.X` with X unset must not reach the account of the
+      // vendor's default env var.
+      for (const setting of Object.keys(emulator.settings)) {
+        const error = configureError({ ...emulator.settings, [setting]: undefined })
+        expect(error.issues.map((issue) => issue.path)).toEqual([setting])
+        expect(error.message).toContain(`${setting} was given as undefined`)
+      }
+      expect(emulator.requests).toEqual([])
+    })
+
     it.each([
       [{ timeoutMs: 0 }, 'timeoutMs'],
       [{ timeoutMs: -1 }, 'timeoutMs'],

@@ -9,10 +9,10 @@ import {
   defineKeyStore,
   type KeyStore,
   probeSecret,
-  readEnv,
   readRawKey,
   resolveCredentialAlternatives,
   type Secret,
+  settingOrEnv,
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
@@ -107,7 +107,9 @@ export function createVoiceableKeyStore(
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
-    baseUrl: settings.baseUrl ?? readEnv('VOICEABLE_BASE_URL') ?? VOICEABLE_BASE_URL,
+    baseUrl:
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'VOICEABLE_BASE_URL') as string | undefined) ??
+      VOICEABLE_BASE_URL,
     headers:
       'apiKey' in credential
         ? { 'x-api-key': credential.apiKey }
@@ -286,7 +288,9 @@ function voiceableCredential(
 
 /** The `credentialKeyId` setting or `VOICEABLE_API_KEY_ID`, checked; only for an API key. */
 function resolveCredentialKeyId(settings: VoiceableKeyStoreSettings): string | undefined {
-  const id = settings.credentialKeyId ?? readEnv('VOICEABLE_API_KEY_ID')
+  const id = settingOrEnv(PROVIDER, settings, 'credentialKeyId', 'VOICEABLE_API_KEY_ID') as
+    | string
+    | undefined
   if (id === undefined || ID_PATTERN.test(id)) return id
   const message = 'expected a Voiceable key id (digits)'
   throw new ValidationError({

@@ -14,9 +14,10 @@ import { ConfigError } from '../config/config-error.js'
 import { DEFAULT_FLEET_JOURNAL, OVERRIDES, override } from '../config/fleet-settings.js'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
 import { type Context, confirm } from '../context.js'
-import { sharedVariables } from '../deliver.js'
+import { variableOf } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { json, printable } from '../output.js'
+import { type BatchPart, storeAccounts } from '../store-accounts.js'
 import { UsageError } from '../usage-error.js'
 import { type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
@@ -35,12 +36,13 @@ export async function apply(context: Context): Promise<number> {
     throw new UsageError('apply has no --dry-run', 'keyway plan shows what apply would do')
   const opened = await openFleet(context)
   const journal = fileJournal(journalPath(context, opened))
+  const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)
   const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
   const outcome = resuming
-    ? await resume(context, opened, journal, batchId)
-    : await start(context, opened, journal, batchId)
+    ? await resume(context, opened, journal, batchId, accounts)
+    : await start(context, opened, journal, batchId, accounts)
   if (outcome === 'cancelled') {
     context.note('nothing rotated')
     return EXIT.cancelled
@@ -68,6 +70,7 @@ async function start(
   opened: OpenFleet,
   journal: RotationJournal,
   batchId: string,
+  accounts: StoreAccounts,
 ): Promise<Outcome> {
   const { fleet, policy, stores } = opened
   const planned = await fleet.plan(policy, { signal: context.signal })
@@ -89,6 +92,13 @@ async function start(
     ))
   )
     return 'cancelled'
+  // Which account each label meant, recorded before the first write of the batch.
+  await accounts.bind(
+    batchParts(
+      batchId,
+      stores.filter((store) => Object.hasOwn(keyIds, store.config.label)),
+    ),
+  )
   context.note(context.paint('dim', resumeHint(batchId, journal)))
   const result = await fleet.rotate({
     batchId,
@@ -107,8 +117,12 @@ async function resume(
   opened: OpenFleet,
   journal: RotationJournal,
   batchId: string,
+  accounts: StoreAccounts,
 ): Promise<Outcome> {
   const { fleet, stores } = opened
+  // A label pointed at another account since the batch began is refused before any request:
+  // the journalled key ids are the first account's.
+  await accounts.bind(batchParts(batchId, stores))
   const base = {
     batchId,
     resume: true,
@@ -194,20 +208,40 @@ function requireDelivery(opened: OpenFleet, planned: FleetPlan): void {
  * old keys are retired.
  */
 function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
+  // Fleet-wide: stores of one file share its variables, and key ids repeat across accounts,
+  // so each variable is held by a label and a key id.
+  const holders = new Map<string, { store: ConfiguredStore; holders: string[] }>()
   for (const store of opened.stores) {
     const target = store.target
     if (target === undefined || target.startsWith('exec:')) continue
     const label = store.config.label
-    const keys = planned.entries.filter((entry) => entry.label === label).map((entry) => entry.key)
-    const clashes = sharedVariables(keys, store.config.deliver?.variable, label)
-    if (clashes.length > 0)
-      throw new ConfigError(
-        opened.loaded.file,
-        `stores[${store.index}].deliver.variable`,
-        `keys of ${printable(label)} would share a variable in ${target}: ${clashes.map(([variable, ids]) => `${variable} (${ids.join(', ')})`).join('; ')}; nothing was rotated`,
-        'put {ID} in the variable template, give the keys distinct names, or leave the store out with --store',
-      )
+    for (const entry of planned.entries) {
+      if (entry.label !== label) continue
+      const variable = variableOf(entry.key, store.config.deliver?.variable, label)
+      const place = `${resolve(opened.loaded.folder, target)}\n${variable}`
+      const held = holders.get(place) ?? { store, holders: [] }
+      held.holders.push(`${printable(label)} ${entry.key.id}`)
+      holders.set(place, held)
+      if (held.holders.length > 1)
+        throw new ConfigError(
+          opened.loaded.file,
+          `stores[${store.index}].deliver.variable`,
+          `keys would share ${variable} in ${target}: ${held.holders.join(', ')}; nothing was rotated`,
+          'put {ID} or {LABEL} in the variable template, give the keys distinct names, or leave a store out with --store',
+        )
+    }
   }
+}
+
+type StoreAccounts = ReturnType<typeof storeAccounts>
+
+/** Each store's part of a fleet batch, as the journal names it. */
+function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchPart[] {
+  return stores.map((store) => ({
+    journalBatchId: storeBatchId(batchId, store.config.label),
+    label: store.config.label,
+    store: store.fleetStore.store,
+  }))
 }
 
 function targetsOf(stores: readonly ConfiguredStore[]): Map<string, string> {

@@ -15,6 +15,7 @@ import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js
 import { EXIT } from '../exit-codes.js'
 import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
+import { storeAccounts } from '../store-accounts.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
 
@@ -92,6 +93,15 @@ export async function rotate(context: Context): Promise<number> {
     }
 
     const hint = `batch ${flags.batchId}, journal ${journal.path}; if interrupted, run again with --batch-id ${flags.batchId} --journal ${journal.path}`
+    // Which account the batch meant: a resume with the vendor's env vars pointed at another
+    // account is refused before any request (its journalled ids are the first account's).
+    const bindAccount = () =>
+      opened.emulated
+        ? Promise.resolve()
+        : storeAccounts(journal.path).bind([
+            { journalBatchId: flags.batchId, label: vendor, store },
+          ])
+    if (flags.resuming) await bindAccount()
     const result = await run(
       store,
       {
@@ -105,6 +115,7 @@ export async function rotate(context: Context): Promise<number> {
             checkDistinctTargets(plans, store.provider, deliverTo, varName)
           if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
           const ok = await confirm(context, question(plans, vendor))
+          if (ok) await bindAccount()
           if (ok && !opened.emulated) context.note(context.paint('dim', hint))
           return ok
         },

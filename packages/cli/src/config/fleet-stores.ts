@@ -1,6 +1,12 @@
 import { resolve } from 'node:path'
-import type { BaseStoreSettings, FleetStore } from '@keyway/core'
-import { type Deliver, deliveryTarget } from '../deliver.js'
+import { type BaseStoreSettings, type FleetStore, globsCannotOverlap } from '@keyway/core'
+import {
+  DEFAULT_VAR_NAME,
+  type Deliver,
+  type DotenvFiles,
+  deliveryTarget,
+  variablePattern,
+} from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { PROVIDERS } from '../providers.js'
 import { UsageError } from '../usage-error.js'
@@ -32,6 +38,9 @@ export interface OpenStoresOptions {
   settings?: BaseStoreSettings
 }
 
+/** What `openStore` gets besides `openStores`' options: the dotenv files its stores share. */
+type OpenOneOptions = OpenStoresOptions & { files: DotenvFiles }
+
 /**
  * Opens the stores of a config with the credentials its env vars hold. A missing env var is a
  * `ConfigError` naming the path in the file and the variable, before any request is sent.
@@ -46,18 +55,54 @@ export function openStores(loaded: LoadedConfig, options: OpenStoresOptions): Co
         `labels: ${known.join(', ')}`,
       )
   }
-  return config.stores.flatMap((store, index) =>
+  const files: DotenvFiles = new Map()
+  const opened = config.stores.flatMap((store, index) =>
     options.labels === undefined || options.labels.includes(store.label)
-      ? [openStore(loaded, store, index, options)]
+      ? [openStore(loaded, store, index, { ...options, files })]
       : [],
   )
+  checkSharedTargets(loaded, opened)
+  return opened
+}
+
+/**
+ * Two stores that deliver to one dotenv file must not be able to make one variable name: the
+ * second secret would overwrite the first (two accounts of one vendor under the default
+ * `{PROVIDER}_{NAME}`). Checked before any request, over every store of the config (an
+ * overwrite needs no `--store` to happen on another night).
+ */
+function checkSharedTargets(loaded: LoadedConfig, opened: readonly ConfiguredStore[]): void {
+  const byFile = new Map<string, ConfiguredStore[]>()
+  for (const store of opened) {
+    if (store.target === undefined || store.target.startsWith('exec:')) continue
+    const path = resolve(loaded.folder, store.target)
+    byFile.set(path, [...(byFile.get(path) ?? []), store])
+  }
+  for (const stores of byFile.values()) {
+    for (const [index, first] of stores.entries()) {
+      for (const second of stores.slice(index + 1)) {
+        const patterns = [first, second].map((store) =>
+          variablePattern(store.config.deliver?.variable, store.config.vendor, store.config.label),
+        ) as [string, string]
+        if (globsCannotOverlap(...patterns)) continue
+        const template = (store: ConfiguredStore) =>
+          store.config.deliver?.variable ?? DEFAULT_VAR_NAME
+        throw new ConfigError(
+          loaded.file,
+          `stores[${second.index}].deliver.variable`,
+          `"${first.config.label}" and "${second.config.label}" both deliver to ${second.target}, and their variables can be the same (${template(first)} and ${template(second)}); nothing was sent`,
+          'put {LABEL} at the start of each store\'s "variable", e.g. "{LABEL}_{NAME}", or deliver them to different files',
+        )
+      }
+    }
+  }
 }
 
 function openStore(
   loaded: LoadedConfig,
   config: StoreConfig,
   index: number,
-  options: OpenStoresOptions,
+  options: OpenOneOptions,
 ): ConfiguredStore {
   const provider = PROVIDERS[config.vendor]
   const settings: Record<string, unknown> = {
@@ -78,6 +123,7 @@ function openStore(
             label: config.label,
             env: { KEYWAY_STORE: config.label },
             cwd: loaded.folder,
+            files: options.files,
           },
         )
   const store = provider.create(settings as BaseStoreSettings & Record<string, unknown>)

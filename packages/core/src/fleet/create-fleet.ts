@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { listOptionsSchema } from '../request-options.js'
 import { auditFleet } from './fleet-audit.js'
 import { planFleet } from './fleet-plan.js'
@@ -11,11 +12,14 @@ import {
   rotateOptionsSchema,
 } from './fleet-schemas.js'
 import type { Fleet, FleetAuditOptions, FleetKey, FleetStore } from './fleet-types.js'
+import { checkDistinctAccounts } from './same-account.js'
 
 /**
  * Groups several stores (any vendors, several accounts of one vendor, each with a label) to
  * list, audit, plan and rotate as one. Labels must be unique, and a store object may belong
- * to one label only. Throws `ValidationError` naming the bad field.
+ * to one label only. Throws `ValidationError` naming the bad field. `plan` and `rotate` refuse
+ * two stores that reach the same account (`SameAccountError`) unless their selections cannot
+ * overlap.
  */
 export function createFleet(stores: readonly FleetStore[]): Fleet {
   checkFleetInput('createFleet', fleetStoresSchema, stores)
@@ -38,6 +42,8 @@ export function createFleet(stores: readonly FleetStore[]): Fleet {
   })
   if (issues.length > 0) throw invalidFleet('createFleet', issues)
   const all = Object.freeze(stores.map((fleetStore) => Object.freeze({ ...fleetStore })))
+  // Fingerprints are compared within this fleet only, so its digest key never leaves it.
+  const digestKey = randomBytes(32)
 
   const checkAudit = (operation: string, policy: unknown, options: FleetAuditOptions) => {
     checkFleetInput(operation, policySchema, policy, 'policy')
@@ -72,12 +78,17 @@ export function createFleet(stores: readonly FleetStore[]): Fleet {
 
     async plan(policy, options = {}) {
       const now = checkAudit('plan', policy, options)
+      checkDistinctAccounts(
+        'plan',
+        all.map((fleetStore) => ({ fleetStore })),
+        digestKey,
+      )
       return planFleet(all, policy, now, options.signal)
     },
 
     async rotate(options) {
       checkFleetInput('rotate', rotateOptionsSchema, options, '')
-      return rotateFleet(all, options)
+      return rotateFleet(all, options, digestKey)
     },
   }
 }

@@ -9,6 +9,7 @@ import type {
   FleetRotateStoreResult,
   FleetStore,
 } from './fleet-types.js'
+import { checkDistinctAccounts } from './same-account.js'
 
 /**
  * The `rotateKeys` batch id of one store's part of a fleet batch. A label holds no `:`, so two
@@ -27,6 +28,7 @@ export function storeBatchId(batchId: string, label: string): string {
 export async function rotateFleet(
   stores: readonly FleetStore[],
   options: FleetRotateOptions,
+  digestKey: Uint8Array,
 ): Promise<FleetRotateResult> {
   const { journal, signal } = options
   const batchId = options.batchId ?? randomUUID()
@@ -44,12 +46,23 @@ export async function rotateFleet(
     )
   }
   const earlier = new Map<string, boolean>()
+  const journalled = new Map<string, readonly string[]>()
   if (options.batchId !== undefined) {
     for (const fleetStore of chosen) {
       const record = await journal.readBatch(storeBatchId(batchId, fleetStore.label))
       earlier.set(fleetStore.label, record !== undefined)
+      if (record !== undefined) journalled.set(fleetStore.label, record.keyIds)
     }
   }
+  // Before any write: two stores of one account would rotate a shared key twice.
+  checkDistinctAccounts(
+    'rotate',
+    chosen.map((fleetStore) => ({
+      fleetStore,
+      keyIds: options.keyIds?.[fleetStore.label] ?? journalled.get(fleetStore.label),
+    })),
+    digestKey,
+  )
   const begun = [...earlier.values()].some(Boolean)
   if (options.keyIds === undefined && options.policy === undefined && !begun) {
     throw invalidFleet('rotate', [

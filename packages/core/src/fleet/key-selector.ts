@@ -40,3 +40,26 @@ export function matchesSelector(key: ApiKey, selector: KeySelector, now: Date): 
   }
   return true
 }
+
+/**
+ * Whether no name can match both globs (`*`, `?` as in `KeySelector.name`); `false` whenever
+ * that cannot be proven. Every name a glob matches starts with the text before its first
+ * wildcard and ends with the text after its last, so two globs whose fixed starts (or ends)
+ * are not prefixes (or suffixes) of one another match no name in common.
+ */
+export function globsCannotOverlap(first: string, second: string): boolean {
+  const a = fixedEnds(first)
+  const b = fixedEnds(second)
+  const startsClash = !a.start.startsWith(b.start) && !b.start.startsWith(a.start)
+  const endsClash = !a.end.endsWith(b.end) && !b.end.endsWith(a.end)
+  return startsClash || endsClash
+}
+
+function fixedEnds(glob: string): { start: string; end: string } {
+  const chars = [...glob]
+  const isWildcard = (char: string) => char === '*' || char === '?'
+  const first = chars.findIndex(isWildcard)
+  if (first < 0) return { start: glob, end: glob }
+  const last = chars.findLastIndex(isWildcard)
+  return { start: chars.slice(0, first).join(''), end: chars.slice(last + 1).join('') }
+}

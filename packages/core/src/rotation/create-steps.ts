@@ -29,7 +29,13 @@ export const createStep: RotationStepDefinition = {
     })
     let created: CreatedKey
     try {
-      created = await run.store.create(input, { ...run.request, marker })
+      created = await run.store.create(input, {
+        ...run.request,
+        marker,
+        // Settling removes the marker: the journal names the key by its id first.
+        onMade: (key) =>
+          run.advance('creating', { newKeyId: key.id, newKeyCreatedAt: createdAtOf(key) }),
+      })
     } catch (error) {
       throw await createFailure(run, error, marker)
     }

@@ -25,7 +25,9 @@ export async function resumeRun(run: RotationRun): Promise<void> {
             run,
             "the earlier regenerate's answer was lost, so its secret reached no one: the key was regenerated once more",
           )
-        : settleLostCreate(run)
+        : run.record.newKeyId !== null
+          ? recoverOrDiscard(run)
+          : settleLostCreate(run)
     case 'created':
       return run.settings.strategy === 'regenerate'
         ? regenerateAgain(
@@ -54,7 +56,10 @@ async function regenerateAgain(run: RotationRun, note: string): Promise<void> {
   await run.restart()
 }
 
-/** A new key made before the interruption and never delivered: recovered where the vendor shows it, else deleted. */
+/**
+ * A new key made before the interruption and never delivered (its id journalled, its answer
+ * perhaps not): recovered where the vendor shows it, else deleted.
+ */
 async function recoverOrDiscard(run: RotationRun): Promise<void> {
   const { store } = run
   const id = run.record.newKeyId as string
