@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto'
 import {
   assertSameAccount,
   fingerprintChange,
+  globsCannotOverlap,
   type KeySelector,
   type KeyStore,
+  SameAccountError,
   type StoreFingerprint,
   storeFingerprint,
 } from '@keyway/core'
@@ -40,10 +42,17 @@ export function checkDistinctAccounts(
         shared.add(other.label).add(label)
         continue
       }
-      throw invalid(
-        'stores',
-        `"${other.label}" and "${label}" reach the same account and their selections may overlap: each would rotate the same keys; give them selections that cannot overlap, or keep one`,
-      )
+      throw new SameAccountError({
+        provider: 'keyway',
+        operation: 'defineKeywayRotations',
+        labels: [other.label, label],
+        issues: [
+          {
+            path: `stores.${label}`,
+            message: `reaches the same account as "${other.label}" and their selections may overlap`,
+          },
+        ],
+      })
     }
     seen.push({
       label,
@@ -55,26 +64,15 @@ export function checkDistinctAccounts(
 }
 
 /**
- * Whether two selectors may pick the same key. They cannot when they want different statuses,
- * or when their name globs cannot match one name: their literal beginnings (before the first
- * wildcard) differ where both have a character, or their literal endings do.
+ * Whether two selectors may pick the same key: unless both name globs that no name can match
+ * together (status and age change over time, so they prove nothing).
  */
 export function selectionsMayOverlap(
   first: KeySelector | undefined,
   second: KeySelector | undefined,
 ): boolean {
-  const firstStatus = first?.status ?? 'active'
-  const secondStatus = second?.status ?? 'active'
-  if (firstStatus !== 'any' && secondStatus !== 'any' && firstStatus !== secondStatus) return false
   if (first?.name === undefined || second?.name === undefined) return true
-  const head = (glob: string) => glob.split(/[*?]/)[0] ?? ''
-  const tail = (glob: string) => glob.split(/[*?]/).at(-1) ?? ''
-  const agree = (a: string, b: string) => a.startsWith(b) || b.startsWith(a)
-  const reversed = (text: string) => [...text].reverse().join('')
-  return (
-    agree(head(first.name), head(second.name)) &&
-    agree(reversed(tail(first.name)), reversed(tail(second.name)))
-  )
+  return !globsCannotOverlap(first.name, second.name)
 }
 
 /**
