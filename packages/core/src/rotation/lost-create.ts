@@ -93,7 +93,7 @@ export async function settleLostCreate(run: RotationRun): Promise<void> {
  * whose `reveal` answers `NotFoundError` for it (one that keeps secrets of its own, and lost
  * this one with the process) cannot recover it: `undefined`, and the key is discarded.
  */
-async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secret | undefined> {
+export async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secret | undefined> {
   if (run.store.reveal === undefined) return undefined
   try {
     return await run.store.reveal(key.id, run.request)
