@@ -10,7 +10,12 @@ export {
   type RotationQueueLimits,
   type RotationStoreEntry,
 } from './keyway-rotations.js'
-export { ensureKeywayTables, KEYWAY_SCHEMA } from './keyway-tables.js'
+export {
+  ensureKeywayTables,
+  KEYWAY_SCHEMA,
+  SCHEMA_VERSION,
+  SchemaVersionError,
+} from './keyway-tables.js'
 export { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 export { isDue, type RotationPolicy } from './rotation-policy.js'
 export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'

@@ -33,12 +33,18 @@ export function checkLabel(label: string): void {
  * the rotation's workflow id fits core's rotation ids: a rotation that could only fail is
  * refused here, before its workflow starts, takes that id and records it in Postgres.
  */
-export function checkEnqueue(store: KeyStore, batchId: string, label: string, keyId: string): void {
+export function checkEnqueue(
+  store: KeyStore,
+  batchId: string,
+  label: string,
+  keyId: string,
+  attempt = 1,
+): void {
   if (typeof batchId !== 'string' || batchId === '') {
     throw invalid('batchId', 'must be a non-empty string')
   }
   checkKeyId(store, keyId, 'rotate')
-  const id = rotationWorkflowId(batchId, label, keyId)
+  const id = rotationWorkflowId(batchId, label, keyId, attempt)
   if (id.length > MAX_ROTATION_ID) {
     throw invalid(
       'batchId',

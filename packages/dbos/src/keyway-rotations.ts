@@ -12,12 +12,14 @@ import {
   type Fleet,
   type KeySelector,
   type KeyStore,
+  matchesSelector,
   openRotation,
   RotationError,
   type RotationOptions,
   type RotationState,
   rotateKeys,
   type SteppedRotation,
+  type StoreFingerprint,
   type TimedStep,
 } from '@keyway/core'
 import pg from 'pg'
@@ -29,6 +31,7 @@ import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
 import { checkSealingKey, type SealingKey } from './secret-seal.js'
 import { resumable, STEP_RETRIES } from './step-retries.js'
+import { checkDistinctAccounts, StoreAccounts } from './store-accounts.js'
 import {
   handOverWorker,
   type Recover,
@@ -36,7 +39,13 @@ import {
   type TakeoverOptions,
   WorkerTakeover,
 } from './worker-takeover.js'
-import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
+import {
+  attemptOf,
+  ROTATION_WORKFLOW_PREFIX,
+  rotationQueueName,
+  rotationWorkflowId,
+  storeLabelOf,
+} from './workflow-id.js'
 
 /** How fast a store's rotations may start, across every worker (a DBOS queue's limits). */
 export interface RotationQueueLimits {
@@ -158,8 +167,16 @@ export interface PolicyRunSummary {
   policy: string
   /** Keys that were due, as `label/keyId`. */
   due: string[]
-  /** Rotation workflows this firing started (due keys with no workflow yet). */
+  /**
+   * Rotation workflows this firing started: due keys this policy never ran at, or whose
+   * latest attempt failed.
+   */
   started: string[]
+  /**
+   * Due keys whose latest attempt under this policy failed, each with that workflow and its
+   * error (`label/keyId: <workflow id> ended ERROR: <message>`): this firing tries again.
+   */
+  retried: string[]
   /**
    * Stores that could not be read this time, as `label: why` (an audit policy reads every
    * store; the others' due keys still start). Never a secret.
@@ -252,12 +269,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     policyNames.add(policy.name)
     if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
   }
+  const sharingAccount = checkDistinctAccounts(options.stores)
   defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
   // An idle connection the server closed (a restart, a failover) is dropped and replaced at
   // the next query; without a listener it would end the worker.
   pool.on('error', () => {})
   const journal = postgresJournal(pool)
+  const accounts = new StoreAccounts(pool, options.stores)
   const stores = new Map<string, KeyStore>()
   const entryOf = (label: string): RotationStoreEntry => {
     const entry = options.stores[label]
@@ -272,6 +291,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         pool,
         options.sealingKey,
         () => DBOS.workflowID,
+        // Only to a store that reaches the account the rotation began at.
+        (rotationId) => accounts.check(rotationId, label, 'reveal'),
       )
       stores.set(label, store)
     }
@@ -298,22 +319,41 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     label: string,
     keyId: string,
     expected: 'open' | TimedStep,
+    intended: StoreFingerprint | undefined,
   ): Promise<RotationCheckpoint> => {
     const rotationId = DBOS.workflowID as string
     const target = { label, oldKeyId: keyId, rotationId }
     try {
       let rotation = expected === 'open' ? undefined : live.get(rotationId)
       const opened = rotation === undefined
+      // The account this rotation was started for (by the worker that enqueued it) is the
+      // one this worker's store must reach, before it claims, reads or resumes anything.
+      if (opened)
+        await accounts.check(rotationId, label, expected === 'open' ? 'rotate' : 'resume', intended)
       if (expected === 'open') {
         const provider = storeOf(label).provider
-        const holder = await claimKey(pool, { provider, keyId, rotationId }, workflowEnded)
+        // Two labels may share an account only because their selections cannot overlap: a key
+        // outside this label's selection may be the other label's to rotate.
+        if (sharingAccount.has(label)) {
+          const key = await storeOf(label).get(keyId)
+          if (!matchesSelector(key, entryOf(label).select ?? {}, new Date())) {
+            throw new RotationError({
+              provider,
+              operation: 'rotate',
+              step: 'create',
+              rolledBack: false,
+              message: `${label} rotate ${keyId}: skipped, nothing was created or changed: the key is outside this store's select, and another store reaches the same account`,
+            })
+          }
+        }
+        const holder = await claimKey(pool, { label, keyId, rotationId }, workflowEnded)
         if (holder !== undefined) {
           throw new RotationError({
             provider,
             operation: 'rotate',
             step: 'create',
             rolledBack: false,
-            message: `${provider} rotate ${keyId}: skipped, nothing was created or changed: rotation ${holder} of this key is under way`,
+            message: `${label} rotate ${keyId}: skipped, nothing was created or changed: rotation ${holder} of this key is under way`,
           })
         }
       }
@@ -379,7 +419,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   }
 
   const rotateKeyWorkflow = DBOS.registerWorkflow(
-    async (_batchId: string, label: string, keyId: string): Promise<DurableRotationSummary> => {
+    async (
+      _batchId: string,
+      label: string,
+      keyId: string,
+      // Absent in workflows enqueued before accounts were recorded.
+      intended?: StoreFingerprint,
+    ): Promise<DurableRotationSummary> => {
       // A checkpoint per rotation step, each named by the step the one before it said is
       // next: DBOS replays the same names in the same order, and a rerun skips every step
       // whose checkpoint is recorded.
@@ -390,13 +436,16 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         ...STEP_RETRIES,
         shouldRetry: (error: unknown) => resumable(journal, rotationId, error),
       }
-      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open'), {
+      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open', intended), {
         name: 'open',
         ...retries,
       })
       while (at.next !== null) {
         const step = at.next
-        at = await DBOS.runStep(() => checkpoint(label, keyId, step), { name: step, ...retries })
+        at = await DBOS.runStep(() => checkpoint(label, keyId, step, intended), {
+          name: step,
+          ...retries,
+        })
       }
       if (at.summary === null) throw new Error('a finished rotation has a summary')
       return at.summary
@@ -409,13 +458,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     label: string,
     keyId: string,
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
+    attempt = 1,
   ) => {
-    checkEnqueue(entryOf(label).store, batchId, label, keyId)
+    checkEnqueue(entryOf(label).store, batchId, label, keyId, attempt)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
-      workflowID: rotationWorkflowId(batchId, label, keyId),
+      workflowID: rotationWorkflowId(batchId, label, keyId, attempt),
       queueName: rotationQueueName(label),
       workflowIDReusePolicy,
-    })(batchId, label, keyId)
+    })(batchId, label, keyId, accounts.current(label))
   }
 
   const planPolicy = async (
@@ -440,25 +490,72 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     return { due, errors: [] }
   }
 
+  /**
+   * Which attempt of the policy to start at each due key: the first where it never ran; none
+   * where its latest attempt is under way or succeeded (a key it rotated is not started
+   * twice); the next where its latest attempt ended in failure, so one failure does not keep
+   * the key from its schedule for ever (that failure is reported in `retried`).
+   */
+  const attemptsOf = async (
+    policy: RotationPolicy,
+    due: readonly string[],
+  ): Promise<{ starts: Array<{ entry: string; attempt: number }>; retried: string[] }> => {
+    const earlier = await DBOS.listWorkflows({
+      workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}${encodeURIComponent(policy.name)}/`,
+      workflowName: 'keyway.rotateKey',
+      loadInput: false,
+    })
+    const latest = new Map<string, (typeof earlier)[number]>()
+    for (const workflow of earlier) {
+      const label = storeLabelOf(workflow.workflowID)
+      const parts = workflow.workflowID.split('/')
+      if (label === undefined) continue
+      const key = `${label}/${decodeURIComponent(parts[3] as string)}`
+      const seen = latest.get(key)
+      if (seen === undefined || attemptOf(seen.workflowID) < attemptOf(workflow.workflowID)) {
+        latest.set(key, workflow)
+      }
+    }
+    const starts: Array<{ entry: string; attempt: number }> = []
+    const retried: string[] = []
+    for (const entry of due) {
+      const last = latest.get(entry)
+      if (last === undefined) {
+        starts.push({ entry, attempt: 1 })
+        continue
+      }
+      if (['SUCCESS', 'PENDING', 'ENQUEUED', 'DELAYED'].includes(last.status)) continue
+      const cause = (last.error as { message?: unknown } | undefined)?.message
+      retried.push(
+        `${entry}: ${last.workflowID} ended ${last.status}${typeof cause === 'string' ? `: ${cause}` : ''}`,
+      )
+      starts.push({ entry, attempt: attemptOf(last.workflowID) + 1 })
+    }
+    return { starts, retried }
+  }
+
   const policyWorkflow = DBOS.registerWorkflow(
     async (_scheduledAt: Date, context: { policy: string }): Promise<PolicyRunSummary> => {
       const policy = policyNamed(options, context.policy)
       const { due, errors } = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
+      const { starts, retried } = await DBOS.runStep(() => attemptsOf(policy, due), {
+        name: 'attempts',
+      })
       const started: string[] = []
-      for (const entry of due) {
+      for (const { entry, attempt } of starts) {
         const slash = entry.indexOf('/')
         const label = entry.slice(0, slash)
         const keyId = entry.slice(slash + 1)
-        // The policy is the batch: a key it rotated or is rotating keeps its workflow id, and
-        // DBOS refuses to start that id again.
+        // The policy is the batch and the attempt is derived from what ran before: two
+        // firings at once derive the same id, and DBOS starts it once.
         try {
-          const handle = await enqueue(policy.name, label, keyId, 'reject')
+          const handle = await enqueue(policy.name, label, keyId, 'reject', attempt)
           started.push(handle.workflowID)
         } catch (error) {
           if (!DBOSErrors.isWorkflowIDInUseError(error)) throw error
         }
       }
-      return { policy: policy.name, due, started, errors }
+      return { policy: policy.name, due, started, retried, errors }
     },
     { name: 'keyway.applyPolicy' },
   )
@@ -486,6 +583,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   return {
     async start() {
       await ensureKeywayTables(pool)
+      // Before this worker takes any work: a label that now reaches another account while
+      // rotations started for the recorded one are part way is refused here.
+      await accounts.start()
       for (const [label, entry] of Object.entries(options.stores)) {
         const limits = entry.limits ?? {}
         await DBOS.registerQueue(rotationQueueName(label), {

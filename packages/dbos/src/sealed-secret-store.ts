@@ -14,23 +14,35 @@ import { openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
  * regenerate in place) is sealed into Postgres before the rotation goes on, and `reveal` reads
  * it back. So a rotation interrupted after delivery resumes on any worker at verification with
  * the secret it delivered, instead of minting and delivering another key (or, for a
- * regenerate, failing for want of the secret). Every other method is the store's own. `rotationId`
- * names the rotation a create belongs to, so its sealed secrets can be dropped when it ends.
+ * regenerate, failing for want of the secret). Every other method is the store's own.
+ *
+ * A sealed secret belongs to one rotation (`rotationId`, the workflow running now) and the
+ * key's id: a rotation reveals only what it sealed itself, never a secret another rotation
+ * (at another account of the same vendor, where ids repeat) sealed under the same id. Outside
+ * a rotation nothing is sealed or revealed. `beforeReveal` runs before each reveal (the
+ * account check: a secret is never revealed to a store that reaches another account).
  */
 export function withSealedSecrets<C extends CreateKeyInput>(
   store: KeyStore<C>,
   pool: Pool,
   sealingKey: SealingKey,
-  rotationId: () => string | undefined = () => undefined,
+  rotationId: () => string | undefined,
+  beforeReveal: (rotationId: string) => Promise<void> = async () => {},
 ): KeyStore<C> {
   const provider = store.provider
+  const currentRotation = (operation: string): string => {
+    const id = rotationId()
+    if (id === undefined) {
+      throw new Error(`${provider} ${operation}: sealed secrets are kept for rotations only`)
+    }
+    return id
+  }
   const seal = async (created: CreatedKey): Promise<CreatedKey> => {
     await pool.query(
-      `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (provider, key_id, sealed, rotation_id)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (provider, key_id)
-       DO UPDATE SET sealed = EXCLUDED.sealed, rotation_id = EXCLUDED.rotation_id`,
-      [provider, created.key.id, sealSecret(created.secret, sealingKey), rotationId() ?? null],
+      `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (rotation_id, key_id, sealed)
+       VALUES ($1, $2, $3)
+       ON CONFLICT (rotation_id, key_id) DO UPDATE SET sealed = EXCLUDED.sealed`,
+      [currentRotation('seal'), created.key.id, sealSecret(created.secret, sealingKey)],
     )
     return created
   }
@@ -41,16 +53,18 @@ export function withSealedSecrets<C extends CreateKeyInput>(
   const regenerate: KeyStore<C>['regenerate'] = async (id, options) =>
     seal(await store.regenerate(id, options))
   const reveal = async (id: string): Promise<Secret> => {
+    const rotation = currentRotation('reveal')
+    await beforeReveal(rotation)
     const result = await pool.query<{ sealed: string }>(
-      `SELECT sealed FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE provider = $1 AND key_id = $2`,
-      [provider, id],
+      `SELECT sealed FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE rotation_id = $1 AND key_id = $2`,
+      [rotation, id],
     )
     const row = result.rows[0]
     if (row === undefined) {
       throw new NotFoundError({
         provider,
         operation: 'reveal',
-        message: `${provider} reveal ${id}: no sealed secret is kept for this key`,
+        message: `${provider} reveal ${id}: no sealed secret is kept for this key in rotation ${rotation}`,
       })
     }
     return openSealedSecret(row.sealed, sealingKey)

@@ -12,14 +12,16 @@ export const STEP_RETRIES = {
 } as const
 
 /** States of a rotation on its way to `'done'`: one stopped there can go on. */
-const PART_WAY: ReadonlySet<RotationState> = new Set([
+export const PART_WAY_STATES: readonly RotationState[] = [
   'started',
   'creating',
   'created',
   'delivered',
   'verified',
   'switched',
-])
+]
+
+const PART_WAY: ReadonlySet<RotationState> = new Set(PART_WAY_STATES)
 
 /**
  * Whether a checkpoint that failed with `error` is worth running again. A rotation the
@@ -35,6 +37,8 @@ export async function resumable(
   rotationId: string,
   error: unknown,
 ): Promise<boolean> {
+  // A store that reaches another account stays refused however often it is asked.
+  if (KeyStoreError.is(error) && error.code === 'fingerprint_mismatch') return false
   const state = (await journal.read(rotationId))?.state
   if (state !== undefined) return PART_WAY.has(state)
   return !KeyStoreError.is(error) || error.retryable

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
+import { type PolicyRunSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
 import { activeIds, storeOf, testSealingKey, writesAt } from './fleet.js'
 import { checkpointTrail, leakedCredentials, startOneKeyHarness, waitForEnded } from './harness.js'
@@ -58,6 +58,55 @@ describe('a new key that does not verify', () => {
       expect(again?.status).toBe('SUCCESS')
       const newKeyId = (again?.output as { newKeyId: string } | undefined)?.newKeyId
       expect(await activeIds(storeOf(setup.fleet, 'openrouter'))).toEqual([newKeyId])
+    } finally {
+      await worker?.send({ type: 'stop' }).catch(() => {})
+      await setup.close()
+    }
+  }, 120_000)
+
+  it('under a policy, is rotated again by its next firing, which names the failure', async () => {
+    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'policy_retry')
+    let worker: WorkerProcess | undefined
+    try {
+      setup.fleet.openrouter.inject({
+        match: { method: 'GET', path: /\/key$/ },
+        status: 401,
+        times: 100,
+      })
+      worker = await startWorker({
+        executorId: 'worker-a',
+        databaseUrl: setup.url,
+        sealingKey: testSealingKey(),
+        stores,
+        policy: { name: 'nightly', schedule: '0 0 1 1 *', maxAgeMs: 0, keyIds: [keyId] },
+      })
+      const prefix = `${ROTATION_WORKFLOW_PREFIX}nightly/openrouter/`
+      const first = (await worker.send({ type: 'policy', name: 'nightly' })) as PolicyRunSummary
+      expect(first.started).toEqual([`${prefix}${keyId}`])
+      expect(first.retried).toEqual([])
+      await waitForEnded(setup.client, prefix, 1)
+      // The failure stays on record; the next firing starts a new attempt instead of being
+      // refused for ever by the failed workflow's id.
+      setup.fleet.openrouter.clearFaults()
+      const second = (await worker.send({ type: 'policy', name: 'nightly' })) as PolicyRunSummary
+      expect(second.due).toEqual([`openrouter/${keyId}`])
+      expect(second.started).toEqual([`${prefix}${keyId}/2`])
+      expect(second.retried).toHaveLength(1)
+      expect(second.retried[0]).toContain(`openrouter/${keyId}: ${prefix}${keyId} ended ERROR:`)
+      expect(second.retried[0]).toContain('did not verify')
+      // Fired again while attempt 2 may still run, or after it: nothing more starts.
+      const third = (await worker.send({ type: 'policy', name: 'nightly' })) as PolicyRunSummary
+      expect(third.started).toEqual([])
+      await waitForEnded(setup.client, prefix, 2)
+      const runs = await setup.client.listWorkflows({ workflow_id_prefix: prefix })
+      expect(runs.map((run) => [run.workflowID, run.status]).sort()).toEqual([
+        [`${prefix}${keyId}`, 'ERROR'],
+        [`${prefix}${keyId}/2`, 'SUCCESS'],
+      ])
+      const succeeded = runs.find((run) => run.status === 'SUCCESS')
+      const newKeyId = (succeeded?.output as { newKeyId: string } | undefined)?.newKeyId
+      expect(await activeIds(storeOf(setup.fleet, 'openrouter'))).toEqual([newKeyId])
+      expect(writesAt(setup.fleet.openrouter)).toEqual({ creates: 2, deletes: 2 })
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()

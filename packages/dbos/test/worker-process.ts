@@ -33,7 +33,17 @@ export function startWorker(config: WorkerConfig): Promise<WorkerProcess> {
     )
     child.on(
       'message',
-      (message: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
+      (message: {
+        ready?: boolean
+        failed?: string
+        id?: number
+        result?: unknown
+        error?: string
+      }) => {
+        if (message.failed !== undefined) {
+          reject(new Error(message.failed))
+          return
+        }
         if (message.ready) {
           resolve({
             child,

@@ -74,8 +74,11 @@ const deliveries = new pg.Pool({ connectionString: config.databaseUrl, max: 2 })
 // The cluster stops at the end while idle connections may still be closing.
 
 deliveries.on('error', () => {})
+// The tests' delivery target: a stand-in for the secret manager consumers read, so it holds
+// the secret (of an emulator's key), for the tests to check where it works.
 await deliveries.query(`CREATE TABLE IF NOT EXISTS deliveries (
-  label text NOT NULL, old_key_id text NOT NULL, new_key_id text NOT NULL, executor text NOT NULL
+  label text NOT NULL, old_key_id text NOT NULL, new_key_id text NOT NULL, executor text NOT NULL,
+  secret text
 )`)
 await deliveries.query(`CREATE TABLE IF NOT EXISTS takeovers (
   executor_id text NOT NULL, workflow_ids jsonb NOT NULL, taken_by text NOT NULL
@@ -118,13 +121,14 @@ const rotations = defineKeywayRotations({
       process.kill(process.pid, 'SIGKILL')
     },
   },
-  // The test's delivery target records which key replaced which; never the secret.
+  // The test's delivery target records which key replaced which, and the secret delivered.
   async deliver(created, target) {
-    await deliveries.query('INSERT INTO deliveries VALUES ($1, $2, $3, $4)', [
+    await deliveries.query('INSERT INTO deliveries VALUES ($1, $2, $3, $4, $5)', [
       target.label,
       target.oldKeyId,
       created.key.id,
       config.executorId,
+      created.secret.reveal(),
     ])
   },
   takeover: {
@@ -167,7 +171,14 @@ DBOS.setConfig({
   logLevel: 'error',
 })
 await DBOS.launch()
-await rotations.start()
+try {
+  await rotations.start()
+} catch (error) {
+  // Told to the parent, which is waiting for this worker to be ready.
+  process.send?.({ failed: error instanceof Error ? error.message : String(error) })
+  await DBOS.shutdown()
+  process.exit(1)
+}
 
 async function handle(command: WorkerCommand): Promise<unknown> {
   if (command.type === 'enqueue') {

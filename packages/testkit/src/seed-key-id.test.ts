@@ -6,7 +6,7 @@ import { type Emulator, VENDORS } from './types.js'
 const CHOSEN: Record<(typeof VENDORS)[number], string> = {
   openrouter: 'ab'.repeat(32),
   latitudesh: 'tok_chosen000001',
-  notedx: 'live_chosen_key_0001',
+  notedx: `lk-${'c0ffee'.repeat(4)}`,
   voiceable: '9001',
 }
 

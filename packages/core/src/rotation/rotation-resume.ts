@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js'
 import type { ApiKey } from '../types.js'
-import { madeAtAnotherTime } from './key-identity.js'
+import { createdAtOf, madeAtAnotherTime } from './key-identity.js'
 import { recoverFound, revealIfShown, settleLostCreate, sweepAbandoned } from './lost-create.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { anyTargetMayHold, everyTargetConfirmed, hasTargets } from './target-steps.js'
@@ -95,8 +95,18 @@ async function recoverOrDiscard(run: RotationRun): Promise<void> {
   if (store.reveal !== undefined) {
     const key = await findKey(run, id)
     // A deleted key may stay listed, disabled: it is nothing to recover.
-    if (key !== undefined && key.status === 'active') {
-      run.hold({ key, secret: await store.reveal(id, run.request) })
+    // A store that lost the secret with the process (its `reveal` answers NotFoundError, as
+    // when the create was cut off before the secret was kept) cannot recover the key.
+    const secret =
+      key !== undefined && key.status === 'active' ? await revealIfShown(run, key) : undefined
+    if (key !== undefined && secret !== undefined) {
+      run.hold({ key, secret })
+      // Cut off between the vendor's answer and its journal entry: the key is made, so the
+      // rotation goes on at delivery, never at a second create (which would leave this key).
+      if (run.record.state === 'creating') {
+        await run.advance('created', { newKeyId: id, newKeyCreatedAt: createdAtOf(key) })
+      }
+      // A target may hold it already: the delivery step goes on without a compensation.
       if (given) return
       run.warn(`recovered the new key ${id}, made before the interruption and not yet delivered`)
       run.compensations.push(`deleting the new key ${id}`, () => run.discard(id))
