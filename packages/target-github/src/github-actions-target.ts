@@ -69,7 +69,7 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
   }
   const token = resolveCredential({
     provider: 'github',
-    value: settings.token,
+    settings,
     setting: 'token',
     envVar: 'GITHUB_TOKEN',
   })

@@ -85,7 +85,7 @@ const settingsSchema = v.object({
  */
 export function createVercelEnvTarget(settings: VercelEnvTargetSettings): DeliveryTarget {
   const {
-    token: given,
+    token: _token,
     baseUrl,
     teamId,
     project,
@@ -123,7 +123,7 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
   }
   const token = resolveCredential({
     provider: 'vercel',
-    value: given,
+    settings,
     setting: 'token',
     envVar: 'VERCEL_TOKEN',
   })
