@@ -590,7 +590,8 @@ describe('bad configs', () => {
     async (_name, change, extraEnv, message, code) => {
       await writeConfig(change(fleetConfig()))
       for (const command of ['audit', 'plan', 'apply']) {
-        const run = await keyway([command, '--yes'], { ...env, ...extraEnv }, folder)
+        const yes = command === 'apply' ? ['--yes'] : []
+        const run = await keyway([command, ...yes], { ...env, ...extraEnv }, folder)
         expect(run.code, command).toBe(code)
         expect(run.stderr).toContain(message)
         expect(run.stderr.trim().split('\n')).toHaveLength(1)
@@ -620,7 +621,9 @@ describe('bad configs', () => {
   it('refuses --provider: the stores come from the config', async () => {
     const run = await keyway(['audit', '--provider', 'openrouter'], env, folder)
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain('--provider does not apply here')
+    expect(run.stderr).toContain(
+      'unknown flag: --provider (keyway audit does not take it) (hint: the stores come from the config file; use --store <label>',
+    )
   })
 
   it('names an unknown --store label and the labels there are', async () => {

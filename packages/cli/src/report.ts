@@ -2,6 +2,7 @@ import { KeyStoreError } from '@keyway/core'
 import { CliError } from './cli-error.js'
 import { EXIT } from './exit-codes.js'
 import { OPTIONS, type Values } from './flags.js'
+import { commandFlagNames } from './help.js'
 import { type Io, painter, printable } from './output.js'
 import { explainStoreError } from './store-errors.js'
 import { didYouMean } from './suggest.js'
@@ -37,6 +38,7 @@ export function report(error: unknown, values: Values, io: Io, command?: string)
   if (error instanceof CliError) {
     line(error.name, error.message, error.hint)
     debug()
+    if (error.next !== undefined) io.stderr.write(`${printable(error.next)}\n`)
     return error.exitCode
   }
   if (KeyStoreError.is(error)) {
@@ -68,6 +70,15 @@ function debugText(error: Error): string {
   return lines.map(printable).join('\n')
 }
 
+const FLEET_COMMANDS = ['audit', 'plan', 'apply']
+
+/** Why `audit`, `plan` and `apply` take no vendor flags, and what to use instead. */
+const FROM_CONFIG: Readonly<Record<string, string>> = {
+  provider: 'the stores come from the config file; use --store <label> to work on one store',
+  emulator:
+    'the stores come from the config file; point them at emulators with eval "$(keyway emulate all --background)"',
+}
+
 /** node:util parseArgs errors, told with the flag and a suggestion. */
 function parseError(
   error: unknown,
@@ -81,10 +92,13 @@ function parseError(
   if (unknown !== null) {
     const dashes = unknown[1] ?? '--'
     const name = unknown[2] ?? ''
-    const flags = Object.keys(OPTIONS)
+    const known = commandFlagNames(command) ?? Object.keys(OPTIONS)
+    const flags = known.filter((flag) => flag in OPTIONS)
+    const where = command === undefined ? 'keyway' : `keyway ${command}`
+    const fleetHint = FLEET_COMMANDS.includes(command ?? '') ? FROM_CONFIG[name] : undefined
     return {
-      message: `unknown flag ${dashes}${name}`,
-      hint: didYouMean(name, flags, help, (match) => `--${match}`),
+      message: `unknown flag: ${dashes}${name} (${where} does not take it)`,
+      hint: fleetHint ?? didYouMean(name.replace(/^no-/, ''), flags, help, (match) => `--${match}`),
     }
   }
   const noValue = /^Option '--([^' ]+)' does not take an argument/.exec(message)

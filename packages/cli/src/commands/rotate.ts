@@ -6,21 +6,24 @@ import {
   memoryJournal,
   type RetireMode,
   type RotateKeysOptions,
+  type RotationJournal,
   type RotationPlan,
   rotateKeys,
   ValidationError,
 } from '@keyway/core'
+import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
+import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { defaultRotateJournal } from '../state-dir.js'
+import { unfinishedBatches } from '../unfinished-batches.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
-
-export const DEFAULT_JOURNAL = '.keyway-rotations.json'
 
 /**
  * `keyway rotate <id> | --all | --name <glob>`: rotates keys the safe way through
@@ -51,7 +54,12 @@ export async function rotate(context: Context): Promise<number> {
     const journal =
       opened.emulated && values.journal === undefined
         ? { ...memoryJournal(), path: '(in memory: --emulator)' }
-        : fileJournal(values.journal ?? DEFAULT_JOURNAL)
+        : fileJournal(values.journal ?? defaultRotateJournal(context.io.env))
+    // A --batch-id the journal does not know starts a batch under that id when keys are named
+    // (so the command printed on Ctrl-C works even if the batch had not been written yet).
+    if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
+      flags.resuming = false
+    if (!flags.resuming && !opened.emulated) await refuseBesideUnfinished(context, journal, vendor)
     const keyId =
       context.positionals[0] === undefined
         ? undefined
@@ -92,6 +100,7 @@ export async function rotate(context: Context): Promise<number> {
     }
 
     const hint = `batch ${flags.batchId}, journal ${journal.path}; if interrupted, run again with --batch-id ${flags.batchId} --journal ${journal.path}`
+    let begun = false
     const result = await run(
       store,
       {
@@ -106,11 +115,22 @@ export async function rotate(context: Context): Promise<number> {
           if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
           const ok = await confirm(context, question(plans, vendor))
           if (ok && !opened.emulated) context.note(context.paint('dim', hint))
+          begun = ok
           return ok
         },
       },
       journal.path,
-    )
+    ).catch((error: unknown) => {
+      // Keys already began: the same command without --batch-id would start another batch.
+      if (begun && isAbort(context.signal) && !opened.emulated)
+        throw interrupted(
+          withJournal(context.argv, journal.path),
+          flags.batchId,
+          journal.path,
+          error,
+        )
+      throw error
+    })
     if (result.cancelled) {
       context.note('nothing rotated')
       return EXIT.cancelled
@@ -141,6 +161,8 @@ interface RotateFlags {
   concurrency: number
   batchId: string
   resuming: boolean
+  /** Whether keys are named (an id, --all, --name), not only a batch to resume. */
+  selects: boolean
 }
 
 /** The rotation flags, checked: usage errors before anything is read or sent. */
@@ -202,6 +224,7 @@ function rotateFlags(context: Context): RotateFlags {
     concurrency,
     batchId: values['batch-id'] ?? randomUUID().slice(0, 8),
     resuming,
+    selects: selectors > 0,
   }
 }
 
@@ -277,6 +300,50 @@ function checkDistinctTargets(
 function question(plans: readonly RotationPlan[], vendor: string): string {
   const count = plans.filter((plan) => plan.action === 'rotate').length
   return `Rotate ${count} ${vendor} key(s) as shown?`
+}
+
+/** The arguments with `--journal`, so a resume finds the same journal whatever the env then. */
+function withJournal(argv: readonly string[], path: string): string[] {
+  const named = argv.some((word) => word === '--journal' || word.startsWith('--journal='))
+  return named ? [...argv] : [...argv, '--journal', path]
+}
+
+/**
+ * Refuses a new batch while the journal holds one of this vendor's that left rotations part
+ * way: it would rotate those old keys again. The refusal ends with the command that finishes it.
+ */
+async function refuseBesideUnfinished(
+  context: Context,
+  journal: RotationJournal,
+  vendor: string,
+): Promise<void> {
+  const open = await unfinishedBatches(journal, (batchId, record) =>
+    record.provider === vendor ? batchId : undefined,
+  )
+  const first = open[0]
+  if (first === undefined) return
+  throw new CliError(
+    'UnfinishedBatch',
+    `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${first.keyIds.length} ${vendor} key(s) part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
+    {
+      hint: 'finish that batch first with the command below',
+      next: resumeCommand(
+        withJournal(
+          ['rotate', '--provider', vendor, ...journalArgs(context.argv)],
+          journal.path ?? '',
+        ),
+        first.batchId,
+      ),
+    },
+  )
+}
+
+/** `--journal <file>` as given, if it was. */
+function journalArgs(argv: readonly string[]): string[] {
+  const index = argv.findIndex((word) => word === '--journal')
+  if (index !== -1 && argv[index + 1] !== undefined) return ['--journal', argv[index + 1] as string]
+  const inline = argv.find((word) => word.startsWith('--journal='))
+  return inline === undefined ? [] : [inline]
 }
 
 /** Runs the batch; an unknown `--batch-id` is a usage error naming the journal. */

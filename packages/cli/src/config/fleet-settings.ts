@@ -16,9 +16,6 @@ export const DEFAULT_FAIL_ON: readonly FindingKind[] = [
   'disabled',
 ]
 
-/** The journal file when neither a flag, an env var nor the file names one. */
-export const DEFAULT_FLEET_JOURNAL = '.keyway-rotations.json'
-
 /** One setting that a flag, an env var and the config file can each give. */
 interface Source<T> {
   flag: keyof Values
