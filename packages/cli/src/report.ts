@@ -26,13 +26,9 @@ export function report(error: unknown, values: Values, io: Io, command?: string)
     return EXIT.failure
   }
   if (error instanceof Error && error.name === 'AbortError') {
-    line(
-      'Interrupted',
-      'stopped before finishing',
-      command === 'rotate'
-        ? 'run the same command again with the --batch-id printed above; it finishes the batch'
-        : 'run the same command again',
-    )
+    // A batch that began ends with its own resume command (see resume-command.ts); this is
+    // a stop before anything was written.
+    line('Interrupted', 'stopped before finishing', 'run the same command again')
     return EXIT.cancelled
   }
   if (error instanceof CliError) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { parseArgs } from 'node:util'
 import {
   type CreatedKey,
   fileJournal,
@@ -15,7 +16,7 @@ import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
-import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
+import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
 import { printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
 import { defaultRotateJournal } from '../state-dir.js'
@@ -124,7 +125,7 @@ export async function rotate(context: Context): Promise<number> {
       // Keys already began: the same command without --batch-id would start another batch.
       if (begun && isAbort(context.signal) && !opened.emulated)
         throw interrupted(
-          withJournal(context.argv, journal.path),
+          withJournal(batchArguments(context.argv), journal.path),
           flags.batchId,
           journal.path,
           error,
@@ -326,24 +327,39 @@ async function refuseBesideUnfinished(
     'UnfinishedBatch',
     `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${first.keyIds.length} ${vendor} key(s) part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
     {
-      hint: 'finish that batch first with the command below',
+      hint: 'finish that batch first with the command below (with the --deliver-to it had)',
+      // This command's own flags (its target above all) without its key selection.
       next: resumeCommand(
-        withJournal(
-          ['rotate', '--provider', vendor, ...journalArgs(context.argv)],
-          journal.path ?? '',
-        ),
+        withJournal(batchArguments(context.argv), journal.path ?? ''),
         first.batchId,
       ),
     },
   )
 }
 
-/** `--journal <file>` as given, if it was. */
-function journalArgs(argv: readonly string[]): string[] {
-  const index = argv.findIndex((word) => word === '--journal')
-  if (index !== -1 && argv[index + 1] !== undefined) return ['--journal', argv[index + 1] as string]
-  const inline = argv.find((word) => word.startsWith('--journal='))
-  return inline === undefined ? [] : [inline]
+/**
+ * The arguments without the key selection (the key id, `--all`, `--name`): a resumed batch
+ * rotates exactly its journalled keys, and a name may by then match the new key too.
+ */
+function batchArguments(argv: readonly string[]): string[] {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    allowNegative: true,
+    strict: false,
+    tokens: true,
+  })
+  const dropped = new Set<number>()
+  let positionals = 0
+  for (const token of tokens) {
+    if (token.kind === 'positional' && positionals++ === 1) dropped.add(token.index)
+    if (token.kind === 'option' && (token.name === 'all' || token.name === 'name')) {
+      dropped.add(token.index)
+      if (token.value !== undefined && !token.inlineValue) dropped.add(token.index + 1)
+    }
+  }
+  return argv.filter((_word, index) => !dropped.has(index))
 }
 
 /** Runs the batch; an unknown `--batch-id` is a usage error naming the journal. */
