@@ -20,6 +20,7 @@ export const OPTIONS = {
   name: { type: 'string' },
   metadata: { type: 'string', multiple: true },
   'expires-at': { type: 'string' },
+  'expires-in': { type: 'string' },
   limit: { type: 'string' },
   'limit-reset': { type: 'string' },
   'include-byok': { type: 'boolean' },

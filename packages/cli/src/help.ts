@@ -48,6 +48,12 @@ const FLEET_NOTE =
 
 const DRY_RUN = ['--dry-run', 'show what would be done; changes nothing'] as const
 
+/** A successor's lifetime, for `rotate` and `apply`. */
+const EXPIRES_IN = [
+  '--expires-in <days>d',
+  'each new key expires this long after it is made, e.g. 90d (default: the old key’s expiry)',
+] as const
+
 /** The rotation flags `apply` takes for every store of the config. */
 const FLEET_ROTATION_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--batch-id <id>', 'resume that batch if the journal knows it, else start one under that id'],
@@ -55,6 +61,7 @@ const FLEET_ROTATION_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--retire <delete|disable|keep>', 'what happens to old keys (KEYWAY_RETIRE)'],
   ['--grace-ms <ms>', 'wait between delivering and retiring (KEYWAY_GRACE_MS)'],
   ['--concurrency <n>', 'rotations at once per store (KEYWAY_CONCURRENCY)'],
+  [EXPIRES_IN[0], `${EXPIRES_IN[1]} (KEYWAY_EXPIRES_IN)`],
   DRY_RUN,
   ['-y, --yes', 'do not ask'],
 ]
@@ -181,6 +188,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ['--allow-self', 'allow rotating the key keyway itself uses'],
       ['--credential-key-id <id>', 'voiceable: the id of the key VOICEABLE_API_KEY is'],
       ['--concurrency <n>', 'rotations at once (default 2)'],
+      EXPIRES_IN,
       ['-y, --yes', 'do not ask'],
       ...FIELD_FLAGS.filter(([flag]) => !flag.startsWith('--name')),
     ],
@@ -265,6 +273,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'keyway apply',
       'keyway apply --yes --batch-id nightly-$(date -u +%F)',
       'keyway apply --store openrouter-prod --retire disable --grace-ms 60000',
+      'keyway apply --expires-in 90d --dry-run',
     ],
   },
   completion: {

@@ -109,7 +109,9 @@ async function start(
       signal: context.signal,
     }),
   )
-  return { result, unreadable: planned.errors.length }
+  // The keys the plan skipped are skipped by this run too: the summary counts them.
+  const skipped = result.skipped + planned.skipped.length
+  return { result: { ...result, skipped }, unreadable: planned.errors.length }
 }
 
 /** A batch the journal knows: show what is unfinished, ask, finish exactly that. */
@@ -207,7 +209,7 @@ function nothingDue(context: Context, opened: OpenFleet, planned: FleetPlan): nu
         batchId: null,
         rotated: 0,
         failed: 0,
-        skipped: 0,
+        skipped: planned.skipped.length,
         stores: [],
         errors: planned.errors,
       }),

@@ -31,6 +31,7 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
     retire: override(OVERRIDES.retire, values, io.env),
     graceMs: override(OVERRIDES.graceMs, values, io.env),
     concurrency: override(OVERRIDES.concurrency, values, io.env),
+    expiresInDays: override(OVERRIDES.expiresInDays, values, io.env),
   })
   const stores = openStores(loaded, {
     env: io.env,

@@ -20,6 +20,14 @@ function value(item: unknown): string {
 
 // The library speaks of its settings; an operator sets flags and env vars.
 const OPERATOR_TERMS: ReadonlyArray<readonly [string, string]> = [
+  [
+    "give successors a lifetime (the store's rotation expiresInDays)",
+    'give new keys a lifetime with --expires-in (rotation.expiresIn in the config)',
+  ],
+  [
+    'give the new key an expiresAt to rotate it anyway',
+    'give the new key a lifetime with --expires-in to rotate it anyway',
+  ],
   ['pass allowSelf', 'pass --allow-self'],
   ["(the store's credentialKeyIds names it)", '(the vendor says so)'],
   ['(it has no credentialKeyIds)', '(the vendor does not say)'],

@@ -17,12 +17,15 @@ import { type Context, confirm, findKey, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
+import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
 import { defaultRotateJournal } from '../state-dir.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
+
+const DAY_MS = 86_400_000
 
 const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
@@ -215,6 +218,11 @@ function rotateFlags(context: Context): RotateFlags {
     )
   }
   checkFieldValues(values)
+  if (values['expires-in'] !== undefined) {
+    if (values['expires-at'] !== undefined)
+      throw new UsageError('--expires-in and --expires-at both set the new key’s expiry; pass one')
+    lifetimeDays(values['expires-in'], '--expires-in')
+  }
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 2)
   if (concurrency < 1) throw new UsageError('--concurrency takes a whole number of at least 1')
   return {
@@ -252,7 +260,13 @@ function selection(
 function overrides(context: Context, store: KeyStore, vendor: string): Record<string, unknown> {
   // `--name` selects keys here; it does not rename them.
   const { name: _selector, ...fields } = context.values
-  return fieldInput(fields, store.capabilities, 'create', vendor)
+  const input = fieldInput(fields, store.capabilities, 'create', vendor)
+  const lifetime = context.values['expires-in']
+  if (lifetime === undefined) return input
+  if (!store.capabilities.create.includes('expiresAt'))
+    throw new UsageError(`--expires-in is not supported by ${vendor}: its keys cannot expire`)
+  const days = lifetimeDays(lifetime, '--expires-in')
+  return { ...input, expiresAt: new Date(Date.now() + days * DAY_MS) }
 }
 
 /** Without `--deliver-to`, each new secret is printed the moment it exists, before its old key is touched. */

@@ -104,11 +104,18 @@ const delivery = v.strictObject({
   ),
 })
 
+/** A successor's lifetime: whole days, `90d`. */
+export const LIFETIME = /^[1-9][0-9]{0,4}d$/
+
 const rotation = v.strictObject({
   retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
   graceMs: v.optional(wholeNumber(0)),
   concurrency: v.optional(wholeNumber(1)),
   allowSelf: v.optional(v.boolean()),
+  expiresIn: v.optional(
+    v.pipe(v.string(), v.regex(LIFETIME, 'expected a number of days, such as "90d"')),
+  ),
+  limit: v.optional(v.nullable(v.pipe(v.number(), v.minValue(0, 'expected 0 or more USD')))),
 })
 
 const commonStore = {

@@ -45,6 +45,8 @@ const fleetStoreSchema = v.strictObject({
       graceMs: v.optional(waitMs),
       concurrency: v.optional(atLeastOne),
       allowSelf: v.optional(v.boolean()),
+      expiresInDays: v.optional(days),
+      input: v.optional(v.record(v.string(), v.unknown())),
     }),
   ),
 })

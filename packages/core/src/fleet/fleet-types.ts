@@ -28,6 +28,14 @@ export interface FleetRotationSettings {
    * the store switches to the new key first. Default `false`: such a key is skipped.
    */
   allowSelf?: boolean
+  /**
+   * Each successor expires this many days after it is made. Default: it keeps the old key's
+   * expiry, so a key due because it expires soon is skipped (its successor would expire at
+   * the same moment, and every run would rotate it again).
+   */
+  expiresInDays?: number
+  /** Fields every successor is made with, over those carried from the old key (e.g. OpenRouter's `limit`). */
+  input?: Record<string, unknown>
 }
 
 /** One store of a fleet. */
