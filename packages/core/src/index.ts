@@ -75,6 +75,7 @@ export type {
   KeySelector,
 } from './fleet/fleet-types.js'
 export { matchesSelector } from './fleet/key-selector.js'
+export { type LastUse, lastUse } from './fleet/last-use.js'
 export {
   type BaseStoreSettings,
   createHttpClient,

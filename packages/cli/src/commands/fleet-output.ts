@@ -6,10 +6,11 @@ import type {
   FleetRotateResult,
   FleetStoreError,
   KeySpend,
+  LastUse,
 } from '@keyway/core'
 import type { FindingKind } from '../config/fleet-settings.js'
 import { shownDate } from '../dates.js'
-import { type Paint, printable, type TableOptions, table } from '../output.js'
+import { type Paint, printable, shownStatus, type TableOptions, table } from '../output.js'
 import { planText, resultJson } from './rotate-output.js'
 
 /** A date as tables show it: UTC, marked `Z`. */
@@ -65,9 +66,9 @@ export function auditText(
     printable(entry.label),
     shortId(entry.key.id, options),
     printable(entry.key.name ?? '-'),
-    entry.key.status === 'active' ? 'active' : paint('yellow', 'disabled'),
+    shownStatus(entry.key, paint, report.at),
     entry.ageDays === null ? '-' : `${entry.ageDays}d`,
-    entry.key.lastUsedAt === null ? 'never' : day(entry.key.lastUsedAt),
+    lastUseText(entry.lastUse),
     day(entry.key.expiresAt),
     spent(entry.key.spend),
     entry.key.spend?.remaining == null ? '-' : money(entry.key.spend.remaining),
@@ -149,6 +150,20 @@ export function auditJson(report: AuditReport, failOn: readonly FindingKind[]) {
     failing: report.entries.filter((entry) => failing(entry, failOn)).length,
     entries: report.entries,
     errors: report.errors,
+  }
+}
+
+/** The LAST USED cell: a date, the period spending shows, `never` where the vendor says so, else `unknown`. */
+function lastUseText(use: LastUse): string {
+  switch (use.kind) {
+    case 'at':
+      return day(use.at)
+    case 'within':
+      return use.period
+    case 'never':
+      return 'never'
+    default:
+      return 'unknown'
   }
 }
 

@@ -4,6 +4,7 @@ import type { RotationJournal } from '../rotation/rotation-journal.js'
 import type { RetireMode } from '../rotation/rotation-options.js'
 import type { RotationPlan } from '../rotation/rotation-plan.js'
 import type { ApiKey, CreatedKey, KeyStore, ListOptions } from '../types.js'
+import type { LastUse } from './last-use.js'
 
 /** Which keys of a store a fleet manages (rotates). Every given field must match. */
 export interface KeySelector {
@@ -104,6 +105,8 @@ export interface AuditEntry {
   managed: boolean
   /** Whether the key may be the store's own credential (`credentialKeyIds`, or a store that cannot tell). */
   ownCredential: boolean
+  /** What is known of its last use: a date, a period its spending shows, `never`, or `unknown`. */
+  lastUse: LastUse
   findings: AuditFinding[]
 }
 
