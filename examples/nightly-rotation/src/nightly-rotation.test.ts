@@ -54,7 +54,13 @@ function keyway(args: string[], extraEnv: Record<string, string> = {}): Promise<
       [KEYWAY, ...args],
       {
         cwd: folder,
-        env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv },
+        // keyway's state folder (the journal) in the test's own folder, never the user's.
+        env: {
+          PATH: process.env.PATH ?? '',
+          XDG_STATE_HOME: join(folder, 'state'),
+          ...env,
+          ...extraEnv,
+        },
         timeout: 55_000,
       },
       (error, stdout, stderr) =>
@@ -181,7 +187,8 @@ describe('the nightly rotation over four vendors', () => {
   it('exits 4 and sends nothing when a store’s credential is not set, as the workflow tells', async () => {
     const before = VENDORS.reduce((sum, vendor) => sum + emulators[vendor].requests.length, 0)
     for (const command of ['audit', 'apply']) {
-      const run = await keyway([command, '--yes'], { OPENROUTER_MANAGEMENT_KEY: '' })
+      const yes = command === 'apply' ? ['--yes'] : []
+      const run = await keyway([command, ...yes], { OPENROUTER_MANAGEMENT_KEY: '' })
       expect(run.code, command).toBe(4)
       expect(run.stderr).toContain(
         'keyway.config.json: stores[0].credentials.managementKey: env var OPENROUTER_MANAGEMENT_KEY is not set',
