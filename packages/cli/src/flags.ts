@@ -24,6 +24,8 @@ export const OPTIONS = {
   limit: { type: 'string' },
   'limit-reset': { type: 'string' },
   'include-byok': { type: 'boolean' },
+  workspace: { type: 'string' },
+  guardrail: { type: 'string' },
   'read-only': { type: 'boolean' },
   'allowed-ip': { type: 'string', multiple: true },
   type: { type: 'string' },
@@ -88,6 +90,16 @@ const FIELD_FLAGS: FieldFlag[] = [
       noneToNull(choice(values['limit-reset'], 'limit-reset', [...LIMIT_RESETS, 'none'])),
   },
   { flag: 'include-byok', field: 'includeByokInLimit', read: (values) => values['include-byok'] },
+  {
+    flag: 'workspace',
+    field: 'workspaceId',
+    read: (values) => nonEmpty(values.workspace, 'workspace'),
+  },
+  {
+    flag: 'guardrail',
+    field: 'guardrailId',
+    read: (values) => nonEmpty(values.guardrail, 'guardrail'),
+  },
   { flag: 'read-only', field: 'readOnly', read: (values) => values['read-only'] },
   { flag: 'allowed-ip', field: 'allowedIps', read: list('allowed-ip') },
   {
@@ -178,6 +190,12 @@ function parseLimit(text: string | undefined): number | null | undefined {
   if (text.trim() === '' || !Number.isFinite(limit))
     throw new UsageError(`--limit takes a number of USD or "none", not "${text}"`)
   return limit
+}
+
+/** A flag's text, refused when empty (an id is never empty). */
+function nonEmpty(text: string | undefined, flag: string): string | undefined {
+  if (text !== undefined && text.trim() === '') throw new UsageError(`--${flag} needs a value`)
+  return text
 }
 
 function noneToNull(text: string | undefined): string | null | undefined {

@@ -211,11 +211,11 @@ describe('keyway audit', () => {
     expect(run.code).toBe(8)
     const header = run.stdout.split('\n')[0]
     expect(header).toMatch(
-      /^STORE +KEY +NAME +STATUS +AGE +LAST USED +EXPIRES +SPENT +LEFT +FINDINGS$/,
+      /^STORE +KEY +NAME +STATUS +AGE +LAST USED +EXPIRES +SPENT +LEFT +FINDINGS +WORKSPACE$/,
     )
     const row = run.stdout.split('\n').find((line) => line.includes(seeded.latitudesh.stale.id))
     expect(row).toMatch(
-      /^latitude +tok_\w+ +old-laptop +active +200d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +- +- +too-old,unused$/,
+      /^latitude +tok_\w+ +old-laptop +active +200d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +- +- +too-old,unused +-$/,
     )
     // OpenRouter's 64-character ids are shortened on a terminal.
     expect(run.stdout).not.toContain(seeded.openrouter.old.id)
@@ -675,9 +675,14 @@ describe('an OpenRouter store with keys in three workspaces', () => {
     )
     expect(audited.code).toBe(8)
     for (const index of [0, 1, 2])
-      expect(audited.stdout).toMatch(new RegExp(`app-${index} +active +100d`))
+      expect(audited.stdout).toMatch(
+        new RegExp(`app-${index} +active +100d .* too-old +${workspaces[index]}$`, 'm'),
+      )
     expect(audited.stdout).toMatch(
-      /budget +active +0d +today +- +\$7\.50 of \$25\.00 +\$17\.50 *$/m,
+      new RegExp(
+        `budget +active +0d +today +- +\\$7\\.50 of \\$25\\.00 +\\$17\\.50 +${workspaces[2]}$`,
+        'm',
+      ),
     )
 
     const applied = await keyway(['apply', '--yes'], env, folder)

@@ -76,6 +76,8 @@ const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--limit <usd|none>', 'openrouter: spending limit in USD'],
   ['--limit-reset <daily|weekly|monthly|none>', 'openrouter: when the limit resets'],
   ['--include-byok', 'openrouter: count BYOK usage towards the limit'],
+  ['--workspace <id>', 'openrouter: the workspace to make the key in'],
+  ['--guardrail <id>', 'openrouter: a guardrail to assign to the new key'],
   ['--read-only', 'latitudesh: a read-only key'],
   ['--allowed-ip <ip|cidr>', 'latitudesh: an allowed IP or range (repeat for more)'],
   ['--type <sandbox|live>', 'notedx: the key type'],
@@ -84,6 +86,9 @@ const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--allowed-assistant <id>', 'voiceable: an allowed assistant (repeat for more)'],
   ['--transient-assistant', 'voiceable: allow transient assistants'],
 ]
+
+/** Field flags that only a create takes. */
+const CREATE_ONLY: ReadonlySet<string> = new Set(['--workspace <id>', '--guardrail <id>'])
 
 /** Every command's help, in the order the root help lists them. */
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
@@ -120,6 +125,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'keyway create -p openrouter --name ci --limit 5 --limit-reset monthly',
       'keyway create -p latitudesh --name backups --read-only --allowed-ip 198.51.100.0/24',
       'keyway create -p openrouter --name temp --expires-at 2027-01-31',
+      'keyway create -p openrouter --name team-a --workspace <workspace-id> --guardrail <guardrail-id>',
     ],
   },
   update: {
@@ -127,7 +133,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'change fields of a key',
     usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
     description: KEY_NOTE,
-    flags: [...FIELD_FLAGS, DRY_RUN],
+    flags: [...FIELD_FLAGS.filter(([flag]) => !CREATE_ONLY.has(flag)), DRY_RUN],
     examples: [
       'keyway update ci -p openrouter --limit 10',
       'keyway update ci -p openrouter --name ci-2',
@@ -190,7 +196,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ['--concurrency <n>', 'rotations at once (default 2)'],
       EXPIRES_IN,
       ['-y, --yes', 'do not ask'],
-      ...FIELD_FLAGS.filter(([flag]) => !flag.startsWith('--name')),
+      // A successor stays where its key is: no --workspace; --name selects keys here.
+      ...FIELD_FLAGS.filter(
+        ([flag]) => !flag.startsWith('--name') && !flag.startsWith('--workspace'),
+      ),
     ],
     examples: [
       'keyway rotate ci-deploy -p openrouter',

@@ -62,6 +62,8 @@ export function auditText(
   paint: Paint,
   options: TableOptions = { terminal: true },
 ): Shown {
+  // Only where a vendor has workspaces (OpenRouter), last, so the other columns keep their place.
+  const workspaces = report.entries.some((entry) => entry.key.workspace !== undefined)
   const rows = report.entries.map((entry) => [
     printable(entry.label),
     shortId(entry.key.id, options),
@@ -77,6 +79,7 @@ export function auditText(
         failOn.includes(finding.kind) ? paint('red', finding.kind) : paint('dim', finding.kind),
       )
       .join(','),
+    ...(workspaces ? [printable(entry.key.workspace ?? '-')] : []),
   ])
   const lines = [
     report.entries.length === 0
@@ -93,6 +96,7 @@ export function auditText(
             'SPENT',
             'LEFT',
             'FINDINGS',
+            ...(workspaces ? ['WORKSPACE'] : []),
           ],
           rows,
           paint,

@@ -81,6 +81,7 @@ const selector = v.strictObject({
   name: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a non-empty glob'))),
   olderThanDays: v.optional(wholeNumber(0)),
   status: v.optional(v.picklist(['active', 'disabled', 'any'])),
+  workspace: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a workspace id'))),
 })
 
 const delivery = v.strictObject({

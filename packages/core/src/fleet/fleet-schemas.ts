@@ -33,6 +33,7 @@ export const selectorSchema = v.strictObject({
   name: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
   olderThanDays: v.optional(days),
   status: v.optional(v.picklist(['active', 'disabled', 'any'])),
+  workspace: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
 })
 
 const fleetStoreSchema = v.strictObject({

@@ -14,6 +14,8 @@ export interface KeySelector {
   olderThanDays?: number
   /** Which status a managed key has. Default `'active'`. */
   status?: 'active' | 'disabled' | 'any'
+  /** Only keys of this workspace (`ApiKey.workspace`, e.g. an OpenRouter workspace id); a key without one never matches. */
+  workspace?: string
 }
 
 /** A store's rotation settings within a fleet. */
