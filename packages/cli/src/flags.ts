@@ -157,7 +157,7 @@ function parseMetadata(pairs: string[] | undefined): Record<string, string> | un
   const metadata: Record<string, string> = {}
   for (const pair of pairs) {
     const index = pair.indexOf('=')
-    if (index <= 0) throw new UsageError(`--metadata takes key=value, not "${pair}"`)
+    if (index <= 0) throw new UsageError(`--metadata takes key=value, not "${shortText(pair)}"`)
     metadata[pair.slice(0, index)] = pair.slice(index + 1)
   }
   return metadata
@@ -180,15 +180,17 @@ export function choice(
   choices: readonly string[],
 ): string | undefined {
   if (text === undefined || choices.includes(text)) return text
-  throw new UsageError(`--${flag} takes ${choices.join(', ')}, not "${text}"`)
+  throw new UsageError(`--${flag} takes ${choices.join(', ')}, not "${shortText(text)}"`)
 }
 
 function parseLimit(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined
   if (text === 'none') return null
   const limit = Number(text)
-  if (text.trim() === '' || !Number.isFinite(limit))
-    throw new UsageError(`--limit takes a number of USD or "none", not "${text}"`)
+  if (text.trim() === '' || !Number.isFinite(limit) || limit < 0)
+    throw new UsageError(
+      `--limit takes a number of USD (0 or more) or "none", not "${shortText(text)}"`,
+    )
   return limit
 }
 
@@ -200,6 +202,11 @@ function nonEmpty(text: string | undefined, flag: string): string | undefined {
 
 function noneToNull(text: string | undefined): string | null | undefined {
   return text === 'none' ? null : text
+}
+
+/** A value as an error quotes it: at most 40 characters, so a pasted file is never echoed whole. */
+export function shortText(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 40)}… (${text.length} characters)`
 }
 
 /** Whole number ≥ 1 from a flag. */

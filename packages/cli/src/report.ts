@@ -105,7 +105,15 @@ function parseError(
       hint: `write --${name} for yes, --no-${name} for no`,
     }
   }
+  const ambiguous = /^Option '(-\w, )?--([^' ]+)' argument is ambiguous/.exec(message)
+  if (ambiguous !== null) {
+    const name = ambiguous[2] as string
+    return {
+      message: `--${name} is followed by a value that starts with "-"`,
+      hint: `write it as --${name}=<value> if that is its value`,
+    }
+  }
   const missing = /^Option '(-\w, )?--([^' ]+) <value>' argument missing/.exec(message)
   if (missing !== null) return { message: `--${missing[2]} needs a value`, hint: help }
-  return { message: message.split('. ')[0] ?? message, hint: help }
+  return { message: message.split(/\.\s/)[0] ?? message, hint: help }
 }

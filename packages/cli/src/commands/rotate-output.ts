@@ -56,8 +56,11 @@ export function planText(plans: readonly RotationPlan[], deliverTo: string, pain
   return plans
     .map((plan) => {
       const age = plan.ageDays === null ? 'age unknown' : `${plan.ageDays} days old`
+      // An empty value (no metadata, no allowed IPs) carries nothing worth a word.
       const carried = Object.entries(plan.input)
-        .map(([field, item]) => `${field}=${value(item)}`)
+        .map(([field, item]) => [field, value(item)] as const)
+        .filter(([, shown]) => shown !== '')
+        .map(([field, shown]) => `${field}=${shown}`)
         .join(', ')
       const action =
         plan.action === 'rotate'
