@@ -97,4 +97,38 @@ describe('expiring keys', () => {
     )
     expect(emulator.requests).toEqual([])
   })
+
+  it('rotate --expires-in gives the new key its own lifetime; with --expires-at it is refused', async () => {
+    const emulator = await start('openrouter')
+    const store = createOpenRouterKeyStore(emulator.settings)
+    await store.create({ name: 'ci', expiresAt: new Date(Date.now() + 2 * DAY) })
+    const env = envFor(emulator)
+    const both = await keyway(
+      [
+        'rotate',
+        'ci',
+        '-p',
+        'openrouter',
+        '--yes',
+        '--expires-in',
+        '30d',
+        '--expires-at',
+        '2099-01-01',
+      ],
+      env,
+      folder(),
+    )
+    expect(both.code).toBe(1)
+    expect(both.stderr).toContain('--expires-in and --expires-at both set the new key’s expiry')
+    const rotated = await keyway(
+      ['rotate', 'ci', '-p', 'openrouter', '--yes', '--expires-in', '30d', '--json'],
+      env,
+      folder(),
+    )
+    expect(rotated.code).toBe(0)
+    const [key] = (await store.list()).filter((listed) => listed.name === 'ci')
+    const lifetime = (key?.expiresAt?.getTime() ?? 0) - Date.now()
+    expect(lifetime).toBeGreaterThan(29 * DAY)
+    expect(lifetime).toBeLessThanOrEqual(30 * DAY)
+  })
 })
