@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterEach, beforeEach } from 'vitest'
+import { afterAll, afterEach, beforeEach } from 'vitest'
 import { PROVIDERS, providerEnv } from './providers.js'
 
 /**
@@ -14,6 +14,7 @@ import { PROVIDERS, providerEnv } from './providers.js'
  * whoever runs the tests.
  */
 export const STATE_HOME = mkdtempSync(join(tmpdir(), 'keyway-cli-state-'))
+afterAll(() => rm(STATE_HOME, { recursive: true, force: true }))
 
 /** The built CLI. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
