@@ -13,6 +13,9 @@ const require = createRequire(import.meta.url)
 const cliPackage = require.resolve('@keyway/cli/package.json')
 const KEYWAY = join(dirname(cliPackage), require(cliPackage).bin.keyway)
 const CONFIG = fileURLToPath(new URL('../keyway.config.json', import.meta.url))
+const WORKFLOW = fileURLToPath(new URL('../.github/workflows/key-rotation.yml', import.meta.url))
+const CRONTAB = fileURLToPath(new URL('../crontab', import.meta.url))
+const README = fileURLToPath(new URL('../README.md', import.meta.url))
 
 const VENDORS: Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
 /** The env var of each emulator setting, as keyway.config.json names them. */
@@ -54,7 +57,13 @@ function keyway(args: string[], extraEnv: Record<string, string> = {}): Promise<
       [KEYWAY, ...args],
       {
         cwd: folder,
-        env: { PATH: process.env.PATH ?? '', ...env, ...extraEnv },
+        // keyway's state folder (the journal) in the test's own folder, never the user's.
+        env: {
+          PATH: process.env.PATH ?? '',
+          XDG_STATE_HOME: join(folder, 'state'),
+          ...env,
+          ...extraEnv,
+        },
         timeout: 55_000,
       },
       (error, stdout, stderr) =>
@@ -181,12 +190,47 @@ describe('the nightly rotation over four vendors', () => {
   it('exits 4 and sends nothing when a store’s credential is not set, as the workflow tells', async () => {
     const before = VENDORS.reduce((sum, vendor) => sum + emulators[vendor].requests.length, 0)
     for (const command of ['audit', 'apply']) {
-      const run = await keyway([command, '--yes'], { OPENROUTER_MANAGEMENT_KEY: '' })
+      const yes = command === 'apply' ? ['--yes'] : []
+      const run = await keyway([command, ...yes], { OPENROUTER_MANAGEMENT_KEY: '' })
       expect(run.code, command).toBe(4)
       expect(run.stderr).toContain(
         'keyway.config.json: stores[0].credentials.managementKey: env var OPENROUTER_MANAGEMENT_KEY is not set',
       )
     }
     expect(VENDORS.reduce((sum, vendor) => sum + emulators[vendor].requests.length, 0)).toBe(before)
+  })
+
+  it('the workflow runs keyway under bash with pipefail, so the audit step fails as audit does', async () => {
+    const workflow = await readFile(WORKFLOW, 'utf8')
+    const steps = workflow.split(/\n\s+- /).filter((step) => /run: .*keyway/.test(step))
+    expect(steps).toHaveLength(2)
+    for (const step of steps) {
+      expect(step).toMatch(/\n\s+shell: bash\n/)
+      expect(step).toMatch(/run: \.\/node_modules\/\.bin\/keyway /)
+    }
+    const audit = /run: (.*keyway audit.*)/.exec(workflow)?.[1] as string
+    expect(audit).toContain('| tee audit.txt')
+    // GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
+    const line = audit.replace('./node_modules/.bin/keyway', `"${process.execPath}" "${KEYWAY}"`)
+    const code = await new Promise<number | null>((resolve) =>
+      execFile(
+        'bash',
+        ['--noprofile', '--norc', '-eo', 'pipefail', '-c', line],
+        {
+          cwd: folder,
+          env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: join(folder, 'state'), ...env },
+        },
+        (error) => resolve(error === null ? 0 : (error.code as number)),
+      ),
+    )
+    expect(code).toBe(8)
+    expect(await readFile(join(folder, 'audit.txt'), 'utf8')).toContain('no-limit-or-expiry')
+  })
+
+  it('never calls the unscoped keyway package in its docs', async () => {
+    for (const file of [WORKFLOW, CRONTAB, README]) {
+      const text = await readFile(file, 'utf8')
+      expect(text.replace(/"npx keyway"/g, ''), file).not.toMatch(/npx (--yes )?keyway\b/)
+    }
   })
 })

@@ -4,7 +4,7 @@ import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
-import type { Vendor } from '@keyway/testkit'
+import type { OpenRouterEmulatorControl, Vendor } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { envFor, keyway, useSandbox } from './cli.test-support.js'
 import { visibleWidth } from './output.js'
@@ -71,6 +71,7 @@ describe('tables', () => {
       'active',
       expect.any(String),
       '$7',
+      (openrouter.control as OpenRouterEmulatorControl).defaultWorkspaceId,
       '2099-01-31 12:00:00Z',
       expect.stringMatching(/Z$/),
       '-',

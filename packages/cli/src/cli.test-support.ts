@@ -1,12 +1,20 @@
 // Runs the built CLI as a user would: a child process with only PATH and the given env.
 import { execFile, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterEach, beforeEach } from 'vitest'
+import { afterAll, afterEach, beforeEach } from 'vitest'
 import { PROVIDERS, providerEnv } from './providers.js'
+
+/**
+ * keyway's state folder for every run of this test file: journals never land in the home of
+ * whoever runs the tests.
+ */
+export const STATE_HOME = mkdtempSync(join(tmpdir(), 'keyway-cli-state-'))
+afterAll(() => rm(STATE_HOME, { recursive: true, force: true }))
 
 /** The built CLI. */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
@@ -27,7 +35,11 @@ export function keyway(
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd, timeout: 55_000 },
+      {
+        env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: STATE_HOME, ...env },
+        cwd,
+        timeout: 55_000,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
         resolve({ code, stdout, stderr })
@@ -49,7 +61,7 @@ export function keywayOnTerminal(
 ): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ')
   const child = spawn('script', ['-qec', command, '/dev/null'], {
-    env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env },
+    env: { PATH: process.env.PATH ?? '', TERM: 'dumb', XDG_STATE_HOME: STATE_HOME, ...env },
   })
   let output = ''
   let answered = false

@@ -47,12 +47,12 @@ describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 auth
     [
       ['list', '--bogus'],
       1,
-      'UsageError: unknown flag --bogus (hint: run keyway list --help for the flags)',
+      'UsageError: unknown flag: --bogus (keyway list does not take it) (hint: run keyway list --help for the flags)',
     ],
     [
       ['list', '--provder', 'openrouter'],
       1,
-      'UsageError: unknown flag --provder (hint: did you mean --provider?)',
+      'UsageError: unknown flag: --provder (keyway list does not take it) (hint: did you mean --provider?)',
     ],
     [
       ['list', '--include-disabled=false', '-p', 'openrouter'],
@@ -173,7 +173,8 @@ describe('vendor text and pasted secrets', () => {
     const { secret } = emulator.control.seedKey({ type: 'live' })
     const before = emulator.requests.length
     for (const command of ['get', 'delete', 'rotate']) {
-      const run = await keyway([command, secret, '--provider', 'notedx', '--yes'], envFor(emulator))
+      const yes = command === 'get' ? [] : ['--yes']
+      const run = await keyway([command, secret, '--provider', 'notedx', ...yes], envFor(emulator))
       expect(run.code).toBe(1)
       expect(run.stderr).toContain('looks like a secret key, not a key id')
       expect(run.stdout + run.stderr).not.toContain(secret)

@@ -17,6 +17,8 @@ import { UsageError } from './usage-error.js'
 
 /** What every command gets: parsed flags, positionals, output, and a way to open the store. */
 export interface Context {
+  /** The arguments as given, for a command that tells how to run it again (a resume). */
+  argv: readonly string[]
   values: Values
   positionals: string[]
   io: Io

@@ -20,9 +20,12 @@ export const OPTIONS = {
   name: { type: 'string' },
   metadata: { type: 'string', multiple: true },
   'expires-at': { type: 'string' },
+  'expires-in': { type: 'string' },
   limit: { type: 'string' },
   'limit-reset': { type: 'string' },
   'include-byok': { type: 'boolean' },
+  workspace: { type: 'string' },
+  guardrail: { type: 'string' },
   'read-only': { type: 'boolean' },
   'allowed-ip': { type: 'string', multiple: true },
   type: { type: 'string' },
@@ -87,6 +90,16 @@ const FIELD_FLAGS: FieldFlag[] = [
       noneToNull(choice(values['limit-reset'], 'limit-reset', [...LIMIT_RESETS, 'none'])),
   },
   { flag: 'include-byok', field: 'includeByokInLimit', read: (values) => values['include-byok'] },
+  {
+    flag: 'workspace',
+    field: 'workspaceId',
+    read: (values) => nonEmpty(values.workspace, 'workspace'),
+  },
+  {
+    flag: 'guardrail',
+    field: 'guardrailId',
+    read: (values) => nonEmpty(values.guardrail, 'guardrail'),
+  },
   { flag: 'read-only', field: 'readOnly', read: (values) => values['read-only'] },
   { flag: 'allowed-ip', field: 'allowedIps', read: list('allowed-ip') },
   {
@@ -144,7 +157,7 @@ function parseMetadata(pairs: string[] | undefined): Record<string, string> | un
   const metadata: Record<string, string> = {}
   for (const pair of pairs) {
     const index = pair.indexOf('=')
-    if (index <= 0) throw new UsageError(`--metadata takes key=value, not "${pair}"`)
+    if (index <= 0) throw new UsageError(`--metadata takes key=value, not "${shortText(pair)}"`)
     metadata[pair.slice(0, index)] = pair.slice(index + 1)
   }
   return metadata
@@ -167,20 +180,33 @@ export function choice(
   choices: readonly string[],
 ): string | undefined {
   if (text === undefined || choices.includes(text)) return text
-  throw new UsageError(`--${flag} takes ${choices.join(', ')}, not "${text}"`)
+  throw new UsageError(`--${flag} takes ${choices.join(', ')}, not "${shortText(text)}"`)
 }
 
 function parseLimit(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined
   if (text === 'none') return null
   const limit = Number(text)
-  if (text.trim() === '' || !Number.isFinite(limit))
-    throw new UsageError(`--limit takes a number of USD or "none", not "${text}"`)
+  if (text.trim() === '' || !Number.isFinite(limit) || limit < 0)
+    throw new UsageError(
+      `--limit takes a number of USD (0 or more) or "none", not "${shortText(text)}"`,
+    )
   return limit
+}
+
+/** A flag's text, refused when empty (an id is never empty). */
+function nonEmpty(text: string | undefined, flag: string): string | undefined {
+  if (text !== undefined && text.trim() === '') throw new UsageError(`--${flag} needs a value`)
+  return text
 }
 
 function noneToNull(text: string | undefined): string | null | undefined {
   return text === 'none' ? null : text
+}
+
+/** A value as an error quotes it: at most 40 characters, so a pasted file is never echoed whole. */
+export function shortText(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 40)}… (${text.length} characters)`
 }
 
 /** Whole number ≥ 1 from a flag. */

@@ -181,16 +181,17 @@ describe('keyway audit', () => {
         .find((entry) => entry.label === LABELS[vendor] && entry.key.id === seeded[vendor][key].id)
         ?.findings.map((finding) => finding.kind)
         .sort()
-    for (const vendor of VENDORS) {
+    for (const vendor of VENDORS) expect(kindsOf(vendor, 'fresh'), vendor).toEqual([])
+    // Latitude and NoteDx report the last use (60 and 2 days ago); OpenRouter and Voiceable do
+    // not, so there nothing says a key is unused: its last use is unknown, never a finding.
+    for (const vendor of ['latitudesh', 'notedx'] as const) {
       expect(kindsOf(vendor, 'stale'), vendor).toEqual(['too-old', 'unused'])
-      expect(kindsOf(vendor, 'fresh'), vendor).toEqual([])
+      expect(kindsOf(vendor, 'old'), vendor).toEqual(['too-old'])
     }
-    // Latitude and NoteDx report the last use (2 days ago); OpenRouter and Voiceable do not, so
-    // there a key is unused since it was made.
-    expect(kindsOf('latitudesh', 'old')).toEqual(['too-old'])
-    expect(kindsOf('notedx', 'old')).toEqual(['too-old'])
-    expect(kindsOf('openrouter', 'old')).toEqual(['too-old', 'unused'])
-    expect(kindsOf('voiceable', 'old')).toEqual(['too-old', 'unused'])
+    for (const vendor of ['openrouter', 'voiceable'] as const) {
+      expect(kindsOf(vendor, 'stale'), vendor).toEqual(['too-old'])
+      expect(kindsOf(vendor, 'old'), vendor).toEqual(['too-old'])
+    }
     expect(
       report.entries.find((entry) => entry.key.id === seeded.latitudesh.stale.id)?.ageDays,
     ).toBe(200)
@@ -210,11 +211,11 @@ describe('keyway audit', () => {
     expect(run.code).toBe(8)
     const header = run.stdout.split('\n')[0]
     expect(header).toMatch(
-      /^STORE +KEY +NAME +STATUS +AGE +LAST USED +EXPIRES +SPENT +LEFT +FINDINGS$/,
+      /^STORE +KEY +NAME +STATUS +AGE +LAST USED +EXPIRES +SPENT +LEFT +FINDINGS +WORKSPACE$/,
     )
     const row = run.stdout.split('\n').find((line) => line.includes(seeded.latitudesh.stale.id))
     expect(row).toMatch(
-      /^latitude +tok_\w+ +old-laptop +active +200d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +- +- +too-old,unused$/,
+      /^latitude +tok_\w+ +old-laptop +active +200d +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +- +- +too-old,unused +-$/,
     )
     // OpenRouter's 64-character ids are shortened on a terminal.
     expect(run.stdout).not.toContain(seeded.openrouter.old.id)
@@ -281,7 +282,7 @@ describe('keyway audit', () => {
       'ci-deploy',
       'active',
       '120d',
-      'never',
+      'unknown',
     ])
     const used = rows.find((line) => line.includes(seeded.latitudesh.stale.id))?.split('\t')
     expect(used?.[5]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/)
@@ -590,7 +591,8 @@ describe('bad configs', () => {
     async (_name, change, extraEnv, message, code) => {
       await writeConfig(change(fleetConfig()))
       for (const command of ['audit', 'plan', 'apply']) {
-        const run = await keyway([command, '--yes'], { ...env, ...extraEnv }, folder)
+        const yes = command === 'apply' ? ['--yes'] : []
+        const run = await keyway([command, ...yes], { ...env, ...extraEnv }, folder)
         expect(run.code, command).toBe(code)
         expect(run.stderr).toContain(message)
         expect(run.stderr.trim().split('\n')).toHaveLength(1)
@@ -620,7 +622,9 @@ describe('bad configs', () => {
   it('refuses --provider: the stores come from the config', async () => {
     const run = await keyway(['audit', '--provider', 'openrouter'], env, folder)
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain('--provider does not apply here')
+    expect(run.stderr).toContain(
+      'unknown flag: --provider (keyway audit does not take it) (hint: the stores come from the config file; use --store <label>',
+    )
   })
 
   it('names an unknown --store label and the labels there are', async () => {
@@ -671,9 +675,14 @@ describe('an OpenRouter store with keys in three workspaces', () => {
     )
     expect(audited.code).toBe(8)
     for (const index of [0, 1, 2])
-      expect(audited.stdout).toMatch(new RegExp(`app-${index} +active +100d`))
+      expect(audited.stdout).toMatch(
+        new RegExp(`app-${index} +active +100d .* too-old +${workspaces[index]}$`, 'm'),
+      )
     expect(audited.stdout).toMatch(
-      /budget +active +0d +never +- +\$7\.50 of \$25\.00 +\$17\.50 *$/m,
+      new RegExp(
+        `budget +active +0d +today +- +\\$7\\.50 of \\$25\\.00 +\\$17\\.50 +${workspaces[2]}$`,
+        'm',
+      ),
     )
 
     const applied = await keyway(['apply', '--yes'], env, folder)

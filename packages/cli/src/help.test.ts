@@ -32,9 +32,30 @@ describe('help', () => {
   it.each([
     // command, a common flag its page must not show, how the command refuses that flag
     ['audit', '--json[=<fields>]', ['audit', '--json=id'], 'audit does not take --json=<fields>'],
-    ['plan', '--emulator', ['plan', '--emulator'], '--emulator does not apply here'],
-    ['apply', '--provider', ['apply', '-p', 'openrouter'], '--provider does not apply here'],
-    ['audit', '--emulator', ['audit', '--emulator'], '--emulator does not apply here'],
+    [
+      'plan',
+      '--emulator',
+      ['plan', '--emulator'],
+      'unknown flag: --emulator (keyway plan does not take it) (hint: the stores come from the config file',
+    ],
+    [
+      'apply',
+      '--provider',
+      ['apply', '-p', 'openrouter'],
+      'unknown flag: -p (keyway apply does not take it)',
+    ],
+    [
+      'audit',
+      '--emulator',
+      ['audit', '--emulator'],
+      'unknown flag: --emulator (keyway audit does not take it)',
+    ],
+    [
+      'list',
+      '--dry-run',
+      ['list', '--dry-run'],
+      'unknown flag: --dry-run (keyway list does not take it)',
+    ],
     [
       'create',
       '--json[=<fields>]',

@@ -46,13 +46,23 @@ const FLEET_NOTE =
   'Works on every store of keyway.config.json (or --config); a flag beats its env var, which ' +
   'beats the file. A missing credential env var exits 4; a config that cannot be used exits 1.'
 
+const DRY_RUN = ['--dry-run', 'show what would be done; changes nothing'] as const
+
+/** A successor's lifetime, for `rotate` and `apply`. */
+const EXPIRES_IN = [
+  '--expires-in <days>d',
+  'each new key expires this long after it is made, e.g. 90d (default: the old key’s expiry)',
+] as const
+
 /** The rotation flags `apply` takes for every store of the config. */
 const FLEET_ROTATION_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--batch-id <id>', 'resume that batch if the journal knows it, else start one under that id'],
-  ['--journal <file>', 'progress, for resuming (KEYWAY_JOURNAL; default beside the config)'],
+  ['--journal <file>', 'progress, for resuming (KEYWAY_JOURNAL; default in keyway’s state folder)'],
   ['--retire <delete|disable|keep>', 'what happens to old keys (KEYWAY_RETIRE)'],
   ['--grace-ms <ms>', 'wait between delivering and retiring (KEYWAY_GRACE_MS)'],
   ['--concurrency <n>', 'rotations at once per store (KEYWAY_CONCURRENCY)'],
+  [EXPIRES_IN[0], `${EXPIRES_IN[1]} (KEYWAY_EXPIRES_IN)`],
+  DRY_RUN,
   ['-y, --yes', 'do not ask'],
 ]
 
@@ -66,6 +76,8 @@ const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--limit <usd|none>', 'openrouter: spending limit in USD'],
   ['--limit-reset <daily|weekly|monthly|none>', 'openrouter: when the limit resets'],
   ['--include-byok', 'openrouter: count BYOK usage towards the limit'],
+  ['--workspace <id>', 'openrouter: the workspace to make the key in'],
+  ['--guardrail <id>', 'openrouter: a guardrail to assign to the new key'],
   ['--read-only', 'latitudesh: a read-only key'],
   ['--allowed-ip <ip|cidr>', 'latitudesh: an allowed IP or range (repeat for more)'],
   ['--type <sandbox|live>', 'notedx: the key type'],
@@ -74,6 +86,9 @@ const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--allowed-assistant <id>', 'voiceable: an allowed assistant (repeat for more)'],
   ['--transient-assistant', 'voiceable: allow transient assistants'],
 ]
+
+/** Field flags that only a create takes. */
+const CREATE_ONLY: ReadonlySet<string> = new Set(['--workspace <id>', '--guardrail <id>'])
 
 /** Every command's help, in the order the root help lists them. */
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
@@ -105,11 +120,12 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'create a key; prints its secret once',
     usage: 'create --provider <vendor> [key field flags] [--json]',
     description: 'A flag the vendor does not take is refused before anything is sent.',
-    flags: FIELD_FLAGS,
+    flags: [...FIELD_FLAGS, DRY_RUN],
     examples: [
       'keyway create -p openrouter --name ci --limit 5 --limit-reset monthly',
       'keyway create -p latitudesh --name backups --read-only --allowed-ip 198.51.100.0/24',
       'keyway create -p openrouter --name temp --expires-at 2027-01-31',
+      'keyway create -p openrouter --name team-a --workspace <workspace-id> --guardrail <guardrail-id>',
     ],
   },
   update: {
@@ -117,7 +133,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'change fields of a key',
     usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
     description: KEY_NOTE,
-    flags: FIELD_FLAGS,
+    flags: [...FIELD_FLAGS.filter(([flag]) => !CREATE_ONLY.has(flag)), DRY_RUN],
     examples: [
       'keyway update ci -p openrouter --limit 10',
       'keyway update ci -p openrouter --name ci-2',
@@ -128,6 +144,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'enable a disabled key',
     usage: `enable ${KEY} --provider <vendor>`,
     description: `${KEY_NOTE} Only where the vendor can disable keys.`,
+    flags: [DRY_RUN],
     examples: ['keyway enable ci -p openrouter'],
   },
   disable: {
@@ -135,15 +152,20 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'disable a key without deleting it',
     usage: `disable ${KEY} --provider <vendor>`,
     description: `${KEY_NOTE} Only where the vendor can disable keys.`,
-    examples: ['keyway disable ci -p openrouter'],
+    flags: [DRY_RUN],
+    examples: ['keyway disable ci -p openrouter', 'keyway disable ci -p openrouter --dry-run'],
   },
   delete: {
     common: KEYS_CHANGED,
     summary: 'delete a key (asks first)',
     usage: `delete ${KEY} --provider <vendor> [--yes]`,
     description: `${KEY_NOTE} Answering no exits 2; without a terminal, --yes is required.`,
-    flags: [['-y, --yes', 'do not ask']],
-    examples: ['keyway delete old-ci -p openrouter', 'keyway delete 3f9a1c -p openrouter --yes'],
+    flags: [['-y, --yes', 'do not ask'], DRY_RUN],
+    examples: [
+      'keyway delete old-ci -p openrouter',
+      'keyway delete 3f9a1c -p openrouter --yes',
+      'keyway delete old-ci -p openrouter --dry-run',
+    ],
   },
   rotate: {
     common: KEYS_CHANGED,
@@ -163,17 +185,21 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
         '--var-name <template>',
         `the variable each secret is stored as; {PROVIDER}, {NAME}, {ID} (default ${DEFAULT_VAR_NAME})`,
       ],
-      ['--dry-run', 'show what would be done; changes nothing'],
+      DRY_RUN,
       ['--retire <delete|disable|keep>', 'what happens to the old key (default delete)'],
       ['--grace-ms <ms>', 'wait between delivering and retiring (default 0)'],
       ['--strategy <create|regenerate>', 'regenerate in place where the vendor can'],
-      ['--journal <file>', 'progress, for resuming (default .keyway-rotations.json)'],
+      ['--journal <file>', 'progress, for resuming (default in keyway’s state folder)'],
       ['--batch-id <id>', 'resume that batch: exactly its unfinished keys'],
       ['--allow-self', 'allow rotating the key keyway itself uses'],
       ['--credential-key-id <id>', 'voiceable: the id of the key VOICEABLE_API_KEY is'],
       ['--concurrency <n>', 'rotations at once (default 2)'],
+      EXPIRES_IN,
       ['-y, --yes', 'do not ask'],
-      ...FIELD_FLAGS.filter(([flag]) => !flag.startsWith('--name')),
+      // A successor stays where its key is: no --workspace; --name selects keys here.
+      ...FIELD_FLAGS.filter(
+        ([flag]) => !flag.startsWith('--name') && !flag.startsWith('--workspace'),
+      ),
     ],
     examples: [
       'keyway rotate ci-deploy -p openrouter',
@@ -256,6 +282,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'keyway apply',
       'keyway apply --yes --batch-id nightly-$(date -u +%F)',
       'keyway apply --store openrouter-prod --retire disable --grace-ms 60000',
+      'keyway apply --expires-in 90d --dry-run',
     ],
   },
   completion: {
@@ -384,4 +411,35 @@ function wrap(text: string, indent = 2): string {
   }
   if (line !== '') lines.push(line)
   return lines.map((text) => `${' '.repeat(indent)}${text}`).join('\n')
+}
+
+/** The spellings of root flags, for `keyway` without a command and `keyway help`. */
+const ROOT_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ...EVERY_COMMAND,
+  ['-v, --version', 'the version'],
+]
+
+/**
+ * The long names (as parseArgs knows them) of every flag a command takes, read from its help
+ * page: the help is the one definition of a command's flags, so a flag is accepted exactly
+ * where it is documented. `undefined` for an unknown command.
+ */
+export function commandFlagNames(command: string | undefined): string[] | undefined {
+  const help = command === undefined || command === 'help' ? undefined : COMMAND_HELP[command]
+  if (command !== undefined && command !== 'help' && help === undefined) return undefined
+  const spellings =
+    help === undefined
+      ? ROOT_FLAGS
+      : [
+          ...(help.flags ?? []),
+          ...help.common.map((flag) => COMMON_FLAG_TEXT[flag]),
+          ...EVERY_COMMAND,
+        ]
+  return [...new Set(spellings.map(([spelling]) => longName(spelling)))]
+}
+
+/** `-c, --config <file>` → `config`; `--no-color` → `color`; `--json[=<fields>]` → `json`. */
+function longName(spelling: string): string {
+  const name = /--([a-z][a-z-]*)/.exec(spelling)?.[1] ?? spelling
+  return name.startsWith('no-') ? name.slice(3) : name
 }

@@ -10,7 +10,7 @@ import { rotate } from './commands/rotate.js'
 import type { Context } from './context.js'
 import { EXIT } from './exit-codes.js'
 import { OPTIONS, type Values } from './flags.js'
-import { COMMAND_HELP, commandHelp, rootHelp } from './help.js'
+import { COMMAND_HELP, commandFlagNames, commandHelp, rootHelp } from './help.js'
 import { splitJsonFields } from './json-fields.js'
 import { type Io, isTerminal, painter } from './output.js'
 import { looksLikeSecret } from './providers.js'
@@ -72,7 +72,7 @@ export async function run(
     name = parsed.positionals[0]
     const strict = parseArgs({
       args,
-      options: OPTIONS,
+      options: commandOptions(name),
       allowPositionals: true,
       allowNegative: true,
       strict: true,
@@ -105,6 +105,7 @@ export async function run(
     const terminal = isTerminal(io.stdout, io.env)
     const paint = painter(io.stdout, io.env, values.color === false)
     const context: Context = {
+      argv,
       values,
       positionals,
       io,
@@ -120,6 +121,18 @@ export async function run(
   } catch (error) {
     return report(error, values, io, name !== undefined && name in COMMANDS ? name : undefined)
   }
+}
+
+/**
+ * The parseArgs table of the flags `command` takes (each command's own, from its help page);
+ * every flag for an unknown command, whose name is the error reported.
+ */
+function commandOptions(command: string | undefined): Partial<typeof OPTIONS> {
+  const names = commandFlagNames(command)
+  if (names === undefined) return OPTIONS
+  return Object.fromEntries(
+    Object.entries(OPTIONS).filter(([flag]) => names.includes(flag)),
+  ) as Partial<typeof OPTIONS>
 }
 
 /** Prints the root help or one command's, to stdout (as gh). */

@@ -133,7 +133,7 @@ export function keyTable(keys: readonly ApiKey[], paint: Paint, options: KeyTabl
     keys.map((key) => [
       printable(short(key.id)),
       printable(key.name ?? '-') + (marked && own.has(key.id) ? paint('cyan', ' *') : ''),
-      key.status === 'active' ? paint('green', 'active') : paint('yellow', 'disabled'),
+      shownStatus(key, paint),
       printable(key.hint ?? '-'),
       ...columns.map((column) => printable(column.cell(key))),
       ...(options.expiry ? [shownDate(key.expiresAt)] : []),
@@ -146,13 +146,23 @@ export function keyTable(keys: readonly ApiKey[], paint: Paint, options: KeyTabl
   return marked ? `${text}\n${paint('dim', '* the key keyway is using as its credential')}` : text
 }
 
+/**
+ * A key's status as a person needs it: an active key whose expiry has passed no longer works,
+ * so it shows as `expired` (the vendor still lists it as active).
+ */
+export function shownStatus(key: ApiKey, paint: Paint, now: Date = new Date()): string {
+  if (key.status !== 'active') return paint('yellow', 'disabled')
+  const expires = key.expiresAt === null ? Number.NaN : new Date(key.expiresAt).getTime()
+  return expires <= now.getTime() ? paint('red', 'expired') : paint('green', 'active')
+}
+
 /** One key as labelled lines, metadata included. */
 export function keyDetails(key: ApiKey, paint: Paint, columns: readonly KeyColumn[] = []): string {
   const rows: Array<[string, string]> = [
     ['provider', key.provider],
     ['id', printable(key.id)],
     ['name', printable(key.name ?? '-')],
-    ['status', key.status],
+    ['status', shownStatus(key, (_style, text) => text)],
     ['hint', printable(key.hint ?? '-')],
     ...columns.map((column): [string, string] => [
       column.header.toLowerCase(),

@@ -2,6 +2,7 @@ import { KeyStoreError } from '@keyway/core'
 import { CliError } from './cli-error.js'
 import { EXIT } from './exit-codes.js'
 import { OPTIONS, type Values } from './flags.js'
+import { commandFlagNames } from './help.js'
 import { type Io, painter, printable } from './output.js'
 import { explainStoreError } from './store-errors.js'
 import { didYouMean } from './suggest.js'
@@ -25,18 +26,15 @@ export function report(error: unknown, values: Values, io: Io, command?: string)
     return EXIT.failure
   }
   if (error instanceof Error && error.name === 'AbortError') {
-    line(
-      'Interrupted',
-      'stopped before finishing',
-      command === 'rotate'
-        ? 'run the same command again with the --batch-id printed above; it finishes the batch'
-        : 'run the same command again',
-    )
+    // A batch that began ends with its own resume command (see resume-command.ts); this is
+    // a stop before anything was written.
+    line('Interrupted', 'stopped before finishing', 'run the same command again')
     return EXIT.cancelled
   }
   if (error instanceof CliError) {
     line(error.name, error.message, error.hint)
     debug()
+    if (error.next !== undefined) io.stderr.write(`${printable(error.next)}\n`)
     return error.exitCode
   }
   if (KeyStoreError.is(error)) {
@@ -68,6 +66,15 @@ function debugText(error: Error): string {
   return lines.map(printable).join('\n')
 }
 
+const FLEET_COMMANDS = ['audit', 'plan', 'apply']
+
+/** Why `audit`, `plan` and `apply` take no vendor flags, and what to use instead. */
+const FROM_CONFIG: Readonly<Record<string, string>> = {
+  provider: 'the stores come from the config file; use --store <label> to work on one store',
+  emulator:
+    'the stores come from the config file; point them at emulators with eval "$(keyway emulate all --background)"',
+}
+
 /** node:util parseArgs errors, told with the flag and a suggestion. */
 function parseError(
   error: unknown,
@@ -81,10 +88,13 @@ function parseError(
   if (unknown !== null) {
     const dashes = unknown[1] ?? '--'
     const name = unknown[2] ?? ''
-    const flags = Object.keys(OPTIONS)
+    const known = commandFlagNames(command) ?? Object.keys(OPTIONS)
+    const flags = known.filter((flag) => flag in OPTIONS)
+    const where = command === undefined ? 'keyway' : `keyway ${command}`
+    const fleetHint = FLEET_COMMANDS.includes(command ?? '') ? FROM_CONFIG[name] : undefined
     return {
-      message: `unknown flag ${dashes}${name}`,
-      hint: didYouMean(name, flags, help, (match) => `--${match}`),
+      message: `unknown flag: ${dashes}${name} (${where} does not take it)`,
+      hint: fleetHint ?? didYouMean(name.replace(/^no-/, ''), flags, help, (match) => `--${match}`),
     }
   }
   const noValue = /^Option '--([^' ]+)' does not take an argument/.exec(message)
@@ -95,7 +105,15 @@ function parseError(
       hint: `write --${name} for yes, --no-${name} for no`,
     }
   }
+  const ambiguous = /^Option '(-\w, )?--([^' ]+)' argument is ambiguous/.exec(message)
+  if (ambiguous !== null) {
+    const name = ambiguous[2] as string
+    return {
+      message: `--${name} is followed by a value that starts with "-"`,
+      hint: `write it as --${name}=<value> if that is its value`,
+    }
+  }
   const missing = /^Option '(-\w, )?--([^' ]+) <value>' argument missing/.exec(message)
   if (missing !== null) return { message: `--${missing[2]} needs a value`, hint: help }
-  return { message: message.split('. ')[0] ?? message, hint: help }
+  return { message: message.split(/\.\s/)[0] ?? message, hint: help }
 }

@@ -6,7 +6,7 @@ import {
   type ValidationError,
 } from '@keyway/core'
 import { EXIT, type ExitCode } from './exit-codes.js'
-import { flagOfField, type Values } from './flags.js'
+import { flagOfField, shortText, type Values } from './flags.js'
 import type { Io } from './output.js'
 import {
   credentialEnvVars,
@@ -104,14 +104,30 @@ function validationMessage(error: ValidationError, values: Values): string {
     const [field, index] = issue.path.split('.')
     const flag = field === undefined ? undefined : flagOfField(field)
     if (flag === undefined) return undefined
+    if (flag === 'metadata') {
+      // Which entry, by its name; never its value, which may be a secret.
+      const entry = index === undefined ? '' : ` entry "${shortText(index)}"`
+      return `--metadata${entry}: ${issue.message}`
+    }
     const given = values[flag]
     const value = Array.isArray(given) ? given[Number(index)] : given
-    const shown = typeof value === 'string' ? ` ${value}` : ''
-    const expected = /^an? /.test(issue.message) ? `expected ${issue.message}` : issue.message
-    return `--${flag}${shown}: ${expected}`
+    const shown = typeof value !== 'string' ? '' : value === '' ? ' ""' : ` ${shortText(value)}`
+    return `--${flag}${shown}: ${operatorWords(issue.message, value)}`
   })
   if (told.length === 0 || told.some((text) => text === undefined)) return error.message
   return `${error.provider} ${error.operation}: invalid input: ${told.join('; ')}`
+}
+
+/** A schema's words for a flag's value: `>=1` on text is "must not be empty", and so on. */
+function operatorWords(message: string, value: unknown): string {
+  if (typeof value === 'string') {
+    if (/^expected >=1$/i.test(message)) return 'must not be empty'
+    const atMost = /^expected <=(\d+)$/i.exec(message)
+    if (atMost !== null) return `must be at most ${atMost[1]} characters, not ${value.length}`
+    const atLeast = /^expected >=(\d+)$/i.exec(message)
+    if (atLeast !== null) return `must be at least ${atLeast[1]} characters`
+  }
+  return /^an? /.test(message) ? `expected ${message}` : message
 }
 
 function networkExplained(

@@ -80,6 +80,7 @@ export type {
   KeySelector,
 } from './fleet/fleet-types.js'
 export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
+export { type LastUse, lastUse } from './fleet/last-use.js'
 export {
   type BaseStoreSettings,
   createHttpClient,

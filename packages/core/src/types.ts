@@ -39,6 +39,10 @@ export interface KeySpend {
   used: number
   /** Spent this calendar month, where the vendor says. */
   usedThisMonth: number | null
+  /** Spent today (UTC), where the vendor says. */
+  usedToday?: number | null
+  /** Spent this week (UTC, from Monday), where the vendor says. */
+  usedThisWeek?: number | null
   /** The spending limit; `null` for none. */
   limit: number | null
   /** What is left of the limit in its current period; `null` without a limit. */
@@ -130,6 +134,11 @@ export interface Capabilities {
   expiry: boolean
   /** Keys can have a spending limit, and listed keys report their spend (`ApiKey.spend`). */
   spendLimit: boolean
+  /**
+   * The vendor reports when a key was last used (`ApiKey.lastUsedAt`), so a key without a
+   * date was never used. Where it does not (absent or `false`), `null` there means unknown.
+   */
+  lastUsed?: boolean
   /** The vendor can replace a key's secret in place (`regenerate`). */
   regenerate: boolean
   /** `verify(secret)` can check a secret against the vendor. */

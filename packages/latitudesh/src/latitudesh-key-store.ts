@@ -68,6 +68,7 @@ export const latitudeCapabilities = defineCapabilities({
   disable: false,
   expiry: false,
   spendLimit: false,
+  lastUsed: true,
   regenerate: true,
   verify: true,
   revealAfterCreate: false,

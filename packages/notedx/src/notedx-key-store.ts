@@ -79,6 +79,7 @@ export const noteDxCapabilities = defineCapabilities({
   disable: true,
   expiry: false,
   spendLimit: false,
+  lastUsed: true,
   regenerate: false,
   verify: false,
   revealAfterCreate: true,

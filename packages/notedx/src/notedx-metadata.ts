@@ -16,8 +16,13 @@ export const NOTEDX_SENSITIVE_WORDS: readonly string[] = [
 export const NOTEDX_METADATA_LIMITS = { keyLength: 50, valueLength: 200 } as const
 
 function containsWord(text: string, words: readonly string[]): boolean {
+  return refusedWord(text, words) !== undefined
+}
+
+/** The first refused word `text` holds as a word of its own. */
+function refusedWord(text: string, words: readonly string[]): string | undefined {
   const parts = text.toLowerCase().split(/[^a-z]+/)
-  return words.some((word) => parts.includes(word))
+  return words.find((word) => parts.includes(word))
 }
 
 /** Metadata as NoteDx accepts it, checked before sending. */
@@ -27,12 +32,21 @@ export function metadataSchema(sensitiveWords: readonly string[]) {
       v.pipe(
         v.string(),
         v.maxLength(NOTEDX_METADATA_LIMITS.keyLength),
-        v.check((name) => !containsWord(name, sensitiveWords), 'no sensitive word'),
+        v.check(
+          (name) => !containsWord(name, sensitiveWords),
+          (issue) =>
+            `the name holds "${refusedWord(String(issue.input), sensitiveWords)}", a word NoteDx refuses in metadata`,
+        ),
       ),
       v.pipe(
         v.string(),
         v.maxLength(NOTEDX_METADATA_LIMITS.valueLength),
-        v.check((value) => !containsWord(value, sensitiveWords), 'no sensitive word'),
+        // The value is not quoted back: a value with such a word may be a secret.
+        v.check(
+          (value) => !containsWord(value, sensitiveWords),
+          (issue) =>
+            `the value holds "${refusedWord(String(issue.input), sensitiveWords)}", a word NoteDx refuses in metadata`,
+        ),
       ),
     ),
   )

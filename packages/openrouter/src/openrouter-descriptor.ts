@@ -25,5 +25,6 @@ export const openRouterDescriptor: KeyStoreDescriptor<
         return `$${limit}${reset ? ` ${reset}` : ''}`
       },
     },
+    { header: 'WORKSPACE', cell: (key) => key.workspace ?? '-' },
   ],
 }

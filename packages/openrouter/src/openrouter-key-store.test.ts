@@ -74,7 +74,15 @@ describe('createOpenRouterKeyStore wire format', () => {
       metadata: {},
       raw: listKeys.data[0],
       workspace: listKeys.data[0]?.workspace_id,
-      spend: { used: 0.25, usedThisMonth: 0.25, limit: 25, remaining: 25, limitReset: 'monthly' },
+      spend: {
+        used: 0.25,
+        usedThisMonth: 0.25,
+        usedToday: 0,
+        usedThisWeek: 0.1,
+        limit: 25,
+        remaining: 25,
+        limitReset: 'monthly',
+      },
     })
     expect(keys[1]?.status).toBe('disabled')
   })

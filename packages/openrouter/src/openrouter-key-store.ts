@@ -313,6 +313,8 @@ function toApiKey(record: OpenRouterKey): ApiKey {
     spend: {
       used: record.usage,
       usedThisMonth: record.usage_monthly,
+      usedToday: record.usage_daily ?? null,
+      usedThisWeek: record.usage_weekly ?? null,
       limit: record.limit,
       remaining: record.limit_remaining,
       limitReset: record.limit_reset,

@@ -16,6 +16,9 @@ export const openRouterKeySchema = v.looseObject({
   usage: v.number(),
   /** USD spent this month. */
   usage_monthly: v.number(),
+  /** USD spent today and this week (UTC), where the answer has them. */
+  usage_daily: v.optional(v.number()),
+  usage_weekly: v.optional(v.number()),
   created_at: isoDate,
   updated_at: v.nullable(isoDate),
   expires_at: v.optional(v.nullable(isoDate)),

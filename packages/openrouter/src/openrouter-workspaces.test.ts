@@ -69,6 +69,8 @@ describe('OpenRouter spend', () => {
     expect(key.spend).toEqual({
       used: 7.5,
       usedThisMonth: 7.5,
+      usedToday: 7.5,
+      usedThisWeek: 7.5,
       limit: 20,
       remaining: 12.5,
       limitReset: 'weekly',

@@ -20,7 +20,10 @@ describe('Voiceable error bodies', () => {
         details: null,
       })
     const store = createVoiceableKeyStore({ apiKey: API_KEY, retry: false })
-    const error = await store.update('101', { allowedOrigins: ['nope'] }).catch((e: unknown) => e)
+    // An origin keyway accepts, which this vendor answer still refuses.
+    const error = await store
+      .update('101', { allowedOrigins: ['https://app.example.com'] })
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as ValidationError).message).toBe(
       'voiceable update failed: 422 unprocessable input: Allowed origins must be valid URLs',
@@ -38,5 +41,18 @@ describe('Voiceable error bodies', () => {
     await expect(store.get('101')).rejects.toThrow(
       'voiceable get failed: 400 bad request: Name is too long',
     )
+  })
+})
+
+describe('allowed origins', () => {
+  it('refuses what is not an origin before anything is sent', async () => {
+    const store = createVoiceableKeyStore({ apiKey: API_KEY, retry: false })
+    for (const origin of ['not a url', 'ftp://files.example.com', 'https://app.example.com/path']) {
+      const error = await store.update('101', { allowedOrigins: [origin] }).catch((e: unknown) => e)
+      expect(error, origin).toBeInstanceOf(ValidationError)
+      expect((error as ValidationError).issues).toEqual([
+        { path: 'allowedOrigins.0', message: 'an origin such as https://app.example.com' },
+      ])
+    }
   })
 })

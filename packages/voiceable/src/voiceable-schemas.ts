@@ -45,8 +45,20 @@ export const readVoiceableError = errorReader(errorBodySchema, (body) => {
   }
 })
 
+/** Whether `text` is a web origin as a browser sends it: `https://app.example.com[:port]`, no path. */
+function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false
+  const url = new URL(text)
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    url.origin === text.replace(/\/$/, '')
+  )
+}
+
 const vendorFields = {
-  allowedOrigins: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  allowedOrigins: v.optional(
+    v.array(v.pipe(v.string(), v.check(isOrigin, 'an origin such as https://app.example.com'))),
+  ),
   allowedAssistants: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
   transientAssistant: v.optional(v.boolean()),
 }

@@ -10,14 +10,18 @@ import {
   type RotationJournal,
   storeBatchId,
 } from '@keyway/core'
+import { CliError } from '../cli-error.js'
 import { ConfigError } from '../config/config-error.js'
-import { DEFAULT_FLEET_JOURNAL, OVERRIDES, override } from '../config/fleet-settings.js'
+import { OVERRIDES, override } from '../config/fleet-settings.js'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
 import { type Context, confirm } from '../context.js'
 import { variableOf } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { json, printable } from '../output.js'
+import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { defaultFleetJournal } from '../state-dir.js'
 import { type BatchPart, storeAccounts } from '../store-accounts.js'
+import { unfinishedBatches } from '../unfinished-batches.js'
 import { UsageError } from '../usage-error.js'
 import { type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
@@ -32,14 +36,13 @@ import { describe, planText, progressLine } from './rotate-output.js'
  * declined or interrupted, 4 when no store could be read because each refused its credential.
  */
 export async function apply(context: Context): Promise<number> {
-  if (context.values['dry-run'])
-    throw new UsageError('apply has no --dry-run', 'keyway plan shows what apply would do')
   const opened = await openFleet(context)
   const journal = fileJournal(journalPath(context, opened))
   const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)
   const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
+  if (!resuming) await refuseBesideUnfinished(context, opened, journal)
   const outcome = resuming
     ? await resume(context, opened, journal, batchId, accounts)
     : await start(context, opened, journal, batchId, accounts)
@@ -47,6 +50,7 @@ export async function apply(context: Context): Promise<number> {
     context.note('nothing rotated')
     return EXIT.cancelled
   }
+  if (outcome === 'dry-run') return EXIT.ok
   if ('nothingDue' in outcome) return nothingDue(context, opened, outcome.nothingDue)
   const { result, unreadable } = outcome
   if (context.values.json) context.out(json(fleetResultJson(result)))
@@ -61,6 +65,7 @@ export async function apply(context: Context): Promise<number> {
 
 type Outcome =
   | 'cancelled'
+  | 'dry-run'
   | { nothingDue: FleetPlan }
   | { result: FleetRotateResult; unreadable: number }
 
@@ -79,6 +84,11 @@ async function start(
   if (planned.entries.length === 0) {
     // Nothing is due: no batch, no journal entry, no write.
     return { nothingDue: planned }
+  }
+  if (context.values['dry-run']) {
+    context.out(fleetPlanText(planned, targetsOf(stores), context.paint))
+    context.note('dry run: nothing rotated, nothing written')
+    return 'dry-run'
   }
   context.note(fleetPlanText(planned, targetsOf(stores), context.paint))
   const keyIds: Record<string, string[]> = {}
@@ -100,15 +110,19 @@ async function start(
     ),
   )
   context.note(context.paint('dim', resumeHint(batchId, journal)))
-  const result = await fleet.rotate({
-    batchId,
-    journal,
-    keyIds,
-    deliver: deliverer(stores),
-    onProgress: progress(context),
-    signal: context.signal,
-  })
-  return { result, unreadable: planned.errors.length }
+  const result = await untilInterrupted(context, batchId, journal, () =>
+    fleet.rotate({
+      batchId,
+      journal,
+      keyIds,
+      deliver: deliverer(stores),
+      onProgress: progress(context),
+      signal: context.signal,
+    }),
+  )
+  // The keys the plan skipped are skipped by this run too: the summary counts them.
+  const skipped = result.skipped + planned.skipped.length
+  return { result: { ...result, skipped }, unreadable: planned.errors.length }
 }
 
 /** A batch the journal knows: show what is unfinished, ask, finish exactly that. */
@@ -146,10 +160,60 @@ async function resume(
   }
   if (open.length === 0)
     context.note(`every key of batch ${printable(batchId)} is done already; nothing to send`)
-  else if (!(await confirm(context, `Finish ${count(open.length, 'key')} of batch ${batchId}?`)))
+  else if (context.values['dry-run']) {
+    context.note('dry run: nothing rotated, nothing written')
+    return 'dry-run'
+  } else if (!(await confirm(context, `Finish ${count(open.length, 'key')} of batch ${batchId}?`)))
     return 'cancelled'
-  const result = await fleet.rotate({ ...base, onProgress: progress(context) })
+  const result = await untilInterrupted(context, batchId, journal, () =>
+    fleet.rotate({ ...base, onProgress: progress(context) }),
+  )
   return { result, unreadable: 0 }
+}
+
+/**
+ * Runs a batch that has begun; a Ctrl-C ends it with the command that finishes it, as the
+ * last line, since the same command without `--batch-id` would start another batch.
+ */
+async function untilInterrupted<T>(
+  context: Context,
+  batchId: string,
+  journal: RotationJournal,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (isAbort(context.signal)) throw interrupted(context.argv, batchId, journal.path ?? '', error)
+    throw error
+  }
+}
+
+/**
+ * Refuses a new batch while the journal holds one for these stores that left rotations part
+ * way: a new batch would rotate those old keys again, leaving two live successors and one
+ * delivered secret. The refusal ends with the command that finishes the open batch.
+ */
+async function refuseBesideUnfinished(
+  context: Context,
+  opened: OpenFleet,
+  journal: RotationJournal,
+): Promise<void> {
+  const labels = opened.stores.map((store) => store.config.label)
+  const open = await unfinishedBatches(journal, (recordBatchId) => {
+    const label = labels.find((candidate) => recordBatchId.endsWith(`:${candidate}`))
+    return label === undefined ? undefined : recordBatchId.slice(0, -(label.length + 1))
+  })
+  const first = open[0]
+  if (first === undefined) return
+  throw new CliError(
+    'UnfinishedBatch',
+    `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${count(first.keyIds.length, 'key')} part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
+    {
+      hint: 'finish that batch first with the command below, then run this one again',
+      next: resumeCommand(context.argv, first.batchId),
+    },
+  )
 }
 
 /** No key is due: says so (and which stores could not be read), sends nothing. */
@@ -160,7 +224,7 @@ function nothingDue(context: Context, opened: OpenFleet, planned: FleetPlan): nu
         batchId: null,
         rotated: 0,
         failed: 0,
-        skipped: 0,
+        skipped: planned.skipped.length,
         stores: [],
         errors: planned.errors,
       }),
@@ -169,11 +233,16 @@ function nothingDue(context: Context, opened: OpenFleet, planned: FleetPlan): nu
   return unreadableCode(planned.errors, opened.stores.length)
 }
 
-/** Flags and env vars resolve from here; the file's `journal` from the file's folder. */
+/**
+ * Flags and env vars resolve from here; the file's `journal` from the file's folder; by
+ * default, keyway's state folder (never the current folder, often a git work tree).
+ */
 function journalPath(context: Context, opened: OpenFleet): string {
   const given = override(OVERRIDES.journal, context.values, context.io.env)
   if (given !== undefined) return resolve(given)
-  return resolve(opened.loaded.folder, opened.loaded.config.journal ?? DEFAULT_FLEET_JOURNAL)
+  const configured = opened.loaded.config.journal
+  if (configured !== undefined) return resolve(opened.loaded.folder, configured)
+  return defaultFleetJournal(context.io.env)
 }
 
 /** Whether the journal holds this batch for any of the stores (each store's part is `storeBatchId(id, label)`). */

@@ -23,16 +23,6 @@ export interface OpenFleet {
  */
 export async function openFleet(context: Context): Promise<OpenFleet> {
   const { values, io } = context
-  if (values.provider !== undefined)
-    throw new UsageError(
-      '--provider does not apply here: the stores come from the config file',
-      'use --store <label> to work on one store',
-    )
-  if (values.emulator)
-    throw new UsageError(
-      '--emulator does not apply here: the stores come from the config file',
-      'point the stores at emulators with eval "$(keyway emulate all --background)"',
-    )
   if (context.positionals.length > 0)
     throw new UsageError(`unexpected argument "${context.positionals[0]}"`, 'run keyway --help')
   const timeout = timeoutSettings(values, io.env)
@@ -41,6 +31,7 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
     retire: override(OVERRIDES.retire, values, io.env),
     graceMs: override(OVERRIDES.graceMs, values, io.env),
     concurrency: override(OVERRIDES.concurrency, values, io.env),
+    expiresInDays: override(OVERRIDES.expiresInDays, values, io.env),
   })
   const stores = openStores(loaded, {
     env: io.env,

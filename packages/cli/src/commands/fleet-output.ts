@@ -6,10 +6,11 @@ import type {
   FleetRotateResult,
   FleetStoreError,
   KeySpend,
+  LastUse,
 } from '@keyway/core'
 import type { FindingKind } from '../config/fleet-settings.js'
 import { shownDate } from '../dates.js'
-import { type Paint, printable, type TableOptions, table } from '../output.js'
+import { type Paint, printable, shownStatus, type TableOptions, table } from '../output.js'
 import { planText, resultJson } from './rotate-output.js'
 
 /** A date as tables show it: UTC, marked `Z`. */
@@ -61,13 +62,15 @@ export function auditText(
   paint: Paint,
   options: TableOptions = { terminal: true },
 ): Shown {
+  // Only where a vendor has workspaces (OpenRouter), last, so the other columns keep their place.
+  const workspaces = report.entries.some((entry) => entry.key.workspace !== undefined)
   const rows = report.entries.map((entry) => [
     printable(entry.label),
     shortId(entry.key.id, options),
     printable(entry.key.name ?? '-'),
-    entry.key.status === 'active' ? 'active' : paint('yellow', 'disabled'),
+    shownStatus(entry.key, paint, report.at),
     entry.ageDays === null ? '-' : `${entry.ageDays}d`,
-    entry.key.lastUsedAt === null ? 'never' : day(entry.key.lastUsedAt),
+    lastUseText(entry.lastUse),
     day(entry.key.expiresAt),
     spent(entry.key.spend),
     entry.key.spend?.remaining == null ? '-' : money(entry.key.spend.remaining),
@@ -76,6 +79,7 @@ export function auditText(
         failOn.includes(finding.kind) ? paint('red', finding.kind) : paint('dim', finding.kind),
       )
       .join(','),
+    ...(workspaces ? [printable(entry.key.workspace ?? '-')] : []),
   ])
   const lines = [
     report.entries.length === 0
@@ -92,6 +96,7 @@ export function auditText(
             'SPENT',
             'LEFT',
             'FINDINGS',
+            ...(workspaces ? ['WORKSPACE'] : []),
           ],
           rows,
           paint,
@@ -149,6 +154,20 @@ export function auditJson(report: AuditReport, failOn: readonly FindingKind[]) {
     failing: report.entries.filter((entry) => failing(entry, failOn)).length,
     entries: report.entries,
     errors: report.errors,
+  }
+}
+
+/** The LAST USED cell: a date, the period spending shows, `never` where the vendor says so, else `unknown`. */
+function lastUseText(use: LastUse): string {
+  switch (use.kind) {
+    case 'at':
+      return day(use.at)
+    case 'within':
+      return use.period
+    case 'never':
+      return 'never'
+    default:
+      return 'unknown'
   }
 }
 

@@ -76,6 +76,14 @@ export function create(context: Context): Promise<void> {
   checkFieldValues(context.values)
   return withStore(context, async (store, { provider }) => {
     const input = fieldInput(context.values, store.capabilities, 'create', provider.id)
+    if (context.values['dry-run']) {
+      dryRun(
+        context,
+        { action: 'create', provider: provider.id, input },
+        `would create a ${provider.title} key${fieldsText(input)}`,
+      )
+      return
+    }
     const created = await store.create(input, { signal: context.signal })
     // The one place a secret is printed.
     if (context.values.json) {
@@ -100,6 +108,14 @@ export function update(context: Context): Promise<void> {
       throw new UsageError('nothing to update', `${provider.id} can update: ${takes || 'nothing'}`)
     }
     const found = await findKey(store, reference, context.signal)
+    if (context.values['dry-run']) {
+      dryRun(
+        context,
+        { action: 'update', provider: provider.id, id: found.id, input },
+        `would update ${described(found)}${fieldsText(input)}`,
+      )
+      return
+    }
     const key = await store.update(found.id, input, { signal: context.signal })
     context.out(
       context.values.json
@@ -121,6 +137,15 @@ export function setStatus(status: 'active' | 'disabled') {
         )
       }
       const found = await findKey(store, reference, context.signal)
+      if (context.values['dry-run']) {
+        const already = found.status === status ? ` (it is ${status} already)` : ''
+        dryRun(
+          context,
+          { action: command, provider: provider.id, id: found.id, status },
+          `would ${command} ${described(found)}${already}`,
+        )
+        return
+      }
       const key = await store.update(found.id, { status }, { signal: context.signal })
       context.out(
         context.values.json
@@ -140,6 +165,14 @@ export function remove(context: Context): Promise<void> {
   const reference = requireKey(context, 'delete')
   return withStore(context, async (store, { provider }) => {
     const key = await findKey(store, reference, context.signal)
+    if (context.values['dry-run']) {
+      dryRun(
+        context,
+        { action: 'delete', provider: provider.id, id: key.id },
+        `would delete ${provider.title} key ${described(key)}`,
+      )
+      return
+    }
     if (!(await confirm(context, `Delete ${provider.title} key ${described(key)}?`)))
       throw new CancelledError('nothing deleted')
     await store.delete(key.id, { signal: context.signal })
@@ -147,4 +180,31 @@ export function remove(context: Context): Promise<void> {
       store.capabilities.deleted === 'gone' ? 'deleted' : 'deleted (it stays listed as disabled)'
     context.out(context.values.json ? json({ id: key.id, deleted: true }) : `${key.id} ${outcome}`)
   })
+}
+
+/** What a `--dry-run` would have done: on stdout (JSON with `--json`), with a note that nothing was sent. */
+function dryRun(context: Context, plan: Record<string, unknown>, text: string): void {
+  context.out(
+    context.values.json ? json({ dryRun: true, ...plan }) : `${text}; dry run, nothing sent`,
+  )
+}
+
+/** ` with name=ci, limit=5`: the fields set, empty ones left out. */
+function fieldsText(input: Record<string, unknown>): string {
+  const shown = Object.entries(input)
+    .map(([field, value]) => [field, fieldText(value)] as const)
+    .filter(([, text]) => text !== '')
+    .map(([field, text]) => `${field}=${text}`)
+  return shown.length === 0 ? '' : ` with ${shown.join(', ')}`
+}
+
+function fieldText(value: unknown): string {
+  if (value === null) return 'none'
+  if (value instanceof Date) return value.toISOString()
+  if (Array.isArray(value)) return value.map(fieldText).join(',')
+  if (typeof value === 'object')
+    return Object.entries(value as Record<string, unknown>)
+      .map(([key, inner]) => `${printable(key)}:${fieldText(inner)}`)
+      .join(',')
+  return printable(String(value))
 }

@@ -20,6 +20,14 @@ function value(item: unknown): string {
 
 // The library speaks of its settings; an operator sets flags and env vars.
 const OPERATOR_TERMS: ReadonlyArray<readonly [string, string]> = [
+  [
+    "give successors a lifetime (the store's rotation expiresInDays)",
+    'give new keys a lifetime with --expires-in (rotation.expiresIn in the config)',
+  ],
+  [
+    'give the new key an expiresAt to rotate it anyway',
+    'give the new key a lifetime with --expires-in to rotate it anyway',
+  ],
   ['pass allowSelf', 'pass --allow-self'],
   ["(the store's credentialKeyIds names it)", '(the vendor says so)'],
   ['(it has no credentialKeyIds)', '(the vendor does not say)'],
@@ -48,8 +56,11 @@ export function planText(plans: readonly RotationPlan[], deliverTo: string, pain
   return plans
     .map((plan) => {
       const age = plan.ageDays === null ? 'age unknown' : `${plan.ageDays} days old`
+      // An empty value (no metadata, no allowed IPs) carries nothing worth a word.
       const carried = Object.entries(plan.input)
-        .map(([field, item]) => `${field}=${value(item)}`)
+        .map(([field, item]) => [field, value(item)] as const)
+        .filter(([, shown]) => shown !== '')
+        .map(([field, shown]) => `${field}=${shown}`)
         .join(', ')
       const action =
         plan.action === 'rotate'

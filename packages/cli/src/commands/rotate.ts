@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { parseArgs } from 'node:util'
 import {
   type CreatedKey,
   fileJournal,
@@ -6,22 +7,28 @@ import {
   memoryJournal,
   type RetireMode,
   type RotateKeysOptions,
+  type RotationJournal,
   type RotationPlan,
   rotateKeys,
   ValidationError,
 } from '@keyway/core'
+import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
-import { checkFieldValues, fieldInput, globToRegExp, positiveInteger } from '../flags.js'
+import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
+import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
+import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { defaultRotateJournal } from '../state-dir.js'
+import { unfinishedBatches } from '../unfinished-batches.js'
 import { storeAccounts } from '../store-accounts.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
 
-const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
+const DAY_MS = 86_400_000
 
-export const DEFAULT_JOURNAL = '.keyway-rotations.json'
+const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 
 /**
  * `keyway rotate <id> | --all | --name <glob>`: rotates keys the safe way through
@@ -52,7 +59,12 @@ export async function rotate(context: Context): Promise<number> {
     const journal =
       opened.emulated && values.journal === undefined
         ? { ...memoryJournal(), path: '(in memory: --emulator)' }
-        : fileJournal(values.journal ?? DEFAULT_JOURNAL)
+        : fileJournal(values.journal ?? defaultRotateJournal(context.io.env))
+    // A --batch-id the journal does not know starts a batch under that id when keys are named
+    // (so the command printed on Ctrl-C works even if the batch had not been written yet).
+    if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
+      flags.resuming = false
+    if (!flags.resuming && !opened.emulated) await refuseBesideUnfinished(context, journal, vendor)
     const keyId =
       context.positionals[0] === undefined
         ? undefined
@@ -102,6 +114,7 @@ export async function rotate(context: Context): Promise<number> {
             { journalBatchId: flags.batchId, label: vendor, store },
           ])
     if (flags.resuming) await bindAccount()
+    let begun = false
     const result = await run(
       store,
       {
@@ -117,11 +130,22 @@ export async function rotate(context: Context): Promise<number> {
           const ok = await confirm(context, question(plans, vendor))
           if (ok) await bindAccount()
           if (ok && !opened.emulated) context.note(context.paint('dim', hint))
+          begun = ok
           return ok
         },
       },
       journal.path,
-    )
+    ).catch((error: unknown) => {
+      // Keys already began: the same command without --batch-id would start another batch.
+      if (begun && isAbort(context.signal) && !opened.emulated)
+        throw interrupted(
+          withJournal(batchArguments(context.argv), journal.path),
+          flags.batchId,
+          journal.path,
+          error,
+        )
+      throw error
+    })
     if (result.cancelled) {
       context.note('nothing rotated')
       return EXIT.cancelled
@@ -152,6 +176,8 @@ interface RotateFlags {
   concurrency: number
   batchId: string
   resuming: boolean
+  /** Whether keys are named (an id, --all, --name), not only a batch to resume. */
+  selects: boolean
 }
 
 /** The rotation flags, checked: usage errors before anything is read or sent. */
@@ -203,6 +229,11 @@ function rotateFlags(context: Context): RotateFlags {
     )
   }
   checkFieldValues(values)
+  if (values['expires-in'] !== undefined) {
+    if (values['expires-at'] !== undefined)
+      throw new UsageError('--expires-in and --expires-at both set the new key’s expiry; pass one')
+    lifetimeDays(values['expires-in'], '--expires-in')
+  }
   const concurrency = positiveInteger(values.concurrency, 'concurrency', 2)
   if (concurrency < 1) throw new UsageError('--concurrency takes a whole number of at least 1')
   return {
@@ -213,6 +244,7 @@ function rotateFlags(context: Context): RotateFlags {
     concurrency,
     batchId: values['batch-id'] ?? randomUUID().slice(0, 8),
     resuming,
+    selects: selectors > 0,
   }
 }
 
@@ -239,7 +271,13 @@ function selection(
 function overrides(context: Context, store: KeyStore, vendor: string): Record<string, unknown> {
   // `--name` selects keys here; it does not rename them.
   const { name: _selector, ...fields } = context.values
-  return fieldInput(fields, store.capabilities, 'create', vendor)
+  const input = fieldInput(fields, store.capabilities, 'create', vendor)
+  const lifetime = context.values['expires-in']
+  if (lifetime === undefined) return input
+  if (!store.capabilities.create.includes('expiresAt'))
+    throw new UsageError(`--expires-in is not supported by ${vendor}: its keys cannot expire`)
+  const days = lifetimeDays(lifetime, '--expires-in')
+  return { ...input, expiresAt: new Date(Date.now() + days * DAY_MS) }
 }
 
 /** Without `--deliver-to`, each new secret is printed the moment it exists, before its old key is touched. */
@@ -288,6 +326,65 @@ function checkDistinctTargets(
 function question(plans: readonly RotationPlan[], vendor: string): string {
   const count = plans.filter((plan) => plan.action === 'rotate').length
   return `Rotate ${count} ${vendor} key(s) as shown?`
+}
+
+/** The arguments with `--journal`, so a resume finds the same journal whatever the env then. */
+function withJournal(argv: readonly string[], path: string): string[] {
+  const named = argv.some((word) => word === '--journal' || word.startsWith('--journal='))
+  return named ? [...argv] : [...argv, '--journal', path]
+}
+
+/**
+ * Refuses a new batch while the journal holds one of this vendor's that left rotations part
+ * way: it would rotate those old keys again. The refusal ends with the command that finishes it.
+ */
+async function refuseBesideUnfinished(
+  context: Context,
+  journal: RotationJournal,
+  vendor: string,
+): Promise<void> {
+  const open = await unfinishedBatches(journal, (batchId, record) =>
+    record.provider === vendor ? batchId : undefined,
+  )
+  const first = open[0]
+  if (first === undefined) return
+  throw new CliError(
+    'UnfinishedBatch',
+    `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${first.keyIds.length} ${vendor} key(s) part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
+    {
+      hint: 'finish that batch first with the command below (with the --deliver-to it had)',
+      // This command's own flags (its target above all) without its key selection.
+      next: resumeCommand(
+        withJournal(batchArguments(context.argv), journal.path ?? ''),
+        first.batchId,
+      ),
+    },
+  )
+}
+
+/**
+ * The arguments without the key selection (the key id, `--all`, `--name`): a resumed batch
+ * rotates exactly its journalled keys, and a name may by then match the new key too.
+ */
+function batchArguments(argv: readonly string[]): string[] {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    allowNegative: true,
+    strict: false,
+    tokens: true,
+  })
+  const dropped = new Set<number>()
+  let positionals = 0
+  for (const token of tokens) {
+    if (token.kind === 'positional' && positionals++ === 1) dropped.add(token.index)
+    if (token.kind === 'option' && (token.name === 'all' || token.name === 'name')) {
+      dropped.add(token.index)
+      if (token.value !== undefined && !token.inlineValue) dropped.add(token.index + 1)
+    }
+  }
+  return argv.filter((_word, index) => !dropped.has(index))
 }
 
 /** Runs the batch; an unknown `--batch-id` is a usage error naming the journal. */

@@ -25,6 +25,13 @@ const FAKE_VOICEABLE = `pk_live_${'a'.repeat(64)}`
 const valid: Array<[string, unknown]> = [
   ['one store, nothing else', config(store())],
   [
+    'a successor lifetime and limit',
+    config(
+      store({ rotation: { expiresIn: '90d', limit: 5 } }),
+      store({ label: 'b', rotation: { limit: null } }),
+    ),
+  ],
+  [
     'every field',
     {
       $schema: './node_modules/@keyway/cli/keyway.config.schema.json',
@@ -152,6 +159,11 @@ const invalid: Array<[string, unknown, string]> = [
     'stores[0].select.status: expected',
   ],
   ['negative age', { ...config(store()), policy: { maxAgeDays: 0 } }, 'policy.maxAgeDays'],
+  [
+    'a lifetime in months',
+    config(store({ rotation: { expiresIn: '3m' } })),
+    'stores[0].rotation.expiresIn: expected a number of days, such as "90d"',
+  ],
 ]
 
 describe('keyway.config.json', () => {

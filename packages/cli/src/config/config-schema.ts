@@ -81,6 +81,7 @@ const selector = v.strictObject({
   name: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a non-empty glob'))),
   olderThanDays: v.optional(wholeNumber(0)),
   status: v.optional(v.picklist(['active', 'disabled', 'any'])),
+  workspace: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a workspace id'))),
 })
 
 const delivery = v.strictObject({
@@ -104,11 +105,18 @@ const delivery = v.strictObject({
   ),
 })
 
+/** A successor's lifetime: whole days, `90d`. */
+export const LIFETIME = /^[1-9][0-9]{0,4}d$/
+
 const rotation = v.strictObject({
   retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
   graceMs: v.optional(wholeNumber(0)),
   concurrency: v.optional(wholeNumber(1)),
   allowSelf: v.optional(v.boolean()),
+  expiresIn: v.optional(
+    v.pipe(v.string(), v.regex(LIFETIME, 'expected a number of days, such as "90d"')),
+  ),
+  limit: v.optional(v.nullable(v.pipe(v.number(), v.minValue(0, 'expected 0 or more USD')))),
 })
 
 const commonStore = {

@@ -1,4 +1,5 @@
 import type { Values } from '../flags.js'
+import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
 import { FINDING_KINDS, type FleetConfig } from './config-schema.js'
@@ -15,9 +16,6 @@ export const DEFAULT_FAIL_ON: readonly FindingKind[] = [
   'no-limit-or-expiry',
   'disabled',
 ]
-
-/** The journal file when neither a flag, an env var nor the file names one. */
-export const DEFAULT_FLEET_JOURNAL = '.keyway-rotations.json'
 
 /** One setting that a flag, an env var and the config file can each give. */
 interface Source<T> {
@@ -43,6 +41,7 @@ export const OVERRIDES = {
   retire: { flag: 'retire', env: 'KEYWAY_RETIRE', parse: retireMode },
   graceMs: { flag: 'grace-ms', env: 'KEYWAY_GRACE_MS', parse: wholeNumber(0) },
   concurrency: { flag: 'concurrency', env: 'KEYWAY_CONCURRENCY', parse: wholeNumber(1) },
+  expiresInDays: { flag: 'expires-in', env: 'KEYWAY_EXPIRES_IN', parse: lifetimeDays },
 } satisfies Record<string, Source<unknown>>
 
 type Env = Record<string, string | undefined>

@@ -1,5 +1,10 @@
 import { resolve } from 'node:path'
-import { type BaseStoreSettings, type FleetStore, globsCannotOverlap } from '@keyway/core'
+import {
+  type BaseStoreSettings,
+  type FleetStore,
+  globsCannotOverlap,
+  type KeyStore,
+} from '@keyway/core'
 import {
   DEFAULT_VAR_NAME,
   type Deliver,
@@ -8,6 +13,7 @@ import {
   variablePattern,
 } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
+import { lifetimeDays } from '../lifetime.js'
 import { PROVIDERS } from '../providers.js'
 import { UsageError } from '../usage-error.js'
 import { ConfigError } from './config-error.js'
@@ -148,13 +154,49 @@ function openStore(
       label: config.label,
       store,
       ...(config.select === undefined ? {} : { select: config.select }),
-      rotation: { ...config.rotation, ...options.rotation },
+      rotation: fleetRotation(loaded.file, config, index, store, options.rotation),
     },
     config,
     index,
     target,
     deliver,
   }
+}
+
+/**
+ * The store's rotation settings as the fleet takes them: the file's, then the flags' and env
+ * vars'. A successor field the vendor cannot set (a limit) is refused naming its path.
+ */
+function fleetRotation(
+  file: string,
+  config: StoreConfig,
+  index: number,
+  store: KeyStore,
+  overrides: OpenStoresOptions['rotation'],
+): FleetStore['rotation'] {
+  const { expiresIn, limit, ...rest } = config.rotation ?? {}
+  if (limit !== undefined && !store.capabilities.create.includes('limit'))
+    throw new ConfigError(
+      file,
+      `stores[${index}].rotation.limit`,
+      `${PROVIDERS[config.vendor].title} keys have no spending limit`,
+      'leave it out for this store',
+    )
+  const lifetime = expiresIn === undefined ? {} : { expiresInDays: lifetimeDays(expiresIn) }
+  const rotation = {
+    ...rest,
+    ...lifetime,
+    ...(limit === undefined ? {} : { input: { limit } }),
+    ...overrides,
+  }
+  if (rotation.expiresInDays !== undefined && !store.capabilities.create.includes('expiresAt'))
+    throw new ConfigError(
+      file,
+      `stores[${index}].rotation.expiresIn`,
+      `${PROVIDERS[config.vendor].title} keys cannot be given an expiry`,
+      'leave it out for this store (or leave the store out with --store)',
+    )
+  return rotation
 }
 
 /** The store's credential settings from the env vars the config names (or the vendor's defaults). */

@@ -27,6 +27,12 @@ function key(fields: Partial<ApiKey> = {}): ApiKey {
   })
 }
 
+/** A key of a vendor that reports no spending. */
+function unspent(fields: Partial<ApiKey> = {}): ApiKey {
+  const { spend: _spend, ...rest } = key(fields)
+  return rest
+}
+
 function context(fields: Partial<AuditContext> = {}): AuditContext {
   return {
     label: 'prod',
@@ -67,11 +73,51 @@ describe('auditKey', () => {
     expect(auditKey(key({ lastUsedAt: daysAgo(45) }), context()).findings).toEqual([
       { kind: 'unused', message: 'last used 45 days ago (limit 30 days)' },
     ])
-    const never = auditKey(key({ lastUsedAt: null, createdAt: daysAgo(31) }), context())
-    expect(never.findings).toEqual([
-      { kind: 'unused', message: 'never used since it was created 31 days ago (limit 30 days)' },
-    ])
-    expect(kinds(auditKey(key({ lastUsedAt: null }), context()))).toEqual([])
+    const reports = context({ capabilities: { ...capabilities, lastUsed: true } })
+    const never = auditKey(unspent({ lastUsedAt: null, createdAt: daysAgo(31) }), reports)
+    expect(never.lastUse).toEqual({ kind: 'never' })
+    expect(never.findings).toContainEqual({
+      kind: 'unused',
+      message: 'never used since it was created 31 days ago (limit 30 days)',
+    })
+    expect(kinds(auditKey(unspent({ lastUsedAt: null }), reports))).not.toContain('unused')
+  })
+
+  it('calls a key unused only where the vendor reports use: elsewhere its last use is unknown', () => {
+    const silent = auditKey(unspent({ lastUsedAt: null, createdAt: daysAgo(200) }), context())
+    expect(silent.lastUse).toEqual({ kind: 'unknown' })
+    expect(kinds(silent)).toEqual(['too-old', 'no-limit-or-expiry'])
+  })
+
+  it('takes spending in a period as use within it (OpenRouter), never as a date', () => {
+    const spend = (usedToday: number, usedThisWeek: number, usedThisMonth: number) =>
+      key({
+        lastUsedAt: null,
+        createdAt: daysAgo(200),
+        spend: {
+          used: 9.5,
+          usedThisMonth,
+          usedToday,
+          usedThisWeek,
+          limit: 10,
+          remaining: 0.5,
+          limitReset: null,
+        },
+      })
+    expect(auditKey(spend(1, 1, 1), context()).lastUse).toEqual({
+      kind: 'within',
+      period: 'today',
+      since: new Date(Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate())),
+    })
+    expect(auditKey(spend(0, 0, 2), context()).lastUse).toMatchObject({
+      kind: 'within',
+      period: 'this month',
+      since: new Date(Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), 1)),
+    })
+    // Spent nothing in any period: unknown (free models cost nothing), and never "unused".
+    const idle = auditKey(spend(0, 0, 0), context())
+    expect(idle.lastUse).toEqual({ kind: 'unknown' })
+    expect(kinds(idle)).not.toContain('unused')
   })
 
   it('finds a key expiring within the window, and one that has expired', () => {

@@ -1,6 +1,7 @@
 import type { ApiKey, Capabilities } from '../types.js'
 import type { AuditEntry, AuditFinding, AuditPolicy, KeySelector } from './fleet-types.js'
 import { DAY_MS, matchesSelector, timeOf } from './key-selector.js'
+import { lastUse } from './last-use.js'
 
 /** What `auditKey` knows about the key's store. */
 export interface AuditContext {
@@ -47,14 +48,16 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
       )
     }
   }
+  const use = lastUse(key, capabilities, now)
+  // Only what the vendor reports counts: a key whose last use is unknown (or shown only by
+  // spending in a period) is never called unused, so no gate fails on a guess.
   if (usable && policy.unusedDays !== undefined) {
-    const lastUsed = timeOf(key.lastUsedAt)
-    const since = lastUsed ?? created
+    const since = use.kind === 'at' ? use.at.getTime() : use.kind === 'never' ? created : null
     if (since !== null && at - since > policy.unusedDays * DAY_MS) {
       const idle = plural(wholeDays(at - since))
       add(
         'unused',
-        lastUsed === null
+        use.kind === 'never'
           ? `never used since it was created ${idle} ago (limit ${plural(policy.unusedDays)})`
           : `last used ${idle} ago (limit ${plural(policy.unusedDays)})`,
       )
@@ -100,6 +103,7 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
     ageDays,
     managed,
     ownCredential,
+    lastUse: use,
     findings,
   }
 }

@@ -2,10 +2,19 @@ import { rotateKeys } from '../rotation/rotate-keys.js'
 import { auditFleet, eachStore, rotationReasons } from './fleet-audit.js'
 import type { AuditPolicy, FleetPlan, FleetPlanEntry, FleetStore } from './fleet-types.js'
 
-/** A store's rotation settings as `rotateKeys` options. */
-export function rotationSettings(fleetStore: FleetStore) {
-  const { retire, graceMs, concurrency, allowSelf } = fleetStore.rotation ?? {}
+const DAY_MS = 86_400_000
+
+/** A store's rotation settings as `rotateKeys` options; a successor's lifetime counts from `now`. */
+export function rotationSettings(fleetStore: FleetStore, now: Date = new Date()) {
+  const { retire, graceMs, concurrency, allowSelf, expiresInDays, input } =
+    fleetStore.rotation ?? {}
+  const lifetime =
+    expiresInDays === undefined
+      ? {}
+      : { expiresAt: new Date(now.getTime() + expiresInDays * DAY_MS) }
+  const successor = { ...input, ...lifetime }
   return {
+    ...(Object.keys(successor).length === 0 ? {} : { input: successor }),
     ...(retire === undefined ? {} : { retire }),
     ...(allowSelf === undefined ? {} : { allowSelf }),
     ...(graceMs === undefined ? {} : { graceMs }),
@@ -39,7 +48,7 @@ export async function planFleet(
     async (fleetStore, storeSignal) => {
       const reasons = due.get(fleetStore.label) as Map<string, FleetPlanEntry['reasons']>
       const result = await rotateKeys(fleetStore.store, {
-        ...rotationSettings(fleetStore),
+        ...rotationSettings(fleetStore, now),
         keyIds: [...reasons.keys()],
         dryRun: true,
         signal: storeSignal,
@@ -53,14 +62,16 @@ export async function planFleet(
         const key = keys.get(plan.keyId)
         if (key === undefined) return []
         const reasonsOf = reasons.get(plan.keyId) ?? []
+        const entry = {
+          label: fleetStore.label,
+          provider: fleetStore.store.provider,
+          key,
+          reasons: reasonsOf,
+          plan,
+        }
+        const reason = sameExpiry(entry)
         return [
-          {
-            label: fleetStore.label,
-            provider: fleetStore.store.provider,
-            key,
-            reasons: reasonsOf,
-            plan,
-          },
+          reason === undefined ? entry : { ...entry, plan: { ...plan, action: 'skip', reason } },
         ]
       })
     },
@@ -72,4 +83,23 @@ export async function planFleet(
     skipped: planned.filter((entry) => entry.plan.action !== 'rotate'),
     errors: [...audit.errors, ...errors],
   }
+}
+
+/**
+ * Why a key due only because it expires soon is not rotated: its successor would expire at
+ * the same moment, so the successor would be due at once and every run would rotate it again.
+ */
+function sameExpiry(entry: FleetPlanEntry): string | undefined {
+  const { key, plan, reasons } = entry
+  if (plan.action !== 'rotate' || reasons.some((reason) => reason.kind !== 'expiring-soon'))
+    return undefined
+  const expires = timeOf(key.expiresAt)
+  if (expires === null || timeOf(plan.input.expiresAt) !== expires) return undefined
+  return `key ${key.id} expires at ${new Date(expires).toISOString()}, and its successor would expire at the same moment, so rotating it would not help and the next run would rotate it again; give successors a lifetime (the store's rotation expiresInDays)`
+}
+
+function timeOf(value: unknown): number | null {
+  if (!(value instanceof Date) && typeof value !== 'string') return null
+  const time = new Date(value).getTime()
+  return Number.isNaN(time) ? null : time
 }

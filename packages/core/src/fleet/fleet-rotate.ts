@@ -107,7 +107,7 @@ export async function rotateFleet(
       given ??
       (earlier.get(label) === true ? undefined : await dueKeyIds(fleetStore, options, storeSignal))
     return rotateKeys(fleetStore.store, {
-      ...rotationSettings(fleetStore),
+      ...rotationSettings(fleetStore, options.now ?? new Date()),
       batchId: storeBatchId(batchId, label),
       journal,
       ...(keyIds === undefined ? {} : { keyIds }),

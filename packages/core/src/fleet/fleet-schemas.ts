@@ -33,6 +33,7 @@ export const selectorSchema = v.strictObject({
   name: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
   olderThanDays: v.optional(days),
   status: v.optional(v.picklist(['active', 'disabled', 'any'])),
+  workspace: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
 })
 
 const fleetStoreSchema = v.strictObject({
@@ -45,6 +46,8 @@ const fleetStoreSchema = v.strictObject({
       graceMs: v.optional(waitMs),
       concurrency: v.optional(atLeastOne),
       allowSelf: v.optional(v.boolean()),
+      expiresInDays: v.optional(days),
+      input: v.optional(v.record(v.string(), v.unknown())),
     }),
   ),
 })

@@ -5,6 +5,7 @@ import type { RetireMode } from '../rotation/rotation-options.js'
 import type { RotationPlan } from '../rotation/rotation-plan.js'
 import type { DeliveryTarget } from '../targets/delivery-target.js'
 import type { ApiKey, CreatedKey, KeyStore, ListOptions } from '../types.js'
+import type { LastUse } from './last-use.js'
 
 /** Which keys of a store a fleet manages (rotates). Every given field must match. */
 export interface KeySelector {
@@ -14,6 +15,8 @@ export interface KeySelector {
   olderThanDays?: number
   /** Which status a managed key has. Default `'active'`. */
   status?: 'active' | 'disabled' | 'any'
+  /** Only keys of this workspace (`ApiKey.workspace`, e.g. an OpenRouter workspace id); a key without one never matches. */
+  workspace?: string
 }
 
 /** A store's rotation settings within a fleet. */
@@ -29,6 +32,14 @@ export interface FleetRotationSettings {
    * the store switches to the new key first. Default `false`: such a key is skipped.
    */
   allowSelf?: boolean
+  /**
+   * Each successor expires this many days after it is made. Default: it keeps the old key's
+   * expiry, so a key due because it expires soon is skipped (its successor would expire at
+   * the same moment, and every run would rotate it again).
+   */
+  expiresInDays?: number
+  /** Fields every successor is made with, over those carried from the old key (e.g. OpenRouter's `limit`). */
+  input?: Record<string, unknown>
 }
 
 /** One store of a fleet. */
@@ -97,6 +108,8 @@ export interface AuditEntry {
   managed: boolean
   /** Whether the key may be the store's own credential (`credentialKeyIds`, or a store that cannot tell). */
   ownCredential: boolean
+  /** What is known of its last use: a date, a period its spending shows, `never`, or `unknown`. */
+  lastUse: LastUse
   findings: AuditFinding[]
 }
 

@@ -34,6 +34,7 @@ export function matchesSelector(key: ApiKey, selector: KeySelector, now: Date): 
   if (selector.name !== undefined) {
     if (key.name === null || !globPattern(selector.name).test(key.name)) return false
   }
+  if (selector.workspace !== undefined && key.workspace !== selector.workspace) return false
   if (selector.olderThanDays !== undefined) {
     const created = timeOf(key.createdAt)
     if (created === null || now.getTime() - created < selector.olderThanDays * DAY_MS) return false

@@ -1,0 +1,34 @@
+import type { RotationJournal, RotationRecord, RotationState } from '@keyway/core'
+
+/** States after which a rotation needs nothing more: its old key retired, or nothing left made. */
+const SETTLED: ReadonlySet<RotationState> = new Set(['done', 'failed', 'rolled-back'])
+
+/** A batch of the journal with rotations that began and did not finish. */
+export interface UnfinishedBatch {
+  /** The batch id to pass to `--batch-id`. */
+  batchId: string
+  /** The old keys whose rotation is part way. */
+  keyIds: string[]
+}
+
+/**
+ * The batches of `journal` that left rotations part way. `batchOf` maps a rotation's own batch
+ * id (the part of its rotation id before `/<old key id>`) to the batch the operator resumes,
+ * or `undefined` for a batch of other stores. A new batch over the same keys would make a
+ * second successor for each, so it must not start while one of these is open.
+ */
+export async function unfinishedBatches(
+  journal: RotationJournal,
+  batchOf: (recordBatchId: string, record: RotationRecord) => string | undefined,
+): Promise<UnfinishedBatch[]> {
+  const open = new Map<string, string[]>()
+  for (const record of await journal.list()) {
+    if (SETTLED.has(record.state)) continue
+    const suffix = `/${record.oldKeyId}`
+    if (!record.rotationId.endsWith(suffix)) continue
+    const batchId = batchOf(record.rotationId.slice(0, -suffix.length), record)
+    if (batchId === undefined) continue
+    open.set(batchId, [...(open.get(batchId) ?? []), record.oldKeyId])
+  }
+  return [...open].map(([batchId, keyIds]) => ({ batchId, keyIds }))
+}
