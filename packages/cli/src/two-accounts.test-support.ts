@@ -111,6 +111,8 @@ export function envOf(accounts: readonly Account[]): Record<string, string> {
 export function configOf(accounts: readonly Account[], concurrency: (account: Account) => number) {
   return {
     policy: { maxAgeDays: 90 },
+    // Each test's journal in its own folder, beside its config.
+    journal: '.keyway-rotations.json',
     stores: accounts.map((account) => {
       const { baseUrl, ...credentials } = account.envNames
       return {
