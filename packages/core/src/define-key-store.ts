@@ -116,8 +116,9 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 ): KeyStore<C, U> {
   const { provider, capabilities, client } = definition
   const context = (operation: string) => ({ provider, operation })
-  // A secret the store knows (its credential, a key it minted or listed) is never an id.
-  const isSecret = (text: string) => client.redactor.finds(text)
+  // A secret the store knows (its credential, a key it minted or listed) is never an id, nor
+  // is a telling part of one (a key's body without its prefix fits some vendors' id shape).
+  const isSecret = (text: string) => client.redactor.sharesWith(text)
   const checkId = (id: unknown, operation: string) =>
     encodeId(id, context(operation), definition.idPattern, isSecret)
   const checkOwnKey = (key: unknown, operation: string) => {

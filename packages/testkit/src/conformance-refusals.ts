@@ -34,6 +34,20 @@ export const MALFORMED_IDS: readonly string[] = [
   'ключ-🔑',
 ]
 
+/**
+ * An id of the vendor's own shape made of a secret's characters, as a careless paste makes
+ * one (a key without its prefix, a token cut short): the tail of `shape` (its last run of
+ * letters and digits) replaced by as many of the secret's. `undefined` where the shape's
+ * tail is too short to carry a telling part of a secret.
+ */
+export function idFromSecret(shape: string, secret: string): string | undefined {
+  const tail = /[0-9a-z]+$/i.exec(shape)?.[0] ?? ''
+  const runs = secret.match(/[0-9a-z]+/gi) ?? []
+  const body = runs.reduce((longest, run) => (run.length > longest.length ? run : longest), '')
+  if (tail.length < 12 || body.length < tail.length) return undefined
+  return `${shape.slice(0, shape.length - tail.length)}${body.slice(-tail.length)}`
+}
+
 /** Input no rotation may take: refused before the old key is read. */
 const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>]> = [
   ['an empty name', { name: '' }],
@@ -152,11 +166,28 @@ export function describeRotationRefusalConformance(options: ConformanceOptions):
       return error as ValidationError
     }
 
+    /**
+     * Ids that hold a secret's characters without being it: its body in the vendor's id
+     * shape, and the secret in capitals.
+     */
+    const nearSecretIds = () =>
+      secretIds().flatMap((secret) => {
+        const shaped = idFromSecret(options.unknownId, secret)
+        return [secret.toUpperCase(), ...(shaped === undefined ? [] : [shaped])]
+      })
+
     for (const [entry, act] of ENTRY_POINTS) {
       it(`${entry}: refuses an id that is a secret, unquoted, sending nothing`, async () => {
         const ids = secretIds()
         expect(ids.length).toBeGreaterThanOrEqual(2)
         for (const id of ids) await refused(() => act(store, id))
+      })
+
+      it(`${entry}: refuses an id made of a secret's characters, unquoted, sending nothing`, async () => {
+        for (const id of nearSecretIds()) {
+          const error = await refused(() => act(store, id))
+          expect(findSecrets(error, [id])).toEqual([])
+        }
       })
 
       it(`${entry}: refuses a malformed id, sending nothing`, async () => {
