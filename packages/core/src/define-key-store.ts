@@ -147,6 +147,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     checkCreateInput: (input, operation) => {
       checkCreateInput(input, operation)
     },
+    holdsSecret: isSecret,
     redact: (error) => scrubErrorChain(error, client.redactor),
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
