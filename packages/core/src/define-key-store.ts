@@ -140,6 +140,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       context(operation),
     )
     assertFields(checked, capabilities.create, context(operation))
+    checkHoldsNoSecret(checked, isSecret, context(operation))
     return checked
   }
   const rules: StoreRules = {
@@ -362,6 +363,28 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   }
   attachStoreRules(store, rules)
   return store
+}
+
+/**
+ * Refuses a name or metadata (names and values) holding a secret the store knows: a key named
+ * after a credential would carry it into every listing, plan and journal. Quotes neither.
+ */
+function checkHoldsNoSecret(
+  input: Record<string, unknown>,
+  isSecret: (text: string) => boolean,
+  context: { provider: string; operation: string },
+): void {
+  const metadata = Object.entries((input.metadata ?? {}) as Record<string, string>).flat()
+  const issues = [
+    ...(typeof input.name === 'string' && isSecret(input.name) ? ['name'] : []),
+    ...(metadata.some((text) => isSecret(text)) ? ['metadata'] : []),
+  ].map((path) => ({ path, message: 'holds a secret (a credential or a key)' }))
+  if (issues.length === 0) return
+  throw new ValidationError({
+    ...context,
+    message: `${context.provider} ${context.operation}: invalid input (${issues.map((issue) => issue.path).join(', ')}: holds a secret)`,
+    issues,
+  })
 }
 
 function checkInput(

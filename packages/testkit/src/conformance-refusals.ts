@@ -205,6 +205,22 @@ export function describeRotationRefusalConformance(options: ConformanceOptions):
       })
     }
 
+    // A name holding a secret would carry it into every listing, plan and journal.
+    it('refuses a name holding a secret, at create and at every rotation, sending nothing', async () => {
+      expect.assertions(store.capabilities.names ? secretIds().length * 24 : 0)
+      if (!store.capabilities.names) return
+      for (const secret of secretIds()) {
+        const input = { name: `copy of ${secret.toUpperCase()} ` }
+        const issues = [{ path: 'name', message: 'holds a secret (a credential or a key)' }]
+        expect((await refused(() => store.create(input as never))).issues).toEqual(issues)
+        for (const [, act] of INPUT_ENTRY_POINTS) {
+          const error = await refused(() => act(store, minted.key.id, input))
+          expect(error.issues).toEqual(issues)
+          expect(findSecrets(error, [secret.toUpperCase()])).toEqual([])
+        }
+      }
+    })
+
     // The one-listing shortcut (where get is a scan) against the plain store.get path.
     const rotateBy = (path: 'shortcut' | 'plain', keyId: string) =>
       rotateKey(store, {
