@@ -221,6 +221,29 @@ export function describeRotationRefusalConformance(options: ConformanceOptions):
       }
     })
 
+    it('refuses metadata holding a secret, in a value or a name, sending nothing', async () => {
+      expect.assertions(store.capabilities.metadata ? 2 * (1 + INPUT_ENTRY_POINTS.length) * 4 : 0)
+      if (!store.capabilities.metadata) return
+      // The key's secret: an account's e-mail address, a setting, is no secret to the store.
+      for (const secret of [minted.secret]) {
+        const held = `copy of ${secret.toUpperCase()}`
+        for (const metadata of [{ note: held }, { [held]: 'x' }]) {
+          const attempts = [
+            () => store.create({ ...options.createInput, metadata } as never),
+            ...INPUT_ENTRY_POINTS.map(
+              ([, act]) =>
+                () =>
+                  act(store, minted.key.id, { metadata }),
+            ),
+          ]
+          for (const attempt of attempts) {
+            const error = await refused(attempt)
+            expect(findSecrets(error, [secret.toUpperCase()])).toEqual([])
+          }
+        }
+      }
+    })
+
     // The one-listing shortcut (where get is a scan) against the plain store.get path.
     const rotateBy = (path: 'shortcut' | 'plain', keyId: string) =>
       rotateKey(store, {
