@@ -259,6 +259,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   pool.on('error', () => {})
   const journal = postgresJournal(pool)
   const stores = new Map<string, KeyStore>()
+  const everyStore = Object.values(options.stores).map((entry) => entry.store)
   const entryOf = (label: string): RotationStoreEntry => {
     const entry = options.stores[label]
     if (entry === undefined) throw invalid('label', `no store is labelled "${label}"`)
@@ -410,7 +411,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     keyId: string,
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
   ) => {
-    checkEnqueue(entryOf(label).store, batchId, label, keyId)
+    checkEnqueue(entryOf(label).store, batchId, label, keyId, everyStore)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId),
       queueName: rotationQueueName(label),
@@ -517,7 +518,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     async enqueueBatch(batchId, label, keyIds) {
       // All or none: a bad key id is refused before any rotation of the batch starts.
       const { store } = entryOf(label)
-      for (const keyId of keyIds) checkEnqueue(store, batchId, label, keyId)
+      for (const keyId of keyIds) checkEnqueue(store, batchId, label, keyId, everyStore)
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
       for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
       return handles
