@@ -14,6 +14,8 @@ import { createHttpClient } from '../http-client.js'
 import type { ApiKey } from '../types.js'
 import { readOldKeyAndOwnIds } from './open-run.js'
 import { rotateKey } from './rotate-key.js'
+import { rotateKeys } from './rotate-keys.js'
+import { memoryJournal } from './rotation-journal.js'
 import { resolveRotationOptions, rotationOptionEntries } from './rotation-options.js'
 
 // Obviously fake values: what matters is that they never come back out.
@@ -159,5 +161,40 @@ describe('rotation input the store refuses', () => {
       expectNoSecret(error)
     }
     expect(listings).toEqual([])
+  })
+})
+
+describe('names a caller gives a rotation or a batch', () => {
+  it('refuses a rotation id or batch id holding a secret, before reading or journalling', async () => {
+    const { store, listings } = scanStore()
+    const journal = memoryJournal()
+    for (const secret of [CREDENTIAL, MINTED]) {
+      const attempts = [
+        () =>
+          rotateKey(store, {
+            keyId: 'key_1',
+            rotationId: `r-${secret}`,
+            deliver: () => {},
+            journal,
+          }),
+        () =>
+          rotateKeys(store, {
+            keyIds: ['key_1'],
+            batchId: `b-${secret}`,
+            deliver: () => {},
+            journal,
+          }),
+      ]
+      for (const attempt of attempts) {
+        const error = await attempt().then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        )
+        expect(error).toBeInstanceOf(ValidationError)
+        expectNoSecret(error)
+      }
+    }
+    expect(listings).toEqual([])
+    expect(await journal.list()).toEqual([])
   })
 })
