@@ -117,8 +117,9 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 ): KeyStore<C, U> {
   const { provider, capabilities, client } = definition
   const context = (operation: string) => ({ provider, operation })
-  // A secret the store knows (its credential, a key it minted or listed) is never an id.
-  const isSecret = (text: string) => client.redactor.finds(text)
+  // A secret the store knows (its credential, a key it minted or listed) is never an id, nor
+  // is a telling part of one (a key's body without its prefix fits some vendors' id shape).
+  const isSecret = (text: string) => client.redactor.sharesWith(text)
   const checkId = (id: unknown, operation: string) =>
     encodeId(id, context(operation), definition.idPattern, isSecret)
   const checkOwnKey = (key: unknown, operation: string) => {
@@ -140,6 +141,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       context(operation),
     )
     assertFields(checked, capabilities.create, context(operation))
+    checkHoldsNoSecret(checked, isSecret, context(operation))
     return checked
   }
   const rules: StoreRules = {
@@ -147,6 +149,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     checkCreateInput: (input, operation) => {
       checkCreateInput(input, operation)
     },
+    holdsSecret: isSecret,
     redact: (error) => scrubErrorChain(error, client.redactor),
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
@@ -365,6 +368,28 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   // Hidden and non-enumerable: core can tell the store's account, nobody can read its credential.
   attachFingerprint(store, fingerprintFunction(client))
   return store
+}
+
+/**
+ * Refuses a name or metadata (names and values) holding a secret the store knows: a key named
+ * after a credential would carry it into every listing, plan and journal. Quotes neither.
+ */
+function checkHoldsNoSecret(
+  input: Record<string, unknown>,
+  isSecret: (text: string) => boolean,
+  context: { provider: string; operation: string },
+): void {
+  const metadata = Object.entries((input.metadata ?? {}) as Record<string, string>).flat()
+  const issues = [
+    ...(typeof input.name === 'string' && isSecret(input.name) ? ['name'] : []),
+    ...(metadata.some((text) => isSecret(text)) ? ['metadata'] : []),
+  ].map((path) => ({ path, message: 'holds a secret (a credential or a key)' }))
+  if (issues.length === 0) return
+  throw new ValidationError({
+    ...context,
+    message: `${context.provider} ${context.operation}: invalid input (${issues.map((issue) => issue.path).join(', ')}: holds a secret)`,
+    issues,
+  })
 }
 
 function checkInput(

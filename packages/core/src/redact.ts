@@ -5,6 +5,12 @@ export const REDACTED = '[REDACTED]'
 const MIN_SECRET_LENGTH = 6
 
 /**
+ * A run of this many of a secret's characters is a telling part of it (a key's body without
+ * its prefix, a token cut short), and too long to be part of an unrelated id by chance.
+ */
+const TELLING_RUN = 12
+
+/**
  * Scrubs known secret values (the store's credential, every key it minted) from text,
  * in their plain and URL-encoded forms.
  */
@@ -24,6 +30,22 @@ export class Redactor {
   /** Whether the text holds a known secret. */
   finds(text: string): boolean {
     for (const value of this.#values) if (text.includes(value)) return true
+    return false
+  }
+
+  /**
+   * Whether the text holds a known secret or a telling part of one: a run of 12 of its
+   * characters, in any case. For refusing an id, which a pasted secret's body must not be.
+   */
+  sharesWith(text: string): boolean {
+    const lower = text.toLowerCase()
+    for (const value of this.#values) {
+      const secret = value.toLowerCase()
+      const run = Math.min(TELLING_RUN, secret.length)
+      for (let start = 0; start + run <= secret.length; start++) {
+        if (lower.includes(secret.slice(start, start + run))) return true
+      }
+    }
     return false
   }
 

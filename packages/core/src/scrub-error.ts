@@ -3,7 +3,8 @@ import type { Redactor } from './redact.js'
 
 /**
  * Last line of defence before an error leaves the HTTP client: scrubs every known secret
- * from its message, its issue paths and messages, and its stack. Returns the same error.
+ * from its message, its issue paths and messages, its stack, and every other text it holds
+ * (an unsupported `feature` names a field the caller gave). Returns the same error.
  */
 export function scrubError(error: KeyStoreError, redactor: Redactor): KeyStoreError {
   error.message = redactor.redact(error.message)
@@ -17,6 +18,14 @@ export function scrubError(error: KeyStoreError, redactor: Redactor): KeyStoreEr
     }
   }
   if (error.stack !== undefined) error.stack = redactor.redact(error.stack)
+  const fields = error as unknown as Record<string, unknown>
+  for (const field of Object.keys(fields)) {
+    const value = fields[field]
+    if (typeof value === 'string') fields[field] = redactor.redact(value)
+    else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+      fields[field] = value.map((item) => redactor.redact(item))
+    }
+  }
   return error
 }
 

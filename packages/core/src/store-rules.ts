@@ -18,6 +18,8 @@ export interface StoreRules {
    * vendor lacks.
    */
   checkCreateInput(input: unknown, operation: string): void
+  /** Whether the text holds a secret the store knows, or a telling part of one. */
+  holdsSecret(text: string): boolean
   /** The same error, with every secret the store knows scrubbed from it and its causes. */
   redact<T>(error: T): T
 }
@@ -44,6 +46,7 @@ export function storeRules(store: KeyStore): StoreRules {
       const checked = validateInput(baseCreateInputSchema, input, context(operation))
       assertFields(checked, store.capabilities.create, context(operation))
     },
+    holdsSecret: () => false,
     redact: (error) => error,
   }
 }

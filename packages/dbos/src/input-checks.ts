@@ -1,4 +1,4 @@
-import { checkKeyId, type KeyStore, ValidationError } from '@keyway/core'
+import { checkKeyId, type KeyStore, storeRules, ValidationError } from '@keyway/core'
 import { rotationWorkflowId } from './workflow-id.js'
 
 /** The longest rotation id core's journal takes: a workflow id must fit it. */
@@ -29,7 +29,7 @@ export function checkLabel(label: string): void {
 
 /**
  * Throws `ValidationError` unless `keyId` passes the store's own id check (the one its `get`
- * makes: never a secret the store knows, never quoted), `batchId` is a non-empty string and
+ * makes: never a secret the store knows, never quoted) and holds no secret of `everyStore`, `batchId` is a non-empty string and
  * the rotation's workflow id fits core's rotation ids: a rotation that could only fail is
  * refused here, before its workflow starts, takes that id and records it in Postgres.
  */
@@ -38,12 +38,23 @@ export function checkEnqueue(
   batchId: string,
   label: string,
   keyId: string,
+  everyStore: readonly KeyStore[] = [],
   attempt = 1,
 ): void {
   if (typeof batchId !== 'string' || batchId === '') {
     throw invalid('batchId', 'must be a non-empty string')
   }
   checkKeyId(store, keyId, 'rotate')
+  // Another store's secret would pass this store's check: that store alone knows it.
+  if (everyStore.some((other) => storeRules(other).holdsSecret(keyId))) {
+    const problem = 'holds a secret (a credential or a key), not a key id'
+    throw new ValidationError({
+      provider: store.provider,
+      operation: 'rotate',
+      message: `${store.provider} rotate: invalid key id (${problem})`,
+      issues: [{ path: 'id', message: problem }],
+    })
+  }
   const id = rotationWorkflowId(batchId, label, keyId, attempt)
   if (id.length > MAX_ROTATION_ID) {
     throw invalid(

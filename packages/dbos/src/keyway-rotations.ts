@@ -278,6 +278,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   const journal = postgresJournal(pool)
   const accounts = new StoreAccounts(pool, options.stores)
   const stores = new Map<string, KeyStore>()
+  const everyStore = Object.values(options.stores).map((entry) => entry.store)
   const entryOf = (label: string): RotationStoreEntry => {
     const entry = options.stores[label]
     if (entry === undefined) throw invalid('label', `no store is labelled "${label}"`)
@@ -460,7 +461,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
     attempt = 1,
   ) => {
-    checkEnqueue(entryOf(label).store, batchId, label, keyId, attempt)
+    checkEnqueue(entryOf(label).store, batchId, label, keyId, everyStore, attempt)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId, attempt),
       queueName: rotationQueueName(label),
@@ -617,7 +618,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     async enqueueBatch(batchId, label, keyIds) {
       // All or none: a bad key id is refused before any rotation of the batch starts.
       const { store } = entryOf(label)
-      for (const keyId of keyIds) checkEnqueue(store, batchId, label, keyId)
+      for (const keyId of keyIds) checkEnqueue(store, batchId, label, keyId, everyStore)
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
       for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
       return handles

@@ -36,6 +36,35 @@ describe('enqueue refuses, by each store’s own rules, before anything is sent 
     await Promise.all(VENDORS.map((vendor) => fleet?.[vendor].close()))
   })
 
+  it("an id holding another store's secret, in the shape of this store's ids, is refused", async () => {
+    // A Latitude.sh id is tok_ and 13 letters or digits: 13 hex of another vendor's key fit.
+    const others = VENDORS.filter((vendor) => vendor !== 'latitudesh')
+    const before = fleet.latitudesh.requests.length
+    expect.assertions(others.length * 2 * 3 + 1)
+    for (const vendor of others) {
+      const minted = secrets.get(vendor)?.at(-1) as string
+      const keyId = `tok_${(/[0-9a-f]{13,}/.exec(minted)?.[0] ?? '').slice(0, 13)}`
+      const acts: Array<() => Promise<unknown>> = [
+        () => rotations.enqueue('nightly', 'latitudesh', keyId),
+        () => rotations.enqueueBatch('nightly', 'latitudesh', [keyId]),
+      ]
+      for (const act of acts) {
+        const error = await Promise.resolve()
+          .then(act)
+          .then(
+            () => undefined,
+            (thrown: unknown) => thrown,
+          )
+        expect(error).toBeInstanceOf(ValidationError)
+        expect((error as ValidationError).issues).toEqual([
+          { path: 'id', message: 'holds a secret (a credential or a key), not a key id' },
+        ])
+        expect(findSecrets(error, [keyId])).toEqual([])
+      }
+    }
+    expect(fleet.latitudesh.requests.slice(before)).toEqual([])
+  })
+
   for (const vendor of VENDORS) {
     it(`${vendor}: an id that is a secret or malformed is a ValidationError, no request, no secret`, async () => {
       const known = secrets.get(vendor) ?? []

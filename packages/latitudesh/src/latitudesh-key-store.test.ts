@@ -86,7 +86,7 @@ describe('createLatitudeKeyStore wire format', () => {
     expect(created.key.name).toBe('rotation-2026-11')
     expect(created.secret.reveal()).toBe(createKey.data.attributes.token)
     expect(JSON.stringify(created.key)).not.toContain(createKey.data.attributes.token)
-    expect(created.key.hint).toBe('…e0000')
+    expect(created.key.hint).toBe('…e3333')
   })
 
   it('updates with PATCH, carrying the id in the document', async () => {

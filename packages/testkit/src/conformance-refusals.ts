@@ -34,6 +34,20 @@ export const MALFORMED_IDS: readonly string[] = [
   'ключ-🔑',
 ]
 
+/**
+ * An id of the vendor's own shape made of a secret's characters, as a careless paste makes
+ * one (a key without its prefix, a token cut short): the tail of `shape` (its last run of
+ * letters and digits) replaced by as many of the secret's. `undefined` where the shape's
+ * tail is too short to carry a telling part of a secret.
+ */
+export function idFromSecret(shape: string, secret: string): string | undefined {
+  const tail = /[0-9a-z]+$/i.exec(shape)?.[0] ?? ''
+  const runs = secret.match(/[0-9a-z]+/gi) ?? []
+  const body = runs.reduce((longest, run) => (run.length > longest.length ? run : longest), '')
+  if (tail.length < 12 || body.length < tail.length) return undefined
+  return `${shape.slice(0, shape.length - tail.length)}${body.slice(-tail.length)}`
+}
+
 /** Input no rotation may take: refused before the old key is read. */
 const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>]> = [
   ['an empty name', { name: '' }],
@@ -152,11 +166,28 @@ export function describeRotationRefusalConformance(options: ConformanceOptions):
       return error as ValidationError
     }
 
+    /**
+     * Ids that hold a secret's characters without being it: its body in the vendor's id
+     * shape, and the secret in capitals.
+     */
+    const nearSecretIds = () =>
+      secretIds().flatMap((secret) => {
+        const shaped = idFromSecret(options.unknownId, secret)
+        return [secret.toUpperCase(), ...(shaped === undefined ? [] : [shaped])]
+      })
+
     for (const [entry, act] of ENTRY_POINTS) {
       it(`${entry}: refuses an id that is a secret, unquoted, sending nothing`, async () => {
         const ids = secretIds()
         expect(ids.length).toBeGreaterThanOrEqual(2)
         for (const id of ids) await refused(() => act(store, id))
+      })
+
+      it(`${entry}: refuses an id made of a secret's characters, unquoted, sending nothing`, async () => {
+        for (const id of nearSecretIds()) {
+          const error = await refused(() => act(store, id))
+          expect(findSecrets(error, [id])).toEqual([])
+        }
       })
 
       it(`${entry}: refuses a malformed id, sending nothing`, async () => {
@@ -173,6 +204,45 @@ export function describeRotationRefusalConformance(options: ConformanceOptions):
         }
       })
     }
+
+    // A name holding a secret would carry it into every listing, plan and journal.
+    it('refuses a name holding a secret, at create and at every rotation, sending nothing', async () => {
+      expect.assertions(store.capabilities.names ? secretIds().length * 24 : 0)
+      if (!store.capabilities.names) return
+      for (const secret of secretIds()) {
+        const input = { name: `copy of ${secret.toUpperCase()} ` }
+        const issues = [{ path: 'name', message: 'holds a secret (a credential or a key)' }]
+        expect((await refused(() => store.create(input as never))).issues).toEqual(issues)
+        for (const [, act] of INPUT_ENTRY_POINTS) {
+          const error = await refused(() => act(store, minted.key.id, input))
+          expect(error.issues).toEqual(issues)
+          expect(findSecrets(error, [secret.toUpperCase()])).toEqual([])
+        }
+      }
+    })
+
+    it('refuses metadata holding a secret, in a value or a name, sending nothing', async () => {
+      expect.assertions(store.capabilities.metadata ? 2 * (1 + INPUT_ENTRY_POINTS.length) * 4 : 0)
+      if (!store.capabilities.metadata) return
+      // The key's secret: an account's e-mail address, a setting, is no secret to the store.
+      for (const secret of [minted.secret]) {
+        const held = `copy of ${secret.toUpperCase()}`
+        for (const metadata of [{ note: held }, { [held]: 'x' }]) {
+          const attempts = [
+            () => store.create({ ...options.createInput, metadata } as never),
+            ...INPUT_ENTRY_POINTS.map(
+              ([, act]) =>
+                () =>
+                  act(store, minted.key.id, { metadata }),
+            ),
+          ]
+          for (const attempt of attempts) {
+            const error = await refused(attempt)
+            expect(findSecrets(error, [secret.toUpperCase()])).toEqual([])
+          }
+        }
+      }
+    })
 
     // The one-listing shortcut (where get is a scan) against the plain store.get path.
     const rotateBy = (path: 'shortcut' | 'plain', keyId: string) =>

@@ -53,10 +53,11 @@ export async function rotateFleet(
       unknown.map((label) => ({ path: `keyIds.${label}`, message: 'no store has this label' })),
     )
   }
-  // Every store's keys by that store's own rules, before any store sends anything.
+  // Every store's keys by that store's own rules, before any store sends anything; and no
+  // store's secret as another's id (that store would neither know nor redact it).
   const badIds = chosen.flatMap((fleetStore) =>
     (options.keyIds?.[fleetStore.label] ?? []).flatMap((keyId, index) => {
-      const problem = idProblem(fleetStore.store, keyId)
+      const problem = idProblem(fleetStore.store, keyId) ?? anotherStoresSecret(stores, keyId)
       return problem === undefined
         ? []
         : [{ path: `keyIds.${fleetStore.label}.${index}`, message: problem }]
@@ -153,6 +154,13 @@ function idProblem(store: KeyStore, keyId: string): string | undefined {
     if (!(error instanceof ValidationError)) throw error
     return error.issues[0]?.message ?? 'invalid key id'
   }
+}
+
+/** Says so where `keyId` holds a secret any store of the fleet knows. */
+function anotherStoresSecret(stores: readonly FleetStore[], keyId: string): string | undefined {
+  return stores.some((fleetStore) => storeRules(fleetStore.store).holdsSecret(keyId))
+    ? 'holds a secret (a credential or a key), not a key id'
+    : undefined
 }
 
 /** The keys of a store that `policy` finds due (none without a policy). */

@@ -3,11 +3,19 @@ import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { defineCapabilities } from '../capabilities.js'
 import { defineKeyStore } from '../define-key-store.js'
-import { KeyStoreError, NotFoundError, ValidationError } from '../errors.js'
+import {
+  KeyStoreError,
+  NotFoundError,
+  UnsupportedOperationError,
+  ValidationError,
+} from '../errors.js'
 import { apiKey } from '../fleet/api-key.test-support.js'
 import { createHttpClient } from '../http-client.js'
 import type { ApiKey } from '../types.js'
 import { readOldKeyAndOwnIds } from './open-run.js'
+import { rotateKey } from './rotate-key.js'
+import { rotateKeys } from './rotate-keys.js'
+import { memoryJournal } from './rotation-journal.js'
 import { resolveRotationOptions, rotationOptionEntries } from './rotation-options.js'
 
 // Obviously fake values: what matters is that they never come back out.
@@ -133,5 +141,60 @@ describe('the one-listing shortcut where get is a scan', () => {
       KeyStoreError.is(plain.error) && plain.error.toJSON(),
     )
     expect(shortcut.listings).toEqual(['list'])
+  })
+})
+
+describe('rotation input the store refuses', () => {
+  it('names no secret given as a field name, in any property of the error', async () => {
+    const { store, listings } = scanStore()
+    for (const secret of [CREDENTIAL, MINTED]) {
+      const error = await rotateKey(store, {
+        keyId: 'key_1',
+        input: { [secret]: 'x' } as never,
+        dryRun: true,
+      }).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      )
+      expect(error).toBeInstanceOf(UnsupportedOperationError)
+      expect((error as UnsupportedOperationError).feature).toBe('rotate.[REDACTED]')
+      expectNoSecret(error)
+    }
+    expect(listings).toEqual([])
+  })
+})
+
+describe('names a caller gives a rotation or a batch', () => {
+  it('refuses a rotation id or batch id holding a secret, before reading or journalling', async () => {
+    const { store, listings } = scanStore()
+    const journal = memoryJournal()
+    for (const secret of [CREDENTIAL, MINTED]) {
+      const attempts = [
+        () =>
+          rotateKey(store, {
+            keyId: 'key_1',
+            rotationId: `r-${secret}`,
+            deliver: () => {},
+            journal,
+          }),
+        () =>
+          rotateKeys(store, {
+            keyIds: ['key_1'],
+            batchId: `b-${secret}`,
+            deliver: () => {},
+            journal,
+          }),
+      ]
+      for (const attempt of attempts) {
+        const error = await attempt().then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        )
+        expect(error).toBeInstanceOf(ValidationError)
+        expectNoSecret(error)
+      }
+    }
+    expect(listings).toEqual([])
+    expect(await journal.list()).toEqual([])
   })
 })

@@ -249,9 +249,24 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   const retire = given.retire ?? 'delete'
   if (retire === 'disable') assertCapability(store.capabilities.disable, 'disable', context)
   const rules = storeRules(store)
-  const named = options as { keyId?: string; keyIds?: readonly string[] }
+  const named = options as {
+    keyId?: string
+    keyIds?: readonly string[]
+    rotationId?: string
+    batchId?: string
+  }
   for (const keyId of named.keyIds ?? (named.keyId === undefined ? [] : [named.keyId])) {
     rules.checkId(keyId, 'rotate')
+  }
+  // A rotation's or batch's name is journalled and quoted: it must not be a secret.
+  const secretNames = (['rotationId', 'batchId'] as const).filter((field) => {
+    const name = named[field]
+    return typeof name === 'string' && rules.holdsSecret(name)
+  })
+  if (secretNames.length > 0) {
+    throw invalid(
+      secretNames.map((path) => ({ path, message: 'holds a secret (a credential or a key)' })),
+    )
   }
   const input = definedEntries(given.input ?? {})
   // The overrides alone, as a create would take them: the carried settings are the vendor's own.
