@@ -133,7 +133,7 @@ export function keyTable(keys: readonly ApiKey[], paint: Paint, options: KeyTabl
     keys.map((key) => [
       printable(short(key.id)),
       printable(key.name ?? '-') + (marked && own.has(key.id) ? paint('cyan', ' *') : ''),
-      key.status === 'active' ? paint('green', 'active') : paint('yellow', 'disabled'),
+      key.status === 'active' ? paint('green', 'active') : paint('yellow', key.status),
       printable(key.hint ?? '-'),
       ...columns.map((column) => printable(column.cell(key))),
       ...(options.expiry ? [shownDate(key.expiresAt)] : []),

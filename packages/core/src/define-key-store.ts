@@ -47,7 +47,9 @@ import {
 /**
  * The vendor mapping an adapter supplies. Everything else a store does (input and id
  * checks, capability checks, safe create, redaction of minted secrets, scans) is shared.
- * Ids reach these functions already validated and URL-encoded as `encodedId`.
+ * Ids reach these functions already validated and URL-encoded as `encodedId`. An operation
+ * the vendor lacks is left out (and declared `false` in `capabilities`): the store refuses
+ * it with `UnsupportedOperationError` before any request.
  */
 export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKeyInput> {
   provider: string
@@ -66,9 +68,10 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   /**
    * Sends one create request. The input has passed every check and carries the create's
    * marker (see `marking`); a create marked by name always has a name. Its secret comes
-   * from `client.secret`, which registers it for redaction.
+   * from `client.secret`, which registers it for redaction. Absent where the vendor cannot
+   * mint keys through its API (`capabilities.create: false`).
    */
-  create(input: C, options: RequestOptions): Promise<CreatedKey>
+  create?(input: C, options: RequestOptions): Promise<CreatedKey>
   /**
    * How a create carries its marker: a temporary name, a metadata entry, or (for some
    * inputs) no way at all. Default: a temporary name where `capabilities.names` and
@@ -83,10 +86,10 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   matchesCreated?(key: ApiKey, input: C): boolean
   /** Where the vendor shows secrets again: turns a key found by its marker into the caller's key. */
   recoverCreated?(key: ApiKey, options: RequestOptions): Promise<CreatedKey | undefined>
-  /** Sends one update. The patch has passed every check. */
-  update(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
-  /** Sends one delete. */
-  delete(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
+  /** Sends one update. The patch has passed every check. Absent with `capabilities.update: false`. */
+  update?(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
+  /** Sends one delete. Absent with `capabilities.deleted: false`. */
+  delete?(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
   /** Replaces a key's secret in place, where the vendor can; the secret from `client.secret`. */
   regenerate?(encodedId: string, options: RequestOptions & { id: string }): Promise<CreatedKey>
   /** Checks a secret at the vendor, where it has a call for that. */
@@ -128,6 +131,17 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     encodeId(record.id, context(operation), definition.idPattern)
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
+  // Each optional operation is there only where both the capability and the mapping say so.
+  const send = {
+    create: capabilities.create === false ? undefined : definition.create,
+    update: capabilities.update === false ? undefined : definition.update,
+    delete: capabilities.deleted === false ? undefined : definition.delete,
+  }
+  const operation = <K extends keyof typeof send>(name: K): NonNullable<(typeof send)[K]> => {
+    const found = send[name]
+    assertCapability(found !== undefined, name, context(name))
+    return found as NonNullable<(typeof send)[K]>
+  }
   const options = <T extends RequestOptions>(
     schema:
       | typeof requestOptionsSchema
@@ -175,6 +189,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         given,
         'create',
       )
+      const sendCreate = operation('create')
       checkMarker(marker, context('create'))
       const checked = checkInput(
         input,
@@ -182,13 +197,13 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         definition.createSchema,
         context('create'),
       ) as C
-      assertFields(checked, capabilities.create, context('create'))
+      assertFields(checked, capabilities.create || [], context('create'))
       const way = chooseWay(marking, checked)
       const finalName = way === 'name' ? (checked.name ?? defaultKeyName()) : checked.name
       const marked = markInput(checked, marking, way, marker, finalName, context('create'))
       const patch = settlingPatch(checked, way, finalName)
       const remove = (id: string, removeSignal: AbortSignal | undefined) =>
-        definition.delete(checkId(id, 'delete'), { id, signal: removeSignal })
+        operation('delete')(checkId(id, 'delete'), { id, signal: removeSignal })
       const { recoverCreated: recover, matchesCreated: matches } = definition
       const release = claimMarker(marker, context('create'))
       try {
@@ -207,7 +222,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           marker,
           window: client.reconcile,
           ...(typeof way === 'object' ? { unmarked: way.unmarked } : {}),
-          send: (sendSignal) => definition.create(marked, { signal: sendSignal }),
+          send: (sendSignal) => sendCreate(marked, { signal: sendSignal }),
           find: async (findSignal) => {
             if (before === undefined) {
               return (await findCreated(marker, { signal: findSignal })).filter(
@@ -226,7 +241,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           },
           settle: async (created, settleSignal) => {
             if (patch === undefined) return created
-            const key = await definition.update(checkId(created.key.id, 'create'), patch as U, {
+            const key = await operation('update')(checkId(created.key.id, 'create'), patch as U, {
               id: created.key.id,
               signal: settleSignal,
             })
@@ -253,6 +268,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 
     async update(id, patch, given) {
       const requestOptions = options<RequestOptions>(requestOptionsSchema, given, 'update')
+      const sendUpdate = operation('update')
       const encodedId = checkId(id, 'update')
       const checked = checkInput(
         patch,
@@ -260,7 +276,10 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         definition.updateSchema,
         context('update'),
       ) as U
-      assertFields(checked, capabilities.update, context('update'))
+      assertFields(checked, capabilities.update || [], context('update'))
+      if (checked.status === 'archived') {
+        assertCapability(capabilities.archive === true, 'archive', context('update'))
+      }
       if (Object.values(checked).every((value) => value === undefined)) {
         throw new ValidationError({
           ...context('update'),
@@ -268,12 +287,13 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           issues: [{ path: '', message: 'no field given' }],
         })
       }
-      return definition.update(encodedId, checked, { ...requestOptions, id })
+      return sendUpdate(encodedId, checked, { ...requestOptions, id })
     },
 
     async delete(id, given) {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'delete')
-      await definition.delete(checkId(id, 'delete'), { ...checked, id })
+      const sendDelete = operation('delete')
+      await sendDelete(checkId(id, 'delete'), { ...checked, id })
     },
 
     async regenerate(id, given) {

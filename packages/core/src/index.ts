@@ -98,9 +98,12 @@ export {
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
+  type CursorPage,
+  type CursorPaginationOptions,
   collect,
   type OffsetPage,
   type OffsetPaginationOptions,
+  paginateCursor,
   paginateOffset,
 } from './paginate.js'
 export { type ParseContext, parseResponse } from './parse-response.js'
@@ -181,6 +184,7 @@ export type {
   KeyStore,
   ListOptions,
   RequestOptions,
+  SettableKeyStatus,
   SuccessorPlan,
   UpdateKeyInput,
 } from './types.js'

@@ -5,6 +5,7 @@ import { isPlainObject } from '../plain-object.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
 import type { CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
+import { canMint, cannotMintError } from './minting.js'
 import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
 
 /** How the old key ends a rotation. */
@@ -158,7 +159,8 @@ export const rotationOptionEntries = {
 /**
  * Checks rotation options against `schema` and the store's capabilities before anything is
  * sent, and fills in the defaults. A bad option is a `ValidationError` naming it; a retire
- * mode or strategy the vendor lacks is an `UnsupportedOperationError`.
+ * mode or strategy the vendor lacks is an `UnsupportedOperationError`, and so is a rotation
+ * at a store that cannot create keys (a dry run plans each key as skipped instead).
  */
 export function resolveRotationOptions<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -196,8 +198,14 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     }
     assertCapability(store.capabilities.regenerate, 'regenerate', context)
   }
+  const mints = canMint(store as KeyStore<never>, strategy)
+  if (!mints && !dryRun) throw cannotMintError(store as KeyStore<never>)
   const retire = given.retire ?? 'delete'
   if (retire === 'disable') assertCapability(store.capabilities.disable, 'disable', context)
+  // Where no key can be made, nothing is retired: the dry run's plans say why per key.
+  if (retire === 'delete' && mints) {
+    assertCapability(store.capabilities.deleted !== false, 'delete', context)
+  }
   return {
     journal: given.journal ?? memoryJournal(),
     deliver: given.deliver ?? (() => {}),
