@@ -1,3 +1,9 @@
+export {
+  ANTHROPIC_LIST_LIMIT,
+  type AnthropicEmulatorControl,
+  type AnthropicKeyStatus,
+  type AnthropicSeedKeyInput,
+} from './anthropic-emulator.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
