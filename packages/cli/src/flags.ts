@@ -118,7 +118,8 @@ export function fieldInput(
   operation: 'create' | 'update',
   vendor: string,
 ): Record<string, unknown> {
-  const allowed = capabilities[operation]
+  // `false`: the vendor has no such operation, so no field flag applies.
+  const allowed = capabilities[operation] || []
   const input: Record<string, unknown> = {}
   for (const { flag, field, read } of FIELD_FLAGS) {
     const value = read(values)

@@ -66,14 +66,24 @@ const library = [
 ]
 
 describe('published tarballs', () => {
-  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable', 'dbos'])(
+  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable', 'anthropic', 'dbos'])(
     '@keyway/%s holds its build, README, LICENSE and package.json, and nothing else',
     async (name) => {
       expect(await packedFiles(name)).toEqual(library)
     },
   )
 
-  it.each(['core', 'openrouter', 'latitudesh', 'notedx', 'voiceable', 'testkit', 'dbos', 'cli'])(
+  it.each([
+    'core',
+    'openrouter',
+    'latitudesh',
+    'notedx',
+    'voiceable',
+    'anthropic',
+    'testkit',
+    'dbos',
+    'cli',
+  ])(
     '@keyway/%s depends on caret ranges, so users share one copy of each dependency',
     async (name) => {
       const { dependencies = {} } = await packedManifest(name)

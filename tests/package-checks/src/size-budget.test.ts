@@ -28,7 +28,7 @@ async function bundledSize(entry: string): Promise<{ minified: number; gzipped: 
 }
 
 describe('bundle size budget', () => {
-  it.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'])(
+  it.each(['openrouter', 'latitudesh', 'notedx', 'voiceable', 'anthropic'])(
     '@keyway/%s bundles to at most 22 KB min+gzip, dependencies included',
     async (name) => {
       const entry = import.meta.resolve(`@keyway/${name}`)

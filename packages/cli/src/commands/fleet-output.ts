@@ -65,7 +65,7 @@ export function auditText(
     printable(entry.label),
     shortId(entry.key.id, options),
     printable(entry.key.name ?? '-'),
-    entry.entry.key.status === 'active' ? 'active' : paint('yellow', entry.key.status),
+    entry.key.status === 'active' ? 'active' : paint('yellow', entry.key.status),
     entry.ageDays === null ? '-' : `${entry.ageDays}d`,
     entry.key.lastUsedAt === null ? 'never' : day(entry.key.lastUsedAt),
     day(entry.key.expiresAt),
