@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { defineCapabilities } from './capabilities.js'
 import { defineKeyStore } from './define-key-store.js'
 import { RotationError, UnsupportedOperationError, ValidationError } from './errors.js'
+import { createFleet } from './fleet/create-fleet.js'
 import { createHttpClient } from './http-client.js'
 import { MemoryKeyStore } from './rotation/memory-key-store.test-support.js'
 import { cannotMintReason } from './rotation/minting.js'
@@ -177,5 +178,40 @@ describe('rotation of an archived key', () => {
     expect((error as RotationError).message).toContain('is archived, which is final')
     expect(store.writes).toEqual([])
     expect(store.entries.get(id)?.key.status).toBe('archived')
+  })
+})
+
+describe('a fleet with a store that cannot create keys', () => {
+  it('audits its keys, archived ones too, and plans each due key as skipped with the reason', async () => {
+    const old = new Date(Date.now() - 400 * 86_400_000)
+    const keys: ApiKey[] = [
+      { ...listedKey, id: 'key_1', createdAt: old },
+      { ...listedKey, id: 'key_2', name: 'retired', status: 'archived', createdAt: old },
+    ]
+    const store = defineKeyStore({
+      provider: 'vendor',
+      capabilities: defineCapabilities({ ...readOnly, archive: true }),
+      client: createHttpClient({ provider: 'vendor', baseUrl: 'http://127.0.0.1:9' }),
+      idPattern: /^key_\d+$/,
+      iterate: async function* () {
+        yield* keys
+      },
+      credentialKeyIds: async () => [],
+    })
+    const fleet = createFleet([{ label: 'vendor-org', store, select: { status: 'any' } }])
+    const audit = await fleet.audit({ maxAgeDays: 90 })
+    expect(audit.errors).toEqual([])
+    expect(audit.entries.map((entry) => [entry.key.id, entry.key.status])).toEqual([
+      ['key_1', 'active'],
+      ['key_2', 'archived'],
+    ])
+    // An archived key never works again: its age is no risk.
+    expect(audit.entries[1]?.findings).toEqual([])
+    const plan = await fleet.plan({ maxAgeDays: 90 })
+    expect(plan.errors).toEqual([])
+    expect(plan.entries).toEqual([])
+    expect(plan.skipped.map((entry) => [entry.key.id, entry.plan.reason])).toEqual([
+      ['key_1', 'vendor cannot create keys through its API: audit and disable only'],
+    ])
   })
 })
