@@ -130,9 +130,11 @@ export function fieldInput(
       )
       throw new UsageError(
         `--${flag} is not supported by ${vendor} ${operation}`,
-        takes.length > 0
-          ? `${vendor} ${operation} takes ${takes.join(', ')}`
-          : `${vendor} ${operation} takes no fields`,
+        capabilities[operation] === false
+          ? `${vendor} cannot ${operation} keys through its API`
+          : takes.length > 0
+            ? `${vendor} ${operation} takes ${takes.join(', ')}`
+            : `${vendor} ${operation} takes no fields`,
       )
     }
     input[field] = value
