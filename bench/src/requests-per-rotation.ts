@@ -1,6 +1,7 @@
 // Counts the requests one rotation sends to each vendor's emulator: a single `rotateKey`,
 // and a key's share of a `rotateKeys` batch. Session logins (NoteDx) are left out: a store
 // makes them once, whatever it does next.
+import { anthropicDescriptor } from '@keyway/anthropic'
 import { type KeyStore, type KeyStoreDescriptor, rotateKey, rotateKeys } from '@keyway/core'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
@@ -13,6 +14,7 @@ const DESCRIPTORS: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
   latitudesh: latitudeDescriptor,
   notedx: noteDxDescriptor,
   voiceable: voiceableDescriptor,
+  anthropic: anthropicDescriptor,
 }
 
 export const ROTATION_VENDORS: readonly Vendor[] = [

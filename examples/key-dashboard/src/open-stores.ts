@@ -1,3 +1,4 @@
+import { createAnthropicKeyStore } from '@keyway/anthropic'
 import type { BaseStoreSettings, CreatedKey, KeyStore, ResponseEvent } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
@@ -36,6 +37,11 @@ const ENTRIES: Record<Vendor, VendorEntry> = {
     title: 'Voiceable',
     create: (settings) => createVoiceableKeyStore(settings) as unknown as KeyStore,
     credentialEnv: ['VOICEABLE_API_KEY', 'VOICEABLE_TOKEN'],
+  },
+  anthropic: {
+    title: 'Anthropic',
+    create: (settings) => createAnthropicKeyStore(settings) as unknown as KeyStore,
+    credentialEnv: ['ANTHROPIC_ADMIN_KEY'],
   },
 }
 

@@ -17,9 +17,11 @@ const WORKFLOW = fileURLToPath(new URL('../.github/workflows/key-rotation.yml', 
 const CRONTAB = fileURLToPath(new URL('../crontab', import.meta.url))
 const README = fileURLToPath(new URL('../README.md', import.meta.url))
 
-const VENDORS: Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
+// The vendors the nightly rotation covers: each can mint keys.
+const VENDORS = ['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const satisfies Vendor[]
+type NightlyVendor = (typeof VENDORS)[number]
 /** The env var of each emulator setting, as keyway.config.json names them. */
-const ENV: Record<Vendor, Record<string, string>> = {
+const ENV: Record<NightlyVendor, Record<string, string>> = {
   openrouter: { baseUrl: 'OPENROUTER_BASE_URL', managementKey: 'OPENROUTER_MANAGEMENT_KEY' },
   latitudesh: { baseUrl: 'LATITUDESH_BASE_URL', token: 'LATITUDESH_BEARER' },
   notedx: { baseUrl: 'NOTEDX_BASE_URL', email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
@@ -29,7 +31,7 @@ const ENV: Record<Vendor, Record<string, string>> = {
     credentialKeyId: 'VOICEABLE_API_KEY_ID',
   },
 }
-const FILES: Record<Vendor, string> = {
+const FILES: Record<NightlyVendor, string> = {
   openrouter: '.secrets/openrouter.env',
   latitudesh: '.secrets/latitude.env',
   notedx: '.secrets/notedx.env',
@@ -45,9 +47,12 @@ interface Run {
 }
 
 let folder: string
-const emulators = {} as Record<Vendor, Emulator>
+const emulators = {} as Record<NightlyVendor, Emulator>
 /** Per vendor: two keys past the policy's 90 days, and one recent key. */
-const keys = {} as Record<Vendor, { due: Array<{ id: string; secret: string }>; recent: string }>
+const keys = {} as Record<
+  NightlyVendor,
+  { due: Array<{ id: string; secret: string }>; recent: string }
+>
 const env: Record<string, string> = {}
 
 function keyway(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
@@ -82,7 +87,7 @@ const writes = () =>
     (request) => request.method !== 'GET' && !request.path.includes('/auth/'),
   ).length
 
-async function delivered(vendor: Vendor): Promise<Map<string, string>> {
+async function delivered(vendor: NightlyVendor): Promise<Map<string, string>> {
   const text = await readFile(join(folder, FILES[vendor]), 'utf8')
   return new Map(
     text

@@ -62,7 +62,7 @@ describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 auth
     [
       ['list'],
       1,
-      'UsageError: --provider is required (hint: one of: openrouter, latitudesh, notedx, voiceable)',
+      'UsageError: --provider is required (hint: one of: openrouter, latitudesh, notedx, voiceable, anthropic)',
     ],
     [['list', '--provider', 'acme'], 1, 'UsageError: unknown provider "acme"'],
     [
@@ -728,5 +728,38 @@ describe('emulators', () => {
     for (const output of [run.stdout, run.stderr]) {
       expect(output).not.toMatch(/sk-or-v1-[0-9a-f]{64}|lk-[0-9a-f]{24}|sk_live_[0-9a-f]{64}/)
     }
+  })
+})
+
+describe('a vendor that cannot create keys', () => {
+  it('lists, disables and shows statuses, and refuses create and rotate with the reason', async () => {
+    const anthropic = await start('anthropic')
+    const env = envFor(anthropic)
+    const archived = anthropic.control.seedKey({ name: 'retired', status: 'archived' } as never)
+    const listed = await keyway(['list', '-p', 'anthropic', '--json'], env)
+    expect(listed.code).toBe(0)
+    const keys = JSON.parse(listed.stdout) as Array<{ id: string; status: string; hint: string }>
+    expect(keys.find((key) => key.id === archived.id)?.status).toBe('archived')
+    expect(keys.every((key) => key.hint.startsWith('sk-ant-api03-'))).toBe(true)
+
+    const [active] = keys.filter((key) => key.status === 'active')
+    const disabled = await keyway(['disable', active?.id as string, '-p', 'anthropic'], env)
+    expect(disabled.stdout).toContain(`${active?.id} is now disabled`)
+    expect(anthropic.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      body: { status: 'inactive' },
+    })
+
+    const before = anthropic.requests.length
+    const created = await keyway(['create', '-p', 'anthropic', '--name', 'x'], env)
+    expect(created.code).toBe(1)
+    expect(created.stderr).toContain('anthropic cannot create keys through its API')
+    const rotated = await keyway(['rotate', archived.id, '-p', 'anthropic'], env)
+    expect(rotated.code).toBe(1)
+    expect(rotated.stderr).toContain(
+      'anthropic cannot create keys through its API: audit and disable only',
+    )
+    // The CLI looks the key up by id or name; nothing is written.
+    expect(anthropic.requests.slice(before).map((request) => request.method)).toEqual(['GET'])
   })
 })

@@ -131,7 +131,8 @@ export function fieldInput(
   operation: 'create' | 'update',
   vendor: string,
 ): Record<string, unknown> {
-  const allowed = capabilities[operation]
+  // `false`: the vendor has no such operation, so no field flag applies.
+  const allowed = capabilities[operation] || []
   const input: Record<string, unknown> = {}
   for (const { flag, field, read } of FIELD_FLAGS) {
     const value = read(values)
@@ -142,9 +143,11 @@ export function fieldInput(
       )
       throw new UsageError(
         `--${flag} is not supported by ${vendor} ${operation}`,
-        takes.length > 0
-          ? `${vendor} ${operation} takes ${takes.join(', ')}`
-          : `${vendor} ${operation} takes no fields`,
+        capabilities[operation] === false
+          ? `${vendor} cannot ${operation} keys through its API`
+          : takes.length > 0
+            ? `${vendor} ${operation} takes ${takes.join(', ')}`
+            : `${vendor} ${operation} takes no fields`,
       )
     }
     input[field] = value

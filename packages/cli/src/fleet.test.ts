@@ -14,10 +14,12 @@ import { keyway, keywayOnTerminal, type Run } from './cli.test-support.js'
 const DAY = 86_400_000
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY)
 
-const VENDORS: Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
+// The vendors that can mint keys: the fleet below rotates at each of them.
+const VENDORS = ['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const satisfies Vendor[]
+type FleetVendor = (typeof VENDORS)[number]
 
 /** The env var of each emulator setting; OpenRouter's are custom names, the rest the defaults. */
-const ENV: Record<Vendor, Record<string, string>> = {
+const ENV: Record<FleetVendor, Record<string, string>> = {
   openrouter: { baseUrl: 'OR_PROD_URL', managementKey: 'OR_PROD_MANAGEMENT_KEY' },
   latitudesh: { baseUrl: 'LATITUDESH_BASE_URL', token: 'LATITUDESH_BEARER' },
   notedx: { baseUrl: 'NOTEDX_BASE_URL', email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
@@ -29,14 +31,14 @@ const ENV: Record<Vendor, Record<string, string>> = {
 }
 
 /** Where each store's secrets go, relative to the config. */
-const FILES: Record<Vendor, string> = {
+const FILES: Record<FleetVendor, string> = {
   openrouter: '.secrets/openrouter.env',
   latitudesh: '.secrets/latitude.env',
   notedx: '.secrets/notedx.env',
   voiceable: '.secrets/voiceable.env',
 }
 
-const LABELS: Record<Vendor, string> = {
+const LABELS: Record<FleetVendor, string> = {
   openrouter: 'openrouter-prod',
   latitudesh: 'latitude',
   notedx: 'notedx',
@@ -85,14 +87,14 @@ interface Seeded {
 }
 
 let folder: string
-let emulators: Record<Vendor, Emulator>
-let seeded: Record<Vendor, Seeded>
+let emulators: Record<FleetVendor, Emulator>
+let seeded: Record<FleetVendor, Seeded>
 let env: Record<string, string>
 
 beforeEach(async () => {
   folder = await mkdtemp(join(tmpdir(), 'keyway-fleet-'))
-  emulators = {} as Record<Vendor, Emulator>
-  seeded = {} as Record<Vendor, Seeded>
+  emulators = {} as Record<FleetVendor, Emulator>
+  seeded = {} as Record<FleetVendor, Seeded>
   env = {}
   for (const vendor of VENDORS) {
     const emulator = await startEmulator(vendor, { seedKeys: 0 })
@@ -127,7 +129,7 @@ const writeConfig = (config: unknown, name = 'keyway.config.json') =>
   writeFile(join(folder, name), JSON.stringify(config, null, 2))
 
 /** Requests that change keys (NoteDx's sign-in is a POST that changes none). */
-const writes = (vendor: Vendor) =>
+const writes = (vendor: FleetVendor) =>
   emulators[vendor].requests.filter(
     (request) => request.method !== 'GET' && !request.path.includes('/auth/'),
   ).length
@@ -151,7 +153,7 @@ const expectNoSecret = (run: Run) => {
   }
 }
 
-async function delivered(vendor: Vendor): Promise<Record<string, string>> {
+async function delivered(vendor: FleetVendor): Promise<Record<string, string>> {
   const text = await readFile(join(folder, FILES[vendor]), 'utf8')
   return Object.fromEntries(
     text
@@ -176,7 +178,7 @@ describe('keyway audit', () => {
       errors: unknown[]
     }
     expect(report.errors).toEqual([])
-    const kindsOf = (vendor: Vendor, key: keyof Seeded) =>
+    const kindsOf = (vendor: FleetVendor, key: keyof Seeded) =>
       report.entries
         .find((entry) => entry.label === LABELS[vendor] && entry.key.id === seeded[vendor][key].id)
         ?.findings.map((finding) => finding.kind)
@@ -558,7 +560,7 @@ describe('bad configs', () => {
       'an unknown vendor',
       (config) => ({ ...config, stores: [{ ...config.stores[0], vendor: 'acme' }] }),
       {},
-      'keyway.config.json: stores[0].vendor: expected one of: openrouter, latitudesh, notedx, voiceable',
+      'keyway.config.json: stores[0].vendor: expected one of: openrouter, latitudesh, notedx, voiceable, anthropic',
       1,
     ],
     [

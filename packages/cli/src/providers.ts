@@ -1,3 +1,4 @@
+import { anthropicDescriptor } from '@keyway/anthropic'
 import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { NOTEDX_KEY_PATTERN, noteDxDescriptor } from '@keyway/notedx'
@@ -16,6 +17,7 @@ export const PROVIDERS: Readonly<Record<Vendor, Provider>> = {
   latitudesh: latitudeDescriptor,
   notedx: noteDxDescriptor,
   voiceable: voiceableDescriptor,
+  anthropic: anthropicDescriptor,
 }
 
 /** The vendor ids, in the order help lists them. */
@@ -59,6 +61,8 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /^[0-9a-f]{36}$/i,
   NOTEDX_KEY_PATTERN,
   /^pk_live_[0-9a-f]{64}$/i,
+  // Anthropic API and Admin API keys.
+  /^sk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{20,}$/,
 ]
 
 /** Whether a value has the shape of a vendor secret. */

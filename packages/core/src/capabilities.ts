@@ -45,7 +45,7 @@ export function assertFields(
 export function defineCapabilities(capabilities: Capabilities): Readonly<Capabilities> {
   return Object.freeze({
     ...capabilities,
-    update: Object.freeze([...capabilities.update]),
-    create: Object.freeze([...capabilities.create]),
+    update: capabilities.update === false ? false : Object.freeze([...capabilities.update]),
+    create: capabilities.create === false ? false : Object.freeze([...capabilities.create]),
   })
 }

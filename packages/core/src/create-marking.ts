@@ -37,7 +37,7 @@ const SEPARATOR = MARKER_SEPARATOR
 
 /** The marking of a definition that declares none: names where the vendor can rename keys. */
 export function defaultMarking(capabilities: Capabilities): CreateMarking {
-  return capabilities.names && capabilities.update.includes('name') ? { name: {} } : {}
+  return capabilities.names && (capabilities.update || []).includes('name') ? { name: {} } : {}
 }
 
 /** The way the create of `input` carries its marker under `marking`. */

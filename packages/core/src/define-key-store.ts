@@ -50,7 +50,9 @@ import {
 /**
  * The vendor mapping an adapter supplies. Everything else a store does (input and id
  * checks, capability checks, safe create, redaction of minted secrets, scans) is shared.
- * Ids reach these functions already validated and URL-encoded as `encodedId`.
+ * Ids reach these functions already validated and URL-encoded as `encodedId`. An operation
+ * the vendor lacks is left out (and declared `false` in `capabilities`): the store refuses
+ * it with `UnsupportedOperationError` before any request.
  */
 export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKeyInput> {
   provider: string
@@ -69,9 +71,10 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   /**
    * Sends one create request. The input has passed every check and carries the create's
    * marker (see `marking`); a create marked by name always has a name. Its secret comes
-   * from `client.secret`, which registers it for redaction.
+   * from `client.secret`, which registers it for redaction. Absent where the vendor cannot
+   * mint keys through its API (`capabilities.create: false`).
    */
-  create(input: C, options: RequestOptions): Promise<CreatedKey>
+  create?(input: C, options: RequestOptions): Promise<CreatedKey>
   /**
    * How a create carries its marker: a temporary name, a metadata entry, or (for some
    * inputs) no way at all. Default: a temporary name where `capabilities.names` and
@@ -86,10 +89,10 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   matchesCreated?(key: ApiKey, input: C): boolean
   /** Where the vendor shows secrets again: turns a key found by its marker into the caller's key. */
   recoverCreated?(key: ApiKey, options: RequestOptions): Promise<CreatedKey | undefined>
-  /** Sends one update. The patch has passed every check. */
-  update(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
-  /** Sends one delete. */
-  delete(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
+  /** Sends one update. The patch has passed every check. Absent with `capabilities.update: false`. */
+  update?(encodedId: string, patch: U, options: RequestOptions & { id: string }): Promise<ApiKey>
+  /** Sends one delete. Absent with `capabilities.deleted: false`. */
+  delete?(encodedId: string, options: RequestOptions & { id: string }): Promise<void>
   /** Replaces a key's secret in place, where the vendor can; the secret from `client.secret`. */
   regenerate?(encodedId: string, options: RequestOptions & { id: string }): Promise<CreatedKey>
   /** Checks a secret at the vendor, where it has a call for that. */
@@ -140,7 +143,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       definition.createSchema,
       context(operation),
     )
-    assertFields(checked, capabilities.create, context(operation))
+    assertFields(checked, capabilities.create || [], context(operation))
     checkHoldsNoSecret(checked, isSecret, context(operation))
     return checked
   }
@@ -153,6 +156,17 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     redact: (error) => scrubErrorChain(error, client.redactor),
   }
   const marking: CreateMarking<C> = definition.marking ?? defaultMarking(capabilities)
+  // Each optional operation is there only where both the capability and the mapping say so.
+  const send = {
+    create: capabilities.create === false ? undefined : definition.create,
+    update: capabilities.update === false ? undefined : definition.update,
+    delete: capabilities.deleted === false ? undefined : definition.delete,
+  }
+  const operation = <K extends keyof typeof send>(name: K): NonNullable<(typeof send)[K]> => {
+    const found = send[name]
+    assertCapability(found !== undefined, name, context(name))
+    return found as NonNullable<(typeof send)[K]>
+  }
   const options = <T extends RequestOptions>(
     schema:
       | typeof requestOptionsSchema
@@ -196,6 +210,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         marker = createMarker(),
         onMade,
       } = options<CreateOptions>(createOptionsSchema, given, 'create')
+      const sendCreate = operation('create')
       checkMarker(marker, context('create'))
       const checked = checkCreateInput(input, 'create') as C
       const way = chooseWay(marking, checked)
@@ -203,7 +218,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       const marked = markInput(checked, marking, way, marker, finalName, context('create'))
       const patch = settlingPatch(checked, way, finalName)
       const remove = (id: string, removeSignal: AbortSignal | undefined) =>
-        definition.delete(checkId(id, 'delete'), { id, signal: removeSignal })
+        operation('delete')(checkId(id, 'delete'), { id, signal: removeSignal })
       const { recoverCreated: recover, matchesCreated: matches } = definition
       const release = claimMarker(marker, context('create'))
       try {
@@ -222,7 +237,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           marker,
           window: client.reconcile,
           ...(typeof way === 'object' ? { unmarked: way.unmarked } : {}),
-          send: (sendSignal) => definition.create(marked, { signal: sendSignal }),
+          send: (sendSignal) => sendCreate(marked, { signal: sendSignal }),
           find: async (findSignal) => {
             if (before === undefined) {
               return (await findCreated(marker, { signal: findSignal })).filter(
@@ -243,7 +258,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
             // Before the marker goes: the caller journals the id it can find the key by.
             await onMade?.(created.key)
             if (patch === undefined) return created
-            const key = await definition.update(checkId(created.key.id, 'create'), patch as U, {
+            const key = await operation('update')(checkId(created.key.id, 'create'), patch as U, {
               id: created.key.id,
               signal: settleSignal,
             })
@@ -270,6 +285,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 
     async update(id, patch, given) {
       const requestOptions = options<RequestOptions>(requestOptionsSchema, given, 'update')
+      const sendUpdate = operation('update')
       const encodedId = checkId(id, 'update')
       const checked = checkInput(
         patch,
@@ -277,7 +293,10 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
         definition.updateSchema,
         context('update'),
       ) as U
-      assertFields(checked, capabilities.update, context('update'))
+      assertFields(checked, capabilities.update || [], context('update'))
+      if (checked.status === 'archived') {
+        assertCapability(capabilities.archive === true, 'archive', context('update'))
+      }
       if (Object.values(checked).every((value) => value === undefined)) {
         throw new ValidationError({
           ...context('update'),
@@ -285,12 +304,13 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
           issues: [{ path: '', message: 'no field given' }],
         })
       }
-      return definition.update(encodedId, checked, { ...requestOptions, id })
+      return sendUpdate(encodedId, checked, { ...requestOptions, id })
     },
 
     async delete(id, given) {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'delete')
-      await definition.delete(checkId(id, 'delete'), { ...checked, id })
+      const sendDelete = operation('delete')
+      await sendDelete(checkId(id, 'delete'), { ...checked, id })
     },
 
     async regenerate(id, given) {

@@ -104,9 +104,12 @@ export {
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
+  type CursorPage,
+  type CursorPaginationOptions,
   collect,
   type OffsetPage,
   type OffsetPaginationOptions,
+  paginateCursor,
   paginateOffset,
 } from './paginate.js'
 export { type ParseContext, parseResponse } from './parse-response.js'
@@ -211,6 +214,7 @@ export type {
   KeyStore,
   ListOptions,
   RequestOptions,
+  SettableKeyStatus,
   SuccessorPlan,
   UpdateKeyInput,
 } from './types.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { collect, paginateOffset } from './paginate.js'
+import { collect, paginateCursor, paginateOffset } from './paginate.js'
 
 describe('paginateOffset', () => {
   it('walks full pages until a short one, asking for each offset once', async () => {
@@ -45,5 +45,55 @@ describe('paginateOffset', () => {
       collect(paginateOffset({ pageSize: 100, fetchPage, signal: controller.signal })),
     ).rejects.toThrow('stop')
     expect(fetchPage).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('paginateCursor', () => {
+  const pages: Record<string, { items: number[]; next: string | undefined }> = {
+    start: { items: [1, 2], next: 'b' },
+    b: { items: [3, 4], next: 'c' },
+    c: { items: [5], next: undefined },
+  }
+  const pageAt = async (cursor: string | undefined) => {
+    const page = pages[cursor ?? 'start']
+    if (page === undefined) throw new Error(`no page at ${cursor}`)
+    return page
+  }
+
+  it('follows each cursor once, from the first page to the one without a next cursor', async () => {
+    const fetchPage = vi.fn(pageAt)
+    expect(await collect(paginateCursor({ provider: 'acme', fetchPage }))).toEqual([1, 2, 3, 4, 5])
+    expect(fetchPage.mock.calls.map(([cursor]) => cursor)).toEqual([undefined, 'b', 'c'])
+  })
+
+  it('fetches lazily: stopping early fetches no further page', async () => {
+    const fetchPage = vi.fn(pageAt)
+    for await (const item of paginateCursor({ provider: 'acme', fetchPage })) {
+      if (item === 2) break
+    }
+    expect(fetchPage).toHaveBeenCalledTimes(1)
+  })
+
+  it('refuses a cursor the vendor already gave instead of looping', async () => {
+    const fetchPage = vi.fn(async (cursor: string | undefined) => ({
+      items: [cursor ?? 'first'],
+      next: 'again',
+    }))
+    await expect(collect(paginateCursor({ provider: 'acme', fetchPage }))).rejects.toMatchObject({
+      code: 'invalid_response',
+      provider: 'acme',
+      message: 'acme list: the vendor gave the same page cursor twice',
+    })
+    expect(fetchPage).toHaveBeenCalledTimes(2)
+  })
+
+  it('stops before fetching when the signal is already aborted', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const fetchPage = vi.fn(pageAt)
+    await expect(
+      collect(paginateCursor({ provider: 'acme', fetchPage, signal: controller.signal })),
+    ).rejects.toThrow()
+    expect(fetchPage).not.toHaveBeenCalled()
   })
 })

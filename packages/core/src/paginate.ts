@@ -1,3 +1,4 @@
+import { ResponseValidationError } from './errors.js'
 import type { RequestOptions } from './types.js'
 
 /** One page of an offset list whose vendor also says how many items there are in all. */
@@ -32,6 +33,45 @@ export async function* paginateOffset<T>(options: OffsetPaginationOptions<T>): A
     if (page.length < options.pageSize) return
     offset += page.length
     if ('total' in result && offset >= result.total) return
+  }
+}
+
+/** One page of a cursor list: its items, and the cursor of the next page (`undefined` after the last). */
+export interface CursorPage<T> {
+  items: readonly T[]
+  next: string | undefined
+}
+
+/** How to fetch one page of a cursor-paginated list. */
+export interface CursorPaginationOptions<T> extends RequestOptions {
+  /** The vendor, for the error a cursor that repeats itself throws. */
+  provider: string
+  /** Fetches the page after `cursor` (`undefined`: the first page). */
+  fetchPage: (cursor: string | undefined, signal: AbortSignal | undefined) => Promise<CursorPage<T>>
+}
+
+/**
+ * Walks a cursor-paginated list page by page; holds one page in memory at a time. A cursor
+ * the vendor already gave is a `ResponseValidationError`: following it would loop forever.
+ */
+export async function* paginateCursor<T>(options: CursorPaginationOptions<T>): AsyncGenerator<T> {
+  const seen = new Set<string>()
+  let cursor: string | undefined
+  for (;;) {
+    options.signal?.throwIfAborted()
+    const page = await options.fetchPage(cursor, options.signal)
+    yield* page.items
+    if (page.next === undefined) return
+    if (seen.has(page.next)) {
+      throw new ResponseValidationError({
+        provider: options.provider,
+        operation: 'list',
+        message: `${options.provider} list: the vendor gave the same page cursor twice`,
+        issues: [{ path: 'cursor', message: 'a cursor already followed' }],
+      })
+    }
+    seen.add(page.next)
+    cursor = page.next
   }
 }
 

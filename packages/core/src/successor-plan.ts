@@ -14,7 +14,7 @@ export function defaultSuccessorPlan(
 ): SuccessorPlan {
   const input: CreateKeyInput = {}
   const warnings: string[] = []
-  const creates = (field: string) => capabilities.create.includes(field)
+  const creates = (field: string) => (capabilities.create || []).includes(field)
   if (capabilities.names && creates('name') && key.name !== null) input.name = key.name
   if (capabilities.metadata && creates('metadata') && Object.keys(key.metadata).length > 0) {
     input.metadata = { ...key.metadata }

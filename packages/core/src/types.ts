@@ -1,7 +1,14 @@
 import type { Secret } from './secret.js'
 
-/** Whether a key can be used. Vendors without enable/disable only have `'active'` keys. */
-export type KeyStatus = 'active' | 'disabled'
+/**
+ * Whether a key can be used. Vendors without enable/disable only have `'active'` keys.
+ * `'archived'` is final (the key never works again and cannot be enabled); `'expired'` is
+ * set by the vendor when the key's expiry passed.
+ */
+export type KeyStatus = 'active' | 'disabled' | 'archived' | 'expired'
+
+/** The statuses `update` can set; `'archived'` only where `capabilities.archive`. */
+export type SettableKeyStatus = 'active' | 'disabled' | 'archived'
 
 /** A vendor's API key in provider-neutral form. Never holds a usable secret. */
 export interface ApiKey {
@@ -115,7 +122,7 @@ export interface SuccessorPlan<C extends CreateKeyInput = CreateKeyInput> {
 /** Vendor-neutral fields `update` can change. Each adapter widens it with its own typed fields. */
 export interface UpdateKeyInput {
   name?: string
-  status?: KeyStatus
+  status?: SettableKeyStatus
   metadata?: Record<string, string>
 }
 
@@ -123,13 +130,16 @@ export interface UpdateKeyInput {
 export interface Capabilities {
   /** `'native'`: the vendor has a single-key GET; `'scan'`: the store lists and finds the id. */
   get: 'native' | 'scan'
-  pagination: 'offset' | 'none'
+  /** How the vendor pages its list: by offset, by cursor, by page number, or not at all. */
+  pagination: 'offset' | 'cursor' | 'page' | 'none'
   /** Keys have names. */
   names: boolean
   /** Keys carry string metadata. */
   metadata: boolean
   /** Keys can be disabled and enabled again. */
   disable: boolean
+  /** Keys can be archived: a final status, after which the key never works again. Default `false`. */
+  archive?: boolean
   /** An expiry can be set on create. */
   expiry: boolean
   /** Keys can have a spending limit, and listed keys report their spend (`ApiKey.spend`). */
@@ -145,12 +155,15 @@ export interface Capabilities {
   verify: boolean
   /** The vendor shows a key's secret again after creation. */
   revealAfterCreate: boolean
-  /** What `delete` leaves behind: `'gone'` (later calls 404) or `'disabled'` (still listed, disabled). */
-  deleted: 'gone' | 'disabled'
-  /** Fields `update` accepts. */
-  update: readonly string[]
-  /** Fields `create` accepts. */
-  create: readonly string[]
+  /**
+   * What `delete` leaves behind: `'gone'` (later calls 404) or `'disabled'` (still listed,
+   * disabled); `false` where the vendor cannot delete keys through its API.
+   */
+  deleted: 'gone' | 'disabled' | false
+  /** Fields `update` accepts; `false` where the vendor cannot change keys. */
+  update: readonly string[] | false
+  /** Fields `create` accepts; `false` where the vendor cannot mint keys through its API. */
+  create: readonly string[] | false
 }
 
 /** One interface over every vendor's key-management API. */
@@ -169,14 +182,21 @@ export interface KeyStore<
   /**
    * Makes a key and returns its secret, once. The create carries a marker (see
    * `CreateOptions.marker`) until it is settled; a key it may have left behind is named in
-   * the error, or found later with `findCreated(marker)`, never guessed by name.
+   * the error, or found later with `findCreated(marker)`, never guessed by name. Where
+   * `capabilities.create` is `false`, `UnsupportedOperationError` before any request.
    */
   create(input: C, options?: CreateOptions): Promise<CreatedKey>
   /** Keys that still carry `marker`: made by a create whose answer was lost or that is still settling. */
   findCreated(marker: string, options?: RequestOptions): Promise<ApiKey[]>
-  /** Changes the given fields; fields the vendor lacks throw before sending. */
+  /**
+   * Changes the given fields; fields the vendor lacks throw before sending, and so does every
+   * update where `capabilities.update` is `false`.
+   */
   update(id: string, patch: U, options?: RequestOptions): Promise<ApiKey>
-  /** Deletes a key; see `capabilities.deleted` for what the vendor keeps. */
+  /**
+   * Deletes a key; see `capabilities.deleted` for what the vendor keeps. Where it is `false`,
+   * `UnsupportedOperationError` before any request.
+   */
   delete(id: string, options?: RequestOptions): Promise<void>
   /** Replaces a key's secret in place; only where `capabilities.regenerate`. */
   regenerate(id: string, options?: RequestOptions): Promise<CreatedKey>

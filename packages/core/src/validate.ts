@@ -126,7 +126,7 @@ export const baseCreateInputSchema = plainObject({
 /** `name`, `status` and `metadata` as every adapter checks them before adding its own rules. */
 export const baseUpdateInputSchema = plainObject({
   name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH))),
-  status: v.optional(v.picklist(['active', 'disabled'])),
+  status: v.optional(v.picklist(['active', 'disabled', 'archived'])),
   metadata: v.optional(stringRecord),
 })
 

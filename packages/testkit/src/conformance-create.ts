@@ -14,8 +14,8 @@ import { findSecrets } from './secret-scan.js'
 import { startEmulator } from './start-emulator.js'
 import type { Emulator, Fault, Vendor } from './types.js'
 
-/** The request each vendor's create is, as the emulator sees it. */
-const CREATE_REQUEST: Record<Vendor, NonNullable<Fault['match']>> = {
+/** The request each vendor's create is, as the emulator sees it (none where the API cannot create). */
+const CREATE_REQUEST: Partial<Record<Vendor, NonNullable<Fault['match']>>> = {
   openrouter: { method: 'POST', path: /\/keys$/ },
   latitudesh: { method: 'POST', path: /\/auth\/api_keys$/ },
   notedx: { method: 'POST', path: /\/user\/create-api-key$/ },
@@ -23,7 +23,7 @@ const CREATE_REQUEST: Record<Vendor, NonNullable<Fault['match']>> = {
 }
 
 /** The request that settles a create: the rename, or NoteDx's metadata update. */
-const SETTLE_REQUEST: Record<Vendor, NonNullable<Fault['match']>> = {
+const SETTLE_REQUEST: Partial<Record<Vendor, NonNullable<Fault['match']>>> = {
   openrouter: { method: 'PATCH', path: /\/keys\/[^/]+$/ },
   latitudesh: { method: 'PATCH', path: /\/auth\/api_keys\/[^/]+$/ },
   notedx: { method: 'POST', path: /\/user\/update-api-key-metadata$/ },
@@ -51,6 +51,13 @@ function gate(): { opened: Promise<void>; open: () => void } {
  */
 export function describeCreateConformance(options: ConformanceOptions): void {
   const { vendor, createStore } = options
+  // A vendor that cannot create keys has nothing to mark; the main suite checks the refusal.
+  if (options.capabilities.create === false) return
+  const createRequest = CREATE_REQUEST[vendor]
+  const settleRequest = SETTLE_REQUEST[vendor]
+  if (createRequest === undefined || settleRequest === undefined) {
+    throw new TypeError(`${vendor}: the conformance suite does not know its create requests`)
+  }
 
   describe(`${vendor} creates carry a marker`, () => {
     let emulator: Emulator
@@ -81,8 +88,8 @@ export function describeCreateConformance(options: ConformanceOptions): void {
     const creates = () =>
       emulator.requests.filter(
         (request) =>
-          request.method === CREATE_REQUEST[vendor].method &&
-          (CREATE_REQUEST[vendor].path as RegExp).test(request.path.replace(/\?.*$/, '')),
+          request.method === createRequest.method &&
+          (createRequest.path as RegExp).test(request.path.replace(/\?.*$/, '')),
       )
 
     beforeEach(async () => {
@@ -123,7 +130,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       async (_what, fault) => {
         await store.list()
         const held = gate()
-        emulator.inject({ match: CREATE_REQUEST[vendor], until: held.opened, ...fault })
+        emulator.inject({ match: createRequest, until: held.opened, ...fault })
         const first = store
           .create(input('ci-deploy') as never)
           .then(keep)
@@ -146,7 +153,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
 
     it('a create without a name whose answer is lost leaves no orphan', async () => {
       const before = await activeIds()
-      emulator.inject({ match: CREATE_REQUEST[vendor], drop: 'after' })
+      emulator.inject({ match: createRequest, drop: 'after' })
       const created = keep(await store.create(input() as never))
       const added = (await activeIds()).filter((id) => !before.includes(id))
       expect(added).toEqual([created.key.id])
@@ -155,7 +162,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
 
     it('a create without a name that loses every answer names every key it left', async () => {
       const before = await activeIds()
-      emulator.inject({ match: CREATE_REQUEST[vendor], drop: 'after', times: 5 })
+      emulator.inject({ match: createRequest, drop: 'after', times: 5 })
       const marker = createMarker()
       const outcome = await store
         .create(input() as never, { marker })
@@ -179,7 +186,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
         settingsFor({ timeoutMs: 300, reconcile: { windowMs: 8000, intervalMs: 100 } }),
       )
       const before = await activeIds()
-      emulator.inject({ match: CREATE_REQUEST[vendor], delayMs: 900 })
+      emulator.inject({ match: createRequest, delayMs: 900 })
       const marker = createMarker()
       const outcome = await slow
         .create(input('conformance-slow') as never, { marker })
@@ -204,7 +211,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
     it('a reconcile that cannot list says the outcome is unknown and names the marker', async () => {
       await store.list()
       const marker = createMarker()
-      emulator.inject({ match: CREATE_REQUEST[vendor], drop: 'after' })
+      emulator.inject({ match: createRequest, drop: 'after' })
       emulator.inject({ match: { method: 'GET' }, status: 503, times: 50 })
       const error = await store.create(input('conformance-unlisted') as never, { marker }).then(
         () => undefined,
@@ -225,7 +232,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       await store.list()
       const marker = createMarker()
       const held = gate()
-      emulator.inject({ match: CREATE_REQUEST[vendor], until: held.opened })
+      emulator.inject({ match: createRequest, until: held.opened })
       const controller = new AbortController()
       const pending = store
         .create(input('conformance-aborted') as never, { marker, signal: controller.signal })
@@ -250,7 +257,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
     it('a key that cannot be settled is deleted again, and the error says so', async () => {
       const before = await activeIds()
       const marker = createMarker()
-      emulator.inject({ match: SETTLE_REQUEST[vendor], status: 500, times: 20 })
+      emulator.inject({ match: settleRequest, status: 500, times: 20 })
       const error = await store.create(input('conformance-unsettled') as never, { marker }).then(
         () => undefined,
         (thrown: unknown) => thrown,
@@ -269,7 +276,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
     it('refuses a marker already used by a create in progress, or one unsafe in a name', async () => {
       const marker = createMarker()
       const held = gate()
-      emulator.inject({ match: CREATE_REQUEST[vendor], until: held.opened })
+      emulator.inject({ match: createRequest, until: held.opened })
       const first = store.create(input('conformance-first') as never, { marker }).then(keep)
       await vi.waitFor(() => expect(creates()).toHaveLength(1), { timeout: 10_000 })
       const sent = emulator.requests.length

@@ -1,4 +1,10 @@
 export {
+  ANTHROPIC_LIST_LIMIT,
+  type AnthropicEmulatorControl,
+  type AnthropicKeyStatus,
+  type AnthropicSeedKeyInput,
+} from './anthropic-emulator.js'
+export {
   type GitHubEmulatorControl,
   type GitHubScope,
   type GitHubStoredSecret,

@@ -1,3 +1,4 @@
+import { type AnthropicEmulatorControl, createAnthropicEmulator } from './anthropic-emulator.js'
 import { EmulatorServer, type VendorHandler } from './http-server.js'
 import { createLatitudeEmulator, LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 import { createNoteDxEmulator } from './notedx-emulator.js'
@@ -26,6 +27,14 @@ export function startEmulator(
   vendor: 'openrouter',
   options?: StartEmulatorOptions,
 ): Promise<Emulator<OpenRouterEmulatorControl, 'openrouter'>>
+/**
+ * Starts a loopback server that plays Anthropic's Admin API for API keys, whose controls
+ * seed keys with a status, an expiry and a workspace (the API itself cannot create keys).
+ */
+export function startEmulator(
+  vendor: 'anthropic',
+  options?: StartEmulatorOptions,
+): Promise<Emulator<AnthropicEmulatorControl, 'anthropic'>>
 /**
  * Starts a loopback server that plays `vendor`'s key-management API, seeded with an admin
  * credential and a few keys. Each call has its own state and port; `close()` frees it. Its
@@ -79,6 +88,9 @@ export async function startEmulator(
       break
     case 'voiceable':
       vendorState = createVoiceableEmulator(url, limiter, seedKeys)
+      break
+    case 'anthropic':
+      vendorState = createAnthropicEmulator(url, limiter, seedKeys)
       break
     default:
       await server.close()

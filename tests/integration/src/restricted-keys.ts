@@ -36,6 +36,8 @@ export function restrictedInput(emulator: Emulator, name: string): Record<string
         allowedAssistants: ['12'],
         transientAssistant: true,
       }
+    case 'anthropic':
+      throw new TypeError('anthropic cannot create keys through its API: nothing to restrict')
   }
 }
 

@@ -17,7 +17,9 @@ describe.each(vendors)('overrides at %s', (vendor) => {
       const old = await makeRestrictedKey(store, emulator, 'restricted')
       const before = emulator.control.keyAttributes(old.secret)
       // As a caller passes unset options along: `{ readOnly: options.readOnly, … }`.
-      const unset = Object.fromEntries(store.capabilities.create.map((field) => [field, undefined]))
+      const unset = Object.fromEntries(
+        (store.capabilities.create || []).map((field) => [field, undefined]),
+      )
       const result = await rotateKey(store, {
         ...quick,
         keyId: old.id,

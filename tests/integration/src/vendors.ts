@@ -1,5 +1,6 @@
 // One way to build each vendor's store against its emulator, and to seed a key whose
 // secret the test knows, so tests can ask the emulator whether a secret still works.
+import { anthropicDescriptor } from '@keyway/anthropic'
 import type {
   BaseStoreSettings,
   KeyStore,
@@ -25,6 +26,7 @@ export const descriptors: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
   latitudesh: latitudeDescriptor,
   notedx: noteDxDescriptor,
   voiceable: voiceableDescriptor,
+  anthropic: anthropicDescriptor,
 }
 
 export const vendors: readonly Vendor[] = VENDORS

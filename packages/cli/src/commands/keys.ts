@@ -104,7 +104,7 @@ export function update(context: Context): Promise<void> {
   return withStore(context, async (store, { provider }) => {
     const input = fieldInput(context.values, store.capabilities, 'update', provider.id)
     if (Object.keys(input).length === 0) {
-      const takes = store.capabilities.update.join(', ')
+      const takes = (store.capabilities.update || []).join(', ')
       throw new UsageError('nothing to update', `${provider.id} can update: ${takes || 'nothing'}`)
     }
     const found = await findKey(store, reference, context.signal)

@@ -144,8 +144,14 @@ const storeOf = <const Vendor extends keyof typeof VENDOR_CREDENTIALS>(vendor: V
 
 const store = v.variant(
   'vendor',
-  [storeOf('openrouter'), storeOf('latitudesh'), storeOf('notedx'), storeOf('voiceable')],
-  'expected one of: openrouter, latitudesh, notedx, voiceable',
+  [
+    storeOf('openrouter'),
+    storeOf('latitudesh'),
+    storeOf('notedx'),
+    storeOf('voiceable'),
+    storeOf('anthropic'),
+  ],
+  'expected one of: openrouter, latitudesh, notedx, voiceable, anthropic',
 )
 
 const policy = v.strictObject({

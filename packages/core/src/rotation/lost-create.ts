@@ -121,14 +121,14 @@ function settlingPatch(run: RotationRun, key: ApiKey): UpdateKeyInput | undefine
   const wanted = run.plan.successor as CreateKeyInput
   const patch: UpdateKeyInput = {}
   if (
-    capabilities.update.includes('name') &&
+    (capabilities.update || []).includes('name') &&
     wanted.name !== undefined &&
     key.name !== wanted.name
   ) {
     patch.name = wanted.name
   }
   const metadata = wanted.metadata ?? {}
-  if (capabilities.update.includes('metadata') && !sameRecord(key.metadata, metadata)) {
+  if ((capabilities.update || []).includes('metadata') && !sameRecord(key.metadata, metadata)) {
     patch.metadata = metadata
   }
   return Object.keys(patch).length > 0 ? patch : undefined

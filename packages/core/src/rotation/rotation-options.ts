@@ -8,6 +8,7 @@ import { callbackTarget } from '../targets/callback-target.js'
 import type { DeliveryTarget } from '../targets/delivery-target.js'
 import type { ApiKey, CreatedKey, CreateKeyInput, KeyStore } from '../types.js'
 import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
+import { canMint, cannotMintError } from './minting.js'
 import { memoryJournal, type RotationJournal, type RotationState } from './rotation-journal.js'
 
 /** How the old key ends a rotation. */
@@ -188,9 +189,11 @@ export const rotationOptionEntries = {
 /**
  * Checks rotation options against `schema` and the store's capabilities before anything is
  * sent, and fills in the defaults. A bad option is a `ValidationError` naming it; a retire
- * mode or strategy the vendor lacks is an `UnsupportedOperationError`. The keys named
- * (`keyId`, `keyIds`) and `input` are checked by the store's own rules (see `storeRules`),
- * so every entry point refuses what the store would refuse, before the old key is read.
+ * mode or strategy the vendor lacks is an `UnsupportedOperationError`, and so is a rotation
+ * at a store that cannot create keys (a dry run plans each key as skipped instead). The keys
+ * named (`keyId`, `keyIds`) and `input` are checked by the store's own rules (see
+ * `storeRules`), so every entry point refuses what the store would refuse, before the old key
+ * is read.
  */
 export function resolveRotationOptions<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -246,6 +249,8 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     }
     assertCapability(store.capabilities.regenerate, 'regenerate', context)
   }
+  const mints = canMint(store as KeyStore<never>, strategy)
+  if (!mints && !dryRun) throw cannotMintError(store as KeyStore<never>)
   const retire = given.retire ?? 'delete'
   if (retire === 'disable') assertCapability(store.capabilities.disable, 'disable', context)
   const rules = storeRules(store)
@@ -272,6 +277,10 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   // The overrides alone, as a create would take them: the carried settings are the vendor's own.
   if (strategy === 'create' && Object.keys(input).length > 0) {
     rules.checkCreateInput(input, 'rotate')
+  }
+  // Where no key can be made, nothing is retired: the dry run's plans say why per key.
+  if (retire === 'delete' && mints) {
+    assertCapability(store.capabilities.deleted !== false, 'delete', context)
   }
   return {
     journal: given.journal ?? memoryJournal(),

@@ -1,6 +1,7 @@
 import { MARKER_SEPARATOR } from '../create-marking.js'
 import type { TargetDescription } from '../targets/delivery-target.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
+import { canMint, cannotMintReason } from './minting.js'
 import type { RetireMode, RotationSettings, RotationStrategy } from './rotation-options.js'
 
 /**
@@ -80,7 +81,8 @@ export interface PlanSource {
 /**
  * Plans the rotation of a key: the successor's input (`store.successorInput` plus the
  * caller's `input`), what cannot be carried, and whether the key must be skipped: a key the
- * vendor cannot replace side by side (`blocked`), a key that is not active or has expired
+ * vendor cannot replace side by side (`blocked`) or at a store that cannot create keys, a key
+ * that is archived, not active or has expired
  * (its successor would work where it does not; an `expiresAt` in `input` lifts the latter),
  * or one that may be the store's own credential without
  * `allowSelf`. Reads only.
@@ -94,8 +96,9 @@ export async function planKey<C extends CreateKeyInput>(
 ): Promise<KeyPlan<C>> {
   const { keyId, oldKey, ownIds } = source
   const regenerate = settings.strategy === 'regenerate'
+  const mints = canMint(store as KeyStore<never>, settings.strategy)
   const successor =
-    regenerate || oldKey === null || source.withSuccessor === false
+    regenerate || !mints || oldKey === null || source.withSuccessor === false
       ? undefined
       : await store.successorInput(oldKey, options)
   const carried = withoutMarkerSuffix(successor?.input ?? {})
@@ -126,7 +129,13 @@ export async function planKey<C extends CreateKeyInput>(
     action: 'skip',
     reason,
   })
+  if (!mints) return skip(cannotMintReason(store as KeyStore<never>))
   if (successor?.blocked !== undefined) return skip(successor.blocked)
+  if (oldKey?.status === 'archived') {
+    return skip(
+      `key ${keyId} is archived, which is final: it cannot be rotated, enabled or retired`,
+    )
+  }
   // A successor is made active: for a key that does not work, that would widen it.
   if (successor !== undefined && oldKey !== null && oldKey.status !== 'active') {
     return skip(

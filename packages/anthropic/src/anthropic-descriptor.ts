@@ -1,0 +1,27 @@
+import type { KeyStoreDescriptor } from '@keyway/core'
+import {
+  type AnthropicKeyStore,
+  type AnthropicKeyStoreSettings,
+  createAnthropicKeyStore,
+} from './anthropic-key-store.js'
+import type { AnthropicApiKey } from './anthropic-schemas.js'
+
+/** Anthropic for tools: id, title, factory and the env vars the factory reads. */
+export const anthropicDescriptor: KeyStoreDescriptor<AnthropicKeyStoreSettings, AnthropicKeyStore> =
+  {
+    id: 'anthropic',
+    title: 'Anthropic',
+    create: createAnthropicKeyStore,
+    credentials: [{ adminKey: 'ANTHROPIC_ADMIN_KEY' }],
+    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    columns: [
+      {
+        header: 'WORKSPACE',
+        cell: (key) => {
+          const scope = (key.raw as Partial<AnthropicApiKey>).scope
+          if (scope === undefined || scope === null) return '-'
+          return scope.workspace_id ?? scope.type
+        },
+      },
+    ],
+  }
