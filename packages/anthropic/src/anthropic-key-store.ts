@@ -8,8 +8,8 @@ import {
   type KeyStore,
   paginateCursor,
   ResponseValidationError,
-  readEnv,
   resolveCredential,
+  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core'
@@ -80,16 +80,19 @@ export function createAnthropicKeyStore(
 ): AnthropicKeyStore {
   const adminKey = resolveCredential({
     provider: PROVIDER,
-    value: settings.adminKey,
+    settings,
     setting: 'adminKey',
     envVar: 'ANTHROPIC_ADMIN_KEY',
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
-    baseUrl: settings.baseUrl ?? readEnv('ANTHROPIC_BASE_URL') ?? ANTHROPIC_BASE_URL,
+    baseUrl:
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'ANTHROPIC_BASE_URL') as string | undefined) ??
+      ANTHROPIC_BASE_URL,
     headers: { 'x-api-key': adminKey, 'anthropic-version': ANTHROPIC_VERSION },
     secrets: [adminKey],
+    credential: adminKey,
     errorBody: readAnthropicError,
   })
 

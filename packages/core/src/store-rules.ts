@@ -44,7 +44,7 @@ export function storeRules(store: KeyStore): StoreRules {
     checkId: (id, operation) => encodeId(id, context(operation)),
     checkCreateInput(input, operation) {
       const checked = validateInput(baseCreateInputSchema, input, context(operation))
-      assertFields(checked, store.capabilities.create, context(operation))
+      assertFields(checked, store.capabilities.create || [], context(operation))
     },
     holdsSecret: () => false,
     redact: (error) => error,

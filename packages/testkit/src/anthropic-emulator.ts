@@ -76,8 +76,11 @@ export function createAnthropicEmulator(url: string, limiter: RateLimiter, seedK
   const addKey = (input: AnthropicSeedKeyInput = {}): KeyRecord => {
     const createdAt =
       input.createdAt?.toISOString() ?? isoNow(clock < 0 ? clock++ * 1000 : keys.length)
+    if (input.id !== undefined && keys.some((record) => record.id === input.id)) {
+      throw new RangeError('seedKey: id already taken')
+    }
     const record: KeyRecord = {
-      id: `apikey_01${randomAlphanumeric(22)}`,
+      id: input.id ?? `apikey_01${randomAlphanumeric(22)}`,
       name: input.name ?? 'seeded',
       secret: `${API_KEY_PREFIX}${randomAlphanumeric(91)}AA`,
       status: input.status ?? (input.disabled === true ? 'inactive' : 'active'),

@@ -8,6 +8,7 @@ const CHOSEN: Record<(typeof VENDORS)[number], string> = {
   latitudesh: 'tok_chosen000001',
   notedx: `lk-${'c0ffee'.repeat(4)}`,
   voiceable: '9001',
+  anthropic: 'apikey_01chosen0000000000000001',
 }
 
 const started: Emulator[] = []

@@ -274,7 +274,7 @@ function overrides(context: Context, store: KeyStore, vendor: string): Record<st
   const input = fieldInput(fields, store.capabilities, 'create', vendor)
   const lifetime = context.values['expires-in']
   if (lifetime === undefined) return input
-  if (!store.capabilities.create.includes('expiresAt'))
+  if (!(store.capabilities.create || []).includes('expiresAt'))
     throw new UsageError(`--expires-in is not supported by ${vendor}: its keys cannot expire`)
   const days = lifetimeDays(lifetime, '--expires-in')
   return { ...input, expiresAt: new Date(Date.now() + days * DAY_MS) }

@@ -175,7 +175,7 @@ function fleetRotation(
   overrides: OpenStoresOptions['rotation'],
 ): FleetStore['rotation'] {
   const { expiresIn, limit, ...rest } = config.rotation ?? {}
-  if (limit !== undefined && !store.capabilities.create.includes('limit'))
+  if (limit !== undefined && !(store.capabilities.create || []).includes('limit'))
     throw new ConfigError(
       file,
       `stores[${index}].rotation.limit`,
@@ -189,7 +189,10 @@ function fleetRotation(
     ...(limit === undefined ? {} : { input: { limit } }),
     ...overrides,
   }
-  if (rotation.expiresInDays !== undefined && !store.capabilities.create.includes('expiresAt'))
+  if (
+    rotation.expiresInDays !== undefined &&
+    !(store.capabilities.create || []).includes('expiresAt')
+  )
     throw new ConfigError(
       file,
       `stores[${index}].rotation.expiresIn`,
