@@ -254,10 +254,9 @@ describe('two workers on one Postgres', () => {
         { name: 'verify', ran: 'verify' },
         { name: 'retire', ran: 'retire' },
       ])
-      // The new key's id is journalled (a second 'creating') as soon as the vendor made it.
+      // The new key's id is journalled (a note on 'creating') as soon as the vendor made it.
       expect(await statesOf(setup, cutOff)).toEqual([
         'started',
-        'creating',
         'creating',
         'created',
         'delivered',
