@@ -156,4 +156,24 @@ describe('an interrupted rotate', () => {
     expect(emulator.control.works(old.secret)).toBe(false)
     expect(emulator.control.works((await delivered('CI_KEY')) as string)).toBe(true)
   })
+
+  it('of one key whose secret was printed, finishes with the printed command: one successor', async () => {
+    const emulator = await start('openrouter')
+    const old = emulator.control.seedKey({ name: 'solo' })
+    const before = emulator.control.keyIds()
+    const env = envFor(emulator)
+    const args = ['rotate', 'solo', '-p', 'openrouter', '--yes', '--grace-ms', '3000']
+    const child = running(args, env, folder())
+    const stopped = await child.interruptWhen(() => child.stderr().includes('waiting'))
+    expect(stopped.code).toBe(2)
+    const last = stopped.stderr.trim().split('\n').at(-1) as string
+    expect(last).not.toContain('solo')
+    const finished = await runPrinted(last, env)
+    expect(finished.stderr).not.toContain('UsageError')
+    expect(finished.code).toBe(0)
+    const added = emulator.control.keyIds().filter((id) => !before.includes(id))
+    expect(added).toHaveLength(1)
+    expect(emulator.control.keyIds()).not.toContain(old.id)
+    expect(emulator.control.works(old.secret)).toBe(false)
+  })
 })

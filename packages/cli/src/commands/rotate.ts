@@ -65,6 +65,13 @@ export async function rotate(context: Context): Promise<number> {
     if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
       flags.resuming = false
     if (!flags.resuming && !opened.emulated) await refuseBesideUnfinished(context, journal, vendor)
+    if (flags.resuming && values['deliver-to'] === undefined && !values['dry-run']) {
+      // A batch of one key may print its secret; a batch of many needs somewhere to put them.
+      const batch = await journal.readBatch(flags.batchId)
+      const endsOldKeys = flags.strategy === 'regenerate' || flags.retire !== 'keep'
+      if (batch !== undefined && batch.keyIds.length > 1 && endsOldKeys)
+        throw manyKeysNeedDelivery()
+    }
     const keyId =
       context.positionals[0] === undefined
         ? undefined
@@ -222,12 +229,16 @@ function rotateFlags(context: Context): RotateFlags {
   }
   const single = positionals.length === 1
   const endsOldKeys = strategy === 'regenerate' || retire !== 'keep'
-  if (!single && endsOldKeys && values['deliver-to'] === undefined && !values['dry-run']) {
-    throw new UsageError(
-      'rotating many keys needs --deliver-to, so that each new secret is stored before its old key goes',
-      'pass --deliver-to <file.env | exec:command>, or --retire keep, or rotate one key id at a time',
-    )
-  }
+  // A resume (--batch-id and no key) is checked against the batch's own keys once it is read.
+  const resumeOnly = positionals.length === 0 && values['batch-id'] !== undefined
+  if (
+    !single &&
+    !resumeOnly &&
+    endsOldKeys &&
+    values['deliver-to'] === undefined &&
+    !values['dry-run']
+  )
+    throw manyKeysNeedDelivery()
   checkFieldValues(values)
   if (values['expires-in'] !== undefined) {
     if (values['expires-at'] !== undefined)
@@ -403,4 +414,11 @@ async function run(store: KeyStore, options: RotateKeysOptions, journalPath: str
     }
     throw error
   }
+}
+
+function manyKeysNeedDelivery(): UsageError {
+  return new UsageError(
+    'rotating many keys needs --deliver-to, so that each new secret is stored before its old key goes',
+    'pass --deliver-to <file.env | exec:command>, or --retire keep, or rotate one key id at a time',
+  )
 }
