@@ -13,9 +13,10 @@ import { describe, expect, it } from 'vitest'
  * secret refused as an id, errors redacted down their cause chain) about 0.25 KB more;
  * delivery targets (their steps in the rotation, the resume of a part-delivered key, per-key
  * targets) about 1.5 KB more; the store's account fingerprint about 0.3 KB more; operations
- * a vendor may lack (create, update, delete) and archived keys about 0.1 KB more.
+ * a vendor may lack (create, update, delete) and archived keys about 0.1 KB more; ids and
+ * input refused where they hold part of a known secret about 0.4 KB more.
  */
-const BUDGET_BYTES = 25.5 * 1024
+const BUDGET_BYTES = 26 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({

@@ -249,8 +249,6 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     }
     assertCapability(store.capabilities.regenerate, 'regenerate', context)
   }
-  const mints = canMint(store as KeyStore<never>, strategy)
-  if (!mints && !dryRun) throw cannotMintError(store as KeyStore<never>)
   const retire = given.retire ?? 'delete'
   if (retire === 'disable') assertCapability(store.capabilities.disable, 'disable', context)
   const rules = storeRules(store)
@@ -278,6 +276,9 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
   if (strategy === 'create' && Object.keys(input).length > 0) {
     rules.checkCreateInput(input, 'rotate')
   }
+  // Ids and input first: a bad one is refused as such at every store, minting or not.
+  const mints = canMint(store as KeyStore<never>, strategy)
+  if (!mints && !dryRun) throw cannotMintError(store as KeyStore<never>)
   // Where no key can be made, nothing is retired: the dry run's plans say why per key.
   if (retire === 'delete' && mints) {
     assertCapability(store.capabilities.deleted !== false, 'delete', context)
