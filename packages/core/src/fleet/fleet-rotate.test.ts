@@ -1,9 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { defineCapabilities } from '../capabilities.js'
-import { defineKeyStore } from '../define-key-store.js'
+import { listingStore } from '../credential-store.test-support.js'
 import { ValidationError } from '../errors.js'
-import { createHttpClient } from '../http-client.js'
 import { memoryJournal } from '../rotation/rotation-journal.js'
 import { apiKey } from './api-key.test-support.js'
 import { createFleet } from './create-fleet.js'
@@ -15,40 +13,11 @@ const CREDENTIALS = {
 
 /** A store of one vendor that knows its own credential only, recording what it is asked. */
 function storeOf(label: keyof typeof CREDENTIALS, calls: string[]) {
-  const client = createHttpClient({
-    provider: 'vendor',
-    baseUrl: 'http://127.0.0.1:9',
+  return listingStore({
     secrets: [CREDENTIALS[label]],
-  })
-  const unused = () => {
-    throw new Error('no write expected')
-  }
-  return defineKeyStore({
-    provider: 'vendor',
-    client,
-    capabilities: defineCapabilities({
-      get: 'scan',
-      pagination: 'none',
-      names: true,
-      metadata: false,
-      disable: false,
-      expiry: false,
-      spendLimit: false,
-      regenerate: false,
-      verify: false,
-      revealAfterCreate: false,
-      deleted: 'gone',
-      create: ['name'],
-      update: ['name'],
-    }),
-    async *iterate() {
-      calls.push(`${label} list`)
-      yield apiKey({ provider: 'vendor', id: `${label}_key`, name: label })
-    },
-    credentialKeyIds: async () => [`${label}_key`],
-    create: unused,
-    update: unused,
-    delete: unused,
+    keys: [apiKey({ provider: 'vendor', id: `${label}_key`, name: label })],
+    ownKeyIds: [`${label}_key`],
+    onList: () => calls.push(`${label} list`),
   })
 }
 

@@ -1,8 +1,7 @@
 import { inspect } from 'node:util'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { defineCapabilities } from '../capabilities.js'
-import { defineKeyStore } from '../define-key-store.js'
+import { listingStore } from '../credential-store.test-support.js'
 import {
   KeyStoreError,
   NotFoundError,
@@ -10,7 +9,6 @@ import {
   ValidationError,
 } from '../errors.js'
 import { apiKey } from '../fleet/api-key.test-support.js'
-import { createHttpClient } from '../http-client.js'
 import type { ApiKey } from '../types.js'
 import { readOldKeyAndOwnIds } from './open-run.js'
 import { rotateKey } from './rotate-key.js'
@@ -26,43 +24,13 @@ const key = (id: string): ApiKey => apiKey({ provider: 'vendor', id, name: id })
 
 /** A store whose `get` is a scan of its listing (no id pattern), counting its listings. */
 function scanStore() {
-  const client = createHttpClient({
-    provider: 'vendor',
-    baseUrl: 'http://127.0.0.1:9',
-    secrets: [CREDENTIAL],
-  })
-  // As an adapter's create would: the minted secret comes from `client.secret`.
-  client.secret(MINTED)
   const listings: string[] = []
-  const unused = () => {
-    throw new Error('no write expected')
-  }
-  const store = defineKeyStore({
-    provider: 'vendor',
-    client,
-    capabilities: defineCapabilities({
-      get: 'scan',
-      pagination: 'none',
-      names: true,
-      metadata: false,
-      disable: false,
-      expiry: false,
-      spendLimit: false,
-      regenerate: false,
-      verify: false,
-      revealAfterCreate: false,
-      deleted: 'gone',
-      create: ['name'],
-      update: ['name'],
-    }),
-    async *iterate() {
-      listings.push('list')
-      yield key('key_1')
-    },
-    credentialKeyIds: async () => ['key_1'],
-    create: unused,
-    update: unused,
-    delete: unused,
+  const store = listingStore({
+    secrets: [CREDENTIAL],
+    minted: MINTED,
+    keys: [key('key_1')],
+    ownKeyIds: ['key_1'],
+    onList: () => listings.push('list'),
   })
   return { store, listings }
 }
