@@ -93,5 +93,10 @@ describe('audit and last use', () => {
     expect(shownStatus(apiKey({ status: 'disabled', expiresAt: null }), plain, now)).toBe(
       'disabled',
     )
+    // The vendor's own word for a key that cannot work, never "disabled" in its place.
+    expect(shownStatus(apiKey({ status: 'expired', expiresAt: null }), plain, now)).toBe('expired')
+    expect(shownStatus(apiKey({ status: 'archived', expiresAt: null }), plain, now)).toBe(
+      'archived',
+    )
   })
 })

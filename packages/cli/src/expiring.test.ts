@@ -1,6 +1,6 @@
 // A key due because it expires soon is rotated only when its successor gets a lifetime of its
 // own; otherwise the successor would be due at once and every nightly run would rotate again.
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { describe, expect, it } from 'vitest'
@@ -61,6 +61,70 @@ describe('expiring keys', () => {
     expect(again.code).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({ rotated: 0, skipped: 0 })
     expect(writes()).toBe(afterRotation)
+  })
+
+  it('an OpenRouter key past its expiry: listed and audited as expired, rotated only with a new lifetime', async () => {
+    const emulator = await start('openrouter')
+    const expiresAt = new Date(Date.now() - 2 * DAY)
+    const old = emulator.control.seedKey({ name: 'nightly', expiresAt })
+    const config = {
+      journal: 'journal.json',
+      policy: { expiringWithinDays: 7 },
+      stores: [
+        {
+          label: 'openrouter',
+          vendor: 'openrouter',
+          select: { name: 'nightly' },
+          deliver: { to: 'secrets.env', variable: 'OPENROUTER_{NAME}' },
+        },
+      ],
+    }
+    await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
+    const env = envFor(emulator)
+    const writes = () => emulator.requests.filter((request) => request.method !== 'GET').length
+
+    const listed = await keyway(['list', '-p', 'openrouter', '--json=id,status,expiresAt'], env)
+    const statuses = JSON.parse(listed.stdout) as Array<{ id: string; status: string }>
+    expect(statuses.find((key) => key.id === old.id)).toEqual({
+      id: old.id,
+      status: 'expired',
+      expiresAt: expiresAt.toISOString(),
+    })
+    expect(statuses.filter((key) => key.status === 'expired')).toHaveLength(1)
+    const shown = await keyway(['get', 'nightly', '-p', 'openrouter'], env)
+    expect(shown.stdout).toMatch(/^status +expired$/m)
+    const audited = await keyway(['audit', '--config', 'c.json', '--json'], env, folder())
+    expect(audited.code).toBe(8)
+    const entries = JSON.parse(audited.stdout).entries as Array<{ key: { id: string } }>
+    expect(entries.find((entry) => entry.key.id === old.id)).toMatchObject({
+      key: { id: old.id, status: 'expired' },
+      managed: true,
+      findings: [{ kind: 'expiring-soon', message: 'expired 2 days ago' }],
+    })
+    const skipped = await keyway(['apply', '--config', 'c.json', '--yes', '--json'], env, folder())
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ rotated: 0, skipped: 1 })
+    const told = await keyway(['plan', '--config', 'c.json'], env, folder())
+    expect(told.stdout).toContain(`expired at ${expiresAt.toISOString()}`)
+    expect(told.stdout).toContain('give the new key a lifetime with --expires-in')
+    expect(writes()).toBe(0)
+
+    const rotated = await keyway(
+      ['apply', '--config', 'c.json', '--yes', '--expires-in', '30d', '--json'],
+      env,
+      folder(),
+    )
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ rotated: 1, failed: 0 })
+    expect(emulator.control.keyIds()).not.toContain(old.id)
+    const after = JSON.parse(
+      (await keyway(['list', '-p', 'openrouter', '--json=name,status'], env)).stdout,
+    ) as Array<{ name: string }>
+    expect(after.filter((key) => key.name === 'nightly')).toEqual([
+      { name: 'nightly', status: 'active' },
+    ])
+    const secret = /^OPENROUTER_NIGHTLY=(.*)$/m.exec(
+      await readFile(join(folder(), 'secrets.env'), 'utf8'),
+    )?.[1]
+    expect(emulator.control.works(String(secret).replace(/^"|"$/g, ''))).toBe(true)
   })
 
   it('refuses a lifetime that is not whole days, and a limit where the vendor has none', async () => {

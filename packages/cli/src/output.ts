@@ -147,11 +147,12 @@ export function keyTable(keys: readonly ApiKey[], paint: Paint, options: KeyTabl
 }
 
 /**
- * A key's status as a person needs it: an active key whose expiry has passed no longer works,
- * so it shows as `expired` (the vendor still lists it as active).
+ * A key's status as a person needs it: the vendor's, and `expired` too for an active key whose
+ * expiry has passed (it no longer works, though its vendor may still list it as active).
  */
 export function shownStatus(key: ApiKey, paint: Paint, now: Date = new Date()): string {
-  if (key.status !== 'active') return paint('yellow', 'disabled')
+  if (key.status === 'expired') return paint('red', 'expired')
+  if (key.status !== 'active') return paint('yellow', key.status)
   const expires = key.expiresAt === null ? Number.NaN : new Date(key.expiresAt).getTime()
   return expires <= now.getTime() ? paint('red', 'expired') : paint('green', 'active')
 }

@@ -8,6 +8,7 @@ import {
   defaultKeyName,
   defineCapabilities,
   defineKeyStore,
+  type KeyStatus,
   type KeyStore,
   KeyStoreError,
   paginateOffset,
@@ -200,7 +201,7 @@ export function createOpenRouterKeyStore(
     // Without workspace_id OpenRouter lists the default workspace only: walk every workspace.
     async *iterate({ includeDisabled, signal }) {
       for await (const workspace of workspaces(signal)) {
-        yield* paginateOffset({
+        const keys = paginateOffset({
           pageSize: OPENROUTER_PAGE_SIZE,
           signal,
           fetchPage: async (offset, pageSignal) => {
@@ -212,9 +213,12 @@ export function createOpenRouterKeyStore(
               schema: listResponseSchema,
               signal: pageSignal,
             })
-            return response.data.data.map(toApiKey)
+            return response.data.data.map((record) => toApiKey(record))
           },
         })
+        // OpenRouter's filter leaves out disabled keys only; an expired key is not active either.
+        // Filtered after paging: a short page is how OpenRouter says it was the last.
+        for await (const key of keys) if (includeDisabled || key.status === 'active') yield key
       }
     },
 
@@ -296,12 +300,22 @@ export function createOpenRouterKeyStore(
   })
 }
 
-function toApiKey(record: OpenRouterKey): ApiKey {
+/**
+ * OpenRouter lists a key whose `expires_at` has passed as it was, though it no longer works:
+ * such a key is `expired` (before `disabled`: enabling it would not make it work again).
+ */
+function statusOf(record: OpenRouterKey, now: number): KeyStatus {
+  const expires = record.expires_at ? Date.parse(record.expires_at) : Number.NaN
+  if (expires <= now) return 'expired'
+  return record.disabled ? 'disabled' : 'active'
+}
+
+function toApiKey(record: OpenRouterKey, now: number = Date.now()): ApiKey {
   return {
     provider: PROVIDER,
     id: record.hash,
     name: record.name,
-    status: record.disabled ? 'disabled' : 'active',
+    status: statusOf(record, now),
     hint: record.label,
     createdAt: new Date(record.created_at),
     updatedAt: record.updated_at === null ? null : new Date(record.updated_at),

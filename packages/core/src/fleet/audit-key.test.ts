@@ -132,6 +132,32 @@ describe('auditKey', () => {
     ).toEqual([])
   })
 
+  it('reports a key its vendor calls expired as expired, and nothing a working key would be', () => {
+    const old = { createdAt: daysAgo(400), lastUsedAt: daysAgo(200) }
+    const expired = auditKey(key({ ...old, status: 'expired', expiresAt: daysAgo(3) }), context())
+    // It no longer works: its age, idleness and missing limit are no risk; its expiry is.
+    expect(expired.findings).toEqual([{ kind: 'expiring-soon', message: 'expired 3 days ago' }])
+    const undated = auditKey(key({ status: 'expired', expiresAt: null }), context())
+    expect(undated.findings).toEqual([
+      { kind: 'expiring-soon', message: 'expired (the vendor does not say when)' },
+    ])
+    // A selector of active keys still manages it: it was in service until it expired.
+    const selected = auditKey(
+      key({ status: 'expired', expiresAt: daysAgo(3) }),
+      context({ select: { name: '*' } }),
+    )
+    expect(selected.managed).toBe(true)
+    expect(
+      auditKey(
+        key({ status: 'expired', expiresAt: daysAgo(3) }),
+        context({ select: { status: 'disabled' } }),
+      ).managed,
+    ).toBe(false)
+    // Without an expiry rule, the rule's finding is not made up.
+    const noRule = context({ policy: { maxAgeDays: 90 } })
+    expect(kinds(auditKey(key({ status: 'expired', expiresAt: daysAgo(3) }), noRule))).toEqual([])
+  })
+
   it('finds a key with neither limit nor expiry where the vendor has either, and only there', () => {
     const bare = key({
       spend: { used: 0, usedThisMonth: 0, limit: null, remaining: null, limitReset: null },

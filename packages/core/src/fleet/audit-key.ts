@@ -63,12 +63,15 @@ export function auditKey(key: ApiKey, context: AuditContext): AuditEntry {
       )
     }
   }
-  if (usable && policy.expiringWithinDays !== undefined) {
+  // An expired key no longer works, but its expiry is the finding that says so.
+  const expired = key.status === 'expired'
+  if ((usable || expired) && policy.expiringWithinDays !== undefined) {
     const expires = timeOf(key.expiresAt)
-    if (expires !== null && expires - at <= policy.expiringWithinDays * DAY_MS) {
+    if (expired && expires === null) add('expiring-soon', 'expired (the vendor does not say when)')
+    if (expires !== null && (expired || expires - at <= policy.expiringWithinDays * DAY_MS)) {
       add(
         'expiring-soon',
-        expires <= at
+        expired || expires <= at
           ? `expired ${plural(wholeDays(at - expires))} ago`
           : `expires in ${plural(Math.ceil((expires - at) / DAY_MS))} (warning from ${plural(policy.expiringWithinDays)})`,
       )

@@ -1,4 +1,5 @@
 import { KeyStoreError } from '../errors.js'
+import { rotatable } from '../rotation/rotation-plan.js'
 import { type AuditContext, auditKey } from './audit-key.js'
 import type {
   AuditEntry,
@@ -15,7 +16,8 @@ export const ROTATE_FOR: ReadonlySet<AuditFinding['kind']> = new Set(['too-old',
 
 /** The findings that make a managed, active key due for rotation (none: not due). */
 export function rotationReasons(entry: AuditEntry): AuditFinding[] {
-  if (!entry.managed || entry.key.status !== 'active') return []
+  // An expired key is due too (its `expiring-soon` finding): its plan says whether it can be.
+  if (!entry.managed || !rotatable(entry.key)) return []
   return entry.findings.filter((finding) => ROTATE_FOR.has(finding.kind))
 }
 

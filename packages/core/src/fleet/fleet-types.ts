@@ -13,7 +13,7 @@ export interface KeySelector {
   name?: string
   /** Only keys created at least this many days ago (a key without a creation date never matches). */
   olderThanDays?: number
-  /** Which status a managed key has. Default `'active'`. */
+  /** Which status a managed key has. Default `'active'`, which includes keys that have expired. */
   status?: 'active' | 'disabled' | 'any'
   /** Only keys of this workspace (`ApiKey.workspace`, e.g. an OpenRouter workspace id); a key without one never matches. */
   workspace?: string

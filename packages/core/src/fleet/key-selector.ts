@@ -26,11 +26,13 @@ export function globPattern(glob: string): RegExp {
 /**
  * Whether a fleet manages `key` under `selector`: every field given must match. `name` is a
  * glob (`*`, `?`; a nameless key never matches), `olderThanDays` counts from `createdAt` to
- * `now` (a key without a creation date never matches), `status` defaults to `'active'`.
+ * `now` (a key without a creation date never matches), `status` defaults to `'active'`, which
+ * also matches a key that was active until its expiry passed (`'expired'`).
  */
 export function matchesSelector(key: ApiKey, selector: KeySelector, now: Date): boolean {
   const status = selector.status ?? 'active'
-  if (status !== 'any' && key.status !== status) return false
+  const shown = key.status === 'expired' ? 'active' : key.status
+  if (status !== 'any' && shown !== status) return false
   if (selector.name !== undefined) {
     if (key.name === null || !globPattern(selector.name).test(key.name)) return false
   }

@@ -29,7 +29,7 @@ import {
   rotationIdSchema,
   rotationOptionEntries,
 } from './rotation-options.js'
-import type { RotationPlan } from './rotation-plan.js'
+import { type RotationPlan, rotatable } from './rotation-plan.js'
 import type { RotationRun } from './rotation-run.js'
 import { runSteps } from './run-steps.js'
 
@@ -237,9 +237,12 @@ function select<C extends CreateKeyInput>(
   options: RotateKeysOptions<C>,
 ): string[] {
   if (options.keyIds !== undefined) return [...new Set(options.keyIds)]
-  return listed
-    .filter((key) => key.status === 'active' && (options.filter?.(key) ?? true))
-    .map((key) => key.id)
+  return (
+    listed
+      // An expired key is chosen too: its plan rotates it only with a new expiry, else says why not.
+      .filter((key) => rotatable(key) && (options.filter?.(key) ?? true))
+      .map((key) => key.id)
+  )
 }
 
 /** Each key's pauses go to `onProgress` as well as to `onWait`. */

@@ -136,8 +136,14 @@ export async function planKey<C extends CreateKeyInput>(
       `key ${keyId} is archived, which is final: it cannot be rotated, enabled or retired`,
     )
   }
-  // A successor is made active: for a key that does not work, that would widen it.
-  if (successor !== undefined && oldKey !== null && oldKey.status !== 'active') {
+  // A successor is made active: for a key that does not work, that would widen it. An expired
+  // key cannot be enabled again: it is rotated only with a new expiry, below.
+  if (
+    successor !== undefined &&
+    oldKey !== null &&
+    oldKey.status !== 'active' &&
+    oldKey.status !== 'expired'
+  ) {
     return skip(
       `key ${keyId} is ${oldKey.status}, and its successor would be a working key in its place; enable it first to rotate it`,
     )
@@ -183,11 +189,21 @@ function withoutMarkerSuffix<T extends CreateKeyInput>(input: T): { input: T; wa
 }
 
 /** When the key expired, where its expiry has passed (ISO). */
+/**
+ * Whether a rotation of many keys chooses `key`: an active key, or an expired one (which
+ * `planKey` rotates only when its successor gets a new expiry, and otherwise skips with why).
+ */
+export function rotatable(key: ApiKey): boolean {
+  return key.status === 'active' || key.status === 'expired'
+}
+
 function pastExpiry(key: ApiKey | null, now: Date): string | undefined {
-  if (key === null || key.expiresAt === null) return undefined
+  if (key === null) return undefined
   // A key that went through JSON holds its dates as strings.
-  const time = new Date(key.expiresAt).getTime()
-  return !Number.isNaN(time) && time <= now.getTime() ? new Date(time).toISOString() : undefined
+  const time = key.expiresAt === null ? Number.NaN : new Date(key.expiresAt).getTime()
+  if (!Number.isNaN(time) && time <= now.getTime()) return new Date(time).toISOString()
+  // The vendor says it expired, though not when (or by its own clock).
+  return key.status === 'expired' ? 'a time the vendor does not give' : undefined
 }
 
 function selfReason(keyId: string, credential: CredentialMatch, regenerate: boolean): string {
