@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import type { OpenRouterEmulatorControl } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { envFor, keyway, useSandbox } from './cli.test-support.js'
 
@@ -66,7 +67,8 @@ describe('expiring keys', () => {
   it('an OpenRouter key past its expiry: listed and audited as expired, rotated only with a new lifetime', async () => {
     const emulator = await start('openrouter')
     const expiresAt = new Date(Date.now() - 2 * DAY)
-    const old = emulator.control.seedKey({ name: 'nightly', expiresAt })
+    const control = emulator.control as OpenRouterEmulatorControl
+    const old = control.seedKey({ name: 'nightly', expiresAt })
     const config = {
       journal: 'journal.json',
       policy: { expiringWithinDays: 7 },

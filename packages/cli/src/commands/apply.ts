@@ -17,6 +17,7 @@ import type { ConfiguredStore } from '../config/fleet-stores.js'
 import { type Context, confirm } from '../context.js'
 import { variableOf } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
+import { withJournalLock } from '../journal-lock.js'
 import { json, printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
 import { defaultFleetJournal } from '../state-dir.js'
@@ -38,6 +39,16 @@ import { describe, planText, progressLine } from './rotate-output.js'
 export async function apply(context: Context): Promise<number> {
   const opened = await openFleet(context)
   const journal = fileJournal(journalPath(context, opened))
+  // A dry run writes nothing: it may read the journal while another run holds it.
+  if (context.values['dry-run']) return applyWith(context, opened, journal)
+  return withJournalLock(journal.path, () => applyWith(context, opened, journal))
+}
+
+async function applyWith(
+  context: Context,
+  opened: OpenFleet,
+  journal: RotationJournal & { readonly path: string },
+): Promise<number> {
   const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)

@@ -13,10 +13,11 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { CliError } from '../cli-error.js'
-import { type Context, confirm, findKey, openStore } from '../context.js'
+import { type Context, confirm, findKey, type OpenStore, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
+import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
@@ -60,119 +61,131 @@ export async function rotate(context: Context): Promise<number> {
       opened.emulated && values.journal === undefined
         ? { ...memoryJournal(), path: '(in memory: --emulator)' }
         : fileJournal(values.journal ?? defaultRotateJournal(context.io.env))
-    // A --batch-id the journal does not know starts a batch under that id when keys are named
-    // (so the command printed on Ctrl-C works even if the batch had not been written yet).
-    if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
-      flags.resuming = false
-    if (!flags.resuming && !opened.emulated) await refuseBesideUnfinished(context, journal, vendor)
-    if (flags.resuming && values['deliver-to'] === undefined && !values['dry-run']) {
-      // A batch of one key may print its secret; a batch of many needs somewhere to put them.
-      const batch = await journal.readBatch(flags.batchId)
-      const endsOldKeys = flags.strategy === 'regenerate' || flags.retire !== 'keep'
-      if (batch !== undefined && batch.keyIds.length > 1 && endsOldKeys)
-        throw manyKeysNeedDelivery()
-    }
-    const keyId =
-      context.positionals[0] === undefined
-        ? undefined
-        : (await findKey(store, context.positionals[0], context.signal)).id
-    const deliverTo = values['deliver-to']
-    const varName = values['var-name'] ?? DEFAULT_VAR_NAME
-    const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
-    const options: RotateKeysOptions = {
-      ...selection(context, flags, keyId),
-      journal,
-      concurrency: flags.concurrency,
-      ...(flags.strategy === 'regenerate'
-        ? { strategy: 'regenerate' }
-        : {
-            retire: flags.retire,
-            graceMs: flags.graceMs,
-            input: overrides(context, store, vendor),
-          }),
-      allowSelf: values['allow-self'] === true,
-      signal: context.signal,
-      onProgress: (event) => {
-        const line = progressLine(event)
-        if (line !== undefined) context.note(line)
-      },
-    }
-
-    if (values['dry-run']) {
-      const planned = await run(store, { ...options, dryRun: true }, journal.path)
-      if (values.json)
-        context.out(JSON.stringify({ batchId: planned.batchId, plans: planned.plans }))
-      else
-        context.out(
-          planned.plans.length === 0
-            ? 'no keys to rotate'
-            : planText(planned.plans, shownTarget, context.paint),
-        )
-      return 0
-    }
-
-    const hint = `batch ${flags.batchId}, journal ${journal.path}; if interrupted, run again with --batch-id ${flags.batchId} --journal ${journal.path}`
-    // Which account the batch meant: a resume with the vendor's env vars pointed at another
-    // account is refused before any request (its journalled ids are the first account's).
-    const bindAccount = () =>
-      opened.emulated
-        ? Promise.resolve()
-        : storeAccounts(journal.path).bind([
-            { journalBatchId: flags.batchId, label: vendor, store },
-          ])
-    if (flags.resuming) await bindAccount()
-    let begun = false
-    const result = await run(
-      store,
-      {
-        ...options,
-        deliver:
-          deliverTo === undefined
-            ? printAtOnce(context, vendor)
-            : deliveryTarget(deliverTo, context.io.env, { varName }),
-        confirm: async (plans) => {
-          if (deliverTo !== undefined)
-            checkDistinctTargets(plans, store.provider, deliverTo, varName)
-          if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
-          const ok = await confirm(context, question(plans, vendor))
-          if (ok) await bindAccount()
-          if (ok && !opened.emulated) context.note(context.paint('dim', hint))
-          begun = ok
-          return ok
-        },
-      },
-      journal.path,
-    ).catch((error: unknown) => {
-      // Keys already began: the same command without --batch-id would start another batch.
-      if (begun && isAbort(context.signal) && !opened.emulated)
-        throw interrupted(
-          withJournal(batchArguments(context.argv), journal.path),
-          flags.batchId,
-          journal.path,
-          error,
-        )
-      throw error
-    })
-    if (result.cancelled) {
-      context.note('nothing rotated')
-      return EXIT.cancelled
-    }
-    if (values.json) context.out(JSON.stringify(resultJson(result)))
-    else if (result.outcomes.length === 0) context.note('no keys to rotate')
-    else if (context.terminal) {
-      context.out(resultTable(result, context.paint, true))
-      context.out(`\n${resultCounts(result)}`)
-    } else {
-      // Piped: the rows alone on stdout, as gh; the counts are for the person watching.
-      context.out(resultTable(result, context.paint, false))
-      context.note(resultCounts(result))
-    }
-    const onlyOneSkipped =
-      flags.single && result.skipped === result.outcomes.length && result.skipped > 0
-    return result.failed > 0 || onlyOneSkipped ? EXIT.failure : EXIT.ok
+    // Writes go to the journal file: no other keyway run may use it meanwhile. A dry run writes
+    // nothing, and an emulator's journal is in memory.
+    const locked = !opened.emulated || values.journal !== undefined
+    if (values['dry-run'] || !locked) return await rotateWith(context, flags, opened, journal)
+    return await withJournalLock(journal.path, () => rotateWith(context, flags, opened, journal))
   } finally {
     await opened.close()
   }
+}
+
+/** The rotation of `rotate`, once its store and journal are open. */
+async function rotateWith(
+  context: Context,
+  flags: RotateFlags,
+  opened: OpenStore,
+  journal: RotationJournal & { readonly path: string },
+): Promise<number> {
+  const { values } = context
+  const { store } = opened
+  const vendor = opened.provider.id
+  // A --batch-id the journal does not know starts a batch under that id when keys are named
+  // (so the command printed on Ctrl-C works even if the batch had not been written yet).
+  if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
+    flags.resuming = false
+  if (!flags.resuming && !opened.emulated) await refuseBesideUnfinished(context, journal, vendor)
+  if (flags.resuming && values['deliver-to'] === undefined && !values['dry-run']) {
+    // A batch of one key may print its secret; a batch of many needs somewhere to put them.
+    const batch = await journal.readBatch(flags.batchId)
+    const endsOldKeys = flags.strategy === 'regenerate' || flags.retire !== 'keep'
+    if (batch !== undefined && batch.keyIds.length > 1 && endsOldKeys) throw manyKeysNeedDelivery()
+  }
+  const keyId =
+    context.positionals[0] === undefined
+      ? undefined
+      : (await findKey(store, context.positionals[0], context.signal)).id
+  const deliverTo = values['deliver-to']
+  const varName = values['var-name'] ?? DEFAULT_VAR_NAME
+  const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
+  const options: RotateKeysOptions = {
+    ...selection(context, flags, keyId),
+    journal,
+    concurrency: flags.concurrency,
+    ...(flags.strategy === 'regenerate'
+      ? { strategy: 'regenerate' }
+      : {
+          retire: flags.retire,
+          graceMs: flags.graceMs,
+          input: overrides(context, store, vendor),
+        }),
+    allowSelf: values['allow-self'] === true,
+    signal: context.signal,
+    onProgress: (event) => {
+      const line = progressLine(event)
+      if (line !== undefined) context.note(line)
+    },
+  }
+
+  if (values['dry-run']) {
+    const planned = await run(store, { ...options, dryRun: true }, journal.path)
+    if (values.json) context.out(JSON.stringify({ batchId: planned.batchId, plans: planned.plans }))
+    else
+      context.out(
+        planned.plans.length === 0
+          ? 'no keys to rotate'
+          : planText(planned.plans, shownTarget, context.paint),
+      )
+    return 0
+  }
+
+  const hint = `batch ${flags.batchId}, journal ${journal.path}; if interrupted, run again with --batch-id ${flags.batchId} --journal ${journal.path}`
+  // Which account the batch meant: a resume with the vendor's env vars pointed at another
+  // account is refused before any request (its journalled ids are the first account's).
+  const bindAccount = () =>
+    opened.emulated
+      ? Promise.resolve()
+      : storeAccounts(journal.path).bind([{ journalBatchId: flags.batchId, label: vendor, store }])
+  if (flags.resuming) await bindAccount()
+  let begun = false
+  const result = await run(
+    store,
+    {
+      ...options,
+      deliver:
+        deliverTo === undefined
+          ? printAtOnce(context, vendor)
+          : deliveryTarget(deliverTo, context.io.env, { varName }),
+      confirm: async (plans) => {
+        if (deliverTo !== undefined) checkDistinctTargets(plans, store.provider, deliverTo, varName)
+        if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
+        const ok = await confirm(context, question(plans, vendor))
+        if (ok) await bindAccount()
+        if (ok && !opened.emulated) context.note(context.paint('dim', hint))
+        begun = ok
+        return ok
+      },
+    },
+    journal.path,
+  ).catch((error: unknown) => {
+    // Keys already began: the same command without --batch-id would start another batch.
+    if (begun && isAbort(context.signal) && !opened.emulated)
+      throw interrupted(
+        withJournal(batchArguments(context.argv), journal.path),
+        flags.batchId,
+        journal.path,
+        error,
+      )
+    throw error
+  })
+  if (result.cancelled) {
+    context.note('nothing rotated')
+    return EXIT.cancelled
+  }
+  if (values.json) context.out(JSON.stringify(resultJson(result)))
+  else if (result.outcomes.length === 0) context.note('no keys to rotate')
+  else if (context.terminal) {
+    context.out(resultTable(result, context.paint, true))
+    context.out(`\n${resultCounts(result)}`)
+  } else {
+    // Piped: the rows alone on stdout, as gh; the counts are for the person watching.
+    context.out(resultTable(result, context.paint, false))
+    context.note(resultCounts(result))
+  }
+  const onlyOneSkipped =
+    flags.single && result.skipped === result.outcomes.length && result.skipped > 0
+  return result.failed > 0 || onlyOneSkipped ? EXIT.failure : EXIT.ok
 }
 
 interface RotateFlags {
