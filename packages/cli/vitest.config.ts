@@ -1,1 +1,4 @@
-export { default } from '../../vitest.config.base'
+import { defineConfig, mergeConfig } from 'vitest/config'
+import base from '../../vitest.config.base'
+
+export default mergeConfig(base, defineConfig({ test: { globalSetup: ['src/install-tmux.ts'] } }))
