@@ -80,7 +80,7 @@ export function create(context: Context): Promise<void> {
       dryRun(
         context,
         { action: 'create', provider: provider.id, input },
-        `would create a ${provider.title} key${fieldsText(input)}`,
+        `would create a new ${provider.title} key${fieldsText(input)}`,
       )
       return
     }
