@@ -370,7 +370,12 @@ export function createOpenAIEmulator(
         if (order !== 'asc' && order !== 'desc') {
           return errorResponse(400, "Invalid 'order': must be asc or desc.")
         }
-        const ordered = order === 'asc' ? adminKeys : [...adminKeys].reverse()
+        // By creation time; keys made in one second keep the order they were made in.
+        const oldestFirst = adminKeys
+          .map((record, index) => ({ record, index }))
+          .sort((a, b) => a.record.createdAt - b.record.createdAt || a.index - b.index)
+          .map(({ record }) => record)
+        const ordered = order === 'asc' ? oldestFirst : oldestFirst.reverse()
         return page(ordered, request.query, toAdminKey)
       }
       if (request.method === 'POST') return createAdminKey(request.body)
