@@ -17,10 +17,10 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
   columns: [
     {
       header: 'OWNER',
+      // A project key's service account or user; an admin key's owner, a user.
       cell: (key) => {
-        const owner = (key.raw as Partial<OpenAIProjectKey>).owner
-        if (owner === undefined) return 'organization'
-        return owner.service_account?.id ?? owner.user?.id ?? '-'
+        const owner = (key.raw as { owner?: OpenAIProjectKey['owner'] & { id?: string } }).owner
+        return owner?.service_account?.id ?? owner?.user?.id ?? owner?.id ?? '-'
       },
     },
   ],
