@@ -171,6 +171,30 @@ describe('rotating a project key', () => {
     },
   )
 
+  it("warns that a service account's owner role is not carried over", async () => {
+    const { id } = emulator.control.seedKey({ name: 'admin-bot' })
+    const account = accountOf(id)?.id as string
+    const response = await fetch(
+      `${emulator.settings.baseUrl}/organization/projects/${OPENAI_EMULATED_PROJECT}/service_accounts/${account}`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${emulator.settings.adminKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ role: 'owner' }),
+      },
+    )
+    expect(response.status).toBe(200)
+    const plan = await store.successorInput(await store.get(id))
+    expect(plan).toEqual({
+      input: { name: 'admin-bot' },
+      warnings: [
+        "The service account's role (owner) is not carried over: the new service account is a member.",
+      ],
+    })
+  })
+
   it("plans a user's key and a service account holding two keys as skipped, and rotates the rest", async () => {
     const plans = (await rotateKeys(store, { dryRun: true })).plans
     const userKey = project().keys.find((key) => key.owner.startsWith('user_'))?.id
