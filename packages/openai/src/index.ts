@@ -2,6 +2,7 @@ export { openAIDescriptor } from './openai-descriptor.js'
 export {
   createOpenAIKeyStore,
   OPENAI_BASE_URL,
+  type OpenAICreateKeyInput,
   type OpenAIKeyStore,
   type OpenAIKeyStoreSettings,
   openAIAdminCapabilities,

@@ -77,6 +77,7 @@ describe('project API keys', () => {
     capabilities: openAIProjectCapabilities,
     unknownId: UNKNOWN_ID,
     emulator: { seedKind: 'project' },
+    successorSeed: () => ({ role: 'owner' }),
     additionalTests: (context) => {
       const control = () => context.emulator.control as OpenAIEmulatorControl
       const projectPath = `/v1/organization/projects/${OPENAI_EMULATED_PROJECT}`

@@ -1,4 +1,5 @@
 import {
+  AmbiguousCreateError,
   type ApiKey,
   type BaseStoreSettings,
   ConflictError,
@@ -21,7 +22,7 @@ import {
   ValidationError,
   type VendorSettings,
 } from '@keyway/core'
-import type * as v from 'valibot'
+import * as v from 'valibot'
 import {
   adminKeyCreatedSchema,
   deletedSchema,
@@ -59,8 +60,19 @@ export interface OpenAIKeyStoreSettings extends BaseStoreSettings, VendorSetting
   baseUrl?: string
 }
 
+/** Create input at OpenAI. */
+export interface OpenAICreateKeyInput extends CreateKeyInput {
+  /**
+   * Project keys only: the new service account's role in the project, `'member'` (OpenAI's
+   * default) or `'owner'`.
+   */
+  role?: 'member' | 'owner'
+}
+
 /** A `KeyStore` typed for OpenAI; `update` only renames a service account's key. */
-export type OpenAIKeyStore = KeyStore<CreateKeyInput, UpdateKeyInput>
+export type OpenAIKeyStore = KeyStore<OpenAICreateKeyInput, UpdateKeyInput>
+
+const createInputSchema = v.looseObject({ role: v.optional(v.picklist(['member', 'owner'])) })
 
 /**
  * What OpenAI's Admin API can do with the organization's admin API keys: list by cursor, get,
@@ -104,7 +116,7 @@ export const openAIProjectCapabilities = defineCapabilities({
   verify: false,
   revealAfterCreate: false,
   deleted: 'gone',
-  create: ['name'],
+  create: ['name', 'role'],
   update: ['name'],
 })
 
@@ -138,7 +150,7 @@ export function createOpenAIKeyStore(settings: OpenAIKeyStoreSettings = {}): Ope
 
 /** The organization's admin API keys. */
 function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
-  return defineKeyStore<CreateKeyInput, UpdateKeyInput>({
+  return defineKeyStore<OpenAICreateKeyInput, UpdateKeyInput>({
     provider: PROVIDER,
     capabilities: openAIAdminCapabilities,
     client,
@@ -249,9 +261,52 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
     return ids
   }
 
-  return defineKeyStore<CreateKeyInput, UpdateKeyInput>({
+  const deleteAccount = async (account: string, signal: AbortSignal | undefined) => {
+    await client.request({
+      operation: 'delete',
+      method: 'DELETE',
+      path: `${accountsPath}/${encodeURIComponent(account)}`,
+      schema: deletedSchema,
+      signal,
+    })
+  }
+
+  /**
+   * Makes a new service account an owner. If that fails, the account is deleted again (it is
+   * provably this call's: its id came in this call's answer) and the failure thrown.
+   */
+  const promote = async (account: string, keyId: string, signal: AbortSignal | undefined) => {
+    try {
+      await client.request({
+        operation: 'create',
+        method: 'POST',
+        path: `${accountsPath}/${encodeURIComponent(account)}`,
+        json: { role: 'owner' },
+        schema: serviceAccountSchema,
+        signal,
+        // Setting a role twice is harmless: retried as an update.
+        retryAs: 'update',
+      })
+    } catch (failure) {
+      try {
+        await deleteAccount(account, signal)
+      } catch (deleteError) {
+        throw new AmbiguousCreateError({
+          provider: PROVIDER,
+          operation: 'create',
+          message: `${PROVIDER} create: service account ${account} could not be made an owner, and could not be deleted again: delete it (and its key ${keyId}) yourself`,
+          candidateIds: [keyId],
+          cause: deleteError,
+        })
+      }
+      throw failure
+    }
+  }
+
+  return defineKeyStore<OpenAICreateKeyInput, UpdateKeyInput>({
     provider: PROVIDER,
     capabilities: openAIProjectCapabilities,
+    createSchema: createInputSchema,
     client,
     idPattern: ID_PATTERN,
     // The marker rides in the new service account's name, which names its key.
@@ -280,6 +335,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
         signal,
       })
       const { api_key: apiKey, ...account } = response.data
+      if (input.role === 'owner') await promote(account.id, apiKey.id, signal)
       const record: OpenAIProjectKey = {
         object: 'organization.project.api_key',
         id: apiKey.id,
@@ -294,7 +350,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
             id: account.id,
             name: account.name,
             created_at: account.created_at,
-            role: account.role,
+            role: input.role ?? account.role,
           },
         },
         owner_project_access: 'active',
@@ -346,13 +402,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
           message: `${PROVIDER} delete: key ${id} belongs to service account ${account.id}, which holds ${others.length} other key(s); OpenAI deletes a service account's key only with its account, so nothing was deleted`,
         })
       }
-      await client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: `${accountsPath}/${encodeURIComponent(account.id)}`,
-        schema: deletedSchema,
-        signal,
-      })
+      await deleteAccount(account.id, signal)
     },
 
     async successorInput(key, { signal }) {
@@ -372,6 +422,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
           blocked: `${PROVIDER} deletes a service account's key only with its account, and service account ${account.id} holds ${others.length} other key(s)`,
         }
       }
+      if (account.role === 'owner') return { ...plan, input: { ...plan.input, role: 'owner' } }
       if (account.role !== 'member') {
         plan.warnings.push(
           `The service account's role (${account.role}) is not carried over: the new service account is a member.`,

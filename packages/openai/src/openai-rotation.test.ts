@@ -8,6 +8,7 @@ import {
   type RotationState,
   rotateKey,
   rotateKeys,
+  ValidationError,
 } from '@keyway/core'
 import {
   type Emulator,
@@ -171,7 +172,7 @@ describe('rotating a project key', () => {
     },
   )
 
-  it("warns that a service account's owner role is not carried over", async () => {
+  it("carries a service account's owner role over to its successor", async () => {
     const { id } = emulator.control.seedKey({ name: 'admin-bot' })
     const account = accountOf(id)?.id as string
     const response = await fetch(
@@ -187,12 +188,23 @@ describe('rotating a project key', () => {
     )
     expect(response.status).toBe(200)
     const plan = await store.successorInput(await store.get(id))
-    expect(plan).toEqual({
-      input: { name: 'admin-bot' },
-      warnings: [
-        "The service account's role (owner) is not carried over: the new service account is a member.",
-      ],
+    expect(plan).toEqual({ input: { name: 'admin-bot', role: 'owner' }, warnings: [] })
+    const result = await rotateKey(store, { keyId: id, deliver: () => {} })
+    expect(accountOf(result.newKeyId)).toMatchObject({ name: 'admin-bot', role: 'owner' })
+    expect(accountOf(id)).toBeUndefined()
+  })
+
+  it('deletes the new service account again when it cannot be made an owner', async () => {
+    const before = project()
+    emulator.inject({
+      match: { method: 'POST', path: /\/service_accounts\/[^/]+$/ },
+      status: 400,
     })
+    const error = await store
+      .create({ name: 'would-own', role: 'owner' })
+      .catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(project()).toEqual(before)
   })
 
   it("plans a user's key and a service account holding two keys as skipped, and rotates the rest", async () => {
