@@ -39,6 +39,10 @@ describe('admin API keys', () => {
           expiresAt: new Date(Date.now() - 60_000),
         })
         expect((await context.store.get(id)).status).toBe('expired')
+        expect((await context.store.list()).map((key) => key.id)).toContain(id)
+        const active = await context.store.list({ includeDisabled: false })
+        expect(active.map((key) => key.id)).not.toContain(id)
+        expect(active.length).toBeGreaterThan(0)
       })
 
       it('tells which listed admin key may be its own credential, by the redacted value', async () => {

@@ -160,8 +160,19 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
     marking: { choose: () => ({ unmarked: 'OpenAI admin API keys cannot be renamed' }) },
     matchesCreated: (key, input) => input.name === undefined || key.name === input.name,
 
-    iterate: ({ signal }) =>
-      pages(client, ADMIN_KEYS_PATH, {}, openAIAdminKeySchema, adminApiKey, signal),
+    // OpenAI has no filter for these: without disabled keys, expired ones are left out here.
+    async *iterate({ includeDisabled, signal }) {
+      for await (const key of pages(
+        client,
+        ADMIN_KEYS_PATH,
+        {},
+        openAIAdminKeySchema,
+        adminApiKey,
+        signal,
+      )) {
+        if (includeDisabled || key.status === 'active') yield key
+      }
+    },
 
     async get(encodedId, _id, { signal }) {
       const response = await client.request({
@@ -200,7 +211,19 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
     // The store's credential is an admin key, listed among them, but only redacted: every key
     // whose redacted value fits the credential may be it, and one that cannot be read counts.
     credentialKeyIds: async ({ signal, among }: CredentialKeyIdsOptions) => {
-      const keys = among ?? (await collectKeys(client, signal))
+      const keys: ApiKey[] = [...(among ?? [])]
+      if (among === undefined) {
+        for await (const key of pages(
+          client,
+          ADMIN_KEYS_PATH,
+          {},
+          openAIAdminKeySchema,
+          adminApiKey,
+          signal,
+        )) {
+          keys.push(key)
+        }
+      }
       return keys
         .filter((key) => {
           const record = readRawKey(openAIAdminKeySchema, key, PROVIDER, 'credentialKeyIds')
@@ -209,21 +232,6 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
         .map((key) => key.id)
     },
   })
-
-  async function collectKeys(httpClient: HttpClient, signal: AbortSignal | undefined) {
-    const keys: ApiKey[] = []
-    for await (const key of pages(
-      httpClient,
-      ADMIN_KEYS_PATH,
-      {},
-      openAIAdminKeySchema,
-      adminApiKey,
-      signal,
-    )) {
-      keys.push(key)
-    }
-    return keys
-  }
 }
 
 /** One project's API keys; a new key is a new service account of the project. */
