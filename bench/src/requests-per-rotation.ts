@@ -5,6 +5,7 @@ import { anthropicDescriptor } from '@keyway/anthropic'
 import { type KeyStore, type KeyStoreDescriptor, rotateKey, rotateKeys } from '@keyway/core'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
+import { openAIDescriptor } from '@keyway/openai'
 import { openRouterDescriptor } from '@keyway/openrouter'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
 import { voiceableDescriptor } from '@keyway/voiceable'
@@ -15,6 +16,7 @@ const DESCRIPTORS: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
   notedx: noteDxDescriptor,
   voiceable: voiceableDescriptor,
   anthropic: anthropicDescriptor,
+  openai: openAIDescriptor,
 }
 
 export const ROTATION_VENDORS: readonly Vendor[] = [

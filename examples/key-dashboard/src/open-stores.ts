@@ -2,6 +2,7 @@ import { createAnthropicKeyStore } from '@keyway/anthropic'
 import type { BaseStoreSettings, CreatedKey, KeyStore, ResponseEvent } from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
+import { createOpenAIKeyStore } from '@keyway/openai'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { type Emulator, startEmulator, VENDORS, type Vendor } from '@keyway/testkit'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
@@ -42,6 +43,11 @@ const ENTRIES: Record<Vendor, VendorEntry> = {
     title: 'Anthropic',
     create: (settings) => createAnthropicKeyStore(settings) as unknown as KeyStore,
     credentialEnv: ['ANTHROPIC_ADMIN_KEY'],
+  },
+  openai: {
+    title: 'OpenAI',
+    create: (settings) => createOpenAIKeyStore(settings) as unknown as KeyStore,
+    credentialEnv: ['OPENAI_ADMIN_KEY'],
   },
 }
 

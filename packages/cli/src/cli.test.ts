@@ -62,7 +62,7 @@ describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 auth
     [
       ['list'],
       1,
-      'UsageError: --provider is required (hint: one of: openrouter, latitudesh, notedx, voiceable, anthropic)',
+      'UsageError: --provider is required (hint: one of: openrouter, latitudesh, notedx, voiceable, anthropic, openai)',
     ],
     [['list', '--provider', 'acme'], 1, 'UsageError: unknown provider "acme"'],
     [

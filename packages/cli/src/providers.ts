@@ -2,6 +2,7 @@ import { anthropicDescriptor } from '@keyway/anthropic'
 import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { NOTEDX_KEY_PATTERN, noteDxDescriptor } from '@keyway/notedx'
+import { openAIDescriptor } from '@keyway/openai'
 import { openRouterDescriptor } from '@keyway/openrouter'
 import type { Vendor } from '@keyway/testkit'
 import { voiceableDescriptor } from '@keyway/voiceable'
@@ -18,6 +19,7 @@ export const PROVIDERS: Readonly<Record<Vendor, Provider>> = {
   notedx: noteDxDescriptor,
   voiceable: voiceableDescriptor,
   anthropic: anthropicDescriptor,
+  openai: openAIDescriptor,
 }
 
 /** The vendor ids, in the order help lists them. */
@@ -63,6 +65,8 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /^pk_live_[0-9a-f]{64}$/i,
   // Anthropic API and Admin API keys.
   /^sk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{20,}$/,
+  // OpenAI admin, project and service-account keys.
+  /^sk-(admin|proj|svcacct)-[A-Za-z0-9_-]{20,}$/,
 ]
 
 /** Whether a value has the shape of a vendor secret. */

@@ -12,9 +12,19 @@ export {
 } from './github-emulator.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
+export {
+  OPENAI_API_PREFIX,
+  OPENAI_EMULATED_PROJECT,
+  OPENAI_LIST_LIMIT,
+  type OpenAIEmulatorControl,
+  type OpenAISeedKeyInput,
+  type OpenAISeedKind,
+  type OpenAIServiceAccountState,
+} from './openai-emulator.js'
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
 export { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
+export { startOpenAIEmulator } from './start-openai-emulator.js'
 export type { TargetEmulator, TargetEmulatorOptions } from './target-emulator.js'
 export {
   type Emulator,

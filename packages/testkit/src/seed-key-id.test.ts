@@ -9,6 +9,7 @@ const CHOSEN: Record<(typeof VENDORS)[number], string> = {
   notedx: `lk-${'c0ffee'.repeat(4)}`,
   voiceable: '9001',
   anthropic: 'apikey_01chosen0000000000000001',
+  openai: 'key_chosen000000000000000001',
 }
 
 const started: Emulator[] = []

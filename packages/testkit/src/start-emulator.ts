@@ -2,6 +2,11 @@ import { type AnthropicEmulatorControl, createAnthropicEmulator } from './anthro
 import { EmulatorServer, type VendorHandler } from './http-server.js'
 import { createLatitudeEmulator, LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 import { createNoteDxEmulator } from './notedx-emulator.js'
+import {
+  createOpenAIEmulator,
+  type OpenAIEmulatorControl,
+  type OpenAISeedKind,
+} from './openai-emulator.js'
 import { createOpenRouterEmulator, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 import { RateLimiter } from './rate-limiter.js'
 import type {
@@ -17,6 +22,8 @@ import { createVoiceableEmulator } from './voiceable-emulator.js'
 export interface StartEmulatorOptions extends EmulatorOptions {
   /** NoteDx: send a new refresh token with every refresh. */
   rotateRefreshTokens?: boolean
+  /** OpenAI: which keys `seedKey` makes when not told, admin keys or project keys. Default `'admin'`. */
+  seedKind?: OpenAISeedKind
 }
 
 /**
@@ -35,6 +42,14 @@ export function startEmulator(
   vendor: 'anthropic',
   options?: StartEmulatorOptions,
 ): Promise<Emulator<AnthropicEmulatorControl, 'anthropic'>>
+/**
+ * Starts a loopback server that plays OpenAI's Admin API for admin keys, project keys and
+ * service accounts, with one project whose controls show it whole.
+ */
+export function startEmulator(
+  vendor: 'openai',
+  options?: StartEmulatorOptions,
+): Promise<Emulator<OpenAIEmulatorControl, 'openai'>>
 /**
  * Starts a loopback server that plays `vendor`'s key-management API, seeded with an admin
  * credential and a few keys. Each call has its own state and port; `close()` frees it. Its
@@ -91,6 +106,9 @@ export async function startEmulator(
       break
     case 'anthropic':
       vendorState = createAnthropicEmulator(url, limiter, seedKeys)
+      break
+    case 'openai':
+      vendorState = createOpenAIEmulator(url, limiter, seedKeys, options.seedKind)
       break
     default:
       await server.close()

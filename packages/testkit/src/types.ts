@@ -1,7 +1,7 @@
 import type { VendorSettings } from '@keyway/core'
 
 /** The vendors keyway ships emulators for. */
-export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable' | 'anthropic'
+export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable' | 'anthropic' | 'openai'
 
 /** Every vendor with an emulator, in the order the demo visits them. */
 export const VENDORS: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']

@@ -38,6 +38,8 @@ export function restrictedInput(emulator: Emulator, name: string): Record<string
       }
     case 'anthropic':
       throw new TypeError('anthropic cannot create keys through its API: nothing to restrict')
+    case 'openai':
+      return { name, expiresAt: new Date(Date.now() + 30 * 86_400_000) }
   }
 }
 

@@ -10,6 +10,7 @@ import type {
 } from '@keyway/core'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
+import { openAIDescriptor } from '@keyway/openai'
 import { openRouterDescriptor } from '@keyway/openrouter'
 import {
   type Emulator,
@@ -27,6 +28,7 @@ export const descriptors: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
   notedx: noteDxDescriptor,
   voiceable: voiceableDescriptor,
   anthropic: anthropicDescriptor,
+  openai: openAIDescriptor,
 }
 
 export const vendors: readonly Vendor[] = VENDORS

@@ -33,7 +33,15 @@ async function bundledSize(entry: string): Promise<{ minified: number; gzipped: 
 }
 
 describe('bundle size budget', () => {
-  it.each(['openrouter', 'latitudesh', 'notedx', 'voiceable', 'anthropic', 'target-vercel'])(
+  it.each([
+    'openrouter',
+    'latitudesh',
+    'notedx',
+    'voiceable',
+    'anthropic',
+    'openai',
+    'target-vercel',
+  ])(
     `@keyway/%s bundles to at most ${BUDGET_BYTES / 1024} KB min+gzip, dependencies included`,
     async (name) => {
       const entry = import.meta.resolve(`@keyway/${name}`)

@@ -150,8 +150,9 @@ const store = v.variant(
     storeOf('notedx'),
     storeOf('voiceable'),
     storeOf('anthropic'),
+    storeOf('openai'),
   ],
-  'expected one of: openrouter, latitudesh, notedx, voiceable, anthropic',
+  'expected one of: openrouter, latitudesh, notedx, voiceable, anthropic, openai',
 )
 
 const policy = v.strictObject({

@@ -1,0 +1,27 @@
+import type { KeyStoreDescriptor } from '@keyway/core'
+import {
+  createOpenAIKeyStore,
+  type OpenAIKeyStore,
+  type OpenAIKeyStoreSettings,
+} from './openai-key-store.js'
+import type { OpenAIProjectKey } from './openai-schemas.js'
+
+/** OpenAI for tools: id, title, factory and the env vars the factory reads. */
+export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAIKeyStore> = {
+  id: 'openai',
+  title: 'OpenAI',
+  create: createOpenAIKeyStore,
+  credentials: [{ adminKey: 'OPENAI_ADMIN_KEY' }],
+  baseUrlEnv: 'OPENAI_BASE_URL',
+  otherEnv: { project: 'OPENAI_PROJECT_ID' },
+  columns: [
+    {
+      header: 'OWNER',
+      // A project key's service account or user; an admin key's owner, a user.
+      cell: (key) => {
+        const owner = (key.raw as { owner?: OpenAIProjectKey['owner'] & { id?: string } }).owner
+        return owner?.service_account?.id ?? owner?.user?.id ?? owner?.id ?? '-'
+      },
+    },
+  ],
+}
