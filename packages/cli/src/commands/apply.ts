@@ -320,7 +320,7 @@ function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
         throw new ConfigError(
           opened.loaded.file,
           `${target.path}.variable`,
-          `keys would share ${named.variable} at ${printable(target.kind.where(target.config as never))}: ${held.join(', ')}; nothing was rotated`,
+          `keys would share ${named.variable} in ${printable(target.kind.where(target.config as never))}: ${held.join(', ')}; nothing was rotated`,
           'put {NAME} or {LABEL} in the variable template, give the keys distinct names, select them apart with "keys", or leave a store out with --store',
         )
     }

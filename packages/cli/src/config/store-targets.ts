@@ -44,6 +44,8 @@ export interface OpenedTarget {
   variableFor(key: VariableSource): { variable: string } | { problem: string }
   /** Whether the entry takes this key. */
   takes(keyId: string, key: ApiKey | null): boolean
+  /** The entry as a target with a sample variable, for an audit's probe (writes nothing). */
+  probe: DeliveryTarget
 }
 
 /** What opening a store's targets needs. */
@@ -140,9 +142,11 @@ function openTarget(
       env: options.env,
       settings: options.settings,
     })
+  const name = `${config.kind}:${where}`.slice(0, 200)
   // The factory checks every setting now, with a variable of the template's shape.
+  let probe: DeliveryTarget
   try {
-    make(variableOf({ provider: store.vendor, id: 'KEY', name: 'KEY' }, template, label), 'check')
+    probe = make(variableOf({ provider: store.vendor, id: 'KEY', name: 'KEY' }, template, label), name)
   } catch (error) {
     if (error instanceof ConfigError) throw error
     const issue = error instanceof ValidationError ? error.issues[0] : undefined
@@ -152,7 +156,6 @@ function openTarget(
       issue?.message ?? (KeyStoreError.is(error) ? error.message : 'cannot be used'),
     )
   }
-  const name = `${config.kind}:${where}`.slice(0, 200)
   const claim = (variable: string, holder: string) => {
     if (place === undefined) return
     const spot = `${place}\n${variable}`
@@ -234,7 +237,7 @@ function openTarget(
       },
     }
   }
-  return { config, kind, path, place, template, targetFor, variableFor, takes }
+  return { config, kind, path, place, template, targetFor, variableFor, takes, probe }
 }
 
 /** A target that refuses every step: its variable cannot be named (checked before apply, too). */
