@@ -146,7 +146,10 @@ function openTarget(
   // The factory checks every setting now, with a variable of the template's shape.
   let probe: DeliveryTarget
   try {
-    probe = make(variableOf({ provider: store.vendor, id: 'KEY', name: 'KEY' }, template, label), name)
+    probe = make(
+      variableOf({ provider: store.vendor, id: 'KEY', name: 'KEY' }, template, label),
+      name,
+    )
   } catch (error) {
     if (error instanceof ConfigError) throw error
     const issue = error instanceof ValidationError ? error.issues[0] : undefined
