@@ -2,7 +2,7 @@
 // Latitude.sh, GitHub and Vercel emulators: what an operator believes of a rotation that ends
 // in use.
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -357,40 +357,10 @@ describe('keyway apply with delivery targets', () => {
   })
 
   it('a kill mid-rotation and a resume: every target ends with one working key, each written once per key made', async () => {
-    // One key at a time: killed while the first key's redeploy is being made, after both its
-    // variables were written and before the second key was begun.
-    const serial = config()
-    ;(serial.stores[0] as { rotation: Record<string, number> }).rotation.concurrency = 1
-    await writeConfig(serial)
-    let release = () => {}
-    const gate = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    vercel.inject({ match: { method: 'POST', path: /^\/v13\/deployments/ }, until: gate })
-    const child = spawn(process.execPath, [CLI, 'apply', '--yes', '--batch-id', 'night-6'], {
-      cwd: folder,
-      env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: STATE_HOME, ...env },
-      stdio: 'ignore',
-    })
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    await until(() =>
-      vercel.requests.some(
-        (request) => request.method === 'POST' && request.path.startsWith('/v13/deployments'),
-      ),
-    )
-    child.kill('SIGKILL')
-    await exited
-    release()
-    await vercel.idle()
-    for (const key of due) expect(latitude.control.works(key.secret)).toBe(true)
-
+    await killDuringFirstRedeploy({})
     const resumed = await run(['apply', '--yes', '--batch-id', 'night-6'])
     expect(resumed.code, resumed.stderr).toBe(0)
-    for (const key of due) expect(latitude.control.works(key.secret)).toBe(false)
-    for (const name of ['LATITUDE_APP_API', 'LATITUDE_APP_WORKER']) {
-      expect(latitude.control.works(githubValue(name) as string)).toBe(true)
-      expect(vercelValue(name)).toBe(githubValue(name))
-    }
+    expectDelivered()
     // The killed run's new secret died with it: the resume made one more key for the rotation
     // it interrupted (and retired the interim key). Each target was written once per key made.
     const made = writesTo(latitude, /^\/auth\/api_keys$/)
@@ -401,7 +371,74 @@ describe('keyway apply with delivery targets', () => {
     expect(latitudeDeletes()).toHaveLength(3)
     expectNoSecret(resumed)
   })
+
+  it('with KEYWAY_SEALING_KEY, a kill and a resume write each target at most once and mint no interim key', async () => {
+    const sealing = { KEYWAY_SEALING_KEY: Buffer.alloc(32, 7).toString('base64') }
+    await killDuringFirstRedeploy(sealing)
+    // The secret the killed run minted is kept sealed beside the journal, never in the clear.
+    const sealedFile = await readFile(join(folder, 'journal.json.sealed.json'), 'utf8')
+    expect(Object.keys(JSON.parse(sealedFile))).toHaveLength(1)
+    for (const secret of secrets()) expect(sealedFile).not.toContain(secret)
+
+    const resumed = await run(['apply', '--yes', '--batch-id', 'night-6'], sealing)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expectDelivered()
+    expect(writesTo(latitude, /^\/auth\/api_keys$/)).toBe(2)
+    for (const name of ['LATITUDE_APP_API', 'LATITUDE_APP_WORKER'])
+      expect(writesTo(github, new RegExp(`/secrets/${name}$`)), name).toBe(1)
+    expect(writesTo(vercel, /\/env\?/)).toBe(2)
+    expect(latitudeDeletes()).toHaveLength(2)
+    // Every rotation ended: nothing stays sealed.
+    expect(JSON.parse(await readFile(join(folder, 'journal.json.sealed.json'), 'utf8'))).toEqual({})
+    expectNoSecret(resumed)
+  })
 })
+
+/**
+ * Runs apply one key at a time and kills it (SIGKILL) while the first key's redeploy is being
+ * made: after both its variables were written, before the second key was begun.
+ */
+async function killDuringFirstRedeploy(extraEnv: Record<string, string>): Promise<void> {
+  const serial = config()
+  ;(serial.stores[0] as { rotation: Record<string, number> }).rotation.concurrency = 1
+  await writeConfig(serial)
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  vercel.inject({ match: { method: 'POST', path: /^\/v13\/deployments/ }, until: gate })
+  const child = spawn(process.execPath, [CLI, 'apply', '--yes', '--batch-id', 'night-6'], {
+    cwd: folder,
+    env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: STATE_HOME, ...env, ...extraEnv },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  await until(
+    () =>
+      vercel.requests.some(
+        (request) => request.method === 'POST' && request.path.startsWith('/v13/deployments'),
+      ),
+    () => stderr,
+  )
+  child.kill('SIGKILL')
+  await exited
+  release()
+  await vercel.idle()
+  for (const key of due) expect(latitude.control.works(key.secret)).toBe(true)
+}
+
+/** Both targets hold, for each key, the one new key that works; no old key does. */
+function expectDelivered(): void {
+  for (const key of due) expect(latitude.control.works(key.secret)).toBe(false)
+  for (const name of ['LATITUDE_APP_API', 'LATITUDE_APP_WORKER']) {
+    expect(latitude.control.works(githubValue(name) as string), name).toBe(true)
+    expect(vercelValue(name)).toBe(githubValue(name))
+  }
+}
 
 describe('keyway audit with delivery targets', () => {
   it('checks every target without writing, and fails (exit 1) when one is unreachable', async () => {
@@ -426,8 +463,8 @@ describe('keyway audit with delivery targets', () => {
 })
 
 /** Waits until `condition` holds (a request reached an emulator). */
-async function until(condition: () => boolean): Promise<void> {
+async function until(condition: () => boolean, why: () => string = () => ''): Promise<void> {
   for (let tries = 0; tries < 2000 && !condition(); tries++)
     await new Promise((resolve) => setTimeout(resolve, 10))
-  expect(condition()).toBe(true)
+  expect(condition(), why()).toBe(true)
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import {
   type ApiKey,
+  createFleet,
   type FleetPlan,
   type FleetRotateResult,
   type FleetStore,
@@ -19,6 +20,7 @@ import { type Context, confirm } from '../context.js'
 import { EXIT } from '../exit-codes.js'
 import { json, printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultFleetJournal } from '../state-dir.js'
 import { type BatchPart, storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
@@ -37,8 +39,10 @@ import { describe, planText, progressLine } from './rotate-output.js'
  * declined or interrupted, 4 when no store could be read because each refused its credential.
  */
 export async function apply(context: Context): Promise<number> {
-  const opened = await openFleet(context)
-  const journal = fileJournal(journalPath(context, opened))
+  const plain = await openFleet(context)
+  const journal = fileJournal(journalPath(context, plain))
+  const sealed = sealedSecrets(context, journal)
+  const opened = sealed === undefined ? plain : withSealing(plain, sealed)
   const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)
@@ -54,6 +58,14 @@ export async function apply(context: Context): Promise<number> {
   if (outcome === 'dry-run') return EXIT.ok
   if ('nothingDue' in outcome) return nothingDue(context, opened, outcome.nothingDue)
   const { result, unreadable } = outcome
+  // A rotation that ended needs its sealed secret no more.
+  await sealed?.forget(
+    result.stores.flatMap((store) =>
+      (store.result?.outcomes ?? []).flatMap((item) =>
+        item.status === 'rotated' ? [{ label: store.label, keyId: item.result.newKeyId }] : [],
+      ),
+    ),
+  )
   if (context.values.json) context.out(json(fleetResultJson(result)))
   else {
     const shown = fleetResultText(result, context.paint, { terminal: context.terminal })
@@ -336,6 +348,28 @@ function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchP
     label: store.config.label,
     store: store.fleetStore.store,
   }))
+}
+
+/**
+ * With `KEYWAY_SEALING_KEY` set, each new secret is sealed beside the journal until its
+ * rotation ends, so a run cut off after a target took the secret resumes with it: every target
+ * is written once, and no interim key is minted.
+ */
+function sealedSecrets(context: Context, journal: RotationJournal): SealedSecrets | undefined {
+  const key = sealingKeyOf(context.io.env)
+  return key === undefined ? undefined : new SealedSecrets(`${journal.path ?? ''}.sealed.json`, key)
+}
+
+/** The fleet with each store sealing what it mints. */
+function withSealing(opened: OpenFleet, sealed: SealedSecrets): OpenFleet {
+  const stores = opened.stores.map((store) => ({
+    ...store,
+    fleetStore: {
+      ...store.fleetStore,
+      store: sealed.wrap(store.fleetStore.store, store.config.label),
+    },
+  }))
+  return { ...opened, stores, fleet: createFleet(stores.map((store) => store.fleetStore)) }
 }
 
 /** Each key's delivery targets, from its store's entries. */
