@@ -462,6 +462,67 @@ describe('keyway audit with delivery targets', () => {
   })
 })
 
+/** A small seeded generator (mulberry32): a failing schedule is replayed by its seed. */
+function random(seed: number): () => number {
+  let state = seed
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let value = Math.imul(state ^ (state >>> 15), 1 | state)
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value
+    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+/** The faults a night may meet at the targets, each a step an operator has seen go wrong. */
+const FAULTS: Array<(times: number) => void> = [
+  (times) => github.inject({ match: { method: 'PUT' }, status: 500, times }),
+  () => github.inject({ match: { method: 'PUT' }, drop: 'after' }),
+  (times) =>
+    github.inject({ match: { method: 'GET', path: /\/secrets\/LATITUDE_/ }, status: 503, times }),
+  (times) => vercel.inject({ match: { method: 'POST', path: /\/env\?/ }, status: 500, times }),
+  () => vercel.inject({ match: { method: 'POST', path: /\/env\?/ }, drop: 'after' }),
+  (times) =>
+    vercel.inject({ match: { method: 'POST', path: /^\/v13\/deployments/ }, status: 502, times }),
+  // One deployment each: queued outcomes outlive a night, and later nights must be able to finish.
+  () => vercel.control.nextDeployments('error', 1),
+  () => vercel.control.nextDeployments('stuck', 1),
+]
+
+describe('a seeded random-fault campaign over the targets', () => {
+  it.each([1, 2, 3, 4, 5])(
+    'seed %i: no old key goes before both targets hold a working successor, and reruns finish',
+    async (seed) => {
+      const next = random(seed)
+      await writeConfig(config({ confirmWithinMs: 1500 }))
+      const outputs: Run[] = []
+      for (let night = 0; night < 6; night++) {
+        if (night < 3)
+          for (let count = 1 + Math.floor(next() * 2); count > 0; count--)
+            FAULTS[Math.floor(next() * FAULTS.length)]?.(1 + Math.floor(next() * 3))
+        const result = await run(['apply', '--yes', '--batch-id', `campaign-${seed}`])
+        outputs.push(result)
+        github.clearFaults()
+        vercel.clearFaults()
+        // Whatever happened: a key whose old secret is gone is in use at both targets.
+        for (const [index, key] of due.entries()) {
+          if (latitude.control.works(key.secret)) continue
+          const name = ['LATITUDE_APP_API', 'LATITUDE_APP_WORKER'][index] as string
+          const secret = githubValue(name) as string
+          expect(latitude.control.works(secret), `${name} after night ${night}`).toBe(true)
+          expect(vercelValue(name), `${name} after night ${night}`).toBe(secret)
+        }
+        if (result.code === 0) break
+        expect(result.code, result.stderr).toBe(1)
+      }
+      expect(outputs.at(-1)?.code, outputs.at(-1)?.stderr).toBe(0)
+      expectDelivered()
+      expect(githubValue('DATABASE_URL')).toBe('postgres://other')
+      expect(vercelValue('DATABASE_URL')).toBe('postgres://other')
+      for (const output of outputs) expectNoSecret(output)
+    },
+  )
+})
+
 /** Waits until `condition` holds (a request reached an emulator). */
 async function until(condition: () => boolean, why: () => string = () => ''): Promise<void> {
   for (let tries = 0; tries < 2000 && !condition(); tries++)
