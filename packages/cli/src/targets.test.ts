@@ -197,6 +197,72 @@ describe('keyway plan with delivery targets', () => {
   })
 })
 
+describe('keyway plan: which keys a target takes, and config errors', () => {
+  it('gives each key the targets whose "keys" take it (a name, a glob)', async () => {
+    const perKey = config()
+    const [toGitHub, toVercel] = perKey.stores[0]?.targets ?? []
+    Object.assign(toGitHub ?? {}, { keys: { name: 'app-api' } })
+    Object.assign(toVercel ?? {}, { keys: { name: 'app-*' } })
+    await writeConfig(perKey)
+    const plan = await run(['plan', '--json'])
+    expect(plan.code, plan.stderr).toBe(0)
+    const parsed = JSON.parse(plan.stdout) as {
+      entries: Array<{ name: string; plan: { targets: Array<{ name: string }> } }>
+    }
+    expect(
+      parsed.entries.map((entry) => [entry.name, entry.plan.targets.map((target) => target.name)]),
+    ).toEqual([
+      ['app-api', ['github:acme/app', 'vercel:web']],
+      ['app-worker', ['vercel:web']],
+    ])
+  })
+
+  it("refuses a setting the target's own factory refuses, naming its path, before any request", async () => {
+    await writeConfig(config({ environments: ['development'] }))
+    const result = await run(['plan'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      "keyway.config.json: stores[0].targets[1].environments: a sensitive variable cannot apply to 'development'",
+    )
+    expect(latitude.requests).toEqual([])
+  })
+
+  it('refuses two stores whose variables could be one secret at one repository', async () => {
+    const two = config()
+    const second = structuredClone(two.stores[0]) as (typeof two.stores)[number]
+    second.label = 'lat-b'
+    two.stores.push(second)
+    await writeConfig(two)
+    const result = await run(['plan'], { LATITUDESH_BEARER: env.LATITUDESH_BEARER as string })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(
+      'keyway.config.json: stores[1].targets[0].variable: "lat" and "lat-b" both deliver to acme/app, and their variables can be the same (LATITUDE_{NAME} and LATITUDE_{NAME}); nothing was sent',
+    )
+    expect(latitude.requests).toEqual([])
+  })
+
+  it('keyway emulate github and vercel print the env lines a config reads', async () => {
+    for (const [service, names] of [
+      ['github', ['GITHUB_API_URL', 'GITHUB_TOKEN']],
+      ['vercel', ['VERCEL_API_URL', 'VERCEL_TOKEN', 'VERCEL_TEAM_ID']],
+    ] as const) {
+      const started = await keyway(['emulate', service, '--background', '--json'])
+      expect(started.code, started.stderr).toBe(0)
+      const { pid, emulators } = JSON.parse(started.stdout) as {
+        pid: number
+        emulators: Array<{ vendor: string; url: string; env: Record<string, string> }>
+      }
+      try {
+        expect(emulators.map((emulator) => emulator.vendor)).toEqual([service])
+        expect(Object.keys(emulators[0]?.env ?? {}).sort()).toEqual([...names].sort())
+        expect(emulators[0]?.env[names[0]]).toBe(emulators[0]?.url)
+      } finally {
+        process.kill(pid, 'SIGTERM')
+      }
+    }
+  })
+})
+
 describe('keyway apply with delivery targets', () => {
   it('delivers each new key to GitHub and Vercel, redeploys, and retires the old key only after both confirmed', async () => {
     // Hold Vercel's first read of the redeploy: the rotation waits there for READY.
