@@ -311,6 +311,8 @@ describe('keyway apply with delivery targets', () => {
     expect(writesTo(github, /\/secrets\/LATITUDE_APP_API$/)).toBe(1)
     expect(writesTo(vercel, /\/env\?/)).toBe(2)
     expectNoSecret(result)
+    const journal = await readFile(join(folder, 'journal.json'), 'utf8')
+    for (const secret of secrets()) expect(journal).not.toContain(secret)
 
     // The same night again: done, nothing sent anywhere.
     const before = [github, vercel, latitude].map((emulator) => emulator.requests.length)
@@ -521,7 +523,7 @@ describe('keyway audit with delivery targets', () => {
     const failed = await run(['audit', '--fail-on', 'none'])
     expect(failed.code).toBe(1)
     expect(failed.stderr).toMatch(/lat vercel web: failed: /)
-    expect(failed.stderr).toMatch(/lat github-actions acme\/app: reachable, may write/)
+    expect(failed.stderr).toMatch(/lat github-actions acme\/app: reachable \(its probe passed\)/)
     expect(github.requests.filter((request) => request.method !== 'GET')).toEqual([])
     expect(vercel.requests.filter((request) => request.method !== 'GET')).toEqual([])
     expectNoSecret(failed)

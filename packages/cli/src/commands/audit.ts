@@ -74,7 +74,7 @@ async function probeStoreTargets(
 function targetLines(targets: readonly AuditedTarget[], paint: Paint): string {
   const status = (target: AuditedTarget) =>
     target.status === 'reachable'
-      ? paint('green', 'reachable, may write')
+      ? paint('green', 'reachable (its probe passed)')
       : target.status === 'failed'
         ? paint('red', `failed: ${printable(target.error?.message ?? '')}`)
         : paint('dim', 'unchecked (nothing to probe without writing)')

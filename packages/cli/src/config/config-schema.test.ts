@@ -5,6 +5,7 @@ import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { configSchema } from './config-schema.js'
 import { parseConfig } from './load-config.js'
+import { TARGET_KIND_IDS } from './target-kinds.js'
 
 const jsonSchema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../keyway.config.schema.json', import.meta.url)), 'utf8'),
@@ -258,6 +259,16 @@ describe('keyway.config.json', () => {
     expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
       `keyway.config.json: ${message}`,
     )
+  })
+
+  it('names in the JSON Schema exactly the target kinds of the CLI’s table', () => {
+    expect(jsonSchema.definitions.target.properties.kind.enum).toEqual(TARGET_KIND_IDS)
+    expect(
+      jsonSchema.definitions.target.oneOf.map(
+        (option: { $ref: string }) =>
+          jsonSchema.definitions[option.$ref.replace('#/definitions/', '')].properties.kind.const,
+      ),
+    ).toEqual(TARGET_KIND_IDS)
   })
 
   it('never quotes a pasted credential in its error', () => {
