@@ -285,6 +285,12 @@ describe('keyway apply with delivery targets', () => {
     const result = await applied
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/batch night-1: 2 rotated, 0 failed, 0 skipped$/m)
+    // The wait for the redeploy is said on stderr, for each key.
+    expect(
+      result.stderr.match(
+        /^lat: waiting for vercel:web to confirm the new key \S+ of \S+: the variable's update time, and the new deployment reaching READY$/gm,
+      ),
+    ).toHaveLength(2)
 
     for (const name of ['LATITUDE_APP_API', 'LATITUDE_APP_WORKER']) {
       const secret = githubValue(name) as string

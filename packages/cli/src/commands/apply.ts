@@ -128,7 +128,7 @@ async function start(
       batchId,
       journal,
       keyIds,
-      targets: targetsFor(stores),
+      targets: targetsFor(stores, context),
       onProgress: progress(context),
       signal: context.signal,
     }),
@@ -154,7 +154,7 @@ async function resume(
     batchId,
     resume: true,
     journal,
-    targets: targetsFor(stores),
+    targets: targetsFor(stores, context),
     signal: context.signal,
   }
   const preview = await fleet.rotate({ ...base, dryRun: true })
@@ -372,11 +372,29 @@ function withSealing(opened: OpenFleet, sealed: SealedSecrets): OpenFleet {
   return { ...opened, stores, fleet: createFleet(stores.map((store) => store.fleetStore)) }
 }
 
-/** Each key's delivery targets, from its store's entries. */
-function targetsFor(stores: readonly ConfiguredStore[]) {
+/**
+ * Each key's delivery targets, from its store's entries. A target that propagates (a
+ * redeploy) may be waited for a long time: the wait is a line on stderr.
+ */
+function targetsFor(stores: readonly ConfiguredStore[], context: Context) {
   const byLabel = new Map(stores.map((store) => [store.config.label, store]))
   return ({ keyId, key }: { keyId: string; key: ApiKey | null }, fleetStore: FleetStore) =>
-    keyTargets(byLabel.get(fleetStore.label)?.targets ?? [], keyId, key)
+    keyTargets(byLabel.get(fleetStore.label)?.targets ?? [], keyId, key).map((target) =>
+      target.propagate === undefined
+        ? target
+        : {
+            ...target,
+            confirm: (confirming: Parameters<typeof target.confirm>[0]) => {
+              context.note(
+                context.paint(
+                  'dim',
+                  `${printable(fleetStore.label)}: waiting for ${printable(target.name)} to confirm the new key ${confirming.newKeyId} of ${keyId}: ${printable(target.description.confirm)}`,
+                ),
+              )
+              return target.confirm(confirming)
+            },
+          },
+    )
 }
 
 /** Each key's outcome and each pause on stderr, tagged with the store's label. */
