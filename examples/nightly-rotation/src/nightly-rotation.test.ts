@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { noteDxKeyId } from '@keyway/notedx'
-import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
+import {
+  type Emulator,
+  type GitHubEmulatorControl,
+  startEmulator,
+  startGitHubEmulator,
+  startVercelEmulator,
+  type TargetEmulator,
+  type Vendor,
+  type VercelEmulatorControl,
+} from '@keyway/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 // The `keyway` command as installed from @keyway/cli.
@@ -37,6 +46,14 @@ const FILES: Record<NightlyVendor, string> = {
   notedx: '.secrets/notedx.env',
   voiceable: '.secrets/voiceable.env',
 }
+/** The vendors whose keys also go to GitHub and Vercel (NoteDx keys have no names to keep a secret's name by). */
+const TARGETED = ['openrouter', 'latitudesh', 'voiceable'] as const
+const PREFIX: Record<(typeof TARGETED)[number], string> = {
+  openrouter: 'OPENROUTER',
+  latitudesh: 'LATITUDE',
+  voiceable: 'VOICEABLE',
+}
+const ENVIRONMENT = { repository: 'acme/app', environment: 'production' }
 const DAY = 86_400_000
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY)
 
@@ -48,6 +65,8 @@ interface Run {
 
 let folder: string
 const emulators = {} as Record<NightlyVendor, Emulator>
+let github: TargetEmulator<GitHubEmulatorControl>
+let vercel: TargetEmulator<VercelEmulatorControl, { teamId: string }>
 /** Per vendor: two keys past the policy's 90 days, and one recent key. */
 const keys = {} as Record<
   NightlyVendor,
@@ -87,6 +106,10 @@ const writes = () =>
     (request) => request.method !== 'GET' && !request.path.includes('/auth/'),
   ).length
 
+/** Requests to GitHub and Vercel that write. */
+const targetRequests = () =>
+  [...github.requests, ...vercel.requests].filter((request) => request.method !== 'GET').length
+
 async function delivered(vendor: NightlyVendor): Promise<Map<string, string>> {
   const text = await readFile(join(folder, FILES[vendor]), 'utf8')
   return new Map(
@@ -119,18 +142,51 @@ beforeAll(async () => {
     for (const [field, name] of Object.entries(ENV[vendor]))
       env[name] = emulator.settings[field] as string
   }
+  // Where the app's CI and hosting read the keys, with a secret and a variable keyway does not own.
+  github = await startGitHubEmulator()
+  github.control.seedSecret(ENVIRONMENT, 'DATABASE_URL', 'postgres://app')
+  vercel = await startVercelEmulator()
+  vercel.control.seedEnv('web', { key: 'DATABASE_URL', value: 'postgres://app', type: 'encrypted' })
+  env.GITHUB_API_URL = github.url
+  env.GITHUB_TOKEN = github.settings.token
+  env.VERCEL_API_URL = vercel.url
+  env.VERCEL_TOKEN = vercel.settings.token
+  env.VERCEL_TEAM_ID = vercel.settings.teamId
   // The grace period is for services to pick up the new keys; the test has none to wait for.
   env.KEYWAY_GRACE_MS = '0'
 })
 
 afterAll(async () => {
+  await Promise.all([github.close(), vercel.close()])
   await Promise.all(VENDORS.map((vendor) => emulators[vendor].close()))
   await rm(folder, { recursive: true, force: true })
 })
 
 describe('the nightly rotation over four vendors', () => {
-  it('rotates every key past 90 days and delivers each new key, working, to its own file', async () => {
-    const run = await keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-01'])
+  it('rotates every key past 90 days and delivers each new key, working, to its own file, GitHub and Vercel', async () => {
+    // Vercel's answers on the redeploys are held: until they are READY, no old key may go.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    vercel.inject({
+      match: { method: 'GET', path: /^\/v13\/deployments\// },
+      until: held,
+      times: 1000,
+    })
+    const running = keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-01'])
+    while (!vercel.requests.some((request) => request.path.startsWith('/v13/deployments/')))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    for (const vendor of TARGETED) {
+      for (const old of keys[vendor].due)
+        expect(emulators[vendor].control.works(old.secret), vendor).toBe(true)
+      expect(emulators[vendor].requests.filter((request) => request.method === 'DELETE')).toEqual(
+        [],
+      )
+    }
+    release()
+    vercel.clearFaults()
+    const run = await running
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toMatch(/batch nightly-2026-01-01: 8 rotated, 0 failed, 0 skipped$/m)
     for (const vendor of VENDORS) {
@@ -146,19 +202,68 @@ describe('the nightly rotation over four vendors', () => {
       'OPENROUTER_APP_API',
       'OPENROUTER_APP_WORKER',
     ])
+    // GitHub and Vercel hold the same working keys; a redeploy runs with them.
+    const names: string[] = []
+    for (const vendor of TARGETED) {
+      for (const [name, secret] of await delivered(vendor)) {
+        expect(name.startsWith(`${PREFIX[vendor]}_`)).toBe(true)
+        names.push(name)
+        const puts = github.requests.filter(
+          (request) =>
+            request.method === 'PUT' &&
+            request.path === `/repos/acme/app/environments/production/secrets/${name}`,
+        )
+        expect(puts, name).toHaveLength(1)
+        // The sealed value, opened with the emulator's private key, is the key the vendor takes.
+        const sealed = String(
+          (puts[0]?.body as { encrypted_value?: string } | undefined)?.encrypted_value,
+        )
+        expect(github.control.open(sealed)).toBe(secret)
+        expect(
+          vercel.control.env('web').find((variable) => variable.key === name)?.value,
+          name,
+        ).toBe(secret)
+      }
+    }
+    const redeploys = vercel.control
+      .deployments('web')
+      .filter((deployment) => deployment.sourceId !== null)
+    expect(redeploys).toHaveLength(6)
+    expect(new Set(redeploys.map((deployment) => deployment.readyState))).toEqual(
+      new Set(['READY']),
+    )
+    const last = vercel.control.deployments('web')[0]
+    for (const vendor of TARGETED)
+      for (const [name, secret] of await delivered(vendor)) expect(last?.env[name]).toBe(secret)
+    // Nothing else at either place changed.
+    expect(github.control.names(ENVIRONMENT).sort()).toEqual(['DATABASE_URL', ...names].sort())
+    expect(github.control.secret(ENVIRONMENT, 'DATABASE_URL')?.value).toBe('postgres://app')
+    expect(
+      vercel.control
+        .env('web')
+        .map((variable) => variable.key)
+        .sort(),
+    ).toEqual(['DATABASE_URL', ...names].sort())
+    expect(
+      vercel.control.env('web').find((variable) => variable.key === 'DATABASE_URL')?.value,
+    ).toBe('postgres://app')
     // No secret in the job's log.
     for (const vendor of VENDORS)
       for (const secret of (await delivered(vendor)).values())
         expect(run.stdout + run.stderr).not.toContain(secret)
+    expect(run.stdout + run.stderr).not.toContain(github.settings.token)
+    expect(run.stdout + run.stderr).not.toContain(vercel.settings.token)
   })
 
   it('rotates nothing the next night: zero write requests, the same files', async () => {
     const before = writes()
+    const targetWrites = targetRequests()
     const files = await Promise.all(VENDORS.map(delivered))
     const run = await keyway(['apply', '--yes', '--batch-id', 'nightly-2026-01-02'])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain('nothing to rotate')
     expect(writes()).toBe(before)
+    expect(targetRequests()).toBe(targetWrites)
     expect(await Promise.all(VENDORS.map(delivered))).toEqual(files)
   })
 

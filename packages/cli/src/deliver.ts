@@ -1,7 +1,10 @@
-import { spawn } from 'node:child_process'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import type { CreatedKey } from '@keyway/core'
+import {
+  type CreatedKey,
+  createCommandTarget,
+  createDotenvTarget,
+  type DeliveryTarget,
+  type TargetContext,
+} from '@keyway/core'
 import { UsageError } from './usage-error.js'
 
 export type Deliver = (created: CreatedKey) => Promise<void>
@@ -43,11 +46,13 @@ export function deliveryTarget(
     if (command === '') throw new UsageError('--deliver-to exec: needs a command')
     checkVarName(template, label !== undefined)
     return (created) =>
-      pipeToCommand(
-        command,
+      deliverThrough(
+        createCommandTarget({
+          command,
+          env: { ...env, ...options.env, KEYWAY_VAR_NAME: envName(created, template, label) },
+          ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        }),
         created,
-        { ...env, ...options.env, KEYWAY_VAR_NAME: envName(created, template, label) },
-        options.cwd,
       )
   }
   if (target.trim() === '') throw new UsageError('--deliver-to needs a file or exec:<command>')
@@ -76,7 +81,9 @@ export function deliveryTarget(
         ),
       )
     shared.writtenBy.set(name, self)
-    const next = shared.queue.then(() => writeDotenv(target, name, created.secret.reveal()))
+    const next = shared.queue.then(() =>
+      deliverThrough(createDotenvTarget({ path: target, variable: name }), created),
+    )
     shared.queue = next.catch(() => {})
     return next
   }
@@ -187,48 +194,23 @@ export function sharedVariables(
   return [...byVariable].filter(([, ids]) => ids.length > 1)
 }
 
-async function writeDotenv(path: string, name: string, value: string): Promise<void> {
-  let text = ''
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error
+/**
+ * Delivers one secret through a core delivery target, as the `deliver` callback of a rotation:
+ * its write, and its confirm (the dotenv file read back; a command's exit status).
+ */
+async function deliverThrough(target: DeliveryTarget, created: CreatedKey): Promise<void> {
+  const context: TargetContext = {
+    rotationId: '',
+    provider: created.key.provider,
+    oldKeyId: '',
+    newKeyId: created.key.id,
+    writeToken: '',
+    receipt: {},
   }
-  const line = `${name}=${value}`
-  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n')
-  const index = lines.findIndex((existing) => existing.startsWith(`${name}=`))
-  if (index === -1) lines.push(line)
-  else lines[index] = line
-  // A git-ignored folder of its own (`.secrets/`) need not exist before the first delivery.
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, `${lines.join('\n')}\n`, { mode: 0o600 })
-  await rename(temporary, path)
-}
-
-function pipeToCommand(
-  command: string,
-  created: CreatedKey,
-  env: Record<string, string | undefined>,
-  cwd: string | undefined,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, {
-      shell: true,
-      cwd,
-      stdio: ['pipe', 'ignore', 'inherit'],
-      env: {
-        ...env,
-        KEYWAY_PROVIDER: created.key.provider,
-        KEYWAY_KEY_ID: created.key.id,
-        KEYWAY_KEY_NAME: created.key.name ?? '',
-      },
-    })
-    child.on('error', () => reject(new Error('the delivery command could not be started')))
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`the delivery command exited with code ${code}`)),
-    )
-    child.stdin.on('error', () => {})
-    child.stdin.end(`${created.secret.reveal()}\n`)
+  await target.write(created, context)
+  await target.confirm({
+    ...context,
+    deadline: Date.now() + (target.confirmWithinMs ?? 10_000),
+    created,
   })
 }

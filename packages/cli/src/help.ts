@@ -211,10 +211,11 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   emulate: {
     common: ['json'],
     summary: 'run emulators and print the env exports for them',
-    usage: 'emulate [vendor|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
+    usage:
+      'emulate [vendor|github|vercel|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
     description:
-      'Runs loopback emulators of the vendors with fake credentials, and prints `export` lines ' +
-      'that point keyway and the adapters at them. In the foreground it runs until Ctrl-C; ' +
+      'Runs loopback emulators of the vendors, and of GitHub and Vercel for delivery targets, ' +
+      'with fake credentials, and prints `export` lines that point keyway and the adapters at them. In the foreground it runs until Ctrl-C; ' +
       'with --background it prints the exports and exits, the emulators running on in a ' +
       'background process (stop it with kill $KEYWAY_EMULATOR_PID).',
     flags: [
@@ -240,10 +241,12 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'every key of every store in keyway.config.json, with findings',
     usage: 'audit [--config <file>] [--store <label>] [--fail-on <kinds>] [--json]',
     description:
-      `${FLEET_NOTE} Lists each key's age, last use, expiry, status, spend and findings. ` +
+      `${FLEET_NOTE} Lists each key's age, last use, expiry, status, spend and findings, and ` +
+      'checks each delivery target can be reached and written, without writing. ' +
       'Exits 0 when no key has a finding of the --fail-on kinds, 8 when some do, 1 when a ' +
       'store could not be read (its credential refused included; the other stores are still ' +
-      'listed), 4 when no store could be read because each refused its credential.',
+      'listed) or a target cannot be reached or written, 4 when no store could be read because ' +
+      'each refused its credential.',
     flags: [
       ...FLEET_FLAGS,
       [
@@ -263,8 +266,9 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     usage: 'plan [--config <file>] [--store <label>] [--json]',
     description:
       `${FLEET_NOTE} Shows, store by store, each key apply would rotate, the finding behind ` +
-      'it, and the rotation’s detail: what is carried over, where the new secret goes, what ' +
-      'happens to the old key. Exits 1 when a store could not be read.',
+      'it, and the rotation’s detail: what is carried over, each delivery target and what ' +
+      'happens there (what is written where, what is redeployed and waited for, what cannot ' +
+      'be confirmed), what happens to the old key. Exits 1 when a store could not be read.',
     flags: FLEET_FLAGS,
     examples: ['keyway plan', 'keyway plan --store latitude --max-age-days 60 --json'],
   },

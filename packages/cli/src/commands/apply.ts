@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import {
-  type CreatedKey,
+  type ApiKey,
+  createFleet,
   type FleetPlan,
   type FleetRotateResult,
   type FleetStore,
@@ -14,40 +15,45 @@ import { CliError } from '../cli-error.js'
 import { ConfigError } from '../config/config-error.js'
 import { OVERRIDES, override } from '../config/fleet-settings.js'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
+import { keyTargets } from '../config/store-targets.js'
 import { type Context, confirm } from '../context.js'
-import { variableOf } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { withJournalLock } from '../journal-lock.js'
 import { json, printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultFleetJournal } from '../state-dir.js'
 import { type BatchPart, storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
-import { UsageError } from '../usage-error.js'
 import { type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
+import { targetsOfKey, targetsText } from './plan-targets.js'
 import { describe, planText, progressLine } from './rotate-output.js'
 
 /**
  * `keyway apply`: rotates exactly what `keyway plan` shows (after a confirmation, unless
- * `--yes`), delivering each new secret to its store's target. `--batch-id <id>` resumes that
+ * `--yes`), delivering each new secret to its key's targets; an old key is retired only
+ * once every target of its key confirmed. `--batch-id <id>` resumes that
  * batch when the journal knows it (exactly its unfinished keys), and otherwise starts a new
  * batch under that id, so a nightly job can name its batch by date and simply run again.
  * Exits 0 when every key rotated, 1 when a key or a store failed, 2 when the prompt was
  * declined or interrupted, 4 when no store could be read because each refused its credential.
  */
 export async function apply(context: Context): Promise<number> {
-  const opened = await openFleet(context)
-  const journal = fileJournal(journalPath(context, opened))
+  const plain = await openFleet(context)
+  const journal = fileJournal(journalPath(context, plain))
+  const sealed = sealedSecrets(context, journal)
+  const opened = sealed === undefined ? plain : withSealing(plain, sealed)
   // A dry run writes nothing: it may read the journal while another run holds it.
-  if (context.values['dry-run']) return applyWith(context, opened, journal)
-  return withJournalLock(journal.path, () => applyWith(context, opened, journal))
+  if (context.values['dry-run']) return applyWith(context, opened, journal, sealed)
+  return withJournalLock(journal.path, () => applyWith(context, opened, journal, sealed))
 }
 
 async function applyWith(
   context: Context,
   opened: OpenFleet,
   journal: RotationJournal & { readonly path: string },
+  sealed: SealedSecrets | undefined,
 ): Promise<number> {
   const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
@@ -64,6 +70,14 @@ async function applyWith(
   if (outcome === 'dry-run') return EXIT.ok
   if ('nothingDue' in outcome) return nothingDue(context, opened, outcome.nothingDue)
   const { result, unreadable } = outcome
+  // A rotation that ended needs its sealed secret no more.
+  await sealed?.forget(
+    result.stores.flatMap((store) =>
+      (store.result?.outcomes ?? []).flatMap((item) =>
+        item.status === 'rotated' ? [{ label: store.label, keyId: item.result.newKeyId }] : [],
+      ),
+    ),
+  )
   if (context.values.json) context.out(json(fleetResultJson(result)))
   else {
     const shown = fleetResultText(result, context.paint, { terminal: context.terminal })
@@ -97,11 +111,11 @@ async function start(
     return { nothingDue: planned }
   }
   if (context.values['dry-run']) {
-    context.out(fleetPlanText(planned, targetsOf(stores), context.paint))
+    context.out(fleetPlanText(planned, targetsOfKey(stores), context.paint))
     context.note('dry run: nothing rotated, nothing written')
     return 'dry-run'
   }
-  context.note(fleetPlanText(planned, targetsOf(stores), context.paint))
+  context.note(fleetPlanText(planned, targetsOfKey(stores), context.paint))
   const keyIds: Record<string, string[]> = {}
   for (const entry of planned.entries)
     keyIds[entry.label] = [...(keyIds[entry.label] ?? []), entry.key.id]
@@ -126,7 +140,7 @@ async function start(
       batchId,
       journal,
       keyIds,
-      deliver: deliverer(stores),
+      targets: targetsFor(stores, context),
       onProgress: progress(context),
       signal: context.signal,
     }),
@@ -152,11 +166,11 @@ async function resume(
     batchId,
     resume: true,
     journal,
-    deliver: deliverer(stores),
+    targets: targetsFor(stores, context),
     signal: context.signal,
   }
   const preview = await fleet.rotate({ ...base, dryRun: true })
-  const targets = targetsOf(stores)
+  const targets = targetsOfKey(stores)
   const open = preview.stores.flatMap((store) =>
     (store.result?.plans ?? [])
       .filter((plan) => plan.action !== 'done')
@@ -167,7 +181,14 @@ async function resume(
     const plans = (store.result?.plans ?? []).filter((plan) => plan.action !== 'done')
     if (plans.length === 0) continue
     context.note(context.paint('bold', `== ${printable(store.label)} (${store.provider}) ==`))
-    context.note(planText(plans, targets.get(store.label) ?? '-', context.paint))
+    for (const plan of plans)
+      context.note(
+        planText(
+          [plan],
+          targetsText(targets(store.label, plan.keyId, null), context.paint),
+          context.paint,
+        ),
+      )
   }
   if (open.length === 0)
     context.note(`every key of batch ${printable(batchId)} is done already; nothing to send`)
@@ -240,7 +261,7 @@ function nothingDue(context: Context, opened: OpenFleet, planned: FleetPlan): nu
         errors: planned.errors,
       }),
     )
-  else context.out(fleetPlanText(planned, new Map(), context.paint))
+  else context.out(fleetPlanText(planned, () => undefined, context.paint))
   return unreadableCode(planned.errors, opened.stores.length)
 }
 
@@ -268,46 +289,63 @@ async function knownBatch(
   return false
 }
 
-/** A store with keys to rotate must say where their new secrets go. */
+/**
+ * Every key to rotate must have somewhere to go: a store with no target, or a key that no
+ * target of its store takes, is refused before anything is written.
+ */
 function requireDelivery(opened: OpenFleet, planned: FleetPlan): void {
   for (const entry of planned.entries) {
     const store = opened.stores.find((candidate) => candidate.config.label === entry.label)
-    if (store !== undefined && store.deliver === undefined)
+    if (store === undefined) continue
+    if (store.targets.length === 0)
       throw new ConfigError(
         opened.loaded.file,
-        `stores[${store.index}].deliver`,
+        `stores[${store.index}].targets`,
         `required to apply: ${printable(entry.label)} has keys to rotate and nowhere to put their new secrets`,
-        'add "deliver": { "to": "<file.env | exec:command>" }, or leave the store out with --store',
+        'add "targets": [{ "kind": "github" | "vercel" | "dotenv" | "exec", … }] (or "deliver"), or leave the store out with --store',
+      )
+    if (!store.targets.some((target) => target.takes(entry.key.id, entry.key)))
+      throw new ConfigError(
+        opened.loaded.file,
+        `stores[${store.index}].targets`,
+        `no target takes key ${entry.key.id} (${printable(entry.key.name ?? 'no name')}) of ${printable(entry.label)}, which is due; nothing was rotated`,
+        'widen a target\'s "keys", or add a target for it',
       )
   }
 }
 
 /**
- * Two planned keys of one store whose variable template makes one name in a dotenv target are
- * refused before anything is written: the second secret would overwrite the first while both
- * old keys are retired.
+ * Two planned keys whose variable would be one at one place (a dotenv file, a repository's
+ * secrets, a Vercel project) are refused before anything is written: the second secret would
+ * overwrite the first while both old keys are retired. So is a key whose variable cannot be
+ * named where it must stay the same from rotation to rotation.
  */
 function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
-  // Fleet-wide: stores of one file share its variables, and key ids repeat across accounts,
-  // so each variable is held by a label and a key id.
-  const holders = new Map<string, { store: ConfiguredStore; holders: string[] }>()
-  for (const store of opened.stores) {
-    const target = store.target
-    if (target === undefined || target.startsWith('exec:')) continue
-    const label = store.config.label
-    for (const entry of planned.entries) {
-      if (entry.label !== label) continue
-      const variable = variableOf(entry.key, store.config.deliver?.variable, label)
-      const place = `${resolve(opened.loaded.folder, target)}\n${variable}`
-      const held = holders.get(place) ?? { store, holders: [] }
-      held.holders.push(`${printable(label)} ${entry.key.id}`)
-      holders.set(place, held)
-      if (held.holders.length > 1)
+  // Fleet-wide: stores share places, and key ids repeat across accounts, so each variable is
+  // held by a label and a key id.
+  const holders = new Map<string, string[]>()
+  for (const entry of planned.entries) {
+    const store = opened.stores.find((candidate) => candidate.config.label === entry.label)
+    if (store === undefined) continue
+    for (const target of store.targets) {
+      if (!target.takes(entry.key.id, entry.key)) continue
+      const named = target.variableFor(entry.key)
+      if ('problem' in named)
         throw new ConfigError(
           opened.loaded.file,
-          `stores[${store.index}].deliver.variable`,
-          `keys would share ${variable} in ${target}: ${held.holders.join(', ')}; nothing was rotated`,
-          'put {ID} or {LABEL} in the variable template, give the keys distinct names, or leave a store out with --store',
+          `${target.path}.variable`,
+          `${printable(entry.label)}: ${printable(named.problem)}; nothing was rotated`,
+        )
+      if (target.place === undefined) continue
+      const place = `${target.place}\n${named.variable}`
+      const held = [...(holders.get(place) ?? []), `${printable(entry.label)} ${entry.key.id}`]
+      holders.set(place, held)
+      if (held.length > 1)
+        throw new ConfigError(
+          opened.loaded.file,
+          `${target.path}.variable`,
+          `keys would share ${named.variable} in ${printable(target.kind.where(target.config as never))}: ${held.join(', ')}; nothing was rotated`,
+          'put {NAME} or {LABEL} in the variable template, give the keys distinct names, select them apart with "keys", or leave a store out with --store',
         )
     }
   }
@@ -324,23 +362,51 @@ function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchP
   }))
 }
 
-function targetsOf(stores: readonly ConfiguredStore[]): Map<string, string> {
-  return new Map(
-    stores.flatMap(
-      (store): Array<[string, string]> =>
-        store.target === undefined ? [] : [[store.config.label, store.target]],
-    ),
-  )
+/**
+ * With `KEYWAY_SEALING_KEY` set, each new secret is sealed beside the journal until its
+ * rotation ends, so a run cut off after a target took the secret resumes with it: every target
+ * is written once, and no interim key is minted.
+ */
+function sealedSecrets(context: Context, journal: RotationJournal): SealedSecrets | undefined {
+  const key = sealingKeyOf(context.io.env)
+  return key === undefined ? undefined : new SealedSecrets(`${journal.path ?? ''}.sealed.json`, key)
 }
 
-function deliverer(stores: readonly ConfiguredStore[]) {
+/** The fleet with each store sealing what it mints. */
+function withSealing(opened: OpenFleet, sealed: SealedSecrets): OpenFleet {
+  const stores = opened.stores.map((store) => ({
+    ...store,
+    fleetStore: {
+      ...store.fleetStore,
+      store: sealed.wrap(store.fleetStore.store, store.config.label),
+    },
+  }))
+  return { ...opened, stores, fleet: createFleet(stores.map((store) => store.fleetStore)) }
+}
+
+/**
+ * Each key's delivery targets, from its store's entries. A target that propagates (a
+ * redeploy) may be waited for a long time: the wait is a line on stderr.
+ */
+function targetsFor(stores: readonly ConfiguredStore[], context: Context) {
   const byLabel = new Map(stores.map((store) => [store.config.label, store]))
-  return (created: CreatedKey, fleetStore: FleetStore) => {
-    const deliver = byLabel.get(fleetStore.label)?.deliver
-    if (deliver === undefined)
-      throw new Error(`store ${fleetStore.label} has no delivery target in the config`)
-    return deliver(created)
-  }
+  return ({ keyId, key }: { keyId: string; key: ApiKey | null }, fleetStore: FleetStore) =>
+    keyTargets(byLabel.get(fleetStore.label)?.targets ?? [], keyId, key).map((target) =>
+      target.propagate === undefined
+        ? target
+        : {
+            ...target,
+            confirm: (confirming: Parameters<typeof target.confirm>[0]) => {
+              context.note(
+                context.paint(
+                  'dim',
+                  `${printable(fleetStore.label)}: waiting for ${printable(target.name)} to confirm the new key ${confirming.newKeyId} of ${keyId}: ${printable(target.description.confirm)}`,
+                ),
+              )
+              return target.confirm(confirming)
+            },
+          },
+    )
 }
 
 /** Each key's outcome and each pause on stderr, tagged with the store's label. */

@@ -1,8 +1,16 @@
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { type Emulator, startEmulator, VENDORS, type Vendor } from '@keyway/testkit'
+import {
+  startEmulator,
+  startGitHubEmulator,
+  startVercelEmulator,
+  type TargetEmulator,
+  VENDORS,
+  type Vendor,
+} from '@keyway/testkit'
 import { CliError } from '../cli-error.js'
+import { TARGET_KINDS, type TargetKind } from '../config/target-kinds.js'
 import type { Context } from '../context.js'
 import { positiveInteger } from '../flags.js'
 import { json } from '../output.js'
@@ -12,13 +20,58 @@ import { UsageError } from '../usage-error.js'
 
 /** One running emulator, as `emulate` reports it. */
 interface Running {
-  vendor: Vendor
+  /** The vendor, or the delivery target's service (`github`, `vercel`). */
+  vendor: string
   title: string
   url: string
   /** Env var → value: the base URL and the emulator's fake credentials. */
   env: Record<string, string>
 }
 
+/** A running emulator: how to describe it and stop it. */
+interface Started {
+  running: Running
+  close(): Promise<void>
+}
+
+/** The env vars of a target kind's token and base URL, as a config reads them by default. */
+function targetEnv(
+  kind: 'github' | 'vercel',
+  emulator: TargetEmulator<unknown>,
+): Record<string, string> {
+  const { credentials, baseUrlEnv } = TARGET_KINDS[kind] as TargetKind<never>
+  return {
+    [baseUrlEnv as string]: emulator.url,
+    [credentials.token as string]: emulator.settings.token,
+  }
+}
+
+/**
+ * The delivery targets' services `emulate` starts beside the vendors: the base URL, token and
+ * what else a config's target reads (Vercel's team, as `teamIdEnv: VERCEL_TEAM_ID`).
+ */
+const TARGET_EMULATORS = {
+  github: {
+    title: 'GitHub Actions secrets',
+    start: async (port: number | undefined) => {
+      const emulator = await startGitHubEmulator(port === undefined ? {} : { port })
+      return { emulator, env: targetEnv('github', emulator) }
+    },
+  },
+  vercel: {
+    title: 'Vercel',
+    start: async (port: number | undefined) => {
+      const emulator = await startVercelEmulator(port === undefined ? {} : { port })
+      return {
+        emulator,
+        env: { ...targetEnv('vercel', emulator), VERCEL_TEAM_ID: emulator.settings.teamId },
+      }
+    },
+  },
+} as const
+
+type TargetService = keyof typeof TARGET_EMULATORS
+const SERVICES = Object.keys(TARGET_EMULATORS) as TargetService[]
 /** Set in the background process that `--background` starts. */
 const CHILD_ENV = 'KEYWAY_EMULATE_CHILD'
 
@@ -28,15 +81,15 @@ const CHILD_ENV = 'KEYWAY_EMULATE_CHILD'
  * prints and exits while a detached process keeps the emulators running.
  */
 export async function emulate(context: Context): Promise<number> {
-  const vendors = chosenVendors(context)
+  const chosen = chosenVendors(context)
   const port = portFlag(context)
   if (context.values.background && context.io.env[CHILD_ENV] === undefined)
     return inBackground(context)
-  const emulators: Emulator[] = []
+  const emulators: Started[] = []
   try {
-    for (const [index, vendor] of vendors.entries())
-      emulators.push(await start(vendor, port === undefined ? undefined : port + index))
-    const running = emulators.map(describe)
+    for (const [index, which] of chosen.entries())
+      emulators.push(await start(which, port === undefined ? undefined : port + index))
+    const running = emulators.map((emulator) => emulator.running)
     if (context.io.env[CHILD_ENV] !== undefined) {
       process.send?.({ running })
     } else {
@@ -62,17 +115,18 @@ export async function emulate(context: Context): Promise<number> {
   }
 }
 
-function chosenVendors(context: Context): Vendor[] {
+function chosenVendors(context: Context): Array<Vendor | TargetService> {
   const [which = 'all', ...extra] = context.positionals
   if (extra.length > 0) throw new UsageError('emulate takes at most one vendor')
-  if (which === 'all') return [...VENDORS]
-  const vendor = VENDORS.find((candidate) => candidate === which)
-  if (vendor === undefined)
+  const every = [...VENDORS, ...SERVICES]
+  if (which === 'all') return every
+  const found = every.find((candidate) => candidate === which)
+  if (found === undefined)
     throw new UsageError(
       `unknown vendor "${which}"`,
-      didYouMean(which, [...VENDORS, 'all'], `one of: ${VENDORS.join(', ')}, all`),
+      didYouMean(which, [...every, 'all'], `one of: ${every.join(', ')}, all`),
     )
-  return [vendor]
+  return [found]
 }
 
 function portFlag(context: Context): number | undefined {
@@ -82,9 +136,18 @@ function portFlag(context: Context): number | undefined {
   return port
 }
 
-async function start(vendor: Vendor, port: number | undefined): Promise<Emulator> {
+async function start(which: Vendor | TargetService, port: number | undefined): Promise<Started> {
   try {
-    return await startEmulator(vendor, port === undefined ? {} : { port })
+    if (which in TARGET_EMULATORS) {
+      const service = TARGET_EMULATORS[which as TargetService]
+      const { emulator, env } = await service.start(port)
+      return {
+        running: { vendor: which, title: service.title, url: emulator.url, env },
+        close: () => emulator.close(),
+      }
+    }
+    const emulator = await startEmulator(which as Vendor, port === undefined ? {} : { port })
+    return { running: describe(emulator), close: () => emulator.close() }
   } catch (error) {
     if ((error as { code?: unknown }).code === 'EADDRINUSE')
       throw new UsageError(
@@ -95,7 +158,7 @@ async function start(vendor: Vendor, port: number | undefined): Promise<Emulator
   }
 }
 
-function describe(emulator: Emulator): Running {
+function describe(emulator: Awaited<ReturnType<typeof startEmulator>>): Running {
   const provider = PROVIDERS[emulator.vendor]
   const env: Record<string, string> = {}
   for (const [setting, name] of Object.entries(providerEnv(provider))) {

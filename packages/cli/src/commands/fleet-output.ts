@@ -11,6 +11,7 @@ import type {
 import type { FindingKind } from '../config/fleet-settings.js'
 import { shownDate } from '../dates.js'
 import { type Paint, printable, shownStatus, type TableOptions, table } from '../output.js'
+import { deliveryLines, type TargetsOfKey, targetsText } from './plan-targets.js'
 import { planText, resultJson } from './rotate-output.js'
 
 /** A date as tables show it: UTC, marked `Z`. */
@@ -172,18 +173,14 @@ function lastUseText(use: LastUse): string {
 }
 
 /** What `apply` would do, store by store: each key, why, and its dry-run detail. */
-export function fleetPlanText(
-  plan: FleetPlan,
-  targets: ReadonlyMap<string, string>,
-  paint: Paint,
-): string {
+export function fleetPlanText(plan: FleetPlan, targets: TargetsOfKey, paint: Paint): string {
   const lines: string[] = []
   const labels = [...new Set([...plan.entries, ...plan.skipped].map((entry) => entry.label))]
   for (const label of labels) {
     const entries = [...plan.entries, ...plan.skipped].filter((entry) => entry.label === label)
     const provider = entries[0]?.provider ?? ''
     lines.push(paint('bold', `== ${printable(label)} (${provider}) ==`))
-    for (const entry of entries) lines.push(entryText(entry, targets.get(label), paint))
+    for (const entry of entries) lines.push(entryText(entry, targets, paint))
   }
   lines.push(...errorLines(plan.errors, paint))
   if (lines.length > 0) lines.push('')
@@ -191,12 +188,10 @@ export function fleetPlanText(
   return lines.join('\n')
 }
 
-function entryText(entry: FleetPlanEntry, target: string | undefined, paint: Paint): string {
+function entryText(entry: FleetPlanEntry, targets: TargetsOfKey, paint: Paint): string {
   const [first = '', ...rest] = planText(
     [entry.plan],
-    target === undefined
-      ? paint('red', 'nowhere: the store has no "deliver" in the config')
-      : printable(target),
+    targetsText(targets(entry.label, entry.key.id, entry.key), paint),
     paint,
   ).split('\n')
   const why = entry.reasons.map((reason) => `${reason.kind}: ${printable(reason.message)}`)
@@ -218,15 +213,19 @@ export function planSummary(plan: FleetPlan): string {
 }
 
 /** The plan for scripts: ids, reasons and rotation plans. Never a secret. */
-export function fleetPlanJson(plan: FleetPlan, targets: ReadonlyMap<string, string>) {
+export function fleetPlanJson(
+  plan: FleetPlan,
+  targets: TargetsOfKey,
+  deliverTo: ReadonlyMap<string, string>,
+) {
   const entry = (item: FleetPlanEntry) => ({
     label: item.label,
     provider: item.provider,
     keyId: item.key.id,
     name: item.key.name,
     reasons: item.reasons,
-    deliverTo: targets.get(item.label) ?? null,
-    plan: item.plan,
+    deliverTo: deliverTo.get(item.label) ?? null,
+    plan: { ...item.plan, targets: targets(item.label, item.key.id, item.key) ?? [] },
   })
   return {
     at: plan.at,
@@ -277,6 +276,16 @@ export function fleetResultText(
       ? []
       : [{ label: store.label, provider: store.provider, error: store.error }],
   )
+  const deliveries = result.stores.flatMap((store) =>
+    (store.result?.outcomes ?? []).flatMap((outcome) =>
+      outcome.status === 'failed' && outcome.error.deliveries !== undefined
+        ? [
+            `${printable(store.label)} ${printable(outcome.keyId)}:`,
+            ...deliveryLines(outcome.error.deliveries).map((line) => `  ${line}`),
+          ]
+        : [],
+    ),
+  )
   const lines = [
     rows.length === 0
       ? 'nothing rotated'
@@ -291,6 +300,9 @@ export function fleetResultText(
               `- ${[...labels].map(printable).join(', ')}: ${printable(warning)}`,
           ),
         ]),
+    ...(deliveries.length === 0
+      ? []
+      : ['', paint('bold', 'Where each new secret is (the old keys still work)'), ...deliveries]),
     ...errorLines(errors, paint),
     '',
     `batch ${printable(result.batchId)}: ${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped${errors.length === 0 ? '' : `, ${count(errors.length, 'store')} failed`}`,

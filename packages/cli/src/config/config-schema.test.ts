@@ -5,6 +5,7 @@ import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { configSchema } from './config-schema.js'
 import { parseConfig } from './load-config.js'
+import { TARGET_KIND_IDS } from './target-kinds.js'
 
 const jsonSchema = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../keyway.config.schema.json', import.meta.url)), 'utf8'),
@@ -24,6 +25,45 @@ const FAKE_VOICEABLE = `pk_live_${'a'.repeat(64)}`
 
 const valid: Array<[string, unknown]> = [
   ['one store, nothing else', config(store())],
+  [
+    'delivery targets of every kind, per store and per key',
+    config(
+      store({
+        targets: [
+          { kind: 'github', repository: 'acme/app', variable: 'OPENROUTER_{NAME}' },
+          {
+            kind: 'github',
+            repository: 'acme/app',
+            environment: 'production',
+            keys: { name: 'app-*' },
+            tokenEnv: 'GH_DEPLOY_TOKEN',
+            baseUrlEnv: 'GITHUB_API_URL',
+            confirmIntervalMs: 0,
+          },
+          {
+            kind: 'github',
+            organization: 'acme',
+            visibility: 'selected',
+            selectedRepositoryIds: [1, 2],
+            keys: { ids: ['abc'] },
+          },
+          {
+            kind: 'vercel',
+            project: 'web',
+            teamIdEnv: 'VERCEL_TEAM_ID',
+            environments: ['production', 'preview'],
+            type: 'sensitive',
+            redeploy: true,
+            keys: { metadata: { service: 'web' } },
+            confirmWithinMs: 600000,
+          },
+          { kind: 'vercel', project: 'docs', teamId: 'team_abc', type: 'encrypted' },
+          { kind: 'dotenv', path: '.secrets/app.env', variable: '{LABEL}_{ID}' },
+          { kind: 'exec', command: './store-secret.sh' },
+        ],
+      }),
+    ),
+  ],
   [
     'a successor lifetime and limit',
     config(
@@ -74,7 +114,49 @@ const valid: Array<[string, unknown]> = [
   ['a whole number written as 1.0', config(store({ rotation: { concurrency: 1.0 } }))],
 ]
 
+const targets = (...entries: unknown[]) => config(store({ targets: entries }))
+
 const invalid: Array<[string, unknown, string]> = [
+  [
+    'a target of an unknown kind',
+    targets({ kind: 'netlify', project: 'web' }),
+    'stores[0].targets[0].kind: expected a kind: one of github, vercel, dotenv, exec',
+  ],
+  [
+    'a GitHub target naming both a repository and an organization',
+    targets({ kind: 'github', repository: 'acme/app', organization: 'acme' }),
+    'stores[0].targets[0]: needs either "repository" (with an optional "environment") or "organization"',
+  ],
+  [
+    'a GitHub target with neither',
+    targets({ kind: 'github' }),
+    'stores[0].targets[0]: needs either',
+  ],
+  [
+    "a GitHub secret named by the key's id (a new secret at every rotation)",
+    targets({ kind: 'github', repository: 'acme/app', variable: 'KEY_{ID}' }),
+    'stores[0].targets[0].variable: expected an env var name with {NAME}, {LABEL}, {PROVIDER} placeholders',
+  ],
+  [
+    'a Vercel target without a project',
+    targets({ kind: 'vercel', redeploy: true }),
+    'stores[0].targets[0].project: required',
+  ],
+  [
+    'a Vercel team given twice',
+    targets({ kind: 'vercel', project: 'web', teamId: 'team_a', teamIdEnv: 'VERCEL_TEAM_ID' }),
+    'stores[0].targets[0]: give "teamId" or "teamIdEnv", not both',
+  ],
+  [
+    'a target token pasted into the file',
+    targets({ kind: 'vercel', project: 'web', tokenEnv: FAKE_LATITUDE }),
+    'stores[0].targets[0].tokenEnv: looks like a credential itself',
+  ],
+  [
+    'an unknown field of a target',
+    targets({ kind: 'dotenv', path: 'a.env', repository: 'acme/app' }),
+    'stores[0].targets[0].repository: unknown field',
+  ],
   ['no stores', {}, 'stores: required'],
   ['empty stores', config(), 'stores: expected at least one store'],
   ['unknown vendor', config(store({ vendor: 'acme' })), 'stores[0].vendor: expected one of'],
@@ -177,6 +259,16 @@ describe('keyway.config.json', () => {
     expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
       `keyway.config.json: ${message}`,
     )
+  })
+
+  it('names in the JSON Schema exactly the target kinds of the CLI’s table', () => {
+    expect(jsonSchema.definitions.target.properties.kind.enum).toEqual(TARGET_KIND_IDS)
+    expect(
+      jsonSchema.definitions.target.oneOf.map(
+        (option: { $ref: string }) =>
+          jsonSchema.definitions[option.$ref.replace('#/definitions/', '')].properties.kind.const,
+      ),
+    ).toEqual(TARGET_KIND_IDS)
   })
 
   it('never quotes a pasted credential in its error', () => {

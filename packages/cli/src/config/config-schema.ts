@@ -1,5 +1,13 @@
 import * as v from 'valibot'
 import { looksLikeSecret, PROVIDERS } from '../providers.js'
+import {
+  envField,
+  TARGET_KIND_IDS,
+  TARGET_KINDS,
+  type TargetKind,
+  type TargetKindId,
+  targetKeysSchema,
+} from './target-kinds.js'
 
 /** An env var's name, as a shell takes it. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -105,6 +113,67 @@ const delivery = v.strictObject({
   ),
 })
 
+/** A variable template holding only `placeholders`. */
+function templateOf(placeholders: readonly string[]) {
+  const any = `\\{(?:${placeholders.join('|')})\\}`
+  return v.pipe(
+    v.string(),
+    v.regex(
+      new RegExp(`^(?:[A-Za-z_]|${any})(?:[A-Za-z0-9_]|${any})*$`),
+      `expected an env var name with ${placeholders.map((name) => `{${name}}`).join(', ')} placeholders`,
+    ),
+  )
+}
+
+/** One delivery target of a kind: `kind`, which keys, the variable, credentials, the kind's fields. */
+function targetOf(id: TargetKindId) {
+  const kind = TARGET_KINDS[id] as TargetKind<never>
+  return v.strictObject({
+    kind: v.literal(id),
+    keys: v.optional(targetKeysSchema),
+    variable: v.optional(templateOf(kind.placeholders)),
+    ...Object.fromEntries(
+      Object.keys(kind.credentials).map((setting) => [envField(setting), v.optional(envName)]),
+    ),
+    ...(kind.baseUrlEnv === undefined ? {} : { baseUrlEnv: v.optional(envName) }),
+    ...kind.fields,
+  })
+}
+
+/** A delivery target as a config names it. */
+export interface TargetConfig {
+  kind: TargetKindId
+  keys?: v.InferOutput<typeof targetKeysSchema>
+  variable?: string
+  baseUrlEnv?: string
+  [field: string]: unknown
+}
+
+/**
+ * The delivery targets of a store: each of a kind `TARGET_KINDS` names, and each whole entry
+ * passing its kind's own check (one of two fields, …).
+ */
+const targetEntry = v.variant(
+  'kind',
+  TARGET_KIND_IDS.map(targetOf) as unknown as v.VariantOptions<'kind'>,
+  `expected a kind: one of ${TARGET_KIND_IDS.join(', ')}`,
+) as unknown as v.GenericSchema<unknown, TargetConfig>
+
+const targets = v.pipe(
+  v.array(targetEntry),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    dataset.value.forEach((entry, index) => {
+      const message = (TARGET_KINDS[entry.kind] as TargetKind<never>).check?.(entry as never)
+      if (message === undefined) return
+      addIssue({
+        message,
+        path: [{ type: 'array', origin: 'value', input: dataset.value, key: index, value: entry }],
+      })
+    })
+  }),
+)
+
 /** A successor's lifetime: whole days, `90d`. */
 export const LIFETIME = /^[1-9][0-9]{0,4}d$/
 
@@ -130,6 +199,7 @@ const commonStore = {
   baseUrlEnv: v.optional(envName),
   select: v.optional(selector),
   deliver: v.optional(delivery),
+  targets: v.optional(targets),
   rotation: v.optional(rotation),
 }
 

@@ -1,17 +1,10 @@
-import { resolve } from 'node:path'
 import {
   type BaseStoreSettings,
   type FleetStore,
   globsCannotOverlap,
   type KeyStore,
 } from '@keyway/core'
-import {
-  DEFAULT_VAR_NAME,
-  type Deliver,
-  type DotenvFiles,
-  deliveryTarget,
-  variablePattern,
-} from '../deliver.js'
+import { variablePattern } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { lifetimeDays } from '../lifetime.js'
 import { PROVIDERS } from '../providers.js'
@@ -19,6 +12,7 @@ import { UsageError } from '../usage-error.js'
 import { ConfigError } from './config-error.js'
 import { CREDENTIAL_SETS, type StoreConfig, VENDOR_CREDENTIALS } from './config-schema.js'
 import type { LoadedConfig } from './load-config.js'
+import { type OpenedTarget, openTargets, type TargetRun, targetRun } from './store-targets.js'
 
 type Env = Record<string, string | undefined>
 
@@ -28,9 +22,8 @@ export interface ConfiguredStore {
   config: StoreConfig
   /** Its index in the file, for error paths. */
   index: number
-  /** Where new secrets go, as shown in plans; `undefined` when the store has no `deliver`. */
-  target: string | undefined
-  deliver: Deliver | undefined
+  /** Where its keys' new secrets go: its `targets`, and its `deliver` as one more. */
+  targets: OpenedTarget[]
 }
 
 /** What `openStores` needs besides the config. */
@@ -44,8 +37,8 @@ export interface OpenStoresOptions {
   settings?: BaseStoreSettings
 }
 
-/** What `openStore` gets besides `openStores`' options: the dotenv files its stores share. */
-type OpenOneOptions = OpenStoresOptions & { files: DotenvFiles }
+/** What `openStore` gets besides `openStores`' options: what the run's targets share. */
+type OpenOneOptions = OpenStoresOptions & { run: TargetRun }
 
 /**
  * Opens the stores of a config with the credentials its env vars hold. A missing env var is a
@@ -61,10 +54,10 @@ export function openStores(loaded: LoadedConfig, options: OpenStoresOptions): Co
         `labels: ${known.join(', ')}`,
       )
   }
-  const files: DotenvFiles = new Map()
+  const run = targetRun()
   const opened = config.stores.flatMap((store, index) =>
     options.labels === undefined || options.labels.includes(store.label)
-      ? [openStore(loaded, store, index, { ...options, files })]
+      ? [openStore(loaded, store, index, { ...options, run })]
       : [],
   )
   checkSharedTargets(loaded, opened)
@@ -72,32 +65,32 @@ export function openStores(loaded: LoadedConfig, options: OpenStoresOptions): Co
 }
 
 /**
- * Two stores that deliver to one dotenv file must not be able to make one variable name: the
- * second secret would overwrite the first (two accounts of one vendor under the default
- * `{PROVIDER}_{NAME}`). Checked before any request, over every store of the config (an
- * overwrite needs no `--store` to happen on another night).
+ * Two stores that deliver to one place (a dotenv file, a repository's secrets, a Vercel
+ * project) must not be able to make one variable name: the second secret would overwrite the
+ * first (two accounts of one vendor under the default `{PROVIDER}_{NAME}`). Checked before any
+ * request, over every store of the config (an overwrite needs no `--store` to happen on
+ * another night).
  */
 function checkSharedTargets(loaded: LoadedConfig, opened: readonly ConfiguredStore[]): void {
-  const byFile = new Map<string, ConfiguredStore[]>()
-  for (const store of opened) {
-    if (store.target === undefined || store.target.startsWith('exec:')) continue
-    const path = resolve(loaded.folder, store.target)
-    byFile.set(path, [...(byFile.get(path) ?? []), store])
-  }
-  for (const stores of byFile.values()) {
-    for (const [index, first] of stores.entries()) {
-      for (const second of stores.slice(index + 1)) {
-        const patterns = [first, second].map((store) =>
-          variablePattern(store.config.deliver?.variable, store.config.vendor, store.config.label),
+  const byPlace = new Map<string, Array<{ store: ConfiguredStore; target: OpenedTarget }>>()
+  for (const store of opened)
+    for (const target of store.targets) {
+      if (target.place === undefined) continue
+      byPlace.set(target.place, [...(byPlace.get(target.place) ?? []), { store, target }])
+    }
+  for (const users of byPlace.values()) {
+    for (const [index, first] of users.entries()) {
+      for (const second of users.slice(index + 1)) {
+        if (first.store === second.store) continue
+        const patterns = [first, second].map(({ store, target }) =>
+          variablePattern(target.template, store.config.vendor, store.config.label),
         ) as [string, string]
         if (globsCannotOverlap(...patterns)) continue
-        const template = (store: ConfiguredStore) =>
-          store.config.deliver?.variable ?? DEFAULT_VAR_NAME
         throw new ConfigError(
           loaded.file,
-          `stores[${second.index}].deliver.variable`,
-          `"${first.config.label}" and "${second.config.label}" both deliver to ${second.target}, and their variables can be the same (${template(first)} and ${template(second)}); nothing was sent`,
-          'put {LABEL} at the start of each store\'s "variable", e.g. "{LABEL}_{NAME}", or deliver them to different files',
+          `${second.target.path}.variable`,
+          `"${first.store.config.label}" and "${second.store.config.label}" both deliver to ${second.target.kind.where(second.target.config as never)}, and their variables can be the same (${first.target.template} and ${second.target.template}); nothing was sent`,
+          'put {LABEL} at the start of each store\'s "variable", e.g. "{LABEL}_{NAME}", or deliver them to different places',
         )
       }
     }
@@ -125,21 +118,19 @@ function openStore(
       `env var ${config.baseUrlEnv} is not set`,
       `set ${config.baseUrlEnv} to the ${provider.title} API's base URL, or leave "baseUrlEnv" out for the vendor's default`,
     )
-  const target = config.deliver?.to
-  const deliver =
-    target === undefined
-      ? undefined
-      : deliveryTarget(
-          target.startsWith('exec:') ? target : resolve(loaded.folder, target),
-          options.env,
-          {
-            ...(config.deliver?.variable === undefined ? {} : { varName: config.deliver.variable }),
-            label: config.label,
-            env: { KEYWAY_STORE: config.label },
-            cwd: loaded.folder,
-            files: options.files,
-          },
-        )
+  const { timeoutMs, retry, hooks } = options.settings ?? {}
+  const targets = openTargets(config, {
+    file: loaded.file,
+    folder: loaded.folder,
+    index,
+    env: options.env,
+    settings: {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(retry === undefined ? {} : { retry }),
+      ...(hooks === undefined ? {} : { hooks }),
+    },
+    run: options.run,
+  })
   const store = provider.create(settings as BaseStoreSettings & Record<string, unknown>)
   const retire = options.rotation?.retire ?? config.rotation?.retire
   if (retire === 'disable' && !store.capabilities.disable)
@@ -158,8 +149,7 @@ function openStore(
     },
     config,
     index,
-    target,
-    deliver,
+    targets,
   }
 }
 

@@ -1,5 +1,6 @@
 import { KeyStoreError, RotationError } from '../errors.js'
 import { storeRules } from '../store-rules.js'
+import type { TargetDelivery } from '../targets/delivery-target.js'
 import type { KeyStore } from '../types.js'
 import type { RotationResult } from './rotation-run.js'
 
@@ -9,7 +10,15 @@ export type RotateKeysOutcome =
   | {
       keyId: string
       status: 'failed'
-      error: { name: string; code: string; message: string; step?: string; rolledBack?: boolean }
+      error: {
+        name: string
+        code: string
+        message: string
+        step?: string
+        rolledBack?: boolean
+        /** Where each delivery target stands (which key it holds), when the rotation has targets. */
+        deliveries?: TargetDelivery[]
+      }
     }
   | { keyId: string; status: 'skipped'; reason: string }
 
@@ -49,6 +58,9 @@ export function failedOutcome(store: KeyStore, keyId: string, thrown: unknown): 
         message: error.message,
         step: error.step,
         rolledBack: error.rolledBack,
+        ...(error.deliveries === undefined
+          ? {}
+          : { deliveries: error.deliveries.map((delivery) => ({ ...delivery })) }),
       },
     }
   }
