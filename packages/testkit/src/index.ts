@@ -5,6 +5,13 @@ export {
   type AnthropicSeedKeyInput,
 } from './anthropic-emulator.js'
 export {
+  type AwsEmulatorSettings,
+  type AwsSecretsManagerControl,
+  type AwsSecretsManagerEmulator,
+  type AwsSecretVersion,
+  startAwsSecretsManagerEmulator,
+} from './aws-secrets-manager-emulator.js'
+export {
   type GitHubEmulatorControl,
   type GitHubScope,
   type GitHubStoredSecret,
