@@ -36,6 +36,11 @@ export {
   type Vendor,
 } from './types.js'
 export {
+  startVaultEmulator,
+  type VaultEmulatorControl,
+  type VaultKvVersion,
+} from './vault-emulator.js'
+export {
   startVercelEmulator,
   type VercelDeployment,
   type VercelDeploymentOutcome,
