@@ -17,6 +17,12 @@ export {
   type GitHubStoredSecret,
   startGitHubEmulator,
 } from './github-emulator.js'
+export {
+  type KubernetesDeploymentView,
+  type KubernetesEmulatorControl,
+  type KubernetesRolloutOutcome,
+  startKubernetesEmulator,
+} from './kubernetes-emulator.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
