@@ -42,6 +42,8 @@ export interface KubernetesEmulatorControl {
     outcome: KubernetesRolloutOutcome,
     times?: number,
   ): void
+  /** Lets a Deployment's rollout in progress go on to complete, as once its cause is fixed. */
+  release(namespace: string, name: string): void
   /** Refuses `verb` on `resource` (`secrets`, `deployments`) to the token: 403, and `allowed: false` in access reviews. */
   deny(verb: string, resource: string): void
   /** How many writes (create, patch) changed a Secret. */
@@ -541,6 +543,10 @@ function createKubernetesEmulator() {
       const stored = deployments.get(`${namespace}/${name}`)
       if (stored === undefined) throw new RangeError(`no deployment ${namespace}/${name}`)
       for (let index = 0; index < times; index++) stored.outcomes.push(outcome)
+    },
+    release: (namespace, name) => {
+      const rollout = deployments.get(`${namespace}/${name}`)?.rollout
+      if (rollout !== null && rollout !== undefined) rollout.outcome = 'ready'
     },
     deny: (verb, resource) => {
       denied.add(`${verb} ${resource}`)
