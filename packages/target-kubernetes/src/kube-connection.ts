@@ -3,7 +3,7 @@ import { homedir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { readCredential, readEnv, ValidationError } from '@keyway/core'
 import * as v from 'valibot'
-import { parse } from 'yaml'
+import { load } from 'js-yaml'
 import type { TlsOptions } from './tls-fetch.js'
 
 /** How the target reaches the cluster. */
@@ -140,7 +140,7 @@ function fromKubeconfig(settings: KubernetesConnectionSettings): KubernetesConne
   const text = readText(path, 'kubeconfig')
   let document: unknown
   try {
-    document = parse(text)
+    document = load(text)
   } catch {
     // The parser's message may quote the file, which holds credentials.
     throw invalid('kubeconfig', `${path} is not valid YAML`)
