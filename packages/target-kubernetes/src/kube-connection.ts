@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { readCredential, readEnv, ValidationError } from '@keyway/core'
-import * as v from 'valibot'
 import { load } from 'js-yaml'
+import * as v from 'valibot'
 import type { TlsOptions } from './tls-fetch.js'
 
 /** How the target reaches the cluster. */
