@@ -131,6 +131,18 @@ describe('AWS Secrets Manager target', () => {
     expect(aws.control.versions('prod/api')).toHaveLength(2)
   })
 
+  it('a put that times out while AWS still takes it is resent with the same token: one version', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    // The describe goes through; the put is held past the time limit, then handled.
+    aws.inject({ match: { method: 'POST' } })
+    aws.inject({ match: { method: 'POST' }, delayMs: 300 })
+    const receipt = (await target({ timeoutMs: 100 }).write(created(), context())) ?? {}
+    await aws.idle()
+    expect(puts()).toHaveLength(2)
+    expect(aws.control.versionsPut).toBe(1)
+    await target().confirm(context(receipt))
+  })
+
   it('with jsonKey, replaces one field of a JSON secret and carries the others over', async () => {
     aws.control.seedSecret(
       'prod/api',
