@@ -34,6 +34,7 @@ export interface KubernetesEmulatorControl {
     name: string,
     options: { secret: string; replicas?: number },
   ): void
+  /** A Deployment as it stands now, or `undefined`. */
   deployment(namespace: string, name: string): KubernetesDeploymentView | undefined
   /** Makes the next `times` rollouts of a Deployment end as `outcome`. */
   nextRollouts(
