@@ -141,6 +141,28 @@ describe('AWS Secrets Manager emulator, through the official client (@aws-sdk/cl
     ])
   })
 
+  it('refuses a body changed after signing, as the signature covers it', async () => {
+    aws.control.seedSecret('prod/api', 'old')
+    const tampering = clientWith()
+    // After the signing step: what goes over the wire is not what was signed.
+    const tamper = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const request = (args as { request: { body: string } }).request
+      request.body = request.body.replace('"signed"', '"forged"')
+      return next(args)
+    }
+    tampering.middlewareStack.addRelativeTo(tamper as never, {
+      relation: 'after',
+      toMiddleware: 'httpSigningMiddleware',
+      name: 'tamper',
+    })
+    await expect(
+      tampering.send(new PutSecretValueCommand({ SecretId: 'prod/api', SecretString: 'signed' })),
+    ).rejects.toMatchObject({ name: 'InvalidSignatureException' })
+    tampering.destroy()
+    expect(aws.requests.at(-1)?.body).toMatchObject({ SecretString: 'forged' })
+    expect(aws.control.value('prod/api')).toBe('old')
+  })
+
   it('checks the SigV4 signature: another secret key or region is refused and nothing changes', async () => {
     aws.control.seedSecret('prod/api', 'old')
     const forger = clientWith({ secretAccessKey: 'not-the-secret-access-key-0123456789abcd' })

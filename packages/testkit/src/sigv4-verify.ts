@@ -101,7 +101,15 @@ export function verifySigV4(
   const canonicalHeaders = names
     .map((name) => `${name}:${(request.headers[name] as string).trim().replace(/\s+/g, ' ')}\n`)
     .join('')
-  const payloadHash = request.headers['x-amz-content-sha256'] ?? sha256(request.rawBody ?? '')
+  // The body is hashed here; a client's own x-amz-content-sha256 must agree with it.
+  const payloadHash = sha256(request.rawBody ?? '')
+  const declared = request.headers['x-amz-content-sha256']
+  if (declared !== undefined && declared !== payloadHash) {
+    return {
+      type: 'InvalidSignatureException',
+      message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    }
+  }
   const canonicalRequest = [
     request.method,
     canonicalPath(request.path),
