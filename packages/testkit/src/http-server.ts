@@ -12,6 +12,8 @@ export interface EmulatedRequest {
   headers: Record<string, string>
   /** Parsed JSON body, `undefined` when empty, or `INVALID_JSON`. */
   body: unknown
+  /** The body as sent, for services that sign it (AWS SigV4). */
+  rawBody?: string
 }
 
 export const INVALID_JSON = Symbol('invalid-json')
@@ -135,6 +137,7 @@ export class EmulatorServer {
       query: url.searchParams,
       headers,
       body: text === '' ? undefined : safeJson(text, INVALID_JSON),
+      rawBody: text,
     })
     if (fault?.drop === 'after') {
       request.socket.destroy()

@@ -5,11 +5,24 @@ export {
   type AnthropicSeedKeyInput,
 } from './anthropic-emulator.js'
 export {
+  type AwsEmulatorSettings,
+  type AwsSecretsManagerControl,
+  type AwsSecretsManagerEmulator,
+  type AwsSecretVersion,
+  startAwsSecretsManagerEmulator,
+} from './aws-secrets-manager-emulator.js'
+export {
   type GitHubEmulatorControl,
   type GitHubScope,
   type GitHubStoredSecret,
   startGitHubEmulator,
 } from './github-emulator.js'
+export {
+  type KubernetesDeploymentView,
+  type KubernetesEmulatorControl,
+  type KubernetesRolloutOutcome,
+  startKubernetesEmulator,
+} from './kubernetes-emulator.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export {
@@ -38,6 +51,11 @@ export {
   VENDORS,
   type Vendor,
 } from './types.js'
+export {
+  startVaultEmulator,
+  type VaultEmulatorControl,
+  type VaultKvVersion,
+} from './vault-emulator.js'
 export {
   startVercelEmulator,
   type VercelDeployment,

@@ -77,6 +77,9 @@ describe('published tarballs', () => {
     'dbos',
     'target-github',
     'target-vercel',
+    'target-aws',
+    'target-kubernetes',
+    'target-vault',
   ])(
     '@keyway/%s holds its build, README, LICENSE and package.json, and nothing else',
     async (name) => {
@@ -97,6 +100,9 @@ describe('published tarballs', () => {
     'cli',
     'target-github',
     'target-vercel',
+    'target-aws',
+    'target-kubernetes',
+    'target-vault',
   ])(
     '@keyway/%s depends on caret ranges, so users share one copy of each dependency',
     async (name) => {

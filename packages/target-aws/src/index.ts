@@ -1,0 +1,4 @@
+export {
+  createSecretsManagerTarget,
+  type SecretsManagerTargetSettings,
+} from './secrets-manager-target.js'

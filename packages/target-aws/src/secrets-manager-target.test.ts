@@ -1,0 +1,265 @@
+import { inspect } from 'node:util'
+import {
+  type CreatedKey,
+  type KeyStoreError,
+  Secret,
+  type TargetConfirmContext,
+  type TargetContext,
+  writeTokenOf,
+} from '@keyway/core'
+import { type AwsSecretsManagerEmulator, startAwsSecretsManagerEmulator } from '@keyway/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createSecretsManagerTarget,
+  type SecretsManagerTargetSettings,
+} from './secrets-manager-target.js'
+
+let aws: AwsSecretsManagerEmulator
+beforeEach(async () => {
+  aws = await startAwsSecretsManagerEmulator()
+})
+afterEach(async () => {
+  await aws.close()
+})
+
+const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
+
+function created(value = NEW_SECRET): CreatedKey {
+  return {
+    key: {
+      provider: 'memory',
+      id: 'k2',
+      name: 'ci',
+      status: 'active',
+      hint: null,
+      createdAt: null,
+      updatedAt: null,
+      lastUsedAt: null,
+      expiresAt: null,
+      metadata: {},
+      raw: {},
+    },
+    secret: new Secret(value),
+  }
+}
+
+function context(receipt: TargetContext['receipt'] = {}, value = NEW_SECRET): TargetConfirmContext {
+  return {
+    rotationId: 'r1',
+    provider: 'memory',
+    oldKeyId: 'k1',
+    newKeyId: 'k2',
+    writeToken: writeTokenOf('r1', 'aws', 'k2'),
+    receipt,
+    deadline: Date.now() + 10_000,
+    created: created(value),
+  }
+}
+
+function target(extra: Partial<SecretsManagerTargetSettings> = {}) {
+  return createSecretsManagerTarget({
+    ...aws.settings,
+    secretId: 'prod/api',
+    confirmIntervalMs: 5,
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
+  })
+}
+
+const puts = () =>
+  aws.requests.filter(
+    (request) => request.headers['x-amz-target'] === 'secretsmanager.PutSecretValue',
+  )
+
+describe('AWS Secrets Manager target', () => {
+  it('puts a new version with the rotation token, which becomes AWSCURRENT and reads back', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    const delivery = target()
+    expect(delivery.name).toBe('aws-secrets-manager:eu-west-1:prod/api')
+    expect(delivery.description).toMatchObject({ kind: 'aws-secrets-manager', cannotConfirm: null })
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    const token = writeTokenOf('r1', 'aws', 'k2')
+    expect(receipt).toEqual({
+      versionId: token,
+      previousVersionId: aws.control.versions('prod/api')?.[0]?.id,
+    })
+    await delivery.confirm(context(receipt))
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+    expect(aws.control.value('prod/api', 'AWSPREVIOUS')).toBe('old-value')
+    expect(puts().map((request) => request.body)).toEqual([
+      { SecretId: 'prod/api', ClientRequestToken: token, SecretString: NEW_SECRET },
+    ])
+    expect(puts()[0]?.headers).toMatchObject({
+      authorization: '[REDACTED]',
+      'x-amz-security-token': '[REDACTED]',
+      'content-type': 'application/x-amz-json-1.1',
+    })
+  })
+
+  it('retries a 5xx; a second write of the same rotation finds its version and sends no PutSecretValue', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    aws.inject({ match: { method: 'POST' }, status: 500, times: 2 })
+    const first = (await target().write(created(), context())) ?? {}
+    const again = (await target().write(created(), context())) ?? {}
+    expect(again).toEqual(first)
+    expect(puts()).toHaveLength(1)
+    expect(aws.control.versionsPut).toBe(1)
+  })
+
+  it('resends a put whose answer was lost with the same token: AWS makes one version', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    const delivery = target()
+    let seen = 0
+    const faulty = target({
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        const response = await globalThis.fetch(request)
+        if (
+          request.headers.get('x-amz-target') === 'secretsmanager.PutSecretValue' &&
+          seen++ === 0
+        ) {
+          throw new TypeError('fetch failed: the answer was lost')
+        }
+        return response
+      },
+    })
+    const receipt = (await faulty.write(created(), context())) ?? {}
+    await delivery.confirm(context(receipt))
+    expect(puts()).toHaveLength(2)
+    expect(puts()[0]?.body).toEqual(puts()[1]?.body)
+    expect(aws.control.versionsPut).toBe(1)
+    expect(aws.control.versions('prod/api')).toHaveLength(2)
+  })
+
+  it('a put that times out while AWS still takes it is resent with the same token: one version', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    // The describe goes through; the put is held past the time limit, then handled.
+    aws.inject({ match: { method: 'POST' } })
+    aws.inject({ match: { method: 'POST' }, delayMs: 300 })
+    const receipt = (await target({ timeoutMs: 100 }).write(created(), context())) ?? {}
+    await aws.idle()
+    expect(puts()).toHaveLength(2)
+    expect(aws.control.versionsPut).toBe(1)
+    await target().confirm(context(receipt))
+  })
+
+  it('with jsonKey, replaces one field of a JSON secret and carries the others over', async () => {
+    aws.control.seedSecret(
+      'prod/api',
+      JSON.stringify({ DATABASE_URL: 'postgres://untouched', API_KEY: 'old' }),
+    )
+    const delivery = target({ jsonKey: 'API_KEY' })
+    expect(delivery.description.location).toBe('secret prod/api in eu-west-1, field API_KEY')
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    await delivery.confirm(context(receipt))
+    expect(JSON.parse(aws.control.value('prod/api') as string)).toEqual({
+      DATABASE_URL: 'postgres://untouched',
+      API_KEY: NEW_SECRET,
+    })
+  })
+
+  it("with stage 'pending', writes AWSPENDING and moves AWSCURRENT only in propagate", async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    const delivery = target({ stage: 'pending' })
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    expect(aws.control.value('prod/api')).toBe('old-value')
+    expect(aws.control.value('prod/api', 'AWSPENDING')).toBe(NEW_SECRET)
+    // Not current yet: confirm waits, then says so.
+    await expect(
+      delivery.confirm({ ...context(receipt), deadline: Date.now() + 30 }),
+    ).rejects.toMatchObject({
+      code: 'timeout',
+    })
+    await delivery.propagate?.(context(receipt))
+    await delivery.propagate?.(context(receipt))
+    await delivery.confirm(context(receipt))
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+    expect(
+      aws.requests.filter(
+        (request) => request.headers['x-amz-target'] === 'secretsmanager.UpdateSecretVersionStage',
+      ),
+    ).toHaveLength(1)
+  })
+
+  it('confirm refuses a version that holds another value', async () => {
+    expect.assertions(1)
+    aws.control.seedSecret('prod/api', 'old-value')
+    const delivery = target()
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    await expect(delivery.confirm(context(receipt, 'some-other-value'))).rejects.toMatchObject({
+      name: 'ProviderError',
+      message: expect.stringContaining('does not hold the new key'),
+    })
+  })
+
+  it('a missing secret is a NotFoundError; bad credentials are refused; no error holds a secret', async () => {
+    expect.assertions(4)
+    const missing = await target()
+      .write(created(), context())
+      .catch((caught: KeyStoreError) => caught)
+    expect(missing).toMatchObject({
+      name: 'NotFoundError',
+      vendorCode: 'ResourceNotFoundException',
+    })
+    aws.control.seedSecret('prod/api', 'old-value')
+    const forged = await target({ secretAccessKey: 'wrong-secret-access-key-0123456789abcdef' })
+      .write(created(), context())
+      .catch((caught: KeyStoreError) => caught)
+    expect(forged).toMatchObject({
+      name: 'AuthenticationError',
+      vendorCode: 'InvalidSignatureException',
+    })
+    const text = [missing, forged]
+      .map(
+        (error) =>
+          `${JSON.stringify(error)} ${inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })}`,
+      )
+      .join(' ')
+    for (const secret of [aws.settings.secretAccessKey, aws.settings.sessionToken, NEW_SECRET]) {
+      if (text.includes(secret)) throw new Error('a secret leaked into an error')
+    }
+    expect(aws.control.value('prod/api')).toBe('old-value')
+    expect(puts()).toHaveLength(0)
+  })
+
+  it('probes with DescribeSecret only', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    await target().probe?.()
+    expect(aws.requests.map((request) => request.headers['x-amz-target'])).toEqual([
+      'secretsmanager.DescribeSecret',
+    ])
+  })
+
+  it('refuses bad settings before anything is sent', () => {
+    const bad: Array<[Partial<SecretsManagerTargetSettings>, string]> = [
+      [{ region: 'mars' }, 'region'],
+      [{ secretId: 'has space' }, 'secretId'],
+      [{ jsonKey: '' }, 'jsonKey'],
+      [{ stage: 'later' as never }, 'stage'],
+    ]
+    for (const [settings, path] of bad) {
+      expect(() => target(settings)).toThrow(
+        expect.objectContaining({
+          name: 'ValidationError',
+          issues: [expect.objectContaining({ path })],
+        }),
+      )
+    }
+    const saved = { ...process.env }
+    delete process.env.AWS_ACCESS_KEY_ID
+    delete process.env.AWS_SECRET_ACCESS_KEY
+    try {
+      expect(() =>
+        createSecretsManagerTarget({ baseUrl: aws.url, region: 'eu-west-1', secretId: 'prod/api' }),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'ValidationError',
+          message: expect.stringContaining('AWS_ACCESS_KEY_ID'),
+        }),
+      )
+    } finally {
+      process.env = saved
+    }
+    expect(aws.requests).toEqual([])
+  })
+})

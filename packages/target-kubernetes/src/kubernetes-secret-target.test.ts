@@ -1,0 +1,402 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { createServer as createHttpsServer, type Server } from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { inspect } from 'node:util'
+import {
+  type CreatedKey,
+  type KeyStoreError,
+  Secret,
+  type TargetConfirmContext,
+  type TargetContext,
+  writeTokenOf,
+} from '@keyway/core'
+import {
+  type KubernetesEmulatorControl,
+  startKubernetesEmulator,
+  type TargetEmulator,
+} from '@keyway/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createKubernetesSecretTarget,
+  type KubernetesSecretTargetSettings,
+} from './kubernetes-secret-target.js'
+
+let kube: TargetEmulator<KubernetesEmulatorControl>
+let dir: string
+beforeEach(async () => {
+  kube = await startKubernetesEmulator()
+  dir = mkdtempSync(join(tmpdir(), 'keyway-kube-'))
+})
+afterEach(async () => {
+  await kube.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
+const encoded = Buffer.from(NEW_SECRET).toString('base64')
+
+function created(value = NEW_SECRET): CreatedKey {
+  return {
+    key: {
+      provider: 'memory',
+      id: 'k2',
+      name: 'ci',
+      status: 'active',
+      hint: null,
+      createdAt: null,
+      updatedAt: null,
+      lastUsedAt: null,
+      expiresAt: null,
+      metadata: {},
+      raw: {},
+    },
+    secret: new Secret(value),
+  }
+}
+
+function context(
+  receipt: TargetContext['receipt'] = {},
+  deadlineMs = 10_000,
+): TargetConfirmContext {
+  return {
+    rotationId: 'r1',
+    provider: 'memory',
+    oldKeyId: 'k1',
+    newKeyId: 'k2',
+    writeToken: writeTokenOf('r1', 'kubernetes', 'k2'),
+    receipt,
+    deadline: Date.now() + deadlineMs,
+    created: created(),
+  }
+}
+
+function target(extra: Partial<KubernetesSecretTargetSettings> = {}) {
+  return createKubernetesSecretTarget({
+    ...kube.settings,
+    namespace: 'apps',
+    secret: 'web',
+    key: 'API_KEY',
+    confirmIntervalMs: 1,
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
+  } as KubernetesSecretTargetSettings)
+}
+
+/** Writes, propagates and confirms, as a rotation does. */
+async function deliver(delivery: ReturnType<typeof target>) {
+  const written = (await delivery.write(created(), context())) ?? {}
+  const propagated = (await delivery.propagate?.(context(written))) ?? {}
+  const receipt = { ...written, ...propagated }
+  await delivery.confirm(context(receipt))
+  return receipt
+}
+
+const patches = () => kube.requests.filter((request) => request.method === 'PATCH')
+
+describe('Kubernetes Secret target', () => {
+  it('merge-patches one data entry, leaves the others, and reads it back', async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old', DATABASE_URL: 'postgres://untouched' })
+    const delivery = target()
+    expect(delivery.name).toBe('kubernetes:apps/web#API_KEY')
+    expect(delivery.description).toMatchObject({
+      kind: 'kubernetes-secret',
+      location: 'namespace apps, Secret web, key API_KEY',
+      cannotConfirm: expect.stringContaining('environment variable'),
+    })
+    await deliver(delivery)
+    expect(kube.control.secret('apps', 'web')).toEqual({
+      API_KEY: NEW_SECRET,
+      DATABASE_URL: 'postgres://untouched',
+    })
+    expect(patches()).toHaveLength(1)
+    expect(patches()[0]).toMatchObject({
+      path: '/api/v1/namespaces/apps/secrets/web',
+      headers: { 'content-type': 'application/merge-patch+json', authorization: '[REDACTED]' },
+      body: { data: { API_KEY: encoded } },
+    })
+  })
+
+  it('makes the Secret where it does not exist', async () => {
+    await deliver(target())
+    expect(kube.control.secret('apps', 'web')).toEqual({ API_KEY: NEW_SECRET })
+    expect(kube.requests.map((request) => `${request.method} ${request.path}`).slice(0, 2)).toEqual(
+      ['PATCH /api/v1/namespaces/apps/secrets/web', 'POST /api/v1/namespaces/apps/secrets'],
+    )
+  })
+
+  it('restarts each Deployment as kubectl does and confirms once its rollout is complete; a resumed propagate restarts nothing twice', async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web', replicas: 3 })
+    kube.control.seedDeployment('apps', 'worker', { secret: 'web', replicas: 1 })
+    const delivery = target({ restart: ['web', 'worker'] })
+    expect(delivery.description.cannotConfirm).toBeNull()
+    const receipt = await deliver(delivery)
+    expect(receipt).toMatchObject({ 'generation:web': 2, 'generation:worker': 2 })
+    for (const name of ['web', 'worker']) {
+      expect(kube.control.deployment('apps', name)).toMatchObject({
+        complete: true,
+        rollouts: 1,
+        runningWith: { API_KEY: NEW_SECRET },
+        annotations: {
+          'kubectl.kubernetes.io/restartedAt': expect.stringMatching(
+            /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+          ),
+          'keyway/write-token': writeTokenOf('r1', 'kubernetes', 'k2'),
+        },
+      })
+    }
+    // A resume runs propagate again: the annotation shows the restart was made.
+    await delivery.propagate?.(context(receipt))
+    expect(kube.control.deployment('apps', 'web')?.rollouts).toBe(1)
+    expect(patches().filter((request) => request.path.includes('/deployments/'))).toHaveLength(2)
+  })
+
+  it('a rollout that never becomes ready times out at the deadline; one past its progress deadline fails at once', async () => {
+    expect.assertions(3)
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    kube.control.nextRollouts('apps', 'web', 'stuck')
+    kube.control.nextRollouts('apps', 'web', 'deadline')
+    const delivery = target({ restart: ['web'] })
+    const written = (await delivery.write(created(), context())) ?? {}
+    const receipt = { ...written, ...((await delivery.propagate?.(context(written))) ?? {}) }
+    await expect(delivery.confirm(context(receipt, 50))).rejects.toMatchObject({
+      code: 'timeout',
+      message:
+        'kubernetes confirm: the rollout of deployment apps/web did not complete by the deadline',
+    })
+    const next = {
+      ...receipt,
+      ...((await delivery.propagate?.({
+        ...context(receipt),
+        writeToken: writeTokenOf('r2', 'kubernetes', 'k3'),
+      })) ?? {}),
+    }
+    await expect(delivery.confirm(context(next))).rejects.toMatchObject({
+      name: 'ProviderError',
+      message: expect.stringContaining('exceeded its progress deadline'),
+    })
+    expect(kube.control.deployment('apps', 'web')?.runningWith).toEqual({ API_KEY: 'old' })
+  })
+
+  it('retries a 503 and a patch whose answer was lost: the Secret changes once', async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.inject({ match: { method: 'PATCH' }, status: 503 })
+    kube.inject({ match: { method: 'PATCH' }, drop: 'after' })
+    await deliver(target())
+    expect(patches()).toHaveLength(3)
+    expect(kube.control.secretWrites).toBe(1)
+    expect(kube.control.secret('apps', 'web')).toEqual({ API_KEY: NEW_SECRET })
+  })
+
+  it('confirm refuses a Secret whose entry holds another value', async () => {
+    expect.assertions(1)
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'someone-else' })
+    await expect(target().confirm(context())).rejects.toMatchObject({
+      name: 'ProviderError',
+      message: 'kubernetes confirm: Secret apps/web does not hold the new key in API_KEY',
+    })
+  })
+
+  it('probes with access reviews only, and names what is refused', async () => {
+    await target({ restart: ['web'] }).probe?.()
+    expect(
+      kube.requests.map(
+        (request) =>
+          (request.body as { spec: { resourceAttributes: { verb: string; resource: string } } })
+            .spec.resourceAttributes,
+      ),
+    ).toEqual([
+      expect.objectContaining({ verb: 'get', resource: 'secrets', name: 'web', namespace: 'apps' }),
+      expect.objectContaining({ verb: 'patch', resource: 'secrets' }),
+      expect.objectContaining({ verb: 'get', resource: 'deployments', group: 'apps' }),
+      expect.objectContaining({ verb: 'patch', resource: 'deployments', group: 'apps' }),
+    ])
+    kube.control.deny('patch', 'deployments')
+    await expect(target({ restart: ['web'] }).probe?.()).rejects.toMatchObject({
+      name: 'PermissionError',
+      message: 'kubernetes probe: the credential may not patch deployments/web in namespace apps',
+    })
+  })
+
+  it('a refusal holds neither the token nor the secret', async () => {
+    expect.assertions(3)
+    const error = (await target({ token: 'not-the-token' })
+      .write(created(), context())
+      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    expect(error).toMatchObject({ name: 'AuthenticationError', status: 401 })
+    const text = `${JSON.stringify(error)} ${inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })}`
+    expect(text).not.toContain(kube.settings.token)
+    expect(text).not.toContain(NEW_SECRET)
+  })
+
+  it("reads a kubeconfig's current context: server, token and namespace", async () => {
+    const path = join(dir, 'config')
+    writeFileSync(
+      path,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: emulated',
+        'clusters:',
+        `- name: emulated`,
+        `  cluster: { server: "${kube.url}" }`,
+        'users:',
+        `- name: keyway`,
+        `  user: { token: "${kube.settings.token}" }`,
+        'contexts:',
+        '- name: emulated',
+        '  context: { cluster: emulated, user: keyway, namespace: team-a }',
+      ].join('\n'),
+    )
+    kube.control.seedSecret('team-a', 'web', { API_KEY: 'old' })
+    const delivery = createKubernetesSecretTarget({
+      kubeconfig: path,
+      secret: 'web',
+      key: 'API_KEY',
+      confirmIntervalMs: 1,
+    })
+    expect(delivery.description.location).toBe('namespace team-a, Secret web, key API_KEY')
+    await deliver(delivery)
+    expect(kube.control.secret('team-a', 'web')).toEqual({ API_KEY: NEW_SECRET })
+  })
+
+  it('refuses a kubeconfig it cannot use without quoting it, and bad settings, before anything is sent', () => {
+    const plugin = join(dir, 'plugin')
+    writeFileSync(
+      plugin,
+      'current-context: c\nclusters: [{name: k, cluster: {server: "https://k"}}]\nusers: [{name: u, user: {exec: {command: aws}}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n',
+    )
+    const broken = join(dir, 'broken')
+    writeFileSync(broken, 'users: [ {token: "tok-that-must-not-leak"\n')
+    const cases: Array<[Partial<KubernetesSecretTargetSettings>, string, RegExp]> = [
+      [{ auth: 'kubeconfig', kubeconfig: plugin, baseUrl: undefined }, 'kubeconfig', /plugin/],
+      [{ auth: 'kubeconfig', kubeconfig: broken }, 'kubeconfig', /not valid YAML/],
+      [{ auth: 'kubeconfig', kubeconfig: join(dir, 'missing') }, 'kubeconfig', /cannot read/],
+      [{ secret: 'Web' }, 'secret', /Secret's name/],
+      [{ key: 'a key' }, 'key', /letters/],
+      [{ namespace: 'Apps' }, 'namespace', /namespace/],
+      [{ restart: ['ok', 'Not_ok'] }, 'restart.1', /Deployment/],
+    ]
+    for (const [settings, path, message] of cases) {
+      let thrown: unknown
+      try {
+        target(settings)
+      } catch (error) {
+        thrown = error
+      }
+      expect(thrown).toMatchObject({
+        name: 'ValidationError',
+        issues: [expect.objectContaining({ path })],
+      })
+      expect((thrown as Error).message).toMatch(message)
+      expect(JSON.stringify(thrown)).not.toContain('tok-that-must-not-leak')
+    }
+    expect(kube.requests).toEqual([])
+  })
+
+  describe('over TLS with the cluster CA', () => {
+    let server: Server | undefined
+    let ca = ''
+    beforeEach(async () => {
+      // A certificate made for this test only, for 127.0.0.1.
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'ca.crt'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      )
+      ca = readFileSync(join(dir, 'ca.crt'), 'utf8')
+      const upstream = new URL(kube.url)
+      // TLS in front of the emulator: every request passed on as it came.
+      server = createHttpsServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: ca },
+        (incoming, outgoing) => {
+          const forward = httpRequest(
+            {
+              host: upstream.hostname,
+              port: upstream.port,
+              method: incoming.method,
+              path: incoming.url,
+              headers: incoming.headers,
+            },
+            (answer) => {
+              outgoing.writeHead(answer.statusCode ?? 502, answer.headers)
+              answer.pipe(outgoing)
+            },
+          )
+          incoming.pipe(forward)
+        },
+      )
+      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', () => resolve()))
+    })
+    afterEach(async () => {
+      server?.closeAllConnections()
+      await new Promise((resolve) => server?.close(resolve))
+    })
+    const tlsUrl = () => {
+      const address = server?.address()
+      return `https://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+    }
+
+    it('as the pod service account: token, CA and namespace from its files, server from KUBERNETES_SERVICE_HOST', async () => {
+      const account = join(dir, 'serviceaccount')
+      execFileSync('mkdir', ['-p', account])
+      writeFileSync(join(account, 'token'), `${kube.settings.token}\n`)
+      writeFileSync(join(account, 'ca.crt'), ca)
+      writeFileSync(join(account, 'namespace'), 'apps')
+      kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+      const saved = { ...process.env }
+      process.env.KUBERNETES_SERVICE_HOST = '127.0.0.1'
+      process.env.KUBERNETES_SERVICE_PORT = new URL(tlsUrl()).port
+      try {
+        const delivery = createKubernetesSecretTarget({
+          auth: 'in-cluster',
+          serviceAccountDir: account,
+          secret: 'web',
+          key: 'API_KEY',
+        })
+        await deliver(delivery)
+      } finally {
+        process.env = saved
+      }
+      expect(kube.control.secret('apps', 'web')).toEqual({ API_KEY: NEW_SECRET })
+    })
+
+    it('refuses a server whose certificate the CA did not sign', async () => {
+      expect.assertions(2)
+      const error = await createKubernetesSecretTarget({
+        baseUrl: tlsUrl(),
+        token: kube.settings.token,
+        namespace: 'apps',
+        secret: 'web',
+        key: 'API_KEY',
+        retry: false,
+      })
+        .write(created(), context())
+        .catch((caught: KeyStoreError) => caught)
+      expect(error).toMatchObject({ name: 'NetworkError' })
+      expect(kube.requests).toEqual([])
+    })
+  })
+})

@@ -1,0 +1,1 @@
+export { createVaultKvTarget, type VaultKvTargetSettings } from './vault-kv-target.js'
