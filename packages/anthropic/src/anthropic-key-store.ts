@@ -12,7 +12,7 @@ import {
   settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import {
   type AnthropicApiKey,
   anthropicApiKeySchema,

@@ -1,5 +1,5 @@
 import { anthropicDescriptor } from '@keyway/anthropic'
-import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core'
+import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { NOTEDX_KEY_PATTERN, noteDxDescriptor } from '@keyway/notedx'
 import { openRouterDescriptor } from '@keyway/openrouter'

@@ -15,7 +15,7 @@ import {
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { metadataSchema, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
 import {

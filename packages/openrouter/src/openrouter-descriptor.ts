@@ -1,4 +1,4 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createOpenRouterKeyStore,
   type OpenRouterKeyStore,

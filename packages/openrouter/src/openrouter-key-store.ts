@@ -16,7 +16,7 @@ import {
   settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { countedList } from './openrouter-counted-list.js'
 import { GuardrailAssignmentError } from './openrouter-errors.js'
 import { assignGuardrail, findGuardrail } from './openrouter-guardrails.js'

@@ -7,7 +7,7 @@ import {
   type ReconcileOptions,
   type RetryOptions,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import { findSecrets } from './secret-scan.js'

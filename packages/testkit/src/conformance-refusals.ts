@@ -1,14 +1,11 @@
+import { createFleet, memoryJournal, rotateKey, rotateKeys } from '@keyway/core'
 import {
   type ApiKey,
-  createFleet,
   type KeyStore,
-  memoryJournal,
   NotFoundError,
   openRotation,
-  rotateKey,
-  rotateKeys,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import { fastRetry, noWait } from './conformance-create.js'

@@ -14,7 +14,7 @@ import {
   Secret,
   UnsupportedOperationError,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { describeCreateConformance, fastRetry, noWait } from './conformance-create.js'
 import { describeRotationRefusalConformance } from './conformance-refusals.js'

@@ -1,4 +1,4 @@
-import type { VendorSettings } from '@keyway/core'
+import type { VendorSettings } from '@keyway/core/adapter'
 
 /** The vendors keyway ships emulators for. */
 export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable' | 'anthropic'

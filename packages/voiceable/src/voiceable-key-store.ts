@@ -16,7 +16,7 @@ import {
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import {
   createInputSchema,
   createResponseSchema,

@@ -1,10 +1,6 @@
 import { resolve } from 'node:path'
-import {
-  type BaseStoreSettings,
-  type FleetStore,
-  globsCannotOverlap,
-  type KeyStore,
-} from '@keyway/core'
+import type { BaseStoreSettings, FleetStore, KeyStore } from '@keyway/core'
+import { globsCannotOverlap } from '@keyway/core/adapter'
 import {
   DEFAULT_VAR_NAME,
   type Deliver,
