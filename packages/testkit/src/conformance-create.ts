@@ -11,24 +11,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import { findSecrets } from './secret-scan.js'
-import { startEmulator } from './start-emulator.js'
-import type { Emulator, Fault, Vendor } from './types.js'
-
-/** The request each vendor's create is, as the emulator sees it (none where the API cannot create). */
-const CREATE_REQUEST: Partial<Record<Vendor, NonNullable<Fault['match']>>> = {
-  openrouter: { method: 'POST', path: /\/keys$/ },
-  latitudesh: { method: 'POST', path: /\/auth\/api_keys$/ },
-  notedx: { method: 'POST', path: /\/user\/create-api-key$/ },
-  voiceable: { method: 'POST', path: /\/api_keys$/ },
-}
-
-/** The request that settles a create: the rename, or NoteDx's metadata update. */
-const SETTLE_REQUEST: Partial<Record<Vendor, NonNullable<Fault['match']>>> = {
-  openrouter: { method: 'PATCH', path: /\/keys\/[^/]+$/ },
-  latitudesh: { method: 'PATCH', path: /\/auth\/api_keys\/[^/]+$/ },
-  notedx: { method: 'POST', path: /\/user\/update-api-key-metadata$/ },
-  voiceable: { method: 'PUT', path: /\/api_keys\/[^/]+$/ },
-}
+import type { Emulator, EmulatorControl, EmulatorOptions } from './types.js'
 
 /** Retries that wait a few milliseconds, so a test of a failing vendor ends quickly. */
 export const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
@@ -49,18 +32,21 @@ function gate(): { opened: Promise<void>; open: () => void } {
  * Creates that lose their answer, race a sibling of the same name, meet a slow vendor or
  * an abort; and every setting, option and input checked before anything is sent.
  */
-export function describeCreateConformance(options: ConformanceOptions): void {
+export function describeCreateConformance<Options extends EmulatorOptions>(
+  options: ConformanceOptions<Options>,
+): void {
   const { vendor, createStore } = options
   // A vendor that cannot create keys has nothing to mark; the main suite checks the refusal.
   if (options.capabilities.create === false) return
-  const createRequest = CREATE_REQUEST[vendor]
-  const settleRequest = SETTLE_REQUEST[vendor]
+  const { createRequest, settleRequest } = options
   if (createRequest === undefined || settleRequest === undefined) {
-    throw new TypeError(`${vendor}: the conformance suite does not know its create requests`)
+    throw new TypeError(
+      `${vendor}: a store that creates keys needs createRequest and settleRequest in the conformance options`,
+    )
   }
 
   describe(`${vendor} creates carry a marker`, () => {
-    let emulator: Emulator
+    let emulator: Emulator<EmulatorControl, string>
     let store: KeyStore
     let secrets: Set<string>
 
@@ -93,7 +79,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       )
 
     beforeEach(async () => {
-      emulator = await startEmulator(vendor, options.emulator)
+      emulator = await options.startEmulator(options.emulator)
       secrets = new Set(
         Object.entries(emulator.settings)
           .filter(([name]) => name !== 'baseUrl')
@@ -296,11 +282,11 @@ export function describeCreateConformance(options: ConformanceOptions): void {
   })
 
   describe(`${vendor} checks every setting, option and input before sending`, () => {
-    let emulator: Emulator
+    let emulator: Emulator<EmulatorControl, string>
     let store: KeyStore
 
     beforeEach(async () => {
-      emulator = await startEmulator(vendor, options.emulator)
+      emulator = await options.startEmulator(options.emulator)
       store = createStore({ ...emulator.settings, retry: fastRetry } as ConformanceSettings)
     })
 

@@ -10,8 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import { fastRetry, noWait } from './conformance-create.js'
 import { findSecrets, settingSecrets } from './secret-scan.js'
-import { startEmulator } from './start-emulator.js'
-import type { Emulator } from './types.js'
+import type { Emulator, EmulatorControl, EmulatorOptions } from './types.js'
 
 /**
  * Ids no store may send, whatever its vendor: empty, path segments and separators, line
@@ -118,18 +117,20 @@ const INPUT_ENTRY_POINTS: ReadonlyArray<
  * `ValidationError` holding no secret anywhere. The shortcut that saves a request (one
  * listing where `get` is a scan) answers as the plain `store.get` path does.
  */
-export function describeRotationRefusalConformance(options: ConformanceOptions): void {
+export function describeRotationRefusalConformance<Options extends EmulatorOptions>(
+  options: ConformanceOptions<Options>,
+): void {
   const { vendor, createStore } = options
 
   describe(`${vendor} rotations refuse before sending`, () => {
-    let emulator: Emulator
+    let emulator: Emulator<EmulatorControl, string>
     let store: KeyStore
     let secrets: Set<string>
     /** A key that exists, and its secret, which the store minted. */
     let minted: { key: ApiKey; secret: string }
 
     beforeEach(async () => {
-      emulator = await startEmulator(vendor, options.emulator)
+      emulator = await options.startEmulator(options.emulator)
       const settings = {
         ...emulator.settings,
         retry: fastRetry,

@@ -5,16 +5,39 @@ export {
   type AnthropicSeedKeyInput,
 } from './anthropic-emulator.js'
 export {
+  defineEmulator,
+  type EmulatorContext,
+  type EmulatorDefinition,
+  type VendorEmulator,
+} from './emulator-framework.js'
+export { bearer, matchPath } from './emulator-helpers.js'
+export {
   type GitHubEmulatorControl,
   type GitHubScope,
   type GitHubStoredSecret,
   startGitHubEmulator,
 } from './github-emulator.js'
+export {
+  type EmulatedRequest,
+  type EmulatedResponse,
+  INVALID_JSON,
+  type VendorHandler,
+} from './http-server.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
-export { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
+export type { RequestLimiter } from './rate-limiter.js'
+export {
+  EMULATORS,
+  type StartEmulatorOptions,
+  startAnthropicEmulator,
+  startEmulator,
+  startLatitudeEmulator,
+  startNoteDxEmulator,
+  startOpenRouterEmulator,
+  startVoiceableEmulator,
+} from './start-emulator.js'
 export type { TargetEmulator, TargetEmulatorOptions } from './target-emulator.js'
 export {
   type Emulator,
@@ -24,6 +47,7 @@ export {
   type Fault,
   type RateLimit,
   type RecordedRequest,
+  type RequestMatch,
   type SeedKeyInput,
   VENDORS,
   type Vendor,
