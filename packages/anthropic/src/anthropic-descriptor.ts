@@ -14,6 +14,8 @@ export const anthropicDescriptor: KeyStoreDescriptor<AnthropicKeyStoreSettings, 
     create: createAnthropicKeyStore,
     credentials: [{ adminKey: 'ANTHROPIC_ADMIN_KEY' }],
     baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    // API keys and Admin API keys.
+    secretPatterns: [/^sk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{20,}$/],
     columns: [
       {
         header: 'WORKSPACE',

@@ -15,6 +15,7 @@ export const latitudeDescriptor: KeyStoreDescriptor<LatitudeKeyStoreSettings, La
   create: createLatitudeKeyStore,
   credentials: [{ token: 'LATITUDESH_BEARER' }],
   baseUrlEnv: 'LATITUDESH_BASE_URL',
+  secretPatterns: [/^[0-9a-f]{36}$/i],
   columns: [
     { header: 'READ-ONLY', cell: (key) => (attributes(key.raw).read_only ? 'yes' : 'no') },
     {

@@ -4,7 +4,7 @@ import {
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,
 } from './notedx-key-store.js'
-import type { NoteDxItem } from './notedx-schemas.js'
+import { NOTEDX_KEY_PATTERN, type NoteDxItem } from './notedx-schemas.js'
 
 /** NoteDx for tools: id, title, factory and the env vars the factory reads. */
 export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDxKeyStore> = {
@@ -16,5 +16,6 @@ export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDx
     { idToken: 'NOTEDX_ID_TOKEN' },
   ],
   baseUrlEnv: 'NOTEDX_BASE_URL',
+  secretPatterns: [NOTEDX_KEY_PATTERN],
   columns: [{ header: 'TYPE', cell: (key) => (key.raw as Partial<NoteDxItem>).type ?? '-' }],
 }

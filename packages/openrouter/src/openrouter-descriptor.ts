@@ -16,6 +16,7 @@ export const openRouterDescriptor: KeyStoreDescriptor<
   create: createOpenRouterKeyStore,
   credentials: [{ managementKey: 'OPENROUTER_MANAGEMENT_KEY' }],
   baseUrlEnv: 'OPENROUTER_BASE_URL',
+  secretPatterns: [/^sk-or-v1-[0-9a-f]{64}$/i],
   columns: [
     {
       header: 'LIMIT',

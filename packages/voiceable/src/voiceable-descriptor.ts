@@ -14,6 +14,8 @@ export const voiceableDescriptor: KeyStoreDescriptor<VoiceableKeyStoreSettings, 
     create: createVoiceableKeyStore,
     credentials: [{ apiKey: 'VOICEABLE_API_KEY' }, { token: 'VOICEABLE_TOKEN' }],
     baseUrlEnv: 'VOICEABLE_BASE_URL',
+    // The private key format is not published: public keys only.
+    secretPatterns: [/^pk_live_[0-9a-f]{64}$/i],
     otherEnv: { credentialKeyId: 'VOICEABLE_API_KEY_ID' },
     columns: [
       { header: 'TYPE', cell: (key) => (key.raw as Partial<VoiceableApiKey>).key_type ?? '-' },
