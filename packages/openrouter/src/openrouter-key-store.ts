@@ -102,6 +102,12 @@ export const openRouterCapabilities = defineCapabilities({
   update: ['name', 'status', 'limit', 'limitReset', 'includeByokInLimit'],
 })
 
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const OPENROUTER_ENV = {
+  managementKey: 'OPENROUTER_MANAGEMENT_KEY',
+  baseUrl: 'OPENROUTER_BASE_URL',
+} as const
+
 const PROVIDER = 'openrouter'
 
 /**
@@ -115,13 +121,13 @@ export function createOpenRouterKeyStore(
     provider: PROVIDER,
     settings,
     setting: 'managementKey',
-    envVar: 'OPENROUTER_MANAGEMENT_KEY',
+    envVar: OPENROUTER_ENV.managementKey,
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
     baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'OPENROUTER_BASE_URL') as string | undefined) ??
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', OPENROUTER_ENV.baseUrl) as string | undefined) ??
       OPENROUTER_BASE_URL,
     headers: { authorization: `Bearer ${managementKey}` },
     secrets: [managementKey],
