@@ -2,7 +2,8 @@
 // and a key's share of a `rotateKeys` batch. Session logins (NoteDx) are left out: a store
 // makes them once, whatever it does next.
 import { anthropicDescriptor } from '@keyway/anthropic'
-import { type KeyStore, type KeyStoreDescriptor, rotateKey, rotateKeys } from '@keyway/core'
+import { type KeyStore, rotateKey, rotateKeys } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
 import { openAIDescriptor } from '@keyway/openai'

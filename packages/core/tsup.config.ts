@@ -1,1 +1,27 @@
-export { default } from '../../tsup.config.base'
+import { defineConfig } from 'tsup'
+
+const shared = { sourcemap: true, target: 'node20', clean: false } as const
+
+/**
+ * Two entries: the user API (`src/index.ts`) and the adapter kit (`src/adapter.ts`).
+ * ESM keeps one file per module, so a bundler that builds an adapter drops every module the
+ * adapter does not reach (`sideEffects: false`): an adapter carries the kit, not rotation,
+ * fleets or targets. CommonJS is bundled, with the modules both entries share split into one
+ * chunk, so a class thrown through one entry is the class the other exports.
+ */
+export default defineConfig([
+  {
+    ...shared,
+    entry: ['src/**/*.ts', '!src/**/*.test.ts', '!src/**/*.test-support.ts', '!src/test-helpers.ts'],
+    format: ['esm'],
+    bundle: false,
+    dts: { entry: ['src/index.ts', 'src/adapter.ts'] },
+  },
+  {
+    ...shared,
+    entry: ['src/index.ts', 'src/adapter.ts'],
+    format: ['cjs'],
+    splitting: true,
+    dts: true,
+  },
+])

@@ -1,5 +1,6 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
+  ANTHROPIC_ENV,
   type AnthropicKeyStore,
   type AnthropicKeyStoreSettings,
   createAnthropicKeyStore,
@@ -12,8 +13,10 @@ export const anthropicDescriptor: KeyStoreDescriptor<AnthropicKeyStoreSettings, 
     id: 'anthropic',
     title: 'Anthropic',
     create: createAnthropicKeyStore,
-    credentials: [{ adminKey: 'ANTHROPIC_ADMIN_KEY' }],
-    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+    credentials: [{ adminKey: ANTHROPIC_ENV.adminKey }],
+    baseUrlEnv: ANTHROPIC_ENV.baseUrl,
+    // API keys and Admin API keys.
+    secretPatterns: [/^sk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{20,}$/],
     columns: [
       {
         header: 'WORKSPACE',

@@ -5,13 +5,14 @@ import {
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
-import type { AnthropicEmulatorControl } from '@keyway/testkit'
+import { type AnthropicEmulatorControl, startAnthropicEmulator } from '@keyway/testkit'
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
 import { expect, it } from 'vitest'
 import { anthropicCapabilities, createAnthropicKeyStore } from './anthropic-key-store.js'
 
 describeKeyStoreConformance({
   vendor: 'anthropic',
+  startEmulator: startAnthropicEmulator,
   createStore: (settings) => createAnthropicKeyStore(settings),
   capabilities: anthropicCapabilities,
   unknownId: 'apikey_01NoSuchKey0000000000000',

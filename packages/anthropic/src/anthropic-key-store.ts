@@ -12,7 +12,7 @@ import {
   settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import {
   type AnthropicApiKey,
   anthropicApiKeySchema,
@@ -67,6 +67,12 @@ export const anthropicCapabilities = defineCapabilities({
   update: ['name', 'status'],
 })
 
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const ANTHROPIC_ENV = {
+  adminKey: 'ANTHROPIC_ADMIN_KEY',
+  baseUrl: 'ANTHROPIC_BASE_URL',
+} as const
+
 const PROVIDER = 'anthropic'
 const ID_PATTERN = /^apikey_[A-Za-z0-9]{1,64}$/
 const PATH = '/v1/organizations/api_keys'
@@ -82,13 +88,13 @@ export function createAnthropicKeyStore(
     provider: PROVIDER,
     settings,
     setting: 'adminKey',
-    envVar: 'ANTHROPIC_ADMIN_KEY',
+    envVar: ANTHROPIC_ENV.adminKey,
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
     baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'ANTHROPIC_BASE_URL') as string | undefined) ??
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', ANTHROPIC_ENV.baseUrl) as string | undefined) ??
       ANTHROPIC_BASE_URL,
     headers: { 'x-api-key': adminKey, 'anthropic-version': ANTHROPIC_VERSION },
     secrets: [adminKey],

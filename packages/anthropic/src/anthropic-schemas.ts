@@ -1,4 +1,4 @@
-import { errorReader, isoDate, lenient } from '@keyway/core'
+import { errorReader, isoDate, lenient } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** An Anthropic API key as the Admin API shows it: never its secret, only a hint. */

@@ -1,4 +1,4 @@
-import { defaultRetryOptions } from '@keyway/core'
+import { defaultRetryOptions } from '@keyway/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { parseDuration, timeoutSettings } from './duration.js'
 import { UsageError } from './usage-error.js'

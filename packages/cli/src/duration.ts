@@ -1,4 +1,5 @@
-import { type BaseStoreSettings, DEFAULT_TIMEOUT_MS, defaultRetryOptions } from '@keyway/core'
+import type { BaseStoreSettings } from '@keyway/core'
+import { DEFAULT_TIMEOUT_MS, defaultRetryOptions } from '@keyway/core/adapter'
 import type { Values } from './flags.js'
 import { printable } from './output.js'
 import { closest } from './suggest.js'

@@ -1,5 +1,6 @@
 import { stripVTControlCharacters, styleText } from 'node:util'
-import type { ApiKey, KeyColumn } from '@keyway/core'
+import type { ApiKey } from '@keyway/core'
+import type { KeyColumn } from '@keyway/core/adapter'
 import { shownDate } from './dates.js'
 
 export interface Io {

@@ -1,7 +1,7 @@
 import { anthropicDescriptor } from '@keyway/anthropic'
-import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core'
+import { descriptorEnv, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import { latitudeDescriptor } from '@keyway/latitudesh'
-import { NOTEDX_KEY_PATTERN, noteDxDescriptor } from '@keyway/notedx'
+import { noteDxDescriptor } from '@keyway/notedx'
 import { openAIDescriptor } from '@keyway/openai'
 import { openRouterDescriptor } from '@keyway/openrouter'
 import type { Vendor } from '@keyway/testkit'
@@ -55,19 +55,12 @@ export function vendorFor(name: string | undefined): Vendor {
 }
 
 /**
- * What each vendor's secrets look like, so a secret pasted where an id belongs is refused
- * without being echoed. Voiceable's private key format is not published: only public keys.
+ * What each vendor's secrets look like, from its descriptor, so a secret pasted where an id
+ * belongs is refused without being echoed.
  */
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /^sk-or-v1-[0-9a-f]{64}$/i,
-  /^[0-9a-f]{36}$/i,
-  NOTEDX_KEY_PATTERN,
-  /^pk_live_[0-9a-f]{64}$/i,
-  // Anthropic API and Admin API keys.
-  /^sk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{20,}$/,
-  // OpenAI admin, project and service-account keys.
-  /^sk-(admin|proj|svcacct)-[A-Za-z0-9_-]{20,}$/,
-]
+const SECRET_PATTERNS: readonly RegExp[] = Object.values(PROVIDERS).flatMap(
+  (provider) => provider.secretPatterns ?? [],
+)
 
 /** Whether a value has the shape of a vendor secret. */
 export function looksLikeSecret(value: string): boolean {

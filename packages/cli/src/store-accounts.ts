@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import {
-  FingerprintMismatchError,
-  fingerprintChange,
-  type KeyStore,
-  type StoreFingerprint,
-  storeFingerprint,
-} from '@keyway/core'
+import { FingerprintMismatchError, type KeyStore, type StoreFingerprint } from '@keyway/core'
+import { fingerprintChange, storeFingerprint } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { UsageError } from './usage-error.js'
 

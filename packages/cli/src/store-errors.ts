@@ -1,10 +1,5 @@
-import {
-  type KeyStoreError,
-  type NetworkError,
-  type RotationError,
-  TLS_FAILURE_CODES,
-  type ValidationError,
-} from '@keyway/core'
+import type { KeyStoreError, NetworkError, RotationError, ValidationError } from '@keyway/core'
+import { TLS_FAILURE_CODES } from '@keyway/core/adapter'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { flagOfField, shortText, type Values } from './flags.js'
 import type { Io } from './output.js'

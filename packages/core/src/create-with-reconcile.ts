@@ -23,8 +23,13 @@ export interface ReconcileCreateOptions extends RequestOptions {
   find: (signal: AbortSignal | undefined) => Promise<readonly ApiKey[]>
   /** Renames the key to the requested name or removes its marker entry; returns it settled. */
   settle: (created: CreatedKey, signal: AbortSignal | undefined) => Promise<CreatedKey>
-  /** Deletes a key this create made. */
+  /** Deletes a key this create made (or disables it, where the vendor cannot delete keys). */
   remove: (id: string, signal: AbortSignal | undefined) => Promise<void>
+  /**
+   * What `remove` does, for the words of an error: `'delete'` (default), or `'disable'` where
+   * the vendor cannot delete keys. Either way the key's id is in `deletedIds`.
+   */
+  removes?: 'delete' | 'disable'
   /**
    * Where the vendor shows a key's secret again (NoteDx): turns a key this create made into
    * the caller's key instead of deleting it. Returns `undefined` if it cannot.
@@ -134,7 +139,7 @@ export async function createWithReconcile(options: ReconcileCreateOptions): Prom
       }
       await removeAll(options, found, deletedIds, failure)
       if (sendNumber >= 2) {
-        throw fail('twice; each key it made was deleted again', [], failure)
+        throw fail(`twice; each key it made was ${removed(options)} again`, [], failure)
       }
     }
   } catch (error) {
@@ -196,7 +201,7 @@ async function removeAll(
     } catch (removeError) {
       if (options.signal?.aborted) throw removeError
       throw ambiguous(options, {
-        what: 'and a key it made could not be deleted',
+        what: `and a key it made could not be ${removed(options)}`,
         candidateIds: keys.slice(index).map((left) => left.id),
         deletedIds,
         failure,
@@ -245,14 +250,14 @@ async function discardUnsettled(
   } catch {
     return new CreateSettleError({
       ...base,
-      message: `${options.provider} create made key ${keyId} but could not settle it (rename it or remove its marker), nor delete it: it is left behind, carrying marker ${options.marker}, and its secret was not returned.`,
+      message: `${options.provider} create made key ${keyId} but could not settle it (rename it or remove its marker), nor ${options.removes ?? 'delete'} it: it is left behind, carrying marker ${options.marker}, and its secret was not returned.`,
       candidateIds: [keyId],
       deletedIds: [...deletedIds],
     })
   }
   return new CreateSettleError({
     ...base,
-    message: `${options.provider} create made key ${keyId} but could not settle it (rename it or remove its marker), so it was deleted again; no key was left behind.`,
+    message: `${options.provider} create made key ${keyId} but could not settle it (rename it or remove its marker), so it was ${removed(options)} again; ${options.removes === 'disable' ? 'it is left disabled' : 'no key was left behind'}.`,
     candidateIds: [],
     deletedIds: [...deletedIds, keyId],
   })
@@ -277,7 +282,9 @@ function ambiguous(
       ? ` Keys that may be orphans: ${details.candidateIds.join(', ')}.`
       : ''
   const cleaned =
-    details.deletedIds.length > 0 ? ` Deleted orphans: ${details.deletedIds.join(', ')}.` : ''
+    details.deletedIds.length > 0
+      ? ` ${options.removes === 'disable' ? 'Disabled' : 'Deleted'} orphans: ${details.deletedIds.join(', ')}.`
+      : ''
   const look =
     unmarked === undefined
       ? ` A key it made carries marker ${marker}; look for it later with findCreated('${marker}').`
@@ -291,4 +298,9 @@ function ambiguous(
     marker,
     cause: details.cause,
   })
+}
+
+/** The past participle of what `remove` does, for an error's words. */
+function removed(options: ReconcileCreateOptions): string {
+  return options.removes === 'disable' ? 'disabled' : 'deleted'
 }

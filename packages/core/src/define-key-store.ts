@@ -217,8 +217,17 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       const finalName = way === 'name' ? (checked.name ?? defaultKeyName()) : checked.name
       const marked = markInput(checked, marking, way, marker, finalName, context('create'))
       const patch = settlingPatch(checked, way, finalName)
-      const remove = (id: string, removeSignal: AbortSignal | undefined) =>
-        operation('delete')(checkId(id, 'delete'), { id, signal: removeSignal })
+      // Where the vendor cannot delete keys but can disable them, a key this create made and
+      // takes back is disabled: it stops working, and `find` (active keys only) passes it by.
+      const disables = send.delete === undefined && capabilities.disable
+      const remove = async (id: string, removeSignal: AbortSignal | undefined) => {
+        if (disables) {
+          const patch = { status: 'disabled' } as U
+          await operation('update')(checkId(id, 'delete'), patch, { id, signal: removeSignal })
+          return
+        }
+        await operation('delete')(checkId(id, 'delete'), { id, signal: removeSignal })
+      }
       const { recoverCreated: recover, matchesCreated: matches } = definition
       const release = claimMarker(marker, context('create'))
       try {
@@ -266,6 +275,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
             return { key: { ...key, hint: key.hint ?? created.key.hint }, secret: created.secret }
           },
           remove,
+          removes: disables ? 'disable' : 'delete',
           ...(recover === undefined
             ? {}
             : {

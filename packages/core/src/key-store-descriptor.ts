@@ -25,6 +25,12 @@ export interface KeyStoreDescriptor<
   readonly baseUrlEnv: string
   /** Other settings read from env vars (setting → env var), e.g. Voiceable's `credentialKeyId`. */
   readonly otherEnv?: Readonly<Record<string, string>>
+  /**
+   * What the vendor's secrets look like (the whole value), so a secret pasted where an id or
+   * an env var's name belongs is refused without being echoed. Leave out a shape the vendor
+   * does not publish.
+   */
+  readonly secretPatterns?: readonly RegExp[]
   /** The vendor's own key attributes worth a table column (type, limit, allowed IPs…). */
   readonly columns?: readonly KeyColumn[]
 }

@@ -1,4 +1,5 @@
-import { checkKeyId, type KeyStore, storeRules, ValidationError } from '@keyway/core'
+import { type KeyStore, ValidationError } from '@keyway/core'
+import { checkKeyId, storeRules } from '@keyway/core/adapter'
 import { rotationWorkflowId } from './workflow-id.js'
 
 /** The longest rotation id core's journal takes: a workflow id must fit it. */

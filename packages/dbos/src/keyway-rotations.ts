@@ -7,21 +7,23 @@ import {
 import {
   type AuditPolicy,
   type CreatedKey,
-  checkAuditPolicy,
   createFleet,
   type Fleet,
   type KeySelector,
   type KeyStore,
-  matchesSelector,
-  openRotation,
   RotationError,
   type RotationOptions,
   type RotationState,
   rotateKeys,
-  type SteppedRotation,
   type StoreFingerprint,
   type TimedStep,
 } from '@keyway/core'
+import {
+  checkAuditPolicy,
+  matchesSelector,
+  openRotation,
+  type SteppedRotation,
+} from '@keyway/core/adapter'
 import pg from 'pg'
 import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'

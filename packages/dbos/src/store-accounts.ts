@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import {
-  assertSameAccount,
-  fingerprintChange,
-  globsCannotOverlap,
   type KeySelector,
   type KeyStore,
   SameAccountError,
   type StoreFingerprint,
-  storeFingerprint,
 } from '@keyway/core'
+import {
+  assertSameAccount,
+  fingerprintChange,
+  globsCannotOverlap,
+  storeFingerprint,
+} from '@keyway/core/adapter'
 import type { Pool } from 'pg'
 import { invalid } from './input-checks.js'
 import { KEYWAY_SCHEMA, readDigestKey } from './keyway-tables.js'

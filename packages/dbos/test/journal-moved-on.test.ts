@@ -1,4 +1,5 @@
-import { type KeyStore, openRotation } from '@keyway/core'
+import type { KeyStore } from '@keyway/core'
+import { openRotation } from '@keyway/core/adapter'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'

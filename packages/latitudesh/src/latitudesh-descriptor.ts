@@ -1,6 +1,7 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createLatitudeKeyStore,
+  LATITUDESH_ENV,
   type LatitudeKeyStore,
   type LatitudeKeyStoreSettings,
 } from './latitudesh-key-store.js'
@@ -13,8 +14,9 @@ export const latitudeDescriptor: KeyStoreDescriptor<LatitudeKeyStoreSettings, La
   id: 'latitudesh',
   title: 'Latitude.sh',
   create: createLatitudeKeyStore,
-  credentials: [{ token: 'LATITUDESH_BEARER' }],
-  baseUrlEnv: 'LATITUDESH_BASE_URL',
+  credentials: [{ token: LATITUDESH_ENV.token }],
+  baseUrlEnv: LATITUDESH_ENV.baseUrl,
+  secretPatterns: [/^[0-9a-f]{36}$/i],
   columns: [
     { header: 'READ-ONLY', cell: (key) => (attributes(key.raw).read_only ? 'yes' : 'no') },
     {

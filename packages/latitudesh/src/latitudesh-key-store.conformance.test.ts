@@ -1,10 +1,14 @@
 import { ProviderError } from '@keyway/core'
+import { startLatitudeEmulator } from '@keyway/testkit'
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
 import { expect, it } from 'vitest'
 import { createLatitudeKeyStore, latitudeCapabilities } from './latitudesh-key-store.js'
 
 describeKeyStoreConformance({
   vendor: 'latitudesh',
+  startEmulator: startLatitudeEmulator,
+  createRequest: { method: 'POST', path: /\/auth\/api_keys$/ },
+  settleRequest: { method: 'PATCH', path: /\/auth\/api_keys\/[^/]+$/ },
   createStore: (settings) => createLatitudeKeyStore(settings),
   capabilities: latitudeCapabilities,
   unknownId: 'tok_zzzzzzzzzzzzz',

@@ -1,5 +1,4 @@
 import {
-  createMarker,
   NotFoundError,
   ProviderError,
   RateLimitError,
@@ -7,6 +6,7 @@ import {
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
+import { createMarker } from '@keyway/core/adapter'
 import { startEmulator } from '@keyway/testkit'
 import { captureBody, useNock } from '@keyway/testkit/nock'
 import nock from 'nock'

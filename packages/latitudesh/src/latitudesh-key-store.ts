@@ -14,7 +14,7 @@ import {
   settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import {
   createInputSchema,
   type LatitudeApiKey,
@@ -77,6 +77,12 @@ export const latitudeCapabilities = defineCapabilities({
   update: ['name', 'readOnly', 'allowedIps'],
 })
 
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const LATITUDESH_ENV = {
+  token: 'LATITUDESH_BEARER',
+  baseUrl: 'LATITUDESH_BASE_URL',
+} as const
+
 const PROVIDER = 'latitudesh'
 
 /**
@@ -88,13 +94,13 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     provider: PROVIDER,
     settings,
     setting: 'token',
-    envVar: 'LATITUDESH_BEARER',
+    envVar: LATITUDESH_ENV.token,
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
     baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'LATITUDESH_BASE_URL') as string | undefined) ??
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', LATITUDESH_ENV.baseUrl) as string | undefined) ??
       LATITUDE_BASE_URL,
     headers: { authorization: token, accept: JSON_API },
     secrets: [token],

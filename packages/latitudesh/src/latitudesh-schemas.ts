@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { errorReader, type FieldIssue, isoDate, lenient, secondsToMs } from '@keyway/core'
+import { errorReader, type FieldIssue, isoDate, lenient, secondsToMs } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** A Latitude API key resource. Every attribute is optional in Latitude's spec. */

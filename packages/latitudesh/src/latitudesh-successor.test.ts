@@ -1,4 +1,5 @@
-import { createMarker, ResponseValidationError, Secret } from '@keyway/core'
+import { ResponseValidationError, Secret } from '@keyway/core'
+import { createMarker } from '@keyway/core/adapter'
 import { type Emulator, startEmulator } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createLatitudeKeyStore, type LatitudeKeyStore } from './latitudesh-key-store.js'

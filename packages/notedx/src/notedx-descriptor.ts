@@ -1,10 +1,11 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createNoteDxKeyStore,
+  NOTEDX_ENV,
   type NoteDxKeyStore,
   type NoteDxKeyStoreSettings,
 } from './notedx-key-store.js'
-import type { NoteDxItem } from './notedx-schemas.js'
+import { NOTEDX_KEY_PATTERN, type NoteDxItem } from './notedx-schemas.js'
 
 /** NoteDx for tools: id, title, factory and the env vars the factory reads. */
 export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDxKeyStore> = {
@@ -12,9 +13,10 @@ export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDx
   title: 'NoteDx',
   create: createNoteDxKeyStore,
   credentials: [
-    { email: 'NOTEDX_EMAIL', password: 'NOTEDX_PASSWORD' },
-    { idToken: 'NOTEDX_ID_TOKEN' },
+    { email: NOTEDX_ENV.email, password: NOTEDX_ENV.password },
+    { idToken: NOTEDX_ENV.idToken },
   ],
-  baseUrlEnv: 'NOTEDX_BASE_URL',
+  baseUrlEnv: NOTEDX_ENV.baseUrl,
+  secretPatterns: [NOTEDX_KEY_PATTERN],
   columns: [{ header: 'TYPE', cell: (key) => (key.raw as Partial<NoteDxItem>).type ?? '-' }],
 }

@@ -1,9 +1,13 @@
+import { startNoteDxEmulator } from '@keyway/testkit'
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
 import { expect, it } from 'vitest'
 import { createNoteDxKeyStore, noteDxCapabilities } from './notedx-key-store.js'
 
 describeKeyStoreConformance({
   vendor: 'notedx',
+  startEmulator: startNoteDxEmulator,
+  createRequest: { method: 'POST', path: /\/user\/create-api-key$/ },
+  settleRequest: { method: 'POST', path: /\/user\/update-api-key-metadata$/ },
   createStore: (settings) => createNoteDxKeyStore(settings),
   capabilities: noteDxCapabilities,
   unknownId: 'ndx_000000000000000000000000',

@@ -1,11 +1,11 @@
 import {
   AuthenticationError,
-  createMarker,
   NotFoundError,
   PermissionError,
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
+import { createMarker } from '@keyway/core/adapter'
 import { captureBody, useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
 import { describe, expect, it, vi } from 'vitest'

@@ -15,7 +15,7 @@ import {
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { metadataSchema, NOTEDX_SENSITIVE_WORDS } from './notedx-metadata.js'
 import {
@@ -88,6 +88,14 @@ export const noteDxCapabilities = defineCapabilities({
   update: ['status', 'metadata'],
 })
 
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const NOTEDX_ENV = {
+  email: 'NOTEDX_EMAIL',
+  password: 'NOTEDX_PASSWORD',
+  idToken: 'NOTEDX_ID_TOKEN',
+  baseUrl: 'NOTEDX_BASE_URL',
+} as const
+
 const PROVIDER = 'notedx'
 
 /** Why a sandbox key cannot be rotated by making a second key beside it. */
@@ -109,7 +117,7 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
     ...settings,
     provider: PROVIDER,
     baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'NOTEDX_BASE_URL') as string | undefined) ??
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', NOTEDX_ENV.baseUrl) as string | undefined) ??
       NOTEDX_BASE_URL,
     secrets: 'idToken' in credentials ? [credentials.idToken] : [credentials.password],
     credential:
@@ -286,10 +294,10 @@ function resolveCredentials(settings: NoteDxKeyStoreSettings): NoteDxCredentials
   const credential = resolveCredentialAlternatives(PROVIDER, settings, [
     // Email and password go in a JSON body; a password is kept exactly as given.
     [
-      { setting: 'email', envVar: 'NOTEDX_EMAIL', sentIn: 'body' },
-      { setting: 'password', envVar: 'NOTEDX_PASSWORD', sentIn: 'body' },
+      { setting: 'email', envVar: NOTEDX_ENV.email, sentIn: 'body' },
+      { setting: 'password', envVar: NOTEDX_ENV.password, sentIn: 'body' },
     ],
-    [{ setting: 'idToken', envVar: 'NOTEDX_ID_TOKEN' }],
+    [{ setting: 'idToken', envVar: NOTEDX_ENV.idToken }],
   ])
   if ('idToken' in credential) return credential
   return { email: credential.email.trim(), password: credential.password }

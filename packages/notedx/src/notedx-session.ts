@@ -1,4 +1,4 @@
-import { type HttpClient, type HttpRequest, KeyStoreError } from '@keyway/core'
+import { type HttpClient, type HttpRequest, KeyStoreError } from '@keyway/core/adapter'
 import type * as v from 'valibot'
 import { loginResponseSchema, refreshResponseSchema } from './notedx-schemas.js'
 

@@ -1,4 +1,4 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createOpenAIKeyStore,
   type OpenAIKeyStore,
@@ -13,6 +13,8 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
   create: createOpenAIKeyStore,
   credentials: [{ adminKey: 'OPENAI_ADMIN_KEY' }],
   baseUrlEnv: 'OPENAI_BASE_URL',
+  // Admin, project and service-account keys.
+  secretPatterns: [/^sk-(admin|proj|svcacct)-[A-Za-z0-9_-]{20,}$/],
   otherEnv: { project: 'OPENAI_PROJECT_ID' },
   columns: [
     {

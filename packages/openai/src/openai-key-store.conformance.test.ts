@@ -1,5 +1,9 @@
 import { AmbiguousCreateError, ConflictError, ValidationError } from '@keyway/core'
-import { OPENAI_EMULATED_PROJECT, type OpenAIEmulatorControl } from '@keyway/testkit'
+import {
+  OPENAI_EMULATED_PROJECT,
+  type OpenAIEmulatorControl,
+  startOpenAIEmulator,
+} from '@keyway/testkit'
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
 import { describe, expect, it } from 'vitest'
 import {
@@ -13,6 +17,11 @@ const UNKNOWN_ID = 'key_NoSuchKey000000000000000'
 describe('admin API keys', () => {
   describeKeyStoreConformance({
     vendor: 'openai',
+    startEmulator: startOpenAIEmulator,
+    // Admin keys, or a project key minted as a new service account.
+    createRequest: { method: 'POST', path: /\/(admin_api_keys|service_accounts)$/ },
+    // A project key's service account renamed; admin keys cannot be renamed, nor settled.
+    settleRequest: { method: 'POST', path: /\/service_accounts\/[^/]+$/ },
     createStore: (settings) => createOpenAIKeyStore(settings),
     capabilities: openAIAdminCapabilities,
     unknownId: UNKNOWN_ID,
@@ -77,6 +86,11 @@ describe('project API keys', () => {
 
   describeKeyStoreConformance({
     vendor: 'openai',
+    startEmulator: startOpenAIEmulator,
+    // Admin keys, or a project key minted as a new service account.
+    createRequest: { method: 'POST', path: /\/(admin_api_keys|service_accounts)$/ },
+    // A project key's service account renamed; admin keys cannot be renamed, nor settled.
+    settleRequest: { method: 'POST', path: /\/service_accounts\/[^/]+$/ },
     createStore,
     capabilities: openAIProjectCapabilities,
     unknownId: UNKNOWN_ID,

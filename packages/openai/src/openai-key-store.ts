@@ -21,7 +21,7 @@ import {
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
   adminKeyCreatedSchema,

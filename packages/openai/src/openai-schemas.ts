@@ -1,4 +1,4 @@
-import { errorReader, lenient } from '@keyway/core'
+import { errorReader, lenient } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** Unix seconds, as OpenAI gives every time. */

@@ -1,4 +1,4 @@
-import { type HttpClient, paginateOffset } from '@keyway/core'
+import { type HttpClient, paginateOffset } from '@keyway/core/adapter'
 import type * as v from 'valibot'
 
 /** OpenRouter's largest page for its workspace and guardrail lists. */

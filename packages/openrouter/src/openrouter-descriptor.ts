@@ -1,6 +1,7 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createOpenRouterKeyStore,
+  OPENROUTER_ENV,
   type OpenRouterKeyStore,
   type OpenRouterKeyStoreSettings,
 } from './openrouter-key-store.js'
@@ -14,8 +15,9 @@ export const openRouterDescriptor: KeyStoreDescriptor<
   id: 'openrouter',
   title: 'OpenRouter',
   create: createOpenRouterKeyStore,
-  credentials: [{ managementKey: 'OPENROUTER_MANAGEMENT_KEY' }],
-  baseUrlEnv: 'OPENROUTER_BASE_URL',
+  credentials: [{ managementKey: OPENROUTER_ENV.managementKey }],
+  baseUrlEnv: OPENROUTER_ENV.baseUrl,
+  secretPatterns: [/^sk-or-v1-[0-9a-f]{64}$/i],
   columns: [
     {
       header: 'LIMIT',

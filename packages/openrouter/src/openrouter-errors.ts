@@ -1,4 +1,4 @@
-import { KeyStoreError, type KeyStoreErrorOptions } from '@keyway/core'
+import { KeyStoreError, type KeyStoreErrorOptions } from '@keyway/core/adapter'
 
 /** Options of `GuardrailAssignmentError`. */
 export interface GuardrailAssignmentErrorOptions extends KeyStoreErrorOptions {

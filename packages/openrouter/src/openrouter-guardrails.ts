@@ -1,4 +1,4 @@
-import type { HttpClient } from '@keyway/core'
+import type { HttpClient } from '@keyway/core/adapter'
 import { countedList } from './openrouter-counted-list.js'
 import { assignResponseSchema, keyAssignmentsResponseSchema } from './openrouter-schemas.js'
 

@@ -1,9 +1,12 @@
-import type { OpenRouterEmulatorControl } from '@keyway/testkit'
+import { type OpenRouterEmulatorControl, startOpenRouterEmulator } from '@keyway/testkit'
 import { describeKeyStoreConformance } from '@keyway/testkit/conformance'
 import { createOpenRouterKeyStore, openRouterCapabilities } from './openrouter-key-store.js'
 
 describeKeyStoreConformance({
   vendor: 'openrouter',
+  startEmulator: startOpenRouterEmulator,
+  createRequest: { method: 'POST', path: /\/keys$/ },
+  settleRequest: { method: 'PATCH', path: /\/keys\/[^/]+$/ },
   createStore: (settings) => createOpenRouterKeyStore(settings),
   capabilities: openRouterCapabilities,
   unknownId: 'f'.repeat(64),

@@ -1,10 +1,5 @@
-import {
-  createMarker,
-  PermissionError,
-  Secret,
-  UnsupportedOperationError,
-  ValidationError,
-} from '@keyway/core'
+import { PermissionError, Secret, UnsupportedOperationError, ValidationError } from '@keyway/core'
+import { createMarker } from '@keyway/core/adapter'
 import nock from 'nock'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import createKey from './__fixtures__/create-key.json' with { type: 'json' }

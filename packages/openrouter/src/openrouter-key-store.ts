@@ -17,7 +17,7 @@ import {
   settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { countedList } from './openrouter-counted-list.js'
 import { GuardrailAssignmentError } from './openrouter-errors.js'
 import { assignGuardrail, findGuardrail } from './openrouter-guardrails.js'
@@ -103,6 +103,12 @@ export const openRouterCapabilities = defineCapabilities({
   update: ['name', 'status', 'limit', 'limitReset', 'includeByokInLimit'],
 })
 
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const OPENROUTER_ENV = {
+  managementKey: 'OPENROUTER_MANAGEMENT_KEY',
+  baseUrl: 'OPENROUTER_BASE_URL',
+} as const
+
 const PROVIDER = 'openrouter'
 
 /**
@@ -116,13 +122,13 @@ export function createOpenRouterKeyStore(
     provider: PROVIDER,
     settings,
     setting: 'managementKey',
-    envVar: 'OPENROUTER_MANAGEMENT_KEY',
+    envVar: OPENROUTER_ENV.managementKey,
   })
   const client = createHttpClient({
     ...settings,
     provider: PROVIDER,
     baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'OPENROUTER_BASE_URL') as string | undefined) ??
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', OPENROUTER_ENV.baseUrl) as string | undefined) ??
       OPENROUTER_BASE_URL,
     headers: { authorization: `Bearer ${managementKey}` },
     secrets: [managementKey],

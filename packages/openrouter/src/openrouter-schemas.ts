@@ -1,4 +1,4 @@
-import { errorReader, isoDate, lenient } from '@keyway/core'
+import { errorReader, isoDate, lenient } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** An OpenRouter key record as `/keys` returns it. Only the fields keyway reads are checked. */

@@ -1,10 +1,10 @@
 import {
   AmbiguousCreateError,
   type ApiKey,
-  createMarker,
   ResponseValidationError,
   ValidationError,
 } from '@keyway/core'
+import { createMarker } from '@keyway/core/adapter'
 import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GuardrailAssignmentError } from './openrouter-errors.js'

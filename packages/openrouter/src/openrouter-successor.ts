@@ -4,7 +4,7 @@ import {
   defaultSuccessorPlan,
   readRawKey,
   type SuccessorPlan,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import type { OpenRouterCreateKeyInput } from './openrouter-key-store.js'
 import { LIMIT_RESETS, type LimitReset, openRouterKeySchema } from './openrouter-schemas.js'

@@ -7,8 +7,8 @@ import {
   type TargetConfirmContext,
   type TargetContext,
   ValidationError,
-  writeTokenOf,
 } from '@keyway/core'
+import { writeTokenOf } from '@keyway/core/adapter'
 import {
   type GitHubEmulatorControl,
   startGitHubEmulator,

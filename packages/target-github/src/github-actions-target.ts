@@ -8,7 +8,7 @@ import {
   type RequestOptions,
   resolveCredential,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { publicKeySchema, readGitHubError, secretSchema } from './github-schemas.js'
 import { sealForGitHub } from './sealed-box.js'

@@ -1,4 +1,4 @@
-import { errorReader } from '@keyway/core'
+import { errorReader } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** `GET …/secrets/public-key`: the key to seal secrets for, and its id. */

@@ -6,8 +6,8 @@ import {
   Secret,
   type TargetConfirmContext,
   type TargetContext,
-  writeTokenOf,
 } from '@keyway/core'
+import { writeTokenOf } from '@keyway/core/adapter'
 import {
   startVercelEmulator,
   type TargetEmulator,

@@ -7,7 +7,7 @@ import {
   type RequestOptions,
   resolveCredential,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
   deploymentListSchema,

@@ -1,4 +1,4 @@
-import { errorReader } from '@keyway/core'
+import { errorReader } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** One environment variable as Vercel shows it (a sensitive value shows as empty). */

@@ -1,7 +1,7 @@
 import { bearer, isoNow, isPlainObject, matchPath, randomAlphanumeric } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RequestLimiter } from './rate-limiter.js'
 import type { EmulatorControl, SeedKeyInput } from './types.js'
 
 /** Anthropic's list page size: `limit` defaults to 20 and takes 1 to 1000. */
@@ -68,7 +68,7 @@ export interface AnthropicEmulatorControl extends EmulatorControl {
  * no delete: keys are seeded through the controls. Takes the admin key as `x-api-key` or as
  * `Authorization: Bearer` (the official SDK's way), and requires `anthropic-version`.
  */
-export function createAnthropicEmulator(url: string, limiter: RateLimiter, seedKeys: number) {
+export function createAnthropicEmulator(url: string, limiter: RequestLimiter, seedKeys: number) {
   const keys: KeyRecord[] = []
   const adminKey = `${ADMIN_KEY_PREFIX}${randomAlphanumeric(80)}AA`
   let clock = -seedKeys - 2

@@ -7,35 +7,19 @@ import {
   type ReconcileOptions,
   type RetryOptions,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ConformanceOptions, ConformanceSettings } from './conformance.js'
 import { findSecrets } from './secret-scan.js'
-import { startEmulator } from './start-emulator.js'
-import type { Emulator, Fault, Vendor } from './types.js'
-
-/** The request each vendor's create is, as the emulator sees it (none where the API cannot create). */
-const CREATE_REQUEST: Partial<Record<Vendor, NonNullable<Fault['match']>>> = {
-  openrouter: { method: 'POST', path: /\/keys$/ },
-  latitudesh: { method: 'POST', path: /\/auth\/api_keys$/ },
-  notedx: { method: 'POST', path: /\/user\/create-api-key$/ },
-  voiceable: { method: 'POST', path: /\/api_keys$/ },
-  // Admin keys, or a project key minted as a new service account.
-  openai: { method: 'POST', path: /\/(admin_api_keys|service_accounts)$/ },
-}
-
-/** The request that settles a create: the rename, or NoteDx's metadata update. */
-const SETTLE_REQUEST: Partial<Record<Vendor, NonNullable<Fault['match']>>> = {
-  openrouter: { method: 'PATCH', path: /\/keys\/[^/]+$/ },
-  latitudesh: { method: 'PATCH', path: /\/auth\/api_keys\/[^/]+$/ },
-  notedx: { method: 'POST', path: /\/user\/update-api-key-metadata$/ },
-  voiceable: { method: 'PUT', path: /\/api_keys\/[^/]+$/ },
-  // A project key's service account renamed; admin keys cannot be renamed, nor settled.
-  openai: { method: 'POST', path: /\/service_accounts\/[^/]+$/ },
-}
+import type { Emulator, EmulatorControl, EmulatorOptions } from './types.js'
 
 /** Retries that wait a few milliseconds, so a test of a failing vendor ends quickly. */
-export const fastRetry: RetryOptions = { baseDelayMs: 5, maxDelayMs: 20, random: () => 0.5 }
+export const fastRetry = {
+  attempts: 3,
+  baseDelayMs: 5,
+  maxDelayMs: 20,
+  random: () => 0.5,
+} satisfies RetryOptions
 
 /** A reconcile that looks over its whole window without waiting real time. */
 export const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>
@@ -53,18 +37,21 @@ function gate(): { opened: Promise<void>; open: () => void } {
  * Creates that lose their answer, race a sibling of the same name, meet a slow vendor or
  * an abort; and every setting, option and input checked before anything is sent.
  */
-export function describeCreateConformance(options: ConformanceOptions): void {
+export function describeCreateConformance<Options extends EmulatorOptions>(
+  options: ConformanceOptions<Options>,
+): void {
   const { vendor, createStore } = options
   // A vendor that cannot create keys has nothing to mark; the main suite checks the refusal.
   if (options.capabilities.create === false) return
-  const createRequest = CREATE_REQUEST[vendor]
-  const settleRequest = SETTLE_REQUEST[vendor]
+  const { createRequest, settleRequest } = options
   if (createRequest === undefined || settleRequest === undefined) {
-    throw new TypeError(`${vendor}: the conformance suite does not know its create requests`)
+    throw new TypeError(
+      `${vendor}: a store that creates keys needs createRequest and settleRequest in the conformance options`,
+    )
   }
 
   describe.skipIf(options.createsCarryMarker === false)(`${vendor} creates carry a marker`, () => {
-    let emulator: Emulator
+    let emulator: Emulator<EmulatorControl, string>
     let store: KeyStore
     let secrets: Set<string>
 
@@ -97,7 +84,7 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       )
 
     beforeEach(async () => {
-      emulator = await startEmulator(vendor, options.emulator)
+      emulator = await options.startEmulator(options.emulator)
       secrets = new Set(
         Object.entries(emulator.settings)
           .filter(([name]) => name !== 'baseUrl')
@@ -258,10 +245,17 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       expect(found[0]?.status).toBe('active')
     })
 
-    it('a key that cannot be settled is deleted again, and the error says so', async () => {
+    // Where the vendor cannot delete keys, the key is disabled, by the request the settle
+    // failed with: the fault outlasts the settle's attempts only.
+    const deletes = options.capabilities.deleted !== false
+    it(`a key that cannot be settled is ${deletes ? 'deleted' : 'disabled'} again, and the error says so`, async () => {
       const before = await activeIds()
       const marker = createMarker()
-      emulator.inject({ match: settleRequest, status: 500, times: 20 })
+      emulator.inject({
+        match: settleRequest,
+        status: 500,
+        times: deletes ? 20 : fastRetry.attempts,
+      })
       const error = await store.create(input('conformance-unsettled') as never, { marker }).then(
         () => undefined,
         (thrown: unknown) => thrown,
@@ -275,6 +269,10 @@ export function describeCreateConformance(options: ConformanceOptions): void {
       expect(settleError.message).toContain(settleError.keyId)
       expect(findSecrets(error, secrets)).toEqual([])
       expect((await activeIds()).filter((id) => !before.includes(id))).toEqual([])
+      if (!deletes) {
+        expect(settleError.message).toContain('disabled')
+        expect((await store.get(settleError.keyId)).status).toBe('disabled')
+      }
     })
 
     it('refuses a marker already used by a create in progress, or one unsafe in a name', async () => {
@@ -300,11 +298,11 @@ export function describeCreateConformance(options: ConformanceOptions): void {
   })
 
   describe(`${vendor} checks every setting, option and input before sending`, () => {
-    let emulator: Emulator
+    let emulator: Emulator<EmulatorControl, string>
     let store: KeyStore
 
     beforeEach(async () => {
-      emulator = await startEmulator(vendor, options.emulator)
+      emulator = await options.startEmulator(options.emulator)
       store = createStore({ ...emulator.settings, retry: fastRetry } as ConformanceSettings)
     })
 

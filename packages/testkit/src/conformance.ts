@@ -14,13 +14,12 @@ import {
   Secret,
   UnsupportedOperationError,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { describeCreateConformance, fastRetry, noWait } from './conformance-create.js'
 import { describeRotationRefusalConformance } from './conformance-refusals.js'
 import { findSecrets, isSecretSetting, settingSecrets } from './secret-scan.js'
-import { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
-import type { Emulator, Vendor } from './types.js'
+import type { Emulator, EmulatorControl, EmulatorOptions, RequestMatch } from './types.js'
 
 /** What the suite passes to `createStore`: the emulator's settings plus fast retries. */
 export type ConformanceSettings = Record<string, string> & {
@@ -34,7 +33,7 @@ export interface ConformanceContext {
   /** The store under test, built fresh for each test. */
   readonly store: KeyStore
   /** The emulator the store talks to, started fresh for each test. */
-  readonly emulator: Emulator
+  readonly emulator: Emulator<EmulatorControl, string>
   /** Every secret the test has seen so far; add the ones your test mints. */
   readonly secrets: Set<string>
   /** The settings the suite built `store` from (the emulator's, plus fast retries). */
@@ -42,10 +41,26 @@ export interface ConformanceContext {
 }
 
 /** Options of `describeKeyStoreConformance`. */
-export interface ConformanceOptions {
-  vendor: Vendor
+export interface ConformanceOptions<Options extends EmulatorOptions = EmulatorOptions> {
+  /** The vendor's name, as its store's `provider`. */
+  vendor: string
   /** Builds the adapter's store from settings, e.g. `(settings) => createOpenRouterKeyStore(settings)`. */
   createStore: (settings: ConformanceSettings) => KeyStore
+  /**
+   * Starts a fresh emulator of the vendor for a test, e.g. `startOpenRouterEmulator` or one
+   * made with `defineEmulator`.
+   */
+  startEmulator: (options?: Options) => Promise<Emulator<EmulatorControl, string>>
+  /**
+   * The request that creates a key, as the emulator sees it, e.g.
+   * `{ method: 'POST', path: /\/keys$/ }`. Required where the store can create keys.
+   */
+  createRequest?: RequestMatch
+  /**
+   * The request that settles a create (the rename to the final name, or the metadata update
+   * that carries the marker). Required where the store can create keys.
+   */
+  settleRequest?: RequestMatch
   /**
    * The adapter's capabilities, e.g. `openRouterCapabilities`. They choose, when the suite is
    * collected, which path of each capability test runs (the report names the skipped one);
@@ -55,7 +70,7 @@ export interface ConformanceOptions {
   /** An id in the adapter's format that names no key. */
   unknownId: string
   /** Emulator options for every test. */
-  emulator?: StartEmulatorOptions
+  emulator?: Options
   /**
    * Keys per page the store asks for, where it pages (`capabilities.pagination`). Default
    * `100`.
@@ -80,7 +95,7 @@ export interface ConformanceOptions {
    * name where the vendor has names). It may seed what it needs first, such as a workspace.
    * Given, the suite checks that `successorInput` of such a key makes a key just like it.
    */
-  successorSeed?: (emulator: Emulator) => Record<string, unknown>
+  successorSeed?: (emulator: Emulator<EmulatorControl, string>) => Record<string, unknown>
   /**
    * The adapter's own tests, run inside the suite with its per-test emulator and store
    * (see `ConformanceContext`).
@@ -92,7 +107,9 @@ export interface ConformanceOptions {
  * The one suite every adapter passes against its vendor's emulator. Tests that need a
  * capability the vendor lacks check instead that the store refuses, sending nothing.
  */
-export function describeKeyStoreConformance(options: ConformanceOptions): void {
+export function describeKeyStoreConformance<Options extends EmulatorOptions>(
+  options: ConformanceOptions<Options>,
+): void {
   const { vendor, createStore, capabilities } = options
   const updates = (field: string) => (capabilities.update || []).includes(field)
   const creates = (field: string) => (capabilities.create || []).includes(field)
@@ -101,7 +118,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
   const deletes = capabilities.deleted !== false
 
   describe(`${vendor} KeyStore conformance`, () => {
-    let emulator: Emulator
+    let emulator: Emulator<EmulatorControl, string>
     let store: KeyStore
     /** Every secret the test has seen: the credential and each key minted. */
     let secrets: Set<string>
@@ -162,7 +179,7 @@ export function describeKeyStoreConformance(options: ConformanceOptions): void {
     }
 
     beforeEach(async () => {
-      emulator = await startEmulator(vendor, options.emulator)
+      emulator = await options.startEmulator(options.emulator)
       secrets = new Set(settingSecrets(emulator.settings))
       settings = settingsFor(emulator.settings)
       store = createStore(settings)

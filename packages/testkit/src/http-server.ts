@@ -16,14 +16,17 @@ export interface EmulatedRequest {
   rawBody?: string
 }
 
+/** The body of a request whose text was not valid JSON. */
 export const INVALID_JSON = Symbol('invalid-json')
 
+/** A vendor handler's answer. */
 export interface EmulatedResponse {
   status: number
   body?: unknown
   headers?: Record<string, string>
 }
 
+/** How an emulator answers: a vendor's API over the emulator's state. */
 export interface VendorHandler {
   /** Handles one request, changing state as the vendor would. */
   handle(request: EmulatedRequest): EmulatedResponse

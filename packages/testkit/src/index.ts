@@ -11,6 +11,12 @@ export {
   type AwsSecretVersion,
   startAwsSecretsManagerEmulator,
 } from './aws-secrets-manager-emulator.js'
+  defineEmulator,
+  type EmulatorContext,
+  type EmulatorDefinition,
+  type VendorEmulator,
+} from './emulator-framework.js'
+export { bearer, matchPath } from './emulator-helpers.js'
 export {
   type GitHubEmulatorControl,
   type GitHubScope,
@@ -23,6 +29,11 @@ export {
   type KubernetesRolloutOutcome,
   startKubernetesEmulator,
 } from './kubernetes-emulator.js'
+  type EmulatedRequest,
+  type EmulatedResponse,
+  INVALID_JSON,
+  type VendorHandler,
+} from './http-server.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export {
@@ -36,8 +47,18 @@ export {
 } from './openai-emulator.js'
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
-export { type StartEmulatorOptions, startEmulator } from './start-emulator.js'
-export { startOpenAIEmulator } from './start-openai-emulator.js'
+export type { RequestLimiter } from './rate-limiter.js'
+export {
+  EMULATORS,
+  type StartEmulatorOptions,
+  startAnthropicEmulator,
+  startEmulator,
+  startLatitudeEmulator,
+  startNoteDxEmulator,
+  startOpenAIEmulator,
+  startOpenRouterEmulator,
+  startVoiceableEmulator,
+} from './start-emulator.js'
 export type { TargetEmulator, TargetEmulatorOptions } from './target-emulator.js'
 export {
   type Emulator,
@@ -47,6 +68,7 @@ export {
   type Fault,
   type RateLimit,
   type RecordedRequest,
+  type RequestMatch,
   type SeedKeyInput,
   VENDORS,
   type Vendor,

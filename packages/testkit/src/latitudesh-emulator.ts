@@ -8,7 +8,7 @@ import {
 } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RequestLimiter } from './rate-limiter.js'
 import type { EmulatorControl, RateLimit } from './types.js'
 
 /** Latitude.sh's published limits, per key: 60 reads and 20 writes a minute. */
@@ -37,7 +37,7 @@ export function latitudeToken(): string {
 }
 
 /** Latitude.sh's API-key endpoints (VENDORS.md), held in memory, JSON:API throughout. */
-export function createLatitudeEmulator(url: string, limiter: RateLimiter, seedKeys: number) {
+export function createLatitudeEmulator(url: string, limiter: RequestLimiter, seedKeys: number) {
   const keys = new Map<string, KeyRecord>()
   let clock = -seedKeys - 2
 

@@ -1,7 +1,7 @@
 import { bearer, isPlainObject, matchPath, randomHex } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RequestLimiter } from './rate-limiter.js'
 import type { EmulatorControl } from './types.js'
 
 const BASE_PATH = '/v1'
@@ -63,7 +63,7 @@ export interface NoteDxEmulatorOptions {
 /** NoteDx's login and API-key endpoints (VENDORS.md), held in memory. */
 export function createNoteDxEmulator(
   url: string,
-  limiter: RateLimiter,
+  limiter: RequestLimiter,
   seedKeys: number,
   options: NoteDxEmulatorOptions,
 ) {

@@ -11,7 +11,7 @@ import { INVALID_JSON } from './http-server.js'
 import { OpenRouterGuardrails } from './openrouter-guardrails.js'
 import { UUID_PATTERN } from './openrouter-paging.js'
 import { OpenRouterWorkspaces } from './openrouter-workspaces.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RequestLimiter } from './rate-limiter.js'
 import type { EmulatorControl } from './types.js'
 
 /** OpenRouter lists keys in fixed pages of this many. */
@@ -84,7 +84,7 @@ export function openRouterSecret(): string {
 /** OpenRouter's key-management API (VENDORS.md), held in memory. */
 export function createOpenRouterEmulator(
   url: string,
-  limiter: RateLimiter,
+  limiter: RequestLimiter,
   seedKeys: number,
 ): OpenRouterEmulatorState {
   const managementKey = openRouterSecret()

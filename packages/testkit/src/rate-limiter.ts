@@ -1,7 +1,16 @@
 import type { RateLimit } from './types.js'
 
+/** Counts requests against a vendor's rate limits. */
+export interface RequestLimiter {
+  /**
+   * Counts a request of `caller` (for example its credential); returns the wait in
+   * milliseconds when it is over a limit, else `undefined`.
+   */
+  take(caller: string, method: string): number | undefined
+}
+
 /** Fixed-window request counting per caller and kind, as vendors describe their limits. */
-export class RateLimiter {
+export class RateLimiter implements RequestLimiter {
   readonly #windows = new Map<string, { start: number; count: number }>()
   readonly #limits: { read?: RateLimit; write?: RateLimit }
   readonly #timeScale: number

@@ -1,5 +1,5 @@
 import { type AnthropicEmulatorControl, createAnthropicEmulator } from './anthropic-emulator.js'
-import { EmulatorServer, type VendorHandler } from './http-server.js'
+import { defineEmulator } from './emulator-framework.js'
 import { createLatitudeEmulator, LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 import { createNoteDxEmulator } from './notedx-emulator.js'
 import {
@@ -8,14 +8,7 @@ import {
   type OpenAISeedKind,
 } from './openai-emulator.js'
 import { createOpenRouterEmulator, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
-import { RateLimiter } from './rate-limiter.js'
-import type {
-  Emulator,
-  EmulatorControl,
-  EmulatorOptions,
-  RecordedRequest,
-  Vendor,
-} from './types.js'
+import type { Emulator, EmulatorControl, EmulatorOptions, Vendor } from './types.js'
 import { createVoiceableEmulator } from './voiceable-emulator.js'
 
 /** Options of `startEmulator`, with the vendor-specific ones. */
@@ -24,6 +17,83 @@ export interface StartEmulatorOptions extends EmulatorOptions {
   rotateRefreshTokens?: boolean
   /** OpenAI: which keys `seedKey` makes when not told, admin keys or project keys. Default `'admin'`. */
   seedKind?: OpenAISeedKind
+}
+
+/**
+ * Starts a loopback server that plays OpenRouter's key-management API, with workspaces and
+ * guardrails that its controls can seed.
+ */
+export const startOpenRouterEmulator: (
+  options?: EmulatorOptions,
+) => Promise<Emulator<OpenRouterEmulatorControl, 'openrouter'>> = defineEmulator({
+  vendor: 'openrouter',
+  create: ({ url, limiter, seedKeys }) => createOpenRouterEmulator(url, limiter, seedKeys),
+})
+
+/** Starts a loopback server that plays Latitude.sh's API tokens, with its rate limits. */
+export const startLatitudeEmulator: (
+  options?: EmulatorOptions,
+) => Promise<Emulator<EmulatorControl, 'latitudesh'>> = defineEmulator({
+  vendor: 'latitudesh',
+  rateLimit: LATITUDE_RATE_LIMITS,
+  create: ({ url, limiter, seedKeys }) => createLatitudeEmulator(url, limiter, seedKeys),
+})
+
+/** Starts a loopback server that plays NoteDx's login and API keys. */
+export const startNoteDxEmulator: (
+  options?: StartEmulatorOptions,
+) => Promise<Emulator<EmulatorControl, 'notedx'>> = defineEmulator({
+  vendor: 'notedx',
+  create: ({ url, limiter, seedKeys, timeScale }, options: StartEmulatorOptions) =>
+    createNoteDxEmulator(url, limiter, seedKeys, {
+      timeScale,
+      rotateRefreshTokens: options.rotateRefreshTokens ?? false,
+    }),
+})
+
+/** Starts a loopback server that plays Voiceable's API keys. */
+export const startVoiceableEmulator: (
+  options?: EmulatorOptions,
+) => Promise<Emulator<EmulatorControl, 'voiceable'>> = defineEmulator({
+  vendor: 'voiceable',
+  create: ({ url, limiter, seedKeys }) => createVoiceableEmulator(url, limiter, seedKeys),
+})
+
+/**
+ * Starts a loopback server that plays Anthropic's Admin API for API keys, whose controls
+ * seed keys with a status, an expiry and a workspace (the API itself cannot create keys).
+ */
+export const startAnthropicEmulator: (
+  options?: EmulatorOptions,
+) => Promise<Emulator<AnthropicEmulatorControl, 'anthropic'>> = defineEmulator({
+  vendor: 'anthropic',
+  create: ({ url, limiter, seedKeys }) => createAnthropicEmulator(url, limiter, seedKeys),
+})
+
+/**
+ * Starts a loopback server that plays OpenAI's Admin API: admin API keys, and one project's
+ * API keys and service accounts (`OPENAI_EMULATED_PROJECT`). Its `settings` are
+ * `{ baseUrl, adminKey }`, for `createOpenAIKeyStore` (add `project` for the project's keys)
+ * or the official SDK (`baseURL`, `adminAPIKey`).
+ */
+export const startOpenAIEmulator: (
+  options?: StartEmulatorOptions,
+) => Promise<Emulator<OpenAIEmulatorControl, 'openai'>> = defineEmulator({
+  vendor: 'openai',
+  create: ({ url, limiter, seedKeys }, options: StartEmulatorOptions) =>
+    createOpenAIEmulator(url, limiter, seedKeys, options.seedKind),
+})
+
+/** The bundled emulators by vendor name: what `startEmulator(vendor)` looks up. */
+export const EMULATORS: {
+  readonly [V in Vendor]: (options?: StartEmulatorOptions) => Promise<Emulator<EmulatorControl, V>>
+} = {
+  openrouter: startOpenRouterEmulator,
+  latitudesh: startLatitudeEmulator,
+  notedx: startNoteDxEmulator,
+  voiceable: startVoiceableEmulator,
+  anthropic: startAnthropicEmulator,
+  openai: startOpenAIEmulator,
 }
 
 /**
@@ -51,9 +121,9 @@ export function startEmulator(
   options?: StartEmulatorOptions,
 ): Promise<Emulator<OpenAIEmulatorControl, 'openai'>>
 /**
- * Starts a loopback server that plays `vendor`'s key-management API, seeded with an admin
- * credential and a few keys. Each call has its own state and port; `close()` frees it. Its
- * `settings` fit `vendor`'s factory only.
+ * Starts a bundled vendor's emulator by name (a shorthand for its own starter, such as
+ * `startOpenRouterEmulator`), seeded with an admin credential and a few keys. Each call has
+ * its own state and port; `close()` frees it. Its `settings` fit `vendor`'s factory only.
  */
 export function startEmulator<V extends Vendor>(
   vendor: V,
@@ -63,69 +133,7 @@ export async function startEmulator(
   vendor: Vendor,
   options: StartEmulatorOptions = {},
 ): Promise<Emulator> {
-  const timeScale = options.timeScale ?? 1
-  if (!(timeScale > 0)) throw new RangeError('timeScale must be a positive number')
-  const seedKeys = options.seedKeys ?? 3
-  const limits =
-    options.rateLimit === false
-      ? {}
-      : (options.rateLimit ?? (vendor === 'latitudesh' ? LATITUDE_RATE_LIMITS : {}))
-  const limiter = new RateLimiter(limits, timeScale, options.now)
-
-  // The URL is only known once listening; the handler is bound to it through this holder.
-  let vendorState:
-    | { handler: VendorHandler; control: EmulatorControl; settings: Record<string, string> }
-    | undefined
-  const server = new EmulatorServer({
-    handle: (request) => (vendorState as NonNullable<typeof vendorState>).handler.handle(request),
-    errorResponse: (status, message) =>
-      (vendorState as NonNullable<typeof vendorState>).handler.errorResponse(status, message),
-    get credentialHeaders() {
-      return vendorState?.handler.credentialHeaders ?? ['authorization']
-    },
-    get contentType() {
-      return vendorState?.handler.contentType ?? 'application/json'
-    },
-  })
-  const url = await server.listen(options.port ?? 0)
-  switch (vendor) {
-    case 'openrouter':
-      vendorState = createOpenRouterEmulator(url, limiter, seedKeys)
-      break
-    case 'latitudesh':
-      vendorState = createLatitudeEmulator(url, limiter, seedKeys)
-      break
-    case 'notedx':
-      vendorState = createNoteDxEmulator(url, limiter, seedKeys, {
-        timeScale,
-        rotateRefreshTokens: options.rotateRefreshTokens ?? false,
-      })
-      break
-    case 'voiceable':
-      vendorState = createVoiceableEmulator(url, limiter, seedKeys)
-      break
-    case 'anthropic':
-      vendorState = createAnthropicEmulator(url, limiter, seedKeys)
-      break
-    case 'openai':
-      vendorState = createOpenAIEmulator(url, limiter, seedKeys, options.seedKind)
-      break
-    default:
-      await server.close()
-      throw new TypeError(`Unknown vendor: ${String(vendor)}`)
-  }
-  const state = vendorState
-  return {
-    vendor,
-    url,
-    settings: state.settings,
-    close: () => server.close(),
-    inject: (fault) => server.inject(fault),
-    clearFaults: () => server.clearFaults(),
-    idle: () => server.idle(),
-    get requests(): readonly RecordedRequest[] {
-      return server.requests
-    },
-    control: state.control,
-  }
+  const start = Object.hasOwn(EMULATORS, vendor) ? EMULATORS[vendor] : undefined
+  if (start === undefined) throw new TypeError(`Unknown vendor: ${String(vendor)}`)
+  return start(options)
 }

@@ -1,4 +1,4 @@
-import type { VendorSettings } from '@keyway/core'
+import type { VendorSettings } from '@keyway/core/adapter'
 
 /** The vendors keyway ships emulators for. */
 export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable' | 'anthropic' | 'openai'
@@ -34,6 +34,9 @@ export interface Fault {
   /** Process the request, then answer 200 with a body that is not valid JSON. */
   malformed?: boolean
 }
+
+/** Which requests something applies to: a method, a path (exact or a pattern), or both. */
+export type RequestMatch = NonNullable<Fault['match']>
 
 /** A request as the emulator received it. The credential is redacted. */
 export interface RecordedRequest {
@@ -83,7 +86,7 @@ export interface EmulatorOptions {
  * for `V`'s factory when `V` is one vendor, so they are a type error at any other vendor's
  * factory. Settings of an emulator whose vendor is only known as `Vendor` carry no mark.
  */
-export type EmulatorSettings<V extends Vendor = Vendor> = Vendor extends V
+export type EmulatorSettings<V extends string = Vendor> = Vendor extends V
   ? Record<string, string>
   : Record<string, string> & VendorSettings<V>
 
@@ -93,7 +96,7 @@ export type EmulatorSettings<V extends Vendor = Vendor> = Vendor extends V
  */
 export interface Emulator<
   Control extends EmulatorControl = EmulatorControl,
-  V extends Vendor = Vendor,
+  V extends string = Vendor,
 > {
   vendor: V
   /** `http://127.0.0.1:<port>`, already listening. */

@@ -1,7 +1,7 @@
 import { bearer, isoNow, isPlainObject, matchPath, randomHex } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RequestLimiter } from './rate-limiter.js'
 import type { EmulatorControl } from './types.js'
 
 const BASE_PATH = '/voiceable-api'
@@ -62,7 +62,7 @@ function errorResponse(
 }
 
 /** Voiceable's API-key endpoints (VENDORS.md), held in memory, in its `{status, data}` envelope. */
-export function createVoiceableEmulator(url: string, limiter: RateLimiter, seedKeys: number) {
+export function createVoiceableEmulator(url: string, limiter: RequestLimiter, seedKeys: number) {
   const keys = new Map<number, KeyRecord>()
   const sessionToken = `emulated-session-jwt-${randomHex(32)}`
   let nextId = 101

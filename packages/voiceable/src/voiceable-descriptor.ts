@@ -1,6 +1,7 @@
-import type { KeyStoreDescriptor } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createVoiceableKeyStore,
+  VOICEABLE_ENV,
   type VoiceableKeyStore,
   type VoiceableKeyStoreSettings,
 } from './voiceable-key-store.js'
@@ -12,9 +13,11 @@ export const voiceableDescriptor: KeyStoreDescriptor<VoiceableKeyStoreSettings, 
     id: 'voiceable',
     title: 'Voiceable',
     create: createVoiceableKeyStore,
-    credentials: [{ apiKey: 'VOICEABLE_API_KEY' }, { token: 'VOICEABLE_TOKEN' }],
-    baseUrlEnv: 'VOICEABLE_BASE_URL',
-    otherEnv: { credentialKeyId: 'VOICEABLE_API_KEY_ID' },
+    credentials: [{ apiKey: VOICEABLE_ENV.apiKey }, { token: VOICEABLE_ENV.token }],
+    baseUrlEnv: VOICEABLE_ENV.baseUrl,
+    // The private key format is not published: public keys only.
+    secretPatterns: [/^pk_live_[0-9a-f]{64}$/i],
+    otherEnv: { credentialKeyId: VOICEABLE_ENV.credentialKeyId },
     columns: [
       { header: 'TYPE', cell: (key) => (key.raw as Partial<VoiceableApiKey>).key_type ?? '-' },
       {

@@ -1,10 +1,10 @@
 import {
   AuthenticationError,
-  createMarker,
   Secret,
   UnsupportedOperationError,
   ValidationError,
 } from '@keyway/core'
+import { createMarker } from '@keyway/core/adapter'
 import { captureBody, useNock } from '@keyway/testkit/nock'
 import nock from 'nock'
 import { describe, expect, it, vi } from 'vitest'

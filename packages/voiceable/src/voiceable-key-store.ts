@@ -16,7 +16,7 @@ import {
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import {
   createInputSchema,
   createResponseSchema,
@@ -94,6 +94,14 @@ export const voiceableCapabilities = defineCapabilities({
   update: ['name', 'allowedOrigins', 'allowedAssistants', 'transientAssistant'],
 })
 
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const VOICEABLE_ENV = {
+  apiKey: 'VOICEABLE_API_KEY',
+  token: 'VOICEABLE_TOKEN',
+  credentialKeyId: 'VOICEABLE_API_KEY_ID',
+  baseUrl: 'VOICEABLE_BASE_URL',
+} as const
+
 const PROVIDER = 'voiceable'
 const ID_PATTERN = /^\d{1,18}$/
 
@@ -108,7 +116,7 @@ export function createVoiceableKeyStore(
     ...settings,
     provider: PROVIDER,
     baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'VOICEABLE_BASE_URL') as string | undefined) ??
+      (settingOrEnv(PROVIDER, settings, 'baseUrl', VOICEABLE_ENV.baseUrl) as string | undefined) ??
       VOICEABLE_BASE_URL,
     headers:
       'apiKey' in credential
@@ -271,8 +279,8 @@ function voiceableCredential(
   settings: VoiceableKeyStoreSettings,
 ): { apiKey: string } | { token: string } {
   const credential = resolveCredentialAlternatives(PROVIDER, settings, [
-    [{ setting: 'apiKey', envVar: 'VOICEABLE_API_KEY' }],
-    [{ setting: 'token', envVar: 'VOICEABLE_TOKEN' }],
+    [{ setting: 'apiKey', envVar: VOICEABLE_ENV.apiKey }],
+    [{ setting: 'token', envVar: VOICEABLE_ENV.token }],
   ])
   if ('token' in credential && settings.credentialKeyId !== undefined) {
     const message = 'names the key of an apiKey, but the store uses a session token'
@@ -288,7 +296,7 @@ function voiceableCredential(
 
 /** The `credentialKeyId` setting or `VOICEABLE_API_KEY_ID`, checked; only for an API key. */
 function resolveCredentialKeyId(settings: VoiceableKeyStoreSettings): string | undefined {
-  const id = settingOrEnv(PROVIDER, settings, 'credentialKeyId', 'VOICEABLE_API_KEY_ID') as
+  const id = settingOrEnv(PROVIDER, settings, 'credentialKeyId', VOICEABLE_ENV.credentialKeyId) as
     | string
     | undefined
   if (id === undefined || ID_PATTERN.test(id)) return id

@@ -1,4 +1,5 @@
-import { descriptorEnv, ValidationError } from '@keyway/core'
+import { ValidationError } from '@keyway/core'
+import { descriptorEnv } from '@keyway/core/adapter'
 import type { Vendor } from '@keyway/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { descriptors, withEmulator } from './vendors.js'

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { fingerprintChange, storeFingerprint } from '@keyway/core'
+import { fingerprintChange, storeFingerprint } from '@keyway/core/adapter'
 import { type Emulator, startEmulator } from '@keyway/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { storeFor, vendors } from './vendors.js'

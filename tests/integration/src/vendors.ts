@@ -1,13 +1,8 @@
 // One way to build each vendor's store against its emulator, and to seed a key whose
 // secret the test knows, so tests can ask the emulator whether a secret still works.
 import { anthropicDescriptor } from '@keyway/anthropic'
-import type {
-  BaseStoreSettings,
-  KeyStore,
-  KeyStoreDescriptor,
-  ReconcileOptions,
-  RetryOptions,
-} from '@keyway/core'
+import type { BaseStoreSettings, KeyStore, ReconcileOptions, RetryOptions } from '@keyway/core'
+import type { KeyStoreDescriptor } from '@keyway/core/adapter'
 import { latitudeDescriptor } from '@keyway/latitudesh'
 import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
 import { openAIDescriptor } from '@keyway/openai'

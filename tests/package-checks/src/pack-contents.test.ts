@@ -67,7 +67,6 @@ const library = [
 
 describe('published tarballs', () => {
   it.each([
-    'core',
     'openrouter',
     'latitudesh',
     'notedx',
@@ -114,6 +113,26 @@ describe('published tarballs', () => {
       expect(notCaret).toEqual([])
     },
   )
+
+  it('@keyway/core holds its two entries, one ESM file per module, and nothing from its tests', async () => {
+    const files = await packedFiles('core')
+    expect(files).toEqual(
+      expect.arrayContaining([
+        ...library,
+        'dist/adapter.cjs',
+        'dist/adapter.d.cts',
+        'dist/adapter.d.ts',
+        'dist/adapter.js',
+        'dist/rotation/rotate-key.js',
+      ]),
+    )
+    expect(files.filter((file) => !file.startsWith('dist/'))).toEqual([
+      'LICENSE',
+      'README.md',
+      'package.json',
+    ])
+    expect(files.filter((file) => /test|fixture/.test(file))).toEqual([])
+  })
 
   it('@keyway/testkit also holds its conformance entry', async () => {
     const files = await packedFiles('testkit')

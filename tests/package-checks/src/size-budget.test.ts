@@ -14,9 +14,12 @@ import { describe, expect, it } from 'vitest'
  * delivery targets (their steps in the rotation, the resume of a part-delivered key, per-key
  * targets) about 1.5 KB more; the store's account fingerprint about 0.3 KB more; operations
  * a vendor may lack (create, update, delete) and archived keys about 0.1 KB more; ids and
- * input refused where they hold part of a known secret about 0.4 KB more.
+ * input refused where they hold part of a known secret about 0.4 KB more. With the adapter
+ * kit in its own entry and core's ESM build one file per module, an adapter leaves rotation,
+ * fleets and targets out: about 2.5 KB less (21-23 KB). ky, p-retry and valibot are about
+ * 10 KB of what is left.
  */
-const BUDGET_BYTES = 26 * 1024
+const BUDGET_BYTES = 24 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({

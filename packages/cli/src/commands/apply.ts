@@ -9,8 +9,8 @@ import {
   fileJournal,
   type RotateKeysProgress,
   type RotationJournal,
-  storeBatchId,
 } from '@keyway/core'
+import { storeBatchId } from '@keyway/core/adapter'
 import { CliError } from '../cli-error.js'
 import { ConfigError } from '../config/config-error.js'
 import { OVERRIDES, override } from '../config/fleet-settings.js'

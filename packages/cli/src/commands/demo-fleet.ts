@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { descriptorEnv } from '@keyway/core'
+import { descriptorEnv } from '@keyway/core/adapter'
 import { type Emulator, startEmulator, VENDORS } from '@keyway/testkit'
 import type { Context } from '../context.js'
 import { PROVIDERS } from '../providers.js'

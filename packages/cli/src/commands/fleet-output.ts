@@ -6,8 +6,8 @@ import type {
   FleetRotateResult,
   FleetStoreError,
   KeySpend,
-  LastUse,
 } from '@keyway/core'
+import type { LastUse } from '@keyway/core/adapter'
 import type { FindingKind } from '../config/fleet-settings.js'
 import { shownDate } from '../dates.js'
 import { type Paint, printable, shownStatus, type TableOptions, table } from '../output.js'

@@ -212,17 +212,12 @@ const storeOf = <const Vendor extends keyof typeof VENDOR_CREDENTIALS>(vendor: V
     ...commonStore,
   })
 
+// One entry per vendor of the registry (`PROVIDERS`), in its order.
+const vendorIds = Object.keys(PROVIDERS) as ConfigVendorId[]
 const store = v.variant(
   'vendor',
-  [
-    storeOf('openrouter'),
-    storeOf('latitudesh'),
-    storeOf('notedx'),
-    storeOf('voiceable'),
-    storeOf('anthropic'),
-    storeOf('openai'),
-  ],
-  'expected one of: openrouter, latitudesh, notedx, voiceable, anthropic, openai',
+  vendorIds.map((vendor) => storeOf(vendor)),
+  `expected one of: ${vendorIds.join(', ')}`,
 )
 
 const policy = v.strictObject({

@@ -1,9 +1,5 @@
-import {
-  type BaseStoreSettings,
-  type FleetStore,
-  globsCannotOverlap,
-  type KeyStore,
-} from '@keyway/core'
+import type { BaseStoreSettings, FleetStore, KeyStore } from '@keyway/core'
+import { globsCannotOverlap } from '@keyway/core/adapter'
 import { variablePattern } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { lifetimeDays } from '../lifetime.js'

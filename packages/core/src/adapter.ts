@@ -1,0 +1,189 @@
+/**
+ * The kit adapter, delivery-target and rotation-engine authors build on: `defineKeyStore`,
+ * the HTTP client with its retry and error readers, pagination, input and settings checks,
+ * credentials, create markers and reconcile, descriptors, and the errors a store throws.
+ * Applications use the main entry, `@keyway/core`.
+ *
+ * @packageDocumentation
+ */
+export {
+  assertCapability,
+  assertFields,
+  type CapabilityContext,
+  defineCapabilities,
+} from './capabilities.js'
+export { createMarker } from './create-marker.js'
+export { type CreateMarking, MARKER_SEPARATOR } from './create-marking.js'
+export {
+  createWithReconcile,
+  isAmbiguousFailure,
+  type ReconcileCreateOptions,
+} from './create-with-reconcile.js'
+export {
+  type CredentialOption,
+  type CredentialSetting,
+  missingCredential,
+  type ResolvedCredential,
+  readCredential,
+  resolveCredential,
+  resolveCredentialAlternatives,
+  settingOrEnv,
+} from './credentials.js'
+export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
+export { errorReader } from './error-reader.js'
+export {
+  AmbiguousCreateError,
+  type AmbiguousCreateErrorOptions,
+  AuthenticationError,
+  ConflictError,
+  CreateSettleError,
+  type CreateSettleErrorOptions,
+  type FieldIssue,
+  FingerprintMismatchError,
+  type FingerprintMismatchErrorOptions,
+  KeyStoreError,
+  type KeyStoreErrorOptions,
+  NetworkError,
+  type NetworkErrorOptions,
+  type NetworkErrorPhase,
+  NotFoundError,
+  PaymentRequiredError,
+  PermissionError,
+  ProviderError,
+  RateLimitError,
+  type RateLimitErrorOptions,
+  ResponseValidationError,
+  type ResponseValidationErrorOptions,
+  RotationError,
+  type RotationErrorOptions,
+  type RotationStep,
+  SameAccountError,
+  type SameAccountErrorOptions,
+  TimeoutError,
+  UnsupportedOperationError,
+  type UnsupportedOperationErrorOptions,
+  ValidationError,
+  type ValidationErrorOptions,
+} from './errors.js'
+export { storeBatchId } from './fleet/fleet-rotate.js'
+export { checkAuditPolicy } from './fleet/fleet-schemas.js'
+export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
+export { type LastUse, lastUse } from './fleet/last-use.js'
+export {
+  type BaseStoreSettings,
+  createHttpClient,
+  DEFAULT_TIMEOUT_MS,
+  type HttpClient,
+  type HttpClientSettings,
+  type HttpHooks,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type ParsedBody,
+  type RequestEvent,
+  type ResponseEvent,
+  type RetryEvent,
+} from './http-client.js'
+export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
+export {
+  descriptorEnv,
+  type KeyColumn,
+  type KeyStoreDescriptor,
+} from './key-store-descriptor.js'
+export { TLS_FAILURE_CODES } from './network-errors.js'
+export {
+  type CursorPage,
+  type CursorPaginationOptions,
+  collect,
+  type OffsetPage,
+  type OffsetPaginationOptions,
+  paginateCursor,
+  paginateOffset,
+} from './paginate.js'
+export { type ParseContext, parseResponse } from './parse-response.js'
+export { isPlainObject, plainObject, stringRecord } from './plain-object.js'
+export { probeSecret } from './probe-secret.js'
+export {
+  defaultReconcileOptions,
+  type ReconcileOptions,
+  type ResolvedReconcileOptions,
+} from './reconcile-options.js'
+export { REDACTED, Redactor } from './redact.js'
+export {
+  checkOptions,
+  createOptionsSchema,
+  listOptionsSchema,
+  requestOptionsSchema,
+} from './request-options.js'
+export { requireMembers } from './require-members.js'
+export { parseRetryAfter, secondsToMs } from './retry-after.js'
+export {
+  defaultRetryOptions,
+  mayHaveTakenEffect,
+  RETRYABLE_STATUSES,
+  type ResolvedRetryOptions,
+  type RetryOperation,
+  type RetryOptions,
+  retryOperationOf,
+  retryOptionsSchema,
+} from './retry-policy.js'
+export { openRotation } from './rotation/rotate-key.js'
+export type { SteppedRotation } from './rotation/stepped-rotation.js'
+export {
+  type RequestKind,
+  Scheduler,
+  type SchedulerOptions,
+  schedulerOptionsSchema,
+} from './scheduler.js'
+export { Secret } from './secret.js'
+export { MAX_TIMER_MS } from './setting-schemas.js'
+export {
+  assertSameAccount,
+  fingerprintChange,
+  type StoreFingerprint,
+  storeFingerprint,
+} from './store-fingerprint.js'
+export { checkKeyId, type StoreRules, storeRules } from './store-rules.js'
+export { validateStoreSettings } from './store-settings.js'
+export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
+export type {
+  DeliveryTarget,
+  TargetConfirmContext,
+  TargetContext,
+  TargetDelivery,
+  TargetDescription,
+  TargetProgress,
+  TargetReceipt,
+  TargetRecord,
+} from './targets/delivery-target.js'
+export { type PollOptions, pollUntil } from './targets/poll-until.js'
+export { probeTargets, type TargetProbe } from './targets/probe-targets.js'
+export { writeTokenOf } from './targets/write-token.js'
+export type {
+  ApiKey,
+  Capabilities,
+  CreatedKey,
+  CreateKeyInput,
+  CreateOptions,
+  CredentialKeyIdsOptions,
+  KeySpend,
+  KeyStatus,
+  KeyStore,
+  ListOptions,
+  RequestOptions,
+  SettableKeyStatus,
+  SuccessorPlan,
+  UpdateKeyInput,
+} from './types.js'
+export {
+  baseCreateInputSchema,
+  baseUpdateInputSchema,
+  encodeId,
+  type InputContext,
+  MAX_NAME_LENGTH,
+  readEnv,
+  resolveBaseUrl,
+  validateInput,
+} from './validate.js'
+export { isoDate, lenient } from './vendor-schemas.js'
+export type { VendorSettings } from './vendor-settings.js'
