@@ -11,6 +11,7 @@ export {
   type AwsSecretVersion,
   startAwsSecretsManagerEmulator,
 } from './aws-secrets-manager-emulator.js'
+export {
   defineEmulator,
   type EmulatorContext,
   type EmulatorDefinition,
@@ -24,16 +25,17 @@ export {
   startGitHubEmulator,
 } from './github-emulator.js'
 export {
-  type KubernetesDeploymentView,
-  type KubernetesEmulatorControl,
-  type KubernetesRolloutOutcome,
-  startKubernetesEmulator,
-} from './kubernetes-emulator.js'
   type EmulatedRequest,
   type EmulatedResponse,
   INVALID_JSON,
   type VendorHandler,
 } from './http-server.js'
+export {
+  type KubernetesDeploymentView,
+  type KubernetesEmulatorControl,
+  type KubernetesRolloutOutcome,
+  startKubernetesEmulator,
+} from './kubernetes-emulator.js'
 export { LATITUDE_RATE_LIMITS } from './latitudesh-emulator.js'
 export { NOTEDX_SECOND_SANDBOX_STATUS } from './notedx-emulator.js'
 export {
