@@ -157,7 +157,6 @@ export type {
   TargetRecord,
 } from './targets/delivery-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'
-export { probeTargets, type TargetProbe } from './targets/probe-targets.js'
 export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,

@@ -102,6 +102,7 @@ export type {
   TargetRecord,
 } from './targets/delivery-target.js'
 export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
+export { probeTargets, type TargetProbe } from './targets/probe-targets.js'
 export type {
   ApiKey,
   Capabilities,

@@ -1,4 +1,4 @@
-import { errorReader, lenient } from '@keyway/core'
+import { errorReader, lenient } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** `DescribeSecret`: the secret's versions and their staging labels; never a value. */

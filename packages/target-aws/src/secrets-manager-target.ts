@@ -14,7 +14,7 @@ import {
   resolveCredentialAlternatives,
   settingOrEnv,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
   describeSecretSchema,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
-import { readCredential, readEnv, ValidationError } from '@keyway/core'
+import { readCredential, readEnv, ValidationError } from '@keyway/core/adapter'
 import { load } from 'js-yaml'
 import * as v from 'valibot'
 import type { TlsOptions } from './tls-fetch.js'

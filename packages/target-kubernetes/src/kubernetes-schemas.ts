@@ -1,4 +1,4 @@
-import { errorReader, lenient } from '@keyway/core'
+import { errorReader, lenient } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** A Secret: its `data` (base64 values) and resource version. */

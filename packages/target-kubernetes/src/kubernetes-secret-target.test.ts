@@ -11,8 +11,8 @@ import {
   Secret,
   type TargetConfirmContext,
   type TargetContext,
-  writeTokenOf,
 } from '@keyway/core'
+import { writeTokenOf } from '@keyway/core/adapter'
 import {
   type KubernetesEmulatorControl,
   startKubernetesEmulator,

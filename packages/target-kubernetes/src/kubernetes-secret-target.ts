@@ -9,7 +9,7 @@ import {
   pollUntil,
   type RequestOptions,
   type TargetReceipt,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { invalid, type KubernetesConnectionSettings, resolveConnection } from './kube-connection.js'
 import {

@@ -1,4 +1,4 @@
-import { ProviderError } from '@keyway/core'
+import { ProviderError } from '@keyway/core/adapter'
 import type { Deployment } from './kubernetes-schemas.js'
 
 /**

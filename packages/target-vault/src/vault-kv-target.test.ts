@@ -5,8 +5,8 @@ import {
   Secret,
   type TargetConfirmContext,
   type TargetContext,
-  writeTokenOf,
 } from '@keyway/core'
+import { writeTokenOf } from '@keyway/core/adapter'
 import { startVaultEmulator, type TargetEmulator, type VaultEmulatorControl } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createVaultKvTarget, type VaultKvTargetSettings } from './vault-kv-target.js'

@@ -11,7 +11,7 @@ import {
   resolveCredential,
   settingOrEnv,
   ValidationError,
-} from '@keyway/core'
+} from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
   capabilitiesSchema,

@@ -1,4 +1,4 @@
-import { errorReader, lenient } from '@keyway/core'
+import { errorReader, lenient } from '@keyway/core/adapter'
 import * as v from 'valibot'
 
 /** `GET /v1/{mount}/data/{path}`: one version's fields and metadata. */

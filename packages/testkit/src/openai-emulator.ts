@@ -1,7 +1,7 @@
 import { bearer, isPlainObject, matchPath, randomAlphanumeric } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
-import type { RateLimiter } from './rate-limiter.js'
+import type { RequestLimiter } from './rate-limiter.js'
 import type { EmulatorControl, SeedKeyInput } from './types.js'
 
 /** OpenAI's list page size: `limit` defaults to 20 and takes 1 to 100. */
@@ -123,7 +123,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
  */
 export function createOpenAIEmulator(
   url: string,
-  limiter: RateLimiter,
+  limiter: RequestLimiter,
   seedKeys: number,
   seedKind: OpenAISeedKind = 'admin',
 ) {

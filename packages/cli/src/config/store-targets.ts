@@ -4,9 +4,9 @@ import {
   type CreatedKey,
   type DeliveryTarget,
   KeyStoreError,
-  matchesSelector,
   ValidationError,
 } from '@keyway/core'
+import { matchesSelector } from '@keyway/core/adapter'
 import { DEFAULT_VAR_NAME, type VariableSource, variableOf } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { ConfigError } from './config-error.js'
