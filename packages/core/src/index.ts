@@ -194,9 +194,11 @@ export type {
   TargetContext,
   TargetDelivery,
   TargetDescription,
+  TargetPhase,
   TargetProgress,
   TargetReceipt,
   TargetRecord,
+  TargetStep,
 } from './targets/delivery-target.js'
 export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { RotationError, ValidationError } from '../errors.js'
+import type { DeliveryTarget } from '../targets/delivery-target.js'
 import { Place } from '../targets/place-target.test-support.js'
 import type { CreatedKey } from '../types.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
@@ -133,7 +134,8 @@ describe('rotation with delivery targets', () => {
         target: 'vercel:API_KEY',
         holds: 'new',
         keyId: newKeyId,
-        progress: 'written',
+        // A 500 may have started a deployment: the propagate is journalled as in flight.
+        progress: 'propagating',
         failure: 'propagate failed: vercel redeploy failed',
       }),
     ])
@@ -190,6 +192,69 @@ describe('rotation with delivery targets', () => {
     expect([github.writes, vercel.writes]).toEqual([[], []])
     expect(store.writes.map((write) => write.operation)).toEqual(['create', 'delete'])
     expect(store.works(old.secret)).toBe(true)
+  })
+
+  describe.each([
+    ['answers only after its deadline passed', 'late'],
+    ['never answers', 'silent'],
+  ] as const)('a confirm that %s is not confirmed', (_, how) => {
+    it('leaves the old key working and the new key kept, and a rerun that confirms in time finishes', async () => {
+      const { store, old, github, vercel, targets } = setup({ reveal: true })
+      let slow = true
+      let aborted = false
+      const [first, second] = targets()
+      const waiting: DeliveryTarget = {
+        ...(second as DeliveryTarget),
+        confirmWithinMs: 30,
+        async confirm(context) {
+          if (!slow) return (second as DeliveryTarget).confirm(context)
+          context.signal?.addEventListener('abort', () => {
+            aborted = true
+          })
+          if (how === 'late') {
+            // Busy until the deadline is behind it, then says "confirmed".
+            while (Date.now() <= context.deadline) await new Promise((r) => setTimeout(r, 5))
+            return
+          }
+          await new Promise(() => {})
+        },
+      }
+      const journal = memoryJournal()
+      const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
+      const error = await rotateKey(store, {
+        ...options,
+        targets: [first as DeliveryTarget, waiting],
+      }).catch((e) => e)
+      expect(error).toBeInstanceOf(RotationError)
+      expect(error).toMatchObject({ step: 'deliver', rolledBack: false })
+      const newKeyId = journal.records.get('r1')?.newKeyId as string
+      expect(error.deliveries).toEqual([
+        expect.objectContaining({ target: 'github:API_KEY', progress: 'confirmed' }),
+        expect.objectContaining({
+          target: 'vercel:API_KEY',
+          holds: 'new',
+          keyId: newKeyId,
+          // A redeploy that did not finish in time is started again by the rerun.
+          progress: 'written',
+          failure: expect.stringMatching(
+            /^confirm failed: target vercel:API_KEY did not confirm by its deadline/,
+          ),
+        }),
+      ])
+      // The confirm was told to stop at the deadline.
+      expect(aborted).toBe(true)
+      const secret = github.writes[0]?.value as string
+      expect([store.works(old.secret), store.works(secret)]).toEqual([true, true])
+      expect(journal.records.get('r1')?.state).toBe('created')
+      slow = false
+      const result = await rotateKey(store, {
+        ...options,
+        targets: [first as DeliveryTarget, waiting],
+      })
+      expect(result.newKeyId).toBe(newKeyId)
+      expect([store.works(old.secret), store.works(secret)]).toEqual([false, true])
+      expect([github.writes.length, vercel.writes.length, vercel.deploys.length]).toEqual([1, 1, 2])
+    })
   })
 
   it('a deliver callback given beside targets is one more target, confirmed once it returned', async () => {
