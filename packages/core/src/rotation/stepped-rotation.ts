@@ -45,10 +45,14 @@ export interface SteppedRotation {
    * journals `'delivered'`, running what is left). A phase the journal shows done runs
    * nothing, and so does every phase once the rotation is past delivery. The new secret is
    * verified before the first write (a failure there is settled as `runNext` settles it, the
-   * new key deleted). A failure of the target is journalled and resolves with `failure` set,
-   * so the other targets can go on; stop the rotation then with `deliveryFailure`.
+   * new key deleted). A failure of the target is journalled and resolves with `failure` set
+   * (why this step failed, scrubbed), so the other targets can go on; stop the rotation then
+   * with `deliveryFailure`.
    */
-  runTargetStep(target: string, phase: TargetPhase): Promise<TargetDelivery>
+  runTargetStep(
+    target: string,
+    phase: TargetPhase,
+  ): Promise<{ delivery: TargetDelivery; failure: string | null }>
   /**
    * The error of a delivery in which the targets `failed` failed (their steps journalled why):
    * the new key is kept, the old key untouched, and its `deliveries` say where each target
@@ -97,7 +101,7 @@ export async function openSteps<C extends CreateKeyInput>(
       const target = run.targets.find((each) => each.name === name)
       if (target === undefined) throw new Error(`rotation ${rotationId} has no target "${name}"`)
       const delivery = () => run.deliveries().find((each) => each.target === name) as TargetDelivery
-      if (run.reached('delivered')) return delivery()
+      if (run.reached('delivered')) return { delivery: delivery(), failure: null }
       const step = cursor.next
       if (step?.name !== 'deliver' || run.created === undefined) {
         throw new Error(
@@ -105,14 +109,15 @@ export async function openSteps<C extends CreateKeyInput>(
         )
       }
       const created = run.created
-      await redacting(store, async () => {
+      const failed = await redacting(store, async () => {
         try {
-          await runTargetPhase(run, target, phase, created)
+          return await runTargetPhase(run, target, phase, created)
         } catch (error) {
           throw await settleFailure(run, step, error)
         }
       })
-      return delivery()
+      const now = delivery()
+      return { delivery: now, failure: failed === undefined ? null : now.failure }
     },
     deliveryFailure: (failed) => deliveryFailure(run, failed),
     result() {
@@ -135,9 +140,12 @@ function finished(record: Parameters<typeof finishedResult>[0]): SteppedRotation
     targets: Object.keys(record.targets ?? {}),
     deliveries: () => finishedResult(record).deliveries,
     runTargetStep: (name) =>
-      Promise.resolve(
-        finishedResult(record).deliveries.find((each) => each.target === name) as TargetDelivery,
-      ),
+      Promise.resolve({
+        delivery: finishedResult(record).deliveries.find(
+          (each) => each.target === name,
+        ) as TargetDelivery,
+        failure: null,
+      }),
     deliveryFailure: () => {
       throw new Error(`rotation ${record.rotationId} is already done`)
     },
