@@ -28,7 +28,13 @@ import {
   ValidationError,
 } from '@keyway/core'
 import pg from 'pg'
-import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
+import {
+  checkEnqueue,
+  checkLabel,
+  checkTargetNames,
+  checkTargets,
+  invalid,
+} from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
 import { ensureKeywayTables } from './keyway-tables.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
@@ -937,44 +943,4 @@ function checkPolicy(options: KeywayRotationsOptions, policy: RotationPolicy): v
     throw invalid('policies.audit', 'replaces maxAgeMs and select: give one or the other')
   }
   checkAuditPolicy(policy.audit, `policies.${policy.name}.audit`)
-}
-
-/** Checks a store's targets as given to `defineKeywayRotations`: a list of unique names. */
-function checkTargets(label: string, targets: RotationStoreEntry['targets']): void {
-  if (targets === undefined || typeof targets === 'function') return
-  if (!Array.isArray(targets) || targets.length === 0) {
-    throw invalid(`stores.${label}.targets`, 'must be delivery targets, or a function of the key')
-  }
-  const names = targets.map((target) => (target as { name?: unknown }).name)
-  if (names.some((name) => typeof name !== 'string') || new Set(names).size !== names.length) {
-    throw invalid(`stores.${label}.targets`, 'must each have a name, and no two the same')
-  }
-}
-
-/**
- * The target names an enqueue gave, checked: non-empty names, each once, each a target of
- * the store where its targets are a list (a function's are checked once it gives them).
- */
-function checkTargetNames(
-  label: string,
-  targets: RotationStoreEntry['targets'],
-  names: readonly string[] | undefined,
-): string[] | undefined {
-  if (names === undefined) return undefined
-  const path = 'targets'
-  if (!Array.isArray(names) || names.length === 0) {
-    throw invalid(path, 'must name at least one target')
-  }
-  if (names.some((name) => typeof name !== 'string' || name === '')) {
-    throw invalid(path, 'must be target names')
-  }
-  if (new Set(names).size !== names.length) throw invalid(path, 'names a target twice')
-  if (targets === undefined) throw invalid(path, `store "${label}" has no targets`)
-  if (typeof targets !== 'function') {
-    const missing = names.filter((name) => !targets.some((target) => target.name === name))
-    if (missing.length > 0) {
-      throw invalid(path, `store "${label}" has no target named ${missing.join(', ')}`)
-    }
-  }
-  return [...names]
 }
