@@ -139,16 +139,20 @@ async function expectDelivered(setup: Setup): Promise<string[]> {
 }
 
 /**
- * Places where a secret could be stored in the clear: DBOS's workflow and step records and
- * keyway's journal, as text. No secret, nor any 8 characters of one in a row, may be there.
+ * Places where a secret could be stored in the clear: DBOS's workflow and step records,
+ * keyway's journal and what the workers printed, as text. No secret, nor any 8 characters of one in a row, may be there.
  */
-async function expectNoSecretStored(setup: Setup, secrets: readonly string[]): Promise<void> {
+async function expectNoSecretStored(
+  setup: Setup,
+  secrets: readonly string[],
+  logs: readonly string[],
+): Promise<void> {
   const rows = await setup.db.query<{ text: string }>(
     `SELECT row_to_json(t)::text AS text FROM dbos.workflow_status t
      UNION ALL SELECT row_to_json(t)::text FROM dbos.operation_outputs t
      UNION ALL SELECT row_to_json(t)::text FROM keyway.rotations t`,
   )
-  const text = rows.rows.map((row) => row.text).join('\n')
+  const text = [...rows.rows.map((row) => row.text), ...logs].join('\n')
   expect(text.length).toBeGreaterThan(1000)
   const found: string[] = []
   for (const secret of secrets) {
@@ -200,14 +204,18 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
   it('writes, redeploys and confirms each target in checkpoints of their own before the old key is retired; no secret is stored in the clear', async () => {
     const setup = await setUp('targets_plain')
     let worker: WorkerProcess | undefined
+    const logs: string[] = []
     try {
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
-        stores: setup.stores,
-        targets: setup.targets,
-      })
+      worker = await startWorker(
+        {
+          executorId: 'worker-a',
+          databaseUrl: setup.url,
+          sealingKey: testSealingKey(),
+          stores: setup.stores,
+          targets: setup.targets,
+        },
+        logs,
+      )
       await enqueueAll(worker, setup)
       await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
       const runs = await setup.client.listWorkflows({
@@ -232,9 +240,77 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       // take that one: it builds with both).
       expect(redeploys(setup)).toBeGreaterThanOrEqual(1)
       expect(redeploys(setup)).toBeLessThanOrEqual(LABELS.length)
-      await expectNoSecretStored(setup, secrets)
+      await expectNoSecretStored(setup, secrets, logs)
       const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
       expect(sealed.rows[0].n).toBe(0)
+    } finally {
+      await worker?.send({ type: 'stop' }).catch(() => {})
+      await setup.close()
+    }
+  }, 120_000)
+
+  it('delivers a batch enqueued with some of the targets to those only', async () => {
+    const setup = await setUp('targets_named')
+    let worker: WorkerProcess | undefined
+    const logs: string[] = []
+    try {
+      worker = await startWorker(
+        {
+          executorId: 'worker-a',
+          databaseUrl: setup.url,
+          sealingKey: testSealingKey(),
+          stores: setup.stores,
+          targets: setup.targets,
+        },
+        logs,
+      )
+      await worker.send({
+        type: 'enqueue',
+        batchId: 'nightly',
+        label: 'openrouter',
+        keyIds: [setup.before.openrouter],
+        targets: ['github'],
+      })
+      // A name the store does not have is refused before anything starts.
+      await expect(
+        worker.send({
+          type: 'enqueue',
+          batchId: 'nightly',
+          label: 'voiceable',
+          keyIds: [setup.before.voiceable],
+          targets: ['netlify'],
+        }),
+      ).rejects.toThrow('targets store "voiceable" has no target named netlify')
+      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 1)
+      const workflowId = workflowIdOf('openrouter', setup.before.openrouter)
+      const [run] = await setup.client.listWorkflows({ workflowIDs: [workflowId] })
+      expect(run?.status).toBe('SUCCESS')
+      expect(await stepNames(setup, workflowId)).toEqual([
+        'open',
+        'create',
+        'write github',
+        'propagate github',
+        'confirm github',
+        'deliver',
+        'verify',
+        'retire',
+      ])
+      expect((run?.output as { deliveries: Array<{ target: string }> }).deliveries).toEqual([
+        expect.objectContaining({ target: 'github', holds: 'new', progress: 'confirmed' }),
+      ])
+      const held = heldAt(setup, 'openrouter')
+      expect(held.github).toBeDefined()
+      expect(held.vercel).toBeUndefined()
+      expect(writesOf(setup, 'openrouter')).toEqual({ githubPuts: 1, vercelUpserts: 0 })
+      expect(redeploys(setup)).toBe(0)
+      expect(await rotatableIds(storeOf(setup.fleet, 'openrouter'))).not.toContain(
+        setup.before.openrouter,
+      )
+      // Nothing was started for the refused batch.
+      expect(await rotatableIds(storeOf(setup.fleet, 'voiceable'))).toEqual([
+        setup.before.voiceable,
+      ])
+      await expectNoSecretStored(setup, [held.github as string], logs)
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
@@ -244,17 +320,21 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
   it('a target that fails (5xx beyond retries, a redeploy never ready) keeps the old key, the new one sealed, says which target holds what, and resumeDelivery finishes it', async () => {
     const setup = await setUp('targets_failing')
     let worker: WorkerProcess | undefined
+    const logs: string[] = []
     try {
       // Every PUT fails, beyond the target's two attempts; every redeploy stays QUEUED.
       setup.github.inject({ match: { method: 'PUT' }, status: 502, times: 2 * LABELS.length })
       setup.vercel.control.nextDeployments('stuck', LABELS.length)
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
-        stores: setup.stores,
-        targets: setup.targets,
-      })
+      worker = await startWorker(
+        {
+          executorId: 'worker-a',
+          databaseUrl: setup.url,
+          sealingKey: testSealingKey(),
+          stores: setup.stores,
+          targets: setup.targets,
+        },
+        logs,
+      )
       await enqueueAll(worker, setup)
       await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
       const runs = await setup.client.listWorkflows({
@@ -291,7 +371,10 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
             keyId: newKeyId,
             // The redeploy that never became ready is started again on a resume.
             progress: 'written',
-            failure: expect.stringMatching(/^confirm failed: .*did not become READY/),
+            // The target's own timeout, or core's just after the deadline on a busy machine.
+            failure: expect.stringMatching(
+              /^confirm failed: .*(did not become READY|did not confirm by its deadline)/,
+            ),
           }),
         ])
         // The old key is live, and nothing reached GitHub.
@@ -302,7 +385,9 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
       expect(sealed.rows[0].n).toBe(LABELS.length)
       const vercelHeld = LABELS.map((label) => heldAt(setup, label).vercel as string)
-      await expectNoSecretStored(setup, vercelHeld)
+      // The workers logged the failures (searched for secrets above).
+      expect(logs.join('')).toContain('delivery to github, vercel failed')
+      await expectNoSecretStored(setup, vercelHeld, logs)
       // A second batch of the same key is refused while the first holds a delivery part way.
       await worker.send({
         type: 'enqueue',
@@ -342,7 +427,7 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       // The stuck redeploys, then at most one more per key.
       expect(redeploys(setup)).toBeGreaterThan(LABELS.length)
       expect(redeploys(setup)).toBeLessThanOrEqual(2 * LABELS.length)
-      await expectNoSecretStored(setup, secrets)
+      await expectNoSecretStored(setup, secrets, logs)
       const left = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
       expect(left.rows[0].n).toBe(0)
     } finally {
@@ -369,27 +454,34 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       const setup = await setUp(`targets_${cut.target}_${cut.phase}_${cut.when}`)
       const sealingKey = testSealingKey()
       let b: WorkerProcess | undefined
+      const logs: string[] = []
       try {
         const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-        const a = await startWorker({
-          executorId: 'worker-a',
-          databaseUrl: setup.url,
-          sealingKey,
-          stores: setup.stores,
-          targets: setup.targets,
-          crashAtTarget: { ...cut, nth: 1 },
-          crashNote,
-        })
+        const a = await startWorker(
+          {
+            executorId: 'worker-a',
+            databaseUrl: setup.url,
+            sealingKey,
+            stores: setup.stores,
+            targets: setup.targets,
+            crashAtTarget: { ...cut, nth: 1 },
+            crashNote,
+          },
+          logs,
+        )
         await enqueueAll(a, setup)
         expect(await a.exited).toBe('SIGKILL')
         const cutOff = await readFile(crashNote, 'utf8')
-        b = await startWorker({
-          executorId: 'worker-b',
-          databaseUrl: setup.url,
-          sealingKey,
-          stores: setup.stores,
-          targets: setup.targets,
-        })
+        b = await startWorker(
+          {
+            executorId: 'worker-b',
+            databaseUrl: setup.url,
+            sealingKey,
+            stores: setup.stores,
+            targets: setup.targets,
+          },
+          logs,
+        )
         await b.send({ type: 'recover', executorId: 'worker-a' })
         await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
         const runs = await setup.client.listWorkflows({
@@ -409,7 +501,7 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
         const rerun = steps.find((step) => step.name === `${cut.phase} ${cut.target}`)
         expect((rerun?.output as TargetCheckpoint | undefined)?.reopened).toBe(true)
         expect(runs.find((run) => run.workflowID === cutOff)?.executorId).toBe('worker-b')
-        await expectNoSecretStored(setup, secrets)
+        await expectNoSecretStored(setup, secrets, logs)
         const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
         expect(sealed.rows[0].n).toBe(0)
       } finally {

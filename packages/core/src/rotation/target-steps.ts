@@ -210,9 +210,12 @@ async function runPhase(
   }
 }
 
+/** How long past its deadline a confirm still running is abandoned. */
+const ABANDON_AFTER_MS = 1_000
+
 /**
- * Runs a target's confirm against its deadline: a confirm still running at the deadline is
- * abandoned (its signal aborted), and one that answers only after it does not count, since
+ * Runs a target's confirm against its deadline: a confirm still running just after the
+ * deadline is abandoned (its signal aborted), and one that answers only after it does not count, since
  * the rotation promised to give up by then. Either way a `TimeoutError`: not confirmed.
  */
 async function confirmByDeadline(
@@ -236,7 +239,9 @@ async function confirmByDeadline(
         stop.abort(late())
         reject(late())
       },
-      Math.max(0, context.deadline - Date.now()),
+      // A moment past it, so that a target's own timeout (which says what it waited for)
+      // comes first; an answer in that moment is late all the same.
+      Math.max(0, context.deadline - Date.now()) + ABANDON_AFTER_MS,
     )
   })
   try {
