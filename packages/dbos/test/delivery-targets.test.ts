@@ -271,17 +271,23 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
         keyIds: [setup.before.openrouter],
         targets: ['github'],
       })
-      // A name the store does not have is refused before anything starts.
-      await expect(
-        worker.send({
-          type: 'enqueue',
-          batchId: 'nightly',
-          label: 'voiceable',
-          keyIds: [setup.before.voiceable],
-          targets: ['netlify'],
-        }),
-      ).rejects.toThrow('targets store "voiceable" has no target named netlify')
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 1)
+      // A name the key's targets do not have (they come from a function of the key here):
+      // that rotation is refused as it opens, before anything is made or written.
+      await worker.send({
+        type: 'enqueue',
+        batchId: 'nightly',
+        label: 'voiceable',
+        keyIds: [setup.before.voiceable],
+        targets: ['netlify'],
+      })
+      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 2)
+      const [refused] = await setup.client.listWorkflows({
+        workflowIDs: [workflowIdOf('voiceable', setup.before.voiceable)],
+      })
+      expect(refused?.status).toBe('ERROR')
+      expect((refused?.error as { message?: string } | undefined)?.message).toContain(
+        'no target named netlify for this key',
+      )
       const workflowId = workflowIdOf('openrouter', setup.before.openrouter)
       const [run] = await setup.client.listWorkflows({ workflowIDs: [workflowId] })
       expect(run?.status).toBe('SUCCESS')
@@ -306,7 +312,7 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       expect(await rotatableIds(storeOf(setup.fleet, 'openrouter'))).not.toContain(
         setup.before.openrouter,
       )
-      // Nothing was started for the refused batch.
+      // Nothing was made for the refused rotation.
       expect(await rotatableIds(storeOf(setup.fleet, 'voiceable'))).toEqual([
         setup.before.voiceable,
       ])
