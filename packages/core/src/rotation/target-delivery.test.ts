@@ -30,7 +30,7 @@ function dyingJournal(n: number, when: 'before' | 'after') {
   return { journal: wrapped, records: journal.records, writes: () => writes }
 }
 
-function setup(options: { reveal?: boolean } = {}) {
+function setup(options: { reveal?: boolean; finds?: boolean } = {}) {
   const store = new MemoryKeyStore({ reveal: options.reveal ?? false })
   const old = store.seed({ name: 'ci', scope: 'read' })
   const github = new Place('github')
@@ -39,7 +39,11 @@ function setup(options: { reveal?: boolean } = {}) {
   vercel.variables.set('DATABASE_URL', 'untouched-2')
   github.variables.set('API_KEY', old.secret)
   vercel.variables.set('API_KEY', old.secret)
-  const targets = () => [github.target('API_KEY'), vercel.target('API_KEY', { redeploy: true })]
+  const finds = options.finds ?? false
+  const targets = () => [
+    github.target('API_KEY', { finds }),
+    vercel.target('API_KEY', { redeploy: true, finds }),
+  ]
   return { store, old, github, vercel, targets }
 }
 
@@ -286,7 +290,7 @@ describe('rotation with delivery targets', () => {
     expect(store.writes).toEqual([])
   })
 
-  it('a crash at any journal write, then a resume: each target is sent each new key at most once (again only when the crash lost the answer), and the old key lives until every target confirmed', async () => {
+  it('a crash at any journal write, then a resume: each target is sent each new key at most once (again only when the crash lost the answer and the target cannot tell it landed), and the old key lives until every target confirmed', async () => {
     // Count the journal writes of an undisturbed rotation, then crash at each in turn.
     const probe = setup({ reveal: true })
     const counting = dyingJournal(Number.POSITIVE_INFINITY, 'after')
@@ -298,10 +302,14 @@ describe('rotation with delivery targets', () => {
     })
     const total = counting.writes()
     expect(total).toBeGreaterThan(10)
-    for (const reveal of [true, false]) {
+    for (const [reveal, finds] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ] as const) {
       for (let n = 1; n <= total; n++) {
         for (const when of ['before', 'after'] as const) {
-          const { store, old, github, vercel, targets } = setup({ reveal })
+          const { store, old, github, vercel, targets } = setup({ reveal, finds })
           const oldAlive: boolean[] = []
           for (const place of [github, vercel]) {
             place.onConfirm = () => oldAlive.push(store.works(old.secret))
@@ -311,7 +319,7 @@ describe('rotation with delivery targets', () => {
           await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow()
           const result = await rotateKey(store, { ...options, targets: targets() })
           const secret = result.secret?.reveal() ?? github.variables.get('API_KEY')
-          const where = `crash at write ${n} ${when}, reveal ${reveal}`
+          const where = `crash at write ${n} ${when}, reveal ${reveal}, finds ${finds}`
           expect(oldAlive.every(Boolean), where).toBe(true)
           expect(store.works(old.secret), where).toBe(false)
           for (const place of [github, vercel]) {
@@ -322,9 +330,13 @@ describe('rotation with delivery targets', () => {
             for (const keyId of keyIds) {
               const writes = place.writes.filter((write) => write.keyId === keyId)
               expect(new Set(writes.map((write) => write.value)).size, where).toBe(1)
-              expect(writes.length, where).toBeLessThanOrEqual(2)
+              // A target that can tell a write landed is never sent it again.
+              expect(writes.length, `${where}: writes at ${place.name}`).toBeLessThanOrEqual(
+                finds ? 1 : 2,
+              )
             }
           }
+          if (finds) expect(vercel.deploys.length, `${where}: deploys`).toBeLessThanOrEqual(1)
           // Only the key every target holds is left, beside the store's own.
           expect(store.works(secret as string), where).toBe(true)
           expect(

@@ -117,8 +117,12 @@ export async function runTargetPhase(
     return undefined
   } catch (error) {
     run.settings.signal?.throwIfAborted()
-    await markFailed(run, target, keyId, phase, error)
-    return error
+    const cause = error instanceof NotConfirmed ? error.cause : error
+    // Only a confirm the target itself failed sends it back to propagate: what propagate
+    // started did not take (a failed or stuck redeploy). A journal that failed after a
+    // confirm passed leaves it at confirm.
+    await markFailed(run, target, keyId, phase, cause, error instanceof NotConfirmed)
+    return cause
   }
 }
 
@@ -200,13 +204,24 @@ async function runPhase(
   } else {
     if (done('confirmed')) return
     const deadline = Date.now() + (target.confirmWithinMs ?? DEFAULT_CONFIRM_WITHIN_MS)
-    await confirmByDeadline(run, target, { ...context(), deadline, created })
+    try {
+      await confirmByDeadline(run, target, { ...context(), deadline, created })
+    } catch (error) {
+      throw new NotConfirmed(error)
+    }
     await save(run, target, {
       keyId,
       progress: 'confirmed',
       receipt: context().receipt,
       failure: null,
     })
+  }
+}
+
+/** A target's confirm failed (as opposed to the journal after it): carries its error. */
+class NotConfirmed extends Error {
+  constructor(cause: unknown) {
+    super('not confirmed', { cause })
   }
 }
 
@@ -310,11 +325,12 @@ async function markFailed(
   keyId: string,
   phase: TargetPhase,
   error: unknown,
+  notConfirmed: boolean,
 ): Promise<void> {
   const current = recordOf(run, target.name, keyId)
   const refused = phase === 'write' && KeyStoreError.is(error) && !mayHaveTakenEffect(error)
   // What propagate started did not take (a failed or stuck redeploy): a rerun propagates again.
-  const again = phase === 'confirm' && target.propagate !== undefined
+  const again = notConfirmed && target.propagate !== undefined
   await save(run, target, {
     keyId,
     progress: refused ? 'refused' : again ? 'written' : (current?.progress ?? 'writing'),
