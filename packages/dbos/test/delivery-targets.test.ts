@@ -450,6 +450,7 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       { target: 'github', phase: 'write', when: 'after' },
       { target: 'vercel', phase: 'write', when: 'before' },
       { target: 'vercel', phase: 'write', when: 'after' },
+      { target: 'vercel', phase: 'propagate', when: 'before' },
       { target: 'vercel', phase: 'propagate', when: 'after' },
       { target: 'vercel', phase: 'confirm', when: 'after' },
       { target: 'github', phase: 'confirm', when: 'before' },
