@@ -97,9 +97,11 @@ export type {
   TargetContext,
   TargetDelivery,
   TargetDescription,
+  TargetPhase,
   TargetProgress,
   TargetReceipt,
   TargetRecord,
+  TargetStep,
 } from './targets/delivery-target.js'
 export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
 export { probeTargets, type TargetProbe } from './targets/probe-targets.js'

@@ -1,14 +1,17 @@
 export {
+  type DeliveryContext,
   type DeliveryTarget,
   type DurableRotationOptions,
   type DurableRotationSummary,
   defineKeywayRotations,
+  type EnqueueOptions,
   type KeywayRotations,
   type KeywayRotationsOptions,
   type PolicyRunSummary,
   type RotationCheckpoint,
   type RotationQueueLimits,
   type RotationStoreEntry,
+  type TargetCheckpoint,
 } from './keyway-rotations.js'
 export {
   ensureKeywayTables,

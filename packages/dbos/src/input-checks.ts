@@ -1,4 +1,9 @@
-import { type KeyStore, ValidationError } from '@keyway/core'
+import {
+  type DeliveryTarget,
+  type KeyStore,
+  type TargetsFor,
+  ValidationError,
+} from '@keyway/core'
 import { checkKeyId, storeRules } from '@keyway/core/adapter'
 import { rotationWorkflowId } from './workflow-id.js'
 
@@ -63,4 +68,47 @@ export function checkEnqueue(
       `with the label and key id makes a rotation id of ${id.length} characters (URL-encoded); at most ${MAX_ROTATION_ID}`,
     )
   }
+}
+
+/** A store's `targets` option. */
+type StoreTargets = readonly DeliveryTarget[] | TargetsFor | undefined
+
+/** Checks a store's targets as given to `defineKeywayRotations`: a list of unique names. */
+export function checkTargets(label: string, targets: StoreTargets): void {
+  if (targets === undefined || typeof targets === 'function') return
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw invalid(`stores.${label}.targets`, 'must be delivery targets, or a function of the key')
+  }
+  const names = targets.map((target) => (target as { name?: unknown }).name)
+  if (names.some((name) => typeof name !== 'string') || new Set(names).size !== names.length) {
+    throw invalid(`stores.${label}.targets`, 'must each have a name, and no two the same')
+  }
+}
+
+/**
+ * The target names an enqueue gave, checked: non-empty names, each once, each a target of
+ * the store where its targets are a list (a function's are checked once it gives them).
+ */
+export function checkTargetNames(
+  label: string,
+  targets: StoreTargets,
+  names: readonly string[] | undefined,
+): string[] | undefined {
+  if (names === undefined) return undefined
+  const path = 'targets'
+  if (!Array.isArray(names) || names.length === 0) {
+    throw invalid(path, 'must name at least one target')
+  }
+  if (names.some((name) => typeof name !== 'string' || name === '')) {
+    throw invalid(path, 'must be target names')
+  }
+  if (new Set(names).size !== names.length) throw invalid(path, 'names a target twice')
+  if (targets === undefined) throw invalid(path, `store "${label}" has no targets`)
+  if (typeof targets !== 'function') {
+    const missing = names.filter((name) => !targets.some((target) => target.name === name))
+    if (missing.length > 0) {
+      throw invalid(path, `store "${label}" has no target named ${missing.join(', ')}`)
+    }
+  }
+  return [...names]
 }

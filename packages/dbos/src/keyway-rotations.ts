@@ -9,6 +9,7 @@ import {
   type CreatedKey,
   createFleet,
   type Fleet,
+  type DeliveryTarget as KeyDeliveryTarget,
   type KeySelector,
   type KeyStore,
   RotationError,
@@ -16,7 +17,11 @@ import {
   type RotationState,
   rotateKeys,
   type StoreFingerprint,
+  type TargetDelivery,
+  type TargetPhase,
+  type TargetsFor,
   type TimedStep,
+  ValidationError,
 } from '@keyway/core'
 import {
   checkAuditPolicy,
@@ -25,7 +30,13 @@ import {
   type SteppedRotation,
 } from '@keyway/core/adapter'
 import pg from 'pg'
-import { checkEnqueue, checkLabel, invalid } from './input-checks.js'
+import {
+  checkEnqueue,
+  checkLabel,
+  checkTargetNames,
+  checkTargets,
+  invalid,
+} from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
 import { ensureKeywayTables } from './keyway-tables.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
@@ -69,14 +80,35 @@ export interface RotationStoreEntry {
   select?: KeySelector
   /** Limits of the store's queue. Default: none (the store's own scheduler still paces requests). */
   limits?: RotationQueueLimits
+  /**
+   * Where its keys' new secrets go (core's `DeliveryTarget`s: GitHub Actions secrets, Vercel
+   * variables, …), for every key, or from a function of the key for each. Each target's
+   * write, propagate and confirm is a checkpointed DBOS step of its own, and the old key is
+   * retired only after every target of the key confirmed. Every worker gives the same
+   * targets under the same names. A `deliver` given beside them is one more target.
+   */
+  targets?: readonly KeyDeliveryTarget[] | TargetsFor
 }
 
-/** Where a new secret goes: which store and which old key it replaces. Never a secret. */
-export interface DeliveryTarget {
+/** Which store and which old key a new secret replaces, for `deliver`. Never a secret. */
+export interface DeliveryContext {
   label: string
   /** The id of the key being replaced. */
   oldKeyId: string
   rotationId: string
+}
+
+/** @deprecated Renamed `DeliveryContext` (core's `DeliveryTarget` is a place a secret goes). */
+export type DeliveryTarget = DeliveryContext
+
+/** Options of one rotation's `enqueue`. */
+export interface EnqueueOptions {
+  /**
+   * Delivers to these of the store's targets only, by name (default: every target the store
+   * gives the key). Recorded with the workflow, so a worker that resumes it delivers to the
+   * same ones.
+   */
+  targets?: readonly string[]
 }
 
 /**
@@ -115,9 +147,10 @@ export interface KeywayRotationsOptions {
   /**
    * Stores the new secret where its users find it. Called once per new key; it may be called
    * again for the same key only if a worker died after it returned and before the rotation
-   * recorded that, so it must be idempotent (overwrite the same variable).
+   * recorded that, so it must be idempotent (overwrite the same variable). Required unless
+   * every store has `targets`; beside a store's targets it is one more (named `'deliver'`).
    */
-  deliver: (created: CreatedKey, target: DeliveryTarget) => void | Promise<void>
+  deliver?: (created: CreatedKey, context: DeliveryContext) => void | Promise<void>
   /** How each key is rotated. Defaults as in core's `rotateKey`. */
   rotation?: DurableRotationOptions
   /** Policies that run on a schedule (DBOS scheduled workflows). */
@@ -140,6 +173,25 @@ export interface DurableRotationSummary {
   verified: boolean
   resumed: boolean
   warnings: string[]
+  /** Where each delivery target stands (every one confirmed); `[]` without targets. */
+  deliveries: TargetDelivery[]
+}
+
+/**
+ * What one checkpointed step of one delivery target did, as DBOS records it. Plain data:
+ * never a secret.
+ */
+export interface TargetCheckpoint {
+  /** The target's name. */
+  target: string
+  /** The step: write, propagate or confirm. */
+  ran: TargetPhase
+  /** Whether this step opened the rotation from what an earlier run journalled. */
+  reopened: boolean
+  /** Where the target stands after it. */
+  delivery: TargetDelivery
+  /** Why this step failed (scrubbed), or `null`: the rotation stops after the other targets. */
+  failure: string | null
 }
 
 /**
@@ -160,6 +212,11 @@ export interface RotationCheckpoint {
   state: RotationState
   /** The step the next checkpoint runs; `null` when the rotation is done. */
   next: TimedStep | null
+  /**
+   * With `next` at `'deliver'`: the key's delivery targets by name, whose steps run as
+   * checkpoints of their own before it (see `TargetCheckpoint`); else `[]`.
+   */
+  targets: string[]
   /** The outcome, on the last checkpoint. */
   summary: DurableRotationSummary | null
 }
@@ -202,6 +259,7 @@ export interface KeywayRotations {
     batchId: string,
     label: string,
     keyId: string,
+    options?: EnqueueOptions,
   ): Promise<WorkflowHandle<DurableRotationSummary>>
   /**
    * Queues one rotation per key id (each a no-op if already started). Every id is checked
@@ -211,7 +269,17 @@ export interface KeywayRotations {
     batchId: string,
     label: string,
     keyIds: readonly string[],
+    options?: EnqueueOptions,
   ): Promise<WorkflowHandle<DurableRotationSummary>[]>
+  /**
+   * Runs a rotation whose delivery failed (its workflow ended with a `RotationError` whose
+   * `deliveries` say where each target stands) again from its first failed target step: DBOS
+   * rewinds the workflow there, under the same id, so it goes on with the same new key
+   * (sealed meanwhile), targets that confirmed are not written again, and the old key is
+   * retired once every target confirmed. Throws `ValidationError` for a workflow that did not
+   * stop at a target.
+   */
+  resumeDelivery(workflowId: string): Promise<WorkflowHandle<DurableRotationSummary>>
   /** Runs a policy now, as its schedule would, and waits for its firing (not its rotations). */
   runPolicy(name: string): Promise<PolicyRunSummary>
   /**
@@ -260,7 +328,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   if (takeoverSettings !== false && 'path' in takeoverSettings) {
     throw invalid(takeoverSettings.path, takeoverSettings.message)
   }
-  if (typeof options.deliver !== 'function') throw invalid('deliver', 'must be a function')
+  const storeEntries = Object.entries(options.stores)
+  for (const [label, entry] of storeEntries) checkTargets(label, entry.targets)
+  const everyStoreHasTargets = storeEntries.every(([, entry]) => entry.targets !== undefined)
+  if (
+    options.deliver === undefined ? !everyStoreHasTargets : typeof options.deliver !== 'function'
+  ) {
+    throw invalid('deliver', 'must be a function (required unless every store has targets)')
+  }
   const policyNames = new Set<string>()
   const fleets = new Map<string, Fleet>()
   for (const policy of options.policies ?? []) {
@@ -306,10 +381,139 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   // worker that picks up another's workflow (or restarts) opens it again from the journal.
   const live = new Map<string, SteppedRotation>()
 
-  /** Whether a rotation's workflow has ended (or is unknown to DBOS): it holds no key any more. */
+  /**
+   * Whether a rotation's workflow has ended (or is unknown to DBOS): it holds no key any more.
+   * One whose delivery stopped part way (some target may hold its new key) holds it until
+   * `resumeDelivery` finishes it: a second rotation would leave that new key live and lost.
+   */
   const workflowEnded = async (rotationId: string): Promise<boolean> => {
     const [workflow] = await DBOS.listWorkflows({ workflowIDs: [rotationId] })
-    return workflow === undefined || !['PENDING', 'ENQUEUED', 'DELAYED'].includes(workflow.status)
+    if (workflow === undefined) return true
+    if (['PENDING', 'ENQUEUED', 'DELAYED'].includes(workflow.status)) return false
+    const record = await journal.read(rotationId)
+    return !(record?.state === 'created' && Object.keys(record.targets ?? {}).length > 0)
+  }
+
+  /** The targets of a key at `label`, narrowed to `names` where the enqueue named some. */
+  const targetsOf = (
+    label: string,
+    names: readonly string[] | undefined,
+  ): TargetsFor | undefined => {
+    const given = entryOf(label).targets
+    if (given === undefined) return undefined
+    return (key) => {
+      const all = typeof given === 'function' ? given(key) : given
+      if (names === undefined) return all
+      const missing = names.filter((name) => !all.some((target) => target.name === name))
+      if (missing.length > 0) {
+        throw new ValidationError({
+          provider: storeOf(label).provider,
+          operation: 'rotate',
+          message: `${label} rotate ${key.keyId}: no target named ${missing.join(', ')} for this key`,
+          issues: [{ path: 'targets', message: `no target named ${missing.join(', ')}` }],
+        })
+      }
+      return all.filter((target) => names.includes(target.name))
+    }
+  }
+
+  /** Opens a rotation (fresh or from the journal) with this worker's stores and targets. */
+  const open = async (
+    label: string,
+    keyId: string,
+    rotationId: string,
+    names: readonly string[] | undefined,
+  ): Promise<SteppedRotation> => {
+    const context = { label, oldKeyId: keyId, rotationId }
+    const deliver = options.deliver
+    const targets = targetsOf(label, names)
+    const rotation = await openRotation(storeOf(label), {
+      ...options.rotation,
+      keyId,
+      rotationId,
+      journal,
+      ...(deliver === undefined ? {} : { deliver: (created) => deliver(created, context) }),
+      ...(targets === undefined ? {} : { targets }),
+    })
+    live.set(rotationId, rotation)
+    return rotation
+  }
+
+  /**
+   * What a checkpoint that failed leaves: the rotation is dropped from memory, a stalled
+   * worker's stops, and a rotation that ended for good forgets its sealed secrets and claim.
+   */
+  const settle = async (rotationId: string, error: unknown): Promise<never> => {
+    live.delete(rotationId)
+    // Another worker holds the rotation now (this one stalled and was taken over): this
+    // execution stops, and DBOS waits for the other's outcome instead of recording one.
+    if (error instanceof RotationMovedOnError) throw new DBOSWorkflowConflictError(rotationId)
+    // Ended for good: no rerun of this workflow needs the secrets it sealed.
+    const state = (await journal.read(rotationId))?.state
+    if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
+      await forgetSealedSecrets(pool, rotationId)
+    }
+    // Nothing journalled (refused, or the key could not be read): no claim is kept for it.
+    if (state === undefined || state === 'rolled-back' || state === 'failed') {
+      await releaseKey(pool, rotationId)
+    }
+    throw error
+  }
+
+  /** The rotation this worker holds, or opened from the journal (checked against its account). */
+  const reopen = async (
+    label: string,
+    keyId: string,
+    intended: StoreFingerprint | undefined,
+    names: readonly string[] | undefined,
+  ): Promise<{ rotation: SteppedRotation; opened: boolean }> => {
+    const rotationId = DBOS.workflowID as string
+    const held = live.get(rotationId)
+    if (held !== undefined) return { rotation: held, opened: false }
+    await accounts.check(rotationId, label, 'resume', intended)
+    return { rotation: await open(label, keyId, rotationId, names), opened: true }
+  }
+
+  /** One step of one delivery target, as a checkpoint of its own. */
+  const targetCheckpoint = async (
+    label: string,
+    keyId: string,
+    name: string,
+    phase: TargetPhase,
+    intended: StoreFingerprint | undefined,
+    names: readonly string[] | undefined,
+  ): Promise<TargetCheckpoint> => {
+    const rotationId = DBOS.workflowID as string
+    try {
+      const { rotation, opened } = await reopen(label, keyId, intended, names)
+      const { delivery, failure } = await rotation.runTargetStep(name, phase)
+      return { target: name, ran: phase, reopened: opened && rotation.resumed, delivery, failure }
+    } catch (error) {
+      return settle(rotationId, error)
+    }
+  }
+
+  /** The error a rotation whose targets `failed` ends with: where each target stands. */
+  const deliveryStopped = async (
+    label: string,
+    keyId: string,
+    failed: readonly string[],
+    intended: StoreFingerprint | undefined,
+    names: readonly string[] | undefined,
+  ): Promise<{ provider: string; message: string; deliveries: TargetDelivery[] }> => {
+    const rotationId = DBOS.workflowID as string
+    try {
+      const { rotation } = await reopen(label, keyId, intended, names)
+      const error = rotation.deliveryFailure(failed)
+      live.delete(rotationId)
+      return {
+        provider: error.provider,
+        message: error.message,
+        deliveries: [...(error.deliveries ?? [])],
+      }
+    } catch (error) {
+      return settle(rotationId, error)
+    }
   }
 
   /**
@@ -323,9 +527,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     keyId: string,
     expected: 'open' | TimedStep,
     intended: StoreFingerprint | undefined,
+    names: readonly string[] | undefined,
   ): Promise<RotationCheckpoint> => {
     const rotationId = DBOS.workflowID as string
-    const target = { label, oldKeyId: keyId, rotationId }
     try {
       let rotation = expected === 'open' ? undefined : live.get(rotationId)
       const opened = rotation === undefined
@@ -360,20 +564,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
           })
         }
       }
-      if (rotation === undefined) {
-        rotation = await openRotation(storeOf(label), {
-          ...options.rotation,
-          keyId,
-          rotationId,
-          journal,
-          deliver: (created) => options.deliver(created, target),
-        })
-        live.set(rotationId, rotation)
-      }
+      if (rotation === undefined) rotation = await open(label, keyId, rotationId, names)
       let ran: RotationCheckpoint['ran'] = expected
       if (expected !== 'open') {
         if (rotation.next === expected) await rotation.runNext()
-        else if (opened) ran = 'resume'
+        // Target steps before it may have opened the rotation past delivery (every target
+        // had confirmed before a crash).
+        else if (opened || expected === 'deliver') ran = 'resume'
         else
           throw new Error(
             `rotation ${rotationId}: "${expected}" was due, "${rotation.next}" is next`,
@@ -384,6 +581,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         reopened: opened && rotation.resumed,
         state: rotation.state,
         next: rotation.next,
+        targets: rotation.next === 'deliver' ? [...rotation.targets] : [],
       }
       if (rotation.next !== null) return { ...base, summary: null }
       live.delete(rotationId)
@@ -401,26 +599,13 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
           verified: result.verified,
           resumed: result.resumed,
           warnings: result.warnings,
+          deliveries: result.deliveries,
         },
       }
     } catch (error) {
-      live.delete(rotationId)
-      // Another worker holds the rotation now (this one stalled and was taken over): this
-      // execution stops, and DBOS waits for the other's outcome instead of recording one.
-      if (error instanceof RotationMovedOnError) throw new DBOSWorkflowConflictError(rotationId)
-      // Ended for good: no rerun of this workflow needs the secrets it sealed.
-      const state = (await journal.read(rotationId))?.state
-      if (error instanceof RotationError && (state === 'rolled-back' || state === 'failed')) {
-        await forgetSealedSecrets(pool, rotationId)
-      }
-      // Nothing journalled (refused, or the key could not be read): no claim is kept for it.
-      if (state === undefined || state === 'rolled-back' || state === 'failed') {
-        await releaseKey(pool, rotationId)
-      }
-      throw error
+      return settle(rotationId, error)
     }
   }
-
   const rotateKeyWorkflow = DBOS.registerWorkflow(
     async (
       _batchId: string,
@@ -428,6 +613,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       keyId: string,
       // Absent in workflows enqueued before accounts were recorded.
       intended?: StoreFingerprint,
+      // The targets the enqueue named; absent: every target of the key.
+      names?: string[],
     ): Promise<DurableRotationSummary> => {
       // A checkpoint per rotation step, each named by the step the one before it said is
       // next: DBOS replays the same names in the same order, and a rerun skips every step
@@ -439,13 +626,45 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         ...STEP_RETRIES,
         shouldRetry: (error: unknown) => resumable(journal, rotationId, error),
       }
-      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open', intended), {
+      let at = await DBOS.runStep(() => checkpoint(label, keyId, 'open', intended, names), {
         name: 'open',
         ...retries,
       })
       while (at.next !== null) {
         const step = at.next
-        at = await DBOS.runStep(() => checkpoint(label, keyId, step, intended), {
+        if (step === 'deliver' && at.targets.length > 0) {
+          // Each target's write, propagate and confirm is a checkpoint of its own, in core's
+          // order (every write, then every propagate, then every confirm). A target that
+          // fails is journalled and skipped from then on; the others go on.
+          const failed: string[] = []
+          for (const phase of ['write', 'propagate', 'confirm'] as const) {
+            for (const name of at.targets) {
+              if (failed.includes(name)) continue
+              const outcome = await DBOS.runStep(
+                () => targetCheckpoint(label, keyId, name, phase, intended, names),
+                { name: `${phase} ${name}`, ...retries },
+              )
+              if (outcome.failure !== null) failed.push(name)
+            }
+          }
+          if (failed.length > 0) {
+            const stopped = await DBOS.runStep(
+              () => deliveryStopped(label, keyId, failed, intended, names),
+              { name: 'delivery stopped', ...retries },
+            )
+            // The workflow ends here with where each target stands; the new key stays sealed
+            // and claimed for `resumeDelivery`, and the old key untouched.
+            throw new RotationError({
+              provider: stopped.provider,
+              operation: 'rotate',
+              step: 'deliver',
+              rolledBack: false,
+              message: stopped.message,
+              deliveries: stopped.deliveries,
+            })
+          }
+        }
+        at = await DBOS.runStep(() => checkpoint(label, keyId, step, intended, names), {
           name: step,
           ...retries,
         })
@@ -462,13 +681,15 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     keyId: string,
     workflowIDReusePolicy: 'return-existing' | 'reject' = 'return-existing',
     attempt = 1,
+    enqueueOptions: EnqueueOptions = {},
   ) => {
     checkEnqueue(entryOf(label).store, batchId, label, keyId, everyStore, attempt)
+    const names = checkTargetNames(label, entryOf(label).targets, enqueueOptions.targets)
     return DBOS.startWorkflow(rotateKeyWorkflow, {
       workflowID: rotationWorkflowId(batchId, label, keyId, attempt),
       queueName: rotationQueueName(label),
       workflowIDReusePolicy,
-    })(batchId, label, keyId, accounts.current(label))
+    })(batchId, label, keyId, accounts.current(label), ...(names === undefined ? [] : [names]))
   }
 
   const planPolicy = async (
@@ -616,14 +837,36 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         await takeover.start()
       }
     },
-    enqueue: (batchId, label, keyId) => enqueue(batchId, label, keyId),
-    async enqueueBatch(batchId, label, keyIds) {
+    enqueue: (batchId, label, keyId, enqueueOptions) =>
+      enqueue(batchId, label, keyId, 'return-existing', 1, enqueueOptions),
+    async enqueueBatch(batchId, label, keyIds, enqueueOptions) {
       // All or none: a bad key id is refused before any rotation of the batch starts.
-      const { store } = entryOf(label)
+      const { store, targets } = entryOf(label)
       for (const keyId of keyIds) checkEnqueue(store, batchId, label, keyId, everyStore)
+      checkTargetNames(label, targets, enqueueOptions?.targets)
       const handles: WorkflowHandle<DurableRotationSummary>[] = []
-      for (const keyId of keyIds) handles.push(await enqueue(batchId, label, keyId))
+      for (const keyId of keyIds) {
+        handles.push(await enqueue(batchId, label, keyId, 'return-existing', 1, enqueueOptions))
+      }
       return handles
+    },
+    async resumeDelivery(workflowId) {
+      const [workflow] = await DBOS.listWorkflows({ workflowIDs: [workflowId], loadInput: false })
+      const steps = workflow?.status === 'ERROR' ? await DBOS.listWorkflowSteps(workflowId) : []
+      const first = (steps ?? []).find((step) => {
+        const output = step.output as Partial<TargetCheckpoint> | null | undefined
+        return typeof output?.target === 'string' && output.failure != null
+      })
+      if (workflow === undefined || first === undefined) {
+        throw invalid(
+          'workflowId',
+          `"${workflowId}" is not a rotation whose delivery stopped at a target`,
+        )
+      }
+      return DBOS.rewindWorkflow<DurableRotationSummary>(workflowId, {
+        startStep: first.functionID,
+        ...(workflow.queueName === undefined ? {} : { queueName: workflow.queueName }),
+      })
     },
     async runPolicy(name) {
       policyNamed(options, name)

@@ -78,3 +78,8 @@ export function workerStores(fleet: Fleet): Record<string, WorkerStore> {
 export function testSealingKey(): string {
   return randomBytes(32).toString('base64')
 }
+
+/** The variable a key's secret goes to at a delivery target: one per store and key. */
+export function variableOf(label: string, keyId: string): string {
+  return `KEY_${label}_${keyId}`.replace(/[^A-Za-z0-9_]/g, '_').toUpperCase()
+}

@@ -12,13 +12,31 @@ export interface WorkerProcess {
 
 const script = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
-/** Starts a worker and waits until DBOS launched in it. */
-export function startWorker(config: WorkerConfig): Promise<WorkerProcess> {
+/**
+ * Starts a worker and waits until DBOS launched in it. With `output`, what it prints (its
+ * logs) is also collected there, for the tests to search.
+ */
+export function startWorker(config: WorkerConfig, output?: string[]): Promise<WorkerProcess> {
   const child = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, KEYWAY_WORKER: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: [
+      'ignore',
+      output === undefined ? 'inherit' : 'pipe',
+      output === undefined ? 'inherit' : 'pipe',
+      'ipc',
+    ],
   })
+  if (output !== undefined) {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString())
+      process.stdout.write(chunk)
+    })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString())
+      process.stderr.write(chunk)
+    })
+  }
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
   let next = 0
   const exited = new Promise<NodeJS.Signals | null>((resolve) => {

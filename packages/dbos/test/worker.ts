@@ -3,17 +3,30 @@
 // the parent drives it over IPC.
 import { existsSync, writeFileSync } from 'node:fs'
 import { DBOS } from '@dbos-inc/dbos-sdk'
-import type { ApiKey, AuditPolicy, KeySelector, KeyStore, RotationState } from '@keyway/core'
+import type {
+  ApiKey,
+  AuditPolicy,
+  CreatedKey,
+  DeliveryTarget,
+  KeySelector,
+  KeyStore,
+  RotationState,
+  TargetPhase,
+} from '@keyway/core'
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { createGitHubActionsTarget } from '@keyway/target-github'
+import { createVercelEnvTarget } from '@keyway/target-vercel'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
 import pg from 'pg'
 import {
+  type DeliveryContext,
   type DurableRotationOptions,
   defineKeywayRotations,
   type RotationQueueLimits,
 } from '../src/index.js'
+import { variableOf } from './fleet.js'
 
 export interface WorkerConfig {
   executorId: string
@@ -51,10 +64,30 @@ export interface WorkerConfig {
   rotation?: Pick<DurableRotationOptions, 'strategy' | 'graceMs' | 'retire'>
   /** Heartbeat and silence before a takeover; default as in the package. */
   takeover?: { heartbeatMs: number; deadAfterMs: number }
+  /**
+   * Delivery targets for every key of every store, instead of the tests' `deliver` table:
+   * a GitHub Actions secret and a Vercel variable per key (named after its store and id).
+   */
+  targets?: {
+    github: { baseUrl: string; token: string; repository: string }
+    vercel: { baseUrl: string; token: string; teamId: string; project: string; redeploy: boolean }
+  }
+  /**
+   * SIGKILL this process at the `nth` (1-based) call of `phase` of target `target`: `'before'`
+   * it is sent (core journalled it as in flight), or `'after'` it answered (before core
+   * journalled the answer). The rotation's id goes to `crashNote` first.
+   */
+  crashAtTarget?: {
+    target: 'github' | 'vercel'
+    phase: TargetPhase
+    when: 'before' | 'after'
+    nth: number
+  }
 }
 
 export type WorkerCommand =
-  | { type: 'enqueue'; batchId: string; label: string; keyIds: string[] }
+  | { type: 'enqueue'; batchId: string; label: string; keyIds: string[]; targets?: string[] }
+  | { type: 'resume-delivery'; workflowId: string }
   | { type: 'recover'; executorId: string }
   | { type: 'policy'; name: string }
   | { type: 'stop' }
@@ -85,6 +118,71 @@ await deliveries.query(`CREATE TABLE IF NOT EXISTS takeovers (
 )`)
 let reached = 0
 let stalled = 0
+let targetCalls = 0
+
+/** Wraps a target's steps with the crash hook. */
+function withCrash(name: 'github' | 'vercel', target: DeliveryTarget): DeliveryTarget {
+  const hook = config.crashAtTarget
+  if (hook === undefined || hook.target !== name) return target
+  const wrap =
+    <A extends unknown[], R>(phase: TargetPhase, step: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const context = args.at(-1) as { rotationId: string }
+      const hit = () => {
+        writeFileSync(config.crashNote as string, context.rotationId)
+        process.kill(process.pid, 'SIGKILL')
+      }
+      const counted = phase === hook.phase ? ++targetCalls === hook.nth : false
+      if (counted && hook.when === 'before') hit()
+      const result = await step(...args)
+      if (counted && hook.when === 'after') hit()
+      return result
+    }
+  return {
+    ...target,
+    write: wrap('write', target.write.bind(target)),
+    confirm: wrap('confirm', target.confirm.bind(target)),
+    ...(target.propagate === undefined
+      ? {}
+      : { propagate: wrap('propagate', target.propagate.bind(target)) }),
+  }
+}
+
+function targetsFor(label: string, keyId: string): DeliveryTarget[] {
+  const settings = config.targets
+  if (settings === undefined) return []
+  const variable = variableOf(label, keyId)
+  const retry = { attempts: 2 }
+  return [
+    withCrash(
+      'github',
+      createGitHubActionsTarget({
+        name: 'github',
+        baseUrl: settings.github.baseUrl,
+        token: settings.github.token,
+        scope: { repository: settings.github.repository },
+        secret: variable,
+        confirmIntervalMs: 20,
+        retry,
+      }),
+    ),
+    withCrash(
+      'vercel',
+      createVercelEnvTarget({
+        name: 'vercel',
+        baseUrl: settings.vercel.baseUrl,
+        token: settings.vercel.token,
+        teamId: settings.vercel.teamId,
+        project: settings.vercel.project,
+        key: variable,
+        redeploy: settings.vercel.redeploy,
+        confirmIntervalMs: 20,
+        confirmWithinMs: 3_000,
+        retry,
+      }),
+    ),
+  ]
+}
 
 const rotations = defineKeywayRotations({
   databaseUrl: config.databaseUrl,
@@ -95,6 +193,9 @@ const rotations = defineKeywayRotations({
       {
         store: storeFor(entry.vendor, entry.settings),
         limits: entry.limits,
+        ...(config.targets === undefined
+          ? {}
+          : { targets: ({ keyId }: { keyId: string }) => targetsFor(label, keyId) }),
         ...(entry.select === undefined ? {} : { select: entry.select }),
       },
     ]),
@@ -121,16 +222,21 @@ const rotations = defineKeywayRotations({
       process.kill(process.pid, 'SIGKILL')
     },
   },
-  // The test's delivery target records which key replaced which, and the secret delivered.
-  async deliver(created, target) {
-    await deliveries.query('INSERT INTO deliveries VALUES ($1, $2, $3, $4, $5)', [
-      target.label,
-      target.oldKeyId,
-      created.key.id,
-      config.executorId,
-      created.secret.reveal(),
-    ])
-  },
+  // The test's delivery target records which key replaced which, and the secret delivered
+  // (with real targets, those hold it instead).
+  ...(config.targets === undefined
+    ? {
+        async deliver(created: CreatedKey, target: DeliveryContext) {
+          await deliveries.query('INSERT INTO deliveries VALUES ($1, $2, $3, $4, $5)', [
+            target.label,
+            target.oldKeyId,
+            created.key.id,
+            config.executorId,
+            created.secret.reveal(),
+          ])
+        },
+      }
+    : {}),
   takeover: {
     ...config.takeover,
     onTakeover(event) {
@@ -182,8 +288,17 @@ try {
 
 async function handle(command: WorkerCommand): Promise<unknown> {
   if (command.type === 'enqueue') {
-    const handles = await rotations.enqueueBatch(command.batchId, command.label, command.keyIds)
+    const handles = await rotations.enqueueBatch(
+      command.batchId,
+      command.label,
+      command.keyIds,
+      command.targets === undefined ? {} : { targets: command.targets },
+    )
     return handles.length
+  }
+  if (command.type === 'resume-delivery') {
+    const handle = await rotations.resumeDelivery(command.workflowId)
+    return handle.workflowID
   }
   if (command.type === 'recover') return rotations.recoverExecutor(command.executorId)
   if (command.type === 'policy') return rotations.runPolicy(command.name)

@@ -226,6 +226,34 @@ describe('GitHub Actions target', () => {
     })
   })
 
+  it('finds a write whose answer was lost by the update time it looked at before, and none that did not land', async () => {
+    const delivery = target({ repository: 'acme/app' })
+    const beforeWrite = (await delivery.look?.('write', context())) ?? {}
+    expect(beforeWrite).toEqual({ updatedBefore: null })
+    expect(await delivery.look?.('propagate', context())).toEqual({})
+    expect(await delivery.landed?.('write', context(beforeWrite))).toBeUndefined()
+    github.inject({ match: { method: 'PUT' }, drop: 'after', times: 3 })
+    await expect(delivery.write(created(), context(beforeWrite))).rejects.toMatchObject({
+      name: 'NetworkError',
+    })
+    expect(github.control.secret({ repository: 'acme/app' }, 'API_KEY')?.value).toBe(NEW_SECRET)
+    const found = await delivery.landed?.('write', context(beforeWrite))
+    expect(found).toEqual({ updatedBefore: null, writtenAt: null })
+    await delivery.confirm(context(found))
+    // A secret that was there before: only an update after the look counts.
+    const again = (await delivery.look?.('write', context())) ?? {}
+    expect(again.updatedBefore).toBe(
+      github.control.secret({ repository: 'acme/app' }, 'API_KEY')?.updatedAt,
+    )
+    expect(await delivery.landed?.('write', context(again))).toBeUndefined()
+    github.control.advanceClock(2_000)
+    await delivery.write(created('sk-newer-0123456789abcdef0123456789abcdef'), context(again))
+    expect(await delivery.landed?.('write', context(again))).toEqual({
+      updatedBefore: again.updatedBefore,
+      writtenAt: null,
+    })
+  })
+
   it('refuses bad settings before anything is sent', () => {
     const bad: Array<[Record<string, unknown>, string]> = [
       [{ secret: 'GITHUB_TOKEN', scope: { repository: 'acme/app' } }, 'secret'],

@@ -7,6 +7,7 @@ import {
   pollUntil,
   type RequestOptions,
   resolveCredential,
+  type TargetReceipt,
   ValidationError,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
@@ -134,7 +135,12 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
     },
     confirmWithinMs: confirmWithinMs ?? 60_000,
     async write(created, target) {
-      const before = await readUpdatedAt(target)
+      // What `look` read just before (journalled), else read here.
+      const looked = target.receipt.updatedBefore
+      const before =
+        typeof looked === 'string' || (looked === null && 'updatedBefore' in target.receipt)
+          ? looked
+          : await readUpdatedAt(target)
       const { data: publicKey } = await readPublicKey(target)
       const value = created.secret.reveal()
       const response = await client.request({
@@ -175,6 +181,18 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
           what: `the secret ${secret} showed no update after the write`,
         },
       )
+    },
+    async look(step, context): Promise<TargetReceipt> {
+      // Nothing to propagate: a workflow run reads the secret as it stands.
+      return step === 'write' ? { updatedBefore: await readUpdatedAt(context) } : {}
+    },
+    async landed(step, context): Promise<TargetReceipt | undefined> {
+      if (step !== 'write' || !('updatedBefore' in context.receipt)) return undefined
+      const updatedAt = await readUpdatedAt(context)
+      // keyway owns the secret: an update since the look is the write that was sent. One in
+      // the same second as the update before it does not show, and is sent again (harmless).
+      if (updatedAt === null || updatedAt === context.receipt.updatedBefore) return undefined
+      return { updatedBefore: context.receipt.updatedBefore ?? null, writtenAt: null }
     },
     async probe(options = {}) {
       // Reading the public key needs the same secrets permission; nothing is written.

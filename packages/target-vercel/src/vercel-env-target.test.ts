@@ -184,6 +184,44 @@ describe('Vercel environment variable target', () => {
     ).toHaveLength(1)
   })
 
+  it('finds a write and a redeploy whose answers were lost by what it looked at before, and nothing that did not land', async () => {
+    const delivery = target({ redeploy: true })
+    const look = async (step: 'write' | 'propagate', receipt = {}) =>
+      (await delivery.look?.(step, context(receipt))) ?? {}
+    // Before anything: no variable, the seeded deployment is the newest.
+    const beforeWrite = await look('write')
+    expect(beforeWrite).toEqual({ envBefore: null, updatedBefore: null })
+    expect(await delivery.landed?.('write', context(beforeWrite))).toBeUndefined()
+    // The upsert lands, its answer is lost.
+    vercel.inject({
+      match: { method: 'POST', path: '/v10/projects/web/env' },
+      drop: 'after',
+      times: 3,
+    })
+    await expect(delivery.write(created(), context(beforeWrite))).rejects.toMatchObject({
+      name: 'NetworkError',
+    })
+    const [variable] = vercel.control.env('web').filter((entry) => entry.key === 'API_KEY')
+    const found = await delivery.landed?.('write', context(beforeWrite))
+    expect(found).toEqual({ envId: variable?.id, updatedAt: variable?.updatedAt })
+    // Looked at again now, the write shows as done: nothing to find since.
+    expect(await delivery.landed?.('write', context(await look('write')))).toBeUndefined()
+    const beforeRedeploy = await look('propagate', found)
+    expect(beforeRedeploy).toEqual({ newestBefore: vercel.control.deployments('web')[0]?.id })
+    expect(await delivery.landed?.('propagate', context(beforeRedeploy))).toBeUndefined()
+    vercel.inject({ match: { method: 'POST', path: '/v13/deployments' }, drop: 'after' })
+    await expect(delivery.propagate?.(context(beforeRedeploy))).rejects.toMatchObject({
+      name: 'NetworkError',
+    })
+    const started = vercel.control.deployments('web')[0]
+    expect(started?.id).not.toBe(beforeRedeploy.newestBefore)
+    const redeploy = await delivery.landed?.('propagate', context(beforeRedeploy))
+    expect(redeploy).toEqual({ deploymentId: started?.id })
+    // Confirmed with what was found, as if the answers had come.
+    await delivery.confirm(context({ ...found, ...redeploy }))
+    expect(vercel.control.deployments('web')[0]?.env.API_KEY).toBe(NEW_SECRET)
+  })
+
   it('errors hold neither the token nor the secret', async () => {
     expect.assertions(3)
     vercel.inject({

@@ -6,12 +6,14 @@ import {
   pollUntil,
   type RequestOptions,
   resolveCredential,
+  type TargetReceipt,
   ValidationError,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
   deploymentListSchema,
   deploymentSchema,
+  envListSchema,
   envVarSchema,
   projectSchema,
   readVercelError,
@@ -148,6 +150,39 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
       schema: projectSchema,
       signal: options.signal,
     })
+
+  /** keyway's variable as it stands: its id and update time, or nulls where there is none. */
+  const readVariable = async (
+    options: RequestOptions,
+  ): Promise<{ envId: string | null; updatedAt: number | null }> => {
+    const { data } = await client.request({
+      operation: 'list',
+      method: 'GET',
+      path: `/v10/projects/${projectPath}/env`,
+      query: team,
+      schema: envListSchema,
+      signal: options.signal,
+    })
+    const found = data.envs.find(
+      (variable) =>
+        variable.key === key &&
+        [variable.target ?? []].flat().some((at) => targets.includes(at as VercelEnvironment)),
+    )
+    return { envId: found?.id ?? null, updatedAt: found?.updatedAt ?? null }
+  }
+  /** The newest production deployment of the project, whatever its state, or `null`. */
+  const newestDeployment = async (options: RequestOptions): Promise<string | null> => {
+    const { data: found } = await readProject(options)
+    const { data: list } = await client.request({
+      operation: 'list',
+      method: 'GET',
+      path: '/v6/deployments',
+      query: { projectId: found.id, target: 'production', limit: 1, ...team },
+      schema: deploymentListSchema,
+      signal: options.signal,
+    })
+    return list.deployments[0]?.uid ?? null
+  }
 
   return {
     name: name ?? `vercel:${project}:${key}`,
@@ -287,6 +322,27 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
           what: `the redeploy ${deploymentId} did not become READY`,
         },
       )
+    },
+    async look(step, context): Promise<TargetReceipt> {
+      if (step === 'write') {
+        const { envId, updatedAt } = await readVariable(context)
+        return { envBefore: envId, updatedBefore: updatedAt }
+      }
+      return { newestBefore: await newestDeployment(context) }
+    },
+    async landed(step, context): Promise<TargetReceipt | undefined> {
+      if (step === 'write') {
+        const { envId, updatedAt } = await readVariable(context)
+        const { envBefore, updatedBefore } = context.receipt
+        // keyway owns the variable: a change since the look is the write that was sent.
+        if (envId === null || (envId === envBefore && updatedAt === updatedBefore)) return undefined
+        return { envId, updatedAt }
+      }
+      const newest = await newestDeployment(context)
+      // A production deployment made after the write builds with the new value, whoever
+      // started it: it is the one to wait for.
+      if (newest === null || newest === context.receipt.newestBefore) return undefined
+      return { deploymentId: newest }
     },
     async probe(options = {}) {
       // Reads only: Vercel has no dry run of a write.

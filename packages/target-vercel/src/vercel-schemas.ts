@@ -9,6 +9,9 @@ export const envVarSchema = v.looseObject({
   updatedAt: v.optional(v.number()),
 })
 
+/** `GET /v10/projects/{idOrName}/env`: the project's variables (keyway reads no value). */
+export const envListSchema = v.looseObject({ envs: v.array(envVarSchema) })
+
 /** `POST /v10/projects/{idOrName}/env`: what was made or replaced, and what failed. */
 export const upsertResponseSchema = v.looseObject({
   created: v.union([envVarSchema, v.array(envVarSchema)]),

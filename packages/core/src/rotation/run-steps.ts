@@ -76,7 +76,7 @@ export async function runSteps(
 }
 
 /** Turns a step's failure into the error the caller sees, undoing what the undo list holds. */
-async function settleFailure(
+export async function settleFailure(
   run: RotationRun,
   step: RotationStepDefinition,
   error: unknown,

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { RotationError, ValidationError } from '../errors.js'
+import type { DeliveryTarget } from '../targets/delivery-target.js'
 import { Place } from '../targets/place-target.test-support.js'
 import type { CreatedKey } from '../types.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
@@ -29,7 +30,7 @@ function dyingJournal(n: number, when: 'before' | 'after') {
   return { journal: wrapped, records: journal.records, writes: () => writes }
 }
 
-function setup(options: { reveal?: boolean } = {}) {
+function setup(options: { reveal?: boolean; finds?: boolean } = {}) {
   const store = new MemoryKeyStore({ reveal: options.reveal ?? false })
   const old = store.seed({ name: 'ci', scope: 'read' })
   const github = new Place('github')
@@ -38,7 +39,11 @@ function setup(options: { reveal?: boolean } = {}) {
   vercel.variables.set('DATABASE_URL', 'untouched-2')
   github.variables.set('API_KEY', old.secret)
   vercel.variables.set('API_KEY', old.secret)
-  const targets = () => [github.target('API_KEY'), vercel.target('API_KEY', { redeploy: true })]
+  const finds = options.finds ?? false
+  const targets = () => [
+    github.target('API_KEY', { finds }),
+    vercel.target('API_KEY', { redeploy: true, finds }),
+  ]
   return { store, old, github, vercel, targets }
 }
 
@@ -133,7 +138,8 @@ describe('rotation with delivery targets', () => {
         target: 'vercel:API_KEY',
         holds: 'new',
         keyId: newKeyId,
-        progress: 'written',
+        // A 500 may have started a deployment: the propagate is journalled as in flight.
+        progress: 'propagating',
         failure: 'propagate failed: vercel redeploy failed',
       }),
     ])
@@ -192,6 +198,69 @@ describe('rotation with delivery targets', () => {
     expect(store.works(old.secret)).toBe(true)
   })
 
+  describe.each([
+    ['answers only after its deadline passed', 'late'],
+    ['never answers', 'silent'],
+  ] as const)('a confirm that %s is not confirmed', (_, how) => {
+    it('leaves the old key working and the new key kept, and a rerun that confirms in time finishes', async () => {
+      const { store, old, github, vercel, targets } = setup({ reveal: true })
+      let slow = true
+      let aborted = false
+      const [first, second] = targets()
+      const waiting: DeliveryTarget = {
+        ...(second as DeliveryTarget),
+        confirmWithinMs: 30,
+        async confirm(context) {
+          if (!slow) return (second as DeliveryTarget).confirm(context)
+          context.signal?.addEventListener('abort', () => {
+            aborted = true
+          })
+          if (how === 'late') {
+            // Busy until the deadline is behind it, then says "confirmed".
+            while (Date.now() <= context.deadline) await new Promise((r) => setTimeout(r, 5))
+            return
+          }
+          await new Promise(() => {})
+        },
+      }
+      const journal = memoryJournal()
+      const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
+      const error = await rotateKey(store, {
+        ...options,
+        targets: [first as DeliveryTarget, waiting],
+      }).catch((e) => e)
+      expect(error).toBeInstanceOf(RotationError)
+      expect(error).toMatchObject({ step: 'deliver', rolledBack: false })
+      const newKeyId = journal.records.get('r1')?.newKeyId as string
+      expect(error.deliveries).toEqual([
+        expect.objectContaining({ target: 'github:API_KEY', progress: 'confirmed' }),
+        expect.objectContaining({
+          target: 'vercel:API_KEY',
+          holds: 'new',
+          keyId: newKeyId,
+          // A redeploy that did not finish in time is started again by the rerun.
+          progress: 'written',
+          failure: expect.stringMatching(
+            /^confirm failed: target vercel:API_KEY did not confirm by its deadline/,
+          ),
+        }),
+      ])
+      // One that answers late is refused; one still silent just past it is told to stop.
+      expect(aborted).toBe(how === 'silent')
+      const secret = github.writes[0]?.value as string
+      expect([store.works(old.secret), store.works(secret)]).toEqual([true, true])
+      expect(journal.records.get('r1')?.state).toBe('created')
+      slow = false
+      const result = await rotateKey(store, {
+        ...options,
+        targets: [first as DeliveryTarget, waiting],
+      })
+      expect(result.newKeyId).toBe(newKeyId)
+      expect([store.works(old.secret), store.works(secret)]).toEqual([false, true])
+      expect([github.writes.length, vercel.writes.length, vercel.deploys.length]).toEqual([1, 1, 2])
+    })
+  })
+
   it('a deliver callback given beside targets is one more target, confirmed once it returned', async () => {
     const { store, old, github } = setup()
     const delivered: CreatedKey[] = []
@@ -221,7 +290,7 @@ describe('rotation with delivery targets', () => {
     expect(store.writes).toEqual([])
   })
 
-  it('a crash at any journal write, then a resume: each target is sent each new key at most once (again only when the crash lost the answer), and the old key lives until every target confirmed', async () => {
+  it('a crash at any journal write, then a resume: each target is sent each new key at most once (again only when the crash lost the answer and the target cannot tell it landed), and the old key lives until every target confirmed', async () => {
     // Count the journal writes of an undisturbed rotation, then crash at each in turn.
     const probe = setup({ reveal: true })
     const counting = dyingJournal(Number.POSITIVE_INFINITY, 'after')
@@ -233,10 +302,14 @@ describe('rotation with delivery targets', () => {
     })
     const total = counting.writes()
     expect(total).toBeGreaterThan(10)
-    for (const reveal of [true, false]) {
+    for (const [reveal, finds] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ] as const) {
       for (let n = 1; n <= total; n++) {
         for (const when of ['before', 'after'] as const) {
-          const { store, old, github, vercel, targets } = setup({ reveal })
+          const { store, old, github, vercel, targets } = setup({ reveal, finds })
           const oldAlive: boolean[] = []
           for (const place of [github, vercel]) {
             place.onConfirm = () => oldAlive.push(store.works(old.secret))
@@ -246,7 +319,7 @@ describe('rotation with delivery targets', () => {
           await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow()
           const result = await rotateKey(store, { ...options, targets: targets() })
           const secret = result.secret?.reveal() ?? github.variables.get('API_KEY')
-          const where = `crash at write ${n} ${when}, reveal ${reveal}`
+          const where = `crash at write ${n} ${when}, reveal ${reveal}, finds ${finds}`
           expect(oldAlive.every(Boolean), where).toBe(true)
           expect(store.works(old.secret), where).toBe(false)
           for (const place of [github, vercel]) {
@@ -257,9 +330,13 @@ describe('rotation with delivery targets', () => {
             for (const keyId of keyIds) {
               const writes = place.writes.filter((write) => write.keyId === keyId)
               expect(new Set(writes.map((write) => write.value)).size, where).toBe(1)
-              expect(writes.length, where).toBeLessThanOrEqual(2)
+              // A target that can tell a write landed is never sent it again.
+              expect(writes.length, `${where}: writes at ${place.name}`).toBeLessThanOrEqual(
+                finds ? 1 : 2,
+              )
             }
           }
+          if (finds) expect(vercel.deploys.length, `${where}: deploys`).toBeLessThanOrEqual(1)
           // Only the key every target holds is left, beside the store's own.
           expect(store.works(secret as string), where).toBe(true)
           expect(

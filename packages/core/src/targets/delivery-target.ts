@@ -88,13 +88,36 @@ export interface DeliveryTarget {
    * permissions read, a dry run), for audits. Throws a keyway error when it is not.
    */
   probe?(options?: RequestOptions): Promise<void>
+  /**
+   * Reads what the target shows before `step` is sent (the variable's update time, the
+   * newest deployment; never a value). It is journalled with the step as in flight and
+   * handed to the step as `context.receipt`, so that `landed` can tell later whether the step
+   * took effect. Optional, with `landed`.
+   */
+  look?(step: TargetStep, context: TargetContext): Promise<TargetReceipt>
+  /**
+   * After an interruption between sending `step` and journalling its answer (a process
+   * killed, an answer lost): whether the step took effect, judged against what `look` read
+   * before it was sent (in `context.receipt`). Returns what the step would have returned, or
+   * `undefined` when it did not take effect (then it is sent again). Without it, a resume
+   * sends the step again, which `write` and `propagate` must then bear. It must not count a
+   * change it cannot tell from the target's own (when unsure: `undefined`).
+   */
+  landed?(step: TargetStep, context: TargetContext): Promise<TargetReceipt | undefined>
 }
+
+/** A step of a target that sends something, and may be found to have landed (see `landed`). */
+export type TargetStep = 'write' | 'propagate'
+
+/** A step of a target's delivery, in the order a rotation runs them. */
+export type TargetPhase = 'write' | 'propagate' | 'confirm'
 
 /** How far a target got with one new key, as journalled. */
 export type TargetProgress =
   | 'refused' // the write was refused: the target holds what it held before
   | 'writing' // a write was sent (or about to be): the target may hold the new secret
   | 'written' // the target holds the new secret
+  | 'propagating' // propagate was sent (or about to be): consumers may be picking it up
   | 'propagated' // consumers were told to pick it up
   | 'confirmed' // the secret is in place (and in use, where that can be checked)
 

@@ -1,5 +1,5 @@
 import { ProviderError, TimeoutError, ValidationError } from '../errors.js'
-import type { DeliveryTarget } from './delivery-target.js'
+import type { DeliveryTarget, TargetReceipt } from './delivery-target.js'
 
 /**
  * A place consumers read variables from (a stand-in for a CI secret store or a hosting
@@ -17,7 +17,14 @@ export class Place {
 
   constructor(readonly name: string) {}
 
-  target(variable: string, options: { redeploy?: boolean; name?: string } = {}): DeliveryTarget {
+  /**
+   * `finds`: the target can tell, after an interruption, whether a write or redeploy it sent
+   * landed (`look` and `landed`), as the GitHub and Vercel targets can.
+   */
+  target(
+    variable: string,
+    options: { redeploy?: boolean; name?: string; finds?: boolean } = {},
+  ): DeliveryTarget {
     const place = this
     const fault = (step: PlaceFault['step']) => {
       const at = place.faults.findIndex((candidate) => candidate.step === step)
@@ -78,6 +85,28 @@ export class Place {
               }
               place.deploys.push(variable)
               return { deployment: `d${place.deploys.length}` }
+            },
+          }
+        : {}),
+      ...(options.finds
+        ? {
+            async look(step): Promise<TargetReceipt> {
+              return step === 'write'
+                ? { seenWrites: place.writes.length }
+                : { seenDeploys: place.deploys.length }
+            },
+            async landed(step, context): Promise<TargetReceipt | undefined> {
+              if (step === 'propagate') {
+                const seen = Number(context.receipt.seenDeploys)
+                return place.deploys.length > seen
+                  ? { deployment: `d${place.deploys.length}` }
+                  : undefined
+              }
+              const since = place.writes.slice(Number(context.receipt.seenWrites))
+              const mine = since.find(
+                (write) => write.variable === variable && write.keyId === context.newKeyId,
+              )
+              return mine === undefined ? undefined : { version: place.writes.indexOf(mine) + 1 }
             },
           }
         : {}),
