@@ -171,8 +171,16 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
     ])
     const text = await run(['plan'])
     expect(text.code, text.stderr).toBe(0)
-    expect(text.stdout).toMatch(/restart/i)
-    expect(text.stdout).toContain('cannot confirm')
+    for (const line of [
+      `secret prod/latitude in ${aws.settings.region} (aws-secrets-manager)`,
+      'confirm: reads the new version back by its id: the value, and that it is AWSCURRENT',
+      'namespace prod, Secret app-keys, key LATITUDE_KEY (kubernetes-secret)',
+      'then:    restarts deployment web (as kubectl rollout restart)',
+      'KV v2 secret secret/web/prod, field OPENROUTER_KEY (vault-kv)',
+      // Without a restart, the plan says what it cannot confirm.
+      'cannot confirm: that running pods use the new key: pods reading it as an environment variable need a restart (set restart)',
+    ])
+      expect(text.stdout).toContain(line)
     for (const emulator of [aws, kube, vault])
       expect(emulator.requests.filter((request) => request.method !== 'GET')).toEqual([])
     expectNoSecret(plan.stdout + plan.stderr + text.stdout + text.stderr)
@@ -182,8 +190,9 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
     const applied = run(['apply', '--yes', '--batch-id', 'night-1'])
     await until(
       () =>
-        kube.control.deployment(NAMESPACE, 'web')?.annotations['kubectl.kubernetes.io/restartedAt'] !==
-        undefined,
+        kube.control.deployment(NAMESPACE, 'web')?.annotations[
+          'kubectl.kubernetes.io/restartedAt'
+        ] !== undefined,
       () => JSON.stringify(kube.control.deployment(NAMESPACE, 'web')),
     )
     await until(() => vaultValue('LATITUDE_KEY') !== undefined)
