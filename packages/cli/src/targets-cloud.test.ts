@@ -196,6 +196,13 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
       () => JSON.stringify(kube.control.deployment(NAMESPACE, 'web')),
     )
     await until(() => vaultValue('LATITUDE_KEY') !== undefined)
+    // The rotation is waiting on the rollout: it reads the Deployment again and again.
+    const deploymentReads = () =>
+      kube.requests.filter(
+        (request) => request.method === 'GET' && request.path.endsWith('/deployments/web'),
+      ).length
+    const readsAtRestart = deploymentReads()
+    await until(() => deploymentReads() >= readsAtRestart + 3)
     // The new key is written and the restart begun, the rollout not done: the old key lives.
     expect(kube.control.deployment(NAMESPACE, 'web')?.complete).toBe(false)
     expect(latitude.control.works(latKey.secret)).toBe(true)
@@ -258,6 +265,53 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
     )
     for (const emulator of [latitude, openrouter, aws, kube, vault])
       expect(emulator.requests).toEqual([])
+  })
+
+  it.each<{
+    why: string
+    env: Record<string, string>
+    change: Record<string, unknown>
+    message: string
+    code: number
+  }>([
+    {
+      why: 'Kubernetes token auth without KUBERNETES_TOKEN',
+      env: { KUBERNETES_TOKEN: '' },
+      change: {},
+      message: 'stores[0].targets[1].tokenEnv: env var KUBERNETES_TOKEN is not set',
+      code: 4,
+    },
+    {
+      why: 'a Vault target without VAULT_ADDR',
+      env: { VAULT_ADDR: '' },
+      change: {},
+      message: 'stores[0].targets[2].baseUrlEnv: env var VAULT_ADDR is not set',
+      code: 1,
+    },
+    {
+      why: 'a "variable" on a target that names its own key',
+      env: {},
+      change: { variable: 'LATITUDE_{NAME}' },
+      message: 'stores[0].targets[2].variable: unknown field',
+      code: 1,
+    },
+    {
+      why: 'an AWS region that is not one',
+      env: { AWS_REGION: 'Frankfurt' },
+      change: {},
+      message: 'stores[0].targets[0].region: an AWS region such as eu-west-1; or set AWS_REGION',
+      code: 1,
+    },
+  ])('refuses $why before anything is sent', async ({ env: extra, change, message, code }) => {
+    const changed = config()
+    Object.assign(changed.stores[0]?.targets[2] ?? {}, change)
+    await writeFile(join(folder, 'keyway.config.json'), JSON.stringify(changed, null, 2))
+    const result = await run(['apply', '--yes'], extra)
+    expect(result.stderr).toContain(message)
+    expect(result.code).toBe(code)
+    for (const emulator of [latitude, openrouter, aws, kube, vault])
+      expect(emulator.requests).toEqual([])
+    expectNoSecret(result.stdout + result.stderr)
   })
 
   it('keyway emulate aws, kubernetes and vault print the env lines a config reads', async () => {

@@ -107,15 +107,6 @@ function openTarget(
     if (value === undefined || value === '') throw missing(field, variable, true)
     credentials[setting] = value
   }
-  const needed = new Set(kind.needs?.(entry) ?? [])
-  for (const [setting, fallback] of Object.entries(kind.optionalCredentials ?? {})) {
-    const field = envField(setting)
-    const variable = (config[field] as string | undefined) ?? fallback
-    const value = options.env[variable]
-    if (value !== undefined && value !== '') credentials[setting] = value
-    else if (needed.has(setting) || config[field] !== undefined)
-      throw missing(field, variable, true)
-  }
   const baseUrlVariable = config.baseUrlEnv ?? kind.baseUrlEnv
   const baseUrl =
     baseUrlVariable === undefined ? undefined : options.env[baseUrlVariable] || undefined
@@ -125,6 +116,15 @@ function openTarget(
     (config.baseUrlEnv !== undefined || kind.baseUrlRequired === true)
   )
     throw missing('baseUrlEnv', baseUrlVariable, false)
+  const needed = new Set(kind.needs?.(entry, baseUrl) ?? [])
+  for (const [setting, fallback] of Object.entries(kind.optionalCredentials ?? {})) {
+    const field = envField(setting)
+    const variable = (config[field] as string | undefined) ?? fallback
+    const value = options.env[variable]
+    if (value !== undefined && value !== '') credentials[setting] = value
+    else if (needed.has(setting) || config[field] !== undefined)
+      throw missing(field, variable, true)
+  }
   const envOf = (field: string) => {
     const variable = config[field] as string
     const value = options.env[variable]

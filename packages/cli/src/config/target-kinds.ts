@@ -73,7 +73,7 @@ export interface TargetKind<Entry = Record<string, unknown>> {
    */
   optionalCredentials?: Readonly<Record<string, string>>
   /** Which optional credentials this entry needs after all (Kubernetes token auth: the token). */
-  needs?: (entry: Entry) => readonly string[]
+  needs?: (entry: Entry, baseUrl: string | undefined) => readonly string[]
   /**
    * The variable the key is kept under, where the entry names it in its own fields (a Secret's
    * data entry, a Vault field): then the config's `variable` template does not apply.
@@ -394,7 +394,9 @@ const kubernetes: TargetKind<KubernetesEntry> = {
       : undefined,
   credentials: {},
   optionalCredentials: { token: 'KUBERNETES_TOKEN' },
-  needs: (entry) => (entry.auth === 'token' ? ['token'] : []),
+  // Token auth, said or implied by a server's address, needs the token.
+  needs: (entry, baseUrl) =>
+    entry.auth === 'token' || (entry.auth === undefined && baseUrl !== undefined) ? ['token'] : [],
   baseUrlEnv: 'KUBERNETES_API_URL',
   settingsEnv: ['KUBECONFIG'],
   placeholders: ['NAME', 'LABEL', 'PROVIDER'],
