@@ -229,6 +229,7 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
     expect(vaultValue('DATABASE_URL')).toBe('postgres://other')
     // One new AWS version per secret, signed with the session token from the env.
     expect(aws.control.versionsPut).toBe(2)
+    expect(kube.control.secretWrites).toBe(2)
     const signed = aws.requests.filter((request) => request.method === 'POST')
     expect(signed.length).toBeGreaterThan(0)
     for (const request of signed)
@@ -236,6 +237,14 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
 
     const journal = await readFile(join(folder, 'journal.json'), 'utf8')
     expectNoSecret(result.stdout + result.stderr + journal)
+
+    // The same night again: done, nothing written anywhere.
+    const written = () => [aws.control.versionsPut, vault.control.writes, kube.control.secretWrites]
+    const before = written()
+    const again = await run(['apply', '--yes', '--batch-id', 'night-1'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(written()).toEqual(before)
+    expect(kube.control.deployment(NAMESPACE, 'web')?.generation).toBe(web?.generation)
 
     // The audit probes all three kinds of target, writing nothing.
     const writesBefore = [aws.control.versionsPut, vault.control.writes]
