@@ -212,9 +212,9 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     common: ['json'],
     summary: 'run emulators and print the env exports for them',
     usage:
-      'emulate [vendor|github|vercel|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
+      'emulate [vendor|github|vercel|aws|kubernetes|vault|all] [--port <n>] [--dotenv <file>] [--background] [--json]',
     description:
-      'Runs loopback emulators of the vendors, and of GitHub and Vercel for delivery targets, ' +
+      'Runs loopback emulators of the vendors, and of GitHub, Vercel, AWS Secrets Manager, Kubernetes and Vault for delivery targets, ' +
       'with fake credentials, and prints `export` lines that point keyway and the adapters at them. In the foreground it runs until Ctrl-C; ' +
       'with --background it prints the exports and exits, the emulators running on in a ' +
       'background process (stop it with kill $KEYWAY_EMULATOR_PID).',

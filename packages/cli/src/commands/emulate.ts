@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import {
+  startAwsSecretsManagerEmulator,
   startEmulator,
   startGitHubEmulator,
+  startKubernetesEmulator,
+  startVaultEmulator,
   startVercelEmulator,
   type TargetEmulator,
   VENDORS,
@@ -20,7 +23,7 @@ import { UsageError } from '../usage-error.js'
 
 /** One running emulator, as `emulate` reports it. */
 interface Running {
-  /** The vendor, or the delivery target's service (`github`, `vercel`). */
+  /** The vendor, or the delivery target's service (`github`, `vercel`, `aws`, `kubernetes`, `vault`). */
   vendor: string
   title: string
   url: string
@@ -36,13 +39,13 @@ interface Started {
 
 /** The env vars of a target kind's token and base URL, as a config reads them by default. */
 function targetEnv(
-  kind: 'github' | 'vercel',
+  kind: 'github' | 'vercel' | 'kubernetes-secret' | 'vault-kv',
   emulator: TargetEmulator<unknown>,
 ): Record<string, string> {
-  const { credentials, baseUrlEnv } = TARGET_KINDS[kind] as TargetKind<never>
+  const { credentials, optionalCredentials, baseUrlEnv } = TARGET_KINDS[kind] as TargetKind<never>
   return {
     [baseUrlEnv as string]: emulator.url,
-    [credentials.token as string]: emulator.settings.token,
+    [(credentials.token ?? optionalCredentials?.token) as string]: emulator.settings.token,
   }
 }
 
@@ -66,6 +69,38 @@ const TARGET_EMULATORS = {
         emulator,
         env: { ...targetEnv('vercel', emulator), VERCEL_TEAM_ID: emulator.settings.teamId },
       }
+    },
+  },
+  aws: {
+    title: 'AWS Secrets Manager',
+    start: async (port: number | undefined) => {
+      const emulator = await startAwsSecretsManagerEmulator(port === undefined ? {} : { port })
+      const kind = TARGET_KINDS['aws-secrets-manager'] as TargetKind<never>
+      const { settings } = emulator
+      return {
+        emulator,
+        env: {
+          [kind.baseUrlEnv as string]: emulator.url,
+          AWS_REGION: settings.region,
+          [kind.credentials.accessKeyId as string]: settings.accessKeyId,
+          [kind.credentials.secretAccessKey as string]: settings.secretAccessKey,
+          [kind.optionalCredentials?.sessionToken as string]: settings.sessionToken,
+        },
+      }
+    },
+  },
+  kubernetes: {
+    title: 'Kubernetes',
+    start: async (port: number | undefined) => {
+      const emulator = await startKubernetesEmulator(port === undefined ? {} : { port })
+      return { emulator, env: targetEnv('kubernetes-secret', emulator) }
+    },
+  },
+  vault: {
+    title: 'Vault',
+    start: async (port: number | undefined) => {
+      const emulator = await startVaultEmulator(port === undefined ? {} : { port })
+      return { emulator, env: targetEnv('vault-kv', emulator) }
     },
   },
 } as const

@@ -131,9 +131,13 @@ function targetOf(id: TargetKindId) {
   return v.strictObject({
     kind: v.literal(id),
     keys: v.optional(targetKeysSchema),
-    variable: v.optional(templateOf(kind.placeholders)),
+    // A kind that names the variable in its own fields (`key`) takes no template.
+    ...(kind.variable === undefined ? { variable: v.optional(templateOf(kind.placeholders)) } : {}),
     ...Object.fromEntries(
-      Object.keys(kind.credentials).map((setting) => [envField(setting), v.optional(envName)]),
+      Object.keys({ ...kind.credentials, ...kind.optionalCredentials }).map((setting) => [
+        envField(setting),
+        v.optional(envName),
+      ]),
     ),
     ...(kind.baseUrlEnv === undefined ? {} : { baseUrlEnv: v.optional(envName) }),
     ...kind.fields,

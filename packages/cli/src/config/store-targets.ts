@@ -110,19 +110,35 @@ function openTarget(
   const baseUrlVariable = config.baseUrlEnv ?? kind.baseUrlEnv
   const baseUrl =
     baseUrlVariable === undefined ? undefined : options.env[baseUrlVariable] || undefined
-  if (config.baseUrlEnv !== undefined && baseUrl === undefined)
-    throw missing('baseUrlEnv', config.baseUrlEnv, false)
+  if (
+    baseUrl === undefined &&
+    baseUrlVariable !== undefined &&
+    (config.baseUrlEnv !== undefined || kind.baseUrlRequired === true)
+  )
+    throw missing('baseUrlEnv', baseUrlVariable, false)
+  const needed = new Set(kind.needs?.(entry, baseUrl) ?? [])
+  for (const [setting, fallback] of Object.entries(kind.optionalCredentials ?? {})) {
+    const field = envField(setting)
+    const variable = (config[field] as string | undefined) ?? fallback
+    const value = options.env[variable]
+    if (value !== undefined && value !== '') credentials[setting] = value
+    else if (needed.has(setting) || config[field] !== undefined)
+      throw missing(field, variable, true)
+  }
   const envOf = (field: string) => {
     const variable = config[field] as string
     const value = options.env[variable]
     if (value === undefined || value === '') throw missing(field, variable, false)
     return value
   }
-  const template = config.variable ?? DEFAULT_VAR_NAME
+  // A kind that names the variable itself (a data entry, a field) has it as a fixed template.
+  const template = kind.variable?.(entry) ?? config.variable ?? DEFAULT_VAR_NAME
   const label = store.label
   const place = kind.place(entry, options.folder)
   const where = kind.where(entry)
+  const fixed = kind.variable?.(entry)
   const variableFor = (key: VariableSource): { variable: string } | { problem: string } => {
+    if (fixed !== undefined) return { variable: fixed }
     if (kind.naming === 'replaced' && key.name === null && template.includes('{NAME}'))
       return {
         problem: `key ${key.id} has no name, so {NAME} would be its id and the ${kind.title} would be a new one at every rotation; give this target a fixed "variable" and select the key by "keys.ids"`,

@@ -1,11 +1,14 @@
-import { resolve } from 'node:path'
+import { delimiter, resolve } from 'node:path'
 import {
   type BaseStoreSettings,
   createCommandTarget,
   createDotenvTarget,
   type DeliveryTarget,
 } from '@keyway/core'
+import { createSecretsManagerTarget } from '@keyway/target-aws'
 import { createGitHubActionsTarget } from '@keyway/target-github'
+import { createKubernetesSecretTarget } from '@keyway/target-kubernetes'
+import { createVaultKvTarget } from '@keyway/target-vault'
 import { createVercelEnvTarget } from '@keyway/target-vercel'
 import * as v from 'valibot'
 
@@ -31,7 +34,10 @@ export interface TargetInput<Entry> {
   variable: string
   /** The target's name in journals and reports. */
   name: string
-  /** Each credential setting's value, read from the env var the entry names (or the default). */
+  /**
+   * Each credential setting's value, read from the env var the entry names (or the default);
+   * an optional one that is not set is absent.
+   */
   credentials: Record<string, string>
   /** The API's base URL from its env var, where set. */
   baseUrl: string | undefined
@@ -61,8 +67,24 @@ export interface TargetKind<Entry = Record<string, unknown>> {
   check?: (entry: Entry) => string | undefined
   /** Credential settings and their default env vars; the entry may name others as `<setting>Env`. */
   credentials: Readonly<Record<string, string>>
+  /**
+   * Credential settings read where set (an AWS session token, a Kubernetes token that only
+   * token auth needs), and their default env vars; the entry may name others as `<setting>Env`.
+   */
+  optionalCredentials?: Readonly<Record<string, string>>
+  /** Which optional credentials this entry needs after all (Kubernetes token auth: the token). */
+  needs?: (entry: Entry, baseUrl: string | undefined) => readonly string[]
+  /**
+   * The variable the key is kept under, where the entry names it in its own fields (a Secret's
+   * data entry, a Vault field): then the config's `variable` template does not apply.
+   */
+  variable?: (entry: Entry) => string
+  /** Non-secret env vars a config of this kind reads by default (a region), for `emulate`. */
+  settingsEnv?: readonly string[]
   /** The base URL's default env var (the entry's `baseUrlEnv` overrides it). */
   baseUrlEnv?: string
+  /** The base URL has no default (a Vault address): its env var must be set. */
+  baseUrlRequired?: boolean
   /**
    * Placeholders a variable template may hold here. Where a variable outlives a rotation (a
    * CI secret, a platform variable), `{ID}` is left out: it would name a new variable at every
@@ -268,12 +290,216 @@ const exec: TargetKind<{ command: string }> = {
     }),
 }
 
+interface AwsEntry {
+  secretId: string
+  jsonKey?: string
+  stage?: 'current' | 'pending'
+  region?: string
+  confirmWithinMs?: number
+  confirmIntervalMs?: number
+}
+
+const aws: TargetKind<AwsEntry> = {
+  title: 'AWS Secrets Manager secret',
+  fields: {
+    secretId: v.pipe(
+      v.string(),
+      v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "expected a secret's name or ARN"),
+    ),
+    jsonKey: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a field name'))),
+    stage: v.optional(v.picklist(['current', 'pending'])),
+    region: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1'),
+      ),
+    ),
+    confirmWithinMs: v.optional(milliseconds(1)),
+    confirmIntervalMs: v.optional(milliseconds(0)),
+  },
+  credentials: { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' },
+  optionalCredentials: { sessionToken: 'AWS_SESSION_TOKEN' },
+  baseUrlEnv: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  settingsEnv: ['AWS_REGION'],
+  placeholders: ['NAME', 'LABEL', 'PROVIDER'],
+  naming: 'replaced',
+  variable: (entry) => entry.jsonKey ?? entry.secretId,
+  place: (entry) => `aws-secrets-manager:${entry.region ?? ''}:${entry.secretId}`,
+  where: (entry) =>
+    entry.jsonKey === undefined ? entry.secretId : `${entry.secretId}#${entry.jsonKey}`,
+  create: ({ entry, name, credentials, baseUrl, env, settings }) => {
+    const region =
+      entry.region ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined)
+    return createSecretsManagerTarget({
+      ...settings,
+      accessKeyId: credentials.accessKeyId as string,
+      secretAccessKey: credentials.secretAccessKey as string,
+      // Passed even when unset, so the target does not read AWS_SESSION_TOKEN behind the config's back.
+      sessionToken: credentials.sessionToken ?? '',
+      ...(region === undefined ? {} : { region }),
+      ...(baseUrl === undefined ? {} : { baseUrl }),
+      secretId: entry.secretId,
+      ...(entry.jsonKey === undefined ? {} : { jsonKey: entry.jsonKey }),
+      ...(entry.stage === undefined ? {} : { stage: entry.stage }),
+      name,
+      ...(entry.confirmWithinMs === undefined ? {} : { confirmWithinMs: entry.confirmWithinMs }),
+      ...(entry.confirmIntervalMs === undefined
+        ? {}
+        : { confirmIntervalMs: entry.confirmIntervalMs }),
+    })
+  },
+}
+
+interface KubernetesEntry {
+  secret: string
+  key: string
+  namespace?: string
+  restart?: string[]
+  auth?: 'token' | 'kubeconfig' | 'in-cluster'
+  context?: string
+  confirmWithinMs?: number
+  confirmIntervalMs?: number
+}
+
+const kubernetes: TargetKind<KubernetesEntry> = {
+  title: 'Kubernetes Secret',
+  fields: {
+    secret: v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Secret's name"),
+    ),
+    key: v.pipe(
+      v.string(),
+      v.regex(/^[-._a-zA-Z0-9]{1,253}$/, 'expected a data key (letters, digits, -, _ and .)'),
+    ),
+    namespace: v.optional(
+      v.pipe(v.string(), v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a namespace')),
+    ),
+    restart: v.optional(
+      v.array(
+        v.pipe(
+          v.string(),
+          v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Deployment's name"),
+        ),
+      ),
+    ),
+    auth: v.optional(v.picklist(['token', 'kubeconfig', 'in-cluster'])),
+    context: v.optional(v.pipe(v.string(), v.minLength(1, "expected a kubeconfig context's name"))),
+    confirmWithinMs: v.optional(milliseconds(1)),
+    confirmIntervalMs: v.optional(milliseconds(0)),
+  },
+  check: (entry) =>
+    entry.context !== undefined && entry.auth !== undefined && entry.auth !== 'kubeconfig'
+      ? '"context" goes with "auth": "kubeconfig"'
+      : undefined,
+  credentials: {},
+  optionalCredentials: { token: 'KUBERNETES_TOKEN' },
+  // Token auth, said or implied by a server's address, needs the token.
+  needs: (entry, baseUrl) =>
+    entry.auth === 'token' || (entry.auth === undefined && baseUrl !== undefined) ? ['token'] : [],
+  baseUrlEnv: 'KUBERNETES_API_URL',
+  settingsEnv: ['KUBECONFIG'],
+  placeholders: ['NAME', 'LABEL', 'PROVIDER'],
+  naming: 'replaced',
+  variable: (entry) => entry.key,
+  place: (entry) => `kubernetes:${entry.namespace ?? ''}/${entry.secret}`,
+  where: (entry) =>
+    `${entry.namespace === undefined ? '' : `${entry.namespace}/`}${entry.secret}#${entry.key}`,
+  create: ({ entry, name, credentials, baseUrl, env, settings }) => {
+    // Token auth where the entry says so or gives a server or token; else a kubeconfig
+    // (KUBECONFIG as the config's env has it), else the pod's service account.
+    const kubeconfig = env.KUBECONFIG?.split(delimiter).find((path) => path !== '')
+    const auth =
+      entry.auth ??
+      (baseUrl !== undefined || credentials.token !== undefined
+        ? 'token'
+        : kubeconfig !== undefined || env.KUBERNETES_SERVICE_HOST === undefined
+          ? 'kubeconfig'
+          : 'in-cluster')
+    return createKubernetesSecretTarget({
+      ...settings,
+      auth,
+      ...(auth === 'token'
+        ? {
+            token: credentials.token ?? '',
+            ...(baseUrl === undefined ? {} : { baseUrl }),
+          }
+        : {}),
+      ...(auth === 'kubeconfig' && kubeconfig !== undefined ? { kubeconfig } : {}),
+      ...(entry.context === undefined ? {} : { context: entry.context }),
+      ...(entry.namespace === undefined ? {} : { namespace: entry.namespace }),
+      secret: entry.secret,
+      key: entry.key,
+      ...(entry.restart === undefined ? {} : { restart: entry.restart }),
+      name,
+      ...(entry.confirmWithinMs === undefined ? {} : { confirmWithinMs: entry.confirmWithinMs }),
+      ...(entry.confirmIntervalMs === undefined
+        ? {}
+        : { confirmIntervalMs: entry.confirmIntervalMs }),
+    })
+  },
+}
+
+interface VaultEntry {
+  path: string
+  key: string
+  mount?: string
+  namespace?: string
+  confirmWithinMs?: number
+}
+
+const VAULT_SEGMENTS = /^[A-Za-z0-9_.@+=-]+(?:\/[A-Za-z0-9_.@+=-]+)*$/
+
+const vault: TargetKind<VaultEntry> = {
+  title: 'Vault KV v2 secret',
+  fields: {
+    path: v.pipe(
+      v.string(),
+      v.regex(VAULT_SEGMENTS, 'expected a path such as web/prod, without a leading /'),
+    ),
+    key: v.pipe(v.string(), v.minLength(1, 'expected a field name'), v.maxLength(512)),
+    mount: v.optional(
+      v.pipe(v.string(), v.regex(VAULT_SEGMENTS, 'expected a mount path such as secret')),
+    ),
+    namespace: v.optional(
+      v.pipe(v.string(), v.regex(VAULT_SEGMENTS, 'expected a namespace path such as admin/team')),
+    ),
+    confirmWithinMs: v.optional(milliseconds(1)),
+  },
+  credentials: { token: 'VAULT_TOKEN' },
+  baseUrlEnv: 'VAULT_ADDR',
+  baseUrlRequired: true,
+  settingsEnv: ['VAULT_NAMESPACE'],
+  placeholders: ['NAME', 'LABEL', 'PROVIDER'],
+  naming: 'replaced',
+  variable: (entry) => entry.key,
+  place: (entry) => `vault:${entry.namespace ?? ''}:${entry.mount ?? 'secret'}/${entry.path}`,
+  where: (entry) => `${entry.mount ?? 'secret'}/${entry.path}#${entry.key}`,
+  create: ({ entry, name, credentials, baseUrl, env, settings }) => {
+    const namespace = entry.namespace ?? (env.VAULT_NAMESPACE || undefined)
+    return createVaultKvTarget({
+      ...settings,
+      token: credentials.token as string,
+      baseUrl: baseUrl as string,
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(entry.mount === undefined ? {} : { mount: entry.mount }),
+      path: entry.path,
+      key: entry.key,
+      name,
+      ...(entry.confirmWithinMs === undefined ? {} : { confirmWithinMs: entry.confirmWithinMs }),
+    })
+  },
+}
+
 /** Every kind of delivery target a config may name, by its `kind`. */
 export const TARGET_KINDS = {
   github,
   vercel,
   dotenv,
   exec,
+  'aws-secrets-manager': aws,
+  'kubernetes-secret': kubernetes,
+  'vault-kv': vault,
 } as const satisfies Record<string, TargetKind<never>>
 
 /** A kind a config may name. */

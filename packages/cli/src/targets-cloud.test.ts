@@ -1,0 +1,362 @@
+// `keyway plan`, `apply` and `audit` of a fleet of two vendors delivering to AWS Secrets
+// Manager, a Kubernetes Secret (with a rollout restart) and Vault, through the built CLI,
+// against the emulators: the old key is retired only after every target confirmed.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type AwsSecretsManagerEmulator,
+  type Emulator,
+  type KubernetesEmulatorControl,
+  startAwsSecretsManagerEmulator,
+  startEmulator,
+  startKubernetesEmulator,
+  startVaultEmulator,
+  type TargetEmulator,
+  type VaultEmulatorControl,
+} from '@keyway/testkit'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { keyway, type Run } from './cli.test-support.js'
+
+const DAY = 86_400_000
+const NAMESPACE = 'prod'
+
+let folder: string
+let latitude: Emulator
+let openrouter: Emulator
+let aws: AwsSecretsManagerEmulator
+let kube: TargetEmulator<KubernetesEmulatorControl>
+let vault: TargetEmulator<VaultEmulatorControl>
+let env: Record<string, string>
+let latKey: { id: string; secret: string }
+let orKey: { id: string; secret: string }
+
+/** Each store's one due key goes to its own AWS secret, a data entry of one Secret, a Vault field. */
+function config() {
+  const targets = (secretId: string, key: string, restart: string[]) => [
+    { kind: 'aws-secrets-manager', secretId, confirmIntervalMs: 0 },
+    {
+      kind: 'kubernetes-secret',
+      namespace: NAMESPACE,
+      secret: 'app-keys',
+      key,
+      ...(restart.length === 0 ? {} : { restart }),
+      confirmIntervalMs: 5,
+    },
+    { kind: 'vault-kv', path: 'web/prod', key },
+  ]
+  return {
+    policy: { maxAgeDays: 90 },
+    journal: 'journal.json',
+    stores: [
+      {
+        label: 'lat',
+        vendor: 'latitudesh',
+        credentials: { token: 'LATITUDESH_BEARER' },
+        select: { name: 'app-*' },
+        rotation: { graceMs: 0 },
+        targets: targets('prod/latitude', 'LATITUDE_KEY', ['web']),
+      },
+      {
+        label: 'or',
+        vendor: 'openrouter',
+        credentials: { managementKey: 'OR_MANAGEMENT_KEY' },
+        baseUrlEnv: 'OR_URL',
+        select: { name: 'app-*' },
+        rotation: { graceMs: 0 },
+        targets: targets('prod/openrouter', 'OPENROUTER_KEY', []),
+      },
+    ],
+  }
+}
+
+const run = (args: string[], extra: Record<string, string> = {}): Promise<Run> =>
+  keyway(args, { ...env, ...extra }, folder)
+
+const awsValue = (secretId: string) => aws.control.value(secretId)
+const kubeValue = (key: string) => kube.control.secret(NAMESPACE, 'app-keys')?.[key]
+const vaultValue = (key: string) => vault.control.read('web/prod')?.[key] as string | undefined
+
+/** Every secret this test knows: none may appear in any output or the journal. */
+function secrets(): string[] {
+  const delivered = [
+    awsValue('prod/latitude'),
+    awsValue('prod/openrouter'),
+    kubeValue('LATITUDE_KEY'),
+    kubeValue('OPENROUTER_KEY'),
+    vaultValue('LATITUDE_KEY'),
+    vaultValue('OPENROUTER_KEY'),
+  ].filter((value): value is string => value !== undefined)
+  return [
+    latKey.secret,
+    orKey.secret,
+    ...delivered,
+    aws.settings.secretAccessKey,
+    aws.settings.sessionToken,
+    kube.settings.token,
+    vault.settings.token,
+    env.LATITUDESH_BEARER as string,
+    env.OR_MANAGEMENT_KEY as string,
+  ]
+}
+
+function expectNoSecret(text: string): void {
+  for (const secret of secrets()) expect(text).not.toContain(secret)
+}
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), 'keyway-cloud-targets-'))
+  latitude = await startEmulator('latitudesh', { seedKeys: 0, rateLimit: false })
+  openrouter = await startEmulator('openrouter', { seedKeys: 0, rateLimit: false })
+  aws = await startAwsSecretsManagerEmulator()
+  kube = await startKubernetesEmulator()
+  vault = await startVaultEmulator()
+  const createdAt = new Date(Date.now() - 120 * DAY)
+  latKey = latitude.control.seedKey({ name: 'app-api', type: 'live', createdAt })
+  orKey = openrouter.control.seedKey({ name: 'app-chat', createdAt })
+  aws.control.seedSecret('prod/latitude', 'placeholder-before-rotation')
+  aws.control.seedSecret('prod/openrouter', 'placeholder-before-rotation')
+  kube.control.seedSecret(NAMESPACE, 'app-keys', { DATABASE_URL: 'postgres://other' })
+  kube.control.seedDeployment(NAMESPACE, 'web', { secret: 'app-keys', replicas: 2 })
+  vault.control.seed('web/prod', { DATABASE_URL: 'postgres://other' })
+  env = {
+    LATITUDESH_BASE_URL: latitude.settings.baseUrl as string,
+    LATITUDESH_BEARER: latitude.settings.token as string,
+    OR_URL: openrouter.settings.baseUrl as string,
+    OR_MANAGEMENT_KEY: openrouter.settings.managementKey as string,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+    AWS_REGION: aws.settings.region,
+    AWS_ACCESS_KEY_ID: aws.settings.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.settings.secretAccessKey,
+    AWS_SESSION_TOKEN: aws.settings.sessionToken,
+    KUBERNETES_API_URL: kube.url,
+    KUBERNETES_TOKEN: kube.settings.token,
+    VAULT_ADDR: vault.url,
+    VAULT_TOKEN: vault.settings.token,
+  }
+  await writeFile(join(folder, 'keyway.config.json'), JSON.stringify(config(), null, 2))
+})
+
+afterEach(async () => {
+  await Promise.all([latitude, openrouter, aws, kube, vault].map((emulator) => emulator.close()))
+  await rm(folder, { recursive: true, force: true })
+})
+
+describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
+  it('plans, delivers, waits for the rollout, retires the old keys only after every confirm, and audits', async () => {
+    const plan = await run(['plan', '--json'])
+    expect(plan.code, plan.stderr).toBe(0)
+    const planned = JSON.parse(plan.stdout) as {
+      entries: Array<{ name: string; plan: { targets: Array<{ name: string }> } }>
+    }
+    expect(
+      planned.entries.map((entry) => [entry.name, entry.plan.targets.map((target) => target.name)]),
+    ).toEqual([
+      [
+        'app-api',
+        [
+          'aws-secrets-manager:prod/latitude',
+          'kubernetes-secret:prod/app-keys#LATITUDE_KEY',
+          'vault-kv:secret/web/prod#LATITUDE_KEY',
+        ],
+      ],
+      [
+        'app-chat',
+        [
+          'aws-secrets-manager:prod/openrouter',
+          'kubernetes-secret:prod/app-keys#OPENROUTER_KEY',
+          'vault-kv:secret/web/prod#OPENROUTER_KEY',
+        ],
+      ],
+    ])
+    const text = await run(['plan'])
+    expect(text.code, text.stderr).toBe(0)
+    for (const line of [
+      `secret prod/latitude in ${aws.settings.region} (aws-secrets-manager)`,
+      'confirm: reads the new version back by its id: the value, and that it is AWSCURRENT',
+      'namespace prod, Secret app-keys, key LATITUDE_KEY (kubernetes-secret)',
+      'then:    restarts deployment web (as kubectl rollout restart)',
+      'KV v2 secret secret/web/prod, field OPENROUTER_KEY (vault-kv)',
+      // Without a restart, the plan says what it cannot confirm.
+      'cannot confirm: that running pods use the new key: pods reading it as an environment variable need a restart (set restart)',
+    ])
+      expect(text.stdout).toContain(line)
+    for (const emulator of [aws, kube, vault])
+      expect(emulator.requests.filter((request) => request.method !== 'GET')).toEqual([])
+    expectNoSecret(plan.stdout + plan.stderr + text.stdout + text.stderr)
+
+    // Hold the rollout of web: the rotation waits for it before retiring the old key.
+    kube.control.nextRollouts(NAMESPACE, 'web', 'stuck')
+    const applied = run(['apply', '--yes', '--batch-id', 'night-1'])
+    await until(
+      () =>
+        kube.control.deployment(NAMESPACE, 'web')?.annotations[
+          'kubectl.kubernetes.io/restartedAt'
+        ] !== undefined,
+      () => JSON.stringify(kube.control.deployment(NAMESPACE, 'web')),
+    )
+    await until(() => vaultValue('LATITUDE_KEY') !== undefined)
+    // The rotation is waiting on the rollout: it reads the Deployment again and again.
+    const deploymentReads = () =>
+      kube.requests.filter(
+        (request) => request.method === 'GET' && request.path.endsWith('/deployments/web'),
+      ).length
+    const readsAtRestart = deploymentReads()
+    await until(() => deploymentReads() >= readsAtRestart + 3)
+    // The new key is written and the restart begun, the rollout not done: the old key lives.
+    expect(kube.control.deployment(NAMESPACE, 'web')?.complete).toBe(false)
+    expect(latitude.control.works(latKey.secret)).toBe(true)
+    expect(latitude.requests.filter((request) => request.method === 'DELETE')).toEqual([])
+    kube.control.release(NAMESPACE, 'web')
+    const result = await applied
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/batch night-1: 2 rotated, 0 failed, 0 skipped$/m)
+
+    const latNew = awsValue('prod/latitude') as string
+    const orNew = awsValue('prod/openrouter') as string
+    // Each target holds the new key, one the vendor accepts; the old keys are gone.
+    expect(latitude.control.works(latNew)).toBe(true)
+    expect(openrouter.control.works(orNew)).toBe(true)
+    expect([kubeValue('LATITUDE_KEY'), vaultValue('LATITUDE_KEY')]).toEqual([latNew, latNew])
+    expect([kubeValue('OPENROUTER_KEY'), vaultValue('OPENROUTER_KEY')]).toEqual([orNew, orNew])
+    expect(latitude.control.works(latKey.secret)).toBe(false)
+    expect(openrouter.control.works(orKey.secret)).toBe(false)
+    // The rollout ran with the new key; what else lives there is untouched.
+    const web = kube.control.deployment(NAMESPACE, 'web')
+    expect(web?.complete).toBe(true)
+    expect(web?.runningWith.LATITUDE_KEY).toBe(latNew)
+    expect(kubeValue('DATABASE_URL')).toBe('postgres://other')
+    expect(vaultValue('DATABASE_URL')).toBe('postgres://other')
+    // One new AWS version per secret, signed with the session token from the env.
+    expect(aws.control.versionsPut).toBe(2)
+    expect(kube.control.secretWrites).toBe(2)
+    const signed = aws.requests.filter((request) => request.method === 'POST')
+    expect(signed.length).toBeGreaterThan(0)
+    for (const request of signed)
+      expect(request.headers['x-amz-security-token'], JSON.stringify(request.headers)).toBeDefined()
+
+    const journal = await readFile(join(folder, 'journal.json'), 'utf8')
+    expectNoSecret(result.stdout + result.stderr + journal)
+
+    // The same night again: done, nothing written anywhere.
+    const written = () => [aws.control.versionsPut, vault.control.writes, kube.control.secretWrites]
+    const before = written()
+    const again = await run(['apply', '--yes', '--batch-id', 'night-1'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(written()).toEqual(before)
+    expect(kube.control.deployment(NAMESPACE, 'web')?.generation).toBe(web?.generation)
+
+    // The audit probes all three kinds of target, writing nothing.
+    const writesBefore = [aws.control.versionsPut, vault.control.writes]
+    const audit = await run(['audit', '--json'])
+    const audited = JSON.parse(audit.stdout) as {
+      targets: Array<{ label: string; kind: string; where: string; status: string }>
+    }
+    expect(
+      audited.targets.map((target) => [target.label, target.kind, target.where, target.status]),
+    ).toEqual([
+      ['lat', 'aws-secrets-manager', 'prod/latitude', 'reachable'],
+      ['lat', 'kubernetes-secret', 'prod/app-keys#LATITUDE_KEY', 'reachable'],
+      ['lat', 'vault-kv', 'secret/web/prod#LATITUDE_KEY', 'reachable'],
+      ['or', 'aws-secrets-manager', 'prod/openrouter', 'reachable'],
+      ['or', 'kubernetes-secret', 'prod/app-keys#OPENROUTER_KEY', 'reachable'],
+      ['or', 'vault-kv', 'secret/web/prod#OPENROUTER_KEY', 'reachable'],
+    ])
+    expect([aws.control.versionsPut, vault.control.writes]).toEqual(writesBefore)
+    expectNoSecret(audit.stdout + audit.stderr)
+  })
+
+  it('refuses, before anything is sent, a config whose AWS_ACCESS_KEY_ID is not set (exit 4)', async () => {
+    const result = await run(['apply', '--yes'], { AWS_ACCESS_KEY_ID: '' })
+    expect(result.code).toBe(4)
+    expect(result.stderr).toContain(
+      'keyway.config.json: stores[0].targets[0].accessKeyIdEnv: env var AWS_ACCESS_KEY_ID is not set',
+    )
+    for (const emulator of [latitude, openrouter, aws, kube, vault])
+      expect(emulator.requests).toEqual([])
+  })
+
+  it.each<{
+    why: string
+    env: Record<string, string>
+    change: Record<string, unknown>
+    message: string
+    code: number
+  }>([
+    {
+      why: 'Kubernetes token auth without KUBERNETES_TOKEN',
+      env: { KUBERNETES_TOKEN: '' },
+      change: {},
+      message: 'stores[0].targets[1].tokenEnv: env var KUBERNETES_TOKEN is not set',
+      code: 4,
+    },
+    {
+      why: 'a Vault target without VAULT_ADDR',
+      env: { VAULT_ADDR: '' },
+      change: {},
+      message: 'stores[0].targets[2].baseUrlEnv: env var VAULT_ADDR is not set',
+      code: 1,
+    },
+    {
+      why: 'a "variable" on a target that names its own key',
+      env: {},
+      change: { variable: 'LATITUDE_{NAME}' },
+      message: 'stores[0].targets[2].variable: unknown field',
+      code: 1,
+    },
+    {
+      why: 'an AWS region that is not one',
+      env: { AWS_REGION: 'Frankfurt' },
+      change: {},
+      message: 'stores[0].targets[0].region: an AWS region such as eu-west-1; or set AWS_REGION',
+      code: 1,
+    },
+  ])('refuses $why before anything is sent', async ({ env: extra, change, message, code }) => {
+    const changed = config()
+    Object.assign(changed.stores[0]?.targets[2] ?? {}, change)
+    await writeFile(join(folder, 'keyway.config.json'), JSON.stringify(changed, null, 2))
+    const result = await run(['apply', '--yes'], extra)
+    expect(result.stderr).toContain(message)
+    expect(result.code).toBe(code)
+    for (const emulator of [latitude, openrouter, aws, kube, vault])
+      expect(emulator.requests).toEqual([])
+    expectNoSecret(result.stdout + result.stderr)
+  })
+
+  it('keyway emulate aws, kubernetes and vault print the env lines a config reads', async () => {
+    for (const [service, names] of [
+      [
+        'aws',
+        [
+          'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+          'AWS_REGION',
+          'AWS_ACCESS_KEY_ID',
+          'AWS_SECRET_ACCESS_KEY',
+          'AWS_SESSION_TOKEN',
+        ],
+      ],
+      ['kubernetes', ['KUBERNETES_API_URL', 'KUBERNETES_TOKEN']],
+      ['vault', ['VAULT_ADDR', 'VAULT_TOKEN']],
+    ] as const) {
+      const started = await keyway(['emulate', service, '--background', '--json'])
+      expect(started.code, started.stderr).toBe(0)
+      const { pid, emulators } = JSON.parse(started.stdout) as {
+        pid: number
+        emulators: Array<{ vendor: string; url: string; env: Record<string, string> }>
+      }
+      try {
+        expect(emulators.map((emulator) => emulator.vendor)).toEqual([service])
+        expect(Object.keys(emulators[0]?.env ?? {}).sort()).toEqual([...names].sort())
+        expect(emulators[0]?.env[names[0]]).toBe(emulators[0]?.url)
+      } finally {
+        process.kill(pid, 'SIGTERM')
+      }
+    }
+  })
+})
+
+async function until(condition: () => boolean, why: () => string = () => ''): Promise<void> {
+  for (let tries = 0; tries < 2000 && !condition(); tries++)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  expect(condition(), why()).toBe(true)
+}
