@@ -1,9 +1,4 @@
-import {
-  type DeliveryTarget,
-  type KeyStore,
-  type TargetsFor,
-  ValidationError,
-} from '@keyway/core'
+import { type DeliveryTarget, type KeyStore, type TargetsFor, ValidationError } from '@keyway/core'
 import { checkKeyId, storeRules } from '@keyway/core/adapter'
 import { rotationWorkflowId } from './workflow-id.js'
 
