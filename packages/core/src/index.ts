@@ -81,6 +81,7 @@ export type {
 } from './fleet/fleet-types.js'
 export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export { type LastUse, lastUse } from './fleet/last-use.js'
+export * from './history/index.js'
 export {
   type BaseStoreSettings,
   createHttpClient,
