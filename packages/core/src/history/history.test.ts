@@ -131,3 +131,25 @@ describe('history of a store’s changes', () => {
     }
   })
 })
+
+describe('a recorded store', () => {
+  it('keeps the store’s hidden members: its account fingerprint reads the same through it', async () => {
+    const { createHttpClient } = await import('../http-client.js')
+    const { defineKeyStore } = await import('../define-key-store.js')
+    const { storeFingerprint } = await import('../store-fingerprint.js')
+    const client = createHttpClient({
+      provider: 'example',
+      baseUrl: 'http://127.0.0.1:9',
+      credential: ['example-credential-0123456789'],
+    } as never)
+    const store = defineKeyStore({
+      provider: 'example',
+      capabilities: { get: 'scan', pagination: 'none' } as never,
+      client,
+      async *iterate() {},
+    })
+    const recorded = recordedStore(store, { sink: memoryHistory(), label: 'example', actor })
+    const digestKey = 'a digest key of 16 bytes or more'
+    expect(storeFingerprint(recorded, digestKey)).toEqual(storeFingerprint(store, digestKey))
+  })
+})

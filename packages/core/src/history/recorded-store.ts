@@ -105,6 +105,8 @@ export function recordedStore<S extends KeyStore>(store: S, context: HistoryCont
         return wrapped[property as keyof KeyStore]
       }
       const value = Reflect.get(target, property, receiver)
+      // A fixed member (the store's hidden account and rules) is handed out as it is.
+      if (Object.getOwnPropertyDescriptor(target, property)?.configurable === false) return value
       // A class's methods run on the store itself (its private fields are not the proxy's).
       return typeof value === 'function' ? value.bind(target) : value
     },
