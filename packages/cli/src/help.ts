@@ -297,12 +297,14 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     usage:
       'history [--store <label>] [--key <id>] [--batch-id <id>] [--since <date|duration>] [--action <a,b>] [--outcome <o>] [--json]',
     description:
-      'Each change (create, update, rename, enable, disable, delete, regenerate, and each write ' +
+      'Reads --history, else KEYWAY_HISTORY, else the config’s "history", else keyway’s state ' +
+      'folder. Each change (create, update, rename, enable, disable, delete, regenerate, and each write ' +
       'or propagate of a new secret) with its store, account, key, batch, rotation, outcome, ' +
       'time and who made it. Recorded before and after the change, so a change whose process ' +
       'was killed in between shows as "unknown". Never a secret; never pruned.',
     flags: [
       HISTORY_FLAG,
+      ['-c, --config <file>', 'the config whose "history" to read (KEYWAY_CONFIG)'],
       [
         '--store <label>',
         'only this store’s changes (repeat, or a,b; a vendor’s id for -p commands)',

@@ -19,6 +19,7 @@ async function setUp(emulator: Emulator) {
   )
   const config = {
     journal: 'journal.json',
+    history: 'audit/history.jsonl',
     policy: { maxAgeDays: 90 },
     stores: [
       {
@@ -29,8 +30,10 @@ async function setUp(emulator: Emulator) {
     ],
   }
   await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
-  const historyFile = join(folder(), 'history.jsonl')
-  return { old, env: { ...envFor(emulator), KEYWAY_HISTORY: historyFile }, historyFile }
+  // The config names the history file: apply writes it, history reads it.
+  const historyFile = join(folder(), 'audit', 'history.jsonl')
+  const env: Record<string, string> = { ...envFor(emulator), KEYWAY_CONFIG: 'c.json' }
+  return { old, before: emulator.control.keyIds(), env, historyFile }
 }
 
 /** `keyway history --json` with `filters`, parsed. */
@@ -49,7 +52,7 @@ function fragments(secret: string): string[] {
 describe('keyway history', () => {
   it('holds every change, also of a run killed mid-batch: the killed create is an unknown outcome', async () => {
     const emulator = await start('latitudesh')
-    const { old, env, historyFile } = await setUp(emulator)
+    const { old, before, env, historyFile } = await setUp(emulator)
     let release = () => {}
     // The creates hang at the vendor; the process is killed while they do.
     emulator.inject({
@@ -105,30 +108,37 @@ describe('keyway history', () => {
     const delivered = (await Promise.all(secrets)) as string[]
     for (const secret of delivered) expect(emulator.control.works(secret)).toBe(true)
     const now = emulator.control.keyIds()
+    const newKeyIds: string[] = []
     for (const key of old) {
       const mine = changes.filter((change) => change.rotationId === `nightly-1:latitude/${key.id}`)
       const made = mine.find(
         (change) => change.action === 'create' && change.outcome === 'succeeded',
       )
       const newKeyId = made?.keyId as string
-      expect(now).toContain(newKeyId)
+      newKeyIds.push(newKeyId)
       expect(now).not.toContain(key.id)
-      // The killed create, the key it may have made deleted on resume, then the rotation.
-      const orphan = mine[1]?.keyId as string
-      expect(now).not.toContain(orphan)
+      // The killed create, then the rotation the resume finished.
+      const rotation = mine.filter((change) => change.step !== 'resume')
       expect(
-        mine.map((change) => [change.action, change.keyId, change.step, change.outcome]),
+        rotation.map((change) => [change.action, change.keyId, change.step, change.outcome]),
       ).toEqual([
         ['create', null, 'create', 'unknown'],
-        ['delete', orphan, 'resume', 'succeeded'],
         ['create', newKeyId, 'create', 'succeeded'],
         ['write', newKeyId, 'deliver', 'succeeded'],
         ['delete', key.id, 'retire', 'succeeded'],
       ])
+      // A key the killed create made (if the vendor made it) was deleted on resume, recorded.
+      for (const cleanup of mine.filter((change) => change.step === 'resume')) {
+        expect([cleanup.action, cleanup.outcome]).toEqual(['delete', 'succeeded'])
+        expect(now).not.toContain(cleanup.keyId)
+      }
       expect(mine.every((change) => change.batchId === 'nightly-1')).toBe(true)
       expect(mine.find((change) => change.action === 'write')?.target).toContain('secrets.env')
     }
-    expect(changes).toHaveLength(10)
+    // Every key the vendor holds beyond the ones before is a successor history names.
+    expect(now.filter((id) => !before.includes(id)).sort()).toEqual(newKeyIds.sort())
+    const cleanups = changes.filter((change) => change.step === 'resume').length
+    expect(changes).toHaveLength(8 + cleanups)
     // Every change names who made it and which account, by fingerprint.
     for (const change of changes) {
       expect(change.actor).toEqual({ host: expect.any(String), user: expect.any(String) })
@@ -193,6 +203,14 @@ describe('keyway history', () => {
       (await keyway(['history', '--json', '--outcome', 'failed'], env)).stdout,
     ) as ShownChange[]
     expect(failed).toEqual([])
+  })
+
+  it('reads KEYWAY_HISTORY over the default; a file not yet written is no change', async () => {
+    const run = await keyway(['history', '--json'], {
+      KEYWAY_HISTORY: join(folder(), 'none.jsonl'),
+    })
+    expect(run.code).toBe(0)
+    expect(JSON.parse(run.stdout)).toEqual([])
   })
 
   it('refuses a filter it does not know before reading anything', async () => {

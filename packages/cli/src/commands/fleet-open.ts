@@ -5,7 +5,7 @@ import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
 import { timeoutSettings } from '../duration.js'
 import { EXIT, type ExitCode } from '../exit-codes.js'
-import { deliverWithHistory, withHistory } from '../history-file.js'
+import { deliverWithHistory, historyPath, withHistory } from '../history-file.js'
 import { UsageError } from '../usage-error.js'
 import { retryLine } from './rotate-output.js'
 
@@ -43,7 +43,8 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
       hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
     },
   })
-  const stores = opened.map((store) => recordingChanges(context, store))
+  const history = historyPath(context, { folder: loaded.folder, path: loaded.config.history })
+  const stores = opened.map((store) => recordingChanges(context, store, history))
   return {
     fleet: createFleet(stores.map((store) => store.fleetStore)),
     stores,
@@ -81,15 +82,19 @@ export function unreadableCode(errors: readonly FleetStoreError[], storeCount: n
 }
 
 /** The store with every change it makes, and each delivery, recorded in history. */
-function recordingChanges(context: Context, configured: ConfiguredStore): ConfiguredStore {
+function recordingChanges(
+  context: Context,
+  configured: ConfiguredStore,
+  history: string,
+): ConfiguredStore {
   const { label, store } = configured.fleetStore
   const { deliver, target } = configured
   return {
     ...configured,
-    fleetStore: { ...configured.fleetStore, store: withHistory(context, label, store) },
+    fleetStore: { ...configured.fleetStore, store: withHistory(context, label, store, history) },
     deliver:
       deliver === undefined
         ? undefined
-        : deliverWithHistory(context, label, store, deliver, target ?? 'deliver'),
+        : deliverWithHistory(context, label, store, deliver, target ?? 'deliver', history),
   }
 }

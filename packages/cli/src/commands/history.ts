@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import {
   HISTORY_ACTIONS,
   type HistoryAction,
@@ -6,6 +7,8 @@ import {
   historyChanges,
   readHistory,
 } from '@keyway/core'
+import { configPath } from '../config/fleet-settings.js'
+import { CONFIG_FILE, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
 import { parseDate } from '../dates.js'
 import { historyPath } from '../history-file.js'
@@ -48,7 +51,7 @@ export async function history(context: Context): Promise<void> {
       'run keyway help history',
     )
   const keep = filters(context)
-  const path = historyPath(context)
+  const path = historyPath(context, await configured(context))
   const shown = historyChanges(await readHistory(path))
     .map(shownChange)
     .filter(keep)
@@ -81,6 +84,22 @@ export async function history(context: Context): Promise<void> {
 }
 
 const all = () => true
+
+/**
+ * The config's `history`, where a config names one: `--config` or `KEYWAY_CONFIG` (which must
+ * load), else `keyway.config.json` here if there is one.
+ */
+async function configured(
+  context: Context,
+): Promise<{ folder: string; path?: string } | undefined> {
+  const explicit = context.values.config ?? context.io.env.KEYWAY_CONFIG
+  if (!explicit && !existsSync(CONFIG_FILE)) return undefined
+  const loaded = await loadConfig(configPath(context.values, context.io.env), process.cwd())
+  return {
+    folder: loaded.folder,
+    ...(loaded.config.history === undefined ? {} : { path: loaded.config.history }),
+  }
+}
 
 function shownChange({ attempt, outcome }: HistoryChange): ShownChange {
   return {

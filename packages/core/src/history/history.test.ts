@@ -6,7 +6,7 @@ import { MemoryKeyStore } from '../rotation/memory-key-store.test-support.js'
 import { rotateKeys } from '../rotation/rotate-keys.js'
 import type { Secret } from '../secret.js'
 import { historyChanges, jsonLinesHistory, memoryHistory, readHistory } from './history-sink.js'
-import { recordedDeliver, recordedStore } from './recorded-store.js'
+import { recordedDeliver, recordedStore, recordedTarget } from './recorded-store.js'
 
 const actor = { host: 'ci-host', user: 'ops' }
 
@@ -151,5 +151,41 @@ describe('a recorded store', () => {
     const recorded = recordedStore(store, { sink: memoryHistory(), label: 'example', actor })
     const digestKey = 'a digest key of 16 bytes or more'
     expect(storeFingerprint(recorded, digestKey)).toEqual(storeFingerprint(store, digestKey))
+  })
+})
+
+describe('history of a delivery target', () => {
+  it('records each write and propagate under the rotation, and a refused write with its code', async () => {
+    const { Place } = await import('../targets/place-target.test-support.js')
+    const { rotateKey } = await import('../rotation/rotate-key.js')
+    const sink = memoryHistory()
+    const context = { sink, label: 'memory', actor }
+    const inner = new MemoryKeyStore()
+    const old = inner.seed({ name: 'ci' })
+    const store = recordedStore(inner, context)
+    const place = new Place('ci-secrets')
+    place.faults.push({ step: 'write', kind: 'refused' })
+    const target = recordedTarget(place.target('CI_KEY', { redeploy: true }), {
+      ...context,
+      provider: store.provider,
+    })
+    const options = { keyId: old.id, rotationId: 'r-1', verifyIntervalMs: 0, targets: [target] }
+    await expect(rotateKey(store, options)).rejects.toThrow()
+    await rotateKey(store, options)
+    const rows = historyChanges(sink.entries)
+      .filter(({ attempt }) => attempt.target !== null)
+      .map(({ attempt, outcome }) => [
+        attempt.action,
+        attempt.target,
+        attempt.rotationId,
+        outcome?.outcome,
+        outcome?.errorCode ?? null,
+      ])
+    expect(rows).toEqual([
+      ['write', 'ci-secrets:CI_KEY', 'r-1', 'failed', 'validation_failed'],
+      ['write', 'ci-secrets:CI_KEY', 'r-1', 'succeeded', null],
+      ['propagate', 'ci-secrets:CI_KEY', 'r-1', 'succeeded', null],
+    ])
+    expect(place.deploys).toHaveLength(1)
   })
 })
