@@ -34,22 +34,9 @@ export function historyContext(
   store: KeyStore,
   path: string = historyPath(context),
 ): HistoryContext {
-  const sink = jsonLinesHistory(path)
-  let account: ReturnType<typeof storeFingerprint> | null | undefined
   return {
-    sink: {
-      // The fingerprint is made at the first change, so commands that only read make no key file.
-      async append(entry) {
-        if (account === undefined) {
-          try {
-            account = storeFingerprint(store, await readOrCreateKey(`${path}.key`))
-          } catch {
-            account = null
-          }
-        }
-        await sink.append({ ...entry, account })
-      },
-    },
+    sink: jsonLinesHistory(path),
+    account: async () => storeFingerprint(store, await readOrCreateKey(`${path}.key`)),
     label,
     batchId: () => context.batchId,
   }

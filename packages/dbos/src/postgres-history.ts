@@ -4,7 +4,6 @@ import {
   type HistorySink,
   type KeyStore,
   recordedStore,
-  type StoreFingerprint,
   storeFingerprint,
 } from '@keyway/core'
 import type { Pool } from 'pg'
@@ -24,22 +23,11 @@ export function workerHistory<S extends KeyStore>(
   built: KeyStore = store,
 ): S {
   const table = postgresHistory(pool)
-  let account: StoreFingerprint | null | undefined
   return recordedStore(store, {
     label,
-    sink: {
-      async append(entry) {
-        if (account === undefined) {
-          try {
-            account = storeFingerprint(built, await readDigestKey(pool))
-          } catch {
-            account = null
-          }
-        }
-        await table.append({ ...entry, account, actor: { worker: DBOS.executorID } })
-      },
-    },
-    actor: { worker: 'unknown' },
+    sink: { append: (entry) => table.append({ ...entry, actor: { worker: DBOS.executorID } }) },
+    account: async () => storeFingerprint(built, await readDigestKey(pool)),
+    actor: { worker: DBOS.executorID },
     batchId: () => batchOf(DBOS.workflowID),
   })
 }

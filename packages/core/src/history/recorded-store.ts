@@ -17,8 +17,12 @@ export interface HistoryContext {
   sink: HistorySink
   /** The store's label; the vendor's id where a command names none. */
   label: string
-  /** The account the store reaches (see `storeFingerprint`). */
-  account?: StoreFingerprint | null
+  /**
+   * The account the store reaches (see `storeFingerprint`), or a function that gives it, called
+   * at the first change only (a digest key may have to be read or made first); `null` where
+   * it cannot be told.
+   */
+  account?: StoreFingerprint | null | (() => Promise<StoreFingerprint | null>)
   /** Who makes the changes. Default: this host and user (`operatorActor()`). */
   actor?: HistoryActor
   /** The batch the changes belong to, read at each change (a batch id may be known only later). */
@@ -46,6 +50,7 @@ export async function recordChange<T>(
   keyIdOf?: (result: T) => string | null,
 ): Promise<T> {
   const scope = currentRotationScope()
+  const account = await accountOf(context)
   const attempt: HistoryEntry = {
     change: randomUUID(),
     phase: 'attempt',
@@ -53,7 +58,7 @@ export async function recordChange<T>(
     action: fields.action,
     provider: fields.provider,
     store: context.label,
-    account: context.account ?? null,
+    account,
     keyId: fields.keyId,
     target: fields.target ?? null,
     batchId: context.batchId?.() ?? null,
@@ -177,4 +182,18 @@ function errorCode(error: unknown): string {
   if (typeof code === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(code)) return code
   const name = error instanceof Error ? error.name : 'Error'
   return /^[A-Za-z0-9_]{1,64}$/.test(name) ? name : 'Error'
+}
+
+const accounts = new WeakMap<HistoryContext, Promise<StoreFingerprint | null>>()
+
+/** The context's account, asked once; one that cannot be told is `null`. */
+function accountOf(context: HistoryContext): Promise<StoreFingerprint | null> {
+  const given = context.account
+  if (typeof given !== 'function') return Promise.resolve(given ?? null)
+  let known = accounts.get(context)
+  if (known === undefined) {
+    known = given().catch(() => null)
+    accounts.set(context, known)
+  }
+  return known
 }
