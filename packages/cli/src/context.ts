@@ -10,6 +10,7 @@ import { CliError } from './cli-error.js'
 import { retryLine } from './commands/rotate-output.js'
 import { timeoutSettings } from './duration.js'
 import type { Values } from './flags.js'
+import { withHistory } from './history-file.js'
 import type { Io, Paint } from './output.js'
 import { PROVIDERS, type Provider, vendorFor } from './providers.js'
 import { explainSettingError } from './setting-errors.js'
@@ -32,6 +33,8 @@ export interface Context {
   out(text: string): void
   /** Writes a line to stderr: progress and notes, never results. */
   note(text: string): void
+  /** The batch the command runs, once known: history records its changes under it. */
+  batchId?: string
 }
 
 export interface OpenStore {
@@ -66,8 +69,14 @@ export async function openStore(
       throw explainSettingError(error, provider)
     }
   }
+  // A real account's changes go to history; a throwaway emulator's do not.
   if (!context.values.emulator)
-    return { store: build({}), provider, emulated: false, close: async () => {} }
+    return {
+      store: withHistory(context, vendor, build({})),
+      provider,
+      emulated: false,
+      close: async () => {},
+    }
   const emulator = await startEmulator(vendor)
   context.note(
     context.paint('dim', `(running against a fresh ${provider.title} emulator at ${emulator.url})`),

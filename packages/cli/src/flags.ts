@@ -52,6 +52,12 @@ export const OPTIONS = {
   background: { type: 'boolean' },
   // keyway audit, plan and apply.
   ...FLEET_OPTIONS,
+  // History: where changes are recorded, and keyway history's filters.
+  history: { type: 'string' },
+  key: { type: 'string' },
+  since: { type: 'string' },
+  action: { type: 'string' },
+  outcome: { type: 'string' },
 } as const
 
 export type Values = {

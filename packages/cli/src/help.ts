@@ -24,11 +24,17 @@ export interface CommandHelp {
  * keys, `json` (plain) or `json-fields` (`--json[=<fields>]`, for commands that print keys),
  * `timeout` for every command that talks to a vendor.
  */
-export type CommonFlag = 'provider' | 'json' | 'json-fields' | 'emulator' | 'timeout'
+export type CommonFlag = 'provider' | 'json' | 'json-fields' | 'emulator' | 'timeout' | 'history'
 
 const KEYS_PRINTED: readonly CommonFlag[] = ['provider', 'json-fields', 'emulator', 'timeout']
-const KEYS_CHANGED: readonly CommonFlag[] = ['provider', 'json', 'emulator', 'timeout']
+const KEYS_CHANGED: readonly CommonFlag[] = ['provider', 'json', 'emulator', 'timeout', 'history']
 const FROM_CONFIG: readonly CommonFlag[] = ['json', 'timeout']
+
+/** Where the commands that change something record it. */
+const HISTORY_FLAG = [
+  '--history <file>',
+  'where changes are recorded (KEYWAY_HISTORY; default in keyway’s state folder)',
+] as const
 
 /** The flags `audit`, `plan` and `apply` share: which config, which stores, which policy. */
 const FLEET_FLAGS: ReadonlyArray<readonly [string, string]> = [
@@ -129,7 +135,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   update: {
-    common: KEYS_PRINTED,
+    common: [...KEYS_PRINTED, 'history'],
     summary: 'change fields of a key',
     usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
     description: KEY_NOTE,
@@ -140,7 +146,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   enable: {
-    common: KEYS_PRINTED,
+    common: [...KEYS_PRINTED, 'history'],
     summary: 'enable a disabled key',
     usage: `enable ${KEY} --provider <vendor>`,
     description: `${KEY_NOTE} Only where the vendor can disable keys.`,
@@ -148,7 +154,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['keyway enable ci -p openrouter'],
   },
   disable: {
-    common: KEYS_PRINTED,
+    common: [...KEYS_PRINTED, 'history'],
     summary: 'disable a key without deleting it',
     usage: `disable ${KEY} --provider <vendor>`,
     description: `${KEY_NOTE} Only where the vendor can disable keys.`,
@@ -273,7 +279,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ['keyway plan', 'keyway plan --store latitude --max-age-days 60 --json'],
   },
   apply: {
-    common: FROM_CONFIG,
+    common: [...FROM_CONFIG, 'history'],
     summary: 'rotate what plan shows, delivering to each store’s target',
     usage: 'apply [--config <file>] [--store <label>] [--batch-id <id>] [--yes] [--json]',
     description:
@@ -287,6 +293,40 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'keyway apply --yes --batch-id nightly-$(date -u +%F)',
       'keyway apply --store openrouter-prod --retire disable --grace-ms 60000',
       'keyway apply --expires-in 90d --dry-run',
+    ],
+  },
+  history: {
+    common: ['json'],
+    summary: 'every change keyway made at vendors and delivery targets',
+    usage:
+      'history [--store <label>] [--key <id>] [--batch-id <id>] [--since <date|duration>] [--action <a,b>] [--outcome <o>] [--json]',
+    description:
+      'Reads --history, else KEYWAY_HISTORY, else the config’s "history", else keyway’s state ' +
+      'folder. Each change (create, update, rename, enable, disable, delete, regenerate, and each write ' +
+      'or propagate of a new secret) with its store, account, key, batch, rotation, outcome, ' +
+      'time and who made it. Recorded before and after the change, so a change whose process ' +
+      'was killed in between shows as "unknown". Never a secret; never pruned.',
+    flags: [
+      HISTORY_FLAG,
+      ['-c, --config <file>', 'the config whose "history" to read (KEYWAY_CONFIG)'],
+      [
+        '--store <label>',
+        'only this store’s changes (repeat, or a,b; a vendor’s id for -p commands)',
+      ],
+      ['-p, --provider <vendor>', 'only changes at this vendor'],
+      ['--key <id>', 'only changes of this key'],
+      ['--batch-id <id>', 'only changes of this batch'],
+      [
+        '--since <date|duration>',
+        'only changes since a date (2026-12-01) or for a time (90m, 12h, 7d, 2w)',
+      ],
+      ['--action <actions>', 'only these actions, e.g. create,delete'],
+      ['--outcome <outcomes>', 'only these outcomes: succeeded, failed, unknown'],
+    ],
+    examples: [
+      'keyway history',
+      'keyway history --since 7d --outcome failed,unknown',
+      'keyway history --store openrouter-prod --batch-id nightly-2026-12-07 --json',
     ],
   },
   completion: {
@@ -308,6 +348,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
 }
 
 const COMMON_FLAG_TEXT: Readonly<Record<CommonFlag, readonly [string, string]>> = {
+  history: HISTORY_FLAG,
   provider: ['-p, --provider <vendor>', VENDOR_IDS.join(', ')],
   'json-fields': ['--json[=<fields>]', 'machine-readable output (ISO dates); fields as id,name'],
   json: ['--json', 'machine-readable output (ISO dates)'],

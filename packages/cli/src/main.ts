@@ -4,6 +4,7 @@ import { audit } from './commands/audit.js'
 import { completion } from './commands/completion.js'
 import { demo } from './commands/demo.js'
 import { emulate } from './commands/emulate.js'
+import { history } from './commands/history.js'
 import { create, get, list, remove, setStatus, update } from './commands/keys.js'
 import { plan } from './commands/plan.js'
 import { rotate } from './commands/rotate.js'
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   audit,
   plan,
   apply,
+  history,
   completion,
 }
 

@@ -29,3 +29,8 @@ export function defaultRotateJournal(env: Readonly<Record<string, string | undef
 export function defaultFleetJournal(env: Readonly<Record<string, string | undefined>>): string {
   return join(stateDir(env), 'fleet-rotations.json')
 }
+
+/** The history of every change keyway made, when neither `--history` nor `KEYWAY_HISTORY` names one. */
+export function defaultHistory(env: Readonly<Record<string, string | undefined>>): string {
+  return join(stateDir(env), 'history.jsonl')
+}

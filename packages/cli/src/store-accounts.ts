@@ -72,7 +72,7 @@ export function storeAccounts(journalPath: string) {
   return { bind, recordsPath, keyPath }
 }
 
-async function readOrCreateKey(path: string): Promise<Buffer> {
+export async function readOrCreateKey(path: string): Promise<Buffer> {
   try {
     return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64url')
   } catch (error) {

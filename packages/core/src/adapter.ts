@@ -70,6 +70,13 @@ export { checkAuditPolicy } from './fleet/fleet-schemas.js'
 export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export { type LastUse, lastUse } from './fleet/last-use.js'
 export {
+  type ChangeFields,
+  currentRotationScope,
+  inRotationScope,
+  type RotationScope,
+  recordChange,
+} from './history/index.js'
+export {
   type BaseStoreSettings,
   createHttpClient,
   DEFAULT_TIMEOUT_MS,

@@ -48,6 +48,23 @@ export type {
   FleetStoreError,
   KeySelector,
 } from './fleet/fleet-types.js'
+export {
+  HISTORY_ACTIONS,
+  type HistoryAction,
+  type HistoryActor,
+  type HistoryChange,
+  type HistoryContext,
+  type HistoryEntry,
+  type HistorySink,
+  historyChanges,
+  jsonLinesHistory,
+  memoryHistory,
+  operatorActor,
+  readHistory,
+  recordedDeliver,
+  recordedStore,
+  recordedTarget,
+} from './history/index.js'
 export type {
   BaseStoreSettings,
   HttpHooks,

@@ -19,6 +19,7 @@ export {
   SCHEMA_VERSION,
   SchemaVersionError,
 } from './keyway-tables.js'
+export { postgresHistory, readPostgresHistory } from './postgres-history.js'
 export { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 export { isDue, type RotationPolicy } from './rotation-policy.js'
 export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'

@@ -39,6 +39,7 @@ import {
 } from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
 import { ensureKeywayTables } from './keyway-tables.js'
+import { workerHistory } from './postgres-history.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
@@ -372,6 +373,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         // Only to a store that reaches the account the rotation began at.
         (rotationId) => accounts.check(rotationId, label, 'reveal'),
       )
+      // Every change it makes goes to keyway's history table, as this worker's.
+      store = workerHistory(pool, label, store, entryOf(label).store)
       stores.set(label, store)
     }
     return store

@@ -137,6 +137,35 @@ async function createTables(client: PoolClient): Promise<void> {
     executor_id text PRIMARY KEY,
     seen_at timestamptz NOT NULL
   )`)
+  // Every change a worker made at a vendor or a target (see `HistoryEntry`): an attempt
+  // before, its outcome after. Appended only; never updated, never pruned with the journal.
+  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.history (
+    seq bigserial PRIMARY KEY,
+    change text NOT NULL,
+    phase text NOT NULL,
+    at timestamptz NOT NULL,
+    action text NOT NULL,
+    provider text NOT NULL,
+    label text NOT NULL,
+    account jsonb,
+    key_id text,
+    target text,
+    batch_id text,
+    rotation_id text,
+    step text,
+    outcome text,
+    error_code text,
+    actor jsonb NOT NULL
+  )`)
+  await client.query(`CREATE INDEX IF NOT EXISTS history_change
+    ON ${KEYWAY_SCHEMA}.history (change)`)
+  await client.query(`CREATE OR REPLACE FUNCTION ${KEYWAY_SCHEMA}.history_is_append_only()
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'keyway.history is append-only'; END $$`)
+  await client.query(`DROP TRIGGER IF EXISTS history_append_only ON ${KEYWAY_SCHEMA}.history`)
+  await client.query(`CREATE TRIGGER history_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON ${KEYWAY_SCHEMA}.history
+    FOR EACH STATEMENT EXECUTE FUNCTION ${KEYWAY_SCHEMA}.history_is_append_only()`)
 }
 
 /**

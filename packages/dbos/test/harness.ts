@@ -89,7 +89,8 @@ export async function leakedCredentials(setup: Harness): Promise<string[]> {
   const rows = await setup.db.query<{ text: string }>(
     `SELECT row_to_json(t)::text AS text FROM dbos.workflow_status t
      UNION ALL SELECT row_to_json(t)::text FROM dbos.operation_outputs t
-     UNION ALL SELECT row_to_json(t)::text FROM keyway.rotations t`,
+     UNION ALL SELECT row_to_json(t)::text FROM keyway.rotations t
+     UNION ALL SELECT row_to_json(t)::text FROM keyway.history t`,
   )
   const leaked = new Set<string>()
   // Secrets are words of letters, digits and a few signs; split where each kind may end.

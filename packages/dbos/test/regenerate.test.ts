@@ -1,9 +1,13 @@
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { RotationState } from '@keyway/core'
+import { historyChanges, type RotationState } from '@keyway/core'
 import { describe, expect, it } from 'vitest'
-import { type DurableRotationSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
+import {
+  type DurableRotationSummary,
+  ROTATION_WORKFLOW_PREFIX,
+  readPostgresHistory,
+} from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
 import { rotatableIds, storeOf, testSealingKey } from './fleet.js'
 import { checkpointTrail, leakedCredentials, startHarness, waitForEnded } from './harness.js'
@@ -80,7 +84,34 @@ describe('regenerate rotations cut off by a killed worker', () => {
         expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
         const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
         expect(sealed.rows[0].n).toBe(0)
-        // No token (the store's own, the regenerated ones) in DBOS's records or the journal.
+        // History holds every regenerate: the cut key's once, as the killed worker's; a change
+        // the kill cut short has no outcome, and only the killed worker left such a change.
+        const changes = historyChanges(await readPostgresHistory(setup.db))
+        const regenerated = changes.filter((change) => change.attempt.action === 'regenerate')
+        const cut = regenerated.filter((change) => change.attempt.rotationId === cutOff)
+        expect(cut).toHaveLength(1)
+        expect(cut[0]?.attempt).toMatchObject({
+          store: 'latitudesh',
+          batchId: 'nightly',
+          keyId: summary.oldKeyId,
+          actor: { worker: 'worker-a' },
+        })
+        expect(cut[0]?.outcome?.outcome).toBe('succeeded')
+        expect(cut[0]?.attempt.account).toMatchObject({ credential: expect.any(String) })
+        for (const keyId of keyIds) {
+          const mine = regenerated.filter((change) => change.attempt.keyId === keyId)
+          expect(mine.some((change) => change.outcome?.outcome === 'succeeded')).toBe(true)
+          // As many regenerates as the vendor was sent for this key.
+          const sent = setup.fleet.latitudesh.requests.filter(
+            (request) =>
+              request.method === 'PUT' && request.path.split('?')[0] === `/auth/api_keys/${keyId}`,
+          )
+          expect(mine.length).toBe(sent.length)
+        }
+        for (const change of regenerated.filter((change) => change.outcome === undefined))
+          expect(change.attempt.actor).toEqual({ worker: 'worker-a' })
+        await expect(setup.db.query('DELETE FROM keyway.history')).rejects.toThrow(/append-only/)
+        // No token (the store's own, the regenerated ones) in DBOS's records, the journal or history.
         expect(await leakedCredentials(setup)).toEqual([])
       } finally {
         await b?.send({ type: 'stop' }).catch(() => {})

@@ -94,6 +94,7 @@ describe('keyway tables of schema version 1', () => {
       expect(settings.rows[1]?.value).toBe(String(SCHEMA_VERSION))
       expect(await tablesOf(setup)).toEqual([
         'batches',
+        'history',
         'key_claims',
         'rotation_accounts',
         'rotations',

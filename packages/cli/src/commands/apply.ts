@@ -58,6 +58,7 @@ async function applyWith(
   const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)
+  context.batchId = batchId
   const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
   if (!resuming) await refuseBesideUnfinished(context, opened, journal)
   const outcome = resuming

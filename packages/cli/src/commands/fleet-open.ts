@@ -5,6 +5,7 @@ import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
 import { timeoutSettings } from '../duration.js'
 import { EXIT, type ExitCode } from '../exit-codes.js'
+import { deliverWithHistory, historyPath, withHistory } from '../history-file.js'
 import { UsageError } from '../usage-error.js'
 import { retryLine } from './rotate-output.js'
 
@@ -33,7 +34,7 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
     concurrency: override(OVERRIDES.concurrency, values, io.env),
     expiresInDays: override(OVERRIDES.expiresInDays, values, io.env),
   })
-  const stores = openStores(loaded, {
+  const opened = openStores(loaded, {
     env: io.env,
     ...labels(context),
     rotation,
@@ -42,6 +43,8 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
       hooks: { retry: (event) => context.note(context.paint('dim', retryLine(event))) },
     },
   })
+  const history = historyPath(context, { folder: loaded.folder, path: loaded.config.history })
+  const stores = opened.map((store) => recordingChanges(context, store, history))
   return {
     fleet: createFleet(stores.map((store) => store.fleetStore)),
     stores,
@@ -76,4 +79,22 @@ export function unreadableCode(errors: readonly FleetStoreError[], storeCount: n
   return everyStore && errors.every((error) => AUTHENTICATION_CODES.has(error.error.code))
     ? EXIT.authentication
     : EXIT.failure
+}
+
+/** The store with every change it makes, and each delivery, recorded in history. */
+function recordingChanges(
+  context: Context,
+  configured: ConfiguredStore,
+  history: string,
+): ConfiguredStore {
+  const { label, store } = configured.fleetStore
+  const { deliver, target } = configured
+  return {
+    ...configured,
+    fleetStore: { ...configured.fleetStore, store: withHistory(context, label, store, history) },
+    deliver:
+      deliver === undefined
+        ? undefined
+        : deliverWithHistory(context, label, store, deliver, target ?? 'deliver', history),
+  }
 }

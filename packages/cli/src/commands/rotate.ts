@@ -14,9 +14,10 @@ import {
 } from '@keyway/core'
 import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, type OpenStore, openStore } from '../context.js'
-import { DEFAULT_VAR_NAME, deliveryTarget, sharedVariables } from '../deliver.js'
+import { DEFAULT_VAR_NAME, type Deliver, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
 import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
+import { deliverWithHistory } from '../history-file.js'
 import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
@@ -138,15 +139,21 @@ async function rotateWith(
       ? Promise.resolve()
       : storeAccounts(journal.path).bind([{ journalBatchId: flags.batchId, label: vendor, store }])
   if (flags.resuming) await bindAccount()
+  // Each delivery is history beside the vendor's changes (not for a throwaway emulator).
+  context.batchId = flags.batchId
+  const recorded = (deliver: Deliver, target: string) =>
+    opened.emulated ? deliver : deliverWithHistory(context, vendor, store, deliver, target)
   let begun = false
   const result = await run(
     store,
     {
       ...options,
-      deliver:
+      deliver: recorded(
         deliverTo === undefined
           ? printAtOnce(context, vendor)
           : deliveryTarget(deliverTo, context.io.env, { varName }),
+        deliverTo ?? 'stdout',
+      ),
       confirm: async (plans) => {
         if (deliverTo !== undefined) checkDistinctTargets(plans, store.provider, deliverTo, varName)
         if (!values.yes) context.note(planText(plans, shownTarget, context.paint))

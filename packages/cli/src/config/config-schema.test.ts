@@ -76,6 +76,7 @@ const valid: Array<[string, unknown]> = [
     {
       $schema: './node_modules/@keyway/cli/keyway.config.schema.json',
       journal: 'state/rotations.json',
+      history: 'state/history.jsonl',
       policy: { maxAgeDays: 90, unusedDays: 30, expiringWithinDays: 0, requireLimitOrExpiry: true },
       failOn: ['too-old', 'unmanaged'],
       stores: [

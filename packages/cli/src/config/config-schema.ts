@@ -235,6 +235,7 @@ const policy = v.strictObject({
 export const configSchema = v.strictObject({
   $schema: v.optional(v.string()),
   journal: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a file path'))),
+  history: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a file path'))),
   policy: v.optional(policy),
   failOn: v.optional(v.array(v.picklist(FINDING_KINDS))),
   stores: v.pipe(

@@ -1,4 +1,5 @@
 import { NotFoundError, RotationError, ValidationError } from '../errors.js'
+import { inRotationScope } from '../history/rotation-scope.js'
 import { noKeyWithId, storeRules } from '../store-rules.js'
 import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
 import { CREATE_STEPS } from './create-steps.js'
@@ -74,7 +75,7 @@ export async function openRun<C extends CreateKeyInput>(
       const warnings = [...new Set([...plan.warnings, ...run.record.warnings])]
       run.record = { ...run.record, warnings }
     }
-    await resumeRun(run)
+    await inRotationScope({ rotationId: run.rotationId, step: 'resume' }, () => resumeRun(run))
   }
   return run
 }

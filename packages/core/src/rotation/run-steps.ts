@@ -1,4 +1,5 @@
 import { KeyStoreError, RotationError, type RotationStep } from '../errors.js'
+import { inRotationScope } from '../history/rotation-scope.js'
 import { type RotationRun, reasonOf, type TimedStep } from './rotation-run.js'
 
 /**
@@ -55,13 +56,16 @@ export class StepCursor {
     this.#at++
     const run = this.#run
     const started = performance.now()
-    try {
-      await step.run(run)
-    } catch (error) {
-      throw await settleFailure(run, step, error)
-    } finally {
-      run.timings[step.name] = Math.round(performance.now() - started)
-    }
+    // Every change the step makes (and its rollback) is history of this rotation and step.
+    await inRotationScope({ rotationId: run.rotationId, step: step.name }, async () => {
+      try {
+        await step.run(run)
+      } catch (error) {
+        throw await settleFailure(run, step, error)
+      } finally {
+        run.timings[step.name] = Math.round(performance.now() - started)
+      }
+    })
     return step.name
   }
 }
