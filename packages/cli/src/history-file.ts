@@ -5,8 +5,8 @@ import {
   type KeyStore,
   recordedDeliver,
   recordedStore,
-  storeFingerprint,
 } from '@keyway/core'
+import { storeFingerprint } from '@keyway/core/adapter'
 import type { Context } from './context.js'
 import { defaultHistory } from './state-dir.js'
 import { readOrCreateKey } from './store-accounts.js'

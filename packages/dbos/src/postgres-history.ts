@@ -1,11 +1,6 @@
 import { DBOS } from '@dbos-inc/dbos-sdk'
-import {
-  type HistoryEntry,
-  type HistorySink,
-  type KeyStore,
-  recordedStore,
-  storeFingerprint,
-} from '@keyway/core'
+import { type HistoryEntry, type HistorySink, type KeyStore, recordedStore } from '@keyway/core'
+import { storeFingerprint } from '@keyway/core/adapter'
 import type { Pool } from 'pg'
 import { KEYWAY_SCHEMA, readDigestKey } from './keyway-tables.js'
 import { ROTATION_WORKFLOW_PREFIX } from './workflow-id.js'

@@ -1,11 +1,17 @@
-import { type AuditPolicy, createFleet, type Fleet, type FleetStoreError } from '@keyway/core'
+import {
+  type AuditPolicy,
+  createFleet,
+  type Fleet,
+  type FleetStoreError,
+  recordedTarget,
+} from '@keyway/core'
 import { configPath, OVERRIDES, override, policyOf, storeLabels } from '../config/fleet-settings.js'
 import { type ConfiguredStore, openStores } from '../config/fleet-stores.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
 import { timeoutSettings } from '../duration.js'
 import { EXIT, type ExitCode } from '../exit-codes.js'
-import { deliverWithHistory, historyPath, withHistory } from '../history-file.js'
+import { historyContext, historyPath, withHistory } from '../history-file.js'
 import { UsageError } from '../usage-error.js'
 import { retryLine } from './rotate-output.js'
 
@@ -88,13 +94,14 @@ function recordingChanges(
   history: string,
 ): ConfiguredStore {
   const { label, store } = configured.fleetStore
-  const { deliver, target } = configured
+  const recording = { ...historyContext(context, label, store, history), provider: store.provider }
   return {
     ...configured,
     fleetStore: { ...configured.fleetStore, store: withHistory(context, label, store, history) },
-    deliver:
-      deliver === undefined
-        ? undefined
-        : deliverWithHistory(context, label, store, deliver, target ?? 'deliver', history),
+    // Each target's writes and redeploys, beside the vendor's changes.
+    targets: configured.targets.map((opened) => ({
+      ...opened,
+      targetFor: (keyId, key) => recordedTarget(opened.targetFor(keyId, key), recording),
+    })),
   }
 }
