@@ -13,6 +13,10 @@ export const HISTORY_ACTIONS = [
   'write',
   'propagate',
 ] as const
+/**
+ * One kind of change keyway makes: at a vendor (create … regenerate) or at a delivery target
+ * (write, propagate).
+ */
 export type HistoryAction = (typeof HISTORY_ACTIONS)[number]
 
 /** Who made a change: a person at a host, or a durable worker. */

@@ -7,6 +7,7 @@ import type { HistoryEntry } from './history-entry.js'
  * `append` resolves once the entry is kept.
  */
 export interface HistorySink {
+  /** Adds one entry after every earlier one; never rewrites or removes any. */
   append(entry: HistoryEntry): Promise<void>
 }
 
