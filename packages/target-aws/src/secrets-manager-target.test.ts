@@ -138,7 +138,12 @@ describe('AWS Secrets Manager target', () => {
     aws.inject({ match: { method: 'POST' }, delayMs: 300 })
     const receipt = (await target({ timeoutMs: 100 }).write(created(), context())) ?? {}
     await aws.idle()
-    expect(puts()).toHaveLength(2)
+    // Resent with the same token, unless the held put had landed by the time the write looked
+    // again (a slow machine): either way AWS made one version.
+    const sent = puts()
+    expect(sent.length).toBeGreaterThanOrEqual(1)
+    expect(sent.length).toBeLessThanOrEqual(2)
+    expect(new Set(sent.map((put) => JSON.stringify(put.body))).size).toBe(1)
     expect(aws.control.versionsPut).toBe(1)
     await target().confirm(context(receipt))
   })
