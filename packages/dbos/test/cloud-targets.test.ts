@@ -114,6 +114,7 @@ function kubernetesWritesOf(setup: Setup, label: Label): number {
 /** Every old key is gone, each target holds the key's one new secret, the rest untouched. */
 async function expectDelivered(setup: Setup): Promise<string[]> {
   const secrets: string[] = []
+  const awsTokens = new Set<string | undefined>()
   const held = setup.kube.control.secret(NAMESPACE, SECRET) ?? {}
   const web = setup.kube.control.deployment(NAMESPACE, RESTARTED)
   expect(web?.complete).toBe(true)
@@ -128,6 +129,18 @@ async function expectDelivered(setup: Setup): Promise<string[]> {
     // AWS: one version more than the seeded one, now current; the seeded one previous.
     const versions = setup.aws.control.versions(awsSecretOf(setup, label)) ?? []
     expect(versions.map((version) => version.value)).toEqual([`previous-${label}-value`, secret])
+    // Every PutSecretValue of the key (a resume may send it again) carries the one token
+    // derived from the rotation, and the version it made is that token's.
+    const tokens = setup.aws.requests
+      .filter(
+        (request) =>
+          request.headers['x-amz-target'] === 'secretsmanager.PutSecretValue' &&
+          (request.body as { SecretId?: string }).SecretId === awsSecretOf(setup, label),
+      )
+      .map((request) => (request.body as { ClientRequestToken?: string }).ClientRequestToken)
+    expect(tokens.length).toBeGreaterThanOrEqual(1)
+    expect(new Set(tokens)).toEqual(new Set([versions[1]?.id]))
+    awsTokens.add(versions[1]?.id)
     expect(setup.aws.control.value(awsSecretOf(setup, label), 'AWSPREVIOUS')).toBe(
       `previous-${label}-value`,
     )
@@ -145,6 +158,7 @@ async function expectDelivered(setup: Setup): Promise<string[]> {
     secrets.push(secret as string)
   }
   expect(new Set(secrets).size).toBe(LABELS.length)
+  expect(awsTokens.size).toBe(LABELS.length)
   // One restart per key, of the one Deployment named.
   expect(web?.rollouts).toBe(LABELS.length)
   expect(setup.kube.control.deployment(NAMESPACE, LEFT_ALONE)?.rollouts).toBe(0)
