@@ -16,7 +16,10 @@ import type {
 import { createLatitudeKeyStore } from '@keyway/latitudesh'
 import { createNoteDxKeyStore } from '@keyway/notedx'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
+import { createSecretsManagerTarget } from '@keyway/target-aws'
 import { createGitHubActionsTarget } from '@keyway/target-github'
+import { createKubernetesSecretTarget } from '@keyway/target-kubernetes'
+import { createVaultKvTarget } from '@keyway/target-vault'
 import { createVercelEnvTarget } from '@keyway/target-vercel'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
 import pg from 'pg'
@@ -68,21 +71,51 @@ export interface WorkerConfig {
    * Delivery targets for every key of every store, instead of the tests' `deliver` table:
    * a GitHub Actions secret and a Vercel variable per key (named after its store and id).
    */
-  targets?: {
-    github: { baseUrl: string; token: string; repository: string }
-    vercel: { baseUrl: string; token: string; teamId: string; project: string; redeploy: boolean }
-  }
+  targets?:
+    | {
+        github: { baseUrl: string; token: string; repository: string }
+        vercel: {
+          baseUrl: string
+          token: string
+          teamId: string
+          project: string
+          redeploy: boolean
+        }
+      }
+    | CloudTargets
   /**
    * SIGKILL this process at the `nth` (1-based) call of `phase` of target `target`: `'before'`
    * it is sent (core journalled it as in flight), or `'after'` it answered (before core
    * journalled the answer). The rotation's id goes to `crashNote` first.
    */
   crashAtTarget?: {
-    target: 'github' | 'vercel'
+    target: 'github' | 'vercel' | 'aws' | 'kubernetes' | 'vault'
     phase: TargetPhase
     when: 'before' | 'after'
     nth: number
   }
+}
+
+/**
+ * AWS Secrets Manager (a secret per key, named after it), one Kubernetes Secret (an entry per
+ * key, with a restart of the Deployments named) and Vault KV v2 (a path per store).
+ */
+export interface CloudTargets {
+  aws: {
+    baseUrl: string
+    region: string
+    accessKeyId: string
+    secretAccessKey: string
+    sessionToken: string
+  }
+  kubernetes: {
+    baseUrl: string
+    token: string
+    namespace: string
+    secret: string
+    restart: string[]
+  }
+  vault: { baseUrl: string; token: string }
 }
 
 export type WorkerCommand =
@@ -121,7 +154,7 @@ let stalled = 0
 let targetCalls = 0
 
 /** Wraps a target's steps with the crash hook. */
-function withCrash(name: 'github' | 'vercel', target: DeliveryTarget): DeliveryTarget {
+function withCrash(name: string, target: DeliveryTarget): DeliveryTarget {
   const hook = config.crashAtTarget
   if (hook === undefined || hook.target !== name) return target
   const wrap =
@@ -153,6 +186,44 @@ function targetsFor(label: string, keyId: string): DeliveryTarget[] {
   if (settings === undefined) return []
   const variable = variableOf(label, keyId)
   const retry = { attempts: 2 }
+  if ('aws' in settings) {
+    return [
+      withCrash(
+        'aws',
+        createSecretsManagerTarget({
+          name: 'aws',
+          ...settings.aws,
+          secretId: `keys/${variable}`,
+          confirmIntervalMs: 20,
+          retry,
+        }),
+      ),
+      withCrash(
+        'kubernetes',
+        createKubernetesSecretTarget({
+          name: 'kubernetes',
+          baseUrl: settings.kubernetes.baseUrl,
+          token: settings.kubernetes.token,
+          namespace: settings.kubernetes.namespace,
+          secret: settings.kubernetes.secret,
+          key: variable,
+          restart: settings.kubernetes.restart,
+          confirmIntervalMs: 20,
+          retry,
+        }),
+      ),
+      withCrash(
+        'vault',
+        createVaultKvTarget({
+          name: 'vault',
+          ...settings.vault,
+          path: `apps/${label}`,
+          key: variable,
+          retry,
+        }),
+      ),
+    ]
+  }
   return [
     withCrash(
       'github',
