@@ -154,6 +154,31 @@ describe('Kubernetes Secret target', () => {
     expect(patches().filter((request) => request.path.includes('/deployments/'))).toHaveLength(2)
   })
 
+  it("a resumed propagate restarts nothing again after another rotation's restart of the same Deployment", async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    const delivery = target({ restart: ['web'] })
+    // Rotation r1 restarts web (its answer is then lost), and r2 restarts it for its own write.
+    await delivery.propagate?.(context())
+    const other = {
+      ...context(),
+      rotationId: 'r2',
+      writeToken: writeTokenOf('r2', 'kubernetes', 'k3'),
+    }
+    await delivery.propagate?.(other)
+    await kube.idle()
+    expect(kube.control.deployment('apps', 'web')?.annotations['keyway/write-token']).toBe(
+      `${other.writeToken},${writeTokenOf('r1', 'kubernetes', 'k2')}`,
+    )
+    const restarts = () =>
+      patches().filter((request) => request.path.includes('/deployments/')).length
+    expect(restarts()).toBe(2)
+    // r1 resumes: its restart was made (a later one keeps it), so nothing is sent again.
+    await delivery.propagate?.(context())
+    await delivery.propagate?.(other)
+    expect(restarts()).toBe(2)
+  })
+
   it('a rollout that never becomes ready times out at the deadline; one past its progress deadline fails at once', async () => {
     expect.assertions(3)
     kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })

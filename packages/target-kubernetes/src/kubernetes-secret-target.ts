@@ -63,8 +63,20 @@ const settingsSchema = v.object({
 
 /** The annotation `kubectl rollout restart` sets on the pod template. */
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
-/** The annotation that says which rotation's write a restart was for: a resume restarts nothing twice. */
+/**
+ * The annotation that says which rotations' writes the latest restarts were for (their write
+ * tokens, newest first, comma-separated): a resume restarts nothing twice, also when another
+ * rotation restarted the same Deployment since.
+ */
 export const RESTARTED_FOR = 'keyway/write-token'
+/** How many restarts' tokens the annotation keeps. */
+const RESTARTS_KEPT = 16
+
+/** The write tokens a pod template's annotation names, newest first. */
+function restartTokens(annotations: Record<string, string> | undefined): string[] {
+  const value = annotations?.[RESTARTED_FOR]
+  return value === undefined || value === '' ? [] : value.split(',')
+}
 
 const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' }
 
@@ -216,10 +228,10 @@ export function createKubernetesSecretTarget(
             const receipt: Record<string, number> = {}
             for (const deployment of deployments) {
               const { data: current } = await readDeployment(deployment, context)
-              if (
-                current.spec.template.metadata?.annotations?.[RESTARTED_FOR] === context.writeToken
-              ) {
-                // Restarted for this write by an earlier call: the rollout is under way.
+              const tokens = restartTokens(current.spec.template.metadata?.annotations)
+              if (tokens.includes(context.writeToken)) {
+                // Restarted for this write by an earlier call (maybe restarted again since, for
+                // a later write): the rollout under way carries this write's entry.
                 receipt[`generation:${deployment}`] = current.metadata.generation
                 continue
               }
@@ -235,7 +247,9 @@ export function createKubernetesSecretTarget(
                         annotations: {
                           // kubectl's format: RFC 3339 in whole seconds.
                           [RESTARTED_AT]: `${new Date().toISOString().slice(0, 19)}Z`,
-                          [RESTARTED_FOR]: context.writeToken,
+                          [RESTARTED_FOR]: [context.writeToken, ...tokens]
+                            .slice(0, RESTARTS_KEPT)
+                            .join(','),
                         },
                       },
                     },
