@@ -73,7 +73,7 @@ export const RESTARTED_FOR = 'keyway/write-token'
 const RESTARTS_KEPT = 16
 
 /** The write tokens a pod template's annotation names, newest first. */
-function restartTokens(annotations: Record<string, string> | undefined): string[] {
+function restartTokens(annotations: Record<string, string> | null | undefined): string[] {
   const value = annotations?.[RESTARTED_FOR]
   return value === undefined || value === '' ? [] : value.split(',')
 }
