@@ -319,7 +319,8 @@ describe('durable rotations delivering to AWS Secrets Manager, Kubernetes and Va
   }, 120_000)
 
   // A worker killed inside a target's step: after AWS answered a write (before core journalled
-  // it), while waiting for the rollout, and before Vault's confirm.
+  // it), after a restart was sent (maybe before the other key's restart of the same Deployment),
+  // while waiting for the rollout, and before Vault's confirm.
   // The other worker finishes the rotations; each target was written (and restarted) once per key.
   const cuts: Array<{
     target: 'aws' | 'kubernetes' | 'vault'
@@ -327,6 +328,7 @@ describe('durable rotations delivering to AWS Secrets Manager, Kubernetes and Va
     when: 'before' | 'after'
   }> = [
     { target: 'aws', phase: 'write', when: 'after' },
+    { target: 'kubernetes', phase: 'propagate', when: 'after' },
     { target: 'kubernetes', phase: 'confirm', when: 'before' },
     { target: 'vault', phase: 'confirm', when: 'before' },
   ]

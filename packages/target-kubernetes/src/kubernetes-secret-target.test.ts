@@ -179,6 +179,24 @@ describe('Kubernetes Secret target', () => {
     expect(restarts()).toBe(2)
   })
 
+  it('two rotations restarting one Deployment at once both keep their token in its annotation', async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    const other = {
+      ...context(),
+      rotationId: 'r2',
+      writeToken: writeTokenOf('r2', 'kubernetes', 'k3'),
+    }
+    await Promise.all([
+      target({ restart: ['web'] }).propagate?.(context()),
+      target({ restart: ['web'] }).propagate?.(other),
+    ])
+    const tokens = kube.control.deployment('apps', 'web')?.annotations['keyway/write-token']
+    expect(tokens?.split(',').sort()).toEqual(
+      [writeTokenOf('r1', 'kubernetes', 'k2'), other.writeToken].sort(),
+    )
+  })
+
   it('a rollout that never becomes ready times out at the deadline; one past its progress deadline fails at once', async () => {
     expect.assertions(3)
     kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })

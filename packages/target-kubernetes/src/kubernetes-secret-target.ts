@@ -72,6 +72,23 @@ export const RESTARTED_FOR = 'keyway/write-token'
 /** How many restarts' tokens the annotation keeps. */
 const RESTARTS_KEPT = 16
 
+/**
+ * Restarts of one Deployment in this process, one at a time: each reads the annotation and
+ * writes it back with its token added, so two at once would drop one of the tokens.
+ */
+const restartQueues = new Map<string, Promise<unknown>>()
+
+function oneAtATime<T>(key: string, run: () => Promise<T>): Promise<T> {
+  const previous = restartQueues.get(key) ?? Promise.resolve()
+  const next = previous.then(run, run)
+  const settled = next.catch(() => undefined)
+  restartQueues.set(key, settled)
+  void settled.then(() => {
+    if (restartQueues.get(key) === settled) restartQueues.delete(key)
+  })
+  return next
+}
+
 /** The write tokens a pod template's annotation names, newest first. */
 function restartTokens(annotations: Record<string, string> | null | undefined): string[] {
   const value = annotations?.[RESTARTED_FOR]
@@ -227,38 +244,42 @@ export function createKubernetesSecretTarget(
           async propagate(context) {
             const receipt: Record<string, number> = {}
             for (const deployment of deployments) {
-              const { data: current } = await readDeployment(deployment, context)
-              const tokens = restartTokens(current.spec.template.metadata?.annotations)
-              if (tokens.includes(context.writeToken)) {
-                // Restarted for this write by an earlier call (maybe restarted again since, for
-                // a later write): the rollout under way carries this write's entry.
-                receipt[`generation:${deployment}`] = current.metadata.generation
-                continue
-              }
-              const { data: patched } = await client.request({
-                operation: 'restart',
-                method: 'PATCH',
-                path: deploymentPath(deployment),
-                headers: MERGE_PATCH,
-                json: {
-                  spec: {
-                    template: {
-                      metadata: {
-                        annotations: {
-                          // kubectl's format: RFC 3339 in whole seconds.
-                          [RESTARTED_AT]: `${new Date().toISOString().slice(0, 19)}Z`,
-                          [RESTARTED_FOR]: [context.writeToken, ...tokens]
-                            .slice(0, RESTARTS_KEPT)
-                            .join(','),
+              receipt[`generation:${deployment}`] = await oneAtATime(
+                `${connection.server} ${deploymentPath(deployment)}`,
+                async () => {
+                  const { data: current } = await readDeployment(deployment, context)
+                  const tokens = restartTokens(current.spec.template.metadata?.annotations)
+                  if (tokens.includes(context.writeToken)) {
+                    // Restarted for this write by an earlier call (maybe restarted again since, for
+                    // a later write): the rollout under way carries this write's entry.
+                    return current.metadata.generation
+                  }
+                  const { data: patched } = await client.request({
+                    operation: 'restart',
+                    method: 'PATCH',
+                    path: deploymentPath(deployment),
+                    headers: MERGE_PATCH,
+                    json: {
+                      spec: {
+                        template: {
+                          metadata: {
+                            annotations: {
+                              // kubectl's format: RFC 3339 in whole seconds.
+                              [RESTARTED_AT]: `${new Date().toISOString().slice(0, 19)}Z`,
+                              [RESTARTED_FOR]: [context.writeToken, ...tokens]
+                                .slice(0, RESTARTS_KEPT)
+                                .join(','),
+                            },
+                          },
                         },
                       },
                     },
-                  },
+                    schema: deploymentSchema,
+                    signal: context.signal,
+                  })
+                  return patched.metadata.generation
                 },
-                schema: deploymentSchema,
-                signal: context.signal,
-              })
-              receipt[`generation:${deployment}`] = patched.metadata.generation
+              )
             }
             return receipt as TargetReceipt
           },
