@@ -135,6 +135,13 @@ export {
   retryOptionsSchema,
 } from './retry-policy.js'
 export { openRotation } from './rotation/rotate-key.js'
+export {
+  FORWARD_STATES,
+  hasReached,
+  isPastCreate,
+  PART_WAY_STATES,
+  ROTATION_STATES,
+} from './rotation/rotation-states.js'
 export type { SteppedRotation } from './rotation/stepped-rotation.js'
 export {
   type RequestKind,

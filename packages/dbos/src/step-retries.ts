@@ -1,4 +1,5 @@
 import { KeyStoreError, type RotationJournal, type RotationState } from '@keyway/core'
+import { PART_WAY_STATES } from '@keyway/core/adapter'
 
 /**
  * How often a rotation's checkpoint is tried before its workflow ends with the error: five
@@ -10,16 +11,6 @@ export const STEP_RETRIES = {
   intervalSeconds: 1,
   backoffRate: 2,
 } as const
-
-/** States of a rotation on its way to `'done'`: one stopped there can go on. */
-export const PART_WAY_STATES: readonly RotationState[] = [
-  'started',
-  'creating',
-  'created',
-  'delivered',
-  'verified',
-  'switched',
-]
 
 const PART_WAY: ReadonlySet<RotationState> = new Set(PART_WAY_STATES)
 

@@ -9,12 +9,12 @@ import {
   assertSameAccount,
   fingerprintChange,
   globsCannotOverlap,
+  PART_WAY_STATES,
   storeFingerprint,
 } from '@keyway/core/adapter'
 import type { Pool } from 'pg'
 import { invalid } from './input-checks.js'
 import { KEYWAY_SCHEMA, readDigestKey } from './keyway-tables.js'
-import { PART_WAY_STATES } from './step-retries.js'
 
 /** One store as the account check sees it. */
 export interface AccountEntry {

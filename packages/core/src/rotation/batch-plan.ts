@@ -2,7 +2,7 @@ import { NotFoundError, RotationError } from '../errors.js'
 import { storeRules } from '../store-rules.js'
 import type { ApiKey, CreateKeyInput, KeyStore } from '../types.js'
 import { eachLimited, failedOutcome, type RotateKeysOutcome } from './batch-outcome.js'
-import type { RotationRecord, RotationState } from './rotation-journal.js'
+import type { RotationRecord } from './rotation-journal.js'
 import type { RotationSettings } from './rotation-options.js'
 import {
   credentialMatch,
@@ -12,6 +12,7 @@ import {
   type RotationPlan,
 } from './rotation-plan.js'
 import { finishedResult } from './rotation-run.js'
+import { isPastCreate } from './rotation-states.js'
 
 /** One key of a batch, planned: what it needs, or its outcome where it needs nothing more. */
 export interface BatchEntry<C extends CreateKeyInput> {
@@ -26,9 +27,6 @@ export interface BatchEntry<C extends CreateKeyInput> {
   /** What a dry run or a confirmation shows for it. */
   shown: RotationPlan
 }
-
-/** States after which the new key is verified and no create follows. */
-const PAST_CREATE: ReadonlySet<RotationState> = new Set(['verified', 'switched'])
 
 /**
  * Plans every key of a batch before anything is written: reads each successor's input,
@@ -74,7 +72,7 @@ export async function planBatch<C extends CreateKeyInput>(
       entries.set(keyId, { ...base, outcome, shown: info('skip', reason) })
       return
     }
-    const pastCreate = record !== undefined && PAST_CREATE.has(record.state)
+    const pastCreate = record !== undefined && isPastCreate(record.state)
     if (oldKey === null && !pastCreate) {
       const error = storeRules(store).redact(
         new NotFoundError({

@@ -5,15 +5,13 @@ import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.
 import { CREATE_STEPS } from './create-steps.js'
 import { createdAtOf, madeAtAnotherTime } from './key-identity.js'
 import { REGENERATE_STEPS } from './regenerate-steps.js'
-import type { RotationRecord, RotationState } from './rotation-journal.js'
+import type { RotationRecord } from './rotation-journal.js'
 import type { RotationSettings } from './rotation-options.js'
 import { type KeyPlan, planKey, type RotationPlan } from './rotation-plan.js'
 import { resumeRun } from './rotation-resume.js'
 import { RotationRun } from './rotation-run.js'
+import { isPastCreate } from './rotation-states.js'
 import type { RotationStepDefinition } from './run-steps.js'
-
-/** States after which the new key is verified and no create follows. */
-const PAST_CREATE: ReadonlySet<RotationState> = new Set(['verified', 'switched', 'done'])
 
 /** What `openRun` needs beside the store and settings; a batch passes what it already read. */
 export interface RunSource<C extends CreateKeyInput> {
@@ -46,7 +44,7 @@ export async function openRun<C extends CreateKeyInput>(
   const request = { signal: settings.signal }
   const { keyId, rotationId, record } = source
   checkRecord(store, settings, source)
-  const creates = record === undefined || !PAST_CREATE.has(record.state)
+  const creates = record === undefined || !isPastCreate(record.state)
   const { oldKey, ownIds } = await readOldKeyAndOwnIds(store, settings, source)
   if (record !== undefined && madeAtAnotherTime(record.oldKeyCreatedAt, oldKey)) {
     throw anotherKey(store, rotationId, keyId, record.oldKeyCreatedAt as string, oldKey)
@@ -149,7 +147,7 @@ export async function readOldKeyAndOwnIds<C extends CreateKeyInput>(
 
 /** A rotation interrupted while retiring may already have deleted the old key. */
 function retiring(record: RotationRecord | undefined): boolean {
-  return record?.state === 'verified' || record?.state === 'switched'
+  return record !== undefined && record.state !== 'done' && isPastCreate(record.state)
 }
 
 async function readOldKey<C extends CreateKeyInput>(

@@ -1,21 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { TargetRecord } from '../targets/delivery-target.js'
+import type { RotationState } from './rotation-states.js'
 
-export type { TargetRecord }
-
-/** Where a rotation stands. Each is written before the work of the next step begins. */
-export type RotationState =
-  | 'started' // the old key was checked; nothing made yet
-  | 'creating' // a create (or regenerate) is about to be sent, carrying `marker`; its answer may be lost
-  | 'created' // the new key exists; its secret has not been delivered
-  | 'delivered' // the caller's deliver returned: it holds the new secret
-  | 'verified' // the new secret works at the vendor (or could not be checked, see warnings)
-  | 'switched' // the store itself now uses the new secret
-  | 'done' // the old key is retired as asked
-  | 'rolling-back' // a step failed; the new key is being deleted (a rerun finishes that first)
-  | 'rolled-back' // the new key was deleted; the old key is untouched
-  | 'failed' // stopped for good: a rerun changes nothing; `reason` says what is left to do
+export type { RotationState, TargetRecord }
 
 /** One rotation's progress: ids, names and steps. Never a secret. */
 export interface RotationRecord {

@@ -2,6 +2,7 @@ import { NotFoundError } from '../errors.js'
 import type { ApiKey } from '../types.js'
 import { createdAtOf, madeAtAnotherTime } from './key-identity.js'
 import { recoverFound, revealIfShown, settleLostCreate, sweepAbandoned } from './lost-create.js'
+import type { RotationState } from './rotation-journal.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { anyTargetMayHold, everyTargetConfirmed, hasTargets } from './target-steps.js'
 import { hasVerifier } from './verify-secret.js'
@@ -15,34 +16,39 @@ import { hasVerifier } from './verify-secret.js'
  */
 export async function resumeRun(run: RotationRun): Promise<void> {
   await sweepAbandoned(run)
-  switch (run.record.state) {
-    case 'rolling-back':
-      return finishRollback(run)
-    case 'rolled-back':
-      return run.restart()
-    case 'creating':
-      return run.settings.strategy === 'regenerate'
-        ? regenerateAgain(
-            run,
-            "the earlier regenerate's answer was lost, so its secret reached no one: the key was regenerated once more",
-          )
-        : run.record.newKeyId !== null
-          ? madeBeforeSettled(run)
-          : settleLostCreate(run)
-    case 'created':
-      return run.settings.strategy === 'regenerate'
-        ? regenerateAgain(
-            run,
-            'the secret of the earlier regenerate was never delivered: the key was regenerated once more',
-          )
-        : recoverOrDiscard(run)
-    case 'delivered':
-    case 'verified':
-    case 'switched':
-      return pickUpDelivered(run)
-    default:
-      return
-  }
+  const { state } = run.record
+  // A state this keyway does not know (a journal of a newer one) is left to the steps.
+  if (Object.hasOwn(RESUME, state)) await RESUME[state](run)
+}
+
+const nothingLeft = async (): Promise<void> => {}
+
+/** What a resume does in each state (the compiler holds it to every state there is). */
+const RESUME: Readonly<Record<RotationState, (run: RotationRun) => Promise<void>>> = {
+  started: nothingLeft,
+  creating: (run) =>
+    run.settings.strategy === 'regenerate'
+      ? regenerateAgain(
+          run,
+          "the earlier regenerate's answer was lost, so its secret reached no one: the key was regenerated once more",
+        )
+      : run.record.newKeyId !== null
+        ? madeBeforeSettled(run)
+        : settleLostCreate(run),
+  created: (run) =>
+    run.settings.strategy === 'regenerate'
+      ? regenerateAgain(
+          run,
+          'the secret of the earlier regenerate was never delivered: the key was regenerated once more',
+        )
+      : recoverOrDiscard(run),
+  delivered: (run) => pickUpDelivered(run),
+  verified: (run) => pickUpDelivered(run),
+  switched: (run) => pickUpDelivered(run),
+  done: nothingLeft,
+  'rolling-back': (run) => finishRollback(run),
+  'rolled-back': (run) => run.restart(),
+  failed: nothingLeft,
 }
 
 /**

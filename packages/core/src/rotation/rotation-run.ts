@@ -11,6 +11,7 @@ import { Compensations } from './compensations.js'
 import type { RotationRecord, RotationState, TargetRecord } from './rotation-journal.js'
 import type { RotationSettings } from './rotation-options.js'
 import type { KeyPlan } from './rotation-plan.js'
+import { hasReached } from './rotation-states.js'
 
 /** The steps a rotation times, as in `RotationResult.timings`. */
 export type TimedStep = 'create' | 'deliver' | 'verify' | 'switch' | 'grace' | 'retire'
@@ -43,17 +44,6 @@ export interface RotationResult {
   /** Where each delivery target stands (all confirmed, once done); `[]` without targets. */
   deliveries: TargetDelivery[]
 }
-
-/** The order of the states a rotation moves through on its way to `'done'`. */
-const ORDER: readonly RotationState[] = [
-  'started',
-  'creating',
-  'created',
-  'delivered',
-  'verified',
-  'switched',
-  'done',
-]
 
 /**
  * One rotation in progress: the store, the settings, the journal record and what this
@@ -115,8 +105,7 @@ export class RotationRun<C extends CreateKeyInput = CreateKeyInput> {
 
   /** Whether the rotation has already reached `state` on its way to `'done'`. */
   reached(state: RotationState): boolean {
-    const at = ORDER.indexOf(this.record.state)
-    return at !== -1 && at >= ORDER.indexOf(state)
+    return hasReached(this.record.state, state)
   }
 
   /** Journals `state` (and `changes`), then tells `onStep`. */
