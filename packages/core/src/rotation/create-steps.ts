@@ -1,6 +1,6 @@
 import { createMarker } from '../create-marker.js'
-import { isAmbiguousFailure } from '../create-with-reconcile.js'
 import { AmbiguousCreateError, KeyStoreError } from '../errors.js'
+import { mayHaveTakenEffect } from '../retry-policy.js'
 import { sleep } from '../sleep.js'
 import type { CreatedKey } from '../types.js'
 import { createdAtOf } from './key-identity.js'
@@ -17,6 +17,7 @@ import { verifySecret } from './verify-secret.js'
  */
 export const createStep: RotationStepDefinition = {
   name: 'create',
+  phase: 'replace',
   isDone: (run) => run.reached('created'),
   onFailure: 'stop',
   async run(run) {
@@ -37,7 +38,7 @@ export const createStep: RotationStepDefinition = {
         onMade: (key) => run.note({ newKeyId: key.id, newKeyCreatedAt: createdAtOf(key) }),
       })
     } catch (error) {
-      throw await createFailure(run, error, marker)
+      throw createFailure(run, error, marker)
     }
     run.hold(created)
     const id = created.key.id
@@ -52,24 +53,20 @@ export const createStep: RotationStepDefinition = {
   },
 }
 
-async function createFailure(run: RotationRun, error: unknown, marker: string): Promise<unknown> {
+function createFailure(run: RotationRun, error: unknown, marker: string): unknown {
   if (run.settings.signal?.aborted) return error
   const unknownOutcome =
-    error instanceof AmbiguousCreateError || isAmbiguousFailure(error) || !KeyStoreError.is(error)
+    error instanceof AmbiguousCreateError || mayHaveTakenEffect(error) || !KeyStoreError.is(error)
   if (unknownOutcome) {
-    return run.fail(
-      'create',
-      false,
+    return new StepFailure(
       `the create's outcome is unknown (${reasonOf(run, error)}). Any key it made carries marker ${marker} and is this rotation's: run the rotation again to find and delete such keys (nothing else is touched) and create again`,
       error,
     )
   }
-  await run.advance('rolled-back')
-  return run.fail(
-    'create',
-    true,
+  return new StepFailure(
     `the new key could not be created (${reasonOf(run, error)}); the old key is untouched`,
     error,
+    'rolled-back',
   )
 }
 
@@ -83,6 +80,7 @@ export function deliverStepWith(
 ): RotationStepDefinition {
   return {
     name: 'deliver',
+    phase: 'replace',
     isDone: (run) => run.reached('delivered'),
     onFailure,
     async run(run) {
@@ -111,6 +109,7 @@ export const deliverStep = deliverStepWith(
 /** Verify: check the new secret; a secret delivered before a resume that cannot be read again is checked for presence only. */
 export const verifyStep: RotationStepDefinition = {
   name: 'verify',
+  phase: 'replace',
   isDone: (run) => run.reached('verified'),
   onFailure: 'roll-back',
   async run(run) {
@@ -146,6 +145,7 @@ export function uncheckedOnResume(run: RotationRun): string {
  */
 export const switchStep: RotationStepDefinition = {
   name: 'switch',
+  phase: 'replace',
   isDone: (run) => !run.plan.switchesCredential || run.switchedHere,
   onFailure: 'stop',
   async run(run) {
@@ -183,6 +183,7 @@ export async function switchCredential(run: RotationRun): Promise<void> {
 /** Grace: wait before retiring so caches pick up the new key; the end time is journalled, so a resume waits only what is left. */
 export const graceStep: RotationStepDefinition = {
   name: 'grace',
+  phase: 'wait',
   isDone: (run) => run.settings.graceMs === 0 || run.reached('done'),
   onFailure: 'stop',
   async run(run) {
@@ -207,6 +208,7 @@ export const graceStep: RotationStepDefinition = {
 /** Retire: delete, disable or keep the old key. A failure undoes nothing: both keys are live and the new one was delivered. */
 export const retireStep: RotationStepDefinition = {
   name: 'retire',
+  phase: 'retire',
   isDone: (run) => run.reached('done'),
   onFailure: 'stop',
   async run(run) {

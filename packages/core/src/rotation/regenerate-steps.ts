@@ -1,5 +1,5 @@
-import { isAmbiguousFailure } from '../create-with-reconcile.js'
 import { AuthenticationError, KeyStoreError } from '../errors.js'
+import { mayHaveTakenEffect } from '../retry-policy.js'
 import type { CreatedKey } from '../types.js'
 import { deliverStepWith, uncheckedOnResume } from './create-steps.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
@@ -20,6 +20,7 @@ const dead = (run: RotationRun) =>
  */
 export const regenerateStep: RotationStepDefinition = {
   name: 'create',
+  phase: 'replace',
   isDone: (run) => run.reached('created'),
   onFailure: 'stop',
   async run(run) {
@@ -28,7 +29,7 @@ export const regenerateStep: RotationStepDefinition = {
     try {
       created = await run.store.regenerate(run.oldKeyId, run.request)
     } catch (error) {
-      throw await regenerateFailure(run, error)
+      throw regenerateFailure(run, error)
     }
     run.hold(created)
     if (run.plan.switchesCredential) {
@@ -39,30 +40,24 @@ export const regenerateStep: RotationStepDefinition = {
   },
 }
 
-async function regenerateFailure(run: RotationRun, error: unknown): Promise<unknown> {
+function regenerateFailure(run: RotationRun, error: unknown): StepFailure {
   const reason = reasonOf(run, error)
   if (run.resumed && error instanceof AuthenticationError && run.plan.credential !== 'other') {
-    return run.fail(
-      'create',
-      false,
+    return new StepFailure(
       `the store could not authenticate (${reason}): an interrupted run may have regenerated the store's own credential and lost the new secret. Make a new credential in the vendor's dashboard`,
       error,
     )
   }
-  if (run.settings.signal?.aborted || isAmbiguousFailure(error) || !KeyStoreError.is(error)) {
-    return run.fail(
-      'create',
-      false,
+  if (run.settings.signal?.aborted || mayHaveTakenEffect(error) || !KeyStoreError.is(error)) {
+    return new StepFailure(
       `the regenerate's answer was lost (${reason}): the old secret may already be dead, and the new one was not received. Run the rotation again: it regenerates once more and delivers that secret`,
       error,
     )
   }
-  await run.advance('rolled-back')
-  return run.fail(
-    'create',
-    true,
+  return new StepFailure(
     `the vendor refused the regenerate (${reason}); the old secret still works`,
     error,
+    'rolled-back',
   )
 }
 
@@ -80,6 +75,7 @@ export const deliverRegeneratedStep = deliverStepWith(
  */
 export const verifyRegeneratedStep: RotationStepDefinition = {
   name: 'verify',
+  phase: 'replace',
   isDone: (run) => run.reached('verified'),
   onFailure: 'stop',
   async run(run) {
@@ -99,8 +95,7 @@ export const verifyRegeneratedStep: RotationStepDefinition = {
     }
     if (problem !== undefined) {
       const reason = `${dead(run)}; the new secret was delivered but did not work (${reasonOf(run, problem)}). keyway does not regenerate a key whose secret was delivered: check the secret where it was delivered, or regenerate the key by hand`
-      await run.advance('failed', { reason })
-      throw new StepFailure(reason, problem)
+      throw new StepFailure(reason, problem, 'failed')
     }
     run.verified = verification.outcome === 'passed'
     await run.advance('verified')
@@ -110,6 +105,7 @@ export const verifyRegeneratedStep: RotationStepDefinition = {
 /** Finish: nothing to retire, the old secret died in place. */
 export const finishRegenerateStep: RotationStepDefinition = {
   name: 'retire',
+  phase: 'retire',
   isDone: (run) => run.reached('done'),
   onFailure: 'stop',
   async run(run) {

@@ -33,6 +33,9 @@ import { type RotationPlan, rotatable } from './rotation-plan.js'
 import type { RotationRun } from './rotation-run.js'
 import { runSteps } from './run-steps.js'
 
+/** Rotations at once in a batch, where the caller does not say. */
+export const DEFAULT_ROTATION_CONCURRENCY = 4
+
 /** Options of `rotateKeys`: every `RotationOptions`, plus which keys and how many at once. */
 export interface RotateKeysOptions<C extends CreateKeyInput = CreateKeyInput>
   extends RotationOptions<C> {
@@ -48,7 +51,7 @@ export interface RotateKeysOptions<C extends CreateKeyInput = CreateKeyInput>
   batchId?: string
   /** The caller means to resume: a `batchId` the journal does not know is a `ValidationError`. */
   resume?: boolean
-  /** Rotations at once. Requests are further paced by the store's scheduler. Default `4`. */
+  /** Rotations at once. Requests are further paced by the store's scheduler. Default `DEFAULT_ROTATION_CONCURRENCY` (4). */
   concurrency?: number
   /** Told each key's outcome, and each pause (the grace period, verification waits). Never a secret. */
   onProgress?: (progress: RotateKeysProgress) => void
@@ -111,7 +114,7 @@ async function rotateBatch<C extends CreateKeyInput>(
   checkBatchOptions(store, options)
   const { journal, signal } = settings
   const request = { signal }
-  const concurrency = options.concurrency ?? 4
+  const concurrency = options.concurrency ?? DEFAULT_ROTATION_CONCURRENCY
   const batchId = options.batchId ?? randomUUID()
   const records = new Map(
     (options.batchId === undefined ? [] : await journal.list())
@@ -176,8 +179,8 @@ async function rotateBatch<C extends CreateKeyInput>(
     signal: stop.signal,
   }
   const steps = stepsOf(settings.strategy)
-  const phaseOne = steps.filter((step) => step.name !== 'grace' && step.name !== 'retire')
-  const phaseTwo = steps.filter((step) => step.name === 'retire')
+  const phaseOne = steps.filter((step) => step.phase === 'replace')
+  const phaseTwo = steps.filter((step) => step.phase === 'retire')
 
   // Phase 1: create, deliver and verify every key.
   const ready: RotationRun<C>[] = []

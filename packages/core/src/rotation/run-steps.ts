@@ -9,6 +9,12 @@ import { type RotationRun, reasonOf, type TimedStep } from './rotation-run.js'
  */
 export interface RotationStepDefinition {
   name: TimedStep
+  /**
+   * Where a batch runs the step: `'replace'` (make, deliver and verify the successor, for
+   * every key first), `'wait'` (the grace period, which a batch waits once for all) or
+   * `'retire'` (after every key's successor is in place).
+   */
+  phase: 'replace' | 'wait' | 'retire'
   /** Whether the step's result is already in place: then it is skipped. */
   isDone(run: RotationRun): boolean
   /**
@@ -19,12 +25,20 @@ export interface RotationStepDefinition {
   run(run: RotationRun): Promise<void>
 }
 
-/** A step failed in a way its driver settles: what failed, in words, and the underlying error. */
+/**
+ * A step failed in a way its driver settles: what failed, in words, and the underlying
+ * error. `ends` says where the failure leaves the rotation, where the step knows better
+ * than its `onFailure`: `'rolled-back'` (nothing was made or changed: the old key is as it
+ * was) or `'failed'` (stopped for good: a rerun changes nothing). Steps only throw; the
+ * driver journals the outcome.
+ */
 export class StepFailure extends Error {
   readonly what: string
-  constructor(what: string, cause?: unknown) {
+  readonly ends: 'rolled-back' | 'failed' | undefined
+  constructor(what: string, cause?: unknown, ends?: 'rolled-back' | 'failed') {
     super(what, cause === undefined ? undefined : { cause })
     this.what = what
+    this.ends = ends
   }
 }
 
@@ -87,6 +101,10 @@ export async function settleFailure(
 ): Promise<unknown> {
   // The grace period is part of retiring, as far as errors say.
   const name: RotationStep = step.name === 'grace' ? 'retire' : step.name
+  // Stopped for good whatever else happens: a rerun must not take it up again.
+  if (error instanceof StepFailure && error.ends === 'failed') {
+    await run.advance('failed', { reason: error.what })
+  }
   if (run.settings.signal?.aborted) {
     return run.fail(
       'resume',
@@ -97,7 +115,11 @@ export async function settleFailure(
   }
   if (error instanceof RotationError) return error
   if (!(error instanceof StepFailure)) return unfinished(run, error)
-  if (step.onFailure === 'stop' || !run.compensations.pending) {
+  if (error.ends === 'rolled-back') {
+    await run.advance('rolled-back')
+    return run.fail(name, true, error.what, error.cause)
+  }
+  if (step.onFailure === 'stop' || error.ends === 'failed' || !run.compensations.pending) {
     return run.fail(name, false, error.what, error.cause)
   }
   const newKeyId = run.record.newKeyId
