@@ -409,6 +409,48 @@ describe('fields, status and delete', () => {
   })
 })
 
+describe('rotation settings the vendor lacks', () => {
+  it.each([
+    [
+      ['--retire', 'disable'],
+      '--retire disable is not supported by voiceable',
+      'use --retire delete or keep',
+    ],
+    [
+      ['--strategy', 'regenerate'],
+      '--strategy regenerate is not supported by voiceable',
+      undefined,
+    ],
+    [
+      ['--expires-in', '30d'],
+      '--expires-in is not supported by voiceable: its keys cannot expire',
+      undefined,
+    ],
+  ])('refuses %j as a usage error before any write', async (flags, message, hint) => {
+    const emulator = await start('voiceable')
+    const { id } = emulator.control.seedKey({ name: 'ci' })
+    const keysBefore = emulator.control.keyIds()
+    const run = await keyway(
+      [
+        'rotate',
+        id,
+        '--provider',
+        'voiceable',
+        '--yes',
+        '--journal',
+        join(folder(), 'j.json'),
+        ...flags,
+      ],
+      envFor(emulator),
+    )
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(`UsageError: ${message}`)
+    if (hint !== undefined) expect(run.stderr).toContain(`(hint: ${hint})`)
+    expect(emulator.requests.filter((request) => request.method !== 'GET')).toEqual([])
+    expect(emulator.control.keyIds()).toEqual(keysBefore)
+  })
+})
+
 describe('batch rotation', () => {
   it('delivers to a dotenv file, printing no secret', async () => {
     const emulator = await start('openrouter')

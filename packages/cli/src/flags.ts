@@ -218,12 +218,18 @@ export function shortText(text: string): string {
   return text.length <= 40 ? text : `${text.slice(0, 40)}… (${text.length} characters)`
 }
 
-/** Whole number ≥ 1 from a flag. */
-export function positiveInteger(text: string | undefined, flag: string, fallback: number): number {
+/** A whole number from a flag: at least `min` (default 0); `fallback` where the flag is absent. */
+export function wholeNumber(
+  text: string | undefined,
+  flag: string,
+  fallback: number,
+  min = 0,
+): number {
   if (text === undefined) return fallback
   const value = Number(text)
   if (!Number.isInteger(value) || value < 0)
     throw new UsageError(`--${flag} takes a whole number, not "${text}"`)
+  if (value < min) throw new UsageError(`--${flag} takes a whole number of at least ${min}`)
   return value
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_ROTATION_CONCURRENCY } from '@keyway/core/adapter'
 import { DEFAULT_FAIL_ON } from './config/fleet-settings.js'
 import { DATE_FORMAT } from './dates.js'
 import { DEFAULT_VAR_NAME } from './deliver.js'
@@ -199,7 +200,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ['--batch-id <id>', 'resume that batch: exactly its unfinished keys'],
       ['--allow-self', 'allow rotating the key keyway itself uses'],
       ['--credential-key-id <id>', 'voiceable: the id of the key VOICEABLE_API_KEY is'],
-      ['--concurrency <n>', 'rotations at once (default 2)'],
+      ['--concurrency <n>', `rotations at once (default ${DEFAULT_ROTATION_CONCURRENCY})`],
       EXPIRES_IN,
       ['-y, --yes', 'do not ask'],
       // A successor stays where its key is: no --workspace; --name selects keys here.

@@ -39,7 +39,7 @@ export function report(error: unknown, values: Values, io: Io, command?: string)
   }
   if (KeyStoreError.is(error)) {
     const explained = explainStoreError(error, values, io.env)
-    line(error.name, explained.message, explained.hint)
+    line(explained.name ?? error.name, explained.message, explained.hint)
     debug()
     return explained.exitCode
   }

@@ -1,4 +1,10 @@
-import type { KeyStoreError, NetworkError, RotationError, ValidationError } from '@keyway/core'
+import type {
+  KeyStoreError,
+  NetworkError,
+  RotationError,
+  UnsupportedOperationError,
+  ValidationError,
+} from '@keyway/core'
 import { TLS_FAILURE_CODES } from '@keyway/core/adapter'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { flagOfField, shortText, type Values } from './flags.js'
@@ -13,6 +19,8 @@ import {
 
 /** An error from a store, told for an operator. */
 export interface Explained {
+  /** The kind printed, where it is not the error's own: `UsageError` for a flag core refused. */
+  name?: string
   message: string
   hint: string | undefined
   exitCode: ExitCode
@@ -61,7 +69,10 @@ export function explainStoreError(error: KeyStoreError, values: Values, env: Io[
           : 'the vendor did not answer in time; try again later',
       )
     case 'unsupported_operation':
-      return failure(`${name} does not have this; see keyway help`)
+      return (
+        refusedFlag(error as UnsupportedOperationError, values) ??
+        failure(`${name} does not have this; see keyway help`)
+      )
     case 'same_account':
       return failure(
         'each account needs one store in the config: give the stores different credential env vars, or selectors whose name globs cannot match one key',
@@ -78,6 +89,43 @@ export function explainStoreError(error: KeyStoreError, values: Values, env: Io[
       )
     default:
       return failure(undefined)
+  }
+}
+
+/**
+ * The flags whose value asks a rotation for a feature the vendor may lack: core refuses it
+ * (`UnsupportedOperationError`, before anything is sent), and the operator reads it as the
+ * flag they passed, with what to pass instead.
+ */
+const ROTATE_FLAGS: Record<
+  string,
+  { given: (values: Values) => boolean; flag: string; why?: string; hint?: string }
+> = {
+  disable: {
+    given: (values) => values.retire === 'disable',
+    flag: '--retire disable',
+    hint: 'use --retire delete or keep',
+  },
+  regenerate: {
+    given: (values) => values.strategy === 'regenerate',
+    flag: '--strategy regenerate',
+  },
+  'rotate.expiresAt': {
+    given: (values) => values['expires-in'] !== undefined,
+    flag: '--expires-in',
+    why: ': its keys cannot expire',
+  },
+}
+
+/** Core's refusal of a feature a flag asked for, as a usage error naming the flag. */
+function refusedFlag(error: UnsupportedOperationError, values: Values): Explained | undefined {
+  const refused = error.operation === 'rotate' ? ROTATE_FLAGS[error.feature] : undefined
+  if (refused === undefined || !refused.given(values)) return undefined
+  return {
+    name: 'UsageError',
+    message: `${refused.flag} is not supported by ${error.provider}${refused.why ?? ''}`,
+    hint: refused.hint,
+    exitCode: EXIT.failure,
   }
 }
 

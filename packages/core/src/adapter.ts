@@ -135,6 +135,7 @@ export {
   retryOptionsSchema,
 } from './retry-policy.js'
 export { openRotation } from './rotation/rotate-key.js'
+export { DEFAULT_ROTATION_CONCURRENCY } from './rotation/rotate-keys.js'
 export {
   FORWARD_STATES,
   hasReached,

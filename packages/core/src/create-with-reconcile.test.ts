@@ -16,6 +16,7 @@ import {
   ValidationError,
 } from './errors.js'
 import { defaultReconcileOptions } from './reconcile-options.js'
+import { mayHaveTakenEffect } from './retry-policy.js'
 import { Secret } from './secret.js'
 import type { ApiKey, CreatedKey } from './types.js'
 
@@ -363,5 +364,6 @@ describe('createWithReconcile', () => {
       false,
     )
     expect(isAmbiguousFailure(new Error('plain'))).toBe(false)
+    expect(isAmbiguousFailure).toBe(mayHaveTakenEffect)
   })
 })

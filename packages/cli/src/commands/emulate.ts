@@ -15,7 +15,7 @@ import {
 import { CliError } from '../cli-error.js'
 import { TARGET_KINDS, type TargetKind } from '../config/target-kinds.js'
 import type { Context } from '../context.js'
-import { positiveInteger } from '../flags.js'
+import { wholeNumber } from '../flags.js'
 import { json } from '../output.js'
 import { PROVIDERS, providerEnv } from '../providers.js'
 import { didYouMean } from '../suggest.js'
@@ -166,7 +166,7 @@ function chosenVendors(context: Context): Array<Vendor | TargetService> {
 
 function portFlag(context: Context): number | undefined {
   if (context.values.port === undefined) return undefined
-  const port = positiveInteger(context.values.port, 'port', 0)
+  const port = wholeNumber(context.values.port, 'port', 0)
   if (port < 1 || port > 65535) throw new UsageError('--port takes a port number from 1 to 65535')
   return port
 }

@@ -12,11 +12,12 @@ import {
   rotateKeys,
   ValidationError,
 } from '@keyway/core'
+import { DEFAULT_ROTATION_CONCURRENCY } from '@keyway/core/adapter'
 import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, type OpenStore, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, type Deliver, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
-import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
+import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, wholeNumber } from '../flags.js'
 import { deliverWithHistory } from '../history-file.js'
 import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
@@ -46,17 +47,6 @@ export async function rotate(context: Context): Promise<number> {
       : { credentialKeyId: values['credential-key-id'] }),
   })
   try {
-    const { store } = opened
-    const vendor = opened.provider.id
-    if (flags.retire === 'disable' && !store.capabilities.disable) {
-      throw new UsageError(
-        `--retire disable is not supported by ${vendor}`,
-        'use --retire delete or keep',
-      )
-    }
-    if (flags.strategy === 'regenerate' && !store.capabilities.regenerate) {
-      throw new UsageError(`--strategy regenerate is not supported by ${vendor}`)
-    }
     // A fresh emulator's keys are gone when it stops: its rotations never touch the real journal.
     const journal =
       opened.emulated && values.journal === undefined
@@ -265,13 +255,17 @@ function rotateFlags(context: Context): RotateFlags {
       throw new UsageError('--expires-in and --expires-at both set the new key’s expiry; pass one')
     lifetimeDays(values['expires-in'], '--expires-in')
   }
-  const concurrency = positiveInteger(values.concurrency, 'concurrency', 2)
-  if (concurrency < 1) throw new UsageError('--concurrency takes a whole number of at least 1')
+  const concurrency = wholeNumber(
+    values.concurrency,
+    'concurrency',
+    DEFAULT_ROTATION_CONCURRENCY,
+    1,
+  )
   return {
     single,
     retire,
     strategy,
-    graceMs: positiveInteger(values['grace-ms'], 'grace-ms', 0),
+    graceMs: wholeNumber(values['grace-ms'], 'grace-ms', 0),
     concurrency,
     batchId: values['batch-id'] ?? randomUUID().slice(0, 8),
     resuming,
@@ -305,8 +299,6 @@ function overrides(context: Context, store: KeyStore, vendor: string): Record<st
   const input = fieldInput(fields, store.capabilities, 'create', vendor)
   const lifetime = context.values['expires-in']
   if (lifetime === undefined) return input
-  if (!(store.capabilities.create || []).includes('expiresAt'))
-    throw new UsageError(`--expires-in is not supported by ${vendor}: its keys cannot expire`)
   const days = lifetimeDays(lifetime, '--expires-in')
   return { ...input, expiresAt: new Date(Date.now() + days * DAY_MS) }
 }
