@@ -4,6 +4,7 @@ import {
   carriesMarker,
   chooseWay,
   defaultMarking,
+  markedFields,
   markInput,
   settlingPatch,
 } from './create-marking.js'
@@ -116,11 +117,22 @@ describe('chooseWay and settlingPatch', () => {
   })
 
   it('settles to the final name, or to the caller metadata without the entry', () => {
-    expect(settlingPatch({}, 'name', 'keyway-x')).toEqual({ name: 'keyway-x' })
-    expect(settlingPatch({ metadata: { team: 'a' } }, 'metadata', undefined)).toEqual({
+    expect(settlingPatch({ name: 'keyway-x' }, markedFields('name'))).toEqual({ name: 'keyway-x' })
+    expect(settlingPatch({ metadata: { team: 'a' } }, markedFields('metadata'))).toEqual({
       metadata: { team: 'a' },
     })
-    expect(settlingPatch({}, 'metadata', undefined)).toEqual({ metadata: {} })
-    expect(settlingPatch({}, { unmarked: 'x' }, undefined)).toBeUndefined()
+    expect(settlingPatch({}, markedFields('metadata'))).toEqual({ metadata: {} })
+    expect(settlingPatch({}, markedFields({ unmarked: 'x' }))).toBeUndefined()
+  })
+
+  it('leaves out what a found key already has as asked', () => {
+    const found = { name: 'ci', metadata: { team: 'a' } } as unknown as ApiKey
+    const both = ['name', 'metadata'] as const
+    expect(settlingPatch({ name: 'ci', metadata: { team: 'a' } }, both, found)).toBeUndefined()
+    expect(settlingPatch({ name: 'cd', metadata: { team: 'a' } }, both, found)).toEqual({
+      name: 'cd',
+    })
+    expect(settlingPatch({ name: 'ci' }, both, found)).toEqual({ metadata: {} })
+    expect(settlingPatch({ metadata: { team: 'b' } }, ['name'], found)).toBeUndefined()
   })
 })

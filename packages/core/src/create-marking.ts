@@ -93,13 +93,40 @@ export function carriesMarker(key: ApiKey, marking: CreateMarking, marker: strin
   return entry !== undefined && key.metadata[entry] === marker
 }
 
-/** The update that settles a marked create: the final name, or the metadata without the entry. */
+/** The fields a create marked `way` carries its marker in. */
+export function markedFields(way: MarkingWay): MarkedField[] {
+  return typeof way === 'object' ? [] : [way]
+}
+
+/** A field a create's marker may be carried in. */
+export type MarkedField = 'name' | 'metadata'
+
+/**
+ * The update that settles a key a marked create made: each of `fields` set as `wanted` asks
+ * (the name, where one is asked for; the metadata, without the marker's entry). Where the
+ * key as it is now is given (`current`), a field it already has as asked is left out.
+ * `undefined` where nothing is left to set.
+ */
 export function settlingPatch(
-  input: CreateKeyInput,
-  way: MarkingWay,
-  finalName: string | undefined,
+  wanted: Pick<CreateKeyInput, 'name' | 'metadata'>,
+  fields: readonly MarkedField[],
+  current?: ApiKey,
 ): UpdateKeyInput | undefined {
-  if (way === 'name') return { name: finalName as string }
-  if (way === 'metadata') return { metadata: { ...input.metadata } }
-  return undefined
+  const patch: UpdateKeyInput = {}
+  if (fields.includes('name') && wanted.name !== undefined && current?.name !== wanted.name) {
+    patch.name = wanted.name
+  }
+  const metadata = wanted.metadata ?? {}
+  if (
+    fields.includes('metadata') &&
+    (current === undefined || !sameRecord(current.metadata, metadata))
+  ) {
+    patch.metadata = { ...metadata }
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined
+}
+
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
 }

@@ -1,4 +1,5 @@
 import { AmbiguousCreateError, CreateSettleError, KeyStoreError } from './errors.js'
+import { recoverFirst, removeEach, removeLeftovers } from './marked-keys.js'
 import { defaultReconcileOptions, type ResolvedReconcileOptions } from './reconcile-options.js'
 import { mayHaveTakenEffect } from './retry-policy.js'
 import type { ApiKey, CreatedKey, RequestOptions } from './types.js'
@@ -40,9 +41,8 @@ export interface ReconcileCreateOptions extends RequestOptions {
 }
 
 /**
- * Whether a failed create may have made a key: the request may have reached the vendor and
- * been processed (connection lost after sending, a timeout, a 5xx, a 2xx we could not read).
- * The same rule as `mayHaveTakenEffect`, which the retry policy uses.
+ * @deprecated Use `mayHaveTakenEffect`, the same function under the name the retry policy
+ * uses; this alias stays for code written against earlier versions of the kit.
  */
 export const isAmbiguousFailure: (error: unknown) => boolean = mayHaveTakenEffect
 
@@ -88,7 +88,7 @@ export async function createWithReconcile(options: ReconcileCreateOptions): Prom
       try {
         created = await options.send(signal)
       } catch (error) {
-        if (!isAmbiguousFailure(error)) throw error
+        if (!mayHaveTakenEffect(error)) throw error
         failure = error
       }
       if (created !== undefined) {
@@ -131,9 +131,11 @@ export async function createWithReconcile(options: ReconcileCreateOptions): Prom
         continue
       }
 
-      const recovered = await recoverOne(options, found)
+      const { recover } = options
+      const recovered =
+        recover === undefined ? undefined : await recoverFirst(found, (key) => recover(key, signal))
       if (recovered !== undefined) {
-        const settled = await settle(recovered)
+        const settled = await settle(recovered.recovered)
         await discardQuietly(options, settled.key.id, deletedIds)
         return settled
       }
@@ -176,39 +178,26 @@ async function lookOverWindow(
   }
 }
 
-async function recoverOne(
-  options: ReconcileCreateOptions,
-  found: readonly ApiKey[],
-): Promise<CreatedKey | undefined> {
-  if (options.recover === undefined) return undefined
-  for (const key of found) {
-    const recovered = await options.recover(key, options.signal)
-    if (recovered !== undefined) return recovered
-  }
-  return undefined
-}
-
-async function removeAll(
+function removeAll(
   options: ReconcileCreateOptions,
   keys: readonly ApiKey[],
   deletedIds: string[],
   failure: unknown,
 ): Promise<void> {
-  for (const [index, key] of keys.entries()) {
-    try {
-      await options.remove(key.id, options.signal)
-      deletedIds.push(key.id)
-    } catch (removeError) {
-      if (options.signal?.aborted) throw removeError
-      throw ambiguous(options, {
-        what: `and a key it made could not be ${removed(options)}`,
-        candidateIds: keys.slice(index).map((left) => left.id),
-        deletedIds,
-        failure,
-        cause: removeError,
-      })
-    }
+  const remove = async (id: string) => {
+    await options.remove(id, options.signal)
+    deletedIds.push(id)
   }
+  return removeEach(keys, remove, (removeError, left) => {
+    if (options.signal?.aborted) return removeError
+    return ambiguous(options, {
+      what: `and a key it made could not be ${removed(options)}`,
+      candidateIds: left.map((key) => key.id),
+      deletedIds,
+      failure,
+      cause: removeError,
+    })
+  })
 }
 
 /**
@@ -220,15 +209,13 @@ async function discardQuietly(
   keptId: string,
   deletedIds: string[],
 ): Promise<void> {
-  try {
-    const late = (await options.find(options.signal)).filter((key) => key.id !== keptId)
-    for (const key of late) {
-      await options.remove(key.id, options.signal)
-      deletedIds.push(key.id)
-    }
-  } catch {
-    // The caller has a settled key; a key left behind still carries the marker.
-  }
+  const { signal } = options
+  const late = await removeLeftovers(
+    () => options.find(signal),
+    (id) => options.remove(id, signal),
+    keptId,
+  )
+  deletedIds.push(...late)
 }
 
 /** The key was made but not settled: delete it (it is provably ours) and say what happened. */

@@ -7,6 +7,7 @@ import {
   carriesMarker,
   chooseWay,
   defaultMarking,
+  markedFields,
   markInput,
   settlingPatch,
 } from './create-marking.js'
@@ -216,7 +217,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       const way = chooseWay(marking, checked)
       const finalName = way === 'name' ? (checked.name ?? defaultKeyName()) : checked.name
       const marked = markInput(checked, marking, way, marker, finalName, context('create'))
-      const patch = settlingPatch(checked, way, finalName)
+      const patch = settlingPatch({ ...checked, name: finalName }, markedFields(way))
       // Where the vendor cannot delete keys but can disable them, a key this create made and
       // takes back is disabled: it stops working, and `find` (active keys only) passes it by.
       const disables = send.delete === undefined && capabilities.disable

@@ -1,9 +1,12 @@
 // A create was journalled and its answer lost (the process died, or the vendor was slow):
 // the keys carrying its marker are provably this rotation's; keys it may have made that no
 // marker proves are only ever named.
+
+import { settlingPatch } from '../create-marking.js'
 import { NotFoundError } from '../errors.js'
+import { recoverFirst, removeEach, removeLeftovers } from '../marked-keys.js'
 import type { Secret } from '../secret.js'
-import type { ApiKey, CreateKeyInput, UpdateKeyInput } from '../types.js'
+import type { ApiKey, CreateKeyInput } from '../types.js'
 import { createdAtOf } from './key-identity.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 
@@ -18,20 +21,22 @@ const CLOCK_SLACK_MS = 120_000
  */
 export async function sweepAbandoned(run: RotationRun): Promise<void> {
   for (const marker of run.record.abandonedMarkers) {
-    try {
-      const late = (await run.store.findCreated(marker, run.request)).filter(
-        (key) => key.status === 'active',
+    // A look that fails leaves the marker journalled: the next run looks again.
+    const late = await removeLeftovers(
+      () => findMarked(run, marker),
+      (id) => run.discard(id),
+    )
+    for (const id of late) {
+      run.warn(
+        `deleted ${id}: made late by an earlier create of this rotation (marker ${marker}), never delivered`,
       )
-      for (const key of late) {
-        await run.discard(key.id)
-        run.warn(
-          `deleted ${key.id}: made late by an earlier create of this rotation (marker ${marker}), never delivered`,
-        )
-      }
-    } catch {
-      // Still journalled: the next run looks again.
     }
   }
+}
+
+/** The active keys carrying `marker`: provably this rotation's. */
+async function findMarked(run: RotationRun, marker: string): Promise<ApiKey[]> {
+  return (await run.store.findCreated(marker, run.request)).filter((key) => key.status === 'active')
 }
 
 /**
@@ -40,7 +45,6 @@ export async function sweepAbandoned(run: RotationRun): Promise<void> {
  * deleted, then the rotation creates again.
  */
 export async function settleLostCreate(run: RotationRun): Promise<void> {
-  const { store } = run
   const marker = run.record.marker
   if (marker === null) {
     throw run.fail(
@@ -51,7 +55,7 @@ export async function settleLostCreate(run: RotationRun): Promise<void> {
   }
   let found: ApiKey[]
   try {
-    found = (await store.findCreated(marker, run.request)).filter((key) => key.status === 'active')
+    found = await findMarked(run, marker)
   } catch (error) {
     throw run.fail(
       'resume',
@@ -60,11 +64,14 @@ export async function settleLostCreate(run: RotationRun): Promise<void> {
       error,
     )
   }
-  const [first, ...others] = found
-  const secret = first === undefined ? undefined : await revealIfShown(run, first)
-  if (first !== undefined && secret !== undefined) {
-    await recoverFound(run, first, secret)
-    await discardAll(run, others, marker)
+  const recovered = await recoverFirst(found, (key) => revealIfShown(run, key))
+  if (recovered !== undefined) {
+    await recoverFound(run, recovered.key, recovered.recovered)
+    await discardAll(
+      run,
+      found.filter((key) => key !== recovered.key),
+      marker,
+    )
     return
   }
   await discardAll(run, found, marker)
@@ -107,7 +114,9 @@ export async function revealIfShown(run: RotationRun, key: ApiKey): Promise<Secr
 export async function recoverFound(run: RotationRun, key: ApiKey, secret: Secret): Promise<void> {
   const { store } = run
   let settled = key
-  const patch = settlingPatch(run, key)
+  const updatable = (run.store.capabilities.update || []) as readonly string[]
+  const fields = (['name', 'metadata'] as const).filter((field) => updatable.includes(field))
+  const patch = settlingPatch(run.plan.successor as CreateKeyInput, fields, key)
   if (patch !== undefined) settled = await store.update(key.id, patch as never, run.request)
   run.hold({ key: settled, secret })
   run.warn(`recovered ${key.id}, made by the interrupted create`)
@@ -115,42 +124,18 @@ export async function recoverFound(run: RotationRun, key: ApiKey, secret: Secret
   run.compensations.push(`deleting the new key ${key.id}`, () => run.discard(key.id))
 }
 
-/** The update that gives a recovered key the name and metadata the rotation asked for. */
-function settlingPatch(run: RotationRun, key: ApiKey): UpdateKeyInput | undefined {
-  const { capabilities } = run.store
-  const wanted = run.plan.successor as CreateKeyInput
-  const patch: UpdateKeyInput = {}
-  if (
-    (capabilities.update || []).includes('name') &&
-    wanted.name !== undefined &&
-    key.name !== wanted.name
-  ) {
-    patch.name = wanted.name
-  }
-  const metadata = wanted.metadata ?? {}
-  if ((capabilities.update || []).includes('metadata') && !sameRecord(key.metadata, metadata)) {
-    patch.metadata = metadata
-  }
-  return Object.keys(patch).length > 0 ? patch : undefined
-}
-
-async function discardAll(
-  run: RotationRun,
-  keys: readonly ApiKey[],
-  marker: string,
-): Promise<void> {
-  for (const key of keys) {
-    try {
-      await run.discard(key.id)
-    } catch (error) {
-      throw run.fail(
+function discardAll(run: RotationRun, keys: readonly ApiKey[], marker: string): Promise<void> {
+  return removeEach(
+    keys,
+    (id) => run.discard(id),
+    (error, left) =>
+      run.fail(
         'resume',
         false,
-        `could not delete ${key.id}, made by the interrupted create (marker ${marker}): ${reasonOf(run, error)}; run the rotation again`,
+        `could not delete ${left[0]?.id}, made by the interrupted create (marker ${marker}): ${reasonOf(run, error)}; run the rotation again`,
         error,
-      )
-    }
-  }
+      ),
+  )
 }
 
 /**
@@ -192,9 +177,4 @@ function named(run: RotationRun): string {
   return run.record.newKeyName === null
     ? ''
     : ` (look for a new key named ${run.record.newKeyName})`
-}
-
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key])
 }
