@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
+import packageJson from './package.json' with { type: 'json' }
 
 export default defineConfig({
   entry: ['src/index.ts', 'src/cli.ts'],
@@ -7,4 +8,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The version is read from package.json once, here: `src/version.ts` names it.
+  define: { __PACKAGE_VERSION__: JSON.stringify(packageJson.version) },
 })

@@ -1,4 +1,11 @@
 import { defineConfig, mergeConfig } from 'vitest/config'
 import base from '../../vitest.config.base'
+import packageJson from './package.json' with { type: 'json' }
 
-export default mergeConfig(base, defineConfig({ test: { globalSetup: ['src/install-tmux.ts'] } }))
+export default mergeConfig(
+  base,
+  defineConfig({
+    define: { __PACKAGE_VERSION__: JSON.stringify(packageJson.version) },
+    test: { globalSetup: ['src/install-tmux.ts'] },
+  }),
+)

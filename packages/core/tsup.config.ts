@@ -1,6 +1,14 @@
 import { defineConfig } from 'tsup'
 
-const shared = { sourcemap: true, target: 'node20', clean: false } as const
+import packageJson from './package.json' with { type: 'json' }
+
+const shared = {
+  sourcemap: true,
+  target: 'node20',
+  clean: false,
+  // The version is read from package.json once, here: `src/version.ts` names it.
+  define: { __PACKAGE_VERSION__: JSON.stringify(packageJson.version) },
+} as const
 
 /**
  * Two entries: the user API (`src/index.ts`) and the adapter kit (`src/adapter.ts`).
@@ -12,7 +20,12 @@ const shared = { sourcemap: true, target: 'node20', clean: false } as const
 export default defineConfig([
   {
     ...shared,
-    entry: ['src/**/*.ts', '!src/**/*.test.ts', '!src/**/*.test-support.ts', '!src/test-helpers.ts'],
+    entry: [
+      'src/**/*.ts',
+      '!src/**/*.test.ts',
+      '!src/**/*.test-support.ts',
+      '!src/test-helpers.ts',
+    ],
     format: ['esm'],
     bundle: false,
     dts: { entry: ['src/index.ts', 'src/adapter.ts'] },

@@ -18,8 +18,9 @@ import { looksLikeSecret } from './providers.js'
 import { report } from './report.js'
 import { didYouMean } from './suggest.js'
 import { UsageError } from './usage-error.js'
+import { VERSION } from './version.js'
 
-export const VERSION = '0.1.0'
+export { VERSION }
 
 /** A command resolves to its exit code, or to nothing for 0. */
 type Command = (context: Context) => Promise<unknown>

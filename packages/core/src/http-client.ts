@@ -46,9 +46,10 @@ export type {
   ResponseEvent,
   RetryEvent,
 } from './http-types.js'
-export { DEFAULT_TIMEOUT_MS } from './http-types.js'
 
-const VERSION = '0.1.0'
+import { VERSION } from './version.js'
+
+export { DEFAULT_TIMEOUT_MS } from './http-types.js'
 
 const pRetry = defaultExport(pRetryImport)
 

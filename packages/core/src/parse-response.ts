@@ -1,6 +1,6 @@
-import * as v from 'valibot'
+import type * as v from 'valibot'
 import { ResponseValidationError } from './errors.js'
-import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
+import { parseOrThrow, summarizeIssues } from './valibot-issues.js'
 
 /** Where a response is parsed, for the error a mismatch throws. */
 export interface ParseContext {
@@ -18,15 +18,16 @@ export function parseResponse<TSchema extends v.GenericSchema>(
   body: unknown,
   context: ParseContext,
 ): v.InferOutput<TSchema> {
-  const result = v.safeParse(schema, body)
-  if (result.success) return result.output
-  const issues = toFieldIssues(result.issues)
-  const where = summarizeIssues(issues, '(body)')
-  throw new ResponseValidationError({
-    provider: context.provider,
-    operation: context.operation,
-    ...(context.status === undefined ? {} : { status: context.status }),
-    message: `${context.provider} ${context.operation}: unexpected response shape (${where})`,
-    issues,
-  })
+  return parseOrThrow(
+    schema,
+    body,
+    (issues) =>
+      new ResponseValidationError({
+        provider: context.provider,
+        operation: context.operation,
+        ...(context.status === undefined ? {} : { status: context.status }),
+        message: `${context.provider} ${context.operation}: unexpected response shape (${summarizeIssues(issues, '(body)')})`,
+        issues,
+      }),
+  )
 }

@@ -5,7 +5,7 @@ import { reconcileOptionsSchema } from './reconcile-options.js'
 import { retryOptionsSchema } from './retry-policy.js'
 import { Scheduler, schedulerOptionsSchema } from './scheduler.js'
 import { headerText, limitMs } from './setting-schemas.js'
-import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
+import { parseOrThrow, summarizeIssues } from './valibot-issues.js'
 
 const hooksSchema = v.strictObject({
   request: v.optional(v.function()),
@@ -41,12 +41,14 @@ export function validateStoreSettings(settings: unknown, provider: string): void
     userAgent: v.optional(headerText),
     reconcile: v.optional(reconcileOptionsSchema),
   })
-  const result = v.safeParse(schema, settings)
-  if (result.success) return
-  const issues = toFieldIssues(result.issues)
-  throw new ValidationError({
-    ...context,
-    message: `${provider}: invalid setting (${summarizeIssues(issues, 'settings')})`,
-    issues,
-  })
+  parseOrThrow(
+    schema,
+    settings,
+    (issues) =>
+      new ValidationError({
+        ...context,
+        message: `${provider}: invalid setting (${summarizeIssues(issues, 'settings')})`,
+        issues,
+      }),
+  )
 }

@@ -31,6 +31,20 @@ function issueMessage(issue: v.BaseIssue<unknown>): string {
   return issue.expected ? `expected ${issue.expected}` : `invalid ${issue.type}`
 }
 
+/**
+ * Parses `value` with `schema`; on a mismatch throws the error `fail` builds from the field
+ * issues (paths and expectations, never the value).
+ */
+export function parseOrThrow<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  value: unknown,
+  fail: (issues: FieldIssue[]) => Error,
+): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, value)
+  if (result.success) return result.output
+  throw fail(toFieldIssues(result.issues))
+}
+
 /** The first few issues as one line for an error message, e.g. `name: expected string`. */
 export function summarizeIssues(issues: readonly FieldIssue[], whole: string): string {
   return issues

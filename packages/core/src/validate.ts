@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
 import { plainObject, stringRecord } from './plain-object.js'
-import { summarizeIssues, toFieldIssues } from './valibot-issues.js'
+import { parseOrThrow, summarizeIssues } from './valibot-issues.js'
 
 /** Where an input check happens, for the error it throws. */
 export interface InputContext {
@@ -63,15 +63,16 @@ export function validateInput<TSchema extends v.GenericSchema>(
   input: unknown,
   context: InputContext,
 ): v.InferOutput<TSchema> {
-  const result = v.safeParse(schema, input)
-  if (result.success) return result.output
-  const issues = toFieldIssues(result.issues)
-  const where = summarizeIssues(issues, '(input)')
-  throw new ValidationError({
-    ...context,
-    message: `${context.provider} ${context.operation}: invalid input (${where})`,
-    issues,
-  })
+  return parseOrThrow(
+    schema,
+    input,
+    (issues) =>
+      new ValidationError({
+        ...context,
+        message: `${context.provider} ${context.operation}: invalid input (${summarizeIssues(issues, '(input)')})`,
+        issues,
+      }),
+  )
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1'])

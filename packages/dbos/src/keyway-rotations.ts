@@ -300,8 +300,6 @@ export interface KeywayRotations {
   close(): Promise<void>
 }
 
-let defined = false
-
 /**
  * Registers keyway's rotation workflows with DBOS: call it once per process, before
  * `DBOS.launch()`, with the same options on every worker. Each key's rotation is a workflow
@@ -313,9 +311,6 @@ let defined = false
  * delivering again.
  */
 export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRotations {
-  if (defined) {
-    throw invalid('defineKeywayRotations', 'is called once per process, before DBOS.launch()')
-  }
   checkSealingKey(options.sealingKey)
   for (const label of Object.keys(options.stores)) checkLabel(label)
   // Typed `false`, but a caller in JavaScript (or with a cast) may pass `true`.
@@ -348,8 +343,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
   }
   const sharingAccount = checkDistinctAccounts(options.stores)
-  defined = true
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
+  const registerWorkflow = registerWorkflowOnce(pool)
   // An idle connection the server closed (a restart, a failover) is dropped and replaced at
   // the next query; without a listener it would end the worker.
   pool.on('error', () => {})
@@ -609,7 +604,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       return settle(rotationId, error)
     }
   }
-  const rotateKeyWorkflow = DBOS.registerWorkflow(
+  const rotateKeyWorkflow = registerWorkflow(
     async (
       _batchId: string,
       label: string,
@@ -761,7 +756,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     return { starts, retried }
   }
 
-  const policyWorkflow = DBOS.registerWorkflow(
+  const policyWorkflow = registerWorkflow(
     async (_scheduledAt: Date, context: { policy: string }): Promise<PolicyRunSummary> => {
       const policy = policyNamed(options, context.policy)
       const { due, errors } = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
@@ -926,6 +921,27 @@ function auditFleet(options: KeywayRotationsOptions, policy: RotationPolicy): Fl
 /** The DBOS schedule of a policy. */
 function scheduleName(policy: string): string {
   return `keyway-policy-${policy}`
+}
+
+/**
+ * `DBOS.registerWorkflow`, refusing in keyway's words a second `defineKeywayRotations` in one
+ * process: DBOS keeps one registration of each workflow name, so its registry is what tells
+ * (no flag of keyway's own outlives a call).
+ */
+function registerWorkflowOnce(pool: pg.Pool) {
+  return <This, Args extends unknown[], Return>(
+    func: (this: This, ...args: Args) => Promise<Return>,
+    config: { name: string },
+  ): ((this: This, ...args: Args) => Promise<Return>) => {
+    try {
+      return DBOS.registerWorkflow(func, config)
+    } catch (error) {
+      if (!(error instanceof DBOSErrors.DBOSConflictingRegistrationError)) throw error
+      // Nothing was asked of the pool yet: it holds no connection.
+      void pool.end().catch(() => {})
+      throw invalid('defineKeywayRotations', 'is called once per process, before DBOS.launch()')
+    }
+  }
 }
 
 function policyNamed(options: KeywayRotationsOptions, name: string): RotationPolicy {

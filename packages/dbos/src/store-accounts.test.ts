@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type KeyStore, SameAccountError } from '@keyway/core'
+import { SameAccountError } from '@keyway/core'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { createVoiceableKeyStore } from '@keyway/voiceable'
 import { describe, expect, it } from 'vitest'
@@ -8,7 +8,7 @@ import { checkDistinctAccounts, selectionsMayOverlap } from './store-accounts.js
 // Credentials of no account: the stores are never asked to send anything.
 const credential = () => `sk-or-v1-${randomBytes(32).toString('hex')}`
 const openrouter = (managementKey: string, baseUrl = 'http://127.0.0.1:9/api/v1') =>
-  createOpenRouterKeyStore({ managementKey, baseUrl }) as unknown as KeyStore
+  createOpenRouterKeyStore({ managementKey, baseUrl })
 
 describe('two stores of one set of rotations', () => {
   it('are refused when they reach one account and may select the same keys', () => {
@@ -49,7 +49,7 @@ describe('two stores of one set of rotations', () => {
           store: createVoiceableKeyStore({
             apiKey: 'test-voiceable-credential',
             baseUrl: 'http://127.0.0.1:9',
-          }) as unknown as KeyStore,
+          }),
         },
       }),
     ).not.toThrow()

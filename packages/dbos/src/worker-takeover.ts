@@ -100,20 +100,12 @@ export async function handOverWorker(
   executorId: string,
   recover: Recover,
 ): Promise<string[]> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  return inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(${HAND_OVER_LOCK})`, [executorId])
     const { workflowIds } = await recover(executorId)
     await client.query(`DELETE FROM ${KEYWAY_SCHEMA}.workers WHERE executor_id = $1`, [executorId])
-    await client.query('COMMIT')
     return workflowIds
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  } finally {
-    client.release()
-  }
+  })
 }
 
 /**

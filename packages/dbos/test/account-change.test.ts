@@ -1,7 +1,6 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { KeyStore } from '@keyway/core'
 import { storeFingerprint } from '@keyway/core/adapter'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
@@ -74,7 +73,7 @@ describe('a store label pointed at another account', () => {
         "SELECT value FROM keyway.settings WHERE name = 'digest_key'",
       )
       const meant = storeFingerprint(
-        createOpenRouterKeyStore(setup.fleet.openrouter.settings) as unknown as KeyStore,
+        createOpenRouterKeyStore(setup.fleet.openrouter.settings),
         digestKey.rows[0]?.value as string,
       )
       const seenBefore = setup.fleet.openrouter.requests.length

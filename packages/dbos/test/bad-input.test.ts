@@ -88,5 +88,9 @@ describe('what names a rotation', () => {
     expect(await refusal(() => rotations.enqueue('nightly', 'elsewhere', keyId))).toEqual({
       path: 'label',
     })
+    // DBOS keeps one registration of keyway's workflows a process: a second definition is refused.
+    expect(
+      await refusal(() => defineKeywayRotations({ ...base, stores: { openrouter: { store } } })),
+    ).toEqual({ path: 'defineKeywayRotations' })
   })
 })

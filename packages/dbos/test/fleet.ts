@@ -24,10 +24,10 @@ export async function startFleet(options: EmulatorOptions): Promise<Fleet> {
 /** A store of the test process itself, to list keys before and after. */
 export function storeOf(fleet: Fleet, vendor: (typeof VENDORS)[number]): KeyStore {
   const settings = fleet[vendor].settings
-  if (vendor === 'openrouter') return createOpenRouterKeyStore(settings) as unknown as KeyStore
-  if (vendor === 'latitudesh') return createLatitudeKeyStore(settings) as unknown as KeyStore
-  if (vendor === 'notedx') return createNoteDxKeyStore(settings) as unknown as KeyStore
-  return createVoiceableKeyStore(settings) as unknown as KeyStore
+  if (vendor === 'openrouter') return createOpenRouterKeyStore(settings)
+  if (vendor === 'latitudesh') return createLatitudeKeyStore(settings)
+  if (vendor === 'notedx') return createNoteDxKeyStore(settings)
+  return createVoiceableKeyStore(settings)
 }
 
 /** Ids of the keys a batch rotates: those core's dry run would rotate (not the store's own). */

@@ -1,4 +1,3 @@
-import type { KeyStore } from '@keyway/core'
 import { openRotation } from '@keyway/core/adapter'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
@@ -14,7 +13,7 @@ describe('a rotation held by two workers', () => {
   it('goes on with the one that moved it on: the stale one sends nothing and changes no record', async () => {
     const openrouter = await startEmulator('openrouter', { seedKeys: 1, rateLimit: false })
     try {
-      const store = createOpenRouterKeyStore(openrouter.settings) as unknown as KeyStore
+      const store = createOpenRouterKeyStore(openrouter.settings)
       const [keyId] = await rotatableIds(store)
       const journal = postgresJournal(pool())
       const delivered: string[] = []

@@ -129,10 +129,10 @@ const config = JSON.parse(process.env.KEYWAY_WORKER ?? '{}') as WorkerConfig
 
 function storeFor(vendor: string, settings: Record<string, string>): KeyStore {
   const base = { ...settings, retry: { attempts: 3 } }
-  if (vendor === 'openrouter') return createOpenRouterKeyStore(base) as unknown as KeyStore
-  if (vendor === 'latitudesh') return createLatitudeKeyStore(base) as unknown as KeyStore
-  if (vendor === 'notedx') return createNoteDxKeyStore(base) as unknown as KeyStore
-  return createVoiceableKeyStore(base) as unknown as KeyStore
+  if (vendor === 'openrouter') return createOpenRouterKeyStore(base)
+  if (vendor === 'latitudesh') return createLatitudeKeyStore(base)
+  if (vendor === 'notedx') return createNoteDxKeyStore(base)
+  return createVoiceableKeyStore(base)
 }
 
 const deliveries = new pg.Pool({ connectionString: config.databaseUrl, max: 2 })

@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js'
 import { isPlainObject } from '../plain-object.js'
 import { journalSchema, rotationIdSchema } from '../rotation/rotation-options.js'
 import { atLeastOne, waitMs } from '../setting-schemas.js'
-import { summarizeIssues, toFieldIssues } from '../valibot-issues.js'
+import { parseOrThrow, summarizeIssues } from '../valibot-issues.js'
 import type { AuditPolicy } from './fleet-types.js'
 
 const days = v.pipe(v.number(), v.finite(), v.minValue(0))
@@ -116,13 +116,15 @@ export function checkFleetInput<T>(
   if (path === '' && !Array.isArray(input) && !isPlainObject(input)) {
     throw invalidFleet(operation, [{ path, message: 'expected a plain object' }])
   }
-  const parsed = v.safeParse(schema, input)
-  if (parsed.success) return parsed.output
-  const issues = toFieldIssues(parsed.issues).map((issue) => ({
-    ...issue,
-    path: [path, issue.path].filter((part) => part !== '').join('.'),
-  }))
-  throw invalidFleet(operation, issues)
+  return parseOrThrow(schema, input, (issues) =>
+    invalidFleet(
+      operation,
+      issues.map((issue) => ({
+        ...issue,
+        path: [path, issue.path].filter((part) => part !== '').join('.'),
+      })),
+    ),
+  )
 }
 
 /**
