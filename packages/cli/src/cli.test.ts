@@ -28,7 +28,10 @@ describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 auth
     expect(help.stdout).toContain('keyway <command> [key] --provider <vendor>')
     const bare = await keyway([])
     expect(bare).toEqual({ code: 0, stdout: help.stdout, stderr: '' })
-    expect((await keyway(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    const { version } = JSON.parse(
+      await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string }
+    expect((await keyway(['--version'])).stdout.trim()).toBe(version)
   })
 
   it.each([

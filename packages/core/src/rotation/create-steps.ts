@@ -19,7 +19,6 @@ export const createStep: RotationStepDefinition = {
   name: 'create',
   phase: 'replace',
   isDone: (run) => run.reached('created'),
-  onFailure: 'stop',
   async run(run) {
     const marker = createMarker()
     const input = run.plan.successor
@@ -147,7 +146,6 @@ export const switchStep: RotationStepDefinition = {
   name: 'switch',
   phase: 'replace',
   isDone: (run) => !run.plan.switchesCredential || run.switchedHere,
-  onFailure: 'stop',
   async run(run) {
     await switchCredential(run)
     if (!run.reached('switched')) await run.advance('switched')
@@ -185,7 +183,6 @@ export const graceStep: RotationStepDefinition = {
   name: 'grace',
   phase: 'wait',
   isDone: (run) => run.settings.graceMs === 0 || run.reached('done'),
-  onFailure: 'stop',
   async run(run) {
     let endsAt = run.record.graceEndsAt
     if (endsAt === null) {
@@ -210,7 +207,6 @@ export const retireStep: RotationStepDefinition = {
   name: 'retire',
   phase: 'retire',
   isDone: (run) => run.reached('done'),
-  onFailure: 'stop',
   async run(run) {
     const { store, settings } = run
     let retired: 'deleted' | 'disabled' | 'kept'

@@ -22,7 +22,6 @@ export const regenerateStep: RotationStepDefinition = {
   name: 'create',
   phase: 'replace',
   isDone: (run) => run.reached('created'),
-  onFailure: 'stop',
   async run(run) {
     await run.advance('creating', { marker: null, newKeyName: run.oldKey?.name ?? null })
     let created: CreatedKey
@@ -77,7 +76,6 @@ export const verifyRegeneratedStep: RotationStepDefinition = {
   name: 'verify',
   phase: 'replace',
   isDone: (run) => run.reached('verified'),
-  onFailure: 'stop',
   async run(run) {
     if (run.created === undefined) {
       run.warn(uncheckedOnResume(run))
@@ -107,7 +105,6 @@ export const finishRegenerateStep: RotationStepDefinition = {
   name: 'retire',
   phase: 'retire',
   isDone: (run) => run.reached('done'),
-  onFailure: 'stop',
   async run(run) {
     await run.advance('done', { retired: 'replaced' })
   },

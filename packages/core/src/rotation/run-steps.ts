@@ -19,9 +19,9 @@ export interface RotationStepDefinition {
   isDone(run: RotationRun): boolean
   /**
    * What a failure does: `'roll-back'` runs the undo list (the new key is deleted and the
-   * old key stays untouched); `'stop'` leaves the journal as it is, for a rerun.
+   * old key stays untouched); `'stop'` (default) leaves the journal as it is, for a rerun.
    */
-  onFailure: 'roll-back' | 'stop'
+  onFailure?: 'roll-back' | 'stop'
   run(run: RotationRun): Promise<void>
 }
 
@@ -119,7 +119,7 @@ export async function settleFailure(
     await run.advance('rolled-back')
     return run.fail(name, true, error.what, error.cause)
   }
-  if (step.onFailure === 'stop' || error.ends === 'failed' || !run.compensations.pending) {
+  if (step.onFailure !== 'roll-back' || error.ends === 'failed' || !run.compensations.pending) {
     return run.fail(name, false, error.what, error.cause)
   }
   const newKeyId = run.record.newKeyId
