@@ -1,60 +1,16 @@
 import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-} from '@keyway/core'
+import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
-import { type AwsSecretsManagerEmulator, startAwsSecretsManagerEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startAwsSecretsManagerEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { describe, expect, it } from 'vitest'
 import {
   createSecretsManagerTarget,
   type SecretsManagerTargetSettings,
 } from './secrets-manager-target.js'
 
-let aws: AwsSecretsManagerEmulator
-beforeEach(async () => {
-  aws = await startAwsSecretsManagerEmulator()
-})
-afterEach(async () => {
-  await aws.close()
-})
-
-const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
-
-function created(value = NEW_SECRET): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
-}
-
-function context(receipt: TargetContext['receipt'] = {}, value = NEW_SECRET): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'aws', 'k2'),
-    receipt,
-    deadline: Date.now() + 10_000,
-    created: created(value),
-  }
-}
+const aws = useEmulator(startAwsSecretsManagerEmulator)
+const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'aws' })
 
 function target(extra: Partial<SecretsManagerTargetSettings> = {}) {
   return createSecretsManagerTarget({
@@ -191,7 +147,9 @@ describe('AWS Secrets Manager target', () => {
     aws.control.seedSecret('prod/api', 'old-value')
     const delivery = target()
     const receipt = (await delivery.write(created(), context())) ?? {}
-    await expect(delivery.confirm(context(receipt, 'some-other-value'))).rejects.toMatchObject({
+    await expect(
+      delivery.confirm(context(receipt, { value: 'some-other-value' })),
+    ).rejects.toMatchObject({
       name: 'ProviderError',
       message: expect.stringContaining('does not hold the new key'),
     })

@@ -5,73 +5,27 @@ import { createServer as createHttpsServer, type Server } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-} from '@keyway/core'
+import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
-import {
-  type KubernetesEmulatorControl,
-  startKubernetesEmulator,
-  type TargetEmulator,
-} from '@keyway/testkit'
+import { startKubernetesEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createKubernetesSecretTarget,
   type KubernetesSecretTargetSettings,
 } from './kubernetes-secret-target.js'
 
-let kube: TargetEmulator<KubernetesEmulatorControl>
+const kube = useEmulator(startKubernetesEmulator)
 let dir: string
-beforeEach(async () => {
-  kube = await startKubernetesEmulator()
+beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'keyway-kube-'))
 })
-afterEach(async () => {
-  await kube.close()
+afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
+const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'kubernetes' })
 const encoded = Buffer.from(NEW_SECRET).toString('base64')
-
-function created(value = NEW_SECRET): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
-}
-
-function context(
-  receipt: TargetContext['receipt'] = {},
-  deadlineMs = 10_000,
-): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'kubernetes', 'k2'),
-    receipt,
-    deadline: Date.now() + deadlineMs,
-    created: created(),
-  }
-}
 
 function target(extra: Partial<KubernetesSecretTargetSettings> = {}) {
   return createKubernetesSecretTarget({
@@ -206,7 +160,7 @@ describe('Kubernetes Secret target', () => {
     const delivery = target({ restart: ['web'] })
     const written = (await delivery.write(created(), context())) ?? {}
     const receipt = { ...written, ...((await delivery.propagate?.(context(written))) ?? {}) }
-    await expect(delivery.confirm(context(receipt, 50))).rejects.toMatchObject({
+    await expect(delivery.confirm(context(receipt, { deadlineMs: 50 }))).rejects.toMatchObject({
       code: 'timeout',
       message:
         'kubernetes confirm: the rollout of deployment apps/web did not complete by the deadline',
