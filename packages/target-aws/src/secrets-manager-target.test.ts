@@ -155,6 +155,42 @@ describe('AWS Secrets Manager target', () => {
     })
   })
 
+  it('a ThrottlingException (a 400) is retried after a backoff: one version, every put with the one token', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    aws.control.throttle(2, 'PutSecretValue')
+    const delivery = target({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } })
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    await delivery.confirm(context(receipt))
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+    expect(aws.control.versions('prod/api')?.map((version) => version.value)).toEqual([
+      'old-value',
+      NEW_SECRET,
+    ])
+    expect(
+      puts().map((request) => (request.body as { ClientRequestToken?: string }).ClientRequestToken),
+    ).toEqual([
+      writeTokenOf('r1', 'aws', 'k2'),
+      writeTokenOf('r1', 'aws', 'k2'),
+      writeTokenOf('r1', 'aws', 'k2'),
+    ])
+  })
+
+  it('throttled past its attempts: a RateLimitError naming ThrottlingException, nothing written', async () => {
+    expect.assertions(3)
+    aws.control.seedSecret('prod/api', 'old-value')
+    aws.control.throttle(5, 'PutSecretValue')
+    const error = await target({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })
+      .write(created(), context())
+      .catch((caught: KeyStoreError) => caught)
+    expect(error).toMatchObject({
+      name: 'RateLimitError',
+      vendorCode: 'ThrottlingException',
+      retryable: true,
+    })
+    expect(puts()).toHaveLength(2)
+    expect(aws.control.versions('prod/api')?.map((version) => version.value)).toEqual(['old-value'])
+  })
+
   it('a missing secret is a NotFoundError; bad credentials are refused; no error holds a secret', async () => {
     expect.assertions(4)
     const missing = await target()

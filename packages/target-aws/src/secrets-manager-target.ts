@@ -23,6 +23,7 @@ import {
   secretValueSchema,
 } from './aws-schemas.js'
 import { sigV4Fetch } from './sigv4-fetch.js'
+import { throttlingAsRateLimit } from './throttling.js'
 
 /** Settings of `createSecretsManagerTarget`. */
 export interface SecretsManagerTargetSettings
@@ -140,14 +141,16 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
     provider: 'aws',
     baseUrl: baseUrl ?? `https://secretsmanager.${checkedRegion}.amazonaws.com`,
     headers: { 'content-type': 'application/x-amz-json-1.1' },
-    fetch: sigV4Fetch(
-      {
-        accessKeyId: accessKeyId as string,
-        secretAccessKey: secretAccessKey as string,
-        sessionToken,
-      },
-      { service: 'secretsmanager', region: checkedRegion },
-      fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: throttlingAsRateLimit(
+      sigV4Fetch(
+        {
+          accessKeyId: accessKeyId as string,
+          secretAccessKey: secretAccessKey as string,
+          sessionToken,
+        },
+        { service: 'secretsmanager', region: checkedRegion },
+        fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      ),
     ),
     secrets: [
       accessKeyId as string,

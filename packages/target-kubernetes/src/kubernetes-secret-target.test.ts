@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createServer as createHttpsServer, type Server } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inspect } from 'node:util'
+import { fileURLToPath, pathToFileURL, URL } from 'node:url'
+import { inspect, promisify } from 'node:util'
 import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
 import { startKubernetesEmulator, targetTestKit } from '@keyway/testkit'
@@ -15,6 +16,7 @@ import {
   type KubernetesSecretTargetSettings,
 } from './kubernetes-secret-target.js'
 
+const run = promisify(execFile)
 const kube = useEmulator(startKubernetesEmulator)
 let dir: string
 beforeEach(() => {
@@ -49,6 +51,33 @@ async function deliver(delivery: ReturnType<typeof target>) {
 }
 
 const patches = () => kube.requests.filter((request) => request.method === 'PATCH')
+
+/** Another keyway process (this package's build) restarts `web` for the rotation of `writeToken`. */
+async function restartInAnotherProcess(
+  settings: { baseUrl: string; token: string },
+  writeToken: string,
+): Promise<void> {
+  const script = `
+    const { createKubernetesSecretTarget } = await import(process.env.TARGET_MODULE)
+    const target = createKubernetesSecretTarget({
+      baseUrl: process.env.KUBE_URL, token: process.env.KUBE_TOKEN,
+      namespace: 'apps', secret: 'web', key: 'API_KEY', restart: ['web'],
+    })
+    await target.propagate({
+      rotationId: 'r2', provider: 'memory', oldKeyId: 'k1', newKeyId: 'k3',
+      writeToken: process.env.WRITE_TOKEN, receipt: {},
+    })`
+  await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      TARGET_MODULE: pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url)))
+        .href,
+      KUBE_URL: settings.baseUrl,
+      KUBE_TOKEN: settings.token,
+      WRITE_TOKEN: writeToken,
+    },
+  })
+}
 
 describe('Kubernetes Secret target', () => {
   it('merge-patches one data entry, leaves the others, and reads it back', async () => {
@@ -149,6 +178,55 @@ describe('Kubernetes Secret target', () => {
     expect(tokens?.split(',').sort()).toEqual(
       [writeTokenOf('r1', 'kubernetes', 'k2'), other.writeToken].sort(),
     )
+  })
+
+  it('a restart by another process between the read and the patch is kept: the patch names the version read, is refused (409), and is made again on the new one', async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    const otherToken = writeTokenOf('r2', 'kubernetes', 'k3')
+    const answers: Array<{ method: string; status: number }> = []
+    let otherRan = false
+    // This process reads web; before it patches, another keyway process restarts web.
+    const fetchHere: typeof fetch = async (input, init) => {
+      const method = input instanceof Request ? input.method : (init?.method ?? 'GET')
+      const url = input instanceof Request ? input.url : String(input)
+      const response = await fetch(input, init)
+      if (url.includes('/deployments/web')) {
+        answers.push({ method, status: response.status })
+        if (method === 'GET' && !otherRan) {
+          otherRan = true
+          await restartInAnotherProcess(kube.settings, otherToken)
+        }
+      }
+      return response
+    }
+    await target({ restart: ['web'], fetch: fetchHere }).propagate?.(context())
+    expect(otherRan).toBe(true)
+    expect(answers).toEqual([
+      { method: 'GET', status: 200 },
+      // Made with the version read before the other process's restart.
+      { method: 'PATCH', status: 409 },
+      { method: 'GET', status: 200 },
+      { method: 'PATCH', status: 200 },
+    ])
+    const web = kube.control.deployment('apps', 'web')
+    expect(web?.annotations['keyway/write-token']).toBe(
+      `${writeTokenOf('r1', 'kubernetes', 'k2')},${otherToken}`,
+    )
+    expect(web?.rollouts).toBe(2)
+  })
+
+  it('a Deployment that changes at every read makes the restart give up after a bounded number of tries, with the conflict', async () => {
+    expect.assertions(3)
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    kube.inject({ match: { method: 'PATCH' }, status: 409, times: 100 })
+    await expect(target({ restart: ['web'] }).propagate?.(context())).rejects.toMatchObject({
+      name: 'ConflictError',
+    })
+    const restarts = patches().filter((request) => request.path.includes('/deployments/'))
+    expect(restarts).toHaveLength(8)
+    expect(kube.control.deployment('apps', 'web')?.rollouts).toBe(0)
   })
 
   it('a rollout that never becomes ready times out at the deadline; one past its progress deadline fails at once', async () => {

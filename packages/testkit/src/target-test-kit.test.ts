@@ -1,8 +1,8 @@
 import { writeTokenOf } from '@keyway/core/adapter'
 import { describe, expect, it } from 'vitest'
-import { startVaultEmulator } from './vault-emulator.js'
 import { TARGET_TEST_SECRET, targetTestKit } from './target-test-kit.js'
 import { useEmulator } from './use-emulator.js'
+import { startVaultEmulator } from './vault-emulator.js'
 
 describe('targetTestKit', () => {
   it('hands every step the same write token, the new key and a deadline; a call may change the value and deadline', () => {
