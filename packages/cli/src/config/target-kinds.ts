@@ -20,6 +20,18 @@ const envName = v.pipe(
   v.regex(ENV_NAME, 'expected the name of an env var (letters, digits, _)'),
 )
 
+/**
+ * A `variable` on a kind that names the variable in its own fields: refused with the field to
+ * use, where a plain strict object would say only "unknown field".
+ */
+const noVariable = (use: string) =>
+  v.optional(
+    v.pipe(
+      v.unknown(),
+      v.check(() => false, `this kind takes no variable: ${use}`),
+    ),
+  )
+
 const milliseconds = (minimum: number) =>
   v.pipe(
     v.number(),
@@ -302,6 +314,9 @@ interface AwsEntry {
 const aws: TargetKind<AwsEntry> = {
   title: 'AWS Secrets Manager secret',
   fields: {
+    variable: noVariable(
+      'the secret is `secretId`; to keep the key as one field of a JSON secret, use `jsonKey`',
+    ),
     secretId: v.pipe(
       v.string(),
       v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "expected a secret's name or ARN"),
@@ -364,6 +379,7 @@ interface KubernetesEntry {
 const kubernetes: TargetKind<KubernetesEntry> = {
   title: 'Kubernetes Secret',
   fields: {
+    variable: noVariable("use `key`: the Secret's data entry that holds the key"),
     secret: v.pipe(
       v.string(),
       v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Secret's name"),
@@ -453,6 +469,7 @@ const VAULT_SEGMENTS = /^[A-Za-z0-9_.@+=-]+(?:\/[A-Za-z0-9_.@+=-]+)*$/
 const vault: TargetKind<VaultEntry> = {
   title: 'Vault KV v2 secret',
   fields: {
+    variable: noVariable('use `key`: the field at `path` that holds the key'),
     path: v.pipe(
       v.string(),
       v.regex(VAULT_SEGMENTS, 'expected a path such as web/prod, without a leading /'),
