@@ -1,9 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
 import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
 import { startAwsSecretsManagerEmulator, targetTestKit } from '@keyway/testkit'
 import { useEmulator } from '@keyway/testkit/conformance'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   createSecretsManagerTarget,
   type SecretsManagerTargetSettings,
@@ -247,6 +250,10 @@ describe('AWS Secrets Manager target', () => {
     const saved = { ...process.env }
     delete process.env.AWS_ACCESS_KEY_ID
     delete process.env.AWS_SECRET_ACCESS_KEY
+    delete process.env.AWS_PROFILE
+    // No shared profile either.
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), 'keyway-no-such-aws-credentials')
+    process.env.AWS_CONFIG_FILE = join(tmpdir(), 'keyway-no-such-aws-config')
     try {
       expect(() =>
         createSecretsManagerTarget({ baseUrl: aws.url, region: 'eu-west-1', secretId: 'prod/api' }),
@@ -259,6 +266,119 @@ describe('AWS Secrets Manager target', () => {
     } finally {
       process.env = saved
     }
+    expect(aws.requests).toEqual([])
+  })
+})
+
+describe('AWS credentials from a shared profile', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keyway-aws-profile-'))
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+    vi.unstubAllEnvs()
+  })
+
+  /** A credentials file with the emulator's keys under `[ci]`, and an unrelated default. */
+  function credentialsFile(): string {
+    const path = join(dir, 'credentials')
+    writeFileSync(
+      path,
+      [
+        '[default]',
+        'aws_access_key_id = AKIAOTHEROTHEROTHER00',
+        'aws_secret_access_key = not-this-one',
+        '',
+        '# the profile keyway uses',
+        '[ci]',
+        `aws_access_key_id = ${aws.settings.accessKeyId}`,
+        `aws_secret_access_key=${aws.settings.secretAccessKey}`,
+        `aws_session_token = ${aws.settings.sessionToken}`,
+        '',
+      ].join('\n'),
+    )
+    return path
+  }
+
+  const fromProfile = (extra: Partial<SecretsManagerTargetSettings> = {}) =>
+    createSecretsManagerTarget({
+      baseUrl: aws.url,
+      region: 'eu-west-1',
+      secretId: 'prod/api',
+      confirmIntervalMs: 5,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      ...extra,
+    })
+
+  it('signs with the static keys and session token of the profile named, and the write lands', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '')
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '')
+    const delivery = fromProfile({ profile: 'ci', sharedCredentialsFile: credentialsFile() })
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    await delivery.confirm(context(receipt))
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+    // The emulator checks the signature and the session token: these are the profile's.
+    expect(puts()[0]?.headers['x-amz-security-token']).toBe('[REDACTED]')
+  })
+
+  it('without keys given, reads AWS_PROFILE from AWS_SHARED_CREDENTIALS_FILE', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '')
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '')
+    vi.stubEnv('AWS_PROFILE', 'ci')
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', credentialsFile())
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'))
+    const receipt = (await fromProfile().write(created(), context())) ?? {}
+    expect(receipt).toMatchObject({ versionId: writeTokenOf('r1', 'aws', 'k2') })
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+  })
+
+  it.each([
+    [
+      '[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n',
+      'IAM Identity Center (SSO) (sso_session)',
+    ],
+    [
+      '[profile sso]\ncredential_process = /usr/local/bin/get-creds\n',
+      'a credential process (credential_process)',
+    ],
+    [
+      '[profile sso]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = default\n',
+      'an assumed role (role_arn)',
+    ],
+  ])(
+    'refuses a profile that gets its credentials another way, before anything is sent: %#',
+    (config, how) => {
+      writeFileSync(join(dir, 'config'), config)
+      vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'))
+      expect(() =>
+        fromProfile({ profile: 'sso', sharedCredentialsFile: join(dir, 'credentials') }),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'ValidationError',
+          message: `aws target: profile "sso" gets its credentials from ${how}, which keyway does not run; it reads static keys only: export static ones, e.g. eval "$(aws configure export-credentials --profile sso --format env)"`,
+        }),
+      )
+      expect(aws.requests).toEqual([])
+    },
+  )
+
+  it('refuses a profile named that no file holds; the error names files, never a key', () => {
+    const file = credentialsFile()
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'))
+    let error: unknown
+    try {
+      fromProfile({ profile: 'prod', sharedCredentialsFile: file })
+    } catch (thrown) {
+      error = thrown
+    }
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining(`profile "prod" is not in ${file}`),
+    })
+    expect(inspect(error)).not.toContain(aws.settings.secretAccessKey)
     expect(aws.requests).toEqual([])
   })
 })
