@@ -90,8 +90,8 @@ const TARGET_EMULATORS = {
         env: {
           [kind.baseUrlEnv as string]: emulator.url,
           AWS_REGION: settings.region,
-          [kind.credentials.accessKeyId as string]: settings.accessKeyId,
-          [kind.credentials.secretAccessKey as string]: settings.secretAccessKey,
+          [kind.optionalCredentials?.accessKeyId as string]: settings.accessKeyId,
+          [kind.optionalCredentials?.secretAccessKey as string]: settings.secretAccessKey,
           [kind.optionalCredentials?.sessionToken as string]: settings.sessionToken,
         },
         seeded: [...seed],

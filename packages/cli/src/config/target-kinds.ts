@@ -304,6 +304,7 @@ const exec: TargetKind<{ command: string }> = {
 
 interface AwsEntry {
   secretId: string
+  profile?: string
   jsonKey?: string
   stage?: 'current' | 'pending'
   region?: string
@@ -329,11 +330,23 @@ const aws: TargetKind<AwsEntry> = {
         v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1'),
       ),
     ),
+    profile: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[\w.+@-]{1,128}$/, 'expected a profile name from ~/.aws/credentials'),
+      ),
+    ),
     confirmWithinMs: v.optional(milliseconds(1)),
     confirmIntervalMs: v.optional(milliseconds(0)),
   },
-  credentials: { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' },
-  optionalCredentials: { sessionToken: 'AWS_SESSION_TOKEN' },
+  credentials: {},
+  optionalCredentials: {
+    accessKeyId: 'AWS_ACCESS_KEY_ID',
+    secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    sessionToken: 'AWS_SESSION_TOKEN',
+  },
+  // A shared profile (its static keys) stands in for the key env vars.
+  needs: (entry) => (entry.profile === undefined ? ['accessKeyId', 'secretAccessKey'] : []),
   baseUrlEnv: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   settingsEnv: ['AWS_REGION'],
   placeholders: ['NAME', 'LABEL', 'PROVIDER'],
@@ -347,10 +360,14 @@ const aws: TargetKind<AwsEntry> = {
       entry.region ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined)
     return createSecretsManagerTarget({
       ...settings,
-      accessKeyId: credentials.accessKeyId as string,
-      secretAccessKey: credentials.secretAccessKey as string,
-      // Passed even when unset, so the target does not read AWS_SESSION_TOKEN behind the config's back.
-      sessionToken: credentials.sessionToken ?? '',
+      ...(entry.profile === undefined
+        ? {
+            accessKeyId: credentials.accessKeyId as string,
+            secretAccessKey: credentials.secretAccessKey as string,
+            // Passed even when unset, so the target does not read AWS_SESSION_TOKEN behind the config's back.
+            sessionToken: credentials.sessionToken ?? '',
+          }
+        : { profile: entry.profile }),
       ...(region === undefined ? {} : { region }),
       ...(baseUrl === undefined ? {} : { baseUrl }),
       secretId: entry.secretId,
