@@ -105,7 +105,8 @@ const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' }
  * a patch of the same value again changes nothing. propagate: with `restart`, each named
  * Deployment's pod template gets `kubectl.kubernetes.io/restartedAt`, as `kubectl rollout
  * restart` does (and a keyway annotation with the rotation's write token, so a resumed
- * rotation restarts nothing twice). confirm: reads the Secret back and compares the entry,
+ * rotation restarts nothing twice), patched on the `resourceVersion` it read and read again
+ * on a 409, so a restart by another process is never overwritten. confirm: reads the Secret back and compares the entry,
  * then waits for each rollout as `kubectl rollout status` does. Auth by bearer token,
  * kubeconfig or the pod's service account. Every setting is checked here, before anything is
  * sent.
