@@ -5,6 +5,8 @@ import {
   type DeliveryTarget,
   type HttpHooks,
   type KeyStore,
+  type memoryJournal,
+  RotationError,
   type RotationResult,
   type RotationState,
   rotateKey,
@@ -74,4 +76,35 @@ export async function killAndResume(
   expect(alive.length).toBeGreaterThan(0)
   expect(alive.every(Boolean)).toBe(true)
   return result
+}
+
+/**
+ * A rotation that fails in its deliver step without rolling back: every target holds the new
+ * key (the journal's), each at the progress given, and the target `failed` says why (`reason`).
+ */
+export async function expectDeliveryFailure(
+  rotation: Promise<unknown>,
+  journal: ReturnType<typeof memoryJournal>,
+  rotationId: string,
+  expected: {
+    progress: ReadonlyArray<[kind: string, progress: string]>
+    failed: number
+    reason: RegExp
+  },
+): Promise<{ failure: RotationError; newKeyId: string | null | undefined }> {
+  const error = await rotation.catch((thrown: unknown) => thrown)
+  expect(error).toBeInstanceOf(RotationError)
+  const failure = error as RotationError
+  const newKeyId = journal.records.get(rotationId)?.newKeyId
+  expect(failure).toMatchObject({ step: 'deliver', rolledBack: false })
+  expect(
+    failure.deliveries?.map((delivery) => [
+      delivery.kind,
+      delivery.holds,
+      delivery.keyId,
+      delivery.progress,
+    ]),
+  ).toEqual(expected.progress.map(([kind, progress]) => [kind, 'new', newKeyId, progress]))
+  expect(failure.deliveries?.[expected.failed]?.failure).toMatch(expected.reason)
+  return { failure, newKeyId }
 }
