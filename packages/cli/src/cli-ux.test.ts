@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { stripVTControlCharacters } from 'node:util'
-import type { OpenRouterEmulatorControl, Vendor } from '@keyway/testkit'
+import { createSecretsManagerTarget } from '@keyway/target-aws'
+import { type OpenRouterEmulatorControl, targetTestKit, type Vendor } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { envFor, keyway, useSandbox } from './cli.test-support.js'
 import { visibleWidth } from './output.js'
@@ -396,6 +397,84 @@ describe('emulators', () => {
       ])
     } finally {
       process.kill(pid, 'SIGTERM')
+    }
+  })
+
+  it('emulate aws makes the secrets the config names, so a target can write to them; without a config it says how to make one', async () => {
+    const dir = folder()
+    await writeFile(
+      join(dir, 'keyway.config.json'),
+      JSON.stringify({
+        stores: [
+          {
+            label: 'openrouter',
+            vendor: 'openrouter',
+            targets: [
+              { kind: 'aws-secrets-manager', secretId: 'prod/web', jsonKey: 'API_KEY' },
+              { kind: 'aws-secrets-manager', secretId: 'prod/worker' },
+              {
+                kind: 'aws-secrets-manager',
+                secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:real-AbCdEf',
+              },
+            ],
+          },
+        ],
+      }),
+    )
+    const run = await keyway(['emulate', 'aws', '--background', '--json'], {}, dir)
+    expect(run.code).toBe(0)
+    const { pid, emulators } = JSON.parse(run.stdout) as {
+      pid: number
+      emulators: Array<{ env: Record<string, string>; seeded?: string[] }>
+    }
+    try {
+      expect(emulators[0]?.seeded).toEqual(['prod/web', 'prod/worker'])
+      expect(stripVTControlCharacters(run.stderr)).toContain(
+        "made the secrets your config's targets name: prod/web, prod/worker",
+      )
+      const env = emulators[0]?.env ?? {}
+      const settings = {
+        baseUrl: env.AWS_ENDPOINT_URL_SECRETS_MANAGER as string,
+        region: env.AWS_REGION as string,
+        accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+        sessionToken: env.AWS_SESSION_TOKEN as string,
+        confirmIntervalMs: 5,
+      }
+      const { created, context } = targetTestKit({ target: 'aws' })
+      for (const secretId of ['prod/web', 'prod/worker']) {
+        const target = createSecretsManagerTarget({
+          ...settings,
+          secretId,
+          ...(secretId === 'prod/web' ? { jsonKey: 'API_KEY' } : {}),
+        })
+        const receipt = (await target.write(created(), context())) ?? {}
+        await target.confirm(context(receipt))
+      }
+      // A secret no target names was not made.
+      await expect(
+        createSecretsManagerTarget({ ...settings, secretId: 'prod/other' }).write(
+          created(),
+          context(),
+        ),
+      ).rejects.toMatchObject({ name: 'NotFoundError' })
+    } finally {
+      process.kill(pid, 'SIGTERM')
+    }
+    const bare = await keyway(
+      ['emulate', 'aws', '--background'],
+      {},
+      await mkdtemp(join(dir, 'no-config-')),
+    )
+    expect(bare.code).toBe(0)
+    const barePid = Number(/^export KEYWAY_EMULATOR_PID=(\d+)$/m.exec(bare.stdout)?.[1])
+    try {
+      expect(stripVTControlCharacters(bare.stderr)).toContain(
+        'no secrets yet, and AWS writes only to a secret that exists',
+      )
+      expect(bare.stderr).toContain('aws secretsmanager create-secret --name <secretId>')
+    } finally {
+      process.kill(barePid, 'SIGTERM')
     }
   })
 

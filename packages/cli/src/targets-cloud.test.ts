@@ -266,6 +266,53 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
     expectNoSecret(audit.stdout + audit.stderr)
   })
 
+  it('signs AWS requests with the static keys of the shared profile a target names; no key env vars needed', async () => {
+    const credentials = join(folder, 'aws-credentials')
+    await writeFile(
+      credentials,
+      `[deploy]\naws_access_key_id = ${aws.settings.accessKeyId}\naws_secret_access_key = ${aws.settings.secretAccessKey}\naws_session_token = ${aws.settings.sessionToken}\n`,
+    )
+    const withProfile = config()
+    for (const store of withProfile.stores)
+      for (const target of store.targets)
+        if (target.kind === 'aws-secrets-manager') Object.assign(target, { profile: 'deploy' })
+    await writeFile(join(folder, 'keyway.config.json'), JSON.stringify(withProfile))
+    const result = await run(['apply', '--yes'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SESSION_TOKEN: '',
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: join(folder, 'no-aws-config'),
+    })
+    expect(result.code, result.stderr).toBe(0)
+    expect(aws.control.versionsPut).toBe(2)
+    expect(awsValue('prod/latitude')).toBe(kubeValue('LATITUDE_KEY'))
+    expect(awsValue('prod/openrouter')).toBe(kubeValue('OPENROUTER_KEY'))
+    expectNoSecret(result.stdout + result.stderr)
+    // A profile that the file does not hold is refused before anything is sent.
+    await writeFile(
+      join(folder, 'keyway.config.json'),
+      JSON.stringify({
+        ...withProfile,
+        stores: withProfile.stores.map((store) => ({
+          ...store,
+          targets: store.targets.map((target) =>
+            target.kind === 'aws-secrets-manager' ? { ...target, profile: 'missing' } : target,
+          ),
+        })),
+      }),
+    )
+    const requestsBefore = aws.requests.length
+    const refused = await run(['plan'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_CONFIG_FILE: join(folder, 'no-aws-config'),
+    })
+    expect(refused.code).not.toBe(0)
+    expect(refused.stderr).toContain('profile "missing" is not in')
+    expect(aws.requests).toHaveLength(requestsBefore)
+  })
+
   it('refuses, before anything is sent, a config whose AWS_ACCESS_KEY_ID is not set (exit 4)', async () => {
     const result = await run(['apply', '--yes'], { AWS_ACCESS_KEY_ID: '' })
     expect(result.code).toBe(4)
@@ -301,7 +348,8 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
       why: 'a "variable" on a target that names its own key',
       env: {},
       change: { variable: 'LATITUDE_{NAME}' },
-      message: 'stores[0].targets[2].variable: unknown field',
+      message:
+        'stores[0].targets[2].variable: this kind takes no variable: use `key`: the field at `path` that holds the key',
       code: 1,
     },
     {

@@ -2,10 +2,6 @@
 // rollout restart of one Deployment) and Vault KV v2, each target's write, propagate and confirm
 // a checkpointed DBOS step of its own, against the real Postgres, the vendors' emulators and the
 // three target emulators, with worker processes killed with SIGKILL inside the target steps.
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { TargetPhase } from '@keyway/core'
 import {
   type AwsSecretsManagerEmulator,
   type KubernetesEmulatorControl,
@@ -16,35 +12,38 @@ import {
   type VaultEmulatorControl,
 } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
-import {
-  ROTATION_WORKFLOW_PREFIX,
-  rotationWorkflowId,
-  type TargetCheckpoint,
-} from '../src/index.js'
+import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
-import { rotatableIds, storeOf, testSealingKey, variableOf } from './fleet.js'
-import { type Harness, leakedCredentials, startHarness, waitForEnded } from './harness.js'
-import type { CloudTargets, WorkerConfig } from './worker.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { rotatableIds, storeOf, variableOf } from './fleet.js'
+import {
+  enqueueAll,
+  expectConfirmedAt,
+  expectEveryStep,
+  expectNoSecretStored,
+  itRecoversFromEachKill,
+  killPointsOf,
+  LABELS,
+  type Label,
+  startTargetHarness,
+  startTargetWorker,
+  succeededRuns,
+  type TargetSetup,
+} from './target-kills.js'
+import type { CloudTargets } from './worker.js'
+import type { WorkerProcess } from './worker-process.js'
 
 const postgres = usePostgres()
 
-/** The two vendors whose keys are rotated here, one key each. */
-const LABELS = ['openrouter', 'voiceable'] as const
-type Label = (typeof LABELS)[number]
 const NAMESPACE = 'apps'
 const SECRET = 'app-keys'
 /** The Deployment restarted after each write, and one that reads the same Secret and is not. */
 const RESTARTED = 'web'
 const LEFT_ALONE = 'batch'
 
-interface Setup extends Harness {
+interface Setup extends TargetSetup {
   aws: AwsSecretsManagerEmulator
   kube: TargetEmulator<KubernetesEmulatorControl>
   vault: TargetEmulator<VaultEmulatorControl>
-  /** The old key of each label. */
-  before: Record<Label, string>
-  stores: WorkerConfig['stores']
   targets: CloudTargets
 }
 
@@ -52,17 +51,11 @@ const awsSecretOf = (setup: Setup, label: Label) => `keys/${variableOf(label, se
 const vaultPathOf = (label: Label) => `apps/${label}`
 
 async function setUp(database: string): Promise<Setup> {
-  const harness = await startHarness(postgres, database, 1)
+  const harness = await startTargetHarness(postgres, database)
   const aws = await startAwsSecretsManagerEmulator()
   const kube = await startKubernetesEmulator()
   const vault = await startVaultEmulator()
-  const before = {} as Setup['before']
-  const stores: WorkerConfig['stores'] = {}
-  for (const label of LABELS) {
-    const [keyId] = await rotatableIds(storeOf(harness.fleet, label))
-    before[label] = keyId as string
-    stores[label] = { vendor: label, settings: harness.fleet[label].settings }
-  }
+  const { before } = harness
   // What is there before, and what keyway does not own, which must stay as it is.
   aws.control.seedSecret('other/database', 'untouched-aws-value')
   kube.control.seedSecret(NAMESPACE, SECRET, { DATABASE_URL: 'untouched-kubernetes-value' })
@@ -78,8 +71,6 @@ async function setUp(database: string): Promise<Setup> {
     aws,
     kube,
     vault,
-    before,
-    stores,
     targets: {
       aws: aws.settings,
       kubernetes: {
@@ -178,35 +169,7 @@ async function expectDelivered(setup: Setup): Promise<string[]> {
   return secrets
 }
 
-/**
- * Places where a secret could be stored in the clear: DBOS's workflow and step records,
- * keyway's journal and what the workers printed, as text. No secret, nor any 8 characters of
- * one in a row, may be there.
- */
-async function expectNoSecretStored(
-  setup: Setup,
-  secrets: readonly string[],
-  logs: readonly string[],
-): Promise<void> {
-  const rows = await setup.db.query<{ text: string }>(
-    `SELECT row_to_json(t)::text AS text FROM dbos.workflow_status t
-     UNION ALL SELECT row_to_json(t)::text FROM dbos.operation_outputs t
-     UNION ALL SELECT row_to_json(t)::text FROM keyway.rotations t`,
-  )
-  const text = [...rows.rows.map((row) => row.text), ...logs].join('\n')
-  expect(text.length).toBeGreaterThan(1000)
-  const found: string[] = []
-  for (const secret of secrets) {
-    for (let at = 0; at + 8 <= secret.length; at++) {
-      if (text.includes(secret.slice(at, at + 8)))
-        found.push(`${secret.length}-character secret at ${at}`)
-    }
-  }
-  expect(found).toEqual([])
-  expect(await leakedCredentials(setup)).toEqual([])
-  const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-  expect(sealed.rows[0].n).toBe(0)
-}
+const TARGETS = ['aws', 'kubernetes', 'vault'] as const
 
 const EACH_STEP = [
   'open',
@@ -225,22 +188,6 @@ const EACH_STEP = [
   'retire',
 ]
 
-async function expectEveryStep(setup: Setup): Promise<void> {
-  for (const label of LABELS) {
-    const steps =
-      (await setup.client.listWorkflowSteps(
-        rotationWorkflowId('nightly', label, setup.before[label]),
-      )) ?? []
-    expect(steps.map((step) => step.name)).toEqual(EACH_STEP)
-  }
-}
-
-async function enqueueAll(worker: WorkerProcess, setup: Setup): Promise<void> {
-  for (const label of LABELS) {
-    await worker.send({ type: 'enqueue', batchId: 'nightly', label, keyIds: [setup.before[label]] })
-  }
-}
-
 async function expectOldKeysLive(setup: Setup): Promise<void> {
   for (const label of LABELS) {
     expect(await rotatableIds(storeOf(setup.fleet, label))).toContain(setup.before[label])
@@ -253,20 +200,10 @@ describe('durable rotations delivering to AWS Secrets Manager, Kubernetes and Va
   it('writes each target once, waits for the restarted rollout with the old key still working, and retires it after every confirm; no secret is stored in the clear', async () => {
     const setup = await setUp('cloud_plain')
     let worker: WorkerProcess | undefined
-    const logs: string[] = []
     try {
       // Every restart's rollout is held until released here.
       setup.kube.control.nextRollouts(NAMESPACE, RESTARTED, 'stuck', LABELS.length)
-      worker = await startWorker(
-        {
-          executorId: 'worker-a',
-          databaseUrl: setup.url,
-          sealingKey: testSealingKey(),
-          stores: setup.stores,
-          targets: setup.targets,
-        },
-        logs,
-      )
+      worker = await startTargetWorker(setup, 'worker-a')
       await enqueueAll(worker, setup)
       let held = 0
       for (;;) {
@@ -298,100 +235,21 @@ describe('durable rotations delivering to AWS Secrets Manager, Kubernetes and Va
         await pause(100)
       }
       expect(held).toBeGreaterThanOrEqual(1)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(runs.map((run) => run.status)).toEqual(LABELS.map(() => 'SUCCESS'))
-      for (const run of runs) {
-        expect((run.output as { deliveries: unknown[] }).deliveries).toEqual([
-          expect.objectContaining({ target: 'aws', holds: 'new', progress: 'confirmed' }),
-          expect.objectContaining({ target: 'kubernetes', holds: 'new', progress: 'confirmed' }),
-          expect.objectContaining({ target: 'vault', holds: 'new', progress: 'confirmed' }),
-        ])
-      }
+      expectConfirmedAt(await succeededRuns(setup), TARGETS)
       const secrets = await expectDelivered(setup)
-      await expectEveryStep(setup)
-      await expectNoSecretStored(setup, secrets, logs)
+      await expectEveryStep(setup, EACH_STEP)
+      await expectNoSecretStored(setup, secrets)
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
     }
   }, 120_000)
 
-  // A worker killed inside a target's step: after AWS answered a write (before core journalled
-  // it), after a restart was sent (maybe before the other key's restart of the same Deployment),
-  // while waiting for the rollout, and before Vault's confirm.
-  // The other worker finishes the rotations; each target was written (and restarted) once per key.
-  const cuts: Array<{
-    target: 'aws' | 'kubernetes' | 'vault'
-    phase: TargetPhase
-    when: 'before' | 'after'
-  }> = [
-    { target: 'aws', phase: 'write', when: 'after' },
-    { target: 'kubernetes', phase: 'propagate', when: 'after' },
-    { target: 'kubernetes', phase: 'confirm', when: 'before' },
-    { target: 'vault', phase: 'confirm', when: 'before' },
-  ]
-  it.each(cuts)(
-    'a worker killed $when the $phase of $target: the other finishes, each target written once, the old key retired after every confirm',
-    async (cut) => {
-      const setup = await setUp(`cloud_${cut.target}_${cut.phase}_${cut.when}`)
-      const sealingKey = testSealingKey()
-      let b: WorkerProcess | undefined
-      const logs: string[] = []
-      try {
-        const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-        const a = await startWorker(
-          {
-            executorId: 'worker-a',
-            databaseUrl: setup.url,
-            sealingKey,
-            stores: setup.stores,
-            targets: setup.targets,
-            crashAtTarget: { ...cut, nth: 1 },
-            crashNote,
-          },
-          logs,
-        )
-        await enqueueAll(a, setup)
-        expect(await a.exited).toBe('SIGKILL')
-        const cutOff = await readFile(crashNote, 'utf8')
-        // Nothing retired yet: the cut-off rotation had confirms to go.
-        const [label] = LABELS.filter(
-          (each) => rotationWorkflowId('nightly', each, setup.before[each]) === cutOff,
-        )
-        expect(await rotatableIds(storeOf(setup.fleet, label as Label))).toContain(
-          setup.before[label as Label],
-        )
-        b = await startWorker(
-          {
-            executorId: 'worker-b',
-            databaseUrl: setup.url,
-            sealingKey,
-            stores: setup.stores,
-            targets: setup.targets,
-          },
-          logs,
-        )
-        await b.send({ type: 'recover', executorId: 'worker-a' })
-        await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
-        const runs = await setup.client.listWorkflows({
-          workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-        })
-        expect(runs.map((run) => run.status)).toEqual(LABELS.map(() => 'SUCCESS'))
-        const secrets = await expectDelivered(setup)
-        await expectEveryStep(setup)
-        // The step cut off was run again on worker B, opening the rotation from the journal.
-        const steps = (await setup.client.listWorkflowSteps(cutOff)) ?? []
-        const rerun = steps.find((step) => step.name === `${cut.phase} ${cut.target}`)
-        expect((rerun?.output as TargetCheckpoint | undefined)?.reopened).toBe(true)
-        expect(runs.find((run) => run.workflowID === cutOff)?.executorId).toBe('worker-b')
-        await expectNoSecretStored(setup, secrets, logs)
-      } finally {
-        await b?.send({ type: 'stop' }).catch(() => {})
-        await setup.close()
-      }
-    },
-    120_000,
-  )
+  itRecoversFromEachKill({
+    database: 'cloud',
+    points: killPointsOf(TARGETS),
+    steps: EACH_STEP,
+    setUp,
+    expectDelivered,
+  })
 })

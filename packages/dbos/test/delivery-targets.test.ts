@@ -2,10 +2,6 @@
 // target's write, propagate and confirm a checkpointed DBOS step of its own, against the real
 // Postgres, two vendors' emulators and both target emulators, with worker processes killed
 // with SIGKILL inside the target steps.
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { TargetPhase } from '@keyway/core'
 import {
   type GitHubEmulatorControl,
   startGitHubEmulator,
@@ -14,35 +10,39 @@ import {
   type VercelEmulatorControl,
 } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
-import {
-  ROTATION_WORKFLOW_PREFIX,
-  rotationWorkflowId,
-  type TargetCheckpoint,
-} from '../src/index.js'
+import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
-import { rotatableIds, storeOf, testSealingKey, variableOf } from './fleet.js'
-import { type Harness, leakedCredentials, startHarness, waitForEnded } from './harness.js'
-import type { WorkerConfig } from './worker.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { rotatableIds, storeOf, variableOf } from './fleet.js'
+import { waitForEnded } from './harness.js'
+import {
+  enqueueAll,
+  expectConfirmedAt,
+  expectEveryStep,
+  expectNoSecretStored,
+  itRecoversFromEachKill,
+  killPointsOf,
+  LABELS,
+  startTargetHarness,
+  startTargetWorker,
+  stepNames,
+  succeededRuns,
+  type TargetSetup,
+  workflowIdOf,
+} from './target-kills.js'
+import type { WorkerProcess } from './worker-process.js'
 
 const postgres = usePostgres()
 
-/** The two vendors whose keys are rotated here, one key each. */
-const LABELS = ['openrouter', 'voiceable'] as const
 const REPOSITORY = 'acme/app'
 const SCOPE = { repository: REPOSITORY }
 
-interface Setup extends Harness {
+interface Setup extends TargetSetup {
   github: TargetEmulator<GitHubEmulatorControl>
   vercel: TargetEmulator<VercelEmulatorControl, { teamId: string }>
-  /** The old key of each label. */
-  before: Record<(typeof LABELS)[number], string>
-  stores: WorkerConfig['stores']
-  targets: NonNullable<WorkerConfig['targets']>
 }
 
 async function setUp(database: string): Promise<Setup> {
-  const harness = await startHarness(postgres, database, 1)
+  const harness = await startTargetHarness(postgres, database)
   const github = await startGitHubEmulator()
   const vercel = await startVercelEmulator()
   // What keyway does not own there, which must stay as it is.
@@ -53,19 +53,10 @@ async function setUp(database: string): Promise<Setup> {
     type: 'encrypted',
     target: ['production'],
   })
-  const before = {} as Setup['before']
-  const stores: WorkerConfig['stores'] = {}
-  for (const label of LABELS) {
-    const [keyId] = await rotatableIds(storeOf(harness.fleet, label))
-    before[label] = keyId as string
-    stores[label] = { vendor: label, settings: harness.fleet[label].settings }
-  }
   return {
     ...harness,
     github,
     vercel,
-    before,
-    stores,
     targets: {
       github: { ...github.settings, repository: REPOSITORY },
       vercel: { ...vercel.settings, project: 'web', redeploy: true },
@@ -138,39 +129,6 @@ async function expectDelivered(setup: Setup): Promise<string[]> {
   return secrets
 }
 
-/**
- * Places where a secret could be stored in the clear: DBOS's workflow and step records,
- * keyway's journal and what the workers printed, as text. No secret, nor any 8 characters of one in a row, may be there.
- */
-async function expectNoSecretStored(
-  setup: Setup,
-  secrets: readonly string[],
-  logs: readonly string[],
-): Promise<void> {
-  const rows = await setup.db.query<{ text: string }>(
-    `SELECT row_to_json(t)::text AS text FROM dbos.workflow_status t
-     UNION ALL SELECT row_to_json(t)::text FROM dbos.operation_outputs t
-     UNION ALL SELECT row_to_json(t)::text FROM keyway.rotations t`,
-  )
-  const text = [...rows.rows.map((row) => row.text), ...logs].join('\n')
-  expect(text.length).toBeGreaterThan(1000)
-  const found: string[] = []
-  for (const secret of secrets) {
-    for (let at = 0; at + 8 <= secret.length; at++) {
-      const fragment = secret.slice(at, at + 8)
-      if (text.includes(fragment)) found.push(`${secret.length}-character secret at ${at}`)
-    }
-  }
-  expect(found).toEqual([])
-  expect(await leakedCredentials(setup)).toEqual([])
-}
-
-/** The checkpoints a rotation workflow recorded, by name. */
-async function stepNames(setup: Setup, workflowId: string): Promise<string[]> {
-  const steps = (await setup.client.listWorkflowSteps(workflowId)) ?? []
-  return steps.map((step) => step.name)
-}
-
 const EACH_STEP = [
   'open',
   'create',
@@ -185,64 +143,36 @@ const EACH_STEP = [
   'retire',
 ]
 
-function workflowIdOf(label: string, keyId: string): string {
-  return rotationWorkflowId('nightly', label, keyId)
+/**
+ * Delivered as `expectDelivered` says, each key's variable written once at each target, and one
+ * redeploy per key at most (a key whose redeploy came after another's write may take that one:
+ * it builds with both).
+ */
+async function expectDeliveredOnce(setup: Setup): Promise<string[]> {
+  const secrets = await expectDelivered(setup)
+  for (const label of LABELS) {
+    expect(writesOf(setup, label)).toEqual({ githubPuts: 1, vercelUpserts: 1 })
+  }
+  expect(redeploys(setup)).toBeGreaterThanOrEqual(1)
+  expect(redeploys(setup)).toBeLessThanOrEqual(LABELS.length)
+  return secrets
 }
 
-async function enqueueAll(worker: WorkerProcess, setup: Setup): Promise<void> {
-  for (const label of LABELS) {
-    await worker.send({
-      type: 'enqueue',
-      batchId: 'nightly',
-      label,
-      keyIds: [setup.before[label]],
-    })
-  }
-}
+const TARGETS = ['github', 'vercel'] as const
 
 describe('durable rotations delivering to GitHub and Vercel', () => {
   it('writes, redeploys and confirms each target in checkpoints of their own before the old key is retired; no secret is stored in the clear', async () => {
     const setup = await setUp('targets_plain')
     let worker: WorkerProcess | undefined
-    const logs: string[] = []
     try {
-      worker = await startWorker(
-        {
-          executorId: 'worker-a',
-          databaseUrl: setup.url,
-          sealingKey: testSealingKey(),
-          stores: setup.stores,
-          targets: setup.targets,
-        },
-        logs,
-      )
+      worker = await startTargetWorker(setup, 'worker-a')
       await enqueueAll(worker, setup)
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(runs.map((run) => run.status)).toEqual(LABELS.map(() => 'SUCCESS'))
-      const secrets = await expectDelivered(setup)
-      for (const label of LABELS) {
-        const workflowId = workflowIdOf(label, setup.before[label])
-        // Each target's steps are checkpoints of their own, all before the old key retires.
-        expect(await stepNames(setup, workflowId)).toEqual(EACH_STEP)
-        expect(writesOf(setup, label)).toEqual({ githubPuts: 1, vercelUpserts: 1 })
-        const output = runs.find((run) => run.workflowID === workflowId)?.output as {
-          deliveries: Array<{ target: string; holds: string; progress: string }>
-        }
-        expect(output.deliveries).toEqual([
-          expect.objectContaining({ target: 'github', holds: 'new', progress: 'confirmed' }),
-          expect.objectContaining({ target: 'vercel', holds: 'new', progress: 'confirmed' }),
-        ])
-      }
-      // One redeploy per key at most (a key whose redeploy came after another's write may
-      // take that one: it builds with both).
-      expect(redeploys(setup)).toBeGreaterThanOrEqual(1)
-      expect(redeploys(setup)).toBeLessThanOrEqual(LABELS.length)
-      await expectNoSecretStored(setup, secrets, logs)
-      const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-      expect(sealed.rows[0].n).toBe(0)
+      const runs = await succeededRuns(setup)
+      const secrets = await expectDeliveredOnce(setup)
+      // Each target's steps are checkpoints of their own, all before the old key retires.
+      await expectEveryStep(setup, EACH_STEP)
+      expectConfirmedAt(runs, TARGETS)
+      await expectNoSecretStored(setup, secrets)
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
@@ -252,18 +182,8 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
   it('delivers a batch enqueued with some of the targets to those only', async () => {
     const setup = await setUp('targets_named')
     let worker: WorkerProcess | undefined
-    const logs: string[] = []
     try {
-      worker = await startWorker(
-        {
-          executorId: 'worker-a',
-          databaseUrl: setup.url,
-          sealingKey: testSealingKey(),
-          stores: setup.stores,
-          targets: setup.targets,
-        },
-        logs,
-      )
+      worker = await startTargetWorker(setup, 'worker-a')
       await worker.send({
         type: 'enqueue',
         batchId: 'nightly',
@@ -316,7 +236,7 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       expect(await rotatableIds(storeOf(setup.fleet, 'voiceable'))).toEqual([
         setup.before.voiceable,
       ])
-      await expectNoSecretStored(setup, [held.github as string], logs)
+      await expectNoSecretStored(setup, [held.github as string])
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
@@ -326,21 +246,11 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
   it('a target that fails (5xx beyond retries, a redeploy never ready) keeps the old key, the new one sealed, says which target holds what, and resumeDelivery finishes it', async () => {
     const setup = await setUp('targets_failing')
     let worker: WorkerProcess | undefined
-    const logs: string[] = []
     try {
       // Every PUT fails, beyond the target's two attempts; every redeploy stays QUEUED.
       setup.github.inject({ match: { method: 'PUT' }, status: 502, times: 2 * LABELS.length })
       setup.vercel.control.nextDeployments('stuck', LABELS.length)
-      worker = await startWorker(
-        {
-          executorId: 'worker-a',
-          databaseUrl: setup.url,
-          sealingKey: testSealingKey(),
-          stores: setup.stores,
-          targets: setup.targets,
-        },
-        logs,
-      )
+      worker = await startTargetWorker(setup, 'worker-a')
       await enqueueAll(worker, setup)
       await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
       const runs = await setup.client.listWorkflows({
@@ -388,12 +298,11 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
         expect(heldAt(setup, label).github).toBeUndefined()
         expect(heldAt(setup, label).vercel).toBeDefined()
       }
-      const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-      expect(sealed.rows[0].n).toBe(LABELS.length)
       const vercelHeld = LABELS.map((label) => heldAt(setup, label).vercel as string)
       // The workers logged the failures (searched for secrets above).
-      expect(logs.join('')).toContain('delivery to github, vercel failed')
-      await expectNoSecretStored(setup, vercelHeld, logs)
+      expect(setup.logs.join('')).toContain('delivery to github, vercel failed')
+      // Each new key is kept sealed for the resume.
+      await expectNoSecretStored(setup, vercelHeld, LABELS.length)
       // A second batch of the same key is refused while the first holds a delivery part way.
       await worker.send({
         type: 'enqueue',
@@ -433,89 +342,18 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       // The stuck redeploys, then at most one more per key.
       expect(redeploys(setup)).toBeGreaterThan(LABELS.length)
       expect(redeploys(setup)).toBeLessThanOrEqual(2 * LABELS.length)
-      await expectNoSecretStored(setup, secrets, logs)
-      const left = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-      expect(left.rows[0].n).toBe(0)
+      await expectNoSecretStored(setup, secrets)
     } finally {
       await worker?.send({ type: 'stop' }).catch(() => {})
       await setup.close()
     }
   }, 180_000)
 
-  // A worker killed inside a target's step: before it was sent (journalled as in flight), or
-  // after it answered and before the answer was journalled. The other worker finishes the
-  // rotation, and each target was written (and redeployed) at most once for the key.
-  const cuts: Array<{ target: 'github' | 'vercel'; phase: TargetPhase; when: 'before' | 'after' }> =
-    [
-      { target: 'github', phase: 'write', when: 'after' },
-      { target: 'vercel', phase: 'write', when: 'before' },
-      { target: 'vercel', phase: 'write', when: 'after' },
-      { target: 'vercel', phase: 'propagate', when: 'before' },
-      { target: 'vercel', phase: 'propagate', when: 'after' },
-      { target: 'vercel', phase: 'confirm', when: 'after' },
-      { target: 'github', phase: 'confirm', when: 'before' },
-    ]
-  it.each(cuts)(
-    'a worker killed $when the $phase of $target: the other finishes, each target written once, the old key retired after every confirm',
-    async (cut) => {
-      const setup = await setUp(`targets_${cut.target}_${cut.phase}_${cut.when}`)
-      const sealingKey = testSealingKey()
-      let b: WorkerProcess | undefined
-      const logs: string[] = []
-      try {
-        const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-        const a = await startWorker(
-          {
-            executorId: 'worker-a',
-            databaseUrl: setup.url,
-            sealingKey,
-            stores: setup.stores,
-            targets: setup.targets,
-            crashAtTarget: { ...cut, nth: 1 },
-            crashNote,
-          },
-          logs,
-        )
-        await enqueueAll(a, setup)
-        expect(await a.exited).toBe('SIGKILL')
-        const cutOff = await readFile(crashNote, 'utf8')
-        b = await startWorker(
-          {
-            executorId: 'worker-b',
-            databaseUrl: setup.url,
-            sealingKey,
-            stores: setup.stores,
-            targets: setup.targets,
-          },
-          logs,
-        )
-        await b.send({ type: 'recover', executorId: 'worker-a' })
-        await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
-        const runs = await setup.client.listWorkflows({
-          workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-        })
-        expect(runs.map((run) => run.status)).toEqual(LABELS.map(() => 'SUCCESS'))
-        const secrets = await expectDelivered(setup)
-        for (const label of LABELS) {
-          expect(writesOf(setup, label)).toEqual({ githubPuts: 1, vercelUpserts: 1 })
-          const workflowId = workflowIdOf(label, setup.before[label])
-          expect(await stepNames(setup, workflowId)).toEqual(EACH_STEP)
-        }
-        expect(redeploys(setup)).toBeGreaterThanOrEqual(1)
-        expect(redeploys(setup)).toBeLessThanOrEqual(LABELS.length)
-        // The step cut off was run again on worker B, opening the rotation from the journal.
-        const steps = (await setup.client.listWorkflowSteps(cutOff)) ?? []
-        const rerun = steps.find((step) => step.name === `${cut.phase} ${cut.target}`)
-        expect((rerun?.output as TargetCheckpoint | undefined)?.reopened).toBe(true)
-        expect(runs.find((run) => run.workflowID === cutOff)?.executorId).toBe('worker-b')
-        await expectNoSecretStored(setup, secrets, logs)
-        const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-        expect(sealed.rows[0].n).toBe(0)
-      } finally {
-        await b?.send({ type: 'stop' }).catch(() => {})
-        await setup.close()
-      }
-    },
-    120_000,
-  )
+  itRecoversFromEachKill({
+    database: 'targets',
+    points: killPointsOf(TARGETS),
+    steps: EACH_STEP,
+    setUp,
+    expectDelivered: expectDeliveredOnce,
+  })
 })

@@ -1,60 +1,19 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-} from '@keyway/core'
+import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
-import { type AwsSecretsManagerEmulator, startAwsSecretsManagerEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startAwsSecretsManagerEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   createSecretsManagerTarget,
   type SecretsManagerTargetSettings,
 } from './secrets-manager-target.js'
 
-let aws: AwsSecretsManagerEmulator
-beforeEach(async () => {
-  aws = await startAwsSecretsManagerEmulator()
-})
-afterEach(async () => {
-  await aws.close()
-})
-
-const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
-
-function created(value = NEW_SECRET): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
-}
-
-function context(receipt: TargetContext['receipt'] = {}, value = NEW_SECRET): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'aws', 'k2'),
-    receipt,
-    deadline: Date.now() + 10_000,
-    created: created(value),
-  }
-}
+const aws = useEmulator(startAwsSecretsManagerEmulator)
+const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'aws' })
 
 function target(extra: Partial<SecretsManagerTargetSettings> = {}) {
   return createSecretsManagerTarget({
@@ -191,10 +150,48 @@ describe('AWS Secrets Manager target', () => {
     aws.control.seedSecret('prod/api', 'old-value')
     const delivery = target()
     const receipt = (await delivery.write(created(), context())) ?? {}
-    await expect(delivery.confirm(context(receipt, 'some-other-value'))).rejects.toMatchObject({
+    await expect(
+      delivery.confirm(context(receipt, { value: 'some-other-value' })),
+    ).rejects.toMatchObject({
       name: 'ProviderError',
       message: expect.stringContaining('does not hold the new key'),
     })
+  })
+
+  it('a ThrottlingException (a 400) is retried after a backoff: one version, every put with the one token', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    aws.control.throttle(2, 'PutSecretValue')
+    const delivery = target({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } })
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    await delivery.confirm(context(receipt))
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+    expect(aws.control.versions('prod/api')?.map((version) => version.value)).toEqual([
+      'old-value',
+      NEW_SECRET,
+    ])
+    expect(
+      puts().map((request) => (request.body as { ClientRequestToken?: string }).ClientRequestToken),
+    ).toEqual([
+      writeTokenOf('r1', 'aws', 'k2'),
+      writeTokenOf('r1', 'aws', 'k2'),
+      writeTokenOf('r1', 'aws', 'k2'),
+    ])
+  })
+
+  it('throttled past its attempts: a RateLimitError naming ThrottlingException, nothing written', async () => {
+    expect.assertions(3)
+    aws.control.seedSecret('prod/api', 'old-value')
+    aws.control.throttle(5, 'PutSecretValue')
+    const error = await target({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } })
+      .write(created(), context())
+      .catch((caught: KeyStoreError) => caught)
+    expect(error).toMatchObject({
+      name: 'RateLimitError',
+      vendorCode: 'ThrottlingException',
+      retryable: true,
+    })
+    expect(puts()).toHaveLength(2)
+    expect(aws.control.versions('prod/api')?.map((version) => version.value)).toEqual(['old-value'])
   })
 
   it('a missing secret is a NotFoundError; bad credentials are refused; no error holds a secret', async () => {
@@ -253,6 +250,10 @@ describe('AWS Secrets Manager target', () => {
     const saved = { ...process.env }
     delete process.env.AWS_ACCESS_KEY_ID
     delete process.env.AWS_SECRET_ACCESS_KEY
+    delete process.env.AWS_PROFILE
+    // No shared profile either.
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), 'keyway-no-such-aws-credentials')
+    process.env.AWS_CONFIG_FILE = join(tmpdir(), 'keyway-no-such-aws-config')
     try {
       expect(() =>
         createSecretsManagerTarget({ baseUrl: aws.url, region: 'eu-west-1', secretId: 'prod/api' }),
@@ -265,6 +266,119 @@ describe('AWS Secrets Manager target', () => {
     } finally {
       process.env = saved
     }
+    expect(aws.requests).toEqual([])
+  })
+})
+
+describe('AWS credentials from a shared profile', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keyway-aws-profile-'))
+  })
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true })
+    vi.unstubAllEnvs()
+  })
+
+  /** A credentials file with the emulator's keys under `[ci]`, and an unrelated default. */
+  function credentialsFile(): string {
+    const path = join(dir, 'credentials')
+    writeFileSync(
+      path,
+      [
+        '[default]',
+        'aws_access_key_id = AKIAOTHEROTHEROTHER00',
+        'aws_secret_access_key = not-this-one',
+        '',
+        '# the profile keyway uses',
+        '[ci]',
+        `aws_access_key_id = ${aws.settings.accessKeyId}`,
+        `aws_secret_access_key=${aws.settings.secretAccessKey}`,
+        `aws_session_token = ${aws.settings.sessionToken}`,
+        '',
+      ].join('\n'),
+    )
+    return path
+  }
+
+  const fromProfile = (extra: Partial<SecretsManagerTargetSettings> = {}) =>
+    createSecretsManagerTarget({
+      baseUrl: aws.url,
+      region: 'eu-west-1',
+      secretId: 'prod/api',
+      confirmIntervalMs: 5,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      ...extra,
+    })
+
+  it('signs with the static keys and session token of the profile named, and the write lands', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '')
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '')
+    const delivery = fromProfile({ profile: 'ci', sharedCredentialsFile: credentialsFile() })
+    const receipt = (await delivery.write(created(), context())) ?? {}
+    await delivery.confirm(context(receipt))
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+    // The emulator checks the signature and the session token: these are the profile's.
+    expect(puts()[0]?.headers['x-amz-security-token']).toBe('[REDACTED]')
+  })
+
+  it('without keys given, reads AWS_PROFILE from AWS_SHARED_CREDENTIALS_FILE', async () => {
+    aws.control.seedSecret('prod/api', 'old-value')
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '')
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '')
+    vi.stubEnv('AWS_PROFILE', 'ci')
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', credentialsFile())
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'))
+    const receipt = (await fromProfile().write(created(), context())) ?? {}
+    expect(receipt).toMatchObject({ versionId: writeTokenOf('r1', 'aws', 'k2') })
+    expect(aws.control.value('prod/api')).toBe(NEW_SECRET)
+  })
+
+  it.each([
+    [
+      '[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n',
+      'IAM Identity Center (SSO) (sso_session)',
+    ],
+    [
+      '[profile sso]\ncredential_process = /usr/local/bin/get-creds\n',
+      'a credential process (credential_process)',
+    ],
+    [
+      '[profile sso]\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = default\n',
+      'an assumed role (role_arn)',
+    ],
+  ])(
+    'refuses a profile that gets its credentials another way, before anything is sent: %#',
+    (config, how) => {
+      writeFileSync(join(dir, 'config'), config)
+      vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'))
+      expect(() =>
+        fromProfile({ profile: 'sso', sharedCredentialsFile: join(dir, 'credentials') }),
+      ).toThrow(
+        expect.objectContaining({
+          name: 'ValidationError',
+          message: `aws target: profile "sso" gets its credentials from ${how}, which keyway does not run; it reads static keys only: export static ones, e.g. eval "$(aws configure export-credentials --profile sso --format env)"`,
+        }),
+      )
+      expect(aws.requests).toEqual([])
+    },
+  )
+
+  it('refuses a profile named that no file holds; the error names files, never a key', () => {
+    const file = credentialsFile()
+    vi.stubEnv('AWS_CONFIG_FILE', join(dir, 'config'))
+    let error: unknown
+    try {
+      fromProfile({ profile: 'prod', sharedCredentialsFile: file })
+    } catch (thrown) {
+      error = thrown
+    }
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining(`profile "prod" is not in ${file}`),
+    })
+    expect(inspect(error)).not.toContain(aws.settings.secretAccessKey)
     expect(aws.requests).toEqual([])
   })
 })

@@ -22,7 +22,9 @@ import {
   readAwsError,
   secretValueSchema,
 } from './aws-schemas.js'
+import { readProfileCredentials } from './shared-profile.js'
 import { sigV4Fetch } from './sigv4-fetch.js'
+import { throttlingAsRateLimit } from './throttling.js'
 
 /** Settings of `createSecretsManagerTarget`. */
 export interface SecretsManagerTargetSettings
@@ -35,6 +37,15 @@ export interface SecretsManagerTargetSettings
   secretAccessKey?: string
   /** For temporary credentials. Default: the `AWS_SESSION_TOKEN` env var, where set. */
   sessionToken?: string
+  /**
+   * A shared profile to read static keys from (`aws_access_key_id`, `aws_secret_access_key`,
+   * `aws_session_token`). Without keys given (settings or env vars), the target reads
+   * `AWS_PROFILE`'s profile, else `default`, where one exists. A profile that uses SSO, a
+   * credential process or an assumed role is refused with how to export static keys.
+   */
+  profile?: string
+  /** Default: `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials` (and `~/.aws/config`). */
+  sharedCredentialsFile?: string
   /** Default `https://secretsmanager.<region>.amazonaws.com`. */
   baseUrl?: string
   /** The secret's name or ARN. The secret must exist; keyway adds versions to it. */
@@ -92,6 +103,8 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
     accessKeyId: _accessKeyId,
     secretAccessKey: _secretAccessKey,
     sessionToken: _sessionToken,
+    profile,
+    sharedCredentialsFile,
     baseUrl,
     secretId,
     jsonKey,
@@ -119,35 +132,36 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
     throw invalid(path, path === 'region' ? `${issue.message}; or set AWS_REGION` : issue.message)
   }
   const { region: checkedRegion } = parsed.output
-  const { accessKeyId, secretAccessKey } = resolveCredentialAlternatives('aws', settings, [
-    [
-      { setting: 'accessKeyId', envVar: 'AWS_ACCESS_KEY_ID' },
-      { setting: 'secretAccessKey', envVar: 'AWS_SECRET_ACCESS_KEY' },
-    ],
-  ])
-  const sessionToken =
-    (settingOrEnv('aws', settings, 'sessionToken', 'AWS_SESSION_TOKEN') as string | undefined) ||
-    undefined
-  if (
-    sessionToken !== undefined &&
-    (typeof sessionToken !== 'string' || /[\r\n]/.test(sessionToken))
-  ) {
-    throw invalid('sessionToken', 'one line of text (setting or AWS_SESSION_TOKEN)')
-  }
+  // A profile named in the settings, else keys given, else AWS_PROFILE's or the default profile.
+  const keysGiven =
+    ['accessKeyId', 'secretAccessKey'].some((setting) => Object.hasOwn(settings, setting)) ||
+    Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_SECRET_ACCESS_KEY)
+  const fromProfile =
+    profile !== undefined || !keysGiven
+      ? readProfileCredentials({
+          ...(profile === undefined ? {} : { profile }),
+          ...(sharedCredentialsFile === undefined
+            ? {}
+            : { credentialsFile: sharedCredentialsFile }),
+        })
+      : undefined
+  const { accessKeyId, secretAccessKey, sessionToken } = fromProfile ?? keysFrom(settings)
   const pending = stage === 'pending'
   const client = createHttpClient({
     ...httpSettings,
     provider: 'aws',
     baseUrl: baseUrl ?? `https://secretsmanager.${checkedRegion}.amazonaws.com`,
     headers: { 'content-type': 'application/x-amz-json-1.1' },
-    fetch: sigV4Fetch(
-      {
-        accessKeyId: accessKeyId as string,
-        secretAccessKey: secretAccessKey as string,
-        sessionToken,
-      },
-      { service: 'secretsmanager', region: checkedRegion },
-      fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: throttlingAsRateLimit(
+      sigV4Fetch(
+        {
+          accessKeyId: accessKeyId as string,
+          secretAccessKey: secretAccessKey as string,
+          sessionToken,
+        },
+        { service: 'secretsmanager', region: checkedRegion },
+        fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      ),
     ),
     secrets: [
       accessKeyId as string,
@@ -365,6 +379,34 @@ function awsError(error: unknown): unknown {
     ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
     message: error.message,
   })
+}
+
+/** The keys from the settings, else `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`. */
+function keysFrom(settings: SecretsManagerTargetSettings): {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken: string | undefined
+} {
+  const { accessKeyId, secretAccessKey } = resolveCredentialAlternatives('aws', settings, [
+    [
+      { setting: 'accessKeyId', envVar: 'AWS_ACCESS_KEY_ID' },
+      { setting: 'secretAccessKey', envVar: 'AWS_SECRET_ACCESS_KEY' },
+    ],
+  ])
+  const sessionToken =
+    (settingOrEnv('aws', settings, 'sessionToken', 'AWS_SESSION_TOKEN') as string | undefined) ||
+    undefined
+  if (
+    sessionToken !== undefined &&
+    (typeof sessionToken !== 'string' || /[\r\n]/.test(sessionToken))
+  ) {
+    throw invalid('sessionToken', 'one line of text (setting or AWS_SESSION_TOKEN)')
+  }
+  return {
+    accessKeyId: accessKeyId as string,
+    secretAccessKey: secretAccessKey as string,
+    sessionToken,
+  }
 }
 
 function invalid(path: string, message: string): ValidationError {

@@ -1,63 +1,12 @@
 import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type DeliveryTarget,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-  ValidationError,
-} from '@keyway/core'
-import { writeTokenOf } from '@keyway/core/adapter'
-import {
-  type GitHubEmulatorControl,
-  startGitHubEmulator,
-  type TargetEmulator,
-} from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type DeliveryTarget, type KeyStoreError, ValidationError } from '@keyway/core'
+import { startGitHubEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { describe, expect, it } from 'vitest'
 import { createGitHubActionsTarget, type GitHubSecretScope } from './github-actions-target.js'
 
-let github: TargetEmulator<GitHubEmulatorControl>
-beforeEach(async () => {
-  github = await startGitHubEmulator()
-})
-afterEach(async () => {
-  await github.close()
-})
-
-const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
-
-function created(value = NEW_SECRET): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
-}
-
-function context(receipt: TargetContext['receipt'] = {}): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'github', 'k2'),
-    receipt,
-    deadline: Date.now() + 10_000,
-    created: created(),
-  }
-}
+const github = useEmulator(startGitHubEmulator)
+const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'github' })
 
 function target(scope: GitHubSecretScope, extra: Record<string, unknown> = {}): DeliveryTarget {
   return createGitHubActionsTarget({

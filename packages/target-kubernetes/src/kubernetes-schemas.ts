@@ -9,7 +9,10 @@ export const secretSchema = v.looseObject({
 
 /** What `kubectl rollout status` reads of a Deployment. */
 export const deploymentSchema = v.looseObject({
-  metadata: v.looseObject({ generation: v.optional(v.number(), 0) }),
+  metadata: v.looseObject({
+    generation: v.optional(v.number(), 0),
+    resourceVersion: v.optional(v.string()),
+  }),
   spec: v.looseObject({
     replicas: v.optional(v.number()),
     template: v.looseObject({

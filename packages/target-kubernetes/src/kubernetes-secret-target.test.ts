@@ -1,77 +1,33 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createServer as createHttpsServer, type Server } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-} from '@keyway/core'
+import { fileURLToPath, pathToFileURL, URL } from 'node:url'
+import { inspect, promisify } from 'node:util'
+import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
-import {
-  type KubernetesEmulatorControl,
-  startKubernetesEmulator,
-  type TargetEmulator,
-} from '@keyway/testkit'
+import { startKubernetesEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createKubernetesSecretTarget,
   type KubernetesSecretTargetSettings,
 } from './kubernetes-secret-target.js'
 
-let kube: TargetEmulator<KubernetesEmulatorControl>
+const run = promisify(execFile)
+const kube = useEmulator(startKubernetesEmulator)
 let dir: string
-beforeEach(async () => {
-  kube = await startKubernetesEmulator()
+beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'keyway-kube-'))
 })
-afterEach(async () => {
-  await kube.close()
+afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
+const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'kubernetes' })
 const encoded = Buffer.from(NEW_SECRET).toString('base64')
-
-function created(value = NEW_SECRET): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
-}
-
-function context(
-  receipt: TargetContext['receipt'] = {},
-  deadlineMs = 10_000,
-): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'kubernetes', 'k2'),
-    receipt,
-    deadline: Date.now() + deadlineMs,
-    created: created(),
-  }
-}
 
 function target(extra: Partial<KubernetesSecretTargetSettings> = {}) {
   return createKubernetesSecretTarget({
@@ -95,6 +51,33 @@ async function deliver(delivery: ReturnType<typeof target>) {
 }
 
 const patches = () => kube.requests.filter((request) => request.method === 'PATCH')
+
+/** Another keyway process (this package's build) restarts `web` for the rotation of `writeToken`. */
+async function restartInAnotherProcess(
+  settings: { baseUrl: string; token: string },
+  writeToken: string,
+): Promise<void> {
+  const script = `
+    const { createKubernetesSecretTarget } = await import(process.env.TARGET_MODULE)
+    const target = createKubernetesSecretTarget({
+      baseUrl: process.env.KUBE_URL, token: process.env.KUBE_TOKEN,
+      namespace: 'apps', secret: 'web', key: 'API_KEY', restart: ['web'],
+    })
+    await target.propagate({
+      rotationId: 'r2', provider: 'memory', oldKeyId: 'k1', newKeyId: 'k3',
+      writeToken: process.env.WRITE_TOKEN, receipt: {},
+    })`
+  await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      TARGET_MODULE: pathToFileURL(fileURLToPath(new URL('../dist/index.js', import.meta.url)))
+        .href,
+      KUBE_URL: settings.baseUrl,
+      KUBE_TOKEN: settings.token,
+      WRITE_TOKEN: writeToken,
+    },
+  })
+}
 
 describe('Kubernetes Secret target', () => {
   it('merge-patches one data entry, leaves the others, and reads it back', async () => {
@@ -197,6 +180,55 @@ describe('Kubernetes Secret target', () => {
     )
   })
 
+  it('a restart by another process between the read and the patch is kept: the patch names the version read, is refused (409), and is made again on the new one', async () => {
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    const otherToken = writeTokenOf('r2', 'kubernetes', 'k3')
+    const answers: Array<{ method: string; status: number }> = []
+    let otherRan = false
+    // This process reads web; before it patches, another keyway process restarts web.
+    const fetchHere: typeof fetch = async (input, init) => {
+      const method = input instanceof Request ? input.method : (init?.method ?? 'GET')
+      const url = input instanceof Request ? input.url : String(input)
+      const response = await fetch(input, init)
+      if (url.includes('/deployments/web')) {
+        answers.push({ method, status: response.status })
+        if (method === 'GET' && !otherRan) {
+          otherRan = true
+          await restartInAnotherProcess(kube.settings, otherToken)
+        }
+      }
+      return response
+    }
+    await target({ restart: ['web'], fetch: fetchHere }).propagate?.(context())
+    expect(otherRan).toBe(true)
+    expect(answers).toEqual([
+      { method: 'GET', status: 200 },
+      // Made with the version read before the other process's restart.
+      { method: 'PATCH', status: 409 },
+      { method: 'GET', status: 200 },
+      { method: 'PATCH', status: 200 },
+    ])
+    const web = kube.control.deployment('apps', 'web')
+    expect(web?.annotations['keyway/write-token']).toBe(
+      `${writeTokenOf('r1', 'kubernetes', 'k2')},${otherToken}`,
+    )
+    expect(web?.rollouts).toBe(2)
+  })
+
+  it('a Deployment that changes at every read makes the restart give up after a bounded number of tries, with the conflict', async () => {
+    expect.assertions(3)
+    kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
+    kube.control.seedDeployment('apps', 'web', { secret: 'web' })
+    kube.inject({ match: { method: 'PATCH' }, status: 409, times: 100 })
+    await expect(target({ restart: ['web'] }).propagate?.(context())).rejects.toMatchObject({
+      name: 'ConflictError',
+    })
+    const restarts = patches().filter((request) => request.path.includes('/deployments/'))
+    expect(restarts).toHaveLength(8)
+    expect(kube.control.deployment('apps', 'web')?.rollouts).toBe(0)
+  })
+
   it('a rollout that never becomes ready times out at the deadline; one past its progress deadline fails at once', async () => {
     expect.assertions(3)
     kube.control.seedSecret('apps', 'web', { API_KEY: 'old' })
@@ -206,7 +238,7 @@ describe('Kubernetes Secret target', () => {
     const delivery = target({ restart: ['web'] })
     const written = (await delivery.write(created(), context())) ?? {}
     const receipt = { ...written, ...((await delivery.propagate?.(context(written))) ?? {}) }
-    await expect(delivery.confirm(context(receipt, 50))).rejects.toMatchObject({
+    await expect(delivery.confirm(context(receipt, { deadlineMs: 50 }))).rejects.toMatchObject({
       code: 'timeout',
       message:
         'kubernetes confirm: the rollout of deployment apps/web did not complete by the deadline',

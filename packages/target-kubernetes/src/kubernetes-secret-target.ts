@@ -71,6 +71,8 @@ export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
 export const RESTARTED_FOR = 'keyway/write-token'
 /** How many restarts' tokens the annotation keeps. */
 const RESTARTS_KEPT = 16
+/** How many times a restart reads the Deployment and patches it when it keeps changing (409). */
+const RESTART_ATTEMPTS = 8
 
 /**
  * Restarts of one Deployment in this process, one at a time: each reads the annotation and
@@ -103,7 +105,8 @@ const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' }
  * a patch of the same value again changes nothing. propagate: with `restart`, each named
  * Deployment's pod template gets `kubectl.kubernetes.io/restartedAt`, as `kubectl rollout
  * restart` does (and a keyway annotation with the rotation's write token, so a resumed
- * rotation restarts nothing twice). confirm: reads the Secret back and compares the entry,
+ * rotation restarts nothing twice), patched on the `resourceVersion` it read and read again
+ * on a 409, so a restart by another process is never overwritten. confirm: reads the Secret back and compares the entry,
  * then waits for each rollout as `kubectl rollout status` does. Auth by bearer token,
  * kubeconfig or the pod's service account. Every setting is checked here, before anything is
  * sent.
@@ -173,6 +176,53 @@ export function createKubernetesSecretTarget(
       schema: secretSchema,
       signal: options.signal,
     })
+  /**
+   * Restarts `deployment` for this write unless its annotation names the write already. The
+   * patch carries the `resourceVersion` read, so a restart by another process in between
+   * (which rewrote the annotation) is refused with 409 and read again: no token is dropped.
+   */
+  async function restartFor(deployment: string, context: RequestOptions & { writeToken: string }) {
+    for (let attempt = 1; ; attempt++) {
+      const { data: current } = await readDeployment(deployment, context)
+      const tokens = restartTokens(current.spec.template.metadata?.annotations)
+      if (tokens.includes(context.writeToken)) {
+        // Restarted for this write by an earlier call (maybe restarted again since, for
+        // a later write): the rollout under way carries this write's entry.
+        return current.metadata.generation
+      }
+      try {
+        const { data: patched } = await client.request({
+          operation: 'restart',
+          method: 'PATCH',
+          path: deploymentPath(deployment),
+          headers: MERGE_PATCH,
+          json: {
+            metadata: { resourceVersion: current.metadata.resourceVersion },
+            spec: {
+              template: {
+                metadata: {
+                  annotations: {
+                    // kubectl's format: RFC 3339 in whole seconds.
+                    [RESTARTED_AT]: `${new Date().toISOString().slice(0, 19)}Z`,
+                    [RESTARTED_FOR]: [context.writeToken, ...tokens]
+                      .slice(0, RESTARTS_KEPT)
+                      .join(','),
+                  },
+                },
+              },
+            },
+          },
+          schema: deploymentSchema,
+          signal: context.signal,
+        })
+        return patched.metadata.generation
+      } catch (error) {
+        // Changed since it was read (another restart, a rollout's progress): read it again.
+        if (!(error instanceof ConflictError) || attempt >= RESTART_ATTEMPTS) throw error
+      }
+    }
+  }
+
   const readDeployment = (deployment: string, options: RequestOptions) =>
     client.request({
       operation: 'get',
@@ -246,39 +296,7 @@ export function createKubernetesSecretTarget(
             for (const deployment of deployments) {
               receipt[`generation:${deployment}`] = await oneAtATime(
                 `${connection.server} ${deploymentPath(deployment)}`,
-                async () => {
-                  const { data: current } = await readDeployment(deployment, context)
-                  const tokens = restartTokens(current.spec.template.metadata?.annotations)
-                  if (tokens.includes(context.writeToken)) {
-                    // Restarted for this write by an earlier call (maybe restarted again since, for
-                    // a later write): the rollout under way carries this write's entry.
-                    return current.metadata.generation
-                  }
-                  const { data: patched } = await client.request({
-                    operation: 'restart',
-                    method: 'PATCH',
-                    path: deploymentPath(deployment),
-                    headers: MERGE_PATCH,
-                    json: {
-                      spec: {
-                        template: {
-                          metadata: {
-                            annotations: {
-                              // kubectl's format: RFC 3339 in whole seconds.
-                              [RESTARTED_AT]: `${new Date().toISOString().slice(0, 19)}Z`,
-                              [RESTARTED_FOR]: [context.writeToken, ...tokens]
-                                .slice(0, RESTARTS_KEPT)
-                                .join(','),
-                            },
-                          },
-                        },
-                      },
-                    },
-                    schema: deploymentSchema,
-                    signal: context.signal,
-                  })
-                  return patched.metadata.generation
-                },
+                () => restartFor(deployment, context),
               )
             }
             return receipt as TargetReceipt

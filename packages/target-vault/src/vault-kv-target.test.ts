@@ -1,57 +1,12 @@
 import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-} from '@keyway/core'
-import { writeTokenOf } from '@keyway/core/adapter'
-import { startVaultEmulator, type TargetEmulator, type VaultEmulatorControl } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KeyStoreError } from '@keyway/core'
+import { startVaultEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { describe, expect, it } from 'vitest'
 import { createVaultKvTarget, type VaultKvTargetSettings } from './vault-kv-target.js'
 
-let vault: TargetEmulator<VaultEmulatorControl>
-beforeEach(async () => {
-  vault = await startVaultEmulator()
-})
-afterEach(async () => {
-  await vault.close()
-})
-
-const NEW_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
-
-function created(value = NEW_SECRET): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
-}
-
-function context(receipt: TargetContext['receipt'] = {}, value = NEW_SECRET): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'vault', 'k2'),
-    receipt,
-    deadline: Date.now() + 10_000,
-    created: created(value),
-  }
-}
+const vault = useEmulator(startVaultEmulator)
+const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'vault' })
 
 function target(extra: Partial<VaultKvTargetSettings> = {}) {
   return createVaultKvTarget({
@@ -133,7 +88,9 @@ describe('Vault KV v2 target', () => {
     vault.inject({ match: { method: 'GET' }, status: 503 })
     const receipt = (await target().write(created(), context())) ?? {}
     expect(vault.control.read('web/prod')).toEqual({ API_KEY: NEW_SECRET })
-    await expect(target().confirm(context(receipt, 'another-value'))).rejects.toMatchObject({
+    await expect(
+      target().confirm(context(receipt, { value: 'another-value' })),
+    ).rejects.toMatchObject({
       name: 'ProviderError',
     })
   })

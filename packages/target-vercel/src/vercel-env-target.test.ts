@@ -1,65 +1,16 @@
 import { inspect } from 'node:util'
-import {
-  type CreatedKey,
-  type DeliveryTarget,
-  type KeyStoreError,
-  Secret,
-  type TargetConfirmContext,
-  type TargetContext,
-} from '@keyway/core'
-import { writeTokenOf } from '@keyway/core/adapter'
-import {
-  startVercelEmulator,
-  type TargetEmulator,
-  type VercelEmulatorControl,
-} from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { DeliveryTarget, KeyStoreError } from '@keyway/core'
+import { startVercelEmulator, targetTestKit } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { describe, expect, it } from 'vitest'
 import { createVercelEnvTarget } from './vercel-env-target.js'
 
-let vercel: TargetEmulator<VercelEmulatorControl, { teamId: string }>
-beforeEach(async () => {
-  vercel = await startVercelEmulator()
-})
-afterEach(async () => {
-  await vercel.close()
-})
-
-const NEW_SECRET = 'sk-new-fedcba9876543210fedcba9876543210'
-
-function created(): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(NEW_SECRET),
-  }
-}
-
-function context(
-  receipt: TargetContext['receipt'] = {},
-  deadlineMs = 10_000,
-): TargetConfirmContext {
-  return {
-    rotationId: 'r1',
-    provider: 'memory',
-    oldKeyId: 'k1',
-    newKeyId: 'k2',
-    writeToken: writeTokenOf('r1', 'vercel', 'k2'),
-    receipt,
-    deadline: Date.now() + deadlineMs,
-    created: created(),
-  }
-}
+const vercel = useEmulator(startVercelEmulator)
+const {
+  created,
+  context,
+  secret: NEW_SECRET,
+} = targetTestKit({ target: 'vercel', secret: 'sk-new-fedcba9876543210fedcba9876543210' })
 
 function target(extra: Record<string, unknown> = {}): DeliveryTarget {
   return createVercelEnvTarget({
@@ -76,7 +27,7 @@ function target(extra: Record<string, unknown> = {}): DeliveryTarget {
 async function deliver(delivery: DeliveryTarget, deadlineMs = 10_000) {
   let receipt = (await delivery.write(created(), context())) ?? {}
   receipt = { ...receipt, ...((await delivery.propagate?.(context(receipt))) ?? {}) }
-  await delivery.confirm(context(receipt, deadlineMs))
+  await delivery.confirm(context(receipt, { deadlineMs }))
   return receipt
 }
 

@@ -30,6 +30,11 @@ export interface AwsSecretsManagerControl {
   names(): string[]
   /** How many versions `PutSecretValue` made (a repeat with the same token makes none). */
   readonly versionsPut: number
+  /**
+   * Throttles the next `times` (default 1) signed calls of `action` (default any action) as
+   * Secrets Manager does: 400 with `__type` `ThrottlingException`, nothing done.
+   */
+  throttle(times?: number, action?: string): void
 }
 
 /** What to pass to `createSecretsManagerTarget` (or an AWS client): every credential part is a secret. */
@@ -59,7 +64,7 @@ const PREVIOUS = 'AWSPREVIOUS'
  * value it is `ResourceExistsException`), `UpdateSecretVersionStage` (moving `AWSCURRENT`
  * moves `AWSPREVIOUS` to the version it left), `ListSecrets`. Every request's SigV4 signature
  * is checked (credential scope, time, session token, signature), and a bad one refused as AWS
- * does. `@aws-sdk/client-secrets-manager` accepts it (`endpoint` pointed at it).
+ * does. `control.throttle()` answers calls with Secrets Manager's `ThrottlingException` (a 400). `@aws-sdk/client-secrets-manager` accepts it (`endpoint` pointed at it).
  */
 export async function startAwsSecretsManagerEmulator(
   options: TargetEmulatorOptions & { region?: string } = {},
@@ -101,6 +106,7 @@ function createAwsEmulator(
 ) {
   const secrets = new Map<string, StoredSecret>()
   let versionsPut = 0
+  const throttles: Array<string | undefined> = []
   const now = () => Date.now() / 1000
 
   const error = (type: string, message: string, status = 400): EmulatedResponse => ({
@@ -315,6 +321,11 @@ function createAwsEmulator(
     const target = /^secretsmanager\.(\w+)$/.exec(request.headers['x-amz-target'] ?? '')?.[1]
     const action = target === undefined ? undefined : actions[target]
     if (action === undefined) return error('UnknownOperationException', 'Unknown operation.')
+    const throttled = throttles.findIndex((only) => only === undefined || only === target)
+    if (throttled !== -1) {
+      throttles.splice(throttled, 1)
+      return error('ThrottlingException', 'Rate exceeded')
+    }
     const body = request.body
     if (body === INVALID_JSON || (body !== undefined && !isPlainObject(body))) {
       return error('SerializationException', 'Start of structure or map found where not expected.')
@@ -336,6 +347,9 @@ function createAwsEmulator(
     names: () => [...secrets.keys()],
     get versionsPut() {
       return versionsPut
+    },
+    throttle: (times = 1, action) => {
+      for (let at = 0; at < times; at++) throttles.push(action)
     },
   }
   return {

@@ -647,3 +647,4 @@ function expectApiKey(key: ApiKey, vendor: string): void {
 
 export { MALFORMED_IDS } from './conformance-refusals.js'
 export { findSecrets, settingSecrets } from './secret-scan.js'
+export { useEmulator } from './use-emulator.js'

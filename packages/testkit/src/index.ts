@@ -63,6 +63,13 @@ export {
 } from './start-emulator.js'
 export type { TargetEmulator, TargetEmulatorOptions } from './target-emulator.js'
 export {
+  TARGET_TEST_SECRET,
+  type TargetTestContextOptions,
+  type TargetTestKit,
+  type TargetTestKitOptions,
+  targetTestKit,
+} from './target-test-kit.js'
+export {
   type Emulator,
   type EmulatorControl,
   type EmulatorOptions,

@@ -93,8 +93,11 @@ const DATA_KEY = /^[-._a-zA-Z0-9]{1,253}$/
  * a patch that changes nothing keeps the `resourceVersion`), Deployments in `apps/v1` (`GET`,
  * `PATCH` of the pod template, which starts a rollout that each read moves on one step:
  * observed generation, updated replicas, available replicas, as `kubectl rollout status`
- * reads them; a rollout may be made to never finish or to exceed its progress deadline), and
- * `SelfSubjectAccessReview`. Bearer-token auth; errors are Kubernetes `Status` objects.
+ * reads them, each step a new `resourceVersion` as the controller's status updates are; a
+ * rollout may be made to never finish or to exceed its progress deadline), and
+ * `SelfSubjectAccessReview`. A patch of a Secret or Deployment that names
+ * `metadata.resourceVersion` applies to that version only (else 409 `Conflict`), as the API
+ * server's precondition. Bearer-token auth; errors are Kubernetes `Status` objects.
  * `@kubernetes/client-node` accepts it (a kubeconfig pointing at it).
  */
 export async function startKubernetesEmulator(
@@ -167,6 +170,23 @@ function createKubernetesEmulator() {
     const rollout = deployment.rollout
     if (rollout === null) return
     rollout.reads++
+    const before = statusOf(deployment)
+    step(deployment, rollout)
+    // The deployment controller's status updates are writes too: a new resource version.
+    if (statusOf(deployment) !== before) deployment.resourceVersion = nextRevision()
+  }
+  const statusOf = (deployment: StoredDeployment) =>
+    JSON.stringify([
+      deployment.observedGeneration,
+      deployment.updatedReplicas,
+      deployment.staleReplicas,
+      deployment.availableReplicas,
+      deployment.rollout === null,
+    ])
+  const step = (
+    deployment: StoredDeployment,
+    rollout: NonNullable<StoredDeployment['rollout']>,
+  ) => {
     if (deployment.observedGeneration < deployment.generation) {
       deployment.observedGeneration = deployment.generation
       deployment.updatedReplicas = 0
@@ -416,6 +436,15 @@ function createKubernetesEmulator() {
     const body = request.body
     if (body === INVALID_JSON || !isPlainObject(body))
       return status(400, 'BadRequest', 'the body of the request was in an unknown format')
+    // A precondition, as the API server checks it: the patch applies only to that version.
+    const resourceVersion = isPlainObject(body.metadata) ? body.metadata.resourceVersion : undefined
+    if (resourceVersion !== undefined && resourceVersion !== deployment.resourceVersion) {
+      return status(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on deployments.apps "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      )
+    }
     const template =
       isPlainObject(body.spec) && isPlainObject(body.spec.template) ? body.spec.template : {}
     const metadata = isPlainObject(template.metadata) ? template.metadata : {}

@@ -1,40 +1,31 @@
-import {
-  type DeliveryTarget,
-  type HttpHooks,
-  memoryJournal,
-  RotationError,
-  type RotationState,
-  rotateKey,
-} from '@keyway/core'
+import { type DeliveryTarget, memoryJournal, RotationError, rotateKey } from '@keyway/core'
 import { createSecretsManagerTarget } from '@keyway/target-aws'
 import { createKubernetesSecretTarget } from '@keyway/target-kubernetes'
 import { createVaultKvTarget } from '@keyway/target-vault'
 import {
-  type AwsSecretsManagerEmulator,
   type Emulator,
-  type KubernetesEmulatorControl,
   startAwsSecretsManagerEmulator,
   startKubernetesEmulator,
   startVaultEmulator,
-  type TargetEmulator,
-  type VaultEmulatorControl,
 } from '@keyway/testkit'
-import { findSecrets } from '@keyway/testkit/conformance'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { crashingJournal } from './crash-journal.js'
+import { findSecrets, useEmulator } from '@keyway/testkit/conformance'
+import { beforeEach, describe, expect, it } from 'vitest'
+import {
+  events,
+  expectDeliveryFailure,
+  hooks,
+  JOURNAL_KILL_POINTS,
+  killAndResume,
+  noteOldKeyAtConfirm,
+} from './target-rotation.js'
 import { fastRetry, seedKey, storeFor, vendors, withEmulator } from './vendors.js'
 
 const quick = { verifyIntervalMs: 5 }
 
-let aws: AwsSecretsManagerEmulator
-let kube: TargetEmulator<KubernetesEmulatorControl>
-let vault: TargetEmulator<VaultEmulatorControl>
-beforeEach(async () => {
-  ;[aws, kube, vault] = await Promise.all([
-    startAwsSecretsManagerEmulator(),
-    startKubernetesEmulator(),
-    startVaultEmulator(),
-  ])
+const aws = useEmulator(startAwsSecretsManagerEmulator)
+const kube = useEmulator(startKubernetesEmulator)
+const vault = useEmulator(startVaultEmulator)
+beforeEach(() => {
   // What each place held before keyway came: the key's entry beside others keyway must not touch.
   aws.control.seedSecret(
     'prod/web',
@@ -48,17 +39,6 @@ beforeEach(async () => {
   vault.control.seed('web/prod', { API_KEY: 'before', DATABASE_URL: 'vault-untouched' })
   vault.control.seed('web/other', { API_KEY: 'vault-other-untouched' })
 })
-afterEach(async () => {
-  await Promise.all([aws.close(), kube.close(), vault.close()])
-})
-
-/** Everything the targets' HTTP clients told their hooks. */
-const events: unknown[] = []
-const hooks: HttpHooks = {
-  request: (event) => void events.push(event),
-  response: (event) => void events.push(event),
-  retry: (event) => void events.push(event),
-}
 
 /**
  * The key's three consumers: a JSON field of an AWS secret, a Kubernetes Secret entry read by
@@ -94,13 +74,7 @@ function targetsFor(
     }),
     createVaultKvTarget({ ...vault.settings, ...common, path: 'web/prod', key: 'API_KEY' }),
   ]
-  return targets.map((target) => ({
-    ...target,
-    confirm: async (context) => {
-      oldAliveAtConfirm.push(emulator.control.works(oldSecret))
-      await target.confirm(context)
-    },
-  }))
+  return noteOldKeyAtConfirm(targets, emulator, oldSecret, oldAliveAtConfirm)
 }
 
 /** What each consumer holds now, and what the restarted Deployment runs with. */
@@ -195,39 +169,18 @@ describe.each(vendors)(
         ).toEqual([])
       }))
 
-    it.each([
-      ['created', 'after'],
-      ['delivered', 'before'],
-      ['delivered', 'after'],
-      ['verified', 'after'],
-    ] as Array<[RotationState, 'before' | 'after']>)(
+    it.each(JOURNAL_KILL_POINTS)(
       'a worker killed %s (%s the journal write) resumes with each target written at most once',
       (state, when) =>
         withEmulator(vendor, async (emulator) => {
           const store = storeFor(emulator)
           const old = seedKey(emulator)
-          const crashing = crashingJournal({ state, when })
-          const alive: boolean[] = []
-          const options = {
-            ...quick,
-            keyId: old.id,
-            rotationId: 'nightly-1',
-            journal: crashing.journal,
-          }
-          await expect(
-            rotateKey(store, { ...options, targets: targetsFor(emulator, old.secret, alive) }),
-          ).rejects.toThrow('simulated crash')
-          // A new process: new targets, the journal as the crash left it.
-          const result = await rotateKey(store, {
-            ...options,
-            targets: targetsFor(emulator, old.secret, alive),
-          })
-          expect(result.resumed).toBe(true)
+          await killAndResume(store, emulator, old, { state, when }, (alive) =>
+            targetsFor(emulator, old.secret, alive),
+          )
           const now = held()
           expect(new Set(Object.values(now)).size).toBe(1)
           expect(emulator.control.works(now.aws)).toBe(true)
-          expect(emulator.control.works(old.secret)).toBe(false)
-          expect(alive.every(Boolean)).toBe(true)
           expect(writeRequests()).toEqual({ aws: 1, kube: 1, restarts: 1, vault: 1 })
           expect([
             aws.control.versionsPut,
@@ -246,27 +199,23 @@ describe.each(vendors)(
         const alive: boolean[] = []
         const options = { ...quick, keyId: old.id, rotationId: 'nightly-2', journal }
         kube.control.nextRollouts('apps', 'web', 'stuck')
-        const error = await rotateKey(store, {
-          ...options,
-          targets: targetsFor(emulator, old.secret, alive, { kubeConfirmWithinMs: 100 }),
-        }).catch((thrown: unknown) => thrown)
-        expect(error).toBeInstanceOf(RotationError)
-        const failure = error as RotationError
-        const newKeyId = journal.records.get('nightly-2')?.newKeyId
-        expect(failure).toMatchObject({ step: 'deliver', rolledBack: false })
-        expect(
-          failure.deliveries?.map((delivery) => [
-            delivery.kind,
-            delivery.holds,
-            delivery.keyId,
-            delivery.progress,
-          ]),
-        ).toEqual([
-          ['aws-secrets-manager', 'new', newKeyId, 'confirmed'],
-          ['kubernetes-secret', 'new', newKeyId, 'written'],
-          ['vault-kv', 'new', newKeyId, 'confirmed'],
-        ])
-        expect(failure.deliveries?.[1]?.failure).toMatch(/did not complete/)
+        const { failure, newKeyId } = await expectDeliveryFailure(
+          rotateKey(store, {
+            ...options,
+            targets: targetsFor(emulator, old.secret, alive, { kubeConfirmWithinMs: 100 }),
+          }),
+          journal,
+          'nightly-2',
+          {
+            progress: [
+              ['aws-secrets-manager', 'confirmed'],
+              ['kubernetes-secret', 'written'],
+              ['vault-kv', 'confirmed'],
+            ],
+            failed: 1,
+            reason: /did not complete/,
+          },
+        )
         const first = held()
         // Both keys work: the stores hold the new one; the pods still run with what the Secret held before.
         expect(first.running).toBe('before')

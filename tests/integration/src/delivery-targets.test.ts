@@ -1,45 +1,23 @@
-import {
-  type DeliveryTarget,
-  type HttpHooks,
-  memoryJournal,
-  RotationError,
-  type RotationState,
-  rotateKey,
-} from '@keyway/core'
+import { type DeliveryTarget, memoryJournal, rotateKey } from '@keyway/core'
 import { createGitHubActionsTarget } from '@keyway/target-github'
 import { createVercelEnvTarget } from '@keyway/target-vercel'
+import { type Emulator, startGitHubEmulator, startVercelEmulator } from '@keyway/testkit'
+import { findSecrets, useEmulator } from '@keyway/testkit/conformance'
+import { describe, expect, it } from 'vitest'
 import {
-  type Emulator,
-  type GitHubEmulatorControl,
-  startGitHubEmulator,
-  startVercelEmulator,
-  type TargetEmulator,
-  type VercelEmulatorControl,
-} from '@keyway/testkit'
-import { findSecrets } from '@keyway/testkit/conformance'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { crashingJournal } from './crash-journal.js'
+  events,
+  expectDeliveryFailure,
+  hooks,
+  JOURNAL_KILL_POINTS,
+  killAndResume,
+  noteOldKeyAtConfirm,
+} from './target-rotation.js'
 import { fastRetry, seedKey, storeFor, vendors, withEmulator } from './vendors.js'
 
 const quick = { verifyIntervalMs: 5 }
 
-let github: TargetEmulator<GitHubEmulatorControl>
-let vercel: TargetEmulator<VercelEmulatorControl, { teamId: string }>
-beforeEach(async () => {
-  github = await startGitHubEmulator()
-  vercel = await startVercelEmulator()
-})
-afterEach(async () => {
-  await Promise.all([github.close(), vercel.close()])
-})
-
-/** Everything the targets' HTTP clients told their hooks. */
-const events: unknown[] = []
-const hooks: HttpHooks = {
-  request: (event) => void events.push(event),
-  response: (event) => void events.push(event),
-  retry: (event) => void events.push(event),
-}
+const github = useEmulator(startGitHubEmulator)
+const vercel = useEmulator(startVercelEmulator)
 
 /**
  * The key's two consumers: a GitHub Actions secret and a Vercel variable with a redeploy.
@@ -70,13 +48,7 @@ function targetsFor(
       hooks,
     }),
   ]
-  return targets.map((target) => ({
-    ...target,
-    confirm: async (context) => {
-      oldAliveAtConfirm.push(emulator.control.works(oldSecret))
-      await target.confirm(context)
-    },
-  }))
+  return noteOldKeyAtConfirm(targets, emulator, oldSecret, oldAliveAtConfirm)
 }
 
 /** What each consumer holds now: the GitHub secret (opened) and the Vercel variable, and what the latest deployment runs with. */
@@ -154,40 +126,20 @@ describe.each(vendors)('rotation at %s delivered to GitHub Actions and Vercel', 
       ).toEqual([])
     }))
 
-  it.each([
-    ['created', 'after'],
-    ['delivered', 'before'],
-    ['delivered', 'after'],
-    ['verified', 'after'],
-  ] as Array<[RotationState, 'before' | 'after']>)(
+  it.each(JOURNAL_KILL_POINTS)(
     'a worker killed %s (%s the journal write) resumes with each target written and redeployed once',
     (state, when) =>
       withEmulator(vendor, async (emulator) => {
         const store = storeFor(emulator)
         const old = seedKey(emulator)
         const variable = `${vendor.toUpperCase()}_API_KEY`
-        const crashing = crashingJournal({ state, when })
-        const alive: boolean[] = []
-        const options = {
-          ...quick,
-          keyId: old.id,
-          rotationId: 'nightly-1',
-          journal: crashing.journal,
-        }
-        await expect(
-          rotateKey(store, { ...options, targets: targetsFor(emulator, old.secret, alive) }),
-        ).rejects.toThrow('simulated crash')
-        // A new process: new targets, the journal as the crash left it.
-        const result = await rotateKey(store, {
-          ...options,
-          targets: targetsFor(emulator, old.secret, alive),
-        })
+        await killAndResume(store, emulator, old, { state, when }, (alive) =>
+          targetsFor(emulator, old.secret, alive),
+        )
         const held = consumers(variable)
         expect(held.github).toBe(held.vercel)
         expect(held.deployed).toBe(held.vercel)
         expect(emulator.control.works(held.github as string)).toBe(true)
-        expect(emulator.control.works(old.secret)).toBe(false)
-        expect(alive.every(Boolean)).toBe(true)
         expect(github.requests.filter((request) => request.method === 'PUT')).toHaveLength(1)
         expect(
           vercel.requests.filter(
@@ -199,7 +151,6 @@ describe.each(vendors)('rotation at %s delivered to GitHub Actions and Vercel', 
             (request) => request.method === 'POST' && request.path.startsWith('/v13/'),
           ),
         ).toHaveLength(1)
-        expect(result.resumed).toBe(true)
       }),
   )
 
@@ -212,26 +163,19 @@ describe.each(vendors)('rotation at %s delivered to GitHub Actions and Vercel', 
       const alive: boolean[] = []
       const options = { ...quick, keyId: old.id, rotationId: 'nightly-2', journal }
       vercel.control.nextDeployments('error')
-      const error = await rotateKey(store, {
-        ...options,
-        targets: targetsFor(emulator, old.secret, alive),
-      }).catch((thrown: unknown) => thrown)
-      expect(error).toBeInstanceOf(RotationError)
-      const failure = error as RotationError
-      const newKeyId = journal.records.get('nightly-2')?.newKeyId
-      expect(failure).toMatchObject({ step: 'deliver', rolledBack: false })
-      expect(
-        failure.deliveries?.map((delivery) => [
-          delivery.kind,
-          delivery.holds,
-          delivery.keyId,
-          delivery.progress,
-        ]),
-      ).toEqual([
-        ['github-actions', 'new', newKeyId, 'confirmed'],
-        ['vercel', 'new', newKeyId, 'written'],
-      ])
-      expect(failure.deliveries?.[1]?.failure).toMatch(/ended ERROR/)
+      const { failure, newKeyId } = await expectDeliveryFailure(
+        rotateKey(store, { ...options, targets: targetsFor(emulator, old.secret, alive) }),
+        journal,
+        'nightly-2',
+        {
+          progress: [
+            ['github-actions', 'confirmed'],
+            ['vercel', 'written'],
+          ],
+          failed: 1,
+          reason: /ended ERROR/,
+        },
+      )
       const first = consumers(variable)
       // Both keys work: GitHub's workflows on the new one, Vercel's running deployment on the old.
       expect([

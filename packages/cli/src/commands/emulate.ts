@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import {
@@ -13,6 +14,9 @@ import {
   type Vendor,
 } from '@keyway/testkit'
 import { CliError } from '../cli-error.js'
+import type { FleetConfig } from '../config/config-schema.js'
+import { configPath } from '../config/fleet-settings.js'
+import { CONFIG_FILE, loadConfig } from '../config/load-config.js'
 import { TARGET_KINDS, type TargetKind } from '../config/target-kinds.js'
 import type { Context } from '../context.js'
 import { wholeNumber } from '../flags.js'
@@ -29,6 +33,8 @@ interface Running {
   url: string
   /** Env var → value: the base URL and the emulator's fake credentials. */
   env: Record<string, string>
+  /** AWS: the secrets made at start, as the config's targets name them (empty, no version yet). */
+  seeded?: string[]
 }
 
 /** A running emulator: how to describe it and stop it. */
@@ -73,8 +79,10 @@ const TARGET_EMULATORS = {
   },
   aws: {
     title: 'AWS Secrets Manager',
-    start: async (port: number | undefined) => {
+    start: async (port: number | undefined, seed: readonly string[]) => {
       const emulator = await startAwsSecretsManagerEmulator(port === undefined ? {} : { port })
+      // AWS writes only to a secret that exists: make the ones the config names.
+      for (const secretId of seed) emulator.control.seedSecret(secretId)
       const kind = TARGET_KINDS['aws-secrets-manager'] as TargetKind<never>
       const { settings } = emulator
       return {
@@ -82,10 +90,11 @@ const TARGET_EMULATORS = {
         env: {
           [kind.baseUrlEnv as string]: emulator.url,
           AWS_REGION: settings.region,
-          [kind.credentials.accessKeyId as string]: settings.accessKeyId,
-          [kind.credentials.secretAccessKey as string]: settings.secretAccessKey,
+          [kind.optionalCredentials?.accessKeyId as string]: settings.accessKeyId,
+          [kind.optionalCredentials?.secretAccessKey as string]: settings.secretAccessKey,
           [kind.optionalCredentials?.sessionToken as string]: settings.sessionToken,
         },
+        seeded: [...seed],
       }
     },
   },
@@ -120,10 +129,11 @@ export async function emulate(context: Context): Promise<number> {
   const port = portFlag(context)
   if (context.values.background && context.io.env[CHILD_ENV] === undefined)
     return inBackground(context)
+  const seed = chosen.includes('aws') ? await awsSecretsNamed(context) : []
   const emulators: Started[] = []
   try {
     for (const [index, which] of chosen.entries())
-      emulators.push(await start(which, port === undefined ? undefined : port + index))
+      emulators.push(await start(which, port === undefined ? undefined : port + index, seed))
     const running = emulators.map((emulator) => emulator.running)
     if (context.io.env[CHILD_ENV] !== undefined) {
       process.send?.({ running })
@@ -171,13 +181,50 @@ function portFlag(context: Context): number | undefined {
   return port
 }
 
-async function start(which: Vendor | TargetService, port: number | undefined): Promise<Started> {
+/**
+ * The AWS secrets the config's `aws-secrets-manager` targets name (by name; an ARN names a
+ * secret of a real account), for the AWS emulator to make at start. No config: none.
+ */
+async function awsSecretsNamed(context: Context): Promise<string[]> {
+  const path = configPath(context.values, context.io.env)
+  if (context.values.config === undefined && !context.io.env.KEYWAY_CONFIG && !existsSync(path))
+    return []
+  let config: FleetConfig
+  try {
+    ;({ config } = await loadConfig(path, process.cwd()))
+  } catch (error) {
+    // The emulators do not need the config: say why nothing was made, and go on.
+    context.note(`${error instanceof Error ? error.message : String(error)} (no AWS secret made)`)
+    return []
+  }
+  const names = config.stores.flatMap((store) =>
+    (store.targets ?? []).flatMap((target) =>
+      target.kind === 'aws-secrets-manager' && !String(target.secretId).startsWith('arn:')
+        ? [String(target.secretId)]
+        : [],
+    ),
+  )
+  return [...new Set(names)]
+}
+
+async function start(
+  which: Vendor | TargetService,
+  port: number | undefined,
+  seed: readonly string[],
+): Promise<Started> {
   try {
     if (which in TARGET_EMULATORS) {
       const service = TARGET_EMULATORS[which as TargetService]
-      const { emulator, env } = await service.start(port)
+      const started = await service.start(port, seed)
+      const { emulator, env } = started
       return {
-        running: { vendor: which, title: service.title, url: emulator.url, env },
+        running: {
+          vendor: which,
+          title: service.title,
+          url: emulator.url,
+          env,
+          ...('seeded' in started ? { seeded: started.seeded } : {}),
+        },
         close: () => emulator.close(),
       }
     }
@@ -212,6 +259,8 @@ async function show(context: Context, running: Running[], pid: number | null): P
     )
     await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 })
   }
+  const aws = running.find((one) => one.seeded !== undefined)
+  if (aws !== undefined) context.note(context.paint('dim', awsNote(aws)))
   if (context.values.json) {
     context.out(json({ pid, emulators: running }))
     return
@@ -222,6 +271,13 @@ async function show(context: Context, running: Running[], pid: number | null): P
       context.out(`export ${name}=${shellQuote(value)}`)
   }
   if (pid !== null) context.out(`export KEYWAY_EMULATOR_PID=${pid}`)
+}
+
+/** What the AWS emulator holds at start, and how to make a secret a config names. */
+function awsNote(aws: Running): string {
+  if (aws.seeded !== undefined && aws.seeded.length > 0)
+    return `AWS Secrets Manager emulator: made the secrets your config's targets name: ${aws.seeded.join(', ')}`
+  return `AWS Secrets Manager emulator: no secrets yet, and AWS writes only to a secret that exists. Name it in an aws-secrets-manager target of ${CONFIG_FILE} (secretId) and start emulate again, or make it with: aws secretsmanager create-secret --name <secretId> --endpoint-url ${aws.url}`
 }
 
 /** Starts this command again as a detached process, waits for its emulators, then returns. */

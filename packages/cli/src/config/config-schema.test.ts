@@ -158,6 +158,21 @@ const invalid: Array<[string, unknown, string]> = [
     targets({ kind: 'dotenv', path: 'a.env', repository: 'acme/app' }),
     'stores[0].targets[0].repository: unknown field',
   ],
+  [
+    'a variable on an AWS target, which names its secret itself',
+    targets({ kind: 'aws-secrets-manager', secretId: 'prod/web', variable: 'API_KEY' }),
+    'stores[0].targets[0].variable: this kind takes no variable: the secret is `secretId`; to keep the key as one field of a JSON secret, use `jsonKey`',
+  ],
+  [
+    'a variable on a Kubernetes target',
+    targets({ kind: 'kubernetes-secret', secret: 'web', key: 'API_KEY', variable: 'API_KEY' }),
+    "stores[0].targets[0].variable: this kind takes no variable: use `key`: the Secret's data entry that holds the key",
+  ],
+  [
+    'a variable on a Vault target',
+    targets({ kind: 'vault-kv', path: 'web/prod', key: 'API_KEY', variable: 'API_KEY' }),
+    'stores[0].targets[0].variable: this kind takes no variable: use `key`: the field at `path` that holds the key',
+  ],
   ['no stores', {}, 'stores: required'],
   ['empty stores', config(), 'stores: expected at least one store'],
   ['unknown vendor', config(store({ vendor: 'acme' })), 'stores[0].vendor: expected one of'],

@@ -20,6 +20,18 @@ const envName = v.pipe(
   v.regex(ENV_NAME, 'expected the name of an env var (letters, digits, _)'),
 )
 
+/**
+ * A `variable` on a kind that names the variable in its own fields: refused with the field to
+ * use, where a plain strict object would say only "unknown field".
+ */
+const noVariable = (use: string) =>
+  v.optional(
+    v.pipe(
+      v.unknown(),
+      v.check(() => false, `this kind takes no variable: ${use}`),
+    ),
+  )
+
 const milliseconds = (minimum: number) =>
   v.pipe(
     v.number(),
@@ -292,6 +304,7 @@ const exec: TargetKind<{ command: string }> = {
 
 interface AwsEntry {
   secretId: string
+  profile?: string
   jsonKey?: string
   stage?: 'current' | 'pending'
   region?: string
@@ -302,6 +315,9 @@ interface AwsEntry {
 const aws: TargetKind<AwsEntry> = {
   title: 'AWS Secrets Manager secret',
   fields: {
+    variable: noVariable(
+      'the secret is `secretId`; to keep the key as one field of a JSON secret, use `jsonKey`',
+    ),
     secretId: v.pipe(
       v.string(),
       v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "expected a secret's name or ARN"),
@@ -314,11 +330,23 @@ const aws: TargetKind<AwsEntry> = {
         v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1'),
       ),
     ),
+    profile: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[\w.+@-]{1,128}$/, 'expected a profile name from ~/.aws/credentials'),
+      ),
+    ),
     confirmWithinMs: v.optional(milliseconds(1)),
     confirmIntervalMs: v.optional(milliseconds(0)),
   },
-  credentials: { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' },
-  optionalCredentials: { sessionToken: 'AWS_SESSION_TOKEN' },
+  credentials: {},
+  optionalCredentials: {
+    accessKeyId: 'AWS_ACCESS_KEY_ID',
+    secretAccessKey: 'AWS_SECRET_ACCESS_KEY',
+    sessionToken: 'AWS_SESSION_TOKEN',
+  },
+  // A shared profile (its static keys) stands in for the key env vars.
+  needs: (entry) => (entry.profile === undefined ? ['accessKeyId', 'secretAccessKey'] : []),
   baseUrlEnv: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   settingsEnv: ['AWS_REGION'],
   placeholders: ['NAME', 'LABEL', 'PROVIDER'],
@@ -332,10 +360,14 @@ const aws: TargetKind<AwsEntry> = {
       entry.region ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined)
     return createSecretsManagerTarget({
       ...settings,
-      accessKeyId: credentials.accessKeyId as string,
-      secretAccessKey: credentials.secretAccessKey as string,
-      // Passed even when unset, so the target does not read AWS_SESSION_TOKEN behind the config's back.
-      sessionToken: credentials.sessionToken ?? '',
+      ...(entry.profile === undefined
+        ? {
+            accessKeyId: credentials.accessKeyId as string,
+            secretAccessKey: credentials.secretAccessKey as string,
+            // Passed even when unset, so the target does not read AWS_SESSION_TOKEN behind the config's back.
+            sessionToken: credentials.sessionToken ?? '',
+          }
+        : { profile: entry.profile }),
       ...(region === undefined ? {} : { region }),
       ...(baseUrl === undefined ? {} : { baseUrl }),
       secretId: entry.secretId,
@@ -364,6 +396,7 @@ interface KubernetesEntry {
 const kubernetes: TargetKind<KubernetesEntry> = {
   title: 'Kubernetes Secret',
   fields: {
+    variable: noVariable("use `key`: the Secret's data entry that holds the key"),
     secret: v.pipe(
       v.string(),
       v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Secret's name"),
@@ -453,6 +486,7 @@ const VAULT_SEGMENTS = /^[A-Za-z0-9_.@+=-]+(?:\/[A-Za-z0-9_.@+=-]+)*$/
 const vault: TargetKind<VaultEntry> = {
   title: 'Vault KV v2 secret',
   fields: {
+    variable: noVariable('use `key`: the field at `path` that holds the key'),
     path: v.pipe(
       v.string(),
       v.regex(VAULT_SEGMENTS, 'expected a path such as web/prod, without a leading /'),

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { apiKey } from '../fleet/api-key.test-support.js'
 import { Secret } from '../secret.js'
 import type { CreatedKey } from '../types.js'
 import { createCommandTarget } from './command-target.js'
@@ -17,22 +18,7 @@ afterEach(async () => {
 })
 
 function created(value: string): CreatedKey {
-  return {
-    key: {
-      provider: 'memory',
-      id: 'k2',
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
-    secret: new Secret(value),
-  }
+  return { key: apiKey({ id: 'k2', name: 'ci' }), secret: new Secret(value) }
 }
 
 function context(value: string): TargetConfirmContext {
