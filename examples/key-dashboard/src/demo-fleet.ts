@@ -110,7 +110,7 @@ const STORES: readonly DemoStore[] = [
   {
     label: 'notedx-prod',
     vendor: 'notedx',
-    keys: [{ name: '', ageDays: 90 }],
+    keys: [{ name: '', ageDays: 120 }],
     targets: [{ kind: 'dotenv', path: 'notedx.env', variable: '{PROVIDER}_{ID}' }],
   },
   { label: 'notedx-lab', vendor: 'notedx', keys: [{ name: '', ageDays: 5 }], targets: [] },
@@ -204,6 +204,8 @@ export interface DemoFleet {
   env: Record<string, string>
   /** Each store's vendor emulator, by label. */
   emulators: ReadonlyMap<string, Emulator>
+  /** The keys seeded at each store's emulator, by label, with their secrets (for tests that scan for them). */
+  seeded: ReadonlyMap<string, ReadonlyArray<{ id: string; secret: string }>>
   targets: DemoTargets
   close(): Promise<void>
 }
@@ -221,6 +223,7 @@ const snake = (setting: string) => setting.replace(/[A-Z]/g, (letter) => `_${let
 export async function startDemoFleet(): Promise<DemoFleet> {
   const folder = await mkdtemp(join(tmpdir(), 'keyway-dashboard-'))
   const emulators = new Map<string, Emulator>()
+  const seeded = new Map<string, Array<{ id: string; secret: string }>>()
   const started: Array<{ close(): Promise<void> }> = []
   const close = async () => {
     await Promise.all(started.map((emulator) => emulator.close()))
@@ -253,11 +256,15 @@ export async function startDemoFleet(): Promise<DemoFleet> {
       })
       started.push(emulator)
       emulators.set(demo.label, emulator)
-      for (const key of demo.keys)
-        emulator.control.seedKey({
-          ...(key.name === '' ? { type: 'live' } : { name: key.name }),
-          createdAt: new Date(Date.now() - key.ageDays * DAY_MS),
-        })
+      seeded.set(
+        demo.label,
+        demo.keys.map((key) =>
+          emulator.control.seedKey({
+            ...(key.name === '' ? { type: 'live' } : { name: key.name }),
+            createdAt: new Date(Date.now() - key.ageDays * DAY_MS),
+          }),
+        ),
+      )
       // Each setting the emulator gives goes into an env var of this store's own.
       const names = descriptorEnv(PROVIDERS[demo.vendor])
       const prefix = envPrefix(demo.label)
@@ -284,7 +291,7 @@ export async function startDemoFleet(): Promise<DemoFleet> {
     const configPath = join(folder, 'keyway.config.json')
     const config = { policy: { maxAgeDays: 90 }, stores }
     await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`)
-    return { configPath, folder, env, emulators, targets, close }
+    return { configPath, folder, env, emulators, seeded, targets, close }
   } catch (error) {
     await close()
     throw error
