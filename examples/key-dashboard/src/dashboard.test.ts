@@ -607,7 +607,8 @@ describe('the fleet config', () => {
       await expect(startDashboard({ config: path, env: missing, log: () => {} })).rejects.toThrow(
         /stores\[0\]\.credentials\.managementKey: env var TEAM_A_KEY is not set/,
       )
-      const dashboard = await startDashboard({ config: path, env, log: () => {} })
+      const history = join(folder, 'history.jsonl')
+      const dashboard = await startDashboard({ config: path, env, history, log: () => {} })
       try {
         expect(dashboard.source).toBe('config')
         expect(dashboard.stores.map((entry) => entry.label)).toEqual(['team-a'])
@@ -624,6 +625,38 @@ describe('the fleet config', () => {
         )
         expect(page).not.toContain(env.TEAM_A_KEY)
         expect(page).not.toContain(env.GITHUB_TOKEN)
+        // A change from the page is in the history `keyway history` reads, as one from the CLI.
+        const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] as string
+        const created = await fetch(`${dashboard.origin}/actions/create`, {
+          method: 'POST',
+          headers: {
+            cookie,
+            origin: dashboard.origin,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: new URLSearchParams({ csrf, store: 'team-a', name: 'from-the-page' }),
+        })
+        const secret = shownSecret(await created.text()) as string
+        expect(account.control.works(secret)).toBe(true)
+        const lines = (await readFile(history, 'utf8'))
+          .trim()
+          .split('\n')
+          .map(
+            (line) =>
+              JSON.parse(line) as {
+                store: string
+                phase: string
+                action: string
+                outcome?: string
+                account: unknown
+              },
+          )
+        expect(lines.map((line) => [line.store, line.phase, line.action, line.outcome])).toEqual([
+          ['team-a', 'attempt', 'create', undefined],
+          ['team-a', 'outcome', 'create', 'succeeded'],
+        ])
+        expect(lines[1]?.account).not.toBeNull()
+        expect(await readFile(history, 'utf8')).not.toContain(secret)
       } finally {
         await dashboard.close()
       }

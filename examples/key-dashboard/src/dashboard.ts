@@ -22,6 +22,8 @@ export interface DashboardOptions {
   config?: string
   /** Where the config's env vars are read. Default: `process.env`. */
   env?: OpenStoresOptions['env']
+  /** Where a config's changes are recorded (see `OpenStoresOptions.history`). Default: the CLI's history file. */
+  history?: OpenStoresOptions['history']
 }
 
 /** A running dashboard. */
@@ -73,6 +75,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     log,
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.history === undefined ? {} : { history: options.history }),
   })
   let access: Access | undefined
   const server = createServer((request, response) => {

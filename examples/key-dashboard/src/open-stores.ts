@@ -35,6 +35,12 @@ export interface OpenStoresOptions {
   env?: Record<string, string | undefined>
   /** Logs each vendor and target request (plain data with redacted URLs, never a secret). */
   log?: (line: string) => void
+  /**
+   * With a config: where its stores' changes and targets' writes are recorded, as `keyway
+   * history` reads them (`true`: the CLI's own history file; a path; `false`: nowhere).
+   * Default `true`. The demo fleet records nothing.
+   */
+  history?: boolean | string
 }
 
 /**
@@ -56,7 +62,12 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
   const env = options.env ?? process.env
   const path = options.config ?? (env.KEYWAY_CONFIG || undefined)
   if (path !== undefined) {
-    const opened = await openFleetConfig({ path, env, ...(settings ? { settings } : {}) })
+    const opened = await openFleetConfig({
+      path,
+      env,
+      history: options.history ?? true,
+      ...(settings ? { settings } : {}),
+    })
     return { stores: storesOf(opened), source: 'config', file: opened.file, close: async () => {} }
   }
   const demo = await startDemoFleet()

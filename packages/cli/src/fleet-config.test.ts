@@ -1,6 +1,6 @@
 // `openFleetConfig`, the CLI's config reader for programs (the key dashboard): the stores and
 // targets `keyway plan` works on, opened from the file and the env vars it names.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Emulator, startEmulator } from '@keyway/testkit'
@@ -91,4 +91,25 @@ it('names the file and the path of an env var that is not set, never a value', a
   await expect(openFleetConfig({ path, env: { ...env, OR_KEY: '' } })).rejects.toThrow(
     /keyway\.config\.json: stores\[0\]\.credentials\.managementKey: env var OR_KEY is not set$/,
   )
+})
+
+it('records each change in the history file when asked, as the CLI records its own', async () => {
+  const history = join(folder, 'history.jsonl')
+  const path = join(folder, 'keyway.config.json')
+  const quiet = await openFleetConfig({ path, env })
+  expect(quiet.history).toBeNull()
+  const opened = await openFleetConfig({ path, env, history })
+  expect(opened.history).toBe(history)
+  const store = opened.stores[0]?.fleetStore.store
+  const [key] = await (store?.list() ?? Promise.resolve([]))
+  await store?.update(key?.id as string, { status: 'disabled' })
+  const lines = (await readFile(history, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  expect(lines.map((line) => [line.store, line.phase, line.action, line.keyId])).toEqual([
+    ['or-prod', 'attempt', 'disable', key?.id],
+    ['or-prod', 'outcome', 'disable', key?.id],
+  ])
+  expect(await readFile(history, 'utf8')).not.toContain(env.OR_KEY)
 })

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import {
   type ApiKey,
   type AuditPolicy,
@@ -6,13 +7,19 @@ import {
   type DeliveryTarget,
   type Fleet,
   type FleetStore,
+  type HistoryContext,
+  jsonLinesHistory,
+  recordedStore,
+  recordedTarget,
 } from '@keyway/core'
-import type { KeyStoreDescriptor } from '@keyway/core/adapter'
+import { type KeyStoreDescriptor, storeFingerprint } from '@keyway/core/adapter'
 import { policyOf } from './config/fleet-settings.js'
 import { openStores } from './config/fleet-stores.js'
 import { CONFIG_FILE, loadConfig } from './config/load-config.js'
 import { keyTargets } from './config/store-targets.js'
 import { PROVIDERS } from './providers.js'
+import { defaultHistory } from './state-dir.js'
+import { readOrCreateKey } from './store-accounts.js'
 
 /** One store of a fleet config, opened as `keyway plan` and `keyway apply` open it. */
 export interface FleetConfigStore {
@@ -43,6 +50,8 @@ export interface OpenedFleetConfig {
   stores: FleetConfigStore[]
   /** The file's audit policy. */
   policy: AuditPolicy
+  /** The history file every change is recorded in, or `null` (see `OpenFleetConfigOptions.history`). */
+  history: string | null
 }
 
 /** Options of `openFleetConfig`. */
@@ -55,6 +64,13 @@ export interface OpenFleetConfigOptions {
   env?: Record<string, string | undefined>
   /** Added to every store's and target's settings (hooks, time limits). */
   settings?: BaseStoreSettings
+  /**
+   * Record every change the stores make, and each target's writes and redeploys, in the
+   * history `keyway history` reads: `true` for the CLI's file (`KEYWAY_HISTORY`, else the
+   * config's `history`, else `history.jsonl` in keyway's state folder), or a file's path.
+   * Default `false`: nothing is recorded.
+   */
+  history?: boolean | string
 }
 
 /**
@@ -75,23 +91,57 @@ export async function openFleetConfig(
     env,
     ...(options.settings === undefined ? {} : { settings: options.settings }),
   })
-  const stores = opened.map(
-    (configured): FleetConfigStore => ({
-      fleetStore: configured.fleetStore,
+  const history = historyFile(options, env, loaded.folder, loaded.config.history)
+  const stores = opened.map((configured): FleetConfigStore => {
+    const { label, store } = configured.fleetStore
+    const recording: (HistoryContext & { provider: string }) | undefined =
+      history === null
+        ? undefined
+        : {
+            sink: jsonLinesHistory(history),
+            account: async () => storeFingerprint(store, await readOrCreateKey(`${history}.key`)),
+            label,
+            provider: store.provider,
+          }
+    const targetsOf = (keyId: string, key: ApiKey | null) =>
+      keyTargets(configured.targets, keyId, key).map((target) =>
+        recording === undefined ? target : recordedTarget(target, recording),
+      )
+    return {
+      fleetStore:
+        recording === undefined
+          ? configured.fleetStore
+          : { ...configured.fleetStore, store: recordedStore(store, recording) },
       descriptor: PROVIDERS[configured.config.vendor],
-      targetsOf: (keyId, key) => keyTargets(configured.targets, keyId, key),
+      targetsOf,
       probes: configured.targets.map((target) => ({
         path: target.path,
         where: target.kind.where(target.config as never),
         target: target.probe,
       })),
-    }),
-  )
+    }
+  })
   return {
     file: loaded.file,
     folder: loaded.folder,
     fleet: createFleet(stores.map((store) => store.fleetStore)),
     stores,
     policy: policyOf(loaded.config, {}, env),
+    history,
   }
+}
+
+/** The history file as the CLI picks it, or `null` when nothing is to be recorded. */
+function historyFile(
+  options: OpenFleetConfigOptions,
+  env: Record<string, string | undefined>,
+  folder: string,
+  configured: string | undefined,
+): string | null {
+  const { history } = options
+  if (history === undefined || history === false) return null
+  if (typeof history === 'string') return resolve(options.cwd ?? process.cwd(), history)
+  if (env.KEYWAY_HISTORY) return resolve(env.KEYWAY_HISTORY)
+  if (configured !== undefined) return resolve(folder, configured)
+  return defaultHistory(env)
 }
