@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import {
   type ApiKey,
   type CreateKeyInput,
@@ -6,7 +7,7 @@ import {
   type DeliveryTarget,
   memoryJournal,
   type RotateKeysOutcome,
-  type TargetDelivery,
+  type RotationJournal,
 } from '@keyway/core'
 import type { DashboardStore } from './open-stores.js'
 
@@ -27,6 +28,22 @@ export interface Minted {
 export interface ActionOutcome {
   notice: string
   minted?: Minted
+}
+
+/**
+ * The dashboard's rotations while it runs: their journal, and the batch of each key whose
+ * rotation did not finish, so that rotating the key again finishes that rotation (the new key
+ * it made, the targets that did not confirm) instead of making another key.
+ */
+export interface Rotations {
+  journal: RotationJournal
+  /** `label\nkeyId` → the batch id of its unfinished rotation. */
+  unfinished: Map<string, string>
+}
+
+/** A dashboard's rotations, none begun. */
+export function newRotations(): Rotations {
+  return { journal: memoryJournal(), unfinished: new Map() }
 }
 
 /** Whether `value` names an action. */
@@ -64,6 +81,7 @@ export async function runAction(
   entry: DashboardStore,
   action: Action,
   form: { id?: string; name?: string },
+  rotations: Rotations,
 ): Promise<ActionOutcome> {
   const { store, label } = entry
   if (action === 'create') {
@@ -92,22 +110,34 @@ export async function runAction(
             : `${label}: deleted ${id} (${entry.descriptor.title} keeps it listed as disabled)`,
       }
     case 'rotate':
-      return rotate(entry, id)
+      return rotate(entry, id, rotations)
   }
 }
 
 /**
  * Rotates one key as `keyway apply` does: the store's rotation settings from the config, the
  * new secret to each of the key's delivery targets, the old key retired only after every
- * target confirmed.
+ * target confirmed. A key whose last rotation did not finish has that rotation resumed.
  */
-async function rotate(entry: DashboardStore, id: string): Promise<ActionOutcome> {
+async function rotate(
+  entry: DashboardStore,
+  id: string,
+  rotations: Rotations,
+): Promise<ActionOutcome> {
   const { label } = entry
+  const slot = `${label}\n${id}`
+  const batchId = rotations.unfinished.get(slot) ?? randomUUID()
   const result = await createFleet([entry.fleetStore]).rotate({
+    batchId,
     keyIds: { [label]: [id] },
-    journal: memoryJournal(),
+    journal: rotations.journal,
     targets: ({ keyId, key }) => rotationTargets(entry, keyId, key),
   })
+  const failed = result.stores.some(
+    (store) => store.error !== undefined || (store.result?.failed ?? 0) > 0,
+  )
+  if (failed) rotations.unfinished.set(slot, batchId)
+  else rotations.unfinished.delete(slot)
   const store = result.stores[0]
   if (store?.error) throw new ActionError(`${label}: ${store.error.name}: ${store.error.message}`)
   const outcome = store?.result?.outcomes[0] as RotateKeysOutcome | undefined
@@ -117,14 +147,11 @@ async function rotate(entry: DashboardStore, id: string): Promise<ActionOutcome>
   }
   if (outcome.status === 'skipped')
     throw new ActionError(`${label}: ${id} was not rotated: ${outcome.reason}`)
-  if (outcome.status === 'failed') {
-    const where = (outcome.error.deliveries ?? []).map(deliveryLine)
+  // A rotation's error says which target holds which key, and how to finish it.
+  if (outcome.status === 'failed')
     throw new ActionError(
-      `${label}: rotating ${id} failed: ${outcome.error.name}: ${outcome.error.message}${
-        where.length === 0 ? '' : ` (${where.join('; ')})`
-      }`,
+      `${label}: rotating ${id} failed: ${outcome.error.name}: ${outcome.error.message}`,
     )
-  }
   const rotated = outcome.result
   const delivered = rotated.deliveries.filter((delivery) => delivery.target !== PAGE_TARGET.name)
   const notice = `${label}: rotated ${rotated.oldKeyId} to ${rotated.newKeyId} (${
@@ -140,16 +167,6 @@ async function rotate(entry: DashboardStore, id: string): Promise<ActionOutcome>
     notice,
     minted: { label, keyId: rotated.newKeyId, secret: rotated.secret.reveal() },
   }
-}
-
-function deliveryLine(delivery: TargetDelivery): string {
-  const holds =
-    delivery.holds === 'new'
-      ? `holds the new key ${delivery.keyId}`
-      : delivery.holds === 'unknown'
-        ? `may hold the new key ${delivery.keyId}`
-        : 'holds the old key'
-  return `${delivery.target} ${holds}${delivery.failure === null ? '' : `: ${delivery.failure}`}`
 }
 
 /** A rotation that did not happen, with why in words safe to show (never a secret). */

@@ -352,6 +352,68 @@ describe('secrets', () => {
     },
   )
 
+  it('keeps the old key when a target fails, says which target holds which key, and finishes that rotation when asked again', async () => {
+    const test = await open()
+    const demo = demoOf(test)
+    const { github, vercel } = demo.targets
+    const page = await (await test.get('/')).text()
+    const oldId = idOf(page, 'openrouter-prod', 'app-backend')
+    const old = demo.seeded.get('openrouter-prod')?.find((key) => key.id === oldId)
+    const emulator = demo.emulators.get('openrouter-prod')
+    const keysBefore = emulator?.control.keyIds().length as number
+    const githubPuts = () => github.requests.filter((request) => request.method === 'PUT').length
+    vercel.control.nextDeployments('error')
+    const response = await test.act('rotate', { store: 'openrouter-prod', id: oldId })
+    const answer = await response.text()
+    expect(response.status).toBe(422)
+    expect(answer).toContain(`openrouter-prod: rotating ${oldId} failed: RotationError:`)
+    const newId = /github:acme\/app@production holds the new key (\S+) \(confirmed\)/.exec(
+      answer,
+    )?.[1] as string
+    expect(newId).toBeDefined()
+    expect(answer).toContain(`vercel:web holds the new key ${newId} (written): confirm failed`)
+    expect(shownSecret(answer)).toBeUndefined()
+    // The old key was not retired: it still works, and the page still lists it.
+    expect(emulator?.control.keyIds()).toContain(oldId)
+    expect(emulator?.control.works(old?.secret as string)).toBe(true)
+    expect(listedIds(await (await test.get('/')).text(), 'openrouter-prod')).toContain(oldId)
+    const atGitHub = github.control.secret(
+      { repository: 'acme/app', environment: 'production' },
+      'OPENROUTER_APP_BACKEND',
+    )?.value as string
+    expect(emulator?.control.works(atGitHub)).toBe(true)
+    expect(answer).not.toContain(atGitHub)
+    expect(githubPuts()).toBe(1)
+
+    // Rotating the key again finishes that rotation rather than starting another: the journal
+    // holds no secret, so it makes one more key and delivers it everywhere, then retires the old
+    // key and the first new one, which no target is left holding.
+    const again = await test.act('rotate', { store: 'openrouter-prod', id: oldId })
+    const finished = await again.text()
+    expect(again.status, finished).toBe(200)
+    const notice = /role="status">([^<]*)/.exec(finished)?.[1] as string
+    expect(notice).toContain(
+      'delivered to github:acme/app@production (confirmed), vercel:web (confirmed)',
+    )
+    const finalId = new RegExp(`rotated ${oldId} to (\\S+) `).exec(notice)?.[1] as string
+    const keys = emulator?.control.keyIds() ?? []
+    expect(keys).not.toContain(oldId)
+    expect(keys).not.toContain(newId)
+    expect(keys).toContain(finalId)
+    expect(keys).toHaveLength(keysBefore)
+    const delivered = github.control.secret(
+      { repository: 'acme/app', environment: 'production' },
+      'OPENROUTER_APP_BACKEND',
+    )?.value as string
+    expect(emulator?.control.works(delivered)).toBe(true)
+    expect(
+      vercel.control.env('web').find((one) => one.key === 'OPENROUTER_APP_BACKEND')?.value,
+    ).toBe(delivered)
+    expect(vercel.control.deployments('web')[0]?.readyState).toBe('READY')
+    expect(finished).not.toContain(delivered)
+    expect(test.log.join('\n')).not.toContain(atGitHub)
+  })
+
   it('runs an exec target with the secret on its stdin and shows it nowhere', async () => {
     const test = await open()
     const page = await (await test.get('/')).text()

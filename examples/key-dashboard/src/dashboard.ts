@@ -3,7 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { createFleet, KeyStoreError, memoryJournal, probeTargets } from '@keyway/core'
 import { Access, type Refusal, SESSION_COOKIE } from './access.js'
-import { ActionError, type ActionOutcome, isAction, rotationTargets, runAction } from './actions.js'
+import {
+  ActionError,
+  type ActionOutcome,
+  isAction,
+  newRotations,
+  rotationTargets,
+  runAction,
+} from './actions.js'
 import { send } from './http-response.js'
 import { type DashboardStore, type OpenStoresOptions, openStores } from './open-stores.js'
 import { readForm } from './read-form.js'
@@ -78,6 +85,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     ...(options.history === undefined ? {} : { history: options.history }),
   })
   let access: Access | undefined
+  const rotations = newRotations()
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       // Only the error's name: an unknown error might carry anything.
@@ -139,10 +147,12 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
         return refuse(request, response, { status: 400, reason: 'unknown store or action' })
       let outcome: ActionOutcome
       try {
-        outcome = await runAction(entry, action, {
-          id: form.get('id') ?? undefined,
-          name: form.get('name') ?? undefined,
-        })
+        outcome = await runAction(
+          entry,
+          action,
+          { id: form.get('id') ?? undefined, name: form.get('name') ?? undefined },
+          rotations,
+        )
       } catch (error) {
         const message = describe(error)
         log(`POST ${path} 422 ${message}`)
