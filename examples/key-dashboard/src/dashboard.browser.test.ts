@@ -13,6 +13,7 @@ import {
 } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type Dashboard, startDashboard } from './dashboard.js'
+import type { DemoFleet } from './demo-fleet.js'
 import { startForgedSite } from './forged-site.test-support.js'
 import { CHROMIUM_PATH } from './install-chromium.js'
 
@@ -58,15 +59,31 @@ afterAll(async () => {
 })
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true })
-const emulatorOf = (vendor: string) =>
-  dashboard.stores.find((entry) => entry.vendor === vendor)?.emulator
+const demo = () => dashboard.demo as DemoFleet
+const emulatorOf = (label: string) => demo().emulators.get(label)
 /** Methods of the requests that change something at the vendor (NoteDx's login aside). */
-const writes = (vendor: string) =>
-  (emulatorOf(vendor)?.requests ?? [])
+const writes = (label: string) =>
+  (emulatorOf(label)?.requests ?? [])
     .filter((request) => request.method !== 'GET' && !request.path.endsWith('/auth/login'))
     .map((request) => request.method)
-const posts = (vendor: string) => writes(vendor).length
-const section = (vendor: string) => page.locator(`section[data-vendor="${vendor}"]`)
+const posts = (label: string) => writes(label).length
+const section = (label: string) => page.locator(`div.store[data-store="${label}"]`)
+/** Rows of keys (each key's delivery targets are in a row of their own beneath it). */
+const keyRows = (label: string) => section(label).locator('tbody tr.key')
+const labels = () => dashboard.stores.map((entry) => entry.label)
+
+/** Every secret the demo knows of: seeded keys, fake credentials and tokens. */
+function knownSecrets(): string[] {
+  return [
+    ...[...demo().seeded.values()].flat().map((key) => key.secret),
+    ...Object.entries(demo().env)
+      .filter(
+        ([name, value]) =>
+          !value.startsWith('http') && !/(REGION|TEAM_ID|PROJECT|KEY_ID)$/.test(name),
+      )
+      .map(([, value]) => value),
+  ]
+}
 
 /** Clicks a form's button and waits for the page the action answered with. */
 async function submit(button: Locator, action: string): Promise<Response> {
@@ -81,33 +98,76 @@ async function submit(button: Locator, action: string): Promise<Response> {
   return response
 }
 
-it('opens with the start token, which leaves the address bar, and lists every vendor', async () => {
+it('opens with the start token, which leaves the address bar, and lists every store of all six vendors with its targets', async () => {
   await page.goto(dashboard.loginUrl)
   expect(page.url()).toBe(`${dashboard.origin}/`)
   const cookies = await context.cookies(dashboard.origin)
   expect(cookies.map((cookie) => [cookie.name, cookie.httpOnly, cookie.sameSite])).toEqual([
     ['keyway_dashboard', true, 'Strict'],
   ])
-  for (const vendor of ['openrouter', 'latitudesh', 'notedx', 'voiceable']) {
-    const rows = section(vendor).locator('tbody tr')
-    expect(await rows.count()).toBeGreaterThan(1)
-    expect(await rows.locator('td:nth-child(2)').allTextContents()).not.toContain('')
+  expect(await page.locator('section.vendor h2').allTextContents()).toEqual([
+    'OpenRouter 2 stores',
+    'Latitude.sh 2 stores',
+    'NoteDx 2 stores',
+    'Voiceable 2 stores',
+    'Anthropic 2 stores',
+    'OpenAI 2 stores',
+  ])
+  for (const entry of dashboard.stores) {
+    const keys = await entry.store.list()
+    const shown = await keyRows(entry.label).evaluateAll((rows) =>
+      rows.map((row) => row.getAttribute('data-key-id')),
+    )
+    expect(shown.sort()).toEqual(keys.map((key) => key.id).sort())
+    for (const key of keys) {
+      // Each target of the config that takes the key is named under it.
+      const configured = entry.targetsOf(key.id, key).map((target) => target.name)
+      const named = await section(entry.label)
+        .locator(`tr[data-targets-of="${key.id}"] li[data-target]`)
+        .evaluateAll((items) => items.map((item) => item.getAttribute('data-target')))
+      for (const name of configured) expect(named).toContain(name)
+    }
   }
-  await expect.poll(() => section('openrouter').locator('h2').textContent()).toContain('emulator')
+  expect(await section('openrouter-prod').locator('li[data-target]').count()).toBe(4)
+  expect(
+    await section('latitudesh-prod').locator('li[data-target^="kubernetes-secret:"]').count(),
+  ).toBe(1)
+  await expect
+    .poll(() => section('openrouter-prod').locator('h3').textContent())
+    .toContain('emulator')
+  const html = await page.content()
+  for (const secret of knownSecrets()) expect(html).not.toContain(secret)
   await shot('01-list.png')
 })
 
+it('offers only what each vendor can do', async () => {
+  for (const label of ['anthropic-prod', 'anthropic-research']) {
+    for (const action of ['create', 'rotate', 'delete'])
+      expect(await section(label).locator(`form.${action}`).count()).toBe(0)
+    expect(await section(label).locator('form.disable').count()).toBeGreaterThan(0)
+    expect(await section(label).locator('p.note').textContent()).toBe(
+      "Anthropic's API cannot create, rotate or delete keys: those buttons are left out here.",
+    )
+  }
+  for (const label of ['latitudesh-prod', 'voiceable-prod', 'openai-admin', 'openai-project']) {
+    expect(await section(label).locator('form.disable').count()).toBe(0)
+    expect(await section(label).locator('form.rotate').count()).toBeGreaterThan(0)
+  }
+  const user = section('openai-project').locator('tr.key', { hasText: 'owner-laptop' })
+  expect(await user.locator('form.rotate').count()).toBe(0)
+})
+
 it('creates a key and shows its secret once, with a working copy button', async () => {
-  const before = posts('openrouter')
-  const create = section('openrouter').locator('form.create')
+  const before = posts('openrouter-prod')
+  const create = section('openrouter-prod').locator('form.create')
   await create.locator('input[name="name"]').fill('fake-browser-key')
   expect((await submit(create.locator('button'), 'create')).status()).toBe(200)
   const secret = await page.locator('#new-secret').inputValue()
   expect(secret).toMatch(/^sk-or-v1-[0-9a-f]{64}$/)
-  expect(emulatorOf('openrouter')?.control.works(secret)).toBe(true)
+  expect(emulatorOf('openrouter-prod')?.control.works(secret)).toBe(true)
   // One create (and the rename that settles its marker).
-  expect(writes('openrouter').slice(before)).toEqual(['POST', 'PATCH'])
-  await expect.poll(() => section('openrouter').textContent()).toContain('fake-browser-key')
+  expect(writes('openrouter-prod').slice(before)).toEqual(['POST', 'PATCH'])
+  await expect.poll(() => section('openrouter-prod').textContent()).toContain('fake-browser-key')
   await page.locator('button[data-copy="new-secret"]').click()
   await expect.poll(() => page.locator('button[data-copy]').textContent()).toBe('Copied')
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
@@ -115,46 +175,84 @@ it('creates a key and shows its secret once, with a working copy button', async 
   await shot('02-created.png')
 })
 
-it('rotates a key: the new secret is shown once and the old key is gone', async () => {
-  const rows = section('voiceable').locator('tbody tr', { has: page.locator('form.rotate') })
-  const oldId = (await rows.last().getAttribute('data-key-id')) as string
-  expect((await submit(rows.last().locator('form.rotate button'), 'rotate')).status()).toBe(200)
-  const secret = await page.locator('#new-secret').inputValue()
-  expect(emulatorOf('voiceable')?.control.works(secret)).toBe(true)
-  expect(secret).not.toBe(secrets[0])
-  expect(await page.locator('.flash.notice').textContent()).toContain(`rotated ${oldId} to`)
-  expect(await section('voiceable').locator(`tr[data-key-id="${oldId}"]`).count()).toBe(0)
-  expect(emulatorOf('voiceable')?.control.keyIds()).not.toContain(oldId)
-  secrets.push(secret)
+it('rotates a key from the page to GitHub and Vercel (with a redeploy): the new key is listed, its secret only at the targets', async () => {
+  const row = keyRows('openrouter-prod').filter({ hasText: 'app-backend' })
+  const oldId = (await row.getAttribute('data-key-id')) as string
+  const { github, vercel } = demo().targets
+  const deployments = vercel.control.deployments('web').length
+  expect((await submit(row.locator('form.rotate button'), 'rotate')).status()).toBe(200)
+  expect(await page.locator('#new-secret').count()).toBe(0)
+  const notice = (await page.locator('.flash.notice').textContent()) as string
+  expect(notice).toContain(`rotated ${oldId} to`)
+  expect(notice).toContain('github:acme/app@production (confirmed), vercel:web (confirmed)')
+  const newId = new RegExp(`rotated ${oldId} to (\\S+) `).exec(notice)?.[1] as string
+  const atGitHub = github.control.secret(
+    { repository: 'acme/app', environment: 'production' },
+    'OPENROUTER_APP_BACKEND',
+  )?.value as string
+  const atVercel = vercel.control.env('web').find((one) => one.key === 'OPENROUTER_APP_BACKEND')
+    ?.value as string
+  expect(atGitHub).toBe(atVercel)
+  expect(emulatorOf('openrouter-prod')?.control.works(atGitHub)).toBe(true)
+  expect(vercel.control.deployments('web')).toHaveLength(deployments + 1)
+  expect(vercel.control.deployments('web')[0]?.readyState).toBe('READY')
+  // The page lists the new key, with the same targets, and not the old one.
+  const rotated = section('openrouter-prod').locator(`tr.key[data-key-id="${newId}"]`)
+  expect(await rotated.locator('td').first().textContent()).toBe('app-backend')
+  expect(
+    await section('openrouter-prod')
+      .locator(`tr[data-targets-of="${newId}"] li[data-target]`)
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-target'))),
+  ).toEqual(['github:acme/app@production', 'vercel:web'])
+  expect(await section('openrouter-prod').locator(`tr[data-key-id="${oldId}"]`).count()).toBe(0)
+  expect(emulatorOf('openrouter-prod')?.control.keyIds()).not.toContain(oldId)
+  expect(await page.content()).not.toContain(atGitHub)
+  secrets.push(atGitHub)
   await shot('03-rotated.png')
 })
 
+it('rotates a key whose target is a Kubernetes Secret with a rollout restart', async () => {
+  const row = keyRows('latitudesh-prod').filter({ hasText: 'app-api' })
+  const oldId = (await row.getAttribute('data-key-id')) as string
+  expect((await submit(row.locator('form.rotate button'), 'rotate')).status()).toBe(200)
+  expect(await page.locator('.flash.notice').textContent()).toContain(
+    'kubernetes-secret:prod/app-keys#LATITUDE_API (confirmed)',
+  )
+  const { kubernetes } = demo().targets
+  const value = kubernetes.control.secret('prod', 'app-keys')?.LATITUDE_API as string
+  expect(emulatorOf('latitudesh-prod')?.control.works(value)).toBe(true)
+  expect(kubernetes.control.secret('prod', 'app-keys')?.DATABASE_URL).toBe('postgres://app')
+  expect(await section('latitudesh-prod').locator(`tr[data-key-id="${oldId}"]`).count()).toBe(0)
+  expect(await page.content()).not.toContain(value)
+  secrets.push(value)
+})
+
 it('shows no secret after a reload, and the reload sends no form again', async () => {
-  const before = dashboard.stores.map((entry) => posts(entry.vendor))
+  const before = labels().map(posts)
   await page.reload()
   expect(await page.locator('#new-secret').count()).toBe(0)
   const html = await page.content()
-  for (const secret of secrets) expect(html).not.toContain(secret)
-  expect(dashboard.stores.map((entry) => posts(entry.vendor))).toEqual(before)
+  for (const secret of [...secrets, ...knownSecrets()]) expect(html).not.toContain(secret)
+  expect(labels().map(posts)).toEqual(before)
   await shot('04-reloaded.png')
 })
 
 it('deletes a key after the confirmation', async () => {
-  const rows = section('latitudesh').locator('tbody tr', { has: page.locator('form.delete') })
+  const rows = keyRows('latitudesh-prod').filter({ has: page.locator('form.delete') })
   const id = (await rows.last().getAttribute('data-key-id')) as string
   page.once('dialog', (dialog) => {
-    expect(dialog.message()).toBe(`Delete Latitude.sh key ${id}?`)
+    expect(dialog.message()).toBe(`Delete latitudesh-prod key ${id}?`)
     dialog.accept()
   })
   expect((await submit(rows.last().locator('form.delete button'), 'delete')).status()).toBe(200)
-  expect(await page.locator('.flash.notice').textContent()).toBe(`Latitude.sh: deleted ${id}`)
-  expect(emulatorOf('latitudesh')?.control.keyIds()).not.toContain(id)
+  expect(await page.locator('.flash.notice').textContent()).toBe(`latitudesh-prod: deleted ${id}`)
+  expect(emulatorOf('latitudesh-prod')?.control.keyIds()).not.toContain(id)
 })
 
 it('refuses a forged cross-site POST that another page submits', async () => {
   const target = `${dashboard.origin}/actions/create`
-  const forged = await startForgedSite(target, { vendor: 'openrouter', name: 'forged' })
-  const before = dashboard.stores.map((entry) => posts(entry.vendor))
+  const forged = await startForgedSite(target, { store: 'openrouter-prod', name: 'forged' })
+  const before = labels().map(posts)
   try {
     const attacked = await context.newPage()
     const refused = attacked.waitForResponse(target)
@@ -172,14 +270,14 @@ it('refuses a forged cross-site POST that another page submits', async () => {
   } finally {
     await forged.close()
   }
-  expect(dashboard.stores.map((entry) => posts(entry.vendor))).toEqual(before)
+  expect(labels().map(posts)).toEqual(before)
   expect(
     log.some((line) => line.startsWith('POST /actions/create 403 refused: cross-origin')),
   ).toBe(true)
 })
 
 it('never wrote a secret to its log', () => {
-  expect(secrets).toHaveLength(2)
+  expect(secrets).toHaveLength(3)
   const joined = log.join('\n')
   expect(joined).toContain('POST /actions/rotate 200')
   for (const secret of secrets) expect(joined).not.toContain(secret)

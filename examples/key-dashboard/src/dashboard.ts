@@ -1,13 +1,20 @@
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { KeyStoreError } from '@keyway/core'
+import { createFleet, KeyStoreError, memoryJournal, probeTargets } from '@keyway/core'
 import { Access, type Refusal, SESSION_COOKIE } from './access.js'
-import { type ActionOutcome, isAction, runAction } from './actions.js'
+import {
+  ActionError,
+  type ActionOutcome,
+  isAction,
+  newRotations,
+  rotationTargets,
+  runAction,
+} from './actions.js'
 import { send } from './http-response.js'
-import { openStores, type VendorStore } from './open-stores.js'
+import { type DashboardStore, type OpenStoresOptions, openStores } from './open-stores.js'
 import { readForm } from './read-form.js'
-import { type PageView, renderPage, renderRefusal, type VendorView } from './render.js'
+import { type KeyView, type PageView, renderPage, renderRefusal, type StoreView } from './render.js'
 
 /** Options of `startDashboard`. */
 export interface DashboardOptions {
@@ -15,6 +22,15 @@ export interface DashboardOptions {
   port?: number
   /** Where request and vendor log lines go. Default `console.error`. Never given a secret. */
   log?: (line: string) => void
+  /**
+   * A fleet config to show (`keyway.config.json`), opened as `keyway plan` opens it.
+   * Default: `KEYWAY_CONFIG`; without either, a demo fleet on emulators in this process.
+   */
+  config?: string
+  /** Where the config's env vars are read. Default: `process.env`. */
+  env?: OpenStoresOptions['env']
+  /** Where a config's changes are recorded (see `OpenStoresOptions.history`). Default: the CLI's history file. */
+  history?: OpenStoresOptions['history']
 }
 
 /** A running dashboard. */
@@ -23,8 +39,12 @@ export interface Dashboard {
   origin: string
   /** The origin with this start's token: open it once to get a session. */
   loginUrl: string
-  /** The vendors' stores, with their emulators where no account is set. */
-  stores: VendorStore[]
+  /** The fleet's stores, with their emulators when the dashboard runs its demo fleet. */
+  stores: DashboardStore[]
+  /** `'config'`: an operator's config file; `'emulators'`: the demo fleet. */
+  source: 'config' | 'emulators'
+  /** The demo fleet's emulators (vendors and targets), when `source` is `'emulators'`. */
+  demo?: Awaited<ReturnType<typeof openStores>>['demo']
   close(): Promise<void>
 }
 
@@ -58,8 +78,14 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       ]),
     ),
   ) as Record<string, { type: string; body: string }>
-  const opened = await openStores({ log })
+  const opened = await openStores({
+    log,
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.history === undefined ? {} : { history: options.history }),
+  })
   let access: Access | undefined
+  const rotations = newRotations()
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       // Only the error's name: an unknown error might carry anything.
@@ -71,7 +97,8 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
 
   const pageView = async (csrf: string, extra: Partial<PageView> = {}): Promise<PageView> => ({
     csrf,
-    vendors: await Promise.all(opened.stores.map(vendorView)),
+    stores: await Promise.all(opened.stores.map((entry) => storeView(entry, opened.source))),
+    configFile: opened.source === 'config' ? opened.file : null,
     ...extra,
   })
 
@@ -115,15 +142,17 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       if (!form) return refuse(request, response, { status: 400, reason: 'expected a small form' })
       const csrfRefusal = gate.checkCsrf(session, form.get('csrf') ?? undefined)
       if (csrfRefusal) return refuse(request, response, csrfRefusal)
-      const entry = opened.stores.find((store) => store.vendor === form.get('vendor'))
+      const entry = opened.stores.find((store) => store.label === form.get('store'))
       if (!entry || !isAction(action))
-        return refuse(request, response, { status: 400, reason: 'unknown vendor or action' })
+        return refuse(request, response, { status: 400, reason: 'unknown store or action' })
       let outcome: ActionOutcome
       try {
-        outcome = await runAction(entry, action, {
-          id: form.get('id') ?? undefined,
-          name: form.get('name') ?? undefined,
-        })
+        outcome = await runAction(
+          entry,
+          action,
+          { id: form.get('id') ?? undefined, name: form.get('name') ?? undefined },
+          rotations,
+        )
       } catch (error) {
         const message = describe(error)
         log(`POST ${path} 422 ${message}`)
@@ -157,6 +186,8 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
     origin,
     loginUrl: `${origin}/login?token=${access.startToken}`,
     stores: opened.stores,
+    source: opened.source,
+    ...(opened.demo === undefined ? {} : { demo: opened.demo }),
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -170,27 +201,70 @@ function pathOf(request: IncomingMessage): string {
   return (request.url ?? '/').split('?')[0] ?? '/'
 }
 
-/** keyway's errors are safe to show (they never hold a secret); anything else only by name. */
+/** keyway's errors and the actions' own refusals are safe to show (they never hold a secret). */
 function describe(error: unknown): string {
   if (KeyStoreError.is(error)) return `${error.name}: ${error.message}`
+  if (error instanceof ActionError) return error.message
+  // The config reader's errors name the file and the path in it, never a value.
+  if (error instanceof Error && ['ConfigError', 'UsageError'].includes(error.name))
+    return `${error.name}: ${error.message}`
   return `unexpected ${error instanceof Error ? error.name : 'error'}`
 }
 
-async function vendorView(entry: VendorStore): Promise<VendorView> {
-  const { store } = entry
+/**
+ * One store as the page shows it: its keys; each key's rotation plan (a dry run that writes
+ * nothing) and delivery targets with what a rotation does there; each target entry probed
+ * without writing a secret.
+ */
+async function storeView(entry: DashboardStore, source: StoreView['source']): Promise<StoreView> {
+  const { store, descriptor, label } = entry
   const view = {
-    vendor: entry.vendor,
-    title: entry.title,
-    source: entry.source,
+    label,
+    vendor: descriptor.id,
+    title: descriptor.title,
+    source,
     capabilities: store.capabilities,
+    columns: descriptor.columns ?? [],
   }
+  const probing = probeTargets(entry.probes.map((probe) => probe.target)).then((probes) =>
+    probes.map((probe, index) => ({ ...probe, where: entry.probes[index]?.where ?? '' })),
+  )
   try {
     const [keys, ownIds] = await Promise.all([
       store.list(),
       store.credentialKeyIds ? store.credentialKeyIds() : undefined,
     ])
-    return { ...view, keys, ownIds }
+    const plans = await planKeys(
+      entry,
+      keys.map((key) => key.id),
+    )
+    const items = keys.map(
+      (key): KeyView => ({
+        key,
+        own: ownIds === undefined || ownIds.includes(key.id),
+        plan: plans.get(key.id),
+        targets: rotationTargets(entry, key.id, key).map((target) => ({
+          name: target.name,
+          ...target.description,
+        })),
+      }),
+    )
+    return { ...view, keys: items, probes: await probing }
   } catch (error) {
-    return { ...view, keys: { error: describe(error) }, ownIds: [] }
+    return { ...view, keys: { error: describe(error) }, probes: await probing }
   }
+}
+
+/** Each key's rotation plan, from a dry run of the store's rotation settings: writes nothing. */
+async function planKeys(entry: DashboardStore, keyIds: string[]) {
+  const plans = new Map<string, NonNullable<KeyView['plan']>>()
+  if (keyIds.length === 0) return plans
+  const result = await createFleet([entry.fleetStore]).rotate({
+    dryRun: true,
+    keyIds: { [entry.label]: keyIds },
+    journal: memoryJournal(),
+    targets: ({ keyId, key }) => rotationTargets(entry, keyId, key),
+  })
+  for (const plan of result.stores[0]?.result?.plans ?? []) plans.set(plan.keyId, plan)
+  return plans
 }

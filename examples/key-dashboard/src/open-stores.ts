@@ -1,124 +1,99 @@
-import { createAnthropicKeyStore } from '@keyway/anthropic'
-import type { BaseStoreSettings, CreatedKey, KeyStore, ResponseEvent } from '@keyway/core'
-import { createLatitudeKeyStore } from '@keyway/latitudesh'
-import { createNoteDxKeyStore } from '@keyway/notedx'
-import { createOpenAIKeyStore } from '@keyway/openai'
-import { createOpenRouterKeyStore } from '@keyway/openrouter'
-import { type Emulator, startEmulator, VENDORS, type Vendor } from '@keyway/testkit'
-import { createVoiceableKeyStore } from '@keyway/voiceable'
+import { type FleetConfigStore, type OpenedFleetConfig, openFleetConfig } from '@keyway/cli'
+import type { KeyStore, ResponseEvent } from '@keyway/core'
+import type { Emulator } from '@keyway/testkit'
+import { type DemoFleet, startDemoFleet } from './demo-fleet.js'
 
-/** Settings every vendor's factory takes, plus its own (credentials, from an emulator). */
-type Settings = BaseStoreSettings & Record<string, unknown>
-
-interface VendorEntry {
-  title: string
-  /** Builds the store; credentials not in `settings` come from the vendor's env vars. */
-  create: (settings: Settings) => KeyStore
-  /** Any one of these sets means a real account: the vendor's credential env vars. */
-  credentialEnv: readonly string[]
-}
-
-const ENTRIES: Record<Vendor, VendorEntry> = {
-  openrouter: {
-    title: 'OpenRouter',
-    create: (settings) => createOpenRouterKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: ['OPENROUTER_MANAGEMENT_KEY'],
-  },
-  latitudesh: {
-    title: 'Latitude.sh',
-    create: (settings) => createLatitudeKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: ['LATITUDESH_BEARER'],
-  },
-  notedx: {
-    title: 'NoteDx',
-    create: (settings) => createNoteDxKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: ['NOTEDX_ID_TOKEN', 'NOTEDX_EMAIL'],
-  },
-  voiceable: {
-    title: 'Voiceable',
-    create: (settings) => createVoiceableKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: ['VOICEABLE_API_KEY', 'VOICEABLE_TOKEN'],
-  },
-  anthropic: {
-    title: 'Anthropic',
-    create: (settings) => createAnthropicKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: ['ANTHROPIC_ADMIN_KEY'],
-  },
-  openai: {
-    title: 'OpenAI',
-    create: (settings) => createOpenAIKeyStore(settings) as unknown as KeyStore,
-    credentialEnv: ['OPENAI_ADMIN_KEY'],
-  },
-}
-
-/** One vendor's store as the dashboard shows it. */
-export interface VendorStore {
-  vendor: Vendor
-  title: string
+/** One store of the fleet as the dashboard shows it. */
+export interface DashboardStore extends FleetConfigStore {
+  /** The store's label in the config: unique, names it in forms and the log. */
+  label: string
   store: KeyStore
-  /** `'account'`: the vendor's real API, from the env vars; `'emulator'`: an in-process emulator. */
-  source: 'account' | 'emulator'
-  /** The emulator behind the store, when `source` is `'emulator'`. */
+  /** The emulator behind the store, when the dashboard runs its own demo fleet. */
   emulator?: Emulator
-  /**
-   * How a rotation checks a new secret where the store has no `verify`: the emulator stands
-   * in for an application trying the key. Absent: the store's own check, or none.
-   */
-  verify?: (created: CreatedKey) => boolean
+}
+
+/** The fleet the dashboard shows. */
+export interface OpenedStores {
+  stores: DashboardStore[]
+  /** `'config'`: an operator's config file (real accounts); `'emulators'`: the demo fleet. */
+  source: 'config' | 'emulators'
+  /** The config file, as messages name it. */
+  file: string
+  /** The demo fleet's emulators, when `source` is `'emulators'`. */
+  demo?: DemoFleet
+  close(): Promise<void>
 }
 
 /** Options of `openStores`. */
 export interface OpenStoresOptions {
-  /** Logs each vendor request (plain data with redacted URLs, never a secret). */
+  /**
+   * A fleet config (`keyway.config.json`), opened as `keyway plan` opens it, with the env vars
+   * it names read from `env`. Default: `KEYWAY_CONFIG`; without either, the demo fleet.
+   */
+  config?: string
+  /** Where the config's env vars are read. Default: `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Logs each vendor and target request (plain data with redacted URLs, never a secret). */
   log?: (line: string) => void
+  /**
+   * With a config: where its stores' changes and targets' writes are recorded, as `keyway
+   * history` reads them (`true`: the CLI's own history file; a path; `false`: nowhere).
+   * Default `true`. The demo fleet records nothing.
+   */
+  history?: boolean | string
 }
 
 /**
- * A store for every vendor: the real account where one of its credential env vars is set
- * (the adapter reads them, and `<VENDOR>_BASE_URL` where set), else a
- * fresh emulator started in this process. `close()` stops the emulators.
+ * The stores of a fleet config and their delivery targets, exactly as the CLI opens them; or,
+ * without a config, a demo fleet: two stores of every vendor and every kind of target, on
+ * emulators in this process, opened through the same config reader. `close()` stops the
+ * demo's emulators.
  */
-export async function openStores(
-  options: OpenStoresOptions = {},
-): Promise<{ stores: VendorStore[]; close: () => Promise<void> }> {
+export async function openStores(options: OpenStoresOptions = {}): Promise<OpenedStores> {
   const log = options.log
-  const hooks = log && {
-    response: (event: ResponseEvent) =>
-      log(
-        `  ${event.provider} ${event.operation}: ${event.method} ${event.url} ${event.status ?? event.error}`,
-      ),
+  const settings = log && {
+    hooks: {
+      response: (event: ResponseEvent) =>
+        log(
+          `  ${event.provider} ${event.operation}: ${event.method} ${event.url} ${event.status ?? event.error}`,
+        ),
+    },
   }
-  const stores: VendorStore[] = []
-  const close = () => Promise.all(stores.map((entry) => entry.emulator?.close())).then(() => {})
+  const env = options.env ?? process.env
+  const path = options.config ?? (env.KEYWAY_CONFIG || undefined)
+  if (path !== undefined) {
+    const opened = await openFleetConfig({
+      path,
+      env,
+      history: options.history ?? true,
+      ...(settings ? { settings } : {}),
+    })
+    return { stores: storesOf(opened), source: 'config', file: opened.file, close: async () => {} }
+  }
+  const demo = await startDemoFleet()
   try {
-    for (const vendor of VENDORS) {
-      const entry = ENTRIES[vendor]
-      const real = entry.credentialEnv.some((name) => (process.env[name] ?? '') !== '')
-      if (real) {
-        stores.push({
-          vendor,
-          title: entry.title,
-          source: 'account',
-          store: entry.create({ hooks }),
-        })
-        continue
-      }
-      const emulator = await startEmulator(vendor)
-      const store = entry.create({ ...emulator.settings, hooks })
-      stores.push({
-        vendor,
-        title: entry.title,
-        source: 'emulator',
-        store,
-        emulator,
-        ...(store.capabilities.verify
-          ? {}
-          : { verify: (created: CreatedKey) => emulator.control.works(created.secret.reveal()) }),
-      })
+    const opened = await openFleetConfig({
+      path: demo.configPath,
+      env: demo.env,
+      ...(settings ? { settings } : {}),
+    })
+    return {
+      stores: storesOf(opened, demo),
+      source: 'emulators',
+      file: opened.file,
+      demo,
+      close: demo.close,
     }
   } catch (error) {
-    await close()
+    await demo.close()
     throw error
   }
-  return { stores, close }
+}
+
+function storesOf(opened: OpenedFleetConfig, demo?: DemoFleet): DashboardStore[] {
+  return opened.stores.map((configured) => {
+    const { label, store } = configured.fleetStore
+    const emulator = demo?.emulators.get(label)
+    return { ...configured, label, store, ...(emulator === undefined ? {} : { emulator }) }
+  })
 }

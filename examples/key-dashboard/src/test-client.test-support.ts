@@ -16,7 +16,7 @@ export interface TestDashboard {
     fields: Record<string, string>,
     headers?: Record<string, string>,
   ): Promise<Response>
-  /** Every vendor request the emulators received so far, as `vendor METHOD path`. */
+  /** Every vendor request the emulators received so far, as `label METHOD path`. */
   vendorRequests(): string[]
 }
 
@@ -52,7 +52,7 @@ export async function openTestDashboard(): Promise<TestDashboard> {
     vendorRequests: () =>
       dashboard.stores.flatMap((entry) =>
         (entry.emulator?.requests ?? []).map(
-          (request) => `${entry.vendor} ${request.method} ${request.path}`,
+          (request) => `${entry.label} ${request.method} ${request.path}`,
         ),
       ),
   }
@@ -63,8 +63,25 @@ export function shownSecret(page: string): string | undefined {
   return /id="new-secret"[^>]*value="([^"]+)"/.exec(page)?.[1]
 }
 
-/** Ids of the keys listed in `vendor`'s section of the page. */
-export function listedIds(page: string, vendor: string): string[] {
-  const section = page.split(`data-vendor="${vendor}"`)[1]?.split('</section>')[0] ?? ''
-  return [...section.matchAll(/data-key-id="([^"]+)"/g)].map((match) => match[1] as string)
+/** The part of the page that shows the store labelled `label`. */
+export function storeSection(page: string, label: string): string {
+  return (
+    page
+      .split(`data-store="${label}"`)[1]
+      ?.split('<div class="store"')[0]
+      ?.split('</section>')[0] ?? ''
+  )
+}
+
+/** Ids of the keys listed in the section of the store labelled `label`. */
+export function listedIds(page: string, label: string): string[] {
+  return [...storeSection(page, label).matchAll(/data-key-id="([^"]+)"/g)].map(
+    (match) => match[1] as string,
+  )
+}
+
+/** The target names listed under one key of a store's section. */
+export function listedTargets(page: string, label: string, keyId: string): string[] {
+  const row = storeSection(page, label).split(`data-targets-of="${keyId}"`)[1]?.split('</tr>')[0]
+  return [...(row ?? '').matchAll(/data-target="([^"]+)"/g)].map((match) => match[1] as string)
 }

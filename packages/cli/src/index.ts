@@ -1,2 +1,9 @@
+export {
+  type FleetConfigStore,
+  type OpenedFleetConfig,
+  type OpenFleetConfigOptions,
+  openFleetConfig,
+} from './fleet-config.js'
 export { HELP, run, VERSION } from './main.js'
 export type { Io } from './output.js'
+export { PROVIDERS, type Provider } from './providers.js'
