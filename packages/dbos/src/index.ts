@@ -1,3 +1,4 @@
+export { checkSealingKey, openSealedSecret, sealSecret } from '@keyway/core/adapter'
 export {
   type DeliveryContext,
   type DeliveryTarget,
@@ -22,7 +23,10 @@ export {
 export { postgresHistory, readPostgresHistory } from './postgres-history.js'
 export { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 export { isDue, type RotationPolicy } from './rotation-policy.js'
-export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
-export { checkSealingKey, openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
+export {
+  forgetSealedSecrets,
+  type SealingKey,
+  withSealedSecrets,
+} from './sealed-secret-store.js'
 export type { TakeoverEvent, TakeoverOptions } from './worker-takeover.js'
 export { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from './workflow-id.js'
