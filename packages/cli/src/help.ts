@@ -285,7 +285,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     description:
       `${FLEET_NOTE} Plans as plan does, shows it, asks (without a terminal, --yes is ` +
       'required), then rotates exactly those keys. Keys of one store whose variable template ' +
-      'makes one name are refused before anything is written. Exits 0 when every key ' +
+      'makes one name are refused before anything is written. Each new secret stays sealed ' +
+      'beside the journal until its rotation ends (with a key derived from the store’s ' +
+      'credential, or KEYWAY_SEALING_KEY when set), so a run cut off part way resumes with ' +
+      'it and writes each target once. Exits 0 when every key ' +
       'rotated, 1 when a key or a store failed, 2 when answered no or on Ctrl-C.',
     flags: [...FLEET_FLAGS, ...FLEET_ROTATION_FLAGS],
     examples: [

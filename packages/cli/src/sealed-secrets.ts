@@ -90,19 +90,23 @@ export class SealedSecrets {
     return sealingStore(store, sealed)
   }
 
-  /** Drops the sealed secrets of rotations of these labels that ended, and the file when empty. */
+  /**
+   * Drops the sealed secrets of these labels that no unfinished rotation in the journal needs
+   * (its rotation ended, or it was superseded and retired), and the file when none is left.
+   */
   async forgetEnded(journal: RotationJournal, labels: readonly string[]): Promise<void> {
-    const ended = new Set<string>()
+    const needed = new Set<string>()
     for (const record of await journal.list()) {
-      if (!ENDED.has(record.state)) continue
+      if (ENDED.has(record.state)) continue
       const batch = record.rotationId.slice(0, record.rotationId.lastIndexOf('/'))
       const label = labels.find((candidate) => batch.endsWith(`:${candidate}`))
       if (label === undefined) continue
       for (const keyId of [record.newKeyId, ...(record.supersededKeyIds ?? [])])
-        if (keyId !== null) ended.add(entry(label, keyId))
+        if (keyId !== null) needed.add(entry(label, keyId))
     }
     await this.#change((file) => {
-      for (const name of Object.keys(file.secrets)) if (ended.has(name)) delete file.secrets[name]
+      for (const name of Object.keys(file.secrets))
+        if (labels.includes(JSON.parse(name)[0]) && !needed.has(name)) delete file.secrets[name]
     })
   }
 
