@@ -219,6 +219,65 @@ describe('keyway plan: which keys a target takes, and config errors', () => {
     ])
   })
 
+  it.each([
+    ['no "keys"', {}, 'this entry has no "keys", so it takes every key of the store'],
+    [
+      'a glob',
+      { keys: { name: 'app-*' } },
+      '"keys.name" "app-*" is a glob that can take several keys',
+    ],
+    ['two ids', { keys: { ids: ['a', 'b'] } }, '"keys.ids" names 2 keys'],
+  ])(
+    'refuses a fixed variable on an entry that can take several keys (%s), naming its path, before any request',
+    async (_why, keys, reason) => {
+      await writeConfig(config({ variable: 'LATITUDE_KEY', ...keys }))
+      const result = await run(['apply', '--yes'])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(
+        `keyway.config.json: stores[0].targets[1].variable: a fixed variable (no placeholder) holds one key's secret, but ${reason}`,
+      )
+      for (const emulator of [latitude, github, vercel]) expect(emulator.requests).toEqual([])
+    },
+  )
+
+  it('delivers to a fixed variable the one key each entry selects (by one id, by an exact name)', async () => {
+    const [api, worker] = due as unknown as [{ id: string }, { id: string }]
+    const fixed = config()
+    fixed.stores[0]?.targets.splice(
+      0,
+      2,
+      ...[api, worker].flatMap((key, index) => {
+        const variable = index === 0 ? 'LAT_API' : 'LAT_WORKER'
+        const keys = index === 0 ? { ids: [key.id] } : { name: 'app-worker' }
+        return [
+          { kind: 'github', repository: 'acme/app', keys, variable, confirmIntervalMs: 0 },
+          {
+            kind: 'vercel',
+            project: 'web',
+            teamIdEnv: 'VERCEL_TEAM_ID',
+            keys,
+            variable,
+            confirmIntervalMs: 0,
+          },
+        ] as never[]
+      }),
+    )
+    await writeConfig(fixed)
+    const result = await run(['apply', '--yes', '--batch-id', 'fixed-1'])
+    expect(result.code, result.stderr).toBe(0)
+    for (const name of ['LAT_API', 'LAT_WORKER']) {
+      expect(latitude.control.works(githubValue(name) as string), name).toBe(true)
+      expect(vercelValue(name)).toBe(githubValue(name))
+    }
+    expect(github.control.names(REPOSITORY).sort()).toEqual([
+      'DATABASE_URL',
+      'LAT_API',
+      'LAT_WORKER',
+    ])
+    for (const key of due) expect(latitude.control.works(key.secret)).toBe(false)
+    expectNoSecret(result)
+  })
+
   it("refuses a setting the target's own factory refuses, naming its path, before any request", async () => {
     await writeConfig(config({ environments: ['development'] }))
     const result = await run(['plan'])
