@@ -179,7 +179,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     usage: `rotate ${KEY} | --all | --name <glob> --provider <vendor> [options]`,
     description:
       `${KEY_NOTE} Each new key gets the old key's settings; key field flags override them. ` +
-      'Without --deliver-to, one key’s new secret is printed at once, before its old key is touched.',
+      'Without --deliver-to, one key goes to the targets its store has in the fleet config when ' +
+      'one is present (--config, KEYWAY_CONFIG or keyway.config.json here; --store picks the ' +
+      'store), the old key retired only after each confirmed; with no config or no target for ' +
+      'it, its new secret is printed at once, before its old key is touched.',
     flags: [
       ['--all', 'every key of the account'],
       ['--name <glob>', 'keys whose name matches (* and ?)'],

@@ -574,6 +574,64 @@ describe('keyway apply with delivery targets', () => {
   })
 })
 
+describe('keyway rotate <key> with a fleet config present', () => {
+  it("delivers to the config's targets for that key, retiring the old key only after both confirmed", async () => {
+    const [api, worker] = due as unknown as [
+      { id: string; secret: string },
+      { id: string; secret: string },
+    ]
+    // Hold the redeploy's reads: the rotation waits there, and the old key must still work.
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    vercel.inject({
+      match: { method: 'GET', path: /^\/v13\/deployments\// },
+      until: gate,
+      times: 100,
+    })
+    const rotating = run(['rotate', api.id, '-p', 'latitudesh', '--yes'])
+    await until(() =>
+      vercel.requests.some(
+        (request) => request.method === 'GET' && request.path.startsWith('/v13/deployments/'),
+      ),
+    )
+    expect(latitude.control.works(api.secret)).toBe(true)
+    expect(latitudeDeletes()).toEqual([])
+    release()
+    const result = await rotating
+    expect(result.code, result.stderr).toBe(0)
+    const secret = githubValue('LATITUDE_APP_API') as string
+    expect(latitude.control.works(secret)).toBe(true)
+    expect(vercelValue('LATITUDE_APP_API')).toBe(secret)
+    expect(latitude.control.works(api.secret)).toBe(false)
+    // Only that key: the other due key and its variables are untouched, and no secret is printed.
+    expect(latitude.control.works(worker.secret)).toBe(true)
+    expect(githubValue('LATITUDE_APP_WORKER')).toBeUndefined()
+    expect(writesTo(latitude, /^\/auth\/api_keys$/)).toBe(1)
+    expect(writesTo(github, /\/secrets\//)).toBe(1)
+    expect(result.stdout).not.toContain(secret)
+    expectNoSecret(result)
+  })
+
+  it('refuses, before any write, a config store that reaches another account', async () => {
+    const moved = config()
+    // The config's store reads another token than -p latitudesh does.
+    ;(moved.stores[0] as { credentials: Record<string, string> }).credentials.token = 'OTHER_BEARER'
+    await writeConfig(moved)
+    const refused = await run(['rotate', due[0]?.id as string, '-p', 'latitudesh', '--yes'], {
+      OTHER_BEARER: 'another-token-of-another-account',
+    })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain(
+      'the store "lat" of keyway.config.json reaches another account than latitudesh\'s env vars (the credential changed)',
+    )
+    for (const emulator of [latitude, github, vercel])
+      expect(emulator.requests.filter((request) => request.method !== 'GET')).toEqual([])
+    expect(latitude.control.works(due[0]?.secret as string)).toBe(true)
+  })
+})
+
 describe('a resume after the store credential changed', () => {
   it('warns, makes one more key as without sealing, and loses nothing', async () => {
     // OpenAI admin keys: the store's account is the organization, so another admin key of it

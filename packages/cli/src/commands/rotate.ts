@@ -27,6 +27,7 @@ import { storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
+import { configuredTargets } from './rotate-targets.js'
 
 const DAY_MS = 86_400_000
 
@@ -93,13 +94,23 @@ async function rotateWith(
     const endsOldKeys = flags.strategy === 'regenerate' || flags.retire !== 'keep'
     if (batch !== undefined && batch.keyIds.length > 1 && endsOldKeys) throw manyKeysNeedDelivery()
   }
-  const keyId =
+  const found =
     context.positionals[0] === undefined
       ? undefined
-      : (await findKey(store, context.positionals[0], context.signal)).id
+      : await findKey(store, context.positionals[0], context.signal)
+  const keyId = found?.id
   const deliverTo = values['deliver-to']
   const varName = values['var-name'] ?? DEFAULT_VAR_NAME
-  const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
+  // One key, no --deliver-to: where the fleet config delivers it, if a config is present.
+  const configured =
+    deliverTo === undefined && found !== undefined && flags.single
+      ? await configuredTargets(context, store, vendor, found)
+      : undefined
+  const shownTarget =
+    deliverTo ??
+    (configured === undefined
+      ? 'printed here, once (no --deliver-to)'
+      : `the targets of store ${configured.label} in the config: ${configured.targets.map((target) => target.name).join(', ')}`)
   const options: RotateKeysOptions = {
     ...selection(context, flags, keyId),
     journal,
@@ -148,12 +159,16 @@ async function rotateWith(
     store,
     {
       ...options,
-      deliver: recorded(
-        deliverTo === undefined
-          ? printAtOnce(context, vendor)
-          : deliveryTarget(deliverTo, context.io.env, { varName }),
-        deliverTo ?? 'stdout',
-      ),
+      ...(configured === undefined
+        ? {
+            deliver: recorded(
+              deliverTo === undefined
+                ? printAtOnce(context, vendor)
+                : deliveryTarget(deliverTo, context.io.env, { varName }),
+              deliverTo ?? 'stdout',
+            ),
+          }
+        : { targets: configured.targets }),
       confirm: async (plans) => {
         if (deliverTo !== undefined) checkDistinctTargets(plans, store.provider, deliverTo, varName)
         if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
