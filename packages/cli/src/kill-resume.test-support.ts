@@ -32,12 +32,18 @@ export interface Killed {
 }
 
 /**
- * Runs `keyway apply --yes --batch-id <batchId>` in `folder` and kills it (SIGKILL) while the
+ * Runs `keyway apply --yes --batch-id <batchId>` (or `args`) in `folder` and kills it (SIGKILL) while the
  * point's request is held; then releases the request and waits until the emulator is idle.
  */
 export async function applyKilledAt(
   point: KillPoint,
-  options: { folder: string; env: Record<string, string>; batchId: string },
+  options: {
+    folder: string
+    env: Record<string, string>
+    batchId: string
+    /** The command run; default `apply --yes --batch-id <batchId>`. */
+    args?: readonly string[]
+  },
 ): Promise<Killed> {
   let release = () => {}
   const gate = new Promise<void>((resolve) => {
@@ -46,7 +52,8 @@ export async function applyKilledAt(
   // Every matching request waits at the gate (both keys' when they run at once).
   point.emulator.inject({ match: point.match, until: gate, times: 100 })
   const before = matching(point).length
-  const child = spawn(process.execPath, [CLI, 'apply', '--yes', '--batch-id', options.batchId], {
+  const args = options.args ?? ['apply', '--yes', '--batch-id', options.batchId]
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.folder,
     env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: STATE_HOME, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type { CreatedKey, CreateKeyInput, KeyStore, RotationJournal } from '@keyway/core'
+import type {
+  CreatedKey,
+  CreateKeyInput,
+  KeyStore,
+  RotationJournal,
+  RotationRecord,
+} from '@keyway/core'
 import {
   NotFoundError,
   openSealedSecret,
@@ -94,13 +100,16 @@ export class SealedSecrets {
    * Drops the sealed secrets of these labels that no unfinished rotation in the journal needs
    * (its rotation ended, or it was superseded and retired), and the file when none is left.
    */
-  async forgetEnded(journal: RotationJournal, labels: readonly string[]): Promise<void> {
+  async forgetEnded(
+    journal: RotationJournal,
+    labels: readonly string[],
+    labelOf: (record: RotationRecord) => string | undefined = fleetLabel(labels),
+  ): Promise<void> {
     const needed = new Set<string>()
     for (const record of await journal.list()) {
       if (ENDED.has(record.state)) continue
-      const batch = record.rotationId.slice(0, record.rotationId.lastIndexOf('/'))
-      const label = labels.find((candidate) => batch.endsWith(`:${candidate}`))
-      if (label === undefined) continue
+      const label = labelOf(record)
+      if (label === undefined || !labels.includes(label)) continue
       for (const keyId of [record.newKeyId, ...(record.supersededKeyIds ?? [])])
         if (keyId !== null) needed.add(entry(label, keyId))
     }
@@ -201,6 +210,14 @@ export class SealedSecrets {
     })
     this.#queue = next.catch(() => {})
     return next
+  }
+}
+
+/** The label of a fleet rotation: its batch id is `<batch>:<label>`. */
+function fleetLabel(labels: readonly string[]) {
+  return (record: RotationRecord): string | undefined => {
+    const batch = record.rotationId.slice(0, record.rotationId.lastIndexOf('/'))
+    return labels.find((candidate) => batch.endsWith(`:${candidate}`))
   }
 }
 

@@ -614,6 +614,30 @@ describe('keyway rotate <key> with a fleet config present', () => {
     expectNoSecret(result)
   })
 
+  it('killed after the GitHub write and resumed: one new key, each target written once', async () => {
+    const api = due[0] as { id: string; secret: string }
+    const args = ['rotate', api.id, '-p', 'latitudesh', '--yes', '--batch-id', 'one-1']
+    const withJournal = [...args, '--journal', join(folder, 'rotate-journal.json')]
+    await applyKilledAt(
+      { name: 'Vercel write held', emulator: vercel, match: { method: 'POST', path: /\/env\?/ } },
+      { folder, env, batchId: 'one-1', args: withJournal },
+    )
+    expect(latitude.control.works(api.secret)).toBe(true)
+    const sealedPath = join(folder, 'rotate-journal.json.sealed.json')
+    expect(await readFile(sealedPath, 'utf8')).not.toContain(githubValue('LATITUDE_APP_API'))
+    const resumed = await run(withJournal)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(writesTo(latitude, /^\/auth\/api_keys$/)).toBe(1)
+    expect(writesTo(github, /\/secrets\/LATITUDE_APP_API$/)).toBe(1)
+    expect(writesTo(vercel, /\/env\?/)).toBe(1)
+    const secret = githubValue('LATITUDE_APP_API') as string
+    expect(latitude.control.works(secret)).toBe(true)
+    expect(vercelValue('LATITUDE_APP_API')).toBe(secret)
+    expect(latitude.control.works(api.secret)).toBe(false)
+    await expect(readFile(sealedPath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' })
+    expectNoSecret(resumed)
+  })
+
   it('refuses, before any write, a config store that reaches another account', async () => {
     const moved = config()
     // The config's store reads another token than -p latitudesh does.

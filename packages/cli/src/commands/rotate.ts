@@ -22,6 +22,7 @@ import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultRotateJournal } from '../state-dir.js'
 import { storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
@@ -155,8 +156,17 @@ async function rotateWith(
   const recorded = (deliver: Deliver, target: string) =>
     opened.emulated ? deliver : deliverWithHistory(context, vendor, store, deliver, target)
   let begun = false
+  // Delivered to targets, each new secret is sealed beside the journal until its rotation
+  // ends: a run cut off after a target took it resumes with it (see `apply`).
+  const sealed =
+    configured === undefined || opened.emulated
+      ? undefined
+      : new SealedSecrets(`${journal.path}.sealed.json`, sealingKeyOf(context.io.env), (line) =>
+          context.note(context.paint('yellow', `warning: ${line}`)),
+        )
+  const rotating = sealed === undefined ? store : await sealed.wrap(store, store.provider)
   const result = await run(
-    store,
+    rotating,
     {
       ...options,
       ...(configured === undefined
@@ -195,6 +205,7 @@ async function rotateWith(
     context.note('nothing rotated')
     return EXIT.cancelled
   }
+  await sealed?.forgetEnded(journal, [store.provider], (record) => record.provider)
   if (values.json) context.out(JSON.stringify(resultJson(result)))
   else if (result.outcomes.length === 0) context.note('no keys to rotate')
   else if (context.terminal) {
