@@ -1,4 +1,3 @@
-export { checkSealingKey, openSealedSecret, sealSecret } from '@keyway/core/adapter'
 export {
   type DeliveryContext,
   type DeliveryTarget,
@@ -28,5 +27,6 @@ export {
   type SealingKey,
   withSealedSecrets,
 } from './sealed-secret-store.js'
+export { checkSealingKey, openSealedSecret, sealSecret } from './secret-seal.js'
 export type { TakeoverEvent, TakeoverOptions } from './worker-takeover.js'
 export { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from './workflow-id.js'
