@@ -184,9 +184,17 @@ describe('keyway plan with delivery targets', () => {
   })
 
   it('refuses two keys that would share one variable at a target, before any write', async () => {
+    // A fixed variable on an exact name passes the config's check; two due keys of that name
+    // are refused when planned.
+    latitude.control.seedKey({
+      name: 'app-api',
+      type: 'live',
+      createdAt: new Date(Date.now() - 100 * DAY),
+    })
     const shared = config()
+    Object.assign(shared.stores[0] ?? {}, { select: { name: 'app-api' } })
     shared.stores[0]?.targets.forEach((target) => {
-      target.variable = 'LATITUDE_KEY'
+      Object.assign(target, { variable: 'LATITUDE_KEY', keys: { name: 'app-api' } })
     })
     await writeConfig(shared)
     const result = await run(['apply', '--yes'])
