@@ -85,7 +85,9 @@ export class SealedSecrets {
    * `reveal`: a resume then does what it does without sealing, and a warning says so.
    */
   async wrap<C extends CreateKeyInput>(store: KeyStore<C>, label: string): Promise<KeyStore<C>> {
-    const sealed = await this.#wrapping(store, label)
+    // A store whose credential cannot seal is refused now, never after a key was made.
+    if (this.#key === undefined) storeSealingKey(store, randomBytes(16))
+    const sealed = this.#wrapping(store, label)
     const stale = await this.#unopenable(store, label)
     if (stale > 0) {
       this.#warn(
