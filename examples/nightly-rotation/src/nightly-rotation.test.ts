@@ -46,11 +46,12 @@ const FILES: Record<NightlyVendor, string> = {
   notedx: '.secrets/notedx.env',
   voiceable: '.secrets/voiceable.env',
 }
-/** The vendors whose keys also go to GitHub and Vercel (NoteDx keys have no names to keep a secret's name by). */
-const TARGETED = ['openrouter', 'latitudesh', 'voiceable'] as const
-const PREFIX: Record<(typeof TARGETED)[number], string> = {
+/** Every vendor's keys also go to GitHub and Vercel. */
+const TARGETED = VENDORS
+const PREFIX: Record<NightlyVendor, string> = {
   openrouter: 'OPENROUTER',
   latitudesh: 'LATITUDE',
+  notedx: 'NOTEDX',
   voiceable: 'VOICEABLE',
 }
 const ENVIRONMENT = { repository: 'acme/app', environment: 'production' }
@@ -123,6 +124,23 @@ async function delivered(vendor: NightlyVendor): Promise<Map<string, string>> {
   )
 }
 
+/**
+ * The variables GitHub and Vercel hold for a vendor's delivered keys: the file's names, and for
+ * NoteDx (whose file names each key by its id) the fixed variable of the label the key carries.
+ */
+async function targetVariables(vendor: NightlyVendor): Promise<Map<string, string>> {
+  const secrets = await delivered(vendor)
+  if (vendor !== 'notedx') return secrets
+  const named = new Map<string, string>()
+  for (const secret of secrets.values()) {
+    const attributes = emulators.notedx.control.keyAttributes(secret) as {
+      metadata: Record<string, string> | null
+    }
+    named.set(`NOTEDX_${String(attributes.metadata?.app).toUpperCase()}`, secret)
+  }
+  return named
+}
+
 beforeAll(async () => {
   // The example's own config, run where a server would keep it.
   folder = await mkdtemp(join(tmpdir(), 'keyway-nightly-'))
@@ -131,7 +149,13 @@ beforeAll(async () => {
     const emulator = await startEmulator(vendor, { seedKeys: 0 })
     emulators[vendor] = emulator
     const seed = (name: string, ageDays: number) => {
-      const key = emulator.control.seedKey({ name, type: 'live', createdAt: daysAgo(ageDays) })
+      const key = emulator.control.seedKey({
+        name,
+        type: 'live',
+        createdAt: daysAgo(ageDays),
+        // NoteDx keys have no names: a label (carried over to each successor) picks each one.
+        ...(vendor === 'notedx' ? { metadata: { app: name.replace('app-', '') } } : {}),
+      })
       // NoteDx knows a key by the key itself; keyway's id for it is a hash.
       return vendor === 'notedx' ? { ...key, id: noteDxKeyId(key.secret) } : key
     }
@@ -205,7 +229,13 @@ describe('the nightly rotation over four vendors', () => {
     // GitHub and Vercel hold the same working keys; a redeploy runs with them.
     const names: string[] = []
     for (const vendor of TARGETED) {
-      for (const [name, secret] of await delivered(vendor)) {
+      const atTargets = await targetVariables(vendor)
+      expect([...atTargets.keys()].sort(), vendor).toEqual(
+        [`${PREFIX[vendor]}_APP_API`, `${PREFIX[vendor]}_APP_WORKER`]
+          .map((name) => (vendor === 'notedx' ? name.replace('_APP', '') : name))
+          .sort(),
+      )
+      for (const [name, secret] of atTargets) {
         expect(name.startsWith(`${PREFIX[vendor]}_`)).toBe(true)
         names.push(name)
         const puts = github.requests.filter(
@@ -228,13 +258,14 @@ describe('the nightly rotation over four vendors', () => {
     const redeploys = vercel.control
       .deployments('web')
       .filter((deployment) => deployment.sourceId !== null)
-    expect(redeploys).toHaveLength(6)
+    expect(redeploys).toHaveLength(8)
     expect(new Set(redeploys.map((deployment) => deployment.readyState))).toEqual(
       new Set(['READY']),
     )
     const last = vercel.control.deployments('web')[0]
     for (const vendor of TARGETED)
-      for (const [name, secret] of await delivered(vendor)) expect(last?.env[name]).toBe(secret)
+      for (const [name, secret] of await targetVariables(vendor))
+        expect(last?.env[name]).toBe(secret)
     // Nothing else at either place changed.
     expect(github.control.names(ENVIRONMENT).sort()).toEqual(['DATABASE_URL', ...names].sort())
     expect(github.control.secret(ENVIRONMENT, 'DATABASE_URL')?.value).toBe('postgres://app')

@@ -180,7 +180,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     usage: `rotate ${KEY} | --all | --name <glob> --provider <vendor> [options]`,
     description:
       `${KEY_NOTE} Each new key gets the old key's settings; key field flags override them. ` +
-      'Without --deliver-to, one key’s new secret is printed at once, before its old key is touched.',
+      'Without --deliver-to, one key goes to the targets its store has in the fleet config when ' +
+      'one is present (--config, KEYWAY_CONFIG or keyway.config.json here; --store picks the ' +
+      'store), the old key retired only after each confirmed; with no config or no target for ' +
+      'it, its new secret is printed at once, before its old key is touched.',
     flags: [
       ['--all', 'every key of the account'],
       ['--name <glob>', 'keys whose name matches (* and ?)'],
@@ -286,7 +289,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     description:
       `${FLEET_NOTE} Plans as plan does, shows it, asks (without a terminal, --yes is ` +
       'required), then rotates exactly those keys. Keys of one store whose variable template ' +
-      'makes one name are refused before anything is written. Exits 0 when every key ' +
+      'makes one name are refused before anything is written. Each new secret stays sealed ' +
+      'beside the journal until its rotation ends (with a key derived from the store’s ' +
+      'credential, or KEYWAY_SEALING_KEY when set), so a run cut off part way resumes with ' +
+      'it and writes each target once. Exits 0 when every key ' +
       'rotated, 1 when a key or a store failed, 2 when answered no or on Ctrl-C.',
     flags: [...FLEET_FLAGS, ...FLEET_ROTATION_FLAGS],
     examples: [

@@ -16,7 +16,13 @@ import {
   type VaultEmulatorControl,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keyway, type Run } from './cli.test-support.js'
+import { keyway, type Run, STATE_HOME } from './cli.test-support.js'
+import {
+  applyKilledAt,
+  expectNoSecretOnDisk,
+  type KillPoint,
+  until,
+} from './kill-resume.test-support.js'
 
 const DAY = 86_400_000
 const NAMESPACE = 'prod'
@@ -403,8 +409,87 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
   })
 })
 
-async function until(condition: () => boolean, why: () => string = () => ''): Promise<void> {
-  for (let tries = 0; tries < 2000 && !condition(); tries++)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  expect(condition(), why()).toBe(true)
-}
+describe('keyway apply to AWS, Kubernetes and Vault: killed and resumed', () => {
+  /** Where a run is killed: each point holds one request, which lands after the kill. */
+  const points = (): KillPoint[] => [
+    {
+      name: 'after the AWS write, while the Secret patch is held',
+      emulator: kube,
+      match: { method: 'PATCH', path: /\/secrets\/app-keys$/ },
+    },
+    {
+      name: 'after the Secret patch, while the Vault write is held',
+      emulator: vault,
+      match: { method: 'POST', path: /^\/v1\/secret\/data\/web\/prod$/ },
+    },
+    {
+      name: 'after every write, while the rollout restart is held',
+      emulator: kube,
+      match: { method: 'PATCH', path: /\/deployments\/web$/ },
+    },
+  ]
+  const creates = (emulator: Emulator, path: RegExp) =>
+    emulator.requests.filter((request) => request.method === 'POST' && path.test(request.path))
+      .length
+
+  it.each([0, 1, 2])(
+    'kill point %i: the resume writes each place at most once, makes no second key, and retires the old keys only after every confirm',
+    async (index) => {
+      const point = points()[index] as KillPoint
+      // Every rollout of web stays in progress until released: the resume must wait for it.
+      kube.control.nextRollouts(NAMESPACE, 'web', 'stuck', 2)
+      const rolloutsBefore = kube.control.deployment(NAMESPACE, 'web')?.rollouts ?? 0
+      await applyKilledAt(point, { folder, env, batchId: 'night-9' })
+      expect(latitude.control.works(latKey.secret), point.name).toBe(true)
+      expect(creates(latitude, /^\/auth\/api_keys$/)).toBe(1)
+
+      const resumed = run(['apply', '--yes', '--batch-id', 'night-9'])
+      // The resume waits on web's rollout: the Latitude key's old secret still works, and
+      // nothing was deleted there.
+      await until(
+        () => kube.control.deployment(NAMESPACE, 'web')?.rollouts === rolloutsBefore + 1,
+        () => JSON.stringify(kube.control.deployment(NAMESPACE, 'web')),
+      )
+      const deploymentReads = () =>
+        kube.requests.filter(
+          (request) => request.method === 'GET' && request.path.endsWith('/deployments/web'),
+        ).length
+      const reads = deploymentReads()
+      await until(() => deploymentReads() >= reads + 3)
+      expect(latitude.control.works(latKey.secret)).toBe(true)
+      expect(latitude.requests.filter((request) => request.method === 'DELETE')).toEqual([])
+      kube.control.release(NAMESPACE, 'web')
+      const result = await resumed
+      expect(result.code, result.stderr).toBe(0)
+      expect(result.stderr).not.toContain('warning')
+
+      // One new key per old key, and each place written once: one AWS version per secret,
+      // one patch per Secret entry, one Vault version per field, one restart of web.
+      expect(creates(latitude, /^\/auth\/api_keys$/)).toBe(1)
+      expect(creates(openrouter, /\/keys$/)).toBe(1)
+      expect(aws.control.versionsPut).toBe(2)
+      expect(kube.control.secretWrites).toBe(2)
+      expect(vault.control.writes).toBe(2)
+      const web = kube.control.deployment(NAMESPACE, 'web')
+      expect(web?.rollouts).toBe(rolloutsBefore + 1)
+      expect(web?.complete).toBe(true)
+      const latNew = awsValue('prod/latitude') as string
+      const orNew = awsValue('prod/openrouter') as string
+      expect(latitude.control.works(latNew)).toBe(true)
+      expect(openrouter.control.works(orNew)).toBe(true)
+      expect([kubeValue('LATITUDE_KEY'), vaultValue('LATITUDE_KEY')]).toEqual([latNew, latNew])
+      expect([kubeValue('OPENROUTER_KEY'), vaultValue('OPENROUTER_KEY')]).toEqual([orNew, orNew])
+      expect(web?.runningWith.LATITUDE_KEY).toBe(latNew)
+      expect(latitude.control.works(latKey.secret)).toBe(false)
+      expect(openrouter.control.works(orKey.secret)).toBe(false)
+      expect(kubeValue('DATABASE_URL')).toBe('postgres://other')
+      expect(vaultValue('DATABASE_URL')).toBe('postgres://other')
+      // Nothing stays sealed, and no file holds a secret.
+      await expect(
+        readFile(join(folder, 'journal.json.sealed.json'), 'utf8'),
+      ).rejects.toMatchObject({ code: 'ENOENT' })
+      await expectNoSecretOnDisk([folder, STATE_HOME], secrets())
+      expectNoSecret(result.stdout + result.stderr)
+    },
+  )
+})

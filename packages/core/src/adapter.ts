@@ -150,6 +150,16 @@ export {
   type SchedulerOptions,
   schedulerOptionsSchema,
 } from './scheduler.js'
+export {
+  checkSealingKey,
+  openSealedSecret,
+  type SealingKey,
+  type SecretKeeper,
+  sealingKeyBytes,
+  sealingStore,
+  sealSecret,
+  storeSealingKey,
+} from './sealing/index.js'
 export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
 export {

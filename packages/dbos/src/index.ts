@@ -22,7 +22,11 @@ export {
 export { postgresHistory, readPostgresHistory } from './postgres-history.js'
 export { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 export { isDue, type RotationPolicy } from './rotation-policy.js'
-export { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
-export { checkSealingKey, openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
+export {
+  forgetSealedSecrets,
+  type SealingKey,
+  withSealedSecrets,
+} from './sealed-secret-store.js'
+export { checkSealingKey, openSealedSecret, sealSecret } from './secret-seal.js'
 export type { TakeoverEvent, TakeoverOptions } from './worker-takeover.js'
 export { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from './workflow-id.js'

@@ -25,6 +25,7 @@ import {
 } from '@keyway/core'
 import {
   checkAuditPolicy,
+  checkSealingKey,
   matchesSelector,
   openRotation,
   type SteppedRotation,
@@ -42,8 +43,7 @@ import { ensureKeywayTables } from './keyway-tables.js'
 import { workerHistory } from './postgres-history.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
-import { forgetSealedSecrets, withSealedSecrets } from './sealed-secret-store.js'
-import { checkSealingKey, type SealingKey } from './secret-seal.js'
+import { forgetSealedSecrets, type SealingKey, withSealedSecrets } from './sealed-secret-store.js'
 import { resumable, STEP_RETRIES } from './step-retries.js'
 import { checkDistinctAccounts, StoreAccounts } from './store-accounts.js'
 import {

@@ -1,13 +1,15 @@
-import {
-  type CreatedKey,
-  type CreateKeyInput,
-  type KeyStore,
-  NotFoundError,
-  type Secret,
-} from '@keyway/core'
+import type { CreateKeyInput, KeyStore } from '@keyway/core'
+import { NotFoundError, openSealedSecret, sealingStore, sealSecret } from '@keyway/core/adapter'
 import type { Pool } from 'pg'
 import { KEYWAY_SCHEMA } from './keyway-tables.js'
-import { openSealedSecret, type SealingKey, sealSecret } from './secret-seal.js'
+
+/**
+ * A key that seals new secrets while a rotation holds them: 32 random bytes, base64. Every
+ * worker of one fleet uses the same one (for example from a secret manager), so a rotation
+ * picked up on another machine can verify the secret the first one delivered. Sealed with
+ * core's `sealSecret` (AES-256-GCM).
+ */
+export type SealingKey = string
 
 /**
  * The store as rotations on many workers see it: each secret it mints (a create, or a
@@ -37,45 +39,31 @@ export function withSealedSecrets<C extends CreateKeyInput>(
     }
     return id
   }
-  const seal = async (created: CreatedKey): Promise<CreatedKey> => {
-    await pool.query(
-      `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (rotation_id, key_id, sealed)
-       VALUES ($1, $2, $3)
-       ON CONFLICT (rotation_id, key_id) DO UPDATE SET sealed = EXCLUDED.sealed`,
-      [currentRotation('seal'), created.key.id, sealSecret(created.secret, sealingKey)],
-    )
-    return created
-  }
-  const create: KeyStore<C>['create'] = async (input, options) =>
-    seal(await store.create(input, options))
-  // A regenerated secret replaces the old one in place: once delivered, a rotation resumed
-  // elsewhere must verify it, never regenerate again.
-  const regenerate: KeyStore<C>['regenerate'] = async (id, options) =>
-    seal(await store.regenerate(id, options))
-  const reveal = async (id: string): Promise<Secret> => {
-    const rotation = currentRotation('reveal')
-    await beforeReveal(rotation)
-    const result = await pool.query<{ sealed: string }>(
-      `SELECT sealed FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE rotation_id = $1 AND key_id = $2`,
-      [rotation, id],
-    )
-    const row = result.rows[0]
-    if (row === undefined) {
-      throw new NotFoundError({
-        provider,
-        operation: 'reveal',
-        message: `${provider} reveal ${id}: no sealed secret is kept for this key in rotation ${rotation}`,
-      })
-    }
-    return openSealedSecret(row.sealed, sealingKey)
-  }
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'create') return create
-      if (property === 'regenerate') return regenerate
-      if (property === 'reveal') return reveal
-      const value = Reflect.get(target, property, receiver)
-      return typeof value === 'function' ? value.bind(target) : value
+  return sealingStore(store, {
+    keep: async (created) => {
+      await pool.query(
+        `INSERT INTO ${KEYWAY_SCHEMA}.sealed_secrets (rotation_id, key_id, sealed)
+         VALUES ($1, $2, $3)
+         ON CONFLICT (rotation_id, key_id) DO UPDATE SET sealed = EXCLUDED.sealed`,
+        [currentRotation('seal'), created.key.id, sealSecret(created.secret, sealingKey)],
+      )
+    },
+    reveal: async (id) => {
+      const rotation = currentRotation('reveal')
+      await beforeReveal(rotation)
+      const result = await pool.query<{ sealed: string }>(
+        `SELECT sealed FROM ${KEYWAY_SCHEMA}.sealed_secrets WHERE rotation_id = $1 AND key_id = $2`,
+        [rotation, id],
+      )
+      const row = result.rows[0]
+      if (row === undefined) {
+        throw new NotFoundError({
+          provider,
+          operation: 'reveal',
+          message: `${provider} reveal ${id}: no sealed secret is kept for this key in rotation ${rotation}`,
+        })
+      }
+      return openSealedSecret(row.sealed, sealingKey)
     },
   })
 }

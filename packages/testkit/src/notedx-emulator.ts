@@ -284,7 +284,7 @@ export function createNoteDxEmulator(
     seedKey: (input = {}) => {
       if (input.id !== undefined && (input.id === '' || find(input.id) !== undefined))
         throw new RangeError('seedKey: id must be a key not yet taken')
-      const record = addKey(input.type === 'sandbox' ? 'sandbox' : 'live')
+      const record = addKey(input.type === 'sandbox' ? 'sandbox' : 'live', input.metadata ?? null)
       // At NoteDx a key's id is the key: a chosen id is its secret too.
       if (input.id !== undefined) record.key = input.id
       if (input.disabled) record.status = 'inactive'

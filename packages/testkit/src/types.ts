@@ -141,6 +141,8 @@ export interface SeedKeyInput {
   createdAt?: Date
   /** When the key was last used, where the vendor reports it. Default: never. */
   lastUsedAt?: Date
+  /** Labels the key carries, where the vendor keeps them (NoteDx live keys). Default: none. */
+  metadata?: Record<string, string>
 }
 
 /** Direct access to the emulator's state, for tests and demos. */

@@ -43,7 +43,7 @@ export async function apply(context: Context): Promise<number> {
   const plain = await openFleet(context)
   const journal = fileJournal(journalPath(context, plain))
   const sealed = sealedSecrets(context, journal)
-  const opened = sealed === undefined ? plain : withSealing(plain, sealed)
+  const opened = await withSealing(plain, sealed)
   // A dry run writes nothing: it may read the journal while another run holds it.
   if (context.values['dry-run']) return applyWith(context, opened, journal, sealed)
   return withJournalLock(journal.path, () => applyWith(context, opened, journal, sealed))
@@ -53,7 +53,7 @@ async function applyWith(
   context: Context,
   opened: OpenFleet,
   journal: RotationJournal & { readonly path: string },
-  sealed: SealedSecrets | undefined,
+  sealed: SealedSecrets,
 ): Promise<number> {
   const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
@@ -72,12 +72,9 @@ async function applyWith(
   if ('nothingDue' in outcome) return nothingDue(context, opened, outcome.nothingDue)
   const { result, unreadable } = outcome
   // A rotation that ended needs its sealed secret no more.
-  await sealed?.forget(
-    result.stores.flatMap((store) =>
-      (store.result?.outcomes ?? []).flatMap((item) =>
-        item.status === 'rotated' ? [{ label: store.label, keyId: item.result.newKeyId }] : [],
-      ),
-    ),
+  await sealed.forgetEnded(
+    journal,
+    opened.stores.map((store) => store.config.label),
   )
   if (context.values.json) context.out(json(fleetResultJson(result)))
   else {
@@ -364,24 +361,28 @@ function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchP
 }
 
 /**
- * With `KEYWAY_SEALING_KEY` set, each new secret is sealed beside the journal until its
- * rotation ends, so a run cut off after a target took the secret resumes with it: every target
- * is written once, and no interim key is minted.
+ * Each new secret is sealed beside the journal until its rotation ends, so a run cut off
+ * after a target took the secret resumes with it: every target is written once, and no
+ * interim key is minted. Sealed with a key derived from each store's credential, or with
+ * `KEYWAY_SEALING_KEY` where it is set.
  */
-function sealedSecrets(context: Context, journal: RotationJournal): SealedSecrets | undefined {
-  const key = sealingKeyOf(context.io.env)
-  return key === undefined ? undefined : new SealedSecrets(`${journal.path ?? ''}.sealed.json`, key)
+function sealedSecrets(context: Context, journal: { readonly path: string }): SealedSecrets {
+  return new SealedSecrets(`${journal.path}.sealed.json`, sealingKeyOf(context.io.env), (line) =>
+    context.note(context.paint('yellow', `warning: ${line}`)),
+  )
 }
 
 /** The fleet with each store sealing what it mints. */
-function withSealing(opened: OpenFleet, sealed: SealedSecrets): OpenFleet {
-  const stores = opened.stores.map((store) => ({
-    ...store,
-    fleetStore: {
-      ...store.fleetStore,
-      store: sealed.wrap(store.fleetStore.store, store.config.label),
-    },
-  }))
+async function withSealing(opened: OpenFleet, sealed: SealedSecrets): Promise<OpenFleet> {
+  const stores = await Promise.all(
+    opened.stores.map(async (store) => ({
+      ...store,
+      fleetStore: {
+        ...store.fleetStore,
+        store: await sealed.wrap(store.fleetStore.store, store.config.label),
+      },
+    })),
+  )
   return { ...opened, stores, fleet: createFleet(stores.map((store) => store.fleetStore)) }
 }
 

@@ -23,11 +23,13 @@ import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultRotateJournal } from '../state-dir.js'
 import { storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
+import { configuredTargets } from './rotate-targets.js'
 
 const DAY_MS = 86_400_000
 
@@ -83,13 +85,23 @@ async function rotateWith(
     const endsOldKeys = flags.strategy === 'regenerate' || flags.retire !== 'keep'
     if (batch !== undefined && batch.keyIds.length > 1 && endsOldKeys) throw manyKeysNeedDelivery()
   }
-  const keyId =
+  const found =
     context.positionals[0] === undefined
       ? undefined
-      : (await findKey(store, context.positionals[0], context.signal)).id
+      : await findKey(store, context.positionals[0], context.signal)
+  const keyId = found?.id
   const deliverTo = values['deliver-to']
   const varName = values['var-name'] ?? DEFAULT_VAR_NAME
-  const shownTarget = deliverTo ?? 'printed here, once (no --deliver-to)'
+  // One key, no --deliver-to: where the fleet config delivers it, if a config is present.
+  const configured =
+    deliverTo === undefined && found !== undefined && flags.single
+      ? await configuredTargets(context, store, vendor, found)
+      : undefined
+  const shownTarget =
+    deliverTo ??
+    (configured === undefined
+      ? 'printed here, once (no --deliver-to)'
+      : `the targets of store ${configured.label} in the config: ${configured.targets.map((target) => target.name).join(', ')}`)
   const options: RotateKeysOptions = {
     ...selection(context, flags, keyId),
     journal,
@@ -134,16 +146,29 @@ async function rotateWith(
   const recorded = (deliver: Deliver, target: string) =>
     opened.emulated ? deliver : deliverWithHistory(context, vendor, store, deliver, target)
   let begun = false
+  // Delivered to targets, each new secret is sealed beside the journal until its rotation
+  // ends: a run cut off after a target took it resumes with it (see `apply`).
+  const sealed =
+    configured === undefined || opened.emulated
+      ? undefined
+      : new SealedSecrets(`${journal.path}.sealed.json`, sealingKeyOf(context.io.env), (line) =>
+          context.note(context.paint('yellow', `warning: ${line}`)),
+        )
+  const rotating = sealed === undefined ? store : await sealed.wrap(store, store.provider)
   const result = await run(
-    store,
+    rotating,
     {
       ...options,
-      deliver: recorded(
-        deliverTo === undefined
-          ? printAtOnce(context, vendor)
-          : deliveryTarget(deliverTo, context.io.env, { varName }),
-        deliverTo ?? 'stdout',
-      ),
+      ...(configured === undefined
+        ? {
+            deliver: recorded(
+              deliverTo === undefined
+                ? printAtOnce(context, vendor)
+                : deliveryTarget(deliverTo, context.io.env, { varName }),
+              deliverTo ?? 'stdout',
+            ),
+          }
+        : { targets: configured.targets }),
       confirm: async (plans) => {
         if (deliverTo !== undefined) checkDistinctTargets(plans, store.provider, deliverTo, varName)
         if (!values.yes) context.note(planText(plans, shownTarget, context.paint))
@@ -170,6 +195,7 @@ async function rotateWith(
     context.note('nothing rotated')
     return EXIT.cancelled
   }
+  await sealed?.forgetEnded(journal, [store.provider], (record) => record.provider)
   if (values.json) context.out(JSON.stringify(resultJson(result)))
   else if (result.outcomes.length === 0) context.note('no keys to rotate')
   else if (context.terminal) {

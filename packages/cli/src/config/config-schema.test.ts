@@ -306,6 +306,33 @@ describe('keyway.config.json', () => {
     )
   })
 
+  it.each([
+    ['no "keys"', {}, 'this entry has no "keys"'],
+    ['a name glob', { keys: { name: 'app-*' } }, '"keys.name" "app-*" is a glob'],
+    ['several ids', { keys: { ids: ['k1', 'k2'] } }, '"keys.ids" names 2 keys'],
+  ])(
+    'refuses a fixed variable on an entry that can take several keys (%s), which only keyway checks',
+    (_why, keys, reason) => {
+      const data = targets({ kind: 'github', repository: 'acme/app', variable: 'APP_KEY', ...keys })
+      expect(validate(data)).toBe(true)
+      expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
+        `keyway.config.json: stores[0].targets[0].variable: a fixed variable (no placeholder) holds one key's secret, but ${reason}`,
+      )
+    },
+  )
+
+  it.each([
+    ['one id', { ids: ['k1'] }],
+    ['an exact name', { name: 'app-api' }],
+    ['a metadata label', { metadata: { app: 'api' } }],
+  ])('accepts a fixed variable on an entry that selects one key by %s', (_why, keys) => {
+    const data = targets({ kind: 'vercel', project: 'web', variable: 'APP_KEY', keys })
+    expect(validate(data)).toBe(true)
+    expect(parseConfig(JSON.stringify(data), 'keyway.config.json').stores[0]?.targets).toHaveLength(
+      1,
+    )
+  })
+
   it('names the line and column of a JSON syntax error', () => {
     expect(() => parseConfig('{\n  "stores": [,]\n}', 'fleet.json')).toThrow(
       /^fleet\.json: is not valid JSON \(line 2, column 14\)$/,

@@ -168,15 +168,48 @@ const targets = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return
     dataset.value.forEach((entry, index) => {
+      const at = { type: 'array', origin: 'value', input: dataset.value, key: index, value: entry }
+      const several = fixedVariableProblem(entry)
+      if (several !== undefined)
+        addIssue({
+          message: several,
+          path: [
+            at as never,
+            {
+              type: 'object',
+              origin: 'value',
+              input: entry,
+              key: 'variable',
+              value: entry.variable,
+            },
+          ],
+        })
       const message = (TARGET_KINDS[entry.kind] as TargetKind<never>).check?.(entry as never)
       if (message === undefined) return
-      addIssue({
-        message,
-        path: [{ type: 'array', origin: 'value', input: dataset.value, key: index, value: entry }],
-      })
+      addIssue({ message, path: [at as never] })
     })
   }),
 )
+
+/**
+ * A fixed `variable` (no placeholder) holds one key's secret: on an entry whose `keys` can take
+ * several keys (none given, a glob, several ids), each rotation would overwrite the other's.
+ * One id, an exact name, or labels name one key; two due keys sharing it are refused at plan.
+ */
+function fixedVariableProblem(entry: TargetConfig): string | undefined {
+  if (entry.variable === undefined || entry.variable.includes('{')) return undefined
+  const keys = entry.keys
+  const reason =
+    keys === undefined
+      ? 'this entry has no "keys", so it takes every key of the store'
+      : keys.name !== undefined && /[*?]/.test(keys.name)
+        ? `"keys.name" ${JSON.stringify(keys.name)} is a glob that can take several keys`
+        : keys.ids !== undefined && keys.ids.length > 1
+          ? `"keys.ids" names ${keys.ids.length} keys`
+          : undefined
+  if (reason === undefined) return undefined
+  return `a fixed variable (no placeholder) holds one key's secret, but ${reason}, which would overwrite each other's at every rotation: select one key with "keys" ({ "ids": ["…"] }, an exact "name", or "metadata" labels), or put {NAME} in the variable`
+}
 
 /** A successor's lifetime: whole days, `90d`. */
 export const LIFETIME = /^[1-9][0-9]{0,4}d$/

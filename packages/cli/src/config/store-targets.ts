@@ -141,7 +141,7 @@ function openTarget(
     if (fixed !== undefined) return { variable: fixed }
     if (kind.naming === 'replaced' && key.name === null && template.includes('{NAME}'))
       return {
-        problem: `key ${key.id} has no name, so {NAME} would be its id and the ${kind.title} would be a new one at every rotation; give this target a fixed "variable" and select the key by "keys.ids"`,
+        problem: `key ${key.id} has no name, so {NAME} would be its id and the ${kind.title} would be a new one at every rotation; give this target a fixed "variable" and select the key by "keys" (a metadata label its successors carry over, or its id)`,
       }
     return { variable: variableOf(key, template, label) }
   }

@@ -1,0 +1,132 @@
+// Kill-and-resume machinery for the CLI's target tests: runs `keyway apply` in a child
+// process, holds one request at an emulator, SIGKILLs the run while it is held, then lets the
+// held request through (it lands, its answer is lost), and scans the files a run leaves.
+import { spawn } from 'node:child_process'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { RecordedRequest } from '@keyway/testkit'
+import { expect } from 'vitest'
+import { CLI, STATE_HOME } from './cli.test-support.js'
+
+/** An emulator as the kill needs it: its faults and its request log. */
+export interface HeldEmulator {
+  inject(fault: {
+    match: { method: string; path: RegExp }
+    until: Promise<unknown>
+    times?: number
+  }): void
+  readonly requests: readonly RecordedRequest[]
+  idle(): Promise<void>
+}
+
+/** Where the run is killed: while the first request matching `match` is held. */
+export interface KillPoint {
+  name: string
+  emulator: HeldEmulator
+  match: { method: string; path: RegExp }
+}
+
+/** The run's stderr up to the kill (never shown unless a wait fails). */
+export interface Killed {
+  stderr: string
+}
+
+/**
+ * Runs `keyway apply --yes --batch-id <batchId>` (or `args`) in `folder` and kills it (SIGKILL) while the
+ * point's request is held; then releases the request and waits until the emulator is idle.
+ */
+export async function applyKilledAt(
+  point: KillPoint,
+  options: {
+    folder: string
+    env: Record<string, string>
+    batchId: string
+    /** The command run; default `apply --yes --batch-id <batchId>`. */
+    args?: readonly string[]
+  },
+): Promise<Killed> {
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  // Every matching request waits at the gate (both keys' when they run at once).
+  point.emulator.inject({ match: point.match, until: gate, times: 100 })
+  const before = matching(point).length
+  const args = options.args ?? ['apply', '--yes', '--batch-id', options.batchId]
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.folder,
+    env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: STATE_HOME, ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  await until(
+    () => matching(point).length > before,
+    () => `${point.name}: ${stderr}`,
+  )
+  child.kill('SIGKILL')
+  await exited
+  release()
+  await point.emulator.idle()
+  return { stderr }
+}
+
+function matching(point: KillPoint): RecordedRequest[] {
+  return point.emulator.requests.filter(
+    (request) => request.method === point.match.method && point.match.path.test(request.path),
+  )
+}
+
+/** Waits (polling, no fixed sleep) until `condition` holds; fails with `why()` after ~20 s. */
+export async function until(condition: () => boolean, why: () => string = () => ''): Promise<void> {
+  for (let tries = 0; tries < 2000 && !condition(); tries++)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  expect(condition(), why()).toBe(true)
+}
+
+/** Non-GET requests to `path` at an emulator: the writes it was sent. */
+export const writesTo = (
+  emulator: { requests: readonly { method: string; path: string }[] },
+  path: RegExp,
+) =>
+  emulator.requests.filter((request) => request.method !== 'GET' && path.test(request.path)).length
+
+/**
+ * Every file under `folders` (recursively) and the text it holds: for scanning what a run
+ * left on disk. The sealed-secrets file may hold a sealed form only; no other file may hold a
+ * secret in any form.
+ */
+export async function filesUnder(
+  folders: readonly string[],
+): Promise<Array<{ path: string; text: string; mode: number }>> {
+  const files: Array<{ path: string; text: string; mode: number }> = []
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name)
+      if (entry.isDirectory()) await walk(path)
+      else if (entry.isFile())
+        files.push({
+          path,
+          text: await readFile(path, 'utf8'),
+          mode: (await stat(path)).mode & 0o777,
+        })
+    }
+  }
+  for (const folder of folders) await walk(folder)
+  return files
+}
+
+/** No file under `folders` holds any of `secrets`, as text or base64. */
+export async function expectNoSecretOnDisk(
+  folders: readonly string[],
+  secrets: readonly string[],
+): Promise<void> {
+  for (const file of await filesUnder(folders))
+    for (const secret of secrets) {
+      expect(file.text, file.path).not.toContain(secret)
+      expect(file.text, file.path).not.toContain(Buffer.from(secret).toString('base64'))
+    }
+}
