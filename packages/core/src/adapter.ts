@@ -70,6 +70,17 @@ export { checkAuditPolicy } from './fleet/fleet-schemas.js'
 export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export { type LastUse, lastUse } from './fleet/last-use.js'
 export {
+  describeSchedule,
+  lastRotation,
+  rotationScheduleSchema,
+  scheduleKeysSchema,
+  scheduleLengthMs,
+  scheduleList,
+  scheduleOf,
+  scheduleState,
+  storeSchedulesSchema,
+} from './fleet/rotation-schedule.js'
+export {
   type ChangeFields,
   currentRotationScope,
   inRotationScope,
