@@ -268,7 +268,10 @@ const invalid: Array<[string, unknown, string]> = [
   ],
   [
     'a schedule at an hour that does not exist',
-    config(store(), store({ label: 'b', schedule: [{ every: '1d' }, { every: '30d', at: '25:00Z' }] })),
+    config(
+      store(),
+      store({ label: 'b', schedule: [{ every: '1d' }, { every: '30d', at: '25:00Z' }] }),
+    ),
     'stores[1].schedule[1].at: expected a time of day from 00:00 to 23:59 with its zone',
   ],
   [
@@ -319,8 +322,14 @@ describe('keyway.config.json', () => {
 
   it('refuses, which only keyway checks, a schedule whose window or lifetime does not fit its interval', () => {
     const cases: Array<[unknown, string]> = [
-      [{ every: '1h', at: '03:00Z', window: '2h' }, 'stores[0].schedule.window: at most "every" (1h)'],
-      [{ every: '30d', at: '03:00Z', lifetime: '30d' }, 'stores[0].schedule.lifetime: must be longer'],
+      [
+        { every: '1h', at: '03:00Z', window: '2h' },
+        'stores[0].schedule.window: at most "every" (1h)',
+      ],
+      [
+        { every: '30d', at: '03:00Z', lifetime: '30d' },
+        'stores[0].schedule.lifetime: must be longer',
+      ],
     ]
     for (const [schedule, message] of cases) {
       const data = config(store({ schedule }))
