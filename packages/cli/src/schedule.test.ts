@@ -31,8 +31,20 @@ async function keyway(args: string[]): Promise<{ code: number; stdout: string; s
   let stdout = ''
   let stderr = ''
   const io = {
-    stdout: { write: (text: string) => ((stdout += text), true), isTTY: false },
-    stderr: { write: (text: string) => ((stderr += text), true), isTTY: false },
+    stdout: {
+      write: (text: string) => {
+        stdout += text
+        return true
+      },
+      isTTY: false,
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text
+        return true
+      },
+      isTTY: false,
+    },
     stdin: { isTTY: false },
     env,
     now: () => new Date(clock()),
@@ -153,7 +165,9 @@ describe('a fleet config with schedules, run by cron every minute', () => {
         request.method === 'POST' &&
         String((request.body as { name?: string }).name).startsWith('batch-x'),
     )
-    const expiresAt = Date.parse((batchCreate?.body as { expires_at: string }).expires_at)
+    const expiresAt = Date.parse(
+      (batchCreate?.body as { expires_at?: string } | undefined)?.expires_at ?? '',
+    )
     expect(expiresAt - (START + 30 * MINUTE)).toBeGreaterThanOrEqual(2 * DAY)
     expect(expiresAt - (START + 30 * MINUTE)).toBeLessThan(2 * DAY + MINUTE)
     const delivered = await readFile(join(folder, '.secrets/openrouter.env'), 'utf8')

@@ -1,10 +1,5 @@
 import { isIP } from 'node:net'
-import {
-  isPlainObject,
-  matchPath,
-  randomAlphanumeric,
-  randomHex,
-} from './emulator-helpers.js'
+import { isPlainObject, matchPath, randomAlphanumeric, randomHex } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
 import type { RequestLimiter } from './rate-limiter.js'

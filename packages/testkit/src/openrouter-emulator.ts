@@ -1,10 +1,4 @@
-import {
-  bearer,
-  isPlainObject,
-  matchPath,
-  randomHex,
-  sha256Hex,
-} from './emulator-helpers.js'
+import { bearer, isPlainObject, matchPath, randomHex, sha256Hex } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
 import { OpenRouterGuardrails } from './openrouter-guardrails.js'

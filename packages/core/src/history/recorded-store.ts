@@ -70,7 +70,12 @@ export async function recordChange<T>(
   }
   await context.sink.append(attempt)
   const settle = (result: Pick<HistoryEntry, 'outcome' | 'errorCode' | 'keyId'>) =>
-    context.sink.append({ ...attempt, ...result, phase: 'outcome', at: (context.now?.() ?? new Date()).toISOString() })
+    context.sink.append({
+      ...attempt,
+      ...result,
+      phase: 'outcome',
+      at: (context.now?.() ?? new Date()).toISOString(),
+    })
   let result: T
   try {
     result = await work()
