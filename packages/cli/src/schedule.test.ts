@@ -68,6 +68,22 @@ function createdNames(emulator: Emulator, from: number): string[] {
     })
 }
 
+interface StatusStore {
+  credential: Array<{ id: string; name: string | null }> | null
+  account: { baseUrl: string; fingerprint: string } | null
+  keys: Array<{
+    id: string
+    name: string | null
+    schedule: unknown
+    due: boolean
+    lastRotated: string | null
+    lastRotatedFrom: string | null
+    dueAt: string | null
+    nextRun: string | null
+    lastFailure: unknown
+  }>
+}
+
 beforeEach(async () => {
   folder = await mkdtemp(join(tmpdir(), 'keyway-schedule-'))
   setClock(START)
@@ -177,7 +193,64 @@ describe('a fleet config with schedules, run by cron every minute', () => {
       'OPENROUTER_BATCH_X',
       '',
     ])
+    // Status tells the same from the vendor's dates alone.
+    const shown = await keyway(['status', '--json'])
+    expect(shown.code, shown.stderr).toBe(0)
+    const stores = JSON.parse(shown.stdout).stores as StatusStore[]
+    const svcA = stores[0]?.keys.find((key) => key.name === 'svc-a')
+    expect(svcA).toMatchObject({ due: false, lastRotatedFrom: 'created', lastFailure: null })
+    expect(Date.parse(svcA?.lastRotated ?? '') - (START + 45 * MINUTE)).toBeLessThan(MINUTE)
+    expect(svcA?.nextRun).toBe(new Date(START + 60 * MINUTE).toISOString())
+    expect(stores[0]?.keys.find((key) => key.name === 'web')?.schedule).toBeNull()
   }, 120_000)
+
+  it('shows in status a key whose rotation failed, with the error’s code, and which account and key each credential is', async () => {
+    const failing = openrouter.control.seedKey({ name: 'svc-a', createdAt: from(0, -1) })
+    const latitudeKey = latitude.control.seedKey({ name: 'lat-a', createdAt: from(0) })
+    await writeConfig([
+      openrouterStore({ keys: { name: 'svc-*' }, every: '15m' }),
+      {
+        label: 'latitude',
+        vendor: 'latitudesh',
+        deliver: { to: '.secrets/latitude.env' },
+        schedule: { keys: { name: 'lat-*' }, every: '1d', at: '03:00Z' },
+      },
+    ])
+    openrouter.inject({ match: { method: 'POST', path: '/api/v1/keys' }, status: 403 })
+    const applied = await keyway(['apply', '--yes'])
+    expect(applied.code).toBe(1)
+    const shown = await keyway(['status', '--json'])
+    expect(shown.code, shown.stderr).toBe(0)
+    const [orStore, latStore] = JSON.parse(shown.stdout).stores as StatusStore[]
+    expect(orStore?.keys.find((key) => key.id === failing.id)).toMatchObject({
+      due: true,
+      schedule: { every: '15m' },
+      lastFailure: { action: 'create', step: 'create', errorCode: 'permission_denied' },
+    })
+    // An OpenRouter management key is not one of its keys; Latitude.sh's token is.
+    expect(orStore?.credential).toEqual([])
+    expect(orStore?.account?.baseUrl).toBe(openrouter.settings.baseUrl)
+    expect(orStore?.account?.fingerprint).toMatch(/^[A-Za-z0-9_-]{12}$/)
+    const admin = latStore?.credential?.[0]
+    expect(latStore?.credential).toHaveLength(1)
+    expect(admin?.name).toBe('admin')
+    expect(latStore?.keys.find((key) => key.id === latitudeKey.id)).toMatchObject({
+      due: false,
+      dueAt: from(1, 3).toISOString(),
+      nextRun: from(1, 3).toISOString(),
+    })
+    const text = await keyway(['status'])
+    expect(text.stdout).toContain('create (create): permission_denied')
+    expect(text.stdout).toContain(`key ${admin?.id} (admin)`)
+    for (const secret of [
+      openrouter.settings.managementKey,
+      latitude.settings.token,
+      failing.secret,
+      latitudeKey.secret,
+    ] as string[]) {
+      expect(shown.stdout + text.stdout + text.stderr).not.toContain(secret.slice(-12))
+    }
+  })
 
   it('refuses a schedule with a bad interval or time of day before any request, naming its path', async () => {
     const cases: Array<[unknown, string]> = [
@@ -186,7 +259,7 @@ describe('a fleet config with schedules, run by cron every minute', () => {
     ]
     for (const [schedule, message] of cases) {
       await writeConfig([openrouterStore(schedule)])
-      for (const command of ['plan', 'apply']) {
+      for (const command of ['plan', 'apply', 'status']) {
         const result = await keyway(command === 'apply' ? [command, '--yes'] : [command])
         expect(result.code).toBe(1)
         expect(result.stderr).toContain(`keyway.config.json: ${message}`)
