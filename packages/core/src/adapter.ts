@@ -65,6 +65,7 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from './errors.js'
+export { rotationStore } from './fleet/fleet-plan.js'
 export { storeBatchId } from './fleet/fleet-rotate.js'
 export { checkAuditPolicy } from './fleet/fleet-schemas.js'
 export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'

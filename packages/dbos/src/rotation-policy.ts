@@ -23,6 +23,13 @@ export interface RotationPolicy {
    * skip (the store's own credential, unless allowed). Instead of `maxAgeMs` and `select`.
    */
   audit?: AuditPolicy
+  /**
+   * Rotate what each store's `schedule` finds due, as `keyway apply` does with the same
+   * schedules (core's `scheduledKeys`: the vendor's creation time, else the history table),
+   * instead of `maxAgeMs`, `select` and `audit`. Fire it often (`'* * * * *'`): each due key is
+   * rotated once per due time, whichever firing (on whichever worker) sees it first.
+   */
+  fromSchedules?: boolean
 }
 
 /** Whether `key` is due under `policy` at `now` (ms since the epoch). */

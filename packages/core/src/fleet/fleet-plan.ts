@@ -45,11 +45,15 @@ export function rotationSettings(fleetStore: FleetStore, now: Date = new Date())
 
 /**
  * The store a fleet rotates through: with schedules, each successor expires after its key's
- * schedule's `lifetime` (else the store's `expiresInDays`), counted from `now`. Everything else
- * is the store's own (its account, its rules).
+ * schedule's `lifetime` (else the store's `expiresInDays`), counted from `now` (a time, or a
+ * clock read at each successor). Everything else is the store's own (its account, its rules).
  */
-export function rotationStore(fleetStore: FleetStore, now: Date): KeyStore {
+export function rotationStore(
+  fleetStore: Pick<FleetStore, 'store' | 'schedule' | 'rotation'>,
+  now: Date | (() => Date),
+): KeyStore {
   const { store } = fleetStore
+  const clock = typeof now === 'function' ? now : () => now
   const schedules = scheduleList(fleetStore.schedule)
   if (!schedules.some((schedule) => schedule.lifetime !== undefined)) return store
   const days = fleetStore.rotation?.expiresInDays
@@ -60,7 +64,7 @@ export function rotationStore(fleetStore: FleetStore, now: Date): KeyStore {
       (schedule === undefined ? undefined : scheduleLifetimeMs(schedule)) ??
       (days === undefined ? undefined : days * DAY_MS)
     if (lifetime === undefined) return plan
-    return { ...plan, input: { ...plan.input, expiresAt: new Date(now.getTime() + lifetime) } }
+    return { ...plan, input: { ...plan.input, expiresAt: new Date(clock().getTime() + lifetime) } }
   }
   return new Proxy(store, {
     get(target, property, receiver) {

@@ -74,11 +74,12 @@ function windowStartMs(at: string): number {
   return ((utc % DAY_MS) + DAY_MS) % DAY_MS
 }
 
+// Checks, not `v.regex`: the message is keyway's own wording wherever the issue is shown.
 const length = (example: string) =>
   v.pipe(
     v.string(),
-    v.regex(
-      LENGTH,
+    v.check(
+      (text) => LENGTH.test(text),
       `expected a whole number and a unit (m, h, d or w), such as "${example}"; not a fraction, 0 or another unit`,
     ),
   )
@@ -102,8 +103,8 @@ export const rotationScheduleSchema = v.pipe(
     at: v.optional(
       v.pipe(
         v.string(),
-        v.regex(
-          TIME_OF_DAY,
+        v.check(
+          (text) => TIME_OF_DAY.test(text),
           'expected a time of day from 00:00 to 23:59 with its zone, such as "03:00Z" or "04:30+02:00"',
         ),
       ),
