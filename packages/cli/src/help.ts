@@ -321,6 +321,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'was killed in between shows as "unknown". Never a secret; never pruned.',
     flags: [
       HISTORY_FLAG,
+      [
+        '--database-url <url>',
+        'read @keyway/dbos workers’ history table in this Postgres instead (KEYWAY_DATABASE_URL)',
+      ],
       ['-c, --config <file>', 'the config whose "history" to read (KEYWAY_CONFIG)'],
       [
         '--store <label>',

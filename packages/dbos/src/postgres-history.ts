@@ -7,7 +7,7 @@ import {
   recordedStore,
 } from '@keyway/core'
 import { storeFingerprint } from '@keyway/core/adapter'
-import type { Pool } from 'pg'
+import pg, { type Pool } from 'pg'
 import { KEYWAY_SCHEMA, readDigestKey } from './keyway-tables.js'
 import { ROTATION_WORKFLOW_PREFIX } from './workflow-id.js'
 
@@ -76,12 +76,21 @@ export function postgresHistory(pool: Pool): HistorySink {
 
 /**
  * Every entry of the `history` table, oldest first, as `HistoryEntry` values; only these
- * `actions` where given.
+ * `actions` where given. Takes a pool, or a connection URL (then it opens and closes its own).
  */
 export async function readPostgresHistory(
-  pool: Pick<Pool, 'query'>,
+  pool: Pick<Pool, 'query'> | string,
   options: { actions?: readonly HistoryAction[] } = {},
 ): Promise<HistoryEntry[]> {
+  if (typeof pool === 'string') {
+    const owned = new pg.Pool({ connectionString: pool, max: 1 })
+    owned.on('error', () => {})
+    try {
+      return await readPostgresHistory(owned, options)
+    } finally {
+      await owned.end()
+    }
+  }
   const result =
     options.actions === undefined
       ? await pool.query<Record<string, unknown>>(
