@@ -18,6 +18,7 @@ import {
   type RotationSchedule,
   type RotationState,
   rotateKeys,
+  rotationHistory,
   type StoreFingerprint,
   type TargetDelivery,
   type TargetPhase,
@@ -721,12 +722,15 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     if (fleet !== undefined && policy.audit !== undefined) return planAudit(fleet, policy.audit)
     const due: string[] = []
     const now = Date.now()
+    const history = rotationHistory(
+      await readPostgresHistory(pool, { actions: ['create', 'regenerate'] }),
+    )
     for (const label of labels) {
       // Core's dry run decides what may be rotated (own credential, vendor limits); no write.
       const plan = await rotateKeys(entryOf(label).store, {
         ...options.rotation,
         dryRun: true,
-        filter: (key) => isDue(policy, key, label, now),
+        filter: (key) => isDue(policy, key, label, now, history),
       })
       for (const each of plan.plans) {
         if (each.action === 'rotate') due.push(`${label}/${each.keyId}`)

@@ -1,4 +1,5 @@
-import type { ApiKey, AuditPolicy } from '@keyway/core'
+import type { ApiKey, AuditPolicy, RotationHistory } from '@keyway/core'
+import { lastRotation } from '@keyway/core/adapter'
 
 /**
  * Which keys a scheduled policy rotates. It is also the batch: a key it already rotated or
@@ -32,10 +33,21 @@ export interface RotationPolicy {
   fromSchedules?: boolean
 }
 
-/** Whether `key` is due under `policy` at `now` (ms since the epoch). */
-export function isDue(policy: RotationPolicy, key: ApiKey, label: string, now: number): boolean {
+/**
+ * Whether `key` is due under `policy` at `now` (ms since the epoch). Its age counts from its
+ * last rotation as core's schedules read it (`lastRotation`): its creation, or a regenerate in
+ * place that `history` holds; a key with neither counts as old.
+ */
+export function isDue(
+  policy: RotationPolicy,
+  key: ApiKey,
+  label: string,
+  now: number,
+  history?: RotationHistory,
+): boolean {
   if (key.status !== 'active') return false
   if (policy.select !== undefined && !policy.select(key, label)) return false
-  if (policy.maxAgeMs === undefined || key.createdAt === null) return true
-  return now - key.createdAt.getTime() >= policy.maxAgeMs
+  const last = lastRotation(key, label, history)
+  if (policy.maxAgeMs === undefined || last === null) return true
+  return now - last.at.getTime() >= policy.maxAgeMs
 }
