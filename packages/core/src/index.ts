@@ -57,6 +57,7 @@ export {
   type ScheduledKey,
   type ScheduledKeyInput,
   type ScheduleKeys,
+  type ScheduleOptions,
   type ScheduleState,
   scheduledKeys,
 } from './fleet/rotation-schedule.js'

@@ -49,9 +49,6 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   w: 7 * DAY_MS,
 }
 
-/** The default length of a window. */
-export const DEFAULT_WINDOW = '2h'
-
 /** `30d`, `12h`, `90m`, `2w`: a whole number above 0 (at most five digits) and a unit. */
 const LENGTH = /^([1-9][0-9]{0,4})([mhdw])$/
 /** `03:00Z`, `23:59+05:30`, `04:00-08:00`. */
@@ -196,6 +193,7 @@ export interface ScheduleState {
    * `null` when neither is known.
    */
   lastRotated: Date | null
+  /** `'created'`: the vendor's creation time; `'history'`: a regenerate (or create) history holds. */
   lastRotatedFrom: LastRotationSource | null
   /**
    * When it is (or was) due: its last rotation plus `every`, moved to the start of the window
@@ -318,17 +316,31 @@ function state(
 
 /** A key with its store's label and schedules, as `dueKeys` reads it. */
 export interface ScheduledKeyInput {
+  /** The store's label, as history names it. */
   label: string
+  /** The key as its store lists it. */
   key: ApiKey
   /** The store's schedules; the first that covers the key applies. */
   schedules: readonly RotationSchedule[]
 }
 
+/** What `scheduledKeys` and `dueKeys` measure against. */
+export interface ScheduleOptions {
+  /** The moment asked about. */
+  now: Date
+  /** History (its entries, or `rotationHistory` of them), for regenerates in place. */
+  history?: readonly HistoryEntry[] | RotationHistory
+}
+
 /** A key a schedule covers, with where it stands. */
 export interface ScheduledKey {
+  /** The store's label. */
   label: string
+  /** The key as its store lists it. */
   key: ApiKey
+  /** The schedule that covers it (the first of its store's that does). */
   schedule: RotationSchedule
+  /** Where it stands at the moment asked. */
   state: ScheduleState
 }
 
@@ -339,7 +351,7 @@ export interface ScheduledKey {
  */
 export function scheduledKeys(
   keys: readonly ScheduledKeyInput[],
-  options: { now: Date; history?: readonly HistoryEntry[] | RotationHistory },
+  options: ScheduleOptions,
 ): ScheduledKey[] {
   const given = options.history ?? []
   const history = Array.isArray(given)
@@ -357,7 +369,7 @@ export function scheduledKeys(
 /** The keys a run at `now` rotates by their schedules (see `scheduledKeys`). */
 export function dueKeys(
   keys: readonly ScheduledKeyInput[],
-  options: { now: Date; history?: readonly HistoryEntry[] | RotationHistory },
+  options: ScheduleOptions,
 ): ScheduledKey[] {
   return scheduledKeys(keys, options).filter((entry) => entry.state.due)
 }
@@ -365,5 +377,7 @@ export function dueKeys(
 /** A schedule in words: `every 30d, 03:00Z–05:00Z`. */
 export function describeSchedule(schedule: RotationSchedule): string {
   if (schedule.at === undefined) return `every ${schedule.every}`
-  return `every ${schedule.every} in the window ${schedule.at} + ${schedule.window ?? DEFAULT_WINDOW}`
+  const minutes = windowMs(schedule) / MINUTE_MS
+  const length = minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`
+  return `every ${schedule.every} in a window opening ${schedule.at} for ${length}`
 }
