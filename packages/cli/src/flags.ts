@@ -54,6 +54,7 @@ export const OPTIONS = {
   ...FLEET_OPTIONS,
   // History: where changes are recorded, and keyway history's filters.
   history: { type: 'string' },
+  'database-url': { type: 'string' },
   key: { type: 'string' },
   since: { type: 'string' },
   action: { type: 'string' },

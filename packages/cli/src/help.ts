@@ -302,6 +302,19 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'keyway apply --expires-in 90d --dry-run',
     ],
   },
+  status: {
+    common: FROM_CONFIG,
+    summary: 'each store’s credential, and each key’s last rotation, next due and last failure',
+    usage: 'status [--config <file>] [--store <label>] [--json]',
+    description:
+      `${FLEET_NOTE} Per store: the account its credential reaches (base URL, a keyed digest ` +
+      'of the credential, never the credential) and which listed key it is, where the vendor ' +
+      'tells. Per key: its schedule, when it was last rotated (the vendor’s creation time, or ' +
+      'a regenerate in history), when it is next due (by its schedule, else the policy’s ' +
+      'max age), and its last failed change from history with the error’s code. Reads only.',
+    flags: [...FLEET_FLAGS.slice(0, 3), HISTORY_FLAG],
+    examples: ['keyway status', 'keyway status --store openrouter-prod --json'],
+  },
   history: {
     common: ['json'],
     summary: 'every change keyway made at vendors and delivery targets',
@@ -315,6 +328,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'was killed in between shows as "unknown". Never a secret; never pruned.',
     flags: [
       HISTORY_FLAG,
+      [
+        '--database-url <url>',
+        'read @keyway/dbos workers’ history table in this Postgres instead (KEYWAY_DATABASE_URL)',
+      ],
       ['-c, --config <file>', 'the config whose "history" to read (KEYWAY_CONFIG)'],
       [
         '--store <label>',

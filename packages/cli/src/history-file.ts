@@ -39,6 +39,7 @@ export function historyContext(
     account: async () => storeFingerprint(store, await readOrCreateKey(`${path}.key`)),
     label,
     batchId: () => context.batchId,
+    ...(context.io.now === undefined ? {} : { now: context.io.now }),
   }
 }
 

@@ -8,6 +8,7 @@ import { history } from './commands/history.js'
 import { create, get, list, remove, setStatus, update } from './commands/keys.js'
 import { plan } from './commands/plan.js'
 import { rotate } from './commands/rotate.js'
+import { status } from './commands/status.js'
 import type { Context } from './context.js'
 import { EXIT } from './exit-codes.js'
 import { OPTIONS, type Values } from './flags.js'
@@ -39,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   audit,
   plan,
   apply,
+  status,
   history,
   completion,
 }

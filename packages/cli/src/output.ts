@@ -8,6 +8,11 @@ export interface Io {
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
   env: Record<string, string | undefined>
+  /**
+   * The clock schedules and history are measured against. Default: the system clock. For
+   * programs (and tests) that run the CLI in process at a moment of their choosing.
+   */
+  now?: () => Date
 }
 
 type Style = Parameters<typeof styleText>[0]

@@ -65,10 +65,22 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from './errors.js'
+export { rotationStore } from './fleet/fleet-plan.js'
 export { storeBatchId } from './fleet/fleet-rotate.js'
 export { checkAuditPolicy } from './fleet/fleet-schemas.js'
 export { globsCannotOverlap, matchesSelector } from './fleet/key-selector.js'
 export { type LastUse, lastUse } from './fleet/last-use.js'
+export {
+  describeSchedule,
+  lastRotation,
+  rotationScheduleSchema,
+  scheduleKeysSchema,
+  scheduleLengthMs,
+  scheduleList,
+  scheduleOf,
+  scheduleState,
+  storeSchedulesSchema,
+} from './fleet/rotation-schedule.js'
 export {
   type ChangeFields,
   currentRotationScope,

@@ -49,6 +49,19 @@ export type {
   KeySelector,
 } from './fleet/fleet-types.js'
 export {
+  dueKeys,
+  type LastRotationSource,
+  type RotationHistory,
+  type RotationSchedule,
+  rotationHistory,
+  type ScheduledKey,
+  type ScheduledKeyInput,
+  type ScheduleKeys,
+  type ScheduleOptions,
+  type ScheduleState,
+  scheduledKeys,
+} from './fleet/rotation-schedule.js'
+export {
   HISTORY_ACTIONS,
   type HistoryAction,
   type HistoryActor,

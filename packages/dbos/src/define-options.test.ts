@@ -51,6 +51,30 @@ describe('defineKeywayRotations refuses bad options before anything starts', () 
     ])
   })
 
+  it('a store schedule with a bad interval or time of day, or beside retire "keep", naming the store', async () => {
+    const { createOpenRouterKeyStore } = await import('@keyway/openrouter')
+    const store = () =>
+      createOpenRouterKeyStore({ managementKey: 'unused-test-key', baseUrl: 'http://127.0.0.1:9' })
+    const policies = [{ name: 'sched', schedule: '* * * * *', fromSchedules: true }]
+    const withSchedule = (schedule: unknown) => ({
+      stores: { prod: { store: store(), schedule: schedule as never } },
+      policies,
+    })
+    expect(refusal(withSchedule({ every: '30x' })).issues[0]).toMatchObject({
+      path: 'stores.prod.schedule.every',
+      message: expect.stringContaining('expected a whole number and a unit'),
+    })
+    expect(refusal(withSchedule([{ every: '30d', at: '25:00Z' }])).issues[0]?.path).toBe(
+      'stores.prod.schedule.0.at',
+    )
+    expect(
+      refusal({ ...withSchedule({ every: '30d' }), rotation: { retire: 'keep' } }).issues[0]?.path,
+    ).toBe('stores.prod.rotation.retire')
+    expect(refusal({ stores: { prod: { store: store() } }, policies }).message).toBe(
+      'policies.fromSchedules needs a store with a schedule among its labels',
+    )
+  })
+
   it('a policy name that cannot name a schedule', () => {
     expect(refusal({ policies: [{ name: 'a b', schedule: '* * * * *' }] }).issues[0]?.path).toBe(
       'policies.name',

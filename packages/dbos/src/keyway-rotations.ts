@@ -9,13 +9,16 @@ import {
   type CreatedKey,
   createFleet,
   type Fleet,
+  type HistoryEntry,
   type DeliveryTarget as KeyDeliveryTarget,
   type KeySelector,
   type KeyStore,
   RotationError,
   type RotationOptions,
+  type RotationSchedule,
   type RotationState,
   rotateKeys,
+  rotationHistory,
   type StoreFingerprint,
   type TargetDelivery,
   type TargetPhase,
@@ -28,7 +31,9 @@ import {
   checkSealingKey,
   matchesSelector,
   openRotation,
+  rotationStore,
   type SteppedRotation,
+  scheduleList,
 } from '@keyway/core/adapter'
 import pg from 'pg'
 import {
@@ -40,7 +45,7 @@ import {
 } from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
 import { ensureKeywayTables } from './keyway-tables.js'
-import { workerHistory } from './postgres-history.js'
+import { readPostgresHistory, workerHistory } from './postgres-history.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, type SealingKey, withSealedSecrets } from './sealed-secret-store.js'
@@ -81,6 +86,13 @@ export interface RotationStoreEntry {
   select?: KeySelector
   /** Limits of the store's queue. Default: none (the store's own scheduler still paces requests). */
   limits?: RotationQueueLimits
+  /**
+   * When its keys are rotated by a policy with `fromSchedules`: the same field as a store of
+   * keyway.config.json (one schedule, or a list where the first that covers a key wins; see
+   * core's `RotationSchedule`), so the CLI and the workers keep one schedule. A successor is
+   * given the schedule's `lifetime`.
+   */
+  schedule?: RotationSchedule | readonly RotationSchedule[]
   /**
    * Where its keys' new secrets go (core's `DeliveryTarget`s: GitHub Actions secrets, Vercel
    * variables, …), for every key, or from a function of the key for each. Each target's
@@ -340,7 +352,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       throw invalid('policies.name', `"${policy.name}" names two policies`)
     }
     policyNames.add(policy.name)
-    if (policy.audit !== undefined) fleets.set(policy.name, auditFleet(options, policy))
+    if (policy.audit !== undefined || policy.fromSchedules === true)
+      fleets.set(policy.name, auditFleet(options, policy))
   }
   const sharingAccount = checkDistinctAccounts(options.stores)
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 })
@@ -360,8 +373,10 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   const storeOf = (label: string): KeyStore => {
     let store = stores.get(label)
     if (store === undefined) {
+      const entry = entryOf(label)
       store = withSealedSecrets(
-        entryOf(label).store,
+        // A key its store's schedule covers gets the schedule's lifetime.
+        rotationStore({ store: entry.store, schedule: entry.schedule }, () => new Date()),
         pool,
         options.sealingKey,
         () => DBOS.workflowID,
@@ -690,20 +705,27 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     })(batchId, label, keyId, accounts.current(label), ...(names === undefined ? [] : [names]))
   }
 
-  const planPolicy = async (
-    policy: RotationPolicy,
-  ): Promise<{ due: string[]; errors: string[] }> => {
+  const planPolicy = async (policy: RotationPolicy): Promise<PolicyPlan> => {
     const labels = policy.labels ?? Object.keys(options.stores)
     const fleet = fleets.get(policy.name)
+    if (fleet !== undefined && policy.fromSchedules === true) {
+      // Core's one decision, from the vendors' creation times and the history table (which
+      // outlives any worker): the same as `keyway apply` makes from the same schedules.
+      const history = await readPostgresHistory(pool, { actions: ['create', 'regenerate'] })
+      return planSchedules(fleet, policy.name, history)
+    }
     if (fleet !== undefined && policy.audit !== undefined) return planAudit(fleet, policy.audit)
     const due: string[] = []
     const now = Date.now()
+    const history = rotationHistory(
+      await readPostgresHistory(pool, { actions: ['create', 'regenerate'] }),
+    )
     for (const label of labels) {
       // Core's dry run decides what may be rotated (own credential, vendor limits); no write.
       const plan = await rotateKeys(entryOf(label).store, {
         ...options.rotation,
         dryRun: true,
-        filter: (key) => isDue(policy, key, label, now),
+        filter: (key) => isDue(policy, key, label, now, history),
       })
       for (const each of plan.plans) {
         if (each.action === 'rotate') due.push(`${label}/${each.keyId}`)
@@ -721,9 +743,11 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   const attemptsOf = async (
     policy: RotationPolicy,
     due: readonly string[],
+    batches: Readonly<Record<string, string>>,
   ): Promise<{ starts: Array<{ entry: string; attempt: number }>; retried: string[] }> => {
+    // A policy's batches: its name, or (`fromSchedules`) its name and a due time after a `~`.
     const earlier = await DBOS.listWorkflows({
-      workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}${encodeURIComponent(policy.name)}/`,
+      workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}${encodeURIComponent(policy.name)}${policy.fromSchedules === true ? '~' : '/'}`,
       workflowName: 'keyway.rotateKey',
       loadInput: false,
     })
@@ -732,7 +756,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       const label = storeLabelOf(workflow.workflowID)
       const parts = workflow.workflowID.split('/')
       if (label === undefined) continue
-      const key = `${label}/${decodeURIComponent(parts[3] as string)}`
+      const batch = decodeURIComponent(parts[1] as string)
+      const key = `${batch}/${label}/${decodeURIComponent(parts[3] as string)}`
       const seen = latest.get(key)
       if (seen === undefined || attemptOf(seen.workflowID) < attemptOf(workflow.workflowID)) {
         latest.set(key, workflow)
@@ -741,7 +766,7 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     const starts: Array<{ entry: string; attempt: number }> = []
     const retried: string[] = []
     for (const entry of due) {
-      const last = latest.get(entry)
+      const last = latest.get(`${batches[entry] ?? policy.name}/${entry}`)
       if (last === undefined) {
         starts.push({ entry, attempt: 1 })
         continue
@@ -759,8 +784,14 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   const policyWorkflow = registerWorkflow(
     async (_scheduledAt: Date, context: { policy: string }): Promise<PolicyRunSummary> => {
       const policy = policyNamed(options, context.policy)
-      const { due, errors } = await DBOS.runStep(() => planPolicy(policy), { name: 'plan' })
-      const { starts, retried } = await DBOS.runStep(() => attemptsOf(policy, due), {
+      const {
+        due,
+        errors,
+        batches = {},
+      } = await DBOS.runStep(() => planPolicy(policy), {
+        name: 'plan',
+      })
+      const { starts, retried } = await DBOS.runStep(() => attemptsOf(policy, due, batches), {
         name: 'attempts',
       })
       const started: string[] = []
@@ -771,7 +802,8 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
         // The policy is the batch and the attempt is derived from what ran before: two
         // firings at once derive the same id, and DBOS starts it once.
         try {
-          const handle = await enqueue(policy.name, label, keyId, 'reject', attempt)
+          const batch = batches[entry] ?? policy.name
+          const handle = await enqueue(batch, label, keyId, 'reject', attempt)
           started.push(handle.workflowID)
         } catch (error) {
           if (!DBOSErrors.isWorkflowIDInUseError(error)) throw error
@@ -881,6 +913,39 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
   }
 }
 
+/**
+ * What a policy found due, as `label/keyId`; with `fromSchedules`, each due key's batch: the
+ * policy's name and the moment the key fell due, so every firing until it is rotated names the
+ * same rotation (and a key regenerated in place is due again under a new batch).
+ */
+interface PolicyPlan {
+  due: string[]
+  errors: string[]
+  batches?: Record<string, string>
+}
+
+/** The keys the stores' schedules find due now, by the fleet's plan (core's `scheduledKeys`). */
+async function planSchedules(
+  fleet: Fleet,
+  policy: string,
+  history: readonly HistoryEntry[],
+): Promise<PolicyPlan> {
+  const plan = await fleet.plan({}, { history })
+  const batches: Record<string, string> = {}
+  for (const entry of plan.entries) {
+    const dueAt = entry.schedule?.dueAt
+    // `YYYYMMDDTHHMMZ`: a due time is whole minutes.
+    const stamp =
+      dueAt == null ? 'unknown' : `${dueAt.toISOString().slice(0, 16).replace(/[-:]/g, '')}Z`
+    batches[`${entry.label}/${entry.key.id}`] = `${policy}~${stamp}`
+  }
+  return {
+    due: plan.entries.map((entry) => `${entry.label}/${entry.key.id}`),
+    errors: plan.errors.map((error) => `${error.label}: ${error.error.message}`),
+    batches,
+  }
+}
+
 /** The keys due under an audit policy, by its fleet's plan; stores that failed are named. */
 async function planAudit(
   fleet: Fleet,
@@ -905,17 +970,28 @@ function auditFleet(options: KeywayRotationsOptions, policy: RotationPolicy): Fl
     ...(graceMs === undefined ? {} : { graceMs }),
     ...(allowSelf === undefined ? {} : { allowSelf }),
   }
-  return createFleet(
-    (policy.labels ?? Object.keys(options.stores)).map((label) => {
-      const entry = options.stores[label] as RotationStoreEntry
-      return {
-        label,
-        store: entry.store,
-        rotation,
-        ...(entry.select === undefined ? {} : { select: entry.select }),
-      }
-    }),
-  )
+  const labels = policy.labels ?? Object.keys(options.stores)
+  const stores = labels.map((label) => {
+    const entry = options.stores[label] as RotationStoreEntry
+    return {
+      label,
+      store: entry.store,
+      rotation,
+      ...(entry.select === undefined ? {} : { select: entry.select }),
+      ...(policy.fromSchedules === true && entry.schedule !== undefined
+        ? { schedule: entry.schedule }
+        : {}),
+    }
+  })
+  try {
+    return createFleet(stores)
+  } catch (error) {
+    // A store's setting named by its label, as the options give it.
+    const issue = error instanceof ValidationError ? error.issues[0] : undefined
+    const match = issue === undefined ? null : /^(\d+)\.(.+)$/.exec(issue.path)
+    if (issue === undefined || match === null) throw error
+    throw invalid(`stores.${labels[Number(match[1])]}.${match[2]}`, issue.message)
+  }
 }
 
 /** The DBOS schedule of a policy. */
@@ -958,6 +1034,14 @@ function checkPolicy(options: KeywayRotationsOptions, policy: RotationPolicy): v
     if (options.stores[label] === undefined) {
       throw invalid('policies.labels', `no store is labelled "${label}"`)
     }
+  }
+  if (policy.fromSchedules === true) {
+    if (policy.maxAgeMs !== undefined || policy.select !== undefined || policy.audit !== undefined)
+      throw invalid('policies.fromSchedules', 'replaces maxAgeMs, select and audit: give one way')
+    const labels = policy.labels ?? Object.keys(options.stores)
+    if (!labels.some((label) => scheduleList(options.stores[label]?.schedule).length > 0))
+      throw invalid('policies.fromSchedules', 'needs a store with a schedule among its labels')
+    return
   }
   if (policy.audit === undefined) return
   if (policy.maxAgeMs !== undefined || policy.select !== undefined) {

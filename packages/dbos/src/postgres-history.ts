@@ -1,7 +1,13 @@
 import { DBOS } from '@dbos-inc/dbos-sdk'
-import { type HistoryEntry, type HistorySink, type KeyStore, recordedStore } from '@keyway/core'
+import {
+  type HistoryAction,
+  type HistoryEntry,
+  type HistorySink,
+  type KeyStore,
+  recordedStore,
+} from '@keyway/core'
 import { storeFingerprint } from '@keyway/core/adapter'
-import type { Pool } from 'pg'
+import pg, { type Pool } from 'pg'
 import { KEYWAY_SCHEMA, readDigestKey } from './keyway-tables.js'
 import { ROTATION_WORKFLOW_PREFIX } from './workflow-id.js'
 
@@ -68,11 +74,32 @@ export function postgresHistory(pool: Pool): HistorySink {
   }
 }
 
-/** Every entry of the `history` table, oldest first, as `HistoryEntry` values. */
-export async function readPostgresHistory(pool: Pick<Pool, 'query'>): Promise<HistoryEntry[]> {
-  const result = await pool.query<Record<string, unknown>>(
-    `SELECT * FROM ${KEYWAY_SCHEMA}.history ORDER BY seq`,
-  )
+/**
+ * Every entry of the `history` table, oldest first, as `HistoryEntry` values; only these
+ * `actions` where given. Takes a pool, or a connection URL (then it opens and closes its own).
+ */
+export async function readPostgresHistory(
+  pool: Pick<Pool, 'query'> | string,
+  options: { actions?: readonly HistoryAction[] } = {},
+): Promise<HistoryEntry[]> {
+  if (typeof pool === 'string') {
+    const owned = new pg.Pool({ connectionString: pool, max: 1 })
+    owned.on('error', () => {})
+    try {
+      return await readPostgresHistory(owned, options)
+    } finally {
+      await owned.end()
+    }
+  }
+  const result =
+    options.actions === undefined
+      ? await pool.query<Record<string, unknown>>(
+          `SELECT * FROM ${KEYWAY_SCHEMA}.history ORDER BY seq`,
+        )
+      : await pool.query<Record<string, unknown>>(
+          `SELECT * FROM ${KEYWAY_SCHEMA}.history WHERE action = ANY($1) ORDER BY seq`,
+          [[...options.actions]],
+        )
   return result.rows.map((row) => ({
     change: row.change as string,
     phase: row.phase as HistoryEntry['phase'],

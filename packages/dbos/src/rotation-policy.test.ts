@@ -32,6 +32,30 @@ describe('isDue', () => {
     expect(isDue(policy, key({ createdAt: new Date(now - 30 * day) }), 'main', now)).toBe(true)
   })
 
+  it('counts the age of a key regenerated in place from its last regenerate in history', async () => {
+    const { rotationHistory } = await import('@keyway/core')
+    const history = rotationHistory([
+      {
+        change: 'c1',
+        phase: 'outcome',
+        at: new Date(now - 2 * day).toISOString(),
+        action: 'regenerate',
+        provider: 'latitudesh',
+        store: 'main',
+        account: null,
+        keyId: 'k1',
+        target: null,
+        batchId: null,
+        rotationId: null,
+        step: null,
+        outcome: 'succeeded',
+        actor: { worker: 'w' },
+      },
+    ])
+    expect(isDue(policy, key({}), 'main', now, history)).toBe(false)
+    expect(isDue(policy, key({}), 'other', now, history)).toBe(true)
+  })
+
   it('skips disabled keys, counts a key without a creation date as old, and applies select', () => {
     expect(isDue(policy, key({ status: 'disabled' }), 'main', now)).toBe(false)
     expect(isDue(policy, key({ createdAt: null }), 'main', now)).toBe(true)

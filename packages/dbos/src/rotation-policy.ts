@@ -1,4 +1,5 @@
-import type { ApiKey, AuditPolicy } from '@keyway/core'
+import type { ApiKey, AuditPolicy, RotationHistory } from '@keyway/core'
+import { lastRotation } from '@keyway/core/adapter'
 
 /**
  * Which keys a scheduled policy rotates. It is also the batch: a key it already rotated or
@@ -23,12 +24,30 @@ export interface RotationPolicy {
    * skip (the store's own credential, unless allowed). Instead of `maxAgeMs` and `select`.
    */
   audit?: AuditPolicy
+  /**
+   * Rotate what each store's `schedule` finds due, as `keyway apply` does with the same
+   * schedules (core's `scheduledKeys`: the vendor's creation time, else the history table),
+   * instead of `maxAgeMs`, `select` and `audit`. Fire it often (`'* * * * *'`): each due key is
+   * rotated once per due time, whichever firing (on whichever worker) sees it first.
+   */
+  fromSchedules?: boolean
 }
 
-/** Whether `key` is due under `policy` at `now` (ms since the epoch). */
-export function isDue(policy: RotationPolicy, key: ApiKey, label: string, now: number): boolean {
+/**
+ * Whether `key` is due under `policy` at `now` (ms since the epoch). Its age counts from its
+ * last rotation as core's schedules read it (`lastRotation`): its creation, or a regenerate in
+ * place that `history` holds; a key with neither counts as old.
+ */
+export function isDue(
+  policy: RotationPolicy,
+  key: ApiKey,
+  label: string,
+  now: number,
+  history?: RotationHistory,
+): boolean {
   if (key.status !== 'active') return false
   if (policy.select !== undefined && !policy.select(key, label)) return false
-  if (policy.maxAgeMs === undefined || key.createdAt === null) return true
-  return now - key.createdAt.getTime() >= policy.maxAgeMs
+  const last = lastRotation(key, label, history)
+  if (policy.maxAgeMs === undefined || last === null) return true
+  return now - last.at.getTime() >= policy.maxAgeMs
 }

@@ -10,6 +10,7 @@ import type {
   DeliveryTarget,
   KeySelector,
   KeyStore,
+  RotationSchedule,
   RotationState,
   TargetPhase,
 } from '@keyway/core'
@@ -42,6 +43,7 @@ export interface WorkerConfig {
       settings: Record<string, string>
       limits?: RotationQueueLimits
       select?: KeySelector
+      schedule?: RotationSchedule | RotationSchedule[]
     }
   >
   /**
@@ -50,13 +52,14 @@ export interface WorkerConfig {
    */
   crashAt?: { state: RotationState; nth: number }
   crashNote?: string
-  /** A policy by age and a list of key ids, or by a fleet audit policy. */
+  /** A policy by age and a list of key ids, by a fleet audit policy, or by the stores' schedules. */
   policy?: {
     name: string
     schedule: string
     maxAgeMs?: number
     keyIds?: string[]
     audit?: AuditPolicy
+    fromSchedules?: boolean
   }
   /**
    * Blocks this process's event loop once the `nth` rotation journalled `state` (first writing
@@ -268,6 +271,7 @@ const rotations = defineKeywayRotations({
           ? {}
           : { targets: ({ keyId }: { keyId: string }) => targetsFor(label, keyId) }),
         ...(entry.select === undefined ? {} : { select: entry.select }),
+        ...(entry.schedule === undefined ? {} : { schedule: entry.schedule }),
       },
     ]),
   ),
@@ -325,12 +329,14 @@ const rotations = defineKeywayRotations({
           {
             name: config.policy.name,
             schedule: config.policy.schedule,
-            ...(config.policy.audit === undefined
-              ? {
-                  maxAgeMs: config.policy.maxAgeMs,
-                  select: (key: ApiKey) => (config.policy?.keyIds ?? []).includes(key.id),
-                }
-              : { audit: config.policy.audit }),
+            ...(config.policy.fromSchedules === true
+              ? { fromSchedules: true }
+              : config.policy.audit === undefined
+                ? {
+                    maxAgeMs: config.policy.maxAgeMs,
+                    select: (key: ApiKey) => (config.policy?.keyIds ?? []).includes(key.id),
+                  }
+                : { audit: config.policy.audit }),
           },
         ],
 })

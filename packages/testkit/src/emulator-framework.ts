@@ -19,6 +19,8 @@ export interface EmulatorContext {
   timeScale: number
   /** The rate limits of this server, to count each request against. */
   limiter: RequestLimiter
+  /** The clock the vendor's own times are read from (`EmulatorOptions.clock`). */
+  clock: () => number
 }
 
 /** A vendor's emulator: how it answers, its controls, and the settings its store takes. */
@@ -83,6 +85,7 @@ export function defineEmulator<
           seedKeys: options.seedKeys ?? 3,
           timeScale,
           limiter,
+          clock: options.clock ?? Date.now,
         },
         options,
       )

@@ -1,11 +1,5 @@
 import { isIP } from 'node:net'
-import {
-  isoNow,
-  isPlainObject,
-  matchPath,
-  randomAlphanumeric,
-  randomHex,
-} from './emulator-helpers.js'
+import { isPlainObject, matchPath, randomAlphanumeric, randomHex } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
 import type { RequestLimiter } from './rate-limiter.js'
@@ -37,16 +31,22 @@ export function latitudeToken(): string {
 }
 
 /** Latitude.sh's API-key endpoints (VENDORS.md), held in memory, JSON:API throughout. */
-export function createLatitudeEmulator(url: string, limiter: RequestLimiter, seedKeys: number) {
+export function createLatitudeEmulator(
+  url: string,
+  limiter: RequestLimiter,
+  seedKeys: number,
+  clock: () => number = Date.now,
+) {
+  const isoNow = (offsetMs = 0) => new Date(clock() + offsetMs).toISOString()
   const keys = new Map<string, KeyRecord>()
-  let clock = -seedKeys - 2
+  let seeded = -seedKeys - 2
 
   const addKey = (input: {
     name: string
     readOnly?: boolean | null
     allowedIps?: string[] | null
   }) => {
-    const now = isoNow(clock < 0 ? clock++ * 1000 : 0)
+    const now = isoNow(seeded < 0 ? seeded++ * 1000 : 0)
     const record: KeyRecord = {
       id: `tok_${randomAlphanumeric(13)}`,
       name: input.name,

@@ -1,11 +1,4 @@
-import {
-  bearer,
-  isoNow,
-  isPlainObject,
-  matchPath,
-  randomHex,
-  sha256Hex,
-} from './emulator-helpers.js'
+import { bearer, isPlainObject, matchPath, randomHex, sha256Hex } from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
 import { OpenRouterGuardrails } from './openrouter-guardrails.js'
@@ -86,7 +79,9 @@ export function createOpenRouterEmulator(
   url: string,
   limiter: RequestLimiter,
   seedKeys: number,
+  now: () => number = Date.now,
 ): OpenRouterEmulatorState {
+  const isoNow = (offsetMs = 0) => new Date(now() + offsetMs).toISOString()
   const managementKey = openRouterSecret()
   const keys = new Map<string, KeyRecord>()
   const workspaces = new OpenRouterWorkspaces(WORKSPACE_ID, USER_ID)
@@ -129,7 +124,7 @@ export function createOpenRouterEmulator(
   const usable = (record: KeyRecord | undefined) =>
     record !== undefined &&
     !record.disabled &&
-    (record.expiresAt === null || Date.parse(record.expiresAt) > Date.now())
+    (record.expiresAt === null || Date.parse(record.expiresAt) > now())
 
   const handle = (request: EmulatedRequest): EmulatedResponse => {
     if (!request.path.startsWith(`${BASE_PATH}/`)) return error(404, 'Not Found')
@@ -216,7 +211,7 @@ export function createOpenRouterEmulator(
       }
       const time = Date.parse(body.expires_at)
       if (Number.isNaN(time)) return error(400, 'expires_at: must be an ISO 8601 timestamp in UTC')
-      if (time <= Date.now()) return error(400, 'expires_at: must be in the future')
+      if (time <= now()) return error(400, 'expires_at: must be in the future')
       expiresAt = new Date(time).toISOString()
     }
     if (body.workspace_id !== undefined) {

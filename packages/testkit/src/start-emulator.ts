@@ -27,7 +27,8 @@ export const startOpenRouterEmulator: (
   options?: EmulatorOptions,
 ) => Promise<Emulator<OpenRouterEmulatorControl, 'openrouter'>> = defineEmulator({
   vendor: 'openrouter',
-  create: ({ url, limiter, seedKeys }) => createOpenRouterEmulator(url, limiter, seedKeys),
+  create: ({ url, limiter, seedKeys, clock }) =>
+    createOpenRouterEmulator(url, limiter, seedKeys, clock),
 })
 
 /** Starts a loopback server that plays Latitude.sh's API tokens, with its rate limits. */
@@ -36,7 +37,8 @@ export const startLatitudeEmulator: (
 ) => Promise<Emulator<EmulatorControl, 'latitudesh'>> = defineEmulator({
   vendor: 'latitudesh',
   rateLimit: LATITUDE_RATE_LIMITS,
-  create: ({ url, limiter, seedKeys }) => createLatitudeEmulator(url, limiter, seedKeys),
+  create: ({ url, limiter, seedKeys, clock }) =>
+    createLatitudeEmulator(url, limiter, seedKeys, clock),
 })
 
 /** Starts a loopback server that plays NoteDx's login and API keys. */

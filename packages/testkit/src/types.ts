@@ -75,6 +75,12 @@ export interface EmulatorOptions {
    * limits passes a clock it moves by hand, so no window can run out while it is busy.
    */
   now?: () => number
+  /**
+   * The clock the vendor's own times are read from: when a key was made, updated or last
+   * used, and whether an expiry has passed. Default `Date.now`. A test of schedules moves it
+   * by hand. The OpenRouter and Latitude.sh emulators follow it.
+   */
+  clock?: () => number
   /** Rate limits. Latitude's default to the vendor's own; the others default to none. */
   rateLimit?: { read?: RateLimit; write?: RateLimit } | false
   /** Number of ordinary keys seeded besides the admin credential. Default `3`. */

@@ -9,6 +9,7 @@ import {
   fileJournal,
   type RotateKeysProgress,
   type RotationJournal,
+  readHistory,
 } from '@keyway/core'
 import { storeBatchId } from '@keyway/core/adapter'
 import { CliError } from '../cli-error.js'
@@ -25,7 +26,7 @@ import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultFleetJournal } from '../state-dir.js'
 import { type BatchPart, storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
-import { type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
+import { nowOf, type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
 import { targetsOfKey, targetsText } from './plan-targets.js'
 import { describe, planText, progressLine } from './rotate-output.js'
@@ -101,7 +102,10 @@ async function start(
   accounts: StoreAccounts,
 ): Promise<Outcome> {
   const { fleet, policy, stores } = opened
-  const planned = await fleet.plan(policy, { signal: context.signal })
+  // Schedules count from the vendor's creation times, and from history where only it knows.
+  const now = nowOf(context)
+  const history = await readHistory(opened.history)
+  const planned = await fleet.plan(policy, { signal: context.signal, now, history })
   requireDelivery(opened, planned)
   checkDistinctVariables(opened, planned)
   if (planned.entries.length === 0) {
@@ -141,6 +145,7 @@ async function start(
       targets: targetsFor(stores, context),
       onProgress: progress(context),
       signal: context.signal,
+      now,
     }),
   )
   // The keys the plan skipped are skipped by this run too: the summary counts them.

@@ -2,9 +2,12 @@ import {
   type AuditPolicy,
   createFleet,
   type Fleet,
+  type FleetStore,
   type FleetStoreError,
   recordedTarget,
+  ValidationError,
 } from '@keyway/core'
+import { ConfigError } from '../config/config-error.js'
 import { configPath, OVERRIDES, override, policyOf, storeLabels } from '../config/fleet-settings.js'
 import { type ConfiguredStore, openStores } from '../config/fleet-stores.js'
 import { type LoadedConfig, loadConfig } from '../config/load-config.js'
@@ -21,6 +24,8 @@ export interface OpenFleet {
   stores: ConfiguredStore[]
   loaded: LoadedConfig
   policy: AuditPolicy
+  /** The history file its changes are recorded in. */
+  history: string
 }
 
 /**
@@ -52,11 +57,34 @@ export async function openFleet(context: Context): Promise<OpenFleet> {
   const history = historyPath(context, { folder: loaded.folder, path: loaded.config.history })
   const stores = opened.map((store) => recordingChanges(context, store, history))
   return {
-    fleet: createFleet(stores.map((store) => store.fleetStore)),
+    fleet: fleetOf(loaded, stores),
     stores,
     loaded,
     policy: policyOf(loaded.config, values, io.env),
+    history,
   }
+}
+
+/**
+ * The fleet of the opened stores. What core refuses in a store's settings (a schedule beside
+ * retire "keep", a lifetime where keys cannot expire) is a config error at its path in the file.
+ */
+function fleetOf(loaded: LoadedConfig, stores: readonly ConfiguredStore[]): Fleet {
+  try {
+    return createFleet(stores.map((store) => store.fleetStore as FleetStore))
+  } catch (error) {
+    const issue = error instanceof ValidationError ? error.issues[0] : undefined
+    const match = issue === undefined ? null : /^(\d+)\.(.+)$/.exec(issue.path)
+    const store = match === null ? undefined : stores[Number(match[1])]
+    if (issue === undefined || match === null || store === undefined) throw error
+    const path = (match[2] as string).replace(/\.(\d+)(?=\.|$)/g, '[$1]')
+    throw new ConfigError(loaded.file, `stores[${store.index}].${path}`, issue.message)
+  }
+}
+
+/** The clock of this run: the caller's (`Io.now`), else the system's. */
+export function nowOf(context: Context): Date {
+  return context.io.now?.() ?? new Date()
 }
 
 function labels(context: Context): { labels?: string[] } {

@@ -50,7 +50,7 @@ function spent(spend: KeySpend | undefined): string {
 
 /** Whether an entry has a finding of a kind that fails the audit. */
 export function failing(entry: AuditEntry, failOn: readonly FindingKind[]): boolean {
-  return entry.findings.some((finding) => failOn.includes(finding.kind))
+  return entry.findings.some((finding) => (failOn as readonly string[]).includes(finding.kind))
 }
 
 /**
@@ -77,7 +77,9 @@ export function auditText(
     entry.key.spend?.remaining == null ? '-' : money(entry.key.spend.remaining),
     entry.findings
       .map((finding) =>
-        failOn.includes(finding.kind) ? paint('red', finding.kind) : paint('dim', finding.kind),
+        (failOn as readonly string[]).includes(finding.kind)
+          ? paint('red', finding.kind)
+          : paint('dim', finding.kind),
       )
       .join(','),
     ...(workspaces ? [printable(entry.key.workspace ?? '-')] : []),

@@ -7,6 +7,7 @@ import {
   historyChanges,
   readHistory,
 } from '@keyway/core'
+import { CliError } from '../cli-error.js'
 import { configPath } from '../config/fleet-settings.js'
 import { CONFIG_FILE, loadConfig } from '../config/load-config.js'
 import type { Context } from '../context.js'
@@ -51,16 +52,22 @@ export async function history(context: Context): Promise<void> {
       'run keyway help history',
     )
   const keep = filters(context)
-  const path = historyPath(context, await configured(context))
-  const shown = historyChanges(await readHistory(path))
-    .map(shownChange)
-    .filter(keep)
+  const database = values['database-url'] ?? context.io.env.KEYWAY_DATABASE_URL
+  const path =
+    database === undefined || database === ''
+      ? historyPath(context, await configured(context))
+      : undefined
+  const entries =
+    path === undefined ? await postgresHistory(database as string) : await readHistory(path)
+  const shown = historyChanges(entries).map(shownChange).filter(keep)
   if (values.json) {
     context.out(json(shown))
     return
   }
   if (shown.length === 0) {
-    context.note(`no changes recorded${keep === all ? '' : ' that match'} in ${path}`)
+    context.note(
+      `no changes recorded${keep === all ? '' : ' that match'} in ${path ?? 'the history table'}`,
+    )
     return
   }
   const rows = shown.map((change) => [
@@ -84,6 +91,38 @@ export async function history(context: Context): Promise<void> {
 }
 
 const all = () => true
+
+/**
+ * The history `@keyway/dbos` workers keep in Postgres (its `keyway.history` table), read
+ * through that package, which the CLI loads only for this. Errors name what failed, never the
+ * URL (it may hold a password).
+ */
+async function postgresHistory(url: string): Promise<HistoryEntry[]> {
+  let dbos: typeof import('@keyway/dbos')
+  try {
+    dbos = await import('@keyway/dbos')
+  } catch {
+    throw new UsageError(
+      '--database-url reads the history of @keyway/dbos workers, and @keyway/dbos is not installed',
+      'install @keyway/dbos beside @keyway/cli',
+    )
+  }
+  try {
+    return await dbos.readPostgresHistory(url)
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (code === '42P01' || code === '3F000')
+      throw new CliError(
+        'HistoryUnreadable',
+        'that database has no keyway.history table: no @keyway/dbos worker has started there',
+      )
+    throw new CliError(
+      'HistoryUnreadable',
+      `the history table could not be read (${typeof code === 'string' ? code : 'no connection'})`,
+      { hint: 'check --database-url (or KEYWAY_DATABASE_URL) and that Postgres is reachable' },
+    )
+  }
+}
 
 /**
  * The config's `history`, where a config names one: `--config` or `KEYWAY_CONFIG` (which must

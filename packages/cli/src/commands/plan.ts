@@ -1,6 +1,7 @@
+import { readHistory } from '@keyway/core'
 import type { Context } from '../context.js'
 import { json } from '../output.js'
-import { openFleet, unreadableCode } from './fleet-open.js'
+import { nowOf, openFleet, unreadableCode } from './fleet-open.js'
 import { fleetPlanJson, fleetPlanText } from './fleet-output.js'
 import { targetsOfKey } from './plan-targets.js'
 
@@ -12,8 +13,12 @@ import { targetsOfKey } from './plan-targets.js'
  * 4 when no store could be read because each refused its credential.
  */
 export async function plan(context: Context): Promise<number> {
-  const { fleet, stores, policy } = await openFleet(context)
-  const planned = await fleet.plan(policy, { signal: context.signal })
+  const { fleet, stores, policy, history } = await openFleet(context)
+  const planned = await fleet.plan(policy, {
+    signal: context.signal,
+    now: nowOf(context),
+    history: await readHistory(history),
+  })
   const targets = targetsOfKey(stores)
   const deliverTo = new Map(
     stores.flatMap((store) =>

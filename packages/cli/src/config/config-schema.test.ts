@@ -113,6 +113,20 @@ const valid: Array<[string, unknown]> = [
     }),
   ],
   ['a whole number written as 1.0', config(store({ rotation: { concurrency: 1.0 } }))],
+  [
+    'a schedule, and a list of schedules by key',
+    config(
+      store({ schedule: { every: '30d', at: '03:00Z', window: '2h', lifetime: '45d' } }),
+      store({
+        label: 'b',
+        schedule: [
+          { keys: { name: 'ci-*', metadata: { team: 'ops' } }, every: '7d', at: '04:30+02:00' },
+          { keys: { ids: ['abc'] }, every: '12h' },
+          { every: '90m' },
+        ],
+      }),
+    ),
+  ],
 ]
 
 const targets = (...entries: unknown[]) => config(store({ targets: entries }))
@@ -262,6 +276,29 @@ const invalid: Array<[string, unknown, string]> = [
     config(store({ rotation: { expiresIn: '3m' } })),
     'stores[0].rotation.expiresIn: expected a number of days, such as "90d"',
   ],
+  [
+    'a schedule with an interval in no known unit',
+    config(store({ schedule: { every: '30x' } })),
+    'stores[0].schedule.every: expected a whole number and a unit (m, h, d or w), such as "30d"',
+  ],
+  [
+    'a schedule at an hour that does not exist',
+    config(
+      store(),
+      store({ label: 'b', schedule: [{ every: '1d' }, { every: '30d', at: '25:00Z' }] }),
+    ),
+    'stores[1].schedule[1].at: expected a time of day from 00:00 to 23:59 with its zone',
+  ],
+  [
+    'a schedule without its interval',
+    config(store({ schedule: { at: '03:00Z' } })),
+    'stores[0].schedule.every: required',
+  ],
+  [
+    'a schedule field that does not exist',
+    config(store({ schedule: { every: '1d', cron: '0 3 * * *' } })),
+    'stores[0].schedule.cron: unknown field',
+  ],
 ]
 
 describe('keyway.config.json', () => {
@@ -295,6 +332,26 @@ describe('keyway.config.json', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain(FAKE_OPENROUTER)
       expect((error as Error).message).not.toContain(FAKE_OPENROUTER.slice(10))
+    }
+  })
+
+  it('refuses, which only keyway checks, a schedule whose window or lifetime does not fit its interval', () => {
+    const cases: Array<[unknown, string]> = [
+      [
+        { every: '1h', at: '03:00Z', window: '2h' },
+        'stores[0].schedule.window: at most "every" (1h)',
+      ],
+      [
+        { every: '30d', at: '03:00Z', lifetime: '30d' },
+        'stores[0].schedule.lifetime: must be longer',
+      ],
+    ]
+    for (const [schedule, message] of cases) {
+      const data = config(store({ schedule }))
+      expect(validate(data)).toBe(true)
+      expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
+        `keyway.config.json: ${message}`,
+      )
     }
   })
 

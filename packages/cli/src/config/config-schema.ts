@@ -1,3 +1,4 @@
+import { rotationScheduleSchema } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { looksLikeSecret, PROVIDERS } from '../providers.js'
 import {
@@ -225,6 +226,17 @@ const rotation = v.strictObject({
   limit: v.optional(v.nullable(v.pipe(v.number(), v.minValue(0, 'expected 0 or more USD')))),
 })
 
+/**
+ * When the store's keys are rotated: one schedule, or a list (the first that covers a key
+ * wins). Core's schema, so the CLI and durable workers read a schedule alike; read by its
+ * shape, so a mistake is named at its own path (a union would name only `schedule`).
+ */
+const schedule = v.lazy((input) =>
+  Array.isArray(input)
+    ? v.pipe(v.array(rotationScheduleSchema), v.minLength(1, 'expected at least one schedule'))
+    : rotationScheduleSchema,
+)
+
 const commonStore = {
   label: v.pipe(
     v.string(),
@@ -238,6 +250,7 @@ const commonStore = {
   deliver: v.optional(delivery),
   targets: v.optional(targets),
   rotation: v.optional(rotation),
+  schedule: v.optional(schedule),
 }
 
 const storeOf = <const Vendor extends keyof typeof VENDOR_CREDENTIALS>(vendor: Vendor) =>

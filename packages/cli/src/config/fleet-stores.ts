@@ -142,6 +142,7 @@ function openStore(
       store,
       ...(config.select === undefined ? {} : { select: config.select }),
       rotation: fleetRotation(loaded.file, config, index, store, options.rotation),
+      ...(config.schedule === undefined ? {} : { schedule: config.schedule }),
     },
     config,
     index,

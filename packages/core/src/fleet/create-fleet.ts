@@ -12,6 +12,7 @@ import {
   rotateOptionsSchema,
 } from './fleet-schemas.js'
 import type { Fleet, FleetAuditOptions, FleetKey, FleetStore } from './fleet-types.js'
+import { scheduleList } from './rotation-schedule.js'
 import { checkDistinctAccounts } from './same-account.js'
 
 /**
@@ -40,6 +41,8 @@ export function createFleet(stores: readonly FleetStore[]): Fleet {
       })
     }
   })
+  for (const [index, fleetStore] of stores.entries())
+    issues.push(...scheduleIssues(fleetStore, index))
   if (issues.length > 0) throw invalidFleet('createFleet', issues)
   const all = Object.freeze(stores.map((fleetStore) => Object.freeze({ ...fleetStore })))
   // Fingerprints are compared within this fleet only, so its digest key never leaves it.
@@ -83,7 +86,7 @@ export function createFleet(stores: readonly FleetStore[]): Fleet {
         all.map((fleetStore) => ({ fleetStore })),
         digestKey,
       )
-      return planFleet(all, policy, now, options.signal)
+      return planFleet(all, policy, now, options.signal, options.history)
     },
 
     async rotate(options) {
@@ -95,4 +98,35 @@ export function createFleet(stores: readonly FleetStore[]): Fleet {
 
 function tag(fleetStore: FleetStore, keys: readonly FleetKey['key'][]): FleetKey[] {
   return keys.map((key) => ({ label: fleetStore.label, provider: fleetStore.store.provider, key }))
+}
+
+/**
+ * What a store's schedules cannot do with its settings: a kept old key stays active and due,
+ * so every run would rotate it again; a lifetime needs a vendor whose keys can expire.
+ */
+function scheduleIssues(
+  fleetStore: FleetStore,
+  index: number,
+): Array<{ path: string; message: string }> {
+  const schedules = scheduleList(fleetStore.schedule)
+  if (schedules.length === 0) return []
+  const issues: Array<{ path: string; message: string }> = []
+  const path = (at: number, field: string) =>
+    Array.isArray(fleetStore.schedule)
+      ? `${index}.schedule.${at}.${field}`
+      : `${index}.schedule.${field}`
+  if (fleetStore.rotation?.retire === 'keep')
+    issues.push({
+      path: `${index}.rotation.retire`,
+      message:
+        'cannot be "keep" with a schedule: the old key would stay active and be due again at every run',
+    })
+  schedules.forEach((schedule, at) => {
+    if (schedule.lifetime !== undefined && fleetStore.store.capabilities?.expiry !== true)
+      issues.push({
+        path: path(at, 'lifetime'),
+        message: `${fleetStore.store.provider} keys cannot expire, so a successor cannot be given a lifetime`,
+      })
+  })
+  return issues
 }

@@ -1,6 +1,26 @@
+import type { HistoryEntry } from '../history/history-entry.js'
 import { rotateKeys } from '../rotation/rotate-keys.js'
+import { rotatable } from '../rotation/rotation-plan.js'
+import type { ApiKey, KeyStore, RequestOptions } from '../types.js'
 import { auditFleet, eachStore, rotationReasons } from './fleet-audit.js'
-import type { AuditPolicy, FleetPlan, FleetPlanEntry, FleetStore } from './fleet-types.js'
+import type {
+  AuditEntry,
+  AuditFinding,
+  AuditPolicy,
+  FleetPlan,
+  FleetPlanEntry,
+  FleetStore,
+} from './fleet-types.js'
+import {
+  describeSchedule,
+  type RotationHistory,
+  rotationHistory,
+  type ScheduleState,
+  scheduledKeys,
+  scheduleLifetimeMs,
+  scheduleList,
+  scheduleOf,
+} from './rotation-schedule.js'
 
 const DAY_MS = 86_400_000
 
@@ -8,8 +28,9 @@ const DAY_MS = 86_400_000
 export function rotationSettings(fleetStore: FleetStore, now: Date = new Date()) {
   const { retire, graceMs, concurrency, allowSelf, expiresInDays, input } =
     fleetStore.rotation ?? {}
+  // With schedules, each key's lifetime is its schedule's (see `rotationStore`).
   const lifetime =
-    expiresInDays === undefined
+    expiresInDays === undefined || scheduleList(fleetStore.schedule).length > 0
       ? {}
       : { expiresAt: new Date(now.getTime() + expiresInDays * DAY_MS) }
   const successor = { ...input, ...lifetime }
@@ -23,20 +44,93 @@ export function rotationSettings(fleetStore: FleetStore, now: Date = new Date())
 }
 
 /**
- * What a fleet rotation would do under `policy`: every managed, active key the policy finds
- * too old or expiring soon, each with its rotation plan (a `rotateKeys` dry run of its
- * store, so nothing is written). Keys the rotation would skip are in `skipped`.
+ * The store a fleet rotates through: with schedules, each successor expires after its key's
+ * schedule's `lifetime` (else the store's `expiresInDays`), counted from `now` (a time, or a
+ * clock read at each successor). Everything else is the store's own (its account, its rules).
+ */
+export function rotationStore(
+  fleetStore: Pick<FleetStore, 'store' | 'schedule' | 'rotation'>,
+  now: Date | (() => Date),
+): KeyStore {
+  const { store } = fleetStore
+  const clock = typeof now === 'function' ? now : () => now
+  const schedules = scheduleList(fleetStore.schedule)
+  if (!schedules.some((schedule) => schedule.lifetime !== undefined)) return store
+  const days = fleetStore.rotation?.expiresInDays
+  const successorInput = async (key: ApiKey, options?: RequestOptions) => {
+    const plan = await store.successorInput(key, options)
+    const schedule = scheduleOf(schedules, key)
+    const lifetime =
+      (schedule === undefined ? undefined : scheduleLifetimeMs(schedule)) ??
+      (days === undefined ? undefined : days * DAY_MS)
+    if (lifetime === undefined) return plan
+    return { ...plan, input: { ...plan.input, expiresAt: new Date(clock().getTime() + lifetime) } }
+  }
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'successorInput') return successorInput
+      const value = Reflect.get(target, property, receiver)
+      // A fixed member (the store's hidden account and rules) is handed out as it is.
+      if (Object.getOwnPropertyDescriptor(target, property)?.configurable === false) return value
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/**
+ * Why a managed key is due, at `now`: by its schedule when one covers it (then the policy does
+ * not apply to it), else by the policy's findings. `[]`: not due.
+ */
+export function dueReasons(
+  entry: AuditEntry,
+  fleetStore: FleetStore | undefined,
+  now: Date,
+  history: RotationHistory,
+): { reasons: AuditFinding[]; schedule?: ScheduleState } {
+  const schedules = scheduleList(fleetStore?.schedule)
+  const [scheduled] =
+    schedules.length === 0 || !entry.managed
+      ? []
+      : scheduledKeys([{ label: entry.label, key: entry.key, schedules }], { now, history })
+  if (scheduled === undefined) return { reasons: rotationReasons(entry) }
+  const { state } = scheduled
+  if (!state.due || !rotatable(entry.key)) return { reasons: [], schedule: state }
+  const since =
+    state.lastRotated === null
+      ? 'its last rotation is not known'
+      : `last rotated ${state.lastRotated.toISOString()}${state.lastRotatedFrom === 'history' ? ' (history)' : ''}`
+  return {
+    reasons: [
+      {
+        kind: 'scheduled',
+        message: `due by its schedule (${describeSchedule(scheduled.schedule)}): ${since}`,
+      },
+    ],
+    schedule: state,
+  }
+}
+
+/**
+ * What a fleet rotation would do under `policy` and each store's schedules: every managed key
+ * its schedule finds due, and every other managed, active key the policy finds too old or
+ * expiring soon, each with its rotation plan (a `rotateKeys` dry run of its store, so nothing
+ * is written). Keys the rotation would skip are in `skipped`.
  */
 export async function planFleet(
   stores: readonly FleetStore[],
   policy: AuditPolicy,
   now: Date,
   signal: AbortSignal | undefined,
+  entries: readonly HistoryEntry[] = [],
 ): Promise<FleetPlan> {
   const audit = await auditFleet(stores, policy, now, signal)
+  const history = rotationHistory(entries)
+  const byLabel = new Map(stores.map((fleetStore) => [fleetStore.label, fleetStore]))
   const due = new Map<string, Map<string, FleetPlanEntry['reasons']>>()
+  const states = new Map<string, ScheduleState>()
   for (const entry of audit.entries) {
-    const reasons = rotationReasons(entry)
+    const { reasons, schedule } = dueReasons(entry, byLabel.get(entry.label), now, history)
+    if (schedule !== undefined) states.set(`${entry.label}\n${entry.key.id}`, schedule)
     if (reasons.length === 0) continue
     const ofStore = due.get(entry.label) ?? new Map()
     ofStore.set(entry.key.id, reasons)
@@ -47,7 +141,7 @@ export async function planFleet(
     signal,
     async (fleetStore, storeSignal) => {
       const reasons = due.get(fleetStore.label) as Map<string, FleetPlanEntry['reasons']>
-      const result = await rotateKeys(fleetStore.store, {
+      const result = await rotateKeys(rotationStore(fleetStore, now), {
         ...rotationSettings(fleetStore, now),
         keyIds: [...reasons.keys()],
         dryRun: true,
@@ -62,12 +156,14 @@ export async function planFleet(
         const key = keys.get(plan.keyId)
         if (key === undefined) return []
         const reasonsOf = reasons.get(plan.keyId) ?? []
+        const schedule = states.get(`${fleetStore.label}\n${plan.keyId}`)
         const entry = {
           label: fleetStore.label,
           provider: fleetStore.store.provider,
           key,
           reasons: reasonsOf,
           plan,
+          ...(schedule === undefined ? {} : { schedule }),
         }
         const reason = sameExpiry(entry)
         return [

@@ -3,8 +3,8 @@ import { ValidationError } from '../errors.js'
 import { type RotateKeysResult, rotateKeys } from '../rotation/rotate-keys.js'
 import { storeRules } from '../store-rules.js'
 import type { KeyStore } from '../types.js'
-import { auditStore, eachStore, rotationReasons } from './fleet-audit.js'
-import { rotationSettings } from './fleet-plan.js'
+import { auditStore, eachStore } from './fleet-audit.js'
+import { dueReasons, rotationSettings, rotationStore } from './fleet-plan.js'
 import { invalidFleet } from './fleet-schemas.js'
 import type {
   FleetRotateOptions,
@@ -12,6 +12,7 @@ import type {
   FleetRotateStoreResult,
   FleetStore,
 } from './fleet-types.js'
+import { rotationHistory, scheduleList } from './rotation-schedule.js'
 import { checkDistinctAccounts } from './same-account.js'
 
 /**
@@ -83,9 +84,14 @@ export async function rotateFleet(
     digestKey,
   )
   const begun = [...earlier.values()].some(Boolean)
-  if (options.keyIds === undefined && options.policy === undefined && !begun) {
+  const scheduled = chosen.some((fleetStore) => scheduleList(fleetStore.schedule).length > 0)
+  if (options.keyIds === undefined && options.policy === undefined && !scheduled && !begun) {
     throw invalidFleet('rotate', [
-      { path: 'policy', message: 'give a policy or keyIds: they choose the keys to rotate' },
+      {
+        path: 'policy',
+        message:
+          'give a policy or keyIds (or stores with schedules): they choose the keys to rotate',
+      },
     ])
   }
   if (options.resume === true && !begun) {
@@ -107,8 +113,9 @@ export async function rotateFleet(
     const keyIds =
       given ??
       (earlier.get(label) === true ? undefined : await dueKeyIds(fleetStore, options, storeSignal))
-    return rotateKeys(fleetStore.store, {
-      ...rotationSettings(fleetStore, options.now ?? new Date()),
+    const now = options.now ?? new Date()
+    return rotateKeys(rotationStore(fleetStore, now), {
+      ...rotationSettings(fleetStore, now),
       batchId: storeBatchId(batchId, label),
       journal,
       ...(keyIds === undefined ? {} : { keyIds }),
@@ -163,17 +170,16 @@ function anotherStoresSecret(stores: readonly FleetStore[], keyId: string): stri
     : undefined
 }
 
-/** The keys of a store that `policy` finds due (none without a policy). */
+/** The keys of a store its schedules or `policy` find due (none without either). */
 async function dueKeyIds(
   fleetStore: FleetStore,
   options: FleetRotateOptions,
   signal: AbortSignal,
 ): Promise<string[]> {
-  const entries = await auditStore(
-    fleetStore,
-    options.policy ?? {},
-    options.now ?? new Date(),
-    signal,
-  )
-  return entries.filter((entry) => rotationReasons(entry).length > 0).map((entry) => entry.key.id)
+  const now = options.now ?? new Date()
+  const entries = await auditStore(fleetStore, options.policy ?? {}, now, signal)
+  const history = rotationHistory(options.history ?? [])
+  return entries
+    .filter((entry) => dueReasons(entry, fleetStore, now, history).reasons.length > 0)
+    .map((entry) => entry.key.id)
 }

@@ -5,6 +5,7 @@ import { journalSchema, rotationIdSchema } from '../rotation/rotation-options.js
 import { atLeastOne, waitMs } from '../setting-schemas.js'
 import { parseOrThrow, summarizeIssues } from '../valibot-issues.js'
 import type { AuditPolicy } from './fleet-types.js'
+import { storeSchedulesSchema } from './rotation-schedule.js'
 
 const days = v.pipe(v.number(), v.finite(), v.minValue(0))
 
@@ -50,6 +51,7 @@ const fleetStoreSchema = v.strictObject({
       input: v.optional(v.record(v.string(), v.unknown())),
     }),
   ),
+  schedule: v.optional(storeSchedulesSchema),
 })
 
 /** The stores given to `createFleet`. */
@@ -71,9 +73,12 @@ const validDate = v.pipe(
   v.check((date) => !Number.isNaN(date.getTime()), 'expected a valid date'),
 )
 
-/** `{ now?, signal? }` of `audit` and `plan`. */
+const history = v.array(v.looseObject({ change: v.string(), phase: v.string() }))
+
+/** `{ now?, history?, signal? }` of `audit` and `plan`. */
 export const auditOptionsSchema = v.strictObject({
   now: v.optional(validDate),
+  history: v.optional(history),
   signal: v.optional(v.instance(AbortSignal)),
 })
 
@@ -88,6 +93,7 @@ export const rotateOptionsSchema = v.strictObject({
   keyIds: v.optional(v.record(labelSchema, v.array(v.string()))),
   policy: v.optional(policySchema),
   now: v.optional(validDate),
+  history: v.optional(history),
   onProgress: v.optional(v.function()),
   signal: v.optional(v.instance(AbortSignal)),
   dryRun: v.optional(v.boolean()),

@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../history/history-entry.js'
 import type { RotateKeysProgress } from '../rotation/batch-outcome.js'
 import type { RotateKeysResult } from '../rotation/rotate-keys.js'
 import type { RotationJournal } from '../rotation/rotation-journal.js'
@@ -6,6 +7,7 @@ import type { RotationPlan } from '../rotation/rotation-plan.js'
 import type { DeliveryTarget } from '../targets/delivery-target.js'
 import type { ApiKey, CreatedKey, KeyStore, ListOptions } from '../types.js'
 import type { LastUse } from './last-use.js'
+import type { RotationSchedule, ScheduleState } from './rotation-schedule.js'
 
 /** Which keys of a store a fleet manages (rotates). Every given field must match. */
 export interface KeySelector {
@@ -57,6 +59,13 @@ export interface FleetStore {
   select?: KeySelector
   /** Rotation settings for this store's keys (retire mode, grace, concurrency). */
   rotation?: FleetRotationSettings
+  /**
+   * When its managed keys are rotated: one schedule, or a list where the first that covers a
+   * key applies (see `RotationSchedule`). A key a schedule covers is due by its schedule alone
+   * (`scheduledKeys`); the others by the policy. Needs `rotation.retire` other than `'keep'`
+   * (a kept old key would stay due), and a store with expiry for a `lifetime`.
+   */
+  schedule?: RotationSchedule | readonly RotationSchedule[]
 }
 
 /** A key tagged with the label of its store. */
@@ -90,6 +99,7 @@ export type AuditFindingKind =
   | 'disabled'
   | 'own-credential'
   | 'unmanaged'
+  | 'scheduled'
 
 /** One thing an audit found about a key, in plain words. Never a secret. */
 export interface AuditFinding {
@@ -136,6 +146,8 @@ export interface FleetPlanEntry {
   reasons: AuditFinding[]
   /** The rotation's own plan: successor input, warnings, skip reason. */
   plan: RotationPlan
+  /** Where the key stands under its schedule, for a key a schedule covers. */
+  schedule?: ScheduleState
 }
 
 /** What `rotate` would do under a policy. */
@@ -177,8 +189,10 @@ export interface FleetRotateOptions {
   keyIds?: Record<string, readonly string[]>
   /** The policy that chooses the keys when `keyIds` is not given. */
   policy?: AuditPolicy
-  /** The time `policy` measures ages against. Default: now. */
+  /** The time `policy` and schedules measure against. Default: now. */
   now?: Date
+  /** History, for keys whose last rotation only history holds (see `scheduledKeys`). */
+  history?: readonly HistoryEntry[]
   /** Told each key's outcome and each pause, with the store's label. Never a secret. */
   onProgress?: (progress: RotateKeysProgress & { label: string }) => void
   /** Stops every store's rotations; the batch resumes when run again. */
@@ -211,8 +225,10 @@ export interface FleetRotateResult {
 
 /** Options of `Fleet.audit` and `Fleet.plan`. */
 export interface FleetAuditOptions {
-  /** The time ages and expiries are measured against. Default: now. */
+  /** The time ages, expiries and schedules are measured against. Default: now. */
   now?: Date
+  /** History, for keys whose last rotation only history holds (see `scheduledKeys`). */
+  history?: readonly HistoryEntry[]
   signal?: AbortSignal
 }
 

@@ -27,6 +27,8 @@ export interface HistoryContext {
   actor?: HistoryActor
   /** The batch the changes belong to, read at each change (a batch id may be known only later). */
   batchId?: () => string | null | undefined
+  /** The clock entries are dated by. Default: the system clock. */
+  now?: () => Date
 }
 
 /** What one change is, before it is made. */
@@ -54,7 +56,7 @@ export async function recordChange<T>(
   const attempt: HistoryEntry = {
     change: randomUUID(),
     phase: 'attempt',
-    at: new Date().toISOString(),
+    at: (context.now?.() ?? new Date()).toISOString(),
     action: fields.action,
     provider: fields.provider,
     store: context.label,
@@ -68,7 +70,12 @@ export async function recordChange<T>(
   }
   await context.sink.append(attempt)
   const settle = (result: Pick<HistoryEntry, 'outcome' | 'errorCode' | 'keyId'>) =>
-    context.sink.append({ ...attempt, ...result, phase: 'outcome', at: new Date().toISOString() })
+    context.sink.append({
+      ...attempt,
+      ...result,
+      phase: 'outcome',
+      at: (context.now?.() ?? new Date()).toISOString(),
+    })
   let result: T
   try {
     result = await work()
