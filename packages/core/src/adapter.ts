@@ -95,7 +95,9 @@ export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
   descriptorEnv,
   type KeyColumn,
+  hintParts,
   type KeyStoreDescriptor,
+  type LeakRules,
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
