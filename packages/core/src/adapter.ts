@@ -94,8 +94,8 @@ export {
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
   descriptorEnv,
-  type KeyColumn,
   hintParts,
+  type KeyColumn,
   type KeyStoreDescriptor,
   type LeakRules,
 } from './key-store-descriptor.js'
