@@ -321,6 +321,29 @@ describe('keyway revoke', () => {
     expect((await delivered()).LAT_B_CI).toBeDefined()
   })
 
+  it('disables a leaked Anthropic key and says what the vendor cannot do: mint a successor, delete the key', async () => {
+    const anthropic = await start('anthropic')
+    const env = await fleetOf([{ label: 'claude', vendor: 'anthropic', emulator: anthropic }])
+    const leaked = anthropic.control.seedKey({ name: 'api' })
+    const result = await keywayWith(['revoke', '--yes', '--json'], env, leaked.secret)
+    expectOk(result)
+    const shown = JSON.parse(result.stdout)
+    expect(shown).toMatchObject({
+      outcome: 'revoked',
+      matches: [{ label: 'claude', id: leaked.id, by: 'hint' }],
+      disabled: true,
+      plan: { disable: 'disable', successor: 'skip', retire: 'disable' },
+    })
+    expect(shown.plan.cannot).toEqual([
+      'anthropic cannot delete keys through its API: the old key stays disabled',
+    ])
+    expect(shown.plan.reason).toContain('anthropic')
+    expect(anthropic.control.works(leaked.secret)).toBe(false)
+    expect(anthropic.control.keyIds()).toContain(leaked.id)
+    expect(await historyOf(leaked.id)).toEqual(['disable:succeeded'])
+    expectNowhere(leaked.secret, result.stdout, result.stderr)
+  })
+
   it('refuses a secret given as an argument or as a hint without echoing it, before any request', async () => {
     const { openrouter, env } = await threeVendors()
     const leaked = openrouter.control.seedKey({ name: 'api' })

@@ -118,6 +118,11 @@ export async function revokeLeakedKey(
   const { store } = fleetStore
   const signal = options.signal
   const batchId = options.batchId ?? randomUUID()
+  const capabilities = store.capabilities
+  const cannot: string[] = []
+  const retire: RetireMode =
+    capabilities.deleted !== false ? 'delete' : capabilities.disable ? 'disable' : 'keep'
+  const graceMs = options.now === true ? 0 : (fleetStore.rotation?.graceMs ?? 0)
   const rotation = (dryRun: boolean) =>
     rotateKeys(store, {
       ...rotationSettings(fleetStore),
@@ -142,11 +147,6 @@ export async function revokeLeakedKey(
         : { onProgress: (progress) => options.onProgress?.({ ...progress, label: match.label }) }),
       dryRun,
     })
-  const capabilities = store.capabilities
-  const cannot: string[] = []
-  const retire: RetireMode =
-    capabilities.deleted !== false ? 'delete' : capabilities.disable ? 'disable' : 'keep'
-  const graceMs = options.now === true ? 0 : (fleetStore.rotation?.graceMs ?? 0)
   const own = (await store.credentialKeyIds?.({ signal }))?.includes(match.key.id) ?? false
   const disable: RevokePlan['disable'] = !capabilities.disable
     ? 'cannot'
