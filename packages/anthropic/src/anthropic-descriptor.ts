@@ -1,4 +1,4 @@
-import type { KeyStoreDescriptor } from '@keyway/core/adapter'
+import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   ANTHROPIC_ENV,
   type AnthropicKeyStore,
@@ -17,6 +17,12 @@ export const anthropicDescriptor: KeyStoreDescriptor<AnthropicKeyStoreSettings, 
     baseUrlEnv: ANTHROPIC_ENV.baseUrl,
     // API keys and Admin API keys.
     secretPatterns: [/^sk-ant-(api|admin)\d{2}-[A-Za-z0-9_-]{20,}$/],
+    leak: {
+      prefixes: ['sk-ant-'],
+      alphabet: /^[A-Za-z0-9_-]*$/,
+      // `partial_key_hint`: `sk-ant-api03-R2D...igAA`.
+      shown: (key) => hintParts(key.hint),
+    },
     columns: [
       {
         header: 'WORKSPACE',

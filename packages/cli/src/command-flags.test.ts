@@ -23,7 +23,7 @@ async function stderrOf(args: string[]): Promise<string> {
 /** Commands that run on (emulators, the demo) once their flags parse. */
 const RUNS_ON = ['help', 'emulate', 'demo']
 
-const CHANGING = ['create', 'update', 'enable', 'disable', 'delete', 'rotate', 'apply']
+const CHANGING = ['create', 'update', 'enable', 'disable', 'delete', 'rotate', 'apply', 'revoke']
 
 describe('per-command flags, from the help pages', () => {
   it('every flag a page shows is one the parser knows', () => {

@@ -59,6 +59,10 @@ export const OPTIONS = {
   since: { type: 'string' },
   action: { type: 'string' },
   outcome: { type: 'string' },
+  // keyway revoke.
+  hint: { type: 'string' },
+  sha256: { type: 'string' },
+  now: { type: 'boolean' },
 } as const
 
 export type Values = {

@@ -74,7 +74,7 @@ describe('help', () => {
     const talking = ['list', 'get', 'create', 'update', 'enable', 'disable', 'delete', 'rotate']
     for (const command of Object.keys(COMMAND_HELP)) {
       const page = (await keyway([command, '--help'])).stdout
-      const expected = [...talking, 'audit', 'plan', 'apply', 'status'].includes(command)
+      const expected = [...talking, 'audit', 'plan', 'apply', 'status', 'revoke'].includes(command)
       expect(page.includes('--timeout <duration>'), command).toBe(expected)
       expect(page.includes('--emulator'), command).toBe(talking.includes(command))
     }

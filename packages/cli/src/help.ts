@@ -73,6 +73,15 @@ const FLEET_ROTATION_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['-y, --yes', 'do not ask'],
 ]
 
+/** `disable` and `delete` of every key a name glob matches. */
+const BY_NAME = [
+  '--name <glob>',
+  'every key whose name matches (* any run, ? one character)',
+] as const
+const BY_NAME_NOTE =
+  'With --name, every matching key is listed and asked about once (a nameless key never ' +
+  'matches); nothing is sent when none matches.'
+
 const KEY = '<key>'
 const KEY_NOTE = `${KEY} is a key id, a key name, or the start of an id that only one key has.`
 
@@ -157,21 +166,26 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   disable: {
     common: [...KEYS_PRINTED, 'history'],
     summary: 'disable a key without deleting it',
-    usage: `disable ${KEY} --provider <vendor>`,
-    description: `${KEY_NOTE} Only where the vendor can disable keys.`,
-    flags: [DRY_RUN],
-    examples: ['keyway disable ci -p openrouter', 'keyway disable ci -p openrouter --dry-run'],
+    usage: `disable ${KEY} | --name <glob> --provider <vendor>`,
+    description: `${KEY_NOTE} Only where the vendor can disable keys. ${BY_NAME_NOTE}`,
+    flags: [BY_NAME, ['-y, --yes', 'do not ask (with --name)'], DRY_RUN],
+    examples: [
+      'keyway disable ci -p openrouter',
+      'keyway disable ci -p openrouter --dry-run',
+      "keyway disable --name 'ci-*' -p openrouter",
+    ],
   },
   delete: {
     common: KEYS_CHANGED,
     summary: 'delete a key (asks first)',
-    usage: `delete ${KEY} --provider <vendor> [--yes]`,
-    description: `${KEY_NOTE} Answering no exits 2; without a terminal, --yes is required.`,
-    flags: [['-y, --yes', 'do not ask'], DRY_RUN],
+    usage: `delete ${KEY} | --name <glob> --provider <vendor> [--yes]`,
+    description: `${KEY_NOTE} Answering no exits 2; without a terminal, --yes is required. ${BY_NAME_NOTE}`,
+    flags: [BY_NAME, ['-y, --yes', 'do not ask'], DRY_RUN],
     examples: [
       'keyway delete old-ci -p openrouter',
       'keyway delete 3f9a1c -p openrouter --yes',
       'keyway delete old-ci -p openrouter --dry-run',
+      "keyway delete --name 'tmp-*' -p latitudesh --dry-run",
     ],
   },
   rotate: {
@@ -314,6 +328,41 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'max age), and its last failed change from history with the error’s code. Reads only.',
     flags: [...FLEET_FLAGS.slice(0, 3), HISTORY_FLAG],
     examples: ['keyway status', 'keyway status --store openrouter-prod --json'],
+  },
+  revoke: {
+    common: [...FROM_CONFIG, 'history'],
+    summary: 'find a leaked key in every store, disable it, replace it, delete it',
+    usage:
+      'revoke [--hint <start…end> | --sha256 <hex>] [--now] [--dry-run] [--yes] [--json] < secret',
+    description:
+      `${FLEET_NOTE} Reads the leaked secret from stdin (never an argument), or takes a hint ` +
+      '(its start and/or end, as sk-or-v1-abc…123 or …a1b2c) or the start of its SHA-256. ' +
+      'Each store is searched by what its vendor offers: the key id the secret gives, the part ' +
+      'of the secret the vendor shows, or the SHA-256 a key id holds; the secret is sent to no ' +
+      'vendor but the one whose keys look like it. Exactly one match: it is disabled at once ' +
+      'where the vendor can, replaced by a new key delivered to its store’s targets, and ' +
+      'deleted after the grace period (--now: at once). Several matches or none: they are ' +
+      'listed, nothing changes, exit 1. Exits 2 when answered no.',
+    flags: [
+      ['-c, --config <file>', 'the config file (KEYWAY_CONFIG; default ./keyway.config.json)'],
+      ['--store <label>', 'only this store (repeat, or a,b; KEYWAY_STORE)'],
+      ['--hint <start…end>', 'what is known of the secret: start…end, start… or …end'],
+      ['--sha256 <hex>', 'the start of the secret’s SHA-256, e.g. sha256:3b37026c'],
+      ['--now', 'delete the old key at once, without the grace period'],
+      ['--batch-id <id>', 'names the replacement’s batch (default revoke-<random>)'],
+      [
+        '--journal <file>',
+        'progress, for resuming (KEYWAY_JOURNAL; default in keyway’s state folder)',
+      ],
+      DRY_RUN,
+      ['-y, --yes', 'do not ask (required when the secret comes on stdin)'],
+    ],
+    examples: [
+      'keyway revoke --yes < leaked.txt',
+      'pbpaste | keyway revoke --dry-run',
+      "keyway revoke --hint 'sk-or-v1-abc…123'",
+      'keyway revoke --sha256 sha256:3b37026c --now --yes --json',
+    ],
   },
   history: {
     common: ['json'],
@@ -509,6 +558,6 @@ export function commandFlagNames(command: string | undefined): string[] | undefi
 
 /** `-c, --config <file>` → `config`; `--no-color` → `color`; `--json[=<fields>]` → `json`. */
 function longName(spelling: string): string {
-  const name = /--([a-z][a-z-]*)/.exec(spelling)?.[1] ?? spelling
+  const name = /--([a-z][a-z0-9-]*)/.exec(spelling)?.[1] ?? spelling
   return name.startsWith('no-') ? name.slice(3) : name
 }

@@ -7,6 +7,7 @@ import { emulate } from './commands/emulate.js'
 import { history } from './commands/history.js'
 import { create, get, list, remove, setStatus, update } from './commands/keys.js'
 import { plan } from './commands/plan.js'
+import { revoke } from './commands/revoke.js'
 import { rotate } from './commands/rotate.js'
 import { status } from './commands/status.js'
 import type { Context } from './context.js'
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
   plan,
   apply,
   status,
+  revoke,
   history,
   completion,
 }

@@ -1,5 +1,6 @@
 // The built `keyway` at a real terminal (a tmux pane), as a person meets its questions: the
-// confirmation of delete, rotate (retiring by disable) and apply answered yes, no and Ctrl-C,
+// confirmation of delete (one key, and every key a name glob matches), rotate (retiring by
+// disable) and apply answered yes, no and Ctrl-C,
 // and --dry-run, which asks nothing. The screen is read back with capture-pane, and the
 // emulator tells what went over the wire: a "no" or a Ctrl-C sends no write, a "yes" changes
 // exactly the key asked about, a dry run sends no write.
@@ -149,6 +150,39 @@ describe('keyway at a terminal', () => {
       expect(emulator.control.keyIds()).toEqual(before)
     }
   })
+
+  it.each(ANSWERS)(
+    'delete --name <glob>, answered %s: the question lists every key',
+    async (answer, keys) => {
+      const emulator = await start('openrouter')
+      const matching = ['ci-a', 'ci-b'].map((name) => emulator.control.seedKey({ name }))
+      const other = emulator.control.seedKey({ name: 'prod' })
+      const before = emulator.control.keyIds()
+      const shell = await terminal(
+        ['delete', '--name', 'ci-*', '-p', 'openrouter'],
+        envFor(emulator),
+      )
+      const asked = await shell.waitFor('Delete these 2 OpenRouter keys? [y/N]')
+      for (const [index, key] of matching.entries())
+        expect(asked).toContain(`"ci-${'ab'[index]}" (${key.id}) active`)
+      expect(asked).not.toContain(other.id)
+      expect(writes(emulator)).toEqual([])
+      await shell.keys(...keys)
+      const { code, screen } = await shell.exit()
+      expectAnswered(answer, code, screen, 'Cancelled: nothing deleted')
+      if (answer === 'yes') {
+        expect(writes(emulator).sort()).toEqual(
+          matching.map((key) => `DELETE /api/v1/keys/${key.id}`).sort(),
+        )
+        expect(emulator.control.keyIds().sort()).toEqual(
+          before.filter((id) => !matching.some((key) => key.id === id)).sort(),
+        )
+      } else {
+        expect(writes(emulator)).toEqual([])
+        expect(emulator.control.keyIds()).toEqual(before)
+      }
+    },
+  )
 
   it.each(ANSWERS)('rotate retiring by disable, answered %s', async (answer, keys) => {
     const emulator = await start('openrouter')

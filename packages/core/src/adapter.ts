@@ -106,8 +106,10 @@ export {
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
   descriptorEnv,
+  hintParts,
   type KeyColumn,
   type KeyStoreDescriptor,
+  type LeakRules,
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {

@@ -85,6 +85,23 @@ export type {
   ResponseEvent,
   RetryEvent,
 } from './http-client.js'
+export {
+  type FindLeakedKeysOptions,
+  findLeakedKeys,
+  type LeakMatch,
+  type LeakMatchKind,
+  type LeakSearch,
+  type LeakStoreSearch,
+  type LeakVendor,
+} from './leak/find-leaked-keys.js'
+export type { Leak } from './leak/leak-input.js'
+export {
+  type RevokeLeakedKeyOptions,
+  type RevokePlan,
+  type RevokeResult,
+  type RevokeStep,
+  revokeLeakedKey,
+} from './leak/revoke-leaked-key.js'
 export type { ReconcileOptions } from './reconcile-options.js'
 export type { RetryOptions } from './retry-policy.js'
 export type {

@@ -31,8 +31,61 @@ export interface KeyStoreDescriptor<
    * does not publish.
    */
   readonly secretPatterns?: readonly RegExp[]
+  /**
+   * How a leaked secret, a hint of it or a hash prefix finds its key at this vendor (see
+   * `findLeakedKeys`). Left out, the vendor's keys are matched by nothing, and a leak search
+   * says so.
+   */
+  readonly leak?: LeakRules
   /** The vendor's own key attributes worth a table column (type, limit, allowed IPs…). */
   readonly columns?: readonly KeyColumn[]
+}
+
+/**
+ * What a vendor shows of its keys' secrets, and how a leaked secret names its key there. The
+ * leak matcher reads only these rules (and `secretPatterns` for a whole secret's shape).
+ */
+export interface LeakRules {
+  /**
+   * The fixed start of every secret of the vendor (`'sk-or-v1-'`; NoteDx `'sb-'` and `'lk-'`);
+   * `[]` where there is none. With `alphabet`, says whether a hint can belong to the vendor.
+   */
+  readonly prefixes: readonly string[]
+  /** The characters of a secret after its prefix, e.g. `/^[0-9a-f]*$/` for hex. */
+  readonly alphabet: RegExp
+  /**
+   * The start and end of a key's secret that the vendor shows (its hint field: OpenRouter's
+   * `label`, Latitude.sh's last five characters, Anthropic's `partial_key_hint`, OpenAI's
+   * `redacted_value`), or `undefined` where this key shows nothing.
+   */
+  shown(key: ApiKey): { start?: string; end?: string } | undefined
+  /**
+   * The key id a secret names, where the vendor's id derives from the secret (NoteDx: the key is
+   * its own id, kept as a digest). Computed here: the secret is never sent to find it.
+   */
+  keyIdOf?(secret: string): string
+  /**
+   * Where a key id holds the SHA-256 (hex) of the secret: after `prefix`, its first `length`
+   * hex digits. A `sha256:<hex>` hint matches those ids.
+   */
+  readonly sha256InId?: { readonly prefix: string; readonly length: number }
+  /**
+   * How sure the id derivation is, in words, where the vendor does not document it (shown
+   * with a match found by it).
+   */
+  readonly keyIdNote?: string
+}
+
+/**
+ * The start and end of a secret a hint shows: `sk-or-v1-abc...123` or `…ca3b` (`…` or
+ * `...` between them); `undefined` for no hint. For `LeakRules.shown`.
+ */
+export function hintParts(hint: string | null): { start?: string; end?: string } | undefined {
+  if (hint === null || hint === '') return undefined
+  const parts = hint.split(/…|\.\.\./)
+  if (parts.length !== 2) return undefined
+  const [start = '', end = ''] = parts
+  return { ...(start === '' ? {} : { start }), ...(end === '' ? {} : { end }) }
 }
 
 /** One vendor attribute of a key, as a table shows it. */

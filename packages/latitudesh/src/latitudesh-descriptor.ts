@@ -17,6 +17,15 @@ export const latitudeDescriptor: KeyStoreDescriptor<LatitudeKeyStoreSettings, La
   credentials: [{ token: LATITUDESH_ENV.token }],
   baseUrlEnv: LATITUDESH_ENV.baseUrl,
   secretPatterns: [/^[0-9a-f]{36}$/i],
+  leak: {
+    prefixes: [],
+    alphabet: /^[0-9a-f]*$/i,
+    // `token_last_slice`: the last five characters.
+    shown: (key) => {
+      const end = attributes(key.raw).token_last_slice
+      return end ? { end } : undefined
+    },
+  },
   columns: [
     { header: 'READ-ONLY', cell: (key) => (attributes(key.raw).read_only ? 'yes' : 'no') },
     {

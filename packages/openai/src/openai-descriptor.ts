@@ -1,4 +1,4 @@
-import type { KeyStoreDescriptor } from '@keyway/core/adapter'
+import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createOpenAIKeyStore,
   type OpenAIKeyStore,
@@ -15,6 +15,12 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
   baseUrlEnv: 'OPENAI_BASE_URL',
   // Admin, project and service-account keys.
   secretPatterns: [/^sk-(admin|proj|svcacct)-[A-Za-z0-9_-]{20,}$/],
+  leak: {
+    prefixes: ['sk-admin-', 'sk-proj-', 'sk-svcacct-'],
+    alphabet: /^[A-Za-z0-9_-]*$/,
+    // `redacted_value`: `sk-proj...abcd`.
+    shown: (key) => hintParts(key.hint),
+  },
   otherEnv: { project: 'OPENAI_PROJECT_ID' },
   columns: [
     {

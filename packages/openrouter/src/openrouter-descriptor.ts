@@ -1,4 +1,5 @@
-import type { KeyStoreDescriptor } from '@keyway/core/adapter'
+import { createHash } from 'node:crypto'
+import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createOpenRouterKeyStore,
   OPENROUTER_ENV,
@@ -18,6 +19,15 @@ export const openRouterDescriptor: KeyStoreDescriptor<
   credentials: [{ managementKey: OPENROUTER_ENV.managementKey }],
   baseUrlEnv: OPENROUTER_ENV.baseUrl,
   secretPatterns: [/^sk-or-v1-[0-9a-f]{64}$/i],
+  leak: {
+    prefixes: ['sk-or-v1-'],
+    alphabet: /^[0-9a-f]*$/i,
+    // `label`: `sk-or-v1-abc...123`.
+    shown: (key) => hintParts(key.hint),
+    keyIdOf: (secret) => createHash('sha256').update(secret).digest('hex'),
+    keyIdNote: 'OpenRouter does not document its key hash as the SHA-256 of the secret',
+    sha256InId: { prefix: '', length: 64 },
+  },
   columns: [
     {
       header: 'LIMIT',

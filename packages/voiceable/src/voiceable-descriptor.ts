@@ -1,4 +1,4 @@
-import type { KeyStoreDescriptor } from '@keyway/core/adapter'
+import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createVoiceableKeyStore,
   VOICEABLE_ENV,
@@ -17,6 +17,13 @@ export const voiceableDescriptor: KeyStoreDescriptor<VoiceableKeyStoreSettings, 
     baseUrlEnv: VOICEABLE_ENV.baseUrl,
     // The private key format is not published: public keys only.
     secretPatterns: [/^pk_live_[0-9a-f]{64}$/i],
+    leak: {
+      // Public keys; the private key format is not published.
+      prefixes: ['pk_live_'],
+      alphabet: /^[0-9a-f]*$/i,
+      // The key's value, where the vendor still shows it: its last four characters.
+      shown: (key) => hintParts(key.hint),
+    },
     otherEnv: { credentialKeyId: VOICEABLE_ENV.credentialKeyId },
     columns: [
       { header: 'TYPE', cell: (key) => (key.raw as Partial<VoiceableApiKey>).key_type ?? '-' },

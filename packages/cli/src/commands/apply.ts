@@ -272,7 +272,7 @@ function nothingDue(context: Context, opened: OpenFleet, planned: FleetPlan): nu
  * Flags and env vars resolve from here; the file's `journal` from the file's folder; by
  * default, keyway's state folder (never the current folder, often a git work tree).
  */
-function journalPath(context: Context, opened: OpenFleet): string {
+export function journalPath(context: Context, opened: OpenFleet): string {
   const given = override(OVERRIDES.journal, context.values, context.io.env)
   if (given !== undefined) return resolve(given)
   const configured = opened.loaded.config.journal
@@ -395,7 +395,7 @@ async function withSealing(opened: OpenFleet, sealed: SealedSecrets): Promise<Op
  * Each key's delivery targets, from its store's entries. A target that propagates (a
  * redeploy) may be waited for a long time: the wait is a line on stderr.
  */
-function targetsFor(stores: readonly ConfiguredStore[], context: Context) {
+export function targetsFor(stores: readonly ConfiguredStore[], context: Context) {
   const byLabel = new Map(stores.map((store) => [store.config.label, store]))
   return ({ keyId, key }: { keyId: string; key: ApiKey | null }, fleetStore: FleetStore) =>
     keyTargets(byLabel.get(fleetStore.label)?.targets ?? [], keyId, key).map((target) =>
@@ -417,7 +417,7 @@ function targetsFor(stores: readonly ConfiguredStore[], context: Context) {
 }
 
 /** Each key's outcome and each pause on stderr, tagged with the store's label. */
-function progress(context: Context) {
+export function progress(context: Context) {
   return (event: RotateKeysProgress & { label: string }) => {
     const line =
       event.kind === 'key'

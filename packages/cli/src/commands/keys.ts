@@ -1,5 +1,5 @@
-import type { ApiKey, KeyStore } from '@keyway/core'
-import { CancelledError } from '../cli-error.js'
+import { type ApiKey, type KeyStore, KeyStoreError } from '@keyway/core'
+import { CancelledError, CliError } from '../cli-error.js'
 import {
   type Context,
   confirm,
@@ -8,7 +8,7 @@ import {
   openStore,
   requireKey,
 } from '../context.js'
-import { checkFieldValues, fieldInput } from '../flags.js'
+import { checkFieldValues, fieldInput, globToRegExp } from '../flags.js'
 import { selectFields } from '../json-fields.js'
 import { json, keyDetails, keyTable, printable } from '../output.js'
 import { UsageError } from '../usage-error.js'
@@ -128,7 +128,8 @@ export function update(context: Context): Promise<void> {
 export function setStatus(status: 'active' | 'disabled') {
   const command = status === 'active' ? 'enable' : 'disable'
   return (context: Context): Promise<void> => {
-    const reference = requireKey(context, command)
+    const byName = command === 'disable' ? namedKeys(context, command) : undefined
+    const reference = byName === undefined ? requireKey(context, command) : ''
     return withStore(context, async (store, { provider }) => {
       if (!store.capabilities.disable) {
         throw new UsageError(
@@ -136,6 +137,7 @@ export function setStatus(status: 'active' | 'disabled') {
           `${provider.id} keys stay active until deleted`,
         )
       }
+      if (byName !== undefined) return changeNamed(context, store, provider, byName, 'disable')
       const found = await findKey(store, reference, context.signal)
       if (context.values['dry-run']) {
         const already = found.status === status ? ` (it is ${status} already)` : ''
@@ -162,8 +164,10 @@ function described(key: ApiKey): string {
 }
 
 export function remove(context: Context): Promise<void> {
-  const reference = requireKey(context, 'delete')
+  const byName = namedKeys(context, 'delete')
+  const reference = byName === undefined ? requireKey(context, 'delete') : ''
   return withStore(context, async (store, { provider }) => {
+    if (byName !== undefined) return changeNamed(context, store, provider, byName, 'delete')
     const key = await findKey(store, reference, context.signal)
     if (context.values['dry-run']) {
       dryRun(
@@ -180,6 +184,99 @@ export function remove(context: Context): Promise<void> {
       store.capabilities.deleted === 'gone' ? 'deleted' : 'deleted (it stays listed as disabled)'
     context.out(context.values.json ? json({ id: key.id, deleted: true }) : `${key.id} ${outcome}`)
   })
+}
+
+/** The `--name <glob>` of a bulk `disable`/`delete`, or `undefined` for one key by reference. */
+function namedKeys(context: Context, command: string): RegExp | undefined {
+  const glob = context.values.name
+  if (glob === undefined) return undefined
+  if (context.positionals.length > 0)
+    throw new UsageError(
+      `${command} takes a key or --name <glob>, not both`,
+      `keyway ${command} --name '<glob>' --provider <vendor>`,
+    )
+  if (glob === '') throw new UsageError('--name needs a glob', "e.g. --name 'ci-*'")
+  return globToRegExp(glob)
+}
+
+/**
+ * Disables or deletes every key whose name `pattern` matches: lists each first (a dry run
+ * stops there), asks once, then changes them one by one; a key that fails is reported and
+ * the others go on. None matching sends nothing.
+ */
+async function changeNamed(
+  context: Context,
+  store: KeyStore,
+  provider: OpenStore['provider'],
+  pattern: RegExp,
+  action: 'disable' | 'delete',
+): Promise<void> {
+  const listed = await store.list({ signal: context.signal })
+  const keys = listed.filter(
+    (key) =>
+      key.name !== null &&
+      pattern.test(key.name) &&
+      // A key already disabled needs no disable; a deleted NoteDx key stays listed as disabled.
+      (action === 'delete' || key.status !== 'disabled'),
+  )
+  const glob = printable(context.values.name ?? '')
+  if (keys.length === 0) {
+    if (context.values.json) context.out(json({ action, provider: provider.id, keys: [] }))
+    else
+      context.out(
+        `no ${provider.title} key${action === 'disable' ? ' to disable' : ''} has a name matching "${glob}"; nothing sent`,
+      )
+    return
+  }
+  const lines = keys.map((key) => `  ${described(key)} ${key.status}`)
+  if (context.values['dry-run']) {
+    if (context.values.json)
+      context.out(
+        json({ dryRun: true, action, provider: provider.id, ids: keys.map((key) => key.id) }),
+      )
+    else
+      context.out(
+        [
+          `would ${action} ${keys.length} ${provider.title} key${keys.length === 1 ? '' : 's'}:`,
+          ...lines,
+          'dry run, nothing sent',
+        ].join('\n'),
+      )
+    return
+  }
+  context.note(
+    [
+      `${keys.length} ${provider.title} key${keys.length === 1 ? '' : 's'} named "${glob}":`,
+      ...lines,
+    ].join('\n'),
+  )
+  const verb = action === 'disable' ? 'Disable' : 'Delete'
+  if (!(await confirm(context, `${verb} these ${keys.length} ${provider.title} keys?`)))
+    throw new CancelledError(`nothing ${action === 'disable' ? 'disabled' : 'deleted'}`)
+  const done: string[] = []
+  const failed: Array<{ id: string; error: string }> = []
+  for (const key of keys) {
+    try {
+      if (action === 'disable')
+        await store.update(key.id, { status: 'disabled' }, { signal: context.signal })
+      else await store.delete(key.id, { signal: context.signal })
+      done.push(key.id)
+      if (!context.values.json)
+        context.out(`${key.id} ${action === 'disable' ? 'disabled' : 'deleted'}`)
+    } catch (error) {
+      if (context.signal.aborted) throw error
+      const message = KeyStoreError.is(error) ? error.message : 'failed'
+      failed.push({ id: key.id, error: message })
+      if (!context.values.json) context.note(`${key.id}: ${printable(message)}`)
+    }
+  }
+  if (context.values.json) context.out(json({ action, provider: provider.id, done, failed }))
+  if (failed.length > 0)
+    throw new CliError(
+      'PartlyDone',
+      `${done.length} of ${keys.length} keys ${action === 'disable' ? 'disabled' : 'deleted'}; ${failed.length} failed`,
+      { hint: 'run the same command again for the rest' },
+    )
 }
 
 /** What a `--dry-run` would have done: on stdout (JSON with `--json`), with a note that nothing was sent. */

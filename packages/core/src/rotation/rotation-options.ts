@@ -95,6 +95,12 @@ export interface RotationOptions<C extends CreateKeyInput = CreateKeyInput> {
    */
   allowSelf?: boolean
   /**
+   * Rotate a key although it is disabled, its successor a working key in its place: for a key
+   * disabled on purpose because its secret leaked (see `revokeLeakedKey`). Default `false`: a
+   * disabled key is skipped, since its successor would widen what works.
+   */
+  replaceDisabled?: boolean
+  /**
    * `'create'` (default): a new key with the old key's settings beside the old one, then
    * retire the old one. `'regenerate'`: the vendor replaces the secret in place (Latitude):
    * the old secret dies at once, nothing is deleted, and a failed delivery cannot be undone.
@@ -133,6 +139,7 @@ export interface RotationSettings<C extends CreateKeyInput = CreateKeyInput> {
   retire: RetireMode
   graceMs: number
   allowSelf: boolean
+  replaceDisabled: boolean
   strategy: RotationStrategy
   input: Partial<C>
   signal: AbortSignal | undefined
@@ -178,6 +185,7 @@ export const rotationOptionEntries = {
   retire: v.optional(v.picklist(['delete', 'disable', 'keep'])),
   graceMs: v.optional(waitMs),
   allowSelf: v.optional(v.boolean()),
+  replaceDisabled: v.optional(v.boolean()),
   strategy: v.optional(v.picklist(['create', 'regenerate'])),
   input: v.optional(v.custom<Record<string, unknown>>(isPlainObject, 'expected a plain object')),
   signal: v.optional(v.instance(AbortSignal)),
@@ -293,6 +301,7 @@ export function resolveRotationOptions<C extends CreateKeyInput>(
     retire,
     graceMs: given.graceMs ?? 0,
     allowSelf: given.allowSelf ?? false,
+    replaceDisabled: given.replaceDisabled ?? false,
     strategy,
     input,
     signal: given.signal,

@@ -142,7 +142,8 @@ export async function planKey<C extends CreateKeyInput>(
     successor !== undefined &&
     oldKey !== null &&
     oldKey.status !== 'active' &&
-    oldKey.status !== 'expired'
+    oldKey.status !== 'expired' &&
+    !(settings.replaceDisabled && oldKey.status === 'disabled')
   ) {
     return skip(
       `key ${keyId} is ${oldKey.status}, and its successor would be a working key in its place; enable it first to rotate it`,
