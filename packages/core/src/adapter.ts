@@ -94,8 +94,13 @@ export {
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
   descriptorEnv,
+  fieldTakenBy,
   type KeyColumn,
+  type KeyField,
+  type KeyFieldKind,
+  type KeyFieldOperation,
   type KeyStoreDescriptor,
+  type SettingFlag,
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {

@@ -19,4 +19,14 @@ export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDx
   baseUrlEnv: NOTEDX_ENV.baseUrl,
   secretPatterns: [NOTEDX_KEY_PATTERN],
   columns: [{ header: 'TYPE', cell: (key) => (key.raw as Partial<NoteDxItem>).type ?? '-' }],
+  fields: [
+    {
+      field: 'type',
+      flag: 'type',
+      kind: 'choice',
+      choices: ['sandbox', 'live'],
+      help: 'the key type',
+      operations: ['create', 'rotate'],
+    },
+  ],
 }

@@ -16,7 +16,14 @@ import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, type OpenStore, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, type Deliver, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
-import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, positiveInteger } from '../flags.js'
+import {
+  checkFieldValues,
+  fieldInput,
+  globToRegExp,
+  OPTIONS,
+  positiveInteger,
+  settingInput,
+} from '../flags.js'
 import { deliverWithHistory } from '../history-file.js'
 import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
@@ -40,11 +47,7 @@ const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 export async function rotate(context: Context): Promise<number> {
   const { values } = context
   const flags = rotateFlags(context)
-  const opened = await openStore(context, {
-    ...(values['credential-key-id'] === undefined
-      ? {}
-      : { credentialKeyId: values['credential-key-id'] }),
-  })
+  const opened = await openStore(context, settingInput(values, values.provider ?? ''))
   try {
     const { store } = opened
     const vendor = opened.provider.id
@@ -241,12 +244,7 @@ function rotateFlags(context: Context): RotateFlags {
       'a regenerate replaces the secret in place: the old one dies at once',
     )
   }
-  if (values['credential-key-id'] !== undefined && values.provider !== 'voiceable') {
-    throw new UsageError(
-      '--credential-key-id is for --provider voiceable only',
-      'other stores know their own key',
-    )
-  }
+  settingInput(values, values.provider ?? '')
   const single = positionals.length === 1
   const endsOldKeys = strategy === 'regenerate' || retire !== 'keep'
   // A resume (--batch-id and no key) is checked against the batch's own keys once it is read.
@@ -259,7 +257,7 @@ function rotateFlags(context: Context): RotateFlags {
     !values['dry-run']
   )
     throw manyKeysNeedDelivery()
-  checkFieldValues(values)
+  checkFieldValues(values, values.provider)
   if (values['expires-in'] !== undefined) {
     if (values['expires-at'] !== undefined)
       throw new UsageError('--expires-in and --expires-at both set the new key’s expiry; pass one')
