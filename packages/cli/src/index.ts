@@ -1,2 +1,3 @@
 export { HELP, run, VERSION } from './main.js'
 export type { Io } from './output.js'
+export { PROVIDERS, type Provider } from './providers.js'

@@ -177,6 +177,7 @@ export type {
   CreateKeyInput,
   CreateOptions,
   CredentialKeyIdsOptions,
+  CredentialKeySetting,
   KeySpend,
   KeyStatus,
   KeyStore,

@@ -129,6 +129,7 @@ export type {
   CreateKeyInput,
   CreateOptions,
   CredentialKeyIdsOptions,
+  CredentialKeySetting,
   KeySpend,
   KeyStatus,
   KeyStore,

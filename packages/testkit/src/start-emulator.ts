@@ -84,17 +84,20 @@ export const startOpenAIEmulator: (
     createOpenAIEmulator(url, limiter, seedKeys, options.seedKind),
 })
 
-/** The bundled emulators by vendor name: what `startEmulator(vendor)` looks up. */
-export const EMULATORS: {
-  readonly [V in Vendor]: (options?: StartEmulatorOptions) => Promise<Emulator<EmulatorControl, V>>
-} = {
+/** The registry of bundled emulators: one line per vendor, from which `Vendor` is derived. */
+export const BUNDLED_EMULATORS = {
   openrouter: startOpenRouterEmulator,
   latitudesh: startLatitudeEmulator,
   notedx: startNoteDxEmulator,
   voiceable: startVoiceableEmulator,
   anthropic: startAnthropicEmulator,
   openai: startOpenAIEmulator,
-}
+} as const
+
+/** The bundled emulators by vendor name: what `startEmulator(vendor)` looks up. */
+export const EMULATORS: {
+  readonly [V in Vendor]: (options?: StartEmulatorOptions) => Promise<Emulator<EmulatorControl, V>>
+} = BUNDLED_EMULATORS
 
 /**
  * Starts a loopback server that plays OpenRouter's key-management API, with workspaces and
