@@ -86,11 +86,17 @@ export const startOpenAIEmulator: (
 
 /** The registry of bundled emulators: one line per vendor, from which `Vendor` is derived. */
 export const BUNDLED_EMULATORS = {
+  /** OpenRouter's key-management API. */
   openrouter: startOpenRouterEmulator,
+  /** Latitude.sh's API tokens. */
   latitudesh: startLatitudeEmulator,
+  /** NoteDx's login and API keys. */
   notedx: startNoteDxEmulator,
+  /** Voiceable's API keys. */
   voiceable: startVoiceableEmulator,
+  /** Anthropic's Admin API keys. */
   anthropic: startAnthropicEmulator,
+  /** OpenAI's admin and project keys. */
   openai: startOpenAIEmulator,
 } as const
 
