@@ -1,24 +1,14 @@
 // Counts the requests one rotation sends to each vendor's emulator: a single `rotateKey`,
 // and a key's share of a `rotateKeys` batch. Session logins (NoteDx) are left out: a store
 // makes them once, whatever it does next.
-import { anthropicDescriptor } from '@keyway/anthropic'
+import { PROVIDERS } from '@keyway/cli'
 import { type KeyStore, rotateKey, rotateKeys } from '@keyway/core'
 import type { KeyStoreDescriptor } from '@keyway/core/adapter'
-import { latitudeDescriptor } from '@keyway/latitudesh'
-import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
-import { openAIDescriptor } from '@keyway/openai'
-import { openRouterDescriptor } from '@keyway/openrouter'
+import { noteDxKeyId } from '@keyway/notedx'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { voiceableDescriptor } from '@keyway/voiceable'
 
-const DESCRIPTORS: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
-  openrouter: openRouterDescriptor,
-  latitudesh: latitudeDescriptor,
-  notedx: noteDxDescriptor,
-  voiceable: voiceableDescriptor,
-  anthropic: anthropicDescriptor,
-  openai: openAIDescriptor,
-}
+/** Each vendor's adapter: the CLI's registry. */
+const DESCRIPTORS: Readonly<Record<Vendor, KeyStoreDescriptor>> = PROVIDERS
 
 export const ROTATION_VENDORS: readonly Vendor[] = [
   'openrouter',

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { PROVIDERS } from '@keyway/cli'
 import { rotateKeys } from '@keyway/core'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
@@ -284,14 +285,15 @@ async function bundleSize(): Promise<void> {
       .join('\n'),
     dir,
   )
-  for (const [name, factory] of [
-    ['openrouter', 'createOpenRouterKeyStore'],
-    ['latitudesh', 'createLatitudeKeyStore'],
-    ['notedx', 'createNoteDxKeyStore'],
-    ['voiceable', 'createVoiceableKeyStore'],
-    ['anthropic', 'createAnthropicKeyStore'],
-  ]) {
-    const size = await gzippedBundle(`export { ${factory} } from '@keyway/${name}'`, dir)
+  // Every vendor of the CLI's registry: its package, and its factory alone from it.
+  for (const [name, factory] of Object.values(PROVIDERS).map(
+    (provider) => [provider.id, provider.create.name] as const,
+  )) {
+    // Resolved from the package's own folder, as a user's bundler resolves its dependencies.
+    const size = await gzippedBundle(
+      `export { ${factory} } from './dist/index.js'`,
+      here(`../../packages/${name}/`),
+    )
     results.push({
       name: `bundle size: @keyway/${name}, min+gzip with every dependency`,
       contenders: [`@keyway/${name}`, '@openrouter/sdk key functions'],

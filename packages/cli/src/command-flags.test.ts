@@ -43,8 +43,7 @@ describe('per-command flags, from the help pages', () => {
     for (const command of Object.keys(COMMAND_HELP).filter((name) => name !== 'help')) {
       const takes = commandFlagNames(command) ?? []
       for (const flag of Object.keys(OPTIONS).filter((name) => !takes.includes(name))) {
-        const option = OPTIONS[flag as keyof typeof OPTIONS]
-        const args = [command, `--${flag}`, ...(option.type === 'string' ? ['x'] : [])]
+        const args = [command, `--${flag}`, ...(OPTIONS[flag]?.type === 'string' ? ['x'] : [])]
         expect(await stderrOf(args), args.join(' ')).toContain(
           `unknown flag: --${flag} (keyway ${command} does not take it)`,
         )
@@ -56,8 +55,7 @@ describe('per-command flags, from the help pages', () => {
     for (const command of Object.keys(COMMAND_HELP).filter((name) => !RUNS_ON.includes(name))) {
       for (const flag of commandFlagNames(command) ?? []) {
         if (flag === 'help') continue
-        const option = OPTIONS[flag as keyof typeof OPTIONS]
-        const args = [command, `--${flag}`, ...(option.type === 'string' ? ['x'] : [])]
+        const args = [command, `--${flag}`, ...(OPTIONS[flag]?.type === 'string' ? ['x'] : [])]
         expect(await stderrOf(args), args.join(' ')).not.toContain('unknown flag')
       }
     }

@@ -1,11 +1,12 @@
 import type { Capabilities } from '@keyway/core'
-import { LIMIT_RESETS } from '@keyway/openrouter'
+import { fieldTakenBy, type KeyField, type KeyFieldOperation } from '@keyway/core/adapter'
 import { FLEET_OPTIONS } from './config/fleet-options.js'
-import { parseDate } from './dates.js'
+import { DATE_FORMAT, parseDate } from './dates.js'
+import { PROVIDERS } from './providers.js'
 import { UsageError } from './usage-error.js'
 
-/** Every option the CLI knows, for node:util parseArgs. */
-export const OPTIONS = {
+/** The options the CLI itself defines; vendor field and setting flags come from descriptors. */
+const CLI_OPTIONS = {
   provider: { type: 'string', short: 'p' },
   json: { type: 'boolean' },
   emulator: { type: 'boolean' },
@@ -16,23 +17,11 @@ export const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   'include-disabled': { type: 'boolean' },
   timeout: { type: 'string' },
-  // Key fields, neutral and vendor-specific.
+  // The key fields every store shares.
   name: { type: 'string' },
   metadata: { type: 'string', multiple: true },
   'expires-at': { type: 'string' },
   'expires-in': { type: 'string' },
-  limit: { type: 'string' },
-  'limit-reset': { type: 'string' },
-  'include-byok': { type: 'boolean' },
-  workspace: { type: 'string' },
-  guardrail: { type: 'string' },
-  'read-only': { type: 'boolean' },
-  'allowed-ip': { type: 'string', multiple: true },
-  type: { type: 'string' },
-  'key-type': { type: 'string' },
-  'allowed-origin': { type: 'string', multiple: true },
-  'allowed-assistant': { type: 'string', multiple: true },
-  'transient-assistant': { type: 'boolean' },
   // Rotation.
   all: { type: 'boolean' },
   'deliver-to': { type: 'string' },
@@ -42,7 +31,6 @@ export const OPTIONS = {
   'grace-ms': { type: 'string' },
   strategy: { type: 'string' },
   'allow-self': { type: 'boolean' },
-  'credential-key-id': { type: 'string' },
   'dry-run': { type: 'boolean' },
   concurrency: { type: 'string' },
   'var-name': { type: 'string' },
@@ -65,72 +53,150 @@ export const OPTIONS = {
   now: { type: 'boolean' },
 } as const
 
+/** One option as node:util parseArgs takes it. */
+export interface ArgOption {
+  readonly type: 'string' | 'boolean'
+  readonly multiple?: boolean
+  readonly short?: string
+}
+
+type OptionValue<O> = O extends { multiple: true }
+  ? string[]
+  : O extends { type: 'boolean' }
+    ? boolean
+    : string
+
+/** The flags as parseArgs read them; a vendor's own flags by their names. */
 export type Values = {
-  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
-    ? string[]
-    : (typeof OPTIONS)[K] extends { type: 'boolean' }
-      ? boolean
-      : string
+  [K in keyof typeof CLI_OPTIONS]?: OptionValue<(typeof CLI_OPTIONS)[K]>
+} & { [flag: string]: string | boolean | string[] | undefined }
+
+/** A key field as a flag, and the vendor whose descriptor declares it (none: every store's). */
+export interface FieldFlag {
+  readonly field: KeyField
+  readonly vendor?: string
 }
 
-interface FieldFlag {
-  flag: keyof typeof OPTIONS
-  field: string
-  read: (values: Values) => unknown
-}
-
-const list = (name: keyof Values) => (values: Values) => values[name] as string[] | undefined
-
-/** Flags that set a key field, and the field each sets. */
-const FIELD_FLAGS: FieldFlag[] = [
-  { flag: 'name', field: 'name', read: (values) => values.name },
-  { flag: 'metadata', field: 'metadata', read: (values) => parseMetadata(values.metadata) },
+/** The fields every store shares, read by the CLI's own parsers. */
+const COMMON_FIELDS: readonly KeyField[] = [
   {
-    flag: 'expires-at',
+    field: 'name',
+    flag: 'name',
+    kind: 'text',
+    value: 'name',
+    help: 'the key name',
+    // `rotate --name` selects keys by name; a successor keeps its key's name.
+    operations: ['create', 'update'],
+  },
+  {
+    field: 'metadata',
+    flag: 'metadata',
+    kind: 'list',
+    value: 'key=value',
+    help: 'a metadata entry',
+  },
+  {
     field: 'expiresAt',
-    read: (values) =>
-      values['expires-at'] === undefined
-        ? undefined
-        : parseDate(values['expires-at'], '--expires-at'),
-  },
-  { flag: 'limit', field: 'limit', read: (values) => parseLimit(values.limit) },
-  {
-    flag: 'limit-reset',
-    field: 'limitReset',
-    read: (values) =>
-      noneToNull(choice(values['limit-reset'], 'limit-reset', [...LIMIT_RESETS, 'none'])),
-  },
-  { flag: 'include-byok', field: 'includeByokInLimit', read: (values) => values['include-byok'] },
-  {
-    flag: 'workspace',
-    field: 'workspaceId',
-    read: (values) => nonEmpty(values.workspace, 'workspace'),
-  },
-  {
-    flag: 'guardrail',
-    field: 'guardrailId',
-    read: (values) => nonEmpty(values.guardrail, 'guardrail'),
-  },
-  { flag: 'read-only', field: 'readOnly', read: (values) => values['read-only'] },
-  { flag: 'allowed-ip', field: 'allowedIps', read: list('allowed-ip') },
-  {
-    flag: 'type',
-    field: 'type',
-    read: (values) => choice(values.type, 'type', ['sandbox', 'live']),
-  },
-  {
-    flag: 'key-type',
-    field: 'keyType',
-    read: (values) => choice(values['key-type'], 'key-type', ['private', 'public']),
-  },
-  { flag: 'allowed-origin', field: 'allowedOrigins', read: list('allowed-origin') },
-  { flag: 'allowed-assistant', field: 'allowedAssistants', read: list('allowed-assistant') },
-  {
-    flag: 'transient-assistant',
-    field: 'transientAssistant',
-    read: (values) => values['transient-assistant'],
+    flag: 'expires-at',
+    kind: 'date',
+    help: `expiry: ${DATE_FORMAT}`,
+    operations: ['create', 'rotate'],
   },
 ]
+
+/** Every field flag: the shared ones, then each vendor's, in the registry's order. */
+export const FIELD_FLAGS: readonly FieldFlag[] = [
+  ...COMMON_FIELDS.map((field) => ({ field })),
+  ...Object.values(PROVIDERS).flatMap((provider) =>
+    (provider.fields ?? []).map((field) => ({ field, vendor: provider.id })),
+  ),
+]
+
+/** A vendor's store setting given by a flag, e.g. Voiceable's `--credential-key-id`. */
+export const SETTING_FLAGS = Object.values(PROVIDERS).flatMap((provider) =>
+  (provider.settingFlags ?? []).map((setting) => ({ setting, vendor: provider.id })),
+)
+
+function optionOf(field: KeyField): ArgOption {
+  if (field.kind === 'switch') return { type: 'boolean' }
+  return field.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }
+}
+
+/**
+ * The vendors' flags for parseArgs. Two vendors may share a flag when it reads the same way;
+ * a flag that clashes with the CLI's own or reads two ways is a mistake in a descriptor.
+ */
+function vendorOptions(): Record<string, ArgOption> {
+  const options: Record<string, ArgOption> = {}
+  const add = (flag: string, option: ArgOption, vendor: string) => {
+    const known = (CLI_OPTIONS as Record<string, ArgOption>)[flag] ?? options[flag]
+    if (Object.hasOwn(CLI_OPTIONS, flag) || (known !== undefined && known.type !== option.type))
+      throw new TypeError(
+        `${vendor}'s descriptor declares --${flag}, which the CLI already reads otherwise`,
+      )
+    if (known !== undefined && Boolean(known.multiple) !== Boolean(option.multiple))
+      throw new TypeError(
+        `${vendor}'s descriptor declares --${flag}, which the CLI already reads otherwise`,
+      )
+    options[flag] = option
+  }
+  for (const { field, vendor } of FIELD_FLAGS) if (vendor) add(field.flag, optionOf(field), vendor)
+  for (const { setting, vendor } of SETTING_FLAGS) add(setting.flag, { type: 'string' }, vendor)
+  return options
+}
+
+/** Every option the CLI knows, for node:util parseArgs. */
+export const OPTIONS: typeof CLI_OPTIONS & Readonly<Record<string, ArgOption>> = {
+  ...CLI_OPTIONS,
+  ...vendorOptions(),
+}
+
+/** The field flags `operation` takes, `vendor`'s own after the shared ones; every vendor's without one. */
+export function fieldFlags(operation: KeyFieldOperation, vendor?: string): FieldFlag[] {
+  return FIELD_FLAGS.filter(
+    (flag) =>
+      fieldTakenBy(flag.field, operation) &&
+      (vendor === undefined || flag.vendor === undefined || flag.vendor === vendor),
+  )
+}
+
+/**
+ * One entry per flag name, read as `vendor` reads it where its descriptor declares the flag,
+ * else as the first vendor that does (to refuse it with that vendor's words).
+ */
+function flagsFor(vendor: string | undefined): FieldFlag[] {
+  const chosen = new Map<string, FieldFlag>()
+  for (const flag of FIELD_FLAGS) {
+    const known = chosen.get(flag.field.flag)
+    if (known === undefined || (known.vendor !== vendor && flag.vendor === vendor))
+      chosen.set(flag.field.flag, flag)
+  }
+  return [...chosen.values()]
+}
+
+/** A field flag's value as the store takes it; `undefined` when not given. */
+function readField({ field }: FieldFlag, values: Values): unknown {
+  const given = values[field.flag]
+  if (given === undefined) return undefined
+  if (field.field === 'metadata') return parseMetadata(given as string[])
+  if (field.field === 'name') return given
+  switch (field.kind) {
+    case 'switch':
+    case 'list':
+      return given
+    case 'text':
+      return nonEmpty(given as string, field.flag)
+    case 'date':
+      return parseDate(given as string, `--${field.flag}`)
+    case 'choice': {
+      const choices = field.none ? [...field.choices, 'none'] : field.choices
+      const text = choice(given as string, field.flag, choices)
+      return field.none && text === 'none' ? null : text
+    }
+    case 'number':
+      return parseNumber(given as string, field)
+  }
+}
 
 /**
  * The create or update input the flags describe, refusing (as a usage error) any flag whose
@@ -145,29 +211,48 @@ export function fieldInput(
   // `false`: the vendor has no such operation, so no field flag applies.
   const allowed = capabilities[operation] || []
   const input: Record<string, unknown> = {}
-  for (const { flag, field, read } of FIELD_FLAGS) {
-    const value = read(values)
+  const flags = flagsFor(vendor)
+  const takes = (flag: FieldFlag) =>
+    (flag.vendor === undefined || flag.vendor === vendor) && allowed.includes(flag.field.field)
+  for (const flag of flags) {
+    const value = readField(flag, values)
     if (value === undefined) continue
-    if (!allowed.includes(field)) {
-      const takes = FIELD_FLAGS.filter((candidate) => allowed.includes(candidate.field)).map(
-        (candidate) => `--${candidate.flag}`,
-      )
+    if (!takes(flag)) {
+      const taken = flags.filter(takes).map((candidate) => `--${candidate.field.flag}`)
       throw new UsageError(
-        `--${flag} is not supported by ${vendor} ${operation}`,
+        `--${flag.field.flag} is not supported by ${vendor} ${operation}`,
         capabilities[operation] === false
           ? `${vendor} cannot ${operation} keys through its API`
-          : takes.length > 0
-            ? `${vendor} ${operation} takes ${takes.join(', ')}`
+          : taken.length > 0
+            ? `${vendor} ${operation} takes ${taken.join(', ')}`
             : `${vendor} ${operation} takes no fields`,
       )
     }
-    input[field] = value
+    input[flag.field.field] = value
   }
   return input
 }
 
-function parseMetadata(pairs: string[] | undefined): Record<string, string> | undefined {
-  if (pairs === undefined) return undefined
+/** The store settings given by flags for `vendor`, refusing a setting flag of another vendor. */
+export function settingInput(values: Values, vendor: string): Record<string, string> {
+  const settings: Record<string, string> = {}
+  for (const { setting, vendor: owner } of SETTING_FLAGS) {
+    const given = values[setting.flag]
+    if (typeof given !== 'string') continue
+    if (owner !== vendor) {
+      const owners = SETTING_FLAGS.filter((other) => other.setting.flag === setting.flag)
+      if (owners.some((other) => other.vendor === vendor)) continue
+      throw new UsageError(
+        `--${setting.flag} is for --provider ${owners.map((other) => other.vendor).join(', ')} only`,
+        `${vendor} takes no such setting`,
+      )
+    }
+    settings[setting.setting] = given
+  }
+  return settings
+}
+
+function parseMetadata(pairs: string[]): Record<string, string> {
   const metadata: Record<string, string> = {}
   for (const pair of pairs) {
     const index = pair.indexOf('=')
@@ -177,14 +262,21 @@ function parseMetadata(pairs: string[] | undefined): Record<string, string> | un
   return metadata
 }
 
-/** Reads every key field flag, so a bad value is refused before any store is opened. */
-export function checkFieldValues(values: Values): void {
-  for (const { read } of FIELD_FLAGS) read(values)
+/**
+ * Reads every key field flag given, so a bad value is refused before any store is opened;
+ * a flag that vendors read differently is read as `vendor` reads it.
+ */
+export function checkFieldValues(values: Values, vendor?: string): void {
+  for (const flag of flagsFor(vendor)) readField(flag, values)
 }
 
 /** The flag that sets a create or update field, e.g. `allowedIps` → `allowed-ip`. */
-export function flagOfField(field: string): keyof typeof OPTIONS | undefined {
-  return FIELD_FLAGS.find((candidate) => candidate.field === field)?.flag
+export function flagOfField(field: string, vendor?: string): string | undefined {
+  const matches = FIELD_FLAGS.filter((candidate) => candidate.field.field === field)
+  return (
+    matches.find((candidate) => candidate.vendor === vendor || candidate.vendor === undefined) ??
+    matches[0]
+  )?.field.flag
 }
 
 /** A flag's value, which must be one of `choices`. */
@@ -197,25 +289,24 @@ export function choice(
   throw new UsageError(`--${flag} takes ${choices.join(', ')}, not "${shortText(text)}"`)
 }
 
-function parseLimit(text: string | undefined): number | null | undefined {
-  if (text === undefined) return undefined
-  if (text === 'none') return null
-  const limit = Number(text)
-  if (text.trim() === '' || !Number.isFinite(limit) || limit < 0)
+function parseNumber(text: string, field: KeyField & { kind: 'number' }): number | null {
+  if (field.none && text === 'none') return null
+  const number = Number(text)
+  const min = field.min ?? Number.NEGATIVE_INFINITY
+  if (text.trim() === '' || !Number.isFinite(number) || number < min) {
+    const unit = field.unit === undefined ? '' : ` of ${field.unit}`
+    const least = field.min === undefined ? '' : ` (${field.min} or more)`
     throw new UsageError(
-      `--limit takes a number of USD (0 or more) or "none", not "${shortText(text)}"`,
+      `--${field.flag} takes a number${unit}${least}${field.none ? ' or "none"' : ''}, not "${shortText(text)}"`,
     )
-  return limit
+  }
+  return number
 }
 
 /** A flag's text, refused when empty (an id is never empty). */
-function nonEmpty(text: string | undefined, flag: string): string | undefined {
-  if (text !== undefined && text.trim() === '') throw new UsageError(`--${flag} needs a value`)
+function nonEmpty(text: string, flag: string): string {
+  if (text.trim() === '') throw new UsageError(`--${flag} needs a value`)
   return text
-}
-
-function noneToNull(text: string | undefined): string | null | undefined {
-  return text === 'none' ? null : text
 }
 
 /** A value as an error quotes it: at most 40 characters, so a pasted file is never echoed whole. */

@@ -10,6 +10,7 @@ import {
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { keyway, keywayOnTerminal, type Run } from './cli.test-support.js'
+import { VENDOR_IDS } from './providers.js'
 
 const DAY = 86_400_000
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY)
@@ -560,7 +561,7 @@ describe('bad configs', () => {
       'an unknown vendor',
       (config) => ({ ...config, stores: [{ ...config.stores[0], vendor: 'acme' }] }),
       {},
-      'keyway.config.json: stores[0].vendor: expected one of: openrouter, latitudesh, notedx, voiceable, anthropic',
+      `keyway.config.json: stores[0].vendor: expected one of: ${VENDOR_IDS.join(', ')}`,
       1,
     ],
     [

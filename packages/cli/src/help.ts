@@ -1,8 +1,12 @@
-import { DEFAULT_ROTATION_CONCURRENCY } from '@keyway/core/adapter'
+import {
+  DEFAULT_ROTATION_CONCURRENCY,
+  type KeyField,
+  type KeyFieldOperation,
+} from '@keyway/core/adapter'
 import { DEFAULT_FAIL_ON } from './config/fleet-settings.js'
-import { DATE_FORMAT } from './dates.js'
 import { DEFAULT_VAR_NAME } from './deliver.js'
 import { DEFAULT_TIMEOUT } from './duration.js'
+import { fieldFlags, SETTING_FLAGS } from './flags.js'
 import { credentialText, PROVIDERS, VENDOR_IDS } from './providers.js'
 
 /** The help of one command: what `keyway help <command>` and `keyway <command> --help` print. */
@@ -85,26 +89,33 @@ const BY_NAME_NOTE =
 const KEY = '<key>'
 const KEY_NOTE = `${KEY} is a key id, a key name, or the start of an id that only one key has.`
 
-const FIELD_FLAGS: ReadonlyArray<readonly [string, string]> = [
-  ['--name <name>', 'the key name'],
-  ['--metadata <key=value>', 'a metadata entry (repeat for more)'],
-  ['--expires-at <date>', `expiry: ${DATE_FORMAT}`],
-  ['--limit <usd|none>', 'openrouter: spending limit in USD'],
-  ['--limit-reset <daily|weekly|monthly|none>', 'openrouter: when the limit resets'],
-  ['--include-byok', 'openrouter: count BYOK usage towards the limit'],
-  ['--workspace <id>', 'openrouter: the workspace to make the key in'],
-  ['--guardrail <id>', 'openrouter: a guardrail to assign to the new key'],
-  ['--read-only', 'latitudesh: a read-only key'],
-  ['--allowed-ip <ip|cidr>', 'latitudesh: an allowed IP or range (repeat for more)'],
-  ['--type <sandbox|live>', 'notedx: the key type'],
-  ['--key-type <private|public>', 'voiceable: the key type'],
-  ['--allowed-origin <url>', 'voiceable: an allowed origin (repeat for more)'],
-  ['--allowed-assistant <id>', 'voiceable: an allowed assistant (repeat for more)'],
-  ['--transient-assistant', 'voiceable: allow transient assistants'],
-]
+/** A field flag as help spells it: `--allowed-ip <ip|cidr>`, `--limit-reset <daily|…|none>`. */
+function fieldSpelling(field: KeyField): string {
+  const flag = `--${field.flag}`
+  switch (field.kind) {
+    case 'switch':
+      return flag
+    case 'date':
+      return `${flag} <date>`
+    case 'choice':
+      return `${flag} <${[...field.choices, ...(field.none ? ['none'] : [])].join('|')}>`
+    default:
+      return `${flag} <${field.value}${field.kind === 'number' && field.none ? '|none' : ''}>`
+  }
+}
 
-/** Field flags that only a create takes. */
-const CREATE_ONLY: ReadonlySet<string> = new Set(['--workspace <id>', '--guardrail <id>'])
+/** The key field flags `operation` takes, each vendor's marked with its id. */
+function fieldLines(operation: KeyFieldOperation): ReadonlyArray<readonly [string, string]> {
+  return fieldFlags(operation).map(({ field, vendor }) => [
+    fieldSpelling(field),
+    `${vendor === undefined ? '' : `${vendor}: `}${field.help}${field.kind === 'list' ? ' (repeat for more)' : ''}`,
+  ])
+}
+
+/** The vendors' store settings a rotation takes as flags. */
+const SETTING_LINES: ReadonlyArray<readonly [string, string]> = SETTING_FLAGS.map(
+  ({ setting, vendor }) => [`--${setting.flag} <${setting.value}>`, `${vendor}: ${setting.help}`],
+)
 
 /** Every command's help, in the order the root help lists them. */
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
@@ -136,7 +147,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'create a key; prints its secret once',
     usage: 'create --provider <vendor> [key field flags] [--json]',
     description: 'A flag the vendor does not take is refused before anything is sent.',
-    flags: [...FIELD_FLAGS, DRY_RUN],
+    flags: [...fieldLines('create'), DRY_RUN],
     examples: [
       'keyway create -p openrouter --name ci --limit 5 --limit-reset monthly',
       'keyway create -p latitudesh --name backups --read-only --allowed-ip 198.51.100.0/24',
@@ -149,7 +160,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     summary: 'change fields of a key',
     usage: `update ${KEY} --provider <vendor> [key field flags] [--json]`,
     description: KEY_NOTE,
-    flags: [...FIELD_FLAGS.filter(([flag]) => !CREATE_ONLY.has(flag)), DRY_RUN],
+    flags: [...fieldLines('update'), DRY_RUN],
     examples: [
       'keyway update ci -p openrouter --limit 10',
       'keyway update ci -p openrouter --name ci-2',
@@ -216,14 +227,12 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ['--journal <file>', 'progress, for resuming (default in keyway’s state folder)'],
       ['--batch-id <id>', 'resume that batch: exactly its unfinished keys'],
       ['--allow-self', 'allow rotating the key keyway itself uses'],
-      ['--credential-key-id <id>', 'voiceable: the id of the key VOICEABLE_API_KEY is'],
+      ...SETTING_LINES,
       ['--concurrency <n>', `rotations at once (default ${DEFAULT_ROTATION_CONCURRENCY})`],
       EXPIRES_IN,
       ['-y, --yes', 'do not ask'],
-      // A successor stays where its key is: no --workspace; --name selects keys here.
-      ...FIELD_FLAGS.filter(
-        ([flag]) => !flag.startsWith('--name') && !flag.startsWith('--workspace'),
-      ),
+      // The fields a successor takes beside its old key's settings.
+      ...fieldLines('rotate'),
     ],
     examples: [
       'keyway rotate ci-deploy -p openrouter',

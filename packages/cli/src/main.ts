@@ -12,7 +12,7 @@ import { rotate } from './commands/rotate.js'
 import { status } from './commands/status.js'
 import type { Context } from './context.js'
 import { EXIT } from './exit-codes.js'
-import { OPTIONS, type Values } from './flags.js'
+import { type ArgOption, OPTIONS, type Values } from './flags.js'
 import { COMMAND_HELP, commandFlagNames, commandHelp, rootHelp } from './help.js'
 import { splitJsonFields } from './json-fields.js'
 import { type Io, isTerminal, painter } from './output.js'
@@ -134,12 +134,10 @@ export async function run(
  * The parseArgs table of the flags `command` takes (each command's own, from its help page);
  * every flag for an unknown command, whose name is the error reported.
  */
-function commandOptions(command: string | undefined): Partial<typeof OPTIONS> {
+function commandOptions(command: string | undefined): Readonly<Record<string, ArgOption>> {
   const names = commandFlagNames(command)
   if (names === undefined) return OPTIONS
-  return Object.fromEntries(
-    Object.entries(OPTIONS).filter(([flag]) => names.includes(flag)),
-  ) as Partial<typeof OPTIONS>
+  return Object.fromEntries(Object.entries(OPTIONS).filter(([flag]) => names.includes(flag)))
 }
 
 /** Prints the root help or one command's, to stdout (as gh). */

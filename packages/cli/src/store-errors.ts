@@ -145,7 +145,7 @@ function refusedCredentialHint(provider: Provider, env: Io['env']): string {
 function validationMessage(error: ValidationError, values: Values): string {
   const told = error.issues.map((issue) => {
     const [field, index] = issue.path.split('.')
-    const flag = field === undefined ? undefined : flagOfField(field)
+    const flag = field === undefined ? undefined : flagOfField(field, error.provider)
     if (flag === undefined) return undefined
     if (flag === 'metadata') {
       // Which entry, by its name; never its value, which may be a secret.

@@ -106,10 +106,15 @@ export {
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
   descriptorEnv,
+  fieldTakenBy,
   hintParts,
   type KeyColumn,
+  type KeyField,
+  type KeyFieldKind,
+  type KeyFieldOperation,
   type KeyStoreDescriptor,
   type LeakRules,
+  type SettingFlag,
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
@@ -204,6 +209,7 @@ export type {
   CreateKeyInput,
   CreateOptions,
   CredentialKeyIdsOptions,
+  CredentialKeySetting,
   KeySpend,
   KeyStatus,
   KeyStore,

@@ -35,6 +35,7 @@ import type {
   CreateKeyInput,
   CreateOptions,
   CredentialKeyIdsOptions,
+  CredentialKeySetting,
   KeyStore,
   ListOptions,
   RequestOptions,
@@ -105,6 +106,8 @@ export interface KeyStoreDefinition<C extends CreateKeyInput, U extends UpdateKe
   successorInput?(key: ApiKey, options: RequestOptions): Promise<SuccessorPlan<C>>
   /** See `KeyStore.credentialKeyIds`; leave it out where the store cannot tell. */
   credentialKeyIds?(options: CredentialKeyIdsOptions): Promise<string[]>
+  /** See `KeyStore.credentialKeySetting`. */
+  credentialKeySetting?: CredentialKeySetting
   /** See `KeyStore.useCredential`; leave it out where the credential is not a key. */
   useCredential?(secret: Secret): void
   /** See `KeyStore.reveal`; only where the vendor shows secrets again. The secret from `client.secret`. */
@@ -190,6 +193,9 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   const store: KeyStore<C, U> = {
     provider,
     capabilities,
+    ...(definition.credentialKeySetting === undefined
+      ? {}
+      : { credentialKeySetting: definition.credentialKeySetting }),
 
     iterate,
 

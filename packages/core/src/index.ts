@@ -159,6 +159,7 @@ export type {
   CreateKeyInput,
   CreateOptions,
   CredentialKeyIdsOptions,
+  CredentialKeySetting,
   KeySpend,
   KeyStatus,
   KeyStore,

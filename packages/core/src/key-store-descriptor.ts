@@ -39,6 +39,75 @@ export interface KeyStoreDescriptor<
   readonly leak?: LeakRules
   /** The vendor's own key attributes worth a table column (type, limit, allowed IPs…). */
   readonly columns?: readonly KeyColumn[]
+  /**
+   * The vendor's own create and update fields, each with its flag and help line, from which
+   * the CLI builds its flags, help and completion. The fields every store shares (`name`,
+   * `metadata`, `expiresAt`) are not repeated here.
+   */
+  readonly fields?: readonly KeyField[]
+  /**
+   * Store settings an operator may give on the command line for one run, beside their env
+   * vars (e.g. Voiceable's `credentialKeyId`, the id of the key the store authenticates with).
+   */
+  readonly settingFlags?: readonly SettingFlag[]
+}
+
+/** Where a key field is taken: a create, an update, and a successor's input at a rotation. */
+export type KeyFieldOperation = 'create' | 'update' | 'rotate'
+
+/**
+ * How a field's flag is read; the CLI holds one parser per kind:
+ * - `switch`: a flag without a value (`--read-only`), `true` when given;
+ * - `text`: one non-empty value, e.g. an id;
+ * - `list`: a value given once per item (`--allowed-ip a --allowed-ip b`);
+ * - `choice`: one of `choices`;
+ * - `number`: a number of at least `min`;
+ * - `date`: a date, as the CLI reads dates.
+ * With `none: true`, the value `none` clears the field (sends `null`).
+ */
+export type KeyFieldKind =
+  | { readonly kind: 'switch' }
+  | { readonly kind: 'text'; readonly value: string }
+  | { readonly kind: 'list'; readonly value: string }
+  | { readonly kind: 'choice'; readonly choices: readonly string[]; readonly none?: boolean }
+  | {
+      readonly kind: 'number'
+      /** The placeholder in help and the unit in errors, e.g. `'usd'`. */
+      readonly value: string
+      /** The unit, for errors: `'USD'` reads "a number of USD". */
+      readonly unit?: string
+      readonly min?: number
+      readonly none?: boolean
+    }
+  | { readonly kind: 'date' }
+
+/** One create or update field of a vendor, as the CLI offers it. */
+export type KeyField = KeyFieldKind & {
+  /** The input field it sets, as in the store's `capabilities.create`/`update`: `'allowedIps'`. */
+  readonly field: string
+  /** The long flag, without dashes: `'allowed-ip'`. */
+  readonly flag: string
+  /** What it does, for help (lower case, no vendor prefix): `'an allowed IP or range'`. */
+  readonly help: string
+  /** Where it is taken. Default: create, update and rotate. */
+  readonly operations?: readonly KeyFieldOperation[]
+}
+
+/** A store setting given by a flag for one run, e.g. `--credential-key-id`. */
+export interface SettingFlag {
+  /** The factory's setting: `'credentialKeyId'`. */
+  readonly setting: string
+  /** The long flag, without dashes: `'credential-key-id'`. */
+  readonly flag: string
+  /** The placeholder in help: `'id'`. */
+  readonly value: string
+  /** What it does, for help (lower case, no vendor prefix). */
+  readonly help: string
+}
+
+/** Whether `field` is taken by `operation` (by default a field is taken everywhere). */
+export function fieldTakenBy(field: KeyField, operation: KeyFieldOperation): boolean {
+  return field.operations === undefined || field.operations.includes(operation)
 }
 
 /**

@@ -76,6 +76,14 @@ export interface ListOptions extends RequestOptions {
   includeDisabled?: boolean
 }
 
+/** A store setting that names the key the store authenticates with, and its env var. */
+export interface CredentialKeySetting {
+  /** The factory's setting, e.g. `'credentialKeyId'`. */
+  readonly setting: string
+  /** The env var it defaults to, e.g. `'VOICEABLE_API_KEY_ID'`. */
+  readonly env?: string
+}
+
 /** Options of `credentialKeyIds`. */
 export interface CredentialKeyIdsOptions extends RequestOptions {
   /**
@@ -216,6 +224,12 @@ export interface KeyStore<
    * listed key; absent where the store cannot tell.
    */
   credentialKeyIds?(options?: CredentialKeyIdsOptions): Promise<string[]>
+  /**
+   * Where the operator names the key this store authenticates with, when `credentialKeyIds`
+   * cannot tell it alone: Voiceable's `{ setting: 'credentialKeyId', env: 'VOICEABLE_API_KEY_ID' }`.
+   * A rotation plan that will not retire a key because it may be the store's own says so.
+   */
+  readonly credentialKeySetting?: CredentialKeySetting
   /**
    * Makes the store authenticate with another key from now on: how a rotation of the
    * store's own credential switches over before retiring the old key.

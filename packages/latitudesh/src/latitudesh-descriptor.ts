@@ -33,4 +33,14 @@ export const latitudeDescriptor: KeyStoreDescriptor<LatitudeKeyStoreSettings, La
       cell: (key) => attributes(key.raw).allowed_ips?.join(',') || 'any',
     },
   ],
+  fields: [
+    { field: 'readOnly', flag: 'read-only', kind: 'switch', help: 'a read-only key' },
+    {
+      field: 'allowedIps',
+      flag: 'allowed-ip',
+      kind: 'list',
+      value: 'ip|cidr',
+      help: 'an allowed IP or range',
+    },
+  ],
 }

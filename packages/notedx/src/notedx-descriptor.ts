@@ -36,4 +36,14 @@ export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDx
     sha256InId: { prefix: 'ndx_', length: 24 },
   },
   columns: [{ header: 'TYPE', cell: (key) => (key.raw as Partial<NoteDxItem>).type ?? '-' }],
+  fields: [
+    {
+      field: 'type',
+      flag: 'type',
+      kind: 'choice',
+      choices: ['sandbox', 'live'],
+      help: 'the key type',
+      operations: ['create', 'rotate'],
+    },
+  ],
 }

@@ -32,4 +32,14 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
       },
     },
   ],
+  fields: [
+    {
+      field: 'role',
+      flag: 'role',
+      kind: 'choice',
+      choices: ['member', 'owner'],
+      help: 'a project key’s new service account role (default member)',
+      operations: ['create', 'rotate'],
+    },
+  ],
 }

@@ -6,7 +6,7 @@ import {
   type OpenRouterKeyStore,
   type OpenRouterKeyStoreSettings,
 } from './openrouter-key-store.js'
-import type { OpenRouterKey } from './openrouter-schemas.js'
+import { LIMIT_RESETS, type OpenRouterKey } from './openrouter-schemas.js'
 
 /** OpenRouter for tools: id, title, factory and the env vars the factory reads. */
 export const openRouterDescriptor: KeyStoreDescriptor<
@@ -38,5 +38,48 @@ export const openRouterDescriptor: KeyStoreDescriptor<
       },
     },
     { header: 'WORKSPACE', cell: (key) => key.workspace ?? '-' },
+  ],
+  fields: [
+    {
+      field: 'limit',
+      flag: 'limit',
+      kind: 'number',
+      value: 'usd',
+      unit: 'USD',
+      min: 0,
+      none: true,
+      help: 'spending limit in USD',
+    },
+    {
+      field: 'limitReset',
+      flag: 'limit-reset',
+      kind: 'choice',
+      choices: LIMIT_RESETS,
+      none: true,
+      help: 'when the limit resets',
+    },
+    {
+      field: 'includeByokInLimit',
+      flag: 'include-byok',
+      kind: 'switch',
+      help: 'count BYOK usage towards the limit',
+    },
+    // A successor stays in its key's workspace.
+    {
+      field: 'workspaceId',
+      flag: 'workspace',
+      kind: 'text',
+      value: 'id',
+      help: 'the workspace to make the key in',
+      operations: ['create'],
+    },
+    {
+      field: 'guardrailId',
+      flag: 'guardrail',
+      kind: 'text',
+      value: 'id',
+      help: 'a guardrail to assign to the new key',
+      operations: ['create', 'rotate'],
+    },
   ],
 }

@@ -51,6 +51,7 @@ export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrout
 export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
 export type { RequestLimiter } from './rate-limiter.js'
 export {
+  BUNDLED_EMULATORS,
   EMULATORS,
   type StartEmulatorOptions,
   startAnthropicEmulator,

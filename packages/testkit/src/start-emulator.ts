@@ -86,17 +86,26 @@ export const startOpenAIEmulator: (
     createOpenAIEmulator(url, limiter, seedKeys, options.seedKind),
 })
 
+/** The registry of bundled emulators: one line per vendor, from which `Vendor` is derived. */
+export const BUNDLED_EMULATORS = {
+  /** OpenRouter's key-management API. */
+  openrouter: startOpenRouterEmulator,
+  /** Latitude.sh's API tokens. */
+  latitudesh: startLatitudeEmulator,
+  /** NoteDx's login and API keys. */
+  notedx: startNoteDxEmulator,
+  /** Voiceable's API keys. */
+  voiceable: startVoiceableEmulator,
+  /** Anthropic's Admin API keys. */
+  anthropic: startAnthropicEmulator,
+  /** OpenAI's admin and project keys. */
+  openai: startOpenAIEmulator,
+} as const
+
 /** The bundled emulators by vendor name: what `startEmulator(vendor)` looks up. */
 export const EMULATORS: {
   readonly [V in Vendor]: (options?: StartEmulatorOptions) => Promise<Emulator<EmulatorControl, V>>
-} = {
-  openrouter: startOpenRouterEmulator,
-  latitudesh: startLatitudeEmulator,
-  notedx: startNoteDxEmulator,
-  voiceable: startVoiceableEmulator,
-  anthropic: startAnthropicEmulator,
-  openai: startOpenAIEmulator,
-}
+} = BUNDLED_EMULATORS
 
 /**
  * Starts a loopback server that plays OpenRouter's key-management API, with workspaces and

@@ -1,7 +1,9 @@
 import type { VendorSettings } from '@keyway/core/adapter'
 
-/** The vendors keyway ships emulators for. */
-export type Vendor = 'openrouter' | 'latitudesh' | 'notedx' | 'voiceable' | 'anthropic' | 'openai'
+import type { BUNDLED_EMULATORS } from './start-emulator.js'
+
+/** The vendors keyway ships emulators for: the keys of `EMULATORS`. */
+export type Vendor = keyof typeof BUNDLED_EMULATORS
 
 /** Every vendor with an emulator, in the order the demo visits them. */
 export const VENDORS: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']

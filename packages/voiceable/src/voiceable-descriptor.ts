@@ -25,11 +25,49 @@ export const voiceableDescriptor: KeyStoreDescriptor<VoiceableKeyStoreSettings, 
       shown: (key) => hintParts(key.hint),
     },
     otherEnv: { credentialKeyId: VOICEABLE_ENV.credentialKeyId },
+    settingFlags: [
+      {
+        setting: 'credentialKeyId',
+        flag: 'credential-key-id',
+        value: 'id',
+        help: `the id of the key ${VOICEABLE_ENV.apiKey} is`,
+      },
+    ],
     columns: [
       { header: 'TYPE', cell: (key) => (key.raw as Partial<VoiceableApiKey>).key_type ?? '-' },
       {
         header: 'ALLOWED ORIGINS',
         cell: (key) => (key.raw as Partial<VoiceableApiKey>).allowed_origins?.join(',') || 'any',
+      },
+    ],
+    fields: [
+      {
+        field: 'keyType',
+        flag: 'key-type',
+        kind: 'choice',
+        choices: ['private', 'public'],
+        help: 'the key type',
+        operations: ['create', 'rotate'],
+      },
+      {
+        field: 'allowedOrigins',
+        flag: 'allowed-origin',
+        kind: 'list',
+        value: 'url',
+        help: 'an allowed origin',
+      },
+      {
+        field: 'allowedAssistants',
+        flag: 'allowed-assistant',
+        kind: 'list',
+        value: 'id',
+        help: 'an allowed assistant',
+      },
+      {
+        field: 'transientAssistant',
+        flag: 'transient-assistant',
+        kind: 'switch',
+        help: 'allow transient assistants',
       },
     ],
   }

@@ -242,6 +242,10 @@ export function createVoiceableKeyStore(
     ...('token' in credential
       ? { credentialKeyIds: async () => [] }
       : {
+          credentialKeySetting: {
+            setting: 'credentialKeyId',
+            env: VOICEABLE_ENV.credentialKeyId,
+          },
           credentialKeyIds: async ({ signal, among }: CredentialKeyIdsOptions) => {
             // A listing the caller already has serves as well as a new one.
             const records =

@@ -40,6 +40,8 @@ export function restrictedInput(emulator: Emulator, name: string): Record<string
       throw new TypeError('anthropic cannot create keys through its API: nothing to restrict')
     case 'openai':
       return { name, expiresAt: new Date(Date.now() + 30 * 86_400_000) }
+    default:
+      throw new TypeError(`no restricted input for ${emulator.vendor} yet`)
   }
 }
 

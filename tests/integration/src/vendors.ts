@@ -1,12 +1,9 @@
 // One way to build each vendor's store against its emulator, and to seed a key whose
 // secret the test knows, so tests can ask the emulator whether a secret still works.
-import { anthropicDescriptor } from '@keyway/anthropic'
+import { PROVIDERS } from '@keyway/cli'
 import type { BaseStoreSettings, KeyStore, ReconcileOptions, RetryOptions } from '@keyway/core'
 import type { KeyStoreDescriptor } from '@keyway/core/adapter'
-import { latitudeDescriptor } from '@keyway/latitudesh'
-import { noteDxDescriptor, noteDxKeyId } from '@keyway/notedx'
-import { openAIDescriptor } from '@keyway/openai'
-import { openRouterDescriptor } from '@keyway/openrouter'
+import { noteDxKeyId } from '@keyway/notedx'
 import {
   type Emulator,
   type StartEmulatorOptions,
@@ -14,17 +11,9 @@ import {
   VENDORS,
   type Vendor,
 } from '@keyway/testkit'
-import { voiceableDescriptor } from '@keyway/voiceable'
 
-/** Each vendor's adapter, as its package describes it. */
-export const descriptors: Readonly<Record<Vendor, KeyStoreDescriptor>> = {
-  openrouter: openRouterDescriptor,
-  latitudesh: latitudeDescriptor,
-  notedx: noteDxDescriptor,
-  voiceable: voiceableDescriptor,
-  anthropic: anthropicDescriptor,
-  openai: openAIDescriptor,
-}
+/** Each vendor's adapter, as its package describes it: the CLI's registry. */
+export const descriptors: Readonly<Record<Vendor, KeyStoreDescriptor>> = PROVIDERS
 
 export const vendors: readonly Vendor[] = VENDORS
 

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, isAbsolute, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { PROVIDERS } from '@keyway/cli'
 import { describe, expect, it } from 'vitest'
+import { libraryPackages, packagesFolder, publishedPackages } from './workspace-packages.js'
 
 const run = promisify(execFile)
-const packagesFolder = fileURLToPath(new URL('../../../packages/', import.meta.url))
 
 /** pnpm itself when the test runs under it (as the test command does), else through npx. */
 function pnpm(): { command: string; prefix: string[] } {
@@ -66,43 +66,21 @@ const library = [
 ]
 
 describe('published tarballs', () => {
-  it.each([
-    'openrouter',
-    'latitudesh',
-    'notedx',
-    'voiceable',
-    'anthropic',
-    'openai',
-    'dbos',
-    'target-github',
-    'target-vercel',
-    'target-aws',
-    'target-kubernetes',
-    'target-vault',
-  ])(
+  it('finds every published package in the workspace, each vendor of the registry a library', () => {
+    expect(publishedPackages).toEqual(expect.arrayContaining(['cli', 'core', 'dbos', 'testkit']))
+    expect(libraryPackages).toEqual(expect.arrayContaining([...Object.keys(PROVIDERS), 'dbos']))
+    expect(libraryPackages).not.toContain('core')
+    expect(libraryPackages).not.toContain('cli')
+  })
+
+  it.each(libraryPackages)(
     '@keyway/%s holds its build, README, LICENSE and package.json, and nothing else',
     async (name) => {
       expect(await packedFiles(name)).toEqual(library)
     },
   )
 
-  it.each([
-    'core',
-    'openrouter',
-    'latitudesh',
-    'notedx',
-    'voiceable',
-    'anthropic',
-    'openai',
-    'testkit',
-    'dbos',
-    'cli',
-    'target-github',
-    'target-vercel',
-    'target-aws',
-    'target-kubernetes',
-    'target-vault',
-  ])(
+  it.each(publishedPackages)(
     '@keyway/%s depends on caret ranges, so users share one copy of each dependency',
     async (name) => {
       const { dependencies = {} } = await packedManifest(name)

@@ -1,6 +1,8 @@
 import { gzipSync } from 'node:zlib'
+import { PROVIDERS } from '@keyway/cli'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { entryOf } from './workspace-packages.js'
 
 /**
  * Bytes, minified and gzipped, of each adapter's entry bundled with every dependency
@@ -37,12 +39,8 @@ async function bundledSize(entry: string): Promise<{ minified: number; gzipped: 
 
 describe('bundle size budget', () => {
   it.each([
-    'openrouter',
-    'latitudesh',
-    'notedx',
-    'voiceable',
-    'anthropic',
-    'openai',
+    // Every vendor of the CLI's registry.
+    ...Object.keys(PROVIDERS),
     'target-vercel',
     'target-vault',
     // SigV4 (aws4fetch) adds about 3 KB to what the Vercel target bundles to.
@@ -50,8 +48,7 @@ describe('bundle size budget', () => {
   ])(
     `@keyway/%s bundles to at most ${BUDGET_BYTES / 1024} KB min+gzip, dependencies included`,
     async (name) => {
-      const entry = import.meta.resolve(`@keyway/${name}`)
-      const size = await bundledSize(new URL(entry).pathname)
+      const size = await bundledSize(entryOf(name))
       expect(size.gzipped).toBeGreaterThan(1024)
       expect(size.gzipped).toBeLessThanOrEqual(BUDGET_BYTES)
     },
@@ -60,8 +57,7 @@ describe('bundle size budget', () => {
   // The sealed box (tweetnacl and its sealed-box wrapper) adds about 14 KB to what the Vercel
   // target, which needs nothing beyond core, bundles to.
   it('@keyway/target-github bundles to at most 35 KB min+gzip, its sealed box included', async () => {
-    const entry = import.meta.resolve('@keyway/target-github')
-    const size = await bundledSize(new URL(entry).pathname)
+    const size = await bundledSize(entryOf('target-github'))
     expect(size.gzipped).toBeGreaterThan(BUDGET_BYTES)
     expect(size.gzipped).toBeLessThanOrEqual(35 * 1024)
   })
@@ -69,8 +65,7 @@ describe('bundle size budget', () => {
   // The kubeconfig reader (js-yaml) adds about 14 KB, the TLS fetch for a cluster's own CA
   // about 1 KB, to what the Vercel target bundles to.
   it('@keyway/target-kubernetes bundles to at most 38 KB min+gzip, its YAML reader included', async () => {
-    const entry = import.meta.resolve('@keyway/target-kubernetes')
-    const size = await bundledSize(new URL(entry).pathname)
+    const size = await bundledSize(entryOf('target-kubernetes'))
     expect(size.gzipped).toBeGreaterThan(BUDGET_BYTES)
     expect(size.gzipped).toBeLessThanOrEqual(38 * 1024)
   })

@@ -73,7 +73,7 @@ export function get(context: Context): Promise<void> {
 export function create(context: Context): Promise<void> {
   if (context.positionals.length > 0)
     throw new UsageError('create takes no arguments; set fields with flags such as --name')
-  checkFieldValues(context.values)
+  checkFieldValues(context.values, context.values.provider)
   return withStore(context, async (store, { provider }) => {
     const input = fieldInput(context.values, store.capabilities, 'create', provider.id)
     if (context.values['dry-run']) {
@@ -100,7 +100,7 @@ export function create(context: Context): Promise<void> {
 
 export function update(context: Context): Promise<void> {
   const reference = requireKey(context, 'update')
-  checkFieldValues(context.values)
+  checkFieldValues(context.values, context.values.provider)
   return withStore(context, async (store, { provider }) => {
     const input = fieldInput(context.values, store.capabilities, 'update', provider.id)
     if (Object.keys(input).length === 0) {

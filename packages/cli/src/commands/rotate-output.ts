@@ -5,6 +5,7 @@ import type {
   RotateKeysResult,
   RotationPlan,
 } from '@keyway/core'
+import { SETTING_FLAGS } from '../flags.js'
 import { type Paint, printable, table } from '../output.js'
 
 function value(item: unknown): string {
@@ -32,10 +33,14 @@ const OPERATOR_TERMS: ReadonlyArray<readonly [string, string]> = [
   ["(the store's credentialKeyIds names it)", '(the vendor says so)'],
   ['(it has no credentialKeyIds)', '(the vendor does not say)'],
   ['(it has no useCredential)', '(keyway cannot switch to a new credential here)'],
-  [
-    "name that key in the store's settings (at Voiceable: credentialKeyId, or VOICEABLE_API_KEY_ID)",
-    'name that key (at Voiceable: --credential-key-id, or VOICEABLE_API_KEY_ID)',
-  ],
+  // A store's setting for its own key, as the flag its descriptor gives it.
+  ...SETTING_FLAGS.map(
+    ({ setting }) =>
+      [
+        `name that key in the store's settings (${setting.setting}`,
+        `name that key (--${setting.flag}`,
+      ] as const,
+  ),
 ]
 
 /** A rotation's reason or warning, with library setting names replaced by flags and env vars. */

@@ -17,7 +17,14 @@ import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, type OpenStore, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, type Deliver, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
-import { checkFieldValues, fieldInput, globToRegExp, OPTIONS, wholeNumber } from '../flags.js'
+import {
+  checkFieldValues,
+  fieldInput,
+  globToRegExp,
+  OPTIONS,
+  settingInput,
+  wholeNumber,
+} from '../flags.js'
 import { deliverWithHistory } from '../history-file.js'
 import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
@@ -43,11 +50,7 @@ const RETIRE_MODES: readonly RetireMode[] = ['delete', 'disable', 'keep']
 export async function rotate(context: Context): Promise<number> {
   const { values } = context
   const flags = rotateFlags(context)
-  const opened = await openStore(context, {
-    ...(values['credential-key-id'] === undefined
-      ? {}
-      : { credentialKeyId: values['credential-key-id'] }),
-  })
+  const opened = await openStore(context, settingInput(values, values.provider ?? ''))
   try {
     // A fresh emulator's keys are gone when it stops: its rotations never touch the real journal.
     const journal =
@@ -257,12 +260,7 @@ function rotateFlags(context: Context): RotateFlags {
       'a regenerate replaces the secret in place: the old one dies at once',
     )
   }
-  if (values['credential-key-id'] !== undefined && values.provider !== 'voiceable') {
-    throw new UsageError(
-      '--credential-key-id is for --provider voiceable only',
-      'other stores know their own key',
-    )
-  }
+  settingInput(values, values.provider ?? '')
   const single = positionals.length === 1
   const endsOldKeys = strategy === 'regenerate' || retire !== 'keep'
   // A resume (--batch-id and no key) is checked against the batch's own keys once it is read.
@@ -275,7 +273,7 @@ function rotateFlags(context: Context): RotateFlags {
     !values['dry-run']
   )
     throw manyKeysNeedDelivery()
-  checkFieldValues(values)
+  checkFieldValues(values, values.provider)
   if (values['expires-in'] !== undefined) {
     if (values['expires-at'] !== undefined)
       throw new UsageError('--expires-in and --expires-at both set the new key’s expiry; pass one')

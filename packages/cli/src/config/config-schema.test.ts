@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { Ajv } from 'ajv'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { configSchema } from './config-schema.js'
+import { PROVIDERS } from '../providers.js'
+import { CREDENTIAL_SETS, configSchema, VENDOR_CREDENTIALS } from './config-schema.js'
 import { parseConfig } from './load-config.js'
 import { TARGET_KIND_IDS } from './target-kinds.js'
 
@@ -322,6 +323,35 @@ describe('keyway.config.json', () => {
           jsonSchema.definitions[option.$ref.replace('#/definitions/', '')].properties.kind.const,
       ),
     ).toEqual(TARGET_KIND_IDS)
+  })
+
+  it('names in the JSON Schema exactly the vendors of the registry, with their credential settings', () => {
+    const storeSchema = jsonSchema.definitions.store
+    expect(storeSchema.properties.vendor.enum).toEqual(Object.keys(PROVIDERS))
+    const byVendor = Object.fromEntries(
+      storeSchema.allOf.map(
+        (entry: {
+          if: { properties: { vendor: { const: string } } }
+          then: { properties: { credentials: Record<string, unknown> } }
+        }) => [entry.if.properties.vendor.const, entry.then.properties.credentials],
+      ),
+    )
+    for (const [vendor, settings] of Object.entries(VENDOR_CREDENTIALS)) {
+      const given = byVendor[vendor] as {
+        properties: Record<string, unknown>
+        required?: string[]
+        anyOf?: Array<{ required: string[] }>
+      }
+      // Order aside: the settings, and each set of them that is enough on its own.
+      const sorted = (sets: readonly (readonly string[] | undefined)[]) =>
+        sets.map((set) => [...(set ?? [])].sort().join('+')).sort()
+      expect(Object.keys(given?.properties ?? {}).sort(), vendor).toEqual(
+        Object.keys(settings).sort(),
+      )
+      expect(sorted(given.anyOf?.map((set) => set.required) ?? [given.required]), vendor).toEqual(
+        sorted(CREDENTIAL_SETS[vendor as keyof typeof CREDENTIAL_SETS]),
+      )
+    }
   })
 
   it('never quotes a pasted credential in its error', () => {

@@ -413,7 +413,23 @@ describe("rotateKey and the store's own credential", () => {
       (thrown: unknown) => thrown,
     )
     expect((error as Error).message).toMatch(/may be the credential this store authenticates with/)
-    expect((error as Error).message).toMatch(/allowSelf.*VOICEABLE_API_KEY_ID/)
+    expect((error as Error).message).toMatch(/pass allowSelf/)
+    // A store that names no setting for its own key gets no advice about one.
+    expect((error as Error).message).not.toMatch(/store's settings/)
+    expect(store.writes).toEqual([])
+  })
+
+  it("names the store's own setting for its key, where it has one", async () => {
+    const store = Object.assign(new MemoryKeyStore({ credential: 'key' }), {
+      credentialKeySetting: { setting: 'ownKeyId', env: 'MEMORY_OWN_KEY_ID' },
+    })
+    const [own] = (await store.credentialKeyIds?.()) ?? []
+    const error = await rotateKey(store, { keyId: own as string, deliver: () => {} }).catch(
+      (thrown: unknown) => thrown,
+    )
+    expect((error as Error).message).toMatch(
+      /pass allowSelf .*; if the store's credential is another key, name that key in the store's settings \(ownKeyId, or MEMORY_OWN_KEY_ID\)$/,
+    )
     expect(store.writes).toEqual([])
   })
 

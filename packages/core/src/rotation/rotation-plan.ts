@@ -1,6 +1,12 @@
 import { MARKER_SEPARATOR } from '../create-marking.js'
 import type { TargetDescription } from '../targets/delivery-target.js'
-import type { ApiKey, CreateKeyInput, KeyStore, RequestOptions } from '../types.js'
+import type {
+  ApiKey,
+  CreateKeyInput,
+  CredentialKeySetting,
+  KeyStore,
+  RequestOptions,
+} from '../types.js'
 import { canMint, cannotMintReason } from './minting.js'
 import type { RetireMode, RotationSettings, RotationStrategy } from './rotation-options.js'
 
@@ -159,7 +165,8 @@ export async function planKey<C extends CreateKeyInput>(
       `key ${keyId} expired at ${expiredAt}, and its successor would be a working key in its place; give the new key an expiresAt to rotate it anyway`,
     )
   }
-  if (guarded && !settings.allowSelf) return skip(selfReason(keyId, credential, regenerate))
+  if (guarded && !settings.allowSelf)
+    return skip(selfReason(keyId, credential, regenerate, store.credentialKeySetting))
   if (guarded && credential === 'own' && !canSwitch) {
     return skip(
       `key ${keyId} may be the credential this store authenticates with, and the store cannot switch to a new key (it has no useCredential), so retiring it could lock the store out`,
@@ -207,7 +214,12 @@ function pastExpiry(key: ApiKey | null, now: Date): string | undefined {
   return key.status === 'expired' ? 'a time the vendor does not give' : undefined
 }
 
-function selfReason(keyId: string, credential: CredentialMatch, regenerate: boolean): string {
+function selfReason(
+  keyId: string,
+  credential: CredentialMatch,
+  regenerate: boolean,
+  naming: CredentialKeySetting | undefined,
+): string {
   const why =
     credential === 'own'
       ? `key ${keyId} may be the credential this store authenticates with (the store's credentialKeyIds names it)`
@@ -215,7 +227,11 @@ function selfReason(keyId: string, credential: CredentialMatch, regenerate: bool
   const harm = regenerate
     ? 'regenerating it would kill that credential at once'
     : 'retiring it would lock the store out'
-  return `${why}, and ${harm}. To rotate it, pass allowSelf (the store switches to the new key and checks that it works before the old secret goes); if the store's credential is another key, name that key in the store's settings (at Voiceable: credentialKeyId, or VOICEABLE_API_KEY_ID)`
+  const name =
+    naming === undefined
+      ? ''
+      : `; if the store's credential is another key, name that key in the store's settings (${naming.setting}${naming.env === undefined ? '' : `, or ${naming.env}`})`
+  return `${why}, and ${harm}. To rotate it, pass allowSelf (the store switches to the new key and checks that it works before the old secret goes)${name}`
 }
 
 function ageInDays(createdAt: Date | null, now: Date): number | null {
