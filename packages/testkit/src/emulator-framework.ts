@@ -85,7 +85,7 @@ export function defineEmulator<
           seedKeys: options.seedKeys ?? 3,
           timeScale,
           limiter,
-          clock: options.clock ?? Date.now,
+          clock: options.clock ?? (() => Date.now()),
         },
         options,
       )

@@ -35,7 +35,7 @@ export function createLatitudeEmulator(
   url: string,
   limiter: RequestLimiter,
   seedKeys: number,
-  clock: () => number = Date.now,
+  clock: () => number = () => Date.now(),
 ) {
   const isoNow = (offsetMs = 0) => new Date(clock() + offsetMs).toISOString()
   const keys = new Map<string, KeyRecord>()

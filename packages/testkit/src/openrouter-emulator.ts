@@ -79,7 +79,7 @@ export function createOpenRouterEmulator(
   url: string,
   limiter: RequestLimiter,
   seedKeys: number,
-  now: () => number = Date.now,
+  now: () => number = () => Date.now(),
 ): OpenRouterEmulatorState {
   const isoNow = (offsetMs = 0) => new Date(now() + offsetMs).toISOString()
   const managementKey = openRouterSecret()

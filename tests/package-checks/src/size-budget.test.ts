@@ -19,9 +19,10 @@ import { entryOf } from './workspace-packages.js'
  * input refused where they hold part of a known secret about 0.4 KB more. With the adapter
  * kit in its own entry and core's ESM build one file per module, an adapter leaves rotation,
  * fleets and targets out: about 2.5 KB less (21-23 KB). ky, p-retry and valibot are about
- * 10 KB of what is left.
+ * 10 KB of what is left. The vendor's create and update fields, setting flags and leak
+ * rules in its descriptor, and the one marker-settling engine, about 1 KB more (22.8-24.2 KB).
  */
-const BUDGET_BYTES = 24 * 1024
+const BUDGET_BYTES = 25 * 1024
 
 async function bundledSize(entry: string): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
