@@ -226,13 +226,13 @@ async function resumeWith(
         ...(result.successor === undefined ? {} : { successor: successorJson(result) }),
       }),
     )
-  else context.out(resumedText(result))
+  else context.out(resumedText(result, batchId))
   return result.successor?.status === 'failed' ? EXIT.failure : EXIT.ok
 }
 
-function resumedText(result: ResumeRevokeResult): string {
+function resumedText(result: ResumeRevokeResult, batchId: string): string {
   const successor = result.successor
-  const head = `${printable(result.label)}: revoke of batch ${printable(result.rotation.batchId)}`
+  const head = `${printable(result.label)}: revoke of batch ${printable(batchId)}`
   if (successor === undefined) return `${head}: done already; nothing to send`
   if (successor.status === 'rotated')
     return `${head}: ${successor.keyId} replaced by ${successor.result.newKeyId}, delivered; old key ${successor.result.retired}`
