@@ -352,6 +352,8 @@ describe('keyway revoke', () => {
       await keywayWith(['revoke', leaked.secret, '--yes'], env),
       await keywayWith(['revoke', '--hint', leaked.secret, '--yes'], env),
       await keywayWith(['revoke', '--sha256', 'not-hex', '--yes'], env),
+      // Seven hex digits name one key in hundreds of millions only with few keys: refused.
+      await keywayWith(['revoke', '--sha256', sha256(leaked.secret).slice(0, 7), '--yes'], env),
       await keywayWith(['revoke', '--hint', 'ab', '--yes'], env),
       await keywayWith(['revoke', '--hint', '…abcd', '--sha256', 'abcdef12', '--yes'], env),
       await keywayWith(['revoke', '--yes'], env, ''),
@@ -415,4 +417,25 @@ describe('keyway revoke', () => {
       expectNowhere(successor, killed.stderr, resumed.stdout, resumed.stderr, journal)
     },
   )
+
+  it('changes nothing when a store could not be searched, and names it', async () => {
+    const first = await start('latitudesh')
+    const second = await start('latitudesh')
+    const env = await fleetOf([
+      { label: 'lat-a', vendor: 'latitudesh', emulator: first },
+      { label: 'lat-b', vendor: 'latitudesh', emulator: second },
+    ])
+    const leaked = first.control.seedKey({ name: 'ci' })
+    second.inject({ match: { method: 'GET', path: /^\/auth\/api_keys/ }, status: 500, times: 20 })
+    const result = await keywayWith(
+      ['revoke', '--hint', `…${leaked.secret.slice(-5)}`, '--yes', '--now'],
+      env,
+    )
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain('nothing changed')
+    expect(result.stderr).toContain('could not search store lat-b')
+    expect(first.control.works(leaked.secret)).toBe(true)
+    expect(writes(first)).toEqual([])
+    expect(writes(second)).toEqual([])
+  })
 })
