@@ -257,6 +257,12 @@ async function changeNamed(
   const failed: Array<{ id: string; error: string }> = []
   for (const key of keys) {
     try {
+      // Read again just before the write: a key renamed since the listing is left alone.
+      const current = await store.get(key.id, { signal: context.signal })
+      if (current.name === null || !pattern.test(current.name)) {
+        context.note(`${key.id}: its name no longer matches "${glob}"; left alone`)
+        continue
+      }
       if (action === 'disable')
         await store.update(key.id, { status: 'disabled' }, { signal: context.signal })
       else await store.delete(key.id, { signal: context.signal })
