@@ -120,4 +120,15 @@ describe('disable and delete by name glob', () => {
     expect(writes(emulator)).not.toContain(`DELETE /api/v1/keys/${other.id}`)
     expect(run.stderr).toContain(`${other.id}: its name no longer matches`)
   })
+
+  it('leaves alone the store’s own credential when a glob takes every key', async () => {
+    const voiceable = await start('voiceable')
+    const env = envFor(voiceable)
+    const own = String(voiceable.settings.credentialKeyId)
+    const run = await keyway(['delete', '--name', '*', '-p', 'voiceable', '--yes'], env)
+    expect(run.code).toBe(0)
+    expect(voiceable.control.keyIds().map(String)).toEqual([own])
+    expect(writes(voiceable)).not.toContain(`DELETE /keys/${own}`)
+    expect(run.stderr).toContain(`${own}: the credential this store authenticates with; left alone`)
+  })
 })

@@ -212,7 +212,7 @@ async function changeNamed(
   action: 'disable' | 'delete',
 ): Promise<void> {
   const listed = await store.list({ signal: context.signal })
-  const keys = listed.filter(
+  let keys = listed.filter(
     (key) =>
       key.name !== null &&
       pattern.test(key.name) &&
@@ -220,6 +220,11 @@ async function changeNamed(
       (action === 'delete' || key.status !== 'disabled'),
   )
   const glob = printable(context.values.name ?? '')
+  // The key the store authenticates with is never taken by a glob: the rest would fail after it.
+  const own = await ownKeyIds(store, context.signal)
+  for (const key of keys.filter((candidate) => own.has(candidate.id)))
+    context.note(`${key.id}: the credential this store authenticates with; left alone`)
+  keys = keys.filter((key) => !own.has(key.id))
   if (keys.length === 0) {
     if (context.values.json) context.out(json({ action, provider: provider.id, keys: [] }))
     else
