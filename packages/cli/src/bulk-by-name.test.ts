@@ -93,7 +93,7 @@ describe('disable and delete by name glob', () => {
 
   it('leaves alone a key renamed between the listing and its delete', async () => {
     const { emulator, matching, env } = await seeded()
-    const [first, renamed] = matching as [{ id: string }, { id: string }]
+    const [first, renamed] = matching as unknown as [{ id: string }, { id: string }]
     let release = () => {}
     const gate = new Promise<void>((resolve) => {
       release = resolve
