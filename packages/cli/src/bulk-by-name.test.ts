@@ -90,4 +90,45 @@ describe('disable and delete by name glob', () => {
     expect(cannot.stderr).toContain('disable is not supported by latitudesh')
     expect(latitude.requests).toEqual([])
   })
+
+  it('leaves alone a key renamed between the listing and its delete', async () => {
+    const { emulator, matching, env } = await seeded()
+    const [first, renamed] = matching as unknown as [{ id: string }, { id: string }]
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // Hold the first delete; while it waits, the second key is renamed out of the glob.
+    emulator.inject({ match: { method: 'DELETE', path: /\/keys\// }, until: gate, times: 1 })
+    const running = keyway(['delete', '--name', 'ci-?', '-p', 'openrouter', '--yes'], env)
+    while (!emulator.requests.some((request) => request.method === 'DELETE'))
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    const held = emulator.requests.find((request) => request.method === 'DELETE')?.path ?? ''
+    const other = held.endsWith(first.id) ? renamed : first
+    const answer = await fetch(`${String(emulator.settings.baseUrl)}/keys/${other.id}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${String(emulator.settings.managementKey)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'prod-renamed' }),
+    })
+    expect(answer.status).toBe(200)
+    release()
+    const run = await running
+    expect(emulator.control.keyIds()).toContain(other.id)
+    expect(writes(emulator)).not.toContain(`DELETE /api/v1/keys/${other.id}`)
+    expect(run.stderr).toContain(`${other.id}: its name no longer matches`)
+  })
+
+  it('leaves alone the store’s own credential when a glob takes every key', async () => {
+    const voiceable = await start('voiceable')
+    const env = envFor(voiceable)
+    const own = String(voiceable.settings.credentialKeyId)
+    const run = await keyway(['delete', '--name', '*', '-p', 'voiceable', '--yes'], env)
+    expect(run.code).toBe(0)
+    expect(voiceable.control.keyIds().map(String)).toEqual([own])
+    expect(writes(voiceable)).not.toContain(`DELETE /keys/${own}`)
+    expect(run.stderr).toContain(`${own}: the credential this store authenticates with; left alone`)
+  })
 })

@@ -356,9 +356,15 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       ['-c, --config <file>', 'the config file (KEYWAY_CONFIG; default ./keyway.config.json)'],
       ['--store <label>', 'only this store (repeat, or a,b; KEYWAY_STORE)'],
       ['--hint <start…end>', 'what is known of the secret: start…end, start… or …end'],
-      ['--sha256 <hex>', 'the start of the secret’s SHA-256, e.g. sha256:3b37026c'],
+      [
+        '--sha256 <hex>',
+        'the start of the secret’s SHA-256 (8 to 64 digits), e.g. sha256:3b37026c',
+      ],
       ['--now', 'delete the old key at once, without the grace period'],
-      ['--batch-id <id>', 'names the replacement’s batch (default revoke-<random>)'],
+      [
+        '--batch-id <id>',
+        'names the replacement’s batch (default revoke-<random>); one the journal holds is finished, as an interrupted revoke prints',
+      ],
       [
         '--journal <file>',
         'progress, for resuming (KEYWAY_JOURNAL; default in keyway’s state folder)',

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { Emulator, Vendor } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { CLI, type Run, STATE_HOME, useSandbox } from './cli.test-support.js'
+import { applyKilledAt } from './kill-resume.test-support.js'
 import { PROVIDERS } from './providers.js'
 
 const { start, folder } = useSandbox()
@@ -351,6 +352,8 @@ describe('keyway revoke', () => {
       await keywayWith(['revoke', leaked.secret, '--yes'], env),
       await keywayWith(['revoke', '--hint', leaked.secret, '--yes'], env),
       await keywayWith(['revoke', '--sha256', 'not-hex', '--yes'], env),
+      // Seven hex digits name one key in hundreds of millions only with few keys: refused.
+      await keywayWith(['revoke', '--sha256', sha256(leaked.secret).slice(0, 7), '--yes'], env),
       await keywayWith(['revoke', '--hint', 'ab', '--yes'], env),
       await keywayWith(['revoke', '--hint', '…abcd', '--sha256', 'abcdef12', '--yes'], env),
       await keywayWith(['revoke', '--yes'], env, ''),
@@ -362,5 +365,77 @@ describe('keyway revoke', () => {
       expectNowhere(leaked.secret, run.stderr)
     }
     expect(openrouter.requests).toEqual([])
+  })
+
+  it.each([
+    { point: 'the successor’s create', method: 'POST', path: /^\/api\/v1\/keys$/ },
+    { point: 'the leaked key’s delete', method: 'DELETE', path: /^\/api\/v1\/keys\// },
+  ])(
+    'a revoke killed during $point finishes with the command it printed: one successor, delivered, the leaked key deleted, no other key touched',
+    async ({ method, path }) => {
+      const openrouter = await start('openrouter')
+      const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
+      const leaked = openrouter.control.seedKey({ name: 'api' })
+      const other = openrouter.control.seedKey({ name: 'worker' })
+      const hash = sha256(leaked.secret).slice(0, 16)
+      const seeded = openrouter.control.keyIds()
+      const killed = await applyKilledAt(
+        { name: 'revoke', emulator: openrouter, match: { method, path } },
+        {
+          folder: folder(),
+          env,
+          batchId: '',
+          args: ['revoke', '--sha256', hash, '--yes', '--now'],
+        },
+      )
+      // The leaked key was disabled before the kill; the run said how to finish.
+      expect(openrouter.control.works(leaked.secret)).toBe(false)
+      const printed = /if interrupted, run keyway (.+)\)$/m.exec(killed.stderr)?.[1]
+      expect(printed).toMatch(/^revoke --sha256 \w+ --yes --now --batch-id revoke-\w+$/)
+      const resumed = await keywayWith((printed as string).split(' '), env)
+      expectOk(resumed)
+      expect(resumed.stdout).toMatch(
+        /router: revoke of batch revoke-\w+: \S+ replaced by \S+, delivered; old key deleted/,
+      )
+      // Exactly one successor: the keys there were, less the leaked one, plus one.
+      const ids = openrouter.control.keyIds()
+      expect(ids).not.toContain(leaked.id)
+      expect(seeded.filter((id) => id !== leaked.id).every((id) => ids.includes(id))).toBe(true)
+      expect(ids.filter((id) => !seeded.includes(id))).toHaveLength(1)
+      const successor = (await delivered()).ROUTER_API as string
+      expect(openrouter.control.works(successor)).toBe(true)
+      // The other key was never written to.
+      expect(openrouter.control.works(other.secret)).toBe(true)
+      expect(writes(openrouter).filter((request) => request.path.includes(other.id))).toEqual([])
+      // A second run of the same command sends no write.
+      const before = writes(openrouter).length
+      const again = await keywayWith((printed as string).split(' '), env)
+      expectOk(again)
+      expect(writes(openrouter).length).toBe(before)
+      const journal = await readFile(join(folder(), 'journal.json'), 'utf8')
+      expectNowhere(leaked.secret, killed.stderr, resumed.stdout, resumed.stderr, journal)
+      expectNowhere(successor, killed.stderr, resumed.stdout, resumed.stderr, journal)
+    },
+  )
+
+  it('changes nothing when a store could not be searched, and names it', async () => {
+    const first = await start('latitudesh')
+    const second = await start('latitudesh')
+    const env = await fleetOf([
+      { label: 'lat-a', vendor: 'latitudesh', emulator: first },
+      { label: 'lat-b', vendor: 'latitudesh', emulator: second },
+    ])
+    const leaked = first.control.seedKey({ name: 'ci' })
+    second.inject({ match: { method: 'GET', path: /^\/auth\/api_keys/ }, status: 500, times: 20 })
+    const result = await keywayWith(
+      ['revoke', '--hint', `…${leaked.secret.slice(-5)}`, '--yes', '--now'],
+      env,
+    )
+    expect(result.code).toBe(1)
+    expect(result.stdout).toContain('nothing changed')
+    expect(result.stderr).toContain('could not search store lat-b')
+    expect(first.control.works(leaked.secret)).toBe(true)
+    expect(writes(first)).toEqual([])
+    expect(writes(second)).toEqual([])
   })
 })

@@ -96,10 +96,13 @@ export {
 } from './leak/find-leaked-keys.js'
 export type { Leak } from './leak/leak-input.js'
 export {
+  type ResumeRevokeOptions,
+  type ResumeRevokeResult,
   type RevokeLeakedKeyOptions,
   type RevokePlan,
   type RevokeResult,
   type RevokeStep,
+  resumeRevoke,
   revokeLeakedKey,
 } from './leak/revoke-leaked-key.js'
 export type { ReconcileOptions } from './reconcile-options.js'

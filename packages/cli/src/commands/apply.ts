@@ -210,7 +210,7 @@ async function resume(
  * Runs a batch that has begun; a Ctrl-C ends it with the command that finishes it, as the
  * last line, since the same command without `--batch-id` would start another batch.
  */
-async function untilInterrupted<T>(
+export async function untilInterrupted<T>(
   context: Context,
   batchId: string,
   journal: RotationJournal,
@@ -281,7 +281,7 @@ export function journalPath(context: Context, opened: OpenFleet): string {
 }
 
 /** Whether the journal holds this batch for any of the stores (each store's part is `storeBatchId(id, label)`). */
-async function knownBatch(
+export async function knownBatch(
   journal: RotationJournal,
   batchId: string,
   stores: readonly ConfiguredStore[],
@@ -357,7 +357,7 @@ function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
 type StoreAccounts = ReturnType<typeof storeAccounts>
 
 /** Each store's part of a fleet batch, as the journal names it. */
-function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchPart[] {
+export function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchPart[] {
   return stores.map((store) => ({
     journalBatchId: storeBatchId(batchId, store.config.label),
     label: store.config.label,
@@ -371,14 +371,14 @@ function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchP
  * interim key is minted. Sealed with a key derived from each store's credential, or with
  * `KEYWAY_SEALING_KEY` where it is set.
  */
-function sealedSecrets(context: Context, journal: { readonly path: string }): SealedSecrets {
+export function sealedSecrets(context: Context, journal: { readonly path: string }): SealedSecrets {
   return new SealedSecrets(`${journal.path}.sealed.json`, sealingKeyOf(context.io.env), (line) =>
     context.note(context.paint('yellow', `warning: ${line}`)),
   )
 }
 
 /** The fleet with each store sealing what it mints. */
-async function withSealing(opened: OpenFleet, sealed: SealedSecrets): Promise<OpenFleet> {
+export async function withSealing(opened: OpenFleet, sealed: SealedSecrets): Promise<OpenFleet> {
   const stores = await Promise.all(
     opened.stores.map(async (store) => ({
       ...store,

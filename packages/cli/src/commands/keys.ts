@@ -212,7 +212,7 @@ async function changeNamed(
   action: 'disable' | 'delete',
 ): Promise<void> {
   const listed = await store.list({ signal: context.signal })
-  const keys = listed.filter(
+  let keys = listed.filter(
     (key) =>
       key.name !== null &&
       pattern.test(key.name) &&
@@ -220,6 +220,11 @@ async function changeNamed(
       (action === 'delete' || key.status !== 'disabled'),
   )
   const glob = printable(context.values.name ?? '')
+  // The key the store authenticates with is never taken by a glob: the rest would fail after it.
+  const own = await ownKeyIds(store, context.signal)
+  for (const key of keys.filter((candidate) => own.has(candidate.id)))
+    context.note(`${key.id}: the credential this store authenticates with; left alone`)
+  keys = keys.filter((key) => !own.has(key.id))
   if (keys.length === 0) {
     if (context.values.json) context.out(json({ action, provider: provider.id, keys: [] }))
     else
@@ -257,6 +262,12 @@ async function changeNamed(
   const failed: Array<{ id: string; error: string }> = []
   for (const key of keys) {
     try {
+      // Read again just before the write: a key renamed since the listing is left alone.
+      const current = await store.get(key.id, { signal: context.signal })
+      if (current.name === null || !pattern.test(current.name)) {
+        context.note(`${key.id}: its name no longer matches "${glob}"; left alone`)
+        continue
+      }
       if (action === 'disable')
         await store.update(key.id, { status: 'disabled' }, { signal: context.signal })
       else await store.delete(key.id, { signal: context.signal })

@@ -4,8 +4,10 @@ import {
   type Leak,
   type LeakMatch,
   type LeakSearch,
+  type ResumeRevokeResult,
   type RevokePlan,
   type RevokeResult,
+  resumeRevoke,
   revokeLeakedKey,
   Secret,
 } from '@keyway/core'
@@ -16,8 +18,20 @@ import { EXIT } from '../exit-codes.js'
 import { withJournalLock } from '../journal-lock.js'
 import { json, type Paint, printable } from '../output.js'
 import { looksLikeSecret, PROVIDERS } from '../providers.js'
+import { resumeCommand } from '../resume-command.js'
+import type { SealedSecrets } from '../sealed-secrets.js'
+import { storeAccounts } from '../store-accounts.js'
 import { UsageError } from '../usage-error.js'
-import { journalPath, progress, targetsFor } from './apply.js'
+import {
+  batchParts,
+  journalPath,
+  knownBatch,
+  progress,
+  sealedSecrets,
+  targetsFor,
+  untilInterrupted,
+  withSealing,
+} from './apply.js'
 import { type OpenFleet, openFleet } from './fleet-open.js'
 import { targetsOfKey, targetsText } from './plan-targets.js'
 import { planText } from './rotate-output.js'
@@ -30,13 +44,25 @@ const MAX_SECRET_LENGTH = 4096
  * its SHA-256 prefix (`--sha256`) is looked for in every store of the config. Exactly one
  * match: it is disabled at once where the vendor can, rotated with delivery to its store's
  * targets, and deleted after the grace period (`--now`: at once). Several matches or none:
- * they are listed and nothing changes (exit 1).
+ * they are listed and nothing changes (exit 1). Each new secret is sealed beside the journal
+ * and the store's account bound to the batch, as `keyway apply` does; `--batch-id` of a
+ * revoke the journal holds finishes it (no leak needed: the journal names the key).
  */
 export async function revoke(context: Context): Promise<number> {
-  const leak = await leakOf(context)
-  const opened = await openFleet(context)
-  const journal = fileJournal(journalPath(context, opened))
-  const work = () => revokeWith(context, opened, journal, leak)
+  refuseArguments(context)
+  const given = context.values['batch-id']
+  // A leak is checked before the config is read, unless a batch may be resumed.
+  const early = given === undefined ? await leakOf(context) : undefined
+  const plain = await openFleet(context)
+  const journal = fileJournal(journalPath(context, plain))
+  const resuming = given !== undefined && (await knownBatch(journal, given, plain.stores))
+  const leak = resuming ? undefined : (early ?? (await leakOf(context)))
+  const sealed = sealedSecrets(context, journal)
+  const opened = await withSealing(plain, sealed)
+  const work = () =>
+    leak === undefined
+      ? resumeWith(context, opened, journal, sealed, given as string)
+      : revokeWith(context, opened, journal, sealed, leak)
   if (context.values['dry-run']) return work()
   return withJournalLock(journal.path, work)
 }
@@ -45,33 +71,49 @@ async function revokeWith(
   context: Context,
   opened: OpenFleet,
   journal: ReturnType<typeof fileJournal>,
+  sealed: SealedSecrets,
   leak: Leak,
 ): Promise<number> {
   const batchId = context.values['batch-id'] ?? `revoke-${randomUUID().slice(0, 8)}`
   context.batchId = batchId
   const targets = targetsOfKey(opened.stores)
-  const result = await revokeLeakedKey(opened.fleet, leak, {
-    vendors: Object.values(PROVIDERS),
-    journal,
-    targets: targetsFor(opened.stores, context),
-    now: context.values.now === true,
-    batchId,
-    dryRun: context.values['dry-run'] === true,
-    signal: context.signal,
-    onProgress: progress(context),
-    onStep: (step) =>
-      context.note(
-        step.kind === 'disabled'
-          ? `${printable(step.label)}: disabled ${step.keyId}: the leaked secret no longer works there`
-          : `${printable(step.label)}: replacing ${step.keyId} (batch ${printable(step.batchId)}; if interrupted, run keyway apply --batch-id ${printable(step.batchId)})`,
-      ),
-    confirm: async (match, plan) => {
-      requireDelivery(opened, match, plan)
-      context.note(planLines(match, plan, context.paint, targets).join('\n'))
-      return confirm(context, `Revoke ${described(match)}?`)
-    },
-  })
+  const accounts = storeAccounts(journal.path)
+  const result = await untilInterrupted(context, batchId, journal, () =>
+    revokeLeakedKey(opened.fleet, leak, {
+      vendors: Object.values(PROVIDERS),
+      journal,
+      targets: targetsFor(opened.stores, context),
+      now: context.values.now === true,
+      batchId,
+      dryRun: context.values['dry-run'] === true,
+      signal: context.signal,
+      onProgress: progress(context),
+      onStep: (step) =>
+        context.note(
+          step.kind === 'disabled'
+            ? `${printable(step.label)}: disabled ${step.keyId}: the leaked secret no longer works there`
+            : `${printable(step.label)}: replacing ${step.keyId} (batch ${printable(step.batchId)}; if interrupted, run ${resumeCommand(context.argv, step.batchId)})`,
+        ),
+      confirm: async (match, plan) => {
+        requireDelivery(opened, match, plan)
+        context.note(planLines(match, plan, context.paint, targets).join('\n'))
+        if (!(await confirm(context, `Revoke ${described(match)}?`))) return false
+        // Which account the label meant, recorded before the first write of the batch.
+        await accounts.bind(
+          batchParts(
+            batchId,
+            opened.stores.filter((store) => store.config.label === match.label),
+          ),
+        )
+        return true
+      },
+    }),
+  )
   if (result.outcome === 'cancelled') throw new CancelledError('nothing changed')
+  await sealed.forgetEnded(
+    journal,
+    opened.stores.map((store) => store.config.label),
+  )
   if (context.values.json) context.out(json(resultJson(result)))
   else {
     const text = resultText(result, context.paint, targets)
@@ -88,12 +130,7 @@ async function revokeWith(
  * `--sha256`, or the secret on stdin. A secret given as an argument is refused unread.
  */
 async function leakOf(context: Context): Promise<Leak> {
-  const { values, positionals } = context
-  if (positionals.length > 0)
-    throw new UsageError(
-      `revoke takes no arguments; argument 1 was not sent or printed`,
-      'pipe a leaked secret on stdin (keyway revoke < file), or give --hint <start…end> or --sha256 <hex>',
-    )
+  const { values } = context
   const hint = values.hint
   const sha256 = values.sha256
   if (hint !== undefined && sha256 !== undefined)
@@ -123,6 +160,99 @@ async function leakOf(context: Context): Promise<Leak> {
   if (secret.length > MAX_SECRET_LENGTH || /\s/.test(secret))
     throw new UsageError('stdin holds more than one secret; give one secret alone')
   return { secret: new Secret(secret) }
+}
+
+/** A secret given as an argument is refused unread, before the config is read. */
+function refuseArguments(context: Context): void {
+  if (context.positionals.length > 0)
+    throw new UsageError(
+      `revoke takes no arguments; argument 1 was not sent or printed`,
+      'pipe a leaked secret on stdin (keyway revoke < file), or give --hint <start…end> or --sha256 <hex>',
+    )
+}
+
+/**
+ * Finishes an interrupted revoke: the key the journal holds for the batch, replaced (although
+ * it is disabled) and retired as the revoke would. Shows what is left, asks, finishes it.
+ */
+async function resumeWith(
+  context: Context,
+  opened: OpenFleet,
+  journal: ReturnType<typeof fileJournal>,
+  sealed: SealedSecrets,
+  batchId: string,
+): Promise<number> {
+  context.batchId = batchId
+  // A label pointed at another account since the revoke began is refused before any request.
+  await storeAccounts(journal.path).bind(batchParts(batchId, opened.stores))
+  const base = {
+    journal,
+    batchId,
+    targets: targetsFor(opened.stores, context),
+    now: context.values.now === true,
+    signal: context.signal,
+  }
+  const preview = await resumeRevoke(opened.fleet, { ...base, dryRun: true })
+  const open = preview.rotation.plans.filter((plan) => plan.action !== 'done')
+  context.note(`resuming revoke batch ${printable(batchId)} (journal ${journal.path})`)
+  const first = open[0]
+  if (first !== undefined)
+    context.note(
+      planText(
+        open,
+        targetsText(targetsOfKey(opened.stores)(preview.label, first.keyId, null), context.paint),
+        context.paint,
+      ),
+    )
+  if (context.values['dry-run']) {
+    context.note('dry run: nothing changed, nothing written')
+    return EXIT.ok
+  }
+  if (first !== undefined && !(await confirm(context, `Finish the revoke of batch ${batchId}?`)))
+    throw new CancelledError('nothing changed')
+  const result = await untilInterrupted(context, batchId, journal, () =>
+    resumeRevoke(opened.fleet, { ...base, onProgress: progress(context) }),
+  )
+  await sealed.forgetEnded(
+    journal,
+    opened.stores.map((store) => store.config.label),
+  )
+  if (context.values.json)
+    context.out(
+      json({
+        outcome: 'resumed',
+        label: result.label,
+        batchId,
+        ...(result.successor === undefined ? {} : { successor: successorJson(result) }),
+      }),
+    )
+  else context.out(resumedText(result, batchId))
+  return result.successor?.status === 'failed' ? EXIT.failure : EXIT.ok
+}
+
+function resumedText(result: ResumeRevokeResult, batchId: string): string {
+  const successor = result.successor
+  const head = `${printable(result.label)}: revoke of batch ${printable(batchId)}`
+  if (successor === undefined) return `${head}: done already; nothing to send`
+  if (successor.status === 'rotated')
+    return `${head}: ${successor.keyId} replaced by ${successor.result.newKeyId}, delivered; old key ${successor.result.retired}`
+  if (successor.status === 'failed')
+    return `${head}: the successor failed: ${printable(successor.error.message)}`
+  return `${head}: no successor: ${printable(successor.reason)}`
+}
+
+function successorJson(result: Pick<RevokeResult, 'successor'>): Record<string, unknown> | null {
+  const successor = result.successor
+  if (successor === undefined) return null
+  return successor.status === 'rotated'
+    ? {
+        status: 'rotated',
+        newKeyId: successor.result.newKeyId,
+        retired: successor.result.retired,
+      }
+    : successor.status === 'failed'
+      ? { status: 'failed', error: successor.error }
+      : { status: 'skipped', reason: successor.reason }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -217,7 +347,7 @@ function searchLines(search: LeakSearch): string[] {
     ),
     ...search.errors.map(
       (error) =>
-        `  ${printable(error.label)}: could not be read: ${printable(error.error.message)}`,
+        `  could not search store ${printable(error.label)}: ${printable(error.error.message)}`,
     ),
   ]
 }
@@ -231,7 +361,11 @@ function resultText(
   switch (result.outcome) {
     case 'none':
       return {
-        out: ['no key of the fleet matches; nothing changed'],
+        out: [
+          search.errors.length === 0
+            ? 'no key of the fleet matches; nothing changed'
+            : `no key of the stores searched matches, but ${search.errors.length === 1 ? 'a store' : `${search.errors.length} stores`} could not be searched; nothing changed`,
+        ],
         note: searchLines(search),
       }
     case 'several':
@@ -242,10 +376,24 @@ function resultText(
         ],
         note: ['give more of the secret (the whole secret on stdin, or a longer --hint)'],
       }
+    case 'cannot': {
+      const match = result.match as LeakMatch
+      return {
+        out: [
+          `nothing changed: ${described(match)} can be neither disabled nor replaced here; the leaked secret still works`,
+          ...planLines(match, result.plan as RevokePlan, paint, targets),
+        ],
+        note: [
+          result.plan?.disable === 'own-credential'
+            ? 'it is the store’s own credential: rotate it with "rotation": { "allowSelf": true } in the config, or revoke it in the vendor’s console'
+            : 'revoke it in the vendor’s console',
+        ],
+      }
+    }
     case 'unsure':
       return {
         out: [
-          'one key matches, but a store that could also hold it could not be read; nothing changed. Candidate:',
+          'one key may match, but not surely (a store that could also hold it could not be read, or only the part of the secret the vendor shows matched); nothing changed. Candidate:',
           ...search.matches.map(candidateLine),
         ],
         note: searchLines(search),
@@ -289,7 +437,6 @@ function resultJson(result: RevokeResult): Record<string, unknown> {
     by: match.by,
     ...(match.note === undefined ? {} : { note: match.note }),
   })
-  const successor = result.successor
   return {
     outcome: result.outcome,
     form: result.search.form,
@@ -310,20 +457,7 @@ function resultJson(result: RevokeResult): Record<string, unknown> {
             cannot: result.plan.cannot,
           },
         }),
-    ...(successor === undefined
-      ? {}
-      : {
-          successor:
-            successor.status === 'rotated'
-              ? {
-                  status: 'rotated',
-                  newKeyId: successor.result.newKeyId,
-                  retired: successor.result.retired,
-                }
-              : successor.status === 'failed'
-                ? { status: 'failed', error: successor.error }
-                : { status: 'skipped', reason: successor.reason },
-        }),
+    ...(result.successor === undefined ? {} : { successor: successorJson(result) }),
     batchId: result.rotation?.batchId ?? null,
   }
 }

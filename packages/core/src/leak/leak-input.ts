@@ -16,8 +16,8 @@ export type ParsedLeak =
 
 /** Fewest characters a hint must show, start and end together, so it can name one key. */
 export const MIN_HINT_CHARACTERS = 4
-/** Fewest hex digits of a SHA-256 prefix. */
-export const MIN_SHA256_DIGITS = 6
+/** Fewest hex digits of a SHA-256 prefix: fewer would name one key in thousands, not one. */
+export const MIN_SHA256_DIGITS = 8
 
 /** The separators a hint's start and end are shown with: `…` or `...`. */
 const ELLIPSIS = /…|\.\.\./

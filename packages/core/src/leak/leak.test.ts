@@ -62,6 +62,9 @@ describe('parseLeak', () => {
       { hint: 'a…b…c' },
       { sha256: 'sha256:xyz123' },
       { sha256: '3b37' },
+      // A prefix this short names one key in tens of thousands, not one.
+      { sha256: '3b3702' },
+      { sha256: 'sha256:3b37026' },
       { secret: new Secret(secret) },
       { hint: '…abcd', sha256: 'abcdef' },
       { secret },
@@ -206,6 +209,42 @@ describe('revokeLeakedKey', () => {
     expect(result.outcome).toBe('unsure')
     expect(result.match?.key.id).toBe(leaked.id)
     expect(result.search.errors.map((error) => error.label)).toEqual(['mem-2'])
+    expect(memory.writes.length).toBe(writesBefore)
+  })
+
+  it('does not act on a whole secret whose exact id is not found but whose shown part matches another key', async () => {
+    const memory = new MemoryKeyStore()
+    const kept = memory.seed({ name: 'kept' })
+    const rules = vendor('memory', memory, 'fake-secret-', true)
+    // An id derivation the vendor does not document: a miss falls back to the shown part.
+    const vendors = [{ ...rules, leak: { ...(rules.leak as LeakRules), keyIdNote: 'a guess' } }]
+    // Another secret of the vendor, not in this fleet, that ends as `kept` does.
+    const leaked = `fake-secret-99999${kept.secret.slice(-2)}`
+    const writesBefore = memory.writes.length
+    const result = await revokeLeakedKey(
+      createFleet([{ label: 'mem', store: memory }]),
+      { secret: new Secret(leaked) },
+      { vendors, now: true, deliver: () => {} },
+    )
+    expect(result.outcome).toBe('unsure')
+    expect(result.match?.key.id).toBe(kept.id)
+    expect(memory.writes.length).toBe(writesBefore)
+    expect(memory.works(kept.secret)).toBe(true)
+  })
+
+  it('does not call the store’s own credential revoked when it can neither disable nor replace it', async () => {
+    const memory = new MemoryKeyStore({ credential: 'key' })
+    const admin = [...memory.entries.values()].find((entry) => entry.key.name === 'admin')
+    const secret = admin?.secret as string
+    const writesBefore = memory.writes.length
+    const result = await revokeLeakedKey(
+      createFleet([{ label: 'mem', store: memory }]),
+      { secret: new Secret(secret) },
+      { vendors: [vendor('memory', memory, 'fake-secret-', true)], now: true, deliver: () => {} },
+    )
+    expect(result.outcome).toBe('cannot')
+    expect(result.plan?.disable).toBe('own-credential')
+    expect(result.plan?.successor?.action).toBe('skip')
     expect(memory.writes.length).toBe(writesBefore)
   })
 })

@@ -70,8 +70,14 @@ export type RevokeStep =
 
 /** What `revokeLeakedKey` did. */
 export interface RevokeResult {
-  /** `'revoked'`: the one match was acted on; otherwise nothing was changed. */
-  outcome: 'revoked' | 'none' | 'several' | 'unsure' | 'dry-run' | 'cancelled'
+  /**
+   * `'revoked'`: the one match was acted on; otherwise nothing was changed. `'unsure'`: one
+   * candidate, but a store could not be read, or a whole secret was not found by the id it
+   * gives and only the part the vendor shows matched (another key may show the same).
+   * `'cannot'`: the one match can be neither disabled nor replaced here (`plan` says why):
+   * the leaked secret still works.
+   */
+  outcome: 'revoked' | 'none' | 'several' | 'unsure' | 'cannot' | 'dry-run' | 'cancelled'
   search: LeakSearch
   /** The one match, when there is one. */
   match?: LeakMatch
@@ -114,39 +120,19 @@ export async function revokeLeakedKey(
   // An unread store may hold the key too, unless the secret named it exactly.
   if (search.errors.length > 0 && match.by !== 'key-id')
     return { ...base, outcome: 'unsure', match }
+  // A whole secret the id it gives did not find: a key that merely shows the same few
+  // characters is no proof.
+  if (search.form === 'secret' && match.by === 'hint' && match.note !== undefined)
+    return { ...base, outcome: 'unsure', match }
   const fleetStore = fleet.stores.find((candidate) => candidate.label === match.label) as FleetStore
   const { store } = fleetStore
   const signal = options.signal
   const batchId = options.batchId ?? randomUUID()
   const capabilities = store.capabilities
   const cannot: string[] = []
-  const retire: RetireMode =
-    capabilities.deleted !== false ? 'delete' : capabilities.disable ? 'disable' : 'keep'
-  const graceMs = options.now === true ? 0 : (fleetStore.rotation?.graceMs ?? 0)
+  const { retire, graceMs } = retireOf(fleetStore, options.now)
   const rotation = (dryRun: boolean) =>
-    rotateKeys(store, {
-      ...rotationSettings(fleetStore),
-      retire,
-      graceMs,
-      keyIds: [match.key.id],
-      replaceDisabled: true,
-      batchId: storeBatchId(batchId, match.label),
-      ...(options.journal === undefined ? {} : { journal: options.journal }),
-      ...(options.deliver === undefined
-        ? {}
-        : { deliver: (created: CreatedKey) => options.deliver?.(created, fleetStore) }),
-      ...(options.targets === undefined
-        ? {}
-        : {
-            targets: (key: { keyId: string; key: ApiKey | null }) =>
-              options.targets?.(key, fleetStore) ?? [],
-          }),
-      ...(signal === undefined ? {} : { signal }),
-      ...(options.onProgress === undefined || dryRun
-        ? {}
-        : { onProgress: (progress) => options.onProgress?.({ ...progress, label: match.label }) }),
-      dryRun,
-    })
+    revokeRotation(fleetStore, match.key.id, batchId, options, dryRun)
   const own = (await store.credentialKeyIds?.({ signal }))?.includes(match.key.id) ?? false
   const disable: RevokePlan['disable'] = !capabilities.disable
     ? 'cannot'
@@ -166,6 +152,12 @@ export async function revokeLeakedKey(
   const preview = await rotation(true)
   const successor = preview.plans[0] ?? null
   const plan: RevokePlan = { disable, successor, retire, graceMs, cannot }
+  // Neither disabled now nor replaced: calling it revoked would hide a secret that still works.
+  if (
+    (disable === 'cannot' || disable === 'own-credential') &&
+    (successor === null || successor.action === 'skip')
+  )
+    return { ...base, outcome: 'cannot', match, plan }
   if (options.dryRun === true) return { ...base, outcome: 'dry-run', match, plan }
   if (options.confirm !== undefined && !(await options.confirm(match, plan)))
     return { ...base, outcome: 'cancelled', match, plan }
@@ -188,4 +180,111 @@ export async function revokeLeakedKey(
     rotation: result,
     ...(result.outcomes[0] === undefined ? {} : { successor: result.outcomes[0] }),
   }
+}
+
+/** How a revoke retires the old key: deleted where the vendor can, else disabled, else kept. */
+function retireOf(fleetStore: FleetStore, now: boolean | undefined) {
+  const { capabilities } = fleetStore.store
+  const retire: RetireMode =
+    capabilities.deleted !== false ? 'delete' : capabilities.disable ? 'disable' : 'keep'
+  const graceMs = now === true ? 0 : (fleetStore.rotation?.graceMs ?? 0)
+  return { retire, graceMs }
+}
+
+/**
+ * The successor's rotation of a revoke: the one (leaked, perhaps disabled already) key of its
+ * store, replaced although disabled, retired by what the vendor can. A resume (`keyId`
+ * `undefined`) goes on with the key the journal holds for the batch.
+ */
+function revokeRotation(
+  fleetStore: FleetStore,
+  keyId: string | undefined,
+  batchId: string,
+  options: Pick<
+    RevokeLeakedKeyOptions,
+    'journal' | 'deliver' | 'targets' | 'signal' | 'onProgress' | 'now'
+  >,
+  dryRun: boolean,
+): Promise<RotateKeysResult> {
+  const { signal } = options
+  const { label } = fleetStore
+  return rotateKeys(fleetStore.store, {
+    ...rotationSettings(fleetStore),
+    ...retireOf(fleetStore, options.now),
+    ...(keyId === undefined ? {} : { keyIds: [keyId] }),
+    replaceDisabled: true,
+    batchId: storeBatchId(batchId, label),
+    ...(options.journal === undefined ? {} : { journal: options.journal }),
+    ...(options.deliver === undefined
+      ? {}
+      : { deliver: (created: CreatedKey) => options.deliver?.(created, fleetStore) }),
+    ...(options.targets === undefined
+      ? {}
+      : {
+          targets: (key: { keyId: string; key: ApiKey | null }) =>
+            options.targets?.(key, fleetStore) ?? [],
+        }),
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.onProgress === undefined || dryRun
+      ? {}
+      : { onProgress: (progress) => options.onProgress?.({ ...progress, label }) }),
+    dryRun,
+  })
+}
+
+/** Options of `resumeRevoke`. */
+export interface ResumeRevokeOptions
+  extends Pick<RevokeLeakedKeyOptions, 'deliver' | 'targets' | 'now' | 'signal' | 'onProgress'> {
+  /** The journal the revoke wrote. */
+  journal: RotationJournal
+  /** The revoke's batch (as `revokeLeakedKey` was given it, or told it in `RevokeStep`). */
+  batchId: string
+  /** Plan only: nothing is written. */
+  dryRun?: boolean
+}
+
+/** What `resumeRevoke` did. */
+export interface ResumeRevokeResult {
+  /** The store whose key the revoke replaces. */
+  label: string
+  rotation: RotateKeysResult
+  /** The leaked key's outcome, once the batch ran (none in a dry run). */
+  successor?: RotateKeysOutcome
+}
+
+/**
+ * Finishes a revoke that was interrupted while its successor was being made, delivered or
+ * the old key retired: exactly the key the journal holds for the batch, with the revoke's
+ * settings (the leaked key is replaced although it is disabled; it is retired as the revoke
+ * would). Needs no leak: the journal names the key. A batch the journal does not hold is a
+ * `ValidationError`, before any request.
+ */
+export async function resumeRevoke(
+  fleet: Pick<Fleet, 'stores'>,
+  options: ResumeRevokeOptions,
+): Promise<ResumeRevokeResult> {
+  const held: FleetStore[] = []
+  for (const fleetStore of fleet.stores)
+    if (
+      (await options.journal.readBatch(storeBatchId(options.batchId, fleetStore.label))) !==
+      undefined
+    )
+      held.push(fleetStore)
+  const fleetStore = held[0]
+  if (fleetStore === undefined || held.length > 1)
+    throw new ValidationError({
+      provider: 'keyway',
+      operation: 'resumeRevoke',
+      message: `resumeRevoke: invalid option (batchId: ${held.length === 0 ? 'the journal holds no revoke of that batch for any store' : 'the batch is one of several stores, not a revoke'})`,
+      issues: [{ path: 'batchId', message: 'not a revoke the journal holds' }],
+    })
+  const rotation = await revokeRotation(
+    fleetStore,
+    undefined,
+    options.batchId,
+    options,
+    options.dryRun === true,
+  )
+  const successor = rotation.outcomes[0]
+  return { label: fleetStore.label, rotation, ...(successor === undefined ? {} : { successor }) }
 }
