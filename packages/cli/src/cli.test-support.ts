@@ -105,3 +105,22 @@ export function useSandbox() {
     emulators: (): readonly Emulator[] => emulators,
   }
 }
+
+/**
+ * A fleet config with one Latitude.sh store, labelled `latitude`, whose keys older than 90 days
+ * are due and delivered to `secrets.env`; `fields` (say `history`) are added on top.
+ */
+export function latitudeFleet(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    journal: 'journal.json',
+    ...fields,
+    policy: { maxAgeDays: 90 },
+    stores: [
+      {
+        label: 'latitude',
+        vendor: 'latitudesh',
+        deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
+      },
+    ],
+  }
+}
