@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterAll, afterEach, beforeEach } from 'vitest'
+import { afterAll, afterEach, beforeEach, expect } from 'vitest'
 import { PROVIDERS, providerEnv } from './providers.js'
 
 /**
@@ -122,5 +122,25 @@ export function latitudeFleet(fields: Record<string, unknown> = {}): Record<stri
         deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
       },
     ],
+  }
+}
+
+/**
+ * Runs `keyway emulate <service> --background --json` and checks what it printed: one emulator
+ * of that service, whose env holds exactly `names`, the first of them its URL. Stops it after.
+ */
+export async function expectEmulateEnv(service: string, names: readonly string[]): Promise<void> {
+  const started = await keyway(['emulate', service, '--background', '--json'])
+  expect(started.code, started.stderr).toBe(0)
+  const { pid, emulators } = JSON.parse(started.stdout) as {
+    pid: number
+    emulators: Array<{ vendor: string; url: string; env: Record<string, string> }>
+  }
+  try {
+    expect(emulators.map((emulator) => emulator.vendor)).toEqual([service])
+    expect(Object.keys(emulators[0]?.env ?? {}).sort()).toEqual([...names].sort())
+    expect(emulators[0]?.env[names[0] as string]).toBe(emulators[0]?.url)
+  } finally {
+    process.kill(pid, 'SIGTERM')
   }
 }
