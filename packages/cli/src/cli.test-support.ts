@@ -144,3 +144,19 @@ export async function expectEmulateEnv(service: string, names: readonly string[]
     process.kill(pid, 'SIGTERM')
   }
 }
+
+/**
+ * Shell lines for a delivery script that SIGKILLs keyway once, the first time `condition` (a
+ * shell test, or none) holds: keyway is the script's parent, or the parent of the shell that
+ * runs it. A `crashed` file in the working folder marks that it has happened.
+ */
+export function killKeywayOnce(condition?: string): string[] {
+  return [
+    `if [ ! -f crashed ]${condition === undefined ? '' : ` && ${condition}`}; then`,
+    '  touch crashed',
+    `  for pid in "$PPID" "$(cut -d' ' -f4 /proc/$PPID/stat)"; do`,
+    "    if tr '\\0' ' ' < /proc/$pid/cmdline | grep -q 'dist/cli.js'; then kill -9 \"$pid\"; break; fi",
+    '  done',
+    'fi',
+  ]
+}
