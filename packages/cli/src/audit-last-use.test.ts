@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ApiKey } from '@keyway/core'
-import type { OpenRouterEmulatorControl } from '@keyway/testkit'
+import { apiKeyFixture, type OpenRouterEmulatorControl } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { envFor, keyway, useSandbox } from './cli.test-support.js'
 import { type Paint, shownStatus } from './output.js'
@@ -11,20 +11,7 @@ import { type Paint, shownStatus } from './output.js'
 const { start, folder } = useSandbox()
 
 function apiKey(fields: Partial<ApiKey>): ApiKey {
-  return {
-    provider: 'openrouter',
-    id: 'k1',
-    name: 'ci',
-    status: 'active',
-    hint: null,
-    createdAt: null,
-    updatedAt: null,
-    lastUsedAt: null,
-    expiresAt: null,
-    metadata: {},
-    raw: {},
-    ...fields,
-  }
+  return apiKeyFixture({ provider: 'openrouter', ...fields })
 }
 const DAY = 86_400_000
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY)

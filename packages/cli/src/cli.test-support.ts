@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { afterAll, afterEach, beforeEach } from 'vitest'
+import { afterAll, afterEach, beforeEach, expect } from 'vitest'
 import { PROVIDERS, providerEnv } from './providers.js'
 
 /**
@@ -104,4 +104,59 @@ export function useSandbox() {
     folder: (): string => folder,
     emulators: (): readonly Emulator[] => emulators,
   }
+}
+
+/**
+ * A fleet config with one Latitude.sh store, labelled `latitude`, whose keys older than 90 days
+ * are due and delivered to `secrets.env`; `fields` (say `history`) are added on top.
+ */
+export function latitudeFleet(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    journal: 'journal.json',
+    ...fields,
+    policy: { maxAgeDays: 90 },
+    stores: [
+      {
+        label: 'latitude',
+        vendor: 'latitudesh',
+        deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
+      },
+    ],
+  }
+}
+
+/**
+ * Runs `keyway emulate <service> --background --json` and checks what it printed: one emulator
+ * of that service, whose env holds exactly `names`, the first of them its URL. Stops it after.
+ */
+export async function expectEmulateEnv(service: string, names: readonly string[]): Promise<void> {
+  const started = await keyway(['emulate', service, '--background', '--json'])
+  expect(started.code, started.stderr).toBe(0)
+  const { pid, emulators } = JSON.parse(started.stdout) as {
+    pid: number
+    emulators: Array<{ vendor: string; url: string; env: Record<string, string> }>
+  }
+  try {
+    expect(emulators.map((emulator) => emulator.vendor)).toEqual([service])
+    expect(Object.keys(emulators[0]?.env ?? {}).sort()).toEqual([...names].sort())
+    expect(emulators[0]?.env[names[0] as string]).toBe(emulators[0]?.url)
+  } finally {
+    process.kill(pid, 'SIGTERM')
+  }
+}
+
+/**
+ * Shell lines for a delivery script that SIGKILLs keyway once, the first time `condition` (a
+ * shell test, or none) holds: keyway is the script's parent, or the parent of the shell that
+ * runs it. A `crashed` file in the working folder marks that it has happened.
+ */
+export function killKeywayOnce(condition?: string): string[] {
+  return [
+    `if [ ! -f crashed ]${condition === undefined ? '' : ` && ${condition}`}; then`,
+    '  touch crashed',
+    `  for pid in "$PPID" "$(cut -d' ' -f4 /proc/$PPID/stat)"; do`,
+    "    if tr '\\0' ' ' < /proc/$pid/cmdline | grep -q 'dist/cli.js'; then kill -9 \"$pid\"; break; fi",
+    '  done',
+    'fi',
+  ]
 }

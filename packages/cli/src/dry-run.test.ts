@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Emulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
-import { envFor, keyway, useSandbox } from './cli.test-support.js'
+import { envFor, keyway, latitudeFleet, useSandbox } from './cli.test-support.js'
 import { PROVIDERS } from './providers.js'
 
 const { start, folder } = useSandbox()
@@ -81,17 +81,7 @@ describe('--dry-run changes nothing', () => {
   it('apply --dry-run shows the plan and sends no write, writing no journal', async () => {
     const emulator = await start('latitudesh')
     emulator.control.seedKey({ name: 'old', createdAt: new Date(Date.now() - 200 * DAY) })
-    const config = {
-      journal: 'journal.json',
-      policy: { maxAgeDays: 90 },
-      stores: [
-        {
-          label: 'latitude',
-          vendor: 'latitudesh',
-          deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
-        },
-      ],
-    }
+    const config = latitudeFleet()
     await writeFile(join(folder(), 'keyway.config.json'), JSON.stringify(config))
     const before = await keyState(emulator)
     const { result, requests } = await sent(emulator, () =>

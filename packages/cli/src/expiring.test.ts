@@ -10,25 +10,30 @@ import { envFor, keyway, useSandbox } from './cli.test-support.js'
 const { start, folder } = useSandbox()
 const DAY = 86_400_000
 
+/** A config that rotates OpenRouter's `nightly` keys once they expire within 7 days. */
+async function writeExpiringConfig(): Promise<void> {
+  const config = {
+    journal: 'journal.json',
+    policy: { expiringWithinDays: 7 },
+    stores: [
+      {
+        label: 'openrouter',
+        vendor: 'openrouter',
+        select: { name: 'nightly' },
+        deliver: { to: 'secrets.env', variable: 'OPENROUTER_{NAME}' },
+      },
+    ],
+  }
+  await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
+}
+
 describe('expiring keys', () => {
   it('are skipped (and counted) without a lifetime, rotated once with --expires-in, then left alone', async () => {
     const emulator = await start('openrouter')
     const store = createOpenRouterKeyStore(emulator.settings)
     const expiresAt = new Date(Date.now() + 3 * DAY)
     const made = await store.create({ name: 'nightly', expiresAt })
-    const config = {
-      journal: 'journal.json',
-      policy: { expiringWithinDays: 7 },
-      stores: [
-        {
-          label: 'openrouter',
-          vendor: 'openrouter',
-          select: { name: 'nightly' },
-          deliver: { to: 'secrets.env', variable: 'OPENROUTER_{NAME}' },
-        },
-      ],
-    }
-    await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
+    await writeExpiringConfig()
     const env = envFor(emulator)
     const writes = () => emulator.requests.filter((request) => request.method !== 'GET').length
     const before = writes()
@@ -69,19 +74,7 @@ describe('expiring keys', () => {
     const expiresAt = new Date(Date.now() - 2 * DAY)
     const control = emulator.control as OpenRouterEmulatorControl
     const old = control.seedKey({ name: 'nightly', expiresAt })
-    const config = {
-      journal: 'journal.json',
-      policy: { expiringWithinDays: 7 },
-      stores: [
-        {
-          label: 'openrouter',
-          vendor: 'openrouter',
-          select: { name: 'nightly' },
-          deliver: { to: 'secrets.env', variable: 'OPENROUTER_{NAME}' },
-        },
-      ],
-    }
-    await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
+    await writeExpiringConfig()
     const env = envFor(emulator)
     const writes = () => emulator.requests.filter((request) => request.method !== 'GET').length
 

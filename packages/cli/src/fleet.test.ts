@@ -9,7 +9,7 @@ import {
   type Vendor,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keyway, keywayOnTerminal, type Run } from './cli.test-support.js'
+import { keyway, keywayOnTerminal, killKeywayOnce, type Run } from './cli.test-support.js'
 import { VENDOR_IDS } from './providers.js'
 
 const DAY = 86_400_000
@@ -482,13 +482,7 @@ describe('keyway apply', () => {
         'mkdir -p .secrets',
         'read -r secret',
         'printf "%s=%s\\n" "$KEYWAY_VAR_NAME" "$secret" >> .secrets/latitude.env',
-        // keyway is the parent, or the parent of the shell that runs this.
-        'if [ ! -f crashed ]; then',
-        '  touch crashed',
-        `  for pid in "$PPID" "$(cut -d' ' -f4 /proc/$PPID/stat)"; do`,
-        "    if tr '\\0' ' ' < /proc/$pid/cmdline | grep -q 'dist/cli.js'; then kill -9 \"$pid\"; break; fi",
-        '  done',
-        'fi',
+        ...killKeywayOnce(),
         '',
       ].join('\n'),
     )

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Emulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
-import { CLI, envFor, keyway, STATE_HOME, useSandbox } from './cli.test-support.js'
+import { CLI, envFor, keyway, latitudeFleet, STATE_HOME, useSandbox } from './cli.test-support.js'
 import type { ShownChange } from './commands/history.js'
 
 const { start, folder } = useSandbox()
@@ -17,18 +17,7 @@ async function setUp(emulator: Emulator) {
   const old = ['backups', 'reports'].map((name) =>
     emulator.control.seedKey({ name, createdAt: new Date(Date.now() - 200 * DAY) }),
   )
-  const config = {
-    journal: 'journal.json',
-    history: 'audit/history.jsonl',
-    policy: { maxAgeDays: 90 },
-    stores: [
-      {
-        label: 'latitude',
-        vendor: 'latitudesh',
-        deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
-      },
-    ],
-  }
+  const config = latitudeFleet({ history: 'audit/history.jsonl' })
   await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
   // The config names the history file: apply writes it, history reads it.
   const historyFile = join(folder(), 'audit', 'history.jsonl')

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Emulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
-import { CLI, envFor, keyway, STATE_HOME, useSandbox } from './cli.test-support.js'
+import { CLI, envFor, keyway, latitudeFleet, STATE_HOME, useSandbox } from './cli.test-support.js'
 
 const { start, folder } = useSandbox()
 const DAY = 86_400_000
@@ -34,17 +34,7 @@ function running(args: string[], env: Record<string, string>, cwd: string) {
 
 /** A config with one Latitude.sh store whose keys older than 90 days are due. */
 async function latitudeConfig(emulator: Emulator): Promise<Record<string, string>> {
-  const config = {
-    journal: 'journal.json',
-    policy: { maxAgeDays: 90 },
-    stores: [
-      {
-        label: 'latitude',
-        vendor: 'latitudesh',
-        deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
-      },
-    ],
-  }
+  const config = latitudeFleet()
   await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
   return envFor(emulator)
 }

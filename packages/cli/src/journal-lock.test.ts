@@ -6,24 +6,14 @@ import { readFile, stat, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CLI, envFor, keyway, STATE_HOME, useSandbox } from './cli.test-support.js'
+import { CLI, envFor, keyway, latitudeFleet, STATE_HOME, useSandbox } from './cli.test-support.js'
 
 const { start, folder } = useSandbox()
 const DAY = 86_400_000
 
 /** A config with one Latitude.sh store whose keys older than 90 days are due. */
 async function writeConfig(): Promise<void> {
-  const config = {
-    journal: 'journal.json',
-    policy: { maxAgeDays: 90 },
-    stores: [
-      {
-        label: 'latitude',
-        vendor: 'latitudesh',
-        deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
-      },
-    ],
-  }
+  const config = latitudeFleet()
   await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Emulator, OpenRouterEmulatorControl } from '@keyway/testkit'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CLI, envFor, STATE_HOME, useSandbox } from './cli.test-support.js'
+import { CLI, envFor, latitudeFleet, STATE_HOME, useSandbox } from './cli.test-support.js'
 
 const run = promisify(execFile)
 const { start, folder } = useSandbox()
@@ -296,16 +296,6 @@ describe('keyway at a terminal', () => {
 
 /** A config with one Latitude.sh store whose keys older than 90 days are due. */
 async function writeConfig(): Promise<void> {
-  const config = {
-    journal: 'journal.json',
-    policy: { maxAgeDays: 90 },
-    stores: [
-      {
-        label: 'latitude',
-        vendor: 'latitudesh',
-        deliver: { to: 'secrets.env', variable: 'LATITUDE_{NAME}' },
-      },
-    ],
-  }
+  const config = latitudeFleet()
   await writeFile(join(folder(), 'c.json'), JSON.stringify(config))
 }

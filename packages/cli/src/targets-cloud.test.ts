@@ -16,7 +16,7 @@ import {
   type VaultEmulatorControl,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keyway, type Run, STATE_HOME } from './cli.test-support.js'
+import { expectEmulateEnv, keyway, type Run, STATE_HOME } from './cli.test-support.js'
 import {
   applyKilledAt,
   expectNoSecretOnDisk,
@@ -392,19 +392,7 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
       ['kubernetes', ['KUBERNETES_API_URL', 'KUBERNETES_TOKEN']],
       ['vault', ['VAULT_ADDR', 'VAULT_TOKEN']],
     ] as const) {
-      const started = await keyway(['emulate', service, '--background', '--json'])
-      expect(started.code, started.stderr).toBe(0)
-      const { pid, emulators } = JSON.parse(started.stdout) as {
-        pid: number
-        emulators: Array<{ vendor: string; url: string; env: Record<string, string> }>
-      }
-      try {
-        expect(emulators.map((emulator) => emulator.vendor)).toEqual([service])
-        expect(Object.keys(emulators[0]?.env ?? {}).sort()).toEqual([...names].sort())
-        expect(emulators[0]?.env[names[0]]).toBe(emulators[0]?.url)
-      } finally {
-        process.kill(pid, 'SIGTERM')
-      }
+      await expectEmulateEnv(service, names)
     }
   })
 })

@@ -14,7 +14,7 @@ import {
   type VercelEmulatorControl,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keyway, type Run, STATE_HOME } from './cli.test-support.js'
+import { expectEmulateEnv, keyway, type Run, STATE_HOME } from './cli.test-support.js'
 import {
   applyKilledAt,
   expectNoSecretOnDisk,
@@ -315,19 +315,7 @@ describe('keyway plan: which keys a target takes, and config errors', () => {
       ['github', ['GITHUB_API_URL', 'GITHUB_TOKEN']],
       ['vercel', ['VERCEL_API_URL', 'VERCEL_TOKEN', 'VERCEL_TEAM_ID']],
     ] as const) {
-      const started = await keyway(['emulate', service, '--background', '--json'])
-      expect(started.code, started.stderr).toBe(0)
-      const { pid, emulators } = JSON.parse(started.stdout) as {
-        pid: number
-        emulators: Array<{ vendor: string; url: string; env: Record<string, string> }>
-      }
-      try {
-        expect(emulators.map((emulator) => emulator.vendor)).toEqual([service])
-        expect(Object.keys(emulators[0]?.env ?? {}).sort()).toEqual([...names].sort())
-        expect(emulators[0]?.env[names[0]]).toBe(emulators[0]?.url)
-      } finally {
-        process.kill(pid, 'SIGTERM')
-      }
+      await expectEmulateEnv(service, names)
     }
   })
 })

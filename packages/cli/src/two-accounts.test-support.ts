@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { noteDxKeyId } from '@keyway/notedx'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
 import { expect } from 'vitest'
+import { killKeywayOnce } from './cli.test-support.js'
 import { PROVIDERS } from './providers.js'
 
 export const VENDORS: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
@@ -147,14 +148,7 @@ export async function writeDeliveryScript(folder: string, killAfter?: number): P
       'printf "%s %s=%s\\n" "$KEYWAY_STORE" "$KEYWAY_VAR_NAME" "$secret" >> delivered.env',
       ...(killAfter === undefined
         ? []
-        : [
-            `if [ ! -f crashed ] && [ "$(wc -l < delivered.env)" -ge ${killAfter} ]; then`,
-            '  touch crashed',
-            `  for pid in "$PPID" "$(cut -d' ' -f4 /proc/$PPID/stat)"; do`,
-            "    if tr '\\0' ' ' < /proc/$pid/cmdline | grep -q 'dist/cli.js'; then kill -9 \"$pid\"; break; fi",
-            '  done',
-            'fi',
-          ]),
+        : killKeywayOnce(`[ "$(wc -l < delivered.env)" -ge ${killAfter} ]`)),
       '',
     ].join('\n'),
   )

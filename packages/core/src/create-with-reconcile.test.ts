@@ -15,6 +15,7 @@ import {
   TimeoutError,
   ValidationError,
 } from './errors.js'
+import { apiKey as fixtureKey } from './fleet/api-key.test-support.js'
 import { defaultReconcileOptions } from './reconcile-options.js'
 import { mayHaveTakenEffect } from './retry-policy.js'
 import { Secret } from './secret.js'
@@ -25,19 +26,7 @@ const MARKER = 'kw1111111111111111111111'
 const lost = () => new NetworkError({ ...context, message: 'connection lost', phase: 'ambiguous' })
 
 function apiKey(id: string, name: string): ApiKey {
-  return {
-    provider: 'vendor',
-    id,
-    name,
-    status: 'active',
-    hint: null,
-    createdAt: null,
-    updatedAt: null,
-    lastUsedAt: null,
-    expiresAt: null,
-    metadata: {},
-    raw: {},
-  }
+  return fixtureKey({ provider: 'vendor', id, name, createdAt: null })
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { defineCapabilities } from './capabilities.js'
 import { defineKeyStore } from './define-key-store.js'
 import { RotationError, UnsupportedOperationError, ValidationError } from './errors.js'
+import { apiKey } from './fleet/api-key.test-support.js'
 import { createFleet } from './fleet/create-fleet.js'
 import { createHttpClient } from './http-client.js'
 import { MemoryKeyStore } from './rotation/memory-key-store.test-support.js'
@@ -10,19 +11,7 @@ import { rotateKey } from './rotation/rotate-key.js'
 import { rotateKeys } from './rotation/rotate-keys.js'
 import type { ApiKey, Capabilities, KeyStore } from './types.js'
 
-const listedKey: ApiKey = {
-  provider: 'vendor',
-  id: 'key_1',
-  name: 'ci',
-  status: 'active',
-  hint: null,
-  createdAt: null,
-  updatedAt: null,
-  lastUsedAt: null,
-  expiresAt: null,
-  metadata: {},
-  raw: {},
-}
+const listedKey: ApiKey = apiKey({ provider: 'vendor', id: 'key_1', name: 'ci', createdAt: null })
 
 const readOnly: Capabilities = {
   get: 'native',

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { defineCapabilities } from './capabilities.js'
 import { defineKeyStore } from './define-key-store.js'
 import { ValidationError } from './errors.js'
+import { apiKey } from './fleet/api-key.test-support.js'
 import { createHttpClient } from './http-client.js'
 import { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
 import type { ApiKey, Capabilities } from './types.js'
@@ -26,20 +27,7 @@ const capabilities: Capabilities = defineCapabilities({
 })
 
 function key(overrides: Partial<ApiKey> = {}): ApiKey {
-  return {
-    provider: 'vendor',
-    id: 'key_1',
-    name: 'ci-deploy',
-    status: 'active',
-    hint: null,
-    createdAt: null,
-    updatedAt: null,
-    lastUsedAt: null,
-    expiresAt: null,
-    metadata: {},
-    raw: {},
-    ...overrides,
-  }
+  return apiKey({ provider: 'vendor', id: 'key_1', createdAt: null, ...overrides })
 }
 
 describe('defaultSuccessorPlan', () => {

@@ -1,25 +1,11 @@
-import { randomBytes } from 'node:crypto'
-import { ValidationError } from '@keyway/core'
 import { describe, expect, it } from 'vitest'
-import { defineKeywayRotations, type KeywayRotationsOptions } from './keyway-rotations.js'
+import type { KeywayRotationsOptions } from './keyway-rotations.js'
+import { refusalOf, UNUSED_CONNECTION } from './keyway-rotations.test-support.js'
 
 // Every call here is refused before anything is registered or connected.
-const base: KeywayRotationsOptions = {
-  stores: {},
-  databaseUrl: 'postgresql://127.0.0.1:1/unused',
-  sealingKey: randomBytes(32).toString('base64'),
-  deliver: () => {},
-}
+const base: KeywayRotationsOptions = { stores: {}, ...UNUSED_CONNECTION, deliver: () => {} }
 
-function refusal(options: Partial<KeywayRotationsOptions>): ValidationError {
-  try {
-    defineKeywayRotations({ ...base, ...options })
-  } catch (error) {
-    if (error instanceof ValidationError) return error
-    throw error
-  }
-  throw new Error('accepted')
-}
+const refusal = (options: Partial<KeywayRotationsOptions>) => refusalOf({ ...base, ...options })
 
 describe('defineKeywayRotations refuses bad options before anything starts', () => {
   it('an audit policy with a wrong value, naming the policy and field', () => {

@@ -1,4 +1,5 @@
 import type { ApiKey } from '@keyway/core'
+import { apiKeyFixture } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { isDue } from './rotation-policy.js'
 import { rotationQueueName, rotationWorkflowId } from './workflow-id.js'
@@ -7,20 +8,7 @@ const now = Date.parse('2026-01-31T00:00:00Z')
 const day = 86_400_000
 
 function key(fields: Partial<ApiKey>): ApiKey {
-  return {
-    provider: 'openrouter',
-    id: 'k1',
-    name: 'ci',
-    status: 'active',
-    hint: null,
-    createdAt: new Date(now - 40 * day),
-    updatedAt: null,
-    lastUsedAt: null,
-    expiresAt: null,
-    metadata: {},
-    raw: {},
-    ...fields,
-  }
+  return apiKeyFixture({ provider: 'openrouter', createdAt: new Date(now - 40 * day), ...fields })
 }
 
 describe('isDue', () => {

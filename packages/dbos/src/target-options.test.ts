@@ -1,28 +1,16 @@
-import { randomBytes } from 'node:crypto'
-import { callbackTarget, type KeyStore, ValidationError } from '@keyway/core'
+import { callbackTarget, type KeyStore, type ValidationError } from '@keyway/core'
 import { describe, expect, it } from 'vitest'
 import { checkTargetNames } from './input-checks.js'
-import { defineKeywayRotations, type KeywayRotationsOptions } from './keyway-rotations.js'
+import type { KeywayRotationsOptions } from './keyway-rotations.js'
+import { refusalOf, UNUSED_CONNECTION } from './keyway-rotations.test-support.js'
 
 // Every call here is refused before anything is registered or connected.
 const store = { provider: 'memory' } as unknown as KeyStore
 const github = callbackTarget(() => {}, 'github')
 const vercel = callbackTarget(() => {}, 'vercel')
-const base: KeywayRotationsOptions = {
-  stores: {},
-  databaseUrl: 'postgresql://127.0.0.1:1/unused',
-  sealingKey: randomBytes(32).toString('base64'),
-}
+const base: KeywayRotationsOptions = { stores: {}, ...UNUSED_CONNECTION }
 
-function refusal(options: Partial<KeywayRotationsOptions>): ValidationError {
-  try {
-    defineKeywayRotations({ ...base, ...options })
-  } catch (error) {
-    if (error instanceof ValidationError) return error
-    throw error
-  }
-  throw new Error('accepted')
-}
+const refusal = (options: Partial<KeywayRotationsOptions>) => refusalOf({ ...base, ...options })
 
 describe('delivery targets in the options', () => {
   it('needs deliver where a store has no targets', () => {

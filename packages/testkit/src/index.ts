@@ -4,6 +4,7 @@ export {
   type AnthropicKeyStatus,
   type AnthropicSeedKeyInput,
 } from './anthropic-emulator.js'
+export { apiKeyFixture } from './api-key-fixture.js'
 export {
   type AwsEmulatorSettings,
   type AwsSecretsManagerControl,

@@ -5,6 +5,7 @@ import {
   type TargetContext,
   writeTokenOf,
 } from '@keyway/core/adapter'
+import { apiKeyFixture } from './api-key-fixture.js'
 
 /** The secret `targetTestKit` delivers unless told another: shaped like a key, made up. */
 export const TARGET_TEST_SECRET = 'sk-new-0123456789abcdef0123456789abcdef'
@@ -71,19 +72,7 @@ export function targetTestKit(options: TargetTestKitOptions): TargetTestKit {
   const newKeyId = options.newKeyId ?? 'k2'
   const writeToken = writeTokenOf(rotationId, options.target, newKeyId)
   const created = (value = secret): CreatedKey => ({
-    key: {
-      provider: 'memory',
-      id: newKeyId,
-      name: 'ci',
-      status: 'active',
-      hint: null,
-      createdAt: null,
-      updatedAt: null,
-      lastUsedAt: null,
-      expiresAt: null,
-      metadata: {},
-      raw: {},
-    },
+    key: apiKeyFixture({ id: newKeyId }),
     secret: new Secret(value),
   })
   return {

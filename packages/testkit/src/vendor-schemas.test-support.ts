@@ -8,24 +8,29 @@ const iso = v.pipe(
 )
 const usd = v.number()
 
+/** The spending limit and usage fields OpenRouter reports on a key and on the current key. */
+const limitAndUsage = {
+  limit: v.nullable(v.number()),
+  limit_remaining: v.nullable(v.number()),
+  limit_reset: v.nullable(v.string()),
+  include_byok_in_limit: v.boolean(),
+  usage: usd,
+  usage_daily: usd,
+  usage_weekly: usd,
+  usage_monthly: usd,
+  byok_usage: usd,
+  byok_usage_daily: usd,
+  byok_usage_weekly: usd,
+  byok_usage_monthly: usd,
+}
+
 export const openRouter = {
   key: v.strictObject({
     hash: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
     name: v.string(),
     label: v.pipe(v.string(), v.regex(/^sk-or-v1-[0-9a-f]{3}\.\.\.[0-9a-f]{3}$/)),
     disabled: v.boolean(),
-    limit: v.nullable(v.number()),
-    limit_remaining: v.nullable(v.number()),
-    limit_reset: v.nullable(v.string()),
-    include_byok_in_limit: v.boolean(),
-    usage: usd,
-    usage_daily: usd,
-    usage_weekly: usd,
-    usage_monthly: usd,
-    byok_usage: usd,
-    byok_usage_daily: usd,
-    byok_usage_weekly: usd,
-    byok_usage_monthly: usd,
+    ...limitAndUsage,
     created_at: iso,
     updated_at: v.nullable(iso),
     creator_user_id: v.nullable(v.string()),
@@ -35,18 +40,7 @@ export const openRouter = {
   }),
   currentKey: v.strictObject({
     label: v.string(),
-    limit: v.nullable(v.number()),
-    limit_remaining: v.nullable(v.number()),
-    limit_reset: v.nullable(v.string()),
-    include_byok_in_limit: v.boolean(),
-    usage: usd,
-    usage_daily: usd,
-    usage_weekly: usd,
-    usage_monthly: usd,
-    byok_usage: usd,
-    byok_usage_daily: usd,
-    byok_usage_weekly: usd,
-    byok_usage_monthly: usd,
+    ...limitAndUsage,
     is_free_tier: v.boolean(),
     is_management_key: v.boolean(),
     is_provisioning_key: v.boolean(),
