@@ -94,8 +94,9 @@ describe('AWS Secrets Manager target', () => {
     aws.control.seedSecret('prod/api', 'old-value')
     // The describe goes through; the put is held past the time limit, then handled.
     aws.inject({ match: { method: 'POST' } })
-    aws.inject({ match: { method: 'POST' }, delayMs: 300 })
-    const receipt = (await target({ timeoutMs: 100 }).write(created(), context())) ?? {}
+    // Far apart, so that on a loaded machine only the held put runs out of time.
+    aws.inject({ match: { method: 'POST' }, delayMs: 2500 })
+    const receipt = (await target({ timeoutMs: 1000 }).write(created(), context())) ?? {}
     await aws.idle()
     // Resent with the same token, unless the held put had landed by the time the write looked
     // again (a slow machine): either way AWS made one version.
