@@ -1,72 +1,45 @@
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { storeFingerprint } from '@keyway/core/adapter'
 import { createOpenRouterKeyStore } from '@keyway/openrouter'
 import { startEmulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX, rotationQueueName, rotationWorkflowId } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
-import { activeIds, storeOf, testSealingKey, writesAt } from './fleet.js'
-import { startOneKeyHarness, waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { activeIds, storeOf, writesAt } from './fleet.js'
+import { waitForEnded, withOneKey } from './harness.js'
 
 const postgres = usePostgres()
 
 describe('a store label pointed at another account', () => {
   it('between a kill and its takeover: the worker that reaches the other account is refused at start, touching nothing', async () => {
-    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'label_moved')
     const other = await startEmulator('openrouter', { seedKeys: 1, rateLimit: false })
-    const sealingKey = testSealingKey()
-    let c: WorkerProcess | undefined
-    try {
-      const a = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey,
+    await withOneKey(postgres, 'label_moved', async ({ setup, stores, keyId, workers }) => {
+      const a = await workers.startDoomed('worker-a', {
         stores,
         crashAt: { state: 'delivered', nth: 1 },
-        crashNote: join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id'),
       })
       await a.send({ type: 'enqueue', batchId: 'nightly', label: 'openrouter', keyIds: [keyId] })
-      expect(await a.exited).toBe('SIGKILL')
+      await a.killed()
       // The same label, another account (a config pointed at staging by mistake).
       const moved = { openrouter: { vendor: 'openrouter', settings: other.settings } }
-      await expect(
-        startWorker({ executorId: 'worker-b', databaseUrl: setup.url, sealingKey, stores: moved }),
-      ).rejects.toThrow(
+      await expect(workers.start('worker-b', { stores: moved })).rejects.toThrow(
         `openrouter store "openrouter": start refused: the label now reaches another account than recorded (the base URL changed from ${setup.fleet.openrouter.settings.baseUrl} to ${other.settings.baseUrl} and the credential changed)`,
       )
       expect(other.requests).toEqual([])
       // A worker that reaches the recorded account finishes the rotation.
-      c = await startWorker({ executorId: 'worker-c', databaseUrl: setup.url, sealingKey, stores })
+      const c = await workers.start('worker-c', { stores })
       await c.send({ type: 'recover', executorId: 'worker-a' })
-      await waitForEnded(setup.client, ROTATION_WORKFLOW_PREFIX, 1)
-      const [run] = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(run?.status).toBe('SUCCESS')
-      const newKeyId = (run?.output as { newKeyId: string } | undefined)?.newKeyId
-      expect(await activeIds(storeOf(setup.fleet, 'openrouter'))).toEqual([newKeyId])
+      const [run] = await setup.ended(ROTATION_WORKFLOW_PREFIX, 1)
+      await setup.expectReplacedBy(run)
       expect(other.requests).toEqual([])
-    } finally {
-      await c?.send({ type: 'stop' }).catch(() => {})
-      await other.close()
-      await setup.close()
-    }
+    }).finally(() => other.close())
   }, 180_000)
 
   it('by two configs on one database: a rotation queued for one account is refused by a worker of the other, before it sends anything', async () => {
-    const { setup, keyId } = await startOneKeyHarness(postgres, 'two_configs')
     const other = await startEmulator('openrouter', { seedKeys: 1, rateLimit: false })
-    let b: WorkerProcess | undefined
-    try {
+    await withOneKey(postgres, 'two_configs', async ({ setup, keyId, workers }) => {
       // Only the worker of the other account runs; the rotation was queued by the first
       // config, for its own account (as its workers enqueue it).
-      b = await startWorker({
-        executorId: 'worker-b',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
+      await workers.start('worker-b', {
         stores: { openrouter: { vendor: 'openrouter', settings: other.settings } },
       })
       const digestKey = await setup.db.query<{ value: string }>(
@@ -103,25 +76,16 @@ describe('a store label pointed at another account', () => {
         'SELECT (SELECT count(*) FROM keyway.key_claims)::int AS claims, (SELECT count(*) FROM keyway.rotations)::int AS rotations',
       )
       expect(kept.rows[0]).toEqual({ claims: 0, rotations: 0 })
-    } finally {
-      await b?.send({ type: 'stop' }).catch(() => {})
-      await other.close()
-      await setup.close()
-    }
+    }).finally(() => other.close())
   }, 180_000)
 
   it('two labels at one account with selections that cannot overlap: each rotates only keys of its own selection', async () => {
-    const { setup, keyId } = await startOneKeyHarness(postgres, 'shared_account')
-    let worker: WorkerProcess | undefined
-    try {
+    await withOneKey(postgres, 'shared_account', async ({ setup, keyId, workers }) => {
       const control = setup.fleet.openrouter.control
       const ci = control.seedKey({ name: 'ci-deploy' }).id
       const web = control.seedKey({ name: 'web-frontend' }).id
       const settings = setup.fleet.openrouter.settings
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
+      const worker = await workers.start('worker-a', {
         stores: {
           ci: { vendor: 'openrouter', settings, select: { name: 'ci-*' } },
           web: { vendor: 'openrouter', settings, select: { name: 'web-*' } },
@@ -129,10 +93,7 @@ describe('a store label pointed at another account', () => {
       })
       // Asked by mistake to rotate the other label's key and one outside both: refused.
       await worker.send({ type: 'enqueue', batchId: 'b', label: 'ci', keyIds: [web, keyId, ci] })
-      await waitForEnded(setup.client, ROTATION_WORKFLOW_PREFIX, 3)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
+      const runs = await setup.ended(ROTATION_WORKFLOW_PREFIX, 3)
       const outcome = Object.fromEntries(runs.map((run) => [run.workflowID, run.status]))
       expect(outcome).toEqual({
         [rotationWorkflowId('b', 'ci', web)]: 'ERROR',
@@ -148,9 +109,6 @@ describe('a store label pointed at another account', () => {
       expect(live).toContain(keyId)
       expect(live).not.toContain(ci)
       expect(writesAt(setup.fleet.openrouter)).toEqual({ creates: 1, deletes: 1 })
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 180_000)
 })

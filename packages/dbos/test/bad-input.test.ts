@@ -29,68 +29,41 @@ describe('what names a rotation', () => {
       managementKey: 'test-only-management-key',
       baseUrl: 'http://127.0.0.1:1',
     }) as never
-    for (const label of ['', 'prod/openrouter', 'line\nbreak']) {
-      expect(
-        await refusal(() => defineKeywayRotations({ ...base, stores: { [label]: { store } } })),
-      ).toEqual({ path: 'stores' })
-    }
-    // A switch moves only the store of the worker that ran it: every other worker would keep
-    // the credential the rotation then retires.
-    expect(
-      await refusal(() =>
-        defineKeywayRotations({
-          ...base,
-          stores: { openrouter: { store } },
-          rotation: { allowSelf: true } as never,
-        }),
-      ),
-    ).toEqual({ path: 'rotation.allowSelf' })
-    // Two policies of one name would share a schedule and a batch: the second never ran.
+    const openrouter = { openrouter: { store } }
     const monthly = { name: 'monthly', schedule: '0 3 * * *' }
-    expect(
-      await refusal(() =>
-        defineKeywayRotations({
-          ...base,
-          stores: { openrouter: { store } },
-          policies: [monthly, { ...monthly, maxAgeMs: 1 }],
-        }),
+    // Options no rotations are defined with, each with the path of the issue refusing them.
+    const definitions: Array<[Partial<KeywayRotationsOptions>, string]> = [
+      ...['', 'prod/openrouter', 'line\nbreak'].map(
+        (label): [Partial<KeywayRotationsOptions>, string] => [
+          { stores: { [label]: { store } } },
+          'stores',
+        ],
       ),
-    ).toEqual({ path: 'policies.name' })
-    // Without a delivery every rotation would fail at its first step.
-    expect(
-      await refusal(() =>
-        defineKeywayRotations({
-          ...base,
-          stores: { openrouter: { store } },
-          deliver: undefined as never,
-        }),
-      ),
-    ).toEqual({ path: 'deliver' })
-    const rotations = defineKeywayRotations({ ...base, stores: { openrouter: { store } } })
+      // A switch moves only the store of the worker that ran it: every other worker would keep
+      // the credential the rotation then retires.
+      [{ stores: openrouter, rotation: { allowSelf: true } as never }, 'rotation.allowSelf'],
+      // Two policies of one name would share a schedule and a batch: the second never ran.
+      [{ stores: openrouter, policies: [monthly, { ...monthly, maxAgeMs: 1 }] }, 'policies.name'],
+      // Without a delivery every rotation would fail at its first step.
+      [{ stores: openrouter, deliver: undefined as never }, 'deliver'],
+    ]
+    for (const [options, path] of definitions) {
+      expect(await refusal(() => defineKeywayRotations({ ...base, ...options }))).toEqual({ path })
+    }
+    const rotations = defineKeywayRotations({ ...base, stores: openrouter })
     // An OpenRouter key id: its hash, 64 hex.
     const keyId = 'a'.repeat(64)
-    expect(await refusal(() => rotations.enqueue('', 'openrouter', keyId))).toEqual({
-      path: 'batchId',
-    })
-    // The store's own id check, as its get makes it.
-    expect(await refusal(() => rotations.enqueue('nightly', 'openrouter', ''))).toEqual({
-      path: 'id',
-    })
-    expect(
-      await refusal(() => rotations.enqueueBatch('nightly', 'openrouter', [keyId, ''])),
-    ).toEqual({
-      path: 'id',
-    })
-    // Core's journal takes rotation ids of at most 200 characters: the encoded id must fit.
-    expect(await refusal(() => rotations.enqueue('é'.repeat(40), 'openrouter', keyId))).toEqual({
-      path: 'batchId',
-    })
-    expect(await refusal(() => rotations.enqueue('nightly', 'elsewhere', keyId))).toEqual({
-      path: 'label',
-    })
-    // DBOS keeps one registration of keyway's workflows a process: a second definition is refused.
-    expect(
-      await refusal(() => defineKeywayRotations({ ...base, stores: { openrouter: { store } } })),
-    ).toEqual({ path: 'defineKeywayRotations' })
+    const acts: Array<[() => unknown, string]> = [
+      [() => rotations.enqueue('', 'openrouter', keyId), 'batchId'],
+      // The store's own id check, as its get makes it.
+      [() => rotations.enqueue('nightly', 'openrouter', ''), 'id'],
+      [() => rotations.enqueueBatch('nightly', 'openrouter', [keyId, '']), 'id'],
+      // Core's journal takes rotation ids of at most 200 characters: the encoded id must fit.
+      [() => rotations.enqueue('é'.repeat(40), 'openrouter', keyId), 'batchId'],
+      [() => rotations.enqueue('nightly', 'elsewhere', keyId), 'label'],
+      // DBOS keeps one registration of keyway's workflows a process: a second definition is refused.
+      [() => defineKeywayRotations({ ...base, stores: openrouter }), 'defineKeywayRotations'],
+    ]
+    for (const [act, path] of acts) expect(await refusal(act)).toEqual({ path })
   })
 })

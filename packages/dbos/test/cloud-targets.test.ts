@@ -15,24 +15,8 @@ import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
 import { rotatableIds, storeOf, variableOf } from './fleet.js'
-import {
-  enqueueAll,
-  expectConfirmedAt,
-  expectEveryStep,
-  expectNoSecretStored,
-  itRecoversFromEachKill,
-  killPointsOf,
-  LABELS,
-  type Label,
-  startTargetHarness,
-  startTargetWorker,
-  succeededRuns,
-  type TargetSetup,
-} from './target-kills.js'
+import { enqueueAll, LABELS, type Label, type TargetSetup, targetSuite } from './target-kills.js'
 import type { CloudTargets } from './worker.js'
-import type { WorkerProcess } from './worker-process.js'
-
-const postgres = usePostgres()
 
 const NAMESPACE = 'apps'
 const SECRET = 'app-keys'
@@ -50,8 +34,7 @@ interface Setup extends TargetSetup {
 const awsSecretOf = (setup: Setup, label: Label) => `keys/${variableOf(label, setup.before[label])}`
 const vaultPathOf = (label: Label) => `apps/${label}`
 
-async function setUp(database: string): Promise<Setup> {
-  const harness = await startTargetHarness(postgres, database)
+async function setUp(harness: Omit<TargetSetup, 'targets'>): Promise<Setup> {
   const aws = await startAwsSecretsManagerEmulator()
   const kube = await startKubernetesEmulator()
   const vault = await startVaultEmulator()
@@ -169,8 +152,6 @@ async function expectDelivered(setup: Setup): Promise<string[]> {
   return secrets
 }
 
-const TARGETS = ['aws', 'kubernetes', 'vault'] as const
-
 const EACH_STEP = [
   'open',
   'create',
@@ -196,15 +177,20 @@ async function expectOldKeysLive(setup: Setup): Promise<void> {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+const suite = targetSuite(usePostgres(), {
+  database: 'cloud',
+  targets: ['aws', 'kubernetes', 'vault'],
+  steps: EACH_STEP,
+  setUp,
+  expectDelivered,
+})
+
 describe('durable rotations delivering to AWS Secrets Manager, Kubernetes and Vault', () => {
   it('writes each target once, waits for the restarted rollout with the old key still working, and retires it after every confirm; no secret is stored in the clear', async () => {
-    const setup = await setUp('cloud_plain')
-    let worker: WorkerProcess | undefined
-    try {
+    await suite.run('plain', async (setup, workers) => {
       // Every restart's rollout is held until released here.
       setup.kube.control.nextRollouts(NAMESPACE, RESTARTED, 'stuck', LABELS.length)
-      worker = await startTargetWorker(setup, 'worker-a')
-      await enqueueAll(worker, setup)
+      await enqueueAll(await workers.start('worker-a'), setup)
       let held = 0
       for (;;) {
         const ended = await setup.client.listWorkflows({
@@ -235,21 +221,9 @@ describe('durable rotations delivering to AWS Secrets Manager, Kubernetes and Va
         await pause(100)
       }
       expect(held).toBeGreaterThanOrEqual(1)
-      expectConfirmedAt(await succeededRuns(setup), TARGETS)
-      const secrets = await expectDelivered(setup)
-      await expectEveryStep(setup, EACH_STEP)
-      await expectNoSecretStored(setup, secrets)
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+      await suite.expectFinished(setup)
+    })
   }, 120_000)
 
-  itRecoversFromEachKill({
-    database: 'cloud',
-    points: killPointsOf(TARGETS),
-    steps: EACH_STEP,
-    setUp,
-    expectDelivered,
-  })
+  suite.itRecoversFromEachKill()
 })

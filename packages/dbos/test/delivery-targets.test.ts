@@ -13,25 +13,15 @@ import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
 import { rotatableIds, storeOf, variableOf } from './fleet.js'
-import { waitForEnded } from './harness.js'
 import {
   enqueueAll,
-  expectConfirmedAt,
-  expectEveryStep,
   expectNoSecretStored,
-  itRecoversFromEachKill,
-  killPointsOf,
   LABELS,
-  startTargetHarness,
-  startTargetWorker,
   stepNames,
-  succeededRuns,
   type TargetSetup,
+  targetSuite,
   workflowIdOf,
 } from './target-kills.js'
-import type { WorkerProcess } from './worker-process.js'
-
-const postgres = usePostgres()
 
 const REPOSITORY = 'acme/app'
 const SCOPE = { repository: REPOSITORY }
@@ -41,8 +31,7 @@ interface Setup extends TargetSetup {
   vercel: TargetEmulator<VercelEmulatorControl, { teamId: string }>
 }
 
-async function setUp(database: string): Promise<Setup> {
-  const harness = await startTargetHarness(postgres, database)
+async function setUp(harness: Omit<TargetSetup, 'targets'>): Promise<Setup> {
   const github = await startGitHubEmulator()
   const vercel = await startVercelEmulator()
   // What keyway does not own there, which must stay as it is.
@@ -158,49 +147,33 @@ async function expectDeliveredOnce(setup: Setup): Promise<string[]> {
   return secrets
 }
 
-const TARGETS = ['github', 'vercel'] as const
+const suite = targetSuite(usePostgres(), {
+  database: 'targets',
+  targets: ['github', 'vercel'],
+  steps: EACH_STEP,
+  setUp,
+  expectDelivered: expectDeliveredOnce,
+})
 
 describe('durable rotations delivering to GitHub and Vercel', () => {
   it('writes, redeploys and confirms each target in checkpoints of their own before the old key is retired; no secret is stored in the clear', async () => {
-    const setup = await setUp('targets_plain')
-    let worker: WorkerProcess | undefined
-    try {
-      worker = await startTargetWorker(setup, 'worker-a')
-      await enqueueAll(worker, setup)
-      const runs = await succeededRuns(setup)
-      const secrets = await expectDeliveredOnce(setup)
+    await suite.run('plain', async (setup, workers) => {
+      await enqueueAll(await workers.start('worker-a'), setup)
       // Each target's steps are checkpoints of their own, all before the old key retires.
-      await expectEveryStep(setup, EACH_STEP)
-      expectConfirmedAt(runs, TARGETS)
-      await expectNoSecretStored(setup, secrets)
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+      await suite.expectFinished(setup)
+    })
   }, 120_000)
 
   it('delivers a batch enqueued with some of the targets to those only', async () => {
-    const setup = await setUp('targets_named')
-    let worker: WorkerProcess | undefined
-    try {
-      worker = await startTargetWorker(setup, 'worker-a')
-      await worker.send({
-        type: 'enqueue',
-        batchId: 'nightly',
-        label: 'openrouter',
-        keyIds: [setup.before.openrouter],
-        targets: ['github'],
+    await suite.run('named', async (setup, workers) => {
+      // OpenRouter's key to GitHub alone; Voiceable's to a name its targets do not have (they
+      // come from a function of the key here): that rotation is refused as it opens, before
+      // anything is made or written.
+      await enqueueAll(await workers.start('worker-a'), setup, {
+        openrouter: ['github'],
+        voiceable: ['netlify'],
       })
-      // A name the key's targets do not have (they come from a function of the key here):
-      // that rotation is refused as it opens, before anything is made or written.
-      await worker.send({
-        type: 'enqueue',
-        batchId: 'nightly',
-        label: 'voiceable',
-        keyIds: [setup.before.voiceable],
-        targets: ['netlify'],
-      })
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 2)
+      await setup.ended(`${ROTATION_WORKFLOW_PREFIX}nightly/`, 2)
       const [refused] = await setup.client.listWorkflows({
         workflowIDs: [workflowIdOf('voiceable', setup.before.voiceable)],
       })
@@ -237,25 +210,17 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
         setup.before.voiceable,
       ])
       await expectNoSecretStored(setup, [held.github as string])
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 120_000)
 
   it('a target that fails (5xx beyond retries, a redeploy never ready) keeps the old key, the new one sealed, says which target holds what, and resumeDelivery finishes it', async () => {
-    const setup = await setUp('targets_failing')
-    let worker: WorkerProcess | undefined
-    try {
+    await suite.run('failing', async (setup, workers) => {
       // Every PUT fails, beyond the target's two attempts; every redeploy stays QUEUED.
       setup.github.inject({ match: { method: 'PUT' }, status: 502, times: 2 * LABELS.length })
       setup.vercel.control.nextDeployments('stuck', LABELS.length)
-      worker = await startTargetWorker(setup, 'worker-a')
+      const worker = await workers.start('worker-a')
       await enqueueAll(worker, setup)
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
+      const runs = await setup.ended(`${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
       expect(runs.map((run) => run.status)).toEqual(LABELS.map(() => 'ERROR'))
       for (const label of LABELS) {
         const run = runs.find(
@@ -310,10 +275,7 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
         label: 'openrouter',
         keyIds: [setup.before.openrouter],
       })
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}again/`, 1)
-      const [again] = await setup.client.listWorkflows({
-        workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}again/`,
-      })
+      const [again] = await setup.ended(`${ROTATION_WORKFLOW_PREFIX}again/`, 1)
       expect((again?.error as { message?: string } | undefined)?.message).toContain(
         'skipped, nothing was created or changed: rotation',
       )
@@ -343,17 +305,8 @@ describe('durable rotations delivering to GitHub and Vercel', () => {
       expect(redeploys(setup)).toBeGreaterThan(LABELS.length)
       expect(redeploys(setup)).toBeLessThanOrEqual(2 * LABELS.length)
       await expectNoSecretStored(setup, secrets)
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 180_000)
 
-  itRecoversFromEachKill({
-    database: 'targets',
-    points: killPointsOf(TARGETS),
-    steps: EACH_STEP,
-    setUp,
-    expectDelivered: expectDeliveredOnce,
-  })
+  suite.itRecoversFromEachKill()
 })

@@ -31,6 +31,26 @@ describe('enqueue refuses, by each store’s own rules, before anything is sent 
     })
   })
 
+  /** What enqueue and enqueueBatch throw for `keyId` at `label`, each a `ValidationError`. */
+  async function refusals(label: string, keyId: string): Promise<ValidationError[]> {
+    const errors: ValidationError[] = []
+    const acts: Array<() => Promise<unknown>> = [
+      () => rotations.enqueue('nightly', label, keyId),
+      () => rotations.enqueueBatch('nightly', label, [keyId]),
+    ]
+    for (const act of acts) {
+      const error = await Promise.resolve()
+        .then(act)
+        .then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        )
+      expect(error).toBeInstanceOf(ValidationError)
+      errors.push(error as ValidationError)
+    }
+    return errors
+  }
+
   afterAll(async () => {
     await rotations?.close()
     await Promise.all(VENDORS.map((vendor) => fleet?.[vendor].close()))
@@ -44,19 +64,8 @@ describe('enqueue refuses, by each store’s own rules, before anything is sent 
     for (const vendor of others) {
       const minted = secrets.get(vendor)?.at(-1) as string
       const keyId = `tok_${(/[0-9a-f]{13,}/.exec(minted)?.[0] ?? '').slice(0, 13)}`
-      const acts: Array<() => Promise<unknown>> = [
-        () => rotations.enqueue('nightly', 'latitudesh', keyId),
-        () => rotations.enqueueBatch('nightly', 'latitudesh', [keyId]),
-      ]
-      for (const act of acts) {
-        const error = await Promise.resolve()
-          .then(act)
-          .then(
-            () => undefined,
-            (thrown: unknown) => thrown,
-          )
-        expect(error).toBeInstanceOf(ValidationError)
-        expect((error as ValidationError).issues).toEqual([
+      for (const error of await refusals('latitudesh', keyId)) {
+        expect(error.issues).toEqual([
           { path: 'id', message: 'holds a secret (a credential or a key), not a key id' },
         ])
         expect(findSecrets(error, [keyId])).toEqual([])
@@ -70,26 +79,15 @@ describe('enqueue refuses, by each store’s own rules, before anything is sent 
       const known = secrets.get(vendor) ?? []
       expect(known.length).toBeGreaterThanOrEqual(2)
       const before = fleet[vendor].requests.length
-      let refusals = 0
+      let refused = 0
       for (const keyId of [...known, ...MALFORMED_IDS]) {
-        const acts: Array<() => Promise<unknown>> = [
-          () => rotations.enqueue('nightly', vendor, keyId),
-          () => rotations.enqueueBatch('nightly', vendor, [keyId]),
-        ]
-        for (const act of acts) {
-          const error = await Promise.resolve()
-            .then(act)
-            .then(
-              () => undefined,
-              (thrown: unknown) => thrown,
-            )
-          expect(error).toBeInstanceOf(ValidationError)
-          expect((error as ValidationError).provider).toBe(vendor)
+        for (const error of await refusals(vendor, keyId)) {
+          expect(error.provider).toBe(vendor)
           expect(findSecrets(error, known)).toEqual([])
-          refusals++
+          refused++
         }
       }
-      expect(refusals).toBe(2 * (known.length + MALFORMED_IDS.length))
+      expect(refused).toBe(2 * (known.length + MALFORMED_IDS.length))
       expect(fleet[vendor].requests.slice(before)).toEqual([])
     })
   }

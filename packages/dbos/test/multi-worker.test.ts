@@ -1,7 +1,6 @@
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createFleet, type RotationState } from '@keyway/core'
+import type { WorkflowStatus } from '@dbos-inc/dbos-sdk'
+import { createFleet } from '@keyway/core'
+import { hasReached } from '@keyway/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { type PolicyRunSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
@@ -9,14 +8,12 @@ import {
   activeIds,
   rotatableIds,
   storeOf,
-  testSealingKey,
   VENDORS,
   workerStores,
   writesAt,
   writesOverall,
 } from './fleet.js'
-import { checkpointTrail, type Harness, startHarness, waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { type Harness, JOURNALLED_STATES, startHarness, summaryOf, withWorkers } from './harness.js'
 
 const postgres = usePostgres()
 
@@ -70,10 +67,10 @@ async function expectEachRotatedOnce(
   return { deliveries: deliveries.rows.length, leftOver }
 }
 
-/** The key ids rotations named as possibly made by an interrupted create, from their warnings. */
-function unprovenKeys(warnings: readonly string[]): Set<string> {
+/** The key ids rotations named as possibly made by an interrupted create, in their warnings. */
+function unprovenKeys(runs: readonly WorkflowStatus[]): Set<string> {
   const ids = new Set<string>()
-  for (const warning of warnings) {
+  for (const warning of runs.flatMap((run) => summaryOf(run)?.warnings ?? [])) {
     const match = /^(.+) may have been made by the interrupted create/.exec(warning)
     for (const id of match?.[1]?.split(', ') ?? []) ids.add(id)
   }
@@ -132,7 +129,6 @@ const EACH_STEP = ['open', 'create', 'deliver', 'verify', 'retire']
 describe('two workers on one Postgres', () => {
   it('rotate 200 keys over the four vendors, each exactly once', async () => {
     const setup = await setUp('two_workers')
-    const sealingKey = testSealingKey()
     // OpenRouter's queue runs at most 3 rotations at once, across both workers.
     const stores = workerStores(setup.fleet)
     stores.openrouter = {
@@ -140,270 +136,179 @@ describe('two workers on one Postgres', () => {
       settings: setup.fleet.openrouter.settings,
       limits: { concurrency: 3 },
     }
-    const workers: WorkerProcess[] = []
-    try {
-      for (const executorId of ['worker-a', 'worker-b']) {
-        workers.push(await startWorker({ executorId, databaseUrl: setup.url, sealingKey, stores }))
-      }
-      const [a, b] = workers as [WorkerProcess, WorkerProcess]
-      for (const vendor of VENDORS) {
-        const keyIds = setup.before[vendor] as string[]
-        // Both workers start the whole batch: the second start of each workflow is a no-op.
-        await a.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
-        await b.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
-      }
-      const total = VENDORS.reduce((sum, vendor) => sum + (setup.before[vendor]?.length ?? 0), 0)
-      expect(total).toBe(200)
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(runs).toHaveLength(200)
-      expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
-      // Both workers took part.
-      expect(new Set(runs.map((run) => run.executorId))).toEqual(new Set(['worker-a', 'worker-b']))
-      // Each rotation step is its own DBOS checkpoint, and each ran once.
-      for (const run of runs) {
-        expect(await checkpointTrail(setup.client, run.workflowID)).toEqual(
-          EACH_STEP.map((name) => ({ name, ran: name })),
+    await withWorkers(
+      setup,
+      async (workers) => {
+        const a = await workers.start('worker-a')
+        const b = await workers.start('worker-b')
+        for (const vendor of VENDORS) {
+          const keyIds = setup.before[vendor] as string[]
+          // Both workers start the whole batch: the second start of each workflow is a no-op.
+          await a.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
+          await b.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
+        }
+        const total = VENDORS.reduce((sum, vendor) => sum + (setup.before[vendor]?.length ?? 0), 0)
+        expect(total).toBe(200)
+        const runs = await setup.succeeded(total)
+        // Both workers took part.
+        expect(new Set(runs.map((run) => run.executorId))).toEqual(
+          new Set(['worker-a', 'worker-b']),
         )
-      }
-      for (const vendor of VENDORS) {
-        expect(writesAt(setup.fleet[vendor])).toEqual({ creates: 50, deletes: 50 })
-      }
-      expect(await expectEachRotatedOnce(setup)).toEqual({ deliveries: 200, leftOver: 0 })
-      expect(await mostAtOnce(setup, 'openrouter')).toBeLessThanOrEqual(3)
-      const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-      expect(sealed.rows[0].n).toBe(0)
-    } finally {
-      await Promise.all(workers.map((worker) => worker.send({ type: 'stop' }).catch(() => {})))
-      await setup.close()
-    }
+        // Each rotation step is its own DBOS checkpoint, and each ran once.
+        for (const run of runs) {
+          expect(await setup.trail(run.workflowID)).toEqual(
+            EACH_STEP.map((name) => ({ name, ran: name })),
+          )
+        }
+        for (const vendor of VENDORS) {
+          expect(writesAt(setup.fleet[vendor])).toEqual({ creates: 50, deletes: 50 })
+        }
+        expect(await expectEachRotatedOnce(setup)).toEqual({ deliveries: 200, leftOver: 0 })
+        expect(await mostAtOnce(setup, 'openrouter')).toBeLessThanOrEqual(3)
+        expect(await setup.sealedCount()).toBe(0)
+      },
+      { stores },
+    )
   }, 240_000)
 
   it('takes over the work of a worker killed with SIGKILL mid-batch, resuming after delivery', async () => {
     const setup = await setUp('killed_worker')
-    const sealingKey = testSealingKey()
-    const stores = workerStores(setup.fleet)
-    let b: WorkerProcess | undefined
-    try {
-      const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-      // Worker A dies once its 30th rotation journalled the delivery, before it verified.
-      const takeover = { heartbeatMs: 500, deadAfterMs: 5_000 }
-      const a = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey,
-        stores,
-        crashAt: { state: 'delivered', nth: 30 },
-        crashNote,
-        takeover,
-      })
-      b = await startWorker({
-        executorId: 'worker-b',
-        databaseUrl: setup.url,
-        sealingKey,
-        stores,
-        takeover,
-      })
-      for (const vendor of VENDORS) {
-        await b.send({
-          type: 'enqueue',
-          batchId: 'nightly',
-          label: vendor,
-          keyIds: setup.before[vendor] as string[],
-        })
-      }
-      expect(await a.exited).toBe('SIGKILL')
-      // Nobody tells worker B: it notices worker A's silence and takes over its workflows.
-      await waitForTakeover(setup)
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, 200)
-      // Workflows worker A took up in its last deadAfterMs are handed on at a later heartbeat
-      // than the others (a worker back under its own id keeps what it just took up): one
-      // takeover or a few, each workflow handed on once.
-      const takeovers = await waitForTakeover(setup)
-      expect(
-        takeovers.filter((row) => row.executor_id !== 'worker-a' || row.taken_by !== 'worker-b'),
-      ).toEqual([])
-      const stranded = takeovers.flatMap((row) => row.workflow_ids)
-      expect(stranded.length).toBeGreaterThan(0)
-      expect(new Set(stranded).size).toBe(stranded.length)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
-      // The rotation cut off after delivery resumed on worker B: its delivered key is the
-      // one that stayed, and it was neither minted nor delivered again.
-      const cutOff = await readFile(crashNote, 'utf8')
-      const resumedRun = runs.find((run) => run.workflowID === cutOff)
-      expect(resumedRun?.executorId).toBe('worker-b')
-      const output = resumedRun?.output as { oldKeyId: string; newKeyId: string; resumed: boolean }
-      expect(output.resumed).toBe(true)
-      const delivered = await setup.db.query<{ new_key_id: string; executor: string }>(
-        'SELECT new_key_id, executor FROM deliveries WHERE old_key_id = $1',
-        [output.oldKeyId],
-      )
-      expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: 'worker-a' }])
-      // Picked up at verification: worker B replayed A's checkpoints of opening and creating,
-      // found the delivery journalled when it reached the deliver checkpoint (A died inside it,
-      // before DBOS recorded it), and ran on from verification.
-      expect(await checkpointTrail(setup.client, cutOff)).toEqual([
-        { name: 'open', ran: 'open' },
-        { name: 'create', ran: 'create' },
-        { name: 'deliver', ran: 'resume*' },
-        { name: 'verify', ran: 'verify' },
-        { name: 'retire', ran: 'retire' },
-      ])
-      // The new key's id is journalled (a note on 'creating') as soon as the vendor made it.
-      expect(await statesOf(setup, cutOff)).toEqual([
-        'started',
-        'creating',
-        'created',
-        'delivered',
-        'verified',
-        'done',
-      ])
-      const warnings = runs.flatMap(
-        (run) => (run.output as { warnings: string[] } | undefined)?.warnings ?? [],
-      )
-      const { deliveries, leftOver } = await expectEachRotatedOnce(setup, unprovenKeys(warnings))
-      expect(deliveries - 200).toBeLessThanOrEqual(stranded.length)
-      // The cut rotation was among those taken over, and none is left with worker A.
-      expect(stranded).toContain(cutOff)
-      expect(
-        runs.filter((run) => stranded.includes(run.workflowID)).map((run) => run.executorId),
-      ).toEqual(stranded.map(() => 'worker-b'))
-      // A create cut off by the kill may have made a key that recovery deleted (and made
-      // again), or one it could not prove its own, left over and named: every live key was
-      // checked above. Requests are counted, so a delete cut off and sent again counts twice.
-      const { creates, deletes } = writesOverall(setup.fleet)
-      expect(deletes).toBeGreaterThanOrEqual(200 + (creates - 200 - leftOver))
-      expect(creates - 200).toBeLessThanOrEqual(stranded.length)
-      const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-      expect(sealed.rows[0].n).toBe(0)
-    } finally {
-      await b?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
+    // Worker A dies once its 30th rotation journalled the delivery, before it verified.
+    const base = {
+      stores: workerStores(setup.fleet),
+      takeover: { heartbeatMs: 500, deadAfterMs: 5_000 },
     }
+    await withWorkers(
+      setup,
+      async (workers) => {
+        const a = await workers.startDoomed('worker-a', {
+          crashAt: { state: 'delivered', nth: 30 },
+        })
+        const b = await workers.start('worker-b')
+        for (const vendor of VENDORS) {
+          await b.send({
+            type: 'enqueue',
+            batchId: 'nightly',
+            label: vendor,
+            keyIds: setup.before[vendor] as string[],
+          })
+        }
+        const cutOff = await a.killed()
+        // Nobody tells worker B: it notices worker A's silence and takes over its workflows.
+        await waitForTakeover(setup)
+        const runs = await setup.succeeded(200)
+        // Workflows worker A took up in its last deadAfterMs are handed on at a later heartbeat
+        // than the others (a worker back under its own id keeps what it just took up): one
+        // takeover or a few, each workflow handed on once.
+        const takeovers = await waitForTakeover(setup)
+        expect(
+          takeovers.filter((row) => row.executor_id !== 'worker-a' || row.taken_by !== 'worker-b'),
+        ).toEqual([])
+        const stranded = takeovers.flatMap((row) => row.workflow_ids)
+        expect(stranded.length).toBeGreaterThan(0)
+        expect(new Set(stranded).size).toBe(stranded.length)
+        // The rotation cut off after delivery resumed on worker B: its delivered key is the
+        // one that stayed, and it was neither minted nor delivered again.
+        const resumedRun = runs.find((run) => run.workflowID === cutOff)
+        expect(resumedRun?.executorId).toBe('worker-b')
+        const output = summaryOf(resumedRun)
+        expect(output?.resumed).toBe(true)
+        expect(await setup.deliveriesFor(output?.oldKeyId)).toEqual([
+          { new_key_id: output?.newKeyId, executor: 'worker-a' },
+        ])
+        // Picked up at verification: worker B replayed A's checkpoints of opening and creating,
+        // found the delivery journalled when it reached the deliver checkpoint (A died inside
+        // it, before DBOS recorded it), and ran on from verification.
+        expect(await setup.trail(cutOff)).toEqual([
+          { name: 'open', ran: 'open' },
+          { name: 'create', ran: 'create' },
+          { name: 'deliver', ran: 'resume*' },
+          { name: 'verify', ran: 'verify' },
+          { name: 'retire', ran: 'retire' },
+        ])
+        // The new key's id is journalled (a note on 'creating') as soon as the vendor made it.
+        expect(await statesOf(setup, cutOff)).toEqual(JOURNALLED_STATES)
+        const { deliveries, leftOver } = await expectEachRotatedOnce(setup, unprovenKeys(runs))
+        expect(deliveries - 200).toBeLessThanOrEqual(stranded.length)
+        // The cut rotation was among those taken over, and none is left with worker A.
+        expect(stranded).toContain(cutOff)
+        expect(
+          runs.filter((run) => stranded.includes(run.workflowID)).map((run) => run.executorId),
+        ).toEqual(stranded.map(() => 'worker-b'))
+        // A create cut off by the kill may have made a key that recovery deleted (and made
+        // again), or one it could not prove its own, left over and named: every live key was
+        // checked above. Requests are counted, so a delete cut off and sent again counts twice.
+        const { creates, deletes } = writesOverall(setup.fleet)
+        expect(deletes).toBeGreaterThanOrEqual(200 + (creates - 200 - leftOver))
+        expect(creates - 200).toBeLessThanOrEqual(stranded.length)
+        expect(await setup.sealedCount()).toBe(0)
+      },
+      base,
+    )
   }, 240_000)
 
   // A worker killed right after a rotation journalled each state, before DBOS recorded the
   // step: the step that was cut off opens the rotation from the journal on the other worker.
-  // `run` is what each checkpoint ran; the one marked `*` opened it from the journal.
-  const cuts: Array<{ state: RotationState; checkpoints: string[]; deliveredBy: string }> = [
-    {
-      state: 'started',
-      checkpoints: ['open*', 'create', 'deliver', 'verify', 'retire'],
-      deliveredBy: 'worker-b',
-    },
-    {
-      state: 'creating',
-      checkpoints: ['open', 'create*', 'deliver', 'verify', 'retire'],
-      deliveredBy: 'worker-b',
-    },
-    {
-      state: 'created',
-      checkpoints: ['open', 'resume*', 'deliver', 'verify', 'retire'],
-      deliveredBy: 'worker-b',
-    },
-    {
-      state: 'delivered',
-      checkpoints: ['open', 'create', 'resume*', 'verify', 'retire'],
-      deliveredBy: 'worker-a',
-    },
-    {
-      state: 'verified',
-      checkpoints: ['open', 'create', 'deliver', 'resume*', 'retire'],
-      deliveredBy: 'worker-a',
-    },
-    {
-      state: 'done',
-      checkpoints: ['open', 'create', 'deliver', 'verify', 'resume*'],
-      deliveredBy: 'worker-a',
-    },
-  ]
-  it.each(cuts)(
+  // `trail` is what each checkpoint ran; the one marked `*` opened it from the journal. A
+  // rotation cut off before it journalled its delivery delivers on the worker that finishes it.
+  const trails: Record<string, string> = {
+    started: 'open* create deliver verify retire',
+    creating: 'open create* deliver verify retire',
+    created: 'open resume* deliver verify retire',
+    delivered: 'open create resume* verify retire',
+    verified: 'open create deliver resume* retire',
+    done: 'open create deliver verify resume*',
+  }
+  it.each(JOURNALLED_STATES.map((state) => ({ state })))(
     'a worker killed once a rotation journalled $state loses nothing: the other finishes it, minting and delivering once',
-    async ({ state, checkpoints, deliveredBy }) => {
+    async ({ state }) => {
       const setup = await setUp(`cut_${state}`, 3)
-      const sealingKey = testSealingKey()
-      const stores = workerStores(setup.fleet)
-      let b: WorkerProcess | undefined
-      try {
-        const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-        // Worker A alone takes the batch, so the kill comes at a known rotation.
-        const a = await startWorker({
-          executorId: 'worker-a',
-          databaseUrl: setup.url,
-          sealingKey,
-          stores,
-          crashAt: { state, nth: 3 },
-          crashNote,
-        })
-        for (const vendor of VENDORS) {
-          const keyIds = setup.before[vendor] as string[]
-          void a.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
-        }
-        expect(await a.exited).toBe('SIGKILL')
-        const stranded = await setup.client.listWorkflows({
-          workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-          status: 'PENDING',
-          executorId: 'worker-a',
-        })
-        b = await startWorker({
-          executorId: 'worker-b',
-          databaseUrl: setup.url,
-          sealingKey,
-          stores,
-        })
-        await b.send({ type: 'recover', executorId: 'worker-a' })
-        const total = VENDORS.length * 3
-        await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
-        const runs = await setup.client.listWorkflows({
-          workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-        })
-        expect(runs).toHaveLength(total)
-        expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
-        const cutOff = await readFile(crashNote, 'utf8')
-        const seen = await checkpointTrail(setup.client, cutOff)
-        expect(seen.map((step) => step.name)).toEqual(EACH_STEP)
-        expect(seen.map((step) => step.ran)).toEqual(checkpoints)
-        const output = runs.find((run) => run.workflowID === cutOff)?.output as {
-          oldKeyId: string
-          newKeyId: string
-        }
-        const delivered = await setup.db.query<{ new_key_id: string; executor: string }>(
-          'SELECT new_key_id, executor FROM deliveries WHERE old_key_id = $1',
-          [output.oldKeyId],
-        )
-        expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: deliveredBy }])
-        const warnings = runs.flatMap(
-          (run) => (run.output as { warnings: string[] } | undefined)?.warnings ?? [],
-        )
-        const { deliveries } = await expectEachRotatedOnce(setup, unprovenKeys(warnings))
-        // Only a delivery that returned just before the kill (in any rotation A was running)
-        // is made again, with the same key: checked above, one successor per old key.
-        expect(deliveries - total).toBeLessThanOrEqual(stranded.length)
-        const sealed = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-        expect(sealed.rows[0].n).toBe(0)
-      } finally {
-        await b?.send({ type: 'stop' }).catch(() => {})
-        await setup.close()
-      }
+      await withWorkers(
+        setup,
+        async (workers) => {
+          // Worker A alone takes the batch, so the kill comes at a known rotation.
+          const a = await workers.startDoomed('worker-a', { crashAt: { state, nth: 3 } })
+          for (const vendor of VENDORS) {
+            const keyIds = setup.before[vendor] as string[]
+            void a.send({ type: 'enqueue', batchId: 'nightly', label: vendor, keyIds })
+          }
+          const cutOff = await a.killed()
+          const stranded = await setup.client.listWorkflows({
+            workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
+            status: 'PENDING',
+            executorId: 'worker-a',
+          })
+          const b = await workers.start('worker-b')
+          await b.send({ type: 'recover', executorId: 'worker-a' })
+          const total = VENDORS.length * 3
+          const runs = await setup.succeeded(total)
+          const seen = await setup.trail(cutOff)
+          expect(seen.map((step) => step.name)).toEqual(EACH_STEP)
+          expect(seen.map((step) => step.ran)).toEqual(trails[state]?.split(' '))
+          const output = summaryOf(runs.find((run) => run.workflowID === cutOff))
+          expect(await setup.deliveriesFor(output?.oldKeyId)).toEqual([
+            {
+              new_key_id: output?.newKeyId,
+              executor: hasReached(state, 'delivered') ? 'worker-a' : 'worker-b',
+            },
+          ])
+          const { deliveries } = await expectEachRotatedOnce(setup, unprovenKeys(runs))
+          // Only a delivery that returned just before the kill (in any rotation A was running)
+          // is made again, with the same key: checked above, one successor per old key.
+          expect(deliveries - total).toBeLessThanOrEqual(stranded.length)
+          expect(await setup.sealedCount()).toBe(0)
+        },
+        { stores: workerStores(setup.fleet) },
+      )
     },
     120_000,
   )
 
   it('runs a policy on its schedule; firing again right after rotates nothing', async () => {
     const setup = await setUp('policy', 5)
-    const stores = workerStores(setup.fleet)
-    let worker: WorkerProcess | undefined
-    try {
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
-        stores,
+    await withWorkers(setup, async (workers) => {
+      const worker = await workers.start('worker-a', {
+        stores: workerStores(setup.fleet),
         // Fired by hand below, twice in a row; on its own only once a year.
         // The keys there were before: their successors (new ids) are not selected.
         policy: {
@@ -422,20 +327,13 @@ describe('two workers on one Postgres', () => {
       expect(first.due.sort()).toEqual(due.sort())
       expect(first.started).toHaveLength(due.length)
       expect(second.started).toEqual([])
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}max-age/`, due.length)
+      await setup.succeeded(due.length, 'max-age')
       const third = (await worker.send({ type: 'policy', name: 'max-age' })) as PolicyRunSummary
       expect(third).toEqual({ policy: 'max-age', due: [], started: [], retried: [], errors: [] })
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(runs.map((run) => run.status)).toEqual(due.map(() => 'SUCCESS'))
       const { creates, deletes } = writesOverall(setup.fleet)
       expect({ creates, deletes }).toEqual({ creates: due.length, deletes: due.length })
       expect(await expectEachRotatedOnce(setup)).toEqual({ deliveries: due.length, leftOver: 0 })
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 240_000)
   it('runs a fleet audit policy on its schedule: it rotates exactly what a fleet plan finds due', async () => {
     const setup = await setUp('audit_policy', 2)
@@ -485,12 +383,8 @@ describe('two workers on one Postgres', () => {
         ),
       ),
     )
-    let worker: WorkerProcess | undefined
-    try {
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
+    await withWorkers(setup, async (workers) => {
+      const worker = await workers.start('worker-a', {
         stores,
         policy: { name: 'fleet-age', schedule: '0 0 1 1 *', audit },
       })
@@ -500,7 +394,7 @@ describe('two workers on one Postgres', () => {
       expect(first.started).toHaveLength(planned.length)
       expect(first.errors).toEqual([])
       expect(second.started).toEqual([])
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}fleet-age/`, planned.length)
+      await setup.ended(`${ROTATION_WORKFLOW_PREFIX}fleet-age/`, planned.length)
       const third = (await worker.send({ type: 'policy', name: 'fleet-age' })) as PolicyRunSummary
       expect(third).toEqual({ policy: 'fleet-age', due: [], started: [], retried: [], errors: [] })
       // The due keys were replaced; every other key is as it was.
@@ -516,9 +410,6 @@ describe('two workers on one Postgres', () => {
       }
       const { creates, deletes } = writesOverall(setup.fleet)
       expect({ creates, deletes }).toEqual({ creates: planned.length, deletes: planned.length })
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 240_000)
 })

@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
-import { activeIds, storeOf, testSealingKey, writesAt } from './fleet.js'
-import { startOneKeyHarness, waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { writesAt } from './fleet.js'
+import { withOneKey } from './harness.js'
 
 const postgres = usePostgres()
 
 describe('one key in two batches at once', () => {
   it('is rotated by one of them: the other refuses before it makes anything', async () => {
-    const { setup, stores, keyId } = await startOneKeyHarness(postgres, 'same_key')
-    let worker: WorkerProcess | undefined
-    try {
+    await withOneKey(postgres, 'same_key', async ({ setup, stores, keyId, workers }) => {
       // The first retire waits at the vendor until the test lets it go, so both batches
       // reach the key while it is still there, however the machine schedules them.
       let release = () => {}
@@ -21,12 +18,7 @@ describe('one key in two batches at once', () => {
           release = resolve
         }),
       })
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
-        stores,
-      })
+      const worker = await workers.start('worker-a', { stores })
       // A policy and an incident batch, say, both due to rotate the same key.
       for (const batchId of ['nightly', 'incident']) {
         await worker.send({ type: 'enqueue', batchId, label: 'openrouter', keyIds: [keyId] })
@@ -44,10 +36,7 @@ describe('one key in two batches at once', () => {
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
       release()
-      await waitForEnded(setup.client, ROTATION_WORKFLOW_PREFIX, 2)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
+      const runs = await setup.ended(ROTATION_WORKFLOW_PREFIX, 2)
       expect(runs.map((run) => run.status).sort()).toEqual(['ERROR', 'SUCCESS'])
       const refused = runs.find((run) => run.status === 'ERROR')
       const rotated = runs.find((run) => run.status === 'SUCCESS')
@@ -56,16 +45,10 @@ describe('one key in two batches at once', () => {
       )
       // One key made, one delivered, the old one gone: one live successor.
       expect(writesAt(setup.fleet.openrouter).creates).toBe(1)
-      const delivered = await setup.db.query<{ new_key_id: string }>(
-        'SELECT new_key_id FROM deliveries WHERE old_key_id = $1',
-        [keyId],
-      )
-      const newKeyId = (rotated?.output as { newKeyId: string } | undefined)?.newKeyId
-      expect(delivered.rows).toEqual([{ new_key_id: newKeyId }])
-      expect(await activeIds(storeOf(setup.fleet, 'openrouter'))).toEqual([newKeyId])
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+      const newKeyId = await setup.expectReplacedBy(rotated)
+      expect(await setup.deliveriesFor(keyId)).toEqual([
+        { new_key_id: newKeyId, executor: 'worker-a' },
+      ])
+    })
   }, 120_000)
 })

@@ -6,9 +6,8 @@ import {
   readPostgresHistory,
 } from '../src/index.js'
 import { usePostgres } from './embedded-postgres.js'
-import { storeOf, testSealingKey, writesAt } from './fleet.js'
-import { startHarness, waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { storeOf, writesAt } from './fleet.js'
+import { startHarness, waitForEnded, withWorkers } from './harness.js'
 
 const postgres = usePostgres()
 const DAY = 86_400_000
@@ -40,12 +39,8 @@ describe('a policy that rotates by the stores’ schedules', () => {
     ]).plan({})
     const expected = [`openrouter/${seeded.openrouter?.id}`, `latitudesh/${seeded.latitudesh?.id}`]
     expect(plan.entries.map((entry) => `${entry.label}/${entry.key.id}`)).toEqual(expected)
-    let worker: WorkerProcess | undefined
-    try {
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
+    await withWorkers(setup, async (workers) => {
+      const worker = await workers.start('worker-a', {
         stores: {
           openrouter: { vendor: 'openrouter', settings: setup.fleet.openrouter.settings, schedule },
           latitudesh: {
@@ -80,10 +75,7 @@ describe('a policy that rotates by the stores’ schedules', () => {
       expect(Math.abs(expiresAt - (Date.now() + 45 * DAY))).toBeLessThan(DAY / 24)
       const creates = historyChanges(await readPostgresHistory(setup.db, { actions: ['create'] }))
       expect(creates.map((change) => change.outcome?.outcome)).toEqual(['succeeded', 'succeeded'])
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 240_000)
 
   it('counts a key regenerated in place from the history table: it is not due again after its regenerate', async () => {
@@ -93,12 +85,8 @@ describe('a policy that rotates by the stores’ schedules', () => {
       name: 'svc-due',
       createdAt: new Date(Date.now() - 31 * DAY),
     })
-    let worker: WorkerProcess | undefined
-    try {
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
+    await withWorkers(setup, async (workers) => {
+      const worker = await workers.start('worker-a', {
         stores: {
           latitudesh: { vendor: 'latitudesh', settings: setup.fleet.latitudesh.settings, schedule },
         },
@@ -117,9 +105,6 @@ describe('a policy that rotates by the stores’ schedules', () => {
         (request) => request.method === 'PUT',
       )
       expect(regenerates).toHaveLength(1)
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    })
   }, 240_000)
 })

@@ -1,13 +1,9 @@
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Secret } from '@keyway/core'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import {
   ensureKeywayTables,
   openSealedSecret,
-  ROTATION_WORKFLOW_PREFIX,
   SCHEMA_VERSION,
   SchemaVersionError,
   sealSecret,
@@ -16,8 +12,7 @@ import {
 import { usePostgres } from './embedded-postgres.js'
 import { SCHEMA_VERSION_1_DDL } from './fixtures/schema-version-1.js'
 import { rotatableIds, storeOf, testSealingKey, VENDORS, workerStores } from './fleet.js'
-import { checkpointTrail, startHarness, waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { startHarness, summaryOf, withWorkers } from './harness.js'
 
 const postgres = usePostgres()
 
@@ -131,120 +126,95 @@ describe('keyway tables of schema version 1', () => {
 
   it('hold rotations cut off mid-way, which the new code finishes with the secrets they delivered', async () => {
     const setup = await startHarness(postgres, 'migrate_in_flight', 3)
-    const sealingKey = testSealingKey()
-    const stores = workerStores(setup.fleet)
     const before: Record<string, string[]> = {}
     for (const vendor of VENDORS) before[vendor] = await rotatableIds(storeOf(setup.fleet, vendor))
-    const workers: WorkerProcess[] = []
-    try {
-      const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-      // Worker A dies once its fifth rotation delivered: rotations stand part way, secrets sealed.
-      const a = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey,
-        stores,
-        crashAt: { state: 'delivered', nth: 5 },
-        crashNote,
-      })
-      for (const vendor of VENDORS) {
-        void a.send({
-          type: 'enqueue',
-          batchId: 'nightly',
-          label: vendor,
-          keyIds: before[vendor] as string[],
-        })
-      }
-      expect(await a.exited).toBe('SIGKILL')
-      // What the earlier keyway would have left: its tables, its rows (labels were vendors).
-      const sealed = await setup.db.query<{ rotation_id: string; key_id: string; sealed: string }>(
-        'SELECT rotation_id, key_id, sealed FROM keyway.sealed_secrets',
-      )
-      const claims = await setup.db.query<{ label: string; key_id: string; rotation_id: string }>(
-        'SELECT label, key_id, rotation_id FROM keyway.key_claims',
-      )
-      expect(sealed.rows.length).toBeGreaterThan(0)
-      // The earlier keyway enqueued rotations without the account they were meant for.
-      await setup.db.query(
-        `UPDATE dbos.workflow_input
-         SET inputs = jsonb_set(inputs::jsonb, '{json}', (inputs::jsonb -> 'json') - 3)::text
-         WHERE workflow_uuid LIKE 'keyway-rotate/%'`,
-      )
-      await setup.db.query(`DROP TABLE keyway.sealed_secrets, keyway.key_claims, keyway.settings,
-        keyway.store_accounts, keyway.rotation_accounts`)
-      await writeVersion1(setup.db)
-      for (const row of sealed.rows) {
-        const provider = row.rotation_id.split('/')[2]
+    await withWorkers(
+      setup,
+      async (workers) => {
+        // Worker A dies once its fifth rotation delivered: rotations stand part way, secrets sealed.
+        const a = await workers.startDoomed('worker-a', { crashAt: { state: 'delivered', nth: 5 } })
+        for (const vendor of VENDORS) {
+          void a.send({
+            type: 'enqueue',
+            batchId: 'nightly',
+            label: vendor,
+            keyIds: before[vendor] as string[],
+          })
+        }
+        const cutOff = await a.killed()
+        // What the earlier keyway would have left: its tables, its rows (labels were vendors).
+        const sealed = await setup.db.query<{
+          rotation_id: string
+          key_id: string
+          sealed: string
+        }>('SELECT rotation_id, key_id, sealed FROM keyway.sealed_secrets')
+        const claims = await setup.db.query<{ label: string; key_id: string; rotation_id: string }>(
+          'SELECT label, key_id, rotation_id FROM keyway.key_claims',
+        )
+        expect(sealed.rows.length).toBeGreaterThan(0)
+        // The earlier keyway enqueued rotations without the account they were meant for.
         await setup.db.query(
-          'INSERT INTO keyway.sealed_secrets (provider, key_id, sealed, rotation_id) VALUES ($1, $2, $3, $4)',
-          [provider, row.key_id, row.sealed, row.rotation_id],
+          `UPDATE dbos.workflow_input
+           SET inputs = jsonb_set(inputs::jsonb, '{json}', (inputs::jsonb -> 'json') - 3)::text
+           WHERE workflow_uuid LIKE 'keyway-rotate/%'`,
         )
-      }
-      for (const row of claims.rows) {
-        await setup.db.query(
-          'INSERT INTO keyway.key_claims (provider, key_id, rotation_id) VALUES ($1, $2, $3)',
-          [row.label, row.key_id, row.rotation_id],
+        await setup.db.query(`DROP TABLE keyway.sealed_secrets, keyway.key_claims, keyway.settings,
+          keyway.store_accounts, keyway.rotation_accounts`)
+        await writeVersion1(setup.db)
+        for (const row of sealed.rows) {
+          const provider = row.rotation_id.split('/')[2]
+          await setup.db.query(
+            'INSERT INTO keyway.sealed_secrets (provider, key_id, sealed, rotation_id) VALUES ($1, $2, $3, $4)',
+            [provider, row.key_id, row.sealed, row.rotation_id],
+          )
+        }
+        for (const row of claims.rows) {
+          await setup.db.query(
+            'INSERT INTO keyway.key_claims (provider, key_id, rotation_id) VALUES ($1, $2, $3)',
+            [row.label, row.key_id, row.rotation_id],
+          )
+        }
+        // Two workers of the new code start at once; one of them takes over worker A.
+        const [b] = await Promise.all(
+          ['worker-b', 'worker-c'].map((executorId) => workers.start(executorId)),
         )
-      }
-      // Two workers of the new code start at once; one of them takes over worker A.
-      workers.push(
-        ...(await Promise.all(
-          ['worker-b', 'worker-c'].map((executorId) =>
-            startWorker({ executorId, databaseUrl: setup.url, sealingKey, stores }),
-          ),
-        )),
-      )
-      await workers[0]?.send({ type: 'recover', executorId: 'worker-a' })
-      const total = VENDORS.length * 3
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
-      const runs = await setup.client.listWorkflows({
-        workflow_id_prefix: ROTATION_WORKFLOW_PREFIX,
-      })
-      expect(runs).toHaveLength(total)
-      expect(runs.filter((run) => run.status !== 'SUCCESS')).toEqual([])
-      // The rotation cut off after its delivery verified the secret it had delivered, read
-      // from the migrated sealed secret: nothing minted or delivered again.
-      const cutOff = await readFile(crashNote, 'utf8')
-      expect((await checkpointTrail(setup.client, cutOff)).map((step) => step.ran)).toEqual([
-        'open',
-        'create',
-        'resume*',
-        'verify',
-        'retire',
-      ])
-      const output = runs.find((run) => run.workflowID === cutOff)?.output as {
-        oldKeyId: string
-        newKeyId: string
-      }
-      const delivered = await setup.db.query<{ new_key_id: string; executor: string }>(
-        'SELECT new_key_id, executor FROM deliveries WHERE old_key_id = $1',
-        [output.oldKeyId],
-      )
-      expect(delivered.rows).toEqual([{ new_key_id: output.newKeyId, executor: 'worker-a' }])
-      // Every old key replaced by the one key delivered for it, which is live.
-      const deliveries = await setup.db.query<{
-        label: string
-        old_key_id: string
-        new_key_id: string
-      }>('SELECT DISTINCT label, old_key_id, new_key_id FROM deliveries')
-      for (const vendor of VENDORS) {
-        const mine = deliveries.rows.filter((row) => row.label === vendor)
-        expect(mine.map((row) => row.old_key_id).sort()).toEqual(
-          [...(before[vendor] as string[])].sort(),
+        await b?.send({ type: 'recover', executorId: 'worker-a' })
+        const runs = await setup.succeeded(VENDORS.length * 3)
+        // The rotation cut off after its delivery verified the secret it had delivered, read
+        // from the migrated sealed secret: nothing minted or delivered again.
+        expect((await setup.trail(cutOff)).map((step) => step.ran)).toEqual([
+          'open',
+          'create',
+          'resume*',
+          'verify',
+          'retire',
+        ])
+        const output = summaryOf(runs.find((run) => run.workflowID === cutOff))
+        expect(await setup.deliveriesFor(output?.oldKeyId)).toEqual([
+          { new_key_id: output?.newKeyId, executor: 'worker-a' },
+        ])
+        // Every old key replaced by the one key delivered for it, which is live.
+        const deliveries = await setup.db.query<{
+          label: string
+          old_key_id: string
+          new_key_id: string
+        }>('SELECT DISTINCT label, old_key_id, new_key_id FROM deliveries')
+        for (const vendor of VENDORS) {
+          const mine = deliveries.rows.filter((row) => row.label === vendor)
+          expect(mine.map((row) => row.old_key_id).sort()).toEqual(
+            [...(before[vendor] as string[])].sort(),
+          )
+          const live = await rotatableIds(storeOf(setup.fleet, vendor))
+          expect(live.filter((id) => before[vendor]?.includes(id))).toEqual([])
+          expect(mine.map((row) => row.new_key_id).filter((id) => !live.includes(id))).toEqual([])
+        }
+        expect(await setup.sealedCount()).toBe(0)
+        const version = await setup.db.query(
+          "SELECT value FROM keyway.settings WHERE name = 'schema_version'",
         )
-        const live = await rotatableIds(storeOf(setup.fleet, vendor))
-        expect(live.filter((id) => before[vendor]?.includes(id))).toEqual([])
-        expect(mine.map((row) => row.new_key_id).filter((id) => !live.includes(id))).toEqual([])
-      }
-      const left = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-      expect(left.rows[0].n).toBe(0)
-      const version = await setup.db.query(
-        "SELECT value FROM keyway.settings WHERE name = 'schema_version'",
-      )
-      expect(version.rows[0].value).toBe(String(SCHEMA_VERSION))
-    } finally {
-      await Promise.all(workers.map((worker) => worker.send({ type: 'stop' }).catch(() => {})))
-      await setup.close()
-    }
+        expect(version.rows[0].value).toBe(String(SCHEMA_VERSION))
+      },
+      { stores: workerStores(setup.fleet) },
+    )
   }, 240_000)
 })

@@ -1,21 +1,15 @@
 // What the delivery-target tests share: two vendors' keys rotated to a set of targets by worker
 // processes, the one table of places where a worker is killed inside a target step, and the
 // kill-and-recover test played at each of them.
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import type { WorkflowStatus } from '@dbos-inc/dbos-sdk'
 import type { TargetPhase } from '@keyway/core'
 import { expect, it } from 'vitest'
-import {
-  ROTATION_WORKFLOW_PREFIX,
-  rotationWorkflowId,
-  type TargetCheckpoint,
-} from '../src/index.js'
+import { rotationWorkflowId, type TargetCheckpoint } from '../src/index.js'
 import type { TestPostgres } from './embedded-postgres.js'
 import { rotatableIds, storeOf, testSealingKey } from './fleet.js'
-import { type Harness, leakedCredentials, startHarness, waitForEnded } from './harness.js'
+import { type Harness, startHarness, summaryOf, type TestWorkers, withWorkers } from './harness.js'
 import type { WorkerConfig } from './worker.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import type { WorkerProcess } from './worker-process.js'
 
 /** The two vendors whose keys are rotated, one key each. */
 export const LABELS = ['openrouter', 'voiceable'] as const
@@ -72,7 +66,7 @@ export interface TargetSetup extends Harness {
 }
 
 /** The harness with one key per label, read before anything runs. */
-export async function startTargetHarness(
+async function startTargetHarness(
   postgres: Pick<TestPostgres, 'url'>,
   database: string,
 ): Promise<Omit<TargetSetup, 'targets'>> {
@@ -87,69 +81,35 @@ export async function startTargetHarness(
   return { ...harness, before, stores, sealingKey: testSealingKey(), logs: [] }
 }
 
-/** A worker process on the setup's database, stores, targets and sealing key. */
-export function startTargetWorker(
-  setup: TargetSetup,
-  executorId: string,
-  extra: Partial<WorkerConfig> = {},
-): Promise<WorkerProcess> {
-  return startWorker(
-    {
-      executorId,
-      databaseUrl: setup.url,
-      sealingKey: setup.sealingKey,
-      stores: setup.stores,
-      targets: setup.targets,
-      ...extra,
-    },
-    setup.logs,
-  )
-}
-
 export function workflowIdOf(label: string, keyId: string): string {
   return rotationWorkflowId('nightly', label, keyId)
 }
 
-/** Enqueues each label's old key in batch `nightly`. */
-export async function enqueueAll(worker: WorkerProcess, setup: TargetSetup): Promise<void> {
+/**
+ * Enqueues each label's old key in batch `nightly`, to the targets `targets` names for the
+ * label, or else to all of the key's targets.
+ */
+export async function enqueueAll(
+  worker: WorkerProcess,
+  setup: TargetSetup,
+  targets: Partial<Record<Label, string[]>> = {},
+): Promise<void> {
   for (const label of LABELS) {
-    await worker.send({ type: 'enqueue', batchId: 'nightly', label, keyIds: [setup.before[label]] })
+    const named = targets[label]
+    await worker.send({
+      type: 'enqueue',
+      batchId: 'nightly',
+      label,
+      keyIds: [setup.before[label]],
+      ...(named === undefined ? {} : { targets: named }),
+    })
   }
-}
-
-/** The rotations of batch `nightly` once all have ended, each expected to have succeeded. */
-export async function succeededRuns(setup: TargetSetup) {
-  await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, LABELS.length)
-  const runs = await setup.client.listWorkflows({ workflow_id_prefix: ROTATION_WORKFLOW_PREFIX })
-  expect(runs.map((run) => run.status)).toEqual(LABELS.map(() => 'SUCCESS'))
-  return runs
 }
 
 /** The checkpoints a rotation workflow recorded, by name. */
 export async function stepNames(setup: Harness, workflowId: string): Promise<string[]> {
   const steps = (await setup.client.listWorkflowSteps(workflowId)) ?? []
   return steps.map((step) => step.name)
-}
-
-/** Each label's rotation recorded `steps`, in that order. */
-export async function expectEveryStep(setup: TargetSetup, steps: readonly string[]) {
-  for (const label of LABELS) {
-    expect(await stepNames(setup, workflowIdOf(label, setup.before[label]))).toEqual(steps)
-  }
-}
-
-/** Each run's output says every target of `targets` holds the new key, confirmed. */
-export function expectConfirmedAt(
-  runs: ReadonlyArray<{ output?: unknown }>,
-  targets: readonly TargetName[],
-): void {
-  for (const run of runs) {
-    expect((run.output as { deliveries?: unknown[] } | undefined)?.deliveries).toEqual(
-      targets.map((target) =>
-        expect.objectContaining({ target, holds: 'new', progress: 'confirmed' }),
-      ),
-    )
-  }
 }
 
 /**
@@ -177,65 +137,109 @@ export async function expectNoSecretStored(
     }
   }
   expect(found).toEqual([])
-  expect(await leakedCredentials(setup)).toEqual([])
-  const held = await setup.db.query('SELECT count(*)::int AS n FROM keyway.sealed_secrets')
-  expect(held.rows[0].n).toBe(sealed)
+  expect(await setup.leakedCredentials()).toEqual([])
+  expect(await setup.sealedCount()).toBe(sealed)
 }
 
-/**
- * At each kill point: worker A is SIGKILLed inside that target step of one rotation (its old
- * key still live), worker B recovers A's workflows and finishes both; `expectDelivered` checks
- * every target holds each key's one new secret, written once, and returns the secrets; every
- * rotation recorded `steps`; the step cut off ran again on B, reopened from the journal; no
- * secret is stored in the clear and none is left sealed.
- */
-export function itRecoversFromEachKill<Setup extends TargetSetup>(options: {
-  /** Names the test's database, with the kill point. */
+/** The tests of one set of targets: how they are set up, and what a finished batch left there. */
+export interface TargetSuiteOptions<Setup extends TargetSetup> {
+  /** Names each test's database, with the test's own name. */
   database: string
-  points: readonly KillPoint[]
+  targets: readonly TargetName[]
+  /** The checkpoints every rotation records, in order. */
   steps: readonly string[]
-  setUp(database: string): Promise<Setup>
+  /** Starts and seeds the targets' emulators beside `harness`; the setup's `close` ends them too. */
+  setUp(harness: Omit<TargetSetup, 'targets'>): Promise<Setup>
+  /**
+   * Every target holds each key's one new secret, written once, and what keyway does not own
+   * is untouched; the secrets.
+   */
   expectDelivered(setup: Setup): Promise<string[]>
-}): void {
-  it.each(options.points)(
-    'a worker killed $when the $phase of $target: the other finishes, each target written once, the old key retired after every confirm',
-    async (cut) => {
+}
+
+/** Running and checking the tests of one set of targets (see `TargetSuiteOptions`). */
+export interface TargetSuite<Setup extends TargetSetup> {
+  /**
+   * Runs `test` on a fresh setup (database `<database>_<name>`) with the workers it starts on
+   * the setup's stores, targets and sealing key (their logs collected); see `withWorkers`.
+   */
+  run(name: string, test: (setup: Setup, workers: TestWorkers) => Promise<void>): Promise<void>
+  /**
+   * Once the batch ended: every rotation succeeded, recorded each step and says every target
+   * holds its new key, confirmed; the targets hold the new secrets (`expectDelivered`); no
+   * secret is stored in the clear and none is left sealed. The runs.
+   */
+  expectFinished(setup: Setup): Promise<WorkflowStatus[]>
+  /**
+   * At each kill point of the targets: worker A is SIGKILLed inside that target step of one
+   * rotation (its old key still live), worker B recovers A's workflows and finishes both, as
+   * `expectFinished` says; the step cut off ran again on B, reopened from the journal.
+   */
+  itRecoversFromEachKill(): void
+}
+
+export function targetSuite<Setup extends TargetSetup>(
+  postgres: Pick<TestPostgres, 'url'>,
+  options: TargetSuiteOptions<Setup>,
+): TargetSuite<Setup> {
+  const suite: TargetSuite<Setup> = {
+    async run(name, test) {
       const setup = await options.setUp(
-        `${options.database}_${cut.target}_${cut.phase}_${cut.when}`,
+        await startTargetHarness(postgres, `${options.database}_${name}`),
       )
-      let b: WorkerProcess | undefined
-      try {
-        const crashNote = join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id')
-        const a = await startTargetWorker(setup, 'worker-a', {
-          crashAtTarget: { ...cut, nth: 1 },
-          crashNote,
-        })
-        await enqueueAll(a, setup)
-        expect(await a.exited).toBe('SIGKILL')
-        const cutOff = await readFile(crashNote, 'utf8')
-        // Nothing retired yet: the cut-off rotation had confirms to go.
-        const cutLabels = LABELS.filter(
-          (label) => workflowIdOf(label, setup.before[label]) === cutOff,
-        )
-        expect(cutLabels).toHaveLength(1)
-        const label = cutLabels[0] as Label
-        expect(await rotatableIds(storeOf(setup.fleet, label))).toContain(setup.before[label])
-        b = await startTargetWorker(setup, 'worker-b')
-        await b.send({ type: 'recover', executorId: 'worker-a' })
-        const runs = await succeededRuns(setup)
-        const secrets = await options.expectDelivered(setup)
-        await expectEveryStep(setup, options.steps)
-        // The step cut off was run again on worker B, opening the rotation from the journal.
-        const steps = (await setup.client.listWorkflowSteps(cutOff)) ?? []
-        const rerun = steps.find((step) => step.name === `${cut.phase} ${cut.target}`)
-        expect((rerun?.output as TargetCheckpoint | undefined)?.reopened).toBe(true)
-        expect(runs.find((run) => run.workflowID === cutOff)?.executorId).toBe('worker-b')
-        await expectNoSecretStored(setup, secrets)
-      } finally {
-        await b?.send({ type: 'stop' }).catch(() => {})
-        await setup.close()
-      }
+      await withWorkers(
+        setup,
+        (workers) => test(setup, workers),
+        { sealingKey: setup.sealingKey, stores: setup.stores, targets: setup.targets },
+        setup.logs,
+      )
     },
-    120_000,
-  )
+    async expectFinished(setup) {
+      const runs = await setup.succeeded(LABELS.length)
+      for (const run of runs) {
+        expect(summaryOf(run)?.deliveries).toEqual(
+          options.targets.map((target) =>
+            expect.objectContaining({ target, holds: 'new', progress: 'confirmed' }),
+          ),
+        )
+      }
+      const secrets = await options.expectDelivered(setup)
+      for (const label of LABELS) {
+        expect(await stepNames(setup, workflowIdOf(label, setup.before[label]))).toEqual(
+          options.steps,
+        )
+      }
+      await expectNoSecretStored(setup, secrets)
+      return runs
+    },
+    itRecoversFromEachKill() {
+      it.each(killPointsOf(options.targets))(
+        'a worker killed $when the $phase of $target: the other finishes, each target written once, the old key retired after every confirm',
+        async (cut) => {
+          await suite.run(`${cut.target}_${cut.phase}_${cut.when}`, async (setup, workers) => {
+            const a = await workers.startDoomed('worker-a', { crashAtTarget: { ...cut, nth: 1 } })
+            await enqueueAll(a, setup)
+            const cutOff = await a.killed()
+            // Nothing retired yet: the cut-off rotation had confirms to go.
+            const cutLabels = LABELS.filter(
+              (label) => workflowIdOf(label, setup.before[label]) === cutOff,
+            )
+            expect(cutLabels).toHaveLength(1)
+            const label = cutLabels[0] as Label
+            expect(await rotatableIds(storeOf(setup.fleet, label))).toContain(setup.before[label])
+            const b = await workers.start('worker-b')
+            await b.send({ type: 'recover', executorId: 'worker-a' })
+            const runs = await suite.expectFinished(setup)
+            // The step cut off was run again on worker B, opening the rotation from the journal.
+            const steps = (await setup.client.listWorkflowSteps(cutOff)) ?? []
+            const rerun = steps.find((step) => step.name === `${cut.phase} ${cut.target}`)
+            expect((rerun?.output as TargetCheckpoint | undefined)?.reopened).toBe(true)
+            expect(runs.find((run) => run.workflowID === cutOff)?.executorId).toBe('worker-b')
+          })
+        },
+        120_000,
+      )
+    },
+  }
+  return suite
 }

@@ -1,6 +1,4 @@
-import { mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
 import { DBOSClient } from '@dbos-inc/dbos-sdk'
 import type { RotationState } from '@keyway/core'
 import pg from 'pg'
@@ -16,9 +14,8 @@ import {
   type Vendor,
 } from './accounts.js'
 import { usePostgres } from './embedded-postgres.js'
-import { testSealingKey, VENDORS } from './fleet.js'
-import { waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { VENDORS } from './fleet.js'
+import { JOURNALLED_STATES, waitForEnded, withWorkers } from './harness.js'
 
 const postgres = usePostgres()
 
@@ -50,59 +47,47 @@ async function rotateTogether(
   const db = new pg.Pool({ connectionString: url, max: 2 })
   // The cluster stops at the end while idle connections may still be closing.
   db.on('error', () => {})
-  const sealingKey = testSealingKey()
   const stores = accountStores(accounts)
   for (const entry of Object.values(stores)) entry.limits = { workerConcurrency: 2 }
-  const takeover = { heartbeatMs: 500, deadAfterMs: 3_000 }
-  const workers: WorkerProcess[] = []
-  try {
-    const a = await startWorker({
-      executorId: 'worker-a',
-      databaseUrl: url,
-      sealingKey,
-      stores,
-      takeover,
-      ...(kill === undefined
-        ? {}
-        : {
-            crashAt: kill,
-            crashNote: join(await mkdtemp(join(tmpdir(), 'keyway-crash-')), 'rotation-id'),
-          }),
-    })
-    const b = await startWorker({
-      executorId: 'worker-b',
-      databaseUrl: url,
-      sealingKey,
-      stores,
-      takeover,
-    })
-    workers.push(b)
-    for (const account of accounts) {
-      // Through the worker that lives: the other may die while the batch is being queued.
-      await b.send({
-        type: 'enqueue',
-        batchId: 'nightly',
-        label: account.label,
-        keyIds: account.rotated,
-      })
-    }
-    const total = accounts.reduce((sum, account) => sum + account.rotated.length, 0)
-    const ended = waitForEnded(client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
-    const outcome = await Promise.race([a.exited, ended.then(() => 'ended' as const)])
-    const killed = outcome === 'SIGKILL'
-    if (!killed) workers.push(a)
-    await ended
-    const takeovers = await db.query<{ workflow_ids: string[] }>(
-      'SELECT workflow_ids FROM takeovers',
-    )
-    const takenOver = takeovers.rows.reduce((sum, row) => sum + row.workflow_ids.length, 0)
-    const findings = await checkAccounts(accounts, db, client, takenOver)
-    return { killed, takenOver, findings }
-  } finally {
-    await Promise.all(workers.map((worker) => worker.send({ type: 'stop' }).catch(() => {})))
-    await client.destroy()
-    await db.end()
+  const records = {
+    url,
+    async close() {
+      await client.destroy()
+      await db.end()
+    },
   }
+  let result: RunResult | undefined
+  await withWorkers(
+    records,
+    async (workers) => {
+      const a =
+        kill === undefined
+          ? await workers.start('worker-a')
+          : await workers.startDoomed('worker-a', { crashAt: kill })
+      const b = await workers.start('worker-b')
+      for (const account of accounts) {
+        // Through the worker that lives: the other may die while the batch is being queued.
+        await b.send({
+          type: 'enqueue',
+          batchId: 'nightly',
+          label: account.label,
+          keyIds: account.rotated,
+        })
+      }
+      const total = accounts.reduce((sum, account) => sum + account.rotated.length, 0)
+      const ended = waitForEnded(client, `${ROTATION_WORKFLOW_PREFIX}nightly/`, total)
+      const outcome = await Promise.race([a.exited, ended.then(() => 'ended' as const)])
+      await ended
+      const takeovers = await db.query<{ workflow_ids: string[] }>(
+        'SELECT workflow_ids FROM takeovers',
+      )
+      const takenOver = takeovers.rows.reduce((sum, row) => sum + row.workflow_ids.length, 0)
+      const findings = await checkAccounts(accounts, db, client, takenOver)
+      result = { killed: outcome === 'SIGKILL', takenOver, findings }
+    },
+    { stores, takeover: { heartbeatMs: 500, deadAfterMs: 3_000 } },
+  )
+  return result as RunResult
 }
 
 async function closeAll(accounts: readonly Account[]): Promise<void> {
@@ -169,26 +154,14 @@ describe('two accounts of each vendor, their key ids colliding', () => {
   }, 240_000)
 })
 
-/** A small seeded generator (mulberry32): the same seed, the same cases. */
+/**
+ * Draws in [0, 1) from a seed, each the first 32 bits of the SHA-256 of the seed and the
+ * draw's number: the same seed, the same cases.
+ */
 function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let value = state
-    value = Math.imul(value ^ (value >>> 15), value | 1)
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61)
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296
-  }
+  let draws = 0
+  return () => createHash('sha256').update(`${seed}/${draws++}`).digest().readUInt32BE(0) / 2 ** 32
 }
-
-const KILL_STATES: readonly RotationState[] = [
-  'started',
-  'creating',
-  'created',
-  'delivered',
-  'verified',
-  'done',
-]
 
 /**
  * One case of the campaign: one to three accounts per vendor, one to four keys each, each key
@@ -223,7 +196,10 @@ function campaignCase(seed: number) {
     layout,
     rotate: (vendor: Vendor, account: number, id: string) =>
       !left.has(`${vendor}/${account}/${id}`),
-    kill: { state: KILL_STATES[pick(KILL_STATES.length)] as RotationState, nth: 1 + pick(5) },
+    kill: {
+      state: JOURNALLED_STATES[pick(JOURNALLED_STATES.length)] as RotationState,
+      nth: 1 + pick(5),
+    },
   }
 }
 
