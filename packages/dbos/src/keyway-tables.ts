@@ -89,76 +89,63 @@ async function schemaVersion(client: PoolClient): Promise<number> {
   return names.has('sealed_secrets') || names.has('key_claims') ? 1 : 0
 }
 
-async function createTables(client: PoolClient): Promise<void> {
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.settings (
-    name text PRIMARY KEY,
-    value text NOT NULL
-  )`)
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.rotations (
-    rotation_id text PRIMARY KEY,
-    record jsonb NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
-  )`)
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.batches (
-    batch_id text PRIMARY KEY,
-    record jsonb NOT NULL
-  )`)
+/** Keyway's tables, each made where it is missing: its name and its columns. */
+const TABLES: ReadonlyArray<readonly [name: string, columns: string]> = [
+  ['settings', 'name text PRIMARY KEY, value text NOT NULL'],
+  [
+    'rotations',
+    'rotation_id text PRIMARY KEY, record jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()',
+  ],
+  ['batches', 'batch_id text PRIMARY KEY, record jsonb NOT NULL'],
   // A secret belongs to the rotation that minted it: two accounts of one vendor repeat key
   // ids (Voiceable's are small integers per account), and a rotation only ever reads its own.
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.sealed_secrets (
-    rotation_id text NOT NULL,
-    key_id text NOT NULL,
-    sealed text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (rotation_id, key_id)
-  )`)
+  [
+    'sealed_secrets',
+    `rotation_id text NOT NULL, key_id text NOT NULL, sealed text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (rotation_id, key_id)`,
+  ],
   // A key is its store (the label) and its id there.
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.key_claims (
-    label text NOT NULL,
-    key_id text NOT NULL,
-    rotation_id text NOT NULL,
-    PRIMARY KEY (label, key_id)
-  )`)
-  await client.query(`CREATE INDEX IF NOT EXISTS key_claims_rotation
-    ON ${KEYWAY_SCHEMA}.key_claims (rotation_id)`)
+  [
+    'key_claims',
+    'label text NOT NULL, key_id text NOT NULL, rotation_id text NOT NULL, PRIMARY KEY (label, key_id)',
+  ],
   // Which account each label reached, and which one each rotation began at (see
   // `StoreFingerprint`): no secret, a keyed digest of the credential at most.
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.store_accounts (
-    label text PRIMARY KEY,
-    fingerprint jsonb NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT now()
-  )`)
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.rotation_accounts (
-    rotation_id text PRIMARY KEY,
-    label text NOT NULL,
-    fingerprint jsonb NOT NULL
-  )`)
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.workers (
-    executor_id text PRIMARY KEY,
-    seen_at timestamptz NOT NULL
-  )`)
+  [
+    'store_accounts',
+    'label text PRIMARY KEY, fingerprint jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now()',
+  ],
+  [
+    'rotation_accounts',
+    'rotation_id text PRIMARY KEY, label text NOT NULL, fingerprint jsonb NOT NULL',
+  ],
+  ['workers', 'executor_id text PRIMARY KEY, seen_at timestamptz NOT NULL'],
   // Every change a worker made at a vendor or a target (see `HistoryEntry`): an attempt
   // before, its outcome after. Appended only; never updated, never pruned with the journal.
-  await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.history (
-    seq bigserial PRIMARY KEY,
-    change text NOT NULL,
-    phase text NOT NULL,
-    at timestamptz NOT NULL,
-    action text NOT NULL,
-    provider text NOT NULL,
-    label text NOT NULL,
-    account jsonb,
-    key_id text,
-    target text,
-    batch_id text,
-    rotation_id text,
-    step text,
-    outcome text,
-    error_code text,
-    actor jsonb NOT NULL
-  )`)
-  await client.query(`CREATE INDEX IF NOT EXISTS history_change
-    ON ${KEYWAY_SCHEMA}.history (change)`)
+  [
+    'history',
+    `seq bigserial PRIMARY KEY, change text NOT NULL, phase text NOT NULL, at timestamptz NOT NULL,
+     action text NOT NULL, provider text NOT NULL, label text NOT NULL, account jsonb,
+     key_id text, target text, batch_id text, rotation_id text, step text, outcome text,
+     error_code text, actor jsonb NOT NULL`,
+  ],
+]
+
+/** Indexes beside the tables' keys: name, table and columns. */
+const INDEXES: ReadonlyArray<readonly [name: string, table: string, columns: string]> = [
+  ['key_claims_rotation', 'key_claims', 'rotation_id'],
+  ['history_change', 'history', 'change'],
+]
+
+async function createTables(client: PoolClient): Promise<void> {
+  for (const [name, columns] of TABLES) {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${KEYWAY_SCHEMA}.${name} (${columns})`)
+  }
+  for (const [name, table, columns] of INDEXES) {
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS ${name} ON ${KEYWAY_SCHEMA}.${table} (${columns})`,
+    )
+  }
   await client.query(`CREATE OR REPLACE FUNCTION ${KEYWAY_SCHEMA}.history_is_append_only()
     RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'keyway.history is append-only'; END $$`)

@@ -26,13 +26,7 @@ export class RotationMovedOnError extends Error {
  */
 export function postgresJournal(pool: Pool): RotationJournal {
   return {
-    async read(rotationId) {
-      const result = await pool.query<{ record: RotationRecord }>(
-        `SELECT record FROM ${KEYWAY_SCHEMA}.rotations WHERE rotation_id = $1`,
-        [rotationId],
-      )
-      return result.rows[0]?.record
-    },
+    read: (rotationId) => readRecord<RotationRecord>(pool, 'rotations', rotationId),
     async write(record) {
       // Each write moves on from the record this writer last saw: the same history (a note)
       // or that history and one state more. Anything else was written by another holder
@@ -56,13 +50,7 @@ export function postgresJournal(pool: Pool): RotationJournal {
       )
       return result.rows.map((row) => row.record)
     },
-    async readBatch(batchId) {
-      const result = await pool.query<{ record: BatchRecord }>(
-        `SELECT record FROM ${KEYWAY_SCHEMA}.batches WHERE batch_id = $1`,
-        [batchId],
-      )
-      return result.rows[0]?.record
-    },
+    readBatch: (batchId) => readRecord<BatchRecord>(pool, 'batches', batchId),
     async writeBatch(record) {
       await pool.query(
         `INSERT INTO ${KEYWAY_SCHEMA}.batches (batch_id, record) VALUES ($1, $2)
@@ -71,4 +59,18 @@ export function postgresJournal(pool: Pool): RotationJournal {
       )
     },
   }
+}
+
+/** The record of one rotation (`rotations`, by rotation id) or batch (`batches`, by batch id). */
+async function readRecord<Stored>(
+  pool: Pool,
+  table: 'rotations' | 'batches',
+  id: string,
+): Promise<Stored | undefined> {
+  const key = table === 'rotations' ? 'rotation_id' : 'batch_id'
+  const result = await pool.query<{ record: Stored }>(
+    `SELECT record FROM ${KEYWAY_SCHEMA}.${table} WHERE ${key} = $1`,
+    [id],
+  )
+  return result.rows[0]?.record
 }

@@ -1,5 +1,5 @@
 import type { WorkflowStatus } from '@dbos-inc/dbos-sdk'
-import { createFleet } from '@keyway/core'
+import { createFleet, type RotationState } from '@keyway/core'
 import { hasReached } from '@keyway/core/adapter'
 import { describe, expect, it } from 'vitest'
 import { type PolicyRunSummary, ROTATION_WORKFLOW_PREFIX } from '../src/index.js'
@@ -251,7 +251,7 @@ describe('two workers on one Postgres', () => {
   // step: the step that was cut off opens the rotation from the journal on the other worker.
   // `trail` is what each checkpoint ran; the one marked `*` opened it from the journal. A
   // rotation cut off before it journalled its delivery delivers on the worker that finishes it.
-  const trails: Record<string, string> = {
+  const trails: Partial<Record<RotationState, string>> = {
     started: 'open* create deliver verify retire',
     creating: 'open create* deliver verify retire',
     created: 'open resume* deliver verify retire',
@@ -259,9 +259,13 @@ describe('two workers on one Postgres', () => {
     verified: 'open create deliver resume* retire',
     done: 'open create deliver verify resume*',
   }
-  it.each(JOURNALLED_STATES.map((state) => ({ state })))(
+  const cuts = Object.entries(trails).map(([state, trail]) => ({
+    state: state as RotationState,
+    trail: trail.split(' '),
+  }))
+  it.each(cuts)(
     'a worker killed once a rotation journalled $state loses nothing: the other finishes it, minting and delivering once',
-    async ({ state }) => {
+    async ({ state, trail }) => {
       const setup = await setUp(`cut_${state}`, 3)
       await withWorkers(
         setup,
@@ -284,7 +288,7 @@ describe('two workers on one Postgres', () => {
           const runs = await setup.succeeded(total)
           const seen = await setup.trail(cutOff)
           expect(seen.map((step) => step.name)).toEqual(EACH_STEP)
-          expect(seen.map((step) => step.ran)).toEqual(trails[state]?.split(' '))
+          expect(seen.map((step) => step.ran)).toEqual(trail)
           const output = summaryOf(runs.find((run) => run.workflowID === cutOff))
           expect(await setup.deliveriesFor(output?.oldKeyId)).toEqual([
             {
