@@ -2,14 +2,12 @@ import {
   type ApiKey,
   type BaseStoreSettings,
   type CreateKeyInput,
-  createHttpClient,
+  createStoreClient,
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  paginateCursor,
-  ResponseValidationError,
+  paginateAfterId,
   resolveCredential,
-  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core/adapter'
@@ -54,14 +52,8 @@ export const anthropicCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
   names: true,
-  metadata: false,
   disable: true,
   archive: true,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: false,
   create: false,
   update: ['name', 'status'],
@@ -90,14 +82,11 @@ export function createAnthropicKeyStore(
     setting: 'adminKey',
     envVar: ANTHROPIC_ENV.adminKey,
   })
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', ANTHROPIC_ENV.baseUrl) as string | undefined) ??
-      ANTHROPIC_BASE_URL,
+    baseUrlEnv: ANTHROPIC_ENV.baseUrl,
+    defaultBaseUrl: ANTHROPIC_BASE_URL,
     headers: { 'x-api-key': adminKey, 'anthropic-version': ANTHROPIC_VERSION },
-    secrets: [adminKey],
     credential: adminKey,
     errorBody: readAnthropicError,
   })
@@ -109,35 +98,24 @@ export function createAnthropicKeyStore(
     idPattern: ID_PATTERN,
 
     iterate: ({ signal, includeDisabled }) =>
-      paginateCursor({
+      paginateAfterId({
         provider: PROVIDER,
         signal,
-        fetchPage: async (cursor, pageSignal) => {
+        fetchPage: async (after, pageSignal) => {
           const response = await client.request({
             operation: 'list',
             method: 'GET',
             path: PATH,
             query: {
               limit: PAGE_SIZE,
-              after_id: cursor,
+              after_id: after,
               status: includeDisabled ? undefined : 'active',
             },
             schema: listResponseSchema,
             signal: pageSignal,
           })
           const page = response.data
-          if (page.has_more && page.last_id === null) {
-            throw new ResponseValidationError({
-              provider: PROVIDER,
-              operation: 'list',
-              message: `${PROVIDER} list: a page says it has more but names no last key`,
-              issues: [{ path: 'last_id', message: 'expected the id to page after' }],
-            })
-          }
-          return {
-            items: page.data.map(toApiKey),
-            next: page.has_more ? (page.last_id as string) : undefined,
-          }
+          return { items: page.data.map(toApiKey), hasMore: page.has_more, lastId: page.last_id }
         },
       }),
 

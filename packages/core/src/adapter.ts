@@ -9,6 +9,7 @@
 export {
   assertCapability,
   assertFields,
+  type CapabilityClaims,
   type CapabilityContext,
   defineCapabilities,
 } from './capabilities.js'
@@ -22,11 +23,14 @@ export {
 export {
   type CredentialOption,
   type CredentialSetting,
+  createStoreClient,
+  invalidSetting,
   missingCredential,
   type ResolvedCredential,
   readCredential,
   resolveCredential,
   resolveCredentialAlternatives,
+  type StoreClientOptions,
   settingOrEnv,
 } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
@@ -105,6 +109,7 @@ export {
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
+  choiceFixedAtCreate,
   descriptorEnv,
   fieldTakenBy,
   hintParts,
@@ -118,11 +123,14 @@ export {
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
+  type AfterIdPage,
+  type AfterIdPaginationOptions,
   type CursorPage,
   type CursorPaginationOptions,
   collect,
   type OffsetPage,
   type OffsetPaginationOptions,
+  paginateAfterId,
   paginateCursor,
   paginateOffset,
 } from './paginate.js'

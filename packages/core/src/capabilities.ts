@@ -41,8 +41,35 @@ export function assertFields(
   }
 }
 
-/** Freezes a capabilities object, so no caller can change what a store claims. */
-export function defineCapabilities(capabilities: Capabilities): Readonly<Capabilities> {
+/** The capabilities a vendor lacks unless its store says otherwise. */
+const LACKED = {
+  names: false,
+  metadata: false,
+  disable: false,
+  expiry: false,
+  spendLimit: false,
+  regenerate: false,
+  verify: false,
+  revealAfterCreate: false,
+} as const
+
+/**
+ * What `defineCapabilities` takes: how the vendor gets and pages keys, what `delete` leaves,
+ * the fields `create` and `update` take, and only the features it has (`names: true`,
+ * `verify: true`…): a feature left out is one it lacks.
+ */
+export type CapabilityClaims = Pick<
+  Capabilities,
+  'get' | 'pagination' | 'deleted' | 'create' | 'update' | 'archive' | 'lastUsed'
+> &
+  Partial<Pick<Capabilities, keyof typeof LACKED>>
+
+/**
+ * A store's capabilities, frozen so no caller can change what it claims. Each feature left
+ * out of `claims` is `false`; `archive` and `lastUsed` stay absent unless given.
+ */
+export function defineCapabilities(claims: CapabilityClaims): Readonly<Capabilities> {
+  const capabilities: Capabilities = { ...LACKED, ...claims }
   return Object.freeze({
     ...capabilities,
     update: capabilities.update === false ? false : Object.freeze([...capabilities.update]),

@@ -2,7 +2,7 @@ import {
   type ApiKey,
   type BaseStoreSettings,
   type CreateKeyInput,
-  createHttpClient,
+  createStoreClient,
   defaultKeyName,
   defineCapabilities,
   defineKeyStore,
@@ -11,7 +11,6 @@ import {
   readRawKey,
   requireMembers,
   resolveCredential,
-  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core/adapter'
@@ -64,14 +63,9 @@ export const latitudeCapabilities = defineCapabilities({
   get: 'scan',
   pagination: 'none',
   names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
   lastUsed: true,
   regenerate: true,
   verify: true,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'readOnly', 'allowedIps'],
   update: ['name', 'readOnly', 'allowedIps'],
@@ -96,16 +90,12 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     setting: 'token',
     envVar: LATITUDESH_ENV.token,
   })
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', LATITUDESH_ENV.baseUrl) as string | undefined) ??
-      LATITUDE_BASE_URL,
+    baseUrlEnv: LATITUDESH_ENV.baseUrl,
+    defaultBaseUrl: LATITUDE_BASE_URL,
     headers: { authorization: token, accept: JSON_API },
-    secrets: [token],
     credential: token,
-    account: undefined,
     errorBody: readLatitudeError,
   })
   const document = (attributes: Record<string, unknown>, id?: string) => ({

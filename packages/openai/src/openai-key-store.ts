@@ -6,20 +6,19 @@ import {
   type CreatedKey,
   type CreateKeyInput,
   type CredentialKeyIdsOptions,
-  createHttpClient,
+  createStoreClient,
   defaultSuccessorPlan,
   defineCapabilities,
   defineKeyStore,
   type HttpClient,
+  invalidSetting,
   type KeyStore,
-  paginateCursor,
-  ResponseValidationError,
+  paginateAfterId,
   readRawKey,
   resolveCredential,
   settingOrEnv,
   UnsupportedOperationError,
   type UpdateKeyInput,
-  ValidationError,
   type VendorSettings,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
@@ -41,6 +40,13 @@ export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
 
 /** Keys per list page: OpenAI takes 1 to 100. */
 const PAGE_SIZE = 100
+
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const OPENAI_ENV = {
+  adminKey: 'OPENAI_ADMIN_KEY',
+  project: 'OPENAI_PROJECT_ID',
+  baseUrl: 'OPENAI_BASE_URL',
+} as const
 
 const PROVIDER = 'openai'
 const ID_PATTERN = /^key_[A-Za-z0-9]{1,64}$/
@@ -83,14 +89,8 @@ export const openAIAdminCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
   names: true,
-  metadata: false,
-  disable: false,
   expiry: true,
-  spendLimit: false,
   lastUsed: true,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'expiresAt'],
   update: false,
@@ -107,14 +107,7 @@ export const openAIProjectCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
   names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
   lastUsed: true,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'role'],
   update: ['name'],
@@ -130,17 +123,14 @@ export function createOpenAIKeyStore(settings: OpenAIKeyStoreSettings = {}): Ope
     provider: PROVIDER,
     settings,
     setting: 'adminKey',
-    envVar: 'OPENAI_ADMIN_KEY',
+    envVar: OPENAI_ENV.adminKey,
   })
   const project = resolveProject(settings)
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'OPENAI_BASE_URL') as string | undefined) ??
-      OPENAI_BASE_URL,
+    baseUrlEnv: OPENAI_ENV.baseUrl,
+    defaultBaseUrl: OPENAI_BASE_URL,
     headers: { authorization: `Bearer ${adminKey}` },
-    secrets: [adminKey],
     credential: adminKey,
     account: project ?? 'organization',
     errorBody: readOpenAIError,
@@ -150,6 +140,9 @@ export function createOpenAIKeyStore(settings: OpenAIKeyStoreSettings = {}): Ope
 
 /** The organization's admin API keys. */
 function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
+  const adminKeys = (signal: AbortSignal | undefined) =>
+    pages(client, ADMIN_KEYS_PATH, {}, openAIAdminKeySchema, adminApiKey, signal)
+
   return defineKeyStore<OpenAICreateKeyInput, UpdateKeyInput>({
     provider: PROVIDER,
     capabilities: openAIAdminCapabilities,
@@ -162,14 +155,7 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
 
     // OpenAI has no filter for these: without disabled keys, expired ones are left out here.
     async *iterate({ includeDisabled, signal }) {
-      for await (const key of pages(
-        client,
-        ADMIN_KEYS_PATH,
-        {},
-        openAIAdminKeySchema,
-        adminApiKey,
-        signal,
-      )) {
+      for await (const key of adminKeys(signal)) {
         if (includeDisabled || key.status === 'active') yield key
       }
     },
@@ -213,16 +199,7 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
     credentialKeyIds: async ({ signal, among }: CredentialKeyIdsOptions) => {
       const keys: ApiKey[] = [...(among ?? [])]
       if (among === undefined) {
-        for await (const key of pages(
-          client,
-          ADMIN_KEYS_PATH,
-          {},
-          openAIAdminKeySchema,
-          adminApiKey,
-          signal,
-        )) {
-          keys.push(key)
-        }
+        for await (const key of adminKeys(signal)) keys.push(key)
       }
       return keys
         .filter((key) => {
@@ -454,31 +431,27 @@ function pages<TItem extends v.GenericSchema>(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<ApiKey> {
   const schema = listSchema(item)
-  return paginateCursor({
+  return paginateAfterId({
     provider: PROVIDER,
     signal,
-    fetchPage: async (cursor, pageSignal) => {
+    fetchPage: async (after, pageSignal) => {
       const response = await client.request({
         operation: 'list',
         method: 'GET',
         path,
-        query: { ...query, limit: PAGE_SIZE, after: cursor },
+        query: { ...query, limit: PAGE_SIZE, after },
         schema,
         signal: pageSignal,
       })
       // The schema checked the page; its generic item type is lost in the inference.
       const page = response.data as { data: unknown[]; last_id?: string | null; has_more: boolean }
       const records = page.data as v.InferOutput<TItem>[]
-      const last = page.last_id ?? (records.at(-1) as { id?: string } | undefined)?.id
-      if (page.has_more && (last === undefined || last === null)) {
-        throw new ResponseValidationError({
-          provider: PROVIDER,
-          operation: 'list',
-          message: `${PROVIDER} list: a page says it has more but names no last key`,
-          issues: [{ path: 'last_id', message: 'expected the id to page after' }],
-        })
+      return {
+        items: records.map(toApiKey),
+        hasMore: page.has_more,
+        // Without a last_id, the last key listed.
+        lastId: page.last_id ?? (records.at(-1) as { id?: string } | undefined)?.id,
       }
-      return { items: records.map(toApiKey), next: page.has_more ? (last as string) : undefined }
     },
   })
 }
@@ -535,14 +508,13 @@ function projectApiKey(record: OpenAIProjectKey, project: string): ApiKey {
 
 /** The `project` setting or `OPENAI_PROJECT_ID`, checked; `undefined` for the admin keys. */
 function resolveProject(settings: OpenAIKeyStoreSettings): string | undefined {
-  const project = settingOrEnv(PROVIDER, settings, 'project', 'OPENAI_PROJECT_ID') as unknown
+  const project = settingOrEnv(PROVIDER, settings, 'project', OPENAI_ENV.project) as unknown
   if (project === undefined) return undefined
   if (typeof project === 'string' && PROJECT_PATTERN.test(project)) return project
-  const message = 'expected an OpenAI project id (proj_…)'
-  throw new ValidationError({
-    provider: PROVIDER,
-    operation: 'configure',
-    message: `${PROVIDER}: project (or OPENAI_PROJECT_ID): ${message}`,
-    issues: [{ path: 'project', message }],
-  })
+  throw invalidSetting(
+    PROVIDER,
+    'project',
+    OPENAI_ENV.project,
+    'expected an OpenAI project id (proj_…)',
+  )
 }

@@ -3,10 +3,11 @@ import {
   type BaseStoreSettings,
   type CreateKeyInput,
   type CredentialKeyIdsOptions,
-  createHttpClient,
+  createStoreClient,
   defaultKeyName,
   defineCapabilities,
   defineKeyStore,
+  invalidSetting,
   type KeyStore,
   probeSecret,
   readRawKey,
@@ -82,13 +83,7 @@ export const voiceableCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'none',
   names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
   verify: true,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'keyType', 'allowedOrigins', 'allowedAssistants', 'transientAssistant'],
   update: ['name', 'allowedOrigins', 'allowedAssistants', 'transientAssistant'],
@@ -112,19 +107,15 @@ export function createVoiceableKeyStore(
   const credential = voiceableCredential(settings)
   // The id of the store's own key, where the operator named it; forgotten on useCredential.
   let ownKeyId = 'token' in credential ? undefined : resolveCredentialKeyId(settings)
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', VOICEABLE_ENV.baseUrl) as string | undefined) ??
-      VOICEABLE_BASE_URL,
+    baseUrlEnv: VOICEABLE_ENV.baseUrl,
+    defaultBaseUrl: VOICEABLE_BASE_URL,
     headers:
       'apiKey' in credential
         ? { 'x-api-key': credential.apiKey }
         : { authorization: `Bearer ${credential.token}` },
-    secrets: ['apiKey' in credential ? credential.apiKey : credential.token],
     credential: 'apiKey' in credential ? credential.apiKey : credential.token,
-    account: undefined,
     errorBody: readVoiceableError,
   })
   const fieldsOf = (input: VoiceableCreateKeyInput | VoiceableUpdateKeyInput) => ({
@@ -304,13 +295,12 @@ function resolveCredentialKeyId(settings: VoiceableKeyStoreSettings): string | u
     | string
     | undefined
   if (id === undefined || ID_PATTERN.test(id)) return id
-  const message = 'expected a Voiceable key id (digits)'
-  throw new ValidationError({
-    provider: PROVIDER,
-    operation: 'configure',
-    message: `${PROVIDER}: credentialKeyId (or VOICEABLE_API_KEY_ID): ${message}`,
-    issues: [{ path: 'credentialKeyId', message }],
-  })
+  throw invalidSetting(
+    PROVIDER,
+    'credentialKeyId',
+    VOICEABLE_ENV.credentialKeyId,
+    'expected a Voiceable key id (digits)',
+  )
 }
 
 function toApiKey(record: VoiceableApiKey): ApiKey {
