@@ -184,15 +184,7 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
       return { key: adminApiKey(record), secret: client.secret(value) }
     },
 
-    async delete(encodedId, { signal }) {
-      await client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: `${ADMIN_KEYS_PATH}/${encodedId}`,
-        schema: deletedSchema,
-        signal,
-      })
-    },
+    delete: (encodedId, { signal }) => deleteAt(client, `${ADMIN_KEYS_PATH}/${encodedId}`, signal),
 
     // The store's credential is an admin key, listed among them, but only redacted: every key
     // whose redacted value fits the credential may be it, and one that cannot be read counts.
@@ -246,15 +238,8 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
     return ids
   }
 
-  const deleteAccount = async (account: string, signal: AbortSignal | undefined) => {
-    await client.request({
-      operation: 'delete',
-      method: 'DELETE',
-      path: `${accountsPath}/${encodeURIComponent(account)}`,
-      schema: deletedSchema,
-      signal,
-    })
-  }
+  const deleteAccount = (account: string, signal: AbortSignal | undefined) =>
+    deleteAt(client, `${accountsPath}/${encodeURIComponent(account)}`, signal)
 
   /**
    * Makes a new service account an owner. If that fails, the account is deleted again (it is
@@ -368,16 +353,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
     async delete(encodedId, { signal, id }) {
       const record = await fetchKey(encodedId, 'delete', signal)
       const account = record.owner.service_account
-      if (account === undefined) {
-        await client.request({
-          operation: 'delete',
-          method: 'DELETE',
-          path: `${keysPath}/${encodedId}`,
-          schema: deletedSchema,
-          signal,
-        })
-        return
-      }
+      if (account === undefined) return deleteAt(client, `${keysPath}/${encodedId}`, signal)
       // OpenAI deletes a service account's key only with the account: never one holding more.
       const others = (await keysOf(account.id, signal)).filter((keyId) => keyId !== id)
       if (others.length > 0) {
@@ -418,6 +394,21 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
 
     // The store authenticates with an admin key, which is never a project's key.
     credentialKeyIds: async () => [],
+  })
+}
+
+/** Deletes what `path` names: a key or a service account; OpenAI answers with `deleted`. */
+async function deleteAt(
+  client: HttpClient,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  await client.request({
+    operation: 'delete',
+    method: 'DELETE',
+    path,
+    schema: deletedSchema,
+    signal,
   })
 }
 

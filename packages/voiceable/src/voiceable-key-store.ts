@@ -124,6 +124,16 @@ export function createVoiceableKeyStore(
     allowed_assistants: input.allowedAssistants,
     transient_assistant: input.transientAssistant,
   })
+  const listAll = async (operation: string, signal: AbortSignal | undefined) =>
+    (
+      await client.request({
+        operation,
+        method: 'GET',
+        path: '/api_keys',
+        schema: listResponseSchema,
+        signal,
+      })
+    ).data.data
 
   return defineKeyStore<VoiceableCreateKeyInput, VoiceableUpdateKeyInput>({
     provider: PROVIDER,
@@ -136,14 +146,7 @@ export function createVoiceableKeyStore(
     marking: { name: {} },
 
     async *iterate({ signal }) {
-      const response = await client.request({
-        operation: 'list',
-        method: 'GET',
-        path: '/api_keys',
-        schema: listResponseSchema,
-        signal,
-      })
-      yield* response.data.data.map(toApiKey)
+      yield* (await listAll('list', signal)).map(toApiKey)
     },
 
     async get(encodedId, _id, { signal }) {
@@ -241,15 +244,7 @@ export function createVoiceableKeyStore(
             // A listing the caller already has serves as well as a new one.
             const records =
               among === undefined
-                ? (
-                    await client.request({
-                      operation: 'credentialKeyIds',
-                      method: 'GET',
-                      path: '/api_keys',
-                      schema: listResponseSchema,
-                      signal,
-                    })
-                  ).data.data
+                ? await listAll('credentialKeyIds', signal)
                 : among.map((key) =>
                     readRawKey(voiceableApiKeySchema, key, PROVIDER, 'credentialKeyIds'),
                   )
