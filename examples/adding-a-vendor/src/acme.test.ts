@@ -78,9 +78,10 @@ export function createAcmeKeyStore(settings: AcmeKeyStoreSettings = {}): KeyStor
   })
   const client = createStoreClient(settings, {
     provider: 'acme',
-    baseUrlEnv: 'ACME_BASE_URL',
-    defaultBaseUrl: 'https://api.acme.example/v1',
+    env: { baseUrl: 'ACME_BASE_URL' },
+    baseUrl: 'https://api.acme.example/v1',
     headers: { authorization: `Bearer ${token}` },
+    secrets: [token],
     credential: token,
     errorBody: readAcmeError,
   })

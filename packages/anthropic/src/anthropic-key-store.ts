@@ -6,7 +6,8 @@ import {
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
-  paginateAfterId,
+  nextAfterId,
+  paginateCursor,
   resolveCredential,
   type UpdateKeyInput,
   type VendorSettings,
@@ -84,9 +85,10 @@ export function createAnthropicKeyStore(
   })
   const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrlEnv: ANTHROPIC_ENV.baseUrl,
-    defaultBaseUrl: ANTHROPIC_BASE_URL,
+    env: ANTHROPIC_ENV,
+    baseUrl: ANTHROPIC_BASE_URL,
     headers: { 'x-api-key': adminKey, 'anthropic-version': ANTHROPIC_VERSION },
+    secrets: [adminKey],
     credential: adminKey,
     errorBody: readAnthropicError,
   })
@@ -98,24 +100,27 @@ export function createAnthropicKeyStore(
     idPattern: ID_PATTERN,
 
     iterate: ({ signal, includeDisabled }) =>
-      paginateAfterId({
+      paginateCursor({
         provider: PROVIDER,
         signal,
-        fetchPage: async (after, pageSignal) => {
+        fetchPage: async (cursor, pageSignal) => {
           const response = await client.request({
             operation: 'list',
             method: 'GET',
             path: PATH,
             query: {
               limit: PAGE_SIZE,
-              after_id: after,
+              after_id: cursor,
               status: includeDisabled ? undefined : 'active',
             },
             schema: listResponseSchema,
             signal: pageSignal,
           })
           const page = response.data
-          return { items: page.data.map(toApiKey), hasMore: page.has_more, lastId: page.last_id }
+          return {
+            items: page.data.map(toApiKey),
+            next: nextAfterId(PROVIDER, page.has_more, page.last_id),
+          }
         },
       }),
 

@@ -23,14 +23,12 @@ export {
 export {
   type CredentialOption,
   type CredentialSetting,
-  createStoreClient,
   invalidSetting,
   missingCredential,
   type ResolvedCredential,
   readCredential,
   resolveCredential,
   resolveCredentialAlternatives,
-  type StoreClientOptions,
   settingOrEnv,
 } from './credentials.js'
 export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
@@ -95,6 +93,7 @@ export {
 export {
   type BaseStoreSettings,
   createHttpClient,
+  createStoreClient,
   DEFAULT_TIMEOUT_MS,
   type HttpClient,
   type HttpClientSettings,
@@ -106,6 +105,7 @@ export {
   type RequestEvent,
   type ResponseEvent,
   type RetryEvent,
+  type StoreClientOptions,
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
@@ -123,14 +123,12 @@ export {
 } from './key-store-descriptor.js'
 export { TLS_FAILURE_CODES } from './network-errors.js'
 export {
-  type AfterIdPage,
-  type AfterIdPaginationOptions,
   type CursorPage,
   type CursorPaginationOptions,
   collect,
+  nextAfterId,
   type OffsetPage,
   type OffsetPaginationOptions,
-  paginateAfterId,
   paginateCursor,
   paginateOffset,
 } from './paginate.js'

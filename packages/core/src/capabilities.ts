@@ -41,17 +41,17 @@ export function assertFields(
   }
 }
 
-/** The capabilities a vendor lacks unless its store says otherwise. */
-const LACKED = {
-  names: false,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
-} as const
+/** The features a vendor lacks unless its store claims them. */
+const FEATURES = [
+  'names',
+  'metadata',
+  'disable',
+  'expiry',
+  'spendLimit',
+  'regenerate',
+  'verify',
+  'revealAfterCreate',
+] as const
 
 /**
  * What `defineCapabilities` takes: how the vendor gets and pages keys, what `delete` leaves,
@@ -62,14 +62,17 @@ export type CapabilityClaims = Pick<
   Capabilities,
   'get' | 'pagination' | 'deleted' | 'create' | 'update' | 'archive' | 'lastUsed'
 > &
-  Partial<Pick<Capabilities, keyof typeof LACKED>>
+  Partial<Pick<Capabilities, (typeof FEATURES)[number]>>
 
 /**
  * A store's capabilities, frozen so no caller can change what it claims. Each feature left
  * out of `claims` is `false`; `archive` and `lastUsed` stay absent unless given.
  */
 export function defineCapabilities(claims: CapabilityClaims): Readonly<Capabilities> {
-  const capabilities: Capabilities = { ...LACKED, ...claims }
+  const capabilities = {
+    ...Object.fromEntries(FEATURES.map((feature) => [feature, false])),
+    ...claims,
+  } as Capabilities
   return Object.freeze({
     ...capabilities,
     update: capabilities.update === false ? false : Object.freeze([...capabilities.update]),

@@ -1,6 +1,4 @@
 import { ValidationError } from './errors.js'
-import { type BaseStoreSettings, createHttpClient } from './http-client.js'
-import type { HttpClient, HttpClientSettings } from './http-types.js'
 import { readEnv } from './validate.js'
 
 /** One credential setting of a store factory, as the adapter declares it. */
@@ -164,42 +162,6 @@ export function missingCredential(
     operation: 'configure',
     message: `${provider}: no credential; pass ${ways.join(', or ')}`,
     issues: [{ path: setting, message: `required: ${ways.join(', or ')}` }],
-  })
-}
-
-/** What `createStoreClient` takes beside the factory's settings. */
-export interface StoreClientOptions
-  extends Pick<HttpClientSettings, 'provider' | 'headers' | 'secrets' | 'errorBody' | 'account'> {
-  /** The env var the `baseUrl` setting defaults to, e.g. `'OPENROUTER_BASE_URL'`. */
-  baseUrlEnv: string
-  /** The vendor's API, where neither the `baseUrl` setting nor `baseUrlEnv` gives one. */
-  defaultBaseUrl: string
-  /**
-   * What says which account the store reaches (see `HttpClientSettings.credential`). One
-   * string is also the secret scrubbed from every error and event, unless `secrets` is given.
-   */
-  credential: string | readonly string[]
-}
-
-/**
- * The HTTP client of an adapter's store, built from its factory's settings the one way every
- * adapter builds it: the base URL from the `baseUrl` setting, else its env var, else the
- * vendor's own (a setting given as `undefined` is refused, see `settingOrEnv`); the credential
- * declared and scrubbed; `account` only where the adapter gives one. Every base setting is
- * checked as `createHttpClient` checks it.
- */
-export function createStoreClient(
-  settings: BaseStoreSettings & { baseUrl?: string },
-  options: StoreClientOptions,
-): HttpClient {
-  const { baseUrlEnv, defaultBaseUrl, ...client } = options
-  const baseUrl = settingOrEnv(client.provider, settings, 'baseUrl', baseUrlEnv)
-  return createHttpClient({
-    ...settings,
-    account: undefined,
-    secrets: typeof client.credential === 'string' ? [client.credential] : [],
-    ...client,
-    baseUrl: (baseUrl as string | undefined) ?? defaultBaseUrl,
   })
 }
 

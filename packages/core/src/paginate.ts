@@ -75,44 +75,24 @@ export async function* paginateCursor<T>(options: CursorPaginationOptions<T>): A
   }
 }
 
-/** One page of a list that pages after the last id it gave (`has_more`, `last_id`). */
-export interface AfterIdPage<T> {
-  items: readonly T[]
-  /** Whether a page follows. */
-  hasMore: boolean
-  /** The id the next page starts after; missing is only allowed on the last page. */
-  lastId: string | null | undefined
-}
-
-/** How to fetch one page of a list that pages after the last id. */
-export interface AfterIdPaginationOptions<T> extends RequestOptions {
-  /** The vendor, for the errors a bad page throws. */
-  provider: string
-  /** Fetches the page after the id `after` (`undefined`: the first page). */
-  fetchPage: (after: string | undefined, signal: AbortSignal | undefined) => Promise<AfterIdPage<T>>
-}
-
 /**
- * Walks a list whose pages say whether more follow and name the id to page after (Anthropic
- * and OpenAI: `has_more`, `last_id`), as `paginateCursor` walks a cursor list. A page that
- * says it has more but names no id to page after is a `ResponseValidationError`.
+ * The cursor of the next page of a list whose pages say whether more follow and name the id to
+ * page after (Anthropic and OpenAI: `has_more`, `last_id`), for `paginateCursor`: `undefined`
+ * after the last page. A page that says it has more but names no id is a
+ * `ResponseValidationError`: there is no way to ask for the rest.
  */
-export function paginateAfterId<T>(options: AfterIdPaginationOptions<T>): AsyncGenerator<T> {
-  const { provider, fetchPage } = options
-  return paginateCursor({
+export function nextAfterId(
+  provider: string,
+  hasMore: boolean,
+  lastId: string | null | undefined,
+): string | undefined {
+  if (!hasMore) return undefined
+  if (typeof lastId === 'string') return lastId
+  throw new ResponseValidationError({
     provider,
-    signal: options.signal,
-    fetchPage: async (cursor, signal) => {
-      const page = await fetchPage(cursor, signal)
-      if (!page.hasMore) return { items: page.items, next: undefined }
-      if (typeof page.lastId === 'string') return { items: page.items, next: page.lastId }
-      throw new ResponseValidationError({
-        provider,
-        operation: 'list',
-        message: `${provider} list: a page says it has more but names no last key`,
-        issues: [{ path: 'last_id', message: 'expected the id to page after' }],
-      })
-    },
+    operation: 'list',
+    message: `${provider} list: a page says it has more but names no last key`,
+    issues: [{ path: 'last_id', message: 'expected the id to page after' }],
   })
 }
 

@@ -14,6 +14,7 @@ import {
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core/adapter'
+import type * as v from 'valibot'
 import {
   createInputSchema,
   type LatitudeApiKey,
@@ -92,9 +93,10 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
   })
   const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrlEnv: LATITUDESH_ENV.baseUrl,
-    defaultBaseUrl: LATITUDE_BASE_URL,
+    env: LATITUDESH_ENV,
+    baseUrl: LATITUDE_BASE_URL,
     headers: { authorization: token, accept: JSON_API },
+    secrets: [token],
     credential: token,
     errorBody: readLatitudeError,
   })
@@ -105,6 +107,11 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     name: input.name,
     read_only: input.readOnly,
     allowed_ips: input.allowedIps,
+  })
+  /** A key and its new token, from a create's or a regenerate's answer. */
+  const created = (resource: v.InferOutput<typeof tokenResponseSchema>['data']) => ({
+    key: toApiKey(resource),
+    secret: client.secret(resource.attributes.token),
   })
   const listAll = async (signal: AbortSignal | undefined) =>
     (
@@ -140,10 +147,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         schema: tokenResponseSchema,
         signal,
       })
-      return {
-        key: toApiKey(response.data.data),
-        secret: client.secret(response.data.data.attributes.token),
-      }
+      return created(response.data.data)
     },
 
     async update(encodedId, patch, { id, signal }) {
@@ -176,10 +180,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         schema: tokenResponseSchema,
         signal,
       })
-      return {
-        key: toApiKey(response.data.data),
-        secret: client.secret(response.data.data.attributes.token),
-      }
+      return created(response.data.data)
     },
 
     // A key like this one: its name, read-only flag and allowed IPs. Nothing else is settable.

@@ -109,9 +109,8 @@ export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): Not
   const credentials = resolveCredentials(settings)
   const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrlEnv: NOTEDX_ENV.baseUrl,
-    defaultBaseUrl: NOTEDX_BASE_URL,
-    // The email says which account, but is no secret.
+    env: NOTEDX_ENV,
+    baseUrl: NOTEDX_BASE_URL,
     secrets: 'idToken' in credentials ? [credentials.idToken] : [credentials.password],
     credential:
       'idToken' in credentials ? credentials.idToken : [credentials.email, credentials.password],

@@ -13,7 +13,8 @@ import {
   type HttpClient,
   invalidSetting,
   type KeyStore,
-  paginateAfterId,
+  nextAfterId,
+  paginateCursor,
   readRawKey,
   resolveCredential,
   settingOrEnv,
@@ -128,9 +129,10 @@ export function createOpenAIKeyStore(settings: OpenAIKeyStoreSettings = {}): Ope
   const project = resolveProject(settings)
   const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrlEnv: OPENAI_ENV.baseUrl,
-    defaultBaseUrl: OPENAI_BASE_URL,
+    env: OPENAI_ENV,
+    baseUrl: OPENAI_BASE_URL,
     headers: { authorization: `Bearer ${adminKey}` },
+    secrets: [adminKey],
     credential: adminKey,
     account: project ?? 'organization',
     errorBody: readOpenAIError,
@@ -221,8 +223,8 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
     return response.data
   }
 
-  /** Ids of every key of the project that `account` owns. */
-  const keysOf = async (account: string, signal: AbortSignal | undefined) => {
+  /** Ids of every key of the project that `account` owns, but key `keyId`. */
+  const otherKeysOf = async (account: string, keyId: string, signal: AbortSignal | undefined) => {
     const ids: string[] = []
     for await (const key of pages(
       client,
@@ -233,7 +235,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
       signal,
     )) {
       const owner = (key.raw as OpenAIProjectKey).owner.service_account?.id
-      if (owner === account) ids.push(key.id)
+      if (owner === account && key.id !== keyId) ids.push(key.id)
     }
     return ids
   }
@@ -355,7 +357,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
       const account = record.owner.service_account
       if (account === undefined) return deleteAt(client, `${keysPath}/${encodedId}`, signal)
       // OpenAI deletes a service account's key only with the account: never one holding more.
-      const others = (await keysOf(account.id, signal)).filter((keyId) => keyId !== id)
+      const others = await otherKeysOf(account.id, id, signal)
       if (others.length > 0) {
         throw new ConflictError({
           provider: PROVIDER,
@@ -376,7 +378,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
           blocked: `${PROVIDER} mints project keys only as service accounts: key ${key.id} belongs to a user, who makes keys in the dashboard`,
         }
       }
-      const others = (await keysOf(account.id, signal)).filter((keyId) => keyId !== key.id)
+      const others = await otherKeysOf(account.id, key.id, signal)
       if (others.length > 0) {
         return {
           ...plan,
@@ -422,27 +424,24 @@ function pages<TItem extends v.GenericSchema>(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<ApiKey> {
   const schema = listSchema(item)
-  return paginateAfterId({
+  return paginateCursor({
     provider: PROVIDER,
     signal,
-    fetchPage: async (after, pageSignal) => {
+    fetchPage: async (cursor, pageSignal) => {
       const response = await client.request({
         operation: 'list',
         method: 'GET',
         path,
-        query: { ...query, limit: PAGE_SIZE, after },
+        query: { ...query, limit: PAGE_SIZE, after: cursor },
         schema,
         signal: pageSignal,
       })
       // The schema checked the page; its generic item type is lost in the inference.
       const page = response.data as { data: unknown[]; last_id?: string | null; has_more: boolean }
       const records = page.data as v.InferOutput<TItem>[]
-      return {
-        items: records.map(toApiKey),
-        hasMore: page.has_more,
-        // Without a last_id, the last key listed.
-        lastId: page.last_id ?? (records.at(-1) as { id?: string } | undefined)?.id,
-      }
+      // Without a last_id, the last key listed.
+      const last = page.last_id ?? (records.at(-1) as { id?: string } | undefined)?.id
+      return { items: records.map(toApiKey), next: nextAfterId(PROVIDER, page.has_more, last) }
     },
   })
 }

@@ -122,9 +122,10 @@ export function createOpenRouterKeyStore(
   })
   const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrlEnv: OPENROUTER_ENV.baseUrl,
-    defaultBaseUrl: OPENROUTER_BASE_URL,
+    env: OPENROUTER_ENV,
+    baseUrl: OPENROUTER_BASE_URL,
     headers: { authorization: `Bearer ${managementKey}` },
+    secrets: [managementKey],
     credential: managementKey,
     errorBody: readOpenRouterError,
   })

@@ -105,17 +105,19 @@ export function createVoiceableKeyStore(
   settings: VoiceableKeyStoreSettings = {},
 ): VoiceableKeyStore {
   const credential = voiceableCredential(settings)
+  const secret = 'apiKey' in credential ? credential.apiKey : credential.token
   // The id of the store's own key, where the operator named it; forgotten on useCredential.
   let ownKeyId = 'token' in credential ? undefined : resolveCredentialKeyId(settings)
   const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrlEnv: VOICEABLE_ENV.baseUrl,
-    defaultBaseUrl: VOICEABLE_BASE_URL,
+    env: VOICEABLE_ENV,
+    baseUrl: VOICEABLE_BASE_URL,
     headers:
       'apiKey' in credential
         ? { 'x-api-key': credential.apiKey }
         : { authorization: `Bearer ${credential.token}` },
-    credential: 'apiKey' in credential ? credential.apiKey : credential.token,
+    secrets: [secret],
+    credential: secret,
     errorBody: readVoiceableError,
   })
   const fieldsOf = (input: VoiceableCreateKeyInput | VoiceableUpdateKeyInput) => ({
