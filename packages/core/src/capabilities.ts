@@ -51,7 +51,7 @@ const FEATURES = [
   'regenerate',
   'verify',
   'revealAfterCreate',
-] as const
+] as const satisfies readonly (keyof Capabilities)[]
 
 /**
  * What `defineCapabilities` takes: how the vendor gets and pages keys, what `delete` leaves,
@@ -62,7 +62,19 @@ export type CapabilityClaims = Pick<
   Capabilities,
   'get' | 'pagination' | 'deleted' | 'create' | 'update' | 'archive' | 'lastUsed'
 > &
-  Partial<Pick<Capabilities, (typeof FEATURES)[number]>>
+  Partial<
+    Pick<
+      Capabilities,
+      | 'names'
+      | 'metadata'
+      | 'disable'
+      | 'expiry'
+      | 'spendLimit'
+      | 'regenerate'
+      | 'verify'
+      | 'revealAfterCreate'
+    >
+  >
 
 /**
  * A store's capabilities, frozen so no caller can change what it claims. Each feature left
