@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import {
   type ApiKey,
   type BaseStoreSettings,
-  createHttpClient,
+  createStoreClient,
   defineCapabilities,
   defineKeyStore,
   errorReader,
@@ -15,7 +15,6 @@ import {
   lenient,
   paginateCursor,
   resolveCredential,
-  settingOrEnv,
   type VendorSettings,
 } from '@keyway/core/adapter'
 import {
@@ -35,14 +34,9 @@ import * as v from 'valibot'
 export const acmeCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
+  // What Acme has; a feature left out (metadata, expiry, verify…) is one it lacks.
   names: true,
-  metadata: false,
   disable: true,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: false,
   create: ['name'],
   update: ['name', 'status'],
@@ -82,12 +76,10 @@ export function createAcmeKeyStore(settings: AcmeKeyStoreSettings = {}): KeyStor
     setting: 'adminToken',
     envVar: 'ACME_ADMIN_TOKEN',
   })
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: 'acme',
-    baseUrl:
-      (settingOrEnv('acme', settings, 'baseUrl', 'ACME_BASE_URL') as string | undefined) ??
-      'https://api.acme.example/v1',
+    env: { baseUrl: 'ACME_BASE_URL' },
+    baseUrl: 'https://api.acme.example/v1',
     headers: { authorization: `Bearer ${token}` },
     secrets: [token],
     credential: token,

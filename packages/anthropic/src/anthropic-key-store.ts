@@ -2,14 +2,13 @@ import {
   type ApiKey,
   type BaseStoreSettings,
   type CreateKeyInput,
-  createHttpClient,
+  createStoreClient,
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
+  nextAfterId,
   paginateCursor,
-  ResponseValidationError,
   resolveCredential,
-  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core/adapter'
@@ -54,14 +53,8 @@ export const anthropicCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
   names: true,
-  metadata: false,
   disable: true,
   archive: true,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: false,
   create: false,
   update: ['name', 'status'],
@@ -90,12 +83,10 @@ export function createAnthropicKeyStore(
     setting: 'adminKey',
     envVar: ANTHROPIC_ENV.adminKey,
   })
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', ANTHROPIC_ENV.baseUrl) as string | undefined) ??
-      ANTHROPIC_BASE_URL,
+    env: ANTHROPIC_ENV,
+    baseUrl: ANTHROPIC_BASE_URL,
     headers: { 'x-api-key': adminKey, 'anthropic-version': ANTHROPIC_VERSION },
     secrets: [adminKey],
     credential: adminKey,
@@ -126,17 +117,9 @@ export function createAnthropicKeyStore(
             signal: pageSignal,
           })
           const page = response.data
-          if (page.has_more && page.last_id === null) {
-            throw new ResponseValidationError({
-              provider: PROVIDER,
-              operation: 'list',
-              message: `${PROVIDER} list: a page says it has more but names no last key`,
-              issues: [{ path: 'last_id', message: 'expected the id to page after' }],
-            })
-          }
           return {
             items: page.data.map(toApiKey),
-            next: page.has_more ? (page.last_id as string) : undefined,
+            next: nextAfterId(PROVIDER, page.has_more, page.last_id),
           }
         },
       }),

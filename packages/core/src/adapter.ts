@@ -9,6 +9,7 @@
 export {
   assertCapability,
   assertFields,
+  type CapabilityClaims,
   type CapabilityContext,
   defineCapabilities,
 } from './capabilities.js'
@@ -22,6 +23,7 @@ export {
 export {
   type CredentialOption,
   type CredentialSetting,
+  invalidSetting,
   missingCredential,
   type ResolvedCredential,
   readCredential,
@@ -91,6 +93,7 @@ export {
 export {
   type BaseStoreSettings,
   createHttpClient,
+  createStoreClient,
   DEFAULT_TIMEOUT_MS,
   type HttpClient,
   type HttpClientSettings,
@@ -102,9 +105,11 @@ export {
   type RequestEvent,
   type ResponseEvent,
   type RetryEvent,
+  type StoreClientOptions,
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
 export {
+  choiceFixedAtCreate,
   descriptorEnv,
   fieldTakenBy,
   hintParts,
@@ -121,6 +126,7 @@ export {
   type CursorPage,
   type CursorPaginationOptions,
   collect,
+  nextAfterId,
   type OffsetPage,
   type OffsetPaginationOptions,
   paginateCursor,

@@ -41,8 +41,50 @@ export function assertFields(
   }
 }
 
-/** Freezes a capabilities object, so no caller can change what a store claims. */
-export function defineCapabilities(capabilities: Capabilities): Readonly<Capabilities> {
+/** The features a vendor lacks unless its store claims them. */
+const FEATURES = [
+  'names',
+  'metadata',
+  'disable',
+  'expiry',
+  'spendLimit',
+  'regenerate',
+  'verify',
+  'revealAfterCreate',
+] as const satisfies readonly (keyof Capabilities)[]
+
+/**
+ * What `defineCapabilities` takes: how the vendor gets and pages keys, what `delete` leaves,
+ * the fields `create` and `update` take, and only the features it has (`names: true`,
+ * `verify: true`…): a feature left out is one it lacks.
+ */
+export type CapabilityClaims = Pick<
+  Capabilities,
+  'get' | 'pagination' | 'deleted' | 'create' | 'update' | 'archive' | 'lastUsed'
+> &
+  Partial<
+    Pick<
+      Capabilities,
+      | 'names'
+      | 'metadata'
+      | 'disable'
+      | 'expiry'
+      | 'spendLimit'
+      | 'regenerate'
+      | 'verify'
+      | 'revealAfterCreate'
+    >
+  >
+
+/**
+ * A store's capabilities, frozen so no caller can change what it claims. Each feature left
+ * out of `claims` is `false`; `archive` and `lastUsed` stay absent unless given.
+ */
+export function defineCapabilities(claims: CapabilityClaims): Readonly<Capabilities> {
+  const capabilities = {
+    ...Object.fromEntries(FEATURES.map((feature) => [feature, false])),
+    ...claims,
+  } as Capabilities
   return Object.freeze({
     ...capabilities,
     update: capabilities.update === false ? false : Object.freeze([...capabilities.update]),

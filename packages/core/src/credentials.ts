@@ -164,3 +164,21 @@ export function missingCredential(
     issues: [{ path: setting, message: `required: ${ways.join(', or ')}` }],
   })
 }
+
+/**
+ * A `ValidationError` for a setting of a store factory that holds something it cannot use:
+ * `provider: setting (or ENV_VAR): problem`, naming the env var it may have come from.
+ */
+export function invalidSetting(
+  provider: string,
+  setting: string,
+  envVar: string,
+  problem: string,
+): ValidationError {
+  return new ValidationError({
+    provider,
+    operation: 'configure',
+    message: `${provider}: ${setting} (or ${envVar}): ${problem}`,
+    issues: [{ path: setting, message: problem }],
+  })
+}

@@ -1,9 +1,11 @@
 import pRetryImport from 'p-retry'
 import type * as v from 'valibot'
+import { settingOrEnv } from './credentials.js'
 import { defaultExport } from './default-export.js'
 import { type KeyStoreError, RateLimitError, ValidationError } from './errors.js'
 import { errorForStatus, readErrorDetails } from './http-errors.js'
 import {
+  type BaseStoreSettings,
   DEFAULT_TIMEOUT_MS,
   type HttpClient,
   type HttpClientSettings,
@@ -369,4 +371,38 @@ function parseBody(text: string): unknown {
   } catch {
     return text
   }
+}
+
+/** What `createStoreClient` takes beside the factory's settings. */
+export interface StoreClientOptions
+  extends Pick<
+    HttpClientSettings,
+    'provider' | 'headers' | 'secrets' | 'credential' | 'errorBody' | 'account'
+  > {
+  /** The env vars the factory reads, by setting; `env.baseUrl` is the base URL's. */
+  env: { readonly baseUrl: string }
+  /** The vendor's API: the base URL where neither the setting nor `env.baseUrl` gives one. */
+  baseUrl: string
+}
+
+/**
+ * The HTTP client of an adapter's store, built from its factory's settings the one way every
+ * adapter builds it: the base URL from the `baseUrl` setting, else its env var, else the
+ * vendor's own (a setting given as `undefined` is refused, see `settingOrEnv`); the credential,
+ * its secrets and headers as the adapter declares them; `account` only where the adapter gives
+ * one. Every base setting is checked as `createHttpClient` checks it.
+ */
+export function createStoreClient(
+  settings: BaseStoreSettings & { baseUrl?: string },
+  options: StoreClientOptions,
+): HttpClient {
+  const { env, ...client } = options
+  return createHttpClient({
+    ...settings,
+    account: undefined,
+    ...client,
+    baseUrl:
+      (settingOrEnv(client.provider, settings, 'baseUrl', env.baseUrl) as string | undefined) ??
+      client.baseUrl,
+  })
 }

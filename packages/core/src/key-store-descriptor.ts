@@ -93,6 +93,19 @@ export type KeyField = KeyFieldKind & {
   readonly operations?: readonly KeyFieldOperation[]
 }
 
+/**
+ * A choice fixed when a key is made (its type, its account's role): taken by a create and
+ * carried to a successor at a rotation, never changed by an update.
+ */
+export function choiceFixedAtCreate(
+  field: string,
+  flag: string,
+  choices: readonly string[],
+  help: string,
+): KeyField {
+  return { field, flag, kind: 'choice', choices, help, operations: ['create', 'rotate'] }
+}
+
 /** A store setting given by a flag for one run, e.g. `--credential-key-id`. */
 export interface SettingFlag {
   /** The factory's setting: `'credentialKeyId'`. */

@@ -75,6 +75,27 @@ export async function* paginateCursor<T>(options: CursorPaginationOptions<T>): A
   }
 }
 
+/**
+ * The cursor of the next page of a list whose pages say whether more follow and name the id to
+ * page after (Anthropic and OpenAI: `has_more`, `last_id`), for `paginateCursor`: `undefined`
+ * after the last page. A page that says it has more but names no id is a
+ * `ResponseValidationError`: there is no way to ask for the rest.
+ */
+export function nextAfterId(
+  provider: string,
+  hasMore: boolean,
+  lastId: string | null | undefined,
+): string | undefined {
+  if (!hasMore) return undefined
+  if (typeof lastId === 'string') return lastId
+  throw new ResponseValidationError({
+    provider,
+    operation: 'list',
+    message: `${provider} list: a page says it has more but names no last key`,
+    issues: [{ path: 'last_id', message: 'expected the id to page after' }],
+  })
+}
+
 /** Collects an async iterable into an array. */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = []

@@ -2,7 +2,7 @@ import {
   type ApiKey,
   type BaseStoreSettings,
   type CreateKeyInput,
-  createHttpClient,
+  createStoreClient,
   defaultKeyName,
   defineCapabilities,
   defineKeyStore,
@@ -11,10 +11,10 @@ import {
   readRawKey,
   requireMembers,
   resolveCredential,
-  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core/adapter'
+import type * as v from 'valibot'
 import {
   createInputSchema,
   type LatitudeApiKey,
@@ -64,14 +64,9 @@ export const latitudeCapabilities = defineCapabilities({
   get: 'scan',
   pagination: 'none',
   names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
   lastUsed: true,
   regenerate: true,
   verify: true,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'readOnly', 'allowedIps'],
   update: ['name', 'readOnly', 'allowedIps'],
@@ -96,16 +91,13 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     setting: 'token',
     envVar: LATITUDESH_ENV.token,
   })
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', LATITUDESH_ENV.baseUrl) as string | undefined) ??
-      LATITUDE_BASE_URL,
+    env: LATITUDESH_ENV,
+    baseUrl: LATITUDE_BASE_URL,
     headers: { authorization: token, accept: JSON_API },
     secrets: [token],
     credential: token,
-    account: undefined,
     errorBody: readLatitudeError,
   })
   const document = (attributes: Record<string, unknown>, id?: string) => ({
@@ -115,6 +107,11 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
     name: input.name,
     read_only: input.readOnly,
     allowed_ips: input.allowedIps,
+  })
+  /** A key and its new token, from a create's or a regenerate's answer. */
+  const created = (resource: v.InferOutput<typeof tokenResponseSchema>['data']) => ({
+    key: toApiKey(resource),
+    secret: client.secret(resource.attributes.token),
   })
   const listAll = async (signal: AbortSignal | undefined) =>
     (
@@ -150,10 +147,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         schema: tokenResponseSchema,
         signal,
       })
-      return {
-        key: toApiKey(response.data.data),
-        secret: client.secret(response.data.data.attributes.token),
-      }
+      return created(response.data.data)
     },
 
     async update(encodedId, patch, { id, signal }) {
@@ -186,10 +180,7 @@ export function createLatitudeKeyStore(settings: LatitudeKeyStoreSettings = {}):
         schema: tokenResponseSchema,
         signal,
       })
-      return {
-        key: toApiKey(response.data.data),
-        secret: client.secret(response.data.data.attributes.token),
-      }
+      return created(response.data.data)
     },
 
     // A key like this one: its name, read-only flag and allowed IPs. Nothing else is settable.

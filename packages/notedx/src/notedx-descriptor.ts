@@ -1,4 +1,4 @@
-import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
+import { choiceFixedAtCreate, hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createNoteDxKeyStore,
   NOTEDX_ENV,
@@ -36,14 +36,5 @@ export const noteDxDescriptor: KeyStoreDescriptor<NoteDxKeyStoreSettings, NoteDx
     sha256InId: { prefix: 'ndx_', length: 24 },
   },
   columns: [{ header: 'TYPE', cell: (key) => (key.raw as Partial<NoteDxItem>).type ?? '-' }],
-  fields: [
-    {
-      field: 'type',
-      flag: 'type',
-      kind: 'choice',
-      choices: ['sandbox', 'live'],
-      help: 'the key type',
-      operations: ['create', 'rotate'],
-    },
-  ],
+  fields: [choiceFixedAtCreate('type', 'type', ['sandbox', 'live'], 'the key type')],
 }

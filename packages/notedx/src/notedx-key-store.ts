@@ -3,7 +3,7 @@ import {
   type ApiKey,
   type BaseStoreSettings,
   type CreateKeyInput,
-  createHttpClient,
+  createStoreClient,
   defineCapabilities,
   defineKeyStore,
   type KeyStore,
@@ -11,7 +11,6 @@ import {
   readRawKey,
   requireMembers,
   resolveCredentialAlternatives,
-  settingOrEnv,
   type UpdateKeyInput,
   ValidationError,
   type VendorSettings,
@@ -74,14 +73,9 @@ export type NoteDxKeyStore = KeyStore<NoteDxCreateKeyInput, NoteDxUpdateKeyInput
 export const noteDxCapabilities = defineCapabilities({
   get: 'scan',
   pagination: 'none',
-  names: false,
   metadata: true,
   disable: true,
-  expiry: false,
-  spendLimit: false,
   lastUsed: true,
-  regenerate: false,
-  verify: false,
   revealAfterCreate: true,
   deleted: 'disabled',
   create: ['type', 'metadata'],
@@ -113,16 +107,13 @@ export function noteDxKeyId(key: string): string {
 /** A `KeyStore` for NoteDx. Ids are derived from the keys; raw keys never leave the store. */
 export function createNoteDxKeyStore(settings: NoteDxKeyStoreSettings = {}): NoteDxKeyStore {
   const credentials = resolveCredentials(settings)
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', NOTEDX_ENV.baseUrl) as string | undefined) ??
-      NOTEDX_BASE_URL,
+    env: NOTEDX_ENV,
+    baseUrl: NOTEDX_BASE_URL,
     secrets: 'idToken' in credentials ? [credentials.idToken] : [credentials.password],
     credential:
       'idToken' in credentials ? credentials.idToken : [credentials.email, credentials.password],
-    account: undefined,
     errorBody: readNoteDxError,
   })
   const session = new NoteDxSession(client, credentials)

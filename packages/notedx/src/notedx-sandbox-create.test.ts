@@ -1,17 +1,17 @@
 import { AmbiguousCreateError, type ReconcileOptions } from '@keyway/core'
-import { type Emulator, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startEmulator } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createNoteDxKeyStore, type NoteDxKeyStore } from './notedx-key-store.js'
 
 const noWait: ReconcileOptions['sleep'] = (_ms, signal) =>
   signal?.aborted ? Promise.reject(signal.reason) : Promise.resolve()
 
 describe('a NoteDx sandbox create, which can carry no marker', () => {
-  let emulator: Emulator
+  const emulator = useEmulator(() => startEmulator('notedx'))
   let store: NoteDxKeyStore
 
   beforeEach(async () => {
-    emulator = await startEmulator('notedx')
     store = createNoteDxKeyStore({
       ...emulator.settings,
       retry: { baseDelayMs: 1, maxDelayMs: 5, random: () => 0.5 },
@@ -22,10 +22,6 @@ describe('a NoteDx sandbox create, which can carry no marker', () => {
       (key) => (key.raw as { type: string }).type === 'sandbox',
     )
     await store.delete(sandbox?.id as string)
-  })
-
-  afterEach(async () => {
-    await emulator.close()
   })
 
   const creates = () =>

@@ -1,20 +1,16 @@
-import { type Emulator, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startEmulator } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { beforeEach, describe, expect, it } from 'vitest'
 import {
   createNoteDxKeyStore,
   NOTEDX_SANDBOX_BLOCKED,
   type NoteDxKeyStore,
 } from './notedx-key-store.js'
 
-let emulator: Emulator
+const emulator = useEmulator(() => startEmulator('notedx'))
 let store: NoteDxKeyStore
-
-beforeEach(async () => {
-  emulator = await startEmulator('notedx')
+beforeEach(() => {
   store = createNoteDxKeyStore({ ...emulator.settings, retry: false })
-})
-afterEach(async () => {
-  await emulator.close()
 })
 
 describe('NoteDx successorInput', () => {

@@ -1,6 +1,7 @@
-import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
+import { choiceFixedAtCreate, hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createOpenAIKeyStore,
+  OPENAI_ENV,
   type OpenAIKeyStore,
   type OpenAIKeyStoreSettings,
 } from './openai-key-store.js'
@@ -11,8 +12,8 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
   id: 'openai',
   title: 'OpenAI',
   create: createOpenAIKeyStore,
-  credentials: [{ adminKey: 'OPENAI_ADMIN_KEY' }],
-  baseUrlEnv: 'OPENAI_BASE_URL',
+  credentials: [{ adminKey: OPENAI_ENV.adminKey }],
+  baseUrlEnv: OPENAI_ENV.baseUrl,
   // Admin, project and service-account keys.
   secretPatterns: [/^sk-(admin|proj|svcacct)-[A-Za-z0-9_-]{20,}$/],
   leak: {
@@ -21,7 +22,7 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
     // `redacted_value`: `sk-proj...abcd`.
     shown: (key) => hintParts(key.hint),
   },
-  otherEnv: { project: 'OPENAI_PROJECT_ID' },
+  otherEnv: { project: OPENAI_ENV.project },
   columns: [
     {
       header: 'OWNER',
@@ -33,13 +34,11 @@ export const openAIDescriptor: KeyStoreDescriptor<OpenAIKeyStoreSettings, OpenAI
     },
   ],
   fields: [
-    {
-      field: 'role',
-      flag: 'role',
-      kind: 'choice',
-      choices: ['member', 'owner'],
-      help: 'a project key’s new service account role (default member)',
-      operations: ['create', 'rotate'],
-    },
+    choiceFixedAtCreate(
+      'role',
+      'role',
+      ['member', 'owner'],
+      'a project key’s new service account role (default member)',
+    ),
   ],
 }

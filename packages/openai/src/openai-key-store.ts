@@ -6,20 +6,20 @@ import {
   type CreatedKey,
   type CreateKeyInput,
   type CredentialKeyIdsOptions,
-  createHttpClient,
+  createStoreClient,
   defaultSuccessorPlan,
   defineCapabilities,
   defineKeyStore,
   type HttpClient,
+  invalidSetting,
   type KeyStore,
+  nextAfterId,
   paginateCursor,
-  ResponseValidationError,
   readRawKey,
   resolveCredential,
   settingOrEnv,
   UnsupportedOperationError,
   type UpdateKeyInput,
-  ValidationError,
   type VendorSettings,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
@@ -41,6 +41,13 @@ export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
 
 /** Keys per list page: OpenAI takes 1 to 100. */
 const PAGE_SIZE = 100
+
+/** The env vars the factory reads, by setting: spelled here once, and named by the descriptor. */
+export const OPENAI_ENV = {
+  adminKey: 'OPENAI_ADMIN_KEY',
+  project: 'OPENAI_PROJECT_ID',
+  baseUrl: 'OPENAI_BASE_URL',
+} as const
 
 const PROVIDER = 'openai'
 const ID_PATTERN = /^key_[A-Za-z0-9]{1,64}$/
@@ -83,14 +90,8 @@ export const openAIAdminCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
   names: true,
-  metadata: false,
-  disable: false,
   expiry: true,
-  spendLimit: false,
   lastUsed: true,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'expiresAt'],
   update: false,
@@ -107,14 +108,7 @@ export const openAIProjectCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'cursor',
   names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
   lastUsed: true,
-  regenerate: false,
-  verify: false,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'role'],
   update: ['name'],
@@ -130,15 +124,13 @@ export function createOpenAIKeyStore(settings: OpenAIKeyStoreSettings = {}): Ope
     provider: PROVIDER,
     settings,
     setting: 'adminKey',
-    envVar: 'OPENAI_ADMIN_KEY',
+    envVar: OPENAI_ENV.adminKey,
   })
   const project = resolveProject(settings)
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', 'OPENAI_BASE_URL') as string | undefined) ??
-      OPENAI_BASE_URL,
+    env: OPENAI_ENV,
+    baseUrl: OPENAI_BASE_URL,
     headers: { authorization: `Bearer ${adminKey}` },
     secrets: [adminKey],
     credential: adminKey,
@@ -150,6 +142,9 @@ export function createOpenAIKeyStore(settings: OpenAIKeyStoreSettings = {}): Ope
 
 /** The organization's admin API keys. */
 function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
+  const adminKeys = (signal: AbortSignal | undefined) =>
+    pages(client, ADMIN_KEYS_PATH, {}, openAIAdminKeySchema, adminApiKey, signal)
+
   return defineKeyStore<OpenAICreateKeyInput, UpdateKeyInput>({
     provider: PROVIDER,
     capabilities: openAIAdminCapabilities,
@@ -162,14 +157,7 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
 
     // OpenAI has no filter for these: without disabled keys, expired ones are left out here.
     async *iterate({ includeDisabled, signal }) {
-      for await (const key of pages(
-        client,
-        ADMIN_KEYS_PATH,
-        {},
-        openAIAdminKeySchema,
-        adminApiKey,
-        signal,
-      )) {
+      for await (const key of adminKeys(signal)) {
         if (includeDisabled || key.status === 'active') yield key
       }
     },
@@ -198,31 +186,14 @@ function adminKeyStore(client: HttpClient, adminKey: string): OpenAIKeyStore {
       return { key: adminApiKey(record), secret: client.secret(value) }
     },
 
-    async delete(encodedId, { signal }) {
-      await client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: `${ADMIN_KEYS_PATH}/${encodedId}`,
-        schema: deletedSchema,
-        signal,
-      })
-    },
+    delete: (encodedId, { signal }) => deleteAt(client, `${ADMIN_KEYS_PATH}/${encodedId}`, signal),
 
     // The store's credential is an admin key, listed among them, but only redacted: every key
     // whose redacted value fits the credential may be it, and one that cannot be read counts.
     credentialKeyIds: async ({ signal, among }: CredentialKeyIdsOptions) => {
       const keys: ApiKey[] = [...(among ?? [])]
       if (among === undefined) {
-        for await (const key of pages(
-          client,
-          ADMIN_KEYS_PATH,
-          {},
-          openAIAdminKeySchema,
-          adminApiKey,
-          signal,
-        )) {
-          keys.push(key)
-        }
+        for await (const key of adminKeys(signal)) keys.push(key)
       }
       return keys
         .filter((key) => {
@@ -252,8 +223,8 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
     return response.data
   }
 
-  /** Ids of every key of the project that `account` owns. */
-  const keysOf = async (account: string, signal: AbortSignal | undefined) => {
+  /** Ids of every key of the project that `account` owns, but key `keyId`. */
+  const otherKeysOf = async (account: string, keyId: string, signal: AbortSignal | undefined) => {
     const ids: string[] = []
     for await (const key of pages(
       client,
@@ -264,20 +235,13 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
       signal,
     )) {
       const owner = (key.raw as OpenAIProjectKey).owner.service_account?.id
-      if (owner === account) ids.push(key.id)
+      if (owner === account && key.id !== keyId) ids.push(key.id)
     }
     return ids
   }
 
-  const deleteAccount = async (account: string, signal: AbortSignal | undefined) => {
-    await client.request({
-      operation: 'delete',
-      method: 'DELETE',
-      path: `${accountsPath}/${encodeURIComponent(account)}`,
-      schema: deletedSchema,
-      signal,
-    })
-  }
+  const deleteAccount = (account: string, signal: AbortSignal | undefined) =>
+    deleteAt(client, `${accountsPath}/${encodeURIComponent(account)}`, signal)
 
   /**
    * Makes a new service account an owner. If that fails, the account is deleted again (it is
@@ -391,18 +355,9 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
     async delete(encodedId, { signal, id }) {
       const record = await fetchKey(encodedId, 'delete', signal)
       const account = record.owner.service_account
-      if (account === undefined) {
-        await client.request({
-          operation: 'delete',
-          method: 'DELETE',
-          path: `${keysPath}/${encodedId}`,
-          schema: deletedSchema,
-          signal,
-        })
-        return
-      }
+      if (account === undefined) return deleteAt(client, `${keysPath}/${encodedId}`, signal)
       // OpenAI deletes a service account's key only with the account: never one holding more.
-      const others = (await keysOf(account.id, signal)).filter((keyId) => keyId !== id)
+      const others = await otherKeysOf(account.id, id, signal)
       if (others.length > 0) {
         throw new ConflictError({
           provider: PROVIDER,
@@ -423,7 +378,7 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
           blocked: `${PROVIDER} mints project keys only as service accounts: key ${key.id} belongs to a user, who makes keys in the dashboard`,
         }
       }
-      const others = (await keysOf(account.id, signal)).filter((keyId) => keyId !== key.id)
+      const others = await otherKeysOf(account.id, key.id, signal)
       if (others.length > 0) {
         return {
           ...plan,
@@ -441,6 +396,21 @@ function projectKeyStore(client: HttpClient, project: string): OpenAIKeyStore {
 
     // The store authenticates with an admin key, which is never a project's key.
     credentialKeyIds: async () => [],
+  })
+}
+
+/** Deletes what `path` names: a key or a service account; OpenAI answers with `deleted`. */
+async function deleteAt(
+  client: HttpClient,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  await client.request({
+    operation: 'delete',
+    method: 'DELETE',
+    path,
+    schema: deletedSchema,
+    signal,
   })
 }
 
@@ -469,16 +439,9 @@ function pages<TItem extends v.GenericSchema>(
       // The schema checked the page; its generic item type is lost in the inference.
       const page = response.data as { data: unknown[]; last_id?: string | null; has_more: boolean }
       const records = page.data as v.InferOutput<TItem>[]
+      // Without a last_id, the last key listed.
       const last = page.last_id ?? (records.at(-1) as { id?: string } | undefined)?.id
-      if (page.has_more && (last === undefined || last === null)) {
-        throw new ResponseValidationError({
-          provider: PROVIDER,
-          operation: 'list',
-          message: `${PROVIDER} list: a page says it has more but names no last key`,
-          issues: [{ path: 'last_id', message: 'expected the id to page after' }],
-        })
-      }
-      return { items: records.map(toApiKey), next: page.has_more ? (last as string) : undefined }
+      return { items: records.map(toApiKey), next: nextAfterId(PROVIDER, page.has_more, last) }
     },
   })
 }
@@ -535,14 +498,13 @@ function projectApiKey(record: OpenAIProjectKey, project: string): ApiKey {
 
 /** The `project` setting or `OPENAI_PROJECT_ID`, checked; `undefined` for the admin keys. */
 function resolveProject(settings: OpenAIKeyStoreSettings): string | undefined {
-  const project = settingOrEnv(PROVIDER, settings, 'project', 'OPENAI_PROJECT_ID') as unknown
+  const project = settingOrEnv(PROVIDER, settings, 'project', OPENAI_ENV.project) as unknown
   if (project === undefined) return undefined
   if (typeof project === 'string' && PROJECT_PATTERN.test(project)) return project
-  const message = 'expected an OpenAI project id (proj_…)'
-  throw new ValidationError({
-    provider: PROVIDER,
-    operation: 'configure',
-    message: `${PROVIDER}: project (or OPENAI_PROJECT_ID): ${message}`,
-    issues: [{ path: 'project', message }],
-  })
+  throw invalidSetting(
+    PROVIDER,
+    'project',
+    OPENAI_ENV.project,
+    'expected an OpenAI project id (proj_…)',
+  )
 }

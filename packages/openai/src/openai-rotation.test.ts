@@ -32,10 +32,7 @@ function crashingJournal(state: RotationState, when: 'before' | 'after'): Rotati
   const journal = memoryJournal()
   let crashed = false
   return {
-    read: (rotationId) => journal.read(rotationId),
-    list: () => journal.list(),
-    readBatch: (batchId) => journal.readBatch(batchId),
-    writeBatch: (record) => journal.writeBatch(record),
+    ...journal,
     write: async (record) => {
       const crashNow = !crashed && record.state === state
       if (crashNow) crashed = true

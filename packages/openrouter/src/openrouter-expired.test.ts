@@ -2,20 +2,16 @@
 // longer authenticates. The store calls it expired, and a rotation replaces it only when the
 // successor gets an expiry of its own (else the new key would work where the old one did not).
 import { memoryJournal, rotateKeys } from '@keyway/core'
-import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startEmulator } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createOpenRouterKeyStore, type OpenRouterKeyStore } from './openrouter-key-store.js'
 
 const DAY = 86_400_000
-let emulator: Emulator<OpenRouterEmulatorControl>
+const emulator = useEmulator(() => startEmulator('openrouter', { seedKeys: 0 }))
 let store: OpenRouterKeyStore
-
-beforeEach(async () => {
-  emulator = await startEmulator('openrouter', { seedKeys: 0 })
+beforeEach(() => {
   store = createOpenRouterKeyStore(emulator.settings)
-})
-afterEach(async () => {
-  await emulator.close()
 })
 
 const writes = () => emulator.requests.filter((request) => request.method !== 'GET')

@@ -11,7 +11,7 @@ import getKey from './__fixtures__/get-key.json' with { type: 'json' }
 import keyAssignments from './__fixtures__/key-assignments.json' with { type: 'json' }
 import listKeys from './__fixtures__/list-keys.json' with { type: 'json' }
 import listWorkspaces from './__fixtures__/list-workspaces.json' with { type: 'json' }
-import { createOpenRouterKeyStore } from './openrouter-key-store.js'
+import { createOpenRouterKeyStore, type OpenRouterUpdateKeyInput } from './openrouter-key-store.js'
 
 const MANAGEMENT_KEY = 'sk-or-v1-fake-management-key-for-tests-only'
 const host = 'https://openrouter.ai'
@@ -228,33 +228,27 @@ describe('createOpenRouterKeyStore wire format', () => {
     )
   })
 
-  it('updates with PATCH, mapping status to disabled', async () => {
+  it.each<[string, OpenRouterUpdateKeyInput, unknown]>([
+    [
+      'updates with PATCH, mapping status to disabled',
+      { name: 'renamed', status: 'disabled', limit: null, limitReset: null },
+      { name: 'renamed', disabled: true, limit: null, limit_reset: null },
+    ],
+    [
+      'sends only the fields given: a rename leaves disabled and the limits alone',
+      { name: 'renamed' },
+      { name: 'renamed' },
+    ],
+  ])('%s', async (_title, patch, body) => {
     let sent: unknown
     api()
-      .patch(`/api/v1/keys/${HASH}`, (body) => {
-        sent = body
+      .patch(`/api/v1/keys/${HASH}`, (received) => {
+        sent = received
         return true
       })
       .reply(200, getKey)
-    await store().update(HASH, {
-      name: 'renamed',
-      status: 'disabled',
-      limit: null,
-      limitReset: null,
-    })
-    expect(sent).toEqual({ name: 'renamed', disabled: true, limit: null, limit_reset: null })
-  })
-
-  it('sends only the fields given: a rename leaves disabled and the limits alone', async () => {
-    let sent: unknown
-    api()
-      .patch(`/api/v1/keys/${HASH}`, (body) => {
-        sent = body
-        return true
-      })
-      .reply(200, getKey)
-    await store().update(HASH, { name: 'renamed' })
-    expect(sent).toEqual({ name: 'renamed' })
+    await store().update(HASH, patch)
+    expect(sent).toEqual(body)
   })
 
   it('deletes by hash', async () => {

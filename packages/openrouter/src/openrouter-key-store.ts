@@ -4,7 +4,7 @@ import {
   type BaseStoreSettings,
   type CreatedKey,
   type CreateKeyInput,
-  createHttpClient,
+  createStoreClient,
   defaultKeyName,
   defineCapabilities,
   defineKeyStore,
@@ -14,7 +14,6 @@ import {
   paginateOffset,
   probeSecret,
   resolveCredential,
-  settingOrEnv,
   type UpdateKeyInput,
   type VendorSettings,
 } from '@keyway/core/adapter'
@@ -83,13 +82,10 @@ export const openRouterCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'offset',
   names: true,
-  metadata: false,
   disable: true,
   expiry: true,
   spendLimit: true,
-  regenerate: false,
   verify: true,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: [
     'name',
@@ -124,16 +120,13 @@ export function createOpenRouterKeyStore(
     setting: 'managementKey',
     envVar: OPENROUTER_ENV.managementKey,
   })
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', OPENROUTER_ENV.baseUrl) as string | undefined) ??
-      OPENROUTER_BASE_URL,
+    env: OPENROUTER_ENV,
+    baseUrl: OPENROUTER_BASE_URL,
     headers: { authorization: `Bearer ${managementKey}` },
     secrets: [managementKey],
     credential: managementKey,
-    account: undefined,
     errorBody: readOpenRouterError,
   })
 

@@ -5,23 +5,22 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { createMarker } from '@keyway/core/adapter'
-import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startEmulator } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { GuardrailAssignmentError } from './openrouter-errors.js'
-import { createOpenRouterKeyStore, type OpenRouterKeyStore } from './openrouter-key-store.js'
+import {
+  createOpenRouterKeyStore,
+  type OpenRouterCreateKeyInput,
+  type OpenRouterKeyStore,
+} from './openrouter-key-store.js'
+import { seedTwoWorkspaces } from './workspaces.test-support.js'
 
-let emulator: Emulator<OpenRouterEmulatorControl>
+const emulator = useEmulator(() => startEmulator('openrouter'))
+const fastRetry = { baseDelayMs: 1, maxDelayMs: 2, random: () => 0.5 }
 let store: OpenRouterKeyStore
-
-beforeEach(async () => {
-  emulator = await startEmulator('openrouter')
-  store = createOpenRouterKeyStore({
-    ...emulator.settings,
-    retry: { baseDelayMs: 1, maxDelayMs: 2, random: () => 0.5 },
-  })
-})
-afterEach(async () => {
-  await emulator.close()
+beforeEach(() => {
+  store = createOpenRouterKeyStore({ ...emulator.settings, retry: fastRetry })
 })
 
 const paths = (from: number, prefix: string) =>
@@ -32,10 +31,7 @@ const paths = (from: number, prefix: string) =>
 
 describe('OpenRouter listing', () => {
   it('lists the keys of every workspace, asking for each by workspace_id', async () => {
-    const research = emulator.control.seedWorkspace({ name: 'Research' }).id
-    const staging = emulator.control.seedWorkspace({ name: 'Staging' }).id
-    const inResearch = emulator.control.seedKey({ name: 'research-1', workspaceId: research })
-    const inStaging = emulator.control.seedKey({ name: 'staging-1', workspaceId: staging })
+    const { research, staging, inResearch, inStaging } = seedTwoWorkspaces(emulator.control)
     const before = emulator.requests.length
     const keys = await store.list()
     expect(keys).toHaveLength(5)
@@ -135,32 +131,24 @@ describe('OpenRouter successorInput', () => {
   const everything = async () => {
     const workspaceId = emulator.control.seedWorkspace({ name: 'Research' }).id
     const guardrailId = emulator.control.seedGuardrail().id
-    const expiresAt = new Date(Date.now() + 7 * 86_400_000)
-    const old = await store.create({
+    const input: OpenRouterCreateKeyInput = {
       name: 'ci-deploy',
       limit: 5,
       limitReset: 'daily',
       includeByokInLimit: true,
-      expiresAt,
+      expiresAt: new Date(Date.now() + 7 * 86_400_000),
       workspaceId,
       guardrailId,
-    })
+    }
+    const old = await store.create(input)
     const listed = (await store.list()).find((key) => key.id === old.key.id) as ApiKey
-    return { old, listed, workspaceId, guardrailId, expiresAt }
+    return { old, listed, input, workspaceId }
   }
 
   it('carries limit, reset, BYOK, expiry, workspace and guardrail: the new key is stored alike', async () => {
-    const { old, listed, workspaceId, guardrailId, expiresAt } = await everything()
+    const { old, listed, input, workspaceId } = await everything()
     const plan = await store.successorInput(listed)
-    expect(plan.input).toEqual({
-      name: 'ci-deploy',
-      limit: 5,
-      limitReset: 'daily',
-      includeByokInLimit: true,
-      expiresAt,
-      workspaceId,
-      guardrailId,
-    })
+    expect(plan.input).toEqual(input)
     expect(plan.blocked).toBeUndefined()
     const successor = await store.create(plan.input)
     const attributes = emulator.control.keyAttributes(successor.secret.reveal())

@@ -1,27 +1,21 @@
 import { memoryJournal, rotateKeys } from '@keyway/core'
-import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { startEmulator } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createOpenRouterKeyStore, type OpenRouterKeyStore } from './openrouter-key-store.js'
+import { seedTwoWorkspaces } from './workspaces.test-support.js'
 
-let emulator: Emulator<OpenRouterEmulatorControl>
+const emulator = useEmulator(() => startEmulator('openrouter', { seedKeys: 1 }))
 let store: OpenRouterKeyStore
-
-beforeEach(async () => {
-  emulator = await startEmulator('openrouter', { seedKeys: 1 })
+beforeEach(() => {
   store = createOpenRouterKeyStore(emulator.settings)
-})
-afterEach(async () => {
-  await emulator.close()
 })
 
 const workspaceOf = (secret: string) => emulator.control.keyAttributes(secret)?.workspace_id
 
 describe('OpenRouter keys in other workspaces', () => {
   it('iterates the keys of three workspaces, each telling its workspace', async () => {
-    const research = emulator.control.seedWorkspace({ name: 'Research' }).id
-    const staging = emulator.control.seedWorkspace({ name: 'Staging' }).id
-    const a = emulator.control.seedKey({ name: 'a', workspaceId: research })
-    const b = emulator.control.seedKey({ name: 'b', workspaceId: staging })
+    const { research, staging, inResearch, inStaging } = seedTwoWorkspaces(emulator.control)
     const seen: Array<[string | null, string]> = []
     for await (const key of store.iterate()) {
       expect(key.workspace).toBe((key.raw as { workspace_id: string }).workspace_id)
@@ -29,11 +23,11 @@ describe('OpenRouter keys in other workspaces', () => {
     }
     expect(seen).toEqual([
       ['seed-key-1', emulator.control.defaultWorkspaceId],
-      ['a', research],
-      ['b', staging],
+      ['research-1', research],
+      ['staging-1', staging],
     ])
-    expect((await store.get(a.id)).id).toBe(a.id)
-    expect((await store.get(b.id)).workspace).toBe(staging)
+    expect((await store.get(inResearch.id)).id).toBe(inResearch.id)
+    expect((await store.get(inStaging.id)).workspace).toBe(staging)
   })
 
   it('rotateKeys rotates a key of another workspace, and its successor stays in that workspace', async () => {

@@ -1,4 +1,4 @@
-import { hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
+import { choiceFixedAtCreate, hintParts, type KeyStoreDescriptor } from '@keyway/core/adapter'
 import {
   createVoiceableKeyStore,
   VOICEABLE_ENV,
@@ -41,14 +41,7 @@ export const voiceableDescriptor: KeyStoreDescriptor<VoiceableKeyStoreSettings, 
       },
     ],
     fields: [
-      {
-        field: 'keyType',
-        flag: 'key-type',
-        kind: 'choice',
-        choices: ['private', 'public'],
-        help: 'the key type',
-        operations: ['create', 'rotate'],
-      },
+      choiceFixedAtCreate('keyType', 'key-type', ['private', 'public'], 'the key type'),
       {
         field: 'allowedOrigins',
         flag: 'allowed-origin',

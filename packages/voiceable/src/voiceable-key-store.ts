@@ -3,10 +3,11 @@ import {
   type BaseStoreSettings,
   type CreateKeyInput,
   type CredentialKeyIdsOptions,
-  createHttpClient,
+  createStoreClient,
   defaultKeyName,
   defineCapabilities,
   defineKeyStore,
+  invalidSetting,
   type KeyStore,
   probeSecret,
   readRawKey,
@@ -82,13 +83,7 @@ export const voiceableCapabilities = defineCapabilities({
   get: 'native',
   pagination: 'none',
   names: true,
-  metadata: false,
-  disable: false,
-  expiry: false,
-  spendLimit: false,
-  regenerate: false,
   verify: true,
-  revealAfterCreate: false,
   deleted: 'gone',
   create: ['name', 'keyType', 'allowedOrigins', 'allowedAssistants', 'transientAssistant'],
   update: ['name', 'allowedOrigins', 'allowedAssistants', 'transientAssistant'],
@@ -110,21 +105,19 @@ export function createVoiceableKeyStore(
   settings: VoiceableKeyStoreSettings = {},
 ): VoiceableKeyStore {
   const credential = voiceableCredential(settings)
+  const secret = 'apiKey' in credential ? credential.apiKey : credential.token
   // The id of the store's own key, where the operator named it; forgotten on useCredential.
   let ownKeyId = 'token' in credential ? undefined : resolveCredentialKeyId(settings)
-  const client = createHttpClient({
-    ...settings,
+  const client = createStoreClient(settings, {
     provider: PROVIDER,
-    baseUrl:
-      (settingOrEnv(PROVIDER, settings, 'baseUrl', VOICEABLE_ENV.baseUrl) as string | undefined) ??
-      VOICEABLE_BASE_URL,
+    env: VOICEABLE_ENV,
+    baseUrl: VOICEABLE_BASE_URL,
     headers:
       'apiKey' in credential
         ? { 'x-api-key': credential.apiKey }
         : { authorization: `Bearer ${credential.token}` },
-    secrets: ['apiKey' in credential ? credential.apiKey : credential.token],
-    credential: 'apiKey' in credential ? credential.apiKey : credential.token,
-    account: undefined,
+    secrets: [secret],
+    credential: secret,
     errorBody: readVoiceableError,
   })
   const fieldsOf = (input: VoiceableCreateKeyInput | VoiceableUpdateKeyInput) => ({
@@ -133,6 +126,16 @@ export function createVoiceableKeyStore(
     allowed_assistants: input.allowedAssistants,
     transient_assistant: input.transientAssistant,
   })
+  const listAll = async (operation: string, signal: AbortSignal | undefined) =>
+    (
+      await client.request({
+        operation,
+        method: 'GET',
+        path: '/api_keys',
+        schema: listResponseSchema,
+        signal,
+      })
+    ).data.data
 
   return defineKeyStore<VoiceableCreateKeyInput, VoiceableUpdateKeyInput>({
     provider: PROVIDER,
@@ -145,14 +148,7 @@ export function createVoiceableKeyStore(
     marking: { name: {} },
 
     async *iterate({ signal }) {
-      const response = await client.request({
-        operation: 'list',
-        method: 'GET',
-        path: '/api_keys',
-        schema: listResponseSchema,
-        signal,
-      })
-      yield* response.data.data.map(toApiKey)
+      yield* (await listAll('list', signal)).map(toApiKey)
     },
 
     async get(encodedId, _id, { signal }) {
@@ -250,15 +246,7 @@ export function createVoiceableKeyStore(
             // A listing the caller already has serves as well as a new one.
             const records =
               among === undefined
-                ? (
-                    await client.request({
-                      operation: 'credentialKeyIds',
-                      method: 'GET',
-                      path: '/api_keys',
-                      schema: listResponseSchema,
-                      signal,
-                    })
-                  ).data.data
+                ? await listAll('credentialKeyIds', signal)
                 : among.map((key) =>
                     readRawKey(voiceableApiKeySchema, key, PROVIDER, 'credentialKeyIds'),
                   )
@@ -304,13 +292,12 @@ function resolveCredentialKeyId(settings: VoiceableKeyStoreSettings): string | u
     | string
     | undefined
   if (id === undefined || ID_PATTERN.test(id)) return id
-  const message = 'expected a Voiceable key id (digits)'
-  throw new ValidationError({
-    provider: PROVIDER,
-    operation: 'configure',
-    message: `${PROVIDER}: credentialKeyId (or VOICEABLE_API_KEY_ID): ${message}`,
-    issues: [{ path: 'credentialKeyId', message }],
-  })
+  throw invalidSetting(
+    PROVIDER,
+    'credentialKeyId',
+    VOICEABLE_ENV.credentialKeyId,
+    'expected a Voiceable key id (digits)',
+  )
 }
 
 function toApiKey(record: VoiceableApiKey): ApiKey {

@@ -1,18 +1,20 @@
 import { type ApiKey, ResponseValidationError, Secret, ValidationError } from '@keyway/core'
-import { type Emulator, startEmulator } from '@keyway/testkit'
+import { startEmulator } from '@keyway/testkit'
+import { useEmulator } from '@keyway/testkit/conformance'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createVoiceableKeyStore, type VoiceableKeyStore } from './voiceable-key-store.js'
+import {
+  createVoiceableKeyStore,
+  type VoiceableCreateKeyInput,
+  type VoiceableKeyStore,
+} from './voiceable-key-store.js'
 
-let emulator: Emulator
+const emulator = useEmulator(() => startEmulator('voiceable'))
 let store: VoiceableKeyStore
-
-beforeEach(async () => {
-  emulator = await startEmulator('voiceable')
+beforeEach(() => {
   store = createVoiceableKeyStore({ ...emulator.settings, retry: false })
 })
-afterEach(async () => {
+afterEach(() => {
   vi.unstubAllEnvs()
-  await emulator.close()
 })
 
 /** The emulator's settings without the key id, as an operator who did not name it has. */
@@ -23,26 +25,27 @@ const unnamed = () => {
 
 const adminId = async () => (await store.list()).find((key) => key.name === 'admin')?.id as string
 
+/** The listed keys, and the ids of the private ones among them. */
+const listedPrivate = async () => {
+  const keys = await store.list()
+  const privateIds = keys
+    .filter((key) => (key.raw as { key_type: string }).key_type === 'private')
+    .map((key) => key.id)
+  return { keys, privateIds }
+}
+
 describe('Voiceable successorInput', () => {
   it('carries a public key with its origins, assistants and transient setting', async () => {
-    const old = await store.create({
+    const input: VoiceableCreateKeyInput = {
       name: 'website widget',
       keyType: 'public',
       allowedOrigins: ['https://example.com'],
       allowedAssistants: ['17'],
       transientAssistant: true,
-    })
+    }
+    const old = await store.create(input)
     const plan = await store.successorInput(await store.get(old.key.id))
-    expect(plan).toEqual({
-      input: {
-        name: 'website widget',
-        keyType: 'public',
-        allowedOrigins: ['https://example.com'],
-        allowedAssistants: ['17'],
-        transientAssistant: true,
-      },
-      warnings: [],
-    })
+    expect(plan).toEqual({ input, warnings: [] })
     const successor = await store.create(plan.input)
     expect(emulator.control.keyAttributes(successor.secret.reveal())).toEqual({
       name: 'website widget',
@@ -78,10 +81,7 @@ describe('Voiceable credentialKeyIds', () => {
 
   it('a named id that is not listed as a private key proves nothing: every private key may be the credential', async () => {
     vi.stubEnv('VOICEABLE_API_KEY_ID', '')
-    const keys = await store.list()
-    const privateIds = keys
-      .filter((key) => (key.raw as { key_type: string }).key_type === 'private')
-      .map((key) => key.id)
+    const { keys, privateIds } = await listedPrivate()
     const publicId = keys.find((key) => !privateIds.includes(key.id))?.id as string
     // A typo, or the id of a key an earlier rotation retired while the setting still names it.
     const stale = createVoiceableKeyStore({ ...unnamed(), credentialKeyId: '999999' })
@@ -93,10 +93,7 @@ describe('Voiceable credentialKeyIds', () => {
 
   it('without an id, returns every private key: each may be the credential', async () => {
     vi.stubEnv('VOICEABLE_API_KEY_ID', '')
-    const keys = await store.list()
-    const privateIds = keys
-      .filter((key) => (key.raw as { key_type: string }).key_type === 'private')
-      .map((key) => key.id)
+    const { keys, privateIds } = await listedPrivate()
     expect(privateIds).toContain(await adminId())
     expect(privateIds.length).toBeLessThan(keys.length)
     expect(await createVoiceableKeyStore(unnamed()).credentialKeyIds?.()).toEqual(privateIds)
