@@ -1,14 +1,17 @@
 import {
   AuthenticationError,
   type BaseStoreSettings,
+  checkTargetSettings,
+  confirmFailed,
+  confirmTimingEntries,
+  confirmUntil,
   createHttpClient,
   type DeliveryTarget,
+  invalidTargetSetting,
   KeyStoreError,
   type KeyStoreErrorOptions,
   NotFoundError,
   PermissionError,
-  ProviderError,
-  pollUntil,
   type RequestOptions,
   type RetryOperation,
   resolveCredentialAlternatives,
@@ -78,8 +81,7 @@ const settingsSchema = v.object({
   secretId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "a secret's name or ARN")),
   jsonKey: v.optional(v.pipe(v.string(), v.minLength(1, 'a field name'))),
   stage: v.optional(v.picklist(['current', 'pending'])),
-  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  confirmIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  ...confirmTimingEntries,
 })
 
 const CURRENT = 'AWSCURRENT'
@@ -118,20 +120,12 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
   const region =
     settingOrEnv('aws', settings, 'region', 'AWS_REGION') ??
     settingOrEnv('aws', {}, 'region', 'AWS_DEFAULT_REGION')
-  const parsed = v.safeParse(settingsSchema, {
-    region,
-    secretId,
-    jsonKey,
-    stage,
-    confirmWithinMs,
-    confirmIntervalMs,
-  })
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    const path = v.getDotPath(issue) ?? ''
-    throw invalid(path, path === 'region' ? `${issue.message}; or set AWS_REGION` : issue.message)
-  }
-  const { region: checkedRegion } = parsed.output
+  const { region: checkedRegion } = checkTargetSettings(
+    'aws',
+    settingsSchema,
+    { ...settings, region },
+    { region: 'or set AWS_REGION' },
+  )
   // A profile named in the settings, else keys given, else AWS_PROFILE's or the default profile.
   const keysGiven =
     ['accessKeyId', 'secretAccessKey'].some((setting) => Object.hasOwn(settings, setting)) ||
@@ -295,7 +289,10 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
     async confirm(context) {
       const versionId = String(context.receipt.versionId ?? context.writeToken)
       const expected = context.created.secret.reveal()
-      await pollUntil(
+      await confirmUntil(
+        'aws',
+        context,
+        { intervalMs, what: `version ${versionId} of ${secretId} did not become AWSCURRENT` },
         async () => {
           const version = await readVersion({ VersionId: versionId }, context)
           const value =
@@ -303,21 +300,12 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
               ? version.SecretString
               : parseObject(version.SecretString)[jsonKey]
           if (value !== expected) {
-            throw new ProviderError({
-              provider: 'aws',
-              operation: 'confirm',
-              message: `aws confirm: version ${versionId} of ${secretId} does not hold the new key`,
-            })
+            throw confirmFailed(
+              'aws',
+              `version ${versionId} of ${secretId} does not hold the new key`,
+            )
           }
           return version.VersionStages.includes(CURRENT) ? true : undefined
-        },
-        {
-          deadline: context.deadline,
-          intervalMs,
-          signal: context.signal,
-          provider: 'aws',
-          operation: 'confirm',
-          what: `version ${versionId} of ${secretId} did not become AWSCURRENT`,
         },
       )
     },
@@ -400,20 +388,15 @@ function keysFrom(settings: SecretsManagerTargetSettings): {
     sessionToken !== undefined &&
     (typeof sessionToken !== 'string' || /[\r\n]/.test(sessionToken))
   ) {
-    throw invalid('sessionToken', 'one line of text (setting or AWS_SESSION_TOKEN)')
+    throw invalidTargetSetting(
+      'aws',
+      'sessionToken',
+      'one line of text (setting or AWS_SESSION_TOKEN)',
+    )
   }
   return {
     accessKeyId: accessKeyId as string,
     secretAccessKey: secretAccessKey as string,
     sessionToken,
   }
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'aws',
-    operation: 'configure',
-    message: `aws target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }

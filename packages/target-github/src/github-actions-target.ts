@@ -1,14 +1,13 @@
 import {
   type BaseStoreSettings,
-  createHttpClient,
+  confirmUntil,
   type DeliveryTarget,
   type HttpClient,
-  NotFoundError,
-  pollUntil,
+  invalidTargetSetting,
   type RequestOptions,
-  resolveCredential,
   type TargetReceipt,
-  ValidationError,
+  tokenHttpClient,
+  unlessNotFound,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { publicKeySchema, readGitHubError, secretSchema } from './github-schemas.js'
@@ -68,12 +67,6 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
   if (typeof settings.secret !== 'string' || !SECRET_NAME.test(settings.secret)) {
     throw invalid('secret', 'letters, digits and _, not starting with a digit or GITHUB_')
   }
-  const token = resolveCredential({
-    provider: 'github',
-    settings,
-    setting: 'token',
-    envVar: 'GITHUB_TOKEN',
-  })
   const {
     token: _token,
     secret,
@@ -84,35 +77,32 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
     confirmIntervalMs,
     ...httpSettings
   } = settings
-  const client: HttpClient = createHttpClient({
+  const client: HttpClient = tokenHttpClient(settings, {
     ...httpSettings,
     provider: 'github',
     baseUrl: baseUrl ?? GITHUB_API_URL,
-    headers: {
+    envVar: 'GITHUB_TOKEN',
+    headers: (token) => ({
       authorization: `Bearer ${token}`,
       accept: 'application/vnd.github+json',
       'x-github-api-version': GITHUB_API_VERSION,
-    },
-    secrets: [token],
+    }),
     errorBody: readGitHubError,
   })
   const secretPath = `${base}/secrets/${secret}`
   const intervalMs = confirmIntervalMs ?? 1000
 
   const readUpdatedAt = async (options: RequestOptions): Promise<string | null> => {
-    try {
-      const response = await client.request({
+    const response = await unlessNotFound(() =>
+      client.request({
         operation: 'get',
         method: 'GET',
         path: secretPath,
         schema: secretSchema,
         signal: options.signal,
-      })
-      return response.data.updated_at
-    } catch (error) {
-      if (error instanceof NotFoundError) return null
-      throw error
-    }
+      }),
+    )
+    return response === undefined ? null : response.data.updated_at
   }
   const readPublicKey = (options: RequestOptions) =>
     client.request({
@@ -165,20 +155,15 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
     },
     async confirm(target) {
       const { updatedBefore = null, writtenAt = null } = target.receipt
-      await pollUntil(
+      await confirmUntil(
+        'github',
+        target,
+        { intervalMs, what: `the secret ${secret} showed no update after the write` },
         async () => {
           const updatedAt = await readUpdatedAt(target)
           return updatedAt !== null && showsWrite(updatedAt, updatedBefore, writtenAt)
             ? updatedAt
             : undefined
-        },
-        {
-          deadline: target.deadline,
-          intervalMs,
-          signal: target.signal,
-          provider: 'github',
-          operation: 'confirm',
-          what: `the secret ${secret} showed no update after the write`,
         },
       )
     },
@@ -280,11 +265,6 @@ function describeScope(scope: GitHubSecretScope): string {
     : `repository ${scope.repository}, environment ${scope.environment}`
 }
 
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'github',
-    operation: 'configure',
-    message: `github target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
+function invalid(path: string, message: string) {
+  return invalidTargetSetting('github', path, message)
 }

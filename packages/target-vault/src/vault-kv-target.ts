@@ -1,16 +1,16 @@
 import {
   type BaseStoreSettings,
   ConflictError,
-  createHttpClient,
+  checkTargetSettings,
+  confirmFailed,
+  confirmTimingEntries,
   type DeliveryTarget,
   KeyStoreError,
-  NotFoundError,
   PermissionError,
-  ProviderError,
   type RequestOptions,
-  resolveCredential,
   settingOrEnv,
-  ValidationError,
+  tokenHttpClient,
+  unlessNotFound,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
@@ -53,7 +53,7 @@ const settingsSchema = v.object({
   mount: v.pipe(v.string(), v.regex(SEGMENTS, 'a mount path such as secret')),
   path: v.pipe(v.string(), v.regex(SEGMENTS, 'a path such as web/prod, without a leading /')),
   key: v.pipe(v.string(), v.minLength(1, 'a field name'), v.maxLength(512)),
-  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  confirmWithinMs: confirmTimingEntries.confirmWithinMs,
 })
 
 /** Rounds of read-then-write when another writer keeps changing the secret between them. */
@@ -80,35 +80,26 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
     confirmWithinMs,
     ...httpSettings
   } = settings
-  const parsed = v.safeParse(settingsSchema, {
+  const {
+    baseUrl,
+    namespace,
+    mount: engine,
+  } = checkTargetSettings('vault', settingsSchema, {
+    ...settings,
     baseUrl: settingOrEnv('vault', settings, 'baseUrl', 'VAULT_ADDR'),
     namespace: settingOrEnv('vault', settings, 'namespace', 'VAULT_NAMESPACE') || undefined,
     mount: mount ?? 'secret',
-    path,
-    key,
-    confirmWithinMs,
   })
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    throw invalid(v.getDotPath(issue) ?? '', issue.message)
-  }
-  const { baseUrl, namespace, mount: engine } = parsed.output
-  const token = resolveCredential({
-    provider: 'vault',
-    settings,
-    setting: 'token',
-    envVar: 'VAULT_TOKEN',
-  })
-  const client = createHttpClient({
+  const client = tokenHttpClient(settings, {
     ...httpSettings,
     provider: 'vault',
     baseUrl: baseUrl.replace(/\/+$/, ''),
-    headers: {
+    envVar: 'VAULT_TOKEN',
+    headers: (token) => ({
       'x-vault-token': token,
       'x-vault-request': 'true',
       ...(namespace === undefined ? {} : { 'x-vault-namespace': namespace }),
-    },
-    secrets: [token],
+    }),
     errorBody: readVaultError,
   })
   const encoded = path.split('/').map(encodeURIComponent).join('/')
@@ -119,32 +110,30 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
   const readLatest = async (
     options: RequestOptions,
   ): Promise<{ version: number; fields: Record<string, unknown> }> => {
-    try {
-      const { data } = await client.request({
+    const latest = await unlessNotFound(() =>
+      client.request({
         operation: 'read',
         method: 'GET',
         path: dataPath,
         schema: kvReadSchema,
         signal: options.signal,
-      })
-      return { version: data.data.metadata.version, fields: data.data.data ?? {} }
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error
+      }),
+    )
+    if (latest !== undefined) {
+      const { data } = latest.data
+      return { version: data.metadata.version, fields: data.data ?? {} }
     }
     // No secret, or its latest version deleted: the metadata says which version to follow.
-    try {
-      const { data } = await client.request({
+    const metadata = await unlessNotFound(() =>
+      client.request({
         operation: 'read',
         method: 'GET',
         path: `/v1/${engine}/metadata/${encoded}`,
         schema: kvMetadataSchema,
         signal: options.signal,
-      })
-      return { version: data.data.current_version, fields: {} }
-    } catch (error) {
-      if (error instanceof NotFoundError) return { version: 0, fields: {} }
-      throw error
-    }
+      }),
+    )
+    return { version: metadata?.data.data.current_version ?? 0, fields: {} }
   }
 
   return {
@@ -193,11 +182,7 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
     async confirm(context) {
       const version = context.receipt.version
       if (typeof version !== 'number') {
-        throw new ProviderError({
-          provider: 'vault',
-          operation: 'confirm',
-          message: 'vault confirm: no version was journalled for the write',
-        })
+        throw confirmFailed('vault', 'no version was journalled for the write')
       }
       const { data } = await client.request({
         operation: 'confirm',
@@ -208,11 +193,10 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
         signal: context.signal,
       })
       if (data.data.data?.[key] !== context.created.secret.reveal()) {
-        throw new ProviderError({
-          provider: 'vault',
-          operation: 'confirm',
-          message: `vault confirm: version ${version} of ${where} does not hold the new key in ${key}`,
-        })
+        throw confirmFailed(
+          'vault',
+          `version ${version} of ${where} does not hold the new key in ${key}`,
+        )
       }
     },
     async probe(options = {}) {
@@ -254,13 +238,4 @@ function staleCheckAndSet(error: unknown): boolean {
     error.status === 400 &&
     /check-and-set parameter did not match/i.test(error.message)
   )
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'vault',
-    operation: 'configure',
-    message: `vault target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }

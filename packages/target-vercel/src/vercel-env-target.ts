@@ -1,12 +1,15 @@
 import {
   type BaseStoreSettings,
-  createHttpClient,
+  checkTargetSettings,
+  confirmFailed,
+  confirmTimingEntries,
+  confirmUntil,
   type DeliveryTarget,
+  invalidTargetSetting,
   ProviderError,
-  pollUntil,
   type RequestOptions,
-  resolveCredential,
   type TargetReceipt,
+  tokenHttpClient,
   ValidationError,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
@@ -72,8 +75,7 @@ const settingsSchema = v.object({
   ),
   type: v.optional(v.picklist(['sensitive', 'encrypted'])),
   redeploy: v.optional(v.boolean()),
-  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  confirmIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  ...confirmTimingEntries,
 })
 
 /**
@@ -100,41 +102,29 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
     confirmIntervalMs,
     ...httpSettings
   } = settings
-  const parsed = v.safeParse(settingsSchema, {
-    teamId,
-    project,
-    key,
-    environments,
-    type,
-    redeploy,
-    confirmWithinMs,
-    confirmIntervalMs,
-  })
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    const path = v.getDotPath(issue) ?? ''
-    throw invalid(path, issue.message)
-  }
+  checkTargetSettings('vercel', settingsSchema, settings)
   const targets = [...(environments ?? ['production'])]
   const kind = type ?? 'sensitive'
   if (kind === 'sensitive' && targets.includes('development')) {
-    throw invalid('environments', "a sensitive variable cannot apply to 'development'")
+    throw invalidTargetSetting(
+      'vercel',
+      'environments',
+      "a sensitive variable cannot apply to 'development'",
+    )
   }
   if (redeploy === true && !targets.includes('production')) {
-    throw invalid('redeploy', "redeploys production: 'production' must be among the environments")
+    throw invalidTargetSetting(
+      'vercel',
+      'redeploy',
+      "redeploys production: 'production' must be among the environments",
+    )
   }
-  const token = resolveCredential({
-    provider: 'vercel',
-    settings,
-    setting: 'token',
-    envVar: 'VERCEL_TOKEN',
-  })
-  const client = createHttpClient({
+  const client = tokenHttpClient(settings, {
     ...httpSettings,
     provider: 'vercel',
     baseUrl: baseUrl ?? VERCEL_API_URL,
-    headers: { authorization: `Bearer ${token}` },
-    secrets: [token],
+    envVar: 'VERCEL_TOKEN',
+    headers: (token) => ({ authorization: `Bearer ${token}` }),
     errorBody: readVercelError,
   })
   const team = teamId === undefined ? {} : { teamId }
@@ -286,14 +276,13 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
         variable.updatedAt !== undefined &&
         variable.updatedAt < updatedAt
       ) {
-        throw new ProviderError({
-          provider: 'vercel',
-          operation: 'confirm',
-          message: `vercel confirm: the variable ${key} shows an update older than the write`,
-        })
+        throw confirmFailed('vercel', `the variable ${key} shows an update older than the write`)
       }
       if (typeof deploymentId !== 'string') return
-      await pollUntil(
+      await confirmUntil(
+        'vercel',
+        context,
+        { intervalMs, what: `the redeploy ${deploymentId} did not become READY` },
         async () => {
           const { data: deployment } = await client.request({
             operation: 'get',
@@ -305,21 +294,12 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
           })
           if (deployment.readyState === 'READY') return true
           if (deployment.readyState === 'ERROR' || deployment.readyState === 'CANCELED') {
-            throw new ProviderError({
-              provider: 'vercel',
-              operation: 'confirm',
-              message: `vercel confirm: the redeploy ${deploymentId} ended ${deployment.readyState}; the variable is written, but no deployment runs with it`,
-            })
+            throw confirmFailed(
+              'vercel',
+              `the redeploy ${deploymentId} ended ${deployment.readyState}; the variable is written, but no deployment runs with it`,
+            )
           }
           return undefined
-        },
-        {
-          deadline: context.deadline,
-          intervalMs,
-          signal: context.signal,
-          provider: 'vercel',
-          operation: 'confirm',
-          what: `the redeploy ${deploymentId} did not become READY`,
         },
       )
     },
@@ -356,13 +336,4 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
       })
     },
   }
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'vercel',
-    operation: 'configure',
-    message: `vercel target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }
