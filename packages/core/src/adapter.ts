@@ -201,15 +201,7 @@ export type {
   TargetRecord,
 } from './targets/delivery-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'
-export {
-  confirmFailed,
-  confirmUntil,
-  invalidTargetSetting,
-  type TokenClientSettings,
-  tokenHttpClient,
-  unlessNotFound,
-} from './targets/target-kit.js'
-export { checkTargetSettings, confirmTimingEntries } from './targets/target-settings.js'
+export { checkTargetSettings, invalidTargetSetting } from './targets/target-kit.js'
 export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,

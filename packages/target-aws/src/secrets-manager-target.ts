@@ -2,9 +2,6 @@ import {
   AuthenticationError,
   type BaseStoreSettings,
   checkTargetSettings,
-  confirmFailed,
-  confirmTimingEntries,
-  confirmUntil,
   createHttpClient,
   type DeliveryTarget,
   invalidTargetSetting,
@@ -12,6 +9,8 @@ import {
   type KeyStoreErrorOptions,
   NotFoundError,
   PermissionError,
+  ProviderError,
+  pollUntil,
   type RequestOptions,
   type RetryOperation,
   resolveCredentialAlternatives,
@@ -74,14 +73,16 @@ export interface SecretsManagerTargetSettings
 }
 
 const settingsSchema = v.object({
+  // A missing or invalid region is most often an unset AWS_REGION.
   region: v.pipe(
-    v.string(),
-    v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'an AWS region such as eu-west-1'),
+    v.string((issue) => `${issue.message}; or set AWS_REGION`),
+    v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'an AWS region such as eu-west-1; or set AWS_REGION'),
   ),
   secretId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "a secret's name or ARN")),
   jsonKey: v.optional(v.pipe(v.string(), v.minLength(1, 'a field name'))),
   stage: v.optional(v.picklist(['current', 'pending'])),
-  ...confirmTimingEntries,
+  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  confirmIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 })
 
 const CURRENT = 'AWSCURRENT'
@@ -120,12 +121,10 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
   const region =
     settingOrEnv('aws', settings, 'region', 'AWS_REGION') ??
     settingOrEnv('aws', {}, 'region', 'AWS_DEFAULT_REGION')
-  const { region: checkedRegion } = checkTargetSettings(
-    'aws',
-    settingsSchema,
-    { ...settings, region },
-    { region: 'or set AWS_REGION' },
-  )
+  const { region: checkedRegion } = checkTargetSettings('aws', settingsSchema, {
+    ...settings,
+    region,
+  })
   // A profile named in the settings, else keys given, else AWS_PROFILE's or the default profile.
   const keysGiven =
     ['accessKeyId', 'secretAccessKey'].some((setting) => Object.hasOwn(settings, setting)) ||
@@ -289,10 +288,7 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
     async confirm(context) {
       const versionId = String(context.receipt.versionId ?? context.writeToken)
       const expected = context.created.secret.reveal()
-      await confirmUntil(
-        'aws',
-        context,
-        { intervalMs, what: `version ${versionId} of ${secretId} did not become AWSCURRENT` },
+      await pollUntil(
         async () => {
           const version = await readVersion({ VersionId: versionId }, context)
           const value =
@@ -300,12 +296,21 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
               ? version.SecretString
               : parseObject(version.SecretString)[jsonKey]
           if (value !== expected) {
-            throw confirmFailed(
-              'aws',
-              `version ${versionId} of ${secretId} does not hold the new key`,
-            )
+            throw new ProviderError({
+              provider: 'aws',
+              operation: 'confirm',
+              message: `aws confirm: version ${versionId} of ${secretId} does not hold the new key`,
+            })
           }
           return version.VersionStages.includes(CURRENT) ? true : undefined
+        },
+        {
+          deadline: context.deadline,
+          intervalMs,
+          signal: context.signal,
+          provider: 'aws',
+          operation: 'confirm',
+          what: `version ${versionId} of ${secretId} did not become AWSCURRENT`,
         },
       )
     },

@@ -1,13 +1,14 @@
 import {
   type BaseStoreSettings,
-  confirmUntil,
+  createHttpClient,
   type DeliveryTarget,
   type HttpClient,
   invalidTargetSetting,
+  NotFoundError,
+  pollUntil,
   type RequestOptions,
+  resolveCredential,
   type TargetReceipt,
-  tokenHttpClient,
-  unlessNotFound,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { publicKeySchema, readGitHubError, secretSchema } from './github-schemas.js'
@@ -65,8 +66,18 @@ const OWNER_OR_REPOSITORY = /^[A-Za-z0-9_.-]+$/
 export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings): DeliveryTarget {
   const { where, base, body } = scopeOf(settings)
   if (typeof settings.secret !== 'string' || !SECRET_NAME.test(settings.secret)) {
-    throw invalid('secret', 'letters, digits and _, not starting with a digit or GITHUB_')
+    throw invalidTargetSetting(
+      'github',
+      'secret',
+      'letters, digits and _, not starting with a digit or GITHUB_',
+    )
   }
+  const token = resolveCredential({
+    provider: 'github',
+    settings,
+    setting: 'token',
+    envVar: 'GITHUB_TOKEN',
+  })
   const {
     token: _token,
     secret,
@@ -77,32 +88,35 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
     confirmIntervalMs,
     ...httpSettings
   } = settings
-  const client: HttpClient = tokenHttpClient(settings, {
+  const client: HttpClient = createHttpClient({
     ...httpSettings,
     provider: 'github',
     baseUrl: baseUrl ?? GITHUB_API_URL,
-    envVar: 'GITHUB_TOKEN',
-    headers: (token) => ({
+    headers: {
       authorization: `Bearer ${token}`,
       accept: 'application/vnd.github+json',
       'x-github-api-version': GITHUB_API_VERSION,
-    }),
+    },
+    secrets: [token],
     errorBody: readGitHubError,
   })
   const secretPath = `${base}/secrets/${secret}`
   const intervalMs = confirmIntervalMs ?? 1000
 
   const readUpdatedAt = async (options: RequestOptions): Promise<string | null> => {
-    const response = await unlessNotFound(() =>
-      client.request({
+    try {
+      const response = await client.request({
         operation: 'get',
         method: 'GET',
         path: secretPath,
         schema: secretSchema,
         signal: options.signal,
-      }),
-    )
-    return response === undefined ? null : response.data.updated_at
+      })
+      return response.data.updated_at
+    } catch (error) {
+      if (error instanceof NotFoundError) return null
+      throw error
+    }
   }
   const readPublicKey = (options: RequestOptions) =>
     client.request({
@@ -155,15 +169,20 @@ export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings)
     },
     async confirm(target) {
       const { updatedBefore = null, writtenAt = null } = target.receipt
-      await confirmUntil(
-        'github',
-        target,
-        { intervalMs, what: `the secret ${secret} showed no update after the write` },
+      await pollUntil(
         async () => {
           const updatedAt = await readUpdatedAt(target)
           return updatedAt !== null && showsWrite(updatedAt, updatedBefore, writtenAt)
             ? updatedAt
             : undefined
+        },
+        {
+          deadline: target.deadline,
+          intervalMs,
+          signal: target.signal,
+          provider: 'github',
+          operation: 'confirm',
+          what: `the secret ${secret} showed no update after the write`,
         },
       )
     },
@@ -209,22 +228,28 @@ function scopeOf(settings: GitHubActionsTargetSettings): {
 } {
   const scope = settings.scope as Partial<Record<string, unknown>> | undefined
   if (typeof scope !== 'object' || scope === null) {
-    throw invalid(
+    throw invalidTargetSetting(
+      'github',
       'scope',
       'expected { repository }, { repository, environment } or { organization }',
     )
   }
   if (typeof scope.organization === 'string') {
     if (!OWNER_OR_REPOSITORY.test(scope.organization))
-      throw invalid('scope.organization', 'an organization login')
+      throw invalidTargetSetting('github', 'scope.organization', 'an organization login')
     const visibility = (scope.visibility as string | undefined) ?? 'private'
     if (!['all', 'private', 'selected'].includes(visibility)) {
-      throw invalid('scope.visibility', "one of 'all', 'private', 'selected'")
+      throw invalidTargetSetting(
+        'github',
+        'scope.visibility',
+        "one of 'all', 'private', 'selected'",
+      )
     }
     const ids = scope.selectedRepositoryIds
     const idsValid = v.is(v.optional(v.array(v.pipe(v.number(), v.integer(), v.minValue(1)))), ids)
     if (!idsValid || (ids !== undefined) !== (visibility === 'selected')) {
-      throw invalid(
+      throw invalidTargetSetting(
+        'github',
         'scope.selectedRepositoryIds',
         "repository ids, given exactly with visibility 'selected'",
       )
@@ -238,7 +263,7 @@ function scopeOf(settings: GitHubActionsTargetSettings): {
   const repository = scope.repository
   const parts = typeof repository === 'string' ? repository.split('/') : []
   if (parts.length !== 2 || !parts.every((part) => OWNER_OR_REPOSITORY.test(part))) {
-    throw invalid('scope.repository', 'owner/name')
+    throw invalidTargetSetting('github', 'scope.repository', 'owner/name')
   }
   const [owner, name] = parts as [string, string]
   if (scope.environment === undefined) {
@@ -249,7 +274,7 @@ function scopeOf(settings: GitHubActionsTargetSettings): {
     scope.environment.length === 0 ||
     scope.environment.length > 255
   ) {
-    throw invalid('scope.environment', 'an environment name')
+    throw invalidTargetSetting('github', 'scope.environment', 'an environment name')
   }
   return {
     where: `${owner}/${name}@${scope.environment}`,
@@ -263,8 +288,4 @@ function describeScope(scope: GitHubSecretScope): string {
   return scope.environment === undefined
     ? `repository ${scope.repository}`
     : `repository ${scope.repository}, environment ${scope.environment}`
-}
-
-function invalid(path: string, message: string) {
-  return invalidTargetSetting('github', path, message)
 }

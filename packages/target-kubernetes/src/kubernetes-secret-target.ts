@@ -1,16 +1,15 @@
 import {
   type BaseStoreSettings,
   ConflictError,
-  checkTargetSettings,
-  confirmFailed,
-  confirmTimingEntries,
-  confirmUntil,
   createHttpClient,
   type DeliveryTarget,
+  invalidTargetSetting,
+  NotFoundError,
   PermissionError,
+  ProviderError,
+  pollUntil,
   type RequestOptions,
   type TargetReceipt,
-  unlessNotFound,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { type KubernetesConnectionSettings, resolveConnection } from './kube-connection.js'
@@ -59,7 +58,8 @@ const settingsSchema = v.object({
   ),
   key: v.pipe(v.string(), v.regex(/^[-._a-zA-Z0-9]{1,253}$/, 'letters, digits, -, _ and .')),
   restart: v.optional(v.array(v.pipe(v.string(), v.regex(DNS_SUBDOMAIN, "a Deployment's name")))),
-  ...confirmTimingEntries,
+  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  confirmIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 })
 
 /** The annotation `kubectl rollout restart` sets on the pod template. */
@@ -134,12 +134,16 @@ export function createKubernetesSecretTarget(
     ...httpSettings
   } = settings
   const connection = resolveConnection(settings)
-  const checked = checkTargetSettings('kubernetes', settingsSchema, {
+  const parsed = v.safeParse(settingsSchema, {
     ...settings,
     namespace: givenNamespace ?? connection.namespace ?? 'default',
   })
-  const { namespace } = checked
-  const deployments = [...new Set(checked.restart ?? [])]
+  if (!parsed.success) {
+    const issue = parsed.issues[0]
+    throw invalidTargetSetting('kubernetes', v.getDotPath(issue) ?? '', issue.message)
+  }
+  const { namespace, restart: restarts = [] } = parsed.output
+  const deployments = [...new Set(restarts)]
   const useTls = connection.tls !== undefined && connection.server.startsWith('https:')
   const client = createHttpClient({
     ...httpSettings,
@@ -247,9 +251,11 @@ export function createKubernetesSecretTarget(
     async write(created, context): Promise<TargetReceipt> {
       const value = created.secret.reveal()
       const encoded = Buffer.from(value, 'utf8').toString('base64')
-      const patched = await unlessNotFound(() => patchEntry(encoded, value, context))
-      if (patched !== undefined) {
-        return { resourceVersion: patched.data.metadata.resourceVersion ?? null }
+      try {
+        const { data } = await patchEntry(encoded, value, context)
+        return { resourceVersion: data.metadata.resourceVersion ?? null }
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error
       }
       try {
         const { data } = await client.request({
@@ -306,25 +312,28 @@ export function createKubernetesSecretTarget(
         held === undefined ||
         Buffer.from(held, 'base64').toString('utf8') !== context.created.secret.reveal()
       ) {
-        throw confirmFailed(
-          'kubernetes',
-          `Secret ${namespace}/${secret} does not hold the new key in ${key}`,
-        )
+        throw new ProviderError({
+          provider: 'kubernetes',
+          operation: 'confirm',
+          message: `kubernetes confirm: Secret ${namespace}/${secret} does not hold the new key in ${key}`,
+        })
       }
       for (const deployment of deployments) {
         const generation = context.receipt[`generation:${deployment}`]
-        await confirmUntil(
-          'kubernetes',
-          context,
-          {
-            intervalMs,
-            what: `the rollout of deployment ${namespace}/${deployment} did not complete`,
-          },
+        await pollUntil(
           async () => {
             const { data: read } = await readDeployment(deployment, context)
             if (typeof generation === 'number' && read.metadata.generation < generation)
               return undefined
             return rolloutComplete(read, deployment) ? true : undefined
+          },
+          {
+            deadline: context.deadline,
+            intervalMs,
+            signal: context.signal,
+            provider: 'kubernetes',
+            operation: 'confirm',
+            what: `the rollout of deployment ${namespace}/${deployment} did not complete`,
           },
         )
       }

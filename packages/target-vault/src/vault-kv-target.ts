@@ -2,15 +2,15 @@ import {
   type BaseStoreSettings,
   ConflictError,
   checkTargetSettings,
-  confirmFailed,
-  confirmTimingEntries,
+  createHttpClient,
   type DeliveryTarget,
   KeyStoreError,
+  NotFoundError,
   PermissionError,
+  ProviderError,
   type RequestOptions,
+  resolveCredential,
   settingOrEnv,
-  tokenHttpClient,
-  unlessNotFound,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
@@ -53,7 +53,7 @@ const settingsSchema = v.object({
   mount: v.pipe(v.string(), v.regex(SEGMENTS, 'a mount path such as secret')),
   path: v.pipe(v.string(), v.regex(SEGMENTS, 'a path such as web/prod, without a leading /')),
   key: v.pipe(v.string(), v.minLength(1, 'a field name'), v.maxLength(512)),
-  confirmWithinMs: confirmTimingEntries.confirmWithinMs,
+  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 })
 
 /** Rounds of read-then-write when another writer keeps changing the secret between them. */
@@ -90,16 +90,22 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
     namespace: settingOrEnv('vault', settings, 'namespace', 'VAULT_NAMESPACE') || undefined,
     mount: mount ?? 'secret',
   })
-  const client = tokenHttpClient(settings, {
+  const token = resolveCredential({
+    provider: 'vault',
+    settings,
+    setting: 'token',
+    envVar: 'VAULT_TOKEN',
+  })
+  const client = createHttpClient({
     ...httpSettings,
     provider: 'vault',
     baseUrl: baseUrl.replace(/\/+$/, ''),
-    envVar: 'VAULT_TOKEN',
-    headers: (token) => ({
+    headers: {
       'x-vault-token': token,
       'x-vault-request': 'true',
       ...(namespace === undefined ? {} : { 'x-vault-namespace': namespace }),
-    }),
+    },
+    secrets: [token],
     errorBody: readVaultError,
   })
   const encoded = path.split('/').map(encodeURIComponent).join('/')
@@ -110,30 +116,32 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
   const readLatest = async (
     options: RequestOptions,
   ): Promise<{ version: number; fields: Record<string, unknown> }> => {
-    const latest = await unlessNotFound(() =>
-      client.request({
+    try {
+      const { data } = await client.request({
         operation: 'read',
         method: 'GET',
         path: dataPath,
         schema: kvReadSchema,
         signal: options.signal,
-      }),
-    )
-    if (latest !== undefined) {
-      const { data } = latest.data
-      return { version: data.metadata.version, fields: data.data ?? {} }
+      })
+      return { version: data.data.metadata.version, fields: data.data.data ?? {} }
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error
     }
     // No secret, or its latest version deleted: the metadata says which version to follow.
-    const metadata = await unlessNotFound(() =>
-      client.request({
+    try {
+      const { data } = await client.request({
         operation: 'read',
         method: 'GET',
         path: `/v1/${engine}/metadata/${encoded}`,
         schema: kvMetadataSchema,
         signal: options.signal,
-      }),
-    )
-    return { version: metadata?.data.data.current_version ?? 0, fields: {} }
+      })
+      return { version: data.data.current_version, fields: {} }
+    } catch (error) {
+      if (error instanceof NotFoundError) return { version: 0, fields: {} }
+      throw error
+    }
   }
 
   return {
@@ -182,7 +190,11 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
     async confirm(context) {
       const version = context.receipt.version
       if (typeof version !== 'number') {
-        throw confirmFailed('vault', 'no version was journalled for the write')
+        throw new ProviderError({
+          provider: 'vault',
+          operation: 'confirm',
+          message: 'vault confirm: no version was journalled for the write',
+        })
       }
       const { data } = await client.request({
         operation: 'confirm',
@@ -193,10 +205,11 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
         signal: context.signal,
       })
       if (data.data.data?.[key] !== context.created.secret.reveal()) {
-        throw confirmFailed(
-          'vault',
-          `version ${version} of ${where} does not hold the new key in ${key}`,
-        )
+        throw new ProviderError({
+          provider: 'vault',
+          operation: 'confirm',
+          message: `vault confirm: version ${version} of ${where} does not hold the new key in ${key}`,
+        })
       }
     },
     async probe(options = {}) {

@@ -1,15 +1,14 @@
 import {
   type BaseStoreSettings,
   checkTargetSettings,
-  confirmFailed,
-  confirmTimingEntries,
-  confirmUntil,
+  createHttpClient,
   type DeliveryTarget,
   invalidTargetSetting,
   ProviderError,
+  pollUntil,
   type RequestOptions,
+  resolveCredential,
   type TargetReceipt,
-  tokenHttpClient,
   ValidationError,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
@@ -75,7 +74,8 @@ const settingsSchema = v.object({
   ),
   type: v.optional(v.picklist(['sensitive', 'encrypted'])),
   redeploy: v.optional(v.boolean()),
-  ...confirmTimingEntries,
+  confirmWithinMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  confirmIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 })
 
 /**
@@ -119,12 +119,18 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
       "redeploys production: 'production' must be among the environments",
     )
   }
-  const client = tokenHttpClient(settings, {
+  const token = resolveCredential({
+    provider: 'vercel',
+    settings,
+    setting: 'token',
+    envVar: 'VERCEL_TOKEN',
+  })
+  const client = createHttpClient({
     ...httpSettings,
     provider: 'vercel',
     baseUrl: baseUrl ?? VERCEL_API_URL,
-    envVar: 'VERCEL_TOKEN',
-    headers: (token) => ({ authorization: `Bearer ${token}` }),
+    headers: { authorization: `Bearer ${token}` },
+    secrets: [token],
     errorBody: readVercelError,
   })
   const team = teamId === undefined ? {} : { teamId }
@@ -276,13 +282,14 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
         variable.updatedAt !== undefined &&
         variable.updatedAt < updatedAt
       ) {
-        throw confirmFailed('vercel', `the variable ${key} shows an update older than the write`)
+        throw new ProviderError({
+          provider: 'vercel',
+          operation: 'confirm',
+          message: `vercel confirm: the variable ${key} shows an update older than the write`,
+        })
       }
       if (typeof deploymentId !== 'string') return
-      await confirmUntil(
-        'vercel',
-        context,
-        { intervalMs, what: `the redeploy ${deploymentId} did not become READY` },
+      await pollUntil(
         async () => {
           const { data: deployment } = await client.request({
             operation: 'get',
@@ -294,12 +301,21 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
           })
           if (deployment.readyState === 'READY') return true
           if (deployment.readyState === 'ERROR' || deployment.readyState === 'CANCELED') {
-            throw confirmFailed(
-              'vercel',
-              `the redeploy ${deploymentId} ended ${deployment.readyState}; the variable is written, but no deployment runs with it`,
-            )
+            throw new ProviderError({
+              provider: 'vercel',
+              operation: 'confirm',
+              message: `vercel confirm: the redeploy ${deploymentId} ended ${deployment.readyState}; the variable is written, but no deployment runs with it`,
+            })
           }
           return undefined
+        },
+        {
+          deadline: context.deadline,
+          intervalMs,
+          signal: context.signal,
+          provider: 'vercel',
+          operation: 'confirm',
+          what: `the redeploy ${deploymentId} did not become READY`,
         },
       )
     },

@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import { ProviderError } from '../errors.js'
 import type { DeliveryTarget } from './delivery-target.js'
-import { confirmFailed, invalidTargetSetting } from './target-kit.js'
+import { invalidTargetSetting } from './target-kit.js'
 
 /** Settings of `createDotenvTarget`. */
 export interface DotenvTargetSettings {
@@ -60,10 +61,11 @@ export function createDotenvTarget(settings: DotenvTargetSettings): DeliveryTarg
     async confirm({ created }) {
       const lines = await readLines(path)
       if (!lines.includes(`${variable}=${created.secret.reveal()}`)) {
-        throw confirmFailed(
-          'dotenv',
-          `${settings.path} does not hold the new secret in ${variable}`,
-        )
+        throw new ProviderError({
+          provider: 'dotenv',
+          operation: 'confirm',
+          message: `dotenv confirm: ${settings.path} does not hold the new secret in ${variable}`,
+        })
       }
     },
   }
