@@ -9,7 +9,7 @@ import {
 } from './github-actions-target.js'
 
 const github = useEmulator(startGitHubEmulator)
-const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'github' })
+const { created, context, writeError, secret: NEW_SECRET } = targetTestKit({ target: 'github' })
 
 const targetIn = targetUnderTest(createGitHubActionsTarget, github, {
   secret: 'API_KEY',
@@ -152,9 +152,7 @@ describe('GitHub Actions target', () => {
         documentation_url: 'https://docs.github.com',
       },
     })
-    const error = (await target({ repository: 'acme/app' })
-      .write(created(), context())
-      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    const error = await writeError(target({ repository: 'acme/app' }))
     expect(error).toMatchObject({ name: 'PermissionError', status: 403, provider: 'github' })
     expect(String(error.message)).toContain('Resource not accessible by integration')
     expectNoSecret(error, [github.settings.token, NEW_SECRET])

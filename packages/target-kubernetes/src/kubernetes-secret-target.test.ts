@@ -26,7 +26,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'kubernetes' })
+const { created, context, writeError, secret: NEW_SECRET } = targetTestKit({ target: 'kubernetes' })
 const encoded = Buffer.from(NEW_SECRET).toString('base64')
 
 const target = targetUnderTest(createKubernetesSecretTarget, kube, {
@@ -294,9 +294,7 @@ describe('Kubernetes Secret target', () => {
 
   it('a refusal holds neither the token nor the secret', async () => {
     expect.assertions(3)
-    const error = (await target({ token: 'not-the-token' })
-      .write(created(), context())
-      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    const error = await writeError(target({ token: 'not-the-token' }))
     expect(error).toMatchObject({ name: 'AuthenticationError', status: 401 })
     expectNoSecret(error, [kube.settings.token, NEW_SECRET])
   })

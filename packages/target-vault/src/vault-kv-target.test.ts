@@ -1,11 +1,10 @@
-import type { KeyStoreError } from '@keyway/core'
 import { startVaultEmulator, targetTestKit, targetUnderTest } from '@keyway/testkit'
 import { expectNoSecret, useEmulator } from '@keyway/testkit/conformance'
 import { describe, expect, it } from 'vitest'
 import { createVaultKvTarget, type VaultKvTargetSettings } from './vault-kv-target.js'
 
 const vault = useEmulator(startVaultEmulator)
-const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'vault' })
+const { created, context, writeError, secret: NEW_SECRET } = targetTestKit({ target: 'vault' })
 
 const target = targetUnderTest(createVaultKvTarget, vault, { path: 'web/prod', key: 'API_KEY' })
 
@@ -88,9 +87,7 @@ describe('Vault KV v2 target', () => {
 
   it('another token is a PermissionError that holds neither token nor secret', async () => {
     expect.assertions(3)
-    const error = (await target({ token: 'hvs.not-the-token' })
-      .write(created(), context())
-      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    const error = await writeError(target({ token: 'hvs.not-the-token' }))
     expect(error).toMatchObject({
       name: 'PermissionError',
       status: 403,

@@ -8,6 +8,7 @@ const vercel = useEmulator(startVercelEmulator)
 const {
   created,
   context,
+  writeError,
   secret: NEW_SECRET,
 } = targetTestKit({ target: 'vercel', secret: 'sk-new-fedcba9876543210fedcba9876543210' })
 
@@ -174,9 +175,7 @@ describe('Vercel environment variable target', () => {
       status: 400,
       body: { error: { code: 'bad_request', message: 'value is too long' } },
     })
-    const error = (await target()
-      .write(created(), context())
-      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    const error = await writeError(target())
     expect(error).toMatchObject({
       name: 'ValidationError',
       status: 400,

@@ -1,5 +1,7 @@
 import {
   type CreatedKey,
+  type DeliveryTarget,
+  type KeyStoreError,
   Secret,
   type TargetConfirmContext,
   type TargetContext,
@@ -53,6 +55,11 @@ export interface TargetTestKit {
     receipt?: TargetContext['receipt'],
     options?: TargetTestContextOptions,
   ): TargetConfirmContext
+  /**
+   * What `target.write(created(), context())` rejects with, for a test of a refusal (where the
+   * write resolves, its value, which the test's checks on the error then refuse).
+   */
+  writeError(target: Pick<DeliveryTarget, 'write'>): Promise<KeyStoreError>
 }
 
 /**
@@ -75,20 +82,29 @@ export function targetTestKit(options: TargetTestKitOptions): TargetTestKit {
     key: apiKeyFixture({ id: newKeyId }),
     secret: new Secret(value),
   })
+  const context = (
+    receipt: TargetContext['receipt'] = {},
+    call: TargetTestContextOptions = {},
+  ): TargetConfirmContext => ({
+    rotationId,
+    provider: 'memory',
+    oldKeyId,
+    newKeyId,
+    writeToken,
+    receipt,
+    deadline: Date.now() + (call.deadlineMs ?? options.deadlineMs ?? 10_000),
+    created: created(call.value),
+  })
   return {
     secret,
     writeToken,
     created,
-    context: (receipt = {}, call = {}) => ({
-      rotationId,
-      provider: 'memory',
-      oldKeyId,
-      newKeyId,
-      writeToken,
-      receipt,
-      deadline: Date.now() + (call.deadlineMs ?? options.deadlineMs ?? 10_000),
-      created: created(call.value),
-    }),
+    context,
+    writeError: (target) =>
+      target.write(created(), context()).then(
+        (value) => value as unknown as KeyStoreError,
+        (error: unknown) => error as KeyStoreError,
+      ),
   }
 }
 
