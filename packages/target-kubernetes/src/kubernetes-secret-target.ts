@@ -130,7 +130,6 @@ export function createKubernetesSecretTarget(
     name,
     confirmWithinMs,
     confirmIntervalMs,
-    fetch,
     ...httpSettings
   } = settings
   const connection = resolveConnection(settings)
@@ -150,7 +149,8 @@ export function createKubernetesSecretTarget(
     provider: 'kubernetes',
     baseUrl: connection.server.replace(/\/+$/, ''),
     headers: connection.token === '' ? {} : { authorization: `Bearer ${connection.token}` },
-    ...(useTls ? { fetch: tlsFetch(connection.tls ?? {}) } : fetch === undefined ? {} : { fetch }),
+    // A given fetch comes with the other settings; a cluster's own CA needs the TLS fetch.
+    ...(useTls ? { fetch: tlsFetch(connection.tls ?? {}) } : {}),
     secrets: [
       connection.token,
       ...(connection.tls?.key === undefined ? [] : [connection.tls.key]),
