@@ -96,35 +96,28 @@ export function resolveConnection(settings: KubernetesConnectionSettings): Kuber
   if (auth === 'token') return fromToken(settings)
   if (auth === 'kubeconfig') return fromKubeconfig(settings)
   if (auth === 'in-cluster') return fromServiceAccount(settings)
-  throw invalidTargetSetting('kubernetes', 'auth', "one of 'token', 'kubeconfig', 'in-cluster'")
+  throw invalid('auth', "one of 'token', 'kubeconfig', 'in-cluster'")
 }
 
 function defaultAuth(settings: KubernetesConnectionSettings): KubernetesAuth {
   if (settings.token !== undefined || settings.baseUrl !== undefined) return 'token'
   if (settings.kubeconfig !== undefined || existsSync(kubeconfigPath(settings))) return 'kubeconfig'
   if (readEnv('KUBERNETES_SERVICE_HOST') !== undefined) return 'in-cluster'
-  throw invalidTargetSetting(
-    'kubernetes',
+  throw invalid(
     'auth',
     'no way to reach a cluster: give baseUrl and token, a kubeconfig (KUBECONFIG or ~/.kube/config), or run in a pod',
   )
 }
 
 function fromToken(settings: KubernetesConnectionSettings): KubernetesConnection {
-  if (typeof settings.baseUrl !== 'string')
-    throw invalidTargetSetting('kubernetes', 'baseUrl', "the API server's address")
+  if (typeof settings.baseUrl !== 'string') throw invalid('baseUrl', "the API server's address")
   const token = readCredential({
     provider: 'kubernetes',
     value: settings.token,
     setting: 'token',
     envVar: 'KUBERNETES_TOKEN',
   })
-  if (token === undefined)
-    throw invalidTargetSetting(
-      'kubernetes',
-      'token',
-      'a bearer token (setting or KUBERNETES_TOKEN)',
-    )
+  if (token === undefined) throw invalid('token', 'a bearer token (setting or KUBERNETES_TOKEN)')
   return {
     auth: 'token',
     server: settings.baseUrl,
@@ -150,12 +143,11 @@ function fromKubeconfig(settings: KubernetesConnectionSettings): KubernetesConne
     document = load(text)
   } catch {
     // The parser's message may quote the file, which holds credentials.
-    throw invalidTargetSetting('kubernetes', 'kubeconfig', `${path} is not valid YAML`)
+    throw invalid('kubeconfig', `${path} is not valid YAML`)
   }
   const parsed = v.safeParse(kubeconfigSchema, document)
   if (!parsed.success) {
-    throw invalidTargetSetting(
-      'kubernetes',
+    throw invalid(
       'kubeconfig',
       `${path} is not a kubeconfig (at ${v.getDotPath(parsed.issues[0]) ?? 'its top'})`,
     )
@@ -164,22 +156,13 @@ function fromKubeconfig(settings: KubernetesConnectionSettings): KubernetesConne
   const contextName = settings.context ?? config['current-context']
   const context = config.contexts.find((entry) => entry.name === contextName)?.context
   if (context === undefined)
-    throw invalidTargetSetting(
-      'kubernetes',
-      'context',
-      `${path} has no context ${contextName ?? '(no current-context)'}`,
-    )
+    throw invalid('context', `${path} has no context ${contextName ?? '(no current-context)'}`)
   const cluster = config.clusters.find((entry) => entry.name === context.cluster)?.cluster
   if (cluster === undefined)
-    throw invalidTargetSetting(
-      'kubernetes',
-      'kubeconfig',
-      `${path} has no cluster ${context.cluster}`,
-    )
+    throw invalid('kubeconfig', `${path} has no cluster ${context.cluster}`)
   const user = config.users.find((entry) => entry.name === context.user)?.user ?? {}
   if (user.exec !== undefined || user['auth-provider'] !== undefined) {
-    throw invalidTargetSetting(
-      'kubernetes',
+    throw invalid(
       'kubeconfig',
       `the user ${context.user} in ${path} gets its token from a plugin, which keyway does not run: use a token (auth: 'token') or a service account`,
     )
@@ -194,8 +177,7 @@ function fromKubeconfig(settings: KubernetesConnectionSettings): KubernetesConne
     data(user['client-certificate-data']) ?? file(user['client-certificate'], 'client certificate')
   const key = data(user['client-key-data']) ?? file(user['client-key'], 'client key')
   if (token === undefined && (cert === undefined || key === undefined)) {
-    throw invalidTargetSetting(
-      'kubernetes',
+    throw invalid(
       'kubeconfig',
       `the user ${context.user} in ${path} has neither a token nor a client certificate`,
     )
@@ -219,11 +201,7 @@ function fromKubeconfig(settings: KubernetesConnectionSettings): KubernetesConne
 function fromServiceAccount(settings: KubernetesConnectionSettings): KubernetesConnection {
   const host = readEnv('KUBERNETES_SERVICE_HOST')
   if (host === undefined)
-    throw invalidTargetSetting(
-      'kubernetes',
-      'auth',
-      'in-cluster needs KUBERNETES_SERVICE_HOST (set in every pod)',
-    )
+    throw invalid('auth', 'in-cluster needs KUBERNETES_SERVICE_HOST (set in every pod)')
   const port = readEnv('KUBERNETES_SERVICE_PORT') ?? '443'
   const dir = settings.serviceAccountDir ?? SERVICE_ACCOUNT_DIR
   const namespaceFile = join(dir, 'namespace')
@@ -240,10 +218,10 @@ function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch {
-    throw invalidTargetSetting(
-      'kubernetes',
-      what === 'kubeconfig' ? 'kubeconfig' : 'auth',
-      `cannot read the ${what} ${path}`,
-    )
+    throw invalid(what === 'kubeconfig' ? 'kubeconfig' : 'auth', `cannot read the ${what} ${path}`)
   }
+}
+
+function invalid(path: string, message: string) {
+  return invalidTargetSetting('kubernetes', path, message)
 }
