@@ -207,6 +207,7 @@ export type {
   TargetRecord,
 } from './targets/delivery-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'
+export { checkTargetSettings, invalidTargetSetting } from './targets/target-kit.js'
 export { writeTokenOf } from './targets/write-token.js'
 export type {
   ApiKey,

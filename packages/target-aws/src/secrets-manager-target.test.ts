@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import type { KeyStoreError } from '@keyway/core'
 import { writeTokenOf } from '@keyway/core/adapter'
-import { startAwsSecretsManagerEmulator, targetTestKit } from '@keyway/testkit'
+import { startAwsSecretsManagerEmulator, targetTestKit, targetUnderTest } from '@keyway/testkit'
 import { useEmulator } from '@keyway/testkit/conformance'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -15,15 +15,10 @@ import {
 const aws = useEmulator(startAwsSecretsManagerEmulator)
 const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'aws' })
 
-function target(extra: Partial<SecretsManagerTargetSettings> = {}) {
-  return createSecretsManagerTarget({
-    ...aws.settings,
-    secretId: 'prod/api',
-    confirmIntervalMs: 5,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  })
-}
+const target = targetUnderTest(createSecretsManagerTarget, aws, {
+  secretId: 'prod/api',
+  confirmIntervalMs: 5,
+})
 
 const puts = () =>
   aws.requests.filter(

@@ -1,8 +1,10 @@
 import {
   AuthenticationError,
   type BaseStoreSettings,
+  checkTargetSettings,
   createHttpClient,
   type DeliveryTarget,
+  invalidTargetSetting,
   KeyStoreError,
   type KeyStoreErrorOptions,
   NotFoundError,
@@ -71,9 +73,10 @@ export interface SecretsManagerTargetSettings
 }
 
 const settingsSchema = v.object({
+  // A missing or invalid region is most often an unset AWS_REGION.
   region: v.pipe(
-    v.string(),
-    v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'an AWS region such as eu-west-1'),
+    v.string((issue) => `${issue.message}; or set AWS_REGION`),
+    v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'an AWS region such as eu-west-1; or set AWS_REGION'),
   ),
   secretId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "a secret's name or ARN")),
   jsonKey: v.optional(v.pipe(v.string(), v.minLength(1, 'a field name'))),
@@ -118,20 +121,10 @@ export function createSecretsManagerTarget(settings: SecretsManagerTargetSetting
   const region =
     settingOrEnv('aws', settings, 'region', 'AWS_REGION') ??
     settingOrEnv('aws', {}, 'region', 'AWS_DEFAULT_REGION')
-  const parsed = v.safeParse(settingsSchema, {
+  const { region: checkedRegion } = checkTargetSettings('aws', settingsSchema, {
+    ...settings,
     region,
-    secretId,
-    jsonKey,
-    stage,
-    confirmWithinMs,
-    confirmIntervalMs,
   })
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    const path = v.getDotPath(issue) ?? ''
-    throw invalid(path, path === 'region' ? `${issue.message}; or set AWS_REGION` : issue.message)
-  }
-  const { region: checkedRegion } = parsed.output
   // A profile named in the settings, else keys given, else AWS_PROFILE's or the default profile.
   const keysGiven =
     ['accessKeyId', 'secretAccessKey'].some((setting) => Object.hasOwn(settings, setting)) ||
@@ -400,20 +393,15 @@ function keysFrom(settings: SecretsManagerTargetSettings): {
     sessionToken !== undefined &&
     (typeof sessionToken !== 'string' || /[\r\n]/.test(sessionToken))
   ) {
-    throw invalid('sessionToken', 'one line of text (setting or AWS_SESSION_TOKEN)')
+    throw invalidTargetSetting(
+      'aws',
+      'sessionToken',
+      'one line of text (setting or AWS_SESSION_TOKEN)',
+    )
   }
   return {
     accessKeyId: accessKeyId as string,
     secretAccessKey: secretAccessKey as string,
     sessionToken,
   }
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'aws',
-    operation: 'configure',
-    message: `aws target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }

@@ -1,23 +1,22 @@
-import { inspect } from 'node:util'
 import { type DeliveryTarget, type KeyStoreError, ValidationError } from '@keyway/core'
-import { startGitHubEmulator, targetTestKit } from '@keyway/testkit'
-import { useEmulator } from '@keyway/testkit/conformance'
+import { startGitHubEmulator, targetTestKit, targetUnderTest } from '@keyway/testkit'
+import { expectNoSecret, useEmulator } from '@keyway/testkit/conformance'
 import { describe, expect, it } from 'vitest'
-import { createGitHubActionsTarget, type GitHubSecretScope } from './github-actions-target.js'
+import {
+  createGitHubActionsTarget,
+  type GitHubActionsTargetSettings,
+  type GitHubSecretScope,
+} from './github-actions-target.js'
 
 const github = useEmulator(startGitHubEmulator)
-const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'github' })
+const { created, context, writeError, secret: NEW_SECRET } = targetTestKit({ target: 'github' })
 
-function target(scope: GitHubSecretScope, extra: Record<string, unknown> = {}): DeliveryTarget {
-  return createGitHubActionsTarget({
-    ...github.settings,
-    secret: 'API_KEY',
-    scope,
-    confirmIntervalMs: 10,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  })
-}
+const targetIn = targetUnderTest(createGitHubActionsTarget, github, {
+  secret: 'API_KEY',
+  confirmIntervalMs: 10,
+})
+const target = (scope: GitHubSecretScope, extra: Partial<GitHubActionsTargetSettings> = {}) =>
+  targetIn({ scope, ...extra })
 
 /** Writes and confirms, as a rotation does. */
 async function deliver(delivery: DeliveryTarget, value = NEW_SECRET) {
@@ -153,14 +152,10 @@ describe('GitHub Actions target', () => {
         documentation_url: 'https://docs.github.com',
       },
     })
-    const error = (await target({ repository: 'acme/app' })
-      .write(created(), context())
-      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    const error = await writeError(target({ repository: 'acme/app' }))
     expect(error).toMatchObject({ name: 'PermissionError', status: 403, provider: 'github' })
     expect(String(error.message)).toContain('Resource not accessible by integration')
-    const text = `${JSON.stringify(error)} ${inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })}`
-    expect(text).not.toContain(github.settings.token)
-    expect(text).not.toContain(NEW_SECRET)
+    expectNoSecret(error, [github.settings.token, NEW_SECRET])
   })
 
   it('probes reach and permission by reading the public key, writing nothing', async () => {

@@ -3,12 +3,12 @@ import {
   createHttpClient,
   type DeliveryTarget,
   type HttpClient,
+  invalidTargetSetting,
   NotFoundError,
   pollUntil,
   type RequestOptions,
   resolveCredential,
   type TargetReceipt,
-  ValidationError,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import { publicKeySchema, readGitHubError, secretSchema } from './github-schemas.js'
@@ -66,7 +66,11 @@ const OWNER_OR_REPOSITORY = /^[A-Za-z0-9_.-]+$/
 export function createGitHubActionsTarget(settings: GitHubActionsTargetSettings): DeliveryTarget {
   const { where, base, body } = scopeOf(settings)
   if (typeof settings.secret !== 'string' || !SECRET_NAME.test(settings.secret)) {
-    throw invalid('secret', 'letters, digits and _, not starting with a digit or GITHUB_')
+    throw invalidTargetSetting(
+      'github',
+      'secret',
+      'letters, digits and _, not starting with a digit or GITHUB_',
+    )
   }
   const token = resolveCredential({
     provider: 'github',
@@ -224,22 +228,28 @@ function scopeOf(settings: GitHubActionsTargetSettings): {
 } {
   const scope = settings.scope as Partial<Record<string, unknown>> | undefined
   if (typeof scope !== 'object' || scope === null) {
-    throw invalid(
+    throw invalidTargetSetting(
+      'github',
       'scope',
       'expected { repository }, { repository, environment } or { organization }',
     )
   }
   if (typeof scope.organization === 'string') {
     if (!OWNER_OR_REPOSITORY.test(scope.organization))
-      throw invalid('scope.organization', 'an organization login')
+      throw invalidTargetSetting('github', 'scope.organization', 'an organization login')
     const visibility = (scope.visibility as string | undefined) ?? 'private'
     if (!['all', 'private', 'selected'].includes(visibility)) {
-      throw invalid('scope.visibility', "one of 'all', 'private', 'selected'")
+      throw invalidTargetSetting(
+        'github',
+        'scope.visibility',
+        "one of 'all', 'private', 'selected'",
+      )
     }
     const ids = scope.selectedRepositoryIds
     const idsValid = v.is(v.optional(v.array(v.pipe(v.number(), v.integer(), v.minValue(1)))), ids)
     if (!idsValid || (ids !== undefined) !== (visibility === 'selected')) {
-      throw invalid(
+      throw invalidTargetSetting(
+        'github',
         'scope.selectedRepositoryIds',
         "repository ids, given exactly with visibility 'selected'",
       )
@@ -253,7 +263,7 @@ function scopeOf(settings: GitHubActionsTargetSettings): {
   const repository = scope.repository
   const parts = typeof repository === 'string' ? repository.split('/') : []
   if (parts.length !== 2 || !parts.every((part) => OWNER_OR_REPOSITORY.test(part))) {
-    throw invalid('scope.repository', 'owner/name')
+    throw invalidTargetSetting('github', 'scope.repository', 'owner/name')
   }
   const [owner, name] = parts as [string, string]
   if (scope.environment === undefined) {
@@ -264,7 +274,7 @@ function scopeOf(settings: GitHubActionsTargetSettings): {
     scope.environment.length === 0 ||
     scope.environment.length > 255
   ) {
-    throw invalid('scope.environment', 'an environment name')
+    throw invalidTargetSetting('github', 'scope.environment', 'an environment name')
   }
   return {
     where: `${owner}/${name}@${scope.environment}`,
@@ -278,13 +288,4 @@ function describeScope(scope: GitHubSecretScope): string {
   return scope.environment === undefined
     ? `repository ${scope.repository}`
     : `repository ${scope.repository}, environment ${scope.environment}`
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'github',
-    operation: 'configure',
-    message: `github target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
-import { readCredential, readEnv, ValidationError } from '@keyway/core/adapter'
+import { invalidTargetSetting, readCredential, readEnv } from '@keyway/core/adapter'
 import { load } from 'js-yaml'
 import * as v from 'valibot'
 import type { TlsOptions } from './tls-fetch.js'
@@ -222,11 +222,6 @@ function readText(path: string, what: string): string {
   }
 }
 
-export function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'kubernetes',
-    operation: 'configure',
-    message: `kubernetes target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
+function invalid(path: string, message: string) {
+  return invalidTargetSetting('kubernetes', path, message)
 }

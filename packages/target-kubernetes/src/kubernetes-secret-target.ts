@@ -3,6 +3,7 @@ import {
   ConflictError,
   createHttpClient,
   type DeliveryTarget,
+  invalidTargetSetting,
   NotFoundError,
   PermissionError,
   ProviderError,
@@ -11,7 +12,7 @@ import {
   type TargetReceipt,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
-import { invalid, type KubernetesConnectionSettings, resolveConnection } from './kube-connection.js'
+import { type KubernetesConnectionSettings, resolveConnection } from './kube-connection.js'
 import {
   accessReviewSchema,
   deploymentSchema,
@@ -129,31 +130,27 @@ export function createKubernetesSecretTarget(
     name,
     confirmWithinMs,
     confirmIntervalMs,
-    fetch,
     ...httpSettings
   } = settings
   const connection = resolveConnection(settings)
   const parsed = v.safeParse(settingsSchema, {
+    ...settings,
     namespace: givenNamespace ?? connection.namespace ?? 'default',
-    secret,
-    key,
-    restart: restart === undefined ? undefined : [...restart],
-    confirmWithinMs,
-    confirmIntervalMs,
   })
   if (!parsed.success) {
     const issue = parsed.issues[0]
-    throw invalid(v.getDotPath(issue) ?? '', issue.message)
+    throw invalidTargetSetting('kubernetes', v.getDotPath(issue) ?? '', issue.message)
   }
-  const { namespace } = parsed.output
-  const deployments = [...new Set(parsed.output.restart ?? [])]
+  const { namespace, restart: restarts = [] } = parsed.output
+  const deployments = [...new Set(restarts)]
   const useTls = connection.tls !== undefined && connection.server.startsWith('https:')
   const client = createHttpClient({
     ...httpSettings,
     provider: 'kubernetes',
     baseUrl: connection.server.replace(/\/+$/, ''),
     headers: connection.token === '' ? {} : { authorization: `Bearer ${connection.token}` },
-    ...(useTls ? { fetch: tlsFetch(connection.tls ?? {}) } : fetch === undefined ? {} : { fetch }),
+    // A given fetch comes with the other settings; a cluster's own CA needs the TLS fetch.
+    ...(useTls ? { fetch: tlsFetch(connection.tls ?? {}) } : {}),
     secrets: [
       connection.token,
       ...(connection.tls?.key === undefined ? [] : [connection.tls.key]),

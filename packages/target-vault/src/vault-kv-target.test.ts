@@ -1,22 +1,12 @@
-import { inspect } from 'node:util'
-import type { KeyStoreError } from '@keyway/core'
-import { startVaultEmulator, targetTestKit } from '@keyway/testkit'
-import { useEmulator } from '@keyway/testkit/conformance'
+import { startVaultEmulator, targetTestKit, targetUnderTest } from '@keyway/testkit'
+import { expectNoSecret, useEmulator } from '@keyway/testkit/conformance'
 import { describe, expect, it } from 'vitest'
 import { createVaultKvTarget, type VaultKvTargetSettings } from './vault-kv-target.js'
 
 const vault = useEmulator(startVaultEmulator)
-const { created, context, secret: NEW_SECRET } = targetTestKit({ target: 'vault' })
+const { created, context, writeError, secret: NEW_SECRET } = targetTestKit({ target: 'vault' })
 
-function target(extra: Partial<VaultKvTargetSettings> = {}) {
-  return createVaultKvTarget({
-    ...vault.settings,
-    path: 'web/prod',
-    key: 'API_KEY',
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...extra,
-  })
-}
+const target = targetUnderTest(createVaultKvTarget, vault, { path: 'web/prod', key: 'API_KEY' })
 
 const writes = () =>
   vault.requests.filter((request) => request.method === 'POST' && request.path.includes('/data/'))
@@ -97,17 +87,13 @@ describe('Vault KV v2 target', () => {
 
   it('another token is a PermissionError that holds neither token nor secret', async () => {
     expect.assertions(3)
-    const error = (await target({ token: 'hvs.not-the-token' })
-      .write(created(), context())
-      .catch((caught: KeyStoreError) => caught)) as KeyStoreError
+    const error = await writeError(target({ token: 'hvs.not-the-token' }))
     expect(error).toMatchObject({
       name: 'PermissionError',
       status: 403,
       message: expect.stringContaining('permission denied'),
     })
-    const text = `${JSON.stringify(error)} ${inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true })}`
-    expect(text).not.toContain(vault.settings.token)
-    expect(text).not.toContain(NEW_SECRET)
+    expectNoSecret(error, [vault.settings.token, NEW_SECRET])
   })
 
   it('probes with capabilities-self, writing nothing, and names a missing capability', async () => {

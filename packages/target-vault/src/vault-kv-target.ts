@@ -1,6 +1,7 @@
 import {
   type BaseStoreSettings,
   ConflictError,
+  checkTargetSettings,
   createHttpClient,
   type DeliveryTarget,
   KeyStoreError,
@@ -10,7 +11,6 @@ import {
   type RequestOptions,
   resolveCredential,
   settingOrEnv,
-  ValidationError,
 } from '@keyway/core/adapter'
 import * as v from 'valibot'
 import {
@@ -80,19 +80,16 @@ export function createVaultKvTarget(settings: VaultKvTargetSettings): DeliveryTa
     confirmWithinMs,
     ...httpSettings
   } = settings
-  const parsed = v.safeParse(settingsSchema, {
+  const {
+    baseUrl,
+    namespace,
+    mount: engine,
+  } = checkTargetSettings('vault', settingsSchema, {
+    ...settings,
     baseUrl: settingOrEnv('vault', settings, 'baseUrl', 'VAULT_ADDR'),
     namespace: settingOrEnv('vault', settings, 'namespace', 'VAULT_NAMESPACE') || undefined,
     mount: mount ?? 'secret',
-    path,
-    key,
-    confirmWithinMs,
   })
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    throw invalid(v.getDotPath(issue) ?? '', issue.message)
-  }
-  const { baseUrl, namespace, mount: engine } = parsed.output
   const token = resolveCredential({
     provider: 'vault',
     settings,
@@ -254,13 +251,4 @@ function staleCheckAndSet(error: unknown): boolean {
     error.status === 400 &&
     /check-and-set parameter did not match/i.test(error.message)
   )
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'vault',
-    operation: 'configure',
-    message: `vault target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }

@@ -1,7 +1,9 @@
 import {
   type BaseStoreSettings,
+  checkTargetSettings,
   createHttpClient,
   type DeliveryTarget,
+  invalidTargetSetting,
   ProviderError,
   pollUntil,
   type RequestOptions,
@@ -100,28 +102,22 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
     confirmIntervalMs,
     ...httpSettings
   } = settings
-  const parsed = v.safeParse(settingsSchema, {
-    teamId,
-    project,
-    key,
-    environments,
-    type,
-    redeploy,
-    confirmWithinMs,
-    confirmIntervalMs,
-  })
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    const path = v.getDotPath(issue) ?? ''
-    throw invalid(path, issue.message)
-  }
+  checkTargetSettings('vercel', settingsSchema, settings)
   const targets = [...(environments ?? ['production'])]
   const kind = type ?? 'sensitive'
   if (kind === 'sensitive' && targets.includes('development')) {
-    throw invalid('environments', "a sensitive variable cannot apply to 'development'")
+    throw invalidTargetSetting(
+      'vercel',
+      'environments',
+      "a sensitive variable cannot apply to 'development'",
+    )
   }
   if (redeploy === true && !targets.includes('production')) {
-    throw invalid('redeploy', "redeploys production: 'production' must be among the environments")
+    throw invalidTargetSetting(
+      'vercel',
+      'redeploy',
+      "redeploys production: 'production' must be among the environments",
+    )
   }
   const token = resolveCredential({
     provider: 'vercel',
@@ -356,13 +352,4 @@ export function createVercelEnvTarget(settings: VercelEnvTargetSettings): Delive
       })
     },
   }
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'vercel',
-    operation: 'configure',
-    message: `vercel target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }

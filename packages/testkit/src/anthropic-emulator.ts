@@ -257,7 +257,6 @@ export function createAnthropicEmulator(url: string, limiter: RequestLimiter, se
     handle,
     errorResponse,
     credentialHeaders: ['authorization', 'x-api-key'],
-    contentType: 'application/json',
   }
   return { handler, control, settings: { baseUrl: url, adminKey } }
 }

@@ -52,6 +52,17 @@ const BAD_INPUTS: ReadonlyArray<[string, Record<string, unknown>]> = [
   ['an invalid date', { expiresAt: new Date(Number.NaN) }],
 ]
 
+/** A one-store fleet's rotate of `keyId`, with `options` on top. */
+function fleetRotate(options: { dryRun?: boolean }) {
+  return (store: KeyStore, keyId: string) =>
+    createFleet([{ label: 'only', store }]).rotate({
+      journal: memoryJournal(),
+      deliver: () => {},
+      keyIds: { only: [keyId] },
+      ...options,
+    })
+}
+
 /**
  * Every entry point of a rotation, given one key id: each must refuse a bad id with a
  * `ValidationError` before anything is sent. `keep` takes the plain `store.get` path where
@@ -74,25 +85,8 @@ const ENTRY_POINTS: ReadonlyArray<[string, (store: KeyStore, keyId: string) => P
     ],
     ['rotateKeys', (store, keyId) => rotateKeys(store, { keyIds: [keyId], deliver: () => {} })],
     ['rotateKeys, dry run', (store, keyId) => rotateKeys(store, { keyIds: [keyId], dryRun: true })],
-    [
-      'fleet rotate',
-      (store, keyId) =>
-        createFleet([{ label: 'only', store }]).rotate({
-          journal: memoryJournal(),
-          deliver: () => {},
-          keyIds: { only: [keyId] },
-        }),
-    ],
-    [
-      'fleet rotate, dry run',
-      (store, keyId) =>
-        createFleet([{ label: 'only', store }]).rotate({
-          journal: memoryJournal(),
-          deliver: () => {},
-          keyIds: { only: [keyId] },
-          dryRun: true,
-        }),
-    ],
+    ['fleet rotate', fleetRotate({})],
+    ['fleet rotate, dry run', fleetRotate({ dryRun: true })],
   ]
 
 /** Every entry point that takes a rotation's `input`, given a key and the input. */

@@ -646,5 +646,6 @@ function expectApiKey(key: ApiKey, vendor: string): void {
 }
 
 export { MALFORMED_IDS } from './conformance-refusals.js'
+export { expectNoSecret } from './expect-no-secret.js'
 export { findSecrets, settingSecrets } from './secret-scan.js'
 export { useEmulator } from './use-emulator.js'

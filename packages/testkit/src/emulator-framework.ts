@@ -7,6 +7,7 @@ import type {
   EmulatorSettings,
   RateLimit,
   RecordedRequest,
+  RunningEmulator,
 } from './types.js'
 
 /** What a vendor's emulator is built from, once its server listens. */
@@ -71,10 +72,10 @@ export function defineEmulator<
       errorResponse: (status, message) =>
         (vendorState as VendorEmulator<Control>).handler.errorResponse(status, message),
       get credentialHeaders() {
-        return vendorState?.handler.credentialHeaders ?? ['authorization']
+        return vendorState?.handler.credentialHeaders
       },
       get contentType() {
-        return vendorState?.handler.contentType ?? 'application/json'
+        return vendorState?.handler.contentType
       },
     })
     const url = await server.listen(options.port ?? 0)
@@ -93,19 +94,33 @@ export function defineEmulator<
       await server.close()
       throw error
     }
-    const state = vendorState
-    return {
+    return runningEmulator(server, url, vendorState.control, {
       vendor: definition.vendor,
-      url,
-      settings: state.settings as EmulatorSettings<V>,
-      close: () => server.close(),
-      inject: (fault) => server.inject(fault),
-      clearFaults: () => server.clearFaults(),
-      idle: () => server.idle(),
-      get requests(): readonly RecordedRequest[] {
-        return server.requests
-      },
-      control: state.control,
-    }
+      settings: vendorState.settings as EmulatorSettings<V>,
+    })
+  }
+}
+
+/**
+ * A listening server as a running emulator: `identity` (its vendor or service and settings),
+ * its URL and controls, and the server's fault injection and request log.
+ */
+export function runningEmulator<Control, Identity extends object>(
+  server: EmulatorServer,
+  url: string,
+  control: Control,
+  identity: Identity,
+): Identity & RunningEmulator<Control> {
+  return {
+    ...identity,
+    url,
+    close: () => server.close(),
+    inject: (fault) => server.inject(fault),
+    clearFaults: () => server.clearFaults(),
+    idle: () => server.idle(),
+    get requests(): readonly RecordedRequest[] {
+      return server.requests
+    },
+    control,
   }
 }

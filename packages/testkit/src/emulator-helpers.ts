@@ -19,6 +19,24 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex')
 }
 
+/** The reason phrases of the statuses the emulators answer with, as HTTP names them. */
+export const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: 'OK',
+  201: 'Created',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+}
+
 /** Now as an ISO string, advanced by `offsetMs` so seeded keys get distinct, ordered times. */
 export function isoNow(offsetMs = 0): string {
   return new Date(Date.now() + offsetMs).toISOString()

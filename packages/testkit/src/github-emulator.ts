@@ -182,7 +182,6 @@ function createGitHubEmulator() {
     handler: {
       handle,
       errorResponse: error,
-      credentialHeaders: ['authorization'],
       contentType: 'application/json; charset=utf-8',
     },
   }

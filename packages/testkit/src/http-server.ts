@@ -32,10 +32,10 @@ export interface VendorHandler {
   handle(request: EmulatedRequest): EmulatedResponse
   /** The vendor's error response for a status, used by injected faults without a body. */
   errorResponse(status: number, message: string): EmulatedResponse
-  /** Header values to redact in the request log. */
-  credentialHeaders: readonly string[]
-  /** Content type of JSON responses. */
-  contentType: string
+  /** Header values to redact in the request log. Default `['authorization']`. */
+  credentialHeaders?: readonly string[] | undefined
+  /** Content type of JSON responses. Default `'application/json'`. */
+  contentType?: string | undefined
 }
 
 interface ActiveFault extends Fault {
@@ -101,11 +101,11 @@ export class EmulatorServer {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     const method = request.method ?? 'GET'
     const headers = flattenHeaders(request)
-    const digest = credentialDigest(headers, this.#handler.credentialHeaders)
+    const digest = credentialDigest(headers, this.#handler.credentialHeaders ?? ['authorization'])
     this.requests.push({
       method,
       path: url.pathname + url.search,
-      headers: redactHeaders(headers, this.#handler.credentialHeaders),
+      headers: redactHeaders(headers, this.#handler.credentialHeaders ?? ['authorization']),
       body: text === '' ? undefined : safeJson(text, text),
       ...(digest === undefined ? {} : { credentialDigest: digest }),
     })
@@ -147,7 +147,7 @@ export class EmulatorServer {
       return
     }
     if (fault?.malformed) {
-      response.writeHead(200, { 'content-type': this.#handler.contentType })
+      response.writeHead(200, { 'content-type': this.#handler.contentType ?? 'application/json' })
       response.end('{"data": [{"id": ')
       return
     }
@@ -177,7 +177,7 @@ export class EmulatorServer {
       response.writeHead(answer.status, headers).end()
       return
     }
-    headers['content-type'] ??= this.#handler.contentType
+    headers['content-type'] ??= this.#handler.contentType ?? 'application/json'
     response.writeHead(answer.status, headers).end(JSON.stringify(answer.body))
   }
 }

@@ -69,7 +69,9 @@ export {
   type TargetTestContextOptions,
   type TargetTestKit,
   type TargetTestKitOptions,
+  TEST_RETRY,
   targetTestKit,
+  targetUnderTest,
 } from './target-test-kit.js'
 export {
   type Emulator,
@@ -80,6 +82,7 @@ export {
   type RateLimit,
   type RecordedRequest,
   type RequestMatch,
+  type RunningEmulator,
   type SeedKeyInput,
   VENDORS,
   type Vendor,

@@ -592,8 +592,6 @@ function createKubernetesEmulator() {
       handle,
       errorResponse: (code: number, message: string) =>
         status(code, code >= 500 ? 'InternalError' : 'BadRequest', message),
-      credentialHeaders: ['authorization'],
-      contentType: 'application/json',
     },
   }
 }

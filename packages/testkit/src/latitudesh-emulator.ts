@@ -1,5 +1,11 @@
 import { isIP } from 'node:net'
-import { isPlainObject, matchPath, randomAlphanumeric, randomHex } from './emulator-helpers.js'
+import {
+  isPlainObject,
+  matchPath,
+  randomAlphanumeric,
+  randomHex,
+  STATUS_TEXT,
+} from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
 import type { RequestLimiter } from './rate-limiter.js'
@@ -110,8 +116,8 @@ export function createLatitudeEmulator(
       // There is no single-key GET: a GET here is an unknown route.
       return errorResponse(404, record === undefined ? 'API key not found' : 'Route not found')
     }
-    if (request.method === 'PUT') return regenerate(record, request.body)
-    if (request.method === 'PATCH') return update(record, request.body)
+    if (request.method === 'PUT') return change(record, request.body, true)
+    if (request.method === 'PATCH') return change(record, request.body, false)
     if (request.method === 'DELETE') {
       keys.delete(record.id)
       return { status: 200 }
@@ -136,26 +142,19 @@ export function createLatitudeEmulator(
     return { status: 201, body: { data: toResource(record, true), meta: {} } }
   }
 
-  const regenerate = (record: KeyRecord, body: unknown): EmulatedResponse => {
+  /**
+   * Changes a key's attributes (`PATCH`); a regenerate (`PUT`) also replaces its token, and
+   * the old token stops working at once.
+   */
+  const change = (record: KeyRecord, body: unknown, regenerate: boolean): EmulatedResponse => {
     const checked = checkDocument(body, record.id)
     if ('status' in checked) return checked
     const problem = checkAttributes(checked.attributes)
     if (problem) return problem
     applyAttributes(record, checked.attributes)
-    // The old token stops working at once.
-    record.token = latitudeToken()
+    if (regenerate) record.token = latitudeToken()
     record.updatedAt = isoNow()
-    return { status: 200, body: { data: toResource(record, true), meta: {} } }
-  }
-
-  const update = (record: KeyRecord, body: unknown): EmulatedResponse => {
-    const checked = checkDocument(body, record.id)
-    if ('status' in checked) return checked
-    const problem = checkAttributes(checked.attributes)
-    if (problem) return problem
-    applyAttributes(record, checked.attributes)
-    record.updatedAt = isoNow()
-    return { status: 200, body: { data: toResource(record, false), meta: {} } }
+    return { status: 200, body: { data: toResource(record, regenerate), meta: {} } }
   }
 
   const control: EmulatorControl = {
@@ -189,7 +188,6 @@ export function createLatitudeEmulator(
   const handler: VendorHandler = {
     handle,
     errorResponse,
-    credentialHeaders: ['authorization'],
     contentType: 'application/vnd.api+json',
   }
   return { handler, control, settings: { baseUrl: url, token: admin.token } }
@@ -255,19 +253,12 @@ function isIpOrCidr(value: string): boolean {
   return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128)
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  422: 'Unprocessable Entity',
+/** Latitude's error titles: HTTP's reason phrases, but its own for 429 (and none for success). */
+const TITLES: Record<number, string | undefined> = {
+  ...STATUS_TEXT,
+  200: undefined,
+  201: undefined,
   429: 'Rate Limit Exceeded',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
 }
 
 function errorResponse(status: number, detail: string): EmulatedResponse {

@@ -312,7 +312,6 @@ export function createNoteDxEmulator(
     handle,
     errorResponse: (status, text) => message(status, text),
     credentialHeaders: ['authorization', 'x-api-key'],
-    contentType: 'application/json',
   }
   return {
     handler,

@@ -645,8 +645,6 @@ export function createOpenAIEmulator(
   const handler: VendorHandler = {
     handle,
     errorResponse: (status, message) => errorResponse(status, message),
-    credentialHeaders: ['authorization'],
-    contentType: 'application/json',
   }
   return {
     handler,

@@ -339,8 +339,6 @@ export function createOpenRouterEmulator(
     handler: {
       handle,
       errorResponse: error,
-      credentialHeaders: ['authorization'],
-      contentType: 'application/json',
     },
     control,
     settings: { baseUrl: `${url}${BASE_PATH}`, managementKey },

@@ -1,5 +1,6 @@
+import { runningEmulator } from './emulator-framework.js'
 import { EmulatorServer, type VendorHandler } from './http-server.js'
-import type { Fault, RecordedRequest } from './types.js'
+import type { RunningEmulator } from './types.js'
 
 /** Options every target emulator takes. */
 export interface TargetEmulatorOptions {
@@ -9,30 +10,18 @@ export interface TargetEmulatorOptions {
 
 /**
  * A running emulator of a delivery target's service (GitHub, Vercel): a real loopback HTTP
- * server with the same fault injection and request log as the vendor emulators.
+ * server with the same fault injection and request log as the vendor emulators; the token is
+ * redacted in the log, and `control` is the service's state, for tests.
  */
-export interface TargetEmulator<Control, Settings extends object = object> {
+export interface TargetEmulator<Control, Settings extends object = object>
+  extends RunningEmulator<Control> {
   /** `'github'`, `'vercel'`. */
   service: string
-  /** `http://127.0.0.1:<port>`, already listening. */
-  url: string
   /**
    * `{ baseUrl, token }` and what else the service needs (Vercel: `teamId`): pass them to the
    * target's factory (the token is a secret).
    */
   settings: { baseUrl: string; token: string } & Settings
-  /** Stops the server and frees its port. */
-  close(): Promise<void>
-  /** Plays a fault on the next matching request(s): a status, a delay, a dropped answer. */
-  inject(fault: Fault): void
-  /** Drops every injected fault not yet played. */
-  clearFaults(): void
-  /** Resolves once every request received so far has been handled. */
-  idle(): Promise<void>
-  /** Every request received so far, oldest first; the token is redacted. */
-  readonly requests: readonly RecordedRequest[]
-  /** The service's state, for tests. */
-  readonly control: Control
 }
 
 /** Starts `handler` on loopback and wraps it as a `TargetEmulator`. */
@@ -44,17 +33,8 @@ export async function serveTarget<Control, Settings extends object = object>(
   const { handler, control, token, extra } = create()
   const server = new EmulatorServer(handler)
   const url = await server.listen(options.port ?? 0)
-  return {
+  return runningEmulator(server, url, control, {
     service,
-    url,
     settings: { ...(extra as Settings), baseUrl: url, token },
-    close: () => server.close(),
-    inject: (fault) => server.inject(fault),
-    clearFaults: () => server.clearFaults(),
-    idle: () => server.idle(),
-    get requests(): readonly RecordedRequest[] {
-      return server.requests
-    },
-    control,
-  }
+  })
 }

@@ -1,5 +1,7 @@
 import {
   type CreatedKey,
+  type DeliveryTarget,
+  type KeyStoreError,
   Secret,
   type TargetConfirmContext,
   type TargetContext,
@@ -53,6 +55,11 @@ export interface TargetTestKit {
     receipt?: TargetContext['receipt'],
     options?: TargetTestContextOptions,
   ): TargetConfirmContext
+  /**
+   * What `target.write(created(), context())` rejects with, for a test of a refusal (where the
+   * write resolves, its value, which the test's checks on the error then refuse).
+   */
+  writeError(target: Pick<DeliveryTarget, 'write'>): Promise<KeyStoreError>
 }
 
 /**
@@ -75,19 +82,50 @@ export function targetTestKit(options: TargetTestKitOptions): TargetTestKit {
     key: apiKeyFixture({ id: newKeyId }),
     secret: new Secret(value),
   })
+  const context = (
+    receipt: TargetContext['receipt'] = {},
+    call: TargetTestContextOptions = {},
+  ): TargetConfirmContext => ({
+    rotationId,
+    provider: 'memory',
+    oldKeyId,
+    newKeyId,
+    writeToken,
+    receipt,
+    deadline: Date.now() + (call.deadlineMs ?? options.deadlineMs ?? 10_000),
+    created: created(call.value),
+  })
   return {
     secret,
     writeToken,
     created,
-    context: (receipt = {}, call = {}) => ({
-      rotationId,
-      provider: 'memory',
-      oldKeyId,
-      newKeyId,
-      writeToken,
-      receipt,
-      deadline: Date.now() + (call.deadlineMs ?? options.deadlineMs ?? 10_000),
-      created: created(call.value),
-    }),
+    context,
+    writeError: (target) =>
+      target.write(created(), context()).then(
+        (value) => value as unknown as KeyStoreError,
+        (error: unknown) => error as KeyStoreError,
+      ),
   }
+}
+
+/** Retries quick enough for a target's tests against an emulator: 1 ms, at most 5 ms apart. */
+export const TEST_RETRY = { baseDelayMs: 1, maxDelayMs: 5 }
+
+/**
+ * The factory of the target under test: `create` with the running emulator's settings, then
+ * `defaults`, quick retries ({@link TEST_RETRY}) and a test's own settings on top:
+ *
+ * ```ts
+ * const aws = useEmulator(startAwsSecretsManagerEmulator)
+ * const target = targetUnderTest(createSecretsManagerTarget, aws, { secretId: 'prod/api' })
+ * await target({ jsonKey: 'API_KEY' }).write(created(), context())
+ * ```
+ */
+export function targetUnderTest<Settings extends object, Target>(
+  create: (settings: Settings) => Target,
+  emulator: { readonly settings: object },
+  defaults: Partial<Settings>,
+): (extra?: Partial<Settings>) => Target {
+  return (extra = {}) =>
+    create({ ...emulator.settings, ...defaults, retry: { ...TEST_RETRY }, ...extra } as Settings)
 }

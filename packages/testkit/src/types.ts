@@ -98,27 +98,13 @@ export type EmulatorSettings<V extends string = Vendor> = Vendor extends V
   ? Record<string, string>
   : Record<string, string> & VendorSettings<V>
 
-/**
- * A running emulator of one vendor; `Control` is its vendor's controls, `V` its vendor
- * (`startEmulator('notedx')` gives `Emulator<EmulatorControl, 'notedx'>`).
- */
-export interface Emulator<
-  Control extends EmulatorControl = EmulatorControl,
-  V extends string = Vendor,
-> {
-  vendor: V
+/** What every running emulator offers, vendor's or delivery target's: a loopback server. */
+export interface RunningEmulator<Control> {
   /** `http://127.0.0.1:<port>`, already listening. */
   url: string
-  /**
-   * Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`, and at
-   * Voiceable `credentialKeyId`, the id of the key the credential is. Every setting but
-   * `baseUrl` and `credentialKeyId` is a secret. Typed as meant for this vendor only: another
-   * vendor's factory refuses them at compile time.
-   */
-  settings: EmulatorSettings<V>
   /** Stops the server and frees its port. */
   close(): Promise<void>
-  /** Plays a fault on the next matching request(s). */
+  /** Plays a fault on the next matching request(s): a status, a delay, a dropped answer. */
   inject(fault: Fault): void
   /** Drops every injected fault not yet played. */
   clearFaults(): void
@@ -127,10 +113,28 @@ export interface Emulator<
    * processed after its caller gave up. Lets a test see what a slow vendor did late.
    */
   idle(): Promise<void>
-  /** Every request received so far, oldest first. */
+  /** Every request received so far, oldest first; credentials are redacted. */
   readonly requests: readonly RecordedRequest[]
-  /** Vendor-specific controls, such as minting a key directly or expiring tokens. */
+  /** The emulator's controls, such as minting a key directly or expiring tokens. */
   readonly control: Control
+}
+
+/**
+ * A running emulator of one vendor; `Control` is its vendor's controls, `V` its vendor
+ * (`startEmulator('notedx')` gives `Emulator<EmulatorControl, 'notedx'>`).
+ */
+export interface Emulator<
+  Control extends EmulatorControl = EmulatorControl,
+  V extends string = Vendor,
+> extends RunningEmulator<Control> {
+  vendor: V
+  /**
+   * Pass straight to the vendor's adapter factory: `{ baseUrl, <credential> }`, and at
+   * Voiceable `credentialKeyId`, the id of the key the credential is. Every setting but
+   * `baseUrl` and `credentialKeyId` is a secret. Typed as meant for this vendor only: another
+   * vendor's factory refuses them at compile time.
+   */
+  settings: EmulatorSettings<V>
 }
 
 /** What `seedKey` takes; each vendor uses the fields it has. */

@@ -212,7 +212,6 @@ function createVaultEmulator() {
       handle,
       errorResponse: (status: number, message: string) => error(status, [message]),
       credentialHeaders: ['x-vault-token'],
-      contentType: 'application/json',
     },
   }
 }

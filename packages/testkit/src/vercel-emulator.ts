@@ -417,7 +417,6 @@ function createVercelEmulator() {
       handle,
       errorResponse: (status: number, message: string) =>
         error(status, status >= 500 ? 'internal_server_error' : 'bad_request', message),
-      credentialHeaders: ['authorization'],
       contentType: 'application/json; charset=utf-8',
     },
   }

@@ -17,6 +17,14 @@ beforeEach(async () => {
 })
 afterEach(() => emulator.close())
 
+/** Makes a key named `x` of `keyType` with the admin key; its answer, checked against `one`. */
+async function createKey(keyType: 'private' | 'public') {
+  const answer = await call(`${base}/api_keys`, 'POST', admin, {
+    api_key: { name: 'x', key_type: keyType },
+  })
+  return expectShape(one, answer.body)
+}
+
 describe('Voiceable emulator', () => {
   it('serves under /voiceable-api and lists in its {status, data} envelope, secrets null', async () => {
     expect(base).toBe(`${emulator.url}/voiceable-api`)
@@ -62,14 +70,7 @@ describe('Voiceable emulator', () => {
   })
 
   it('updates with PUT and refuses a key_type change', async () => {
-    const { data } = expectShape(
-      one,
-      (
-        await call(`${base}/api_keys`, 'POST', admin, {
-          api_key: { name: 'x', key_type: 'private' },
-        })
-      ).body,
-    )
+    const { data } = await createKey('private')
     const updated = await call(`${base}/api_keys/${data.id}`, 'PUT', admin, {
       api_key: { name: 'y', transient_assistant: true },
     })
@@ -86,14 +87,7 @@ describe('Voiceable emulator', () => {
   })
 
   it('deletes with an empty 204; then 404', async () => {
-    const { data } = expectShape(
-      one,
-      (
-        await call(`${base}/api_keys`, 'POST', admin, {
-          api_key: { name: 'x', key_type: 'private' },
-        })
-      ).body,
-    )
+    const { data } = await createKey('private')
     expect(await call(`${base}/api_keys/${data.id}`, 'DELETE', admin)).toMatchObject({
       status: 204,
       body: undefined,
@@ -102,14 +96,7 @@ describe('Voiceable emulator', () => {
   })
 
   it('needs a private key or a session token; says "Authentication required." otherwise', async () => {
-    const { data } = expectShape(
-      one,
-      (
-        await call(`${base}/api_keys`, 'POST', admin, {
-          api_key: { name: 'x', key_type: 'public' },
-        })
-      ).body,
-    )
+    const { data } = await createKey('public')
     expect(
       (await call(`${base}/api_keys`, 'GET', { 'x-api-key': data.key_value as string })).status,
     ).toBe(403)

@@ -1,4 +1,11 @@
-import { bearer, isoNow, isPlainObject, matchPath, randomHex } from './emulator-helpers.js'
+import {
+  bearer,
+  isoNow,
+  isPlainObject,
+  matchPath,
+  randomHex,
+  STATUS_TEXT,
+} from './emulator-helpers.js'
 import type { EmulatedRequest, EmulatedResponse, VendorHandler } from './http-server.js'
 import { INVALID_JSON } from './http-server.js'
 import type { RequestLimiter } from './rate-limiter.js'
@@ -32,22 +39,8 @@ export function voiceableSecret(keyType: 'private' | 'public'): string {
   return `${VOICEABLE_KEY_PREFIXES[keyType]}${randomHex(64)}`
 }
 
-const STATUS_MESSAGES: Record<number, string> = {
-  200: 'Success',
-  201: 'Created',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-}
+/** Voiceable's status messages: HTTP's reason phrases, but `Success` for 200. */
+const STATUS_MESSAGES: Record<number, string> = { ...STATUS_TEXT, 200: 'Success' }
 
 function envelope(code: number) {
   return { code, message: STATUS_MESSAGES[code] ?? 'Error' }
@@ -228,7 +221,6 @@ export function createVoiceableEmulator(url: string, limiter: RequestLimiter, se
     handle,
     errorResponse: (status, text) => errorResponse(status, text),
     credentialHeaders: ['authorization', 'x-api-key'],
-    contentType: 'application/json',
   }
   // The admin key's id too: a store that authenticates with a key it cannot see again must be
   // told which listed key that is.

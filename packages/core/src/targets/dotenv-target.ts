@@ -1,7 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { ProviderError, ValidationError } from '../errors.js'
+import { ProviderError } from '../errors.js'
 import type { DeliveryTarget } from './delivery-target.js'
+import { invalidTargetSetting } from './target-kit.js'
 
 /** Settings of `createDotenvTarget`. */
 export interface DotenvTargetSettings {
@@ -25,10 +26,14 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/
 export function createDotenvTarget(settings: DotenvTargetSettings): DeliveryTarget {
   const { variable } = settings
   if (typeof settings.path !== 'string' || settings.path.trim() === '') {
-    throw invalid('path', 'a file path')
+    throw invalidTargetSetting('dotenv', 'path', 'a file path')
   }
   if (typeof variable !== 'string' || !VARIABLE.test(variable)) {
-    throw invalid('variable', 'letters, digits and _, not starting with a digit')
+    throw invalidTargetSetting(
+      'dotenv',
+      'variable',
+      'letters, digits and _, not starting with a digit',
+    )
   }
   const path = resolve(settings.path)
   return {
@@ -74,13 +79,4 @@ async function readLines(path: string): Promise<string[]> {
     if ((error as { code?: string }).code !== 'ENOENT') throw error
   }
   return text === '' ? [] : text.replace(/\n$/, '').split('\n')
-}
-
-function invalid(path: string, message: string): ValidationError {
-  return new ValidationError({
-    provider: 'dotenv',
-    operation: 'configure',
-    message: `dotenv target: invalid setting ${path} (${message})`,
-    issues: [{ path, message }],
-  })
 }
