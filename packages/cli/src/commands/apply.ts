@@ -56,15 +56,13 @@ async function applyWith(
   journal: RotationJournal & { readonly path: string },
   sealed: SealedSecrets,
 ): Promise<number> {
-  const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)
   context.batchId = batchId
   const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
   if (!resuming) await refuseBesideUnfinished(context, opened, journal)
-  const outcome = resuming
-    ? await resume(context, opened, journal, batchId, accounts)
-    : await start(context, opened, journal, batchId, accounts)
+  const batch = { context, opened, journal, batchId, accounts: storeAccounts(journal.path) }
+  const outcome = resuming ? await resume(batch) : await start(batch)
   if (outcome === 'cancelled') {
     context.note('nothing rotated')
     return EXIT.cancelled
@@ -93,14 +91,17 @@ type Outcome =
   | { nothingDue: FleetPlan }
   | { result: FleetRotateResult; unreadable: number }
 
+/** What starting or resuming a batch works with. */
+interface Batch {
+  context: Context
+  opened: OpenFleet
+  journal: RotationJournal
+  batchId: string
+  accounts: ReturnType<typeof storeAccounts>
+}
+
 /** A new batch: plan under the policy, show it, ask, rotate exactly the planned keys. */
-async function start(
-  context: Context,
-  opened: OpenFleet,
-  journal: RotationJournal,
-  batchId: string,
-  accounts: StoreAccounts,
-): Promise<Outcome> {
+async function start({ context, opened, journal, batchId, accounts }: Batch): Promise<Outcome> {
   const { fleet, policy, stores } = opened
   // Schedules count from the vendor's creation times, and from history where only it knows.
   const now = nowOf(context)
@@ -154,13 +155,7 @@ async function start(
 }
 
 /** A batch the journal knows: show what is unfinished, ask, finish exactly that. */
-async function resume(
-  context: Context,
-  opened: OpenFleet,
-  journal: RotationJournal,
-  batchId: string,
-  accounts: StoreAccounts,
-): Promise<Outcome> {
+async function resume({ context, opened, journal, batchId, accounts }: Batch): Promise<Outcome> {
   const { fleet, stores } = opened
   // A label pointed at another account since the batch began is refused before any request:
   // the journalled key ids are the first account's.
@@ -353,8 +348,6 @@ function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
     }
   }
 }
-
-type StoreAccounts = ReturnType<typeof storeAccounts>
 
 /** Each store's part of a fleet batch, as the journal names it. */
 export function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchPart[] {
