@@ -12,7 +12,7 @@ import type { FindingKind } from '../config/fleet-settings.js'
 import { shownDate } from '../dates.js'
 import { type Paint, printable, shownStatus, type TableOptions, table } from '../output.js'
 import { deliveryLines, type TargetsOfKey, targetsText } from './plan-targets.js'
-import { countsJson, planText, resultCounts, resultJson } from './rotate-output.js'
+import { countsJson, planText, resultCounts, resultJson, statusCell } from './rotate-output.js'
 
 /** A date as tables show it: UTC, marked `Z`. */
 const day = (value: Date | string | null) => (value === null ? '-' : shownDate(new Date(value)))
@@ -257,11 +257,7 @@ export function fleetResultText(
       return [
         printable(store.label),
         shortId(outcome.keyId, options),
-        outcome.status === 'rotated'
-          ? paint('green', 'rotated')
-          : outcome.status === 'failed'
-            ? paint('red', 'failed')
-            : 'skipped',
+        statusCell(outcome, paint),
         outcome.status === 'rotated' ? shortId(outcome.result.newKeyId, options) : '-',
         printable(
           outcome.status === 'rotated'

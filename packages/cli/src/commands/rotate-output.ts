@@ -124,11 +124,7 @@ export function describe(outcome: RotateKeysOutcome): string {
 export function resultTable(result: RotateKeysResult, paint: Paint, terminal: boolean): string {
   const rows = result.outcomes.map((outcome) => [
     printable(outcome.keyId),
-    outcome.status === 'rotated'
-      ? paint('green', 'rotated')
-      : outcome.status === 'failed'
-        ? paint('red', 'failed')
-        : 'skipped',
+    statusCell(outcome, paint),
     outcome.status === 'rotated' ? outcome.result.newKeyId : '-',
     operatorText(
       outcome.status === 'rotated'
@@ -143,6 +139,12 @@ export function resultTable(result: RotateKeysResult, paint: Paint, terminal: bo
 
 /** A batch and how many of its keys rotated, failed and were skipped: one store's or a fleet's. */
 type Counts = Pick<RotateKeysResult, 'batchId' | 'rotated' | 'failed' | 'skipped'>
+
+/** An outcome's RESULT cell: rotated in green, failed in red, or skipped. */
+export function statusCell(outcome: RotateKeysResult['outcomes'][number], paint: Paint): string {
+  if (outcome.status === 'rotated') return paint('green', 'rotated')
+  return outcome.status === 'failed' ? paint('red', 'failed') : 'skipped'
+}
 
 /** The counts line under the table. */
 export function resultCounts(result: Counts): string {

@@ -140,131 +140,72 @@ function expectOnlyKeywayRefuses(data: unknown, message: string): void {
   )
 }
 
-/** Target entries both refuse, and what keyway says after `stores[0].targets[0]`. */
-const invalidTargets: Array<[string, unknown, string]> = [
+const invalid: Array<[string, unknown, string]> = [
   [
     'a target of an unknown kind',
-    { kind: 'netlify', project: 'web' },
-    '.kind: expected a kind: one of github, vercel, dotenv, exec',
+    targets({ kind: 'netlify', project: 'web' }),
+    'stores[0].targets[0].kind: expected a kind: one of github, vercel, dotenv, exec',
   ],
   [
     'a GitHub target naming both a repository and an organization',
-    { kind: 'github', repository: 'acme/app', organization: 'acme' },
-    ': needs either "repository" (with an optional "environment") or "organization"',
+    targets({ kind: 'github', repository: 'acme/app', organization: 'acme' }),
+    'stores[0].targets[0]: needs either "repository" (with an optional "environment") or "organization"',
   ],
-  ['a GitHub target with neither', { kind: 'github' }, ': needs either'],
+  [
+    'a GitHub target with neither',
+    targets({ kind: 'github' }),
+    'stores[0].targets[0]: needs either',
+  ],
   [
     "a GitHub secret named by the key's id (a new secret at every rotation)",
-    { kind: 'github', repository: 'acme/app', variable: 'KEY_{ID}' },
-    '.variable: expected an env var name with {NAME}, {LABEL}, {PROVIDER} placeholders',
+    targets({ kind: 'github', repository: 'acme/app', variable: 'KEY_{ID}' }),
+    'stores[0].targets[0].variable: expected an env var name with {NAME}, {LABEL}, {PROVIDER} placeholders',
   ],
-  ['a Vercel target without a project', { kind: 'vercel', redeploy: true }, '.project: required'],
+  [
+    'a Vercel target without a project',
+    targets({ kind: 'vercel', redeploy: true }),
+    'stores[0].targets[0].project: required',
+  ],
   [
     'a Vercel team given twice',
-    { kind: 'vercel', project: 'web', teamId: 'team_a', teamIdEnv: 'VERCEL_TEAM_ID' },
-    ': give "teamId" or "teamIdEnv", not both',
+    targets({ kind: 'vercel', project: 'web', teamId: 'team_a', teamIdEnv: 'VERCEL_TEAM_ID' }),
+    'stores[0].targets[0]: give "teamId" or "teamIdEnv", not both',
   ],
   [
     'a target token pasted into the file',
-    { kind: 'vercel', project: 'web', tokenEnv: FAKE_LATITUDE },
-    '.tokenEnv: looks like a credential itself',
+    targets({ kind: 'vercel', project: 'web', tokenEnv: FAKE_LATITUDE }),
+    'stores[0].targets[0].tokenEnv: looks like a credential itself',
   ],
   [
     'an unknown field of a target',
-    { kind: 'dotenv', path: 'a.env', repository: 'acme/app' },
-    '.repository: unknown field',
+    targets({ kind: 'dotenv', path: 'a.env', repository: 'acme/app' }),
+    'stores[0].targets[0].repository: unknown field',
   ],
   [
     'a variable on an AWS target, which names its secret itself',
-    { kind: 'aws-secrets-manager', secretId: 'prod/web', variable: 'API_KEY' },
-    '.variable: this kind takes no variable: the secret is `secretId`; to keep the key as one field of a JSON secret, use `jsonKey`',
+    targets({ kind: 'aws-secrets-manager', secretId: 'prod/web', variable: 'API_KEY' }),
+    'stores[0].targets[0].variable: this kind takes no variable: the secret is `secretId`; to keep the key as one field of a JSON secret, use `jsonKey`',
   ],
   [
     'a variable on a Kubernetes target',
-    { kind: 'kubernetes-secret', secret: 'web', key: 'API_KEY', variable: 'API_KEY' },
-    ".variable: this kind takes no variable: use `key`: the Secret's data entry that holds the key",
+    targets({ kind: 'kubernetes-secret', secret: 'web', key: 'API_KEY', variable: 'API_KEY' }),
+    "stores[0].targets[0].variable: this kind takes no variable: use `key`: the Secret's data entry that holds the key",
   ],
   [
     'a variable on a Vault target',
-    { kind: 'vault-kv', path: 'web/prod', key: 'API_KEY', variable: 'API_KEY' },
-    '.variable: this kind takes no variable: use `key`: the field at `path` that holds the key',
+    targets({ kind: 'vault-kv', path: 'web/prod', key: 'API_KEY', variable: 'API_KEY' }),
+    'stores[0].targets[0].variable: this kind takes no variable: use `key`: the field at `path` that holds the key',
   ],
-]
-
-/** Store fields both refuse, and what keyway says after `stores[0].`. */
-const invalidStores: Array<[string, Record<string, unknown>, string]> = [
-  ['unknown vendor', { vendor: 'acme' }, 'vendor: expected one of'],
-  ['unknown store field', { retire: 'delete' }, 'retire: unknown field'],
-  [
-    'a credential pasted into the file (OpenRouter)',
-    { credentials: { managementKey: FAKE_OPENROUTER } },
-    'credentials.managementKey: looks like a credential itself',
-  ],
-  [
-    'not an env var name',
-    { credentials: { managementKey: 'my key' } },
-    'credentials.managementKey: expected the name of an env var',
-  ],
-  [
-    "another vendor's credential setting",
-    { credentials: { token: 'LATITUDESH_BEARER' } },
-    'credentials.token: unknown field',
-  ],
-  ['wrong type', { rotation: { graceMs: '60s' } }, 'rotation.graceMs: expected number'],
-  [
-    'a fraction',
-    { rotation: { concurrency: 1.5 } },
-    'rotation.concurrency: expected a whole number of at least 1',
-  ],
-  [
-    'zero concurrency',
-    { rotation: { concurrency: 0 } },
-    'rotation.concurrency: expected a whole number of at least 1',
-  ],
-  ['allowSelf as text', { rotation: { allowSelf: 'yes' } }, 'rotation.allowSelf: expected boolean'],
-  ['unknown retire mode', { rotation: { retire: 'shred' } }, 'rotation.retire: expected'],
-  [
-    'bad template',
-    { deliver: { to: '.env', variable: 'OPENROUTER_{SECRET}' } },
-    'deliver.variable: expected an env var name with',
-  ],
-  ['empty delivery target', { deliver: { to: '  ' } }, 'deliver.to: expected a dotenv file path'],
-  ['exec without a command', { deliver: { to: 'exec: ' } }, 'deliver.to: exec: needs a command'],
-  ['delivery without a target', { deliver: {} }, 'deliver.to: required'],
-  ['bad label', { label: 'prod keys' }, 'label: expected letters, digits'],
-  ['unknown status', { select: { status: 'revoked' } }, 'select.status: expected'],
-  [
-    'a lifetime in months',
-    { rotation: { expiresIn: '3m' } },
-    'rotation.expiresIn: expected a number of days, such as "90d"',
-  ],
-  [
-    'a schedule with an interval in no known unit',
-    { schedule: { every: '30x' } },
-    'schedule.every: expected a whole number and a unit (m, h, d or w), such as "30d"',
-  ],
-  ['a schedule without its interval', { schedule: { at: '03:00Z' } }, 'schedule.every: required'],
-  [
-    'a schedule field that does not exist',
-    { schedule: { every: '1d', cron: '0 3 * * *' } },
-    'schedule.cron: unknown field',
-  ],
-]
-
-const invalid: Array<[string, unknown, string]> = [
-  ...invalidTargets.map(([why, target, message]): [string, unknown, string] => [
-    why,
-    targets(target),
-    `stores[0].targets[0]${message}`,
-  ]),
-  ...invalidStores.map(([why, fields, message]): [string, unknown, string] => [
-    why,
-    config(store(fields)),
-    `stores[0].${message}`,
-  ]),
   ['no stores', {}, 'stores: required'],
   ['empty stores', config(), 'stores: expected at least one store'],
+  ['unknown vendor', config(store({ vendor: 'acme' })), 'stores[0].vendor: expected one of'],
   ['unknown top-level field', { ...config(store()), polcy: {} }, 'polcy: unknown field'],
+  ['unknown store field', config(store({ retire: 'delete' })), 'stores[0].retire: unknown field'],
+  [
+    'a credential pasted into the file (OpenRouter)',
+    config(store({ credentials: { managementKey: FAKE_OPENROUTER } })),
+    'stores[0].credentials.managementKey: looks like a credential itself',
+  ],
   [
     'a credential pasted into the file (Latitude, shaped like an env var name)',
     config({ label: 'lat', vendor: 'latitudesh', credentials: { token: FAKE_LATITUDE } }),
@@ -276,12 +217,79 @@ const invalid: Array<[string, unknown, string]> = [
     'stores[0].credentials.apiKey: looks like a credential itself',
   ],
   [
+    'not an env var name',
+    config(store({ credentials: { managementKey: 'my key' } })),
+    'stores[0].credentials.managementKey: expected the name of an env var',
+  ],
+  [
+    "another vendor's credential setting",
+    config(store({ credentials: { token: 'LATITUDESH_BEARER' } })),
+    'stores[0].credentials.token: unknown field',
+  ],
+  [
     'notedx with an email only',
     config({ label: 'n', vendor: 'notedx', credentials: { email: 'NOTEDX_EMAIL' } }),
     'stores[0].credentials: needs email and password, or idToken',
   ],
+  [
+    'wrong type',
+    config(store({ rotation: { graceMs: '60s' } })),
+    'stores[0].rotation.graceMs: expected number',
+  ],
+  [
+    'a fraction',
+    config(store({ rotation: { concurrency: 1.5 } })),
+    'stores[0].rotation.concurrency: expected a whole number of at least 1',
+  ],
+  [
+    'zero concurrency',
+    config(store({ rotation: { concurrency: 0 } })),
+    'stores[0].rotation.concurrency: expected a whole number of at least 1',
+  ],
+  [
+    'allowSelf as text',
+    config(store({ rotation: { allowSelf: 'yes' } })),
+    'stores[0].rotation.allowSelf: expected boolean',
+  ],
+  [
+    'unknown retire mode',
+    config(store({ rotation: { retire: 'shred' } })),
+    'stores[0].rotation.retire: expected',
+  ],
+  [
+    'bad template',
+    config(store({ deliver: { to: '.env', variable: 'OPENROUTER_{SECRET}' } })),
+    'stores[0].deliver.variable: expected an env var name with',
+  ],
+  [
+    'empty delivery target',
+    config(store({ deliver: { to: '  ' } })),
+    'stores[0].deliver.to: expected a dotenv file path',
+  ],
+  [
+    'exec without a command',
+    config(store({ deliver: { to: 'exec: ' } })),
+    'stores[0].deliver.to: exec: needs a command',
+  ],
+  ['delivery without a target', config(store({ deliver: {} })), 'stores[0].deliver.to: required'],
+  ['bad label', config(store({ label: 'prod keys' })), 'stores[0].label: expected letters, digits'],
   ['unknown finding kind', { ...config(store()), failOn: ['stale'] }, 'failOn[0]: expected'],
+  [
+    'unknown status',
+    config(store({ select: { status: 'revoked' } })),
+    'stores[0].select.status: expected',
+  ],
   ['negative age', { ...config(store()), policy: { maxAgeDays: 0 } }, 'policy.maxAgeDays'],
+  [
+    'a lifetime in months',
+    config(store({ rotation: { expiresIn: '3m' } })),
+    'stores[0].rotation.expiresIn: expected a number of days, such as "90d"',
+  ],
+  [
+    'a schedule with an interval in no known unit',
+    config(store({ schedule: { every: '30x' } })),
+    'stores[0].schedule.every: expected a whole number and a unit (m, h, d or w), such as "30d"',
+  ],
   [
     'a schedule at an hour that does not exist',
     config(
@@ -289,6 +297,16 @@ const invalid: Array<[string, unknown, string]> = [
       store({ label: 'b', schedule: [{ every: '1d' }, { every: '30d', at: '25:00Z' }] }),
     ),
     'stores[1].schedule[1].at: expected a time of day from 00:00 to 23:59 with its zone',
+  ],
+  [
+    'a schedule without its interval',
+    config(store({ schedule: { at: '03:00Z' } })),
+    'stores[0].schedule.every: required',
+  ],
+  [
+    'a schedule field that does not exist',
+    config(store({ schedule: { every: '1d', cron: '0 3 * * *' } })),
+    'stores[0].schedule.cron: unknown field',
   ],
 ]
 
