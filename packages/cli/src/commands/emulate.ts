@@ -57,12 +57,11 @@ function service<Emulator extends TargetEmulator<unknown>>(
     title,
     start: async (port: number | undefined) => {
       const emulator = await startOne(portOption(port))
-      const { credentials, optionalCredentials, baseUrlEnv } = TARGET_KINDS[
-        kind
-      ] as TargetKind<never>
+      const target = TARGET_KINDS[kind] as TargetKind<never>
+      const token = target.credentials.token ?? target.optionalCredentials?.token
       const env = {
-        [baseUrlEnv as string]: emulator.url,
-        [(credentials.token ?? optionalCredentials?.token) as string]: emulator.settings.token,
+        [target.baseUrlEnv as string]: emulator.url,
+        [token as string]: emulator.settings.token,
         ...extra(emulator),
       }
       return { emulator, env }
