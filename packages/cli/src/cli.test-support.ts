@@ -160,3 +160,22 @@ export function killKeywayOnce(condition?: string): string[] {
     'fi',
   ]
 }
+
+/**
+ * Runs `keyway apply --yes --batch-id <batchId>` in `folder`, expecting its delivery script to
+ * kill it part way (before any summary), then runs it again with `--json`: the resume must
+ * finish the batch, no key failing.
+ */
+export async function applyKilledThenResumed(
+  batchId: string,
+  env: Record<string, string>,
+  folder: string,
+): Promise<void> {
+  const crashed = await keyway(['apply', '--yes', '--batch-id', batchId], env, folder)
+  expect(crashed.code).not.toBe(0)
+  expect(crashed.stdout).not.toContain('rotated,')
+  const resumed = await keyway(['apply', '--yes', '--batch-id', batchId, '--json'], env, folder)
+  expect(resumed.stderr).toContain(`resuming batch ${batchId}`)
+  expect(resumed.code).toBe(0)
+  expect(JSON.parse(resumed.stdout)).toMatchObject({ batchId, failed: 0 })
+}

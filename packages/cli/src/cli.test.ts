@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Emulator } from '@keyway/testkit'
 import { describe, expect, it } from 'vitest'
 import { CLI, envFor, keyway, keywayOnTerminal, type Run, useSandbox } from './cli.test-support.js'
 import { VENDOR_IDS } from './providers.js'
@@ -21,6 +22,26 @@ const expectNoCredential = (run: Run) => {
   }
 }
 const count = (text: string, part: string) => text.split(part).length - 1
+/** Runs `args` at `emulator` (in `cwd`): exit 1 with `message` on stderr, and not one request sent. */
+const expectRefused = async (emulator: Emulator, args: string[], message: string, cwd?: string) => {
+  const run = await keyway(args, envFor(emulator), cwd)
+  expect(run.code).toBe(1)
+  expect(run.stderr).toContain(message)
+  expect(emulator.requests).toHaveLength(0)
+  return run
+}
+/** A command line's words (none holds a space). */
+const words = (line: string) => line.split(' ')
+/** `keyway rotate <args> --provider <vendor> --yes`, journalled in the test's folder. */
+const rotateArgs = (vendor: string, ...args: string[]) => [
+  'rotate',
+  ...args,
+  '--provider',
+  vendor,
+  '--yes',
+  '--journal',
+  join(folder(), 'j.json'),
+]
 
 describe('exit codes, as gh: 0 ok, 1 failure or usage error, 2 cancelled, 4 authentication', () => {
   it('prints help with exit 0, bare keyway included', async () => {
@@ -260,19 +281,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
       vendor === 'notedx'
         ? listed.find((key) => key.hint === `…${old.secret.slice(-4)}`)
         : listed.find((key) => key.name === 'rotate-me')
-    const run = await keyway(
-      [
-        'rotate',
-        target?.id as string,
-        '--provider',
-        vendor,
-        '--yes',
-        '--json',
-        '--journal',
-        join(folder(), 'journal.json'),
-      ],
-      envFor(emulator),
-    )
+    const run = await keyway(rotateArgs(vendor, target?.id as string, '--json'), envFor(emulator))
     expect(run.code).toBe(0)
     // JSON lines: the secret the moment it exists, then the result (which holds no secret).
     const [printed, summary] = run.stdout
@@ -288,7 +297,7 @@ describe.each(['openrouter', 'latitudesh', 'notedx', 'voiceable'] as const)('%s'
     expect(count(run.stdout, secret)).toBe(1)
     expect(run.stderr).not.toContain(secret)
     expectNoCredential(run)
-    const journal = await readFile(join(folder(), 'journal.json'), 'utf8')
+    const journal = await readFile(join(folder(), 'j.json'), 'utf8')
     expect(journal).not.toContain(secret)
     expect(journal).not.toContain(old.secret)
   })
@@ -298,20 +307,9 @@ describe('fields, status and delete', () => {
   it('maps vendor flags and refuses one the vendor lacks, listing what it takes', async () => {
     const openrouter = await start('openrouter')
     const created = await keyway(
-      [
-        'create',
-        '--provider',
-        'openrouter',
-        '--json',
-        '--name',
-        'capped',
-        '--limit',
-        '5',
-        '--limit-reset',
-        'monthly',
-        '--expires-at',
-        '2099-01-01T00:00:00Z',
-      ],
+      words(
+        'create --provider openrouter --json --name capped --limit 5 --limit-reset monthly --expires-at 2099-01-01T00:00:00Z',
+      ),
       envFor(openrouter),
     )
     const { key } = JSON.parse(created.stdout) as {
@@ -320,15 +318,12 @@ describe('fields, status and delete', () => {
     expect(key.raw).toMatchObject({ limit: 5, limit_reset: 'monthly' })
     expect(key.expiresAt).toBe('2099-01-01T00:00:00.000Z')
 
-    const latitude = await start('latitudesh')
-    const refused = await keyway(
+    const refused = await expectRefused(
+      await start('latitudesh'),
       ['create', '--provider', 'latitudesh', '--limit', '5'],
-      envFor(latitude),
+      '--limit is not supported by latitudesh create',
     )
-    expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain('--limit is not supported by latitudesh create')
     expect(refused.stderr).toContain('--name, --read-only, --allowed-ip')
-    expect(latitude.requests).toHaveLength(0)
   })
 
   it('updates, disables and enables where the vendor can; refuses where it cannot', async () => {
@@ -430,19 +425,7 @@ describe('rotation settings the vendor lacks', () => {
     const emulator = await start('voiceable')
     const { id } = emulator.control.seedKey({ name: 'ci' })
     const keysBefore = emulator.control.keyIds()
-    const run = await keyway(
-      [
-        'rotate',
-        id,
-        '--provider',
-        'voiceable',
-        '--yes',
-        '--journal',
-        join(folder(), 'j.json'),
-        ...flags,
-      ],
-      envFor(emulator),
-    )
+    const run = await keyway(rotateArgs('voiceable', id, ...flags), envFor(emulator))
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(`UsageError: ${message}`)
     if (hint !== undefined) expect(run.stderr).toContain(`(hint: ${hint})`)
@@ -456,17 +439,7 @@ describe('batch rotation', () => {
     const emulator = await start('openrouter')
     const file = join(folder(), 'keys.env')
     const run = await keyway(
-      [
-        'rotate',
-        '--all',
-        '--provider',
-        'openrouter',
-        '--yes',
-        '--deliver-to',
-        file,
-        '--journal',
-        join(folder(), 'j.json'),
-      ],
+      rotateArgs('openrouter', '--all', '--deliver-to', file),
       envFor(emulator),
     )
     expect(run.code).toBe(0)
@@ -497,18 +470,7 @@ describe('batch rotation', () => {
     const file = join(folder(), 'keys.env')
     const writesBefore = emulator.requests.filter((request) => request.method !== 'GET').length
     const run = await keyway(
-      [
-        'rotate',
-        '--name',
-        'ci?deploy',
-        '--provider',
-        'openrouter',
-        '--yes',
-        '--deliver-to',
-        file,
-        '--journal',
-        join(folder(), 'j.json'),
-      ],
+      rotateArgs('openrouter', '--name', 'ci?deploy', '--deliver-to', file),
       envFor(emulator),
     )
     expect(run.code).toBe(1)
@@ -530,20 +492,15 @@ describe('batch rotation', () => {
     const log = join(folder(), 'deliveries.log')
     // Stores each secret; on the second delivery of the first run, kills the CLI outright.
     const deliver = `exec:read secret; echo "$KEYWAY_KEY_ID $secret" >> "${log}"; if [ "$KILL_AT" = "$(wc -l < "${log}" | tr -d ' ')" ]; then kill -9 $PPID; fi`
-    const args = [
-      'rotate',
+    const args = rotateArgs(
+      'openrouter',
       '--name',
       'batch-*',
-      '--provider',
-      'openrouter',
-      '--yes',
       '--concurrency',
       '1',
       '--deliver-to',
       deliver,
-      '--journal',
-      join(folder(), 'j.json'),
-    ]
+    )
     const killed = await keyway(args, { ...envFor(emulator), KILL_AT: '2' })
     expect(killed.code).not.toBe(0)
     const batchId = /--batch-id (\S+)/.exec(killed.stderr)?.[1] as string
@@ -569,32 +526,18 @@ describe('batch rotation', () => {
 
 describe('rotation safety', () => {
   it('refuses a batch that would retire keys without --deliver-to, before any request', async () => {
-    const emulator = await start('openrouter')
-    const run = await keyway(
+    await expectRefused(
+      await start('openrouter'),
       ['rotate', '--all', '--provider', 'openrouter', '--yes'],
-      envFor(emulator),
+      'rotating many keys needs --deliver-to',
     )
-    expect(run.code).toBe(1)
-    expect(run.stderr).toContain('rotating many keys needs --deliver-to')
-    expect(emulator.requests).toHaveLength(0)
   })
 
   it('prints a single key’s new secret before the old key is touched, even when retiring fails', async () => {
     const emulator = await start('openrouter')
     const old = emulator.control.seedKey({ name: 'print-me' })
     emulator.inject({ match: { method: 'DELETE' }, status: 503, times: 20 })
-    const run = await keyway(
-      [
-        'rotate',
-        old.id,
-        '--provider',
-        'openrouter',
-        '--yes',
-        '--journal',
-        join(folder(), 'j.json'),
-      ],
-      envFor(emulator),
-    )
+    const run = await keyway(rotateArgs('openrouter', old.id), envFor(emulator))
     expect(run.code).toBe(1)
     const secret = run.stdout.split('\n')[0] as string
     expect(emulator.control.works(secret)).toBe(true)
@@ -607,18 +550,7 @@ describe('rotation safety', () => {
     const emulator = await start('latitudesh')
     const old = emulator.control.seedKey({ name: 'backups' })
     const run = await keyway(
-      [
-        'rotate',
-        old.id,
-        '--provider',
-        'latitudesh',
-        '--yes',
-        '--read-only',
-        '--allowed-ip',
-        '198.51.100.0/24',
-        '--journal',
-        join(folder(), 'j.json'),
-      ],
+      rotateArgs('latitudesh', old.id, '--read-only', '--allowed-ip', '198.51.100.0/24'),
       envFor(emulator),
     )
     expect(run.code).toBe(0)
@@ -646,44 +578,20 @@ describe('rotation safety', () => {
   })
 
   it('refuses an unknown --batch-id, naming the journal’s absolute path', async () => {
-    const emulator = await start('openrouter')
-    const run = await keyway(
-      [
-        'rotate',
-        '--provider',
-        'openrouter',
-        '--batch-id',
-        'typo',
-        '--deliver-to',
-        'out.env',
-        '--journal',
-        'j.json',
-      ],
-      envFor(emulator),
+    await expectRefused(
+      await start('openrouter'),
+      words('rotate --provider openrouter --batch-id typo --deliver-to out.env --journal j.json'),
+      `batch typo is not in the journal ${join(folder(), 'j.json')}`,
       folder(),
     )
-    expect(run.code).toBe(1)
-    expect(run.stderr).toContain(`batch typo is not in the journal ${join(folder(), 'j.json')}`)
-    expect(emulator.requests).toHaveLength(0)
   })
 
   it('prints a line on stderr for every wait: retries and the grace period', async () => {
     const emulator = await start('openrouter')
     emulator.inject({ match: { method: 'GET' }, status: 429, retryAfter: 0 })
+    const file = join(folder(), 'keys.env')
     const run = await keyway(
-      [
-        'rotate',
-        '--all',
-        '--provider',
-        'openrouter',
-        '--yes',
-        '--grace-ms',
-        '10',
-        '--deliver-to',
-        join(folder(), 'keys.env'),
-        '--journal',
-        join(folder(), 'j.json'),
-      ],
+      rotateArgs('openrouter', '--all', '--grace-ms', '10', '--deliver-to', file),
       envFor(emulator),
     )
     expect(run.code).toBe(0)
@@ -695,17 +603,7 @@ describe('rotation safety', () => {
     const emulator = await start('voiceable')
     const { VOICEABLE_API_KEY_ID: _named, ...env } = envFor(emulator)
     const run = await keyway(
-      [
-        'rotate',
-        '--all',
-        '--provider',
-        'voiceable',
-        '--yes',
-        '--deliver-to',
-        join(folder(), 'keys.env'),
-        '--journal',
-        join(folder(), 'j.json'),
-      ],
+      rotateArgs('voiceable', '--all', '--deliver-to', join(folder(), 'keys.env')),
       env,
     )
     expect(run.code).toBe(0)

@@ -9,7 +9,13 @@ import {
   type Vendor,
 } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { keyway, keywayOnTerminal, killKeywayOnce, type Run } from './cli.test-support.js'
+import {
+  applyKilledThenResumed,
+  keyway,
+  keywayOnTerminal,
+  killKeywayOnce,
+  type Run,
+} from './cli.test-support.js'
 import { VENDOR_IDS } from './providers.js'
 
 const DAY = 86_400_000
@@ -129,6 +135,16 @@ afterEach(async () => {
 const writeConfig = (config: unknown, name = 'keyway.config.json') =>
   writeFile(join(folder, name), JSON.stringify(config, null, 2))
 
+/** Writes the fleet config with `change` made to the store labelled `label`. */
+const writeConfigChanging = (label: string, change: Record<string, unknown>) =>
+  writeConfig(
+    fleetConfig({
+      stores: fleetConfig().stores.map((store) =>
+        store.label === label ? { ...store, ...change } : store,
+      ),
+    }),
+  )
+
 /** Requests that change keys (NoteDx's sign-in is a POST that changes none). */
 const writes = (vendor: FleetVendor) =>
   emulators[vendor].requests.filter(
@@ -229,23 +245,15 @@ describe('keyway audit', () => {
   })
 
   it('exits 0 with --fail-on none, and a flag beats the env var, which beats the file', async () => {
-    expect((await keyway(['audit', '--fail-on', 'none'], env, folder)).code).toBe(0)
-    expect((await keyway(['audit'], { ...env, KEYWAY_FAIL_ON: 'none' }, folder)).code).toBe(0)
-    const flagWins = await keyway(
-      ['audit', '--fail-on', 'unused'],
-      { ...env, KEYWAY_FAIL_ON: 'none' },
-      folder,
-    )
-    expect(flagWins.code).toBe(8)
+    const audit = async (args: string[], extra: Record<string, string> = {}) =>
+      (await keyway(['audit', ...args], { ...env, ...extra }, folder)).code
+    expect(await audit(['--fail-on', 'none'])).toBe(0)
+    expect(await audit([], { KEYWAY_FAIL_ON: 'none' })).toBe(0)
+    expect(await audit(['--fail-on', 'unused'], { KEYWAY_FAIL_ON: 'none' })).toBe(8)
     await writeConfig(fleetConfig({ policy: { maxAgeDays: 1000 }, failOn: ['too-old'] }))
-    expect((await keyway(['audit'], env, folder)).code).toBe(0)
-    expect((await keyway(['audit'], { ...env, KEYWAY_MAX_AGE_DAYS: '90' }, folder)).code).toBe(8)
-    const policyFlagWins = await keyway(
-      ['audit', '--max-age-days', '1000'],
-      { ...env, KEYWAY_MAX_AGE_DAYS: '90' },
-      folder,
-    )
-    expect(policyFlagWins.code).toBe(0)
+    expect(await audit([])).toBe(0)
+    expect(await audit([], { KEYWAY_MAX_AGE_DAYS: '90' })).toBe(8)
+    expect(await audit(['--max-age-days', '1000'], { KEYWAY_MAX_AGE_DAYS: '90' })).toBe(0)
   })
 
   it('reads the file --config names before KEYWAY_CONFIG, and KEYWAY_CONFIG before the default', async () => {
@@ -341,16 +349,9 @@ describe('exit codes of the fleet commands, as exit-codes.ts has them', () => {
   })
 
   it('refuses before any write when two planned keys would share a variable', async () => {
-    const { stores } = fleetConfig()
-    await writeConfig(
-      fleetConfig({
-        stores: stores.map((store) =>
-          store.label === 'latitude'
-            ? { ...store, deliver: { to: '.secrets/latitude.env', variable: 'LATITUDE_KEY' } }
-            : store,
-        ),
-      }),
-    )
+    await writeConfigChanging('latitude', {
+      deliver: { to: '.secrets/latitude.env', variable: 'LATITUDE_KEY' },
+    })
     const run = await keyway(['apply', '--yes'], env, folder)
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(
@@ -487,34 +488,12 @@ describe('keyway apply', () => {
       ].join('\n'),
     )
     await chmod(script, 0o755)
-    const { stores } = fleetConfig()
-    await writeConfig(
-      fleetConfig({
-        stores: stores.map((store) =>
-          store.label === 'latitude'
-            ? {
-                ...store,
-                deliver: { to: 'exec:./deliver-then-crash.sh', variable: 'LATITUDE_{NAME}' },
-                rotation: { concurrency: 1 },
-              }
-            : store,
-        ),
-      }),
-    )
+    await writeConfigChanging('latitude', {
+      deliver: { to: 'exec:./deliver-then-crash.sh', variable: 'LATITUDE_{NAME}' },
+      rotation: { concurrency: 1 },
+    })
 
-    const crashed = await keyway(['apply', '--yes', '--batch-id', 'nightly-1'], env, folder)
-    expect(crashed.code).not.toBe(0)
-    expect(crashed.stdout).not.toContain('rotated,')
-
-    const resumed = await keyway(
-      ['apply', '--yes', '--batch-id', 'nightly-1', '--json'],
-      env,
-      folder,
-    )
-    expect(resumed.stderr).toContain('resuming batch nightly-1')
-    expect(resumed.code).toBe(0)
-    const result = JSON.parse(resumed.stdout)
-    expect(result).toMatchObject({ batchId: 'nightly-1', failed: 0 })
+    await applyKilledThenResumed('nightly-1', env, folder)
     for (const vendor of VENDORS) {
       expect(emulators[vendor].control.works(seeded[vendor].old.secret), vendor).toBe(false)
       expect(emulators[vendor].control.works(seeded[vendor].stale.secret), vendor).toBe(false)
@@ -600,14 +579,7 @@ describe('bad configs', () => {
   )
 
   it('refuses a retire mode the vendor lacks, naming the path', async () => {
-    const { stores } = fleetConfig()
-    await writeConfig(
-      fleetConfig({
-        stores: stores.map((store) =>
-          store.label === 'voiceable' ? { ...store, rotation: { retire: 'disable' } } : store,
-        ),
-      }),
-    )
+    await writeConfigChanging('voiceable', { rotation: { retire: 'disable' } })
     const run = await keyway(['plan'], env, folder)
     expect(run.code).toBe(1)
     expect(run.stderr).toContain(

@@ -3,7 +3,7 @@ import {
   type KeyField,
   type KeyFieldOperation,
 } from '@keyway/core/adapter'
-import { DEFAULT_FAIL_ON } from './config/fleet-settings.js'
+import { DEFAULT_FAIL_ON, OVERRIDES } from './config/fleet-settings.js'
 import { DEFAULT_VAR_NAME } from './deliver.js'
 import { DEFAULT_TIMEOUT } from './duration.js'
 import { fieldFlags, SETTING_FLAGS } from './flags.js'
@@ -41,16 +41,17 @@ const HISTORY_FLAG = [
   'where changes are recorded (KEYWAY_HISTORY; default in keyway’s state folder)',
 ] as const
 
+/** A flag of the fleet commands that an env var stands in for, as help spells it. */
+const overridable = (source: { flag: string; env: string }, value: string, help: string) =>
+  [`--${source.flag} ${value}`, `${help} (${source.env})`] as const
+
 /** The flags `audit`, `plan` and `apply` share: which config, which stores, which policy. */
 const FLEET_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['-c, --config <file>', 'the config file (KEYWAY_CONFIG; default ./keyway.config.json)'],
   ['--store <label>', 'only this store (repeat, or a,b; KEYWAY_STORE)'],
-  ['--max-age-days <n>', 'a key older than this is too old (KEYWAY_MAX_AGE_DAYS)'],
-  ['--unused-days <n>', 'a key not used for this long is unused (KEYWAY_UNUSED_DAYS)'],
-  [
-    '--expiring-within-days <n>',
-    'a key expiring this soon is expiring-soon (KEYWAY_EXPIRING_WITHIN_DAYS)',
-  ],
+  overridable(OVERRIDES.maxAgeDays, '<n>', 'a key older than this is too old'),
+  overridable(OVERRIDES.unusedDays, '<n>', 'a key not used for this long is unused'),
+  overridable(OVERRIDES.expiringWithinDays, '<n>', 'a key expiring this soon is expiring-soon'),
 ]
 
 const FLEET_NOTE =
@@ -65,14 +66,19 @@ const EXPIRES_IN = [
   'each new key expires this long after it is made, e.g. 90d (default: the old key’s expiry)',
 ] as const
 
+const JOURNAL_FLAG = [
+  '--journal <file>',
+  'progress, for resuming (KEYWAY_JOURNAL; default in keyway’s state folder)',
+] as const
+
 /** The rotation flags `apply` takes for every store of the config. */
 const FLEET_ROTATION_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['--batch-id <id>', 'resume that batch if the journal knows it, else start one under that id'],
-  ['--journal <file>', 'progress, for resuming (KEYWAY_JOURNAL; default in keyway’s state folder)'],
-  ['--retire <delete|disable|keep>', 'what happens to old keys (KEYWAY_RETIRE)'],
-  ['--grace-ms <ms>', 'wait between delivering and retiring (KEYWAY_GRACE_MS)'],
-  ['--concurrency <n>', 'rotations at once per store (KEYWAY_CONCURRENCY)'],
-  [EXPIRES_IN[0], `${EXPIRES_IN[1]} (KEYWAY_EXPIRES_IN)`],
+  JOURNAL_FLAG,
+  overridable(OVERRIDES.retire, '<delete|disable|keep>', 'what happens to old keys'),
+  overridable(OVERRIDES.graceMs, '<ms>', 'wait between delivering and retiring'),
+  overridable(OVERRIDES.concurrency, '<n>', 'rotations at once per store'),
+  overridable(OVERRIDES.expiresInDays, '<days>d', EXPIRES_IN[1]),
   DRY_RUN,
   ['-y, --yes', 'do not ask'],
 ]
@@ -353,8 +359,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'deleted after the grace period (--now: at once). Several matches or none: they are ' +
       'listed, nothing changes, exit 1. Exits 2 when answered no.',
     flags: [
-      ['-c, --config <file>', 'the config file (KEYWAY_CONFIG; default ./keyway.config.json)'],
-      ['--store <label>', 'only this store (repeat, or a,b; KEYWAY_STORE)'],
+      ...FLEET_FLAGS.slice(0, 2),
       ['--hint <start…end>', 'what is known of the secret: start…end, start… or …end'],
       [
         '--sha256 <hex>',
@@ -365,10 +370,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
         '--batch-id <id>',
         'names the replacement’s batch (default revoke-<random>); one the journal holds is finished, as an interrupted revoke prints',
       ],
-      [
-        '--journal <file>',
-        'progress, for resuming (KEYWAY_JOURNAL; default in keyway’s state folder)',
-      ],
+      JOURNAL_FLAG,
       DRY_RUN,
       ['-y, --yes', 'do not ask (required when the secret comes on stdin)'],
     ],

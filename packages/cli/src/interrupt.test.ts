@@ -45,6 +45,35 @@ async function delivered(variable: string): Promise<string | undefined> {
   return new RegExp(`^${variable}=(.*)$`, 'm').exec(text)?.[1]?.replace(/^"|"$/g, '')
 }
 
+/** One successor of `old` since `before`: one key added, the old one gone, its secret dead. */
+function expectOneSuccessor(
+  emulator: Emulator,
+  before: readonly string[],
+  old: { id: string; secret: string },
+): void {
+  const after = emulator.control.keyIds()
+  expect(after).not.toContain(old.id)
+  expect(after.filter((id) => !before.includes(id))).toHaveLength(1)
+  expect(emulator.control.works(old.secret)).toBe(false)
+}
+
+/**
+ * Rotates the key named `name` at a fresh OpenRouter emulator (with `target`'s flags), and
+ * stops it with Ctrl-C while it waits out a long grace period: exit 2.
+ */
+async function interruptedRotate(name: string, target: string[] = []) {
+  const emulator = await start('openrouter')
+  const old = emulator.control.seedKey({ name })
+  const before = emulator.control.keyIds()
+  const env = envFor(emulator)
+  const args = ['rotate', name, '-p', 'openrouter', '--yes', '--grace-ms', '3000']
+  const child = running([...args, ...target], env, folder())
+  const stopped = await child.interruptWhen(() => child.stderr().includes('waiting'))
+  expect(stopped.code).toBe(2)
+  const last = stopped.stderr.trim().split('\n').at(-1) as string
+  return { emulator, old, before, env, args, stopped, last }
+}
+
 /** Runs the printed command (plain words only: the test's paths need no quoting). */
 function runPrinted(command: string, env: Record<string, string>) {
   const [program, ...args] = command.split(' ')
@@ -103,13 +132,9 @@ describe('an interrupted apply', () => {
       expect(finished.stderr).not.toContain('error')
       expect(finished.code).toBe(0)
       // Exactly one successor: the old key gone, one new key, and its secret is in the dotenv.
-      const after = emulator.control.keyIds()
-      expect(after).not.toContain(old.id)
-      const added = after.filter((id) => !before.includes(id))
-      expect(added).toHaveLength(1)
+      expectOneSuccessor(emulator, before, old)
       const secret = (await delivered('LATITUDE_BACKUPS')) as string
       expect(emulator.control.works(secret)).toBe(true)
-      expect(emulator.control.works(old.secret)).toBe(false)
       expect(emulator.control.keyAttributes(secret)).toMatchObject({ name: 'backups' })
     },
   )
@@ -117,18 +142,13 @@ describe('an interrupted apply', () => {
 
 describe('an interrupted rotate', () => {
   it('ends with the command that finishes its batch, journal included; a new batch is refused', async () => {
-    const emulator = await start('openrouter')
-    const old = emulator.control.seedKey({ name: 'ci' })
-    const before = emulator.control.keyIds()
-    const env = envFor(emulator)
-    const args = ['rotate', 'ci', '-p', 'openrouter', '--yes', '--grace-ms', '3000']
     const target = ['--deliver-to', 'secrets.env', '--var-name', 'CI_KEY']
-    const child = running([...args, ...target], env, folder())
-    const stopped = await child.interruptWhen(() => child.stderr().includes('waiting'))
-    expect(stopped.code).toBe(2)
+    const { emulator, old, before, env, args, stopped, last } = await interruptedRotate(
+      'ci',
+      target,
+    )
     const batchId = /batch (\S+), journal/.exec(stopped.stderr)?.[1] as string
     const journal = join(STATE_HOME, 'keyway', 'rotations.json')
-    const last = stopped.stderr.trim().split('\n').at(-1) as string
     // Without the key name: by now it names the new key too; the batch knows its keys.
     const resumeArgs = [...args.filter((word) => word !== 'ci'), ...target]
     expect(last).toBe(`keyway ${resumeArgs.join(' ')} --journal ${journal} --batch-id ${batchId}`)
@@ -141,29 +161,16 @@ describe('an interrupted rotate', () => {
     )
     const finished = await runPrinted(last, env)
     expect(finished.code).toBe(0)
-    const added = emulator.control.keyIds().filter((id) => !before.includes(id))
-    expect(added).toHaveLength(1)
-    expect(emulator.control.works(old.secret)).toBe(false)
+    expectOneSuccessor(emulator, before, old)
     expect(emulator.control.works((await delivered('CI_KEY')) as string)).toBe(true)
   })
 
   it('of one key whose secret was printed, finishes with the printed command: one successor', async () => {
-    const emulator = await start('openrouter')
-    const old = emulator.control.seedKey({ name: 'solo' })
-    const before = emulator.control.keyIds()
-    const env = envFor(emulator)
-    const args = ['rotate', 'solo', '-p', 'openrouter', '--yes', '--grace-ms', '3000']
-    const child = running(args, env, folder())
-    const stopped = await child.interruptWhen(() => child.stderr().includes('waiting'))
-    expect(stopped.code).toBe(2)
-    const last = stopped.stderr.trim().split('\n').at(-1) as string
+    const { emulator, old, before, env, last } = await interruptedRotate('solo')
     expect(last).not.toContain('solo')
     const finished = await runPrinted(last, env)
     expect(finished.stderr).not.toContain('UsageError')
     expect(finished.code).toBe(0)
-    const added = emulator.control.keyIds().filter((id) => !before.includes(id))
-    expect(added).toHaveLength(1)
-    expect(emulator.control.keyIds()).not.toContain(old.id)
-    expect(emulator.control.works(old.secret)).toBe(false)
+    expectOneSuccessor(emulator, before, old)
   })
 })

@@ -4,9 +4,62 @@
 import { spawn } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { RecordedRequest } from '@keyway/testkit'
+import { type RecordedRequest, startEmulator } from '@keyway/testkit'
 import { expect } from 'vitest'
-import { CLI, STATE_HOME } from './cli.test-support.js'
+import { CLI, type Run, STATE_HOME } from './cli.test-support.js'
+
+/**
+ * A config of the target tests: each key older than 90 days is due, the journal is beside the
+ * config, and each store rotates its keys named `app-*` with no grace period, delivering to
+ * its targets. The first store is Latitude.sh's, labelled `lat`, at the emulator of
+ * `startLatitude`; `others` follow it.
+ */
+export function latitudeConfig<Targets>(
+  targets: Targets,
+  ...others: Array<{ store: StoreHead; targets: Targets }>
+) {
+  const lat = { label: 'lat', vendor: 'latitudesh', credentials: { token: 'LATITUDESH_BEARER' } }
+  return {
+    policy: { maxAgeDays: 90 },
+    journal: 'journal.json',
+    stores: [{ store: lat as StoreHead, targets }, ...others].map((entry) => ({
+      ...entry.store,
+      select: { name: 'app-*' },
+      rotation: { graceMs: 0 },
+      targets: entry.targets,
+    })),
+  }
+}
+
+/** What a config's store says before its selection, rotation and targets. */
+interface StoreHead {
+  label: string
+  vendor: string
+  credentials: Record<string, string>
+  baseUrlEnv?: string
+}
+
+/**
+ * A Latitude.sh emulator with no keys and no rate limit, as the target tests rotate at, and
+ * the env vars that point `latitudeConfig`'s store at it.
+ */
+export async function startLatitude() {
+  const emulator = await startEmulator('latitudesh', { seedKeys: 0, rateLimit: false })
+  const env = {
+    LATITUDESH_BASE_URL: emulator.settings.baseUrl as string,
+    LATITUDESH_BEARER: emulator.settings.token as string,
+  }
+  return { emulator, env }
+}
+
+/** What `keyway plan --json` printed (it must have exited 0): each key's name and its targets' `field`. */
+export function plannedTargets(plan: Run, field: 'name' | 'kind' = 'name') {
+  expect(plan.code, plan.stderr).toBe(0)
+  const { entries } = JSON.parse(plan.stdout) as {
+    entries: Array<{ name: string; plan: { targets: Array<{ name: string; kind: string }> } }>
+  }
+  return entries.map((entry) => [entry.name, entry.plan.targets.map((target) => target[field])])
+}
 
 /** An emulator as the kill needs it: its faults and its request log. */
 export interface HeldEmulator {

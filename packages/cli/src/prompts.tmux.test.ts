@@ -118,42 +118,51 @@ async function delivered(variable: string): Promise<string | undefined> {
   return new RegExp(`^${variable}=(.*)$`, 'm').exec(text)?.[1]?.replace(/^"|"$/g, '')
 }
 
-/** What the screen says after each answer, whatever the command. */
-function expectAnswered(answer: string, code: number, screen: string, declined: string): void {
-  if (answer === 'yes') {
+/**
+ * Answers the question `shell` asks with `keys`; nothing is written while it is open. Checks
+ * the exit code and what the screen says after each answer, whatever the command (`declined`
+ * after a "no"), and that a "no" or a Ctrl-C writes nothing: the keys stay as `before`.
+ * Returns the screen.
+ */
+async function answer(
+  shell: Awaited<ReturnType<typeof terminal>>,
+  emulator: Emulator,
+  before: readonly string[],
+  [given, keys]: readonly [string, readonly string[]],
+  declined: string,
+): Promise<string> {
+  expect(writes(emulator)).toEqual([])
+  await shell.keys(...keys)
+  const { code, screen } = await shell.exit()
+  if (given === 'yes') {
     expect(code).toBe(0)
-    return
+    return screen
   }
   expect(code).toBe(2)
-  expect(screen).toContain(answer === 'no' ? declined : 'Interrupted: stopped before finishing')
+  expect(screen).toContain(given === 'no' ? declined : 'Interrupted: stopped before finishing')
+  expect(writes(emulator)).toEqual([])
+  expect(emulator.control.keyIds()).toEqual(before)
+  return screen
 }
 
 describe('keyway at a terminal', () => {
-  it.each(ANSWERS)('delete, answered %s at its question', async (answer, keys) => {
+  it.each(ANSWERS)('delete, answered %s at its question', async (...given) => {
     const emulator = await start('openrouter')
     const victim = emulator.control.seedKey({ name: 'victim' })
     const before = emulator.control.keyIds()
     const shell = await terminal(['delete', 'victim', '-p', 'openrouter'], envFor(emulator))
     await shell.waitFor(`Delete OpenRouter key "victim" (${victim.id})? [y/N]`)
-    // Nothing is written while the question is open.
-    expect(writes(emulator)).toEqual([])
-    await shell.keys(...keys)
-    const { code, screen } = await shell.exit()
-    expectAnswered(answer, code, screen, 'Cancelled: nothing deleted')
-    if (answer === 'yes') {
+    const screen = await answer(shell, emulator, before, given, 'Cancelled: nothing deleted')
+    if (given[0] === 'yes') {
       expect(screen).toContain(`${victim.id} deleted`)
       expect(writes(emulator)).toEqual([`DELETE /api/v1/keys/${victim.id}`])
       expect(emulator.control.keyIds()).toEqual(before.filter((id) => id !== victim.id))
-    } else {
-      expect(screen).not.toContain(`${victim.id} deleted`)
-      expect(writes(emulator)).toEqual([])
-      expect(emulator.control.keyIds()).toEqual(before)
-    }
+    } else expect(screen).not.toContain(`${victim.id} deleted`)
   })
 
   it.each(ANSWERS)(
     'delete --name <glob>, answered %s: the question lists every key',
-    async (answer, keys) => {
+    async (...given) => {
       const emulator = await start('openrouter')
       const matching = ['ci-a', 'ci-b'].map((name) => emulator.control.seedKey({ name }))
       const other = emulator.control.seedKey({ name: 'prod' })
@@ -166,25 +175,19 @@ describe('keyway at a terminal', () => {
       for (const [index, key] of matching.entries())
         expect(asked).toContain(`"ci-${'ab'[index]}" (${key.id}) active`)
       expect(asked).not.toContain(other.id)
-      expect(writes(emulator)).toEqual([])
-      await shell.keys(...keys)
-      const { code, screen } = await shell.exit()
-      expectAnswered(answer, code, screen, 'Cancelled: nothing deleted')
-      if (answer === 'yes') {
+      await answer(shell, emulator, before, given, 'Cancelled: nothing deleted')
+      if (given[0] === 'yes') {
         expect(writes(emulator).sort()).toEqual(
           matching.map((key) => `DELETE /api/v1/keys/${key.id}`).sort(),
         )
         expect(emulator.control.keyIds().sort()).toEqual(
           before.filter((id) => !matching.some((key) => key.id === id)).sort(),
         )
-      } else {
-        expect(writes(emulator)).toEqual([])
-        expect(emulator.control.keyIds()).toEqual(before)
       }
     },
   )
 
-  it.each(ANSWERS)('rotate retiring by disable, answered %s', async (answer, keys) => {
+  it.each(ANSWERS)('rotate retiring by disable, answered %s', async (...given) => {
     const emulator = await start('openrouter')
     const old = (emulator.control as OpenRouterEmulatorControl).seedKey({ name: 'ci', limit: 5 })
     const before = emulator.control.keyIds()
@@ -195,11 +198,8 @@ describe('keyway at a terminal', () => {
     const asked = await shell.waitFor('Rotate 1 openrouter key(s) as shown? [y/N]')
     expect(asked).toContain(`${old.id} ci, 0 days old: rotate`)
     expect(asked).toContain('  old key:        disable')
-    expect(writes(emulator)).toEqual([])
-    await shell.keys(...keys)
-    const { code, screen } = await shell.exit()
-    expectAnswered(answer, code, screen, 'nothing rotated')
-    if (answer === 'yes') {
+    await answer(shell, emulator, before, given, 'nothing rotated')
+    if (given[0] === 'yes') {
       const secret = (await delivered('CI_KEY')) as string
       expect(emulator.control.works(secret)).toBe(true)
       expect(emulator.control.keyAttributes(secret)).toMatchObject({ name: 'ci', limit: 5 })
@@ -213,14 +213,10 @@ describe('keyway at a terminal', () => {
         (request) => request.method === 'PATCH' && request.path === `/api/v1/keys/${old.id}`,
       )
       expect(toOld.map((request) => request.body)).toEqual([{ disabled: true }])
-    } else {
-      expect(writes(emulator)).toEqual([])
-      expect(emulator.control.keyIds()).toEqual(before)
-      expect(await delivered('CI_KEY')).toBeUndefined()
-    }
+    } else expect(await delivered('CI_KEY')).toBeUndefined()
   })
 
-  it.each(ANSWERS)('apply, answered %s', async (answer, keys) => {
+  it.each(ANSWERS)('apply, answered %s', async (...given) => {
     const emulator = await start('latitudesh')
     const old = emulator.control.seedKey({
       name: 'backups',
@@ -231,11 +227,8 @@ describe('keyway at a terminal', () => {
     const shell = await terminal(['apply', '--config', 'c.json'], envFor(emulator))
     const asked = await shell.waitFor('Rotate 1 key at 1 store as shown? [y/N]')
     expect(asked).toContain(`${old.id} backups, 200 days old: rotate`)
-    expect(writes(emulator)).toEqual([])
-    await shell.keys(...keys)
-    const { code, screen } = await shell.exit()
-    expectAnswered(answer, code, screen, 'nothing rotated')
-    if (answer === 'yes') {
+    await answer(shell, emulator, before, given, 'nothing rotated')
+    if (given[0] === 'yes') {
       const secret = (await delivered('LATITUDE_BACKUPS')) as string
       expect(emulator.control.works(secret)).toBe(true)
       expect(emulator.control.keyIds()).not.toContain(old.id)
@@ -243,9 +236,6 @@ describe('keyway at a terminal', () => {
       expect(writes(emulator).filter((write) => write.startsWith('DELETE'))).toEqual([
         `DELETE /auth/api_keys/${old.id}`,
       ])
-    } else {
-      expect(writes(emulator)).toEqual([])
-      expect(emulator.control.keyIds()).toEqual(before)
     }
   })
 

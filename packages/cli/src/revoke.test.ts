@@ -151,6 +151,17 @@ async function threeVendors() {
   return { openrouter, latitude, notedx, env: await fleetOf(accounts) }
 }
 
+/** Two Latitude.sh accounts in one fleet, labelled lat-a and lat-b. */
+async function twoLatitudeAccounts() {
+  const first = await start('latitudesh')
+  const second = await start('latitudesh')
+  const env = await fleetOf([
+    { label: 'lat-a', vendor: 'latitudesh', emulator: first },
+    { label: 'lat-b', vendor: 'latitudesh', emulator: second },
+  ])
+  return { first, second, env }
+}
+
 describe('keyway revoke', () => {
   it('revokes a leaked OpenRouter secret: disabled at once, a working successor delivered, the old key deleted; no other vendor is sent it', async () => {
     const { openrouter, latitude, notedx, env } = await threeVendors()
@@ -298,12 +309,7 @@ describe('keyway revoke', () => {
   })
 
   it('picks the right one of two accounts of one vendor whose key ids collide', async () => {
-    const first = await start('latitudesh')
-    const second = await start('latitudesh')
-    const env = await fleetOf([
-      { label: 'lat-a', vendor: 'latitudesh', emulator: first },
-      { label: 'lat-b', vendor: 'latitudesh', emulator: second },
-    ])
+    const { first, second, env } = await twoLatitudeAccounts()
     const id = 'tok_collide123456'
     const a = first.control.seedKey({ id, name: 'ci' })
     const b = second.control.seedKey({ id, name: 'ci' })
@@ -419,12 +425,7 @@ describe('keyway revoke', () => {
   )
 
   it('changes nothing when a store could not be searched, and names it', async () => {
-    const first = await start('latitudesh')
-    const second = await start('latitudesh')
-    const env = await fleetOf([
-      { label: 'lat-a', vendor: 'latitudesh', emulator: first },
-      { label: 'lat-b', vendor: 'latitudesh', emulator: second },
-    ])
+    const { first, second, env } = await twoLatitudeAccounts()
     const leaked = first.control.seedKey({ name: 'ci' })
     second.inject({ match: { method: 'GET', path: /^\/auth\/api_keys/ }, status: 500, times: 20 })
     const result = await keywayWith(

@@ -21,6 +21,9 @@ import {
   applyKilledAt,
   expectNoSecretOnDisk,
   type KillPoint,
+  latitudeConfig,
+  plannedTargets,
+  startLatitude,
   until,
 } from './kill-resume.test-support.js'
 
@@ -51,29 +54,15 @@ function config() {
     },
     { kind: 'vault-kv', path: 'web/prod', key },
   ]
-  return {
-    policy: { maxAgeDays: 90 },
-    journal: 'journal.json',
-    stores: [
-      {
-        label: 'lat',
-        vendor: 'latitudesh',
-        credentials: { token: 'LATITUDESH_BEARER' },
-        select: { name: 'app-*' },
-        rotation: { graceMs: 0 },
-        targets: targets('prod/latitude', 'LATITUDE_KEY', ['web']),
-      },
-      {
-        label: 'or',
-        vendor: 'openrouter',
-        credentials: { managementKey: 'OR_MANAGEMENT_KEY' },
-        baseUrlEnv: 'OR_URL',
-        select: { name: 'app-*' },
-        rotation: { graceMs: 0 },
-        targets: targets('prod/openrouter', 'OPENROUTER_KEY', []),
-      },
-    ],
-  }
+  return latitudeConfig(targets('prod/latitude', 'LATITUDE_KEY', ['web']), {
+    store: {
+      label: 'or',
+      vendor: 'openrouter',
+      credentials: { managementKey: 'OR_MANAGEMENT_KEY' },
+      baseUrlEnv: 'OR_URL',
+    },
+    targets: targets('prod/openrouter', 'OPENROUTER_KEY', []),
+  })
 }
 
 const run = (args: string[], extra: Record<string, string> = {}): Promise<Run> =>
@@ -110,9 +99,46 @@ function expectNoSecret(text: string): void {
   for (const secret of secrets()) expect(text).not.toContain(secret)
 }
 
+/**
+ * A rotation waiting on web's rollout reads the Deployment again and again; the rollout is
+ * not done, so the Latitude key's old secret still works and nothing was deleted there.
+ */
+async function expectWaitingOnRollout(): Promise<void> {
+  const reads = () =>
+    kube.requests.filter(
+      (request) => request.method === 'GET' && request.path.endsWith('/deployments/web'),
+    ).length
+  const before = reads()
+  await until(() => reads() >= before + 3)
+  expect(kube.control.deployment(NAMESPACE, 'web')?.complete).toBe(false)
+  expect(latitude.control.works(latKey.secret)).toBe(true)
+  expect(latitude.requests.filter((request) => request.method === 'DELETE')).toEqual([])
+}
+
+/**
+ * After the batch: each target holds its store's new key, one the vendor accepts, and web's
+ * rollout ran with it; the old keys are gone; what else lives at each place is untouched.
+ */
+function expectRotatedEverywhere(): void {
+  const latNew = awsValue('prod/latitude') as string
+  const orNew = awsValue('prod/openrouter') as string
+  expect(latitude.control.works(latNew)).toBe(true)
+  expect(openrouter.control.works(orNew)).toBe(true)
+  expect([kubeValue('LATITUDE_KEY'), vaultValue('LATITUDE_KEY')]).toEqual([latNew, latNew])
+  expect([kubeValue('OPENROUTER_KEY'), vaultValue('OPENROUTER_KEY')]).toEqual([orNew, orNew])
+  expect(latitude.control.works(latKey.secret)).toBe(false)
+  expect(openrouter.control.works(orKey.secret)).toBe(false)
+  const web = kube.control.deployment(NAMESPACE, 'web')
+  expect(web?.complete).toBe(true)
+  expect(web?.runningWith.LATITUDE_KEY).toBe(latNew)
+  expect(kubeValue('DATABASE_URL')).toBe('postgres://other')
+  expect(vaultValue('DATABASE_URL')).toBe('postgres://other')
+}
+
 beforeEach(async () => {
   folder = await mkdtemp(join(tmpdir(), 'keyway-cloud-targets-'))
-  latitude = await startEmulator('latitudesh', { seedKeys: 0, rateLimit: false })
+  const lat = await startLatitude()
+  latitude = lat.emulator
   openrouter = await startEmulator('openrouter', { seedKeys: 0, rateLimit: false })
   aws = await startAwsSecretsManagerEmulator()
   kube = await startKubernetesEmulator()
@@ -126,8 +152,7 @@ beforeEach(async () => {
   kube.control.seedDeployment(NAMESPACE, 'web', { secret: 'app-keys', replicas: 2 })
   vault.control.seed('web/prod', { DATABASE_URL: 'postgres://other' })
   env = {
-    LATITUDESH_BASE_URL: latitude.settings.baseUrl as string,
-    LATITUDESH_BEARER: latitude.settings.token as string,
+    ...lat.env,
     OR_URL: openrouter.settings.baseUrl as string,
     OR_MANAGEMENT_KEY: openrouter.settings.managementKey as string,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
@@ -151,13 +176,7 @@ afterEach(async () => {
 describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
   it('plans, delivers, waits for the rollout, retires the old keys only after every confirm, and audits', async () => {
     const plan = await run(['plan', '--json'])
-    expect(plan.code, plan.stderr).toBe(0)
-    const planned = JSON.parse(plan.stdout) as {
-      entries: Array<{ name: string; plan: { targets: Array<{ name: string }> } }>
-    }
-    expect(
-      planned.entries.map((entry) => [entry.name, entry.plan.targets.map((target) => target.name)]),
-    ).toEqual([
+    expect(plannedTargets(plan)).toEqual([
       [
         'app-api',
         [
@@ -202,37 +221,15 @@ describe('keyway apply to AWS Secrets Manager, Kubernetes and Vault', () => {
       () => JSON.stringify(kube.control.deployment(NAMESPACE, 'web')),
     )
     await until(() => vaultValue('LATITUDE_KEY') !== undefined)
-    // The rotation is waiting on the rollout: it reads the Deployment again and again.
-    const deploymentReads = () =>
-      kube.requests.filter(
-        (request) => request.method === 'GET' && request.path.endsWith('/deployments/web'),
-      ).length
-    const readsAtRestart = deploymentReads()
-    await until(() => deploymentReads() >= readsAtRestart + 3)
     // The new key is written and the restart begun, the rollout not done: the old key lives.
-    expect(kube.control.deployment(NAMESPACE, 'web')?.complete).toBe(false)
-    expect(latitude.control.works(latKey.secret)).toBe(true)
-    expect(latitude.requests.filter((request) => request.method === 'DELETE')).toEqual([])
+    await expectWaitingOnRollout()
     kube.control.release(NAMESPACE, 'web')
     const result = await applied
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/batch night-1: 2 rotated, 0 failed, 0 skipped$/m)
 
-    const latNew = awsValue('prod/latitude') as string
-    const orNew = awsValue('prod/openrouter') as string
-    // Each target holds the new key, one the vendor accepts; the old keys are gone.
-    expect(latitude.control.works(latNew)).toBe(true)
-    expect(openrouter.control.works(orNew)).toBe(true)
-    expect([kubeValue('LATITUDE_KEY'), vaultValue('LATITUDE_KEY')]).toEqual([latNew, latNew])
-    expect([kubeValue('OPENROUTER_KEY'), vaultValue('OPENROUTER_KEY')]).toEqual([orNew, orNew])
-    expect(latitude.control.works(latKey.secret)).toBe(false)
-    expect(openrouter.control.works(orKey.secret)).toBe(false)
-    // The rollout ran with the new key; what else lives there is untouched.
+    expectRotatedEverywhere()
     const web = kube.control.deployment(NAMESPACE, 'web')
-    expect(web?.complete).toBe(true)
-    expect(web?.runningWith.LATITUDE_KEY).toBe(latNew)
-    expect(kubeValue('DATABASE_URL')).toBe('postgres://other')
-    expect(vaultValue('DATABASE_URL')).toBe('postgres://other')
     // One new AWS version per secret, signed with the session token from the env.
     expect(aws.control.versionsPut).toBe(2)
     expect(kube.control.secretWrites).toBe(2)
@@ -438,14 +435,7 @@ describe('keyway apply to AWS, Kubernetes and Vault: killed and resumed', () => 
         () => kube.control.deployment(NAMESPACE, 'web')?.rollouts === rolloutsBefore + 1,
         () => JSON.stringify(kube.control.deployment(NAMESPACE, 'web')),
       )
-      const deploymentReads = () =>
-        kube.requests.filter(
-          (request) => request.method === 'GET' && request.path.endsWith('/deployments/web'),
-        ).length
-      const reads = deploymentReads()
-      await until(() => deploymentReads() >= reads + 3)
-      expect(latitude.control.works(latKey.secret)).toBe(true)
-      expect(latitude.requests.filter((request) => request.method === 'DELETE')).toEqual([])
+      await expectWaitingOnRollout()
       kube.control.release(NAMESPACE, 'web')
       const result = await resumed
       expect(result.code, result.stderr).toBe(0)
@@ -458,20 +448,8 @@ describe('keyway apply to AWS, Kubernetes and Vault: killed and resumed', () => 
       expect(aws.control.versionsPut).toBe(2)
       expect(kube.control.secretWrites).toBe(2)
       expect(vault.control.writes).toBe(2)
-      const web = kube.control.deployment(NAMESPACE, 'web')
-      expect(web?.rollouts).toBe(rolloutsBefore + 1)
-      expect(web?.complete).toBe(true)
-      const latNew = awsValue('prod/latitude') as string
-      const orNew = awsValue('prod/openrouter') as string
-      expect(latitude.control.works(latNew)).toBe(true)
-      expect(openrouter.control.works(orNew)).toBe(true)
-      expect([kubeValue('LATITUDE_KEY'), vaultValue('LATITUDE_KEY')]).toEqual([latNew, latNew])
-      expect([kubeValue('OPENROUTER_KEY'), vaultValue('OPENROUTER_KEY')]).toEqual([orNew, orNew])
-      expect(web?.runningWith.LATITUDE_KEY).toBe(latNew)
-      expect(latitude.control.works(latKey.secret)).toBe(false)
-      expect(openrouter.control.works(orKey.secret)).toBe(false)
-      expect(kubeValue('DATABASE_URL')).toBe('postgres://other')
-      expect(vaultValue('DATABASE_URL')).toBe('postgres://other')
+      expect(kube.control.deployment(NAMESPACE, 'web')?.rollouts).toBe(rolloutsBefore + 1)
+      expectRotatedEverywhere()
       // Nothing stays sealed, and no file holds a secret.
       await expect(
         readFile(join(folder, 'journal.json.sealed.json'), 'utf8'),

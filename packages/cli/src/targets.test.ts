@@ -20,6 +20,9 @@ import {
   expectNoSecretOnDisk,
   filesUnder,
   type KillPoint,
+  latitudeConfig,
+  plannedTargets,
+  startLatitude,
   until,
   writesTo,
 } from './kill-resume.test-support.js'
@@ -38,36 +41,18 @@ let recent: { id: string; secret: string }
 
 /** A config whose one store delivers each key to GitHub and to Vercel with a redeploy. */
 function config(vercelExtra: Record<string, unknown> = {}) {
-  return {
-    policy: { maxAgeDays: 90 },
-    journal: 'journal.json',
-    stores: [
-      {
-        label: 'lat',
-        vendor: 'latitudesh',
-        credentials: { token: 'LATITUDESH_BEARER' },
-        select: { name: 'app-*' },
-        rotation: { graceMs: 0 },
-        targets: [
-          {
-            kind: 'github',
-            repository: 'acme/app',
-            variable: 'LATITUDE_{NAME}',
-            confirmIntervalMs: 0,
-          },
-          {
-            kind: 'vercel',
-            project: 'web',
-            teamIdEnv: 'VERCEL_TEAM_ID',
-            redeploy: true,
-            variable: 'LATITUDE_{NAME}',
-            confirmIntervalMs: 0,
-            ...vercelExtra,
-          },
-        ],
-      },
-    ],
-  }
+  return latitudeConfig([
+    { kind: 'github', repository: 'acme/app', variable: 'LATITUDE_{NAME}', confirmIntervalMs: 0 },
+    {
+      kind: 'vercel',
+      project: 'web',
+      teamIdEnv: 'VERCEL_TEAM_ID',
+      redeploy: true,
+      variable: 'LATITUDE_{NAME}',
+      confirmIntervalMs: 0,
+      ...vercelExtra,
+    },
+  ])
 }
 
 async function writeConfig(data: unknown): Promise<void> {
@@ -108,7 +93,8 @@ const latitudeDeletes = () => latitude.requests.filter((request) => request.meth
 
 beforeEach(async () => {
   folder = await mkdtemp(join(tmpdir(), 'keyway-targets-'))
-  latitude = await startEmulator('latitudesh', { seedKeys: 0, rateLimit: false })
+  const lat = await startLatitude()
+  latitude = lat.emulator
   github = await startGitHubEmulator()
   vercel = await startVercelEmulator()
   const seed = (name: string, ageDays: number) =>
@@ -127,8 +113,7 @@ beforeEach(async () => {
     type: 'encrypted',
   })
   env = {
-    LATITUDESH_BASE_URL: latitude.settings.baseUrl as string,
-    LATITUDESH_BEARER: latitude.settings.token as string,
+    ...lat.env,
     GITHUB_API_URL: github.url,
     GITHUB_TOKEN: github.settings.token,
     VERCEL_API_URL: vercel.url,
@@ -157,13 +142,7 @@ describe('keyway plan with delivery targets', () => {
     expect(plan.stdout).toContain(
       'cannot confirm: the value itself: GitHub never shows a secret, so only its update time is checked',
     )
-    const json = await run(['plan', '--json'])
-    const parsed = JSON.parse(json.stdout) as {
-      entries: Array<{ name: string; plan: { targets: Array<{ name: string; kind: string }> } }>
-    }
-    expect(
-      parsed.entries.map((entry) => [entry.name, entry.plan.targets.map((target) => target.kind)]),
-    ).toEqual([
+    expect(plannedTargets(await run(['plan', '--json']), 'kind')).toEqual([
       ['app-api', ['github-actions', 'vercel']],
       ['app-worker', ['github-actions', 'vercel']],
     ])
@@ -214,14 +193,7 @@ describe('keyway plan: which keys a target takes, and config errors', () => {
     Object.assign(toGitHub ?? {}, { keys: { name: 'app-api' } })
     Object.assign(toVercel ?? {}, { keys: { name: 'app-*' } })
     await writeConfig(perKey)
-    const plan = await run(['plan', '--json'])
-    expect(plan.code, plan.stderr).toBe(0)
-    const parsed = JSON.parse(plan.stdout) as {
-      entries: Array<{ name: string; plan: { targets: Array<{ name: string }> } }>
-    }
-    expect(
-      parsed.entries.map((entry) => [entry.name, entry.plan.targets.map((target) => target.name)]),
-    ).toEqual([
+    expect(plannedTargets(await run(['plan', '--json']))).toEqual([
       ['app-api', ['github:acme/app', 'vercel:web']],
       ['app-worker', ['vercel:web']],
     ])

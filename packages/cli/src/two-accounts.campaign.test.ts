@@ -3,22 +3,9 @@
 // random concurrency and a random delivery after which keyway is killed. Each case is fixed by
 // its seed; what must hold is the same for all: no secret crosses to another account, every
 // due key is rotated exactly once, nothing else is touched.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Vendor } from '@keyway/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
-import { keyway } from './cli.test-support.js'
-import {
-  type Account,
-  configOf,
-  deliveredSecrets,
-  envOf,
-  expectNoCrossing,
-  startAccounts,
-  VENDORS,
-  writeDeliveryScript,
-} from './two-accounts.test-support.js'
+import { describe, expect, it } from 'vitest'
+import { configOf, envOf, useAccounts, VENDORS } from './two-accounts.test-support.js'
 
 /** mulberry32: a small seeded generator, so each case is the same on every run. */
 function generator(seed: number): () => number {
@@ -42,14 +29,8 @@ const LAYOUTS: ReadonlyArray<(vendor: Vendor, side: 0 | 1) => string> = [
 
 const SEEDS = Array.from({ length: 24 }, (_, index) => 1_000 + index * 7_919)
 
-let accounts: Account[] = []
-let folder: string | undefined
-afterEach(async () => {
-  await Promise.all(accounts.map((account) => account.emulator.close()))
-  accounts = []
-  if (folder !== undefined) await rm(folder, { recursive: true, force: true })
-  folder = undefined
-})
+const { start, writeConfig, writeDeliveryScript, expectNoCrossing, keyway } =
+  useAccounts('keyway-campaign-')
 
 describe('fault campaign: two accounts per vendor, a kill mid-batch, a resume', () => {
   it.each(SEEDS)('seed %i: no crossing', async (seed) => {
@@ -67,7 +48,7 @@ describe('fault campaign: two accounts per vendor, a kill mid-batch, a resume', 
         Array.from({ length: keys }, (_, index) => [`${vendor}:${index}`, random() < 0.75]),
       ),
     )
-    accounts = await startAccounts({
+    const accounts = await start({
       vendors,
       labels: layout,
       keys,
@@ -81,23 +62,15 @@ describe('fault campaign: two accounts per vendor, a kill mid-batch, a resume', 
     const total = accounts.length * keys
     const killAfter = 1 + Math.floor(random() * total)
 
-    folder = await mkdtemp(join(tmpdir(), 'keyway-campaign-'))
     const env = envOf(accounts)
-    await writeFile(
-      join(folder, 'keyway.config.json'),
-      JSON.stringify(configOf(ordered, (account) => concurrency.get(account) ?? 1)),
-    )
-    await writeDeliveryScript(folder, killAfter)
+    await writeConfig(configOf(ordered, (account) => concurrency.get(account) ?? 1))
+    await writeDeliveryScript(killAfter)
     const where = `seed ${seed}: ${ordered.map((account) => account.label).join(', ')}, ${keys} keys each, killed after delivery ${killAfter} of ${total}`
 
-    await keyway(['apply', '--yes', '--batch-id', 'campaign'], env, folder)
-    const resumed = await keyway(
-      ['apply', '--yes', '--batch-id', 'campaign', '--json'],
-      env,
-      folder,
-    )
+    await keyway(['apply', '--yes', '--batch-id', 'campaign'], env)
+    const resumed = await keyway(['apply', '--yes', '--batch-id', 'campaign', '--json'], env)
     expect(resumed.code, `${where}\n${resumed.stderr}`).toBe(0)
     expect(JSON.parse(resumed.stdout), where).toMatchObject({ failed: 0 })
-    await expectNoCrossing(accounts, await deliveredSecrets(folder))
+    await expectNoCrossing()
   })
 })

@@ -2,12 +2,13 @@
 // a delivery command that can kill keyway after a chosen delivery; and the checks an operator
 // relies on afterwards. Shared by the two-account test and the fault campaign.
 import { createHash } from 'node:crypto'
-import { chmod, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { noteDxKeyId } from '@keyway/notedx'
 import { type Emulator, startEmulator, type Vendor } from '@keyway/testkit'
-import { expect } from 'vitest'
-import { killKeywayOnce } from './cli.test-support.js'
+import { afterEach, beforeEach, expect } from 'vitest'
+import { keyway, killKeywayOnce } from './cli.test-support.js'
 import { PROVIDERS } from './providers.js'
 
 export const VENDORS: readonly Vendor[] = ['openrouter', 'latitudesh', 'notedx', 'voiceable']
@@ -97,6 +98,52 @@ export async function startAccounts(options: {
     accounts.push(...pair)
   }
   return accounts
+}
+
+/**
+ * Per test: a fresh folder, and the accounts a test starts (`start`, or `pair` for two of one
+ * vendor), closed and removed afterwards; `keyway` runs in the folder.
+ */
+export function useAccounts(prefix: string) {
+  let folder = ''
+  let accounts: Account[] = []
+  beforeEach(async () => {
+    folder = await mkdtemp(join(tmpdir(), prefix))
+  })
+  afterEach(async () => {
+    await Promise.all(accounts.map((account) => account.emulator.close()))
+    accounts = []
+    await rm(folder, { recursive: true, force: true })
+  })
+  const start = async (options: Parameters<typeof startAccounts>[0]) => {
+    accounts = await startAccounts(options)
+    return accounts
+  }
+  return {
+    folder: () => folder,
+    accounts: () => accounts,
+    start,
+    /**
+     * Two accounts of `vendor` labelled `labels`, `keys` due keys each, whose ids `collide` or
+     * not; with their env, and a config of one store each, one rotation at a time.
+     */
+    async pair(vendor: Vendor, labels: readonly [string, string], keys: number, collide: boolean) {
+      const two = (await start({
+        vendors: [vendor],
+        labels: (_vendor, side) => labels[side],
+        keys,
+        collide: () => collide,
+      })) as [Account, Account]
+      return { first: two[0], second: two[1], env: envOf(two), config: configOf(two, () => 1) }
+    },
+    /** Writes `deliver.sh` into the folder, as `writeDeliveryScript`. */
+    writeDeliveryScript: (killAfter?: number) => writeDeliveryScript(folder, killAfter),
+    /** Checks every account against what `deliver.sh` delivered, as `expectNoCrossing`. */
+    expectNoCrossing: async () => expectNoCrossing(accounts, await deliveredSecrets(folder)),
+    writeConfig: (config: unknown) =>
+      writeFile(join(folder, 'keyway.config.json'), JSON.stringify(config, null, 2)),
+    keyway: (args: string[], env: Record<string, string>) => keyway(args, env, folder),
+  }
 }
 
 /** The env the CLI runs with: every account's credential and base URL under its own names. */

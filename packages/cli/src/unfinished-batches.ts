@@ -1,4 +1,5 @@
 import type { RotationJournal, RotationRecord, RotationState } from '@keyway/core'
+import { CliError } from './cli-error.js'
 
 /** States after which a rotation needs nothing more: its old key retired, or nothing left made. */
 const SETTLED: ReadonlySet<RotationState> = new Set(['done', 'failed', 'rolled-back'])
@@ -31,4 +32,24 @@ export async function unfinishedBatches(
     open.set(batchId, [...(open.get(batchId) ?? []), record.oldKeyId])
   }
   return [...open].map(([batchId, keyIds]) => ({ batchId, keyIds }))
+}
+
+/**
+ * Refuses a new batch while `journal` holds one (found as `unfinishedBatches` finds it) that
+ * left rotations part way: a new batch would rotate those old keys again, leaving two live
+ * successors and one delivered secret. The refusal says how many keys were left (`keys`), and
+ * ends with `next`: the command that finishes the open batch.
+ */
+export async function refuseBesideUnfinished(
+  journal: RotationJournal,
+  batchOf: (recordBatchId: string, record: RotationRecord) => string | undefined,
+  refusal: { keys: (count: number) => string; hint: string; next: (batchId: string) => string },
+): Promise<void> {
+  const [first] = await unfinishedBatches(journal, batchOf)
+  if (first === undefined) return
+  throw new CliError(
+    'UnfinishedBatch',
+    `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${refusal.keys(first.keyIds.length)} part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
+    { hint: refusal.hint, next: refusal.next(first.batchId) },
+  )
 }

@@ -12,7 +12,6 @@ import {
   readHistory,
 } from '@keyway/core'
 import { storeBatchId } from '@keyway/core/adapter'
-import { CliError } from '../cli-error.js'
 import { ConfigError } from '../config/config-error.js'
 import { OVERRIDES, override } from '../config/fleet-settings.js'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
@@ -25,7 +24,7 @@ import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
 import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultFleetJournal } from '../state-dir.js'
 import { type BatchPart, storeAccounts } from '../store-accounts.js'
-import { unfinishedBatches } from '../unfinished-batches.js'
+import { refuseBesideUnfinished } from '../unfinished-batches.js'
 import { nowOf, type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
 import { targetsOfKey, targetsText } from './plan-targets.js'
@@ -56,15 +55,28 @@ async function applyWith(
   journal: RotationJournal & { readonly path: string },
   sealed: SealedSecrets,
 ): Promise<number> {
-  const accounts = storeAccounts(journal.path)
   const given = context.values['batch-id']
   const batchId = given ?? randomUUID().slice(0, 8)
   context.batchId = batchId
   const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
-  if (!resuming) await refuseBesideUnfinished(context, opened, journal)
-  const outcome = resuming
-    ? await resume(context, opened, journal, batchId, accounts)
-    : await start(context, opened, journal, batchId, accounts)
+  if (!resuming) {
+    // A batch part way over these stores' keys is finished first.
+    const labels = opened.stores.map((store) => store.config.label)
+    await refuseBesideUnfinished(
+      journal,
+      (recordBatchId) => {
+        const label = labels.find((candidate) => recordBatchId.endsWith(`:${candidate}`))
+        return label === undefined ? undefined : recordBatchId.slice(0, -(label.length + 1))
+      },
+      {
+        keys: (keys) => count(keys, 'key'),
+        hint: 'finish that batch first with the command below, then run this one again',
+        next: (open) => resumeCommand(context.argv, open),
+      },
+    )
+  }
+  const batch = { context, opened, journal, batchId, accounts: storeAccounts(journal.path) }
+  const outcome = resuming ? await resume(batch) : await start(batch)
   if (outcome === 'cancelled') {
     context.note('nothing rotated')
     return EXIT.cancelled
@@ -93,14 +105,17 @@ type Outcome =
   | { nothingDue: FleetPlan }
   | { result: FleetRotateResult; unreadable: number }
 
+/** What starting or resuming a batch works with. */
+interface Batch {
+  context: Context
+  opened: OpenFleet
+  journal: RotationJournal
+  batchId: string
+  accounts: ReturnType<typeof storeAccounts>
+}
+
 /** A new batch: plan under the policy, show it, ask, rotate exactly the planned keys. */
-async function start(
-  context: Context,
-  opened: OpenFleet,
-  journal: RotationJournal,
-  batchId: string,
-  accounts: StoreAccounts,
-): Promise<Outcome> {
+async function start({ context, opened, journal, batchId, accounts }: Batch): Promise<Outcome> {
   const { fleet, policy, stores } = opened
   // Schedules count from the vendor's creation times, and from history where only it knows.
   const now = nowOf(context)
@@ -154,13 +169,7 @@ async function start(
 }
 
 /** A batch the journal knows: show what is unfinished, ask, finish exactly that. */
-async function resume(
-  context: Context,
-  opened: OpenFleet,
-  journal: RotationJournal,
-  batchId: string,
-  accounts: StoreAccounts,
-): Promise<Outcome> {
+async function resume({ context, opened, journal, batchId, accounts }: Batch): Promise<Outcome> {
   const { fleet, stores } = opened
   // A label pointed at another account since the batch began is refused before any request:
   // the journalled key ids are the first account's.
@@ -222,33 +231,6 @@ export async function untilInterrupted<T>(
     if (isAbort(context.signal)) throw interrupted(context.argv, batchId, journal.path ?? '', error)
     throw error
   }
-}
-
-/**
- * Refuses a new batch while the journal holds one for these stores that left rotations part
- * way: a new batch would rotate those old keys again, leaving two live successors and one
- * delivered secret. The refusal ends with the command that finishes the open batch.
- */
-async function refuseBesideUnfinished(
-  context: Context,
-  opened: OpenFleet,
-  journal: RotationJournal,
-): Promise<void> {
-  const labels = opened.stores.map((store) => store.config.label)
-  const open = await unfinishedBatches(journal, (recordBatchId) => {
-    const label = labels.find((candidate) => recordBatchId.endsWith(`:${candidate}`))
-    return label === undefined ? undefined : recordBatchId.slice(0, -(label.length + 1))
-  })
-  const first = open[0]
-  if (first === undefined) return
-  throw new CliError(
-    'UnfinishedBatch',
-    `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${count(first.keyIds.length, 'key')} part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
-    {
-      hint: 'finish that batch first with the command below, then run this one again',
-      next: resumeCommand(context.argv, first.batchId),
-    },
-  )
 }
 
 /** No key is due: says so (and which stores could not be read), sends nothing. */
@@ -353,8 +335,6 @@ function checkDistinctVariables(opened: OpenFleet, planned: FleetPlan): void {
     }
   }
 }
-
-type StoreAccounts = ReturnType<typeof storeAccounts>
 
 /** Each store's part of a fleet batch, as the journal names it. */
 export function batchParts(batchId: string, stores: readonly ConfiguredStore[]): BatchPart[] {

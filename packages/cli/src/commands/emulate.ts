@@ -43,44 +43,47 @@ interface Started {
   close(): Promise<void>
 }
 
-/** The env vars of a target kind's token and base URL, as a config reads them by default. */
-function targetEnv(
+/**
+ * A delivery target's service whose config reads only the env vars of its kind's token and
+ * base URL, plus `extra` ones.
+ */
+function service<Emulator extends TargetEmulator<unknown>>(
+  title: string,
   kind: 'github' | 'vercel' | 'kubernetes-secret' | 'vault-kv',
-  emulator: TargetEmulator<unknown>,
-): Record<string, string> {
-  const { credentials, optionalCredentials, baseUrlEnv } = TARGET_KINDS[kind] as TargetKind<never>
+  startOne: (options: { port?: number }) => Promise<Emulator>,
+  extra: (emulator: Emulator) => Record<string, string> = () => ({}),
+) {
   return {
-    [baseUrlEnv as string]: emulator.url,
-    [(credentials.token ?? optionalCredentials?.token) as string]: emulator.settings.token,
+    title,
+    start: async (port: number | undefined) => {
+      const emulator = await startOne(portOption(port))
+      const target = TARGET_KINDS[kind] as TargetKind<never>
+      const token = target.credentials.token ?? target.optionalCredentials?.token
+      const env = {
+        [target.baseUrlEnv as string]: emulator.url,
+        [token as string]: emulator.settings.token,
+        ...extra(emulator),
+      }
+      return { emulator, env }
+    },
   }
 }
+
+const portOption = (port: number | undefined) => (port === undefined ? {} : { port })
 
 /**
  * The delivery targets' services `emulate` starts beside the vendors: the base URL, token and
  * what else a config's target reads (Vercel's team, as `teamIdEnv: VERCEL_TEAM_ID`).
  */
 const TARGET_EMULATORS = {
-  github: {
-    title: 'GitHub Actions secrets',
-    start: async (port: number | undefined) => {
-      const emulator = await startGitHubEmulator(port === undefined ? {} : { port })
-      return { emulator, env: targetEnv('github', emulator) }
-    },
-  },
-  vercel: {
-    title: 'Vercel',
-    start: async (port: number | undefined) => {
-      const emulator = await startVercelEmulator(port === undefined ? {} : { port })
-      return {
-        emulator,
-        env: { ...targetEnv('vercel', emulator), VERCEL_TEAM_ID: emulator.settings.teamId },
-      }
-    },
-  },
+  github: service('GitHub Actions secrets', 'github', startGitHubEmulator),
+  vercel: service('Vercel', 'vercel', startVercelEmulator, (emulator) => ({
+    VERCEL_TEAM_ID: emulator.settings.teamId,
+  })),
   aws: {
     title: 'AWS Secrets Manager',
     start: async (port: number | undefined, seed: readonly string[]) => {
-      const emulator = await startAwsSecretsManagerEmulator(port === undefined ? {} : { port })
+      const emulator = await startAwsSecretsManagerEmulator(portOption(port))
       // AWS writes only to a secret that exists: make the ones the config names.
       for (const secretId of seed) emulator.control.seedSecret(secretId)
       const kind = TARGET_KINDS['aws-secrets-manager'] as TargetKind<never>
@@ -98,20 +101,8 @@ const TARGET_EMULATORS = {
       }
     },
   },
-  kubernetes: {
-    title: 'Kubernetes',
-    start: async (port: number | undefined) => {
-      const emulator = await startKubernetesEmulator(port === undefined ? {} : { port })
-      return { emulator, env: targetEnv('kubernetes-secret', emulator) }
-    },
-  },
-  vault: {
-    title: 'Vault',
-    start: async (port: number | undefined) => {
-      const emulator = await startVaultEmulator(port === undefined ? {} : { port })
-      return { emulator, env: targetEnv('vault-kv', emulator) }
-    },
-  },
+  kubernetes: service('Kubernetes', 'kubernetes-secret', startKubernetesEmulator),
+  vault: service('Vault', 'vault-kv', startVaultEmulator),
 } as const
 
 type TargetService = keyof typeof TARGET_EMULATORS
@@ -228,7 +219,7 @@ async function start(
         close: () => emulator.close(),
       }
     }
-    const emulator = await startEmulator(which as Vendor, port === undefined ? {} : { port })
+    const emulator = await startEmulator(which as Vendor, portOption(port))
     return { running: describe(emulator), close: () => emulator.close() }
   } catch (error) {
     if ((error as { code?: unknown }).code === 'EADDRINUSE')

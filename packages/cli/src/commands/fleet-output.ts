@@ -12,7 +12,7 @@ import type { FindingKind } from '../config/fleet-settings.js'
 import { shownDate } from '../dates.js'
 import { type Paint, printable, shownStatus, type TableOptions, table } from '../output.js'
 import { deliveryLines, type TargetsOfKey, targetsText } from './plan-targets.js'
-import { planText, resultJson } from './rotate-output.js'
+import { countsJson, planText, resultCounts, resultJson, statusCell } from './rotate-output.js'
 
 /** A date as tables show it: UTC, marked `Z`. */
 const day = (value: Date | string | null) => (value === null ? '-' : shownDate(new Date(value)))
@@ -257,11 +257,7 @@ export function fleetResultText(
       return [
         printable(store.label),
         shortId(outcome.keyId, options),
-        outcome.status === 'rotated'
-          ? paint('green', 'rotated')
-          : outcome.status === 'failed'
-            ? paint('red', 'failed')
-            : 'skipped',
+        statusCell(outcome, paint),
         outcome.status === 'rotated' ? shortId(outcome.result.newKeyId, options) : '-',
         printable(
           outcome.status === 'rotated'
@@ -307,7 +303,7 @@ export function fleetResultText(
       : ['', paint('bold', 'Where each new secret is (the old keys still work)'), ...deliveries]),
     ...errorLines(errors, paint),
     '',
-    `batch ${printable(result.batchId)}: ${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped${errors.length === 0 ? '' : `, ${count(errors.length, 'store')} failed`}`,
+    `batch ${printable(result.batchId)}: ${resultCounts(result)}${errors.length === 0 ? '' : `, ${count(errors.length, 'store')} failed`}`,
   ]
   return split(lines, rows.length > 0, options)
 }
@@ -315,10 +311,7 @@ export function fleetResultText(
 /** The result for scripts: ids, states and messages per store, never a secret. */
 export function fleetResultJson(result: FleetRotateResult) {
   return {
-    batchId: result.batchId,
-    rotated: result.rotated,
-    failed: result.failed,
-    skipped: result.skipped,
+    ...countsJson(result),
     stores: result.stores.map((store) => ({
       label: store.label,
       provider: store.provider,

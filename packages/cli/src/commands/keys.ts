@@ -26,6 +26,11 @@ async function withStore<T>(
   }
 }
 
+/** A key found or changed: its fields with `--json`, else `text`. */
+function showKey(context: Context, key: ApiKey, text: string): void {
+  context.out(context.values.json ? json(selectFields(key, context.fields)) : text)
+}
+
 /** Ids of the key the store itself authenticates with; none where it cannot tell. */
 async function ownKeyIds(store: KeyStore, signal: AbortSignal): Promise<Set<string>> {
   if (store.credentialKeyIds === undefined) return new Set()
@@ -62,11 +67,7 @@ export function get(context: Context): Promise<void> {
   const reference = requireKey(context, 'get')
   return withStore(context, async (store, { provider }) => {
     const key = await findKey(store, reference, context.signal)
-    context.out(
-      context.values.json
-        ? json(selectFields(key, context.fields))
-        : keyDetails(key, context.paint, provider.columns ?? []),
-    )
+    showKey(context, key, keyDetails(key, context.paint, provider.columns ?? []))
   })
 }
 
@@ -117,11 +118,7 @@ export function update(context: Context): Promise<void> {
       return
     }
     const key = await store.update(found.id, input, { signal: context.signal })
-    context.out(
-      context.values.json
-        ? json(selectFields(key, context.fields))
-        : keyDetails(key, context.paint, provider.columns ?? []),
-    )
+    showKey(context, key, keyDetails(key, context.paint, provider.columns ?? []))
   })
 }
 
@@ -149,11 +146,7 @@ export function setStatus(status: 'active' | 'disabled') {
         return
       }
       const key = await store.update(found.id, { status }, { signal: context.signal })
-      context.out(
-        context.values.json
-          ? json(selectFields(key, context.fields))
-          : `${key.id} is now ${key.status}`,
-      )
+      showKey(context, key, `${key.id} is now ${key.status}`)
     })
   }
 }

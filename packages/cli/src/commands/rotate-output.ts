@@ -124,11 +124,7 @@ export function describe(outcome: RotateKeysOutcome): string {
 export function resultTable(result: RotateKeysResult, paint: Paint, terminal: boolean): string {
   const rows = result.outcomes.map((outcome) => [
     printable(outcome.keyId),
-    outcome.status === 'rotated'
-      ? paint('green', 'rotated')
-      : outcome.status === 'failed'
-        ? paint('red', 'failed')
-        : 'skipped',
+    statusCell(outcome, paint),
     outcome.status === 'rotated' ? outcome.result.newKeyId : '-',
     operatorText(
       outcome.status === 'rotated'
@@ -141,18 +137,29 @@ export function resultTable(result: RotateKeysResult, paint: Paint, terminal: bo
   return table(['KEY', 'RESULT', 'NEW KEY', 'DETAIL'], rows, paint, { terminal })
 }
 
+/** A batch and how many of its keys rotated, failed and were skipped: one store's or a fleet's. */
+type Counts = Pick<RotateKeysResult, 'batchId' | 'rotated' | 'failed' | 'skipped'>
+
+/** An outcome's RESULT cell: rotated in green, failed in red, or skipped. */
+export function statusCell(outcome: RotateKeysResult['outcomes'][number], paint: Paint): string {
+  if (outcome.status === 'rotated') return paint('green', 'rotated')
+  return outcome.status === 'failed' ? paint('red', 'failed') : 'skipped'
+}
+
 /** The counts line under the table. */
-export function resultCounts(result: RotateKeysResult): string {
+export function resultCounts(result: Counts): string {
   return `${result.rotated} rotated, ${result.failed} failed, ${result.skipped} skipped`
+}
+
+/** The head of a result for scripts: the batch id and the counts. */
+export function countsJson({ batchId, rotated, failed, skipped }: Counts) {
+  return { batchId, rotated, failed, skipped }
 }
 
 /** The result for scripts: ids, states and messages, never a secret. */
 export function resultJson(result: RotateKeysResult): Record<string, unknown> {
   return {
-    batchId: result.batchId,
-    rotated: result.rotated,
-    failed: result.failed,
-    skipped: result.skipped,
+    ...countsJson(result),
     outcomes: result.outcomes.map((outcome) => ({
       keyId: outcome.keyId,
       status: outcome.status,

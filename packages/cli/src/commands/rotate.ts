@@ -13,7 +13,6 @@ import {
   ValidationError,
 } from '@keyway/core'
 import { DEFAULT_ROTATION_CONCURRENCY } from '@keyway/core/adapter'
-import { CliError } from '../cli-error.js'
 import { type Context, confirm, findKey, type OpenStore, openStore } from '../context.js'
 import { DEFAULT_VAR_NAME, type Deliver, deliveryTarget, sharedVariables } from '../deliver.js'
 import { EXIT } from '../exit-codes.js'
@@ -33,7 +32,7 @@ import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
 import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultRotateJournal } from '../state-dir.js'
 import { storeAccounts } from '../store-accounts.js'
-import { unfinishedBatches } from '../unfinished-batches.js'
+import { refuseBesideUnfinished } from '../unfinished-batches.js'
 import { UsageError } from '../usage-error.js'
 import { planText, progressLine, resultCounts, resultJson, resultTable } from './rotate-output.js'
 import { configuredTargets } from './rotate-targets.js'
@@ -81,7 +80,19 @@ async function rotateWith(
   // (so the command printed on Ctrl-C works even if the batch had not been written yet).
   if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
     flags.resuming = false
-  if (!flags.resuming && !opened.emulated) await refuseBesideUnfinished(context, journal, vendor)
+  // A batch of this vendor's left part way is finished first.
+  if (!flags.resuming && !opened.emulated)
+    await refuseBesideUnfinished(
+      journal,
+      (batchId, record) => (record.provider === vendor ? batchId : undefined),
+      {
+        keys: (count) => `${count} ${vendor} key(s)`,
+        hint: 'finish that batch first with the command below (with the --deliver-to it had)',
+        // This command's own flags (its target above all) without its key selection.
+        next: (open) =>
+          resumeCommand(withJournal(batchArguments(context.argv), journal.path ?? ''), open),
+      },
+    )
   if (flags.resuming && values['deliver-to'] === undefined && !values['dry-run']) {
     // A batch of one key may print its secret; a batch of many needs somewhere to put them.
     const batch = await journal.readBatch(flags.batchId)
@@ -379,34 +390,6 @@ function question(plans: readonly RotationPlan[], vendor: string): string {
 function withJournal(argv: readonly string[], path: string): string[] {
   const named = argv.some((word) => word === '--journal' || word.startsWith('--journal='))
   return named ? [...argv] : [...argv, '--journal', path]
-}
-
-/**
- * Refuses a new batch while the journal holds one of this vendor's that left rotations part
- * way: it would rotate those old keys again. The refusal ends with the command that finishes it.
- */
-async function refuseBesideUnfinished(
-  context: Context,
-  journal: RotationJournal,
-  vendor: string,
-): Promise<void> {
-  const open = await unfinishedBatches(journal, (batchId, record) =>
-    record.provider === vendor ? batchId : undefined,
-  )
-  const first = open[0]
-  if (first === undefined) return
-  throw new CliError(
-    'UnfinishedBatch',
-    `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${first.keyIds.length} ${vendor} key(s) part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
-    {
-      hint: 'finish that batch first with the command below (with the --deliver-to it had)',
-      // This command's own flags (its target above all) without its key selection.
-      next: resumeCommand(
-        withJournal(batchArguments(context.argv), journal.path ?? ''),
-        first.batchId,
-      ),
-    },
-  )
 }
 
 /**

@@ -132,6 +132,14 @@ const valid: Array<[string, unknown]> = [
 
 const targets = (...entries: unknown[]) => config(store({ targets: entries }))
 
+/** `data` passes the JSON Schema, and keyway refuses it with `message` (a check JSON Schema cannot make). */
+function expectOnlyKeywayRefuses(data: unknown, message: string): void {
+  expect(validate(data)).toBe(true)
+  expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
+    `keyway.config.json: ${message}`,
+  )
+}
+
 const invalid: Array<[string, unknown, string]> = [
   [
     'a target of an unknown kind',
@@ -376,20 +384,14 @@ describe('keyway.config.json', () => {
         'stores[0].schedule.lifetime: must be longer',
       ],
     ]
-    for (const [schedule, message] of cases) {
-      const data = config(store({ schedule }))
-      expect(validate(data)).toBe(true)
-      expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
-        `keyway.config.json: ${message}`,
-      )
-    }
+    for (const [schedule, message] of cases)
+      expectOnlyKeywayRefuses(config(store({ schedule })), message)
   })
 
   it('refuses a label used twice, which only keyway checks (JSON Schema cannot)', () => {
-    const data = config(store(), store())
-    expect(validate(data)).toBe(true)
-    expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
-      'keyway.config.json: stores[1].label: label "openrouter-prod" is used by an earlier store',
+    expectOnlyKeywayRefuses(
+      config(store(), store()),
+      'stores[1].label: label "openrouter-prod" is used by an earlier store',
     )
   })
 
@@ -400,10 +402,9 @@ describe('keyway.config.json', () => {
   ])(
     'refuses a fixed variable on an entry that can take several keys (%s), which only keyway checks',
     (_why, keys, reason) => {
-      const data = targets({ kind: 'github', repository: 'acme/app', variable: 'APP_KEY', ...keys })
-      expect(validate(data)).toBe(true)
-      expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
-        `keyway.config.json: stores[0].targets[0].variable: a fixed variable (no placeholder) holds one key's secret, but ${reason}`,
+      expectOnlyKeywayRefuses(
+        targets({ kind: 'github', repository: 'acme/app', variable: 'APP_KEY', ...keys }),
+        `stores[0].targets[0].variable: a fixed variable (no placeholder) holds one key's secret, but ${reason}`,
       )
     },
   )
