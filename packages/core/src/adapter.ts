@@ -14,7 +14,7 @@ export {
   defineCapabilities,
 } from './capabilities.js'
 export { createMarker } from './create-marker.js'
-export { type CreateMarking, MARKER_SEPARATOR } from './create-marking.js'
+export { type CreateMarking, defaultKeyName, MARKER_SEPARATOR } from './create-marking.js'
 export {
   createWithReconcile,
   isAmbiguousFailure,
@@ -30,7 +30,7 @@ export {
   resolveCredentialAlternatives,
   settingOrEnv,
 } from './credentials.js'
-export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
+export { defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export { errorReader } from './error-reader.js'
 export type {
   AmbiguousCreateErrorOptions,

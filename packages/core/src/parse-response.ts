@@ -1,6 +1,6 @@
 import type * as v from 'valibot'
 import { ResponseValidationError } from './errors.js'
-import { parseOrThrow, summarizeIssues } from './valibot-issues.js'
+import { parseOrRefuse } from './valibot-issues.js'
 
 /** Where a response is parsed, for the error a mismatch throws. */
 export interface ParseContext {
@@ -18,16 +18,10 @@ export function parseResponse<TSchema extends v.GenericSchema>(
   body: unknown,
   context: ParseContext,
 ): v.InferOutput<TSchema> {
-  return parseOrThrow(
-    schema,
-    body,
-    (issues) =>
-      new ResponseValidationError({
-        provider: context.provider,
-        operation: context.operation,
-        ...(context.status === undefined ? {} : { status: context.status }),
-        message: `${context.provider} ${context.operation}: unexpected response shape (${summarizeIssues(issues, '(body)')})`,
-        issues,
-      }),
-  )
+  return parseOrRefuse(schema, body, {
+    context,
+    problem: 'unexpected response shape',
+    whole: '(body)',
+    error: ResponseValidationError,
+  })
 }

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import type { FieldIssue } from './errors.js'
+import type { FieldIssue, KeyStoreErrorOptions } from './errors.js'
 
 /**
  * Field issues from valibot's, with paths and expectations only: valibot's own messages
@@ -43,6 +43,41 @@ export function parseOrThrow<TSchema extends v.GenericSchema>(
   const result = v.safeParse(schema, value)
   if (result.success) return result.output
   throw fail(toFieldIssues(result.issues))
+}
+
+/** What `parseOrRefuse` says of a mismatch, and with which error. */
+export interface Refusal {
+  /** Where the value is checked; `status`, for a response. */
+  context: { provider: string; operation: string; status?: number }
+  /** What is wrong, e.g. `'invalid input'`. */
+  problem: string
+  /** The value as a whole, for an issue at its root, e.g. `'(input)'`. */
+  whole: string
+  /** The error class thrown, e.g. `ValidationError`. */
+  error: new (
+    options: KeyStoreErrorOptions & { issues: FieldIssue[] },
+  ) => Error
+}
+
+/**
+ * Parses `value` with `schema`; a mismatch throws `refusal.error` with the field issues and
+ * the message `<provider> <operation>: <problem> (<first issues>)`, never quoting the value.
+ */
+export function parseOrRefuse<TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  value: unknown,
+  { context, problem, whole, error }: Refusal,
+): v.InferOutput<TSchema> {
+  return parseOrThrow(
+    schema,
+    value,
+    (issues) =>
+      new error({
+        ...context,
+        message: `${context.provider} ${context.operation}: ${problem} (${summarizeIssues(issues, whole)})`,
+        issues,
+      }),
+  )
 }
 
 /** The first few issues as one line for an error message, e.g. `name: expected string`. */

@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
 import { plainObject, stringRecord } from './plain-object.js'
-import { parseOrThrow, summarizeIssues } from './valibot-issues.js'
+import { parseOrRefuse } from './valibot-issues.js'
 
 /** Where an input check happens, for the error it throws. */
 export interface InputContext {
@@ -63,16 +63,12 @@ export function validateInput<TSchema extends v.GenericSchema>(
   input: unknown,
   context: InputContext,
 ): v.InferOutput<TSchema> {
-  return parseOrThrow(
-    schema,
-    input,
-    (issues) =>
-      new ValidationError({
-        ...context,
-        message: `${context.provider} ${context.operation}: invalid input (${summarizeIssues(issues, '(input)')})`,
-        issues,
-      }),
-  )
+  return parseOrRefuse(schema, input, {
+    context,
+    problem: 'invalid input',
+    whole: '(input)',
+    error: ValidationError,
+  })
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1'])
