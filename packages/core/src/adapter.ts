@@ -126,6 +126,7 @@ export {
   retryOperationOf,
   retryOptionsSchema,
 } from './retry-policy.js'
+export { deliveryHolds } from './rotation/delivery-holds.js'
 export { openRotation } from './rotation/rotate-key.js'
 export { DEFAULT_ROTATION_CONCURRENCY } from './rotation/rotate-keys.js'
 export {
