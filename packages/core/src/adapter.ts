@@ -17,7 +17,6 @@ export { createMarker } from './create-marker.js'
 export { type CreateMarking, defaultKeyName, MARKER_SEPARATOR } from './create-marking.js'
 export {
   createWithReconcile,
-  isAmbiguousFailure,
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
 export {

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  createWithReconcile,
-  isAmbiguousFailure,
-  type ReconcileCreateOptions,
-} from './create-with-reconcile.js'
+import { createWithReconcile, type ReconcileCreateOptions } from './create-with-reconcile.js'
 import {
   AmbiguousCreateError,
   CreateSettleError,
@@ -11,13 +7,11 @@ import {
   NotFoundError,
   ProviderError,
   RateLimitError,
-  ResponseValidationError,
   TimeoutError,
   ValidationError,
 } from './errors.js'
 import { apiKey as fixtureKey } from './fleet/api-key.test-support.js'
 import { defaultReconcileOptions } from './reconcile-options.js'
-import { mayHaveTakenEffect } from './retry-policy.js'
 import { Secret } from './secret.js'
 import type { ApiKey, CreatedKey } from './types.js'
 
@@ -338,21 +332,5 @@ describe('createWithReconcile', () => {
     const vendor = fakeVendor([failure])
     await expect(createWithReconcile(vendor.options)).rejects.toBe(failure)
     expect(vendor.calls.find).toBe(0)
-  })
-
-  it('classifies which failures may have made a key', () => {
-    expect(isAmbiguousFailure(lost())).toBe(true)
-    expect(isAmbiguousFailure(new TimeoutError({ ...context, message: 't' }))).toBe(true)
-    expect(isAmbiguousFailure(new ResponseValidationError({ ...context, message: 'shape' }))).toBe(
-      true,
-    )
-    expect(isAmbiguousFailure(new ProviderError({ ...context, message: 'x', status: 502 }))).toBe(
-      true,
-    )
-    expect(isAmbiguousFailure(new RateLimitError({ ...context, message: 'x', status: 429 }))).toBe(
-      false,
-    )
-    expect(isAmbiguousFailure(new Error('plain'))).toBe(false)
-    expect(isAmbiguousFailure).toBe(mayHaveTakenEffect)
   })
 })
