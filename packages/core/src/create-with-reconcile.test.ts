@@ -10,7 +10,7 @@ import {
   TimeoutError,
   ValidationError,
 } from './errors.js'
-import { apiKey as fixtureKey } from './fleet/api-key.test-support.js'
+import { vendorKey } from './fleet/api-key.test-support.js'
 import { defaultReconcileOptions } from './reconcile-options.js'
 import { Secret } from './secret.js'
 import type { ApiKey, CreatedKey } from './types.js'
@@ -18,10 +18,15 @@ import type { ApiKey, CreatedKey } from './types.js'
 const context = { provider: 'vendor', operation: 'create' }
 const MARKER = 'kw1111111111111111111111'
 const lost = () => new NetworkError({ ...context, message: 'connection lost', phase: 'ambiguous' })
-
-function apiKey(id: string, name: string): ApiKey {
-  return fixtureKey({ provider: 'vendor', id, name, createdAt: null })
+/** The vendor failing `operation` with a 5xx. */
+const down = (operation: string, status: number) =>
+  new ProviderError({ ...context, operation, message: 'down', status })
+/** A vendor call that fails with `error`. */
+const throws = (error: unknown) => async () => {
+  throw error
 }
+
+const apiKey = (id: string, name: string) => vendorKey({ id, name })
 
 /**
  * What one create request does at the vendor: makes the key and answers (`ok`), makes it
@@ -191,15 +196,8 @@ describe('createWithReconcile', () => {
 
   it('throws, naming the marker and sending nothing more, when the reconcile cannot list', async () => {
     const vendor = fakeVendor(['made-but-lost'])
-    const listError = new ProviderError({
-      ...context,
-      operation: 'list',
-      message: 'down',
-      status: 503,
-    })
-    vendor.options.find = async () => {
-      throw listError
-    }
+    const listError = down('list', 503)
+    vendor.options.find = throws(listError)
     const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
     expect(error).toBeInstanceOf(AmbiguousCreateError)
     expect(error.message).toMatch(/outcome is unknown/)
@@ -212,9 +210,7 @@ describe('createWithReconcile', () => {
 
   it('names the key it made when deleting it fails, and does not send again', async () => {
     const vendor = fakeVendor(['made-but-lost'])
-    vendor.options.remove = async () => {
-      throw new ProviderError({ ...context, message: 'down', status: 503 })
-    }
+    vendor.options.remove = throws(down('create', 503))
     const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
     expect(error).toBeInstanceOf(AmbiguousCreateError)
     expect(error.candidateIds).toEqual(['key-1'])
@@ -234,15 +230,8 @@ describe('createWithReconcile', () => {
 
   it('deletes a key it cannot settle and says so in a CreateSettleError', async () => {
     const vendor = fakeVendor(['ok'])
-    const settleError = new ProviderError({
-      ...context,
-      operation: 'update',
-      message: 'down',
-      status: 500,
-    })
-    vendor.options.settle = async () => {
-      throw settleError
-    }
+    const settleError = down('update', 500)
+    vendor.options.settle = throws(settleError)
     const error = (await rejection(createWithReconcile(vendor.options))) as CreateSettleError
     expect(error).toBeInstanceOf(CreateSettleError)
     expect(error.code).toBe('create_not_settled')
@@ -256,12 +245,8 @@ describe('createWithReconcile', () => {
 
   it('names a key it could neither settle nor delete, which still carries the marker', async () => {
     const vendor = fakeVendor(['ok'])
-    vendor.options.settle = async () => {
-      throw new ProviderError({ ...context, operation: 'update', message: 'down', status: 500 })
-    }
-    vendor.options.remove = async () => {
-      throw new ProviderError({ ...context, operation: 'delete', message: 'down', status: 500 })
-    }
+    vendor.options.settle = throws(down('update', 500))
+    vendor.options.remove = throws(down('delete', 500))
     const error = (await rejection(createWithReconcile(vendor.options))) as CreateSettleError
     expect(error).toBeInstanceOf(CreateSettleError)
     expect(error.candidateIds).toEqual(['key-1'])

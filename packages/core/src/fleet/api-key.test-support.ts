@@ -22,3 +22,7 @@ export function apiKey(fields: Partial<ApiKey> = {}): ApiKey {
     ...fields,
   }
 }
+
+/** A key of the tests' `vendor` store, of unknown age, with `fields` on top. */
+export const vendorKey = (fields: Partial<ApiKey>) =>
+  apiKey({ provider: 'vendor', createdAt: null, ...fields })
