@@ -9,11 +9,8 @@ import {
   settlingPatch,
 } from './create-marking.js'
 import { ValidationError } from './errors.js'
-import { vendorKey } from './fleet/api-key.test-support.js'
+import { createContext as context, MARKER, vendorKey } from './fleet/api-key.test-support.js'
 import type { ApiKey, Capabilities, CreateKeyInput } from './types.js'
-
-const context = { provider: 'vendor', operation: 'create' }
-const MARKER = 'kw2222222222222222222222'
 
 const key = (name: string | null, metadata: Record<string, string> = {}) =>
   vendorKey({ id: 'id', name, metadata })

@@ -10,13 +10,11 @@ import {
   TimeoutError,
   ValidationError,
 } from './errors.js'
-import { vendorKey } from './fleet/api-key.test-support.js'
+import { createContext as context, MARKER, vendorKey } from './fleet/api-key.test-support.js'
 import { defaultReconcileOptions } from './reconcile-options.js'
 import { Secret } from './secret.js'
 import type { ApiKey, CreatedKey } from './types.js'
 
-const context = { provider: 'vendor', operation: 'create' }
-const MARKER = 'kw1111111111111111111111'
 const lost = () => new NetworkError({ ...context, message: 'connection lost', phase: 'ambiguous' })
 /** The vendor failing `operation` with a 5xx. */
 const down = (operation: string, status: number) =>
@@ -105,6 +103,16 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     },
     (error: unknown) => error,
   )
+}
+
+/** Makes the create's `call` abort the create's signal and fail with its reason. */
+function abortAt(vendor: ReturnType<typeof fakeVendor>, call: 'send' | 'settle') {
+  const controller = new AbortController()
+  vendor.options.signal = controller.signal
+  vendor.options[call] = async () => {
+    controller.abort()
+    throw controller.signal.reason
+  }
 }
 
 describe('createWithReconcile', () => {
@@ -256,12 +264,7 @@ describe('createWithReconcile', () => {
 
   it('turns an abort while the create is in flight into an error that names the marker', async () => {
     const vendor = fakeVendor([])
-    const controller = new AbortController()
-    vendor.options.signal = controller.signal
-    vendor.options.send = async () => {
-      controller.abort()
-      throw controller.signal.reason
-    }
+    abortAt(vendor, 'send')
     const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
     expect(error).toBeInstanceOf(AmbiguousCreateError)
     expect(error.marker).toBe(MARKER)
@@ -272,12 +275,7 @@ describe('createWithReconcile', () => {
 
   it('names the unsettled key when aborted while settling', async () => {
     const vendor = fakeVendor(['ok'])
-    const controller = new AbortController()
-    vendor.options.signal = controller.signal
-    vendor.options.settle = async () => {
-      controller.abort()
-      throw controller.signal.reason
-    }
+    abortAt(vendor, 'settle')
     const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
     expect(error).toBeInstanceOf(AmbiguousCreateError)
     expect(error.candidateIds).toEqual(['key-1'])

@@ -164,6 +164,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     create: capabilities.create === false ? undefined : definition.create,
     update: capabilities.update === false ? undefined : definition.update,
     delete: capabilities.deleted === false ? undefined : definition.delete,
+    regenerate: capabilities.regenerate ? definition.regenerate : undefined,
+    verify: capabilities.verify ? definition.verify : undefined,
   }
   const operation = <K extends keyof typeof send>(name: K): NonNullable<(typeof send)[K]> => {
     const found = send[name]
@@ -328,27 +330,15 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 
     async regenerate(id, given) {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'regenerate')
-      assertCapability(
-        capabilities.regenerate && definition.regenerate !== undefined,
-        'regenerate',
-        context('regenerate'),
-      )
-      const encodedId = checkId(id, 'regenerate')
-      return (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, {
-        ...checked,
-        id,
-      })
+      const sendRegenerate = operation('regenerate')
+      return sendRegenerate(checkId(id, 'regenerate'), { ...checked, id })
     },
 
     async verify(secret, given) {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'verify')
-      assertCapability(
-        capabilities.verify && definition.verify !== undefined,
-        'verify',
-        context('verify'),
-      )
+      const sendVerify = operation('verify')
       checkSecret(secret, 'verify')
-      return (definition.verify as NonNullable<typeof definition.verify>)(secret, checked)
+      return sendVerify(secret, checked)
     },
 
     async successorInput(key, options = {}) {

@@ -1,6 +1,5 @@
-import type * as v from 'valibot'
 import { ResponseValidationError } from './errors.js'
-import { parseOrRefuse } from './valibot-issues.js'
+import { refusingParser } from './valibot-issues.js'
 
 /** Where a response is parsed, for the error a mismatch throws. */
 export interface ParseContext {
@@ -13,15 +12,8 @@ export interface ParseContext {
  * Checks a vendor's response body against a valibot schema. A mismatch is a
  * `ResponseValidationError` naming the issue paths, never quoting the body.
  */
-export function parseResponse<TSchema extends v.GenericSchema>(
-  schema: TSchema,
-  body: unknown,
-  context: ParseContext,
-): v.InferOutput<TSchema> {
-  return parseOrRefuse(schema, body, {
-    context,
-    problem: 'unexpected response shape',
-    whole: '(body)',
-    error: ResponseValidationError,
-  })
-}
+export const parseResponse = refusingParser<ParseContext>(
+  ResponseValidationError,
+  'unexpected response shape',
+  '(body)',
+)

@@ -45,39 +45,31 @@ export function parseOrThrow<TSchema extends v.GenericSchema>(
   throw fail(toFieldIssues(result.issues))
 }
 
-/** What `parseOrRefuse` says of a mismatch, and with which error. */
-export interface Refusal {
-  /** Where the value is checked; `status`, for a response. */
-  context: { provider: string; operation: string; status?: number }
-  /** What is wrong, e.g. `'invalid input'`. */
-  problem: string
-  /** The value as a whole, for an issue at its root, e.g. `'(input)'`. */
-  whole: string
-  /** The error class thrown, e.g. `ValidationError`. */
-  error: new (
-    options: KeyStoreErrorOptions & { issues: FieldIssue[] },
-  ) => Error
-}
-
 /**
- * Parses `value` with `schema`; a mismatch throws `refusal.error` with the field issues and
- * the message `<provider> <operation>: <problem> (<first issues>)`, never quoting the value.
+ * A check of values against valibot schemas that throws `error` on a mismatch, with the field
+ * issues and the message `<provider> <operation>: <problem> (<first issues>)`; `whole` names
+ * the value as a whole, for an issue at its root. The value is never quoted.
  */
-export function parseOrRefuse<TSchema extends v.GenericSchema>(
-  schema: TSchema,
-  value: unknown,
-  { context, problem, whole, error }: Refusal,
-): v.InferOutput<TSchema> {
-  return parseOrThrow(
-    schema,
-    value,
-    (issues) =>
-      new error({
-        ...context,
-        message: `${context.provider} ${context.operation}: ${problem} (${summarizeIssues(issues, whole)})`,
-        issues,
-      }),
-  )
+export function refusingParser<Context extends { provider: string; operation: string }>(
+  error: new (options: KeyStoreErrorOptions & { issues: FieldIssue[] }) => Error,
+  problem: string,
+  whole: string,
+) {
+  return <TSchema extends v.GenericSchema>(
+    schema: TSchema,
+    value: unknown,
+    context: Context,
+  ): v.InferOutput<TSchema> =>
+    parseOrThrow(
+      schema,
+      value,
+      (issues) =>
+        new error({
+          ...context,
+          message: `${context.provider} ${context.operation}: ${problem} (${summarizeIssues(issues, whole)})`,
+          issues,
+        }),
+    )
 }
 
 /** The first few issues as one line for an error message, e.g. `name: expected string`. */
