@@ -1,14 +1,14 @@
 import nock from 'nock'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ProviderError, RateLimitError, TimeoutError } from './errors.js'
-import { createHttpClient, type RetryEvent } from './http-client.js'
+import type { RetryEvent } from './http-client.js'
 import {
-  BASE_URL,
   countingFetch,
   type RecordingFetch,
   settle,
   silentFetch,
   stallingBodyFetch,
+  vendorClient,
 } from './test-helpers.js'
 
 const host = 'https://api.vendor.test'
@@ -38,10 +38,7 @@ describe('backoff', () => {
     const times: number[] = []
     const fetch = countingFetch()
     const retries: RetryEvent[] = []
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: callTimes(fetch, times),
+    const client = vendorClient(callTimes(fetch, times), {
       retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 3000, random: () => 0.5 },
       hooks: { retry: (event) => retries.push(event) },
     })
@@ -63,10 +60,7 @@ describe('backoff', () => {
   it('draws each wait from [0, ceiling) with the random source', async () => {
     const retries: RetryEvent[] = []
     const draws = [0, 0.999]
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
+    const client = vendorClient(countingFetch(), {
       retry: { baseDelayMs: 1000, random: () => draws.shift() ?? 0 },
       hooks: { retry: (event) => retries.push(event) },
     })
@@ -78,10 +72,7 @@ describe('backoff', () => {
   it('waits what Retry-After asks instead of the backoff, and pauses the whole store', async () => {
     const times: number[] = []
     let second: Promise<unknown> | undefined
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: callTimes(countingFetch(), times),
+    const client = vendorClient(callTimes(countingFetch(), times), {
       retry: { random: () => 0 },
       // Once the 429 is in, another call on the same store must wait too.
       hooks: {
@@ -110,10 +101,7 @@ describe('backoff', () => {
 
   it('uses the vendor body field for the wait when the adapter reads one', async () => {
     const retries: RetryEvent[] = []
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
+    const client = vendorClient(countingFetch(), {
       retry: { random: () => 0 },
       hooks: { retry: (event) => retries.push(event) },
       errorBody: (body) => ({ retryAfterMs: (body as { wait: number }).wait * 1000 }),
@@ -125,10 +113,7 @@ describe('backoff', () => {
 
   it('throws RateLimitError at once when the wait is beyond the cap', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch,
+    const client = vendorClient(fetch, {
       retry: { maxRetryAfterMs: 5000 },
     })
     nock(host).get('/v1/keys').times(3).reply(429, {}, { 'Retry-After': '6' })
@@ -142,10 +127,7 @@ describe('backoff', () => {
 
   it('gives up when the next wait would pass the overall deadline', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch,
+    const client = vendorClient(fetch, {
       retry: { attempts: 10, baseDelayMs: 1000, random: () => 0.99, deadlineMs: 2500 },
     })
     nock(host).get('/v1/keys').times(10).reply(500)
@@ -161,10 +143,7 @@ describe('backoff', () => {
     const times: number[] = []
     // The vendor never answers: only the attempt timer and the deadline end each attempt.
     const fetch = silentFetch()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: callTimes(fetch, times),
+    const client = vendorClient(callTimes(fetch, times), {
       timeoutMs: 1000,
       retry: { random: () => 0, deadlineMs: 1500 },
     })
@@ -182,10 +161,7 @@ describe('backoff', () => {
 
 describe('attempt timeout', () => {
   it('covers a body that stalls after the headers arrived', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: stallingBodyFetch(),
+    const client = vendorClient(stallingBodyFetch(), {
       timeoutMs: 1000,
       retry: false,
     })
@@ -202,10 +178,7 @@ describe('abort', () => {
   it('stops during a backoff wait at once, and sends nothing more', async () => {
     const fetch = countingFetch()
     const controller = new AbortController()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch,
+    const client = vendorClient(fetch, {
       retry: { baseDelayMs: 10_000, random: () => 0.99 },
       hooks: {
         retry: () => setTimeout(() => controller.abort(new Error('caller gave up')), 100),
@@ -229,11 +202,7 @@ describe('abort', () => {
 
   it('sends nothing when the signal is already aborted', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch,
-    })
+    const client = vendorClient(fetch)
     const { error } = await settle(
       client.request({
         operation: 'list',
@@ -249,7 +218,7 @@ describe('abort', () => {
   it('aborts a request in flight', async () => {
     const fetch = silentFetch()
     const controller = new AbortController()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+    const client = vendorClient(fetch)
     setTimeout(() => controller.abort(), 50)
     const { error } = await settle(
       client.request({

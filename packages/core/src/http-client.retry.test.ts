@@ -15,8 +15,8 @@ import {
   TimeoutError,
   ValidationError,
 } from './errors.js'
-import { createHttpClient, type HttpMethod, type RetryEvent } from './http-client.js'
-import { BASE_URL, countingFetch, settle } from './test-helpers.js'
+import type { HttpMethod, RetryEvent } from './http-client.js'
+import { countingFetch, settle, vendorClient } from './test-helpers.js'
 
 type ErrorClass = abstract new (...args: never[]) => KeyStoreError
 
@@ -47,18 +47,6 @@ const cases: Case[] = [
     check: (error) => expect((error as NetworkError).phase).toBe('ambiguous'),
   },
   {
-    name: '408',
-    reply: (i) => i.reply(408),
-    attempts: { idempotent: 3, post: 1 },
-    error: TimeoutError,
-  },
-  {
-    name: '425',
-    reply: (i) => i.reply(425),
-    attempts: { idempotent: 3, post: 1 },
-    error: RateLimitError,
-  },
-  {
     name: '429 with Retry-After seconds',
     reply: (i) => i.reply(429, { message: 'slow down' }, { 'Retry-After': '2' }),
     attempts: { idempotent: 3, post: 3 },
@@ -78,13 +66,24 @@ const cases: Case[] = [
     error: RateLimitError,
     check: (error) => expect((error as RateLimitError).retryAfterMs).toBe(86_400_000),
   },
-  ...[500, 502, 503, 504].map(
-    (status): Case => ({
+  // Retried for idempotent methods only: a POST may have been acted on.
+  ...(
+    [
+      [408, TimeoutError],
+      [425, RateLimitError],
+      [500, ProviderError],
+      [502, ProviderError],
+      [503, ProviderError],
+      [504, ProviderError],
+    ] as const
+  ).map(
+    ([status, error]): Case => ({
       name: String(status),
-      reply: (i) => i.reply(status, { message: 'upstream trouble' }),
+      reply: (i) =>
+        status < 500 ? i.reply(status) : i.reply(status, { message: 'upstream trouble' }),
       attempts: { idempotent: 3, post: 1 },
-      error: ProviderError,
-      check: (error) => expect(error.status).toBe(status),
+      error,
+      check: (thrown) => expect(thrown.status).toBe(status),
     }),
   ),
   ...(
@@ -119,7 +118,7 @@ const cases: Case[] = [
 
 /** A client that retries at once (no backoff wait). */
 const quickClient = (fetch: typeof globalThis.fetch) =>
-  createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: { random: () => 0 } })
+  vendorClient(fetch, { retry: { random: () => 0 } })
 
 const methods: HttpMethod[] = ['GET', 'PUT', 'PATCH', 'DELETE', 'POST']
 const schema = v.object({ data: v.array(v.object({ id: v.string() })) })
@@ -145,10 +144,7 @@ describe('retry matrix', () => {
         it(`${testCase.name}: ${expected} attempt(s), ${testCase.error.name}`, async () => {
           const fetch = countingFetch()
           const retries: RetryEvent[] = []
-          const client = createHttpClient({
-            provider: 'vendor',
-            baseUrl: BASE_URL,
-            fetch,
+          const client = vendorClient(fetch, {
             retry: { random: () => 0.5 },
             hooks: { retry: (event) => retries.push(event) },
           })
@@ -180,10 +176,7 @@ describe('retry matrix', () => {
 describe('recovering within the retry budget', () => {
   it('succeeds on the third attempt after 503 and a reset, returning the parsed body', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch,
+    const client = vendorClient(fetch, {
       retry: { random: () => 0 },
     })
     nock('https://api.vendor.test')
@@ -225,7 +218,7 @@ describe('recovering within the retry budget', () => {
   it('never retries a regenerate, whatever the failure', async () => {
     for (const reply of [503, 429] as const) {
       const fetch = countingFetch()
-      const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+      const client = vendorClient(fetch)
       nock('https://api.vendor.test').put('/v1/keys/k1').times(3).reply(reply)
       const { error } = await settle(
         client.request({ operation: 'regenerate', method: 'PUT', path: '/keys/k1' }),
@@ -276,7 +269,7 @@ describe('recovering within the retry budget', () => {
 
   it('turns retries off with retry: false', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: false })
+    const client = vendorClient(fetch, { retry: false })
     nock('https://api.vendor.test').get('/v1/keys').times(3).reply(500)
     const { error } = await settle(
       client.request({ operation: 'list', method: 'GET', path: '/keys' }),
@@ -308,11 +301,7 @@ describe('delete that may already have happened', () => {
 
   it('reports a 404 on the first attempt as NotFoundError', async () => {
     expect.assertions(2)
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-    })
+    const client = vendorClient(countingFetch())
     nock('https://api.vendor.test').delete('/v1/keys/k1').reply(404, { message: 'no such key' })
     const { error } = await settle(
       client.request({
