@@ -4,6 +4,7 @@ import { ProviderError, RateLimitError, TimeoutError } from './errors.js'
 import type { RetryEvent } from './http-client.js'
 import {
   countingFetch,
+  listKeys,
   type RecordingFetch,
   settle,
   silentFetch,
@@ -43,9 +44,7 @@ describe('backoff', () => {
       hooks: { retry: (event) => retries.push(event) },
     })
     nock(host).get('/v1/keys').times(5).reply(503)
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(ProviderError)
     // ceilings 1000, 2000, 3000 (capped), 3000; half of each with random() = 0.5
     expect(retries.map((event) => event.delayMs)).toEqual([500, 1000, 1500, 1500])
@@ -65,7 +64,7 @@ describe('backoff', () => {
       hooks: { retry: (event) => retries.push(event) },
     })
     nock(host).get('/v1/keys').times(3).reply(500)
-    await settle(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    await listKeys(client)
     expect(retries.map((event) => event.delayMs)).toEqual([0, 1998])
   })
 
@@ -107,7 +106,7 @@ describe('backoff', () => {
       errorBody: (body) => ({ retryAfterMs: (body as { wait: number }).wait * 1000 }),
     })
     nock(host).get('/v1/keys').reply(429, { wait: 12 }).get('/v1/keys').reply(200, {})
-    await settle(client.request({ operation: 'list', method: 'GET', path: '/keys' }))
+    await listKeys(client)
     expect(retries.map((event) => event.delayMs)).toEqual([12_000])
   })
 
@@ -117,9 +116,7 @@ describe('backoff', () => {
       retry: { maxRetryAfterMs: 5000 },
     })
     nock(host).get('/v1/keys').times(3).reply(429, {}, { 'Retry-After': '6' })
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(RateLimitError)
     expect((error as RateLimitError).retryAfterMs).toBe(6000)
     expect(fetch.calls).toHaveLength(1)
@@ -131,9 +128,7 @@ describe('backoff', () => {
       retry: { attempts: 10, baseDelayMs: 1000, random: () => 0.99, deadlineMs: 2500 },
     })
     nock(host).get('/v1/keys').times(10).reply(500)
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(ProviderError)
     // waits 990 then 1980: the second would end after 2500 ms
     expect(fetch.calls).toHaveLength(2)
@@ -148,9 +143,7 @@ describe('backoff', () => {
       retry: { random: () => 0, deadlineMs: 1500 },
     })
     const started = Date.now()
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(TimeoutError)
     expect(fetch.calls).toHaveLength(2)
     // The first attempt gets its full 1000 ms, the second only the 500 ms left of the deadline.
@@ -166,9 +159,7 @@ describe('attempt timeout', () => {
       retry: false,
     })
     const started = Date.now()
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(TimeoutError)
     expect(Date.now() - started).toBe(1000)
   })
@@ -186,14 +177,7 @@ describe('abort', () => {
     })
     nock(host).get('/v1/keys').times(3).reply(503)
     const started = Date.now()
-    const { error } = await settle(
-      client.request({
-        operation: 'list',
-        method: 'GET',
-        path: '/keys',
-        signal: controller.signal,
-      }),
-    )
+    const { error } = await listKeys(client, controller.signal)
     expect((error as Error).message).toBe('caller gave up')
     expect(Date.now() - started).toBeLessThan(200)
     await vi.advanceTimersByTimeAsync(60_000)
@@ -203,14 +187,7 @@ describe('abort', () => {
   it('sends nothing when the signal is already aborted', async () => {
     const fetch = countingFetch()
     const client = vendorClient(fetch)
-    const { error } = await settle(
-      client.request({
-        operation: 'list',
-        method: 'GET',
-        path: '/keys',
-        signal: AbortSignal.abort(),
-      }),
-    )
+    const { error } = await listKeys(client, AbortSignal.abort())
     expect((error as Error).name).toBe('AbortError')
     expect(fetch.calls).toHaveLength(0)
   })
@@ -220,14 +197,7 @@ describe('abort', () => {
     const controller = new AbortController()
     const client = vendorClient(fetch)
     setTimeout(() => controller.abort(), 50)
-    const { error } = await settle(
-      client.request({
-        operation: 'list',
-        method: 'GET',
-        path: '/keys',
-        signal: controller.signal,
-      }),
-    )
+    const { error } = await listKeys(client, controller.signal)
     expect((error as Error).name).toBe('AbortError')
     expect(fetch.calls).toHaveLength(1)
   })

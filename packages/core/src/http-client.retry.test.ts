@@ -16,7 +16,7 @@ import {
   ValidationError,
 } from './errors.js'
 import type { HttpMethod, RetryEvent } from './http-client.js'
-import { countingFetch, settle, vendorClient } from './test-helpers.js'
+import { countingFetch, listKeys, settle, vendorClient } from './test-helpers.js'
 
 type ErrorClass = abstract new (...args: never[]) => KeyStoreError
 
@@ -271,9 +271,7 @@ describe('recovering within the retry budget', () => {
     const fetch = countingFetch()
     const client = vendorClient(fetch, { retry: false })
     nock('https://api.vendor.test').get('/v1/keys').times(3).reply(500)
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(ProviderError)
     expect(fetch.calls).toHaveLength(1)
   })
