@@ -277,21 +277,32 @@ describe('recovering within the retry budget', () => {
   })
 })
 
+/**
+ * Sends `operation` as `method path` to a vendor whose first attempt fails with `first` (a
+ * status, or a network error) and whose second answers 404.
+ */
+async function notFoundAfter(
+  first: number | { code: string },
+  operation: string,
+  method: HttpMethod,
+  path: string,
+) {
+  const client = quickClient(countingFetch())
+  const scope = nock('https://api.vendor.test').intercept(`/v1${path}`, method)
+  ;(typeof first === 'number' ? scope.reply(first) : scope.replyWithError(first))
+    .intercept(`/v1${path}`, method)
+    .reply(404, { message: 'no such key' })
+  return settle(
+    client.request({ operation, method, path, ...(method === 'DELETE' ? {} : { json: {} }) }),
+  )
+}
+
 describe('delete that may already have happened', () => {
-  it('counts a 404 after a possibly-delivered attempt as success', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .delete('/v1/keys/k1')
-      .replyWithError({ code: 'ECONNRESET' })
-      .delete('/v1/keys/k1')
-      .reply(404, { message: 'no such key' })
-    const { value, error } = await settle(
-      client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: '/keys/k1',
-      }),
-    )
+  it.each([
+    ['after a possibly-delivered attempt', { code: 'ECONNRESET' }, 'DELETE', '/keys/k1'],
+    ['for a delete sent by POST too, with no flag', 502, 'POST', '/delete-key'],
+  ] as const)('counts a 404 %s as success', async (_, first, method, path) => {
+    const { value, error } = await notFoundAfter(first, 'delete', method, path)
     expect(error).toBeUndefined()
     expect(value?.status).toBe(404)
     expect(value?.attempts).toBe(2)
@@ -312,47 +323,16 @@ describe('delete that may already have happened', () => {
     expect((error as NotFoundError).status).toBe(404)
   })
 
-  it('counts a 404 as success for a delete sent by POST too, with no flag', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .post('/v1/delete-key')
-      .reply(502)
-      .post('/v1/delete-key')
-      .reply(404, { message: 'no such key' })
-    const { value, error } = await settle(
-      client.request({ operation: 'delete', method: 'POST', path: '/delete-key', json: {} }),
-    )
-    expect(error).toBeUndefined()
-    expect(value?.attempts).toBe(2)
-  })
-
-  it('reports a 404 after a possibly-delivered attempt of anything but a delete', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .patch('/v1/keys/k1')
-      .replyWithError({ code: 'ECONNRESET' })
-      .patch('/v1/keys/k1')
-      .reply(404)
-    const { error } = await settle(
-      client.request({ operation: 'update', method: 'PATCH', path: '/keys/k1', json: {} }),
-    )
-    expect(error).toBeInstanceOf(NotFoundError)
-  })
-
-  it('reports a 404 after a refused attempt (never delivered) as NotFoundError', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .delete('/v1/keys/k1')
-      .replyWithError({ code: 'ECONNREFUSED' })
-      .delete('/v1/keys/k1')
-      .reply(404)
-    const { error } = await settle(
-      client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: '/keys/k1',
-      }),
-    )
+  it.each([
+    [
+      'a possibly-delivered attempt of anything but a delete',
+      { code: 'ECONNRESET' },
+      'update',
+      'PATCH',
+    ],
+    ['a refused attempt (never delivered)', { code: 'ECONNREFUSED' }, 'delete', 'DELETE'],
+  ] as const)('reports a 404 after %s as NotFoundError', async (_, first, operation, method) => {
+    const { error } = await notFoundAfter(first, operation, method, '/keys/k1')
     expect(error).toBeInstanceOf(NotFoundError)
   })
 })
