@@ -96,6 +96,16 @@ function fakeVendor(plan: Step[]) {
   return { keys, calls, waits, options, ids: () => keys.map((key) => key.id) }
 }
 
+/** Runs the vendor's create to its rejection, which must be an `errorClass`. */
+async function failure<E>(
+  vendor: ReturnType<typeof fakeVendor>,
+  errorClass: abstract new (...args: never[]) => E,
+): Promise<E> {
+  const error = await rejection(createWithReconcile(vendor.options))
+  expect(error).toBeInstanceOf(errorClass)
+  return error as E
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -195,8 +205,7 @@ describe('createWithReconcile', () => {
 
   it('says so, with the marker, when no key appeared after two lost creates', async () => {
     const vendor = fakeVendor(['lost-before-made', 'lost-before-made'])
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.message).toMatch(/no key carrying its marker appeared within 10000 ms/)
     expect(error.marker).toBe(MARKER)
     expect(vendor.calls.send).toBe(2)
@@ -206,8 +215,7 @@ describe('createWithReconcile', () => {
     const vendor = fakeVendor(['made-but-lost'])
     const listError = down('list', 503)
     vendor.options.find = throws(listError)
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.message).toMatch(/outcome is unknown/)
     expect(error.message).toContain(MARKER)
     expect(error.marker).toBe(MARKER)
@@ -219,8 +227,7 @@ describe('createWithReconcile', () => {
   it('names the key it made when deleting it fails, and does not send again', async () => {
     const vendor = fakeVendor(['made-but-lost'])
     vendor.options.remove = throws(down('create', 503))
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.candidateIds).toEqual(['key-1'])
     expect(vendor.calls.send).toBe(1)
   })
@@ -240,8 +247,7 @@ describe('createWithReconcile', () => {
     const vendor = fakeVendor(['ok'])
     const settleError = down('update', 500)
     vendor.options.settle = throws(settleError)
-    const error = (await rejection(createWithReconcile(vendor.options))) as CreateSettleError
-    expect(error).toBeInstanceOf(CreateSettleError)
+    const error = await failure(vendor, CreateSettleError)
     expect(error.code).toBe('create_not_settled')
     expect(error.keyId).toBe('key-1')
     expect(error.deletedIds).toEqual(['key-1'])
@@ -255,8 +261,7 @@ describe('createWithReconcile', () => {
     const vendor = fakeVendor(['ok'])
     vendor.options.settle = throws(down('update', 500))
     vendor.options.remove = throws(down('delete', 500))
-    const error = (await rejection(createWithReconcile(vendor.options))) as CreateSettleError
-    expect(error).toBeInstanceOf(CreateSettleError)
+    const error = await failure(vendor, CreateSettleError)
     expect(error.candidateIds).toEqual(['key-1'])
     expect(error.message).toContain(MARKER)
     expect(vendor.keys.map((key) => key.name)).toEqual(['ci', `ci~${MARKER}`])
@@ -265,8 +270,7 @@ describe('createWithReconcile', () => {
   it('turns an abort while the create is in flight into an error that names the marker', async () => {
     const vendor = fakeVendor([])
     abortAt(vendor, 'send')
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.marker).toBe(MARKER)
     expect(error.message).toContain('aborted')
     expect((error.cause as Error).name).toBe('AbortError')
@@ -276,8 +280,7 @@ describe('createWithReconcile', () => {
   it('names the unsettled key when aborted while settling', async () => {
     const vendor = fakeVendor(['ok'])
     abortAt(vendor, 'settle')
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.candidateIds).toEqual(['key-1'])
     expect(vendor.calls.remove).toEqual([])
   })
