@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+export * from './both-entries.js'
 export {
   assertCapability,
   assertFields,
@@ -14,10 +15,9 @@ export {
   defineCapabilities,
 } from './capabilities.js'
 export { createMarker } from './create-marker.js'
-export { type CreateMarking, MARKER_SEPARATOR } from './create-marking.js'
+export { type CreateMarking, defaultKeyName, MARKER_SEPARATOR } from './create-marking.js'
 export {
   createWithReconcile,
-  isAmbiguousFailure,
   type ReconcileCreateOptions,
 } from './create-with-reconcile.js'
 export {
@@ -31,41 +31,20 @@ export {
   resolveCredentialAlternatives,
   settingOrEnv,
 } from './credentials.js'
-export { defaultKeyName, defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
+export { defineKeyStore, type KeyStoreDefinition } from './define-key-store.js'
 export { errorReader } from './error-reader.js'
-export {
-  AmbiguousCreateError,
-  type AmbiguousCreateErrorOptions,
-  AuthenticationError,
-  ConflictError,
-  CreateSettleError,
-  type CreateSettleErrorOptions,
-  type FieldIssue,
-  FingerprintMismatchError,
-  type FingerprintMismatchErrorOptions,
-  KeyStoreError,
-  type KeyStoreErrorOptions,
-  NetworkError,
-  type NetworkErrorOptions,
-  type NetworkErrorPhase,
-  NotFoundError,
-  PaymentRequiredError,
-  PermissionError,
-  ProviderError,
-  RateLimitError,
-  type RateLimitErrorOptions,
-  ResponseValidationError,
-  type ResponseValidationErrorOptions,
-  RotationError,
-  type RotationErrorOptions,
-  type RotationStep,
-  SameAccountError,
-  type SameAccountErrorOptions,
-  TimeoutError,
-  UnsupportedOperationError,
-  type UnsupportedOperationErrorOptions,
-  ValidationError,
-  type ValidationErrorOptions,
+export type {
+  AmbiguousCreateErrorOptions,
+  CreateSettleErrorOptions,
+  FingerprintMismatchErrorOptions,
+  KeyStoreErrorOptions,
+  NetworkErrorOptions,
+  RateLimitErrorOptions,
+  ResponseValidationErrorOptions,
+  RotationErrorOptions,
+  SameAccountErrorOptions,
+  UnsupportedOperationErrorOptions,
+  ValidationErrorOptions,
 } from './errors.js'
 export { rotationStore } from './fleet/fleet-plan.js'
 export { storeBatchId } from './fleet/fleet-rotate.js'
@@ -91,20 +70,15 @@ export {
   recordChange,
 } from './history/index.js'
 export {
-  type BaseStoreSettings,
   createHttpClient,
   createStoreClient,
   DEFAULT_TIMEOUT_MS,
   type HttpClient,
   type HttpClientSettings,
-  type HttpHooks,
   type HttpMethod,
   type HttpRequest,
   type HttpResponse,
   type ParsedBody,
-  type RequestEvent,
-  type ResponseEvent,
-  type RetryEvent,
   type StoreClientOptions,
 } from './http-client.js'
 export type { ErrorBodyReader, VendorErrorDetails } from './http-errors.js'
@@ -137,7 +111,6 @@ export { isPlainObject, plainObject, stringRecord } from './plain-object.js'
 export { probeSecret } from './probe-secret.js'
 export {
   defaultReconcileOptions,
-  type ReconcileOptions,
   type ResolvedReconcileOptions,
 } from './reconcile-options.js'
 export { REDACTED, Redactor } from './redact.js'
@@ -155,10 +128,10 @@ export {
   RETRYABLE_STATUSES,
   type ResolvedRetryOptions,
   type RetryOperation,
-  type RetryOptions,
   retryOperationOf,
   retryOptionsSchema,
 } from './retry-policy.js'
+export { deliveryHolds } from './rotation/delivery-holds.js'
 export { openRotation } from './rotation/rotate-key.js'
 export { DEFAULT_ROTATION_CONCURRENCY } from './rotation/rotate-keys.js'
 export {
@@ -172,7 +145,6 @@ export type { SteppedRotation } from './rotation/stepped-rotation.js'
 export {
   type RequestKind,
   Scheduler,
-  type SchedulerOptions,
   schedulerOptionsSchema,
 } from './scheduler.js'
 export {
@@ -185,47 +157,18 @@ export {
   sealSecret,
   storeSealingKey,
 } from './sealing/index.js'
-export { Secret } from './secret.js'
 export { MAX_TIMER_MS } from './setting-schemas.js'
 export {
   assertSameAccount,
   fingerprintChange,
-  type StoreFingerprint,
   storeFingerprint,
 } from './store-fingerprint.js'
 export { checkKeyId, type StoreRules, storeRules } from './store-rules.js'
 export { validateStoreSettings } from './store-settings.js'
 export { defaultSuccessorPlan, readRawKey } from './successor-plan.js'
-export type {
-  DeliveryTarget,
-  TargetConfirmContext,
-  TargetContext,
-  TargetDelivery,
-  TargetDescription,
-  TargetProgress,
-  TargetReceipt,
-  TargetRecord,
-} from './targets/delivery-target.js'
 export { type PollOptions, pollUntil } from './targets/poll-until.js'
 export { checkTargetSettings, invalidTargetSetting } from './targets/target-kit.js'
 export { writeTokenOf } from './targets/write-token.js'
-export type {
-  ApiKey,
-  Capabilities,
-  CreatedKey,
-  CreateKeyInput,
-  CreateOptions,
-  CredentialKeyIdsOptions,
-  CredentialKeySetting,
-  KeySpend,
-  KeyStatus,
-  KeyStore,
-  ListOptions,
-  RequestOptions,
-  SettableKeyStatus,
-  SuccessorPlan,
-  UpdateKeyInput,
-} from './types.js'
 export {
   baseCreateInputSchema,
   baseUpdateInputSchema,

@@ -9,15 +9,11 @@ import {
   settlingPatch,
 } from './create-marking.js'
 import { ValidationError } from './errors.js'
-import { apiKey } from './fleet/api-key.test-support.js'
+import { createContext as context, MARKER, vendorKey } from './fleet/api-key.test-support.js'
 import type { ApiKey, Capabilities, CreateKeyInput } from './types.js'
 
-const context = { provider: 'vendor', operation: 'create' }
-const MARKER = 'kw2222222222222222222222'
-
-function key(name: string | null, metadata: Record<string, string> = {}): ApiKey {
-  return apiKey({ provider: 'vendor', id: 'id', name, createdAt: null, metadata })
-}
+const key = (name: string | null, metadata: Record<string, string> = {}) =>
+  vendorKey({ id: 'id', name, metadata })
 
 describe('markInput', () => {
   const byName: CreateMarking = { name: {} }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { ValidationError } from './errors.js'
 import type { ApiKey, Capabilities, CreateKeyInput, UpdateKeyInput } from './types.js'
 import { type InputContext, MAX_NAME_LENGTH } from './validate.js'
@@ -84,6 +85,35 @@ export function markInput<C extends CreateKeyInput>(
     return { ...input, metadata: { ...input.metadata, [entry]: marker } }
   }
   return input
+}
+
+/**
+ * How one create of `input` carries `marker` under `marking`: the input to send, and the
+ * update that settles the key it makes (`undefined`: nothing to settle). A create marked by
+ * name is settled to the requested name, or to a `defaultKeyName` where none is asked for.
+ */
+export function markCreate<C extends CreateKeyInput>(
+  marking: CreateMarking<C>,
+  input: C,
+  marker: string,
+  context: InputContext,
+): { way: MarkingWay; marked: C; patch: UpdateKeyInput | undefined } {
+  const way = chooseWay(marking, input)
+  const finalName = way === 'name' ? (input.name ?? defaultKeyName()) : input.name
+  return {
+    way,
+    marked: markInput(input, marking, way, marker, finalName, context),
+    patch: settlingPatch({ ...input, name: finalName }, markedFields(way)),
+  }
+}
+
+/**
+ * A name for a key created without one at a vendor that requires names: recognisable, and
+ * unique enough to find the key again after an ambiguous create.
+ */
+export function defaultKeyName(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')
+  return `keyway-${stamp}-${randomBytes(3).toString('hex')}`
 }
 
 /** Whether `key` still carries `marker`, in any way `marking` allows. */

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  createWithReconcile,
-  isAmbiguousFailure,
-  type ReconcileCreateOptions,
-} from './create-with-reconcile.js'
+import { createWithReconcile, type ReconcileCreateOptions } from './create-with-reconcile.js'
 import {
   AmbiguousCreateError,
   CreateSettleError,
@@ -11,23 +7,24 @@ import {
   NotFoundError,
   ProviderError,
   RateLimitError,
-  ResponseValidationError,
   TimeoutError,
   ValidationError,
 } from './errors.js'
-import { apiKey as fixtureKey } from './fleet/api-key.test-support.js'
+import { createContext as context, MARKER, vendorKey } from './fleet/api-key.test-support.js'
 import { defaultReconcileOptions } from './reconcile-options.js'
-import { mayHaveTakenEffect } from './retry-policy.js'
 import { Secret } from './secret.js'
 import type { ApiKey, CreatedKey } from './types.js'
 
-const context = { provider: 'vendor', operation: 'create' }
-const MARKER = 'kw1111111111111111111111'
 const lost = () => new NetworkError({ ...context, message: 'connection lost', phase: 'ambiguous' })
-
-function apiKey(id: string, name: string): ApiKey {
-  return fixtureKey({ provider: 'vendor', id, name, createdAt: null })
+/** The vendor failing `operation` with a 5xx. */
+const down = (operation: string, status: number) =>
+  new ProviderError({ ...context, operation, message: 'down', status })
+/** A vendor call that fails with `error`. */
+const throws = (error: unknown) => async () => {
+  throw error
 }
+
+const apiKey = (id: string, name: string) => vendorKey({ id, name })
 
 /**
  * What one create request does at the vendor: makes the key and answers (`ok`), makes it
@@ -99,6 +96,16 @@ function fakeVendor(plan: Step[]) {
   return { keys, calls, waits, options, ids: () => keys.map((key) => key.id) }
 }
 
+/** Runs the vendor's create to its rejection, which must be an `errorClass`. */
+async function failure<E>(
+  vendor: ReturnType<typeof fakeVendor>,
+  errorClass: abstract new (...args: never[]) => E,
+): Promise<E> {
+  const error = await rejection(createWithReconcile(vendor.options))
+  expect(error).toBeInstanceOf(errorClass)
+  return error as E
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -106,6 +113,16 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     },
     (error: unknown) => error,
   )
+}
+
+/** Makes the create's `call` abort the create's signal and fail with its reason. */
+function abortAt(vendor: ReturnType<typeof fakeVendor>, call: 'send' | 'settle') {
+  const controller = new AbortController()
+  vendor.options.signal = controller.signal
+  vendor.options[call] = async () => {
+    controller.abort()
+    throw controller.signal.reason
+  }
 }
 
 describe('createWithReconcile', () => {
@@ -188,8 +205,7 @@ describe('createWithReconcile', () => {
 
   it('says so, with the marker, when no key appeared after two lost creates', async () => {
     const vendor = fakeVendor(['lost-before-made', 'lost-before-made'])
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.message).toMatch(/no key carrying its marker appeared within 10000 ms/)
     expect(error.marker).toBe(MARKER)
     expect(vendor.calls.send).toBe(2)
@@ -197,17 +213,9 @@ describe('createWithReconcile', () => {
 
   it('throws, naming the marker and sending nothing more, when the reconcile cannot list', async () => {
     const vendor = fakeVendor(['made-but-lost'])
-    const listError = new ProviderError({
-      ...context,
-      operation: 'list',
-      message: 'down',
-      status: 503,
-    })
-    vendor.options.find = async () => {
-      throw listError
-    }
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    const listError = down('list', 503)
+    vendor.options.find = throws(listError)
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.message).toMatch(/outcome is unknown/)
     expect(error.message).toContain(MARKER)
     expect(error.marker).toBe(MARKER)
@@ -218,11 +226,8 @@ describe('createWithReconcile', () => {
 
   it('names the key it made when deleting it fails, and does not send again', async () => {
     const vendor = fakeVendor(['made-but-lost'])
-    vendor.options.remove = async () => {
-      throw new ProviderError({ ...context, message: 'down', status: 503 })
-    }
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    vendor.options.remove = throws(down('create', 503))
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.candidateIds).toEqual(['key-1'])
     expect(vendor.calls.send).toBe(1)
   })
@@ -240,17 +245,9 @@ describe('createWithReconcile', () => {
 
   it('deletes a key it cannot settle and says so in a CreateSettleError', async () => {
     const vendor = fakeVendor(['ok'])
-    const settleError = new ProviderError({
-      ...context,
-      operation: 'update',
-      message: 'down',
-      status: 500,
-    })
-    vendor.options.settle = async () => {
-      throw settleError
-    }
-    const error = (await rejection(createWithReconcile(vendor.options))) as CreateSettleError
-    expect(error).toBeInstanceOf(CreateSettleError)
+    const settleError = down('update', 500)
+    vendor.options.settle = throws(settleError)
+    const error = await failure(vendor, CreateSettleError)
     expect(error.code).toBe('create_not_settled')
     expect(error.keyId).toBe('key-1')
     expect(error.deletedIds).toEqual(['key-1'])
@@ -262,14 +259,9 @@ describe('createWithReconcile', () => {
 
   it('names a key it could neither settle nor delete, which still carries the marker', async () => {
     const vendor = fakeVendor(['ok'])
-    vendor.options.settle = async () => {
-      throw new ProviderError({ ...context, operation: 'update', message: 'down', status: 500 })
-    }
-    vendor.options.remove = async () => {
-      throw new ProviderError({ ...context, operation: 'delete', message: 'down', status: 500 })
-    }
-    const error = (await rejection(createWithReconcile(vendor.options))) as CreateSettleError
-    expect(error).toBeInstanceOf(CreateSettleError)
+    vendor.options.settle = throws(down('update', 500))
+    vendor.options.remove = throws(down('delete', 500))
+    const error = await failure(vendor, CreateSettleError)
     expect(error.candidateIds).toEqual(['key-1'])
     expect(error.message).toContain(MARKER)
     expect(vendor.keys.map((key) => key.name)).toEqual(['ci', `ci~${MARKER}`])
@@ -277,14 +269,8 @@ describe('createWithReconcile', () => {
 
   it('turns an abort while the create is in flight into an error that names the marker', async () => {
     const vendor = fakeVendor([])
-    const controller = new AbortController()
-    vendor.options.signal = controller.signal
-    vendor.options.send = async () => {
-      controller.abort()
-      throw controller.signal.reason
-    }
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    abortAt(vendor, 'send')
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.marker).toBe(MARKER)
     expect(error.message).toContain('aborted')
     expect((error.cause as Error).name).toBe('AbortError')
@@ -293,14 +279,8 @@ describe('createWithReconcile', () => {
 
   it('names the unsettled key when aborted while settling', async () => {
     const vendor = fakeVendor(['ok'])
-    const controller = new AbortController()
-    vendor.options.signal = controller.signal
-    vendor.options.settle = async () => {
-      controller.abort()
-      throw controller.signal.reason
-    }
-    const error = (await rejection(createWithReconcile(vendor.options))) as AmbiguousCreateError
-    expect(error).toBeInstanceOf(AmbiguousCreateError)
+    abortAt(vendor, 'settle')
+    const error = await failure(vendor, AmbiguousCreateError)
     expect(error.candidateIds).toEqual(['key-1'])
     expect(vendor.calls.remove).toEqual([])
   })
@@ -338,21 +318,5 @@ describe('createWithReconcile', () => {
     const vendor = fakeVendor([failure])
     await expect(createWithReconcile(vendor.options)).rejects.toBe(failure)
     expect(vendor.calls.find).toBe(0)
-  })
-
-  it('classifies which failures may have made a key', () => {
-    expect(isAmbiguousFailure(lost())).toBe(true)
-    expect(isAmbiguousFailure(new TimeoutError({ ...context, message: 't' }))).toBe(true)
-    expect(isAmbiguousFailure(new ResponseValidationError({ ...context, message: 'shape' }))).toBe(
-      true,
-    )
-    expect(isAmbiguousFailure(new ProviderError({ ...context, message: 'x', status: 502 }))).toBe(
-      true,
-    )
-    expect(isAmbiguousFailure(new RateLimitError({ ...context, message: 'x', status: 429 }))).toBe(
-      false,
-    )
-    expect(isAmbiguousFailure(new Error('plain'))).toBe(false)
-    expect(isAmbiguousFailure).toBe(mayHaveTakenEffect)
   })
 })

@@ -41,12 +41,6 @@ export interface ReconcileCreateOptions extends RequestOptions {
 }
 
 /**
- * @deprecated Use `mayHaveTakenEffect`, the same function under the name the retry policy
- * uses; this alias stays for code written against earlier versions of the kit.
- */
-export const isAmbiguousFailure: (error: unknown) => boolean = mayHaveTakenEffect
-
-/**
  * Creates a key without ever touching a key it cannot prove it made. The create carries a
  * marker; if its answer is lost, the store looks for keys carrying that marker over a
  * bounded window (an answer may be lost before the vendor got round to the create). Keys

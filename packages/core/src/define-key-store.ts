@@ -1,16 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import type * as v from 'valibot'
 import { assertCapability, assertFields } from './capabilities.js'
 import { checkMarker, claimMarker, createMarker } from './create-marker.js'
-import {
-  type CreateMarking,
-  carriesMarker,
-  chooseWay,
-  defaultMarking,
-  markedFields,
-  markInput,
-  settlingPatch,
-} from './create-marking.js'
+import { type CreateMarking, carriesMarker, defaultMarking, markCreate } from './create-marking.js'
 import { createWithReconcile } from './create-with-reconcile.js'
 import { credentialProblem } from './credentials.js'
 import { ValidationError } from './errors.js'
@@ -140,6 +131,14 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     }
     checkId(record.id, operation)
   }
+  const checkSecret = (secret: unknown, operation: string) => {
+    if (Secret.is(secret)) return
+    throw new ValidationError({
+      ...context(operation),
+      message: `${provider} ${operation}: expected a Secret`,
+      issues: [{ path: 'secret', message: 'expected a Secret' }],
+    })
+  }
   const checkCreateInput = (input: unknown, operation: string) => {
     const checked = checkInput(
       input,
@@ -165,6 +164,8 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
     create: capabilities.create === false ? undefined : definition.create,
     update: capabilities.update === false ? undefined : definition.update,
     delete: capabilities.deleted === false ? undefined : definition.delete,
+    regenerate: capabilities.regenerate ? definition.regenerate : undefined,
+    verify: capabilities.verify ? definition.verify : undefined,
   }
   const operation = <K extends keyof typeof send>(name: K): NonNullable<(typeof send)[K]> => {
     const found = send[name]
@@ -220,10 +221,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
       const sendCreate = operation('create')
       checkMarker(marker, context('create'))
       const checked = checkCreateInput(input, 'create') as C
-      const way = chooseWay(marking, checked)
-      const finalName = way === 'name' ? (checked.name ?? defaultKeyName()) : checked.name
-      const marked = markInput(checked, marking, way, marker, finalName, context('create'))
-      const patch = settlingPatch({ ...checked, name: finalName }, markedFields(way))
+      const { way, marked, patch } = markCreate(marking, checked, marker, context('create'))
       // Where the vendor cannot delete keys but can disable them, a key this create made and
       // takes back is disabled: it stops working, and `find` (active keys only) passes it by.
       const disables = send.delete === undefined && capabilities.disable
@@ -332,33 +330,15 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
 
     async regenerate(id, given) {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'regenerate')
-      assertCapability(
-        capabilities.regenerate && definition.regenerate !== undefined,
-        'regenerate',
-        context('regenerate'),
-      )
-      const encodedId = checkId(id, 'regenerate')
-      return (definition.regenerate as NonNullable<typeof definition.regenerate>)(encodedId, {
-        ...checked,
-        id,
-      })
+      const sendRegenerate = operation('regenerate')
+      return sendRegenerate(checkId(id, 'regenerate'), { ...checked, id })
     },
 
     async verify(secret, given) {
       const checked = options<RequestOptions>(requestOptionsSchema, given, 'verify')
-      assertCapability(
-        capabilities.verify && definition.verify !== undefined,
-        'verify',
-        context('verify'),
-      )
-      if (!Secret.is(secret)) {
-        throw new ValidationError({
-          ...context('verify'),
-          message: `${provider} verify: expected a Secret`,
-          issues: [{ path: 'secret', message: 'expected a Secret' }],
-        })
-      }
-      return (definition.verify as NonNullable<typeof definition.verify>)(secret, checked)
+      const sendVerify = operation('verify')
+      checkSecret(secret, 'verify')
+      return sendVerify(secret, checked)
     },
 
     async successorInput(key, options = {}) {
@@ -376,13 +356,7 @@ export function defineKeyStore<C extends CreateKeyInput, U extends UpdateKeyInpu
   }
   if (useCredential !== undefined) {
     store.useCredential = (secret) => {
-      if (!Secret.is(secret)) {
-        throw new ValidationError({
-          ...context('useCredential'),
-          message: `${provider} useCredential: expected a Secret`,
-          issues: [{ path: 'secret', message: 'expected a Secret' }],
-        })
-      }
+      checkSecret(secret, 'useCredential')
       client.redactor.add(secret.reveal())
       const problem = credentialProblem(secret.reveal(), 'header')
       if (problem !== undefined) {
@@ -439,13 +413,4 @@ function checkInput(
   return vendor === undefined
     ? checked
     : (validateInput(vendor, checked, context) as Record<string, unknown>)
-}
-
-/**
- * A name for a key created without one at a vendor that requires names: recognisable, and
- * unique enough to find the key again after an ambiguous create.
- */
-export function defaultKeyName(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')
-  return `keyway-${stamp}-${randomBytes(3).toString('hex')}`
 }

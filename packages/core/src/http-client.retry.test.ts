@@ -15,8 +15,8 @@ import {
   TimeoutError,
   ValidationError,
 } from './errors.js'
-import { createHttpClient, type HttpMethod, type RetryEvent } from './http-client.js'
-import { BASE_URL, countingFetch, settle } from './test-helpers.js'
+import type { HttpMethod, RetryEvent } from './http-client.js'
+import { countingFetch, listKeys, settle, vendorClient } from './test-helpers.js'
 
 type ErrorClass = abstract new (...args: never[]) => KeyStoreError
 
@@ -47,18 +47,6 @@ const cases: Case[] = [
     check: (error) => expect((error as NetworkError).phase).toBe('ambiguous'),
   },
   {
-    name: '408',
-    reply: (i) => i.reply(408),
-    attempts: { idempotent: 3, post: 1 },
-    error: TimeoutError,
-  },
-  {
-    name: '425',
-    reply: (i) => i.reply(425),
-    attempts: { idempotent: 3, post: 1 },
-    error: RateLimitError,
-  },
-  {
     name: '429 with Retry-After seconds',
     reply: (i) => i.reply(429, { message: 'slow down' }, { 'Retry-After': '2' }),
     attempts: { idempotent: 3, post: 3 },
@@ -78,13 +66,24 @@ const cases: Case[] = [
     error: RateLimitError,
     check: (error) => expect((error as RateLimitError).retryAfterMs).toBe(86_400_000),
   },
-  ...[500, 502, 503, 504].map(
-    (status): Case => ({
+  // Retried for idempotent methods only: a POST may have been acted on.
+  ...(
+    [
+      [408, TimeoutError],
+      [425, RateLimitError],
+      [500, ProviderError],
+      [502, ProviderError],
+      [503, ProviderError],
+      [504, ProviderError],
+    ] as const
+  ).map(
+    ([status, error]): Case => ({
       name: String(status),
-      reply: (i) => i.reply(status, { message: 'upstream trouble' }),
+      reply: (i) =>
+        status < 500 ? i.reply(status) : i.reply(status, { message: 'upstream trouble' }),
       attempts: { idempotent: 3, post: 1 },
-      error: ProviderError,
-      check: (error) => expect(error.status).toBe(status),
+      error,
+      check: (thrown) => expect(thrown.status).toBe(status),
     }),
   ),
   ...(
@@ -119,7 +118,7 @@ const cases: Case[] = [
 
 /** A client that retries at once (no backoff wait). */
 const quickClient = (fetch: typeof globalThis.fetch) =>
-  createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: { random: () => 0 } })
+  vendorClient(fetch, { retry: { random: () => 0 } })
 
 const methods: HttpMethod[] = ['GET', 'PUT', 'PATCH', 'DELETE', 'POST']
 const schema = v.object({ data: v.array(v.object({ id: v.string() })) })
@@ -145,10 +144,7 @@ describe('retry matrix', () => {
         it(`${testCase.name}: ${expected} attempt(s), ${testCase.error.name}`, async () => {
           const fetch = countingFetch()
           const retries: RetryEvent[] = []
-          const client = createHttpClient({
-            provider: 'vendor',
-            baseUrl: BASE_URL,
-            fetch,
+          const client = vendorClient(fetch, {
             retry: { random: () => 0.5 },
             hooks: { retry: (event) => retries.push(event) },
           })
@@ -180,10 +176,7 @@ describe('retry matrix', () => {
 describe('recovering within the retry budget', () => {
   it('succeeds on the third attempt after 503 and a reset, returning the parsed body', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch,
+    const client = vendorClient(fetch, {
       retry: { random: () => 0 },
     })
     nock('https://api.vendor.test')
@@ -225,7 +218,7 @@ describe('recovering within the retry budget', () => {
   it('never retries a regenerate, whatever the failure', async () => {
     for (const reply of [503, 429] as const) {
       const fetch = countingFetch()
-      const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch })
+      const client = vendorClient(fetch)
       nock('https://api.vendor.test').put('/v1/keys/k1').times(3).reply(reply)
       const { error } = await settle(
         client.request({ operation: 'regenerate', method: 'PUT', path: '/keys/k1' }),
@@ -276,31 +269,40 @@ describe('recovering within the retry budget', () => {
 
   it('turns retries off with retry: false', async () => {
     const fetch = countingFetch()
-    const client = createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, retry: false })
+    const client = vendorClient(fetch, { retry: false })
     nock('https://api.vendor.test').get('/v1/keys').times(3).reply(500)
-    const { error } = await settle(
-      client.request({ operation: 'list', method: 'GET', path: '/keys' }),
-    )
+    const { error } = await listKeys(client)
     expect(error).toBeInstanceOf(ProviderError)
     expect(fetch.calls).toHaveLength(1)
   })
 })
 
+/**
+ * Sends `operation` as `method path` to a vendor whose first attempt fails with `first` (a
+ * status, or a network error) and whose second answers 404.
+ */
+async function notFoundAfter(
+  first: number | { code: string },
+  operation: string,
+  method: HttpMethod,
+  path: string,
+) {
+  const client = quickClient(countingFetch())
+  const scope = nock('https://api.vendor.test').intercept(`/v1${path}`, method)
+  ;(typeof first === 'number' ? scope.reply(first) : scope.replyWithError(first))
+    .intercept(`/v1${path}`, method)
+    .reply(404, { message: 'no such key' })
+  return settle(
+    client.request({ operation, method, path, ...(method === 'DELETE' ? {} : { json: {} }) }),
+  )
+}
+
 describe('delete that may already have happened', () => {
-  it('counts a 404 after a possibly-delivered attempt as success', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .delete('/v1/keys/k1')
-      .replyWithError({ code: 'ECONNRESET' })
-      .delete('/v1/keys/k1')
-      .reply(404, { message: 'no such key' })
-    const { value, error } = await settle(
-      client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: '/keys/k1',
-      }),
-    )
+  it.each([
+    ['after a possibly-delivered attempt', { code: 'ECONNRESET' }, 'DELETE', '/keys/k1'],
+    ['for a delete sent by POST too, with no flag', 502, 'POST', '/delete-key'],
+  ] as const)('counts a 404 %s as success', async (_, first, method, path) => {
+    const { value, error } = await notFoundAfter(first, 'delete', method, path)
     expect(error).toBeUndefined()
     expect(value?.status).toBe(404)
     expect(value?.attempts).toBe(2)
@@ -308,11 +310,7 @@ describe('delete that may already have happened', () => {
 
   it('reports a 404 on the first attempt as NotFoundError', async () => {
     expect.assertions(2)
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-    })
+    const client = vendorClient(countingFetch())
     nock('https://api.vendor.test').delete('/v1/keys/k1').reply(404, { message: 'no such key' })
     const { error } = await settle(
       client.request({
@@ -325,47 +323,16 @@ describe('delete that may already have happened', () => {
     expect((error as NotFoundError).status).toBe(404)
   })
 
-  it('counts a 404 as success for a delete sent by POST too, with no flag', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .post('/v1/delete-key')
-      .reply(502)
-      .post('/v1/delete-key')
-      .reply(404, { message: 'no such key' })
-    const { value, error } = await settle(
-      client.request({ operation: 'delete', method: 'POST', path: '/delete-key', json: {} }),
-    )
-    expect(error).toBeUndefined()
-    expect(value?.attempts).toBe(2)
-  })
-
-  it('reports a 404 after a possibly-delivered attempt of anything but a delete', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .patch('/v1/keys/k1')
-      .replyWithError({ code: 'ECONNRESET' })
-      .patch('/v1/keys/k1')
-      .reply(404)
-    const { error } = await settle(
-      client.request({ operation: 'update', method: 'PATCH', path: '/keys/k1', json: {} }),
-    )
-    expect(error).toBeInstanceOf(NotFoundError)
-  })
-
-  it('reports a 404 after a refused attempt (never delivered) as NotFoundError', async () => {
-    const client = quickClient(countingFetch())
-    nock('https://api.vendor.test')
-      .delete('/v1/keys/k1')
-      .replyWithError({ code: 'ECONNREFUSED' })
-      .delete('/v1/keys/k1')
-      .reply(404)
-    const { error } = await settle(
-      client.request({
-        operation: 'delete',
-        method: 'DELETE',
-        path: '/keys/k1',
-      }),
-    )
+  it.each([
+    [
+      'a possibly-delivered attempt of anything but a delete',
+      { code: 'ECONNRESET' },
+      'update',
+      'PATCH',
+    ],
+    ['a refused attempt (never delivered)', { code: 'ECONNREFUSED' }, 'delete', 'DELETE'],
+  ] as const)('reports a 404 after %s as NotFoundError', async (_, first, operation, method) => {
+    const { error } = await notFoundAfter(first, operation, method, '/keys/k1')
     expect(error).toBeInstanceOf(NotFoundError)
   })
 })

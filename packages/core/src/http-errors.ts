@@ -3,6 +3,7 @@ import {
   ConflictError,
   type FieldIssue,
   KeyStoreError,
+  type KeyStoreErrorOptions,
   NotFoundError,
   PaymentRequiredError,
   PermissionError,
@@ -39,25 +40,31 @@ export interface HttpErrorInput {
   requestId?: string
 }
 
-const statusText: Record<number, string> = {
-  400: 'bad request',
-  401: 'authentication failed',
-  402: 'payment required',
-  403: 'permission denied',
-  404: 'not found',
-  408: 'request timeout',
-  409: 'conflict',
-  422: 'unprocessable input',
-  425: 'too early',
-  429: 'rate limited',
+/** Options every status's error takes: `issues` and `retryAfterMs` are read where they belong. */
+type StatusErrorOptions = KeyStoreErrorOptions & { issues: FieldIssue[]; retryAfterMs?: number }
+
+/** Each error status keyway names: its wording and its typed error. */
+const STATUSES: Record<number, [string, new (options: StatusErrorOptions) => KeyStoreError]> = {
+  400: ['bad request', ValidationError],
+  401: ['authentication failed', AuthenticationError],
+  402: ['payment required', PaymentRequiredError],
+  403: ['permission denied', PermissionError],
+  404: ['not found', NotFoundError],
+  408: ['request timeout', TimeoutError],
+  409: ['conflict', ConflictError],
+  422: ['unprocessable input', ValidationError],
+  425: ['too early', RateLimitError],
+  429: ['rate limited', RateLimitError],
 }
 
 /** The typed error for an HTTP error status. Messages are built here and redacted by the caller. */
 export function errorForStatus(input: HttpErrorInput): KeyStoreError {
   const { status, details } = input
-  const summary = statusText[status] ?? (status >= 500 ? 'server error' : 'request failed')
+  const [summary, ErrorClass] =
+    STATUSES[status] ??
+    (status >= 500 ? ['server error', ProviderError] : ['request failed', KeyStoreError])
   const vendorMessage = details.message?.trim().slice(0, 500)
-  const options = {
+  return new ErrorClass({
     provider: input.provider,
     operation: input.operation,
     status,
@@ -66,35 +73,9 @@ export function errorForStatus(input: HttpErrorInput): KeyStoreError {
     ...(details.code === undefined ? {} : { vendorCode: details.code }),
     // The one place an HTTP failure is marked retryable; the retry policy reads only this.
     retryable: RETRYABLE_STATUSES.has(status),
-  }
-  switch (status) {
-    case 400:
-    case 422:
-      return new ValidationError({ ...options, issues: details.issues ?? [] })
-    case 401:
-      return new AuthenticationError(options)
-    case 402:
-      return new PaymentRequiredError(options)
-    case 403:
-      return new PermissionError(options)
-    case 404:
-      return new NotFoundError(options)
-    case 408:
-      return new TimeoutError(options)
-    case 409:
-      return new ConflictError(options)
-    case 425:
-    case 429:
-      return new RateLimitError({
-        ...options,
-        ...(input.retryAfterMs === undefined ? {} : { retryAfterMs: input.retryAfterMs }),
-      })
-    default:
-      if (status >= 500) {
-        return new ProviderError(options)
-      }
-      return new KeyStoreError(options)
-  }
+    issues: details.issues ?? [],
+    ...(input.retryAfterMs === undefined ? {} : { retryAfterMs: input.retryAfterMs }),
+  })
 }
 
 /** Runs an adapter's error-body reader without letting it throw or return junk. */

@@ -5,29 +5,7 @@
  *
  * @packageDocumentation
  */
-export {
-  AmbiguousCreateError,
-  AuthenticationError,
-  ConflictError,
-  CreateSettleError,
-  type FieldIssue,
-  FingerprintMismatchError,
-  KeyStoreError,
-  NetworkError,
-  type NetworkErrorPhase,
-  NotFoundError,
-  PaymentRequiredError,
-  PermissionError,
-  ProviderError,
-  RateLimitError,
-  ResponseValidationError,
-  RotationError,
-  type RotationStep,
-  SameAccountError,
-  TimeoutError,
-  UnsupportedOperationError,
-  ValidationError,
-} from './errors.js'
+export * from './both-entries.js'
 export { createFleet } from './fleet/create-fleet.js'
 export type {
   AuditEntry,
@@ -78,13 +56,6 @@ export {
   recordedStore,
   recordedTarget,
 } from './history/index.js'
-export type {
-  BaseStoreSettings,
-  HttpHooks,
-  RequestEvent,
-  ResponseEvent,
-  RetryEvent,
-} from './http-client.js'
 export {
   type FindLeakedKeysOptions,
   findLeakedKeys,
@@ -105,8 +76,6 @@ export {
   resumeRevoke,
   revokeLeakedKey,
 } from './leak/revoke-leaked-key.js'
-export type { ReconcileOptions } from './reconcile-options.js'
-export type { RetryOptions } from './retry-policy.js'
 export type {
   RotateKeysOutcome,
   RotateKeysProgress,
@@ -136,39 +105,8 @@ export type {
 } from './rotation/rotation-options.js'
 export type { CredentialMatch, PlannedTarget, RotationPlan } from './rotation/rotation-plan.js'
 export type { RotationResult, TimedStep } from './rotation/rotation-run.js'
-export type { SchedulerOptions } from './scheduler.js'
-export { Secret } from './secret.js'
-export type { StoreFingerprint } from './store-fingerprint.js'
 export { callbackTarget } from './targets/callback-target.js'
 export { type CommandTargetSettings, createCommandTarget } from './targets/command-target.js'
-export type {
-  DeliveryTarget,
-  TargetConfirmContext,
-  TargetContext,
-  TargetDelivery,
-  TargetDescription,
-  TargetPhase,
-  TargetProgress,
-  TargetReceipt,
-  TargetRecord,
-  TargetStep,
-} from './targets/delivery-target.js'
+export type { TargetPhase, TargetStep } from './targets/delivery-target.js'
 export { createDotenvTarget, type DotenvTargetSettings } from './targets/dotenv-target.js'
 export { probeTargets, type TargetProbe } from './targets/probe-targets.js'
-export type {
-  ApiKey,
-  Capabilities,
-  CreatedKey,
-  CreateKeyInput,
-  CreateOptions,
-  CredentialKeyIdsOptions,
-  CredentialKeySetting,
-  KeySpend,
-  KeyStatus,
-  KeyStore,
-  ListOptions,
-  RequestOptions,
-  SettableKeyStatus,
-  SuccessorPlan,
-  UpdateKeyInput,
-} from './types.js'

@@ -86,6 +86,8 @@ describe('mayHaveTakenEffect and alreadyDone', () => {
       .map(([name]) => name)
     expect(effective.sort()).toEqual(['501', '503', 'deadline', 'reset', 'shape', 'timeout'])
     expect(mayHaveTakenEffect(new KeyStoreError({ ...context, status: 400 }))).toBe(false)
+    expect(mayHaveTakenEffect(new ProviderError({ ...context, status: 502 }))).toBe(true)
+    expect(mayHaveTakenEffect(new Error('plain'))).toBe(false)
   })
 
   it('counts a 404 as done only for a delete after an attempt that may have taken effect', () => {

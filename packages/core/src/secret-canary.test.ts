@@ -4,9 +4,9 @@ import * as v from 'valibot'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createWithReconcile } from './create-with-reconcile.js'
 import { KeyStoreError } from './errors.js'
-import { createHttpClient, type HttpMethod } from './http-client.js'
+import type { HttpMethod } from './http-client.js'
 import { Secret } from './secret.js'
-import { BASE_URL, countingFetch, settle } from './test-helpers.js'
+import { countingFetch, settle, vendorClient } from './test-helpers.js'
 
 // Obviously fake values: what matters is that they never come back out.
 const CREDENTIAL = 'fake-credential-canary-0000000000000001'
@@ -80,10 +80,7 @@ afterEach(() => {
 })
 
 function canaryClient(events: unknown[]) {
-  const client = createHttpClient({
-    provider: 'vendor',
-    baseUrl: BASE_URL,
-    fetch: countingFetch(),
+  const client = vendorClient(countingFetch(), {
     headers: { authorization: `Bearer ${CREDENTIAL}` },
     secrets: [CREDENTIAL],
     retry: { random: () => 0 },
@@ -183,11 +180,7 @@ describe('secret canary', () => {
 
 describe('client.secret', () => {
   it('makes a Secret and scrubs its value from every later error of the store', async () => {
-    const client = createHttpClient({
-      provider: 'vendor',
-      baseUrl: BASE_URL,
-      fetch: countingFetch(),
-    })
+    const client = vendorClient(countingFetch())
     const minted = 'fake-minted-through-client-secret-0001'
     const secret = client.secret(minted)
     expect(Secret.is(secret)).toBe(true)

@@ -5,8 +5,26 @@
 // attempt timer fires first whenever the machine is slower than a test assumed. Every fetch a
 // test hands to a client comes from this file, so the helpers always know what is in flight.
 import { vi } from 'vitest'
+import { createHttpClient, type HttpClient, type HttpClientSettings } from './http-client.js'
 
 export const BASE_URL = 'https://api.vendor.test/v1'
+
+/** A client of the tests' vendor at `BASE_URL`, sending through `fetch`, with `settings` on top. */
+export const vendorClient = (
+  fetch: typeof globalThis.fetch,
+  settings: Partial<HttpClientSettings> = {},
+) => createHttpClient({ provider: 'vendor', baseUrl: BASE_URL, fetch, ...settings })
+
+/** Lists the vendor's keys (`GET /keys`) through `client`, and `settle`s the call. */
+export const listKeys = (client: HttpClient, signal?: AbortSignal) =>
+  settle(
+    client.request({
+      operation: 'list',
+      method: 'GET',
+      path: '/keys',
+      ...(signal === undefined ? {} : { signal }),
+    }),
+  )
 
 /** Real answers still to come from the (nock-intercepted) global fetch. */
 let inFlight = 0

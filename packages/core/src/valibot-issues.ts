@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import type { FieldIssue } from './errors.js'
+import type { FieldIssue, KeyStoreErrorOptions } from './errors.js'
 
 /**
  * Field issues from valibot's, with paths and expectations only: valibot's own messages
@@ -43,6 +43,33 @@ export function parseOrThrow<TSchema extends v.GenericSchema>(
   const result = v.safeParse(schema, value)
   if (result.success) return result.output
   throw fail(toFieldIssues(result.issues))
+}
+
+/**
+ * A check of values against valibot schemas that throws `error` on a mismatch, with the field
+ * issues and the message `<provider> <operation>: <problem> (<first issues>)`; `whole` names
+ * the value as a whole, for an issue at its root. The value is never quoted.
+ */
+export function refusingParser<Context extends { provider: string; operation: string }>(
+  error: new (options: KeyStoreErrorOptions & { issues: FieldIssue[] }) => Error,
+  problem: string,
+  whole: string,
+) {
+  return <TSchema extends v.GenericSchema>(
+    schema: TSchema,
+    value: unknown,
+    context: Context,
+  ): v.InferOutput<TSchema> =>
+    parseOrThrow(
+      schema,
+      value,
+      (issues) =>
+        new error({
+          ...context,
+          message: `${context.provider} ${context.operation}: ${problem} (${summarizeIssues(issues, whole)})`,
+          issues,
+        }),
+    )
 }
 
 /** The first few issues as one line for an error message, e.g. `name: expected string`. */

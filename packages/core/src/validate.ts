@@ -1,7 +1,7 @@
 import * as v from 'valibot'
 import { ValidationError } from './errors.js'
 import { plainObject, stringRecord } from './plain-object.js'
-import { parseOrThrow, summarizeIssues } from './valibot-issues.js'
+import { refusingParser } from './valibot-issues.js'
 
 /** Where an input check happens, for the error it throws. */
 export interface InputContext {
@@ -58,22 +58,11 @@ function idProblem(
  * Checks caller input against a valibot schema before anything is sent. A mismatch is a
  * `ValidationError` with field issues; the input's values are not quoted.
  */
-export function validateInput<TSchema extends v.GenericSchema>(
-  schema: TSchema,
-  input: unknown,
-  context: InputContext,
-): v.InferOutput<TSchema> {
-  return parseOrThrow(
-    schema,
-    input,
-    (issues) =>
-      new ValidationError({
-        ...context,
-        message: `${context.provider} ${context.operation}: invalid input (${summarizeIssues(issues, '(input)')})`,
-        issues,
-      }),
-  )
-}
+export const validateInput = refusingParser<InputContext>(
+  ValidationError,
+  'invalid input',
+  '(input)',
+)
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1'])
 

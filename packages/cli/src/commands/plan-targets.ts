@@ -1,4 +1,5 @@
 import type { ApiKey, PlannedTarget, TargetDelivery } from '@keyway/core'
+import { deliveryHolds } from '@keyway/core/adapter'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
 import { keyTargets } from '../config/store-targets.js'
 import { type Paint, printable } from '../output.js'
@@ -52,13 +53,8 @@ export function targetsText(targets: readonly PlannedTarget[] | undefined, paint
 
 /** Where each target stands after a failed rotation, one line each. */
 export function deliveryLines(deliveries: readonly TargetDelivery[]): string[] {
-  return deliveries.map((delivery) => {
-    const holds =
-      delivery.holds === 'new'
-        ? `holds the new key ${delivery.keyId} (${delivery.progress})`
-        : delivery.holds === 'unknown'
-          ? `may hold the new key ${delivery.keyId} (a write's answer was lost)`
-          : 'holds the old key'
-    return `${printable(delivery.target)}: ${holds}${delivery.failure === null ? '' : `; ${printable(delivery.failure)}`}`
-  })
+  return deliveries.map(
+    (delivery) =>
+      `${printable(delivery.target)}: ${deliveryHolds(delivery)}${delivery.failure === null ? '' : `; ${printable(delivery.failure)}`}`,
+  )
 }

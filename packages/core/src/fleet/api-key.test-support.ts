@@ -22,3 +22,13 @@ export function apiKey(fields: Partial<ApiKey> = {}): ApiKey {
     ...fields,
   }
 }
+
+/** Where the tests' `vendor` store creates keys, as errors and checks name it. */
+export const createContext = { provider: 'vendor', operation: 'create' }
+
+/** A create marker, as `createMarker` makes them. */
+export const MARKER = 'kw1111111111111111111111'
+
+/** A key of the tests' `vendor` store, of unknown age, with `fields` on top. */
+export const vendorKey = (fields: Partial<ApiKey>) =>
+  apiKey({ provider: 'vendor', createdAt: null, ...fields })

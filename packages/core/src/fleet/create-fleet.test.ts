@@ -27,6 +27,17 @@ function storeWith(keys: Array<[name: string, ageDays: number]>, credential?: 'k
 const idOf = (store: MemoryKeyStore, name: string) =>
   [...store.entries.values()].find((entry) => entry.key.name === name)?.key.id
 
+/** A store holding its own credential, an old and a new `ci-*` key, and an old manual key. */
+const prodStore = () =>
+  storeWith(
+    [
+      ['ci-old', 100],
+      ['ci-new', 5],
+      ['manual', 200],
+    ],
+    'key',
+  )
+
 describe('createFleet', () => {
   it('refuses duplicate labels, a store under two labels and bad fields, naming each', () => {
     const { store } = storeWith([])
@@ -73,14 +84,7 @@ describe('createFleet', () => {
 
 describe('Fleet.audit', () => {
   it('audits every key of every store under the given now; a failing store is an error entry', async () => {
-    const prod = storeWith(
-      [
-        ['ci-old', 100],
-        ['ci-new', 5],
-        ['manual', 200],
-      ],
-      'key',
-    )
+    const prod = prodStore()
     const broken = storeWith([['x', 1]])
     broken.store.faults.push({ on: 'list', kind: 'fail' })
     const fleet = createFleet([
@@ -133,14 +137,7 @@ describe('Fleet.audit', () => {
 
 describe('Fleet.plan', () => {
   it('plans exactly the managed active keys that are too old or expiring, skipping the own credential', async () => {
-    const prod = storeWith(
-      [
-        ['ci-old', 100],
-        ['ci-new', 5],
-        ['manual', 200],
-      ],
-      'key',
-    )
+    const prod = prodStore()
     const admin = idOf(prod.store, 'admin') as string
     const entry = prod.store.entries.get(admin)
     if (entry !== undefined) entry.key.createdAt = new Date(NOW.getTime() - 300 * DAY)

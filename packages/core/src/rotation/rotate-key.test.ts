@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { NotFoundError, RotationError } from '../errors.js'
-import type { CreatedKey } from '../types.js'
-import { Crash, crashingJournal } from './crash-journal.test-support.js'
+import { Crash } from './crash-journal.test-support.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
 import { rotateKey } from './rotate-key.js'
-import { memoryJournal } from './rotation-journal.js'
-
-const quick = { verifyIntervalMs: 0 }
-const keep = (into: CreatedKey[]) => (created: CreatedKey) => void into.push(created)
+import { crashThenResume, quick, rotation, secretsOf } from './rotation-harness.test-support.js'
 
 describe('rotateKey steps', () => {
   it('makes a key like the old one, delivers, verifies, then retires the old key', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci-deploy', scope: 'read', metadata: { team: 'a' } })
-    const delivered: CreatedKey[] = []
-    const journal = memoryJournal()
-    const result = await rotateKey(store, {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
-      deliver: keep(delivered),
-    })
+    const { store, old, records, delivered, options } = rotation(
+      {},
+      { seed: { name: 'ci-deploy', scope: 'read', metadata: { team: 'a' } } },
+    )
+    const result = await rotateKey(store, options)
     expect(store.settingsOf(result.newKeyId)).toEqual({
       name: 'ci-deploy',
       scope: 'read',
@@ -32,7 +22,7 @@ describe('rotateKey steps', () => {
     expect(delivered.map((created) => created.key.id)).toEqual([result.newKeyId])
     expect(store.works(old.secret)).toBe(false)
     expect(store.writes.map((write) => write.operation)).toEqual(['create', 'delete'])
-    expect(journal.records.get('r1')?.history.map((entry) => entry.state)).toEqual([
+    expect(records.get('r1')?.history.map((entry) => entry.state)).toEqual([
       'started',
       'creating',
       'created',
@@ -43,8 +33,7 @@ describe('rotateKey steps', () => {
   })
 
   it('lets caller input override what is carried over', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci', scope: 'read' })
+    const { store, old } = rotation({}, { seed: { name: 'ci', scope: 'read' } })
     const result = await rotateKey(store, {
       ...quick,
       keyId: old.id,
@@ -55,27 +44,21 @@ describe('rotateKey steps', () => {
   })
 
   it('skips a key the vendor cannot replace side by side, before anything is written', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ kind: 'sandbox' })
-    const journal = memoryJournal()
+    const { store, old, journal, records } = rotation({}, { seed: { kind: 'sandbox' } })
     const error = await rotateKey(store, { keyId: old.id, journal, deliver: () => {} }).catch(
       (thrown: unknown) => thrown,
     )
     expect(error).toBeInstanceOf(RotationError)
     expect((error as Error).message).toContain('a sandbox key cannot be replaced side by side')
     expect(store.writes).toEqual([])
-    expect(journal.records.size).toBe(0)
+    expect(records.size).toBe(0)
   })
 
   it('deletes the new key and leaves the old one when delivery throws, scrubbing the secret', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'x' })
+    const { store, old, records, options } = rotation({}, { seed: { name: 'x' } })
     let minted = ''
-    const journal = memoryJournal()
     const error = await rotateKey(store, {
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
+      ...options,
       deliver: (created) => {
         minted = created.secret.reveal()
         throw new Error(`vault refused ${minted}`)
@@ -86,12 +69,11 @@ describe('rotateKey steps', () => {
     expect(String((error as Error).message)).not.toContain(minted)
     expect(store.works(old.secret)).toBe(true)
     expect(store.works(minted)).toBe(false)
-    expect(journal.records.get('r1')?.state).toBe('rolled-back')
+    expect(records.get('r1')?.state).toBe('rolled-back')
   })
 
   it('deletes the new key when it does not verify', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'x' })
+    const { store, old } = rotation({}, { seed: { name: 'x' } })
     const waits: number[] = []
     const error = await rotateKey(store, {
       keyId: old.id,
@@ -108,15 +90,10 @@ describe('rotateKey steps', () => {
   })
 
   it('says the rollback is unfinished when the new key cannot be deleted, and a rerun finishes it', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'x' })
-    const journal = memoryJournal()
+    const { store, old, records, ...run } = rotation({}, { seed: { name: 'x' } })
     let deliveries = 0
     const options = {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
+      ...run.options,
       deliver: () => {
         deliveries++
         if (deliveries === 1) {
@@ -127,9 +104,9 @@ describe('rotateKey steps', () => {
     }
     const error = await rotateKey(store, options).catch((thrown: unknown) => thrown)
     expect(error).toMatchObject({ step: 'deliver', rolledBack: false })
-    const stray = journal.records.get('r1')?.newKeyId as string
+    const stray = records.get('r1')?.newKeyId as string
     expect((error as Error).message).toContain(`deleting the new key ${stray} failed`)
-    expect(journal.records.get('r1')?.state).toBe('rolling-back')
+    expect(records.get('r1')?.state).toBe('rolling-back')
     const result = await rotateKey(store, options)
     expect(store.entries.has(stray)).toBe(false)
     expect(result.newKeyId).not.toBe(stray)
@@ -137,10 +114,7 @@ describe('rotateKey steps', () => {
   })
 
   it('keeps both keys and says so when retiring fails; a rerun retires', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'x' })
-    const journal = memoryJournal()
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    const { store, old, options } = rotation({}, { seed: { name: 'x' } })
     store.faults.push({ on: 'delete', kind: 'fail' })
     const error = await rotateKey(store, options).catch((thrown: unknown) => thrown)
     expect(error).toMatchObject({ step: 'retire', rolledBack: false })
@@ -153,15 +127,12 @@ describe('rotateKey steps', () => {
 
 describe('rotateKey resume', () => {
   it('after a lost create, deletes only the keys carrying its marker, then creates again', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
+    const { store, old, records, options } = rotation()
     const sibling = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
     store.faults.push({ on: 'create', kind: 'lost' }, { on: 'findCreated', kind: 'fail' })
     const lost = await rotateKey(store, options).catch((thrown: unknown) => thrown)
     expect(lost).toMatchObject({ step: 'create', rolledBack: false })
-    const record = journal.records.get('r1')
+    const record = records.get('r1')
     expect(record?.state).toBe('creating')
     expect((lost as Error).message).toContain(record?.marker as string)
     const orphan = store.writes.find((write) => write.operation === 'create')?.id as string
@@ -170,7 +141,7 @@ describe('rotateKey resume', () => {
     const unlisted = await rotateKey(store, options).catch((thrown: unknown) => thrown)
     expect(unlisted).toMatchObject({ step: 'resume', rolledBack: false })
     expect((unlisted as Error).message).toMatch(/could not look for the key .* nothing was touched/)
-    expect(journal.records.get('r1')?.state).toBe('creating')
+    expect(records.get('r1')?.state).toBe('creating')
     expect(store.entries.has(orphan)).toBe(true)
 
     const result = await rotateKey(store, options)
@@ -184,11 +155,10 @@ describe('rotateKey resume', () => {
   })
 
   it('recovers the key of a lost create where the vendor shows secrets again', async () => {
-    const store = new MemoryKeyStore({ reveal: true })
-    const old = store.seed({ name: 'ci', metadata: { team: 'a' } })
-    const journal = memoryJournal()
-    const delivered: CreatedKey[] = []
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: keep(delivered) }
+    const { store, delivered, options } = rotation(
+      { reveal: true },
+      { seed: { name: 'ci', metadata: { team: 'a' } } },
+    )
     store.faults.push({ on: 'create', kind: 'lost' })
     await rotateKey(store, options).catch(() => {})
     const orphan = store.writes[0]?.id as string
@@ -199,11 +169,7 @@ describe('rotateKey resume', () => {
   })
 
   it('discards the key of a lost create whose secret the store no longer shows, and makes one', async () => {
-    const store = new MemoryKeyStore({ reveal: true })
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
-    const delivered: CreatedKey[] = []
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: keep(delivered) }
+    const { store, old, delivered, options } = rotation({ reveal: true })
     store.faults.push({ on: 'create', kind: 'lost' })
     await rotateKey(store, options).catch(() => {})
     const orphan = store.writes[0]?.id as string
@@ -237,23 +203,12 @@ describe('rotateKey resume', () => {
   ] as const)(
     'after a crash %s (%s): one new key, delivered, the old key retired',
     async (state, when) => {
-      const store = new MemoryKeyStore()
-      const old = store.seed({ name: 'ci' })
-      const { journal } = crashingJournal(state, when)
-      const delivered: string[] = []
-      const options = {
-        ...quick,
-        keyId: old.id,
-        rotationId: 'r1',
-        journal,
-        deliver: (created: CreatedKey) => void delivered.push(created.secret.reveal()),
-      }
-      await expect(rotateKey(store, options)).rejects.toBeInstanceOf(Crash)
-      const result = await rotateKey(store, options)
+      const { store, old, delivered, options } = rotation({}, { crash: [state, when] })
+      const result = await crashThenResume(store, options)
       const live = [...store.entries.values()].filter((entry) => entry.key.name === 'ci')
       expect(live.map((entry) => entry.key.id)).toEqual([result.newKeyId])
       expect(store.works(old.secret)).toBe(false)
-      expect(delivered.filter((secret) => store.works(secret))).toHaveLength(1)
+      expect(secretsOf(delivered).filter((secret) => store.works(secret))).toHaveLength(1)
       const writes = store.writes.length
       await rotateKey(store, options)
       expect(store.writes.length).toBe(writes)
@@ -261,33 +216,22 @@ describe('rotateKey resume', () => {
   )
 
   it('never recovers a deleted key that stays listed, and makes a new one', async () => {
-    const store = new MemoryKeyStore({ reveal: true, deletedStaysListed: true })
-    const old = store.seed({ name: 'ci' })
-    const { journal } = crashingJournal('created', 'after')
-    const delivered: string[] = []
-    const options = {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
-      deliver: (created: CreatedKey) => void delivered.push(created.secret.reveal()),
-    }
-    await expect(rotateKey(store, options)).rejects.toBeInstanceOf(Crash)
-    const result = await rotateKey(store, options)
+    const { store, old, delivered, options } = rotation(
+      { reveal: true, deletedStaysListed: true },
+      { crash: ['created', 'after'] },
+    )
+    const result = await crashThenResume(store, options)
     expect(store.entries.get(result.newKeyId)?.key.status).toBe('active')
-    expect(delivered.map((secret) => store.works(secret))).toEqual([true])
+    expect(secretsOf(delivered).map((secret) => store.works(secret))).toEqual([true])
     expect(store.works(old.secret)).toBe(false)
   })
 
   it('creates nothing again until it could list every key the lost create may have made', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    const { store, journal, records, options } = rotation()
     store.faults.push({ on: 'create', kind: 'refused' })
     // The first create is refused; fake a journal that says one was sent and lost.
     await rotateKey(store, options).catch(() => {})
-    const record = journal.records.get('r1')
+    const record = records.get('r1')
     await journal.write({
       ...(record as NonNullable<typeof record>),
       state: 'creating',
@@ -296,22 +240,17 @@ describe('rotateKey resume', () => {
     store.faults.push({ on: 'list', kind: 'fail' })
     const error = await rotateKey(store, options).catch((thrown: unknown) => thrown)
     expect((error as Error).message).toMatch(/could not list the keys .* nothing was touched/)
-    expect(journal.records.get('r1')?.state).toBe('creating')
+    expect(records.get('r1')?.state).toBe('creating')
     expect(store.writes).toEqual([])
     await expect(rotateKey(store, options)).resolves.toMatchObject({ retired: 'deleted' })
   })
 
   it('deletes a key a slow vendor made for an earlier create, when it lands after the resume looked', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
+    const { store, ...run } = rotation()
     let deliveries = 0
     let late: string[] = []
     const options = {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
+      ...run.options,
       deliver: () => {
         deliveries++
         // The vendor gets round to the first create only now.
@@ -330,9 +269,7 @@ describe('rotateKey resume', () => {
   })
 
   it('names, and leaves alone, a key a create made and settled just before the process died', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
+    const { store, old, journal, options } = rotation()
     // The create went through and the process died before the journal heard of it.
     await journal.write({
       rotationId: 'r1',
@@ -351,13 +288,7 @@ describe('rotateKey resume', () => {
       history: [{ state: 'creating', at: new Date().toISOString() }],
     })
     const settled = await store.create({ name: 'ci' }, { marker: 'kw0000000000000000000001' })
-    const result = await rotateKey(store, {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
-      deliver: () => {},
-    })
+    const result = await rotateKey(store, options)
     expect(store.entries.has(settled.key.id)).toBe(true)
     expect(result.warnings.join(' ')).toContain(
       `${settled.key.id} may have been made by the interrupted create`,
@@ -365,10 +296,7 @@ describe('rotateKey resume', () => {
   })
 
   it('never retires the old key for a successor that was not delivered', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const { journal, records } = crashingJournal('delivered', 'before')
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    const { store, records, options } = rotation({}, { crash: ['delivered', 'before'] })
     await expect(rotateKey(store, options)).rejects.toBeInstanceOf(Crash)
     const undelivered = records.get('r1')?.newKeyId as string
     expect(records.get('r1')?.state).toBe('created')
@@ -379,10 +307,7 @@ describe('rotateKey resume', () => {
   })
 
   it('replaces a successor delivered but not verified before a crash, and never retires for it', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const { journal, records } = crashingJournal('verified', 'before')
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    const { store, old, records, options } = rotation({}, { crash: ['verified', 'before'] })
     await expect(rotateKey(store, options)).rejects.toBeInstanceOf(Crash)
     const unverified = records.get('r1')?.newKeyId as string
     expect(store.works(old.secret)).toBe(true)
@@ -394,14 +319,12 @@ describe('rotateKey resume', () => {
   })
 
   it('refuses a rotation id already used for another key', async () => {
-    const store = new MemoryKeyStore()
-    const journal = memoryJournal()
-    const a = store.seed({ name: 'a' })
+    const { store, options } = rotation({}, { seed: { name: 'a' } })
     const b = store.seed({ name: 'b' })
-    await rotateKey(store, { ...quick, keyId: a.id, rotationId: 'r1', journal, deliver: () => {} })
-    await expect(
-      rotateKey(store, { ...quick, keyId: b.id, rotationId: 'r1', journal, deliver: () => {} }),
-    ).rejects.toThrow(/already used for another key/)
+    await rotateKey(store, options)
+    await expect(rotateKey(store, { ...options, keyId: b.id })).rejects.toThrow(
+      /already used for another key/,
+    )
   })
 })
 

@@ -1,59 +1,39 @@
 import { describe, expect, it } from 'vitest'
 import { RotationError, ValidationError } from '../errors.js'
-import type { CreatedKey } from '../types.js'
-import { MemoryKeyStore } from './memory-key-store.test-support.js'
 import { openRotation } from './rotate-key.js'
-import { memoryJournal } from './rotation-journal.js'
+import { quick, rotation } from './rotation-harness.test-support.js'
 import type { TimedStep } from './rotation-run.js'
-
-const quick = { verifyIntervalMs: 0 }
 
 describe('openRotation', () => {
   it('runs the same steps as rotateKey, one call each, journalling each before the next', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci', scope: 'read' })
-    const journal = memoryJournal()
-    const delivered: string[] = []
-    const rotation = await openRotation(store, {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
-      deliver: (created) => void delivered.push(created.key.id),
-    })
-    expect(rotation).toMatchObject({ rotationId: 'r1', resumed: false, state: 'started' })
+    const { store, old, records, delivered, options } = rotation(
+      {},
+      { seed: { name: 'ci', scope: 'read' } },
+    )
+    const stepped = await openRotation(store, options)
+    expect(stepped).toMatchObject({ rotationId: 'r1', resumed: false, state: 'started' })
     const ran: TimedStep[] = []
     const states: string[] = []
-    while (rotation.next !== null) {
-      const next = rotation.next
-      expect(await rotation.runNext()).toBe(next)
+    while (stepped.next !== null) {
+      const next = stepped.next
+      expect(await stepped.runNext()).toBe(next)
       ran.push(next)
       // Each step is in the journal when its call returns.
-      states.push(journal.records.get('r1')?.state ?? 'none')
+      states.push(records.get('r1')?.state ?? 'none')
     }
     expect(ran).toEqual(['create', 'deliver', 'verify', 'retire'])
     expect(states).toEqual(['created', 'delivered', 'verified', 'done'])
-    const result = rotation.result()
+    const result = stepped.result()
     expect(result).toMatchObject({ oldKeyId: old.id, retired: 'deleted', verified: true })
-    expect(delivered).toEqual([result.newKeyId])
+    expect(delivered.map((created) => created.key.id)).toEqual([result.newKeyId])
     expect(store.writes.map((write) => write.operation)).toEqual(['create', 'delete'])
     expect(store.works(old.secret)).toBe(false)
     expect(store.works(result.secret?.reveal() ?? '')).toBe(true)
-    await expect(rotation.runNext()).rejects.toThrow('every step of this rotation is done')
+    await expect(stepped.runNext()).rejects.toThrow('every step of this rotation is done')
   })
 
   it('opened again after a crash past delivery, goes on at verification: no second key or delivery', async () => {
-    const store = new MemoryKeyStore({ reveal: true })
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
-    const delivered: CreatedKey[] = []
-    const options = {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
-      deliver: (created: CreatedKey) => void delivered.push(created),
-    }
+    const { store, old, delivered, options } = rotation({ reveal: true })
     const first = await openRotation(store, options)
     await first.runNext()
     await first.runNext()
@@ -71,10 +51,7 @@ describe('openRotation', () => {
   })
 
   it('a rotation already done opens with nothing to run and sends nothing', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal, deliver: () => {} }
+    const { store, options } = rotation()
     const first = await openRotation(store, options)
     while (first.next !== null) await first.runNext()
     const reads = store.reads.length
@@ -86,30 +63,24 @@ describe('openRotation', () => {
   })
 
   it('a failing step is settled as rotateKey settles it: the new key deleted, the old untouched', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const journal = memoryJournal()
-    const rotation = await openRotation(store, {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
+    const { store, old, options } = rotation()
+    const stepped = await openRotation(store, {
+      ...options,
       deliver: () => {
         throw new Error('vault is sealed')
       },
     })
-    await rotation.runNext()
-    const error = await rotation.runNext().catch((thrown: unknown) => thrown)
+    await stepped.runNext()
+    const error = await stepped.runNext().catch((thrown: unknown) => thrown)
     expect(error).toBeInstanceOf(RotationError)
     expect(error).toMatchObject({ step: 'deliver', rolledBack: true })
-    expect(rotation.state).toBe('rolled-back')
+    expect(stepped.state).toBe('rolled-back')
     expect(store.writes.map((write) => write.operation)).toEqual(['create', 'delete'])
     expect(store.works(old.secret)).toBe(true)
   })
 
   it('refuses a dry run before anything is read or written', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
+    const { store, old } = rotation()
     const reads = store.reads.length
     await expect(
       openRotation(store, { keyId: old.id, dryRun: true, deliver: () => {} }),
@@ -119,10 +90,9 @@ describe('openRotation', () => {
   })
 
   it('result() before the last step is an error, not a half result', async () => {
-    const store = new MemoryKeyStore()
-    const old = store.seed({ name: 'ci' })
-    const rotation = await openRotation(store, { ...quick, keyId: old.id, deliver: () => {} })
-    await rotation.runNext()
-    expect(() => rotation.result()).toThrow('"deliver" is next')
+    const { store, old } = rotation()
+    const stepped = await openRotation(store, { ...quick, keyId: old.id, deliver: () => {} })
+    await stepped.runNext()
+    expect(() => stepped.result()).toThrow('"deliver" is next')
   })
 })

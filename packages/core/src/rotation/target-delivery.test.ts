@@ -1,38 +1,23 @@
+import { createHash } from 'node:crypto'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { RotationError, ValidationError } from '../errors.js'
 import type { DeliveryTarget } from '../targets/delivery-target.js'
 import { Place } from '../targets/place-target.test-support.js'
 import type { CreatedKey } from '../types.js'
+import { crashingJournal } from './crash-journal.test-support.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
 import { rotateKey } from './rotate-key.js'
 import { rotateKeys } from './rotate-keys.js'
-import { memoryJournal, type RotationJournal, type RotationRecord } from './rotation-journal.js'
+import { quick, rotation } from './rotation-harness.test-support.js'
+import type { RotationJournal } from './rotation-journal.js'
 
-const quick = { verifyIntervalMs: 0 }
-
-/** A journal that dies at its `n`th write: `'before'` the record is saved, or `'after'`. */
-function dyingJournal(n: number, when: 'before' | 'after') {
-  const journal = memoryJournal()
-  let writes = 0
-  const wrapped: RotationJournal = {
-    read: (id) => journal.read(id),
-    list: () => journal.list(),
-    readBatch: (id) => journal.readBatch(id),
-    writeBatch: (record) => journal.writeBatch(record),
-    write: async (record: RotationRecord) => {
-      writes++
-      if (writes === n && when === 'before') throw new Error(`crash at write ${n}`)
-      await journal.write(record)
-      if (writes === n) throw new Error(`crash at write ${n}`)
-    },
-  }
-  return { journal: wrapped, records: journal.records, writes: () => writes }
-}
-
+/** A key `old` to rotate, held at two places (GitHub, Vercel), and their targets. */
 function setup(options: { reveal?: boolean; finds?: boolean } = {}) {
-  const store = new MemoryKeyStore({ reveal: options.reveal ?? false })
-  const old = store.seed({ name: 'ci', scope: 'read' })
+  const { store, old, records, journalled } = rotation(
+    { reveal: options.reveal ?? false },
+    { seed: { name: 'ci', scope: 'read' } },
+  )
   const github = new Place('github')
   const vercel = new Place('vercel')
   github.variables.set('OTHER', 'untouched-1')
@@ -44,7 +29,7 @@ function setup(options: { reveal?: boolean; finds?: boolean } = {}) {
     github.target('API_KEY', { finds }),
     vercel.target('API_KEY', { redeploy: true, finds }),
   ]
-  return { store, old, github, vercel, targets }
+  return { store, old, github, vercel, targets, records, options: journalled }
 }
 
 describe('rotation with delivery targets', () => {
@@ -69,26 +54,17 @@ describe('rotation with delivery targets', () => {
       DATABASE_URL: 'untouched-2',
       API_KEY: secret,
     })
-    expect(result.deliveries).toEqual([
-      {
-        target: 'github:API_KEY',
+    expect(result.deliveries).toEqual(
+      ['github:API_KEY', 'vercel:API_KEY'].map((target) => ({
+        target,
         kind: 'place',
         holds: 'new',
         keyId: result.newKeyId,
         progress: 'confirmed',
         cannotConfirm: null,
         failure: null,
-      },
-      {
-        target: 'vercel:API_KEY',
-        kind: 'place',
-        holds: 'new',
-        keyId: result.newKeyId,
-        progress: 'confirmed',
-        cannotConfirm: null,
-        failure: null,
-      },
-    ])
+      })),
+    )
   })
 
   it('shows each target in the plan of a dry run, and writes nothing', async () => {
@@ -118,14 +94,12 @@ describe('rotation with delivery targets', () => {
 
   it('a failing target keeps the new key, never retires the old one, and says which target holds which key', async () => {
     expect.assertions(8)
-    const { store, old, github, vercel, targets } = setup({ reveal: true })
+    const { store, old, github, vercel, targets, records, options } = setup({ reveal: true })
     vercel.faults.push({ step: 'propagate' })
-    const journal = memoryJournal()
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
     const error = await rotateKey(store, { ...options, targets: targets() }).catch((e) => e)
     expect(error).toBeInstanceOf(RotationError)
     expect(error).toMatchObject({ step: 'deliver', rolledBack: false })
-    const newKeyId = journal.records.get('r1')?.newKeyId as string
+    const newKeyId = records.get('r1')?.newKeyId as string
     const secret = github.writes[0]?.value as string
     expect(error.deliveries).toEqual([
       expect.objectContaining({
@@ -154,10 +128,8 @@ describe('rotation with delivery targets', () => {
   })
 
   it('a rerun that cannot read the new secret again makes one more key for every target and retires both earlier keys after every confirm', async () => {
-    const { store, old, github, vercel, targets } = setup({ reveal: false })
+    const { store, old, github, vercel, targets, records, options } = setup({ reveal: false })
     vercel.faults.push({ step: 'write', kind: 'error' })
-    const journal = memoryJournal()
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
     await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toMatchObject({
       step: 'deliver',
       deliveries: [
@@ -180,7 +152,7 @@ describe('rotation with delivery targets', () => {
       true,
     ])
     expect(result.warnings.join(' ')).toContain(`the new key ${firstId} was given to some targets`)
-    expect(journal.records.get('r1')?.supersededKeyIds).toEqual([])
+    expect(records.get('r1')?.supersededKeyIds).toEqual([])
   })
 
   it('a new secret that does not verify reaches no target and is deleted again', async () => {
@@ -203,7 +175,7 @@ describe('rotation with delivery targets', () => {
     ['never answers', 'silent'],
   ] as const)('a confirm that %s is not confirmed', (_, how) => {
     it('leaves the old key working and the new key kept, and a rerun that confirms in time finishes', async () => {
-      const { store, old, github, vercel, targets } = setup({ reveal: true })
+      const { store, old, github, vercel, targets, records, options } = setup({ reveal: true })
       let slow = true
       let aborted = false
       const [first, second] = targets()
@@ -223,15 +195,13 @@ describe('rotation with delivery targets', () => {
           await new Promise(() => {})
         },
       }
-      const journal = memoryJournal()
-      const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
       const error = await rotateKey(store, {
         ...options,
         targets: [first as DeliveryTarget, waiting],
       }).catch((e) => e)
       expect(error).toBeInstanceOf(RotationError)
       expect(error).toMatchObject({ step: 'deliver', rolledBack: false })
-      const newKeyId = journal.records.get('r1')?.newKeyId as string
+      const newKeyId = records.get('r1')?.newKeyId as string
       expect(error.deliveries).toEqual([
         expect.objectContaining({ target: 'github:API_KEY', progress: 'confirmed' }),
         expect.objectContaining({
@@ -249,7 +219,7 @@ describe('rotation with delivery targets', () => {
       expect(aborted).toBe(how === 'silent')
       const secret = github.writes[0]?.value as string
       expect([store.works(old.secret), store.works(secret)]).toEqual([true, true])
-      expect(journal.records.get('r1')?.state).toBe('created')
+      expect(records.get('r1')?.state).toBe('created')
       slow = false
       const result = await rotateKey(store, {
         ...options,
@@ -293,7 +263,7 @@ describe('rotation with delivery targets', () => {
   it('a crash at any journal write, then a resume: each target is sent each new key at most once (again only when the crash lost the answer and the target cannot tell it landed), and the old key lives until every target confirmed', async () => {
     // Count the journal writes of an undisturbed rotation, then crash at each in turn.
     const probe = setup({ reveal: true })
-    const counting = dyingJournal(Number.POSITIVE_INFINITY, 'after')
+    const counting = crashingJournal(Number.POSITIVE_INFINITY, 'after')
     await rotateKey(probe.store, {
       ...quick,
       keyId: probe.old.id,
@@ -309,13 +279,22 @@ describe('rotation with delivery targets', () => {
     ] as const) {
       for (let n = 1; n <= total; n++) {
         for (const when of ['before', 'after'] as const) {
-          const { store, old, github, vercel, targets } = setup({ reveal, finds })
+          const {
+            store,
+            old,
+            github,
+            vercel,
+            targets,
+            options: journalled,
+          } = setup({
+            reveal,
+            finds,
+          })
           const oldAlive: boolean[] = []
           for (const place of [github, vercel]) {
             place.onConfirm = () => oldAlive.push(store.works(old.secret))
           }
-          const dying = dyingJournal(n, when)
-          const options = { ...quick, keyId: old.id, rotationId: 'r1', journal: dying.journal }
+          const options = { ...journalled, journal: crashingJournal(n, when).journal }
           await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow()
           const result = await rotateKey(store, { ...options, targets: targets() })
           const secret = result.secret?.reveal() ?? github.variables.get('API_KEY')
@@ -349,8 +328,8 @@ describe('rotation with delivery targets', () => {
   })
 
   it('a crash after every target confirmed, before the journal says delivered: the resume writes nothing again, even without the secret', async () => {
-    const { store, old, github, vercel, targets } = setup({ reveal: false })
-    const journal = memoryJournal()
+    const { store, old, github, vercel, targets, options: journalled } = setup({ reveal: false })
+    const journal = journalled.journal
     let crashed = false
     const dying: RotationJournal = {
       ...journal,
@@ -362,7 +341,7 @@ describe('rotation with delivery targets', () => {
         await journal.write(record)
       },
     }
-    const options = { ...quick, keyId: old.id, rotationId: 'r1', journal: dying }
+    const options = { ...journalled, journal: dying }
     await expect(rotateKey(store, { ...options, targets: targets() })).rejects.toThrow(
       'crash before delivered',
     )
@@ -376,15 +355,11 @@ describe('rotation with delivery targets', () => {
   })
 
   it('never puts a secret in an error, event, journal record or result report', async () => {
-    const { store, old, github, vercel, targets } = setup({ reveal: true })
+    const { store, old, github, vercel, targets, records, ...run } = setup({ reveal: true })
     vercel.faults.push({ step: 'confirm' })
-    const journal = memoryJournal()
     const events: unknown[] = []
     const options = {
-      ...quick,
-      keyId: old.id,
-      rotationId: 'r1',
-      journal,
+      ...run.options,
       onStep: (event: unknown) => void events.push(event),
       onWait: (event: unknown) => void events.push(event),
     }
@@ -400,7 +375,7 @@ describe('rotation with delivery targets', () => {
       JSON.stringify(error),
       inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
       JSON.stringify(events),
-      JSON.stringify([...journal.records.values()]),
+      JSON.stringify([...records.values()]),
       JSON.stringify({ ...result, secret: null }),
       inspect(result, { depth: Number.POSITIVE_INFINITY }),
     ].join('\n')
@@ -412,29 +387,24 @@ describe('rotation with delivery targets', () => {
   })
 })
 
-/** A small seeded generator (mulberry32), so a failing schedule can be replayed by its seed. */
+/**
+ * Numbers in [0, 1) drawn from `seed` (each a SHA-256 of the seed and the draw's count), so a
+ * failing schedule can be replayed by its seed.
+ */
 function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  let draws = 0
+  return () => createHash('sha256').update(`${seed}:${draws++}`).digest().readUInt32BE(0) / 2 ** 32
 }
 
 describe('targets per key in a batch', () => {
   it('gives each key its own targets from a function, and a key with none goes through deliver', async () => {
     const store = new MemoryKeyStore()
-    const first = store.seed({ name: 'ci-1' })
-    const second = store.seed({ name: 'ci-2' })
-    const third = store.seed({ name: 'other' })
+    const keys = ['ci-1', 'ci-2', 'other'].map((name) => store.seed({ name }))
     const github = new Place('github')
     const delivered: string[] = []
     const result = await rotateKeys(store, {
       ...quick,
-      keyIds: [first.id, second.id, third.id],
+      keyIds: keys.map((key) => key.id),
       targets: ({ key }) =>
         key?.name?.startsWith('ci-')
           ? [github.target(`${key.name.toUpperCase().replace('-', '_')}_KEY`)]
@@ -451,12 +421,11 @@ describe('targets per key in a batch', () => {
     expect([...github.variables.keys()].sort()).toEqual(['CI_1_KEY', 'CI_2_KEY'])
     // The callback beside targets is one more target; the key without targets uses it alone.
     expect(delivered.sort()).toEqual(['ci-1', 'ci-2', 'other'])
-    for (const seeded of [first, second, third]) expect(store.works(seeded.secret)).toBe(false)
+    for (const key of keys) expect(store.works(key.secret)).toBe(false)
   })
 
   it('refuses a function that gives a key no target and no deliver is given, before anything is written', async () => {
-    const store = new MemoryKeyStore()
-    const only = store.seed({ name: 'ci-1' })
+    const { store, old: only } = rotation({}, { seed: { name: 'ci-1' } })
     await expect(
       rotateKeys(store, { ...quick, keyIds: [only.id], targets: () => [] }),
     ).rejects.toMatchObject({
@@ -483,7 +452,7 @@ describe('random fault schedules over targets', () => {
     'seed %i: reruns finish the rotation; the old key lives until every target confirmed; no target is sent two secrets for one key',
     async (seed) => {
       const random = seeded(seed)
-      const { store, old, github, vercel, targets } = setup({ reveal: random() < 0.5 })
+      const { store, old, github, vercel, targets, options } = setup({ reveal: random() < 0.5 })
       const places = [github, vercel]
       for (let fault = 0; fault < 4; fault++) {
         const place = places[Math.floor(random() * places.length)] as Place
@@ -491,8 +460,6 @@ describe('random fault schedules over targets', () => {
       }
       const oldAlive: boolean[] = []
       for (const place of places) place.onConfirm = () => oldAlive.push(store.works(old.secret))
-      const journal = memoryJournal()
-      const options = { ...quick, keyId: old.id, rotationId: 'r1', journal }
       let result: Awaited<ReturnType<typeof rotateKey>> | undefined
       for (let run = 0; run < 10 && result === undefined; run++) {
         try {

@@ -13,6 +13,7 @@ import type {
 } from '../targets/delivery-target.js'
 import { writeTokenOf } from '../targets/write-token.js'
 import type { CreatedKey } from '../types.js'
+import { deliveryHolds } from './delivery-holds.js'
 import { type RotationRun, reasonOf } from './rotation-run.js'
 import { StepFailure } from './run-steps.js'
 import { verifySecret } from './verify-secret.js'
@@ -366,14 +367,8 @@ export function summary(run: RotationRun): string {
   return run
     .deliveries()
     .map((delivery) => {
-      const where =
-        delivery.holds === 'new'
-          ? `holds the new key ${delivery.keyId} (${delivery.progress})`
-          : delivery.holds === 'unknown'
-            ? `may hold the new key ${delivery.keyId} (its write's answer was lost)`
-            : 'holds the old key'
       const failure = delivery.failure === null ? '' : `: ${delivery.failure}`
-      return `${delivery.target} ${where}${failure}`
+      return `${delivery.target} ${deliveryHolds(delivery)}${failure}`
     })
     .join('; ')
 }
