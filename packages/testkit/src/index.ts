@@ -53,6 +53,10 @@ export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
 export type { RequestLimiter } from './rate-limiter.js'
 export {
   BUNDLED_EMULATORS,
+  type BundledControl,
+  type BundledEmulator,
+  type BundledOptions,
+  EMULATOR_REGISTRY,
   EMULATORS,
   type StartEmulatorOptions,
   startAnthropicEmulator,
