@@ -44,7 +44,9 @@ const bundled = <
 /**
  * The bundled vendors' emulators: one entry per vendor, from which `BUNDLED_EMULATORS`,
  * `Vendor`, `startEmulator` and the testkit's own tests over every vendor follow. A vendor is
- * added here, and nowhere else in the testkit.
+ * added here, and nowhere else in the testkit: its entry, the import of its emulator, and
+ * `export type * from './<vendor>-emulator.js'` for its control's types (this module is the
+ * package's).
  */
 export const EMULATOR_REGISTRY = {
   /** OpenRouter's key-management API, with workspaces and guardrails its controls can seed. */
