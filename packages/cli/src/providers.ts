@@ -58,7 +58,7 @@ export function vendorFor(name: string | undefined): Vendor {
  * What each vendor's secrets look like, from its descriptor, so a secret pasted where an id
  * belongs is refused without being echoed.
  */
-const SECRET_PATTERNS: readonly RegExp[] = Object.values(PROVIDERS).flatMap(
+export const SECRET_PATTERNS: readonly RegExp[] = Object.values(PROVIDERS).flatMap(
   (provider) => provider.secretPatterns ?? [],
 )
 

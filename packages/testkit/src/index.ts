@@ -51,18 +51,9 @@ export {
 export { OPENROUTER_PAGE_SIZE, type OpenRouterEmulatorControl } from './openrouter-emulator.js'
 export { OPENROUTER_LIST_LIMIT } from './openrouter-paging.js'
 export type { RequestLimiter } from './rate-limiter.js'
-export {
-  BUNDLED_EMULATORS,
-  EMULATORS,
-  type StartEmulatorOptions,
-  startAnthropicEmulator,
-  startEmulator,
-  startLatitudeEmulator,
-  startNoteDxEmulator,
-  startOpenAIEmulator,
-  startOpenRouterEmulator,
-  startVoiceableEmulator,
-} from './start-emulator.js'
+// The registry of bundled emulators and what follows from it (each vendor's starter, its
+// control type), so a vendor is added in that one file.
+export * from './start-emulator.js'
 export type { TargetEmulator, TargetEmulatorOptions } from './target-emulator.js'
 export {
   TARGET_TEST_SECRET,

@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { startEmulator } from './start-emulator.js'
-import { type Emulator, VENDORS } from './types.js'
+import { EMULATOR_REGISTRY, startEmulator } from './start-emulator.js'
+import type { Emulator, Vendor } from './types.js'
 
-/** An id each vendor could give, unlike any it gives on its own. */
-const CHOSEN: Record<(typeof VENDORS)[number], string> = {
-  openrouter: 'ab'.repeat(32),
-  latitudesh: 'tok_chosen000001',
-  notedx: `lk-${'c0ffee'.repeat(4)}`,
-  voiceable: '9001',
-  anthropic: 'apikey_01chosen0000000000000001',
-  openai: 'key_chosen000000000000000001',
-}
+/** Every bundled vendor, with an id it could give, unlike any it gives on its own. */
+const VENDORS = Object.keys(EMULATOR_REGISTRY) as Vendor[]
+const CHOSEN = Object.fromEntries(
+  VENDORS.map((vendor) => [vendor, EMULATOR_REGISTRY[vendor].idExample]),
+) as Record<Vendor, string>
 
 const started: Emulator[] = []
 afterEach(async () => {

@@ -4,14 +4,17 @@ import { Ajv } from 'ajv'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { PROVIDERS } from '../providers.js'
+import { caseless, configJsonSchema } from './config-json-schema.js'
 import { CREDENTIAL_SETS, configSchema, VENDOR_CREDENTIALS } from './config-schema.js'
 import { parseConfig } from './load-config.js'
 import { TARGET_KIND_IDS } from './target-kinds.js'
 
-const jsonSchema = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../keyway.config.schema.json', import.meta.url)), 'utf8'),
-)
-const validate = new Ajv({ allErrors: true }).compile(jsonSchema)
+const fromRepository = (path: string) =>
+  readFileSync(fileURLToPath(new URL(`../../../../${path}`, import.meta.url)), 'utf8')
+// The file as published and as editors read it; a test below holds it to the valibot schema.
+const jsonSchema = JSON.parse(fromRepository('packages/cli/keyway.config.schema.json'))
+// Types left out where a `not` or an `if` reads a field only if present: strict about keywords, not types.
+const validate = new Ajv({ allErrors: true, strictTypes: false }).compile(jsonSchema)
 
 const store = (extra: Record<string, unknown> = {}) => ({
   label: 'openrouter-prod',
@@ -196,6 +199,27 @@ const invalid: Array<[string, unknown, string]> = [
     targets({ kind: 'vault-kv', path: 'web/prod', key: 'API_KEY', variable: 'API_KEY' }),
     'stores[0].targets[0].variable: this kind takes no variable: use `key`: the field at `path` that holds the key',
   ],
+  [
+    'a GitHub environment without its repository',
+    targets({ kind: 'github', organization: 'acme', environment: 'production' }),
+    'stores[0].targets[0]: "environment" goes with "repository"',
+  ],
+  [
+    'a Kubernetes context without kubeconfig auth',
+    targets({
+      kind: 'kubernetes-secret',
+      secret: 'web',
+      key: 'API_KEY',
+      auth: 'token',
+      context: 'prod',
+    }),
+    'stores[0].targets[0]: "context" goes with "auth": "kubeconfig"',
+  ],
+  [
+    'a blank dotenv path',
+    targets({ kind: 'dotenv', path: '   ' }),
+    'stores[0].targets[0].path: expected a file path',
+  ],
   ['no stores', {}, 'stores: required'],
   ['empty stores', config(), 'stores: expected at least one store'],
   ['unknown vendor', config(store({ vendor: 'acme' })), 'stores[0].vendor: expected one of'],
@@ -210,6 +234,20 @@ const invalid: Array<[string, unknown, string]> = [
     'a credential pasted into the file (Latitude, shaped like an env var name)',
     config({ label: 'lat', vendor: 'latitudesh', credentials: { token: FAKE_LATITUDE } }),
     'stores[0].credentials.token: looks like a credential itself',
+  ],
+  [
+    'a credential pasted into the file (Latitude, upper case)',
+    config({
+      label: 'lat',
+      vendor: 'latitudesh',
+      credentials: { token: FAKE_LATITUDE.toUpperCase() },
+    }),
+    'stores[0].credentials.token: looks like a credential itself',
+  ],
+  [
+    'a credential pasted into the file as a base URL env var (Voiceable public key)',
+    config(store({ baseUrlEnv: FAKE_VOICEABLE.toUpperCase() })),
+    'stores[0].baseUrlEnv: looks like a credential itself',
   ],
   [
     'a credential pasted into the file (Voiceable public key)',
@@ -299,6 +337,11 @@ const invalid: Array<[string, unknown, string]> = [
     'stores[1].schedule[1].at: expected a time of day from 00:00 to 23:59 with its zone',
   ],
   [
+    'a schedule window without its time of day',
+    config(store({ schedule: { every: '1d', window: '1h' } })),
+    'stores[0].schedule.window: needs "at"',
+  ],
+  [
     'a schedule without its interval',
     config(store({ schedule: { at: '03:00Z' } })),
     'stores[0].schedule.every: required',
@@ -309,6 +352,53 @@ const invalid: Array<[string, unknown, string]> = [
     'stores[0].schedule.cron: unknown field',
   ],
 ]
+
+/** The configs the docs and examples show, each as a user would copy it. */
+const shownConfigs = (): Array<[string, unknown]> => [
+  [
+    'examples/nightly-rotation/keyway.config.json',
+    JSON.parse(fromRepository('examples/nightly-rotation/keyway.config.json')),
+  ],
+  ...['README.md', 'packages/cli/README.md'].flatMap((file) =>
+    [...fromRepository(file).matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((block) => block[1] as string)
+      .filter((block) => block.includes('"stores"'))
+      .map((block, index): [string, unknown] => [
+        `${file}, config ${index + 1}`,
+        JSON.parse(block),
+      ]),
+  ),
+]
+
+describe('keyway.config.schema.json', () => {
+  it('is what the valibot schema makes (after a change: pnpm --filter @keyway/cli schema)', () => {
+    expect(jsonSchema).toEqual(JSON.parse(JSON.stringify(configJsonSchema())))
+  })
+
+  it('accepts every config the docs and examples show, as keyway does', () => {
+    const shown = shownConfigs()
+    expect(shown.length).toBeGreaterThanOrEqual(3)
+    for (const [where, data] of shown) {
+      expect(validate(data), `${where}: ${JSON.stringify(validate.errors)}`).toBe(true)
+      expect(parseConfig(JSON.stringify(data), where).stores.length, where).toBeGreaterThan(0)
+    }
+  })
+
+  it('says secret shapes without regex flags: letters in either case', () => {
+    expect(caseless('^sk-or-v1-[0-9a-f]{64}$')).toBe('^[sS][kK]-[oO][rR]-[vV]1-[0-9a-fA-F]{64}$')
+    expect(caseless('^pk_\\d[a-c_]+$')).toBe('^[pP][kK]_\\d[a-cA-C_]+$')
+    for (const provider of Object.values(PROVIDERS))
+      for (const shape of provider.secretPatterns ?? []) {
+        const json = new RegExp(
+          shape.flags.includes('i') ? caseless(shape.source) : shape.source,
+          'u',
+        )
+        for (const sample of [FAKE_OPENROUTER, FAKE_LATITUDE, FAKE_VOICEABLE])
+          for (const text of [sample, sample.toUpperCase()])
+            expect(json.test(text), `${provider.id} ${text.slice(0, 12)}`).toBe(shape.test(text))
+      }
+  })
+})
 
 describe('keyway.config.json', () => {
   it.each(valid)('accepts %s, as does the JSON Schema', (_name, data) => {
@@ -324,17 +414,17 @@ describe('keyway.config.json', () => {
   })
 
   it('names in the JSON Schema exactly the target kinds of the CLI’s table', () => {
-    expect(jsonSchema.definitions.target.properties.kind.enum).toEqual(TARGET_KIND_IDS)
+    expect(jsonSchema.$defs.target.properties.kind.enum).toEqual(TARGET_KIND_IDS)
     expect(
-      jsonSchema.definitions.target.oneOf.map(
-        (option: { $ref: string }) =>
-          jsonSchema.definitions[option.$ref.replace('#/definitions/', '')].properties.kind.const,
+      jsonSchema.$defs.target.allOf.map(
+        (option: { if: { properties: { kind: { const: string } } } }) =>
+          option.if.properties.kind.const,
       ),
     ).toEqual(TARGET_KIND_IDS)
   })
 
   it('names in the JSON Schema exactly the vendors of the registry, with their credential settings', () => {
-    const storeSchema = jsonSchema.definitions.store
+    const storeSchema = jsonSchema.$defs.store
     expect(storeSchema.properties.vendor.enum).toEqual(Object.keys(PROVIDERS))
     const byVendor = Object.fromEntries(
       storeSchema.allOf.map(
@@ -400,11 +490,12 @@ describe('keyway.config.json', () => {
     ['a name glob', { keys: { name: 'app-*' } }, '"keys.name" "app-*" is a glob'],
     ['several ids', { keys: { ids: ['k1', 'k2'] } }, '"keys.ids" names 2 keys'],
   ])(
-    'refuses a fixed variable on an entry that can take several keys (%s), which only keyway checks',
+    'refuses a fixed variable on an entry that can take several keys (%s), as does the JSON Schema',
     (_why, keys, reason) => {
-      expectOnlyKeywayRefuses(
-        targets({ kind: 'github', repository: 'acme/app', variable: 'APP_KEY', ...keys }),
-        `stores[0].targets[0].variable: a fixed variable (no placeholder) holds one key's secret, but ${reason}`,
+      const data = targets({ kind: 'github', repository: 'acme/app', variable: 'APP_KEY', ...keys })
+      expect(validate(data)).toBe(false)
+      expect(() => parseConfig(JSON.stringify(data), 'keyway.config.json')).toThrow(
+        `keyway.config.json: stores[0].targets[0].variable: a fixed variable (no placeholder) holds one key's secret, but ${reason}`,
       )
     },
   )

@@ -11,6 +11,7 @@ import { createKubernetesSecretTarget } from '@keyway/target-kubernetes'
 import { createVaultKvTarget } from '@keyway/target-vault'
 import { createVercelEnvTarget } from '@keyway/target-vercel'
 import * as v from 'valibot'
+import { withJsonSchema } from './json-schema-hints.js'
 
 /** An env var's name, as a shell takes it. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -20,6 +21,14 @@ const envName = v.pipe(
   v.regex(ENV_NAME, 'expected the name of an env var (letters, digits, _)'),
 )
 
+/** Text once trimmed at least one character long: in JSON Schema, a non-space somewhere. */
+export const nonBlank = (message: string) =>
+  v.pipe(
+    v.string(),
+    withJsonSchema(v.trim(), { json: { pattern: '\\S' } }),
+    v.minLength(1, message),
+  )
+
 /**
  * A `variable` on a kind that names the variable in its own fields: refused with the field to
  * use, where a plain strict object would say only "unknown field".
@@ -28,16 +37,34 @@ const noVariable = (use: string) =>
   v.optional(
     v.pipe(
       v.unknown(),
-      v.check(() => false, `this kind takes no variable: ${use}`),
+      withJsonSchema(
+        v.check(() => false, `this kind takes no variable: ${use}`),
+        { json: { not: {} } },
+      ),
+      v.description(`Not taken by this kind: ${use}.`),
     ),
   )
 
-const milliseconds = (minimum: number) =>
+const milliseconds = (minimum: number, description: string) =>
   v.pipe(
     v.number(),
     v.integer(`expected a whole number of ms, at least ${minimum}`),
     v.minValue(minimum, `expected a whole number of ms, at least ${minimum}`),
+    v.description(description),
   )
+
+/** The two confirm timings most kinds take, with their defaults in words. */
+const confirmTimings = (within = '', interval = '') => ({
+  confirmWithinMs: v.optional(
+    milliseconds(1, `How long confirm may take, in ms.${within && ` ${within}`}`),
+  ),
+  confirmIntervalMs: v.optional(
+    milliseconds(
+      0,
+      `Pause between two reads while confirming, in ms.${interval && ` ${interval}`}`,
+    ),
+  ),
+})
 
 /** What a kind's factory is given to make the target of one key. */
 export interface TargetInput<Entry> {
@@ -73,6 +100,15 @@ export interface TargetInput<Entry> {
 export interface TargetKind<Entry = Record<string, unknown>> {
   /** What the kind is, for help and errors. */
   title: string
+  /** What the kind does, in a sentence or two: the config's JSON Schema shows it in editors. */
+  description: string
+  /**
+   * What each credential setting's env var (and `baseUrl`'s) holds, in words (`token`: `'a
+   * Vercel access token'`), for the `<setting>Env` fields' descriptions.
+   */
+  envHelp: Readonly<Record<string, string>>
+  /** `check`, as JSON Schema says it (editors refuse the same entries); needed with `check`. */
+  checkJsonSchema?: Readonly<Record<string, unknown>>
   /** The entry's own fields, beside `kind`, `keys` and `variable`. */
   fields: v.ObjectEntries
   /** A check over the whole entry (one of two fields, …): a message, or `undefined`. */
@@ -118,19 +154,33 @@ export interface TargetKind<Entry = Record<string, unknown>> {
 }
 
 /** Which keys of a store a target takes: every given field must match. None given = every key. */
-export const targetKeysSchema = v.strictObject({
-  /** Glob on the key's name (`*`, `?`), or the name itself. */
-  name: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a non-empty glob'))),
-  /** These key ids. */
-  ids: v.optional(
-    v.pipe(
-      v.array(v.pipe(v.string(), v.minLength(1, 'expected a key id'))),
-      v.minLength(1, 'expected at least one key id'),
+export const targetKeysSchema = v.pipe(
+  v.strictObject({
+    name: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(1, 'expected a non-empty glob'),
+        v.description("Glob on the key's name (* any run, ? one character), or the name itself."),
+      ),
     ),
+    ids: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.minLength(1, 'expected a key id'))),
+        v.minLength(1, 'expected at least one key id'),
+        v.description('These key ids.'),
+      ),
+    ),
+    metadata: v.optional(
+      v.pipe(
+        v.record(v.string(), v.string()),
+        v.description('Labels the key carries (its metadata), each value exactly.'),
+      ),
+    ),
+  }),
+  v.description(
+    'Which keys of the store this target takes; none given = every key. Every given field must match.',
   ),
-  /** Labels the key carries (its metadata), each value exactly. */
-  metadata: v.optional(v.record(v.string(), v.string())),
-})
+)
 
 interface GitHubEntry {
   repository?: string
@@ -155,18 +205,65 @@ interface VercelEntry {
 
 const github: TargetKind<GitHubEntry> = {
   title: 'GitHub Actions secret',
+  description:
+    "A GitHub Actions secret (repository, environment or organization), sealed with libsodium's sealed box; confirmed by its updated_at, since GitHub never shows a secret's value.",
+  envHelp: {
+    token: 'a token that may write Actions secrets there',
+    baseUrl: 'the API base URL (unset: https://api.github.com)',
+  },
   fields: {
     repository: v.optional(
-      v.pipe(v.string(), v.regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name')),
+      v.pipe(
+        v.string(),
+        v.regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'),
+        v.description('The repository, owner/name: a repository secret.'),
+      ),
     ),
-    environment: v.optional(v.pipe(v.string(), v.minLength(1, 'expected an environment name'))),
+    environment: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(1, 'expected an environment name'),
+        v.description('An environment of the repository: an environment secret.'),
+      ),
+    ),
     organization: v.optional(
-      v.pipe(v.string(), v.regex(/^[\w.-]+$/, 'expected an organization login')),
+      v.pipe(
+        v.string(),
+        v.regex(/^[\w.-]+$/, 'expected an organization login'),
+        v.description('An organization: an organization secret.'),
+      ),
     ),
-    visibility: v.optional(v.picklist(['all', 'private', 'selected'])),
-    selectedRepositoryIds: v.optional(v.array(v.pipe(v.number(), v.integer(), v.minValue(1)))),
-    confirmWithinMs: v.optional(milliseconds(1)),
-    confirmIntervalMs: v.optional(milliseconds(0)),
+    visibility: v.optional(
+      v.pipe(
+        v.picklist(['all', 'private', 'selected']),
+        v.description('Organization secrets: which repositories may use it. Default private.'),
+      ),
+    ),
+    selectedRepositoryIds: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.number(), v.integer(), v.minValue(1))),
+        v.description("With visibility selected: the repositories' ids."),
+      ),
+    ),
+    ...confirmTimings('Default 60000.', 'Default 1000.'),
+  },
+  checkJsonSchema: {
+    oneOf: [
+      {
+        required: ['repository'],
+        not: {
+          anyOf: [
+            { required: ['organization'] },
+            { required: ['visibility'] },
+            { required: ['selectedRepositoryIds'] },
+          ],
+        },
+      },
+      {
+        required: ['organization'],
+        not: { anyOf: [{ required: ['repository'] }, { required: ['environment'] }] },
+      },
+    ],
   },
   check: (entry) => {
     if ((entry.repository === undefined) === (entry.organization === undefined))
@@ -222,28 +319,59 @@ function githubWhere(entry: GitHubEntry): string {
 
 const vercel: TargetKind<VercelEntry> = {
   title: 'Vercel environment variable',
+  description:
+    "A Vercel project's environment variable (upserted), with an optional redeploy of the last production deployment that is waited for until READY.",
+  envHelp: {
+    token: 'a Vercel access token',
+    baseUrl: 'the API base URL (unset: https://api.vercel.com)',
+  },
   fields: {
     project: v.pipe(
       v.string(),
       v.regex(/^[A-Za-z0-9._-]{1,100}$/, "expected a project's id or name"),
+      v.description("The project's id or name."),
     ),
-    teamId: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/, 'expected a team id'))),
-    teamIdEnv: v.optional(envName),
+    teamId: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[A-Za-z0-9_-]+$/, 'expected a team id'),
+        v.description('The team that owns the project (team_…).'),
+      ),
+    ),
+    teamIdEnv: v.optional(
+      v.pipe(envName, v.description('Env var holding the team id, instead of teamId.')),
+    ),
     environments: v.optional(
       v.pipe(
         v.array(v.picklist(['production', 'preview', 'development'])),
         v.minLength(1, 'expected at least one environment'),
+        v.description('Which environments the variable applies to. Default ["production"].'),
       ),
     ),
-    type: v.optional(v.picklist(['sensitive', 'encrypted'])),
-    redeploy: v.optional(v.boolean()),
-    confirmWithinMs: v.optional(milliseconds(1)),
-    confirmIntervalMs: v.optional(milliseconds(0)),
+    type: v.optional(
+      v.pipe(
+        v.picklist(['sensitive', 'encrypted']),
+        v.description('Default sensitive (no one can read the value back).'),
+      ),
+    ),
+    redeploy: v.optional(
+      v.pipe(
+        v.boolean(),
+        v.description(
+          'Redeploy the last production deployment after the write and confirm only once it is READY. Default false.',
+        ),
+      ),
+    ),
+    ...confirmTimings(
+      'Default 15 minutes with a redeploy, else 60000.',
+      'Default 5000 (reads of the deployment).',
+    ),
   },
   check: (entry) =>
     entry.teamId !== undefined && entry.teamIdEnv !== undefined
       ? 'give "teamId" or "teamIdEnv", not both'
       : undefined,
+  checkJsonSchema: { not: { required: ['teamId', 'teamIdEnv'] } },
   credentials: { token: 'VERCEL_TOKEN' },
   baseUrlEnv: 'VERCEL_API_URL',
   placeholders: ['NAME', 'LABEL', 'PROVIDER'],
@@ -273,7 +401,15 @@ const vercel: TargetKind<VercelEntry> = {
 
 const dotenv: TargetKind<{ path: string }> = {
   title: 'dotenv file',
-  fields: { path: v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a file path')) },
+  description:
+    'One variable of a dotenv file (relative to this file), replaced at once; confirmed by reading the file back.',
+  envHelp: {},
+  fields: {
+    path: v.pipe(
+      nonBlank('expected a file path'),
+      v.description('The dotenv file, relative to this file.'),
+    ),
+  },
   credentials: {},
   placeholders: ['NAME', 'ID', 'LABEL', 'PROVIDER'],
   naming: 'successor',
@@ -285,8 +421,14 @@ const dotenv: TargetKind<{ path: string }> = {
 
 const exec: TargetKind<{ command: string }> = {
   title: 'command (the secret on its stdin)',
+  description:
+    'A shell command that gets the secret on stdin (KEYWAY_VAR_NAME, KEYWAY_KEY_ID, KEYWAY_STORE in its env); its exit status 0 is its word that the secret is in place.',
+  envHelp: {},
   fields: {
-    command: v.pipe(v.string(), v.trim(), v.minLength(1, 'expected a shell command')),
+    command: v.pipe(
+      nonBlank('expected a shell command'),
+      v.description("The shell command, run in this file's folder."),
+    ),
   },
   credentials: {},
   placeholders: ['NAME', 'ID', 'LABEL', 'PROVIDER'],
@@ -314,6 +456,15 @@ interface AwsEntry {
 
 const aws: TargetKind<AwsEntry> = {
   title: 'AWS Secrets Manager secret',
+  description:
+    'An AWS Secrets Manager secret (which must exist): the new secret put as a new version with a client request token derived from the rotation, SigV4-signed, and confirmed by reading that version back. Credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (where set), or from a shared "profile"; region from "region", AWS_REGION or AWS_DEFAULT_REGION.',
+  envHelp: {
+    accessKeyId: 'the access key id',
+    secretAccessKey: 'the secret access key',
+    sessionToken:
+      'a session token (temporary credentials), read where set; an env var named here must be set',
+    baseUrl: 'the endpoint (unset: https://secretsmanager.<region>.amazonaws.com)',
+  },
   fields: {
     variable: noVariable(
       'the secret is `secretId`; to keep the key as one field of a JSON secret, use `jsonKey`',
@@ -321,23 +472,42 @@ const aws: TargetKind<AwsEntry> = {
     secretId: v.pipe(
       v.string(),
       v.regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, "expected a secret's name or ARN"),
+      v.description("The secret's name or ARN."),
     ),
-    jsonKey: v.optional(v.pipe(v.string(), v.minLength(1, 'expected a field name'))),
-    stage: v.optional(v.picklist(['current', 'pending'])),
+    jsonKey: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(1, 'expected a field name'),
+        v.description(
+          'Where the secret is a JSON object: the one field keyway owns (the others are carried over). Default: the whole secret string.',
+        ),
+      ),
+    ),
+    stage: v.optional(
+      v.pipe(
+        v.picklist(['current', 'pending']),
+        v.description(
+          'current (default): the new version is AWSCURRENT as written. pending: written as AWSPENDING, then made AWSCURRENT.',
+        ),
+      ),
+    ),
     region: v.optional(
       v.pipe(
         v.string(),
         v.regex(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1'),
+        v.description("The secret's region. Default AWS_REGION, then AWS_DEFAULT_REGION."),
       ),
     ),
     profile: v.optional(
       v.pipe(
         v.string(),
         v.regex(/^[\w.+@-]{1,128}$/, 'expected a profile name from ~/.aws/credentials'),
+        v.description(
+          'A shared profile whose static keys (aws_access_key_id, aws_secret_access_key, aws_session_token) sign the requests, from AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (or ~/.aws/config), instead of the key env vars. Profiles that use SSO, credential_process or role_arn are refused.',
+        ),
       ),
     ),
-    confirmWithinMs: v.optional(milliseconds(1)),
-    confirmIntervalMs: v.optional(milliseconds(0)),
+    ...confirmTimings(),
   },
   credentials: {},
   optionalCredentials: {
@@ -395,36 +565,73 @@ interface KubernetesEntry {
 
 const kubernetes: TargetKind<KubernetesEntry> = {
   title: 'Kubernetes Secret',
+  description:
+    "One data entry of a Kubernetes Secret, merge-patched; the named Deployments restarted as kubectl rollout restart does and waited for; confirmed by reading the Secret and the rollouts back. Auth by token (KUBERNETES_API_URL and KUBERNETES_TOKEN), a kubeconfig (KUBECONFIG or ~/.kube/config) or the pod's service account.",
+  envHelp: {
+    token: 'a bearer token (token auth)',
+    baseUrl: "the API server's address (token auth)",
+  },
   fields: {
     variable: noVariable("use `key`: the Secret's data entry that holds the key"),
     secret: v.pipe(
       v.string(),
       v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Secret's name"),
+      v.description("The Secret's name; made where it does not exist."),
     ),
     key: v.pipe(
       v.string(),
       v.regex(/^[-._a-zA-Z0-9]{1,253}$/, 'expected a data key (letters, digits, -, _ and .)'),
+      v.description('The one data entry keyway owns.'),
     ),
     namespace: v.optional(
-      v.pipe(v.string(), v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a namespace')),
+      v.pipe(
+        v.string(),
+        v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a namespace'),
+        v.description("Default: the kubeconfig context's or the service account's, else default."),
+      ),
     ),
     restart: v.optional(
-      v.array(
-        v.pipe(
-          v.string(),
-          v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Deployment's name"),
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string(),
+            v.regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "expected a Deployment's name"),
+          ),
+        ),
+        v.description(
+          'Deployments (same namespace) restarted after the write; confirm waits for each rollout.',
         ),
       ),
     ),
-    auth: v.optional(v.picklist(['token', 'kubeconfig', 'in-cluster'])),
-    context: v.optional(v.pipe(v.string(), v.minLength(1, "expected a kubeconfig context's name"))),
-    confirmWithinMs: v.optional(milliseconds(1)),
-    confirmIntervalMs: v.optional(milliseconds(0)),
+    auth: v.optional(
+      v.pipe(
+        v.picklist(['token', 'kubeconfig', 'in-cluster']),
+        v.description(
+          'Default: token where KUBERNETES_API_URL or KUBERNETES_TOKEN is set, else kubeconfig, else in-cluster inside a pod.',
+        ),
+      ),
+    ),
+    context: v.optional(
+      v.pipe(
+        v.string(),
+        v.minLength(1, "expected a kubeconfig context's name"),
+        v.description(
+          'The kubeconfig context (with auth kubeconfig). Default its current-context.',
+        ),
+      ),
+    ),
+    ...confirmTimings(),
   },
   check: (entry) =>
     entry.context !== undefined && entry.auth !== undefined && entry.auth !== 'kubeconfig'
       ? '"context" goes with "auth": "kubeconfig"'
       : undefined,
+  checkJsonSchema: {
+    not: {
+      required: ['context', 'auth'],
+      properties: { auth: { not: { const: 'kubeconfig' } } },
+    },
+  },
   credentials: {},
   optionalCredentials: { token: 'KUBERNETES_TOKEN' },
   // Token auth, said or implied by a server's address, needs the token.
@@ -485,20 +692,39 @@ const VAULT_SEGMENTS = /^[A-Za-z0-9_.@+=-]+(?:\/[A-Za-z0-9_.@+=-]+)*$/
 
 const vault: TargetKind<VaultEntry> = {
   title: 'Vault KV v2 secret',
+  description:
+    'One field of a Vault or OpenBao KV v2 secret, written with check-and-set (the other fields carried over) and confirmed by reading that version back. Address from VAULT_ADDR, token from VAULT_TOKEN, namespace from "namespace" or VAULT_NAMESPACE.',
+  envHelp: { token: 'the Vault token', baseUrl: "Vault's address (required)" },
   fields: {
     variable: noVariable('use `key`: the field at `path` that holds the key'),
     path: v.pipe(
       v.string(),
       v.regex(VAULT_SEGMENTS, 'expected a path such as web/prod, without a leading /'),
+      v.description("The secret's path below the mount, e.g. web/prod."),
     ),
-    key: v.pipe(v.string(), v.minLength(1, 'expected a field name'), v.maxLength(512)),
+    key: v.pipe(
+      v.string(),
+      v.minLength(1, 'expected a field name'),
+      v.maxLength(512),
+      v.description('The one field keyway owns.'),
+    ),
     mount: v.optional(
-      v.pipe(v.string(), v.regex(VAULT_SEGMENTS, 'expected a mount path such as secret')),
+      v.pipe(
+        v.string(),
+        v.regex(VAULT_SEGMENTS, 'expected a mount path such as secret'),
+        v.description('Where the KV v2 engine is mounted. Default secret.'),
+      ),
     ),
     namespace: v.optional(
-      v.pipe(v.string(), v.regex(VAULT_SEGMENTS, 'expected a namespace path such as admin/team')),
+      v.pipe(
+        v.string(),
+        v.regex(VAULT_SEGMENTS, 'expected a namespace path such as admin/team'),
+        v.description(
+          'The namespace (Vault Enterprise, HCP Vault, OpenBao). Default VAULT_NAMESPACE, where set.',
+        ),
+      ),
     ),
-    confirmWithinMs: v.optional(milliseconds(1)),
+    confirmWithinMs: v.optional(milliseconds(1, 'How long confirm may take, in ms.')),
   },
   credentials: { token: 'VAULT_TOKEN' },
   baseUrlEnv: 'VAULT_ADDR',
