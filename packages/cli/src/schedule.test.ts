@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Emulator, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { run } from './main.js'
 
 const MINUTE = 60_000
@@ -27,13 +27,17 @@ function setClock(at: number): void {
 }
 
 /** `keyway <args>` in this process, at the test's clock. */
-async function keyway(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function keyway(
+  args: string[],
+  config: string[] = ['--config', join(folder, 'keyway.config.json')],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
   const io = {
     stdout: {
-      write: (text: string) => {
+      write: (text: string, done?: (error?: Error) => void) => {
         stdout += text
+        done?.()
         return true
       },
       isTTY: false,
@@ -49,7 +53,7 @@ async function keyway(args: string[]): Promise<{ code: number; stdout: string; s
     env,
     now: () => new Date(clock()),
   }
-  const code = await run([...args, '--config', join(folder, 'keyway.config.json')], io as never)
+  const code = await run([...args, ...config], io as never)
   return { code, stdout, stderr }
 }
 
@@ -250,6 +254,58 @@ describe('a fleet config with schedules, run by cron every minute', () => {
     ] as string[]) {
       expect(shown.stdout + text.stdout + text.stderr).not.toContain(secret.slice(-12))
     }
+  })
+
+  it('counts a regenerate only at the account the label reaches now: a label pointed at another account with the same key ids rotates its key', async () => {
+    // Two Latitude.sh accounts whose key ids collide.
+    const other = await startEmulator('latitudesh', { seedKeys: 0, clock, rateLimit: false })
+    emulators.push(other)
+    const id = 'tok_collide123456'
+    latitude.control.seedKey({ id, name: 'lat-a', createdAt: from(-40) })
+    other.control.seedKey({ id, name: 'lat-a', createdAt: from(-40) })
+    await writeConfig([
+      {
+        label: 'latitudesh',
+        vendor: 'latitudesh',
+        deliver: { to: '.secrets/latitude.env', variable: 'LATITUDE_{NAME}' },
+        schedule: { keys: { name: 'lat-*' }, every: '30d' },
+      },
+    ])
+    // Regenerated in place at the first account: history holds it under the label (a
+    // one-key command reads the vendor's credential from the process's environment).
+    vi.stubEnv('LATITUDESH_BASE_URL', env.LATITUDESH_BASE_URL)
+    vi.stubEnv('LATITUDESH_BEARER', env.LATITUDESH_BEARER)
+    const regenerated = await keyway(
+      ['rotate', id, '-p', 'latitudesh', '--strategy', 'regenerate', '--yes'],
+      [],
+    )
+    expect(regenerated.code, regenerated.stderr).toBe(0)
+    vi.unstubAllEnvs()
+    const keyOf = async () => {
+      const shown = await keyway(['status', '--json'])
+      expect(shown.code, shown.stderr).toBe(0)
+      return (JSON.parse(shown.stdout).stores as StatusStore[])[0]?.keys.find(
+        (key) => key.id === id,
+      )
+    }
+    expect(await keyOf()).toMatchObject({ due: false, lastRotatedFrom: 'history' })
+    // The same label now reaches the other account, whose key of that id was never rotated.
+    env.LATITUDESH_BASE_URL = other.settings.baseUrl as string
+    env.LATITUDESH_BEARER = other.settings.token as string
+    expect(await keyOf()).toMatchObject({
+      due: true,
+      lastRotatedFrom: 'created',
+      lastRotated: from(-40).toISOString(),
+    })
+    const before = latitude.requests.length
+    const applied = await keyway(['apply', '--yes'])
+    expect(applied.code, applied.stderr).toBe(0)
+    expect(createdNames(other, 0)).toEqual(['lat-a'])
+    expect(
+      other.requests.some((request) => request.method === 'DELETE' && request.path.includes(id)),
+    ).toBe(true)
+    // The first account was not asked for anything.
+    expect(latitude.requests.length).toBe(before)
   })
 
   it('refuses a schedule with a bad interval or time of day before any request, naming its path', async () => {

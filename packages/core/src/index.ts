@@ -50,6 +50,7 @@ export type {
 } from './fleet/fleet-types.js'
 export {
   dueKeys,
+  type HistoryAccounts,
   type LastRotationSource,
   type RotationHistory,
   type RotationSchedule,

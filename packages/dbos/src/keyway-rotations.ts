@@ -44,7 +44,7 @@ import {
   invalid,
 } from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
-import { ensureKeywayTables } from './keyway-tables.js'
+import { ensureKeywayTables, readDigestKey } from './keyway-tables.js'
 import { readPostgresHistory, workerHistory } from './postgres-history.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
 import { isDue, type RotationPolicy } from './rotation-policy.js'
@@ -712,13 +712,15 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       // Core's one decision, from the vendors' creation times and the history table (which
       // outlives any worker): the same as `keyway apply` makes from the same schedules.
       const history = await readPostgresHistory(pool, { actions: ['create', 'regenerate'] })
-      return planSchedules(fleet, policy.name, history)
+      return planSchedules(fleet, policy.name, history, await readDigestKey(pool))
     }
     if (fleet !== undefined && policy.audit !== undefined) return planAudit(fleet, policy.audit)
     const due: string[] = []
     const now = Date.now()
+    // A label's history counts only where it names the account the label reaches now.
     const history = rotationHistory(
       await readPostgresHistory(pool, { actions: ['create', 'regenerate'] }),
+      (label) => (Object.hasOwn(options.stores, label) ? accounts.current(label) : undefined),
     )
     for (const label of labels) {
       // Core's dry run decides what may be rotated (own credential, vendor limits); no write.
@@ -929,8 +931,9 @@ async function planSchedules(
   fleet: Fleet,
   policy: string,
   history: readonly HistoryEntry[],
+  historyDigestKey: string,
 ): Promise<PolicyPlan> {
-  const plan = await fleet.plan({}, { history })
+  const plan = await fleet.plan({}, { history, historyDigestKey })
   const batches: Record<string, string> = {}
   for (const entry of plan.entries) {
     const dueAt = entry.schedule?.dueAt

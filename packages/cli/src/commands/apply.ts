@@ -24,7 +24,7 @@ import { json, printable } from '../output.js'
 import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
 import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultFleetJournal } from '../state-dir.js'
-import { type BatchPart, storeAccounts } from '../store-accounts.js'
+import { type BatchPart, readOrCreateKey, storeAccounts } from '../store-accounts.js'
 import { unfinishedBatches } from '../unfinished-batches.js'
 import { nowOf, type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
@@ -105,7 +105,14 @@ async function start(
   // Schedules count from the vendor's creation times, and from history where only it knows.
   const now = nowOf(context)
   const history = await readHistory(opened.history)
-  const planned = await fleet.plan(policy, { signal: context.signal, now, history })
+  // History counts for a label only where it names the account the label reaches now.
+  const historyDigestKey = await readOrCreateKey(`${opened.history}.key`)
+  const planned = await fleet.plan(policy, {
+    signal: context.signal,
+    now,
+    history,
+    historyDigestKey,
+  })
   requireDelivery(opened, planned)
   checkDistinctVariables(opened, planned)
   if (planned.entries.length === 0) {

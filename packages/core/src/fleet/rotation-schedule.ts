@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { HistoryEntry } from '../history/history-entry.js'
+import { fingerprintChange, type StoreFingerprint } from '../store-fingerprint.js'
 import type { ApiKey } from '../types.js'
 import { globPattern, timeOf } from './key-selector.js'
 
@@ -206,7 +207,10 @@ export interface ScheduleState {
   nextRun: Date
 }
 
-/** The facts of a key's last rotation that history holds, by store label and key id. */
+/**
+ * The facts of a key's last rotation that history holds, by store label and key id (and the
+ * account the label reaches now, where `rotationHistory` was told it).
+ */
 export interface RotationHistory {
   /** The last regenerate in place that succeeded at `label` for `keyId`. */
   regenerated(label: string, keyId: string): Date | undefined
@@ -215,18 +219,43 @@ export interface RotationHistory {
 }
 
 /**
+ * The account each store label reaches now, as `storeFingerprint` tells it with the digest key
+ * the history's fingerprints were made with; `undefined` for a label whose account cannot be told.
+ */
+export type HistoryAccounts = (label: string) => StoreFingerprint | undefined
+
+/**
  * What history says of rotations: each key's last successful regenerate and its create. Only
  * outcomes that succeeded count: an attempt whose outcome never came may not have happened.
+ *
+ * Key ids are the vendor's, and two accounts may use the same ones (Latitude.sh's are small
+ * numbers), so with `accounts` an entry counts for a label only where it names the account the
+ * label reaches now (`fingerprintChange` finds no change): a label pointed at another account
+ * does not take the first account's rotations for its own keys. An entry that names no account
+ * then does not count either: it cannot be told apart, and counting it could only put a key's
+ * rotation off, while leaving it out at worst rotates the key once more. Without `accounts`, or
+ * for a label whose account it cannot tell, entries count by label and key id alone.
  */
-export function rotationHistory(entries: readonly HistoryEntry[]): RotationHistory {
+export function rotationHistory(
+  entries: readonly HistoryEntry[],
+  accounts?: HistoryAccounts,
+): RotationHistory {
   const regenerated = new Map<string, number>()
   const created = new Map<string, number>()
+  const current = new Map<string, StoreFingerprint | undefined>()
+  const ofThisAccount = (entry: HistoryEntry) => {
+    if (accounts === undefined) return true
+    if (!current.has(entry.store)) current.set(entry.store, accounts(entry.store))
+    const now = current.get(entry.store)
+    if (now === undefined) return true
+    return entry.account !== null && fingerprintChange(entry.account, now) === undefined
+  }
   for (const entry of entries) {
     if (entry.phase !== 'outcome' || entry.outcome !== 'succeeded' || entry.keyId === null) continue
     const into =
       entry.action === 'regenerate' ? regenerated : entry.action === 'create' ? created : undefined
     const time = timeOf(entry.at)
-    if (into === undefined || time === null) continue
+    if (into === undefined || time === null || !ofThisAccount(entry)) continue
     const id = `${entry.store}\n${entry.keyId}`
     into.set(id, Math.max(into.get(id) ?? time, time))
   }
