@@ -418,6 +418,98 @@ describe('keyway revoke', () => {
     },
   )
 
+  it('refuses apply and rotate --batch-id of an unfinished revoke before any request, naming the revoke that finishes it', async () => {
+    const openrouter = await start('openrouter')
+    const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
+    const leaked = openrouter.control.seedKey({ name: 'api' })
+    const hash = sha256(leaked.secret).slice(0, 16)
+    await applyKilledAt(
+      {
+        name: 'revoke',
+        emulator: openrouter,
+        match: { method: 'POST', path: /^\/api\/v1\/keys$/ },
+      },
+      {
+        folder: folder(),
+        env,
+        batchId: '',
+        args: ['revoke', '--sha256', hash, '--yes', '--now', '--batch-id', 'revoke-leak1'],
+      },
+    )
+    const sent = openrouter.requests.length
+    const applied = await keywayWith(['apply', '--batch-id', 'revoke-leak1', '--yes'], env)
+    expect(applied.code).toBe(1)
+    expect(applied.stdout).toBe('')
+    expect(applied.stderr).toMatch(
+      /error UsageError: batch revoke-leak1 in \S+journal\.json was started by keyway revoke: apply would not finish it .*; nothing was sent \(hint: keyway revoke --yes --batch-id revoke-leak1\)/,
+    )
+    // `rotate` with the store's part of the batch: the same, with the journal it was given.
+    const rotated = await keywayWith(
+      [
+        'rotate',
+        '--batch-id',
+        'revoke-leak1:router',
+        '-p',
+        'openrouter',
+        '--journal',
+        'journal.json',
+        '--yes',
+      ],
+      {
+        ...env,
+        OPENROUTER_BASE_URL: String(openrouter.settings.baseUrl),
+        OPENROUTER_MANAGEMENT_KEY: String(openrouter.settings.managementKey),
+      },
+    )
+    expect(rotated.code).toBe(1)
+    expect(rotated.stderr).toContain(
+      `(hint: keyway revoke --yes --journal ${join(folder(), 'journal.json')} --batch-id revoke-leak1)`,
+    )
+    expect(openrouter.requests.length).toBe(sent)
+    // The command in the hint finishes the revoke: one successor, delivered; the leaked key gone.
+    const finished = await keywayWith(['revoke', '--yes', '--batch-id', 'revoke-leak1'], env)
+    expectOk(finished)
+    expect(openrouter.control.keyIds()).not.toContain(leaked.id)
+    expect(openrouter.control.works((await delivered()).ROUTER_API as string)).toBe(true)
+  })
+
+  it('refuses revoke --batch-id of an unfinished apply batch before any request, naming the apply that finishes it; an unmarked batch resumes as before', async () => {
+    const openrouter = await start('openrouter')
+    const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
+    const old = openrouter.control.seedKey({
+      name: 'api',
+      createdAt: new Date(Date.now() - 400 * 86_400_000),
+    })
+    await applyKilledAt(
+      { name: 'apply', emulator: openrouter, match: { method: 'POST', path: /^\/api\/v1\/keys$/ } },
+      {
+        folder: folder(),
+        env,
+        batchId: 'nightly',
+        args: ['apply', '--yes', '--batch-id', 'nightly', '--max-age-days', '90'],
+      },
+    )
+    const sent = openrouter.requests.length
+    const revoked = await keywayWith(['revoke', '--batch-id', 'nightly', '--yes', '--now'], env)
+    expect(revoked.code).toBe(1)
+    expect(revoked.stderr).toMatch(
+      /error UsageError: batch nightly in \S+journal\.json was started by keyway apply, not revoke: .*; nothing was sent \(hint: keyway apply --yes --batch-id nightly\)/,
+    )
+    expect(openrouter.requests.length).toBe(sent)
+    // A journal written before batches were marked: resumed as before (here by apply).
+    const path = join(folder(), 'journal.json')
+    const journal = JSON.parse(await readFile(path, 'utf8'))
+    for (const batch of Object.values(journal.batches) as Array<{ kind?: string }>) {
+      expect(batch.kind).toBe('rotate')
+      delete batch.kind
+    }
+    await writeFile(path, JSON.stringify(journal))
+    const finished = await keywayWith(['apply', '--yes', '--batch-id', 'nightly'], env)
+    expectOk(finished)
+    expect(openrouter.control.keyIds()).not.toContain(old.id)
+    expect(openrouter.control.works((await delivered()).ROUTER_API as string)).toBe(true)
+  })
+
   it('changes nothing when a store could not be searched, and names it', async () => {
     const first = await start('latitudesh')
     const second = await start('latitudesh')

@@ -119,6 +119,7 @@ export {
   rotateKeys,
 } from './rotation/rotate-keys.js'
 export {
+  type BatchKind,
   type BatchRecord,
   fileJournal,
   memoryJournal,
