@@ -256,6 +256,52 @@ describe('a fleet config with schedules, run by cron every minute', () => {
     }
   })
 
+  it('rotates at once an expired key its schedule covers, outside its window and before its interval, the successor expiring after the schedule’s lifetime', async () => {
+    // At the real time (the engine checks expiry by it), with the window twelve hours away.
+    const now = Date.now()
+    setClock(now)
+    const at = `${String((new Date(now).getUTCHours() + 12) % 24).padStart(2, '0')}:00Z`
+    const hoursAgo = (hours: number) => new Date(now - hours * 3_600_000)
+    const old = openrouter.control.seedKey({
+      name: 'exp-old',
+      createdAt: hoursAgo(40 * 24),
+      expiresAt: hoursAgo(1),
+    })
+    const young = openrouter.control.seedKey({
+      name: 'exp-young',
+      createdAt: hoursAgo(5 * 24),
+      expiresAt: hoursAgo(1),
+    })
+    const fresh = openrouter.control.seedKey({ name: 'exp-fresh', createdAt: hoursAgo(5 * 24) })
+    await writeConfig([
+      openrouterStore({ keys: { name: 'exp-*' }, every: '30d', at, lifetime: '45d' }),
+    ])
+    const shown = await keyway(['status', '--json'])
+    const keys = (JSON.parse(shown.stdout).stores as StatusStore[])[0]?.keys ?? []
+    expect(keys.find((key) => key.id === young.id)).toMatchObject({
+      due: true,
+      dueAt: hoursAgo(1).toISOString(),
+    })
+    expect(keys.find((key) => key.id === fresh.id)?.due).toBe(false)
+    const applied = await keyway(['apply', '--yes'])
+    expect(applied.code, applied.stderr).toBe(0)
+    expect(createdNames(openrouter, 0).sort()).toEqual(['exp-old', 'exp-young'])
+    for (const create of openrouter.requests.filter((request) => request.method === 'POST')) {
+      const expiresAt = Date.parse((create.body as { expires_at?: string }).expires_at ?? '')
+      expect(expiresAt - now).toBeGreaterThanOrEqual(45 * DAY)
+      expect(expiresAt - now).toBeLessThan(45 * DAY + 10 * MINUTE)
+    }
+    const deleted = openrouter.requests
+      .filter((request) => request.method === 'DELETE')
+      .map((request) => request.path)
+    expect(deleted.sort()).toEqual([old.id, young.id].map((id) => `/api/v1/keys/${id}`).sort())
+    // The key that has not expired waits for its schedule; a second run sends nothing.
+    const writesBefore = writes(openrouter).length
+    const again = await keyway(['apply', '--yes'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(writes(openrouter).length).toBe(writesBefore)
+  })
+
   it('counts a regenerate only at the account the label reaches now: a label pointed at another account with the same key ids rotates its key', async () => {
     // Two Latitude.sh accounts whose key ids collide.
     const other = await startEmulator('latitudesh', { seedKeys: 0, clock, rateLimit: false })

@@ -198,10 +198,14 @@ export interface ScheduleState {
   lastRotatedFrom: LastRotationSource | null
   /**
    * When it is (or was) due: its last rotation plus `every`, moved to the start of the window
-   * it falls in, or of the next window; `null` when its last rotation is unknown (due now).
+   * it falls in, or of the next window, or when it expired if that was sooner; `null` when its
+   * last rotation is unknown (due now).
    */
   dueAt: Date | null
-  /** Whether a run at `now` rotates it: it is due and `now` is in a window (or there is none). */
+  /**
+   * Whether a run at `now` rotates it: it is due and `now` is in a window (or there is none),
+   * or it has expired (due at once, window or not: it no longer works).
+   */
   due: boolean
   /** When a run will next rotate it: `now` when `due`, else the first moment it is due in a window. */
   nextRun: Date
@@ -311,6 +315,10 @@ export function scheduleState(
     earliest === null || schedule.at === undefined
       ? earliest
       : windowFrom(earliest, windowStartMs(schedule.at), window)
+  // An expired key no longer works: it is due at once, in a window or not, whatever `every`.
+  const expired = expiredAt(key, now)
+  if (expired !== null)
+    return state(last, dueAt === null ? expired : Math.min(dueAt, expired), true, now)
   if (schedule.at === undefined) {
     const due = dueAt === null || now >= dueAt
     return state(last, dueAt, due, due ? now : (dueAt as number))
@@ -320,6 +328,16 @@ export function scheduleState(
   const due = (dueAt === null || now >= dueAt) && inWindow
   const nextRun = due ? now : Math.max(opensNow, dueAt ?? opensNow)
   return state(last, dueAt, due, nextRun)
+}
+
+/**
+ * When `key` expired, in ms, where its expiry is at or before `now`; `now` for a key the vendor
+ * calls expired without saying when; `null` for a key that has not expired.
+ */
+export function expiredAt(key: ApiKey, now: number): number | null {
+  const expires = timeOf(key.expiresAt)
+  if (expires !== null && expires <= now) return expires
+  return key.status === 'expired' ? now : null
 }
 
 /** The start of the window holding `time`, or of the next window when none holds it. */
