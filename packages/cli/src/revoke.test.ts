@@ -151,6 +151,41 @@ async function threeVendors() {
   return { openrouter, latitude, notedx, env: await fleetOf(accounts) }
 }
 
+/**
+ * One OpenRouter store `router` with a key `api` (`seed` on top), and the command `argsOf`
+ * gives for its secret, killed while the emulator holds the successor's create.
+ */
+async function killedAtCreate(
+  seed: { createdAt?: Date },
+  argsOf: (secret: string) => string[],
+): Promise<{ openrouter: Emulator; env: Record<string, string>; key: { id: string } }> {
+  const openrouter = await start('openrouter')
+  const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
+  const key = openrouter.control.seedKey({ name: 'api', ...seed })
+  const args = argsOf(key.secret)
+  await applyKilledAt(
+    {
+      name: args[0] as string,
+      emulator: openrouter,
+      match: { method: 'POST', path: /^\/api\/v1\/keys$/ },
+    },
+    { folder: folder(), env, batchId: '', args },
+  )
+  return { openrouter, env, key }
+}
+
+/** `command` finishes what was killed: the old key gone, a working successor delivered. */
+async function expectFinished(
+  command: string[],
+  env: Record<string, string>,
+  openrouter: Emulator,
+  oldId: string,
+) {
+  expectOk(await keywayWith(command, env))
+  expect(openrouter.control.keyIds()).not.toContain(oldId)
+  expect(openrouter.control.works((await delivered()).ROUTER_API as string)).toBe(true)
+}
+
 describe('keyway revoke', () => {
   it('revokes a leaked OpenRouter secret: disabled at once, a working successor delivered, the old key deleted; no other vendor is sent it', async () => {
     const { openrouter, latitude, notedx, env } = await threeVendors()
@@ -419,23 +454,19 @@ describe('keyway revoke', () => {
   )
 
   it('refuses apply and rotate --batch-id of an unfinished revoke before any request, naming the revoke that finishes it', async () => {
-    const openrouter = await start('openrouter')
-    const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
-    const leaked = openrouter.control.seedKey({ name: 'api' })
-    const hash = sha256(leaked.secret).slice(0, 16)
-    await applyKilledAt(
-      {
-        name: 'revoke',
-        emulator: openrouter,
-        match: { method: 'POST', path: /^\/api\/v1\/keys$/ },
-      },
-      {
-        folder: folder(),
-        env,
-        batchId: '',
-        args: ['revoke', '--sha256', hash, '--yes', '--now', '--batch-id', 'revoke-leak1'],
-      },
-    )
+    const {
+      openrouter,
+      env,
+      key: leaked,
+    } = await killedAtCreate({}, (secret) => [
+      'revoke',
+      '--sha256',
+      sha256(secret).slice(0, 16),
+      '--yes',
+      '--now',
+      '--batch-id',
+      'revoke-leak1',
+    ])
     const sent = openrouter.requests.length
     const applied = await keywayWith(['apply', '--batch-id', 'revoke-leak1', '--yes'], env)
     expect(applied.code).toBe(1)
@@ -467,28 +498,27 @@ describe('keyway revoke', () => {
     )
     expect(openrouter.requests.length).toBe(sent)
     // The command in the hint finishes the revoke: one successor, delivered; the leaked key gone.
-    const finished = await keywayWith(['revoke', '--yes', '--batch-id', 'revoke-leak1'], env)
-    expectOk(finished)
-    expect(openrouter.control.keyIds()).not.toContain(leaked.id)
-    expect(openrouter.control.works((await delivered()).ROUTER_API as string)).toBe(true)
+    await expectFinished(
+      ['revoke', '--yes', '--batch-id', 'revoke-leak1'],
+      env,
+      openrouter,
+      leaked.id,
+    )
   })
 
   it('refuses revoke --batch-id of an unfinished apply batch before any request, naming the apply that finishes it; an unmarked batch resumes as before', async () => {
-    const openrouter = await start('openrouter')
-    const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
-    const old = openrouter.control.seedKey({
-      name: 'api',
-      createdAt: new Date(Date.now() - 400 * 86_400_000),
-    })
-    await applyKilledAt(
-      { name: 'apply', emulator: openrouter, match: { method: 'POST', path: /^\/api\/v1\/keys$/ } },
-      {
-        folder: folder(),
-        env,
-        batchId: 'nightly',
-        args: ['apply', '--yes', '--batch-id', 'nightly', '--max-age-days', '90'],
-      },
-    )
+    const {
+      openrouter,
+      env,
+      key: old,
+    } = await killedAtCreate({ createdAt: new Date(Date.now() - 400 * 86_400_000) }, () => [
+      'apply',
+      '--yes',
+      '--batch-id',
+      'nightly',
+      '--max-age-days',
+      '90',
+    ])
     const sent = openrouter.requests.length
     const revoked = await keywayWith(['revoke', '--batch-id', 'nightly', '--yes', '--now'], env)
     expect(revoked.code).toBe(1)
@@ -504,10 +534,7 @@ describe('keyway revoke', () => {
       delete batch.kind
     }
     await writeFile(path, JSON.stringify(journal))
-    const finished = await keywayWith(['apply', '--yes', '--batch-id', 'nightly'], env)
-    expectOk(finished)
-    expect(openrouter.control.keyIds()).not.toContain(old.id)
-    expect(openrouter.control.works((await delivered()).ROUTER_API as string)).toBe(true)
+    await expectFinished(['apply', '--yes', '--batch-id', 'nightly'], env, openrouter, old.id)
   })
 
   it('changes nothing when a store could not be searched, and names it', async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Emulator, startEmulator } from '@keyway/testkit'
+import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { run } from './main.js'
 
@@ -262,17 +262,18 @@ describe('a fleet config with schedules, run by cron every minute', () => {
     setClock(now)
     const at = `${String((new Date(now).getUTCHours() + 12) % 24).padStart(2, '0')}:00Z`
     const hoursAgo = (hours: number) => new Date(now - hours * 3_600_000)
-    const old = openrouter.control.seedKey({
+    const control = openrouter.control as OpenRouterEmulatorControl
+    const old = control.seedKey({
       name: 'exp-old',
       createdAt: hoursAgo(40 * 24),
       expiresAt: hoursAgo(1),
     })
-    const young = openrouter.control.seedKey({
+    const young = control.seedKey({
       name: 'exp-young',
       createdAt: hoursAgo(5 * 24),
       expiresAt: hoursAgo(1),
     })
-    const fresh = openrouter.control.seedKey({ name: 'exp-fresh', createdAt: hoursAgo(5 * 24) })
+    const fresh = control.seedKey({ name: 'exp-fresh', createdAt: hoursAgo(5 * 24) })
     await writeConfig([
       openrouterStore({ keys: { name: 'exp-*' }, every: '30d', at, lifetime: '45d' }),
     ])

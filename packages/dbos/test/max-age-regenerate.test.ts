@@ -1,5 +1,5 @@
 import { historyChanges } from '@keyway/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   type PolicyRunSummary,
   ROTATION_WORKFLOW_PREFIX,
@@ -8,7 +8,7 @@ import {
 import { usePostgres } from './embedded-postgres.js'
 import { testSealingKey } from './fleet.js'
 import { startHarness, waitForEnded } from './harness.js'
-import { startWorker, type WorkerProcess } from './worker-process.js'
+import { startWorker } from './worker-process.js'
 
 const postgres = usePostgres()
 const MINUTE = 60_000
@@ -31,39 +31,39 @@ describe('a maxAgeMs policy that regenerates keys in place', () => {
     })
     const regenerates = () =>
       setup.fleet.latitudesh.requests.filter((request) => request.method === 'PUT')
-    let worker: WorkerProcess | undefined
-    try {
-      // Due as soon as it was last rotated: each regenerate makes it due again at once, which
-      // stands for the month a real policy waits.
-      worker = await startWorker({
-        executorId: 'worker-a',
-        databaseUrl: setup.url,
-        sealingKey: testSealingKey(),
-        stores: { latitudesh: { vendor: 'latitudesh', settings: setup.fleet.latitudesh.settings } },
-        rotation: { strategy: 'regenerate' },
-        policy: { name: 'aged', schedule: '0 0 1 1 *', maxAgeMs: 0, keyIds: [key.id] },
-      })
-      const fire = async () =>
-        (await worker?.send({ type: 'policy', name: 'aged' })) as PolicyRunSummary
-      const workflow = (batch: string) => `${ROTATION_WORKFLOW_PREFIX}${batch}/latitudesh/${key.id}`
-      const first = await fire()
-      expect(first.started).toEqual([workflow(batchOf('aged', created))])
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}aged~`, 1)
-      expect(regenerates()).toHaveLength(1)
-      // Same id, same creation date: only the history table tells when it was rotated, and
-      // the key is due again from then, under the batch of that moment.
-      const regenerated = historyChanges(
-        await readPostgresHistory(setup.db, { actions: ['regenerate'] }),
-      ).map((change) => Date.parse(change.outcome?.at ?? ''))
-      expect(regenerated).toHaveLength(1)
-      const second = await fire()
-      expect(second.due).toEqual([`latitudesh/${key.id}`])
-      expect(second.started).toEqual([workflow(batchOf('aged', regenerated[0] as number))])
-      await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}aged~`, 2)
-      expect(regenerates()).toHaveLength(2)
-    } finally {
-      await worker?.send({ type: 'stop' }).catch(() => {})
-      await setup.close()
-    }
+    onTestFinished(() => setup.close())
+    // Due as soon as it was last rotated: each regenerate makes it due again at once, which
+    // stands for the month a real policy waits.
+    const base = { executorId: 'worker-a', databaseUrl: setup.url, sealingKey: testSealingKey() }
+    const worker = await startWorker({
+      ...base,
+      stores: { latitudesh: { vendor: 'latitudesh', settings: setup.fleet.latitudesh.settings } },
+      rotation: { strategy: 'regenerate' },
+      policy: { name: 'aged', schedule: '0 0 1 1 *', maxAgeMs: 0, keyIds: [key.id] },
+    })
+    onTestFinished(() =>
+      worker.send({ type: 'stop' }).then(
+        () => {},
+        () => {},
+      ),
+    )
+    const fire = async () =>
+      (await worker.send({ type: 'policy', name: 'aged' })) as PolicyRunSummary
+    const workflow = (batch: string) => `${ROTATION_WORKFLOW_PREFIX}${batch}/latitudesh/${key.id}`
+    const first = await fire()
+    expect(first.started).toEqual([workflow(batchOf('aged', created))])
+    await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}aged~`, 1)
+    expect(regenerates()).toHaveLength(1)
+    // Same id, same creation date: only the history table tells when it was rotated, and
+    // the key is due again from then, under the batch of that moment.
+    const regenerated = historyChanges(
+      await readPostgresHistory(setup.db, { actions: ['regenerate'] }),
+    ).map((change) => Date.parse(change.outcome?.at ?? ''))
+    expect(regenerated).toHaveLength(1)
+    const second = await fire()
+    expect(second.due).toEqual([`latitudesh/${key.id}`])
+    expect(second.started).toEqual([workflow(batchOf('aged', regenerated[0] as number))])
+    await waitForEnded(setup.client, `${ROTATION_WORKFLOW_PREFIX}aged~`, 2)
+    expect(regenerates()).toHaveLength(2)
   }, 240_000)
 })

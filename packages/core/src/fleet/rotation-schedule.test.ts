@@ -135,36 +135,32 @@ describe('a schedule’s due-ness', () => {
     })
   })
 
-  it('is due at once for a key that has expired, in a window or not, whatever its interval', () => {
-    const monthly = { every: '30d', at: '03:00Z' }
-    const now = '2026-05-06T12:00:00Z'
+  it.each([
     // Made five days ago with a short expiry that passed yesterday; the window opens at 03:00.
-    const expired = apiKey({
-      createdAt: at('2026-05-01T00:00:00Z'),
-      expiresAt: at('2026-05-05T12:00:00Z'),
-    })
-    expect(scheduleState(expired, monthly, { now: at(now), label: 'prod' })).toMatchObject({
-      due: true,
-      dueAt: at('2026-05-05T12:00:00Z'),
-      nextRun: at(now),
-      lastRotatedFrom: 'created',
-    })
+    {
+      key: { expiresAt: at('2026-05-05T12:00:00Z') },
+      state: { due: true, dueAt: at('2026-05-05T12:00:00Z'), nextRun: at('2026-05-06T12:00:00Z') },
+    },
     // The vendor says it expired without saying when.
-    const told = apiKey({ createdAt: at('2026-05-01T00:00:00Z'), status: 'expired' })
-    expect(scheduleState(told, monthly, { now: at(now), label: 'prod' })).toMatchObject({
-      due: true,
-      dueAt: at(now),
-    })
+    {
+      key: { status: 'expired' as const },
+      state: { due: true, dueAt: at('2026-05-06T12:00:00Z') },
+    },
     // Not yet expired: its schedule alone decides.
-    const expiring = apiKey({
-      createdAt: at('2026-05-01T00:00:00Z'),
-      expiresAt: at('2026-05-06T12:01:00Z'),
-    })
-    expect(scheduleState(expiring, monthly, { now: at(now), label: 'prod' })).toMatchObject({
-      due: false,
-      dueAt: at('2026-05-31T03:00:00Z'),
-    })
-  })
+    {
+      key: { expiresAt: at('2026-05-06T12:01:00Z') },
+      state: { due: false, dueAt: at('2026-05-31T03:00:00Z') },
+    },
+  ])(
+    'is due at once for a key that has expired, in a window or not, whatever its interval: $key',
+    ({ key, state }) => {
+      const made = apiKey({ createdAt: at('2026-05-01T00:00:00Z'), ...key })
+      const monthly = { every: '30d', at: '03:00Z' }
+      expect(
+        scheduleState(made, monthly, { now: at('2026-05-06T12:00:00Z'), label: 'prod' }),
+      ).toMatchObject({ ...state, lastRotatedFrom: 'created' })
+    },
+  )
 
   it('counts history only of the account the label reaches now, where it is told', () => {
     // Two Latitude.sh accounts whose key ids collide; the label was pointed from A to B.
