@@ -108,13 +108,15 @@ async function start(
   // Schedules count from the vendor's creation times, and from history where only it knows.
   const now = nowOf(context)
   const history = await readHistory(opened.history)
-  // History counts for a label only where it names the account the label reaches now.
-  const historyDigestKey = await readOrCreateKey(`${opened.history}.key`)
+  // History counts for a label only where it names the account the label reaches now, by the
+  // digest key its fingerprints were made with (made with the first entry: none without one).
   const planned = await fleet.plan(policy, {
     signal: context.signal,
     now,
     history,
-    historyDigestKey,
+    ...(history.length === 0
+      ? {}
+      : { historyDigestKey: await readOrCreateKey(`${opened.history}.key`) }),
   })
   requireDelivery(opened, planned)
   checkDistinctVariables(opened, planned)
