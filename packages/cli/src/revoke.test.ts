@@ -162,6 +162,41 @@ async function twoLatitudeAccounts() {
   return { first, second, env }
 }
 
+/**
+ * One OpenRouter store `router` with a key `api` (`seed` on top), and the command `argsOf`
+ * gives for its secret, killed while the emulator holds the successor's create.
+ */
+async function killedAtCreate(
+  seed: { createdAt?: Date },
+  argsOf: (secret: string) => string[],
+): Promise<{ openrouter: Emulator; env: Record<string, string>; key: { id: string } }> {
+  const openrouter = await start('openrouter')
+  const env = await fleetOf([{ label: 'router', vendor: 'openrouter', emulator: openrouter }])
+  const key = openrouter.control.seedKey({ name: 'api', ...seed })
+  const args = argsOf(key.secret)
+  await applyKilledAt(
+    {
+      name: args[0] as string,
+      emulator: openrouter,
+      match: { method: 'POST', path: /^\/api\/v1\/keys$/ },
+    },
+    { folder: folder(), env, batchId: '', args },
+  )
+  return { openrouter, env, key }
+}
+
+/** `command` finishes what was killed: the old key gone, a working successor delivered. */
+async function expectFinished(
+  command: string[],
+  env: Record<string, string>,
+  openrouter: Emulator,
+  oldId: string,
+) {
+  expectOk(await keywayWith(command, env))
+  expect(openrouter.control.keyIds()).not.toContain(oldId)
+  expect(openrouter.control.works((await delivered()).ROUTER_API as string)).toBe(true)
+}
+
 describe('keyway revoke', () => {
   it('revokes a leaked OpenRouter secret: disabled at once, a working successor delivered, the old key deleted; no other vendor is sent it', async () => {
     const { openrouter, latitude, notedx, env } = await threeVendors()
@@ -423,6 +458,90 @@ describe('keyway revoke', () => {
       expectNowhere(successor, killed.stderr, resumed.stdout, resumed.stderr, journal)
     },
   )
+
+  it('refuses apply and rotate --batch-id of an unfinished revoke before any request, naming the revoke that finishes it', async () => {
+    const {
+      openrouter,
+      env,
+      key: leaked,
+    } = await killedAtCreate({}, (secret) => [
+      'revoke',
+      '--sha256',
+      sha256(secret).slice(0, 16),
+      '--yes',
+      '--now',
+      '--batch-id',
+      'revoke-leak1',
+    ])
+    const sent = openrouter.requests.length
+    const applied = await keywayWith(['apply', '--batch-id', 'revoke-leak1', '--yes'], env)
+    expect(applied.code).toBe(1)
+    expect(applied.stdout).toBe('')
+    expect(applied.stderr).toMatch(
+      /error UsageError: batch revoke-leak1 in \S+journal\.json was started by keyway revoke: apply would not finish it .*; nothing was sent \(hint: keyway revoke --yes --batch-id revoke-leak1\)/,
+    )
+    // `rotate` with the store's part of the batch: the same, with the journal it was given.
+    const rotated = await keywayWith(
+      [
+        'rotate',
+        '--batch-id',
+        'revoke-leak1:router',
+        '-p',
+        'openrouter',
+        '--journal',
+        'journal.json',
+        '--yes',
+      ],
+      {
+        ...env,
+        OPENROUTER_BASE_URL: String(openrouter.settings.baseUrl),
+        OPENROUTER_MANAGEMENT_KEY: String(openrouter.settings.managementKey),
+      },
+    )
+    expect(rotated.code).toBe(1)
+    expect(rotated.stderr).toContain(
+      `(hint: keyway revoke --yes --journal ${join(folder(), 'journal.json')} --batch-id revoke-leak1)`,
+    )
+    expect(openrouter.requests.length).toBe(sent)
+    // The command in the hint finishes the revoke: one successor, delivered; the leaked key gone.
+    await expectFinished(
+      ['revoke', '--yes', '--batch-id', 'revoke-leak1'],
+      env,
+      openrouter,
+      leaked.id,
+    )
+  })
+
+  it('refuses revoke --batch-id of an unfinished apply batch before any request, naming the apply that finishes it; an unmarked batch resumes as before', async () => {
+    const {
+      openrouter,
+      env,
+      key: old,
+    } = await killedAtCreate({ createdAt: new Date(Date.now() - 400 * 86_400_000) }, () => [
+      'apply',
+      '--yes',
+      '--batch-id',
+      'nightly',
+      '--max-age-days',
+      '90',
+    ])
+    const sent = openrouter.requests.length
+    const revoked = await keywayWith(['revoke', '--batch-id', 'nightly', '--yes', '--now'], env)
+    expect(revoked.code).toBe(1)
+    expect(revoked.stderr).toMatch(
+      /error UsageError: batch nightly in \S+journal\.json was started by keyway apply, not revoke: .*; nothing was sent \(hint: keyway apply --yes --batch-id nightly\)/,
+    )
+    expect(openrouter.requests.length).toBe(sent)
+    // A journal written before batches were marked: resumed as before (here by apply).
+    const path = join(folder(), 'journal.json')
+    const journal = JSON.parse(await readFile(path, 'utf8'))
+    for (const batch of Object.values(journal.batches) as Array<{ kind?: string }>) {
+      expect(batch.kind).toBe('rotate')
+      delete batch.kind
+    }
+    await writeFile(path, JSON.stringify(journal))
+    await expectFinished(['apply', '--yes', '--batch-id', 'nightly'], env, openrouter, old.id)
+  })
 
   it('changes nothing when a store could not be searched, and names it', async () => {
     const { first, second, env } = await twoLatitudeAccounts()

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Emulator, startEmulator } from '@keyway/testkit'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type Emulator, type OpenRouterEmulatorControl, startEmulator } from '@keyway/testkit'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { run } from './main.js'
 
 const MINUTE = 60_000
@@ -27,13 +27,17 @@ function setClock(at: number): void {
 }
 
 /** `keyway <args>` in this process, at the test's clock. */
-async function keyway(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function keyway(
+  args: string[],
+  config: string[] = ['--config', join(folder, 'keyway.config.json')],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
   const io = {
     stdout: {
-      write: (text: string) => {
+      write: (text: string, done?: (error?: Error) => void) => {
         stdout += text
+        done?.()
         return true
       },
       isTTY: false,
@@ -49,7 +53,7 @@ async function keyway(args: string[]): Promise<{ code: number; stdout: string; s
     env,
     now: () => new Date(clock()),
   }
-  const code = await run([...args, '--config', join(folder, 'keyway.config.json')], io as never)
+  const code = await run([...args, ...config], io as never)
   return { code, stdout, stderr }
 }
 
@@ -250,6 +254,105 @@ describe('a fleet config with schedules, run by cron every minute', () => {
     ] as string[]) {
       expect(shown.stdout + text.stdout + text.stderr).not.toContain(secret.slice(-12))
     }
+  })
+
+  it('rotates at once an expired key its schedule covers, outside its window and before its interval, the successor expiring after the schedule’s lifetime', async () => {
+    // At the real time (the engine checks expiry by it), with the window twelve hours away.
+    const now = Date.now()
+    setClock(now)
+    const at = `${String((new Date(now).getUTCHours() + 12) % 24).padStart(2, '0')}:00Z`
+    const hoursAgo = (hours: number) => new Date(now - hours * 3_600_000)
+    const control = openrouter.control as OpenRouterEmulatorControl
+    const old = control.seedKey({
+      name: 'exp-old',
+      createdAt: hoursAgo(40 * 24),
+      expiresAt: hoursAgo(1),
+    })
+    const young = control.seedKey({
+      name: 'exp-young',
+      createdAt: hoursAgo(5 * 24),
+      expiresAt: hoursAgo(1),
+    })
+    const fresh = control.seedKey({ name: 'exp-fresh', createdAt: hoursAgo(5 * 24) })
+    await writeConfig([
+      openrouterStore({ keys: { name: 'exp-*' }, every: '30d', at, lifetime: '45d' }),
+    ])
+    const shown = await keyway(['status', '--json'])
+    const keys = (JSON.parse(shown.stdout).stores as StatusStore[])[0]?.keys ?? []
+    expect(keys.find((key) => key.id === young.id)).toMatchObject({
+      due: true,
+      dueAt: hoursAgo(1).toISOString(),
+    })
+    expect(keys.find((key) => key.id === fresh.id)?.due).toBe(false)
+    const applied = await keyway(['apply', '--yes'])
+    expect(applied.code, applied.stderr).toBe(0)
+    expect(createdNames(openrouter, 0).sort()).toEqual(['exp-old', 'exp-young'])
+    for (const create of openrouter.requests.filter((request) => request.method === 'POST')) {
+      const expiresAt = Date.parse((create.body as { expires_at?: string }).expires_at ?? '')
+      expect(expiresAt - now).toBeGreaterThanOrEqual(45 * DAY)
+      expect(expiresAt - now).toBeLessThan(45 * DAY + 10 * MINUTE)
+    }
+    const deleted = openrouter.requests
+      .filter((request) => request.method === 'DELETE')
+      .map((request) => request.path)
+    expect(deleted.sort()).toEqual([old.id, young.id].map((id) => `/api/v1/keys/${id}`).sort())
+    // The key that has not expired waits for its schedule; a second run sends nothing.
+    const writesBefore = writes(openrouter).length
+    const again = await keyway(['apply', '--yes'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(writes(openrouter).length).toBe(writesBefore)
+  })
+
+  it('counts a regenerate only at the account the label reaches now: a label pointed at another account with the same key ids rotates its key', async () => {
+    // Two Latitude.sh accounts whose key ids collide.
+    const other = await startEmulator('latitudesh', { seedKeys: 0, clock, rateLimit: false })
+    emulators.push(other)
+    const id = 'tok_collide123456'
+    latitude.control.seedKey({ id, name: 'lat-a', createdAt: from(-40) })
+    other.control.seedKey({ id, name: 'lat-a', createdAt: from(-40) })
+    await writeConfig([
+      {
+        label: 'latitudesh',
+        vendor: 'latitudesh',
+        deliver: { to: '.secrets/latitude.env', variable: 'LATITUDE_{NAME}' },
+        schedule: { keys: { name: 'lat-*' }, every: '30d' },
+      },
+    ])
+    // Regenerated in place at the first account: history holds it under the label (a
+    // one-key command reads the vendor's credential from the process's environment).
+    vi.stubEnv('LATITUDESH_BASE_URL', env.LATITUDESH_BASE_URL)
+    vi.stubEnv('LATITUDESH_BEARER', env.LATITUDESH_BEARER)
+    const regenerated = await keyway(
+      ['rotate', id, '-p', 'latitudesh', '--strategy', 'regenerate', '--yes'],
+      [],
+    )
+    expect(regenerated.code, regenerated.stderr).toBe(0)
+    vi.unstubAllEnvs()
+    const keyOf = async () => {
+      const shown = await keyway(['status', '--json'])
+      expect(shown.code, shown.stderr).toBe(0)
+      return (JSON.parse(shown.stdout).stores as StatusStore[])[0]?.keys.find(
+        (key) => key.id === id,
+      )
+    }
+    expect(await keyOf()).toMatchObject({ due: false, lastRotatedFrom: 'history' })
+    // The same label now reaches the other account, whose key of that id was never rotated.
+    env.LATITUDESH_BASE_URL = other.settings.baseUrl as string
+    env.LATITUDESH_BEARER = other.settings.token as string
+    expect(await keyOf()).toMatchObject({
+      due: true,
+      lastRotatedFrom: 'created',
+      lastRotated: from(-40).toISOString(),
+    })
+    const before = latitude.requests.length
+    const applied = await keyway(['apply', '--yes'])
+    expect(applied.code, applied.stderr).toBe(0)
+    expect(createdNames(other, 0)).toEqual(['lat-a'])
+    expect(
+      other.requests.some((request) => request.method === 'DELETE' && request.path.includes(id)),
+    ).toBe(true)
+    // The first account was not asked for anything.
+    expect(latitude.requests.length).toBe(before)
   })
 
   it('refuses a schedule with a bad interval or time of day before any request, naming its path', async () => {

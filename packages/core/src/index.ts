@@ -28,6 +28,7 @@ export type {
 } from './fleet/fleet-types.js'
 export {
   dueKeys,
+  type HistoryAccounts,
   type LastRotationSource,
   type RotationHistory,
   type RotationSchedule,
@@ -87,6 +88,7 @@ export {
   rotateKeys,
 } from './rotation/rotate-keys.js'
 export {
+  type BatchKind,
   type BatchRecord,
   fileJournal,
   memoryJournal,

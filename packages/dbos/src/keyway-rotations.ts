@@ -17,6 +17,7 @@ import {
   type RotationOptions,
   type RotationSchedule,
   type RotationState,
+  type RotationStrategy,
   rotateKeys,
   rotationHistory,
   type StoreFingerprint,
@@ -44,10 +45,10 @@ import {
   invalid,
 } from './input-checks.js'
 import { claimKey, releaseKey } from './key-claims.js'
-import { ensureKeywayTables } from './keyway-tables.js'
+import { ensureKeywayTables, readDigestKey } from './keyway-tables.js'
 import { readPostgresHistory, workerHistory } from './postgres-history.js'
 import { postgresJournal, RotationMovedOnError } from './postgres-journal.js'
-import { isDue, type RotationPolicy } from './rotation-policy.js'
+import { dueBatch, dueSince, isDue, type RotationPolicy } from './rotation-policy.js'
 import { forgetSealedSecrets, type SealingKey, withSealedSecrets } from './sealed-secret-store.js'
 import { resumable, STEP_RETRIES } from './step-retries.js'
 import { checkDistinctAccounts, StoreAccounts } from './store-accounts.js'
@@ -712,26 +713,37 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
       // Core's one decision, from the vendors' creation times and the history table (which
       // outlives any worker): the same as `keyway apply` makes from the same schedules.
       const history = await readPostgresHistory(pool, { actions: ['create', 'regenerate'] })
-      return planSchedules(fleet, policy.name, history)
+      return planSchedules(fleet, policy.name, history, await readDigestKey(pool))
     }
     if (fleet !== undefined && policy.audit !== undefined) return planAudit(fleet, policy.audit)
     const due: string[] = []
     const now = Date.now()
+    // A label's history counts only where it names the account the label reaches now.
     const history = rotationHistory(
       await readPostgresHistory(pool, { actions: ['create', 'regenerate'] }),
+      (label) => (Object.hasOwn(options.stores, label) ? accounts.current(label) : undefined),
     )
+    const dueTimes = new Map<string, number | null>()
     for (const label of labels) {
       // Core's dry run decides what may be rotated (own credential, vendor limits); no write.
       const plan = await rotateKeys(entryOf(label).store, {
         ...options.rotation,
         dryRun: true,
-        filter: (key) => isDue(policy, key, label, now, history),
+        filter: (key) => {
+          dueTimes.set(`${label}/${key.id}`, dueSince(policy, key, label, history))
+          return isDue(policy, key, label, now, history)
+        },
       })
       for (const each of plan.plans) {
         if (each.action === 'rotate') due.push(`${label}/${each.keyId}`)
       }
     }
-    return { due, errors: [] }
+    if (!perDueTime(policy, options.rotation?.strategy)) return { due, errors: [] }
+    // Each key's rotation is named by the moment it fell due: a key regenerated in place keeps
+    // its id, and is due again (under a new batch) once `maxAgeMs` has passed since.
+    const batches: Record<string, string> = {}
+    for (const entry of due) batches[entry] = dueBatch(policy.name, dueTimes.get(entry))
+    return { due, errors: [], batches }
   }
 
   /**
@@ -745,9 +757,10 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
     due: readonly string[],
     batches: Readonly<Record<string, string>>,
   ): Promise<{ starts: Array<{ entry: string; attempt: number }>; retried: string[] }> => {
-    // A policy's batches: its name, or (`fromSchedules`) its name and a due time after a `~`.
+    // A policy's batches: its name, or (`fromSchedules`, `maxAgeMs`) its name and a due time
+    // after a `~`.
     const earlier = await DBOS.listWorkflows({
-      workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}${encodeURIComponent(policy.name)}${policy.fromSchedules === true ? '~' : '/'}`,
+      workflow_id_prefix: `${ROTATION_WORKFLOW_PREFIX}${encodeURIComponent(policy.name)}${perDueTime(policy, options.rotation?.strategy) ? '~' : '/'}`,
       workflowName: 'keyway.rotateKey',
       loadInput: false,
     })
@@ -914,9 +927,9 @@ export function defineKeywayRotations(options: KeywayRotationsOptions): KeywayRo
 }
 
 /**
- * What a policy found due, as `label/keyId`; with `fromSchedules`, each due key's batch: the
- * policy's name and the moment the key fell due, so every firing until it is rotated names the
- * same rotation (and a key regenerated in place is due again under a new batch).
+ * What a policy found due, as `label/keyId`; with `fromSchedules` or `maxAgeMs`, each due key's
+ * batch: the policy's name and the moment the key fell due, so every firing until it is rotated
+ * names the same rotation (and a key regenerated in place is due again under a new batch).
  */
 interface PolicyPlan {
   due: string[]
@@ -929,16 +942,12 @@ async function planSchedules(
   fleet: Fleet,
   policy: string,
   history: readonly HistoryEntry[],
+  historyDigestKey: string,
 ): Promise<PolicyPlan> {
-  const plan = await fleet.plan({}, { history })
+  const plan = await fleet.plan({}, { history, historyDigestKey })
   const batches: Record<string, string> = {}
-  for (const entry of plan.entries) {
-    const dueAt = entry.schedule?.dueAt
-    // `YYYYMMDDTHHMMZ`: a due time is whole minutes.
-    const stamp =
-      dueAt == null ? 'unknown' : `${dueAt.toISOString().slice(0, 16).replace(/[-:]/g, '')}Z`
-    batches[`${entry.label}/${entry.key.id}`] = `${policy}~${stamp}`
-  }
+  for (const entry of plan.entries)
+    batches[`${entry.label}/${entry.key.id}`] = dueBatch(policy, entry.schedule?.dueAt)
   return {
     due: plan.entries.map((entry) => `${entry.label}/${entry.key.id}`),
     errors: plan.errors.map((error) => `${error.label}: ${error.error.message}`),
@@ -992,6 +1001,17 @@ function auditFleet(options: KeywayRotationsOptions, policy: RotationPolicy): Fl
     if (issue === undefined || match === null) throw error
     throw invalid(`stores.${labels[Number(match[1])]}.${match[2]}`, issue.message)
   }
+}
+
+/**
+ * Whether a policy names each key's batch by the moment it fell due (`<policy>~<due time>`):
+ * with `fromSchedules`, and with `maxAgeMs` where keys are regenerated in place (a key keeps
+ * its id, so the policy's name alone would name its next rotation as its last). Otherwise
+ * the batch is the policy's name (a successor has a new id).
+ */
+function perDueTime(policy: RotationPolicy, strategy: RotationStrategy | undefined): boolean {
+  if (policy.fromSchedules === true) return true
+  return policy.audit === undefined && policy.maxAgeMs !== undefined && strategy === 'regenerate'
 }
 
 /** The DBOS schedule of a policy. */

@@ -2,9 +2,13 @@ import type { ApiKey, AuditPolicy, RotationHistory } from '@keyway/core'
 import { lastRotation } from '@keyway/core/adapter'
 
 /**
- * Which keys a scheduled policy rotates. It is also the batch: a key it already rotated or
+ * Which keys a scheduled policy rotates. It also names the batch: a key it already rotated or
  * is rotating has the same workflow id the next time it fires, so nothing is started twice,
- * and the new key (young, with another id) is not old enough yet.
+ * and the new key (young, with another id) is not old enough yet. With `fromSchedules`, and
+ * with `maxAgeMs` where keys are regenerated in place (`rotation.strategy: 'regenerate'`), the
+ * batch is the policy's name and the moment the key fell due (`<name>~YYYYMMDDTHHMMZ`), so a
+ * key regenerated in place (the same id) is rotated again once it is due again; otherwise it
+ * is the policy's name.
  */
 export interface RotationPolicy {
   /** Names the policy, its DBOS schedule and its batch: letters, digits, `-` and `_`. */
@@ -50,4 +54,31 @@ export function isDue(
   const last = lastRotation(key, label, history)
   if (policy.maxAgeMs === undefined || last === null) return true
   return now - last.at.getTime() >= policy.maxAgeMs
+}
+
+const MINUTE_MS = 60_000
+
+/**
+ * When `key` fell due under `policy`'s `maxAgeMs` (ms since the epoch): its last rotation as
+ * `isDue` reads it, taken to the minute, plus `maxAgeMs`; `null` without `maxAgeMs` or where its
+ * last rotation is unknown.
+ */
+export function dueSince(
+  policy: RotationPolicy,
+  key: ApiKey,
+  label: string,
+  history?: RotationHistory,
+): number | null {
+  const last = lastRotation(key, label, history)
+  if (policy.maxAgeMs === undefined || last === null) return null
+  return Math.floor(last.at.getTime() / MINUTE_MS) * MINUTE_MS + policy.maxAgeMs
+}
+
+/** A policy's batch for a key that fell due at `dueAt`: `<policy>~YYYYMMDDTHHMMZ` (`~unknown` without it). */
+export function dueBatch(policy: string, dueAt: Date | number | null | undefined): string {
+  const stamp =
+    dueAt == null
+      ? 'unknown'
+      : `${new Date(dueAt).toISOString().slice(0, 16).replace(/[-:]/g, '')}Z`
+  return `${policy}~${stamp}`
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import {
   type ApiKey,
+  type BatchKind,
   createFleet,
   type FleetPlan,
   type FleetRotateResult,
@@ -20,11 +21,12 @@ import { type Context, confirm } from '../context.js'
 import { EXIT } from '../exit-codes.js'
 import { withJournalLock } from '../journal-lock.js'
 import { json, printable } from '../output.js'
-import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { interrupted, isAbort, resumeCommand, shellWord } from '../resume-command.js'
 import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultFleetJournal } from '../state-dir.js'
-import { type BatchPart, storeAccounts } from '../store-accounts.js'
+import { type BatchPart, readOrCreateKey, storeAccounts } from '../store-accounts.js'
 import { refuseBesideUnfinished } from '../unfinished-batches.js'
+import { UsageError } from '../usage-error.js'
 import { nowOf, type OpenFleet, openFleet, unreadableCode } from './fleet-open.js'
 import { count, fleetPlanText, fleetResultJson, fleetResultText } from './fleet-output.js'
 import { targetsOfKey, targetsText } from './plan-targets.js'
@@ -59,6 +61,7 @@ async function applyWith(
   const batchId = given ?? randomUUID().slice(0, 8)
   context.batchId = batchId
   const resuming = given !== undefined && (await knownBatch(journal, given, opened.stores))
+  if (resuming) await refuseOtherKind(context, journal, given as string, opened.stores, 'rotate')
   if (!resuming) {
     // A batch part way over these stores' keys is finished first.
     const labels = opened.stores.map((store) => store.config.label)
@@ -120,7 +123,16 @@ async function start({ context, opened, journal, batchId, accounts }: Batch): Pr
   // Schedules count from the vendor's creation times, and from history where only it knows.
   const now = nowOf(context)
   const history = await readHistory(opened.history)
-  const planned = await fleet.plan(policy, { signal: context.signal, now, history })
+  // History counts for a label only where it names the account the label reaches now, by the
+  // digest key its fingerprints were made with (made with the first entry: none without one).
+  const planned = await fleet.plan(policy, {
+    signal: context.signal,
+    now,
+    history,
+    ...(history.length === 0
+      ? {}
+      : { historyDigestKey: await readOrCreateKey(`${opened.history}.key`) }),
+  })
   requireDelivery(opened, planned)
   checkDistinctVariables(opened, planned)
   if (planned.entries.length === 0) {
@@ -272,6 +284,61 @@ export async function knownBatch(
     if ((await journal.readBatch(storeBatchId(batchId, store.config.label))) !== undefined)
       return true
   return false
+}
+
+/** The flags `apply` and `revoke` share that say where a batch is (and how to ask), with whether each takes a value. */
+const SHARED_FLAGS: Readonly<Record<string, boolean>> = {
+  '-c': true,
+  '--config': true,
+  '--store': true,
+  '--journal': true,
+  '--history': true,
+  '-y': false,
+  '--yes': false,
+  '--json': false,
+  '--dry-run': false,
+}
+
+/**
+ * Refuses, before any request, a batch the other command started (`BatchRecord.kind`): a
+ * revoke resumed by `apply` would not replace the disabled key, and a rotation resumed by
+ * `revoke` would replace a key no one disabled. The hint is the command that finishes it: this
+ * one's config, stores, journal and answers under the other command. A batch journalled before
+ * the mark was kept is resumed as before.
+ */
+export async function refuseOtherKind(
+  context: Context,
+  journal: RotationJournal,
+  batchId: string,
+  stores: readonly ConfiguredStore[],
+  kind: BatchKind,
+): Promise<void> {
+  for (const store of stores) {
+    const started = (await journal.readBatch(storeBatchId(batchId, store.config.label)))?.kind
+    if (started === undefined || started === kind) continue
+    const other = started === 'revoke' ? 'revoke' : 'apply'
+    throw new UsageError(
+      started === 'revoke'
+        ? `batch ${printable(batchId)} in ${journal.path ?? 'the journal'} was started by keyway revoke: apply would not finish it (the leaked key is replaced only by revoke); nothing was sent`
+        : `batch ${printable(batchId)} in ${journal.path ?? 'the journal'} was started by keyway apply, not revoke: revoke would replace keys no one disabled; nothing was sent`,
+      commandFor(context.argv, other, batchId),
+    )
+  }
+}
+
+/** `keyway <command>` with the flags of `argv` that say where the batch is, and `--batch-id`. */
+function commandFor(argv: readonly string[], command: string, batchId: string): string {
+  const kept: string[] = []
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index] as string
+    const flag = word.split('=')[0] as string
+    const takesValue = SHARED_FLAGS[flag]
+    if (takesValue === undefined) continue
+    kept.push(word)
+    if (takesValue && !word.includes('=') && index + 1 < argv.length)
+      kept.push(argv[++index] as string)
+  }
+  return ['keyway', command, ...kept, '--batch-id', batchId].map(shellWord).join(' ')
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   journalPath,
   knownBatch,
   progress,
+  refuseOtherKind,
   sealedSecrets,
   targetsFor,
   untilInterrupted,
@@ -56,6 +57,7 @@ export async function revoke(context: Context): Promise<number> {
   const plain = await openFleet(context)
   const journal = fileJournal(journalPath(context, plain))
   const resuming = given !== undefined && (await knownBatch(journal, given, plain.stores))
+  if (resuming) await refuseOtherKind(context, journal, given as string, plain.stores, 'revoke')
   const leak = resuming ? undefined : (early ?? (await leakOf(context)))
   const sealed = sealedSecrets(context, journal)
   const opened = await withSealing(plain, sealed)

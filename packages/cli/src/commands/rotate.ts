@@ -28,7 +28,7 @@ import { deliverWithHistory } from '../history-file.js'
 import { withJournalLock } from '../journal-lock.js'
 import { lifetimeDays } from '../lifetime.js'
 import { printable } from '../output.js'
-import { interrupted, isAbort, resumeCommand } from '../resume-command.js'
+import { interrupted, isAbort, resumeCommand, shellWord } from '../resume-command.js'
 import { SealedSecrets, sealingKeyOf } from '../sealed-secrets.js'
 import { defaultRotateJournal } from '../state-dir.js'
 import { storeAccounts } from '../store-accounts.js'
@@ -80,6 +80,7 @@ async function rotateWith(
   // (so the command printed on Ctrl-C works even if the batch had not been written yet).
   if (flags.resuming && flags.selects && (await journal.readBatch(flags.batchId)) === undefined)
     flags.resuming = false
+  if (flags.resuming) await refuseRevokeBatch(context, journal, flags.batchId)
   // A batch of this vendor's left part way is finished first.
   if (!flags.resuming && !opened.emulated)
     await refuseBesideUnfinished(
@@ -415,6 +416,27 @@ function batchArguments(argv: readonly string[]): string[] {
     }
   }
   return argv.filter((_word, index) => !dropped.has(index))
+}
+
+/**
+ * A revoke's batch (a store's part of it, `<batch>:<label>`) is refused before any request:
+ * resumed by `rotate` it would not replace the disabled key. The hint is the revoke that
+ * finishes it.
+ */
+async function refuseRevokeBatch(
+  context: Context,
+  journal: RotationJournal & { readonly path: string },
+  batchId: string,
+): Promise<void> {
+  if ((await journal.readBatch(batchId))?.kind !== 'revoke') return
+  const revokeBatch = batchId.includes(':') ? batchId.slice(0, batchId.lastIndexOf(':')) : batchId
+  const yes = context.values.yes === true ? ['--yes'] : []
+  throw new UsageError(
+    `batch ${printable(batchId)} in ${journal.path} was started by keyway revoke: rotate would not finish it (the leaked key is replaced only by revoke); nothing was sent`,
+    ['keyway', 'revoke', ...yes, '--journal', journal.path, '--batch-id', revokeBatch]
+      .map(shellWord)
+      .join(' '),
+  )
 }
 
 /** Runs the batch; an unknown `--batch-id` is a usage error naming the journal. */

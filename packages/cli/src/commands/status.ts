@@ -5,9 +5,15 @@ import {
   historyChanges,
   type RotationSchedule,
   readHistory,
+  rotationHistory,
   scheduledKeys,
 } from '@keyway/core'
-import { matchesSelector, scheduleList, storeFingerprint } from '@keyway/core/adapter'
+import {
+  matchesSelector,
+  type StoreFingerprint,
+  scheduleList,
+  storeFingerprint,
+} from '@keyway/core/adapter'
 import type { ConfiguredStore } from '../config/fleet-stores.js'
 import type { Context } from '../context.js'
 import { json, printable, table } from '../output.js'
@@ -99,7 +105,12 @@ export async function status(context: Context): Promise<number> {
                 account: fingerprint.account ?? null,
               },
         credential: error === undefined ? await credentialKeys(configured, keys, context) : null,
-        keys: keyStatuses(configured, keys, { now, entries, policy: opened.policy }),
+        keys: keyStatuses(configured, keys, {
+          now,
+          entries,
+          account: fingerprint,
+          policy: opened.policy,
+        }),
         error:
           error === undefined ? null : { code: error.error.code, message: error.error.message },
       }
@@ -125,7 +136,13 @@ async function credentialKeys(
 function keyStatuses(
   configured: ConfiguredStore,
   keys: readonly ApiKey[],
-  options: { now: Date; entries: readonly HistoryEntry[]; policy: AuditPolicy },
+  options: {
+    now: Date
+    entries: readonly HistoryEntry[]
+    /** The account the store reaches now: history of another account under its label does not count. */
+    account: StoreFingerprint | undefined
+    policy: AuditPolicy
+  },
 ): KeyStatus[] {
   const { label, select } = configured.fleetStore
   const schedules = scheduleList(configured.fleetStore.schedule)
@@ -133,7 +150,7 @@ function keyStatuses(
   const scheduled = new Map(
     scheduledKeys(
       keys.filter(managed).map((key) => ({ label, key, schedules })),
-      { now: options.now, history: options.entries },
+      { now: options.now, history: rotationHistory(options.entries, () => options.account) },
     ).map((entry) => [entry.key.id, entry]),
   )
   const failures = lastFailures(options.entries, label)

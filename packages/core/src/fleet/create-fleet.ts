@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { listOptionsSchema } from '../request-options.js'
 import { auditFleet } from './fleet-audit.js'
-import { planFleet } from './fleet-plan.js'
+import { fleetHistory, planFleet } from './fleet-plan.js'
 import { rotateFleet } from './fleet-rotate.js'
 import {
   auditOptionsSchema,
@@ -86,7 +86,7 @@ export function createFleet(stores: readonly FleetStore[]): Fleet {
         all.map((fleetStore) => ({ fleetStore })),
         digestKey,
       )
-      return planFleet(all, policy, now, options.signal, options.history)
+      return planFleet(all, policy, now, options.signal, fleetHistory(all, options))
     },
 
     async rotate(options) {

@@ -1,6 +1,7 @@
 import type { HistoryEntry } from '../history/history-entry.js'
 import { rotateKeys } from '../rotation/rotate-keys.js'
 import { rotatable } from '../rotation/rotation-plan.js'
+import { fingerprintFunction, storeFingerprint } from '../store-fingerprint.js'
 import type { ApiKey, KeyStore, RequestOptions } from '../types.js'
 import { auditFleet, eachStore, rotationReasons } from './fleet-audit.js'
 import type {
@@ -78,6 +79,28 @@ export function rotationStore(
 }
 
 /**
+ * What `history` says of the stores' rotations (see `rotationHistory`): with `historyDigestKey`,
+ * each store's entries count only where they name the account the store reaches now.
+ */
+export function fleetHistory(
+  stores: readonly Pick<FleetStore, 'label' | 'store'>[],
+  options: { history?: readonly HistoryEntry[]; historyDigestKey?: string | Uint8Array },
+): RotationHistory {
+  const { history = [], historyDigestKey } = options
+  if (historyDigestKey === undefined) return rotationHistory(history)
+  const accounts = new Map(
+    stores.map(({ label, store }) => [
+      label,
+      // A store not built by `defineKeyStore` cannot tell its account.
+      fingerprintFunction(store) === undefined
+        ? undefined
+        : storeFingerprint(store, historyDigestKey),
+    ]),
+  )
+  return rotationHistory(history, (label) => accounts.get(label))
+}
+
+/**
  * Why a managed key is due, at `now`: by its schedule when one covers it (then the policy does
  * not apply to it), else by the policy's findings. `[]`: not due.
  */
@@ -121,10 +144,9 @@ export async function planFleet(
   policy: AuditPolicy,
   now: Date,
   signal: AbortSignal | undefined,
-  entries: readonly HistoryEntry[] = [],
+  history: RotationHistory = rotationHistory([]),
 ): Promise<FleetPlan> {
   const audit = await auditFleet(stores, policy, now, signal)
-  const history = rotationHistory(entries)
   const byLabel = new Map(stores.map((fleetStore) => [fleetStore.label, fleetStore]))
   const due = new Map<string, Map<string, FleetPlanEntry['reasons']>>()
   const states = new Map<string, ScheduleState>()

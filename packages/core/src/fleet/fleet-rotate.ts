@@ -4,7 +4,7 @@ import { type RotateKeysResult, rotateKeys } from '../rotation/rotate-keys.js'
 import { storeRules } from '../store-rules.js'
 import type { KeyStore } from '../types.js'
 import { auditStore, eachStore } from './fleet-audit.js'
-import { dueReasons, rotationSettings, rotationStore } from './fleet-plan.js'
+import { dueReasons, fleetHistory, rotationSettings, rotationStore } from './fleet-plan.js'
 import { invalidFleet } from './fleet-schemas.js'
 import type {
   FleetRotateOptions,
@@ -12,7 +12,7 @@ import type {
   FleetRotateStoreResult,
   FleetStore,
 } from './fleet-types.js'
-import { rotationHistory, scheduleList } from './rotation-schedule.js'
+import { scheduleList } from './rotation-schedule.js'
 import { checkDistinctAccounts } from './same-account.js'
 
 /**
@@ -178,7 +178,7 @@ async function dueKeyIds(
 ): Promise<string[]> {
   const now = options.now ?? new Date()
   const entries = await auditStore(fleetStore, options.policy ?? {}, now, signal)
-  const history = rotationHistory(options.history ?? [])
+  const history = fleetHistory([fleetStore], options)
   return entries
     .filter((entry) => dueReasons(entry, fleetStore, now, history).reasons.length > 0)
     .map((entry) => entry.key.id)

@@ -79,6 +79,7 @@ const history = v.array(v.looseObject({ change: v.string(), phase: v.string() })
 export const auditOptionsSchema = v.strictObject({
   now: v.optional(validDate),
   history: v.optional(history),
+  historyDigestKey: v.optional(v.union([v.string(), v.instance(Uint8Array)])),
   signal: v.optional(v.instance(AbortSignal)),
 })
 
@@ -94,6 +95,7 @@ export const rotateOptionsSchema = v.strictObject({
   policy: v.optional(policySchema),
   now: v.optional(validDate),
   history: v.optional(history),
+  historyDigestKey: v.optional(v.union([v.string(), v.instance(Uint8Array)])),
   onProgress: v.optional(v.function()),
   signal: v.optional(v.instance(AbortSignal)),
   dryRun: v.optional(v.boolean()),

@@ -193,6 +193,12 @@ export interface FleetRotateOptions {
   now?: Date
   /** History, for keys whose last rotation only history holds (see `scheduledKeys`). */
   history?: readonly HistoryEntry[]
+  /**
+   * The digest key `history`'s account fingerprints were made with (see `storeFingerprint`).
+   * With it, a store's history counts only where it names the account the store reaches now
+   * (see `rotationHistory`); without it, by label and key id alone.
+   */
+  historyDigestKey?: string | Uint8Array
   /** Told each key's outcome and each pause, with the store's label. Never a secret. */
   onProgress?: (progress: RotateKeysProgress & { label: string }) => void
   /** Stops every store's rotations; the batch resumes when run again. */
@@ -229,6 +235,12 @@ export interface FleetAuditOptions {
   now?: Date
   /** History, for keys whose last rotation only history holds (see `scheduledKeys`). */
   history?: readonly HistoryEntry[]
+  /**
+   * The digest key `history`'s account fingerprints were made with (see `storeFingerprint`).
+   * With it, a store's history counts only where it names the account the store reaches now
+   * (see `rotationHistory`); without it, by label and key id alone.
+   */
+  historyDigestKey?: string | Uint8Array
   signal?: AbortSignal
 }
 

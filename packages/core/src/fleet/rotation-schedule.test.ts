@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.js'
 import type { HistoryEntry } from '../history/history-entry.js'
 import { MemoryKeyStore } from '../rotation/memory-key-store.test-support.js'
 import { memoryJournal } from '../rotation/rotation-journal.js'
+import { attachFingerprint, storeFingerprint } from '../store-fingerprint.js'
 import { apiKey } from './api-key.test-support.js'
 import { createFleet } from './create-fleet.js'
 import {
@@ -134,6 +135,80 @@ describe('a schedule’s due-ness', () => {
     })
   })
 
+  it.each([
+    // Made five days ago with a short expiry that passed yesterday; the window opens at 03:00.
+    {
+      key: { expiresAt: at('2026-05-05T12:00:00Z') },
+      state: { due: true, dueAt: at('2026-05-05T12:00:00Z'), nextRun: at('2026-05-06T12:00:00Z') },
+    },
+    // The vendor says it expired without saying when.
+    {
+      key: { status: 'expired' as const },
+      state: { due: true, dueAt: at('2026-05-06T12:00:00Z') },
+    },
+    // Not yet expired: its schedule alone decides.
+    {
+      key: { expiresAt: at('2026-05-06T12:01:00Z') },
+      state: { due: false, dueAt: at('2026-05-31T03:00:00Z') },
+    },
+  ])(
+    'is due at once for a key that has expired, in a window or not, whatever its interval: $key',
+    ({ key, state }) => {
+      const made = apiKey({ createdAt: at('2026-05-01T00:00:00Z'), ...key })
+      const monthly = { every: '30d', at: '03:00Z' }
+      expect(
+        scheduleState(made, monthly, { now: at('2026-05-06T12:00:00Z'), label: 'prod' }),
+      ).toMatchObject({ ...state, lastRotatedFrom: 'created' })
+    },
+  )
+
+  it('counts history only of the account the label reaches now, where it is told', () => {
+    // Two Latitude.sh accounts whose key ids collide; the label was pointed from A to B.
+    const accountA = { baseUrl: 'https://api.latitude.sh', credential: 'digest-of-token-a' }
+    const accountB = { baseUrl: 'https://api.latitude.sh', credential: 'digest-of-token-b' }
+    const weekly = { every: '7d' }
+    const made = '2026-05-01T00:00:00Z'
+    const now = '2026-05-22T00:00:00Z'
+    const regeneratedAtA = [outcome({ account: accountA, at: '2026-05-20T10:00:00.000Z' })]
+    // Account B's key of the same id was never rotated: due, whatever A's history says.
+    const atB = rotationHistory(regeneratedAtA, (label) =>
+      label === 'prod' ? accountB : undefined,
+    )
+    expect(state(weekly, made, now, atB)).toMatchObject({ due: true, lastRotatedFrom: 'created' })
+    // The label still at A: A's regenerate counts, and so it does for the same account id
+    // reached with another credential.
+    const atA = rotationHistory(regeneratedAtA, () => accountA)
+    expect(state(weekly, made, now, atA)).toMatchObject({ due: false, lastRotatedFrom: 'history' })
+    const byId = (credential: string) => ({ ...accountA, credential, account: 'team-1' })
+    const sameTeam = rotationHistory([outcome({ account: byId('digest-1') })], () => byId('d-2'))
+    expect(state(weekly, made, now, sameTeam).due).toBe(false)
+    // An entry naming no account cannot be told apart: it does not put the rotation off.
+    const unnamed = rotationHistory([outcome({ account: null })], () => accountB)
+    expect(state(weekly, made, now, unnamed).due).toBe(true)
+    // Where the label's account cannot be told (or none is given), label and key id decide.
+    expect(
+      state(
+        weekly,
+        made,
+        now,
+        rotationHistory(regeneratedAtA, () => undefined),
+      ).due,
+    ).toBe(false)
+    expect(state(weekly, made, now, rotationHistory(regeneratedAtA)).due).toBe(false)
+    // History's create (for a vendor without creation times) is read the same way.
+    const noDate = apiKey({ createdAt: null })
+    const createdAtA = [
+      outcome({ action: 'create', account: accountA, at: '2026-05-21T00:00:00Z' }),
+    ]
+    expect(
+      scheduleState(noDate, weekly, {
+        now: at(now),
+        label: 'prod',
+        history: rotationHistory(createdAtA, () => accountB),
+      }),
+    ).toMatchObject({ due: true, lastRotated: null })
+  })
+
   it('rotates a key exactly every 30 days at the window’s start when a run comes every minute', () => {
     // 120 days of a cron run each minute; each rotation takes 40 s, so the vendor dates the
     // successor 40 s after the run began.
@@ -256,5 +331,42 @@ describe('a fleet with schedules', () => {
     expect(second.rotated).toBe(0)
     expect(store.writes.length).toBe(writes)
     expect((await fleet.plan({})).entries).toEqual([])
+  })
+  it('with historyDigestKey, counts a regenerate only at the account the label reaches now', async () => {
+    const digestKey = 'history-digest-key-0123456789'
+    // The label 'prod' first reached account A, which regenerated key-1; it now reaches B,
+    // whose key of the same id was made 40 days ago and never rotated.
+    const before = new MemoryKeyStore()
+    attachFingerprint(before, { baseUrl: 'https://memory.test', credential: ['token-a'] })
+    const store = new MemoryKeyStore()
+    attachFingerprint(store, { baseUrl: 'https://memory.test', credential: ['token-b'] })
+    const key = store.seed({ name: 'ci-a' })
+    const entry = store.entries.get(key.id) as { key: { createdAt: Date } }
+    entry.key.createdAt = new Date(Date.now() - 40 * DAY)
+    const regenerated = (account: MemoryKeyStore) =>
+      outcome({
+        provider: 'memory',
+        keyId: key.id,
+        account: storeFingerprint(account, digestKey),
+        at: new Date(Date.now() - DAY).toISOString(),
+      })
+    const fleet = createFleet([
+      { label: 'prod', store, schedule: { keys: { name: 'ci-*' }, every: '30d' } },
+    ])
+    const due = async (history: HistoryEntry[]) =>
+      (await fleet.plan({}, { history, historyDigestKey: digestKey })).entries.map(
+        (planned) => planned.key.id,
+      )
+    expect(await due([regenerated(before)])).toEqual([key.id])
+    expect(await due([regenerated(store)])).toEqual([])
+    // `rotate` with a policy reads history the same way.
+    const journal = memoryJournal()
+    const rotated = await fleet.rotate({
+      journal,
+      deliver: () => {},
+      history: [regenerated(before)],
+      historyDigestKey: digestKey,
+    })
+    expect(rotated.rotated).toBe(1)
   })
 })

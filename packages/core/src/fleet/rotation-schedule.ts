@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import type { HistoryEntry } from '../history/history-entry.js'
+import { fingerprintChange, type StoreFingerprint } from '../store-fingerprint.js'
 import type { ApiKey } from '../types.js'
 import { globPattern, timeOf } from './key-selector.js'
 
@@ -197,16 +198,23 @@ export interface ScheduleState {
   lastRotatedFrom: LastRotationSource | null
   /**
    * When it is (or was) due: its last rotation plus `every`, moved to the start of the window
-   * it falls in, or of the next window; `null` when its last rotation is unknown (due now).
+   * it falls in, or of the next window, or when it expired if that was sooner; `null` when its
+   * last rotation is unknown (due now).
    */
   dueAt: Date | null
-  /** Whether a run at `now` rotates it: it is due and `now` is in a window (or there is none). */
+  /**
+   * Whether a run at `now` rotates it: it is due and `now` is in a window (or there is none),
+   * or it has expired (due at once, window or not: it no longer works).
+   */
   due: boolean
   /** When a run will next rotate it: `now` when `due`, else the first moment it is due in a window. */
   nextRun: Date
 }
 
-/** The facts of a key's last rotation that history holds, by store label and key id. */
+/**
+ * The facts of a key's last rotation that history holds, by store label and key id (and the
+ * account the label reaches now, where `rotationHistory` was told it).
+ */
 export interface RotationHistory {
   /** The last regenerate in place that succeeded at `label` for `keyId`. */
   regenerated(label: string, keyId: string): Date | undefined
@@ -215,18 +223,43 @@ export interface RotationHistory {
 }
 
 /**
+ * The account each store label reaches now, as `storeFingerprint` tells it with the digest key
+ * the history's fingerprints were made with; `undefined` for a label whose account cannot be told.
+ */
+export type HistoryAccounts = (label: string) => StoreFingerprint | undefined
+
+/**
  * What history says of rotations: each key's last successful regenerate and its create. Only
  * outcomes that succeeded count: an attempt whose outcome never came may not have happened.
+ *
+ * Key ids are the vendor's, and two accounts may use the same ones (Latitude.sh's are small
+ * numbers), so with `accounts` an entry counts for a label only where it names the account the
+ * label reaches now (`fingerprintChange` finds no change): a label pointed at another account
+ * does not take the first account's rotations for its own keys. An entry that names no account
+ * then does not count either: it cannot be told apart, and counting it could only put a key's
+ * rotation off, while leaving it out at worst rotates the key once more. Without `accounts`, or
+ * for a label whose account it cannot tell, entries count by label and key id alone.
  */
-export function rotationHistory(entries: readonly HistoryEntry[]): RotationHistory {
+export function rotationHistory(
+  entries: readonly HistoryEntry[],
+  accounts?: HistoryAccounts,
+): RotationHistory {
   const regenerated = new Map<string, number>()
   const created = new Map<string, number>()
+  const current = new Map<string, StoreFingerprint | undefined>()
+  const ofThisAccount = (entry: HistoryEntry) => {
+    if (accounts === undefined) return true
+    if (!current.has(entry.store)) current.set(entry.store, accounts(entry.store))
+    const now = current.get(entry.store)
+    if (now === undefined) return true
+    return entry.account !== null && fingerprintChange(entry.account, now) === undefined
+  }
   for (const entry of entries) {
     if (entry.phase !== 'outcome' || entry.outcome !== 'succeeded' || entry.keyId === null) continue
     const into =
       entry.action === 'regenerate' ? regenerated : entry.action === 'create' ? created : undefined
     const time = timeOf(entry.at)
-    if (into === undefined || time === null) continue
+    if (into === undefined || time === null || !ofThisAccount(entry)) continue
     const id = `${entry.store}\n${entry.keyId}`
     into.set(id, Math.max(into.get(id) ?? time, time))
   }
@@ -282,6 +315,10 @@ export function scheduleState(
     earliest === null || schedule.at === undefined
       ? earliest
       : windowFrom(earliest, windowStartMs(schedule.at), window)
+  // An expired key no longer works: it is due at once, in a window or not, whatever `every`.
+  const expired = expiredAt(key, now)
+  if (expired !== null)
+    return state(last, dueAt === null ? expired : Math.min(dueAt, expired), true, now)
   if (schedule.at === undefined) {
     const due = dueAt === null || now >= dueAt
     return state(last, dueAt, due, due ? now : (dueAt as number))
@@ -291,6 +328,16 @@ export function scheduleState(
   const due = (dueAt === null || now >= dueAt) && inWindow
   const nextRun = due ? now : Math.max(opensNow, dueAt ?? opensNow)
   return state(last, dueAt, due, nextRun)
+}
+
+/**
+ * When `key` expired, in ms, where its expiry is at or before `now`; `now` for a key the vendor
+ * calls expired without saying when; `null` for a key that has not expired.
+ */
+export function expiredAt(key: ApiKey, now: number): number | null {
+  const expires = timeOf(key.expiresAt)
+  if (expires !== null && expires <= now) return expires
+  return key.status === 'expired' ? now : null
 }
 
 /** The start of the window holding `time`, or of the next window when none holds it. */

@@ -51,7 +51,8 @@ export function checkBatchOptions<C extends CreateKeyInput>(
 
 /**
  * A batch id that names nothing where the caller means to resume, another vendor's batch,
- * or a batch started with other keys: a `ValidationError` naming the journal.
+ * a batch started with other keys, or a revoke's batch resumed as a rotation (and the other way
+ * round; see `BatchRecord.kind`): a `ValidationError` naming the journal.
  */
 export function checkEarlierBatch<C extends CreateKeyInput>(
   store: KeyStore<C>,
@@ -74,6 +75,15 @@ export function checkEarlierBatch<C extends CreateKeyInput>(
   }
   if (earlier.provider !== store.provider) {
     throw invalid(`in ${where} belongs to ${earlier.provider}`)
+  }
+  // A revoke's batch replaces a disabled key: resumed with other settings, it would skip it.
+  const kind = options.replaceDisabled === true ? 'revoke' : 'rotate'
+  if (earlier.kind !== undefined && earlier.kind !== kind) {
+    throw invalid(
+      earlier.kind === 'revoke'
+        ? `in ${where} was started by a revoke; finish it with resumeRevoke; nothing was rotated`
+        : `in ${where} is a rotation, not a revoke; finish it as it was started; nothing was rotated`,
+    )
   }
   if (options.keyIds !== undefined) {
     const same =

@@ -7,7 +7,7 @@ import type { RotateKeysProgress } from './batch-outcome.js'
 import { crashingJournal } from './crash-journal.test-support.js'
 import { MemoryKeyStore } from './memory-key-store.test-support.js'
 import { rotateKeys } from './rotate-keys.js'
-import { fileJournal, memoryJournal } from './rotation-journal.js'
+import { type BatchRecord, fileJournal, memoryJournal } from './rotation-journal.js'
 
 const quick = { verifyIntervalMs: 0 }
 const byName = (prefix: string) => (key: { name: string | null }) =>
@@ -164,5 +164,65 @@ describe('rotateKeys', () => {
     expect(shown).toBe(3)
     expect(declined.cancelled).toBe(true)
     expect(store.writes).toEqual([])
+  })
+
+  it('marks a revoke’s batch and refuses to resume it as a rotation (and the other way round), before any request; an unmarked batch resumes as before', async () => {
+    const store = new MemoryKeyStore()
+    const leaked = store.seed({ name: 'leaked' })
+    const due = store.seed({ name: 'due' })
+    const journal = memoryJournal()
+    const deliver = () => {}
+    const revoke = { ...quick, journal, deliver, replaceDisabled: true }
+    await store.update(leaked.id, { status: 'disabled' })
+    expect(
+      (await rotateKeys(store, { ...revoke, batchId: 'leak', keyIds: [leaked.id] })).rotated,
+    ).toBe(1)
+    expect(
+      (
+        await rotateKeys(store, {
+          ...quick,
+          journal,
+          deliver,
+          batchId: 'nightly',
+          keyIds: [due.id],
+        })
+      ).rotated,
+    ).toBe(1)
+    expect(journal.batches.get('leak')?.kind).toBe('revoke')
+    expect(journal.batches.get('nightly')?.kind).toBe('rotate')
+    const seen = { reads: store.reads.length, writes: store.writes.length }
+    const asRotation = rotateKeys(store, {
+      ...quick,
+      journal,
+      deliver,
+      batchId: 'leak',
+      resume: true,
+    })
+    await expect(asRotation).rejects.toThrow(ValidationError)
+    await expect(asRotation).rejects.toThrow(/batch leak .* was started by a revoke/)
+    await expect(
+      rotateKeys(store, { ...revoke, batchId: 'nightly', resume: true }),
+    ).rejects.toThrow(/batch nightly .* is a rotation, not a revoke/)
+    expect({ reads: store.reads.length, writes: store.writes.length }).toEqual(seen)
+    // Each resumes with its own settings.
+    expect((await rotateKeys(store, { ...revoke, batchId: 'leak', resume: true })).resumed).toBe(
+      true,
+    )
+    // A batch journalled before the mark was kept resumes with either.
+    for (const batchId of ['leak', 'nightly']) {
+      const { kind: _kind, ...unmarked } = journal.batches.get(batchId) as BatchRecord
+      await journal.writeBatch(unmarked)
+    }
+    const resumed = await rotateKeys(store, {
+      ...quick,
+      journal,
+      deliver,
+      batchId: 'leak',
+      resume: true,
+    })
+    expect(resumed.resumed).toBe(true)
+    expect((await rotateKeys(store, { ...revoke, batchId: 'nightly', resume: true })).resumed).toBe(
+      true,
+    )
   })
 })

@@ -158,6 +158,7 @@ async function rotateBatch<C extends CreateKeyInput>(
     graceEndsAt: null,
     startedAt: new Date().toISOString(),
     keyCreatedAt: creationTimes(keyIds, listed),
+    kind: settings.replaceDisabled ? 'revoke' : 'rotate',
   }
   if (earlier === undefined) await journal.writeBatch(batch)
 

@@ -73,7 +73,17 @@ export interface BatchRecord {
    * key listed under one of these ids was made at another time (another account's journal).
    */
   keyCreatedAt?: Record<string, string>
+  /**
+   * What started the batch: `'revoke'`, a batch that replaces a disabled (leaked) key
+   * (`replaceDisabled`, as `revokeLeakedKey` starts one), finished only with those settings
+   * (`resumeRevoke`); `'rotate'`, any other. Absent in batches journalled before it was kept:
+   * either may be.
+   */
+  kind?: BatchKind
 }
+
+/** What started a batch (see `BatchRecord.kind`). */
+export type BatchKind = 'rotate' | 'revoke'
 
 /** Keeps rotation and batch records so that an interrupted rotation can resume. */
 export interface RotationJournal {

@@ -89,7 +89,8 @@ export interface PlanSource {
  * caller's `input`), what cannot be carried, and whether the key must be skipped: a key the
  * vendor cannot replace side by side (`blocked`) or at a store that cannot create keys, a key
  * that is archived, not active or has expired
- * (its successor would work where it does not; an `expiresAt` in `input` lifts the latter),
+ * (its successor would work where it does not; a new expiry lifts the latter: an `expiresAt`
+ * in `input`, or one the store plans for the successor, such as a schedule's `lifetime`),
  * or one that may be the store's own credential without
  * `allowSelf`. Reads only.
  */
@@ -155,12 +156,14 @@ export async function planKey<C extends CreateKeyInput>(
       `key ${keyId} is ${oldKey.status}, and its successor would be a working key in its place; enable it first to rotate it`,
     )
   }
+  // A new expiry: the caller's, or one the store plans for the successor (a schedule's
+  // lifetime, see `rotationStore`) that is still ahead; the old key's, carried, is not one.
   const expiredAt = pastExpiry(oldKey, now)
-  if (
-    successor !== undefined &&
-    expiredAt !== undefined &&
-    settings.input.expiresAt === undefined
-  ) {
+  const newExpiry =
+    settings.input.expiresAt !== undefined ||
+    new Date((input as { expiresAt?: Date | string }).expiresAt ?? Number.NaN).getTime() >
+      now.getTime()
+  if (successor !== undefined && expiredAt !== undefined && !newExpiry) {
     return skip(
       `key ${keyId} expired at ${expiredAt}, and its successor would be a working key in its place; give the new key an expiresAt to rotate it anyway`,
     )
@@ -196,7 +199,6 @@ function withoutMarkerSuffix<T extends CreateKeyInput>(input: T): { input: T; wa
   }
 }
 
-/** When the key expired, where its expiry has passed (ISO). */
 /**
  * Whether a rotation of many keys chooses `key`: an active key, or an expired one (which
  * `planKey` rotates only when its successor gets a new expiry, and otherwise skips with why).
@@ -205,6 +207,7 @@ export function rotatable(key: ApiKey): boolean {
   return key.status === 'active' || key.status === 'expired'
 }
 
+/** When the key expired, where its expiry has passed (ISO). */
 function pastExpiry(key: ApiKey | null, now: Date): string | undefined {
   if (key === null) return undefined
   // A key that went through JSON holds its dates as strings.
