@@ -474,6 +474,14 @@ describe('keyway revoke', () => {
       'revoke-leak1',
     ])
     const sent = openrouter.requests.length
+    // A new apply beside the unfinished revoke is refused, and the command it prints is the
+    // revoke that finishes it (apply would refuse that batch).
+    const beside = await keywayWith(['apply', '--yes'], env)
+    expect(beside.code).toBe(1)
+    expect(beside.stderr).toContain('UnfinishedBatch: batch revoke-leak1 in')
+    expect(beside.stderr.trim().split('\n').at(-1)).toBe(
+      'keyway revoke --yes --batch-id revoke-leak1',
+    )
     const applied = await keywayWith(['apply', '--batch-id', 'revoke-leak1', '--yes'], env)
     expect(applied.code).toBe(1)
     expect(applied.stdout).toBe('')

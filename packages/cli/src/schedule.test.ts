@@ -274,6 +274,13 @@ describe('a fleet config with schedules, run by cron every minute', () => {
       expiresAt: hoursAgo(1),
     })
     const fresh = control.seedKey({ name: 'exp-fresh', createdAt: hoursAgo(5 * 24) })
+    // A key an earlier rotation retired by disabling it, expired since: never replaced again.
+    const retired = control.seedKey({
+      name: 'exp-retired',
+      createdAt: hoursAgo(80 * 24),
+      expiresAt: hoursAgo(2),
+      disabled: true,
+    })
     await writeConfig([
       openrouterStore({ keys: { name: 'exp-*' }, every: '30d', at, lifetime: '45d' }),
     ])
@@ -296,6 +303,7 @@ describe('a fleet config with schedules, run by cron every minute', () => {
       .filter((request) => request.method === 'DELETE')
       .map((request) => request.path)
     expect(deleted.sort()).toEqual([old.id, young.id].map((id) => `/api/v1/keys/${id}`).sort())
+    expect(writes(openrouter).some((request) => request.path.includes(retired.id))).toBe(false)
     // The key that has not expired waits for its schedule; a second run sends nothing.
     const writesBefore = writes(openrouter).length
     const again = await keyway(['apply', '--yes'])

@@ -43,13 +43,17 @@ export async function unfinishedBatches(
 export async function refuseBesideUnfinished(
   journal: RotationJournal,
   batchOf: (recordBatchId: string, record: RotationRecord) => string | undefined,
-  refusal: { keys: (count: number) => string; hint: string; next: (batchId: string) => string },
+  refusal: {
+    keys: (count: number) => string
+    hint: string
+    next: (batchId: string) => string | Promise<string>
+  },
 ): Promise<void> {
   const [first] = await unfinishedBatches(journal, batchOf)
   if (first === undefined) return
   throw new CliError(
     'UnfinishedBatch',
     `batch ${first.batchId} in ${journal.path ?? 'the journal'} left ${refusal.keys(first.keyIds.length)} part way (${first.keyIds.join(', ')}); a new batch would rotate them again, so nothing was started`,
-    { hint: refusal.hint, next: refusal.next(first.batchId) },
+    { hint: refusal.hint, next: await refusal.next(first.batchId) },
   )
 }

@@ -17,7 +17,7 @@ beforeEach(() => {
 const writes = () => emulator.requests.filter((request) => request.method !== 'GET')
 
 describe('an OpenRouter key past its expiry', () => {
-  it('is expired in list and get, with its expiry; a live or disabled key is not', async () => {
+  it('is expired in list and get, with its expiry; a live key is not, and a disabled one stays disabled', async () => {
     const expiresAt = new Date(Date.now() - 2 * DAY)
     const expired = emulator.control.seedKey({ name: 'gone', expiresAt })
     const expiredDisabled = emulator.control.seedKey({ name: 'off', expiresAt, disabled: true })
@@ -31,7 +31,7 @@ describe('an OpenRouter key past its expiry', () => {
     const statuses = Object.fromEntries((await store.list()).map((key) => [key.name, key.status]))
     expect(statuses).toEqual({
       gone: 'expired',
-      off: 'expired',
+      off: 'disabled',
       live: 'active',
       paused: 'disabled',
     })

@@ -301,12 +301,14 @@ export function createOpenRouterKeyStore(
 
 /**
  * OpenRouter lists a key whose `expires_at` has passed as it was, though it no longer works:
- * such a key is `expired` (before `disabled`: enabling it would not make it work again).
+ * such a key is `expired`, unless it is disabled. A disabled key stays `disabled` past its
+ * expiry: a fleet manages an expired key as one still in use and replaces it, and a key that
+ * a rotation retired by disabling it must never be replaced again.
  */
 function statusOf(record: OpenRouterKey, now: number): KeyStatus {
+  if (record.disabled) return 'disabled'
   const expires = record.expires_at ? Date.parse(record.expires_at) : Number.NaN
-  if (expires <= now) return 'expired'
-  return record.disabled ? 'disabled' : 'active'
+  return expires <= now ? 'expired' : 'active'
 }
 
 function toApiKey(record: OpenRouterKey, now: number = Date.now()): ApiKey {

@@ -74,7 +74,11 @@ async function applyWith(
       {
         keys: (keys) => count(keys, 'key'),
         hint: 'finish that batch first with the command below, then run this one again',
-        next: (open) => resumeCommand(context.argv, open),
+        // A revoke's batch is finished by revoke (apply would refuse it).
+        next: async (open) =>
+          (await batchKind(journal, open, opened.stores)) === 'revoke'
+            ? commandFor(context.argv, 'revoke', open)
+            : resumeCommand(context.argv, open),
       },
     )
   }
@@ -306,6 +310,19 @@ const SHARED_FLAGS: Readonly<Record<string, boolean>> = {
  * one's config, stores, journal and answers under the other command. A batch journalled before
  * the mark was kept is resumed as before.
  */
+/** The command that started batch `batchId` over these stores, where the journal says. */
+async function batchKind(
+  journal: RotationJournal,
+  batchId: string,
+  stores: readonly ConfiguredStore[],
+): Promise<BatchKind | undefined> {
+  for (const store of stores) {
+    const kind = (await journal.readBatch(storeBatchId(batchId, store.config.label)))?.kind
+    if (kind !== undefined) return kind
+  }
+  return undefined
+}
+
 export async function refuseOtherKind(
   context: Context,
   journal: RotationJournal,
@@ -313,17 +330,15 @@ export async function refuseOtherKind(
   stores: readonly ConfiguredStore[],
   kind: BatchKind,
 ): Promise<void> {
-  for (const store of stores) {
-    const started = (await journal.readBatch(storeBatchId(batchId, store.config.label)))?.kind
-    if (started === undefined || started === kind) continue
-    const other = started === 'revoke' ? 'revoke' : 'apply'
-    throw new UsageError(
-      started === 'revoke'
-        ? `batch ${printable(batchId)} in ${journal.path ?? 'the journal'} was started by keyway revoke: apply would not finish it (the leaked key is replaced only by revoke); nothing was sent`
-        : `batch ${printable(batchId)} in ${journal.path ?? 'the journal'} was started by keyway apply, not revoke: revoke would replace keys no one disabled; nothing was sent`,
-      commandFor(context.argv, other, batchId),
-    )
-  }
+  const started = await batchKind(journal, batchId, stores)
+  if (started === undefined || started === kind) return
+  const other = started === 'revoke' ? 'revoke' : 'apply'
+  throw new UsageError(
+    started === 'revoke'
+      ? `batch ${printable(batchId)} in ${journal.path ?? 'the journal'} was started by keyway revoke: apply would not finish it (the leaked key is replaced only by revoke); nothing was sent`
+      : `batch ${printable(batchId)} in ${journal.path ?? 'the journal'} was started by keyway apply, not revoke: revoke would replace keys no one disabled; nothing was sent`,
+    commandFor(context.argv, other, batchId),
+  )
 }
 
 /** `keyway <command>` with the flags of `argv` that say where the batch is, and `--batch-id`. */
